@@ -1,0 +1,52 @@
+# Every target builds .venv from nothing when needed, and rebuilds it when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run local test lint typecheck unit e2e soak bench validate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the bot: against Discord when DISCORD_TOKEN is set, otherwise in local mode against the built-in emulator.
+run: $(STAMP)
+	$(BIN)/imgbot run
+
+## Every check CI runs: lint, types, data validation, unit and end-to-end tests.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/imgbot kb validate
+	$(BIN)/pytest -q -m "not soak"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+validate: $(STAMP)
+	$(BIN)/imgbot kb validate
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
+
+soak: $(STAMP)
+	$(BIN)/pytest -q -m soak
+
+bench: $(STAMP)
+	$(BIN)/python bench/kb_search.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

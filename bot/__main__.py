@@ -1,0 +1,250 @@
+"""The `imgbot` command line: run the bot, ask the knowledge base, check the data, register commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from bot.config import Settings
+from bot.content import Content, load_content
+from bot.datafiles import DataFileError
+
+log = logging.getLogger("bot")
+
+NO_TOKEN_HELP = """\
+No DISCORD_TOKEN is set, so the bot cannot connect to Discord. To run it on a real server, create an application
+at https://discord.com/developers/applications, add a bot, copy its token and put it in a file named `.env` in the
+repository root as `DISCORD_TOKEN=your-token` (see `.env.example` for every setting); then invite the bot with the
+`bot` and `applications.commands` scopes and run `make run` again. To try the bot without Discord, run
+`imgbot run --local`."""
+
+
+def configure_logging(level: int) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+        stream=sys.stderr,
+    )
+    # discord.py's HTTP and gateway chatter is useful only when debugging them.
+    logging.getLogger("discord").setLevel(max(level, logging.INFO))
+
+
+def _load_or_exit(settings: Settings) -> Content:
+    try:
+        return load_content(settings.data_dir)
+    except DataFileError as exc:
+        print(
+            f"The data in {settings.data_dir} has problems; the bot cannot start until they are fixed:", file=sys.stderr
+        )
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+# -- run / sync ---------------------------------------------------------------------------------------------------
+
+
+async def _run_bot(settings: Settings, content: Content) -> None:
+    from bot.app import ImgBot
+    from bot.discord_endpoints import use_endpoints
+
+    assert settings.discord_token is not None
+    use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+    bot = ImgBot(settings, content)
+    async with bot:
+        await bot.start(settings.discord_token.get_secret_value())
+
+
+async def _sync(settings: Settings, content: Content, guild_id: int | None) -> None:
+    from bot.app import ImgBot
+    from bot.discord_endpoints import use_endpoints
+
+    assert settings.discord_token is not None
+    token = settings.discord_token.get_secret_value()
+    use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+    if guild_id is not None:
+        settings = settings.model_copy(update={"dev_guild_id": guild_id})
+    bot = ImgBot(settings, content, force_sync=True)
+    async with bot:
+        # login() runs setup_hook, which registers the commands; no gateway connection is needed.
+        await bot.login(token)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    content = _load_or_exit(settings)
+    if args.local or args.script or settings.discord_token is None:
+        try:
+            from bot.sandbox.local import run_local  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            print(textwrap.fill(" ".join(NO_TOKEN_HELP.split()), 110), file=sys.stderr)
+            return 2
+        return int(run_local(settings, script=args.script))
+    try:
+        asyncio.run(_run_bot(settings, content))
+    except KeyboardInterrupt:
+        log.info("stopped by keyboard interrupt")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.discord_token is None:
+        print("imgbot sync needs DISCORD_TOKEN (in the environment or .env).", file=sys.stderr)
+        return 2
+    content = _load_or_exit(settings)
+    asyncio.run(_sync(settings, content, args.guild))
+    return 0
+
+
+# -- ask ----------------------------------------------------------------------------------------------------------
+
+
+def _questions(args: argparse.Namespace) -> Iterable[str]:
+    if args.question == ["-"]:
+        for line in sys.stdin:
+            if line.strip():
+                yield line.strip()
+    else:
+        yield " ".join(args.question)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    service = _load_or_exit(settings).knowledge
+    for question in _questions(args):
+        result = service.search(question, limit=3)
+        if args.json:
+            record = {
+                "question": question,
+                "answered": result.answered,
+                "results": [
+                    {"id": h.entry.id, "title": h.entry.title, "score": h.score, "text": h.entry.body}
+                    for h in result.hits
+                ]
+                if result.answered
+                else [],
+            }
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+            continue
+        print(f"Q: {question}")
+        if not result.answered:
+            print("   No curated answer yet.")
+            if result.hits:
+                print("   Nearest topics: " + "; ".join(h.entry.title for h in result.hits))
+            print()
+            continue
+        best = result.hits[0].entry
+        print(f"   {best.title}  [{best.id}]  (confidence {result.confidence:.2f})\n")
+        print(textwrap.indent(best.body, "   "))
+        print("\n   Sources: " + "; ".join(f"{s.title} <{s.url}>" for s in best.sources))
+        print(f"   Reviewed {best.reviewed.isoformat()}" + (f" · {best.cycle}" if best.cycle else ""))
+        if len(result.hits) > 1:
+            print("   See also: " + "; ".join(h.entry.title for h in result.hits[1:]))
+        print()
+    return 0
+
+
+# -- kb -----------------------------------------------------------------------------------------------------------
+
+
+def cmd_kb_validate(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        content = load_content(settings.data_dir)
+    except DataFileError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    print(
+        f"OK: {len(content.knowledge.knowledge)} knowledge entries, "
+        f"{len(content.knowledge.pathway_steps)} pathway steps "
+        f"(loaded in {content.load_seconds * 1000:.0f} ms)."
+    )
+    return 0
+
+
+def cmd_kb_stale(args: argparse.Namespace, settings: Settings) -> int:
+    service = _load_or_exit(settings).knowledge
+    stale = service.stale(args.days, dt.datetime.now(dt.UTC).date())
+    for entry in stale:
+        print(f"{entry.reviewed.isoformat()}  {entry.id}  ({entry.title})")
+    print(f"{len(stale)} entr{'y' if len(stale) == 1 else 'ies'} not reviewed in the last {args.days} days.")
+    return 0
+
+
+async def _report(settings: Settings, content: Content, limit: int) -> None:
+    from bot.db.connection import open_database
+    from bot.knowledge.repository import KnowledgeFeedbackRepository
+
+    conn = await open_database(settings.database_path)
+    try:
+        service = content.knowledge.with_feedback(KnowledgeFeedbackRepository(conn))
+        tallies, unanswered = await service.report(limit)
+    finally:
+        await conn.close()
+    print("Votes per entry (helpful / not helpful):")
+    if not tallies:
+        print("  no votes yet")
+    for tally in tallies:
+        print(f"  {tally.helpful:5d} / {tally.not_helpful:<5d} {tally.entry_id}")
+    print("\nMost frequent questions without a curated answer:")
+    if not unanswered:
+        print("  none recorded")
+    for item in unanswered:
+        print(f"  {item.times:5d}x  {item.question}")
+
+
+def cmd_kb_report(args: argparse.Namespace, settings: Settings) -> int:
+    content = _load_or_exit(settings)
+    asyncio.run(_report(settings, content, args.limit))
+    return 0
+
+
+# -- entry point --------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imgbot", description="IMG Pathway Bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the bot (local mode against the emulator when no token is set)")
+    run.add_argument("--local", action="store_true", help="run against the built-in Discord emulator")
+    run.add_argument("--script", type=Path, help="local mode: run the commands in FILE and print the transcript")
+    run.set_defaults(func=cmd_run)
+
+    ask = sub.add_parser("ask", help="answer questions from the knowledge base")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question, one per line")
+    ask.add_argument("question", nargs="+", help="the question; '-' alone reads one question per line from stdin")
+    ask.set_defaults(func=cmd_ask)
+
+    kb = sub.add_parser("kb", help="knowledge-base maintenance").add_subparsers(dest="kb_command", required=True)
+    validate = kb.add_parser("validate", help="load every data file and report problems")
+    validate.set_defaults(func=cmd_kb_validate)
+    stale = kb.add_parser("stale", help="entries whose reviewed date is older than N days")
+    stale.add_argument("--days", type=int, required=True)
+    stale.set_defaults(func=cmd_kb_stale)
+    report = kb.add_parser("report", help="votes per entry and the most frequent unanswered questions")
+    report.add_argument("--limit", type=int, default=20)
+    report.set_defaults(func=cmd_kb_report)
+
+    sync = sub.add_parser("sync", help="register the slash commands with Discord now")
+    sync.add_argument("--guild", type=int, help="register to this server only (instant, for testing)")
+    sync.set_defaults(func=cmd_sync)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level_number)
+    return int(args.func(args, settings))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

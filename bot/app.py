@@ -1,0 +1,117 @@
+"""The Bot subclass: resources are created in setup_hook and released in close(), never at import time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import aiosqlite
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.content import Content
+from bot.db.connection import open_database
+from bot.knowledge.repository import KnowledgeFeedbackRepository
+from bot.services import Services
+from bot.ui.errors import report_interaction_error
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.knowledge",)
+
+
+class ImgBot(commands.Bot):
+    def __init__(self, settings: Settings, content: Content, *, force_sync: bool = False) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            # Nothing the bot sends pings anyone unless a feature opts in for one configured role.
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.settings = settings
+        self.content = content
+        self.force_sync = force_sync
+        self._db: aiosqlite.Connection | None = None
+        self._services: Services | None = None
+        self.synced_commands = False
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the database is opened in setup_hook")
+        return self._db
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("services are built in setup_hook")
+        return self._services
+
+    async def setup_hook(self) -> None:
+        await self.prepare()
+        await self.sync_commands()
+
+    async def prepare(self) -> None:
+        """Open the database, build the services and load every cog (everything but talking to Discord)."""
+        self._db = await open_database(self.settings.database_path)
+        knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
+        self._services = Services(knowledge=knowledge)
+        self.tree.error(self._on_app_command_error)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+
+    async def close(self) -> None:
+        await super().close()
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def _on_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        command = interaction.command.qualified_name if interaction.command else "unknown command"
+        await report_interaction_error(interaction, error, f"/{command}")
+
+    # -- command registration --------------------------------------------------------------------------------------
+
+    def _sync_scope(self) -> discord.Object | None:
+        return discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+
+    def command_definitions_hash(self) -> str:
+        """A fingerprint of what Discord would be told; registration is needed only when it changes."""
+        guild = self._sync_scope()
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        commands_ = self.tree.get_commands(guild=guild)
+        payload = sorted((c.to_dict(self.tree) for c in commands_), key=lambda c: str(c["name"]))
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+    async def sync_commands(self) -> bool:
+        """Register the commands with Discord when their definitions changed (or when forced)."""
+        guild = self._sync_scope()
+        scope = f"guild:{guild.id}" if guild else "global"
+        key = f"commands_hash:{self.application_id}:{scope}"
+        fingerprint = self.command_definitions_hash()
+        async with self.db.execute("SELECT value FROM bot_meta WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] == fingerprint and not self.force_sync:
+            log.info("commands unchanged since the last registration (%s); not syncing", scope)
+            return False
+        synced = await self.tree.sync(guild=guild)
+        await self.db.execute(
+            "INSERT INTO bot_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, fingerprint),
+        )
+        await self.db.commit()
+        self.synced_commands = True
+        log.info("registered %d commands (%s)", len(synced), scope)
+        return True
+
+    async def on_ready(self) -> None:
+        user = self.user
+        log.info("ready as %s (%s) in %d servers", user, user.id if user else "?", len(self.guilds))

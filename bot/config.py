@@ -1,0 +1,50 @@
+"""The bot's settings: one typed object, read from the environment and `.env`, never a global."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DISCORD_API_BASE = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be configured with; `.env.example` documents each key."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr | None = Field(default=None, description="The bot token from the Developer Portal.")
+    database_path: Path = Field(default=REPO_ROOT / "var" / "imgbot.sqlite3")
+    data_dir: Path = Field(default=REPO_ROOT / "data")
+    dev_guild_id: int | None = Field(default=None, description="Register commands to this server only.")
+    discord_api_base: str = DISCORD_API_BASE
+    discord_gateway_url: str = DISCORD_GATEWAY_URL
+    log_level: LogLevel = "INFO"
+    owner_ids: list[int] = Field(default_factory=list, description="Discord user ids allowed to use owner commands.")
+
+    @field_validator("dev_guild_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # `.env.example` ships the key with an empty value; treat that as "not set".
+        return None if value == "" else value
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    @property
+    def uses_real_discord(self) -> bool:
+        return self.discord_api_base == DISCORD_API_BASE
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]

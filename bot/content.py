@@ -1,0 +1,35 @@
+"""All curated content, loaded and validated together: what start-up and `imgbot kb validate` both use."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.datafiles import DataFileError, DataProblem
+from bot.knowledge.service import KnowledgeService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Content:
+    knowledge: KnowledgeService
+    load_seconds: float
+
+
+def load_content(data_dir: Path) -> Content:
+    """Load every data file; raises DataFileError listing every problem (file, line, field) across all of them."""
+    started = time.perf_counter()
+    problems: list[DataProblem] = []
+    knowledge: KnowledgeService | None = None
+    try:
+        knowledge = KnowledgeService.load(data_dir)
+    except DataFileError as exc:
+        problems.extend(exc.problems)
+    if problems or knowledge is None:
+        raise DataFileError(problems)
+    elapsed = time.perf_counter() - started
+    log.info("content loaded in %.0f ms", elapsed * 1000)
+    return Content(knowledge=knowledge, load_seconds=elapsed)

@@ -1,0 +1,1 @@
+"""The curated pathway knowledge base: entries, loading, search and feedback."""

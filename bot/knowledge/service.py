@@ -1,0 +1,127 @@
+"""The knowledge feature as the cogs and the CLI use it: answer a question, look up a topic, take feedback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.knowledge.loader import KnowledgeBase, load_knowledge_base
+from bot.knowledge.models import KnowledgeEntry, Stage
+from bot.knowledge.pathway import PathwayStep, load_pathway
+from bot.knowledge.repository import KnowledgeFeedbackRepository, UnansweredQuestion, VoteTally
+from bot.knowledge.search import KnowledgeSearch, SearchResult, normalize
+
+log = logging.getLogger(__name__)
+
+# Shown when nothing in the knowledge base comes close, so the user still has somewhere to go.
+STARTER_TOPICS = ("ecfmg-certification", "usmle-overview", "eras-overview", "timeline-planning")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What /ask shows: the entry that answers, and the related entries to offer as buttons."""
+
+    result: SearchResult
+    entry: KnowledgeEntry | None
+    related: tuple[KnowledgeEntry, ...]
+    suggestions: tuple[KnowledgeEntry, ...]
+
+
+class KnowledgeService:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        search: KnowledgeSearch,
+        pathway: tuple[PathwayStep, ...],
+        feedback: KnowledgeFeedbackRepository | None,
+    ) -> None:
+        self.knowledge = knowledge
+        self.search_index = search
+        self.pathway_steps = pathway
+        self._feedback = feedback
+
+    @classmethod
+    def load(cls, data_dir: Path, feedback: KnowledgeFeedbackRepository | None = None) -> KnowledgeService:
+        """Load and index everything; raises DataFileError naming the file, line and field on bad data."""
+        knowledge = load_knowledge_base(data_dir / "knowledge")
+        pathway = load_pathway(data_dir / "pathway.yaml", knowledge)
+        return cls(knowledge, KnowledgeSearch.from_data_dir(knowledge, data_dir), pathway, feedback)
+
+    def with_feedback(self, feedback: KnowledgeFeedbackRepository) -> KnowledgeService:
+        return KnowledgeService(self.knowledge, self.search_index, self.pathway_steps, feedback)
+
+    def search(self, question: str, limit: int = 3) -> SearchResult:
+        return self.search_index.search(question, limit=limit)
+
+    def answer(self, question: str) -> Answer:
+        result = self.search_index.search(question, limit=4)
+        entry = result.best
+        if entry is not None:
+            return Answer(result, entry, self.related_to(entry), ())
+        suggestions = [h.entry for h in result.hits[:3]]
+        if not suggestions:
+            suggestions = [e for e in (self.knowledge.get(i) for i in STARTER_TOPICS) if e is not None]
+        return Answer(result, None, (), tuple(suggestions))
+
+    def related_to(self, entry: KnowledgeEntry, limit: int = 3) -> tuple[KnowledgeEntry, ...]:
+        """The entry's own related list first, then its nearest neighbours by search."""
+        found: list[KnowledgeEntry] = []
+        for related_id in entry.related:
+            related = self.knowledge.get(related_id)
+            if related is not None and related not in found:
+                found.append(related)
+        if len(found) < limit:
+            for hit in self.search_index.search(f"{entry.title} {' '.join(entry.aliases)}", limit=limit + 2).hits:
+                if hit.entry.id != entry.id and hit.entry not in found:
+                    found.append(hit.entry)
+        return tuple(found[:limit])
+
+    def topic(self, name: str) -> KnowledgeEntry | None:
+        """Resolve what /topic received: an id from autocomplete, or a title or alias typed by hand."""
+        direct = self.knowledge.get(name.strip().lower())
+        if direct is not None:
+            return direct
+        wanted = normalize(name).strip()
+        for entry in self.knowledge.entries:
+            if wanted == normalize(entry.title).strip() or wanted in (normalize(a).strip() for a in entry.aliases):
+                return entry
+        return None
+
+    def autocomplete(self, typed: str, limit: int = 25) -> list[KnowledgeEntry]:
+        return self.search_index.suggest(typed, limit=limit)
+
+    def entries_by_stage(self) -> list[tuple[Stage, list[KnowledgeEntry]]]:
+        """Every stage in order with its entries."""
+        stages: dict[Stage, list[KnowledgeEntry]] = {stage: [] for stage in Stage}
+        for entry in self.knowledge.entries:
+            stages[entry.stage].append(entry)
+        return [(stage, entries) for stage, entries in stages.items() if entries]
+
+    def stale(self, days: int, today: dt.date) -> list[KnowledgeEntry]:
+        cutoff = today - dt.timedelta(days=days)
+        return sorted((e for e in self.knowledge.entries if e.reviewed < cutoff), key=lambda e: e.reviewed)
+
+    # -- feedback (needs the database) ----------------------------------------------------------------------------
+
+    def _repo(self) -> KnowledgeFeedbackRepository:
+        if self._feedback is None:
+            raise RuntimeError("this KnowledgeService was built without a database")
+        return self._feedback
+
+    async def vote(self, entry_id: str, user_id: int, helpful: bool, now: dt.datetime) -> VoteTally:
+        if entry_id not in self.knowledge:
+            raise KeyError(entry_id)
+        await self._repo().record_vote(entry_id, user_id, helpful, now)
+        return await self._repo().tally(entry_id)
+
+    async def record_unanswered(self, question: str, now: dt.datetime) -> None:
+        # Kept normalised and without the asker, so moderators see what is missing and nobody is identified.
+        text = " ".join(normalize(question).split())[:300]
+        if text:
+            await self._repo().record_unanswered(text, now)
+
+    async def report(self, limit: int = 20) -> tuple[list[VoteTally], list[UnansweredQuestion]]:
+        tallies = sorted(await self._repo().tallies(), key=lambda t: (-(t.helpful + t.not_helpful), t.entry_id))
+        return tallies, await self._repo().top_unanswered(limit)

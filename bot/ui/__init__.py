@@ -1,0 +1,1 @@
+"""Everything that turns domain values into Discord messages, views and modals."""

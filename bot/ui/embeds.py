@@ -1,0 +1,67 @@
+"""Embeds shared by features, kept inside Discord's limits by construction."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.knowledge.models import KnowledgeEntry, Stage
+from bot.text import neutralize_mentions, shorten
+
+EMBED_TOTAL_LIMIT = 6000
+FIELD_VALUE_LIMIT = 1024
+DESCRIPTION_LIMIT = 4096
+
+BRAND_COLOUR = discord.Colour(0x2B6CB0)
+NOTICE_COLOUR = discord.Colour(0xD69E2E)
+
+_STAGE_COLOURS = {
+    Stage.ELIGIBILITY: 0x4A5568,
+    Stage.ECFMG: 0x2B6CB0,
+    Stage.USMLE: 0x6B46C1,
+    Stage.USCE: 0x2F855A,
+    Stage.DOCUMENTS: 0x2C7A7B,
+    Stage.ERAS: 0xC05621,
+    Stage.PROGRAMS: 0xB7791F,
+    Stage.INTERVIEWS: 0x975A16,
+    Stage.RANKING: 0xC53030,
+    Stage.MATCH_WEEK: 0xD53F8C,
+    Stage.VISA: 0x3182CE,
+    Stage.RESIDENCY: 0x38A169,
+    Stage.PLANNING: 0x718096,
+}
+
+
+def markdown_link(title: str, url: str) -> str:
+    safe_title = title.replace("[", "(").replace("]", ")")
+    return f"[{safe_title}]({url})"
+
+
+def sources_text(entry: KnowledgeEntry) -> str:
+    lines: list[str] = []
+    for source in entry.sources:
+        line = f"• {markdown_link(shorten(source.title, 120), source.url)}"
+        if len("\n".join([*lines, line])) > FIELD_VALUE_LIMIT:
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def entry_embed(entry: KnowledgeEntry, question: str | None = None) -> discord.Embed:
+    embed = discord.Embed(
+        title=entry.title,
+        description=shorten(entry.body, DESCRIPTION_LIMIT),
+        colour=discord.Colour(_STAGE_COLOURS[entry.stage]),
+    )
+    if question:
+        # Author names render no markdown, so only pings need neutralising.
+        embed.set_author(name=shorten(f"“{' '.join(neutralize_mentions(question).split())}”", 256))
+    embed.add_field(name="Sources", value=sources_text(entry) or "—", inline=False)
+    footer = f"{entry.stage.label} · Reviewed {entry.reviewed:%d %b %Y}"
+    if entry.cycle:
+        footer += f" · {entry.cycle}"
+    embed.set_footer(text=footer)
+    return embed
+
+
+def embed_length(embed: discord.Embed) -> int:
+    return len(embed)

@@ -1,0 +1,94 @@
+"""The one error path for commands, views and modals.
+
+Users get a short, kind, ephemeral message; a real fault also gets a reference id that appears next to the
+traceback in the log, so a moderator's report can be matched to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.validation import UserInputError
+
+log = logging.getLogger(__name__)
+
+
+def _permission_names(missing: list[str]) -> str:
+    return ", ".join(name.replace("_", " ").replace("guild", "server").title() for name in missing)
+
+
+def describe_user_error(error: BaseException) -> str | None:
+    """The message for an error the user can fix, or None when it is a fault of ours."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
+        error = error.__cause__
+    if isinstance(error, UserInputError):
+        return str(error)
+    if isinstance(error, app_commands.MissingPermissions):
+        return (
+            f"This command needs the **{_permission_names(error.missing_permissions)}** permission. "
+            "Ask a server moderator to run it."
+        )
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works inside a server, not in direct messages."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {error.retry_after:.0f} seconds."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    return None
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], content: str) -> None:
+    """Answer the interaction privately whether or not it was already answered or deferred."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(content, ephemeral=True)
+        else:
+            await interaction.response.send_message(content, ephemeral=True)
+    except discord.HTTPException:
+        # The interaction may have expired; nothing more can be said to the user, the log has the cause.
+        log.warning("could not deliver an error message for interaction %s", interaction.id)
+
+
+async def report_interaction_error(interaction: discord.Interaction[Any], error: BaseException, where: str) -> None:
+    message = describe_user_error(error)
+    if message is not None:
+        await send_ephemeral(interaction, message)
+        return
+    reference = secrets.token_hex(3)
+    original = error.__cause__ if isinstance(error, app_commands.CommandInvokeError) and error.__cause__ else error
+    log.error(
+        "error %s in %s (interaction %s, user %s, guild %s)",
+        reference,
+        where,
+        interaction.id,
+        interaction.user.id if interaction.user else None,
+        interaction.guild_id,
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    await send_ephemeral(
+        interaction,
+        f"Sorry, something went wrong on my side. It has been logged with reference `{reference}`; "
+        "please try again in a moment.",
+    )
+
+
+class BaseView(discord.ui.View):
+    """A view whose errors take the common path."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await report_interaction_error(interaction, error, f"view {type(self).__name__}")
+
+
+class BaseModal(discord.ui.Modal):
+    """A modal whose errors take the common path."""
+
+    # discord.py's Modal narrows BaseView.on_error (no item argument), which mypy reports on every subclass.
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:  # type: ignore[override]
+        await report_interaction_error(interaction, error, f"modal {type(self).__name__}")

@@ -1,0 +1,262 @@
+"""/ask, /topic and /pathway: curated, sourced answers to pathway questions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.knowledge.models import KnowledgeEntry
+from bot.knowledge.options import MAX_QUESTION_CHARS, AskOptions, TopicOptions
+from bot.knowledge.service import Answer, KnowledgeService
+from bot.text import quote_user_text, shorten
+from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
+from bot.validation import UserInputError, parse_options
+
+if TYPE_CHECKING:
+    from bot.app import ImgBot
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction[Any]
+
+
+def knowledge_of(interaction: Interaction) -> KnowledgeService:
+    return cast("ImgBot", interaction.client).services.knowledge
+
+
+# -- buttons and selects that keep working after a restart (their state lives in the custom_id) -------------------
+
+
+class OpenEntryButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kb:open:(?P<entry_id>[a-z0-9-]{1,60})"
+):
+    """Opens a knowledge entry privately for whoever clicks it."""
+
+    def __init__(self, entry_id: str, label: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=shorten(label, 80), style=discord.ButtonStyle.secondary, custom_id=f"kb:open:{entry_id}"
+            )
+        )
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> OpenEntryButton:
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["entry_id"], label or match["entry_id"])
+
+    async def callback(self, interaction: Interaction) -> None:
+        await send_entry(interaction, self.entry_id)
+
+
+class VoteButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kb:vote:(?P<entry_id>[a-z0-9-]{1,60}):(?P<helpful>[01])"
+):
+    """Helpful / not helpful: one vote per person per entry; clicking again changes it."""
+
+    def __init__(self, entry_id: str, helpful: bool) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Helpful" if helpful else "Not helpful",
+                emoji="👍" if helpful else "👎",
+                style=discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary,
+                custom_id=f"kb:vote:{entry_id}:{int(helpful)}",
+            )
+        )
+        self.entry_id = entry_id
+        self.helpful = helpful
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> VoteButton:
+        return cls(match["entry_id"], match["helpful"] == "1")
+
+    async def callback(self, interaction: Interaction) -> None:
+        service = knowledge_of(interaction)
+        if self.entry_id not in service.knowledge:
+            raise UserInputError("That entry is no longer in the knowledge base, so the vote was not recorded.")
+        tally = await service.vote(self.entry_id, interaction.user.id, self.helpful, dt.datetime.now(dt.UTC))
+        thanks = (
+            "Thanks! Glad it helped."
+            if self.helpful
+            else "Thanks for telling us. Moderators review entries that people mark as not helpful."
+        )
+        await interaction.response.send_message(
+            f"{thanks} ({tally.helpful} 👍 · {tally.not_helpful} 👎 so far)", ephemeral=True
+        )
+
+
+class PathwaySelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kb:pathway"):
+    """The /pathway menu: each option opens that step's entry."""
+
+    def __init__(self, service: KnowledgeService | None = None) -> None:
+        options = [
+            discord.SelectOption(
+                label=shorten(f"{step.number}. {step.label}", 100),
+                value=step.entry.id,
+                description=shorten(step.entry.summary, 100),
+            )
+            for step in (service.pathway_steps if service else ())
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id="kb:pathway",
+                placeholder="Open a step of the pathway…",
+                options=options or [discord.SelectOption(label="…", value="none")],
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PathwaySelect:
+        return cls(knowledge_of(interaction))
+
+    async def callback(self, interaction: Interaction) -> None:
+        values = self.item.values
+        if not values:
+            raise UserInputError("Pick a step from the menu.")
+        await send_entry(interaction, values[0])
+
+
+def answer_view(service: KnowledgeService, entry: KnowledgeEntry) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(VoteButton(entry.id, True))
+    view.add_item(VoteButton(entry.id, False))
+    for related in service.related_to(entry):
+        item = OpenEntryButton(related.id, related.title)
+        item.item.row = 1
+        view.add_item(item)
+    return view
+
+
+def suggestions_view(entries: tuple[KnowledgeEntry, ...]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for entry in entries[:5]:
+        view.add_item(OpenEntryButton(entry.id, entry.title))
+    return view
+
+
+async def send_entry(interaction: Interaction, entry_id: str) -> None:
+    service = knowledge_of(interaction)
+    entry = service.knowledge.get(entry_id)
+    if entry is None:
+        raise UserInputError("That topic is no longer in the knowledge base. Try `/topic` to find it again.")
+    await interaction.response.send_message(embed=entry_embed(entry), view=answer_view(service, entry), ephemeral=True)
+
+
+def no_answer_embed(question: str, answer: Answer) -> discord.Embed:
+    embed = discord.Embed(
+        title="No curated answer yet",
+        description=(
+            f"I don't have a reviewed answer for “{quote_user_text(question, 200)}” yet, and I'd rather not guess.\n\n"
+            "Your question has been noted (without your name) so moderators can add it."
+        ),
+        colour=NOTICE_COLOUR,
+    )
+    if answer.suggestions:
+        embed.add_field(
+            name="These topics may help",
+            value="\n".join(f"• **{e.title}**: {shorten(e.summary, 150)}" for e in answer.suggestions),
+            inline=False,
+        )
+    embed.set_footer(
+        text="Tip: use short words like “SOAP”, “Step 2 CK score” or “J-1 waiver”. /pathway shows every step."
+    )
+    return embed
+
+
+def pathway_embed(service: KnowledgeService) -> discord.Embed:
+    lines = [f"**{step.number}.** {step.label}" for step in service.pathway_steps]
+    embed = discord.Embed(
+        title="The road to a US residency",
+        description="\n".join(lines),
+        colour=BRAND_COLOUR,
+    )
+    embed.set_footer(text="Pick a step in the menu to read about it. Ask anything with /ask.")
+    return embed
+
+
+class KnowledgeCog(commands.Cog, name="Knowledge"):
+    """Pathway answers from the curated knowledge base."""
+
+    def __init__(self, bot: ImgBot) -> None:
+        self.bot = bot
+
+    @property
+    def service(self) -> KnowledgeService:
+        return self.bot.services.knowledge
+
+    @app_commands.command(name="ask", description="Ask about the road to US residency: ECFMG, USMLE, ERAS, Match…")
+    @app_commands.describe(
+        question="Your question in your own words, e.g. “when does ERAS open?” (max 300 characters)",
+        private="Show the answer only to you (default: everyone in the channel sees it)",
+    )
+    async def ask(
+        self,
+        interaction: Interaction,
+        question: app_commands.Range[str, 1, MAX_QUESTION_CHARS],
+        private: bool = False,
+    ) -> None:
+        options = parse_options(AskOptions, question=question, private=private)
+        answer = self.service.answer(options.question)
+        if answer.entry is None:
+            await self.service.record_unanswered(options.question, dt.datetime.now(dt.UTC))
+            await interaction.response.send_message(
+                embed=no_answer_embed(options.question, answer),
+                view=suggestions_view(answer.suggestions),
+                ephemeral=True,
+            )
+            return
+        await interaction.response.send_message(
+            embed=entry_embed(answer.entry, question=options.question),
+            view=answer_view(self.service, answer.entry),
+            ephemeral=options.private,
+        )
+
+    @app_commands.command(name="topic", description="Read one topic of the knowledge base, by name")
+    @app_commands.describe(
+        name="Start typing: SOAP, Step 2 CK, J-1 waiver, ERAS token…",
+        private="Show the entry only to you (default: everyone in the channel sees it)",
+    )
+    async def topic(
+        self, interaction: Interaction, name: app_commands.Range[str, 1, 100], private: bool = False
+    ) -> None:
+        options = parse_options(TopicOptions, name=name)
+        entry = self.service.topic(options.name)
+        if entry is None:
+            close = self.service.autocomplete(options.name, limit=3)
+            hint = f" Did you mean: {', '.join(f'**{e.title}**' for e in close)}?" if close else ""
+            shown = quote_user_text(options.name, 80)
+            raise UserInputError(f"There is no topic called “{shown}”.{hint} Pick one from the list as you type.")
+        await interaction.response.send_message(
+            embed=entry_embed(entry), view=answer_view(self.service, entry), ephemeral=private
+        )
+
+    @topic.autocomplete("name")
+    async def topic_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=shorten(entry.title, 100), value=entry.id)
+            for entry in self.service.autocomplete(current[:100], limit=25)
+        ]
+
+    @app_commands.command(name="pathway", description="The whole road from medical school to residency, step by step")
+    @app_commands.describe(private="Show it only to you (default: everyone in the channel sees it)")
+    async def pathway(self, interaction: Interaction, private: bool = False) -> None:
+        view = discord.ui.View(timeout=None)
+        view.add_item(PathwaySelect(self.service))
+        await interaction.response.send_message(embed=pathway_embed(self.service), view=view, ephemeral=private)
+
+
+async def setup(bot: ImgBot) -> None:
+    bot.add_dynamic_items(OpenEntryButton, VoteButton, PathwaySelect)
+    await bot.add_cog(KnowledgeCog(bot))

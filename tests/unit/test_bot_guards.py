@@ -1,0 +1,72 @@
+"""Whole-bot guards: every cog loads, names are unique, and every definition fits Discord's limits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from discord import app_commands
+
+from bot.app import EXTENSIONS, ImgBot
+from bot.content import Content
+from tests.conftest import make_settings
+
+NAME = re.compile(r"^[-_'\w]{1,32}$")
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, content: Content) -> AsyncIterator[ImgBot]:
+    instance = ImgBot(make_settings(tmp_path), content)
+    await instance.prepare()
+    try:
+        yield instance
+    finally:
+        await instance.close()
+
+
+def walk(command: Any) -> Iterator[dict[str, Any]]:
+    yield command
+    for option in command.get("options", []):
+        if option["type"] in (1, 2):
+            yield from walk(option)
+
+
+async def test_every_extension_loads(bot: ImgBot) -> None:
+    assert set(bot.extensions) == set(EXTENSIONS)
+    assert bot.cogs
+
+
+async def test_command_definitions_fit_discord(bot: ImgBot) -> None:
+    payloads = [c.to_dict(bot.tree) for c in bot.tree.get_commands()]
+    names = [p["name"] for p in payloads]
+    assert len(names) == len(set(names)), "duplicate top-level command names"
+    assert len(payloads) <= 100
+    for payload in payloads:
+        for command in walk(payload):
+            name = command["name"]
+            assert NAME.match(name) and name == name.lower(), name
+            assert 1 <= len(command["description"]) <= 100, name
+            options = command.get("options", [])
+            assert len(options) <= 25, name
+            assert len({o["name"] for o in options}) == len(options), name
+            for option in options:
+                assert NAME.match(option["name"]) and option["name"] == option["name"].lower(), option
+                assert 1 <= len(option["description"]) <= 100, (name, option["name"])
+                choices = option.get("choices", [])
+                assert len(choices) <= 25
+                assert all(1 <= len(c["name"]) <= 100 for c in choices)
+
+
+async def test_admin_commands_declare_default_permissions(bot: ImgBot) -> None:
+    for command in bot.tree.walk_commands():
+        if isinstance(command, app_commands.Command) and any(
+            "has_permissions" in getattr(check, "__qualname__", "") for check in command.checks
+        ):
+            assert command.default_permissions is not None, command.qualified_name
+
+
+async def test_definitions_hash_is_stable(bot: ImgBot) -> None:
+    assert bot.command_definitions_hash() == bot.command_definitions_hash()

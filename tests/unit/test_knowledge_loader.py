@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.datafiles import DataFileError
+from bot.knowledge.loader import load_entry, load_knowledge_base
+
+VALID = """\
+---
+id: {id}
+title: USMLE Step 1
+summary: The first licensing exam; pass/fail for exams since January 26, 2022.
+aliases: [step one, s1]
+tags: [usmle]
+stage: usmle
+reviewed: 2026-11-01
+sources:
+  - title: USMLE common questions
+    url: https://www.usmle.org/common-questions
+related: [{related}]
+---
+Step 1 is reported as pass or fail only. {filler}
+"""
+
+
+def write(directory: Path, entry_id: str, related: str = "", **replace: str) -> Path:
+    text = VALID.format(id=entry_id, related=related, filler="Plan your study time well. " * 6)
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = directory / f"{entry_id}.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(directory: Path) -> list[str]:
+    with pytest.raises(DataFileError) as info:
+        load_knowledge_base(directory)
+    return [str(p) for p in info.value.problems]
+
+
+def test_valid_entries_load_in_stage_order(tmp_path: Path) -> None:
+    write(tmp_path, "step-1", related="step-2-ck")
+    write(tmp_path, "step-2-ck", related="step-1", **{"title: USMLE Step 1": "title: USMLE Step 2 CK"})
+    kb = load_knowledge_base(tmp_path)
+    assert [e.id for e in kb.entries] == ["step-1", "step-2-ck"]
+    entry = kb.get("step-1")
+    assert entry is not None and entry.aliases == ["step one", "s1"] and entry.sources[0].url.startswith("https://")
+    assert entry.body.startswith("Step 1 is reported")
+
+
+def test_missing_source_names_file_line_and_field(tmp_path: Path) -> None:
+    original = "sources:\n  - title: USMLE common questions\n    url: https://www.usmle.org/common-questions\n"
+    path = write(tmp_path, "step-1", **{original: "sources: []\n"})
+    problems = problems_of(tmp_path)
+    assert problems == [f"{path}:9: sources: List should have at least 1 item after validation, not 0"]
+
+
+def test_bad_url_and_unknown_stage_reported_together(tmp_path: Path) -> None:
+    path = write(tmp_path, "step-1", **{"stage: usmle": "stage: exams", "https://www.usmle.org": "www.usmle.org"})
+    problems = problems_of(tmp_path)
+    assert any(p.startswith(f"{path}:7: stage:") for p in problems)
+    assert any(p.startswith(f"{path}:11: sources[0].url: must be a web address") for p in problems)
+
+
+def test_id_must_match_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "step-one.md"
+    write(tmp_path, "step-1").rename(path)
+    with pytest.raises(DataFileError, match=r"step-one.md:2: id: must match the file name"):
+        load_entry(path)
+
+
+def test_unknown_related_entry_points_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "step-1", related="step-9")
+    assert problems_of(tmp_path) == [f"{path}:12: related[0]: unknown entry id 'step-9'"]
+
+
+def test_invalid_yaml_reports_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "step-1", **{"tags: [usmle]": "tags: [usmle"})
+    problems = problems_of(tmp_path)
+    assert len(problems) == 1 and problems[0].startswith(f"{path}:") and "invalid YAML" in problems[0]
+
+
+def test_missing_front_matter_and_too_long_body(tmp_path: Path) -> None:
+    (tmp_path / "plain.md").write_text("Just text, no front matter.\n", encoding="utf-8")
+    write(tmp_path, "step-1", **{"Plan your study time well. ": "x" * 700})
+    problems = problems_of(tmp_path)
+    assert any("plain.md:1: missing front matter" in p for p in problems)
+    assert any("step-1.md:14: body: String should have at most 3000 characters" in p for p in problems)
+
+
+def test_empty_directory_is_an_error(tmp_path: Path) -> None:
+    assert problems_of(tmp_path) == [f"{tmp_path}: no knowledge entries (*.md) found"]
