@@ -33,10 +33,29 @@ from bot.knowledge.models import KnowledgeEntry
 log = logging.getLogger(__name__)
 
 # Share of the question's weight the best entry must cover to count as an answer.
-CONFIDENCE_THRESHOLD = 0.55
-# BM25 field weights: title, aliases, tags, summary, body.
-FIELD_WEIGHTS = (8.0, 10.0, 3.0, 4.0, 1.0)
-MAX_RESULTS = 10
+CONFIDENCE_THRESHOLD = 0.44
+# ...and the least weight of matched words: one common word ("test", "best") is not a pathway question.
+MIN_MATCHED_WEIGHT = 1.0
+# BM25 field weights: title, aliases, tags, summary, body. The body is long and full of everyday words, so a rare
+# word that happens to be in one body must not outweigh the entry whose title or aliases name the subject.
+FIELD_WEIGHTS = (8.0, 10.0, 3.0, 4.0, 0.5)
+# A word found only in an entry's body covers that part of the question less than one in its title or aliases.
+BODY_MATCH_CREDIT = 0.3
+# Words the knowledge base never uses (pizza, bitcoin, pilot) are the evidence that a question is about something
+# else, so each weighs this much against the answer...
+UNKNOWN_WORD_WEIGHT = 2.0
+# ...while a pathway word the best entry lacks is only a detail of the question ("attending", "home country"),
+# and counts for this share of its weight.
+KNOWN_UNMATCHED_SHARE = 0.5
+# Numbers (years, scores) say little about which topic is asked; they weigh at most this much.
+NUMBER_WEIGHT = 0.5
+# Bonus to the ranking (not the confidence) when a title or alias appears word for word in the question.
+PHRASE_BONUS = 0.3
+# How many BM25 candidates are re-ranked by coverage.
+CANDIDATES = 20
+# Share of the final score that comes from BM25 (relative to the best candidate); the rest is coverage.
+BM25_SHARE = 0.4
+_STRONG_COLUMNS = "{title aliases tags summary}"
 
 _ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -59,6 +78,9 @@ _CANONICAL: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b2\s*-?\s*(ck|cs)\b", r" step2 \1 "),
         (r"\bstep\s*-?\s*(?:1|i|one)\b", " step1 "),
         (r"\bpass\s*/\s*fail\b", " pass fail "),
+        (r"\bp\s*/\s*f\b", " pass fail "),
+        (r"\bus\s*-?\s*imgs?\b", " us img "),
+        (r"%", " percent "),
         (r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
         (r"\bre-?\s*validation\b", " revalidation "),
         (r"\bnon\s*-\s*", " non "),
@@ -69,7 +91,7 @@ _CANONICAL: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _STOPWORD_TEXT = """
     a about above after again all also am an and any anyone anybody anything are as at be because been before
     being below between both but by can could did do does doing done during each either else even ever every few
-    for from further get gets getting got had has have having he her here hers him his how i if im in into is it
+    for from further get gets getting got had has have having he her here hers him his how i if in into is it
     its itself just know let lets like may me might mine more most much must my myself need needs no nor now of
     off on once only or other our ours out over own please pls plz same she should so some someone somebody
     something such tell than that the their theirs them then there these they this those through to too under
@@ -137,7 +159,10 @@ class _Index:
     entries: list[KnowledgeEntry]
     vocabulary: list[str]
     vocabulary_set: frozenset[str]
+    # Each entry's title and aliases as token sequences, to recognise them word for word in a question.
+    phrases: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     doc_frequency_cache: dict[str, frozenset[int]] = field(default_factory=dict)
+    strong_cache: dict[str, frozenset[int]] = field(default_factory=dict)
 
 
 class KnowledgeSearch:
@@ -162,8 +187,13 @@ class KnowledgeSearch:
         )
         entry_list = list(entries)
         vocabulary: set[str] = set()
+        phrases: dict[tuple[str, ...], list[int]] = {}
         rows = []
         for rowid, entry in enumerate(entry_list):
+            for name in (entry.title, *entry.aliases):
+                tokens = tuple(tokenize(name))
+                if len(tokens) >= 2 or (tokens and tokens[0] not in STOPWORDS):
+                    phrases.setdefault(tokens, []).append(rowid)
             fields = (
                 entry.title,
                 " ; ".join(entry.aliases),
@@ -172,23 +202,25 @@ class KnowledgeSearch:
                 entry.body,
             )
             normalized = [normalize(f) for f in fields]
-            for text in normalized:
+            # Typos are corrected only towards the words that name topics (not every word of every body), so
+            # an ordinary word such as "seniors" is never turned into a different one ("mentors").
+            for text in normalized[:4]:
                 vocabulary.update(_TOKEN.findall(text))
             rows.append((rowid, *normalized))
         conn.executemany("INSERT INTO kb(rowid, title, aliases, tags, summary, body) VALUES (?, ?, ?, ?, ?, ?)", rows)
-        vocabulary.update(self.synonyms)
+        vocabulary.update(word for key in self.synonyms for word in key.split())
         vocabulary -= STOPWORDS
         words = sorted(vocabulary)
-        return _Index(conn, entry_list, words, frozenset(words))
+        return _Index(conn, entry_list, words, frozenset(words), phrases)
 
     # -- query understanding -------------------------------------------------------------------------------------
 
     def _correct(self, term: str) -> str:
         """Replace an unknown word by the closest known one, if it is close enough to be a typo."""
         index = self._index
-        if term in index.vocabulary_set or len(term) < 4 or term.isdigit():
+        if term in index.vocabulary_set or len(term) < 5 or term.isdigit() or self._docs_with(term):
             return term
-        max_distance = 1 if len(term) < 7 else 2
+        max_distance = 1 if len(term) < 8 else 2
         candidates = process.extract(term, index.vocabulary, scorer=OSA.distance, score_cutoff=max_distance, limit=8)
         if not candidates:
             return term
@@ -208,26 +240,45 @@ class KnowledgeSearch:
                     expansions[term].extend(self.synonyms[pair])
         return expansions
 
-    def _docs_with(self, term: str) -> frozenset[int]:
-        cache = self._index.doc_frequency_cache
+    def _lookup(self, cache: dict[str, frozenset[int]], term: str, columns: str) -> frozenset[int]:
         found = cache.get(term)
         if found is None:
-            rows = self._index.conn.execute("SELECT rowid FROM kb WHERE kb MATCH ?", (f'"{term}"',)).fetchall()
+            rows = self._index.conn.execute("SELECT rowid FROM kb WHERE kb MATCH ?", (f'{columns}"{term}"',)).fetchall()
             found = frozenset(r[0] for r in rows)
             if len(cache) < 50_000:  # bounded: free text from users must not grow memory forever
                 cache[term] = found
         return found
 
-    def _idf(self, term: str) -> float:
+    def _docs_with(self, term: str) -> frozenset[int]:
+        return self._lookup(self._index.doc_frequency_cache, term, "")
+
+    def _docs_naming(self, term: str) -> frozenset[int]:
+        """Entries with the term in a strong field: title, aliases, tags or summary."""
+        return self._lookup(self._index.strong_cache, term, f"{_STRONG_COLUMNS}: ")
+
+    def _weight(self, term: str) -> float:
         n = len(self._index.entries)
         df = len(self._docs_with(term))
+        if term.isdigit():
+            return NUMBER_WEIGHT
+        if df == 0:
+            return UNKNOWN_WORD_WEIGHT
         return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
+
+    def _phrase_matches(self, tokens: list[str]) -> dict[int, int]:
+        """For each entry, the length of its longest title or alias that the question contains word for word."""
+        found: dict[int, int] = {}
+        for size in range(min(len(tokens), 8), 0, -1):
+            for start in range(len(tokens) - size + 1):
+                for rowid in self._index.phrases.get(tuple(tokens[start : start + size]), ()):
+                    found.setdefault(rowid, size)
+        return found
 
     # -- search --------------------------------------------------------------------------------------------------
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
-        raw_terms = content_terms(question)
-        terms = list(dict.fromkeys(self._correct(t) for t in raw_terms))
+        tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
+        terms = list(dict.fromkeys(t for t in tokens if t not in STOPWORDS))
         if not terms:
             return SearchResult(question, (), (), 0.0, False)
         expansions = self._expand(terms)
@@ -236,30 +287,60 @@ class KnowledgeSearch:
         rows = self._index.conn.execute(
             f"SELECT rowid, bm25(kb, {', '.join(str(w) for w in FIELD_WEIGHTS)}) AS rank "
             "FROM kb WHERE kb MATCH ? ORDER BY rank LIMIT ?",
-            (match, MAX_RESULTS),
+            (match, CANDIDATES),
         ).fetchall()
         if not rows:
             return SearchResult(question, tuple(terms), (), 0.0, False)
 
-        weights = {t: self._idf(t) for t in terms}
-        total_weight = sum(weights.values()) or 1.0
+        weights = {t: self._weight(t) for t in terms}
+        unknown = {t for t in terms if not expansions[t] and not t.isdigit() and not self._docs_with(t)}
+
+        def evidence(rowid: int) -> tuple[float, float]:
+            """(matched, against): the weight of the question this entry answers, and the weight it leaves."""
+            matched = against = 0.0
+            for term in terms:
+                if term in unknown:
+                    against += UNKNOWN_WORD_WEIGHT
+                    continue
+                variants = (term, *expansions[term])
+                weight = weights[term]
+                if any(rowid in self._docs_naming(t) for t in variants):
+                    matched += weight
+                elif any(rowid in self._docs_with(t) for t in variants):
+                    matched += weight * BODY_MATCH_CREDIT
+                    against += weight * (1 - BODY_MATCH_CREDIT) * KNOWN_UNMATCHED_SHARE
+                else:
+                    against += weight * KNOWN_UNMATCHED_SHARE
+            return matched, against
 
         def coverage(rowid: int) -> float:
-            covered = 0.0
-            for term in terms:
-                if any(rowid in self._docs_with(t) for t in (term, *expansions[term])):
-                    covered += weights[term]
-            return covered / total_weight
+            matched, against = evidence(rowid)
+            return matched / (matched + against) if matched else 0.0
 
-        best_rank = rows[0][1]
-        hits = []
-        for rowid, rank in rows[:limit]:
-            relative = rank / best_rank if best_rank else 0.0  # bm25() is negative: best is most negative
-            hits.append(SearchHit(self._index.entries[rowid], round(coverage(rowid) * relative, 4)))
-        confidence = coverage(rows[0][0])
-        return SearchResult(
-            question, tuple(terms), tuple(hits), round(confidence, 4), confidence >= CONFIDENCE_THRESHOLD
+        # bm25() is negative, best most negative: relative strength in 0..1 against the best candidate.
+        best_rank = rows[0][1] or -1.0
+        phrase_lengths = self._phrase_matches(tokens)
+        scored = []
+        for rowid, rank in rows:
+            cover = coverage(rowid)
+            combined = (1 - BM25_SHARE) * cover + BM25_SHARE * (rank / best_rank)
+            # A single word ("img") is context in most questions; several words in a row, or the whole question,
+            # are the user naming the topic.
+            length = phrase_lengths.get(rowid, 0)
+            if length >= 2 or (length == 1 and len(terms) == 1):
+                combined += PHRASE_BONUS * min(1.0, length / 3 if length >= 2 else 1.0)
+            scored.append((combined, cover, rowid))
+        scored.sort(key=lambda item: -item[0])
+        top = scored[0]
+        best_score = top[0] or 1.0
+        hits = tuple(
+            SearchHit(self._index.entries[rowid], round(min(1.0, top[1] * score / best_score), 4))
+            for score, _, rowid in scored[:limit]
         )
+        confidence = top[1]
+        matched_weight = evidence(top[2])[0]
+        answered = confidence >= CONFIDENCE_THRESHOLD and matched_weight >= MIN_MATCHED_WEIGHT
+        return SearchResult(question, tuple(terms), hits, round(confidence, 4), answered)
 
     def suggest(self, prefix: str, limit: int = 25) -> list[KnowledgeEntry]:
         """Entries for autocomplete: title or alias starting with what was typed, then containing it, then fuzzy."""

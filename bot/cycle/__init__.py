@@ -1,0 +1,37 @@
+"""The Match cycle calendar: every date of every Match cycle, official or projected, in one place.
+
+Build one ``CycleCalendar`` at start-up (``CycleCalendar.from_directory(settings.data_dir / "cycles")``) and pass
+it to whatever needs dates: the /timeline planner, milestone announcements, .ics exports, ``imgbot kb validate``.
+"""
+
+from bot.cycle.calendar import CycleCalendar
+from bot.cycle.ics import CalendarItem, milestone_item, to_ics
+from bot.cycle.loader import CycleFile, load_cycle_dir, load_cycle_file
+from bot.cycle.models import (
+    KIND_INFO,
+    NRMP_ZONE,
+    KindInfo,
+    Milestone,
+    MilestoneKind,
+    MilestoneStatus,
+    Reminder,
+    Source,
+)
+
+__all__ = [
+    "KIND_INFO",
+    "NRMP_ZONE",
+    "CalendarItem",
+    "CycleCalendar",
+    "CycleFile",
+    "KindInfo",
+    "Milestone",
+    "MilestoneKind",
+    "MilestoneStatus",
+    "Reminder",
+    "Source",
+    "load_cycle_dir",
+    "load_cycle_file",
+    "milestone_item",
+    "to_ics",
+]
