@@ -163,7 +163,8 @@ def cmd_kb_validate(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(
         f"OK: {len(content.knowledge.knowledge)} knowledge entries, "
-        f"{len(content.knowledge.pathway_steps)} pathway steps "
+        f"{len(content.knowledge.pathway_steps)} pathway steps, "
+        f"cycle files for Match {', '.join(map(str, content.calendar.years_with_data)) or 'none'} "
         f"(loaded in {content.load_seconds * 1000:.0f} ms)."
     )
     return 0

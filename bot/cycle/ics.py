@@ -65,15 +65,34 @@ class CalendarItem:
             raise ValueError("alarm offsets are durations before start and cannot be negative")
 
 
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 def describe_milestone(milestone: Milestone) -> str:
     """The event text: what to do now, the note, the US Eastern time, whether it is projected, and the source."""
     lines = ["What to do now:", *(f"- {item}" for item in milestone.checklist), ""]
     local = milestone.local_at
+    # Spelled out here rather than with %A/%B, which follow the process locale.
+    day = f"{_WEEKDAYS[local.weekday()]}, {_MONTHS[local.month - 1]} {local.day}, {local.year}"
     if milestone.all_day:
-        lines.append(f"Date: {local:%A, %B} {local.day}, {local.year}")
+        lines.append(f"Date: {day}")
     else:
         zone = "US Eastern time" if milestone.zone == NRMP_ZONE else milestone.zone
-        lines.append(f"Time: {local:%A, %B} {local.day}, {local.year}, {local:%H:%M} {zone}")
+        lines.append(f"Time: {day}, {local:%H:%M} {zone}")
     if milestone.is_projected:
         lines.append("This date is projected from past cycles and may change.")
     if milestone.note:

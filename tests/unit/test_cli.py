@@ -71,7 +71,7 @@ def test_kb_validate_clean_and_broken(tmp_path: Path) -> None:
     (broken / "knowledge" / "soap.md").write_text("---\nid: soap\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
     bad = imgbot("kb", "validate", env_extra={"DATA_DIR": str(broken)})
     assert bad.returncode == 1
-    assert "soap.md:3: invalid YAML" in bad.stderr
+    assert "soap.md:4: invalid YAML" in bad.stderr
 
 
 def test_kb_stale_lists_old_entries() -> None:

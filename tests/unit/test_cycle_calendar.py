@@ -110,6 +110,15 @@ def test_kind_metadata_is_complete() -> None:
     assert timedelta(days=7) in KIND_INFO[K.ROL_DEADLINE].reminder_offsets
 
 
+def test_every_kind_links_to_a_knowledge_entry_that_exists() -> None:
+    knowledge = DATA_DIR.parent / "knowledge"
+    entries = {path.stem for path in knowledge.glob("*.md")}
+    if not entries:
+        pytest.skip("the knowledge base (data/knowledge/*.md) has not been written yet")
+    missing = {kind.value: info.kb_entry for kind, info in KIND_INFO.items() if info.kb_entry not in entries}
+    assert missing == {}
+
+
 # --- official overrides projected -------------------------------------------------------------------------------
 
 

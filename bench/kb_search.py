@@ -1,0 +1,78 @@
+"""Knowledge search figures: latency per question over the retrieval sets, and the time to load and index.
+
+Run: .venv/bin/python bench/kb_search.py [--rounds N]
+Prints p50 / p99 / max search latency per question (every question of tests/retrieval/*.yaml, in-scope and
+out-of-scope, asked N times in shuffled order) and the cold time to load and index the knowledge base.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bot.content import load_content  # noqa: E402
+
+
+def questions() -> list[str]:
+    found: list[str] = []
+    for path in sorted((REPO / "tests" / "retrieval").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        found += [item["q"] for item in data.get("in_scope", [])]
+        found += list(data.get("out_of_scope", []))
+    return found
+
+
+def cold_load_ms() -> float:
+    """Load and index in a fresh interpreter, so caches of this process do not flatter the figure."""
+    code = (
+        "import time, sys; sys.path.insert(0, %r); from pathlib import Path; "
+        "from bot.content import load_content; t = time.perf_counter(); "
+        "load_content(Path(%r)); print((time.perf_counter() - t) * 1000)"
+    ) % (str(REPO), str(REPO / "data"))
+    runs = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(5)]
+    return statistics.median(runs)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+
+    content = load_content(REPO / "data")
+    search = content.knowledge.search_index
+    asked = questions()
+    for question in asked:  # warm up: first calls fill per-term caches, as a running bot's would be
+        search.search(question)
+    timings: list[float] = []
+    rng = random.Random(7)
+    for _ in range(args.rounds):
+        order = asked[:]
+        rng.shuffle(order)
+        for question in order:
+            started = time.perf_counter_ns()
+            search.search(question)
+            timings.append((time.perf_counter_ns() - started) / 1e6)
+    print(f"knowledge search: {len(asked)} questions x {args.rounds} rounds = {len(timings)} searches")
+    print(f"  latency per question  p50 {percentile(timings, 50):.3f} ms   p99 {percentile(timings, 99):.3f} ms   "
+          f"max {max(timings):.3f} ms")
+    print(f"  load + index (cold, median of 5 processes): {cold_load_ms():.0f} ms "
+          f"for {len(content.knowledge.knowledge)} entries")
+
+
+if __name__ == "__main__":
+    main()
