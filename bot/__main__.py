@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
+import signal
 import sys
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -59,8 +61,25 @@ async def _run_bot(settings: Settings, content: Content) -> None:
     assert settings.discord_token is not None
     use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
     bot = ImgBot(settings, content)
+    # SIGTERM (a service manager, a test harness) and Ctrl-C both close the bot properly: the database and the
+    # scheduler are released in close(), so nothing half-written is left behind.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     async with bot:
-        await bot.start(settings.discord_token.get_secret_value())
+        runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()), name="bot")
+        stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            stopper.cancel()
+            runner.result()  # re-raise a fatal error (bad token, crash) with its traceback
+            return
+        log.info("stop requested; closing")
+        await bot.close()
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
 
 
 async def _sync(settings: Settings, content: Content, guild_id: int | None) -> None:

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.knowledge.models import KnowledgeEntry
 from bot.knowledge.options import MAX_QUESTION_CHARS, AskOptions, TopicOptions
+from bot.knowledge.repository import UnansweredQuestion, VoteTally
 from bot.knowledge.service import Answer, KnowledgeService
 from bot.text import quote_user_text, shorten
 from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
@@ -186,8 +187,37 @@ def pathway_embed(service: KnowledgeService) -> discord.Embed:
     return embed
 
 
+def report_embed(
+    tallies: list[VoteTally], unanswered: list[UnansweredQuestion], service: KnowledgeService
+) -> discord.Embed:
+    embed = discord.Embed(title="Knowledge base report", colour=BRAND_COLOUR)
+    missing = [f"`{u.times}×` {quote_user_text(u.question, 90)}" for u in unanswered[:10]]
+    embed.add_field(
+        name="Questions without a curated answer", value=shorten("\n".join(missing) or "None yet.", 1024), inline=False
+    )
+    unhelpful = sorted((t for t in tallies if t.not_helpful), key=lambda t: (-t.not_helpful, t.entry_id))[:10]
+    lines = []
+    for tally in unhelpful:
+        entry = service.knowledge.get(tally.entry_id)
+        title = entry.title if entry else tally.entry_id
+        lines.append(f"**{shorten(title, 60)}**: {tally.not_helpful} 👎 · {tally.helpful} 👍")
+    embed.add_field(
+        name="Entries marked not helpful", value=shorten("\n".join(lines) or "None yet.", 1024), inline=False
+    )
+    total = sum(t.helpful + t.not_helpful for t in tallies)
+    embed.set_footer(text=f"{total} votes in all. Questions are stored without who asked them.")
+    return embed
+
+
 class KnowledgeCog(commands.Cog, name="Knowledge"):
     """Pathway answers from the curated knowledge base."""
+
+    knowledge_admin = app_commands.Group(
+        name="knowledge",
+        description="Knowledge-base tools for server moderators",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
 
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
@@ -255,6 +285,12 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
         view = discord.ui.View(timeout=None)
         view.add_item(PathwaySelect(self.service))
         await interaction.response.send_message(embed=pathway_embed(self.service), view=view, ephemeral=private)
+
+    @knowledge_admin.command(name="report", description="Questions without an answer and entries marked not helpful")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def report(self, interaction: Interaction) -> None:
+        tallies, unanswered = await self.service.report(limit=10)
+        await interaction.response.send_message(embed=report_embed(tallies, unanswered, self.service), ephemeral=True)
 
 
 async def setup(bot: ImgBot) -> None:

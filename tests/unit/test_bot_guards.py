@@ -60,12 +60,20 @@ async def test_command_definitions_fit_discord(bot: ImgBot) -> None:
                 assert all(1 <= len(c["name"]) <= 100 for c in choices)
 
 
-async def test_admin_commands_declare_default_permissions(bot: ImgBot) -> None:
+async def test_admin_commands_declare_and_check_permissions(bot: ImgBot) -> None:
+    """Declared with default_permissions (Discord hides them) and checked at run time (cannot be bypassed)."""
+    checked = 0
     for command in bot.tree.walk_commands():
-        if isinstance(command, app_commands.Command) and any(
-            "has_permissions" in getattr(check, "__qualname__", "") for check in command.checks
-        ):
-            assert command.default_permissions is not None, command.qualified_name
+        if not isinstance(command, app_commands.Command):
+            continue
+        root = command.root_parent or command
+        runtime_check = any("has_permissions" in getattr(check, "__qualname__", "") for check in command.checks)
+        if root.default_permissions is not None and root.default_permissions.value:
+            assert runtime_check, f"/{command.qualified_name} declares permissions but does not check them"
+            checked += 1
+        if runtime_check:
+            assert root.default_permissions is not None, command.qualified_name
+    assert checked >= 1
 
 
 async def test_definitions_hash_is_stable(bot: ImgBot) -> None:

@@ -1,0 +1,183 @@
+"""/ask, /topic, /pathway and /knowledge report, driven through the emulator against the real bot process."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from bot.knowledge.loader import load_knowledge_base
+from bot.sandbox import Emulator
+from tests.conftest import DATA_DIR
+from tests.e2e.conftest import Live
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+KB = load_knowledge_base(DATA_DIR / "knowledge")
+
+
+def button_labels(components: list[dict[str, Any]]) -> list[str]:
+    return [c.get("label", "") for row in components for c in row.get("components", []) if c.get("type") == 2]
+
+
+def query(live: Live, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(f"file:{live.database}?mode=ro", uri=True) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def assert_never_pinged(emu: Emulator) -> None:
+    for message in emu.store.by_id.values():
+        assert not message.pings, (message.content, message.pings)
+
+
+async def test_ask_answers_with_sources_related_and_votes(live: Live) -> None:
+    emu = live.emu
+    alice, bob = emu.world.users["alice"], emu.world.users["bob"]
+    general = emu.world.channel("general")
+    soap = KB.get("soap")
+    assert soap is not None
+
+    reply = await (
+        await emu.slash("ask", {"question": "can someone explain what SOAP is??"}, user=alice, channel=general)
+    ).response()
+    assert reply.kind == "message" and not reply.ephemeral
+    embed = reply.embeds[0]
+    assert embed["title"] == soap.title
+    assert embed["description"].startswith(soap.body[:50])
+    sources = next(f for f in embed["fields"] if f["name"] == "Sources")["value"]
+    assert all(s.url in sources for s in soap.sources)
+    assert "Reviewed" in embed["footer"]["text"]
+    labels = button_labels(reply.components)
+    assert labels[:2] == ["Helpful", "Not helpful"]
+    related_titles = labels[2:]
+    assert 1 <= len(related_titles) <= 3
+
+    vote = await (await emu.click(reply, label="Helpful", user=alice)).response()
+    assert vote.ephemeral and "1 👍 · 0 👎" in vote.content
+    changed = await (await emu.click(reply, label="Not helpful", user=alice)).response()
+    assert "0 👍 · 1 👎" in changed.content  # a second click changes the vote, never adds one
+    assert query(live, "SELECT helpful FROM entry_votes WHERE entry_id = 'soap' AND user_id = ?", alice.id) == [(0,)]
+
+    opened = await (await emu.click(reply, label=related_titles[0], user=bob)).response()
+    assert opened.ephemeral and opened.embeds[0]["title"] == related_titles[0]
+    assert_never_pinged(emu)
+
+
+async def test_private_answer_is_ephemeral(live: Live) -> None:
+    emu = live.emu
+    reply = await (
+        await emu.slash(
+            "ask",
+            {"question": "yog", "private": True},
+            user=emu.world.users["bob"],
+            channel=emu.world.channel("general"),
+        )
+    ).response()
+    assert reply.ephemeral and reply.embeds[0]["title"] == KB.get("year-of-graduation").title  # type: ignore[union-attr]
+
+
+async def test_no_answer_is_private_suggests_topics_and_is_counted(live: Live) -> None:
+    emu = live.emu
+    for _ in range(2):
+        reply = await (
+            await emu.slash(
+                "ask",
+                {"question": "best pizza in new york"},
+                user=emu.world.users["alice"],
+                channel=emu.world.channel("general"),
+            )
+        ).response()
+        assert reply.ephemeral
+        assert reply.embeds[0]["title"] == "No curated answer yet"
+        assert button_labels(reply.components)
+    assert query(live, "SELECT question, times FROM unanswered_questions") == [("best pizza in new york", 2)]
+    # Nothing identifies who asked.
+    columns = [row[1] for row in query(live, "PRAGMA table_info(unanswered_questions)")]
+    assert not any("user" in c for c in columns)
+
+
+async def test_bad_input_gets_a_clear_private_message_and_never_pings(live: Live) -> None:
+    emu = live.emu
+    role = emu.world.role("Match 2027")
+    cases = {
+        "   ": "empty",
+        "@everyone": "can't answer a mention",
+        f"<@&{role.id}>": "can't answer a mention",
+        "?!?! 🙂🙂": "not only symbols",
+    }
+    for question, expected in cases.items():
+        reply = await (
+            await emu.slash(
+                "ask", {"question": question}, user=emu.world.users["bob"], channel=emu.world.channel("general")
+            )
+        ).response()
+        assert reply.ephemeral and expected in reply.content, (question, reply.content)
+    # A question with a ping inside is answered, and the ping is neither repeated nor delivered.
+    reply = await (
+        await emu.slash(
+            "ask",
+            {"question": f"@everyone <@&{role.id}> what is soap"},
+            user=emu.world.users["bob"],
+            channel=emu.world.channel("general"),
+        )
+    ).response()
+    assert reply.embeds[0]["title"] == KB.get("soap").title  # type: ignore[union-attr]
+    assert "@everyone" not in str(reply.embeds[0]) and f"<@&{role.id}>" not in str(reply.embeds[0])
+    assert_never_pinged(emu)
+
+
+async def test_topic_autocomplete_and_lookup(live: Live) -> None:
+    emu = live.emu
+    alice, general = emu.world.users["alice"], emu.world.channel("general")
+    choices = await emu.autocomplete("topic", {"name": "so"}, focused="name", user=alice, channel=general)
+    assert 1 <= len(choices) <= 25
+    assert "soap" in [c["value"] for c in choices]
+    everything = await emu.autocomplete("topic", {"name": ""}, focused="name", user=alice, channel=general)
+    assert len(everything) == 25
+
+    reply = await (await emu.slash("topic", {"name": "step-2-ck"}, user=alice, channel=general)).response()
+    assert reply.embeds[0]["title"] == KB.get("step-2-ck").title  # type: ignore[union-attr]
+    typed = await (await emu.slash("topic", {"name": "ROL"}, user=alice, channel=general)).response()
+    assert typed.embeds[0]["title"] == KB.get("rank-order-list").title  # type: ignore[union-attr]
+    missing = await (await emu.slash("topic", {"name": "pizza"}, user=alice, channel=general)).response()
+    assert missing.ephemeral and "no topic called" in missing.content
+
+
+async def test_pathway_select_opens_each_step(live: Live) -> None:
+    emu = live.emu
+    alice, general = emu.world.users["alice"], emu.world.channel("general")
+    reply = await (await emu.slash("pathway", user=alice, channel=general)).response()
+    assert reply.embeds[0]["title"] == "The road to a US residency"
+    options = reply.message.selects[0]["options"]  # type: ignore[union-attr]
+    assert options[0]["value"] == "world-directory" and options[-1]["value"] == "residency-start"
+    opened = await (await emu.select(reply, ["soap"], user=alice)).response()
+    assert opened.ephemeral and opened.embeds[0]["title"] == KB.get("soap").title  # type: ignore[union-attr]
+
+
+async def test_report_is_for_moderators_only(live: Live) -> None:
+    emu = live.emu
+    general = emu.world.channel("general")
+    refused = await (
+        await emu.slash("knowledge report", user=emu.world.users["bob"], channel=general, force=True)
+    ).response()
+    assert refused.ephemeral and "Manage Server" in refused.content
+    report = await (await emu.slash("knowledge report", user=emu.world.users["dr_admin"], channel=general)).response()
+    assert report.ephemeral
+    text = str(report.embeds[0])
+    assert "best pizza in new york" in text and "SOAP" in text
+
+
+async def test_commands_keep_working_after_a_gateway_drop(live: Live) -> None:
+    emu = live.emu
+    await emu.gateway.close_abruptly()
+    await emu.wait_for_resume(timeout=30)
+    reply = await (
+        await emu.slash(
+            "ask",
+            {"question": "h1b or j1 for residency?"},
+            user=emu.world.users["alice"],
+            channel=emu.world.channel("general"),
+        )
+    ).response()
+    assert reply.embeds and reply.embeds[0]["title"]

@@ -1,0 +1,37 @@
+"""A restart keeps what matters: commands are not registered again, and buttons sent before still work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import Emulator, World
+from tests.e2e.conftest import running_bot
+
+pytestmark = pytest.mark.asyncio(loop_scope="function")
+
+
+def registrations(emu: Emulator) -> int:
+    return sum(1 for r in emu.requests if r.method == "PUT" and r.path.endswith("/commands"))
+
+
+async def test_restart_skips_registration_and_keeps_buttons_working(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    async with Emulator(World.default()) as emu:
+        alice, general = emu.world.users["alice"], emu.world.channel("general")
+        async with running_bot(emu, database, name="first"):
+            assert registrations(emu) == 1
+            answer = await (
+                await emu.slash("ask", {"question": "what is the rank order list"}, user=alice, channel=general)
+            ).response()
+            pathway = await (await emu.slash("pathway", user=alice, channel=general)).response()
+
+        async with running_bot(emu, database, name="second") as bot:
+            assert registrations(emu) == 1, "unchanged commands must not be registered again"
+            assert "commands unchanged since the last registration" in bot.output
+            vote = await (await emu.click(answer, label="Helpful", user=alice)).response()
+            assert vote.ephemeral and "1 👍" in vote.content
+            opened = await (await emu.select(pathway, ["match-week"], user=alice)).response()
+            assert opened.ephemeral and opened.embeds
+        emu.assert_clean()
