@@ -16,6 +16,10 @@ from bot.config import Settings
 from bot.content import Content
 from bot.db.connection import open_database
 from bot.knowledge.repository import KnowledgeFeedbackRepository
+from bot.quiz.repository import QuizRepository
+from bot.quiz.service import QuizService
+from bot.readiness.repository import ReadinessRepository
+from bot.readiness.service import ReadinessService
 from bot.services import Services
 from bot.ui.errors import report_interaction_error
 
@@ -60,7 +64,9 @@ class ImgBot(commands.Bot):
         """Open the database, build the services and load every cog (everything but talking to Discord)."""
         self._db = await open_database(self.settings.database_path)
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
-        self._services = Services(knowledge=knowledge)
+        readiness = ReadinessService(ReadinessRepository(self._db), self.content.specialties, self.content.calendar)
+        quiz = QuizService(self.content.quiz_bank, QuizRepository(self._db))
+        self._services = Services(knowledge=knowledge, readiness=readiness, quiz=quiz)
         self.tree.error(self._on_app_command_error)
         for extension in EXTENSIONS:
             await self.load_extension(extension)

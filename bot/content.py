@@ -10,6 +10,8 @@ from pathlib import Path
 from bot.cycle import CycleCalendar, MilestoneKind, load_cycle_dir
 from bot.datafiles import DataFileError, DataProblem
 from bot.knowledge.service import KnowledgeService
+from bot.quiz.bank import QuestionBank, load_question_bank
+from bot.readiness.specialties import SpecialtyTable, load_specialties_from_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +20,8 @@ log = logging.getLogger(__name__)
 class Content:
     knowledge: KnowledgeService
     calendar: CycleCalendar
+    specialties: SpecialtyTable
+    quiz_bank: QuestionBank
     load_seconds: float
 
 
@@ -35,7 +39,18 @@ def load_content(data_dir: Path) -> Content:
         calendar = CycleCalendar(load_cycle_dir(data_dir / "cycles"))
     except DataFileError as exc:
         problems.extend(exc.problems)
+    specialties: SpecialtyTable | None = None
+    try:
+        specialties = load_specialties_from_data_dir(data_dir)
+    except DataFileError as exc:
+        problems.extend(exc.problems)
+    quiz_bank: QuestionBank | None = None
     if knowledge is not None:
+        # Checked only once the entries loaded, so one broken entry does not flood the report with "unknown entry".
+        try:
+            quiz_bank = load_question_bank(data_dir / "quizzes", {e.id for e in knowledge.knowledge.entries})
+        except DataFileError as exc:
+            problems.extend(exc.problems)
         # Every milestone points readers to an entry; a renamed entry must not leave it pointing nowhere.
         for kind in MilestoneKind:
             if kind.info.kb_entry not in knowledge.knowledge:
@@ -44,8 +59,10 @@ def load_content(data_dir: Path) -> Content:
                         data_dir / "knowledge", None, f"milestone {kind.value}", f"entry {kind.info.kb_entry!r} missing"
                     )
                 )
-    if problems or knowledge is None or calendar is None:
+    if problems or knowledge is None or calendar is None or specialties is None or quiz_bank is None:
         raise DataFileError(problems)
     elapsed = time.perf_counter() - started
     log.info("content loaded in %.0f ms", elapsed * 1000)
-    return Content(knowledge=knowledge, calendar=calendar, load_seconds=elapsed)
+    return Content(
+        knowledge=knowledge, calendar=calendar, specialties=specialties, quiz_bank=quiz_bank, load_seconds=elapsed
+    )

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.knowledge.service import KnowledgeService
+from bot.quiz.service import QuizService
+from bot.readiness.service import ReadinessService
 
 
 @dataclass(frozen=True)
 class Services:
     knowledge: KnowledgeService
+    readiness: ReadinessService
+    quiz: QuizService
