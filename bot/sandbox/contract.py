@@ -109,6 +109,16 @@ class SpecIndex:
         self._validators[key] = validator
         return validator
 
+    def named(self, schema_name: str) -> Draft202012Validator:
+        key = ("SCHEMA", schema_name, "")
+        validator = self._validators.get(key)
+        if validator is None:
+            validator = Draft202012Validator(
+                {"$ref": f"#/components/schemas/{schema_name}", "components": self.components}
+            )
+            self._validators[key] = validator
+        return validator
+
 
 def _field_path(parts: Iterable[Any]) -> str:
     out = ""
@@ -170,6 +180,25 @@ def _describe(error: ValidationError) -> Problem:
     if v == "pattern":
         return _field_path(path), f"{_short(inst)} does not match {value}"
     return _field_path(path), error.message[:300]
+
+
+def shape(value: Any) -> Any:
+    """A hashable skeleton of a JSON value: keys and types, small integers (type/style/flags) kept verbatim.
+
+    The emulator's own responses are generated from a few templates, so validating each distinct shape once
+    catches its mistakes without paying for a full schema walk on every response.
+    """
+    if isinstance(value, dict):
+        return tuple(sorted((k, shape(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", frozenset(shape(v) for v in value))
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if -1 < value < 1 << 20 else "int"
+    if isinstance(value, str):
+        return "str"
+    return type(value).__name__
 
 
 def _short(value: Any) -> str:
@@ -583,6 +612,7 @@ class ContractChecker:
         self.enabled = enabled
         self._index: SpecIndex | None = None
         self.ignored: list[re.Pattern[str]] = []
+        self._valid_shapes: set[tuple[str, str, int, Any]] = set()
         if not enabled:
             self.schema_status = "disabled: contract_checks=False"
         elif not self.spec_path.is_file():
@@ -630,20 +660,19 @@ class ContractChecker:
         validator = self._index.validator(method, template, str(status))
         if validator is None:
             return []
-        return self._keep(self._schema_problems(validator, body), method, path)
+        key = (method, template, status, shape(body))
+        if key in self._valid_shapes:
+            return []
+        problems = self._keep(self._schema_problems(validator, body), method, path)
+        if not problems:
+            self._valid_shapes.add(key)
+        return problems
 
     def check_schema(self, schema_name: str, instance: Any) -> list[Problem]:
         """Validate any object (e.g. a gateway event's message) against a named component schema."""
         if self._index is None:
             return []
-        key = ("SCHEMA", schema_name, "")
-        validator = self._index._validators.get(key)
-        if validator is None:
-            validator = Draft202012Validator(
-                {"$ref": f"#/components/schemas/{schema_name}", "components": self._index.components}
-            )
-            self._index._validators[key] = validator
-        return self._schema_problems(validator, instance)
+        return self._schema_problems(self._index.named(schema_name), instance)
 
     @staticmethod
     def _schema_problems(validator: Draft202012Validator, body: Any) -> list[Problem]:

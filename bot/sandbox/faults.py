@@ -70,6 +70,8 @@ class Stats:
     delayed: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     gateway: Counter[str] = field(default_factory=Counter)
+    # Things worth counting that are neither requests nor gateway traffic (nonce hits, resolved defers...).
+    other: Counter[str] = field(default_factory=Counter)
 
     @property
     def total_requests(self) -> int:

@@ -68,9 +68,9 @@ def resolve_mentions(
         user_id, role_id, everyone = match.groups()
         if user_id is not None:
             uid = int(user_id)
-            if ("users" in parse or uid in users_allowed) and uid not in outcome.users:
-                if world.get_user(uid) is not None:
-                    outcome.users.append(uid)
+            allowed_user = "users" in parse or uid in users_allowed
+            if allowed_user and uid not in outcome.users and world.get_user(uid) is not None:
+                outcome.users.append(uid)
         elif role_id is not None:
             rid = int(role_id)
             role = guild.roles.get(rid) if guild else None

@@ -23,6 +23,10 @@ JsonDict = dict[str, Any]
 _SELECT_TYPES = frozenset({3, 5, 6, 7, 8})
 
 
+class InteractionError(Exception):
+    """The test asked for something a Discord user could not do (unknown command, missing option, ...)."""
+
+
 @dataclass(eq=False)
 class Attachment:
     id: int
@@ -86,6 +90,7 @@ class Message:
     interaction_type: int | None = None
     interaction_user: User | None = None
     command_name: str | None = None
+    interaction_metadata: JsonDict | None = None
     webhook_id: int | None = None
     reference_id: int | None = None
     reactions: dict[str, set[int]] = field(default_factory=dict)

@@ -145,7 +145,11 @@ def channel_payload(world: World, channel: Channel, *, with_guild_id: bool = Tru
 
 
 def guild_create_payload(world: World, guild: Guild) -> JsonDict:
-    """The GUILD_CREATE event: the whole server, members included (member_count == len(members) so no chunking)."""
+    """The GUILD_CREATE event: the whole server, members included (member_count == len(members) so no chunking).
+
+    No `unavailable` key: discord.py treats `"unavailable": false` as an outage ending (on_guild_available) and
+    only a GUILD_CREATE without it as a join (on_guild_join).
+    """
     return {
         "id": str(guild.id),
         "name": guild.name,
@@ -178,7 +182,6 @@ def guild_create_payload(world: World, guild: Guild) -> JsonDict:
         "premium_progress_bar_enabled": False,
         "joined_at": iso(guild.joined_at),
         "large": len(guild.members) > 250,
-        "unavailable": False,
         "member_count": len(guild.members),
         "roles": [role_payload(r) for r in guild.roles.values()],
         "channels": [channel_payload(world, c, with_guild_id=False) for c in guild.live_channels()],
@@ -309,8 +312,8 @@ def message_payload(world: World, message: Message, *, referenced: Message | Non
     if message.webhook_id is not None:
         payload["webhook_id"] = str(message.webhook_id)
         payload["application_id"] = str(message.webhook_id)
-    if message.interaction_id is not None and message.interaction_user is not None:
-        payload["interaction_metadata"] = _interaction_metadata(message)
+    if message.interaction_metadata is not None:
+        payload["interaction_metadata"] = message.interaction_metadata
     if message.reference_id is not None:
         payload["message_reference"] = {
             "type": 0,
@@ -336,22 +339,6 @@ def message_payload(world: World, message: Message, *, referenced: Message | Non
             if users
         ]
     return payload
-
-
-def _interaction_metadata(message: Message) -> JsonDict:
-    assert message.interaction_user is not None
-    metadata: JsonDict = {
-        "id": str(message.interaction_id),
-        "type": message.interaction_type or 2,
-        "user": user_payload(message.interaction_user),
-        "authorizing_integration_owners": {"0": str(message.guild_id)}
-        if message.guild_id
-        else {"1": str(message.interaction_user.id)},
-    }
-    if message.interaction_type == 2 and message.command_name:
-        metadata["name"] = message.command_name
-        metadata["command_type"] = 1
-    return metadata
 
 
 def _embed_response(embed: JsonDict) -> JsonDict:

@@ -410,6 +410,13 @@ class World:
     def bot_guilds(self) -> list[Guild]:
         return [g for g in self.guilds.values() if g.bot_joined]
 
+    def bot_role(self, guild: Guild) -> Role:
+        """The managed role Discord gives the bot when it joins a server."""
+        for role in guild.roles.values():
+            if role.bot_id == self.bot.id:
+                return role
+        raise KeyError(f"the bot has no role in {guild.name!r}")
+
     def guild_of(self, channel: Channel) -> Guild | None:
         return self.guilds.get(channel.guild_id) if channel.guild_id is not None else None
 
@@ -515,7 +522,11 @@ class World:
             type=ChannelType.GUILD_ANNOUNCEMENT,
             parent=category,
             topic="Cycle dates and server news.",
-            overwrites=[Overwrite(hall.id, OverwriteType.ROLE, deny=int(Perm.SEND_MESSAGES))],
+            overwrites=[
+                Overwrite(hall.id, OverwriteType.ROLE, deny=int(Perm.SEND_MESSAGES)),
+                # Admins let the bot's role post here, or the @everyone deny would silence it too.
+                Overwrite(world.bot_role(hall).id, OverwriteType.ROLE, allow=int(Perm.SEND_MESSAGES)),
+            ],
         )
         study_room = world.add_channel(hall, "study-room", parent=category, topic="Quiz each other.")
         world.add_thread(study_room, "USMLE Step 1 prep", owner=alice)

@@ -1,0 +1,62 @@
+"""A local Discord: REST + gateway on 127.0.0.1 that a real, unmodified discord.py bot process connects to.
+
+Used by the end-to-end tests, by local mode (a terminal instead of a Discord account) and by benchmarks.
+
+    world = World.default()                       # or World.generate(guilds=2000, members_per_guild=100, seed=1)
+    async with Emulator(world) as emu:            # emu.api_base, emu.gateway_url, emu.token, emu.bot_env()
+        ...start the bot process with emu.bot_env()...
+        await emu.wait_until_ready()
+        ix = await emu.slash("quiz start", {"topic": "soap"}, user=world.users["alice"])
+        reply = await ix.response()               # Reply: kind, ephemeral, content, embeds, components, modal...
+        await emu.click(reply, label="Next")      # also select(), submit_modal(), autocomplete()
+        emu.assert_clean()                        # emu.violations, emu.unhandled
+
+Faults: emu.faults.rate_limit/error/slow/gateway(...), emu.rate_limits.enable(...), emu.gateway.close_abruptly(),
+emu.gateway.send_reconnect(), emu.gateway.invalid_session(resumable=False).
+"""
+
+from bot.sandbox.commands import RegisteredCommand
+from bot.sandbox.contract import ContractChecker, Violation
+from bot.sandbox.emulator import Emulator, MessageEvent, UnhandledRequest
+from bot.sandbox.faults import Fault, FaultInjector, RateLimiter, Stats
+from bot.sandbox.gateway import BotNotConnected
+from bot.sandbox.interactions import Interaction, Modal, ModalField, Reply
+from bot.sandbox.models import Attachment, InteractionError, Message
+from bot.sandbox.permissions import Perm
+from bot.sandbox.render import render_message, render_reply
+from bot.sandbox.rest import RequestRecord
+from bot.sandbox.world import Channel, ChannelType, Guild, Member, Overwrite, OverwriteType, Role, User, World
+
+__all__ = [
+    "Attachment",
+    "BotNotConnected",
+    "Channel",
+    "ChannelType",
+    "ContractChecker",
+    "Emulator",
+    "Fault",
+    "FaultInjector",
+    "Guild",
+    "Interaction",
+    "InteractionError",
+    "Member",
+    "Message",
+    "MessageEvent",
+    "Modal",
+    "ModalField",
+    "Overwrite",
+    "OverwriteType",
+    "Perm",
+    "RateLimiter",
+    "RegisteredCommand",
+    "Reply",
+    "RequestRecord",
+    "Role",
+    "Stats",
+    "UnhandledRequest",
+    "User",
+    "Violation",
+    "World",
+    "render_message",
+    "render_reply",
+]

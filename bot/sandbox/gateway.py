@@ -1,0 +1,449 @@
+"""The emulated Discord gateway: HELLO, IDENTIFY/READY/GUILD_CREATE, heartbeats, RESUME, RECONNECT, INVALID_SESSION.
+
+Frames are uncompressed TEXT (discord.py decompresses only binary frames, so it accepts them even though it asks for
+zlib-stream). Every dispatch gets the session's next sequence number and is kept so a RESUME can replay what the bot
+missed; events for a dropped session wait in that buffer, as on Discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.sandbox.faults import FaultInjector, Stats
+from bot.sandbox.payloads import guild_create_payload, member_payload, ready_payload
+from bot.sandbox.world import World
+
+log = logging.getLogger(__name__)
+
+OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_PRESENCE, OP_VOICE = 0, 1, 2, 3, 4
+OP_RESUME, OP_RECONNECT, OP_REQUEST_MEMBERS, OP_INVALID_SESSION, OP_HELLO, OP_ACK = 6, 7, 8, 9, 10, 11
+
+INTENT_GUILDS = 1 << 0
+INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_DIRECT_MESSAGES = 1 << 12
+INTENT_MESSAGE_CONTENT = 1 << 15
+INTENT_SCHEDULED_EVENTS = 1 << 16
+PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
+
+_EVENT_INTENTS: dict[str, int] = {
+    "GUILD_CREATE": INTENT_GUILDS,
+    "GUILD_DELETE": INTENT_GUILDS,
+    "GUILD_UPDATE": INTENT_GUILDS,
+    "GUILD_ROLE_CREATE": INTENT_GUILDS,
+    "GUILD_ROLE_UPDATE": INTENT_GUILDS,
+    "GUILD_ROLE_DELETE": INTENT_GUILDS,
+    "CHANNEL_CREATE": INTENT_GUILDS,
+    "CHANNEL_UPDATE": INTENT_GUILDS,
+    "CHANNEL_DELETE": INTENT_GUILDS,
+    "THREAD_CREATE": INTENT_GUILDS,
+    "THREAD_DELETE": INTENT_GUILDS,
+    "GUILD_MEMBER_ADD": INTENT_GUILD_MEMBERS,
+    "GUILD_MEMBER_REMOVE": INTENT_GUILD_MEMBERS,
+    "GUILD_MEMBER_UPDATE": INTENT_GUILD_MEMBERS,
+    "GUILD_SCHEDULED_EVENT_CREATE": INTENT_SCHEDULED_EVENTS,
+    "GUILD_SCHEDULED_EVENT_UPDATE": INTENT_SCHEDULED_EVENTS,
+    "GUILD_SCHEDULED_EVENT_DELETE": INTENT_SCHEDULED_EVENTS,
+}
+_MESSAGE_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_REACTION_ADD"})
+_REPLAY_LIMIT = 2000
+
+
+class BotNotConnected(RuntimeError):
+    """No gateway session to deliver an event to (the bot is not running or never identified)."""
+
+
+@dataclass(eq=False)
+class _Pending:
+    seq: int
+    text: str
+    on_delivered: Callable[[], None] | None = None
+
+
+@dataclass(eq=False)
+class Connection:
+    ws: web.WebSocketResponse
+    transport: asyncio.Transport | None
+    opened_at: float = field(default_factory=time.monotonic)
+    session: Session | None = None
+    heartbeats: int = 0
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def open(self) -> bool:
+        return not self.ws.closed
+
+
+@dataclass(eq=False)
+class Session:
+    id: str
+    intents: int
+    shard: tuple[int, int] | None
+    seq: int = 0
+    connection: Connection | None = None
+    resumable: bool = True
+    replay: deque[_Pending] = field(default_factory=lambda: deque(maxlen=_REPLAY_LIMIT))
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def owns_guild(self, guild_id: int | None) -> bool:
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (guild_id >> 22) % count == shard_id
+
+
+class Gateway:
+    def __init__(self, world: World, stats: Stats, faults: FaultInjector, *, heartbeat_interval_ms: int = 41250):
+        self.world = world
+        self.stats = stats
+        self.faults = faults
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.url = "ws://127.0.0.1:0/"
+        self.sessions: dict[str, Session] = {}
+        self.connections: list[Connection] = []
+        self.presence: dict[str, Any] | None = None
+        self.identify_payloads: list[dict[str, Any]] = []
+        self._ready = asyncio.Event()
+        self._changed = asyncio.Condition()
+
+    # ----- state queries --------------------------------------------------------------------------------------
+
+    def live_sessions(self) -> list[Session]:
+        return [s for s in self.sessions.values() if s.connection is not None and s.connection.open]
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.live_sessions())
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready.is_set() and self.connected
+
+    async def wait_ready(self, timeout: float) -> None:  # noqa: ASYNC109 - the public API takes timeout=
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                await self._changed.wait_for(lambda: self.is_ready)
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None:  # noqa: ASYNC109 - the public API takes timeout=
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ----- connection handling --------------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(compress=False, max_msg_size=16 * 1024 * 1024)
+        transport = request.transport
+        await ws.prepare(request)
+        conn = Connection(ws, transport)
+        self.connections.append(conn)
+        self.stats.gateway["connections"] += 1
+        log.debug("gateway connection opened (%s)", request.query_string)
+        try:
+            await self._send(conn, {"op": OP_HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    if msg.type == WSMsgType.BINARY:
+                        await ws.close(code=4002, message=b"Error while decoding payload.")
+                    continue
+                try:
+                    payload = json.loads(msg.data)
+                except ValueError:
+                    await ws.close(code=4002, message=b"Error while decoding payload.")
+                    break
+                await self._on_payload(conn, payload)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            self._detach(conn)
+            await self._notify()
+        return ws
+
+    def _detach(self, conn: Connection) -> None:
+        if conn in self.connections:
+            self.connections.remove(conn)
+        session = conn.session
+        if session is not None and session.connection is conn:
+            session.connection = None
+            if not self.live_sessions():
+                self._ready.clear()
+        self.stats.gateway["disconnects"] += 1
+
+    async def _send(self, conn: Connection, payload: dict[str, Any]) -> None:
+        text = json.dumps(payload, separators=(",", ":"))
+        async with conn.send_lock:
+            if conn.open:
+                await conn.ws.send_str(text)
+
+    async def _on_payload(self, conn: Connection, payload: Any) -> None:
+        op = payload.get("op") if isinstance(payload, dict) else None
+        data = payload.get("d") if isinstance(payload, dict) else None
+        if op == OP_HEARTBEAT:
+            conn.heartbeats += 1
+            self.stats.gateway["heartbeats"] += 1
+            await self._send(conn, {"op": OP_ACK})
+        elif op == OP_IDENTIFY:
+            await self._identify(conn, data if isinstance(data, dict) else {})
+        elif op == OP_RESUME:
+            await self._resume(conn, data if isinstance(data, dict) else {})
+        elif conn.session is None:
+            await conn.ws.close(code=4003, message=b"Not authenticated.")
+        elif op == OP_PRESENCE:
+            self.presence = data if isinstance(data, dict) else None
+        elif op == OP_REQUEST_MEMBERS:
+            await self._request_members(conn, data if isinstance(data, dict) else {})
+        elif op == OP_VOICE:
+            pass
+        else:
+            await conn.ws.close(code=4001, message=b"Unknown opcode.")
+
+    async def _identify(self, conn: Connection, data: dict[str, Any]) -> None:
+        self.stats.gateway["identify"] += 1
+        self.identify_payloads.append({k: v for k, v in data.items() if k != "token"})
+        if conn.session is not None:
+            await conn.ws.close(code=4005, message=b"Already authenticated.")
+            return
+        if data.get("token") != self.world.token:
+            await conn.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        intents = data.get("intents")
+        if not isinstance(intents, int):
+            await conn.ws.close(code=4013, message=b"Invalid intent(s).")
+            return
+        if intents & PRIVILEGED_INTENTS & ~self.world.privileged_intents:
+            await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
+            return
+        shard: tuple[int, int] | None = None
+        raw_shard = data.get("shard")
+        if raw_shard is not None:
+            if not isinstance(raw_shard, list) or len(raw_shard) != 2 or not 0 <= raw_shard[0] < raw_shard[1]:
+                await conn.ws.close(code=4010, message=b"Invalid shard.")
+                return
+            shard = (int(raw_shard[0]), int(raw_shard[1]))
+        guilds = self.world.bot_guilds()
+        if shard is None and len(guilds) > 2500:
+            await conn.ws.close(code=4011, message=b"Sharding required.")
+            return
+        session = Session(secrets.token_hex(16), intents, shard)
+        self.sessions[session.id] = session
+        session.connection = conn
+        conn.session = session
+        mine = [g for g in guilds if session.owns_guild(g.id)]
+        async with session.lock:
+            ready = ready_payload(
+                self.world,
+                session_id=session.id,
+                resume_url=self.url,
+                shard=list(shard) if shard else None,
+                guilds=mine,
+            )
+            await self._send_dispatch(session, "READY", ready, keep=False)
+            for guild in mine:
+                await self._send_dispatch(session, "GUILD_CREATE", guild_create_payload(self.world, guild), keep=False)
+        self._ready.set()
+        await self._notify()
+        log.info("gateway: bot identified (session %s, %d servers)", session.id[:8], len(mine))
+
+    async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
+        self.stats.gateway["resume"] += 1
+        session = self.sessions.get(str(data.get("session_id")))
+        if data.get("token") != self.world.token:
+            await conn.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        if session is None or not session.resumable:
+            self.stats.gateway["resume_rejected"] += 1
+            await self._send(conn, {"op": OP_INVALID_SESSION, "d": False})
+            return
+        old = session.connection
+        if old is not None and old is not conn and old.open:
+            await old.ws.close(code=4000, message=b"Session resumed elsewhere.")
+        async with session.lock:
+            session.connection = conn
+            conn.session = session
+            last = data.get("seq")
+            last_seq = int(last) if isinstance(last, int) else 0
+            for pending in list(session.replay):
+                if pending.seq > last_seq:
+                    if pending.on_delivered is not None:
+                        pending.on_delivered()
+                    await self._send_text(conn, pending.text)
+                    self.stats.gateway["replayed"] += 1
+            session.seq += 1
+            await self._send(conn, {"op": OP_DISPATCH, "t": "RESUMED", "s": session.seq, "d": {}})
+        self._ready.set()
+        await self._notify()
+        log.info("gateway: session %s resumed from seq %s", session.id[:8], last)
+
+    async def _send_text(self, conn: Connection, text: str) -> None:
+        async with conn.send_lock:
+            if conn.open:
+                await conn.ws.send_str(text)
+
+    async def _send_dispatch(
+        self,
+        session: Session,
+        event: str,
+        data: Any,
+        *,
+        keep: bool = True,
+        on_delivered: Callable[[], None] | None = None,
+    ) -> None:
+        """Number and send one event; call with session.lock held so sequence order is wire order."""
+        session.seq += 1
+        text = json.dumps({"op": OP_DISPATCH, "t": event, "s": session.seq, "d": data}, separators=(",", ":"))
+        pending = _Pending(session.seq, text, on_delivered)
+        if keep:
+            session.replay.append(pending)
+        self.stats.gateway[f"event:{event}"] += 1
+        conn = session.connection
+        if conn is not None and conn.open:
+            if on_delivered is not None:
+                on_delivered()
+            try:
+                await self._send_text(conn, text)
+            except ConnectionResetError:
+                log.debug("gateway: %s buffered, connection reset while sending", event)
+
+    async def _request_members(self, conn: Connection, data: dict[str, Any]) -> None:
+        session = conn.session
+        guild_ids = data.get("guild_id")
+        ids = guild_ids if isinstance(guild_ids, list) else [guild_ids]
+        for raw in ids:
+            guild = self.world.get_guild(int(raw)) if raw is not None else None
+            if guild is None or session is None:
+                continue
+            chunk = {
+                "guild_id": str(guild.id),
+                "members": [member_payload(m) for m in guild.members.values()],
+                "chunk_index": 0,
+                "chunk_count": 1,
+                "not_found": [],
+            }
+            if data.get("nonce") is not None:
+                chunk["nonce"] = data["nonce"]
+            async with session.lock:
+                await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
+
+    # ----- dispatching --------------------------------------------------------------------------------------
+
+    def session_for(self, guild_id: int | None) -> Session | None:
+        candidates = [s for s in self.sessions.values() if s.resumable and s.owns_guild(guild_id)]
+        live = [s for s in candidates if s.connection is not None and s.connection.open]
+        if live:
+            return live[-1]
+        return candidates[-1] if candidates else None
+
+    async def dispatch(
+        self,
+        event: str,
+        data: Any,
+        *,
+        guild_id: int | None = None,
+        on_delivered: Callable[[], None] | None = None,
+        required: bool = False,
+    ) -> bool:
+        """Send an event to the session that owns `guild_id`, if its intents ask for it. Returns whether it went out
+        (or was queued for a RESUME). With `required` a missing session raises BotNotConnected."""
+        session = self.session_for(guild_id)
+        if session is None:
+            if required:
+                raise BotNotConnected(f"no gateway session to deliver {event} to; is the bot running?")
+            return False
+        if not self._wanted(session, event, guild_id):
+            return False
+        rule = self.faults.pick_gateway(event)
+        if rule is not None:
+            await self._apply_fault(rule.action, code=rule.code, resumable=rule.resumable)
+        if event == "MESSAGE_CREATE" and isinstance(data, dict):
+            data = self._content_for(session, data)
+        async with session.lock:
+            await self._send_dispatch(session, event, data, on_delivered=on_delivered)
+        return True
+
+    def _wanted(self, session: Session, event: str, guild_id: int | None) -> bool:
+        if event in _MESSAGE_EVENTS:
+            needed = INTENT_GUILD_MESSAGES if guild_id is not None else INTENT_DIRECT_MESSAGES
+            return bool(session.intents & needed)
+        needed = _EVENT_INTENTS.get(event, 0)
+        return needed == 0 or bool(session.intents & needed)
+
+    def _content_for(self, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+        """Without the Message Content intent, other users' guild messages arrive with empty content."""
+        if session.intents & INTENT_MESSAGE_CONTENT:
+            return data
+        author = data.get("author") or {}
+        if str(author.get("id")) == str(self.world.bot.id) or "guild_id" not in data:
+            return data
+        mentioned = any(str(m.get("id")) == str(self.world.bot.id) for m in data.get("mentions") or [])
+        if mentioned:
+            return data
+        return {**data, "content": "", "embeds": [], "attachments": [], "components": []}
+
+    # ----- faults --------------------------------------------------------------------------------------------
+
+    def _current(self) -> list[Connection]:
+        return [s.connection for s in self.live_sessions() if s.connection is not None]
+
+    async def _apply_fault(self, action: str, *, code: int | None, resumable: bool) -> None:
+        if action == "close":
+            await self.close_abruptly(code)
+        elif action == "reconnect":
+            await self.send_reconnect()
+        else:
+            await self.invalid_session(resumable=resumable)
+
+    async def close_abruptly(self, code: int | None = None) -> None:
+        """Drop the bot's gateway connection: without `code` the TCP connection is cut (no close frame, the bot
+        sees 1006); with a code a close frame is sent. The session stays resumable unless the code forbids it."""
+        self.stats.gateway["fault:close"] += 1
+        self._ready.clear()
+        for conn in self._current():
+            if code is None:
+                if conn.transport is not None:
+                    conn.transport.abort()
+                else:
+                    await conn.ws.close(code=1006)
+            else:
+                if code in (4004, 4010, 4011, 4012, 4013, 4014) and conn.session is not None:
+                    conn.session.resumable = False
+                asyncio.get_running_loop().create_task(conn.ws.close(code=code, message=b"emulator fault"))
+        await self._notify()
+
+    async def send_reconnect(self) -> None:
+        """Op 7: the bot closes the connection and RESUMEs."""
+        self.stats.gateway["fault:reconnect"] += 1
+        self._ready.clear()
+        for conn in self._current():
+            await self._send(conn, {"op": OP_RECONNECT, "d": None})
+        await self._notify()
+
+    async def invalid_session(self, resumable: bool = False) -> None:
+        """Op 9. Not resumable: the session is forgotten and the bot re-IDENTIFYs (discord.py waits 5 s first)."""
+        self.stats.gateway["fault:invalid_session"] += 1
+        self._ready.clear()
+        for conn in self._current():
+            if not resumable and conn.session is not None:
+                conn.session.resumable = False
+            await self._send(conn, {"op": OP_INVALID_SESSION, "d": resumable})
+        await self._notify()
+
+    async def close_all(self) -> None:
+        for conn in list(self.connections):
+            if conn.open:
+                await conn.ws.close(code=1001, message=b"emulator shutting down")

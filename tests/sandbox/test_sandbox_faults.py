@@ -1,0 +1,234 @@
+"""Faults and recovery with the real fixture bot: 429s, 5xx bursts, slow routes, rate limits, dropped gateway
+connections, RECONNECT, INVALID_SESSION, the 3-second rule, and bot restarts. One bot serves the module."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from bot.sandbox import Emulator, InteractionError, World
+from bot.sandbox.faults import FaultInjector, RateLimiter, compile_route
+from tests.e2e.harness import BotProcess
+from tests.sandbox.conftest import fixture_bot_process
+
+bot_test = pytest.mark.asyncio(loop_scope="module")
+Shared = tuple[Emulator, BotProcess]
+SEND = "POST /channels/{channel_id}/messages"
+
+
+@pytest.fixture
+def fresh(shared: Shared) -> Iterator[Shared]:
+    emu, bot = shared
+    emu.faults.clear()
+    emu.rate_limits.disable()
+    emu.violations.clear()
+    yield emu, bot
+    emu.faults.clear()
+    emu.rate_limits.disable()
+    assert bot.running, bot.tail()
+    own = [str(v) for v in emu.violations if v.source in ("response", "emulator")]
+    assert own == [], own
+
+
+async def announce(emu: Emulator, text: str) -> str:
+    reply = await (await emu.slash("announce", {"text": text})).response(15.0)
+    return reply.content
+
+
+# ----- unit checks of the fault machinery ---------------------------------------------------------------------
+
+
+def test_route_patterns_accept_templates_and_regexes() -> None:
+    method, pattern = compile_route("POST /channels/{channel_id}/messages")
+    assert method == "POST" and pattern.fullmatch("/channels/123/messages")
+    assert not pattern.fullmatch("/channels/123/messages/456")
+    method, pattern = compile_route(r"/channels/\d+/messages")
+    assert method == "*" and pattern.fullmatch("/channels/9/messages")
+
+
+def test_probabilistic_faults_are_reproducible_with_a_seed() -> None:
+    def pattern(seed: int) -> list[bool]:
+        faults = FaultInjector(seed)
+        faults.error("GET /users/@me", status=502, times=None, probability=0.3)
+        return [faults.pick("GET", "/users/@me")[1] is not None for _ in range(50)]
+
+    assert pattern(4) == pattern(4)
+    assert 5 < sum(pattern(4)) < 25
+
+
+def test_rate_limiter_counts_down_and_then_limits() -> None:
+    limiter = RateLimiter()
+    limiter.enable(global_per_second=100, channel_messages=(2, 5.0))
+    first = limiter.check("POST", SEND, "1")
+    assert first.allowed and first.headers["X-RateLimit-Remaining"] == "1"
+    assert float(first.headers["X-RateLimit-Reset-After"]) > 4.9
+    assert limiter.check("POST", SEND, "1").allowed
+    third = limiter.check("POST", SEND, "1")
+    assert not third.allowed and third.retry_after > 4.9
+    assert limiter.check("POST", SEND, "2").allowed, "buckets are per channel"
+
+
+# ----- with the bot -------------------------------------------------------------------------------------------
+
+
+@bot_test
+async def test_429_with_retry_after_is_retried(fresh: Shared) -> None:
+    emu, bot = fresh
+    emu.faults.rate_limit(SEND, retry_after=0.3)
+    emu.faults.rate_limit("POST /interactions/{interaction_id}/{interaction_token}/callback", retry_after=0.2)
+    assert (await announce(emu, "after a 429")).startswith("posted")
+    assert sum(emu.stats.rate_limited.values()) >= 2
+    await bot.wait_for_output(r"We are being rate limited\. POST .*/messages responded with 429")
+
+
+@bot_test
+async def test_global_rate_limit_is_retried(fresh: Shared) -> None:
+    emu, bot = fresh
+    emu.faults.rate_limit(SEND, retry_after=0.2, global_=True)
+    assert (await announce(emu, "after a global 429")).startswith("posted")
+    await bot.wait_for_output("Global rate limit has been hit")
+
+
+@bot_test
+async def test_500_burst_is_retried(fresh: Shared) -> None:
+    emu, _ = fresh
+    emu.faults.error(SEND, status=500, times=1)
+    emu.faults.error(SEND, status=502, times=1)
+    assert (await announce(emu, "after a 5xx burst")).startswith("posted")
+    assert emu.stats.server_errors[SEND] >= 2
+
+
+@bot_test
+async def test_slow_route(fresh: Shared) -> None:
+    emu, _ = fresh
+    emu.faults.slow(SEND, 0.3)
+    started = time.monotonic()
+    assert (await announce(emu, "slowly")).startswith("posted")
+    assert time.monotonic() - started >= 0.6
+
+
+@bot_test
+async def test_discord_rate_limits_make_the_bot_pace_itself(fresh: Shared) -> None:
+    emu, _ = fresh
+    limited = emu.stats.rate_limited[SEND]
+    emu.rate_limits.enable(global_per_second=50, channel_messages=(3, 1.0))
+    started = time.monotonic()
+    for i in range(3):
+        assert (await announce(emu, f"paced {i}")).startswith("posted")
+    # Six sends into a 3-per-second bucket: discord.py read the headers and waited instead of hitting 429.
+    assert emu.stats.rate_limited[SEND] == limited
+    assert time.monotonic() - started >= 0.9
+
+
+@bot_test
+async def test_exceeding_the_global_limit_gets_a_global_429(fresh: Shared) -> None:
+    emu, _ = fresh
+    before = emu.stats.rate_limited[SEND]
+    emu.rate_limits.enable(global_per_second=3, channel_messages=(50, 1.0))
+    for i in range(2):
+        assert (await announce(emu, f"busy {i}")).startswith("posted")
+    assert emu.stats.rate_limited[SEND] > before
+
+
+@bot_test
+async def test_initial_response_after_three_seconds_is_unknown_interaction(fresh: Shared) -> None:
+    emu, _ = fresh
+    emu.interaction_deadline = 0.1
+    try:
+        ix = await emu.slash("sleepy")
+        with pytest.raises(InteractionError, match="past Discord's 3 s limit"):
+            await ix.response()
+    finally:
+        emu.interaction_deadline = 3.0
+    assert any("defer first" in v.message for v in emu.violations)
+
+
+@bot_test
+async def test_abrupt_gateway_close_then_resume(fresh: Shared) -> None:
+    emu, _ = fresh
+    identifies, resumes = emu.identify_count, emu.stats.gateway["resume"]
+    # No close frame at all (the bot sees 1006); the interaction waits in the session and is replayed on RESUME.
+    await emu.gateway.close_abruptly()
+    ix = await emu.slash("echo", {"text": "still here"})
+    assert (await ix.response(10)).content == "still here"
+    assert emu.stats.gateway["resume"] == resumes + 1
+    await emu.gateway.close_abruptly(code=4000)
+    await emu.wait_for_resume(since=resumes + 1)
+    assert (await (await emu.slash("echo", {"text": "and here"})).response(10)).content == "and here"
+    assert emu.identify_count == identifies, "a dropped connection is resumed, not re-identified"
+
+
+@bot_test
+async def test_reconnect_opcode_then_resume(fresh: Shared) -> None:
+    emu, _ = fresh
+    resumes = emu.stats.gateway["resume"]
+    await emu.gateway.send_reconnect()
+    await emu.wait_for_resume(since=resumes)
+    assert emu.stats.gateway["resume"] == resumes + 1
+    assert (await (await emu.slash("echo", {"text": "reconnected"})).response()).content == "reconnected"
+
+
+@bot_test
+async def test_gateway_drop_right_before_an_interaction_is_replayed(fresh: Shared) -> None:
+    emu, _ = fresh
+    emu.faults.gateway("close", before_event="INTERACTION_CREATE")
+    ix = await emu.slash("echo", {"text": "replayed"})
+    assert (await ix.response(10)).content == "replayed"
+    assert emu.stats.gateway["replayed"] >= 1
+
+
+@bot_test
+async def test_resumable_invalid_session(fresh: Shared) -> None:
+    emu, _ = fresh
+    resumes = emu.stats.gateway["resume"]
+    await emu.gateway.invalid_session(resumable=True)
+    await emu.wait_for_resume(since=resumes)
+    assert (await (await emu.slash("echo", {"text": "resumed"})).response()).content == "resumed"
+
+
+@bot_test
+async def test_invalid_session_not_resumable_reidentifies(fresh: Shared) -> None:
+    emu, _ = fresh
+    identifies = emu.stats.gateway["identify"]
+    await emu.gateway.invalid_session(resumable=False)
+    # discord.py sleeps 5 s before a non-initial IDENTIFY (Client.before_identify_hook).
+    await emu.wait_until_ready(timeout=20)
+    assert emu.stats.gateway["identify"] == identifies + 1
+    assert (await (await emu.slash("echo", {"text": "new session"})).response()).content == "new session"
+
+
+@bot_test
+async def test_commands_survive_a_bot_restart(fresh: Shared) -> None:
+    emu, bot = fresh
+    before = {c.name: c.id for c in emu.commands.all()}
+    await bot.stop()
+    assert bot.returncode == 0, bot.tail()
+    identifies = emu.identify_count
+    await bot.start()
+    await emu.wait_for_identify(timeout=30, since=identifies)
+    assert {c.name: c.id for c in emu.commands.all()} == before
+    assert (await (await emu.slash("echo", {"text": "restarted"})).response()).content == "restarted"
+    await bot.kill()
+    assert bot.returncode == -9
+    identifies = emu.identify_count
+    await bot.start()
+    await emu.wait_for_identify(timeout=30, since=identifies)
+    assert (await (await emu.slash("echo", {"text": "after a kill"})).response()).content == "after a kill"
+
+
+@pytest.mark.asyncio
+async def test_privileged_intent_not_enabled_in_the_portal_stops_the_bot() -> None:
+    world = World.default()
+    world.privileged_intents = 0
+    async with Emulator(world) as emu:
+        bot = fixture_bot_process(emu, "no-intents-bot")
+        await bot.start()
+        try:
+            code = await bot.wait_exit(timeout=30)
+        finally:
+            await bot.stop()
+        assert code != 0
+        assert "PrivilegedIntentsRequired" in bot.output
+        assert not emu.is_ready
