@@ -35,10 +35,10 @@ def questions() -> list[str]:
 def cold_load_ms() -> float:
     """Load and index in a fresh interpreter, so caches of this process do not flatter the figure."""
     code = (
-        "import time, sys; sys.path.insert(0, %r); from pathlib import Path; "
+        "import time, sys; sys.path.insert(0, {!r}); from pathlib import Path; "
         "from bot.content import load_content; t = time.perf_counter(); "
-        "load_content(Path(%r)); print((time.perf_counter() - t) * 1000)"
-    ) % (str(REPO), str(REPO / "data"))
+        "load_content(Path({!r})); print((time.perf_counter() - t) * 1000)"
+    ).format(str(REPO), str(REPO / "data"))
     runs = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(5)]
     return statistics.median(runs)
 
@@ -68,10 +68,14 @@ def main() -> None:
             search.search(question)
             timings.append((time.perf_counter_ns() - started) / 1e6)
     print(f"knowledge search: {len(asked)} questions x {args.rounds} rounds = {len(timings)} searches")
-    print(f"  latency per question  p50 {percentile(timings, 50):.3f} ms   p99 {percentile(timings, 99):.3f} ms   "
-          f"max {max(timings):.3f} ms")
-    print(f"  load + index (cold, median of 5 processes): {cold_load_ms():.0f} ms "
-          f"for {len(content.knowledge.knowledge)} entries")
+    print(
+        f"  latency per question  p50 {percentile(timings, 50):.3f} ms   p99 {percentile(timings, 99):.3f} ms   "
+        f"max {max(timings):.3f} ms"
+    )
+    print(
+        f"  load + index (cold, median of 5 processes): {cold_load_ms():.0f} ms "
+        f"for {len(content.knowledge.knowledge)} entries"
+    )
 
 
 if __name__ == "__main__":
