@@ -227,6 +227,52 @@ def cmd_kb_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# -- db -----------------------------------------------------------------------------------------------------------
+
+
+def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.backup import BackupError, backup_database
+
+    directory = args.dir or settings.backup_dir
+    try:
+        info = backup_database(settings.database_path, directory, dt.datetime.now(dt.UTC))
+    except BackupError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Backed up {settings.database_path} to {info.path} ({info.size_bytes:,} bytes, schema {info.schema_version})."
+    )
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.backup import BackupError, restore_database
+
+    try:
+        kept = restore_database(args.file, settings.database_path, dt.datetime.now(dt.UTC))
+    except BackupError as exc:
+        print(f"Restore failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Restored {settings.database_path} from {args.file}.")
+    if kept is not None:
+        print(f"The database it replaced is kept as {kept}.")
+    print("Start the bot again; any newer migrations are applied on start.")
+    return 0
+
+
+def cmd_db_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.backup import check_integrity
+
+    if not settings.database_path.exists():
+        print(f"There is no database at {settings.database_path} yet; it is created on the first start.")
+        return 0
+    problems = check_integrity(settings.database_path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print("OK: the database passed its integrity check." if not problems else f"{len(problems)} problem(s) found.")
+    return 0 if not problems else 1
+
+
 # -- entry point --------------------------------------------------------------------------------------------------
 
 
@@ -253,6 +299,16 @@ def build_parser() -> argparse.ArgumentParser:
     report = kb.add_parser("report", help="votes per entry and the most frequent unanswered questions")
     report.add_argument("--limit", type=int, default=20)
     report.set_defaults(func=cmd_kb_report)
+
+    db = sub.add_parser("db", help="database backups and checks").add_subparsers(dest="db_command", required=True)
+    backup = db.add_parser("backup", help="write an online backup of the database (safe while the bot runs)")
+    backup.add_argument("--dir", type=Path, help="where to write it (default: BACKUP_DIR)")
+    backup.set_defaults(func=cmd_db_backup)
+    restore = db.add_parser("restore", help="replace the database with a backup (stop the bot first)")
+    restore.add_argument("file", type=Path)
+    restore.set_defaults(func=cmd_db_restore)
+    check = db.add_parser("check", help="run SQLite's integrity check on the database")
+    check.set_defaults(func=cmd_db_check)
 
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument("--guild", type=int, help="register to this server only (instant, for testing)")

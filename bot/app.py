@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -14,6 +17,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.content import Content
+from bot.db.backup import backup_database, check_integrity, prune_backups
 from bot.db.connection import open_database
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.quiz.repository import QuizRepository
@@ -43,6 +47,7 @@ class ImgBot(commands.Bot):
         self._db: aiosqlite.Connection | None = None
         self._services: Services | None = None
         self.synced_commands = False
+        self._backup_task: asyncio.Task[None] | None = None
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -59,10 +64,35 @@ class ImgBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.prepare()
         await self.sync_commands()
+        if self.settings.backup_interval_hours > 0:
+            self._backup_task = asyncio.create_task(self._backup_every_interval(), name="scheduled-backups")
+
+    async def _backup_every_interval(self) -> None:
+        """Back the database up every BACKUP_INTERVAL_HOURS, keeping BACKUP_KEEP copies; a failure is logged, and
+        the next attempt still happens."""
+        interval = self.settings.backup_interval_hours * 3600
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(
+                    backup_database, self.settings.database_path, self.settings.backup_dir, dt.datetime.now(dt.UTC)
+                )
+                await asyncio.to_thread(prune_backups, self.settings.backup_dir, self.settings.backup_keep)
+            except Exception:
+                log.exception("scheduled database backup failed; the next one is in %.1f hours", interval / 3600)
 
     async def prepare(self) -> None:
         """Open the database, build the services and load every cog (everything but talking to Discord)."""
-        self._db = await open_database(self.settings.database_path)
+        path = self.settings.database_path
+        if path.exists():
+            problems = await asyncio.to_thread(check_integrity, path)
+            if problems:
+                raise RuntimeError(
+                    f"the database {path} failed its integrity check ({'; '.join(problems[:3])}). "
+                    "Restore a backup with `imgbot db restore FILE` (backups are in "
+                    f"{self.settings.backup_dir})."
+                )
+        self._db = await open_database(path)
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
         readiness = ReadinessService(ReadinessRepository(self._db), self.content.specialties, self.content.calendar)
         quiz = QuizService(self.content.quiz_bank, QuizRepository(self._db))
@@ -72,6 +102,11 @@ class ImgBot(commands.Bot):
             await self.load_extension(extension)
 
     async def close(self) -> None:
+        if self._backup_task is not None:
+            self._backup_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._backup_task
+            self._backup_task = None
         await super().close()
         if self._db is not None:
             await self._db.close()

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     discord_gateway_url: str = DISCORD_GATEWAY_URL
     log_level: LogLevel = "INFO"
     owner_ids: list[int] = Field(default_factory=list, description="Discord user ids allowed to use owner commands.")
+    backup_dir: Path = Field(default=REPO_ROOT / "var" / "backups")
+    backup_interval_hours: float = Field(default=24.0, ge=0, description="0 turns scheduled backups off.")
+    backup_keep: int = Field(default=7, ge=1)
 
     @field_validator("dev_guild_id", mode="before")
     @classmethod
