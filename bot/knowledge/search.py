@@ -1,25 +1,36 @@
 """Ranking knowledge entries for a free-text question, the way IMGs actually type it.
 
-The ranking itself is SQLite FTS5's BM25 over weighted fields (aliases and title count most), on an in-memory index
-built once at start-up. Around it:
+Entries live in an in-memory SQLite FTS5 index built once at start-up (title, aliases, tags, summary, body). A
+question goes through:
 
-- normalisation that makes the many spellings of one thing the same token, for entries and questions alike
-  ("H-1B", "h1b", "H 1B" -> ``h1b``; "Step 2", "step II" -> ``step2``);
-- spelling correction of unknown words against the entries' own vocabulary ("recomendation");
-- a synonym table in ``data/search/synonyms.yaml`` for the abbreviations of the community ("LoR", "YOG", "ROL");
-- a confidence measure: how much of the question, weighted by how specific each word is (IDF), the best entry
-  covers. Below the threshold the bot says it has no curated answer instead of guessing.
+- normalisation, for entries and questions alike, that makes the many spellings of one thing one token ("H-1B",
+  "h1b" -> ``h1b``; "Step II" -> ``step2``; "non-US IMG" -> ``nonusimg``; "didn't match" -> ``unmatched``) and drops
+  Discord noise (mentions, emoji, links, "plsss");
+- spelling correction of unknown words towards the words that name topics ("recomendation");
+- concepts: each meaningful word, or a multi-word key of ``data/search/synonyms.yaml``, with its other names there
+  ("lor" -> "letter of recommendation"). A concept is a *topic* word; *context* (who asks: "as a non-US IMG",
+  "from Egypt", "for IM", "with 240 CK"), which weighs little when the question names a topic too; *weak* (everyday
+  words and question words: "good", "options", "when"; and words that only ever appear in running text), capped
+  low; or a *number*;
+- evidence per entry: the concepts it names, weighted by specificity (IDF) and by the field they are in (title >
+  aliases > summary > tags > body), against those it lacks (a word the knowledge base never uses weighs most);
+- ranking by that coverage, BM25 (each concept by its own name), how much the title names, and titles or aliases
+  found word for word; a question that is nothing but an entry's title or alias is that entry;
+- confidence: the best entry's coverage. Below the threshold the bot says it has no curated answer instead of
+  guessing.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -32,58 +43,101 @@ from bot.knowledge.models import KnowledgeEntry
 
 log = logging.getLogger(__name__)
 
+# The figures below were set on tests/retrieval/questions.yaml and dev_questions.yaml together, and sit on a broad
+# plateau: nearby values give the same results within a question or two.
+
 # Share of the question's weight the best entry must cover to count as an answer.
-CONFIDENCE_THRESHOLD = 0.44
-# ...and the least weight of matched words: one common word ("test", "best") is not a pathway question.
-MIN_MATCHED_WEIGHT = 1.0
-# BM25 field weights: title, aliases, tags, summary, body. The body is long and full of everyday words, so a rare
-# word that happens to be in one body must not outweigh the entry whose title or aliases name the subject.
-FIELD_WEIGHTS = (8.0, 10.0, 3.0, 4.0, 0.5)
-# A word found only in an entry's body covers that part of the question less than one in its title or aliases.
-BODY_MATCH_CREDIT = 0.3
+CONFIDENCE_THRESHOLD = 0.48
+# ...and the least weight of matched words: one common word ("test", "best") is not a pathway question. A title or
+# alias of three words or more found word for word ("am i an img") is enough, however common its words.
+MIN_MATCHED_WEIGHT = 0.7
+# How much of a word's weight an entry covers by naming it in its title, aliases, tags, summary or body. The title
+# says what the entry is about; the body of a long entry touches many subjects it is not about.
+FIELD_CREDITS = (1.0, 0.9, 0.5, 0.75, 0.3)
 # Words the knowledge base never uses (pizza, bitcoin, pilot) are the evidence that a question is about something
 # else, so each weighs this much against the answer...
-UNKNOWN_WORD_WEIGHT = 2.0
-# ...while a pathway word the best entry lacks is only a detail of the question ("attending", "home country"),
-# and counts for this share of its weight.
+UNKNOWN_WORD_WEIGHT = 5.0
+# ...while a pathway word the entry lacks is only a detail of the question ("attending", "home country"), and counts
+# for this share of its weight...
 KNOWN_UNMATCHED_SHARE = 0.5
-# Numbers (years, scores) say little about which topic is asked; they weigh at most this much.
+# ...and a word of running text only ("laptop", "phone") for this share of its specificity, though it weighs little
+# for an entry that has it: it names no topic, but a question about it is often about something else.
+PLAIN_UNMATCHED_SHARE = 0.5
+# Numbers (years, scores) say little about which topic is asked.
 NUMBER_WEIGHT = 0.5
-# Bonus to the ranking (not the confidence) when a title or alias appears word for word in the question.
-PHRASE_BONUS = 0.3
-# How many BM25 candidates are re-ranked by coverage.
-CANDIDATES = 20
-# Share of the final score that comes from BM25 (relative to the best candidate); the rest is coverage.
+# Everyday words ("good", "tips", "worth") are rare in a small set of entries, which makes their IDF look
+# specific when it is not; they weigh at most this much.
+WEAK_WEIGHT = 0.5
+# Who is asking ("as a non-US IMG", "for IM", "from Egypt") is context, not the topic: when the question also names
+# something else, a context word keeps this share of its weight.
+CONTEXT_SHARE = 0.3
+# BM25 field weights: title, aliases, tags, summary, body.
+FIELD_WEIGHTS = (8.0, 10.0, 3.0, 4.0, 0.5)
+# Shares of the ranking score: BM25 (relative to the best entry) and how much of the question the title names (an
+# alias may only mention a neighbouring subject: "step 3 for visa"). The rest is coverage.
 BM25_SHARE = 0.4
-_STRONG_COLUMNS = "{title aliases tags summary}"
+TITLE_SHARE = 0.1
+# Bonus to the ranking (not the confidence) when a title or alias appears word for word in the question, and again
+# when it is the whole question.
+PHRASE_BONUS = 0.3
+
+_COLUMNS = ("title", "aliases", "tags", "summary", "body")
+# A word in one of these fields of some entry names a topic.
+_NAMING_COLUMNS = frozenset({"title", "aliases", "tags"})
+# Multi-word synonym keys are matched over at most this many words of the question.
+_MAX_KEY_WORDS = 4
+# Per-word caches are bounded: free text from users must not grow memory forever.
+_CACHE_LIMIT = 50_000
 
 _ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _TOKEN = re.compile(r"[a-z0-9]+")
+# Discord markup that is not words: mentions <@123>, channels <#123>, custom emoji <:name:123>, :shortcodes:, links.
+_DISCORD_MARKUP = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>|(?<!\w):[a-z0-9_+-]+:(?!\w)|https?://\S+", re.IGNORECASE)
+_INTERNAL_MEDICINE = re.compile(r"\bIM\b")
+_POSSESSIVE = re.compile(r"'s\b")
+# Letters typed again and again for emphasis ("plsss", "hiii", "sooo"); no English word has three in a row.
+_REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
 
-# Spellings that mean one thing. Applied to entries and questions alike, so both sides agree.
-_CANONICAL: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"\bu\.\s?s\.(\s?a\.?)?", " us "),
-        (r"\bh\s*-?\s*1\s*-?\s*b\b", " h1b "),
-        (r"\bj\s*-?\s*1\b", " j1 "),
-        (r"\bds\s*-?\s*2019\b", " ds2019 "),
-        (r"\b212\s*\(?\s*e\s*\)?", " 212e "),
-        (r"\bmini\s*-?\s*cex\b", " minicex "),
-        (r"\bpgy\s*-?\s*(\d)\b", r" pgy\1 "),
-        (r"\bsub\s*-?\s*i(nternships?|s)?\b", r" subinternship "),
-        (r"\bstep\s*-?\s*(?:3|iii|three)\b", " step3 "),
-        (r"\bstep\s*-?\s*(?:2|ii|two)\s*-?\s*(ck|cs)\b", r" step2 \1 "),
-        (r"\bstep\s*-?\s*(?:2|ii|two)\b", " step2 "),
-        (r"\b2\s*-?\s*(ck|cs)\b", r" step2 \1 "),
-        (r"\bstep\s*-?\s*(?:1|i|one)\b", " step1 "),
-        (r"\bpass\s*/\s*fail\b", " pass fail "),
-        (r"\bp\s*/\s*f\b", " pass fail "),
-        (r"\bus\s*-?\s*imgs?\b", " us img "),
-        (r"%", " percent "),
-        (r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
-        (r"\bre-?\s*validation\b", " revalidation "),
-        (r"\bnon\s*-\s*", " non "),
+# Spellings that mean one thing. Applied to entries and questions alike, so both sides agree. Each rule has a piece
+# of text it cannot match without ("" for none), checked first: most texts skip most rules, and start-up is faster.
+_CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (trigger, re.compile(pattern), replacement)
+    for trigger, pattern, replacement in (
+        ("u.", r"\bu\.\s?s\.(\s?a\.?)?", " us "),
+        ("1", r"\bh\s*-?\s*1\s*-?\s*b\b", " h1b "),
+        ("1", r"\bj\s*-?\s*1\b", " j1 "),
+        ("2019", r"\bds\s*-?\s*2019\b", " ds2019 "),
+        ("212", r"\b212\s*\(?\s*e\s*\)?", " 212e "),
+        ("cex", r"\bmini\s*-?\s*cex\b", " minicex "),
+        ("pgy", r"\bpgy\s*-?\s*(\d)\b", r" pgy\1 "),
+        ("sub", r"\bsub\s*-?\s*i(nternships?|s)?\b", r" subinternship "),
+        ("step", r"\bstep\s*-?\s*(?:3|iii|three)\b", " step3 "),
+        ("step", r"\bstep\s*-?\s*(?:2|ii|two)\s*-?\s*(ck|cs)\b", r" step2 \1 "),
+        ("step", r"\bstep\s*-?\s*(?:2|ii|two)\b", " step2 "),
+        ("2", r"\b2\s*-?\s*(ck|cs)\b", r" step2 \1 "),
+        ("step", r"\bstep\s*-?\s*(?:1|i|one)\b", " step1 "),
+        ("/", r"\bpass\s*/\s*fail\b", " pass fail "),
+        ("/", r"\bp\s*/\s*f\b", " pass fail "),
+        # "non-US IMG" and "US-IMG" are one thing each, not "us" (a stopword) next to "img".
+        ("mg", r"\bnon\s*-?\s*(?:us|usa|american)\s*-?\s*(?:imgs?|fmgs?)\b", " nonusimg "),
+        ("mg", r"\b(?:us|usa|american)\s*-?\s*(?:imgs?|fmgs?)\b", " usimg "),
+        # "didn't match", "did not get matched", "no match": one word, so it is not read as "match" (a word of
+        # nearly every entry) next to filler.
+        (
+            "match",
+            r"\b(?:did\s*not|didnt|couldnt|could\s*not|failed\s+to|never)\s+(?:get\s+|got\s+)?match(?:ed)?\b",
+            " unmatched ",
+        ),
+        ("match", r"\b(?:not\s+matched|no\s+match)\b", " unmatched "),
+        ("%", r"%", " percent "),
+        ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
+        # "5k", "100k": the amount in full, as the entries write it.
+        ("k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
+        # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
+        ("y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
+        ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
+        ("validation", r"\bre-?\s*validation\b", " revalidation "),
+        ("non", r"\bnon\s*-\s*", " non "),
     )
 )
 
@@ -100,35 +154,110 @@ _STOPWORD_TEXT = """
     friend folks everyone anyone ok okay really actually basically still already yet one ones u ur r y ya yes
     plus via per etc eg ie explain explained info information question questions ask asking wondering wonder
     help anybody kindly sir want wanted wanna gonna going go goes say says said think thinks thought
+    ive dont didnt doesnt isnt cant wont ill youre theyre thats theres hows hasnt havent wasnt werent arent
+    wouldnt shouldnt couldnt congrats congratulations heard hear till went ppl bc cuz coz lol lmao btw nothing
+    im told tho though hmm kinda sorta doubt doubts query queries mam maam madam bhai brother sister
+    kya hai hain ho hoga ka ki ke ko mein se aur bhi toh yaar kaise kab kitna kitne milega karna chahiye
+    since ago around across against along among behind despite near onto toward towards unless whether within
+    not anymore anyway
 """
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# Question words that say what kind of answer is wanted ("when": a date, a deadline): not content, but they tell
+# apart entries on one subject (the rank list, its deadline), so search keeps them as everyday words.
+_QUESTION_WORDS = frozenset({"when", "how much"})
+STOPWORDS = frozenset(_STOPWORD_TEXT.split()) - _QUESTION_WORDS
+
+# Everyday words that rarely decide the topic. They are still searched (an alias such as "good step 2 score" or
+# "time limit" still matches word for word) but weigh little; see WEAK_WEIGHT.
+_WEAK_TEXT = """
+    good best better worse worst worth bad great fine right wrong sure true real possible important enough
+    exactly tips tip advice guide guidance thing things stuff lot lots way ways make makes made use used using
+    work works take takes taking took give gives giving gave put keep see look looking find found try trying
+    many much long time times anything everything somebody people person someone whole full everyone okay
+    mean means meaning happen happens happened ready done already also seniors senior colleagues
+    today tomorrow currently normally usually generally able worried confused test tests buy purchase
+    recommend recommended options option difference differences different count counts considered consider
+    allowed late early soon next first back new process problem problems issue issues requirement requirements
+    procedure revert juniors junior cycle cycles year years forgot forget panic panicking scared nervous dream
+    sounding generic hit fast quick total overall complete vs versus pros cons advantages disadvantages benefits
+    downside downsides january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday
+"""
+WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
+# Exams whose three-digit score IMGs state as part of their profile.
+_SCORED_EXAMS = frozenset({"step1", "step2", "ck", "step3"})
+
+
+class _Kind(Enum):
+    TOPIC = "topic"
+    CONTEXT = "context"
+    # An everyday word: in WEAK_WORDS, or in the entries' text but never in a title, alias or tag.
+    WEAK = "weak"
+    # A word of the entries' running text only ("laptop", "options"): it names no topic, so it weighs little for
+    # an entry that has it; but a question about it that the entry does not mention is a different question.
+    PLAIN = "plain"
+    NUMBER = "number"
 
 
 class _SynonymFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     synonyms: dict[str, list[str]]
+    context: list[str] = []
 
 
 def normalize(text: str) -> str:
     """Lowercase, strip accents and invisible characters, and unify the spellings in ``_CANONICAL``."""
-    text = unicodedata.normalize("NFKD", _ZERO_WIDTH.sub("", text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = text.replace("’", "'").replace("'s ", " ")
-    for pattern, replacement in _CANONICAL:
-        text = pattern.sub(replacement, text)
-    return text
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", _ZERO_WIDTH.sub("", text))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if "<" in text or ":" in text:
+        text = _DISCORD_MARKUP.sub(" ", text)
+    # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
+    text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
+    text = _REPEATED_LETTER.sub(r"\1", text.lower()).replace("’", "'")
+    # "dean's letter" -> "dean letter", "don't" -> "dont" (a stopword) rather than "don" and "t".
+    text = _POSSESSIVE.sub("", text).replace("'", "")
+    for trigger, pattern, replacement in _CANONICAL:
+        if trigger in text:
+            text = pattern.sub(replacement, text)
+    # The rules pad what they write with spaces; one space between words keeps normalising idempotent.
+    return " ".join(text.split())
 
 
 def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
 
+def _stated_scores(tokens: list[str]) -> set[int]:
+    """Positions of a score the asker states about themselves ("with 240 ck", "step 1 pass, ck 238").
+
+    IMGs often open with their profile before the question; the exam named next to their own score is context,
+    like their country, unless the question is about nothing else.
+    """
+    stated: set[int] = set()
+    content = [i for i, t in enumerate(tokens) if t not in STOPWORDS]
+    for before, after in itertools.pairwise(content):
+        pair = (tokens[before], tokens[after])
+        for exam, score in (pair, pair[::-1]):
+            if exam in _SCORED_EXAMS and score.isdigit() and 150 <= int(score) <= 300:
+                stated.update((before, after))
+    # "step 2 ck 240": the exam's other word too.
+    for before, after in itertools.pairwise(content):
+        if after in stated and tokens[before] in _SCORED_EXAMS:
+            stated.add(before)
+    return stated
+
+
+def _fold(token: str) -> str:
+    """A word without its plural "s", so that "no interview yet" finds the alias "no interviews"."""
+    return token[:-1] if len(token) > 3 and token.endswith("s") and not token.endswith("ss") else token
+
+
 def content_terms(text: str) -> list[str]:
     """The meaningful words of a question, in order, without repeats."""
     seen: dict[str, None] = {}
     for token in tokenize(text):
-        if token not in STOPWORDS:
+        if token not in STOPWORDS and token not in _QUESTION_WORDS:
             seen.setdefault(token, None)
     return list(seen)
 
@@ -136,7 +265,7 @@ def content_terms(text: str) -> list[str]:
 @dataclass(frozen=True)
 class SearchHit:
     entry: KnowledgeEntry
-    # 0..1: how well this entry covers the question, scaled by its BM25 rank relative to the best hit.
+    # 0..1: how well the best entry covers the question, scaled by this entry's ranking score relative to the best.
     score: float
 
 
@@ -153,6 +282,37 @@ class SearchResult:
         return self.hits[0].entry if self.answered and self.hits else None
 
 
+@dataclass(frozen=True)
+class _Concept:
+    """One thing the question says: a word, or a multi-word synonym key, with the other names it goes by."""
+
+    text: str
+    # The word or phrase itself, then its synonyms; an entry that names any of them names the concept.
+    variants: tuple[str, ...]
+    kind: _Kind
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Where a word or phrase occurs in the knowledge base."""
+
+    # Entry -> the credit of the strongest field it appears in (FIELD_CREDITS).
+    credits: dict[int, float]
+    # Some entry has it in its title, aliases or tags: it names a topic. A word that only ever appears in running
+    # text ("options", "exactly") is an everyday word, however rare.
+    named: bool
+
+
+@dataclass(frozen=True)
+class _Term:
+    """A concept of the question, with the entries that contain it and what it weighs for and against them."""
+
+    concept: _Concept
+    credits: dict[int, float]
+    weight: float
+    penalty: float
+
+
 @dataclass
 class _Index:
     conn: sqlite3.Connection
@@ -161,23 +321,50 @@ class _Index:
     vocabulary_set: frozenset[str]
     # Each entry's title and aliases as token sequences, to recognise them word for word in a question.
     phrases: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
-    doc_frequency_cache: dict[str, frozenset[int]] = field(default_factory=dict)
-    strong_cache: dict[str, frozenset[int]] = field(default_factory=dict)
+    # The titles and aliases made only of context words and stopwords.
+    context_phrases: frozenset[tuple[str, ...]] = frozenset()
+    # Each title and alias by its meaningful words only ("am i an img" -> ("img",)), to recognise a question that
+    # is nothing but the name of a topic ("what is an img").
+    names: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+    # Where each word or phrase looked up so far occurs.
+    found_cache: dict[str, _Found] = field(default_factory=dict)
 
 
 class KnowledgeSearch:
     """An in-memory FTS5 index of the knowledge base, with query understanding around it."""
 
-    def __init__(self, knowledge: KnowledgeBase, synonyms: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        synonyms: dict[str, list[str]] | None = None,
+        context: Iterable[str] = (),
+    ) -> None:
         self.knowledge = knowledge
-        self.synonyms = {normalize(k).strip(): [t for s in v for t in tokenize(s)] for k, v in (synonyms or {}).items()}
+        # Single-word keys, and multi-word keys as token tuples (matched over adjacent words of the question).
+        self.synonyms: dict[str, tuple[str, ...]] = {}
+        self._multi_word: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for key, alternatives in (synonyms or {}).items():
+            key_tokens = tuple(tokenize(key))
+            names = tuple(dict.fromkeys(" ".join(tokenize(a)) for a in alternatives if tokenize(a)))
+            if len(key_tokens) == 1:
+                self.synonyms[key_tokens[0]] = names
+            elif key_tokens:
+                self._multi_word[key_tokens] = names
+        self.context = frozenset(" ".join(tokenize(word)) for word in context) - {""}
+        self._context_words = frozenset(_fold(word) for phrase in self.context for word in phrase.split())
+        for phrase in self.context:
+            # A context phrase ("home country") is one concept, like a multi-word synonym key.
+            if " " in phrase:
+                self._multi_word.setdefault(tuple(phrase.split()), ())
         self._index = self._build(knowledge.entries)
 
     @classmethod
     def from_data_dir(cls, knowledge: KnowledgeBase, data_dir: Path) -> KnowledgeSearch:
         path = data_dir / "search" / "synonyms.yaml"
-        synonyms = load_yaml_model(path, _SynonymFile).synonyms if path.exists() else {}
-        return cls(knowledge, synonyms)
+        if not path.exists():
+            return cls(knowledge)
+        loaded = load_yaml_model(path, _SynonymFile)
+        return cls(knowledge, loaded.synonyms, loaded.context)
 
     def _build(self, entries: Iterable[KnowledgeEntry]) -> _Index:
         conn = sqlite3.connect(":memory:", check_same_thread=False)
@@ -188,12 +375,17 @@ class KnowledgeSearch:
         entry_list = list(entries)
         vocabulary: set[str] = set()
         phrases: dict[tuple[str, ...], list[int]] = {}
+        names: dict[tuple[str, ...], list[int]] = {}
         rows = []
         for rowid, entry in enumerate(entry_list):
             for name in (entry.title, *entry.aliases):
-                tokens = tuple(tokenize(name))
-                if len(tokens) >= 2 or (tokens and tokens[0] not in STOPWORDS):
+                name_words = tokenize(name)
+                tokens = tuple(_fold(t) for t in name_words)
+                if len(tokens) >= 2 or (tokens and name_words[0] not in STOPWORDS):
                     phrases.setdefault(tokens, []).append(rowid)
+                meaningful = tuple(_fold(t) for t in name_words if t not in STOPWORDS)
+                if meaningful and rowid not in names.get(meaningful, ()):
+                    names.setdefault(meaningful, []).append(rowid)
             fields = (
                 entry.title,
                 " ; ".join(entry.aliases),
@@ -208,17 +400,44 @@ class KnowledgeSearch:
                 vocabulary.update(_TOKEN.findall(text))
             rows.append((rowid, *normalized))
         conn.executemany("INSERT INTO kb(rowid, title, aliases, tags, summary, body) VALUES (?, ?, ?, ?, ?, ?)", rows)
-        vocabulary.update(word for key in self.synonyms for word in key.split())
+        vocabulary.update(self.synonyms)
+        vocabulary.update(word for key in self._multi_word for word in key)
+        vocabulary.update(word for phrase in self.context for word in phrase.split())
         vocabulary -= STOPWORDS
         words = sorted(vocabulary)
-        return _Index(conn, entry_list, words, frozenset(words), phrases)
+        context_phrases = frozenset(
+            phrase for phrase in phrases if all(w in self._context_words or w in STOPWORDS for w in phrase)
+        )
+        return _Index(conn, entry_list, words, frozenset(words), phrases, context_phrases, names)
+
+    # -- looking words up ----------------------------------------------------------------------------------------
+
+    def _lookup(self, phrase: str) -> _Found:
+        """The entries containing the word or phrase, and in which fields."""
+        index = self._index
+        found = index.found_cache.get(phrase)
+        if found is not None:
+            return found
+        credits: dict[int, float] = {}
+        named = False
+        for column, credit in zip(_COLUMNS, FIELD_CREDITS, strict=True):
+            for (rowid,) in index.conn.execute("SELECT rowid FROM kb WHERE kb MATCH ?", (f'{column}: "{phrase}"',)):
+                named = named or column in _NAMING_COLUMNS
+                if credit > credits.get(rowid, 0.0):
+                    credits[rowid] = credit
+        found = _Found(credits, named)
+        if len(index.found_cache) < _CACHE_LIMIT:
+            index.found_cache[phrase] = found
+        return found
 
     # -- query understanding -------------------------------------------------------------------------------------
 
     def _correct(self, term: str) -> str:
         """Replace an unknown word by the closest known one, if it is close enough to be a typo."""
         index = self._index
-        if term in index.vocabulary_set or len(term) < 5 or term.isdigit() or self._docs_with(term):
+        if term in index.vocabulary_set or term in WEAK_WORDS or len(term) < 5 or term.isdigit():
+            return term
+        if self._lookup(term).credits:
             return term
         max_distance = 1 if len(term) < 8 else 2
         candidates = process.extract(term, index.vocabulary, scorer=OSA.distance, score_cutoff=max_distance, limit=8)
@@ -227,120 +446,189 @@ class KnowledgeSearch:
         best_distance = min(c[1] for c in candidates)
         # Among equally close words prefer the one most entries use: typos are of common words.
         closest = [c[0] for c in candidates if c[1] == best_distance]
-        return max(closest, key=lambda w: (len(self._docs_with(w)), w))
+        return max(closest, key=lambda w: (len(self._lookup(w).credits), w))
 
-    def _expand(self, terms: list[str]) -> dict[str, list[str]]:
-        """Each query term with the synonym terms it brings; multi-word keys match adjacent terms."""
-        expansions: dict[str, list[str]] = {t: [] for t in terms}
-        for i, term in enumerate(terms):
-            expansions[term].extend(self.synonyms.get(term, []))
-            if i + 1 < len(terms):
-                pair = f"{term} {terms[i + 1]}"
-                if pair in self.synonyms:
-                    expansions[term].extend(self.synonyms[pair])
-        return expansions
+    def _kind(self, text: str) -> _Kind:
+        if text.isdigit():
+            return _Kind.NUMBER
+        if text in self.context:
+            return _Kind.CONTEXT
+        if text in WEAK_WORDS:
+            return _Kind.WEAK
+        return _Kind.TOPIC
 
-    def _lookup(self, cache: dict[str, frozenset[int]], term: str, columns: str) -> frozenset[int]:
-        found = cache.get(term)
-        if found is None:
-            rows = self._index.conn.execute("SELECT rowid FROM kb WHERE kb MATCH ?", (f'{columns}"{term}"',)).fetchall()
-            found = frozenset(r[0] for r in rows)
-            if len(cache) < 50_000:  # bounded: free text from users must not grow memory forever
-                cache[term] = found
-        return found
+    def _concepts(self, tokens: list[str]) -> list[_Concept]:
+        """The question's words and multi-word synonym keys, each once, with the names they go by."""
+        concepts: dict[str, _Concept] = {}
+        stated = _stated_scores(tokens)
+        position = 0
+        while position < len(tokens):
+            for size in range(min(_MAX_KEY_WORDS, len(tokens) - position), 1, -1):
+                key = tuple(tokens[position : position + size])
+                if key in self._multi_word:
+                    text = " ".join(key)
+                    concepts.setdefault(text, _Concept(text, (text, *self._multi_word[key]), self._kind(text)))
+                    position += size
+                    break
+            else:
+                token = tokens[position]
+                if token not in STOPWORDS and token not in concepts:
+                    kind = _Kind.CONTEXT if position in stated else self._kind(token)
+                    concepts[token] = _Concept(token, (token, *self.synonyms.get(token, ())), kind)
+                position += 1
+        return list(concepts.values())
 
-    def _docs_with(self, term: str) -> frozenset[int]:
-        return self._lookup(self._index.doc_frequency_cache, term, "")
+    def _find(self, concept: _Concept) -> _Found:
+        """The entries that contain the concept by any of its names, with the best credit among them."""
+        if len(concept.variants) == 1:
+            return self._lookup(concept.text)
+        merged: dict[int, float] = {}
+        named = False
+        for variant in concept.variants:
+            found = self._lookup(variant)
+            named = named or found.named
+            for rowid, credit in found.credits.items():
+                if credit > merged.get(rowid, 0.0):
+                    merged[rowid] = credit
+        return _Found(merged, named)
 
-    def _docs_naming(self, term: str) -> frozenset[int]:
-        """Entries with the term in a strong field: title, aliases, tags or summary."""
-        return self._lookup(self._index.strong_cache, term, f"{_STRONG_COLUMNS}: ")
-
-    def _weight(self, term: str) -> float:
+    def _idf(self, document_frequency: int) -> float:
         n = len(self._index.entries)
-        df = len(self._docs_with(term))
-        if term.isdigit():
-            return NUMBER_WEIGHT
-        if df == 0:
-            return UNKNOWN_WORD_WEIGHT
-        return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
+        return math.log((n - document_frequency + 0.5) / (document_frequency + 0.5) + 1.0)
 
-    def _phrase_matches(self, tokens: list[str]) -> dict[int, int]:
-        """For each entry, the length of its longest title or alias that the question contains word for word."""
+    def _weight(self, concept: _Concept, found: _Found, has_topic: bool) -> float:
+        if concept.kind is _Kind.NUMBER:
+            return NUMBER_WEIGHT
+        if concept.kind is _Kind.CONTEXT and not found.credits:
+            return 0.0  # "from Egypt": says nothing for or against any entry
+        idf = self._idf(len(found.credits))
+        if concept.kind in (_Kind.WEAK, _Kind.PLAIN):
+            return min(idf, WEAK_WEIGHT)
+        if concept.kind is _Kind.CONTEXT:
+            # "born in the US": a word only the entries' running text uses says little about any of them.
+            if max(found.credits.values()) < FIELD_CREDITS[_COLUMNS.index("summary")]:
+                idf = min(idf, WEAK_WEIGHT)
+            return idf * CONTEXT_SHARE if has_topic else idf
+        return idf
+
+    def _phrase_matches(self, tokens: list[str], skip_context: bool) -> dict[int, int]:
+        """For each entry, the length of its longest title or alias that the question contains word for word.
+
+        With ``skip_context``, titles and aliases made only of context words ("non us img") do not count: in a
+        question that also names a topic they are the asker describing themselves, not naming the topic.
+        """
+        index = self._index
         found: dict[int, int] = {}
+        tokens = [_fold(t) for t in tokens]
         for size in range(min(len(tokens), 8), 0, -1):
             for start in range(len(tokens) - size + 1):
-                for rowid in self._index.phrases.get(tuple(tokens[start : start + size]), ()):
+                phrase = tuple(tokens[start : start + size])
+                if skip_context and phrase in index.context_phrases:
+                    continue
+                for rowid in index.phrases.get(phrase, ()):
                     found.setdefault(rowid, size)
         return found
 
-    # -- search --------------------------------------------------------------------------------------------------
+    def _analyse(self, tokens: list[str]) -> tuple[list[_Term], bool]:
+        """The question's concepts with their weights; and whether it names a topic beyond its context words."""
+        concepts = self._concepts(tokens)
+        finds = [self._find(c) for c in concepts]
+        concepts = [
+            replace(c, kind=_Kind.PLAIN) if c.kind is _Kind.TOPIC and found.credits and not found.named else c
+            for c, found in zip(concepts, finds, strict=True)
+        ]
+        has_topic = any(c.kind is _Kind.TOPIC and found.credits for c, found in zip(concepts, finds, strict=True))
+        terms = []
+        for concept, found in zip(concepts, finds, strict=True):
+            weight = self._weight(concept, found, has_topic)
+            # What the entry lacks weighs against it: an unknown word, UNKNOWN_WORD_WEIGHT (context words and
+            # numbers are never unknown); a word of running text, its full specificity; others, their weight.
+            if not found.credits and concept.kind is _Kind.TOPIC:
+                penalty = UNKNOWN_WORD_WEIGHT
+            elif concept.kind is _Kind.PLAIN:
+                penalty = self._idf(len(found.credits)) * PLAIN_UNMATCHED_SHARE
+            else:
+                penalty = weight * KNOWN_UNMATCHED_SHARE
+            terms.append(_Term(concept, found.credits, weight, penalty))
+        return terms, has_topic
+
+    @staticmethod
+    def _evidence(terms: list[_Term], rowid: int) -> tuple[float, float]:
+        """(matched, against): the weight of the question this entry answers, and the weight it leaves."""
+        matched = against = 0.0
+        for term in terms:
+            credit = term.credits.get(rowid, 0.0)
+            matched += term.weight * credit
+            against += term.penalty * (1.0 - credit)
+        return matched, against
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
         tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
-        terms = list(dict.fromkeys(t for t in tokens if t not in STOPWORDS))
-        if not terms:
-            return SearchResult(question, (), (), 0.0, False)
-        expansions = self._expand(terms)
-        all_terms = list(dict.fromkeys([*terms, *(s for syns in expansions.values() for s in syns)]))
-        match = " OR ".join(f'"{t}"' for t in all_terms)
-        rows = self._index.conn.execute(
-            f"SELECT rowid, bm25(kb, {', '.join(str(w) for w in FIELD_WEIGHTS)}) AS rank "
-            "FROM kb WHERE kb MATCH ? ORDER BY rank LIMIT ?",
-            (match, CANDIDATES),
-        ).fetchall()
-        if not rows:
-            return SearchResult(question, tuple(terms), (), 0.0, False)
-
-        weights = {t: self._weight(t) for t in terms}
-        unknown = {t for t in terms if not expansions[t] and not t.isdigit() and not self._docs_with(t)}
-
-        def evidence(rowid: int) -> tuple[float, float]:
-            """(matched, against): the weight of the question this entry answers, and the weight it leaves."""
-            matched = against = 0.0
-            for term in terms:
-                if term in unknown:
-                    against += UNKNOWN_WORD_WEIGHT
-                    continue
-                variants = (term, *expansions[term])
-                weight = weights[term]
-                if any(rowid in self._docs_naming(t) for t in variants):
-                    matched += weight
-                elif any(rowid in self._docs_with(t) for t in variants):
-                    matched += weight * BODY_MATCH_CREDIT
-                    against += weight * (1 - BODY_MATCH_CREDIT) * KNOWN_UNMATCHED_SHARE
-                else:
-                    against += weight * KNOWN_UNMATCHED_SHARE
-            return matched, against
-
-        def coverage(rowid: int) -> float:
-            matched, against = evidence(rowid)
-            return matched / (matched + against) if matched else 0.0
-
+        terms, has_topic = self._analyse(tokens)
+        texts = tuple(t.concept.text for t in terms)
+        # The whole question is the title or an alias of an entry ("ecfmg", "tell me about yourself", "what is an
+        # img"): the user named the topic, as with /topic, however common or filler-like its words are.
+        folded = tuple(_fold(t) for t in tokens)
+        meaningful = tuple(_fold(t) for t in tokens if t not in STOPWORDS)
+        named = frozenset(self._index.phrases.get(folded) or self._index.names.get(meaningful) or ())
+        # BM25 cannot weigh words differently, so when the question names a topic only the topic words go into
+        # its query: "as a non-US IMG" would pull every question towards the IMG entry, "options" towards any
+        # entry that happens to say it.
+        searched = [t for t in terms if t.credits and (t.concept.kind is _Kind.TOPIC or not has_topic)]
+        # Candidates: every entry that contains one of those concepts by any of its names.
+        candidates = sorted(named.union(*(t.credits for t in searched)))
+        if not candidates:
+            return SearchResult(question, texts, (), 0.0, False)
+        ranks = self._bm25(searched)
         # bm25() is negative, best most negative: relative strength in 0..1 against the best candidate.
-        best_rank = rows[0][1] or -1.0
-        phrase_lengths = self._phrase_matches(tokens)
-        scored = []
-        for rowid, rank in rows:
-            cover = coverage(rowid)
-            combined = (1 - BM25_SHARE) * cover + BM25_SHARE * (rank / best_rank)
+        best_rank = min(ranks.values(), default=-1.0) or -1.0
+        total_weight = sum(t.weight for t in terms) or 1.0
+        phrase_lengths = self._phrase_matches(tokens, skip_context=has_topic)
+        scored: list[tuple[float, float, bool, int]] = []
+        for rowid in candidates:
+            matched, against = self._evidence(terms, rowid)
+            cover = 1.0 if rowid in named else matched / (matched + against) if matched else 0.0
+            titled = sum(t.weight for t in terms if t.credits.get(rowid) == FIELD_CREDITS[0]) / total_weight
+            combined = (
+                (1 - BM25_SHARE - TITLE_SHARE) * cover
+                + BM25_SHARE * ranks.get(rowid, 0.0) / best_rank
+                + TITLE_SHARE * titled
+            )
             # A single word ("img") is context in most questions; several words in a row, or the whole question,
             # are the user naming the topic.
             length = phrase_lengths.get(rowid, 0)
             if length >= 2 or (length == 1 and len(terms) == 1):
                 combined += PHRASE_BONUS * min(1.0, length / 3 if length >= 2 else 1.0)
-            scored.append((combined, cover, rowid))
+            if rowid in named:
+                combined += PHRASE_BONUS
+            substantial = matched >= MIN_MATCHED_WEIGHT or length >= 3
+            scored.append((combined, cover, substantial, rowid))
         scored.sort(key=lambda item: -item[0])
         top = scored[0]
         best_score = top[0] or 1.0
         hits = tuple(
             SearchHit(self._index.entries[rowid], round(min(1.0, top[1] * score / best_score), 4))
-            for score, _, rowid in scored[:limit]
+            for score, _, _, rowid in scored[:limit]
         )
         confidence = top[1]
-        matched_weight = evidence(top[2])[0]
-        answered = confidence >= CONFIDENCE_THRESHOLD and matched_weight >= MIN_MATCHED_WEIGHT
-        return SearchResult(question, tuple(terms), hits, round(confidence, 4), answered)
+        answered = top[3] in named or (confidence >= CONFIDENCE_THRESHOLD and top[2])
+        return SearchResult(question, texts, hits, round(confidence, 4), answered)
+
+    def _bm25(self, searched: list[_Term]) -> dict[int, float]:
+        """BM25 of the entries for the searched concepts, each by its own name when the entries use it.
+
+        BM25 sums over the words it is given: an entry that uses "fee", "cost" and "price" must not count three
+        times for one "fee" in the question.
+        """
+        if not searched:
+            return {}
+        names = (
+            t.concept.variants if not self._lookup(t.concept.text).credits else (t.concept.text,) for t in searched
+        )
+        match = " OR ".join(f'"{name}"' for name in dict.fromkeys(n for group in names for n in group))
+        weights = ", ".join(str(w) for w in FIELD_WEIGHTS)
+        query = f"SELECT rowid, bm25(kb, {weights}) FROM kb WHERE kb MATCH ?"
+        return dict(self._index.conn.execute(query, (match,)).fetchall())
 
     def suggest(self, prefix: str, limit: int = 25) -> list[KnowledgeEntry]:
         """Entries for autocomplete: title or alias starting with what was typed, then containing it, then fuzzy."""
@@ -348,14 +636,18 @@ class KnowledgeSearch:
         entries = self._index.entries
         if not typed:
             return entries[:limit]
-        starts, contains = [], []
+        # A title or alias that starts with what was typed ("so" -> "soap") first, then one of whose later words
+        # does ("so" -> "primary source verification"), then one containing it.
+        starts, word_starts, contains = [], [], []
         for entry in entries:
             names = [normalize(entry.title), *(normalize(a) for a in entry.aliases), entry.id]
-            if any(n.startswith(typed) or any(w.startswith(typed) for w in n.split()) for n in names):
+            if any(n.startswith(typed) for n in names):
                 starts.append(entry)
+            elif any(w.startswith(typed) for n in names for w in n.split()):
+                word_starts.append(entry)
             elif any(typed in n for n in names):
                 contains.append(entry)
-        found = starts + contains
+        found = starts + word_starts + contains
         if len(found) < limit and len(typed) >= 3:
             seen = {e.id for e in found}
             for hit in self.search(prefix, limit=limit).hits:
