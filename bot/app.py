@@ -29,7 +29,7 @@ from bot.ui.errors import report_interaction_error
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.knowledge",)
+EXTENSIONS = ("cogs.knowledge", "cogs.readiness")
 
 
 class ImgBot(commands.Bot):

@@ -17,6 +17,7 @@ from bot.knowledge.repository import UnansweredQuestion, VoteTally
 from bot.knowledge.service import Answer, KnowledgeService
 from bot.text import quote_user_text, shorten
 from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
+from bot.ui.errors import guarded
 from bot.validation import UserInputError, parse_options
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class OpenEntryButton(
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["entry_id"], label or match["entry_id"])
 
+    @guarded
     async def callback(self, interaction: Interaction) -> None:
         await send_entry(interaction, self.entry_id)
 
@@ -81,6 +83,7 @@ class VoteButton(
     ) -> VoteButton:
         return cls(match["entry_id"], match["helpful"] == "1")
 
+    @guarded
     async def callback(self, interaction: Interaction) -> None:
         service = knowledge_of(interaction)
         if self.entry_id not in service.knowledge:
@@ -122,6 +125,7 @@ class PathwaySelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"k
     ) -> PathwaySelect:
         return cls(knowledge_of(interaction))
 
+    @guarded
     async def callback(self, interaction: Interaction) -> None:
         values = self.item.values
         if not values:

@@ -146,7 +146,9 @@ class Step:
         try:
             number = int(text)
         except ValueError:
-            raise UserInputError(f"{hint} For example: {self.placeholder or self.minimum}.") from None
+            # Placeholders already read "For example 245"; don't say it twice.
+            example = self.placeholder or f"For example {self.minimum}"
+            raise UserInputError(f"{hint} {example}.") from None
         if not self.minimum <= number <= self.maximum:
             raise UserInputError(hint)
         return number

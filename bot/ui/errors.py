@@ -6,9 +6,11 @@ traceback in the log, so a moderator's report can be matched to it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -75,6 +77,28 @@ async def report_interaction_error(interaction: discord.Interaction[Any], error:
         f"Sorry, something went wrong on my side. It has been logged with reference `{reference}`; "
         "please try again in a moment.",
     )
+
+
+ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
+
+
+def guarded(
+    callback: Callable[[ItemT, discord.Interaction[Any]], Coroutine[Any, Any, None]],
+) -> Callable[[ItemT, discord.Interaction[Any]], Coroutine[Any, Any, None]]:
+    """Route a DynamicItem callback's errors to the shared error path.
+
+    discord.py only logs exceptions raised in dynamic-item callbacks (no on_error is called), so without this a
+    user mistake would show as Discord's bare "This interaction failed".
+    """
+
+    @functools.wraps(callback)
+    async def wrapper(self: ItemT, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await callback(self, interaction)
+        except Exception as error:
+            await report_interaction_error(interaction, error, f"component {type(self).__name__}")
+
+    return wrapper
 
 
 class BaseView(discord.ui.View):

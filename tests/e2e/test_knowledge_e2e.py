@@ -181,3 +181,20 @@ async def test_commands_keep_working_after_a_gateway_drop(live: Live) -> None:
         )
     ).response()
     assert reply.embeds and reply.embeds[0]["title"]
+
+
+async def test_button_for_a_removed_entry_explains_instead_of_failing(live: Live) -> None:
+    """A button from an old message whose entry no longer exists gets a clear private answer, not a failure."""
+    emu = live.emu
+    reply = await (
+        await emu.slash(
+            "ask", {"question": "what is soap"}, user=emu.world.users["alice"], channel=emu.world.channel("general")
+        )
+    ).response()
+    assert reply.message is not None
+    for row in reply.message.components:
+        for component in row["components"]:
+            if component.get("custom_id", "").startswith("kb:vote:"):
+                component["custom_id"] = "kb:vote:an-entry-that-was-removed:1"
+    answer = await (await emu.click(reply, label="Helpful", user=emu.world.users["alice"])).response()
+    assert answer.ephemeral and "no longer in the knowledge base" in answer.content

@@ -1,0 +1,312 @@
+"""/readiness start, /readiness history and /timeline, driven through the emulator against the real bot process."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import date
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+
+from bot.sandbox import Emulator, Reply, User
+from tests.e2e.conftest import Live
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+# Graduated long ago, no US clinical experience, H-1B without Step 3: red flags the result must put first.
+AT_RISK = {
+    "target_match": "2028",
+    "step1": "passed",
+    "step2ck": "passed",
+    "step2ck_score": "236",
+    "specialty": "internal-medicine",
+    "pathway": "not-applied",
+    "oet": "booked",
+    "graduation_year": "2018",
+    "usce_months": "0",
+    "us_letters": "0",
+    "personal_statement": "draft",
+    "consistency": "not-checked",
+    "visa": "h1b",
+    "step3": "not-taken",
+    "mentor": "no",
+}
+# Later: four months hands-on, three US letters, a J-1 plan.
+BETTER = {**AT_RISK, "usce_months": "4", "usce_kind": "hands-on", "us_letters": "3", "visa": "j1"}
+
+TIMESTAMP = re.compile(r"<t:\d+:F>")
+
+
+def query(live: Live, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(f"file:{live.database}?mode=ro", uri=True) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def custom_ids(reply: Reply) -> list[str]:
+    assert reply.message is not None
+    return [str(c["custom_id"]) for c in reply.message.all_components() if c.get("custom_id")]
+
+
+def current_step(reply: Reply) -> str | None:
+    """The question a screen shows, read from its components (rd:sel:<step>, rd:ans:<step>:…, rd:num:<step>)."""
+    for cid in custom_ids(reply):
+        found = re.match(r"rd:(?:sel|ans|num):([a-z0-9_]+)", cid)
+        if found:
+            return found.group(1)
+    return None
+
+
+async def answer(emu: Emulator, reply: Reply, step: str, value: str) -> Reply:
+    """Answer the question on screen the way a member would: a select, a button, or a button and its modal."""
+    ids = custom_ids(reply)
+    if f"rd:sel:{step}" in ids:
+        return await (await emu.select(reply, [value])).response()
+    if f"rd:ans:{step}:{value}" in ids and f"rd:num:{step}" not in ids:
+        return await (await emu.click(reply, custom_id=f"rd:ans:{step}:{value}")).response()
+    opened = await (await emu.click(reply, custom_id=f"rd:num:{step}")).response()
+    assert opened.kind == "modal" and opened.modal is not None
+    assert opened.modal.field("answer").placeholder
+    return await (await emu.submit_modal(opened, {"answer": value})).response()
+
+
+async def answer_all(emu: Emulator, reply: Reply, answers: dict[str, str]) -> Reply:
+    seen: list[str] = []
+    while (step := current_step(reply)) is not None:
+        assert step not in seen, f"{step} asked twice: {seen}"
+        seen.append(step)
+        reply = await answer(emu, reply, step, answers[step])
+        assert reply.kind == "update" and reply.ephemeral, reply
+    return reply
+
+
+async def start(emu: Emulator, user: User) -> Reply:
+    reply = await (await emu.slash("readiness start", user=user, channel=emu.world.channel("general"))).response()
+    assert reply.ephemeral
+    return reply
+
+
+def field_names(reply: Reply) -> list[str]:
+    return [f["name"] for f in reply.embeds[0].get("fields", [])]
+
+
+async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> None:
+    emu = live.emu
+    alice = emu.world.users["alice"]
+    reply = await start(emu, alice)
+    assert "one at a time" in reply.content
+    embed = reply.embeds[0]
+    assert embed["title"] == "Which Match are you aiming for?"
+    assert embed["author"]["name"].startswith("Readiness check · question 1 of")
+    assert "Only you can see this" in embed["footer"]["text"]
+    assert "rd:go:back" in custom_ids(reply)
+    assert next(b for b in reply.message.buttons if b["label"] == "Back").get("disabled")  # type: ignore[union-attr]
+
+    reply = await answer(emu, reply, "target_match", "2028")
+    reply = await answer(emu, reply, "step1", "passed")
+    assert current_step(reply) == "step2ck"
+    # Back shows the earlier question with the answer given, preselected.
+    reply = await (await emu.click(reply, label="Back")).response()
+    assert current_step(reply) == "step1" and "Your answer so far: **Passed**" in reply.embeds[0]["description"]
+    preselected = [o["value"] for o in reply.message.selects[0]["options"] if o.get("default")]  # type: ignore[union-attr]
+    assert preselected == ["passed"]
+    reply = await (await emu.click(reply, label="Keep my answer")).response()
+    assert current_step(reply) == "step2ck"
+    reply = await answer(emu, reply, "step2ck", "passed")
+    assert current_step(reply) == "step2ck_score"
+
+    # A number that is not one: a private hint, and the question stays where it was.
+    opened = await (await emu.click(reply, custom_id="rd:num:step2ck_score")).response()
+    refused = await (await emu.submit_modal(opened, {"answer": "two hundred"})).response()
+    assert refused.ephemeral and "whole number from 1 to 300" in refused.content
+    assert "For example: For" not in refused.content
+    reply = await answer(emu, reply, "step2ck_score", "236")
+    reply = await answer(emu, reply, "specialty", "internal-medicine")
+    assert current_step(reply) == "pathway"
+
+    # Dismissed: /readiness start again offers Resume / Start over, and Resume continues at the same question.
+    again = await start(emu, alice)
+    assert again.embeds[0]["title"] == "Continue your readiness check?"
+    assert "ECFMG Pathway" in again.embeds[0]["description"]
+    reply = await (await emu.click(again, label="Resume")).response()
+    assert current_step(reply) == "pathway"
+    assert [b["label"] for b in reply.message.buttons][:4] == [  # type: ignore[union-attr]
+        "Requirement met: Pathway accepted",
+        "Applied, waiting for ECFMG",
+        "Not applied yet",
+        "Not needed: I passed the old Step 2 CS",
+    ]
+
+    result = await answer_all(emu, reply, AT_RISK)
+    embed = result.embeds[0]
+    assert embed["title"] == "Your readiness for Match 2028: At risk"
+    names = field_names(result)
+    statuses = [name.split(":")[0] for name in names if name != "About these numbers"]
+    flags = [s for s in statuses if "Red flag" in s]
+    assert flags and statuses[: len(flags)] == flags, "red flags come first"
+    assert "🚩 Red flag: US clinical experience" in names
+    assert "🚩 Red flag: Year of graduation" in names
+    for area in embed["fields"][:-1]:
+        assert "**Next step:**" in area["value"] and "`/topic name:" in area["value"], area
+    usce = next(f for f in embed["fields"] if f["name"] == "🚩 Red flag: US clinical experience")
+    assert "`/topic name:finding-usce`" in usce["value"]
+    assert names[-1] == "About these numbers"
+    assert "averages, not cut-offs" in embed["fields"][-1]["value"]
+    opened = await (await emu.click(result, custom_id="kb:open:finding-usce")).response()
+    assert opened.ephemeral and opened.embeds[0]["title"] in usce["value"], "a red flag's entry opens in one click"
+    assert query(live, "SELECT count(*) FROM readiness_results WHERE user_id = ?", alice.id) == [(0,)]
+
+    # Changing an answer from the result goes back to the last question, and answering it shows the result again.
+    last = await (await emu.click(result, label="Change an answer")).response()
+    assert current_step(last) == "mentor" and "Your answer so far: **No one yet**" in last.embeds[0]["description"]
+    result = await (await emu.click(last, label="No one yet")).response()
+    assert result.embeds[0]["title"] == "Your readiness for Match 2028: At risk"
+
+    # A dismissed result is not lost: /readiness start shows it again, ready to save.
+    result = await start(emu, alice)
+    assert "result of your last check" in result.content and result.embeds[0]["title"].endswith("At risk")
+    saved = await (await emu.click(result, label="Track my progress")).response()
+    assert saved.kind == "update" and saved.content.startswith("✅ Saved")
+    assert "See my progress" in [b["label"] for b in saved.message.buttons]  # type: ignore[union-attr]
+    assert query(live, "SELECT overall FROM readiness_results WHERE user_id = ?", alice.id) == [("at_risk",)]
+
+
+async def test_history_shows_what_changed_between_saves(live: Live) -> None:
+    emu = live.emu
+    alice = emu.world.users["alice"]
+    result = await answer_all(emu, await start(emu, alice), BETTER)
+    assert "Red flag: US clinical experience" not in str(field_names(result))
+    saved = await (await emu.click(result, label="Track my progress")).response()
+    assert "1 area worse" not in saved.content and "better" in saved.content
+
+    history = await (await emu.slash("readiness history", user=alice, channel=emu.world.channel("general"))).response()
+    assert history.ephemeral
+    embed = history.embeds[0]
+    assert embed["title"] == "Your readiness over time" and "2 saved results" in embed["description"]
+    changed = next(f for f in embed["fields"] if f["name"] == "What changed last time")["value"]
+    assert "⬆️ **US clinical experience**: Red flag → Ready" in changed
+    assert "⬆️ **Visa plan**: Red flag → Ready" in changed
+    assert "**At risk** → " in changed
+    now = next(f for f in embed["fields"] if f["name"] == "Now, area by area")["value"]
+    assert "✅ US clinical experience: Ready" in now
+
+    # Tracking is opt-in, and so is keeping it: the member can delete it all.
+    confirm = await (await emu.click(history, label="Delete my saved results")).response()
+    assert confirm.embeds[0]["title"] == "Delete your readiness data?" and "2 saved results" in str(confirm.embeds)
+    kept = await (await emu.click(confirm, label="No, keep it")).response()
+    assert kept.kind == "update" and kept.embeds[0]["title"] == "Your readiness over time"
+    confirm = await (await emu.click(kept, label="Delete my saved results")).response()
+    done = await (await emu.click(confirm, label="Yes, delete everything")).response()
+    assert done.content.startswith("Deleted") and not done.components
+    assert query(live, "SELECT count(*) FROM readiness_results WHERE user_id = ?", alice.id) == [(0,)]
+    empty = await (await emu.slash("readiness history", user=alice, channel=emu.world.channel("general"))).response()
+    assert "no saved results yet" in empty.embeds[0]["description"]
+
+
+async def test_cancel_and_start_over(live: Live) -> None:
+    emu = live.emu
+    bob = emu.world.users["bob"]
+    old = await answer(emu, await start(emu, bob), "target_match", "2029")
+    # Start over from the resume prompt: back to question 1 with nothing answered.
+    prompt = await start(emu, bob)
+    fresh = await (await emu.click(prompt, label="Start over")).response()
+    assert current_step(fresh) == "target_match" and "Your answer so far" not in fresh.embeds[0]["description"]
+
+    reply = await answer(emu, fresh, "target_match", "2029")
+    confirm = await (await emu.click(reply, label="Cancel")).response()
+    assert confirm.embeds[0]["title"] == "Stop and delete your answers?"
+    kept = await (await emu.click(confirm, label="No, continue")).response()
+    assert current_step(kept) == "step1"
+    confirm = await (await emu.click(kept, label="Cancel")).response()
+    stopped = await (await emu.click(confirm, label="Yes, delete my answers")).response()
+    assert stopped.embeds[0]["title"] == "Readiness check stopped" and not stopped.components
+    assert query(live, "SELECT count(*) FROM readiness_sessions WHERE user_id = ?", bob.id) == [(0,)]
+    # A button on an older question message explains what to do instead of failing silently.
+    stale = await (await emu.click(old, label="Back")).response()
+    assert stale.ephemeral and "/readiness" in stale.content
+
+
+async def test_timeline_plan_ics_and_share(live: Live) -> None:
+    emu = live.emu
+    alice, general = emu.world.users["alice"], emu.world.channel("general")
+    choices = await emu.autocomplete("timeline", {"match_year": ""}, user=alice, channel=general)
+    years = [c["value"] for c in choices]
+    assert len(years) == 6 and years == list(range(years[0], years[0] + 6))
+    assert all(c["name"].startswith(f"Match {c['value']}") for c in choices)
+    months = await emu.autocomplete(
+        "timeline", {"match_year": 2028, "step1": "do"}, focused="step1", user=alice, channel=general
+    )
+    assert months[0]["value"] == "done"
+
+    options = {"match_year": 2028, "step1": "done", "step2ck": "2027-05", "usce_months": 2}
+    reply = await (await emu.slash("timeline", options, user=alice, channel=general)).response()
+    assert reply.ephemeral
+    embed = reply.embeds[0]
+    assert embed["title"] == "Your plan for Match 2028"
+    lines = [line for f in embed["fields"] for line in f["value"].split("\n")]
+    assert "✅ USMLE Step 1 passed" in lines
+    rol = next(line for line in lines if "Rank order list (ROL) certification deadline" in line)
+    assert TIMESTAMP.search(rol) and rol.endswith(("*official*", "*projected*"))
+    residency = next(line for line in lines if "Residency starts" in line)
+    assert "**July 1, 2028**" in residency and "<t:" not in residency, "all-day items are dates, not timestamps"
+    ck = next(line for line in lines if "Take USMLE Step 2 CK (your plan: May 2027)" in line)
+    assert "**May 31, 2027**" in ck and ck.endswith("*your target*")
+    assert all(TIMESTAMP.search(line) or "**" in line or line.startswith("✅") for line in lines)
+    assert "projected: estimated from past cycles" in embed["footer"]["text"]
+    ics_id = "tl:ics:2028:d:202705:2"
+    assert ics_id in custom_ids(reply)
+
+    delivered = await (await emu.click(reply, custom_id=ics_id)).response()
+    assert delivered.ephemeral and "Google Calendar" in delivered.content
+    [attachment] = delivered.attachments
+    assert attachment.filename == "match-2028-plan.ics"
+    calendar = Calendar.from_ical(attachment.data)
+    events = {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
+    assert len(events) == len([line for line in lines if not line.startswith("✅")])
+    target = events["Take USMLE Step 2 CK (your plan: May 2027)"]
+    assert target.decoded("DTSTART") == date(2027, 5, 31)
+    assert any(s.startswith("Rank order list (ROL) certification deadline, Match 2028") for s in events)
+
+    shared = await (await emu.click(reply, label="Share in this channel")).response()
+    assert not shared.ephemeral and shared.embeds[0]["title"] == "Plan for Match 2028"
+    assert shared.embeds[0]["author"]["name"] == f"Shared by {alice.display_name}"
+    assert ics_id in custom_ids(shared) and "Share in this channel" not in str(shared.components)
+    public = await (await emu.slash("timeline", {"match_year": 2029, "share": True}, user=alice)).response()
+    assert not public.ephemeral and public.embeds[0]["title"] == "Plan for Match 2029"
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"match_year": 1999}, "Match 1999 is in the past"),
+        ({"match_year": 2099}, "Plan at most 6 years ahead"),
+        ({"match_year": 2028, "step1": "May 2027"}, "write the month you plan to take it as YYYY-MM"),
+        ({"match_year": 2028, "step2ck": "2027-13"}, "13 is not a month"),
+    ],
+)
+async def test_timeline_bad_input_gets_a_clear_private_message(
+    live: Live, options: dict[str, Any], expected: str
+) -> None:
+    emu = live.emu
+    reply = await (
+        await emu.slash("timeline", options, user=emu.world.users["bob"], channel=emu.world.channel("general"))
+    ).response()
+    assert reply.ephemeral and not reply.embeds and expected in reply.content, reply.content
+
+
+async def test_buttons_keep_working_after_a_restart(live: Live) -> None:
+    emu = live.emu
+    carol = emu.world.users["carol"]
+    general = emu.world.channel("general")
+    question = await answer(emu, await start(emu, carol), "target_match", "2030")
+    plan = await (await emu.slash("timeline", {"match_year": 2030}, user=carol, channel=general)).response()
+
+    since = emu.identify_count
+    await live.bot.restart()
+    await emu.wait_for_identify(timeout=30, since=since)
+
+    reply = await answer(emu, question, "step1", "preparing")
+    assert current_step(reply) == "step2ck"
+    ics = await (await emu.click(plan, custom_id="tl:ics:2030:-:-:-")).response()
+    assert ics.attachments[0].filename == "match-2030-plan.ics"
