@@ -1,0 +1,226 @@
+"""Local mode: `imgbot run --local` drives the real bot through the emulator and prints a readable transcript.
+
+The end-to-end tests run the CLI as a newcomer would (no DISCORD_TOKEN, a fresh database directory); the first few
+tests check the line parser and the text rendering directly, without a bot.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.content import Content
+from bot.sandbox.commands import RegisteredCommand
+from bot.sandbox.console import (
+    ClickLine,
+    ConsoleError,
+    SelectLine,
+    convert_value,
+    parse_line,
+    parse_slash,
+    split_named_values,
+)
+from bot.sandbox.display import TextRenderer
+from bot.sandbox.world import World
+from tests.conftest import DATA_DIR, REPO_ROOT
+
+EPHEMERAL = "[ephemeral — only you see this]"
+
+
+# ----- the line language, without a bot ------------------------------------------------------------------------
+
+
+def _command(name: str, options: list[dict[str, object]]) -> RegisteredCommand:
+    return RegisteredCommand(id=1, application_id=2, guild_id=None, name=name, type=1, description="", options=options)
+
+
+ASK = _command(
+    "ask",
+    [
+        {"type": 3, "name": "question", "description": "q", "required": True},
+        {"type": 5, "name": "private", "description": "p"},
+    ],
+)
+QUIZ = _command(
+    "quiz",
+    [
+        {
+            "type": 1,
+            "name": "start",
+            "description": "s",
+            "options": [{"type": 4, "name": "questions", "description": "n"}],
+        }
+    ],
+)
+
+
+def test_values_run_to_the_next_option_name_and_may_hold_colons() -> None:
+    parsed = split_named_values("question: is Step 2: CK hard? PRIVATE: yes", ["question", "private"])
+    assert parsed.values == {"question": "is Step 2: CK hard?", "private": "yes"}
+    assert parsed.leading == "" and not parsed.notes
+
+
+def test_slash_lines_are_checked_against_the_registered_definition() -> None:
+    call = parse_slash("ask when is SOAP private: yes", [ASK, QUIZ])
+    assert call.raw == {"question": "when is SOAP", "private": "yes"}  # the only required option may go unnamed
+    assert parse_slash("quiz start questions: 5", [ASK, QUIZ]).path == ["start"]
+    with pytest.raises(ConsoleError, match=r"no option 'questoin'.*question: <text>"):
+        parse_slash("ask questoin: when is SOAP", [ASK])
+    with pytest.raises(ConsoleError, match="is missing question:"):
+        parse_slash("ask private: yes", [ASK])
+    with pytest.raises(ConsoleError, match="needs one of: /quiz start"):
+        parse_slash("quiz", [QUIZ])
+    with pytest.raises(ConsoleError, match=r"Did you mean /ask\?"):
+        parse_slash("aks question: x", [ASK])
+    noted = parse_slash("ask question: what is ERAS privte: yes", [ASK])
+    assert noted.raw["question"] == "what is ERAS privte: yes" and "private:" in noted.notes[0]
+
+
+def test_action_lines() -> None:
+    assert parse_line("click 2 on 5") == ClickLine(2, 5)
+    assert parse_line("select 1 3 4") == SelectLine(1, ("3", "4"))
+    assert parse_line("select 5") == SelectLine(None, ("5",))
+    with pytest.raises(ConsoleError, match="Did you mean `click`"):
+        parse_line("clik 1")
+
+
+def test_typed_values_resolve_against_the_world() -> None:
+    world = World.default()
+    hall = world.guild("IMG Study Hall")
+    assert convert_value({"type": 5, "name": "p"}, "No", world, hall, REPO_ROOT) is False
+    assert convert_value({"type": 6, "name": "u"}, "@bob", world, hall, REPO_ROOT) is world.users["bob"]
+    assert convert_value({"type": 7, "name": "c"}, "#study-room", world, hall, REPO_ROOT).name == "study-room"
+    assert convert_value({"type": 8, "name": "r"}, "@match 2027", world, hall, REPO_ROOT).name == "Match 2027"
+    assert (
+        convert_value(
+            {"type": 4, "name": "n", "choices": [{"name": "Five", "value": 5}]}, "five", world, hall, REPO_ROOT
+        )
+        == 5
+    )
+    with pytest.raises(ConsoleError, match="try one of: dr_admin, alice, bob, carol"):
+        convert_value({"type": 6, "name": "u"}, "night_admin", world, hall, REPO_ROOT)
+
+
+def test_discord_text_becomes_readable_terminal_text() -> None:
+    world = World.default()
+    text = TextRenderer(world, now=lambda: datetime(2027, 3, 1, tzinfo=UTC))
+    alice, role = world.users["alice"], world.role("Match 2027")
+    assert text.plain(f"Hi <@{alice.id}> and <@&{role.id}>") == "Hi @Alice and @Match 2027"
+    assert text.plain("see [NRMP](https://www.nrmp.org/) \\*now\\*") == "see NRMP <https://www.nrmp.org/> *now*"
+    wiki = "https://en.wikipedia.org/wiki/Match_Day_(medicine)"
+    assert text.plain(f"(see [Match Day]({wiki}))") == f"(see Match Day <{wiki}>)"
+    assert text.plain("<t:1804100400:R>") == "in 3 days"
+    assert text.plain("<t:1804100400:F>").endswith("(your time)")
+    # A mention the bot neutralised stays literal, as Discord shows it.
+    assert text.plain(f"<\u200b@{alice.id}>") == f"<@{alice.id}>"
+
+
+# ----- the real bot, through the CLI ---------------------------------------------------------------------------
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    # Only what a newcomer's shell would have: no DISCORD_TOKEN, the repository's data, a database of its own.
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "DATA_DIR": str(DATA_DIR),
+        "DATABASE_PATH": str(tmp_path / "var" / "imgbot.sqlite3"),
+        "PYTHONIOENCODING": "utf-8",
+    }
+
+
+def _sections(transcript: str) -> dict[str, str]:
+    """The transcript cut at each echoed `> line`: {line: what followed it}."""
+    out: dict[str, str] = {}
+    for chunk in ("\n" + transcript).split("\n> ")[1:]:
+        line, _, rest = chunk.partition("\n")
+        out.setdefault(line, rest)
+    return out
+
+
+SCRIPT = """\
+help
+/ask question: when is SOAP
+click 1
+/topic name: step-2-ck
+autocomplete /topic name: so
+/pathway
+select 1 5
+/ask question: best pizza in new york
+as bob
+/knowledge report
+quit
+"""
+
+
+def test_a_script_tries_the_commands_and_prints_a_readable_transcript(tmp_path: Path, content: Content) -> None:
+    script = tmp_path / "try.txt"
+    script.write_text(SCRIPT, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--local", "--script", str(script)],
+        cwd=REPO_ROOT,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=90,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    out = run.stdout
+    assert 'You are alice in #general of "IMG Study Hall"' in out
+    part = _sections(out)
+    assert list(part) == [line for line in SCRIPT.splitlines()]
+
+    assert "/ask question: <text> [private: <yes/no>]" in part["help"]
+    assert "/knowledge report   (Discord hides it from alice: needs Manage Server)" in part["help"]
+
+    soap = content.knowledge.answer("when is SOAP").entry
+    assert soap is not None
+    answer = part["/ask question: when is SOAP"]
+    assert f"┃ {soap.title}\n┃ ───" in answer  # the title, underlined
+    assert f"<{soap.sources[0].url}>" in answer  # links as text <url>
+    assert "[1] 👍 Helpful  [2] 👎 Not helpful" in answer and EPHEMERAL not in answer
+
+    assert EPHEMERAL in part["click 1"] and "(1 👍 · 0 👎 so far)" in part["click 1"]
+    step2 = content.knowledge.knowledge.get("step-2-ck")
+    assert step2 is not None and f"┃ {step2.title}\n" in part["/topic name: step-2-ck"]
+    assert "(name: soap)" in part["autocomplete /topic name: so"]
+
+    assert "The road to a US residency" in part["/pathway"] and "menu 1: " in part["/pathway"]
+    fifth = content.knowledge.pathway_steps[4].entry
+    assert EPHEMERAL in part["select 1 5"] and f"┃ {fifth.title}\n" in part["select 1 5"]
+
+    pizza = part["/ask question: best pizza in new york"]
+    assert EPHEMERAL in pizza and "No curated answer yet" in pizza
+
+    assert "You are now bob in #general" in part["as bob"]
+    refused = part["/knowledge report"]
+    assert "Discord hides /knowledge from bob" in refused
+    assert EPHEMERAL in refused and "Manage Server" in refused and "Knowledge base report" not in refused
+
+    var = tmp_path / "var"
+    assert (var / "local.sqlite3").is_file() and (var / "local-bot.log").is_file()
+    assert not (var / "imgbot.sqlite3").exists(), "local mode must never use the configured database"
+
+    # A second run on the same directory, with lines piped into stdin and no --local: without a token, `imgbot run`
+    # is local mode. The commands are registered again (the emulator starts empty) and the data is still there.
+    again = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=REPO_ROOT,
+        env=_environment(tmp_path),
+        input="/ask questoin: when is SOAP\nas dr_admin\n/knowledge report\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=90,
+    )
+    assert again.returncode == 1, "a line that could not run makes the exit status 1\n" + again.stdout[-3000:]
+    part = _sections(again.stdout)
+    assert "✗ /ask has no option 'questoin'. Usage: /ask question: <text>" in part["/ask questoin: when is SOAP"]
+    report = part["/knowledge report"]
+    assert "Knowledge base report" in report and "best pizza in new york" in report
+    assert "The bot has stopped." in again.stdout
