@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from bot.datafiles import DataFileError, DataProblem, YamlDocument, parse_yaml
 from bot.knowledge.models import Stage
 from bot.quiz.models import Question
+from bot.text import quote_user_text
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,8 @@ class QuestionBank:
         stage = self._topic_names.get(key)
         if stage is None:
             names = ", ".join(f"`{s.value}`" for s in self._by_topic)
-            raise UnknownTopicError(f"I don't know the topic {text.strip()[:60]!r}. Pick one of: {names}.")
+            # The text is what the user typed: shown escaped, so it cannot ping or format the message.
+            raise UnknownTopicError(f"I don't know the topic '{quote_user_text(text, 60)}'. Pick one of: {names}.")
         return stage
 
     def pick(self, topic: str | Stage | None, count: int, rng: random.Random) -> list[Question]:

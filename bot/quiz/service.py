@@ -367,15 +367,22 @@ class QuizService:
                 return None
             return None if quiz.is_expired(self._now()) else quiz.current
 
-    async def answer_solo(self, user_id: int, option_index: int, *, number: int | None = None) -> SoloStep:
+    async def answer_solo(
+        self, user_id: int, option_index: int, *, number: int | None = None, run_id: int | None = None
+    ) -> SoloStep:
         """Answer the current question with the option at ``option_index`` as shown (0-3).
 
-        ``number`` is the question number the button belongs to; an answer from an older question's button is
-        refused rather than applied to the current one.
+        ``number`` is the question number the button belongs to, ``run_id`` the quiz; an answer from an older
+        question's (or an older quiz's) button is refused rather than applied to the current one.
         """
         async with self._lock:
             now = self._now()
             run, quiz = await self._live_solo(user_id, now)
+            if run_id is not None and run.id != run_id:
+                # Options are shuffled per quiz: the same position in another quiz is another answer.
+                raise UserInputError(
+                    "Those buttons belong to a quiz that has ended. Use the buttons of your current quiz."
+                )
             try:
                 feedback = quiz.answer(option_index, now, number=number)
             except StaleQuestionError as exc:
@@ -488,15 +495,20 @@ class QuizService:
         return self._group_open(run_id, channel_id, quiz, note)
 
     async def answer_group(
-        self, channel_id: int, user_id: int, option_index: int, *, number: int | None = None
+        self, channel_id: int, user_id: int, option_index: int, *, number: int | None = None, run_id: int | None = None
     ) -> GroupAnswerReceipt:
-        """Take a member's answer; a second click keeps the first answer (``accepted`` is False)."""
+        """Take a member's answer; a second click keeps the first answer (``accepted`` is False).
+
+        ``run_id`` is the quiz the button belongs to: a button left from an earlier quiz in the channel is refused.
+        """
         async with self._lock:
             now = self._now()
             live = await self._live_group(channel_id, now)
             if live is None:
                 raise UserInputError("There is no group quiz running in this channel. Start one with `/quiz start`.")
             run, quiz = live
+            if run_id is not None and run.id != run_id:
+                raise UserInputError("That question belongs to a quiz that has ended. Answer the latest question.")
             try:
                 receipt = quiz.answer(user_id, option_index, now, number=number)
             except StaleQuestionError as exc:
