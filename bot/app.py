@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 from typing import Any
 
 import aiosqlite
@@ -20,16 +21,18 @@ from bot.content import Content
 from bot.db.backup import backup_database, check_integrity, prune_backups
 from bot.db.connection import open_database
 from bot.knowledge.repository import KnowledgeFeedbackRepository
+from bot.milestones.service import build_milestone_service
 from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import ReadinessService
+from bot.scheduling import CRASH_AFTER_SEND_ENV, JobScheduler
 from bot.services import Services
 from bot.ui.errors import report_interaction_error
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.knowledge", "cogs.readiness")
+EXTENSIONS = ("cogs.knowledge", "cogs.readiness", "cogs.quiz", "cogs.milestones")
 
 
 class ImgBot(commands.Bot):
@@ -48,6 +51,7 @@ class ImgBot(commands.Bot):
         self._services: Services | None = None
         self.synced_commands = False
         self._backup_task: asyncio.Task[None] | None = None
+        self._scheduler: JobScheduler | None = None
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -63,6 +67,8 @@ class ImgBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.prepare()
+        # APScheduler runs the clock from here on; its jobs are rebuilt from the database (milestone announcements).
+        await self.services.milestones.announcer.start()
         await self.sync_commands()
         if self.settings.backup_interval_hours > 0:
             self._backup_task = asyncio.create_task(self._backup_every_interval(), name="scheduled-backups")
@@ -96,12 +102,30 @@ class ImgBot(commands.Bot):
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
         readiness = ReadinessService(ReadinessRepository(self._db), self.content.specialties, self.content.calendar)
         quiz = QuizService(self.content.quiz_bank, QuizRepository(self._db))
-        self._services = Services(knowledge=knowledge, readiness=readiness, quiz=quiz)
+        self._scheduler = JobScheduler()
+        milestones = build_milestone_service(
+            self._db,
+            self.content.calendar,
+            self._entry_title,
+            self._scheduler,
+            grace=dt.timedelta(hours=self.settings.delivery_grace_hours),
+            # Tests only (tests/e2e/test_delivery_e2e.py): exit between sending and recording a delivery.
+            crash_after_send=os.environ.get(CRASH_AFTER_SEND_ENV) == "1",
+        )
+        self._services = Services(knowledge=knowledge, readiness=readiness, quiz=quiz, milestones=milestones)
         self.tree.error(self._on_app_command_error)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 
+    def _entry_title(self, entry_id: str) -> str | None:
+        entry = self.content.knowledge.knowledge.get(entry_id)
+        return entry.title if entry is not None else None
+
     async def close(self) -> None:
+        if self._scheduler is not None:
+            # First, so no announcement is being posted while the connection and the database close.
+            await self._scheduler.shutdown()
+            self._scheduler = None
         if self._backup_task is not None:
             self._backup_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     backup_dir: Path = Field(default=REPO_ROOT / "var" / "backups")
     backup_interval_hours: float = Field(default=24.0, ge=0, description="0 turns scheduled backups off.")
     backup_keep: int = Field(default=7, ge=1)
+    delivery_grace_hours: float = Field(
+        default=6.0,
+        ge=0,
+        description="Announcements missed while the bot was down are posted late within this many hours, else skipped.",
+    )
 
     @field_validator("dev_guild_id", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.knowledge.service import KnowledgeService
+from bot.milestones.service import MilestoneService
 from bot.quiz.service import QuizService
 from bot.readiness.service import ReadinessService
 
@@ -14,3 +15,4 @@ class Services:
     knowledge: KnowledgeService
     readiness: ReadinessService
     quiz: QuizService
+    milestones: MilestoneService

@@ -1,0 +1,196 @@
+"""Fan-out figure: N subscribed servers, one event due in each at the same instant, against the emulator enforcing
+Discord's global limit of 50 requests per second.
+
+Run: .venv/bin/python bench/fanout.py [--guilds 2000] [--lead 45]
+
+The subscriptions and events are written straight into a fresh database before the bot starts (one #general per
+server, reminder "0" so each server gets exactly one message), then the real bot process runs against the emulator.
+Prints: time from the due instant until the last server had its message (and the floor, N / 50 s), duplicates,
+losses, and the 429s the bot received out of its requests during the fan-out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bot.db.connection import open_database  # noqa: E402
+from bot.sandbox import Emulator, World  # noqa: E402
+from bot.scheduling.delivery import to_db  # noqa: E402
+from tests.e2e.harness import BotProcess  # noqa: E402
+
+GLOBAL_LIMIT = 50
+EVENT_TITLE = "Fan-out mock exam"
+
+
+@dataclass(frozen=True)
+class Figures:
+    guilds: int
+    seconds: float
+    """From the due instant until the last server had its message."""
+    floor: float
+    delivered: int
+    duplicates: int
+    losses: int
+    requests: int
+    rate_limited: int
+    late_marked: int
+    ready_seconds: float
+    bot_report: str
+    """The bot's own log line for the run (bot/milestones/announcer.py RunReport)."""
+
+    @property
+    def rate_limited_share(self) -> float:
+        return self.rate_limited / self.requests if self.requests else 0.0
+
+    def lines(self) -> list[str]:
+        return [
+            f"servers:              {self.guilds}",
+            f"bot ready after:      {self.ready_seconds:.1f} s",
+            f"all delivered after:  {self.seconds:.1f} s  (floor {self.floor:.1f} s at {GLOBAL_LIMIT}/s, "
+            f"target <= {1.2 * self.floor:.1f} s: {self.seconds / self.floor:.2f} x floor)",
+            f"delivered:            {self.delivered}",
+            f"duplicates:           {self.duplicates}",
+            f"losses:               {self.losses}",
+            f"429s received:        {self.rate_limited} of {self.requests} requests ({self.rate_limited_share:.2%})",
+            f"marked late:          {self.late_marked}",
+            f"bot's run report:     {self.bot_report}",
+        ]
+
+
+async def prepare_database(path: Path, world: World, due: datetime, now: datetime) -> list[int]:
+    """One active subscription and one event (reminder 0, due at ``due``) per server; the #general channel ids."""
+    conn = await open_database(path)
+    channels = []
+    try:
+        stamp = to_db(now)
+        for guild in world.bot_guilds():
+            general = guild.channel("general")
+            channels.append(general.id)
+            await conn.execute(
+                "INSERT INTO milestone_subscriptions (guild_id, channel_id, role_id, reminders, status, configured_by, "
+                "active_since, created_at, updated_at) VALUES (?, ?, NULL, NULL, 'active', ?, ?, ?, ?)",
+                (guild.id, general.id, guild.owner_id, stamp, stamp, stamp),
+            )
+            await conn.execute(
+                "INSERT INTO server_events (guild_id, channel_id, title, description, starts_at, zone, reminders, "
+                "status, created_by, created_at) VALUES (?, ?, ?, '', ?, 'UTC', '0', 'active', ?, ?)",
+                (guild.id, general.id, EVENT_TITLE, to_db(due), guild.owner_id, stamp),
+            )
+        await conn.commit()
+    finally:
+        await conn.close()
+    return channels
+
+
+async def measure(
+    guilds: int = 2000,
+    *,
+    members_per_guild: int = 100,
+    lead: float = 45.0,
+    work_dir: Path | None = None,
+    settle: float = 3.0,
+) -> Figures:
+    """Run the fan-out once and return its figures. ``lead``: seconds from now to the due instant (the bot must be
+    connected and ready before it)."""
+    world = World.generate(guilds=guilds, members_per_guild=members_per_guild, seed=1)
+    with contextlib.ExitStack() as stack:
+        directory = work_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fanout-")))
+        database = directory / "bot.sqlite3"
+        now = datetime.now(UTC)
+        due = (now + timedelta(seconds=lead)).replace(microsecond=0)
+        channels = await prepare_database(database, world, due, now)
+        wanted = set(channels)
+        async with Emulator(world, request_log_size=20000) as emu:
+            emu.rate_limits.enable(global_per_second=GLOBAL_LIMIT)
+            env = emu.bot_env() | {
+                "DATABASE_PATH": str(database),
+                "DATA_DIR": str(REPO / "data"),
+                "LOG_LEVEL": "INFO",
+                "BACKUP_INTERVAL_HOURS": "0",
+            }
+            bot = BotProcess(env=env, name="fanout-bot", stop_timeout=30)
+            arrivals: Counter[int] = Counter()
+            last_arrival = 0.0
+            late_marked = 0
+            all_in = asyncio.Event()
+
+            async def watch() -> None:
+                nonlocal last_arrival, late_marked
+                async for event in emu.subscribe():
+                    message = event.message
+                    if event.kind != "MESSAGE_CREATE" or message.channel_id not in wanted:
+                        continue
+                    if not any(EVENT_TITLE in (e.get("title") or "") for e in message.embeds):
+                        continue
+                    arrivals[message.channel_id] += 1
+                    last_arrival = time.time()
+                    late_marked += any("Posted late" in (e.get("description") or "") for e in message.embeds)
+                    if len(arrivals) == len(wanted):
+                        all_in.set()
+
+            watcher = asyncio.create_task(watch())
+            started = time.monotonic()
+            await bot.start()
+            try:
+                await emu.wait_until_ready(timeout=max(30.0, lead))
+                ready_seconds = time.monotonic() - started
+                if datetime.now(UTC) >= due:
+                    raise RuntimeError(f"the bot was ready only after the due instant; use a --lead above {lead}")
+                before_requests, before_429 = emu.stats.total_requests, emu.stats.total_429
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(all_in.wait(), timeout=(due - datetime.now(UTC)).total_seconds() + 300)
+                # Anything sent twice would arrive within moments of the first copy.
+                await asyncio.sleep(settle)
+                requests = emu.stats.total_requests - before_requests
+                rate_limited = emu.stats.total_429 - before_429
+            finally:
+                await bot.stop()
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            if bot.returncode not in (0, None):
+                raise RuntimeError(f"the bot exited with {bot.returncode}:\n{bot.tail()}")
+            reports = [
+                line.split("announcements ", 1)[1] for line in bot.output.splitlines() if "announcements due" in line
+            ]
+            emu.assert_clean()
+    return Figures(
+        guilds=guilds,
+        seconds=last_arrival - due.timestamp() if arrivals else float("nan"),
+        floor=guilds / GLOBAL_LIMIT,
+        delivered=len(arrivals),
+        duplicates=sum(count - 1 for count in arrivals.values()),
+        losses=len(wanted) - len(arrivals),
+        requests=requests,
+        rate_limited=rate_limited,
+        late_marked=late_marked,
+        ready_seconds=ready_seconds,
+        bot_report="; ".join(reports) or "(none)",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--guilds", type=int, default=2000)
+    parser.add_argument("--members", type=int, default=100, help="members per server (World.generate)")
+    parser.add_argument("--lead", type=float, default=45.0, help="seconds from start to the due instant")
+    args = parser.parse_args()
+    figures = asyncio.run(measure(args.guilds, members_per_guild=args.members, lead=args.lead))
+    print("\n".join(figures.lines()))
+
+
+if __name__ == "__main__":
+    main()

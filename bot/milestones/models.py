@@ -1,0 +1,191 @@
+"""Milestone announcements as plain values: subscriptions, server events and planned deliveries."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.cycle import Milestone, MilestoneKind, Reminder
+from bot.cycle.models import format_offset
+from bot.scheduling.delivery import DeliveryRecord, delivery_nonce
+
+log = logging.getLogger(__name__)
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+class PauseReason(StrEnum):
+    """Why a subscription or a server event is paused; the problems say how to fix them."""
+
+    BY_ADMIN = "paused-by-admin"
+    CHANNEL_GONE = "channel-gone"
+    NO_PERMISSION = "no-permission"
+    ROLE_GONE = "role-gone"
+    SERVER_GONE = "server-gone"
+
+
+class TargetKind(StrEnum):
+    MILESTONE = "milestone"
+    EVENT = "event"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A server's milestone announcements: where they go, whom they ping, and when."""
+
+    guild_id: int
+    channel_id: int
+    role_id: int | None
+    reminders: tuple[timedelta, ...] | None
+    """Offsets before each milestone; None: each kind's own defaults."""
+    status: Status
+    paused_reason: PauseReason | None
+    configured_by: int
+    active_since: datetime
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def active(self) -> bool:
+        return self.status is Status.ACTIVE
+
+    def offsets_for(self, kind: MilestoneKind) -> tuple[timedelta, ...]:
+        return self.reminders if self.reminders is not None else kind.info.reminder_offsets
+
+
+@dataclass(frozen=True, slots=True)
+class ServerEvent:
+    """A server's own date (a mock exam, a webinar), announced like a milestone."""
+
+    id: int
+    guild_id: int
+    channel_id: int
+    title: str
+    description: str
+    starts_at: datetime
+    zone: str
+    reminders: tuple[timedelta, ...]
+    status: Status
+    paused_reason: PauseReason | None
+    created_by: int
+    created_at: datetime
+
+    @property
+    def active(self) -> bool:
+        return self.status is Status.ACTIVE
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(ZoneInfo(self.zone))
+
+
+def _compact(moment: datetime) -> str:
+    return f"{moment:%Y%m%dT%H%M%SZ}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDelivery:
+    """One message that should be posted: a reminder of a milestone or event, in one server's channel.
+
+    ``key`` is the exactly-once key (server, target, occurrence, reminder); ``group_key`` the occurrence (all of its
+    reminders in one server), which the grace policy uses to post only the latest missed reminder.
+    """
+
+    key: str
+    group_key: str
+    kind: TargetKind
+    target_ref: str
+    guild_id: int
+    channel_id: int
+    role_id: int | None
+    offset: timedelta
+    occurs_at: datetime
+    fire_at: datetime
+    notify_user_id: int | None
+    milestone: Milestone | None = None
+    event: ServerEvent | None = None
+
+    @property
+    def nonce(self) -> str:
+        return delivery_nonce(self.key)
+
+    @property
+    def title(self) -> str:
+        if self.milestone is not None:
+            return self.milestone.title
+        return self.event.title if self.event is not None else self.target_ref
+
+    def record(self, *, late: bool) -> DeliveryRecord:
+        return DeliveryRecord(
+            key=self.key,
+            group_key=self.group_key,
+            guild_id=self.guild_id,
+            channel_id=self.channel_id,
+            target_kind=self.kind.value,
+            target_ref=self.target_ref,
+            offset_seconds=int(self.offset.total_seconds()),
+            occurs_at=self.occurs_at,
+            fire_at=self.fire_at,
+            nonce=self.nonce,
+            late=late,
+        )
+
+
+def milestone_delivery(subscription: Subscription, reminder: Reminder) -> PlannedDelivery:
+    """Key ``m:<server>:<Reminder.key>``, e.g. ``m:42:rol-deadline-2027:7d:20270304T0200Z``."""
+    milestone = reminder.milestone
+    guild = subscription.guild_id
+    return PlannedDelivery(
+        key=f"m:{guild}:{reminder.key}",
+        group_key=f"m:{guild}:{milestone.uid}:{milestone.at:%Y%m%dT%H%MZ}",
+        kind=TargetKind.MILESTONE,
+        target_ref=milestone.uid,
+        guild_id=guild,
+        channel_id=subscription.channel_id,
+        role_id=subscription.role_id,
+        offset=reminder.offset,
+        occurs_at=milestone.at,
+        fire_at=reminder.fire_at,
+        notify_user_id=subscription.configured_by,
+        milestone=milestone,
+    )
+
+
+def event_delivery(event: ServerEvent, offset: timedelta, role_id: int | None) -> PlannedDelivery:
+    """Key ``e:<server>:<event id>:<offset>:<start>``; the start is in the key so a moved event is announced anew."""
+    occurrence = _compact(event.starts_at)
+    return PlannedDelivery(
+        key=f"e:{event.guild_id}:{event.id}:{format_offset(offset)}:{occurrence}",
+        group_key=f"e:{event.guild_id}:{event.id}:{occurrence}",
+        kind=TargetKind.EVENT,
+        target_ref=str(event.id),
+        guild_id=event.guild_id,
+        channel_id=event.channel_id,
+        role_id=role_id,
+        offset=offset,
+        occurs_at=event.starts_at,
+        fire_at=event.starts_at - offset,
+        notify_user_id=event.created_by,
+        event=event,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something a server admin must be told (by DM): what stopped and how to fix it."""
+
+    guild_id: int
+    recipients: tuple[int, ...]
+    """Whom to tell first (the admin who configured it); the messenger falls back to the server owner."""
+    reason: PauseReason
+    channel_id: int | None = None
+    role_id: int | None = None
+    subscription_paused: bool = False
+    events_paused: tuple[str, ...] = ()
+    """Titles of the server events paused with it."""

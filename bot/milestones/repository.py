@@ -1,0 +1,265 @@
+"""SQL for milestone subscriptions and server events. Nothing here decides anything; ``service`` does."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.milestones.models import PauseReason, ServerEvent, Status, Subscription
+from bot.milestones.reminders import format_reminders, parse_reminders
+from bot.scheduling.delivery import from_db, to_db
+
+log = logging.getLogger(__name__)
+
+_SUBSCRIPTION_COLUMNS = (
+    "guild_id, channel_id, role_id, reminders, status, paused_reason, configured_by, active_since, created_at, "
+    "updated_at"
+)
+_EVENT_COLUMNS = (
+    "id, guild_id, channel_id, title, description, starts_at, zone, reminders, status, paused_reason, created_by, "
+    "created_at"
+)
+
+
+def _reason(text: str | None) -> PauseReason | None:
+    if text is None:
+        return None
+    try:
+        return PauseReason(text)
+    except ValueError:
+        log.warning("unknown pause reason %r in the database", text)
+        return PauseReason.BY_ADMIN
+
+
+def _subscription(row: aiosqlite.Row) -> Subscription:
+    return Subscription(
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        role_id=row["role_id"],
+        reminders=parse_reminders(row["reminders"]) if row["reminders"] is not None else None,
+        status=Status(row["status"]),
+        paused_reason=_reason(row["paused_reason"]),
+        configured_by=row["configured_by"],
+        active_since=from_db(row["active_since"]),
+        created_at=from_db(row["created_at"]),
+        updated_at=from_db(row["updated_at"]),
+    )
+
+
+def _event(row: aiosqlite.Row) -> ServerEvent:
+    return ServerEvent(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        title=row["title"],
+        description=row["description"],
+        starts_at=from_db(row["starts_at"]),
+        zone=row["zone"],
+        reminders=parse_reminders(row["reminders"]),
+        status=Status(row["status"]),
+        paused_reason=_reason(row["paused_reason"]),
+        created_by=row["created_by"],
+        created_at=from_db(row["created_at"]),
+    )
+
+
+class MilestoneRepository:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    # -- subscriptions ---------------------------------------------------------------------------------------------
+
+    async def subscription(self, guild_id: int) -> Subscription | None:
+        async with self._conn.execute(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM milestone_subscriptions WHERE guild_id = ?", (guild_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _subscription(row) if row else None
+
+    async def subscriptions(self, *, active_only: bool = True) -> list[Subscription]:
+        where = "WHERE status = 'active'" if active_only else ""
+        async with self._conn.execute(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM milestone_subscriptions {where} ORDER BY guild_id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_subscription(row) for row in rows]
+
+    async def save_subscription(
+        self,
+        guild_id: int,
+        channel_id: int,
+        role_id: int | None,
+        reminders: tuple[timedelta, ...] | None,
+        configured_by: int,
+        now: datetime,
+    ) -> Subscription:
+        """Create or replace the server's subscription, active from ``now``."""
+        stamp = to_db(now)
+        await self._conn.execute(
+            f"INSERT INTO milestone_subscriptions ({_SUBSCRIPTION_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, 'active', NULL, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, role_id = excluded.role_id, "
+            "reminders = excluded.reminders, status = 'active', paused_reason = NULL, "
+            "configured_by = excluded.configured_by, active_since = excluded.active_since, "
+            "updated_at = excluded.updated_at",
+            (
+                guild_id,
+                channel_id,
+                role_id,
+                format_reminders(reminders) if reminders is not None else None,
+                configured_by,
+                stamp,
+                stamp,
+                stamp,
+            ),
+        )
+        await self._conn.commit()
+        saved = await self.subscription(guild_id)
+        assert saved is not None
+        return saved
+
+    async def pause_subscription(
+        self, guild_id: int, reason: PauseReason, now: datetime, *, channel_id: int | None = None
+    ) -> bool:
+        """Pause if active (and, with ``channel_id``, only if it posts there). True when this call paused it."""
+        sql = (
+            "UPDATE milestone_subscriptions SET status = 'paused', paused_reason = ?, updated_at = ? "
+            "WHERE guild_id = ? AND status = 'active'"
+        )
+        args: tuple[object, ...] = (reason.value, to_db(now), guild_id)
+        if channel_id is not None:
+            sql += " AND channel_id = ?"
+            args += (channel_id,)
+        cursor = await self._conn.execute(sql, args)
+        await self._conn.commit()
+        return cursor.rowcount > 0
+
+    async def pause_subscriptions_with_role(self, guild_id: int, role_id: int, now: datetime) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE milestone_subscriptions SET status = 'paused', paused_reason = ?, updated_at = ? "
+            "WHERE guild_id = ? AND role_id = ? AND status = 'active'",
+            (PauseReason.ROLE_GONE.value, to_db(now), guild_id, role_id),
+        )
+        await self._conn.commit()
+        return cursor.rowcount > 0
+
+    async def resume_subscription(self, guild_id: int, now: datetime) -> bool:
+        """Active again from ``now`` (what was due while paused is not posted). True when it was paused."""
+        stamp = to_db(now)
+        cursor = await self._conn.execute(
+            "UPDATE milestone_subscriptions SET status = 'active', paused_reason = NULL, active_since = ?, "
+            "updated_at = ? WHERE guild_id = ? AND status = 'paused'",
+            (stamp, stamp, guild_id),
+        )
+        await self._conn.commit()
+        return cursor.rowcount > 0
+
+    async def delete_subscription(self, guild_id: int) -> bool:
+        cursor = await self._conn.execute("DELETE FROM milestone_subscriptions WHERE guild_id = ?", (guild_id,))
+        await self._conn.commit()
+        return cursor.rowcount > 0
+
+    # -- server events -------------------------------------------------------------------------------------------
+
+    async def add_event(
+        self,
+        guild_id: int,
+        channel_id: int,
+        title: str,
+        description: str,
+        starts_at: datetime,
+        zone: str,
+        reminders: tuple[timedelta, ...],
+        created_by: int,
+        now: datetime,
+    ) -> ServerEvent:
+        cursor = await self._conn.execute(
+            "INSERT INTO server_events (guild_id, channel_id, title, description, starts_at, zone, reminders, "
+            "status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+            (
+                guild_id,
+                channel_id,
+                title,
+                description,
+                to_db(starts_at),
+                zone,
+                format_reminders(reminders),
+                created_by,
+                to_db(now),
+            ),
+        )
+        await self._conn.commit()
+        event = await self.event(guild_id, int(cursor.lastrowid or 0))
+        assert event is not None
+        return event
+
+    async def event(self, guild_id: int, event_id: int) -> ServerEvent | None:
+        async with self._conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM server_events WHERE id = ? AND guild_id = ?", (event_id, guild_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _event(row) if row else None
+
+    async def events_of(self, guild_id: int, *, since: datetime) -> list[ServerEvent]:
+        """The server's events starting at or after ``since``, soonest first (paused ones too)."""
+        async with self._conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM server_events WHERE guild_id = ? AND starts_at >= ? ORDER BY starts_at, id",
+            (guild_id, to_db(since)),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_event(row) for row in rows]
+
+    async def count_upcoming_events(self, guild_id: int, now: datetime) -> int:
+        async with self._conn.execute(
+            "SELECT COUNT(*) FROM server_events WHERE guild_id = ? AND starts_at >= ?", (guild_id, to_db(now))
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def active_events_starting(self, start: datetime, end: datetime) -> list[ServerEvent]:
+        """Active events of every server with ``start <= starts_at < end``."""
+        async with self._conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM server_events WHERE status = 'active' AND starts_at >= ? AND starts_at < ? "
+            "ORDER BY starts_at, id",
+            (to_db(start), to_db(end)),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_event(row) for row in rows]
+
+    async def remove_event(self, guild_id: int, event_id: int) -> ServerEvent | None:
+        event = await self.event(guild_id, event_id)
+        if event is None:
+            return None
+        await self._conn.execute("DELETE FROM server_events WHERE id = ? AND guild_id = ?", (event_id, guild_id))
+        await self._conn.commit()
+        return event
+
+    async def resume_events_in_channel(self, guild_id: int, channel_id: int) -> int:
+        cursor = await self._conn.execute(
+            "UPDATE server_events SET status = 'active', paused_reason = NULL "
+            "WHERE guild_id = ? AND channel_id = ? AND status = 'paused'",
+            (guild_id, channel_id),
+        )
+        await self._conn.commit()
+        return cursor.rowcount
+
+    async def pause_events_in_channel(
+        self, guild_id: int, channel_id: int | None, reason: PauseReason, now: datetime
+    ) -> list[str]:
+        """Pause the server's active upcoming events posting in ``channel_id`` (None: all of them); their titles."""
+        sql = "WHERE guild_id = ? AND status = 'active' AND starts_at >= ?"
+        args: tuple[object, ...] = (guild_id, to_db(now - timedelta(days=1)))
+        if channel_id is not None:
+            sql += " AND channel_id = ?"
+            args += (channel_id,)
+        # RETURNING makes the check and the change one statement: of two concurrent calls only one gets the titles.
+        async with self._conn.execute(
+            f"UPDATE server_events SET status = 'paused', paused_reason = ? {sql} RETURNING title, starts_at",
+            (reason.value, *args),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        await self._conn.commit()
+        titles = [row[0] for row in sorted(rows, key=lambda row: row[1])]
+        return titles

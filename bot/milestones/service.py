@@ -1,0 +1,279 @@
+"""The milestones feature as the cogs see it: plain values in and out, no discord.
+
+Commands go through here (next milestones, subscribe, pause, resume, status, preview, the .ics calendar, server
+events); the timing and the posting are the announcer's (``announcer.MilestoneAnnouncer``), which this service asks
+to rebuild its jobs after every change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiosqlite
+
+from bot.cycle import CalendarItem, CycleCalendar, Milestone, to_ics
+from bot.milestones.announcements import Announcement, EntryTitles, milestone_announcement
+from bot.milestones.announcer import MilestoneAnnouncer
+from bot.milestones.events import (
+    DEFAULT_EVENT_REMINDERS,
+    MAX_EVENTS_PER_SERVER,
+    clean_description,
+    clean_title,
+    parse_event_when,
+    suggest_zones,
+)
+from bot.milestones.models import Notice, PauseReason, PlannedDelivery, ServerEvent, Subscription
+from bot.milestones.pausing import pause_for_problem
+from bot.milestones.planner import DeliveryPlanner, milestone_by_uid
+from bot.milestones.reminders import parse_reminders
+from bot.milestones.repository import MilestoneRepository
+from bot.scheduling.delivery import Deliverer, DeliveryRecord, DeliveryRepository
+from bot.scheduling.pacing import Pacer
+from bot.scheduling.scheduler import JobScheduler
+from bot.text import shorten
+from bot.validation import UserInputError
+
+log = logging.getLogger(__name__)
+
+MAX_NEXT = 10
+UID_DOMAIN = "cycle.img-pathway-bot.invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    subscription: Subscription | None
+    upcoming: list[PlannedDelivery]
+    recent: list[DeliveryRecord]
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFile:
+    filename: str
+    data: bytes
+    years: tuple[int, ...]
+    events: int
+
+
+class MilestoneService:
+    def __init__(
+        self,
+        calendar: CycleCalendar,
+        repository: MilestoneRepository,
+        deliveries: DeliveryRepository,
+        planner: DeliveryPlanner,
+        announcer: MilestoneAnnouncer,
+        entry_titles: EntryTitles,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.calendar = calendar
+        self.repository = repository
+        self.deliveries = deliveries
+        self.planner = planner
+        self.announcer = announcer
+        self.entry_titles = entry_titles
+        self.clock = clock
+
+    # -- the cycle ---------------------------------------------------------------------------------------------------
+
+    def next_milestones(self, now: datetime, count: int = 5) -> list[Milestone]:
+        return self.calendar.upcoming(now, max(1, min(count, MAX_NEXT)))
+
+    def milestone(self, uid: str) -> Milestone | None:
+        return milestone_by_uid(self.calendar, uid)
+
+    def milestone_choices(self, typed: str, now: datetime, limit: int = 25) -> list[tuple[str, str]]:
+        """(label, uid) of milestones of the cycles in progress and the next one, matching what was typed."""
+        words = typed.casefold().split()
+        years = sorted({*self.calendar.active_match_years(now), self.calendar.current_match_year(now) + 1})
+        found: list[tuple[str, str]] = []
+        upcoming_first = sorted(
+            (m for year in years for m in self.calendar.cycle(year)), key=lambda m: (m.at < now, m.at)
+        )
+        for milestone in upcoming_first:
+            label = f"{milestone.title} (Match {milestone.match_year}, {milestone.local_date:%b %d %Y})"
+            haystack = f"{label.casefold()} {milestone.uid}"
+            if all(word in haystack for word in words):
+                found.append((shorten(label, 100), milestone.uid))
+            if len(found) >= limit:
+                break
+        return found
+
+    def preview(self, uid: str) -> Announcement:
+        """The milestone's announcement as it will be posted, marked as a preview and pinging nobody."""
+        milestone = self.milestone(uid)
+        if milestone is None:
+            raise UserInputError("There is no such milestone. Pick one from the list as you type.")
+        return milestone_announcement(milestone, self.entry_titles, preview=True)
+
+    async def calendar_file(self, now: datetime, guild_id: int | None) -> CalendarFile:
+        """The cycles in progress (and the server's upcoming events) as an .ics file."""
+        years = tuple(self.calendar.active_match_years(now)) or (self.calendar.current_match_year(now),)
+        items: list[CalendarItem | Milestone] = [m for year in years for m in self.calendar.cycle(year)]
+        events = await self.repository.events_of(guild_id, since=now) if guild_id is not None else []
+        items += [
+            CalendarItem(
+                uid=f"server-event-{event.guild_id}-{event.id}",
+                title=event.title,
+                start=event.starts_at,
+                description=event.description,
+                alarms=event.reminders,
+            )
+            for event in events
+        ]
+        name = " and ".join(f"Match {year}" for year in years)
+        data = to_ics(items, f"{name} cycle", UID_DOMAIN, dtstamp=now)
+        filename = f"match-{'-'.join(str(y) for y in years)}-cycle.ics"
+        return CalendarFile(filename=filename, data=data, years=years, events=len(events))
+
+    # -- subscriptions -----------------------------------------------------------------------------------------------
+
+    async def subscribe(
+        self, guild_id: int, channel_id: int, role_id: int | None, reminders: str | None, by: int
+    ) -> Subscription:
+        offsets = parse_reminders(reminders) if reminders is not None and reminders.strip() else None
+        subscription = await self.repository.save_subscription(guild_id, channel_id, role_id, offsets, by, self.clock())
+        log.info("server %s subscribed to milestone announcements in channel %s", guild_id, channel_id)
+        await self.announcer.reschedule()
+        return subscription
+
+    async def subscription(self, guild_id: int) -> Subscription | None:
+        return await self.repository.subscription(guild_id)
+
+    async def pause(self, guild_id: int) -> Subscription:
+        subscription = await self._require_subscription(guild_id)
+        if not subscription.active:
+            raise UserInputError("Announcements are already paused here. `/announcements resume` starts them again.")
+        await self.repository.pause_subscription(guild_id, PauseReason.BY_ADMIN, self.clock())
+        await self.announcer.reschedule()
+        return await self._require_subscription(guild_id)
+
+    async def resume(self, guild_id: int) -> Subscription:
+        """Active again from now; what was due while paused is not posted."""
+        subscription = await self._require_subscription(guild_id)
+        if subscription.active:
+            raise UserInputError("Announcements are already running here.")
+        now = self.clock()
+        await self.repository.resume_subscription(guild_id, now)
+        # Events paused with the subscription's channel (a permission fixed, say) come back with it.
+        await self.repository.resume_events_in_channel(guild_id, subscription.channel_id)
+        await self.announcer.reschedule()
+        return await self._require_subscription(guild_id)
+
+    async def _require_subscription(self, guild_id: int) -> Subscription:
+        subscription = await self.repository.subscription(guild_id)
+        if subscription is None:
+            raise UserInputError(
+                "This server is not set up for milestone announcements yet. Run `/announcements setup channel:`."
+            )
+        return subscription
+
+    async def status(self, guild_id: int, count: int = 3) -> StatusReport:
+        now = self.clock()
+        return StatusReport(
+            subscription=await self.repository.subscription(guild_id),
+            upcoming=await self.planner.upcoming_for(guild_id, now, count),
+            recent=await self.deliveries.recent(guild_id, 3),
+            events=await self.repository.count_upcoming_events(guild_id, now),
+        )
+
+    # -- server problems (reported by the cog's listeners) -----------------------------------------------------------
+
+    async def channel_deleted(self, guild_id: int, channel_id: int) -> Notice | None:
+        return await self._paused(guild_id, PauseReason.CHANNEL_GONE, channel_id=channel_id)
+
+    async def role_deleted(self, guild_id: int, role_id: int) -> Notice | None:
+        return await self._paused(guild_id, PauseReason.ROLE_GONE, role_id=role_id)
+
+    async def server_left(self, guild_id: int) -> None:
+        await self._paused(guild_id, PauseReason.SERVER_GONE)
+
+    async def _paused(
+        self, guild_id: int, reason: PauseReason, *, channel_id: int | None = None, role_id: int | None = None
+    ) -> Notice | None:
+        notice = await pause_for_problem(
+            self.repository, guild_id, reason, self.clock(), channel_id=channel_id, role_id=role_id
+        )
+        await self.announcer.reschedule()
+        return notice
+
+    # -- server events -----------------------------------------------------------------------------------------------
+
+    async def add_event(
+        self,
+        guild_id: int,
+        channel_id: int,
+        title: str,
+        date_text: str,
+        time_text: str,
+        zone_text: str,
+        description: str | None,
+        reminders: str | None,
+        by: int,
+    ) -> ServerEvent:
+        now = self.clock()
+        clean = clean_title(title)
+        details = clean_description(description)
+        when = parse_event_when(date_text, time_text, zone_text, now)
+        offsets = parse_reminders(reminders if reminders and reminders.strip() else DEFAULT_EVENT_REMINDERS)
+        if await self.repository.count_upcoming_events(guild_id, now) >= MAX_EVENTS_PER_SERVER:
+            raise UserInputError(
+                f"This server already has {MAX_EVENTS_PER_SERVER} upcoming events. Remove one with `/event remove`."
+            )
+        event = await self.repository.add_event(
+            guild_id, channel_id, clean, details, when.starts_at, when.zone, offsets, by, now
+        )
+        log.info("server %s added event %s at %s", guild_id, event.id, event.starts_at.isoformat())
+        await self.announcer.reschedule()
+        return event
+
+    async def events(self, guild_id: int) -> list[ServerEvent]:
+        return await self.repository.events_of(guild_id, since=self.clock())
+
+    async def event_choices(self, guild_id: int, typed: str) -> list[tuple[str, int]]:
+        needle = typed.strip().casefold()
+        found = []
+        for event in await self.events(guild_id):
+            label = f"{event.title} ({event.local_start:%Y-%m-%d %H:%M} {event.zone})"
+            if not needle or needle in label.casefold():
+                found.append((shorten(label, 100), event.id))
+        return found[:25]
+
+    async def remove_event(self, guild_id: int, event_id: int) -> ServerEvent:
+        event = await self.repository.remove_event(guild_id, event_id)
+        if event is None:
+            raise UserInputError("There is no such event in this server. Pick one from the list as you type.")
+        await self.announcer.reschedule()
+        return event
+
+    @staticmethod
+    def timezone_choices(typed: str) -> list[str]:
+        return suggest_zones(typed)
+
+
+def build_milestone_service(
+    conn: aiosqlite.Connection,
+    calendar: CycleCalendar,
+    entry_titles: EntryTitles,
+    scheduler: JobScheduler,
+    *,
+    grace: timedelta,
+    crash_after_send: bool = False,
+    pacer: Pacer | None = None,
+) -> MilestoneService:
+    """Wire the feature: repositories, planner, exactly-once deliverer and the announcer on ``scheduler``.
+
+    ``crash_after_send`` is the end-to-end tests' crash hook (``bot.scheduling.delivery.CRASH_AFTER_SEND_ENV``).
+    """
+    repository = MilestoneRepository(conn)
+    deliveries = DeliveryRepository(conn)
+    planner = DeliveryPlanner(calendar, repository)
+    deliverer = Deliverer(deliveries, crash_after_send=crash_after_send)
+    announcer = MilestoneAnnouncer(
+        planner, repository, deliveries, deliverer, scheduler, entry_titles, grace=grace, pacer=pacer
+    )
+    return MilestoneService(calendar, repository, deliveries, planner, announcer, entry_titles)

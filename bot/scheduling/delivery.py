@@ -1,0 +1,320 @@
+"""Exactly-once delivery of scheduled messages: claim, send with a deterministic nonce, record.
+
+The protocol, per delivery key (one per server, milestone or event, occurrence and reminder):
+
+1. **Claim**: insert the delivery row as ``claimed`` (the key is the primary key, so only one claim can exist) and
+   commit, *before* sending.
+2. **Send** with ``nonce = delivery_nonce(key)`` and ``enforce_nonce``: if a message with that nonce was already
+   created in the last few minutes, Discord returns that message instead of creating a second one.
+3. **Record**: mark the row ``sent`` with the message id.
+
+A crash between 2 and 3 leaves a ``claimed`` row; the next start sends it again with the same nonce, and Discord
+answers with the first message. Discord only remembers nonces for a few minutes, so a claim older than that
+(``nonce_trust``) is first looked up in the channel's recent history by its reference (a digest of the nonce shown
+in the message footer) before it is sent again. A problem the server must fix (deleted channel, missing permission,
+deleted role) marks the row ``failed``; a transient one (Discord down) leaves it ``claimed`` for the next attempt.
+
+The row also says what was delivered (target kind, reference, offset, occurrence), so a claim left by a crash can be
+rebuilt without the plan that made it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+NONCE_LENGTH = 25
+"""Discord accepts message nonces of at most 25 characters."""
+DEFAULT_NONCE_TRUST = timedelta(minutes=2)
+"""How long after a claim Discord's nonce check is relied on alone (it keeps nonces for "a few minutes")."""
+
+CRASH_AFTER_SEND_ENV = "IMGBOT_TEST_CRASH_AFTER_SEND"
+"""Test hook, read only by ``bot/app.py`` and set only by tests/e2e/test_delivery_e2e.py: with ``1`` the process
+exits (``os._exit(9)``) right after a message was sent and before it was recorded, to prove the nonce protocol."""
+
+
+def delivery_nonce(key: str) -> str:
+    """A nonce that is the same for every attempt at one delivery: 25 base32 characters (125 bits) of SHA-256."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:NONCE_LENGTH]
+
+
+def delivery_reference(nonce: str) -> str:
+    """The short reference shown in a delivered message's footer; finds the message again after a crash."""
+    return nonce[:10]
+
+
+def to_db(moment: datetime) -> str:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+class DeliveryStatus(StrEnum):
+    CLAIMED = "claimed"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class ProblemKind(StrEnum):
+    """Why a delivery cannot be made until someone in the server fixes something."""
+
+    CHANNEL_GONE = "channel-gone"
+    NO_PERMISSION = "no-permission"
+    ROLE_GONE = "role-gone"
+    SERVER_GONE = "server-gone"
+    REJECTED = "rejected"
+    """Discord refused the message itself (a bug of ours); logged as an error, nothing is paused."""
+
+
+class DeliveryProblem(Exception):
+    def __init__(self, kind: ProblemKind, detail: str = "") -> None:
+        super().__init__(f"{kind.value}: {detail}" if detail else kind.value)
+        self.kind = kind
+        self.detail = detail
+
+
+class TransientDeliveryError(Exception):
+    """Try again later: Discord or the server is temporarily unavailable."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One delivery row. ``status`` and the fields after it change as the delivery progresses."""
+
+    key: str
+    group_key: str
+    guild_id: int
+    channel_id: int
+    target_kind: str
+    target_ref: str
+    offset_seconds: int
+    occurs_at: datetime
+    fire_at: datetime
+    nonce: str
+    late: bool = False
+    status: DeliveryStatus = DeliveryStatus.CLAIMED
+    reason: str | None = None
+    message_id: int | None = None
+    claimed_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+_COLUMNS = (
+    "key, group_key, guild_id, channel_id, target_kind, target_ref, offset_seconds, occurs_at, fire_at, nonce, late, "
+    "status, reason, message_id, claimed_at, finished_at"
+)
+
+
+def _record(row: aiosqlite.Row) -> DeliveryRecord:
+    return DeliveryRecord(
+        key=row["key"],
+        group_key=row["group_key"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        target_kind=row["target_kind"],
+        target_ref=row["target_ref"],
+        offset_seconds=row["offset_seconds"],
+        occurs_at=from_db(row["occurs_at"]),
+        fire_at=from_db(row["fire_at"]),
+        nonce=row["nonce"],
+        late=bool(row["late"]),
+        status=DeliveryStatus(row["status"]),
+        reason=row["reason"],
+        message_id=row["message_id"],
+        claimed_at=from_db(row["claimed_at"]) if row["claimed_at"] else None,
+        finished_at=from_db(row["finished_at"]) if row["finished_at"] else None,
+    )
+
+
+class DeliveryRepository:
+    """SQL for the ``deliveries`` table (and the watermark of runs in ``bot_meta``)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def get(self, key: str) -> DeliveryRecord | None:
+        async with self._conn.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return _record(row) if row else None
+
+    async def _insert(self, record: DeliveryRecord) -> bool:
+        cursor = await self._conn.execute(
+            f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) DO NOTHING",
+            (
+                record.key,
+                record.group_key,
+                record.guild_id,
+                record.channel_id,
+                record.target_kind,
+                record.target_ref,
+                record.offset_seconds,
+                to_db(record.occurs_at),
+                to_db(record.fire_at),
+                record.nonce,
+                int(record.late),
+                record.status.value,
+                record.reason,
+                record.message_id,
+                to_db(record.claimed_at) if record.claimed_at else None,
+                to_db(record.finished_at) if record.finished_at else None,
+            ),
+        )
+        inserted = cursor.rowcount == 1
+        await self._conn.commit()
+        return inserted
+
+    async def claim(self, record: DeliveryRecord, now: datetime) -> bool:
+        """Insert the row as claimed (committed); False when a row with this key already exists."""
+        return await self._insert(replace(record, status=DeliveryStatus.CLAIMED, claimed_at=now))
+
+    async def skip(self, record: DeliveryRecord, reason: str, now: datetime) -> None:
+        """Record that this delivery will not be made (a new row, or a claim given up)."""
+        if not await self._insert(replace(record, status=DeliveryStatus.SKIPPED, reason=reason, finished_at=now)):
+            await self._finish(record.key, DeliveryStatus.SKIPPED, now, reason=reason)
+
+    async def mark_sent(self, key: str, message_id: int, now: datetime) -> None:
+        await self._finish(key, DeliveryStatus.SENT, now, message_id=message_id)
+
+    async def mark_failed(self, key: str, reason: str, now: datetime) -> None:
+        await self._finish(key, DeliveryStatus.FAILED, now, reason=reason)
+
+    async def _finish(
+        self,
+        key: str,
+        status: DeliveryStatus,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        await self._conn.execute(
+            "UPDATE deliveries SET status = ?, reason = COALESCE(?, reason), message_id = COALESCE(?, message_id), "
+            "finished_at = ? WHERE key = ?",
+            (status.value, reason, message_id, to_db(now), key),
+        )
+        await self._conn.commit()
+
+    async def known_since(self, since: datetime) -> dict[str, tuple[str, datetime, DeliveryStatus]]:
+        """Every row due at or after ``since``: key -> (group key, fire_at, status)."""
+        async with self._conn.execute(
+            "SELECT key, group_key, fire_at, status FROM deliveries WHERE fire_at >= ?", (to_db(since),)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return {row[0]: (row[1], from_db(row[2]), DeliveryStatus(row[3])) for row in rows}
+
+    async def claimed(self) -> list[DeliveryRecord]:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM deliveries WHERE status = 'claimed' ORDER BY fire_at"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_record(row) for row in rows]
+
+    async def recent(self, guild_id: int, limit: int = 5) -> list[DeliveryRecord]:
+        """The server's latest finished deliveries (sent, failed or skipped), newest first."""
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM deliveries WHERE guild_id = ? AND status != 'claimed' "
+            "ORDER BY finished_at DESC LIMIT ?",
+            (guild_id, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_record(row) for row in rows]
+
+    async def watermark(self, name: str) -> datetime | None:
+        async with self._conn.execute("SELECT value FROM bot_meta WHERE key = ?", (f"watermark:{name}",)) as cursor:
+            row = await cursor.fetchone()
+        return from_db(row[0]) if row else None
+
+    async def set_watermark(self, name: str, moment: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO bot_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (f"watermark:{name}", to_db(moment)),
+        )
+        await self._conn.commit()
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RECOVERED = "recovered"
+    """A claim left by a crash: sent again with its nonce, or found in the channel's history."""
+    ALREADY_DONE = "already-done"
+    FAILED = "failed"
+    RETRY_LATER = "retry-later"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    outcome: Outcome
+    message_id: int | None = None
+    problem: DeliveryProblem | None = None
+
+
+SendFn = Callable[[str], Awaitable[int]]
+"""Sends the message with the given nonce; returns its id. Raises DeliveryProblem or TransientDeliveryError."""
+FindFn = Callable[[DeliveryRecord], Awaitable[int | None]]
+"""Looks for a message already posted for a claimed delivery (by its reference); its id, or None."""
+
+
+class Deliverer:
+    def __init__(
+        self,
+        repository: DeliveryRepository,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        nonce_trust: timedelta = DEFAULT_NONCE_TRUST,
+        crash_after_send: bool = False,
+    ) -> None:
+        self.repository = repository
+        self._clock = clock
+        self.nonce_trust = nonce_trust
+        self.crash_after_send = crash_after_send
+
+    async def deliver(self, record: DeliveryRecord, send: SendFn, find: FindFn | None = None) -> DeliveryResult:
+        """Make one delivery at most once (see the module docstring). Problems are returned, not raised."""
+        repo = self.repository
+        existing = await repo.get(record.key)
+        if existing is None and not await repo.claim(record, self._clock()):
+            existing = await repo.get(record.key)
+        recovering = existing is not None
+        if existing is not None:
+            if existing.status is not DeliveryStatus.CLAIMED:
+                return DeliveryResult(Outcome.ALREADY_DONE, existing.message_id)
+            record = existing
+            claimed_at = existing.claimed_at or existing.fire_at
+            if find is not None and self._clock() - claimed_at > self.nonce_trust:
+                found = await find(existing)
+                if found is not None:
+                    log.info("delivery %s was posted before a crash (message %s); recorded it", record.key, found)
+                    await repo.mark_sent(record.key, found, self._clock())
+                    return DeliveryResult(Outcome.RECOVERED, found)
+        try:
+            message_id = await send(record.nonce)
+        except DeliveryProblem as problem:
+            await repo.mark_failed(record.key, str(problem), self._clock())
+            return DeliveryResult(Outcome.FAILED, problem=problem)
+        except TransientDeliveryError as error:
+            log.warning("delivery %s failed for now (%s); it stays claimed and is retried", record.key, error)
+            return DeliveryResult(Outcome.RETRY_LATER)
+        if self.crash_after_send:
+            log.critical(
+                "%s is set: exiting after sending %s and before recording it", CRASH_AFTER_SEND_ENV, record.key
+            )
+            os._exit(9)
+        await repo.mark_sent(record.key, message_id, self._clock())
+        return DeliveryResult(Outcome.RECOVERED if recovering else Outcome.SENT, message_id)

@@ -1,0 +1,109 @@
+"""APScheduler runs the clock; the database is the truth.
+
+``JobScheduler`` keeps an in-memory ``AsyncIOScheduler`` whose jobs are always rebuilt from the database (by the
+feature that owns them, e.g. ``MilestoneAnnouncer.reschedule``) under stable ids, so a restart, or rebuilding twice,
+never duplicates a job. A job only starts a tracked task (``TaskTracker``): its failure is logged and ``shutdown``
+cancels and awaits it, so nothing runs after the database is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.scheduling.tasks import TaskTracker
+
+log = logging.getLogger(__name__)
+
+JobFactory = Callable[[], Coroutine[Any, Any, Any]]
+
+
+class JobScheduler:
+    def __init__(self, tasks: TaskTracker | None = None) -> None:
+        self.tasks = tasks or TaskTracker()
+        # misfire_grace_time=None: a job whose time passed while the loop was busy still runs (the database-driven
+        # run decides what is late); coalesce: a job that missed several runs runs once.
+        self._scheduler = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+        )
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    def start(self) -> None:
+        """Start the clock; needs a running event loop (call it from ``setup_hook``)."""
+        if not self.running:
+            self._scheduler.start()
+
+    async def shutdown(self) -> None:
+        """Stop the clock, then cancel and await every task a job started."""
+        if self.running:
+            self._scheduler.shutdown(wait=False)
+            # AsyncIOScheduler shuts down on the next turn of the loop.
+            await asyncio.sleep(0)
+        await self.tasks.aclose()
+
+    async def _launch(self, job_id: str, factory: JobFactory) -> None:
+        self.tasks.spawn(factory(), name=job_id)
+
+    def at(self, job_id: str, when: datetime, factory: JobFactory) -> None:
+        """Run ``factory()`` once at ``when`` (aware); replaces a job with the same id."""
+        if when.tzinfo is None:
+            raise ValueError("job times must be timezone-aware")
+        self._scheduler.add_job(
+            self._launch,
+            "date",
+            run_date=when.astimezone(UTC),
+            args=[job_id, factory],
+            id=job_id,
+            replace_existing=True,
+        )
+
+    def every(self, job_id: str, interval: timedelta, factory: JobFactory) -> None:
+        """Run ``factory()`` every ``interval``; replaces a job with the same id."""
+        self._scheduler.add_job(
+            self._launch,
+            "interval",
+            seconds=interval.total_seconds(),
+            args=[job_id, factory],
+            id=job_id,
+            replace_existing=True,
+        )
+
+    def job_ids(self, prefix: str = "") -> set[str]:
+        return {job.id for job in self._scheduler.get_jobs() if job.id.startswith(prefix)}
+
+    def next_run(self, job_id: str) -> datetime | None:
+        job = self._scheduler.get_job(job_id)
+        run: datetime | None = job.next_run_time if job is not None else None
+        return run
+
+    def remove(self, job_id: str) -> None:
+        if self._scheduler.get_job(job_id) is not None:
+            self._scheduler.remove_job(job_id)
+
+    def sync(self, prefix: str, wanted: Mapping[str, tuple[datetime, JobFactory]]) -> tuple[int, int]:
+        """Make the jobs whose id starts with ``prefix`` exactly ``wanted`` (id -> (when, factory)).
+
+        Returns (added, removed). Existing jobs are kept as they are, so syncing again changes nothing.
+        """
+        current = self.job_ids(prefix)
+        added = 0
+        for job_id, (when, factory) in wanted.items():
+            if not job_id.startswith(prefix):
+                raise ValueError(f"job id {job_id!r} does not start with {prefix!r}")
+            if job_id not in current:
+                self.at(job_id, when, factory)
+                added += 1
+        stale = current - set(wanted)
+        for job_id in stale:
+            self.remove(job_id)
+        if added or stale:
+            log.debug("jobs %s*: %d added, %d removed, %d in all", prefix, added, len(stale), len(wanted))
+        return added, len(stale)

@@ -1,0 +1,152 @@
+"""The announcer's way to Discord: post an announcement, find one again after a crash, tell an admin by DM.
+
+Discord's answers become the delivery machinery's terms: a deleted channel, a missing permission or a deleted role
+is a ``DeliveryProblem`` (the server must fix it: the subscription pauses and its admin is told); Discord being
+unavailable is a ``TransientDeliveryError`` (the claim stays and is retried with the same nonce).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from bot.milestones.announcements import Announcement
+from bot.milestones.models import Notice
+from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliveryError
+from bot.ui.milestones import announcement_content, announcement_embed, announcement_mentions, notice_text
+from cogs.knowledge import OpenEntryButton
+
+if TYPE_CHECKING:
+    from bot.app import ImgBot
+
+log = logging.getLogger(__name__)
+
+Postable = discord.TextChannel | discord.Thread | discord.VoiceChannel | discord.StageChannel
+
+HISTORY_LOOKBACK = 50
+"""Messages read back when a claim older than Discord's nonce memory is checked (only after a crash)."""
+
+
+def read_more_view(announcement: Announcement) -> discord.ui.View | None:
+    """A button that opens the announcement's /topic entry privately (handled by the knowledge cog)."""
+    if not announcement.kb_entry_id or not announcement.kb_entry_title:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(OpenEntryButton(announcement.kb_entry_id, f"Read: {announcement.kb_entry_title}"))
+    return view
+
+
+def missing_permissions(channel: Postable, me: discord.Member) -> list[str]:
+    perms = channel.permissions_for(me)
+    send = perms.send_messages_in_threads if isinstance(channel, discord.Thread) else perms.send_messages
+    needed = {"View Channel": perms.view_channel, "Send Messages": send, "Embed Links": perms.embed_links}
+    return [name for name, granted in needed.items() if not granted]
+
+
+class DiscordMessenger:
+    def __init__(self, bot: ImgBot) -> None:
+        self.bot = bot
+
+    async def wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    def target_problem(self, guild_id: int, channel_id: int, role_id: int | None) -> DeliveryProblem | None:
+        """What would stop a post to this channel (with this role) right now, from the cache; None if nothing."""
+        try:
+            self._target(guild_id, channel_id, role_id, role_required=True)
+        except DeliveryProblem as problem:
+            return problem
+        except TransientDeliveryError:
+            return None
+        return None
+
+    def _target(
+        self, guild_id: int, channel_id: int, role_id: int | None, *, role_required: bool
+    ) -> tuple[Postable, discord.Role | None]:
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            raise DeliveryProblem(ProblemKind.SERVER_GONE, f"not in server {guild_id}")
+        if guild.unavailable:
+            raise TransientDeliveryError(f"server {guild_id} is unavailable")
+        channel = guild.get_channel_or_thread(channel_id)
+        if channel is None:
+            raise DeliveryProblem(ProblemKind.CHANNEL_GONE, f"channel {channel_id} not found")
+        if not isinstance(channel, Postable):
+            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"channel {channel_id} is not a text channel")
+        missing = missing_permissions(channel, guild.me)
+        if missing:
+            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"missing {', '.join(missing)} in {channel_id}")
+        role = guild.get_role(role_id) if role_id is not None else None
+        if role_id is not None and role is None and role_required:
+            raise DeliveryProblem(ProblemKind.ROLE_GONE, f"role {role_id} not found")
+        return channel, role
+
+    async def post(
+        self, guild_id: int, channel_id: int, announcement: Announcement, *, nonce: str, role_required: bool
+    ) -> int:
+        channel, role = self._target(guild_id, channel_id, announcement.role_id, role_required=role_required)
+        if role is None and announcement.role_id is not None:
+            announcement = replace(announcement, role_id=None)  # an event whose server's role is gone: no ping
+        kwargs: dict[str, Any] = {
+            "content": announcement_content(announcement),
+            "embed": announcement_embed(announcement),
+            "allowed_mentions": announcement_mentions(announcement),
+            "nonce": nonce,
+        }
+        view = read_more_view(announcement)
+        if view is not None:
+            kwargs["view"] = view
+        try:
+            message = await channel.send(**kwargs)
+        except discord.NotFound as error:
+            raise DeliveryProblem(ProblemKind.CHANNEL_GONE, f"{error.code} {error.text}") from error
+        except discord.Forbidden as error:
+            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"{error.code} {error.text}") from error
+        except discord.DiscordServerError as error:
+            raise TransientDeliveryError(f"Discord answered {error.status}") from error
+        except discord.HTTPException as error:
+            if error.status == 429:
+                raise TransientDeliveryError("rate limited for too long") from error
+            log.error("Discord rejected an announcement to %s: %s %s", channel_id, error.status, error.text)
+            raise DeliveryProblem(ProblemKind.REJECTED, f"{error.status} {error.code} {error.text}") from error
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise TransientDeliveryError(f"{type(error).__name__}: {error}") from error
+        return message.id
+
+    async def find_posted(self, guild_id: int, channel_id: int, reference: str, since: datetime) -> int | None:
+        guild = self.bot.get_guild(guild_id)
+        channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
+        me = self.bot.user
+        if channel is None or me is None or not isinstance(channel, Postable):
+            return None
+        marker = f"ref {reference}"
+        after = discord.Object(discord.utils.time_snowflake(since - timedelta(minutes=1)))
+        try:
+            async for message in channel.history(limit=HISTORY_LOOKBACK, after=after, oldest_first=True):
+                if message.author.id == me.id and any(marker in (e.footer.text or "") for e in message.embeds):
+                    return message.id
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
+            log.warning("could not read #%s's history to check a claimed delivery: %s", channel_id, error)
+        return None
+
+    async def notify(self, notice: Notice) -> bool:
+        guild = self.bot.get_guild(notice.guild_id)
+        recipients = list(notice.recipients)
+        if guild is not None and guild.owner_id is not None and guild.owner_id not in recipients:
+            recipients.append(guild.owner_id)
+        text = notice_text(notice, guild.name if guild is not None else "a server")
+        for user_id in recipients:
+            try:
+                dm = await self.bot.create_dm(discord.Object(user_id))
+                await dm.send(text, allowed_mentions=discord.AllowedMentions.none())
+            except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
+                log.info("could not DM user %s about server %s: %s", user_id, notice.guild_id, error)
+                continue
+            log.info("told user %s that announcements in server %s are paused", user_id, notice.guild_id)
+            return True
+        return False

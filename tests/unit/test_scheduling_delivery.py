@@ -1,0 +1,239 @@
+"""Delivery keys and nonces, and the claim / send / record protocol against a real (in-memory) database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import aiosqlite
+import pytest
+
+from bot.cycle import CycleCalendar, MilestoneKind, Reminder
+from bot.db.connection import open_database
+from bot.milestones.models import (
+    PauseReason,
+    ServerEvent,
+    Status,
+    Subscription,
+    event_delivery,
+    milestone_delivery,
+)
+from bot.scheduling.delivery import (
+    NONCE_LENGTH,
+    Deliverer,
+    DeliveryProblem,
+    DeliveryRecord,
+    DeliveryRepository,
+    DeliveryStatus,
+    Outcome,
+    ProblemKind,
+    TransientDeliveryError,
+    delivery_nonce,
+    delivery_reference,
+)
+
+NOW = datetime(2027, 3, 3, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class FakeChannel:
+    """Discord's side of one channel: a repeated nonce returns the first message, as with enforce_nonce."""
+
+    def __init__(self) -> None:
+        self.by_nonce: dict[str, int] = {}
+        self.sends: list[str] = []
+        self.next_id = 1000
+
+    async def send(self, nonce: str) -> int:
+        self.sends.append(nonce)
+        if nonce not in self.by_nonce:
+            self.next_id += 1
+            self.by_nonce[nonce] = self.next_id
+        return self.by_nonce[nonce]
+
+
+@pytest.fixture
+async def conn() -> AsyncIterator[aiosqlite.Connection]:
+    connection = await open_database(":memory:")
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def record(key: str = "e:1:7:0:20270303T120000Z") -> DeliveryRecord:
+    return DeliveryRecord(
+        key=key,
+        group_key="e:1:7:20270303T120000Z",
+        guild_id=1,
+        channel_id=2,
+        target_kind="event",
+        target_ref="7",
+        offset_seconds=0,
+        occurs_at=NOW,
+        fire_at=NOW,
+        nonce=delivery_nonce(key),
+    )
+
+
+# -- keys and nonces -------------------------------------------------------------------------------------------------
+
+
+def subscription(guild_id: int = 42) -> Subscription:
+    return Subscription(
+        guild_id=guild_id,
+        channel_id=7,
+        role_id=None,
+        reminders=None,
+        status=Status.ACTIVE,
+        paused_reason=None,
+        configured_by=5,
+        active_since=NOW - timedelta(days=400),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def test_milestone_key_names_server_milestone_occurrence_and_reminder() -> None:
+    rol = CycleCalendar().get(2027, MilestoneKind.ROL_DEADLINE)
+    assert rol is not None
+    planned = milestone_delivery(subscription(), Reminder(rol, timedelta(days=7)))
+    assert planned.key == f"m:42:rol-deadline-2027:7d:{rol.at:%Y%m%dT%H%MZ}"
+    assert planned.group_key == f"m:42:rol-deadline-2027:{rol.at:%Y%m%dT%H%MZ}"
+    assert planned.fire_at == rol.at - timedelta(days=7)
+    other_server = milestone_delivery(subscription(43), Reminder(rol, timedelta(days=7)))
+    assert other_server.key != planned.key and other_server.nonce != planned.nonce
+
+
+def test_event_key_changes_when_the_event_moves() -> None:
+    event = ServerEvent(
+        id=9,
+        guild_id=42,
+        channel_id=7,
+        title="Mock exam",
+        description="",
+        starts_at=NOW,
+        zone="UTC",
+        reminders=(timedelta(hours=1),),
+        status=Status.ACTIVE,
+        paused_reason=None,
+        created_by=5,
+        created_at=NOW - timedelta(days=1),
+    )
+    planned = event_delivery(event, timedelta(hours=1), None)
+    assert planned.key == "e:42:9:1h:20270303T120000Z"
+    moved = event_delivery(replace(event, starts_at=NOW + timedelta(hours=1)), timedelta(hours=1), None)
+    assert moved.key == "e:42:9:1h:20270303T130000Z" and moved.nonce != planned.nonce
+
+
+def test_nonce_is_short_deterministic_and_distinct() -> None:
+    keys = [f"m:{guild}:rol-deadline-2027:{o}:20270304T0200Z" for guild in range(500) for o in ("7d", "1d", "0")]
+    nonces = [delivery_nonce(key) for key in keys]
+    assert all(len(n) == NONCE_LENGTH and n.isalnum() for n in nonces)
+    assert len(set(nonces)) == len(keys)
+    assert delivery_nonce(keys[0]) == nonces[0]
+    assert delivery_reference(nonces[0]) == nonces[0][:10]
+    assert PauseReason.CHANNEL_GONE.value == "channel-gone"
+
+
+# -- the protocol ----------------------------------------------------------------------------------------------------
+
+
+async def test_sends_once_and_records(conn: aiosqlite.Connection) -> None:
+    repo, channel = DeliveryRepository(conn), FakeChannel()
+    deliverer = Deliverer(repo, clock=Clock(NOW))
+    first = await deliverer.deliver(record(), channel.send)
+    again = await deliverer.deliver(record(), channel.send)
+    assert first.outcome is Outcome.SENT and again.outcome is Outcome.ALREADY_DONE
+    assert len(channel.sends) == 1 and again.message_id == first.message_id
+    stored = await repo.get(record().key)
+    assert stored is not None and stored.status is DeliveryStatus.SENT and stored.message_id == first.message_id
+
+
+async def test_claim_is_committed_before_sending(conn: aiosqlite.Connection) -> None:
+    repo = DeliveryRepository(conn)
+    seen: list[DeliveryStatus | None] = []
+
+    async def send(nonce: str) -> int:
+        stored = await repo.get(record().key)
+        seen.append(stored.status if stored else None)
+        return 1
+
+    await Deliverer(repo, clock=Clock(NOW)).deliver(record(), send)
+    assert seen == [DeliveryStatus.CLAIMED]
+
+
+async def test_crash_between_send_and_record_resends_with_the_same_nonce(conn: aiosqlite.Connection) -> None:
+    repo, channel, clock = DeliveryRepository(conn), FakeChannel(), Clock(NOW)
+    # The first process claimed and sent, then died before recording.
+    assert await repo.claim(record(), NOW)
+    first_id = await channel.send(record().nonce)
+    clock.now = NOW + timedelta(seconds=20)
+    result = await Deliverer(repo, clock=clock).deliver(record(), channel.send)
+    assert result.outcome is Outcome.RECOVERED and result.message_id == first_id
+    assert channel.sends == [record().nonce, record().nonce] and len(channel.by_nonce) == 1
+
+
+async def test_old_claim_is_looked_up_before_sending_again(conn: aiosqlite.Connection) -> None:
+    repo, channel, clock = DeliveryRepository(conn), FakeChannel(), Clock(NOW)
+    assert await repo.claim(record(), NOW)
+    clock.now = NOW + timedelta(minutes=30)  # Discord no longer remembers the nonce
+    looked_up: list[str] = []
+
+    async def find(claimed: DeliveryRecord) -> int | None:
+        looked_up.append(delivery_reference(claimed.nonce))
+        return 777
+
+    result = await Deliverer(repo, clock=clock).deliver(record(), channel.send, find)
+    assert result.outcome is Outcome.RECOVERED and result.message_id == 777
+    assert channel.sends == [] and looked_up == [record().nonce[:10]]
+
+
+async def test_a_problem_marks_the_row_failed(conn: aiosqlite.Connection) -> None:
+    repo = DeliveryRepository(conn)
+
+    async def send(nonce: str) -> int:
+        raise DeliveryProblem(ProblemKind.CHANNEL_GONE, "10003 Unknown Channel")
+
+    result = await Deliverer(repo, clock=Clock(NOW)).deliver(record(), send)
+    assert result.outcome is Outcome.FAILED and result.problem is not None
+    assert result.problem.kind is ProblemKind.CHANNEL_GONE
+    stored = await repo.get(record().key)
+    assert stored is not None and stored.status is DeliveryStatus.FAILED and "10003" in (stored.reason or "")
+
+
+async def test_a_transient_error_leaves_the_claim_for_a_retry(conn: aiosqlite.Connection) -> None:
+    repo, channel = DeliveryRepository(conn), FakeChannel()
+    attempts = 0
+
+    async def flaky(nonce: str) -> int:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise TransientDeliveryError("503")
+        return await channel.send(nonce)
+
+    deliverer = Deliverer(repo, clock=Clock(NOW))
+    assert (await deliverer.deliver(record(), flaky)).outcome is Outcome.RETRY_LATER
+    assert [r.key for r in await repo.claimed()] == [record().key]
+    assert (await deliverer.deliver(record(), flaky)).outcome is Outcome.RECOVERED
+    assert await repo.claimed() == []
+
+
+async def test_skip_records_why(conn: aiosqlite.Connection) -> None:
+    repo = DeliveryRepository(conn)
+    await repo.skip(record(), "beyond-grace", NOW)
+    stored = await repo.get(record().key)
+    assert stored is not None and (stored.status, stored.reason) == (DeliveryStatus.SKIPPED, "beyond-grace")
+    # A skipped delivery is never sent afterwards.
+    channel = FakeChannel()
+    assert (await Deliverer(repo, clock=Clock(NOW)).deliver(record(), channel.send)).outcome is Outcome.ALREADY_DONE
+    assert channel.sends == []
