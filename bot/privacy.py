@@ -1,0 +1,365 @@
+"""A member's personal data across every feature: export it, delete it, and explain it in plain words.
+
+``PersonalData`` asks each feature (a ``PersonalDataSource``) for what it holds about a user id and to delete
+it. Every source declares the ``(table, column)`` pairs it covers; ``uncovered_columns`` lists the columns in
+the live schema that look like they hold a person's id (``user_id``, ``member_id``, ``*_user``, ``*_by`` ...)
+and that no source covers. A unit test fails on any such column, so a new feature cannot forget the members'
+data; the app can also log them at start-up.
+
+Knowledge-base votes and the moderators named on milestone subscriptions and server events have no service
+methods for this (yet), so their small sources live here.
+
+Deleting is per source, each in its own transaction: if one fails, the others have already happened and
+running the delete again finishes the job (every step is idempotent).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiosqlite
+
+from bot.quiz.service import QuizService
+from bot.readiness.service import ReadinessService
+from bot.studygroups.models import DEFAULT_RETENTION_DAYS
+from bot.studygroups.service import StudyGroupService
+
+log = logging.getLogger(__name__)
+
+# Column names that hold a person's id: user_id, member_id, author_id, owner_id, host_user, voter_id? (no: add
+# such names here when they appear), and "who did it" columns such as created_by or configured_by.
+PERSONAL_COLUMN = re.compile(r"^(?:.*_)?(?:user|member|author|owner)(?:_id)?$|_by$", re.IGNORECASE)
+
+
+class PersonalDataSource(Protocol):
+    """One feature's share of a member's data."""
+
+    @property
+    def name(self) -> str:
+        """The section of the export, e.g. ``quiz``."""
+
+    @property
+    def covers(self) -> frozenset[tuple[str, str]]:
+        """The (table, column) pairs holding user ids that ``delete`` clears."""
+
+    async def export(self, user_id: int) -> Any:
+        """Everything this feature holds about the user, as JSON-ready values."""
+
+    async def delete(self, user_id: int) -> dict[str, int]:
+        """Delete (or, for records that belong to a server, un-name) the user's data; counts by kind."""
+
+
+# -- sources -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnowledgeVotes:
+    """ "Was this helpful?" votes on knowledge-base answers (``entry_votes``)."""
+
+    conn: aiosqlite.Connection
+    name: str = "knowledge_votes"
+    covers: frozenset[tuple[str, str]] = frozenset({("entry_votes", "user_id")})
+
+    async def export(self, user_id: int) -> Any:
+        async with self.conn.execute(
+            "SELECT entry_id, helpful, voted_at FROM entry_votes WHERE user_id = ? ORDER BY voted_at, entry_id",
+            (user_id,),
+        ) as cursor:
+            return [{"entry": r[0], "helpful": bool(r[1]), "voted_at": r[2]} for r in await cursor.fetchall()]
+
+    async def delete(self, user_id: int) -> dict[str, int]:
+        try:
+            cursor = await self.conn.execute("DELETE FROM entry_votes WHERE user_id = ?", (user_id,))
+            await self.conn.commit()
+        except BaseException:
+            await self.conn.rollback()
+            raise
+        return {"knowledge_votes": max(cursor.rowcount, 0)}
+
+
+@dataclass(frozen=True)
+class ServerRecords:
+    """Milestone subscriptions and server events keep the moderator who set them up, to tell them about
+    problems.
+
+    The records belong to the server, so deleting a member's data removes their id (0 is never a Discord id)
+    and leaves the announcements running.
+    """
+
+    conn: aiosqlite.Connection
+    name: str = "server_records"
+    covers: frozenset[tuple[str, str]] = frozenset(
+        {("milestone_subscriptions", "configured_by"), ("server_events", "created_by")}
+    )
+
+    async def _tables(self) -> set[str]:
+        async with self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
+            return {r[0] for r in await cursor.fetchall()}
+
+    async def export(self, user_id: int) -> Any:
+        tables = await self._tables()
+        out: dict[str, Any] = {"milestone_announcements_set_up": [], "server_events_created": []}
+        if "milestone_subscriptions" in tables:
+            async with self.conn.execute(
+                "SELECT guild_id, channel_id, created_at, updated_at FROM milestone_subscriptions "
+                "WHERE configured_by = ? ORDER BY guild_id",
+                (user_id,),
+            ) as cursor:
+                out["milestone_announcements_set_up"] = [
+                    {"server_id": int(r[0]), "channel_id": int(r[1]), "created_at": r[2], "updated_at": r[3]}
+                    for r in await cursor.fetchall()
+                ]
+        if "server_events" in tables:
+            async with self.conn.execute(
+                "SELECT guild_id, title, starts_at, created_at FROM server_events WHERE created_by = ? ORDER BY id",
+                (user_id,),
+            ) as cursor:
+                out["server_events_created"] = [
+                    {"server_id": int(r[0]), "title": r[1], "starts_at": r[2], "created_at": r[3]}
+                    for r in await cursor.fetchall()
+                ]
+        return out
+
+    async def delete(self, user_id: int) -> dict[str, int]:
+        tables = await self._tables()
+        changed = 0
+        try:
+            for table, column in sorted(self.covers):
+                if table in tables:
+                    cursor = await self.conn.execute(f"UPDATE {table} SET {column} = 0 WHERE {column} = ?", (user_id,))
+                    changed += max(cursor.rowcount, 0)
+            await self.conn.commit()
+        except BaseException:
+            await self.conn.rollback()
+            raise
+        return {"server_records_unnamed": changed}
+
+
+@dataclass(frozen=True)
+class QuizData:
+    service: QuizService
+    name: str = "quiz"
+    # Group quizzes a member started keep running for the others with user_id 0
+    # (QuizService.delete_user_data).
+    covers: frozenset[tuple[str, str]] = frozenset({("quiz_answers", "user_id"), ("quiz_runs", "user_id")})
+
+    async def export(self, user_id: int) -> Any:
+        return await self.service.export_user_data(user_id)
+
+    async def delete(self, user_id: int) -> dict[str, int]:
+        return {"quiz_records": await self.service.delete_user_data(user_id)}
+
+
+@dataclass(frozen=True)
+class ReadinessData:
+    service: ReadinessService
+    name: str = "readiness"
+    # readiness_result_areas has no user column: its rows go with their result (ON DELETE CASCADE, and
+    # explicitly).
+    covers: frozenset[tuple[str, str]] = frozenset(
+        {("readiness_sessions", "user_id"), ("readiness_results", "user_id")}
+    )
+
+    async def export(self, user_id: int) -> Any:
+        return await self.service.export_user_data(user_id)
+
+    async def delete(self, user_id: int) -> dict[str, int]:
+        return {"readiness_records": await self.service.delete_user_data(user_id)}
+
+
+@dataclass(frozen=True)
+class StudyGroupData:
+    service: StudyGroupService
+    name: str = "study_groups"
+    covers: frozenset[tuple[str, str]] = frozenset(
+        {
+            ("study_group_members", "user_id"),
+            ("study_checkins", "user_id"),
+            ("study_member_settings", "user_id"),
+            ("study_departures", "user_id"),
+        }
+    )
+
+    async def export(self, user_id: int) -> Any:
+        return await self.service.export_user_data(user_id)
+
+    async def delete(self, user_id: int) -> dict[str, int]:
+        return await self.service.delete_user_data(user_id)
+
+
+# -- the aggregator ------------------------------------------------------------------------------------------
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def personal_columns(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
+    """Every (table, column) of the live schema whose name says it holds a person's id."""
+    async with conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    ) as cursor:
+        tables = [r[0] for r in await cursor.fetchall()]
+    found = []
+    for table in tables:
+        async with conn.execute(f"PRAGMA table_info({table})") as cursor:
+            for row in await cursor.fetchall():
+                if PERSONAL_COLUMN.search(row[1]):
+                    found.append((table, row[1]))
+    return found
+
+
+class PersonalData:
+    """/mydata export and /mydata delete across every feature."""
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        sources: Sequence[PersonalDataSource],
+        clock: Callable[[], dt.datetime] = _utc_now,
+    ) -> None:
+        names = [s.name for s in sources]
+        if len(set(names)) != len(names):
+            raise ValueError(f"personal data sources need distinct names: {names}")
+        self._conn = conn
+        self.sources = tuple(sources)
+        self._clock = clock
+
+    @classmethod
+    def for_features(
+        cls,
+        conn: aiosqlite.Connection,
+        *,
+        quiz: QuizService,
+        readiness: ReadinessService,
+        studygroups: StudyGroupService,
+        clock: Callable[[], dt.datetime] = _utc_now,
+    ) -> PersonalData:
+        """Every feature the bot has today; add a source here when a feature stores something about people."""
+        sources: list[PersonalDataSource] = [
+            KnowledgeVotes(conn),
+            QuizData(quiz),
+            ReadinessData(readiness),
+            StudyGroupData(studygroups),
+            ServerRecords(conn),
+        ]
+        return cls(conn, sources, clock)
+
+    @property
+    def covered(self) -> frozenset[tuple[str, str]]:
+        return frozenset().union(*(s.covers for s in self.sources))
+
+    async def uncovered_columns(self) -> list[tuple[str, str]]:
+        """Columns that look like they hold a person's id but no source deletes: should be empty."""
+        covered = self.covered
+        return [c for c in await personal_columns(self._conn) if c not in covered]
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        """Everything the bot holds about ``user_id``, one section per feature (JSON-ready)."""
+        data: dict[str, Any] = {
+            "about": "Everything this bot stores about you. See /privacy for why and for how long.",
+            "user_id": str(user_id),
+            "exported_at": self._clock().astimezone(dt.UTC).isoformat(timespec="seconds"),
+        }
+        for source in self.sources:
+            data[source.name] = await source.export(user_id)
+        return data
+
+    async def export_json(self, user_id: int) -> bytes:
+        """The export as the UTF-8 JSON file the cog attaches."""
+        return to_json(await self.export(user_id))
+
+    async def delete(self, user_id: int) -> dict[str, int]:
+        """Delete everything about ``user_id`` everywhere; returns rows deleted (or un-named) by kind."""
+        counts: dict[str, int] = {}
+        for source in self.sources:
+            for kind, number in (await source.delete(user_id)).items():
+                counts[kind] = counts.get(kind, 0) + number
+        log.info("deleted a member's personal data (%d rows)", sum(counts.values()))
+        return counts
+
+
+def to_json(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
+
+
+# -- plain words ---------------------------------------------------------------------------------------------
+
+DELETION_LABELS: dict[str, tuple[str, str]] = {
+    "knowledge_votes": ("vote on an answer", "votes on answers"),
+    "quiz_records": ("quiz record", "quiz records (answers and quizzes)"),
+    "readiness_records": ("readiness record", "readiness records (assessment and saved results)"),
+    "studygroup_checkins": ("study-group check-in", "study-group check-ins"),
+    "studygroup_memberships": ("study-group membership", "study-group memberships"),
+    "studygroup_settings": (
+        "personal setting (time zone, reminders)",
+        "personal settings (time zone, reminders)",
+    ),
+    "studygroup_departures": ("record of leaving a server", "records of leaving a server"),
+    "server_records_unnamed": (
+        "server announcement or event no longer naming you",
+        "server announcements or events no longer naming you",
+    ),
+}
+
+
+def describe_deletion(counts: Mapping[str, int]) -> str:
+    """``Deleted: 12 study-group check-ins, 1 vote on an answer.`` or that there was nothing to delete."""
+    parts = []
+    for kind, number in counts.items():
+        if number <= 0:
+            continue
+        one, many = DELETION_LABELS.get(kind, (kind.replace("_", " "), kind.replace("_", " ")))
+        parts.append(f"{number} {one if number == 1 else many}")
+    if not parts:
+        return "There was nothing stored about you, so nothing needed deleting."
+    return "Deleted: " + ", ".join(parts) + ". Nothing about you is left in the bot's database."
+
+
+PRIVACY_SECTIONS: tuple[tuple[str, str], ...] = (
+    (
+        "What I keep about you, and why",
+        "Only what you give me through commands and buttons, so that each feature works for you:\n"
+        "• **Study groups**: the groups you join, your check-ins (what you wrote, your numbers, the day), "
+        "your time zone and whether you want streak reminders. For streaks, /progress and weekly recaps.\n"
+        "• **Quizzes**: your answers and scores. For your stats, the review of questions you missed, and "
+        "leaderboards.\n"
+        "• **Readiness**: an unfinished assessment (so you can resume it) and, only if you choose to save "
+        "them, your results (the levels, not your answers). For /readiness history.\n"
+        "• **Helpful votes** on answers. To improve the knowledge base.\n"
+        "• If you set up milestone announcements or a server event as a moderator, your user id, so that I "
+        "can tell you when something needs fixing.",
+    ),
+    (
+        "What I do not keep",
+        "I do not read or store your messages. Questions the knowledge base could not answer are kept as "
+        "text "
+        "only, without who asked. Nothing is sold or shared; other members only see what you post in the "
+        "server, and weekly recaps name only members who checked in that week.",
+    ),
+    (
+        "How long",
+        "• Check-ins, group memberships, quiz results, saved readiness results and votes stay until you "
+        "delete them with /mydata delete.\n"
+        "• An unfinished readiness assessment is forgotten 30 days after your last answer.\n"
+        f"• When you leave a server, your study groups there end, and your study-group data from that server "
+        f"is deleted after the server's retention period ({DEFAULT_RETENTION_DAYS} days unless the server "
+        "changed it), unless you come back before then.\n"
+        "• The bot's technical logs, kept by whoever runs the bot to fix problems, can contain your user id.",
+    ),
+    (
+        "Your choices",
+        "/mydata export sends you everything I hold about you as a file, only to you. /mydata delete removes "
+        "all of it, in every feature, after you confirm, and tells you what was deleted. /settings changes "
+        "your time zone and reminders.",
+    ),
+)
+
+PRIVACY_TEXT = "\n\n".join(f"**{title}**\n{body}" for title, body in PRIVACY_SECTIONS)
+"""The whole /privacy text; ``PRIVACY_SECTIONS`` has the same words as embed fields (< 1024 chars)."""

@@ -1,0 +1,523 @@
+"""Study groups as the cog uses them: groups, membership, check-ins with streaks, progress, settings, recaps,
+nudges, and what happens to a member's data when they leave a server.
+
+Every call takes ids and validated options (``bot.studygroups.models``) and returns plain values; mistakes a
+member can fix raise ``UserInputError`` with a message to show as is. The clock is injected.
+
+Scope: a member's streak, totals and /progress are per server (check-ins in any group of that server count),
+so nothing from one server shows in another. Their zone and nudge choice are theirs, the same in every server.
+A member without a zone of their own checks in on the group's zone (the receipt says so, so the cog can
+suggest ``/settings timezone:``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.studygroups import schedule as timing
+from bot.studygroups.charts import DayPoint, ProgressChart, daily_points, progress_chart
+from bot.studygroups.models import (
+    CheckIn,
+    CheckInEntry,
+    GroupCreateOptions,
+    GroupEditOptions,
+    MemberSettings,
+    MemberSettingsOptions,
+    RetentionOptions,
+    Schedule,
+    StudyGroup,
+)
+from bot.studygroups.recap import WeeklyRecap, build_recap
+from bot.studygroups.repository import (
+    GroupConflictError,
+    LeftReason,
+    StudyGroupRepository,
+    name_key,
+)
+from bot.studygroups.streaks import StreakStatus, local_day, nudge_instant, streak_status
+from bot.studygroups.zones import UTC_NAME, zone_choices
+from bot.text import quote_user_text
+from bot.validation import UserInputError
+
+log = logging.getLogger(__name__)
+
+MAX_ACTIVE_GROUPS = 50
+"""Per server; far more than any community needs, and it keeps autocomplete lists usable."""
+PROGRESS_DAYS = 30
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _shown(name: str) -> str:
+    return f"**{quote_user_text(name, 60)}**"
+
+
+# -- values handed to the cog --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupCreated:
+    group: StudyGroup
+    zone_defaulted: bool
+    """No zone was given: the group uses the creator's own zone (or UTC when they have none)."""
+    next_prompt_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: StudyGroup
+    members: int
+    is_member: bool
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    group: StudyGroup
+    member_ids: tuple[int, ...]
+    next_prompt_at: dt.datetime | None
+    this_week: WeeklyRecap
+    """The current week so far (in the group's zone); members who have not checked in are not in it."""
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    group: StudyGroup
+    joined: bool
+    """False when the member was already in the group."""
+
+
+@dataclass(frozen=True)
+class CheckInReceipt:
+    group: StudyGroup
+    check_in: CheckIn
+    updated: bool
+    """It replaced the member's earlier check-in of the same day."""
+    joined: bool
+    """The member was not in the group and joined by checking in."""
+    zone: str
+    zone_is_default: bool
+    """The member has no zone of their own; the group's zone was used for the day."""
+    streak: StreakStatus
+
+
+@dataclass(frozen=True)
+class MemberProgress:
+    user_id: int
+    guild_id: int
+    zone: str
+    zone_is_set: bool
+    streak: StreakStatus
+    check_ins: int
+    days: int
+    questions: int
+    minutes: int
+    last7: tuple[DayPoint, ...]
+    last30: tuple[DayPoint, ...]
+    chart: ProgressChart
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A DM to send once (by ``key``): the streak in ``guild_id`` breaks unless they check in today."""
+
+    guild_id: int
+    user_id: int
+    key: str
+    due_at: dt.datetime
+    local_date: dt.date
+    streak: StreakStatus
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    members: int
+    """(server, member) pairs whose retention ran out."""
+    deleted: dict[str, int]
+
+
+# -- the service ---------------------------------------------------------------------------------------------
+
+
+class StudyGroupService:
+    def __init__(self, repository: StudyGroupRepository, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        self._repo = repository
+        self._clock = clock
+
+    def now(self) -> dt.datetime:
+        now = self._clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("the clock must return timezone-aware datetimes")
+        return now.astimezone(dt.UTC)
+
+    # -- finding groups --------------------------------------------------------------------------------------
+
+    async def resolve_group(self, guild_id: int, ref: str | int, *, include_archived: bool = False) -> StudyGroup:
+        """A group of this server by id (what autocomplete sends) or name; UserInputError if none."""
+        group: StudyGroup | None = None
+        text = ref.strip() if isinstance(ref, str) else str(ref)
+        if text.isdigit():
+            found = await self._repo.get_group(int(text))
+            if found is not None and found.guild_id == guild_id:
+                group = found
+        if group is None and isinstance(ref, str):
+            candidates = await self._repo.groups_by_name(guild_id, text)
+            group = candidates[0] if candidates else None
+        if group is None:
+            raise UserInputError(
+                f"There is no study group called {_shown(text)} here. See `/studygroup list` for the groups."
+            )
+        if not group.active and not include_archived:
+            raise UserInputError(f"{_shown(group.name)} is archived: its history is kept, but it is closed.")
+        return group
+
+    async def group_choices(self, guild_id: int, typed: str, limit: int = 25) -> tuple[StudyGroup, ...]:
+        """Autocomplete: active groups whose name contains what is typed (value: the id, label: the name)."""
+        wanted = name_key(typed)
+        groups = await self._repo.groups(guild_id)
+        starts = [g for g in groups if name_key(g.name).startswith(wanted)]
+        contains = [g for g in groups if wanted in name_key(g.name) and g not in starts]
+        return tuple((starts + contains)[:limit])
+
+    def zone_choices(self, typed: str, limit: int = 25) -> tuple[str, ...]:
+        """Autocomplete for every timezone option."""
+        return zone_choices(typed, self.now(), limit)
+
+    # -- managing groups (the cog checks Manage Channels) ----------------------------------------------------
+
+    async def create_group(self, guild_id: int, options: GroupCreateOptions, *, creator_id: int) -> GroupCreated:
+        """A new group posting in ``options.channel_id``. Without a zone, the creator's own zone (or UTC)."""
+        now = self.now()
+        zone = options.timezone
+        defaulted = zone is None
+        if zone is None:
+            zone = (await self._repo.settings(creator_id)).zone or UTC_NAME
+        existing = await self._repo.groups(guild_id)
+        if len(existing) >= MAX_ACTIVE_GROUPS:
+            raise UserInputError(
+                f"This server already has {MAX_ACTIVE_GROUPS} active study groups. Archive one you no longer use."
+            )
+        await self._check_free(guild_id, options.name, options.channel_id)
+        try:
+            group = await self._repo.create_group(
+                guild_id=guild_id,
+                channel_id=options.channel_id,
+                name=options.name,
+                schedule=Schedule(options.checkin_time, zone, options.days),
+                now=now,
+            )
+        except GroupConflictError as exc:
+            raise UserInputError("A group with that name or in that channel was just created. Try again.") from exc
+        log.info("study group %d created in server %d", group.id, guild_id)
+        return GroupCreated(group, defaulted, self._next_prompt(group, now))
+
+    async def _check_free(
+        self, guild_id: int, name: str | None, channel_id: int | None, *, except_id: int | None = None
+    ) -> None:
+        if name is not None:
+            same_name = await self._repo.active_group_by_name(guild_id, name)
+            if same_name is not None and same_name.id != except_id:
+                raise UserInputError(f"There is already a group called {_shown(name)} here. Pick another name.")
+        if channel_id is not None:
+            in_channel = await self._repo.active_group_in_channel(channel_id)
+            if in_channel is not None and in_channel.id != except_id:
+                raise UserInputError(
+                    f"{_shown(in_channel.name)} already posts in that channel. Use another channel or a "
+                    "thread "
+                    "(one group per channel, so everyone knows which group a check-in button belongs to)."
+                )
+
+    async def edit_group(self, guild_id: int, ref: str | int, options: GroupEditOptions) -> StudyGroup:
+        """Change what was given; the next prompt follows the new schedule (today's, if already posted, is not
+        posted again: prompts are keyed by date)."""
+        group = await self.resolve_group(guild_id, ref)
+        await self._check_free(guild_id, options.name, options.channel_id, except_id=group.id)
+        old = group.schedule
+        schedule = None
+        if options.checkin_time is not None or options.timezone is not None or options.days is not None:
+            schedule = Schedule(
+                old.local_time if options.checkin_time is None else options.checkin_time,
+                old.zone if options.timezone is None else options.timezone,
+                old.weekdays if options.days is None else options.days,
+            )
+        try:
+            updated = await self._repo.update_group(
+                group.id, now=self.now(), name=options.name, channel_id=options.channel_id, schedule=schedule
+            )
+        except GroupConflictError as exc:
+            raise UserInputError("Another group took that name or channel a moment ago. Try again.") from exc
+        log.info("study group %d edited", group.id)
+        return updated
+
+    async def archive_group(self, guild_id: int, ref: str | int) -> StudyGroup:
+        """Stop prompts, recaps and check-ins; keep the group and its history (its name becomes free)."""
+        group = await self.resolve_group(guild_id, ref)
+        archived = await self._repo.archive_group(group.id, self.now())
+        log.info("study group %d archived", group.id)
+        return archived
+
+    async def set_retention(self, guild_id: int, options: RetentionOptions) -> int:
+        await self._repo.set_retention_days(guild_id, options.days, self.now())
+        return options.days
+
+    async def retention_days(self, guild_id: int) -> int:
+        return await self._repo.retention_days(guild_id)
+
+    # -- membership ------------------------------------------------------------------------------------------
+
+    async def join(self, guild_id: int, user_id: int, ref: str | int) -> JoinResult:
+        group = await self.resolve_group(guild_id, ref)
+        now = self.now()
+        await self._repo.clear_departure(guild_id, user_id, now)
+        joined = await self._repo.add_member(group, user_id, now)
+        return JoinResult(group, joined)
+
+    async def leave(self, guild_id: int, user_id: int, ref: str | int) -> StudyGroup:
+        """Leave a group; past check-ins stay (they are the member's, for /progress and /mydata)."""
+        group = await self.resolve_group(guild_id, ref, include_archived=True)
+        if not await self._repo.end_membership(group.id, user_id, self.now(), LeftReason.LEFT):
+            raise UserInputError(f"You are not in {_shown(group.name)}.")
+        return group
+
+    async def list_groups(self, guild_id: int, user_id: int | None = None) -> tuple[GroupSummary, ...]:
+        """Active groups of the server with their member counts, and whether ``user_id`` is in each."""
+        groups = await self._repo.groups(guild_id)
+        counts = await self._repo.member_counts(guild_id)
+        mine = {g.id for g in await self._repo.member_groups(guild_id, user_id)} if user_id is not None else set()
+        return tuple(GroupSummary(g, counts.get(g.id, 0), g.id in mine) for g in groups)
+
+    async def my_groups(self, guild_id: int, user_id: int) -> tuple[StudyGroup, ...]:
+        return tuple(await self._repo.member_groups(guild_id, user_id))
+
+    async def info(self, guild_id: int, ref: str | int) -> GroupInfo:
+        """Members, schedule, next prompt and this week's activity so far (archived groups too)."""
+        group = await self.resolve_group(guild_id, ref, include_archived=True)
+        now = self.now()
+        members = await self._repo.members(group.id)
+        week = timing.IsoWeek.of(timing.local_date(now, group.schedule.zone))
+        recap = await self._recap(group, week, now, len(members))
+        return GroupInfo(group, tuple(m.user_id for m in members), self._next_prompt(group, now), recap)
+
+    # -- check-ins -------------------------------------------------------------------------------------------
+
+    async def _check_in_group(
+        self, guild_id: int, user_id: int, ref: str | int | None, channel_id: int | None
+    ) -> StudyGroup:
+        if ref is not None:
+            return await self.resolve_group(guild_id, ref)
+        if channel_id is not None:
+            here = await self._repo.active_group_in_channel(channel_id)
+            if here is not None and here.guild_id == guild_id:
+                return here
+        mine = await self._repo.member_groups(guild_id, user_id)
+        if len(mine) == 1:
+            return mine[0]
+        if not mine:
+            raise UserInputError(
+                "You are not in a study group here yet. Join one with `/studygroup join`, or see `/studygroup list`."
+            )
+        names = ", ".join(_shown(g.name) for g in mine[:5])
+        raise UserInputError(f"You are in several groups ({names}). Pick one with `/checkin group:`.")
+
+    async def todays_check_in(
+        self, guild_id: int, user_id: int, *, group: str | int | None = None, channel_id: int | None = None
+    ) -> tuple[StudyGroup, CheckIn | None]:
+        """The group a check-in would go to and the member's check-in there today, to pre-fill the modal."""
+        target = await self._check_in_group(guild_id, user_id, group, channel_id)
+        zone, _ = await self._check_in_zone(user_id, target)
+        return target, await self._repo.check_in_on(target.id, user_id, local_day(self.now(), zone))
+
+    async def _check_in_zone(self, user_id: int, group: StudyGroup) -> tuple[str, bool]:
+        own = (await self._repo.settings(user_id)).zone
+        return (own, False) if own else (group.schedule.zone, True)
+
+    async def check_in(
+        self,
+        guild_id: int,
+        user_id: int,
+        entry: CheckInEntry,
+        *,
+        group: str | int | None = None,
+        channel_id: int | None = None,
+    ) -> CheckInReceipt:
+        """Record today's check-in (the member's local day); a second one today replaces the first.
+
+        The group is ``group`` when given (the button passes its group's id), else the group posting in
+        ``channel_id``, else the member's only group. Checking in to a group you are not in joins it.
+        """
+        target = await self._check_in_group(guild_id, user_id, group, channel_id)
+        now = self.now()
+        zone, defaulted = await self._check_in_zone(user_id, target)
+        await self._repo.clear_departure(guild_id, user_id, now)
+        joined = await self._repo.add_member(target, user_id, now)
+        stored, updated = await self._repo.upsert_check_in(
+            group=target,
+            user_id=user_id,
+            local_date=local_day(now, zone),
+            zone=zone,
+            studied=entry.studied,
+            questions=entry.questions,
+            percent_correct=entry.percent_correct,
+            minutes=entry.minutes,
+            blockers=entry.blockers,
+            now=now,
+        )
+        streak = await self._streak(guild_id, user_id, now)
+        return CheckInReceipt(target, stored, updated, joined, zone, defaulted, streak)
+
+    # -- progress --------------------------------------------------------------------------------------------
+
+    async def _member_zone(self, user_id: int) -> tuple[str, bool]:
+        """The member's zone, else their latest check-in's, else UTC; and whether it is their own."""
+        own = (await self._repo.settings(user_id)).zone
+        if own:
+            return own, True
+        latest = await self._repo.latest_check_in(user_id)
+        return (latest.zone if latest else UTC_NAME), False
+
+    async def _streak(self, guild_id: int, user_id: int, now: dt.datetime) -> StreakStatus:
+        zone, _ = await self._member_zone(user_id)
+        return streak_status(await self._repo.check_in_days(guild_id, user_id), local_day(now, zone))
+
+    async def progress(self, guild_id: int, user_id: int) -> MemberProgress:
+        """Streak, totals and the last 7 and 30 days in this server (the cog decides who may see it)."""
+        now = self.now()
+        zone, is_set = await self._member_zone(user_id)
+        streak = streak_status(await self._repo.check_in_days(guild_id, user_id), local_day(now, zone))
+        # streak.today is the later of today and the newest stored day (after a move west); charts end there
+        # too.
+        recent = await self._repo.member_check_ins(
+            guild_id, user_id, streak.today - dt.timedelta(days=PROGRESS_DAYS - 1)
+        )
+        last30 = daily_points(recent, streak.today, PROGRESS_DAYS)
+        last7 = last30[-7:]
+        totals = await self._repo.member_totals(guild_id, user_id)
+        return MemberProgress(
+            user_id=user_id,
+            guild_id=guild_id,
+            zone=zone,
+            zone_is_set=is_set,
+            streak=streak,
+            check_ins=totals.check_ins,
+            days=totals.days,
+            questions=totals.questions,
+            minutes=totals.minutes,
+            last7=last7,
+            last30=last30,
+            chart=progress_chart(last7, last30),
+        )
+
+    # -- settings --------------------------------------------------------------------------------------------
+
+    async def settings(self, user_id: int) -> MemberSettings:
+        return await self._repo.settings(user_id)
+
+    async def update_settings(self, user_id: int, options: MemberSettingsOptions) -> MemberSettings:
+        """Set the member's zone and/or nudge. A new zone applies from now on: past days stay as they were."""
+        current = await self._repo.settings(user_id)
+        zone = options.timezone if options.timezone is not None else current.zone
+        nudge = options.nudge if options.nudge is not None else current.nudge
+        if nudge and zone is None:
+            raise UserInputError(
+                "Set your time zone too, so the reminder comes in your evening: `/settings timezone: nudge: true`."
+            )
+        return await self._repo.save_settings(user_id, zone=zone, nudge=nudge, now=self.now())
+
+    # -- what the scheduler needs ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _next_prompt(group: StudyGroup, now: dt.datetime) -> dt.datetime | None:
+        occurrence = timing.next_prompt(group, now)
+        return None if occurrence is None else occurrence.due_at
+
+    async def active_groups(self) -> tuple[StudyGroup, ...]:
+        """Every active group, to (re)build prompt and recap timers with ``bot.studygroups.schedule``."""
+        return tuple(await self._repo.active_groups())
+
+    async def get_group(self, group_id: int) -> StudyGroup | None:
+        return await self._repo.get_group(group_id)
+
+    async def _recap(self, group: StudyGroup, week: timing.IsoWeek, now: dt.datetime, members: int) -> WeeklyRecap:
+        check_ins = await self._repo.group_check_ins(group.id, week.monday, week.sunday)
+        streaks = {}
+        for user_id in sorted({c.user_id for c in check_ins}):
+            streaks[user_id] = (await self._streak(group.guild_id, user_id, now)).current
+        return build_recap(group.id, week, check_ins, streaks, member_count=members)
+
+    async def weekly_recap(self, group_id: int, week: timing.IsoWeek) -> WeeklyRecap:
+        """The recap of ``week`` for the group (post it only when ``should_post``), streaks as of now."""
+        group = await self._repo.get_group(group_id)
+        if group is None:
+            raise LookupError(f"no study group {group_id}")
+        members = await self._repo.members(group.id)
+        return await self._recap(group, week, self.now(), len(members))
+
+    async def nudges_due(self) -> tuple[Nudge, ...]:
+        """Members who asked for nudges and whose streak breaks unless they check in today, from their local
+        ``NUDGE_LOCAL_TIME`` until their midnight. Poll this (every 10-15 minutes) and send each ``key``
+        once."""
+        now = self.now()
+        due = []
+        for candidate in await self._repo.nudge_candidates():
+            zone = candidate.zone
+            if zone is None:
+                latest = await self._repo.latest_check_in(candidate.user_id)
+                if latest is None:
+                    continue
+                zone = latest.zone
+            today = local_day(now, zone)
+            status = streak_status(await self._repo.check_in_days(candidate.guild_id, candidate.user_id), today)
+            if not status.at_risk:
+                continue
+            at = nudge_instant(today, zone)
+            day_ends = timing.localize(today + dt.timedelta(days=1), dt.time(0, 0), zone)
+            if at <= now < day_ends:
+                key = timing.nudge_key(candidate.guild_id, candidate.user_id, today)
+                due.append(Nudge(candidate.guild_id, candidate.user_id, key, at, today, status))
+        return tuple(due)
+
+    # -- members leaving and returning -----------------------------------------------------------------------
+
+    async def member_left(self, guild_id: int, user_id: int, now: dt.datetime | None = None) -> int:
+        """The member left the server: their memberships there end, and the retention clock starts."""
+        ended = await self._repo.record_departure(guild_id, user_id, now or self.now())
+        log.info("a member left server %d; %d study group memberships ended", guild_id, ended)
+        return ended
+
+    async def member_returned(self, guild_id: int, user_id: int, now: dt.datetime | None = None) -> int:
+        """The member came back before their data was purged: nothing is deleted, their groups are back."""
+        return await self._repo.clear_departure(guild_id, user_id, now or self.now())
+
+    async def purge_expired(self, now: dt.datetime | None = None) -> PurgeReport:
+        """Delete the study-group data of members whose server's retention ran out after they left. Their own
+        settings go too once they have no study-group data in any server. Run daily and at start-up."""
+        moment = now or self.now()
+        totals: dict[str, int] = {}
+        purged = 0
+        for departure in await self._repo.departures():
+            if departure.left_at + dt.timedelta(days=departure.retention_days) > moment:
+                continue
+            counts = await self._repo.delete_guild_member_data(departure.guild_id, departure.user_id)
+            if not await self._repo.has_group_data(departure.user_id):
+                counts["studygroup_settings"] = await self._repo.delete_settings(departure.user_id)
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
+            purged += 1
+        if purged:
+            log.info("purged study-group data of %d members who left (%s)", purged, totals)
+        return PurgeReport(purged, totals)
+
+    # -- personal data ---------------------------------------------------------------------------------------
+
+    async def export_user_data(self, user_id: int) -> dict[str, Any]:
+        return await self._repo.export_user_data(user_id)
+
+    async def delete_user_data(self, user_id: int) -> dict[str, int]:
+        counts = await self._repo.delete_user_data(user_id)
+        log.info("deleted study-group data of a member (%d rows)", sum(counts.values()))
+        return counts

@@ -1,0 +1,277 @@
+"""/mydata across every feature: after a delete nothing of the member is left in any table, others keep
+theirs, and every column that looks like it holds a person's id is covered, so a new feature cannot forget
+it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from bot.content import Content
+from bot.knowledge.repository import KnowledgeFeedbackRepository
+from bot.milestones.repository import MilestoneRepository
+from bot.privacy import (
+    DELETION_LABELS,
+    PRIVACY_SECTIONS,
+    PRIVACY_TEXT,
+    PersonalData,
+    describe_deletion,
+    personal_columns,
+)
+from bot.quiz.options import QuizStartOptions
+from bot.quiz.repository import QuizRepository
+from bot.quiz.service import QuizService
+from bot.readiness.models import Area, AreaStatus, OverallLevel
+from bot.readiness.repository import ReadinessRepository
+from bot.readiness.service import ReadinessService
+from bot.studygroups.models import CheckInEntry, GroupCreateOptions, MemberSettingsOptions, parse_with_clock
+from bot.studygroups.repository import StudyGroupRepository
+from bot.studygroups.service import StudyGroupService
+from bot.validation import parse_options
+from tests.unit.test_studygroup_service import open_test_database
+
+# Snowflake-sized ids that no other number in the database contains, so a text search finds only them.
+ALICE = 731_245_678_901_234_567
+BOB = 845_129_876_543_210_987
+GUILD, OTHER_GUILD = 4_000_000_000_000_001, 4_000_000_000_000_002
+CHANNEL, QUIZ_CHANNEL, OTHER_CHANNEL = 5_000_000_000_000_001, 5_000_000_000_000_002, 5_000_000_000_000_003
+NOW = dt.datetime(2026, 11, 22, 15, 0, tzinfo=dt.UTC)
+
+
+def clock() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    connection = await open_test_database(tmp_path / "bot.sqlite3")
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def services(conn: aiosqlite.Connection, content: Content) -> dict[str, Any]:
+    return {
+        "quiz": QuizService(content.quiz_bank, QuizRepository(conn), clock=clock),
+        "readiness": ReadinessService(ReadinessRepository(conn), content.specialties, content.calendar, clock),
+        "studygroups": StudyGroupService(StudyGroupRepository(conn), clock),
+    }
+
+
+@pytest.fixture
+def personal(conn: aiosqlite.Connection, services: dict[str, Any]) -> PersonalData:
+    return PersonalData.for_features(conn, clock=clock, **services)
+
+
+async def populate(conn: aiosqlite.Connection, services: dict[str, Any]) -> None:
+    """Give Alice and Bob data in every feature, including a group quiz Alice started and both are playing."""
+    votes = KnowledgeFeedbackRepository(conn)
+    for user in (ALICE, BOB):
+        await votes.record_vote("soap", user, True, NOW)
+
+    quiz: QuizService = services["quiz"]
+    for user in (ALICE, BOB):
+        solo = await quiz.start_solo(
+            user, guild_id=GUILD, channel_id=CHANNEL, options=parse_options(QuizStartOptions, questions=3)
+        )
+        await quiz.answer_solo(user, 0, number=solo.question.number)
+    group = await quiz.start_group(GUILD, QUIZ_CHANNEL, ALICE, parse_options(QuizStartOptions, mode="group"))
+    for user in (ALICE, BOB):
+        await quiz.answer_group(QUIZ_CHANNEL, user, 1, number=group.question.number)
+
+    readiness = ReadinessRepository(conn)
+    for user in (ALICE, BOB):
+        await readiness.add_result(
+            user,
+            NOW,
+            OverallLevel.NEEDS_WORK,
+            {Area.USMLE: AreaStatus.READY, Area.USCE: AreaStatus.RED_FLAG},
+            keep=5,
+        )
+        await readiness.put_session(
+            user, {"target_match": "2028"}, "step1", completed=False, started_at=NOW, updated_at=NOW
+        )
+
+    groups: StudyGroupService = services["studygroups"]
+    await groups.create_group(
+        GUILD, parse_with_clock(GroupCreateOptions, NOW, name="Evening", channel_id=CHANNEL), creator_id=BOB
+    )
+    await groups.create_group(
+        OTHER_GUILD,
+        parse_with_clock(GroupCreateOptions, NOW, name="Other", channel_id=OTHER_CHANNEL),
+        creator_id=ALICE,
+    )
+    for user in (ALICE, BOB):
+        await groups.update_settings(
+            user, parse_with_clock(MemberSettingsOptions, NOW, timezone="Asia/Kolkata", nudge=True)
+        )
+        await groups.check_in(
+            GUILD,
+            user,
+            CheckInEntry.model_validate({"studied": f"cardio, with <@{user}> notes", "questions": "40"}),
+            channel_id=CHANNEL,
+        )
+        await groups.check_in(
+            OTHER_GUILD, user, CheckInEntry.model_validate({"studied": "renal"}), channel_id=OTHER_CHANNEL
+        )
+    await groups.member_left(OTHER_GUILD, ALICE, NOW)
+
+    milestones = MilestoneRepository(conn)
+    await milestones.save_subscription(GUILD, CHANNEL, None, None, ALICE, NOW)
+    await milestones.save_subscription(OTHER_GUILD, OTHER_CHANNEL, None, None, BOB, NOW)
+    for user in (ALICE, BOB):
+        await milestones.add_event(
+            GUILD,
+            CHANNEL,
+            "Mock exam",
+            "",
+            NOW + dt.timedelta(days=7),
+            "UTC",
+            (dt.timedelta(days=1),),
+            user,
+            NOW,
+        )
+
+
+async def tables(conn: aiosqlite.Connection) -> list[str]:
+    async with conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    ) as cursor:
+        return [r[0] for r in await cursor.fetchall()]
+
+
+async def traces(conn: aiosqlite.Connection, user_id: int) -> dict[str, int]:
+    """Rows per table in which any column equals the id or (as text, e.g. JSON state, keys) contains it."""
+    found: dict[str, int] = {}
+    for table in await tables(conn):
+        async with conn.execute(f"PRAGMA table_info({table})") as cursor:
+            columns = [r[1] for r in await cursor.fetchall()]
+        condition = " OR ".join(f"{c} = ? OR CAST({c} AS TEXT) LIKE ?" for c in columns)
+        params: list[object] = []
+        for _ in columns:
+            params += [user_id, f"%{user_id}%"]
+        async with conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {condition}", params) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0]:
+            found[table] = int(row[0])
+    return found
+
+
+async def test_every_personal_column_is_covered(personal: PersonalData, conn: aiosqlite.Connection) -> None:
+    columns = await personal_columns(conn)
+    assert ("study_checkins", "user_id") in columns and ("server_events", "created_by") in columns
+    assert await personal.uncovered_columns() == [], (
+        "a table stores a person's id that /mydata delete does not remove: add a PersonalDataSource for it "
+        "in bot/privacy.py (PersonalData.for_features)"
+    )
+    # Every covered column exists: a renamed column would otherwise silently drop out of the check.
+    assert personal.covered <= set(columns)
+
+
+async def test_a_new_table_with_a_user_column_is_caught(personal: PersonalData, conn: aiosqlite.Connection) -> None:
+    await conn.executescript(
+        "CREATE TABLE future_feature (id INTEGER PRIMARY KEY, owner_id INTEGER, note TEXT);"
+        "CREATE TABLE future_votes (voter_user INTEGER, reviewed_by INTEGER, member_id INTEGER, score "
+        "INTEGER);"
+    )
+    assert await personal.uncovered_columns() == [
+        ("future_feature", "owner_id"),
+        ("future_votes", "voter_user"),
+        ("future_votes", "reviewed_by"),
+        ("future_votes", "member_id"),
+    ]
+
+
+async def test_delete_leaves_nothing_of_the_member_in_any_table(
+    personal: PersonalData, conn: aiosqlite.Connection, services: dict[str, Any]
+) -> None:
+    await populate(conn, services)
+    before = await traces(conn, ALICE)
+    # Every feature holds something of Alice before (the check is not vacuous).
+    for table in (
+        "entry_votes",
+        "quiz_answers",
+        "quiz_runs",
+        "readiness_results",
+        "readiness_sessions",
+        "study_checkins",
+        "study_group_members",
+        "study_member_settings",
+        "study_departures",
+        "milestone_subscriptions",
+        "server_events",
+    ):
+        assert table in before, table
+    bob_before = await personal.export(BOB)
+    bob_traces = await traces(conn, BOB)
+
+    counts = await personal.delete(ALICE)
+
+    assert await traces(conn, ALICE) == {}
+    async with conn.execute("PRAGMA foreign_key_check") as cursor:
+        assert await cursor.fetchall() == []
+    # Bob keeps all of his, and his export is unchanged (the group quiz Alice started goes on, unnamed).
+    assert await traces(conn, BOB) == bob_traces
+    bob_after = await personal.export(BOB)
+    assert {k: v for k, v in bob_after.items() if k != "exported_at"} == {
+        k: v for k, v in bob_before.items() if k != "exported_at"
+    }
+    assert counts["knowledge_votes"] == 1
+    assert counts["studygroup_checkins"] == 2 and counts["studygroup_settings"] == 1
+    assert counts["studygroup_departures"] == 1 and counts["server_records_unnamed"] == 2
+    assert counts["quiz_records"] > 0 and counts["readiness_records"] > 0
+    assert set(counts) <= set(DELETION_LABELS)
+    summary = describe_deletion(counts)
+    assert summary.startswith("Deleted: 1 vote on an answer,") and "2 study-group check-ins" in summary
+
+    again = await personal.delete(ALICE)
+    assert set(again.values()) == {0}
+    assert describe_deletion(again) == "There was nothing stored about you, so nothing needed deleting."
+
+
+async def test_export_holds_everything_as_json(
+    personal: PersonalData, conn: aiosqlite.Connection, services: dict[str, Any]
+) -> None:
+    await populate(conn, services)
+    data = json.loads(await personal.export_json(ALICE))
+    assert data["user_id"] == str(ALICE) and data["exported_at"] == "2026-11-22T15:00:00+00:00"
+    assert [v["entry"] for v in data["knowledge_votes"]] == ["soap"]
+    assert len(data["quiz"]["quiz_answers"]) == 1 and len(data["quiz"]["quiz_runs_started"]) == 2
+    assert len(data["quiz"]["running_group_quizzes"]) == 1
+    assert data["readiness"]["readiness_saved_results"][0]["overall"] == "needs_work"
+    assert data["readiness"]["readiness_in_progress"]["current_question"] == "step1"
+    study = data["study_groups"]
+    assert study["studygroup_settings"]["timezone"] == "Asia/Kolkata"
+    assert study["studygroup_settings"]["streak_nudges"] is True
+    assert sorted(c["studied"] for c in study["studygroup_checkins"]) == [
+        f"cardio, with <@{ALICE}> notes",
+        "renal",
+    ]
+    assert [m["left_reason"] for m in study["studygroup_memberships"]] == [None, "left_server"]
+    assert [d["server_id"] for d in study["studygroup_left_servers"]] == [OTHER_GUILD]
+    records = data["server_records"]
+    assert [r["server_id"] for r in records["milestone_announcements_set_up"]] == [GUILD]
+    assert [r["title"] for r in records["server_events_created"]] == ["Mock exam"]
+    # Nothing of Bob's is in Alice's export.
+    assert str(BOB) not in json.dumps(data)
+
+
+async def test_export_of_a_stranger_is_empty(personal: PersonalData) -> None:
+    data = await personal.export(123)
+    assert data["knowledge_votes"] == [] and data["study_groups"]["studygroup_checkins"] == []
+    assert data["study_groups"]["studygroup_settings"] is None
+
+
+def test_privacy_text_is_plain_and_fits_discord() -> None:
+    assert all(len(title) <= 256 and len(body) <= 1024 for title, body in PRIVACY_SECTIONS)
+    assert len(PRIVACY_TEXT) <= 4096  # an embed description
+    for words in ("why", "How long", "30 days", "/mydata export", "/mydata delete", "without who asked"):
+        assert words in PRIVACY_TEXT

@@ -1,0 +1,449 @@
+"""StudyGroupService against a real temporary SQLite database: groups, membership, check-ins and streaks,
+progress, settings, nudges, recaps, members leaving and coming back, and the options' messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from bot.db.connection import MIGRATIONS_DIR, Migration, apply_migrations, open_database
+from bot.studygroups.models import (
+    WEEKDAYS,
+    CheckInEntry,
+    GroupCreateOptions,
+    GroupEditOptions,
+    MemberSettingsOptions,
+    RetentionOptions,
+    parse_with_clock,
+)
+from bot.studygroups.repository import StudyGroupRepository
+from bot.studygroups.schedule import IsoWeek
+from bot.studygroups.service import StudyGroupService
+from bot.validation import UserInputError
+
+GUILD, OTHER_GUILD = 100, 200
+CHANNEL, OTHER_CHANNEL, THIRD_CHANNEL = 10, 20, 30
+ALICE, BOB, CAROL = 1001, 1002, 1003
+# Sunday 22 November 2026, 12:00 UTC: 17:30 in Kolkata, 07:00 in New York.
+START = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+async def open_test_database(path: Path) -> aiosqlite.Connection:
+    """The real ``open_database``; if another feature's migration is missing (being written), apply the ones
+    that exist with the same connection settings (``open_database`` refuses a gap in the numbering)."""
+    numbers = sorted(int(p.name[:4]) for p in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    if numbers == list(range(1, len(numbers) + 1)):
+        return await open_database(path)
+    conn = await aiosqlite.connect(path)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA foreign_keys = ON")
+    found = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    await apply_migrations(conn, [Migration(int(p.name[:4]), p) for p in found])
+    return conn
+
+
+@pytest.fixture
+async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    connection = await open_test_database(tmp_path / "bot.sqlite3")
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(START)
+
+
+@pytest.fixture
+def service(conn: aiosqlite.Connection, clock: Clock) -> StudyGroupService:
+    return StudyGroupService(StudyGroupRepository(conn), clock)
+
+
+def create(clock: Clock, **options: Any) -> GroupCreateOptions:
+    options.setdefault("name", "Step 2 CK evening crew")
+    options.setdefault("channel_id", CHANNEL)
+    return parse_with_clock(GroupCreateOptions, clock(), **options)
+
+
+def entry(studied: str = "UWorld cardio block", **fields: Any) -> CheckInEntry:
+    return CheckInEntry.model_validate({"studied": studied, **fields})
+
+
+async def set_zone(service: StudyGroupService, clock: Clock, user_id: int, zone: str, **extra: Any) -> None:
+    await service.update_settings(user_id, parse_with_clock(MemberSettingsOptions, clock(), timezone=zone, **extra))
+
+
+# -- options -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"checkin_time": "8pm"}, "Use the 24-hour clock: `8pm` is `20:00`."),
+        ({"checkin_time": "8:30 pm"}, "`8:30pm` is `20:30`"),
+        ({"checkin_time": "25:00"}, "not a time of day"),
+        ({"checkin_time": "evening"}, "HH:MM on a 24-hour clock"),
+        ({"timezone": "IST"}, "Did you mean `Asia/Kolkata`"),
+        ({"timezone": "UTC+5:45"}, "`Asia/Kathmandu`"),
+        ({"timezone": "Pakistan"}, "is a country; pick the zone of your city. Did you mean `Asia/Karachi`?"),
+        ({"timezone": "Amercia/New_Yrok"}, "`America/New_York`"),
+        ({"days": "funday"}, "I don't understand the day `funday`"),
+        ({"days": "mon-fry"}, "I don't understand the days `mon-fry`"),
+        ({"name": "   "}, "Give the group a name with words"),
+        ({"name": "<@123> crew"}, "cannot contain mentions"),
+        ({"name": "x" * 51}, "Keep the group name to 50 characters"),
+    ],
+)
+def test_create_options_explain_mistakes(clock: Clock, options: dict[str, Any], message: str) -> None:
+    with pytest.raises(UserInputError) as caught:
+        create(clock, **options)
+    assert message in str(caught.value)
+
+
+def test_create_options_accept_friendly_input(clock: Clock) -> None:
+    parsed = create(clock, checkin_time="7:05", timezone="kolkata", days="Mon, Wed and Fri")
+    assert parsed.checkin_time == dt.time(7, 5)
+    assert parsed.timezone == "Asia/Kolkata"
+    assert parsed.days == frozenset({0, 2, 4})
+    assert create(clock, days="fri-mon").days == frozenset({4, 5, 6, 0})
+    assert create(clock, days="weekdays").days == WEEKDAYS
+    assert create(clock, timezone="Asia/Calcutta").timezone == "Asia/Kolkata"
+    defaults = create(clock)
+    assert (defaults.checkin_time, defaults.timezone, len(defaults.days)) == (dt.time(20, 0), None, 7)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"studied": "  "}, "Tell us what you studied"),
+        ({"studied": "x" * 1001}, "keep it to 1000 characters"),
+        ({"questions": "lots"}, "Questions done: a whole number from 0 to 10,000"),
+        ({"questions": "10001"}, "from 0 to 10,000"),
+        ({"percent_correct": "120"}, "Percent correct: a number from 0 to 100"),
+        ({"hours": "25"}, "Hours: a number from 0 to 24"),
+        ({"hours": "1:75"}, "Hours: a number from 0 to 24"),
+        ({"hours": "-1"}, "Hours: a number from 0 to 24"),
+        ({"blockers": "y" * 1001}, "Blockers: please keep it to 1000 characters"),
+    ],
+)
+def test_check_in_fields_explain_mistakes(fields: dict[str, Any], message: str) -> None:
+    raw = {"studied": "Cardio", **fields}
+    with pytest.raises(UserInputError) as caught:
+        parse_with_clock(CheckInEntry, START, **raw)
+    assert message in str(caught.value)
+
+
+def test_check_in_fields_are_forgiving() -> None:
+    parsed = parse_with_clock(
+        CheckInEntry,
+        START,
+        studied=" UWorld\n\n\n\nrenal ",
+        questions="40 Qs",
+        percent_correct="72.5%",
+        hours="1,5",
+    )
+    assert parsed.studied == "UWorld\n\nrenal"
+    assert (parsed.questions, parsed.percent_correct, parsed.minutes) == (40, 73, 90)
+    assert parse_with_clock(CheckInEntry, START, studied="a", hours="2:30").minutes == 150
+    assert parse_with_clock(CheckInEntry, START, studied="a", hours="45 min").minutes == 45
+    assert parse_with_clock(CheckInEntry, START, studied="a", hours="1.33").minutes == 80
+    empty = parse_with_clock(CheckInEntry, START, studied="a", questions="", percent_correct=" ", hours="", blockers="")
+    assert (empty.questions, empty.percent_correct, empty.minutes, empty.blockers) == (None, None, None, None)
+
+
+# -- groups --------------------------------------------------------------------------------------------------
+
+
+async def test_create_uses_the_creator_s_zone_or_utc(service: StudyGroupService, clock: Clock) -> None:
+    created = await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    assert created.zone_defaulted and created.group.schedule.zone == "UTC"
+    assert created.next_prompt_at == dt.datetime(2026, 11, 22, 20, 0, tzinfo=dt.UTC)
+    await set_zone(service, clock, BOB, "Asia/Kolkata")
+    second = await service.create_group(
+        GUILD, create(clock, name="Morning", channel_id=OTHER_CHANNEL, checkin_time="07:00"), creator_id=BOB
+    )
+    assert second.group.schedule.zone == "Asia/Kolkata" and second.zone_defaulted
+    assert second.next_prompt_at == dt.datetime(2026, 11, 23, 1, 30, tzinfo=dt.UTC)
+    assert second.group.schedule.describe() == "daily at 07:00 (Asia/Kolkata)"
+
+
+async def test_names_and_channels_are_unique_among_active_groups(service: StudyGroupService, clock: Clock) -> None:
+    first = await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    with pytest.raises(UserInputError, match="already a group called"):
+        await service.create_group(
+            GUILD, create(clock, name="STEP 2 CK  evening crew", channel_id=OTHER_CHANNEL), creator_id=ALICE
+        )
+    with pytest.raises(UserInputError, match="already posts in that channel"):
+        await service.create_group(GUILD, create(clock, name="Other"), creator_id=ALICE)
+    # Another server may use the same name.
+    await service.create_group(OTHER_GUILD, create(clock, channel_id=THIRD_CHANNEL), creator_id=ALICE)
+    # Archiving frees the name and the channel, and keeps the group for its history.
+    await service.archive_group(GUILD, first.group.name)
+    again = await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    assert again.group.id != first.group.id
+    info = await service.info(GUILD, str(first.group.id))
+    assert not info.group.active and info.next_prompt_at is None
+
+
+async def test_edit_changes_only_what_is_given(service: StudyGroupService, clock: Clock) -> None:
+    created = await service.create_group(GUILD, create(clock, timezone="Europe/London"), creator_id=ALICE)
+    edited = await service.edit_group(
+        GUILD,
+        created.group.name,
+        parse_with_clock(GroupEditOptions, clock(), checkin_time="21:15", days="weekdays"),
+    )
+    assert edited.schedule.local_time == dt.time(21, 15)
+    assert edited.schedule.zone == "Europe/London" and edited.schedule.weekdays == WEEKDAYS
+    assert edited.name == created.group.name and edited.channel_id == CHANNEL
+    renamed = await service.edit_group(
+        GUILD, str(created.group.id), parse_with_clock(GroupEditOptions, clock(), name="Night owls")
+    )
+    assert renamed.name == "Night owls"
+    with pytest.raises(UserInputError, match="Tell me what to change"):
+        parse_with_clock(GroupEditOptions, clock())
+
+
+async def test_join_leave_list_and_unknown_groups(service: StudyGroupService, clock: Clock) -> None:
+    created = await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    joined = await service.join(GUILD, BOB, created.group.name)
+    assert joined.joined
+    assert not (await service.join(GUILD, BOB, str(created.group.id))).joined
+    listed = await service.list_groups(GUILD, BOB)
+    assert [(s.group.name, s.members, s.is_member) for s in listed] == [("Step 2 CK evening crew", 1, True)]
+    await service.leave(GUILD, BOB, created.group.name)
+    with pytest.raises(UserInputError, match="You are not in"):
+        await service.leave(GUILD, BOB, created.group.name)
+    with pytest.raises(UserInputError, match="There is no study group called"):
+        await service.join(GUILD, BOB, "Nope")
+    # A group of another server is not reachable by id.
+    with pytest.raises(UserInputError, match="There is no study group"):
+        await service.join(OTHER_GUILD, BOB, str(created.group.id))
+    await service.archive_group(GUILD, created.group.name)
+    with pytest.raises(UserInputError, match="archived"):
+        await service.join(GUILD, BOB, str(created.group.id))
+    choices = await service.group_choices(GUILD, "")
+    assert choices == ()
+
+
+# -- check-ins and streaks -----------------------------------------------------------------------------------
+
+
+async def test_check_in_records_the_member_s_local_day_and_updates_it(service: StudyGroupService, clock: Clock) -> None:
+    created = await service.create_group(GUILD, create(clock, timezone="America/New_York"), creator_id=ALICE)
+    await set_zone(service, clock, BOB, "Asia/Kolkata")
+    clock.now = dt.datetime(2026, 11, 22, 20, 0, tzinfo=dt.UTC)  # 15:00 in New York, 01:30 on the 23rd in Kolkata
+    receipt = await service.check_in(GUILD, BOB, entry(questions="40"), channel_id=CHANNEL)
+    assert receipt.group.id == created.group.id
+    assert receipt.joined and not receipt.updated and not receipt.zone_is_default
+    assert receipt.check_in.local_date == dt.date(2026, 11, 23) and receipt.zone == "Asia/Kolkata"
+    assert receipt.streak.current == 1 and receipt.streak.checked_in_today
+    clock.advance(hours=2)
+    second = await service.check_in(GUILD, BOB, entry("Renal, corrected", questions="60"), group=created.group.name)
+    assert second.updated and not second.joined
+    assert second.check_in.studied == "Renal, corrected" and second.check_in.questions == 60
+    progress = await service.progress(GUILD, BOB)
+    assert (progress.check_ins, progress.days, progress.questions) == (1, 1, 60)
+    # A member without a zone checks in on the group's zone.
+    carol = await service.check_in(GUILD, CAROL, entry(), group=str(created.group.id))
+    assert carol.zone_is_default and carol.zone == "America/New_York"
+    assert carol.check_in.local_date == dt.date(2026, 11, 22)
+
+
+async def test_streak_grows_day_by_day_with_a_grace_day(service: StudyGroupService, clock: Clock) -> None:
+    await service.create_group(GUILD, create(clock, timezone="Asia/Kolkata"), creator_id=ALICE)
+    await set_zone(service, clock, BOB, "Asia/Kolkata")
+    clock.now = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.UTC)  # Monday 19:30 in Kolkata
+    streaks = []
+    for day in range(7):
+        if day == 3:  # Thursday missed: forgiven
+            clock.advance(days=1)
+            continue
+        receipt = await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+        streaks.append(receipt.streak.current)
+        clock.advance(days=1)
+    assert streaks == [1, 2, 3, 4, 5, 6]
+    progress = await service.progress(GUILD, BOB)  # Monday 30th, not checked in yet
+    assert progress.streak.current == 6 and progress.streak.longest == 6 and not progress.streak.at_risk
+    assert progress.zone == "Asia/Kolkata" and progress.zone_is_set
+    assert progress.last7[-1].day == dt.date(2026, 11, 30)
+    assert "7 days   █ █ · █ █ █ ·\n         T W T F S S M" in progress.chart.text  # today still open
+
+
+async def test_check_in_needs_a_group(service: StudyGroupService, clock: Clock) -> None:
+    with pytest.raises(UserInputError, match="not in a study group here yet"):
+        await service.check_in(GUILD, BOB, entry())
+    await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    await service.create_group(GUILD, create(clock, name="Second", channel_id=OTHER_CHANNEL), creator_id=ALICE)
+    await service.join(GUILD, BOB, "Second")
+    only = await service.check_in(GUILD, BOB, entry())
+    assert only.group.name == "Second"
+    await service.join(GUILD, BOB, "Step 2 CK evening crew")
+    with pytest.raises(UserInputError, match="several groups"):
+        await service.check_in(GUILD, BOB, entry())
+    group, today = await service.todays_check_in(GUILD, BOB, channel_id=OTHER_CHANNEL)
+    assert group.name == "Second" and today is not None and today.studied == "UWorld cardio block"
+
+
+async def test_a_member_who_changes_zone_keeps_past_days(service: StudyGroupService, clock: Clock) -> None:
+    await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    await set_zone(service, clock, BOB, "Asia/Kolkata")
+    clock.now = dt.datetime(2026, 11, 23, 0, 30, tzinfo=dt.UTC)  # 06:00 on Monday 23rd in Kolkata
+    for _ in range(3):
+        await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+        clock.advance(days=1)
+    await set_zone(service, clock, BOB, "America/New_York")
+    clock.now = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)  # 21:00 on Thursday 26th in New York
+    receipt = await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+    assert receipt.check_in.local_date == dt.date(2026, 11, 26)
+    assert receipt.streak.current == 4
+    progress = await service.progress(GUILD, BOB)
+    assert [p.day.day for p in progress.last7 if p.checked_in] == [23, 24, 25, 26]
+
+
+async def test_archived_groups_take_no_check_ins(service: StudyGroupService, clock: Clock) -> None:
+    created = await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+    await service.archive_group(GUILD, created.group.name)
+    with pytest.raises(UserInputError, match="archived"):
+        await service.check_in(GUILD, BOB, entry(), group=str(created.group.id))
+    # History stays: progress still counts the day.
+    assert (await service.progress(GUILD, BOB)).days == 1
+
+
+# -- info, recaps, nudges ------------------------------------------------------------------------------------
+
+
+async def test_info_and_weekly_recap(service: StudyGroupService, clock: Clock) -> None:
+    created = await service.create_group(GUILD, create(clock, timezone="UTC"), creator_id=ALICE)
+    for user in (ALICE, BOB, CAROL):
+        await service.join(GUILD, user, created.group.name)
+    clock.now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # Monday of week 48
+    for day in range(3):
+        await service.check_in(GUILD, ALICE, entry(questions=40, hours="1.5"), channel_id=CHANNEL)
+        if day == 0:
+            await service.check_in(GUILD, BOB, entry(questions=10), channel_id=CHANNEL)
+        clock.advance(days=1)
+    info = await service.info(GUILD, created.group.name)
+    assert set(info.member_ids) == {ALICE, BOB, CAROL}
+    assert info.this_week.week == IsoWeek(2026, 48)
+    assert [(m.user_id, m.days) for m in info.this_week.members] == [(ALICE, 3), (BOB, 1)]
+    recap = await service.weekly_recap(created.group.id, IsoWeek(2026, 48))
+    assert recap.questions == 130 and recap.minutes == 270 and recap.check_ins == 4
+    assert CAROL not in {m.user_id for m in recap.members} | {s.user_id for s in recap.top_streaks}
+    assert [(s.user_id, s.days) for s in recap.top_streaks] == [(ALICE, 3)]
+    assert len(await service.active_groups()) == 1
+
+
+async def test_nudges_only_when_the_streak_would_break(service: StudyGroupService, clock: Clock) -> None:
+    await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    with pytest.raises(UserInputError, match="Set your time zone too"):
+        await service.update_settings(BOB, parse_with_clock(MemberSettingsOptions, clock(), nudge=True))
+    await set_zone(service, clock, BOB, "Asia/Kolkata", nudge=True)
+    await set_zone(service, clock, CAROL, "Asia/Kolkata")  # no nudges for Carol
+    clock.now = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)  # Monday 10:30 in Kolkata
+    for _ in range(3):  # Monday to Wednesday
+        await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+        await service.check_in(GUILD, CAROL, entry(), channel_id=CHANNEL)
+        clock.advance(days=1)
+    # Thursday evening: missing Thursday would only use the grace day.
+    clock.now = dt.datetime(2026, 11, 26, 16, 0, tzinfo=dt.UTC)  # 21:30 in Kolkata
+    assert await service.nudges_due() == ()
+    # Friday, after Thursday was missed: at 20:59 not yet, at 21:00 the nudge is due, after midnight it is
+    # gone.
+    clock.now = dt.datetime(2026, 11, 27, 15, 29, tzinfo=dt.UTC)
+    assert await service.nudges_due() == ()
+    clock.now = dt.datetime(2026, 11, 27, 15, 30, tzinfo=dt.UTC)
+    nudges = await service.nudges_due()
+    assert [(n.user_id, n.key, n.streak.current) for n in nudges] == [(BOB, f"nudge:{GUILD}:{BOB}:2026-11-27", 3)]
+    await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+    assert await service.nudges_due() == ()
+
+
+# -- leaving the server, retention, coming back --------------------------------------------------------------
+
+
+async def test_member_left_then_purged_after_retention(
+    service: StudyGroupService, clock: Clock, conn: aiosqlite.Connection
+) -> None:
+    created = await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    await service.create_group(OTHER_GUILD, create(clock, channel_id=THIRD_CHANNEL), creator_id=ALICE)
+    await set_zone(service, clock, BOB, "Europe/London")
+    await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+    await service.check_in(OTHER_GUILD, BOB, entry(), channel_id=THIRD_CHANNEL)
+    await service.set_retention(GUILD, parse_with_clock(RetentionOptions, clock(), days="7"))
+    assert await service.retention_days(GUILD) == 7 and await service.retention_days(OTHER_GUILD) == 30
+
+    assert await service.member_left(GUILD, BOB, clock()) == 1
+    info = await service.info(GUILD, created.group.name)
+    assert BOB not in info.member_ids
+    assert (await service.purge_expired(clock() + dt.timedelta(days=6, hours=23))).members == 0
+    report = await service.purge_expired(clock() + dt.timedelta(days=7))
+    assert report.members == 1
+    assert report.deleted == {
+        "studygroup_checkins": 1,
+        "studygroup_memberships": 1,
+        "studygroup_departures": 1,
+    }
+    assert (await service.progress(GUILD, BOB)).days == 0
+    # The other server's data and the member's own settings stay: they still have groups elsewhere.
+    assert (await service.progress(OTHER_GUILD, BOB)).days == 1
+    assert (await service.settings(BOB)).zone == "Europe/London"
+
+    # Leaving the last server removes the settings too once that server's 30 days have passed.
+    await service.member_left(OTHER_GUILD, BOB, clock())
+    report = await service.purge_expired(clock() + dt.timedelta(days=30))
+    assert report.deleted["studygroup_settings"] == 1
+    async with conn.execute("SELECT COUNT(*) FROM study_member_settings WHERE user_id = ?", (BOB,)) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None and row[0] == 0
+
+
+async def test_member_who_returns_keeps_everything(service: StudyGroupService, clock: Clock) -> None:
+    created = await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    left_by_choice = await service.create_group(
+        GUILD, create(clock, name="Second", channel_id=OTHER_CHANNEL), creator_id=ALICE
+    )
+    await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+    await service.join(GUILD, BOB, left_by_choice.group.name)
+    await service.leave(GUILD, BOB, left_by_choice.group.name)
+    await service.member_left(GUILD, BOB, clock())
+    clock.advance(days=20)
+    assert await service.member_returned(GUILD, BOB) == 1  # back in the group leaving the server ended
+    assert (await service.purge_expired(clock() + dt.timedelta(days=365))).members == 0
+    assert [g.id for g in await service.my_groups(GUILD, BOB)] == [created.group.id]
+    assert (await service.progress(GUILD, BOB)).days == 1
+
+
+async def test_returning_without_the_event_is_noticed_on_check_in(service: StudyGroupService, clock: Clock) -> None:
+    await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+    await service.member_left(GUILD, BOB, clock())
+    clock.advance(days=1)
+    # The bot missed the join event, but a member who checks in is evidently back.
+    await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+    assert (await service.purge_expired(clock() + dt.timedelta(days=100))).members == 0
+    assert (await service.progress(GUILD, BOB)).days == 2
+
+
+def test_retention_option_bounds(clock: Clock) -> None:
+    with pytest.raises(UserInputError, match="0 to 365 days"):
+        parse_with_clock(RetentionOptions, clock(), days=400)
+    assert parse_with_clock(RetentionOptions, clock(), days=0).days == 0
