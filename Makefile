@@ -47,6 +47,8 @@ soak: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/kb_search.py
+	$(BIN)/python bench/e2e_latency.py
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

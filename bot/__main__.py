@@ -98,8 +98,12 @@ async def _sync(settings: Settings, content: Content, guild_id: int | None) -> N
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    local = bool(args.local or args.script or settings.discord_token is None)
+    if local and settings.log_level != "DEBUG":
+        # The terminal belongs to the person trying the bot; the bot's own log goes to var/local-bot.log.
+        logging.getLogger().setLevel(logging.WARNING)
     content = _load_or_exit(settings)
-    if args.local or args.script or settings.discord_token is None:
+    if local:
         try:
             from bot.sandbox.local import run_local  # type: ignore[import-not-found,unused-ignore]
         except ImportError:

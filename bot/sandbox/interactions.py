@@ -157,6 +157,8 @@ class Interaction:
         self.parent = parent
         self.created_at = time.monotonic()
         self.delivered_at: float | None = None
+        # When the bot's first response (the interaction callback) arrived: latency = this - delivered_at.
+        self.callback_at: float | None = None
         self.callback_type: int | None = None
         self.callback_flags = 0
         self.original_id: int | None = None

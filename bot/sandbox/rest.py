@@ -432,6 +432,7 @@ class RestApi:
             raise unknown("interaction", 10062)
         if ix.callback_type is not None:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
+        ix.callback_at = time.monotonic()
         if emu.interaction_deadline is not None and ix.delivered_at is not None:
             elapsed = time.monotonic() - ix.delivered_at
             if elapsed > emu.interaction_deadline:
