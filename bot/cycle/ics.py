@@ -8,6 +8,7 @@ updates events instead of duplicating them.
 
 from __future__ import annotations
 
+import calendar
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,20 +67,7 @@ class CalendarItem:
 
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_MONTHS = tuple(calendar.month_name)[1:]  # English: the bot never calls setlocale()
 
 
 def describe_milestone(milestone: Milestone) -> str:

@@ -7,6 +7,7 @@ texts that use them say so.
 
 from __future__ import annotations
 
+import calendar
 import calendar as _calendar
 import logging
 from dataclasses import dataclass
@@ -187,20 +188,7 @@ def earliest_realistic_year(calendar: CycleCalendar, now: datetime, step1: ExamP
     return None
 
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_MONTHS = tuple(calendar.month_name)[1:]  # English: the bot never calls setlocale()
 
 
 def format_day(day: date) -> str:
