@@ -22,17 +22,21 @@ from bot.db.backup import backup_database, check_integrity, prune_backups
 from bot.db.connection import open_database
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.milestones.service import build_milestone_service
+from bot.privacy import PersonalData
 from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import ReadinessService
-from bot.scheduling import CRASH_AFTER_SEND_ENV, JobScheduler
+from bot.scheduling import CRASH_AFTER_SEND_ENV, Deliverer, DeliveryRepository, JobScheduler
 from bot.services import Services
+from bot.studygroups.dispatch import StudyGroupDispatcher
+from bot.studygroups.repository import StudyGroupRepository
+from bot.studygroups.service import StudyGroupService
 from bot.ui.errors import report_interaction_error
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.knowledge", "cogs.readiness", "cogs.quiz", "cogs.milestones")
+EXTENSIONS = ("cogs.knowledge", "cogs.readiness", "cogs.quiz", "cogs.milestones", "cogs.studygroups")
 
 
 class ImgBot(commands.Bot):
@@ -69,6 +73,7 @@ class ImgBot(commands.Bot):
         await self.prepare()
         # APScheduler runs the clock from here on; its jobs are rebuilt from the database (milestone announcements).
         await self.services.milestones.announcer.start()
+        await self.services.studygroup_dispatch.start()
         await self.sync_commands()
         if self.settings.backup_interval_hours > 0:
             self._backup_task = asyncio.create_task(self._backup_every_interval(), name="scheduled-backups")
@@ -112,7 +117,24 @@ class ImgBot(commands.Bot):
             # Tests only (tests/e2e/test_delivery_e2e.py): exit between sending and recording a delivery.
             crash_after_send=os.environ.get(CRASH_AFTER_SEND_ENV) == "1",
         )
-        self._services = Services(knowledge=knowledge, readiness=readiness, quiz=quiz, milestones=milestones)
+        studygroups = StudyGroupService(StudyGroupRepository(self._db))
+        personal_data = PersonalData.for_features(self._db, quiz=quiz, readiness=readiness, studygroups=studygroups)
+        deliveries = DeliveryRepository(self._db)
+        studygroup_dispatch = StudyGroupDispatcher(
+            studygroups,
+            deliveries,
+            Deliverer(deliveries),
+            self._scheduler,
+        )
+        self._services = Services(
+            knowledge=knowledge,
+            readiness=readiness,
+            quiz=quiz,
+            milestones=milestones,
+            studygroups=studygroups,
+            personal_data=personal_data,
+            studygroup_dispatch=studygroup_dispatch,
+        )
         self.tree.error(self._on_app_command_error)
         for extension in EXTENSIONS:
             await self.load_extension(extension)

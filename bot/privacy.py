@@ -327,7 +327,7 @@ PRIVACY_SECTIONS: tuple[tuple[str, str], ...] = (
         "What I keep about you, and why",
         "Only what you give me through commands and buttons, so that each feature works for you:\n"
         "• **Study groups**: the groups you join, your check-ins (what you wrote, your numbers, the day), "
-        "your time zone and whether you want streak reminders. For streaks, /progress and weekly recaps.\n"
+        "and your time zone. For streaks, /progress and weekly recaps.\n"
         "• **Quizzes**: your answers and scores. For your stats, the review of questions you missed, and "
         "leaderboards.\n"
         "• **Readiness**: an unfinished assessment (so you can resume it) and, only if you choose to save "
@@ -357,7 +357,7 @@ PRIVACY_SECTIONS: tuple[tuple[str, str], ...] = (
         "Your choices",
         "/mydata export sends you everything I hold about you as a file, only to you. /mydata delete removes "
         "all of it, in every feature, after you confirm, and tells you what was deleted. /settings changes "
-        "your time zone and reminders.",
+        "your time zone.",
     ),
 )
 

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 
 from bot.knowledge.service import KnowledgeService
 from bot.milestones.service import MilestoneService
+from bot.privacy import PersonalData
 from bot.quiz.service import QuizService
 from bot.readiness.service import ReadinessService
+from bot.studygroups.dispatch import StudyGroupDispatcher
+from bot.studygroups.service import StudyGroupService
 
 
 @dataclass(frozen=True)
@@ -16,3 +19,6 @@ class Services:
     readiness: ReadinessService
     quiz: QuizService
     milestones: MilestoneService
+    studygroups: StudyGroupService
+    personal_data: PersonalData
+    studygroup_dispatch: StudyGroupDispatcher

@@ -1,0 +1,190 @@
+"""Study groups, /checkin, /progress, /settings, /privacy and /mydata against the real bot process."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import pytest
+
+from bot.privacy import PRIVACY_SECTIONS
+from bot.sandbox import Emulator, Reply, User
+from bot.sandbox.world import Channel
+from tests.e2e.conftest import Live
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+GROUP = "Step 2 CK evening crew"
+
+
+def query(live: Live, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(f"file:{live.database}?mode=ro", uri=True) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+async def run(
+    emu: Emulator, command: str, options: dict[str, Any] | None = None, *, user: User, channel: Channel, **kw: Any
+) -> Reply:
+    return await (await emu.slash(command, options, user=user, channel=channel, **kw)).response()
+
+
+async def check_in(emu: Emulator, user: User, channel: Channel, values: dict[str, str], **options: Any) -> Reply:
+    opened = await run(emu, "checkin", options or None, user=user, channel=channel)
+    assert opened.kind == "modal" and opened.modal is not None, opened
+    return await (await emu.submit_modal(opened, values)).response()
+
+
+async def group_id(emu: Emulator, user: User, channel: Channel, typed: str) -> str:
+    choices = await emu.autocomplete("studygroup join", {"group": typed}, user=user, channel=channel)
+    assert choices, f"no group suggested for {typed!r}"
+    return str(choices[0]["value"])
+
+
+async def test_create_join_check_in_and_progress(live: Live) -> None:
+    emu = live.emu
+    world = emu.world
+    admin, alice, bob = world.users["dr_admin"], world.users["alice"], world.users["bob"]
+    general, study_room = world.channel("general"), world.channel("study-room")
+
+    # Managing groups is declared for Manage Channels and checked again at run time.
+    denied = await run(
+        emu, "studygroup-admin create", {"name": GROUP, "channel": study_room}, user=bob, channel=general, force=True
+    )
+    assert "Manage Channels" in denied.content and denied.ephemeral
+
+    zones = await emu.autocomplete(
+        "studygroup-admin create", {"name": GROUP, "timezone": "kolk"}, user=admin, channel=general
+    )
+    assert "Asia/Kolkata" in [c["value"] for c in zones]
+
+    created = await run(
+        emu,
+        "studygroup-admin create",
+        {"name": GROUP, "channel": study_room, "checkin_time": "20:00", "timezone": "Asia/Kolkata", "days": "mon-fri"},
+        user=admin,
+        channel=general,
+    )
+    assert created.ephemeral and "created" in created.content and "20:00" in created.content, created.content
+    assert "<t:" in created.content
+    again = await run(emu, "studygroup-admin create", {"name": GROUP, "channel": general}, user=admin, channel=general)
+    assert "already a group called" in again.content
+    bad_time = await run(
+        emu,
+        "studygroup-admin create",
+        {"name": "Night", "channel": general, "checkin_time": "8pm"},
+        user=admin,
+        channel=general,
+    )
+    assert "`20:00`" in bad_time.content
+
+    listed = await run(emu, "studygroup list", user=alice, channel=general)
+    assert listed.ephemeral and [f["name"] for f in listed.embeds[0]["fields"]] == [GROUP]
+
+    # Before joining, /checkin says how to join.
+    lost = await run(emu, "checkin", user=bob, channel=general)
+    assert "not in a study group" in lost.content and lost.kind == "message"
+
+    ref = await group_id(emu, alice, general, "step 2")
+    joined = await run(emu, "studygroup join", {"group": ref}, user=alice, channel=general)
+    assert "You joined" in joined.content
+    twice = await run(emu, "studygroup join", {"group": ref}, user=alice, channel=general)
+    assert "already in" in twice.content
+
+    suggested = await emu.autocomplete("settings", {"timezone": "kolkata"}, user=alice, channel=general)
+    assert suggested and suggested[0]["value"] == "Asia/Kolkata"
+    unknown = await run(emu, "settings", {"timezone": "Mars/Olympus"}, user=alice, channel=general)
+    assert unknown.ephemeral and "Mars/Olympus" in unknown.content
+    settings = await run(emu, "settings", {"timezone": "Asia/Kolkata"}, user=alice, channel=general)
+    assert settings.ephemeral and "Asia/Kolkata" in settings.content
+
+    # A number that is not one: the member is told which field, and nothing is stored.
+    wrong = await check_in(emu, alice, general, {"studied": "UWorld cardio", "percent": "172"})
+    assert "Percent correct" in wrong.content and wrong.ephemeral
+    assert query(live, "SELECT COUNT(*) FROM study_checkins WHERE user_id = ?", alice.id) == [(0,)]
+
+    receipt = await check_in(
+        emu, alice, general, {"studied": "UWorld cardio block", "questions": "40", "percent": "72%", "hours": "1:30"}
+    )
+    assert receipt.ephemeral and receipt.embeds[0]["title"] == "Check-in recorded ✅"
+    assert "Streak: **1 day**" in receipt.embeds[0]["description"]
+    assert "40 questions · 72% correct · 1.5 h" in receipt.embeds[0]["fields"][0]["value"]
+
+    # A second check-in today pre-fills the modal and replaces the first.
+    opened = await run(emu, "checkin", {"group": ref}, user=alice, channel=general)
+    assert opened.modal is not None and opened.modal.field("studied").value == "UWorld cardio block"
+    updated = await (
+        await emu.submit_modal(opened, {"studied": "UWorld cardio block + renal", "questions": "60"})
+    ).response()
+    assert updated.embeds[0]["title"] == "Check-in updated ✅"
+    # Fields left as pre-filled keep their values.
+    assert opened.modal.field("hours").value == "1.5" and opened.modal.field("percent").value == "72"
+    rows = query(
+        live, "SELECT studied, questions, percent_correct, minutes FROM study_checkins WHERE user_id = ?", alice.id
+    )
+    assert rows == [("UWorld cardio block + renal", 60, 72, 90)]
+
+    progress = await run(emu, "progress", user=alice, channel=general)
+    embed = progress.embeds[0]
+    assert progress.ephemeral and "Streak: **1 day**" in embed["description"]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert "60 questions" in fields["Last 7 days"] and fields["Last 30 days"].startswith("```")
+    assert "Asia/Kolkata" in embed["footer"]["text"]
+
+    info = await run(emu, "studygroup info", {"group": ref}, user=bob, channel=general)
+    info_fields = {f["name"]: f["value"] for f in info.embeds[0]["fields"]}
+    assert info_fields["Members (1)"] == f"<@{alice.id}>"
+    assert info_fields["Prompts"] == "weekdays at 20:00 (Asia/Kolkata)"
+
+    left = await run(emu, "studygroup leave", {"group": ref}, user=alice, channel=general)
+    assert "You left" in left.content
+    not_in = await run(emu, "studygroup leave", {"group": ref}, user=alice, channel=general)
+    assert "You are not in" in not_in.content
+
+
+async def test_privacy_export_and_delete_leave_nothing(live: Live) -> None:
+    emu = live.emu
+    world = emu.world
+    admin, carol = world.users["dr_admin"], world.users["carol"]
+    general = world.channel("general")
+
+    privacy = await run(emu, "privacy", user=carol, channel=general)
+    assert privacy.ephemeral
+    assert [f["name"] for f in privacy.embeds[0]["fields"]] == [title for title, _ in PRIVACY_SECTIONS]
+
+    created = await run(
+        emu, "studygroup-admin create", {"name": "General crew", "channel": general}, user=admin, channel=general
+    )
+    assert "created" in created.content
+    await run(emu, "settings", {"timezone": "Europe/Berlin"}, user=carol, channel=general)
+    # No group given: the group posting in this channel.
+    receipt = await check_in(emu, carol, general, {"studied": "Pathoma chapter 3", "blockers": "Too tired"})
+    assert "You joined" in receipt.embeds[0]["fields"][-1]["value"]
+
+    exported = await run(emu, "mydata export", user=carol, channel=general)
+    assert exported.ephemeral and len(exported.attachments) == 1
+    data = json.loads(exported.attachments[0].data)
+    assert data["user_id"] == str(carol.id)
+    assert "Pathoma chapter 3" in json.dumps(data["study_groups"])
+
+    asked = await run(emu, "mydata delete", user=carol, channel=general)
+    assert asked.ephemeral and "cannot be undone" in asked.content
+    kept = await (await emu.click(asked, label="Keep my data")).response()
+    assert kept.content == "Nothing was deleted."
+    assert query(live, "SELECT COUNT(*) FROM study_checkins WHERE user_id = ?", carol.id) == [(1,)]
+
+    asked = await run(emu, "mydata delete", user=carol, channel=general)
+    done = await (await emu.click(asked, label="Delete everything")).response()
+    assert done.content.startswith("Deleted: ") and "study-group check-in" in done.content, done.content
+
+    # Nothing of hers remains anywhere: every column of every table of the bot's database file.
+    needle = str(carol.id)
+    found = []
+    with sqlite3.connect(f"file:{live.database}?mode=ro", uri=True) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}"'):
+                if any(needle in str(value) for value in row):
+                    found.append((table, row))
+    assert len(tables) > 5
+    assert not found, found
