@@ -27,8 +27,9 @@ import aiosqlite
 
 from bot.quiz.service import QuizService
 from bot.readiness.service import ReadinessService
-from bot.studygroups.models import DEFAULT_RETENTION_DAYS
-from bot.studygroups.service import StudyGroupService
+from bot.studygroups.models import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
+from bot.studygroups.service import NUDGE_RECORDS_KEPT, StudyGroupService
+from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,10 @@ class ReadinessData:
 
 @dataclass(frozen=True)
 class StudyGroupData:
+    """Groups, check-ins, settings, departures, and the streak-nudge deliveries: those rows of ``deliveries``
+    hold the member's id in ``target_ref`` and in their key, a column no name pattern can find, so the service
+    deletes them too (tests/unit/test_personal_data.py searches every column of every table for the id)."""
+
     service: StudyGroupService
     name: str = "study_groups"
     covers: frozenset[tuple[str, str]] = frozenset(
@@ -302,6 +307,7 @@ DELETION_LABELS: dict[str, tuple[str, str]] = {
         "personal settings (time zone, reminders)",
     ),
     "studygroup_departures": ("record of leaving a server", "records of leaving a server"),
+    "studygroup_nudges": ("record of a streak reminder", "records of streak reminders"),
     "server_records_unnamed": (
         "server announcement or event no longer naming you",
         "server announcements or events no longer naming you",
@@ -322,44 +328,68 @@ def describe_deletion(counts: Mapping[str, int]) -> str:
     return "Deleted: " + ", ".join(parts) + ". Nothing about you is left in the bot's database."
 
 
-PRIVACY_SECTIONS: tuple[tuple[str, str], ...] = (
-    (
-        "What I keep about you, and why",
-        "Only what you give me through commands and buttons, so that each feature works for you:\n"
-        "• **Study groups**: the groups you join, your check-ins (what you wrote, your numbers, the day), "
-        "and your time zone. For streaks, /progress and weekly recaps.\n"
-        "• **Quizzes**: your answers and scores. For your stats, the review of questions you missed, and "
-        "leaderboards.\n"
-        "• **Readiness**: an unfinished assessment (so you can resume it) and, only if you choose to save "
-        "them, your results (the levels, not your answers). For /readiness history.\n"
-        "• **Helpful votes** on answers. To improve the knowledge base.\n"
-        "• If you set up milestone announcements or a server event as a moderator, your user id, so that I "
-        "can tell you when something needs fixing.",
-    ),
-    (
-        "What I do not keep",
-        "I do not read or store your messages. Questions the knowledge base could not answer are kept as "
-        "text "
-        "only, without who asked. Nothing is sold or shared; other members only see what you post in the "
-        "server, and weekly recaps name only members who checked in that week.",
-    ),
-    (
-        "How long",
-        "• Check-ins, group memberships, quiz results, saved readiness results and votes stay until you "
-        "delete them with /mydata delete.\n"
-        "• An unfinished readiness assessment is forgotten 30 days after your last answer.\n"
-        f"• When you leave a server, your study groups there end, and your study-group data from that server "
-        f"is deleted after the server's retention period ({DEFAULT_RETENTION_DAYS} days unless the server "
-        "changed it), unless you come back before then.\n"
-        "• The bot's technical logs, kept by whoever runs the bot to fix problems, can contain your user id.",
-    ),
-    (
-        "Your choices",
-        "/mydata export sends you everything I hold about you as a file, only to you. /mydata delete removes "
-        "all of it, in every feature, after you confirm, and tells you what was deleted. /settings changes "
-        "your time zone.",
-    ),
-)
+def _retention_line(retention_days: int | None) -> str:
+    if retention_days is None:
+        period = f"the server's retention period ({DEFAULT_RETENTION_DAYS} days unless the server changed it)"
+    elif retention_days == 0:
+        period = "this server's retention period: **0 days**, so soon after you leave"
+    else:
+        period = f"this server's retention period: **{retention_days} {'day' if retention_days == 1 else 'days'}**"
+    return (
+        "• When you leave a server, your study groups there end, and your study-group data from that server is "
+        f"deleted after {period}, unless you come back before then. (Servers choose 0 to {MAX_RETENTION_DAYS} "
+        f"days; the default is {DEFAULT_RETENTION_DAYS}. I notice leaving only while I am online; /mydata delete "
+        "always works.)"
+    )
+
+
+def privacy_sections(retention_days: int | None = None) -> tuple[tuple[str, str], ...]:
+    """/privacy as (title, body) embed fields; ``retention_days`` is the server's setting when asked in a server
+    (None: in a DM, where only the default can be stated)."""
+    nudge_time = f"{NUDGE_LOCAL_TIME:%H:%M}"
+    return (
+        (
+            "What I keep about you, and why",
+            "Only what you give me through commands and buttons, so that each feature works for you:\n"
+            "• **Study groups**: the groups you join, your check-ins (what you wrote, your numbers, the day), "
+            "your time zone and whether you want streak reminders. For streaks, /progress and weekly recaps.\n"
+            f"• **Streak reminders** (only if you turn them on): a DM at {nudge_time} your time when your streak "
+            "would break tonight, and a note of the day it was sent, so it is sent only once.\n"
+            "• **Quizzes**: your answers and scores. For your stats, the review of questions you missed, and "
+            "leaderboards.\n"
+            "• **Readiness**: an unfinished assessment (so you can resume it) and, only if you choose to save "
+            "them, your results (the levels, not your answers). For /readiness history.\n"
+            "• **Helpful votes** on answers. To improve the knowledge base.\n"
+            "• If you set up milestone announcements or a server event as a moderator, your user id, so that I "
+            "can tell you when something needs fixing.",
+        ),
+        (
+            "What I do not keep",
+            "I do not read or store your messages. Questions the knowledge base could not answer are kept as "
+            "text only, without who asked. Nothing is sold or shared; other members only see what you post in "
+            "the server, and weekly recaps name only members who checked in that week. Members of a study group you are "
+            "in, and moderators (Manage Server), can see your streak and totals with /progress user:, privately.",
+        ),
+        (
+            "How long",
+            "• Check-ins, group memberships, quiz results, saved readiness results and votes stay until you "
+            "delete them with /mydata delete.\n"
+            "• An unfinished readiness assessment is forgotten 30 days after your last answer. The note that a "
+            f"streak reminder was sent is forgotten {NUDGE_RECORDS_KEPT.days} days later.\n"
+            f"{_retention_line(retention_days)}\n"
+            "• The bot's technical logs, kept by whoever runs the bot to fix problems, can contain your user id.",
+        ),
+        (
+            "Your choices",
+            "/mydata export sends you everything I hold about you as a file, only to you. /mydata delete removes "
+            "all of it, in every feature, after you confirm, and tells you what was deleted. /settings changes "
+            "your time zone and turns streak reminders on or off; if your DMs are closed to the bot, reminders "
+            "turn themselves off.",
+        ),
+    )
+
+
+PRIVACY_SECTIONS: tuple[tuple[str, str], ...] = privacy_sections()
 
 PRIVACY_TEXT = "\n\n".join(f"**{title}**\n{body}" for title, body in PRIVACY_SECTIONS)
 """The whole /privacy text; ``PRIVACY_SECTIONS`` has the same words as embed fields (< 1024 chars)."""

@@ -1,5 +1,6 @@
-"""Peer study groups: /studygroup (members), /studygroup-admin (Manage Channels), /checkin, /progress and
-/settings; plus /privacy and /mydata, which cover every feature.
+"""Peer study groups: /studygroup (members), /studygroup-admin (Manage Channels), /studygroup-retention (Manage
+Server), /checkin, /progress and /settings; streak nudges by DM; members leaving and coming back (the member
+events); plus /privacy and /mydata, which cover every feature.
 
 Managing groups sits in its own command, because ``default_permissions`` applies to a whole top-level command:
 on /studygroup it would hide join and list from the members the groups are for. Personal screens are ephemeral.
@@ -13,34 +14,49 @@ import datetime as dt
 import io
 import logging
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.privacy import PRIVACY_SECTIONS, PersonalData, describe_deletion
+from bot.privacy import PersonalData, describe_deletion, privacy_sections
 from bot.scheduling import DeliveryProblem, ProblemKind, TransientDeliveryError, delivery_reference
 from bot.studygroups.dispatch import StudyGroupDispatcher
 from bot.studygroups.models import (
+    DEFAULT_RETENTION_DAYS,
+    MAX_RETENTION_DAYS,
     CheckIn,
     CheckInEntry,
     GroupCreateOptions,
     GroupEditOptions,
     MemberSettingsOptions,
+    RetentionOptions,
     StudyGroup,
     format_hours,
     parse_with_clock,
 )
+from bot.studygroups.nudges import MemberNudge, NudgeDispatcher
 from bot.studygroups.recap import WeeklyRecap
 from bot.studygroups.schedule import Occurrence
-from bot.studygroups.service import CheckInReceipt, MemberProgress, StudyGroupService
-from bot.studygroups.streaks import StreakStatus
+from bot.studygroups.service import CheckInReceipt, StudyGroupService
+from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 from bot.text import quote_user_text, shorten
+from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import BaseModal, guarded
+from bot.ui.sharing import ensure_owner, share_button, share_in_channel
+from bot.ui.studygroups import (
+    GROUP_COLOUR,
+    ProgressAudience,
+    nudge_embed,
+    nudge_view,
+    progress_embed,
+    streak_line,
+    viewed_progress_embed,
+)
 from bot.validation import UserInputError
-from cogs.milestones.messenger import Postable, missing_permissions
+from cogs.milestones.messenger import DiscordMessenger, Postable, missing_permissions
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
@@ -49,7 +65,7 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
 
-COLOUR = discord.Colour(0x2E86C1)
+COLOUR = GROUP_COLOUR
 CHECKIN_MODAL_TIMEOUT = 30 * 60
 """An opened check-in modal waits this long (a modal does not survive a restart; the button does)."""
 MODAL_TEXT_LIMIT = 1000
@@ -75,14 +91,6 @@ def shown(name: str) -> str:
 
 def timestamp(moment: dt.datetime | None) -> str:
     return "none scheduled" if moment is None else f"<t:{int(moment.timestamp())}:F>"
-
-
-def streak_line(streak: StreakStatus) -> str:
-    days = "day" if streak.current == 1 else "days"
-    line = f"🔥 Streak: **{streak.current} {days}** (longest {streak.longest})"
-    if streak.grace_used_this_week:
-        line += " · one missed day forgiven this week"
-    return line
 
 
 # -- the check-in ------------------------------------------------------------------------------------------------
@@ -246,31 +254,44 @@ class DeleteDataButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 # -- screens -----------------------------------------------------------------------------------------------------
 
 
-def progress_embed(progress: MemberProgress) -> discord.Embed:
-    embed = discord.Embed(title="Your study progress", description=streak_line(progress.streak), colour=COLOUR)
-    week = progress.last7
-    embed.add_field(
-        name="Last 7 days",
-        value=f"{sum(p.checked_in for p in week)} check-in days · {sum(p.questions for p in week)} questions · "
-        f"{format_hours(sum(p.minutes for p in week))}",
-        inline=False,
-    )
-    embed.add_field(
-        name="All time in this server",
-        value=f"{progress.days} days · {progress.questions} questions · {format_hours(progress.minutes)}",
-        inline=False,
-    )
-    embed.add_field(name="Last 30 days", value=progress.chart.text, inline=False)
-    footer = f"{progress.chart.legend} Days in {progress.zone}."
-    if not progress.zone_is_set:
-        footer += " Set your time zone with /settings timezone:."
-    embed.set_footer(text=shorten(footer + " Only you can see this.", 2048))
-    return embed
+# -- /progress and its Share button ------------------------------------------------------------------------------
 
 
-def privacy_embed() -> discord.Embed:
+class ShareProgressButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sg:share:(?P<owner>[0-9]{1,20})"):
+    """Under a member's own /progress: posts their progress, as it is now, for the channel. Only theirs to press."""
+
+    def __init__(self, owner_id: int) -> None:
+        super().__init__(share_button(f"sg:share:{owner_id}"))
+        self.owner_id = owner_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ShareProgressButton:
+        return cls(int(match["owner"]))
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        ensure_owner(interaction, self.owner_id, "`/progress`")
+        progress = await studygroups_of(interaction).progress(guild_id_of(interaction), self.owner_id)
+        if progress.check_ins == 0:
+            raise UserInputError("There is nothing to share yet: check in with `/checkin` first.")
+        embed = progress_embed(progress, ProgressAudience.PUBLIC, name=interaction.user.display_name)
+        await share_in_channel(interaction, embed)
+
+
+async def send_own_progress(interaction: Interaction, service: StudyGroupService) -> None:
+    progress = await service.progress(guild_id_of(interaction), interaction.user.id)
+    view = discord.ui.View(timeout=None)
+    # Nothing to share before the first check-in.
+    if progress.check_ins:
+        view.add_item(ShareProgressButton(interaction.user.id))
+    await interaction.response.send_message(embed=progress_embed(progress), view=view, ephemeral=True)
+
+
+def privacy_embed(retention_days: int | None = None) -> discord.Embed:
     embed = discord.Embed(title="Privacy: what this bot keeps about you", colour=COLOUR)
-    for title, body in PRIVACY_SECTIONS:
+    for title, body in privacy_sections(retention_days):
         embed.add_field(name=title, value=body, inline=False)
     return embed
 
@@ -323,9 +344,14 @@ class DiscordPromptSender:
 
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
+        # Milestone announcements already know how to find a message of ours by the `ref` in its footer.
+        self._messenger = DiscordMessenger(bot)
 
     async def wait_until_ready(self) -> None:
         await self.bot.wait_until_ready()
+
+    async def find_posted(self, guild_id: int, channel_id: int, reference: str, since: dt.datetime) -> int | None:
+        return await self._messenger.find_posted(guild_id, channel_id, reference, since)
 
     def _channel(self, group: StudyGroup) -> Postable:
         guild = self.bot.get_guild(group.guild_id)
@@ -371,6 +397,58 @@ class DiscordPromptSender:
         return await self._send(group, nonce, embed=recap_embed(group, recap, late=late, nonce=nonce))
 
 
+class DiscordNudgeSender:
+    """Streak nudges by DM; Discord's answers become the delivery machinery's terms (403: the member does not
+    accept DMs from the bot, and their nudges are turned off)."""
+
+    def __init__(self, bot: ImgBot) -> None:
+        self.bot = bot
+
+    async def wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    def _server_name(self, guild_id: int) -> str:
+        guild = self.bot.get_guild(guild_id)
+        return guild.name if guild is not None else "a server"
+
+    async def send_nudge(self, nudge: MemberNudge, *, nonce: str) -> int:
+        try:
+            channel = await self.bot.create_dm(discord.Object(nudge.user_id))
+            sent = await channel.send(
+                embed=nudge_embed(nudge, self._server_name, nonce=nonce),
+                view=nudge_view(nudge),
+                nonce=nonce,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.Forbidden as error:
+            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"{error.status} {error.code} {error.text}") from error
+        except discord.NotFound as error:
+            raise DeliveryProblem(ProblemKind.CHANNEL_GONE, f"{error.status} {error.code} {error.text}") from error
+        except discord.DiscordServerError as error:
+            raise TransientDeliveryError(f"Discord answered {error.status}") from error
+        except discord.HTTPException as error:
+            if error.status == 429:
+                raise TransientDeliveryError("rate limited for too long") from error
+            raise DeliveryProblem(ProblemKind.REJECTED, f"{error.status} {error.code} {error.text}") from error
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise TransientDeliveryError(f"{type(error).__name__}: {error}") from error
+        return sent.id
+
+    async def find_nudge(self, user_id: int, reference: str) -> int | None:
+        me = self.bot.user
+        if me is None:
+            return None
+        marker = f"ref {reference}"
+        try:
+            channel = await self.bot.create_dm(discord.Object(user_id))
+            async for message in channel.history(limit=10):
+                if message.author.id == me.id and any(marker in (e.footer.text or "") for e in message.embeds):
+                    return message.id
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
+            log.warning("could not read a DM's history to check a claimed nudge: %s", error)
+        return None
+
+
 # -- the cog -----------------------------------------------------------------------------------------------------
 
 
@@ -387,6 +465,14 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         guild_only=True,
     )
     mydata = app_commands.Group(name="mydata", description="Everything this bot stores about you: export or delete")
+    # A command of its own: default_permissions applies to a whole top-level command, and /studygroup-admin is
+    # declared for Manage Channels, while how long members' data is kept is a Manage Server decision.
+    retention_group = app_commands.Group(
+        name="studygroup-retention",
+        description="How long study-group data of members who left is kept (needs Manage Server)",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
 
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
@@ -399,8 +485,28 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     def dispatch(self) -> StudyGroupDispatcher:
         return self.bot.services.studygroup_dispatch
 
+    @property
+    def nudges(self) -> NudgeDispatcher:
+        return self.bot.services.studygroup_nudges
+
     async def cog_load(self) -> None:
         self.dispatch.attach(DiscordPromptSender(self.bot))
+        self.nudges.attach(DiscordNudgeSender(self.bot))
+
+    # -- members leaving and coming back ---------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        # The raw event: no member cache is kept (bot/app.py), and leaving is all that matters here.
+        if payload.user.bot:
+            return
+        await self.service.member_left(payload.guild_id, payload.user.id)
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        if member.bot:
+            return
+        await self.service.member_returned(member.guild.id, member.id)
 
     # -- autocomplete ----------------------------------------------------------------------------------------
 
@@ -419,7 +525,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     @app_commands.describe(
         name="The group's name, e.g. Step 2 CK evening crew",
         channel="Where prompts and weekly recaps are posted (one group per channel)",
-        checkin_time="Daily prompt time, HH:MM on a 24-hour clock (default 20:00)",
+        checkin_time="Daily prompt time, HH:MM in 24-hour time (HH:MM:SS also works); default 20:00",
         timezone="The group's time zone, e.g. Asia/Kolkata (default: yours, or UTC)",
         days="Prompt days, e.g. mon-fri or mon,wed,fri (default: every day)",
     )
@@ -462,7 +568,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         group="The group to change",
         name="A new name",
         channel="A new channel for prompts and recaps",
-        checkin_time="A new prompt time, HH:MM on a 24-hour clock",
+        checkin_time="A new prompt time, HH:MM in 24-hour time (HH:MM:SS also works), e.g. 07:30",
         timezone="A new time zone, e.g. Europe/Berlin",
         days="New prompt days, e.g. mon-fri",
     )
@@ -582,31 +688,100 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         await open_check_in(interaction, group)
 
     @app_commands.command(name="progress", description="Your streak and the last 7 and 30 days (only you see it)")
+    @app_commands.describe(
+        user="A member of one of your study groups (moderators: anyone here); only you see the answer",
+    )
     @app_commands.guild_only()
-    async def progress(self, interaction: Interaction) -> None:
-        progress = await self.service.progress(guild_id_of(interaction), interaction.user.id)
-        await interaction.response.send_message(embed=progress_embed(progress), ephemeral=True)
-
-    @app_commands.command(name="settings", description="Your time zone: which day a check-in counts for")
-    @app_commands.describe(timezone="Your time zone, e.g. Asia/Kolkata (start typing a city or region)")
-    @app_commands.autocomplete(timezone=zone_autocomplete)
-    async def settings(self, interaction: Interaction, timezone: app_commands.Range[str, 1, 64]) -> None:
-        # Streak reminders (nudge) are not offered yet: nothing delivers them, and a setting that does nothing
-        # would mislead.
-        options = parse_with_clock(MemberSettingsOptions, self.service.now(), timezone=timezone)
-        saved = await self.service.update_settings(interaction.user.id, options)
-        await interaction.response.send_message(
-            f"Saved. Your time zone is **{saved.zone}**: check-ins from now on count for your day there.",
-            ephemeral=True,
+    async def progress(self, interaction: Interaction, user: discord.User | None = None) -> None:
+        # Progress is personal: the owner sees it privately and may share it (the button). Someone else's is shown,
+        # privately, to members of one of their groups and to moderators (StudyGroupService.progress_for).
+        if user is None or user.id == interaction.user.id:
+            await send_own_progress(interaction, self.service)
+            return
+        viewed = await self.service.progress_for(
+            guild_id_of(interaction),
+            interaction.user.id,
+            user.id,
+            target_name=user.display_name,
+            target_is_bot=user.bot,
+            # Discord resolves the option to a Member only when they are in this server.
+            target_in_server=isinstance(user, discord.Member),
+            asker_manages_server=interaction.permissions.manage_guild,
         )
+        await interaction.response.send_message(embed=viewed_progress_embed(viewed, user.display_name), ephemeral=True)
+
+    @app_commands.command(name="settings", description="Your time zone, and streak reminders by DM")
+    @app_commands.describe(
+        timezone="Your time zone, e.g. Asia/Kolkata (start typing a city or region)",
+        nudges=f"on: a DM at {NUDGE_LOCAL_TIME:%H:%M} your time when your streak would break tonight",
+    )
+    @app_commands.autocomplete(timezone=zone_autocomplete)
+    async def settings(
+        self,
+        interaction: Interaction,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        nudges: Literal["on", "off"] | None = None,
+    ) -> None:
+        options = parse_with_clock(
+            MemberSettingsOptions,
+            self.service.now(),
+            timezone=timezone,
+            nudge=None if nudges is None else nudges == "on",
+        )
+        saved = await self.service.update_settings(interaction.user.id, options)
+        lines = ["Saved."]
+        if timezone is not None:
+            lines.append(f"Your time zone is **{saved.zone}**: check-ins from now on count for your day there.")
+        if nudges is not None and saved.nudge:
+            lines.append(
+                f"Streak reminders are **on**: when your streak would break tonight, I DM you once at "
+                f"{NUDGE_LOCAL_TIME:%H:%M} your time ({saved.zone}). Allow DMs from this server's members, or "
+                "the reminders turn themselves off."
+            )
+        elif nudges is not None:
+            lines.append("Streak reminders are **off**.")
+        await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
     # -- privacy ---------------------------------------------------------------------------------------------
 
     @app_commands.command(name="privacy", description="What this bot keeps about you, why, and for how long")
     async def privacy(self, interaction: Interaction) -> None:
-        await interaction.response.send_message(embed=privacy_embed(), ephemeral=True)
+        # In a server, the retention is that server's; in a DM only the default can be stated.
+        days = None if interaction.guild_id is None else await self.service.retention_days(interaction.guild_id)
+        await interaction.response.send_message(embed=privacy_embed(days), ephemeral=True)
+
+    @retention_group.command(name="set", description="Days to keep study-group data of members who left")
+    @app_commands.describe(
+        days="0 to 365 (default 30); a member who comes back within this time keeps everything",
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def set_retention(
+        self, interaction: Interaction, days: app_commands.Range[int, 0, MAX_RETENTION_DAYS]
+    ) -> None:
+        options = parse_with_clock(RetentionOptions, self.service.now(), days=days)
+        kept = await self.service.set_retention(guild_id_of(interaction), options)
+        when = (
+            "at the next hourly clean-up" if kept == 0 else f"{kept} {'day' if kept == 1 else 'days'} after they leave"
+        )
+        await interaction.response.send_message(
+            f"Saved. Study-group data of members who leave this server is deleted {when}, unless they come back "
+            "first. Members who already left follow the new period too. `/privacy` tells members.",
+            ephemeral=True,
+        )
+
+    @retention_group.command(name="show", description="How long study-group data of members who left is kept here")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def show_retention(self, interaction: Interaction) -> None:
+        days = await self.service.retention_days(guild_id_of(interaction))
+        await interaction.response.send_message(
+            f"Study-group data of members who leave this server is kept **{days} "
+            f"{'day' if days == 1 else 'days'}** (the default is {DEFAULT_RETENTION_DAYS}). "
+            "Change it with `/studygroup-retention set days:`.",
+            ephemeral=True,
+        )
 
     @mydata.command(name="export", description="Everything this bot stores about you, as a file only you see")
+    @per_user_cooldown()
     async def export(self, interaction: Interaction) -> None:
         data = await self.bot.services.personal_data.export_json(interaction.user.id)
         await interaction.response.send_message(
@@ -630,5 +805,5 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
 
 
 async def setup(bot: ImgBot) -> None:
-    bot.add_dynamic_items(CheckInButton, DeleteDataButton)
+    bot.add_dynamic_items(CheckInButton, DeleteDataButton, ShareProgressButton)
     await bot.add_cog(StudyGroupsCog(bot))

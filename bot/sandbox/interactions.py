@@ -380,17 +380,21 @@ class OptionBuilder:
         return channel
 
     def _add_channel(self, channel: Channel) -> None:
-        data: JsonDict = {
-            "id": str(channel.id),
-            "name": channel.name,
-            "type": int(channel.type),
-            "permissions": str(self.world.permissions_in(channel, self.world.bot.id)),
-            "parent_id": str(channel.parent_id) if channel.parent_id else None,
-            "flags": 0,
-        }
+        permissions = str(self.world.permissions_in(channel, self.world.bot.id))
         if channel.is_thread:
-            full = channel_payload(self.world, channel)
-            data["thread_metadata"] = full["thread_metadata"]
+            # Discord's docs promise only id, name, type, permissions, thread_metadata and parent_id, but it sends
+            # the whole thread (ThreadResponse: owner_id, message_count, member_count, ...), and discord.py's
+            # AppCommandThread reads those fields without a default.
+            data = channel_payload(self.world, channel) | {"permissions": permissions}
+        else:
+            data = {
+                "id": str(channel.id),
+                "name": channel.name,
+                "type": int(channel.type),
+                "permissions": permissions,
+                "parent_id": str(channel.parent_id) if channel.parent_id else None,
+                "flags": 0,
+            }
         self._resolve("channels", channel.id, data)
 
     def _role(self, raw: Any, name: str) -> Role:

@@ -3,8 +3,10 @@
 The database is the truth: each run asks ``schedule.due_between`` what fell due since the last run (a watermark in
 ``bot_meta``), delivers each occurrence by its key with the claim -> send with nonce -> record protocol, and records
 what is beyond its grace window as skipped instead of posting it (a prompt more than an hour late is noise). A claim
-left by a crash is sent again with the same nonce. Timers are only a wake-up call: one APScheduler job per group at
-its next prompt or recap, rebuilt after every run, plus a sweep for retries and anything a timer missed.
+left by a crash is first looked for in the channel's recent history by the ``ref`` in its footer once it is older
+than Discord's nonce memory, and sent again with the same nonce otherwise (``bot.scheduling.delivery``). Timers are
+only a wake-up call: one APScheduler job per group at its next prompt or recap, rebuilt after every run, plus a
+sweep for retries and anything a timer missed.
 
 No discord import: the cog attaches a ``PromptSender`` that turns a group and an occurrence into a message.
 """
@@ -26,6 +28,7 @@ from bot.scheduling import (
     JobScheduler,
     Outcome,
     delivery_nonce,
+    find_by_reference,
 )
 from bot.studygroups import schedule as timing
 from bot.studygroups.models import StudyGroup
@@ -52,6 +55,11 @@ class PromptSender(Protocol):
         ...
 
     async def post_recap(self, group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str) -> int: ...
+
+    async def find_posted(self, guild_id: int, channel_id: int, reference: str, since: dt.datetime) -> int | None:
+        """A message of ours showing ``ref {reference}`` posted in the channel after ``since``, if any (read from
+        its recent history; only for a claim left by a crash)."""
+        ...
 
 
 @dataclass
@@ -113,11 +121,14 @@ class StudyGroupDispatcher:
         if not self.scheduler.running:
             return
         now = self._clock()
+        # Timers run on the scheduler's real clock, and ours may be moved (a test hook, bot.scheduling.clock): each
+        # is armed as far from the real now as it is due from ours. In production the two are the same clock.
+        shift = self.scheduler.now() - now
         wanted = {}
         for group in await self.service.active_groups():
             occurrence = timing.next_occurrence(group, now)
             if occurrence is not None:
-                wanted[job_id(group, occurrence)] = (occurrence.due_at, self.run)
+                wanted[job_id(group, occurrence)] = (occurrence.due_at + shift, self.run)
         self.scheduler.sync(JOB_PREFIX, wanted)
 
     async def run(self) -> DispatchReport:
@@ -222,7 +233,7 @@ class StudyGroupDispatcher:
             async def send(nonce: str) -> int:
                 return await sender.post_prompt(group, occurrence, late=late, nonce=nonce)
 
-        result = await self.deliverer.deliver(record, send)
+        result = await self.deliverer.deliver(record, send, find_by_reference(sender.find_posted))
         if result.outcome in (Outcome.SENT, Outcome.RECOVERED):
             report.sent.append(record.key)
         elif result.outcome is Outcome.FAILED:

@@ -67,7 +67,7 @@ _DAY_SETS = {
 }
 DAYS_HELP = "Write `daily`, `weekdays`, `weekends`, or days like `mon,wed,fri` (ranges such as `mon-fri` work too)."
 
-_TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
+_TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})(?::(\d{2}))?$")
 _TWELVE_HOUR = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?\s*m?\.?$", re.IGNORECASE)
 
 
@@ -122,26 +122,35 @@ def describe_weekdays(days: frozenset[int]) -> str:
 
 
 def parse_time_of_day(text: str) -> dt.time:
-    """``20:00`` or ``8:30`` (24-hour clock) -> time; ValueError with a conversion for ``8pm``."""
+    """``20:00``, ``8:30`` or ``20:00:30`` (24-hour clock) -> time; ValueError with a conversion for ``8pm``.
+
+    Seconds are accepted, as ``/event add`` accepts them: rarely wanted, but they let the end-to-end tests set a
+    prompt a few seconds ahead through the real command.
+    """
     cleaned = "".join(strip_invisible(text).split())
     match = _TIME.match(cleaned)
     if match is not None:
-        hour, minute = int(match.group(1)), int(match.group(2))
-        if hour <= 23 and minute <= 59:
-            return dt.time(hour, minute)
-        raise ValueError(f"`{cleaned[:20]}` is not a time of day. Use HH:MM on a 24-hour clock, like `20:00`.")
+        hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+        if hour <= 23 and minute <= 59 and second <= 59:
+            return dt.time(hour, minute, second)
+        raise ValueError(
+            f"`{cleaned[:20]}` is not a time of day. Use HH:MM on a 24-hour clock (HH:MM:SS also works), like `20:00`."
+        )
     twelve = _TWELVE_HOUR.match(cleaned)
     if twelve is not None and 1 <= int(twelve.group(1)) <= 12 and int(twelve.group(2) or 0) <= 59:
         hour = int(twelve.group(1)) % 12 + (12 if twelve.group(3).lower() == "p" else 0)
         minute = int(twelve.group(2) or 0)
         raise ValueError(f"Use the 24-hour clock: `{cleaned}` is `{hour:02d}:{minute:02d}`.")
     raise ValueError(
-        f"Write the time as HH:MM on a 24-hour clock, for example `20:00` for 8 pm (you wrote `{cleaned[:20]}`)."
+        f"Write the time as HH:MM on a 24-hour clock (HH:MM:SS also works), for example `20:00` for 8 pm "
+        f"(you wrote `{cleaned[:20]}`)."
     )
 
 
 def format_time_of_day(value: dt.time) -> str:
-    return f"{value.hour:02d}:{value.minute:02d}"
+    """``20:00``, or ``20:00:30`` when there are seconds (also the stored form, read by ``parse_time_of_day``)."""
+    text = f"{value.hour:02d}:{value.minute:02d}"
+    return f"{text}:{value.second:02d}" if value.second else text
 
 
 # -- values --------------------------------------------------------------------------------------------------
@@ -392,7 +401,7 @@ class MemberSettingsOptions(BaseModel):
     @model_validator(mode="after")
     def _something(self) -> MemberSettingsOptions:
         if self.timezone is None and self.nudge is None:
-            raise ValueError("Tell me what to set: your `timezone` (for example `Asia/Kolkata`) or `nudge`.")
+            raise ValueError("Tell me what to set: your `timezone` (for example `Asia/Kolkata`), `nudges`, or both.")
         return self
 
 

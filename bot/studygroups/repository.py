@@ -1,5 +1,6 @@
 """SQL for study groups: groups, members, check-ins (upserted per local day), member settings, server
-retention and departures. Nothing here decides anything; ``service`` does.
+retention and departures, and the streak-nudge rows of the shared ``deliveries`` table (they name a member, so
+export, delete and pruning live here). Nothing here decides anything; ``service`` does.
 
 Times are stored as ISO 8601 UTC text with microseconds (same length and offset, so text order is time order);
 local dates as ``YYYY-MM-DD``.
@@ -29,6 +30,10 @@ from bot.studygroups.models import (
 )
 
 log = logging.getLogger(__name__)
+
+
+NUDGE_TARGET_KIND = "studygroup-nudge"
+"""Deliveries of streak nudges (bot/studygroups/nudges.py): ``target_ref`` is the member's user id."""
 
 
 class LeftReason(StrEnum):
@@ -489,6 +494,18 @@ class StudyGroupRepository:
         )
         return MemberSettings(user_id, zone, nudge, now.astimezone(dt.UTC))
 
+    async def disable_nudges(self, user_id: int, now: dt.datetime) -> bool:
+        """Turn the member's nudges off (their DMs failed); False when they were not on."""
+        counts = await self._write(
+            [
+                (
+                    "UPDATE study_member_settings SET nudge = 0, updated_at = ? WHERE user_id = ? AND nudge = 1",
+                    (db_time(now), user_id),
+                )
+            ]
+        )
+        return counts[0] > 0
+
     async def nudge_candidates(self) -> list[NudgeCandidate]:
         """Members who asked for nudges, once per server where they are in an active group."""
         async with self._conn.execute(
@@ -560,6 +577,22 @@ class StudyGroupRepository:
         )
         return counts[1]
 
+    async def has_guild_data(self, guild_id: int, user_id: int) -> bool:
+        """True when the member has a check-in or a membership (current or past) in that server."""
+        async with self._conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM study_group_members WHERE guild_id = ? AND user_id = ?) "
+            "OR EXISTS (SELECT 1 FROM study_checkins WHERE guild_id = ? AND user_id = ?)",
+            (guild_id, user_id, guild_id, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return bool(row and row[0])
+
+    async def has_departure(self, guild_id: int, user_id: int) -> bool:
+        async with self._conn.execute(
+            "SELECT 1 FROM study_departures WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def departures(self) -> list[Departure]:
         async with self._conn.execute(
             "SELECT d.guild_id, d.user_id, d.left_at, COALESCE(s.retention_days, ?) FROM study_departures d "
@@ -595,6 +628,32 @@ class StudyGroupRepository:
             row = await cur.fetchone()
         return bool(row and row[0])
 
+    # -- nudge delivery records (rows of bot/scheduling's deliveries table that name a member) ------------------
+
+    async def nudge_records(self, user_id: int) -> list[dict[str, Any]]:
+        """The member's streak-nudge deliveries, for their export: the day, and whether the DM went out."""
+        async with self._conn.execute(
+            "SELECT key, status, finished_at FROM deliveries WHERE target_kind = ? AND target_ref = ? ORDER BY fire_at",
+            (NUDGE_TARGET_KIND, str(user_id)),
+        ) as cur:
+            return [
+                {"local_date": str(r[0]).rsplit(":", 1)[-1], "status": r[1], "finished_at": r[2]}
+                for r in await cur.fetchall()
+            ]
+
+    async def delete_nudge_records(self, user_id: int) -> int:
+        counts = await self._write(
+            [("DELETE FROM deliveries WHERE target_kind = ? AND target_ref = ?", (NUDGE_TARGET_KIND, str(user_id)))]
+        )
+        return counts[0]
+
+    async def prune_nudge_records(self, before: dt.datetime) -> int:
+        """Forget nudge deliveries due before ``before``: they only exist so that a day's nudge is sent once."""
+        counts = await self._write(
+            [("DELETE FROM deliveries WHERE target_kind = ? AND fire_at < ?", (NUDGE_TARGET_KIND, db_time(before)))]
+        )
+        return counts[0]
+
     async def delete_settings(self, user_id: int) -> int:
         counts = await self._write([("DELETE FROM study_member_settings WHERE user_id = ?", (user_id,))])
         return counts[0]
@@ -607,6 +666,10 @@ class StudyGroupRepository:
                 ("DELETE FROM study_group_members WHERE user_id = ?", (user_id,)),
                 ("DELETE FROM study_member_settings WHERE user_id = ?", (user_id,)),
                 ("DELETE FROM study_departures WHERE user_id = ?", (user_id,)),
+                (
+                    "DELETE FROM deliveries WHERE target_kind = ? AND target_ref = ?",
+                    (NUDGE_TARGET_KIND, str(user_id)),
+                ),
             ]
         )
         return {
@@ -614,6 +677,7 @@ class StudyGroupRepository:
             "studygroup_memberships": counts[1],
             "studygroup_settings": counts[2],
             "studygroup_departures": counts[3],
+            "studygroup_nudges": counts[4],
         }
 
     async def export_user_data(self, user_id: int) -> dict[str, Any]:
@@ -670,4 +734,5 @@ class StudyGroupRepository:
             "studygroup_memberships": memberships,
             "studygroup_checkins": check_ins,
             "studygroup_left_servers": departures,
+            "studygroup_streak_nudges": await self.nudge_records(user_id),
         }

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot.studygroups import schedule as timing
@@ -48,6 +49,9 @@ log = logging.getLogger(__name__)
 MAX_ACTIVE_GROUPS = 50
 """Per server; far more than any community needs, and it keeps autocomplete lists usable."""
 PROGRESS_DAYS = 30
+NUDGE_RECORDS_KEPT = dt.timedelta(days=3)
+"""A record that a member was nudged on a day is only needed until that day is over everywhere (a day spans
+at most 26 hours of UTC), so it is forgotten after this."""
 
 
 def utc_now() -> dt.datetime:
@@ -120,6 +124,49 @@ class MemberProgress:
     last7: tuple[DayPoint, ...]
     last30: tuple[DayPoint, ...]
     chart: ProgressChart
+
+
+class ProgressAccess(StrEnum):
+    """Why the asker may see a member's /progress."""
+
+    OWN = "own"
+    GROUP_MATE = "group-mate"
+    """They are both in at least one active group of this server."""
+    MODERATOR = "moderator"
+    """The asker has Manage Server (and shares no active group with the member)."""
+
+
+def progress_access(
+    asker_id: int,
+    target_id: int,
+    asker_groups: Iterable[int],
+    target_groups: Iterable[int],
+    *,
+    asker_manages_server: bool,
+) -> ProgressAccess | None:
+    """Whether the asker may see the target's study-group progress in a server; None: they may not.
+
+    ``*_groups`` are the ids of the active (non-archived) groups each is in now, in that server. Group mates
+    already see each other's check-ins in the group's recaps and ``/studygroup info``, so their progress is no news
+    among them; anyone else's is personal, except to a moderator (Manage Server), who looks after the groups.
+    """
+    if asker_id == target_id:
+        return ProgressAccess.OWN
+    if set(asker_groups) & set(target_groups):
+        return ProgressAccess.GROUP_MATE
+    if asker_manages_server:
+        return ProgressAccess.MODERATOR
+    return None
+
+
+@dataclass(frozen=True)
+class ViewedProgress:
+    """A member's progress as someone asked for it with ``/progress user:``."""
+
+    progress: MemberProgress
+    access: ProgressAccess
+    shared_groups: tuple[StudyGroup, ...]
+    """The asker's groups that the member is in too (empty for one's own progress)."""
 
 
 @dataclass(frozen=True)
@@ -412,6 +459,48 @@ class StudyGroupService:
             chart=progress_chart(last7, last30),
         )
 
+    async def progress_for(
+        self,
+        guild_id: int,
+        asker_id: int,
+        target_id: int,
+        *,
+        target_name: str,
+        target_is_bot: bool = False,
+        target_in_server: bool = True,
+        asker_manages_server: bool = False,
+    ) -> ViewedProgress:
+        """``target_id``'s progress in this server for ``asker_id`` (see ``progress_access``); UserInputError with
+        the reason when it cannot be shown. ``target_name`` is only quoted in those messages.
+
+        The refusal is the same whether or not the member has check-ins, so it tells nothing about them."""
+        name = _shown(target_name)
+        if target_is_bot:
+            raise UserInputError(f"{name} is a bot: bots don't check in, so there is no progress to show.")
+        if not target_in_server:
+            raise UserInputError(f"{name} is not a member of this server, so there is no progress here to show.")
+        if target_id == asker_id:
+            return ViewedProgress(await self.progress(guild_id, asker_id), ProgressAccess.OWN, ())
+        asker_groups = await self._repo.member_groups(guild_id, asker_id)
+        target_groups = {g.id for g in await self._repo.member_groups(guild_id, target_id)}
+        access = progress_access(
+            asker_id,
+            target_id,
+            (g.id for g in asker_groups),
+            target_groups,
+            asker_manages_server=asker_manages_server,
+        )
+        if access is None:
+            raise UserInputError(
+                "You can only see the progress of members of your own study groups. "
+                "`/studygroup info` shows who is in a group; `/progress` shows yours."
+            )
+        progress = await self.progress(guild_id, target_id)
+        if progress.check_ins == 0:
+            raise UserInputError(f"{name} has no study-group check-ins in this server yet.")
+        shared = tuple(g for g in asker_groups if g.id in target_groups)
+        return ViewedProgress(progress, access, shared)
+
     # -- settings --------------------------------------------------------------------------------------------
 
     async def settings(self, user_id: int) -> MemberSettings:
@@ -424,7 +513,7 @@ class StudyGroupService:
         nudge = options.nudge if options.nudge is not None else current.nudge
         if nudge and zone is None:
             raise UserInputError(
-                "Set your time zone too, so the reminder comes in your evening: `/settings timezone: nudge: true`."
+                "Set your time zone too, so the reminder comes in your evening: `/settings timezone: nudges: on`."
             )
         return await self._repo.save_settings(user_id, zone=zone, nudge=nudge, now=self.now())
 
@@ -484,14 +573,28 @@ class StudyGroupService:
     # -- members leaving and returning -----------------------------------------------------------------------
 
     async def member_left(self, guild_id: int, user_id: int, now: dt.datetime | None = None) -> int:
-        """The member left the server: their memberships there end, and the retention clock starts."""
+        """The member left the server: their memberships there end, and the retention clock starts.
+
+        Members who never used study groups there are not recorded: a departure row would be the only thing the
+        bot kept about them."""
+        if not await self._repo.has_guild_data(guild_id, user_id):
+            return 0
         ended = await self._repo.record_departure(guild_id, user_id, now or self.now())
         log.info("a member left server %d; %d study group memberships ended", guild_id, ended)
         return ended
 
     async def member_returned(self, guild_id: int, user_id: int, now: dt.datetime | None = None) -> int:
         """The member came back before their data was purged: nothing is deleted, their groups are back."""
-        return await self._repo.clear_departure(guild_id, user_id, now or self.now())
+        # Every join in every server lands here; most joiners never left, and a read costs less than a commit.
+        if not await self._repo.has_departure(guild_id, user_id):
+            return 0
+        restored = await self._repo.clear_departure(guild_id, user_id, now or self.now())
+        log.info(
+            "a member came back to server %d; deletion of their data cancelled, %d memberships restored",
+            guild_id,
+            restored,
+        )
+        return restored
 
     async def purge_expired(self, now: dt.datetime | None = None) -> PurgeReport:
         """Delete the study-group data of members whose server's retention ran out after they left. Their own
@@ -505,12 +608,24 @@ class StudyGroupService:
             counts = await self._repo.delete_guild_member_data(departure.guild_id, departure.user_id)
             if not await self._repo.has_group_data(departure.user_id):
                 counts["studygroup_settings"] = await self._repo.delete_settings(departure.user_id)
+                counts["studygroup_nudges"] = await self._repo.delete_nudge_records(departure.user_id)
             for key, value in counts.items():
                 totals[key] = totals.get(key, 0) + value
             purged += 1
         if purged:
             log.info("purged study-group data of %d members who left (%s)", purged, totals)
         return PurgeReport(purged, totals)
+
+    async def prune_nudge_records(self, now: dt.datetime | None = None) -> int:
+        """Forget which days members were nudged once those days are long over (NUDGE_RECORDS_KEPT)."""
+        pruned = await self._repo.prune_nudge_records((now or self.now()) - NUDGE_RECORDS_KEPT)
+        if pruned:
+            log.info("forgot %d streak-nudge records older than %s", pruned, NUDGE_RECORDS_KEPT)
+        return pruned
+
+    async def stop_nudges(self, user_id: int) -> bool:
+        """Turn a member's nudges off because they cannot be reached by DM; True when they were on."""
+        return await self._repo.disable_nudges(user_id, self.now())
 
     # -- personal data ---------------------------------------------------------------------------------------
 

@@ -241,6 +241,23 @@ async def post(interaction: discord.Interaction, channel_id: str, text: str) -> 
     await interaction.response.send_message("posted", ephemeral=True)
 
 
+@app_commands.command(name="postin", description="Post into a channel or thread picked as an option")
+async def post_in(interaction: discord.Interaction, channel: discord.TextChannel | discord.Thread, text: str) -> None:
+    # discord.py parses `resolved` (AppCommandThread needs the whole thread), then swaps in the cached object.
+    kind = "thread" if isinstance(channel, discord.Thread | app_commands.AppCommandThread) else "channel"
+    parent = getattr(channel, "parent_id", None)
+    assert interaction.guild is not None
+    target = interaction.guild.get_channel_or_thread(channel.id)
+    if not isinstance(target, discord.TextChannel | discord.Thread):
+        await interaction.response.send_message(f"{kind} {channel.id} is not in the cache", ephemeral=True)
+        return
+    sent = await target.send(text)
+    await interaction.response.send_message(
+        f"{kind} {channel.name} (parent {parent}, owner {getattr(channel, 'owner_id', None)}): posted {sent.id}",
+        ephemeral=True,
+    )
+
+
 @app_commands.command(name="schedule", description="Create, list and delete a study session event")
 async def schedule(interaction: discord.Interaction, name: str) -> None:
     guild = interaction.guild
@@ -315,7 +332,7 @@ async def badsync(interaction: discord.Interaction) -> None:
 
 
 ALL_COMMANDS: tuple[app_commands.Command[Any, ..., Any] | app_commands.Group, ...] = (
-    ask, echo, shout, topic, pick, feedback, slow, sleepy, secret, announce, notes, dm, long, post, schedule,
+    ask, echo, shout, topic, pick, feedback, slow, sleepy, secret, announce, notes, dm, long, post, post_in, schedule,
     whoami, study, admin_only, badsync,
 )  # fmt: skip
 

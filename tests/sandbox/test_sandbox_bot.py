@@ -243,6 +243,24 @@ async def test_errors_look_like_discords(shared: Shared) -> None:
     assert emu.messages_in(thread)[-1].content == "hi"
 
 
+async def test_a_thread_picked_as_a_channel_option_resolves_and_takes_a_post(shared: Shared) -> None:
+    emu, _ = shared
+    world = emu.world
+    thread, study_room = world.channel("USMLE Step 1 prep"), world.channel("study-room")
+    ix = await emu.slash("postin", {"channel": thread, "text": "Tonight: renal block"})
+    reply = await ix.response()
+    posted = emu.messages_in(thread)[-1]
+    owner = world.users["alice"].id
+    assert reply.content == f"thread USMLE Step 1 prep (parent {study_room.id}, owner {owner}): posted {posted.id}"
+    assert posted.content == "Tonight: renal block" and posted.channel_id == thread.id
+    resolved = ix.data["resolved"]["channels"][str(thread.id)]
+    assert resolved["parent_id"] == str(study_room.id) and resolved["thread_metadata"]["archived"] is False
+    # What Discord sends for a thread in `resolved` is a whole ThreadResponse, with the bot's permissions in it.
+    assert emu.contract.check_schema("ThreadResponse", resolved) == []
+    channel_ix = await emu.slash("postin", {"channel": study_room, "text": "hi"})
+    assert (await channel_ix.response()).content.startswith("channel study-room (parent ")
+
+
 async def test_fetching_server_member_channel_and_roles(shared: Shared) -> None:
     emu, _ = shared
     reply = await (await emu.slash("whoami")).response()

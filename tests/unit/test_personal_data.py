@@ -30,8 +30,10 @@ from bot.quiz.service import QuizService
 from bot.readiness.models import Area, AreaStatus, OverallLevel
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import ReadinessService
+from bot.scheduling import DeliveryRecord, DeliveryRepository, delivery_nonce
 from bot.studygroups.models import CheckInEntry, GroupCreateOptions, MemberSettingsOptions, parse_with_clock
-from bot.studygroups.repository import StudyGroupRepository
+from bot.studygroups.nudges import nudge_delivery_key
+from bot.studygroups.repository import NUDGE_TARGET_KIND, StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
 from bot.validation import parse_options
 from tests.unit.test_studygroup_service import open_test_database
@@ -123,6 +125,15 @@ async def populate(conn: aiosqlite.Connection, services: dict[str, Any]) -> None
             OTHER_GUILD, user, CheckInEntry.model_validate({"studied": "renal"}), channel_id=OTHER_CHANNEL
         )
     await groups.member_left(OTHER_GUILD, ALICE, NOW)
+    # A streak nudge DM each: the row names the member only in its key and target_ref.
+    deliveries = DeliveryRepository(conn)
+    for user in (ALICE, BOB):
+        key = nudge_delivery_key(user, NOW.date())
+        record = DeliveryRecord(
+            key, f"sg-nudge:{user}", 0, 0, NUDGE_TARGET_KIND, str(user), 0, NOW, NOW, delivery_nonce(key)
+        )
+        await deliveries.claim(record, NOW)
+        await deliveries.mark_sent(key, 1_400_000_000_000_000_000 + user % 1000, NOW)
 
     milestones = MilestoneRepository(conn)
     await milestones.save_subscription(GUILD, CHANNEL, None, None, ALICE, NOW)
@@ -206,6 +217,7 @@ async def test_delete_leaves_nothing_of_the_member_in_any_table(
         "study_group_members",
         "study_member_settings",
         "study_departures",
+        "deliveries",
         "milestone_subscriptions",
         "server_events",
     ):
@@ -227,6 +239,7 @@ async def test_delete_leaves_nothing_of_the_member_in_any_table(
     assert counts["knowledge_votes"] == 1
     assert counts["studygroup_checkins"] == 2 and counts["studygroup_settings"] == 1
     assert counts["studygroup_departures"] == 1 and counts["server_records_unnamed"] == 2
+    assert counts["studygroup_nudges"] == 1
     assert counts["quiz_records"] > 0 and counts["readiness_records"] > 0
     assert set(counts) <= set(DELETION_LABELS)
     summary = describe_deletion(counts)
@@ -257,6 +270,7 @@ async def test_export_holds_everything_as_json(
     ]
     assert [m["left_reason"] for m in study["studygroup_memberships"]] == [None, "left_server"]
     assert [d["server_id"] for d in study["studygroup_left_servers"]] == [OTHER_GUILD]
+    assert [n["status"] for n in study["studygroup_streak_nudges"]] == ["sent"]
     records = data["server_records"]
     assert [r["server_id"] for r in records["milestone_announcements_set_up"]] == [GUILD]
     assert [r["title"] for r in records["server_events_created"]] == ["Mock exam"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -10,7 +11,18 @@ import aiosqlite
 import pytest
 
 from bot.db.connection import open_database
-from bot.scheduling import Deliverer, DeliveryRepository, DeliveryStatus, JobScheduler, TransientDeliveryError
+from bot.scheduling import (
+    TEST_CLOCK_OFFSET_ENV,
+    Deliverer,
+    DeliveryRepository,
+    DeliveryStatus,
+    JobScheduler,
+    OffsetClock,
+    TransientDeliveryError,
+    clock_from_env,
+    delivery_reference,
+    system_clock,
+)
 from bot.studygroups import schedule as timing
 from bot.studygroups.dispatch import StudyGroupDispatcher
 from bot.studygroups.models import CheckInEntry, GroupCreateOptions, StudyGroup, parse_with_clock
@@ -30,11 +42,23 @@ class Clock:
         return self.now
 
 
+class Crashed(BaseException):
+    """The process died right after Discord accepted the message (like IMGBOT_TEST_CRASH_AFTER_SEND)."""
+
+
 @dataclass
 class FakeSender:
+    """Discord as the dispatcher sees it: a channel history searchable by the `ref` in each footer, and nonces
+    remembered (a resend with a known nonce returns the first message) unless ``nonces_forgotten``."""
+
     prompts: list[tuple[str, bool, str]] = field(default_factory=list)
     recaps: list[tuple[WeeklyRecap, bool]] = field(default_factory=list)
     fail_next: bool = False
+    crash_after_next_post: bool = False
+    nonces_forgotten: bool = False
+    history: dict[str, int] = field(default_factory=dict)
+    """reference shown in the footer -> message id."""
+    lookups: list[tuple[int, int, str, dt.datetime]] = field(default_factory=list)
 
     async def wait_until_ready(self) -> None:
         return None
@@ -43,12 +67,23 @@ class FakeSender:
         if self.fail_next:
             self.fail_next = False
             raise TransientDeliveryError("Discord answered 503")
+        reference = delivery_reference(nonce)
+        if reference in self.history and not self.nonces_forgotten:
+            return self.history[reference]
         self.prompts.append((occurrence.key, late, nonce))
-        return 1000 + len(self.prompts)
+        self.history[reference] = 1000 + len(self.prompts)
+        if self.crash_after_next_post:
+            self.crash_after_next_post = False
+            raise Crashed
+        return self.history[reference]
 
     async def post_recap(self, group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str) -> int:
         self.recaps.append((recap, late))
         return 2000 + len(self.recaps)
+
+    async def find_posted(self, guild_id: int, channel_id: int, reference: str, since: dt.datetime) -> int | None:
+        self.lookups.append((guild_id, channel_id, reference, since))
+        return self.history.get(reference)
 
 
 @dataclass
@@ -155,3 +190,89 @@ async def test_an_archived_group_gets_nothing(setup: Setup) -> None:
     setup.clock.now = MONDAY.replace(hour=20, second=5)
     assert (await setup.dispatcher.run()).sent == []
     assert setup.sender.prompts == []
+
+
+# -- a crash between sending and recording -------------------------------------------------------------------
+
+
+async def crash_while_posting_monday_prompt(setup: Setup) -> str:
+    setup.sender.crash_after_next_post = True
+    setup.clock.now = MONDAY.replace(hour=20, second=2)
+    with pytest.raises(Crashed):
+        await setup.dispatcher.run()
+    key = f"sg:prompt:{setup.group.id}:2026-11-16"
+    assert (await statuses(setup.conn))[key][0] == DeliveryStatus.CLAIMED
+    assert len(setup.sender.prompts) == 1
+    return key
+
+
+async def test_after_a_crash_an_old_claim_is_found_in_the_channel_history_not_posted_again(setup: Setup) -> None:
+    key = await crash_while_posting_monday_prompt(setup)
+    # Back ten minutes later: Discord no longer remembers the nonce, so the channel's history is searched.
+    setup.sender.nonces_forgotten = True
+    setup.clock.now = MONDAY.replace(hour=20, minute=10)
+    report = await setup.dispatcher.run()
+    assert report.sent == [key] and len(setup.sender.prompts) == 1
+    async with setup.conn.execute("SELECT nonce, claimed_at FROM deliveries WHERE key = ?", (key,)) as cursor:
+        nonce, claimed_at = await cursor.fetchone()  # type: ignore[misc]
+    [(guild, channel, reference, since)] = setup.sender.lookups
+    assert (guild, channel, reference) == (GUILD, CHANNEL, delivery_reference(nonce))
+    assert since == MONDAY.replace(hour=20, second=2) == dt.datetime.fromisoformat(claimed_at)
+    async with setup.conn.execute("SELECT status, message_id FROM deliveries WHERE key = ?", (key,)) as cursor:
+        assert tuple(await cursor.fetchone() or ()) == ("sent", 1001)
+
+
+async def test_after_a_quick_restart_the_nonce_alone_is_trusted(setup: Setup) -> None:
+    key = await crash_while_posting_monday_prompt(setup)
+    setup.clock.now = MONDAY.replace(hour=20, second=40)
+    report = await setup.dispatcher.run()
+    # Within Discord's nonce memory: no history read; the resend returned the first message.
+    assert report.sent == [key] and setup.sender.lookups == [] and len(setup.sender.prompts) == 1
+    async with setup.conn.execute("SELECT status, message_id FROM deliveries WHERE key = ?", (key,)) as cursor:
+        assert tuple(await cursor.fetchone() or ()) == ("sent", 1001)
+
+
+async def test_an_old_claim_that_never_reached_discord_is_posted_once_marked_late(setup: Setup) -> None:
+    key = f"sg:prompt:{setup.group.id}:2026-11-16"
+    # Claimed, then the process died before Discord accepted anything.
+    setup.sender.crash_after_next_post = True
+    setup.clock.now = MONDAY.replace(hour=20, second=2)
+    with pytest.raises(Crashed):
+        await setup.dispatcher.run()
+    setup.sender.history.clear()
+    setup.sender.prompts.clear()
+    setup.clock.now = MONDAY.replace(hour=20, minute=30)
+    report = await setup.dispatcher.run()
+    assert report.sent == [key] and len(setup.sender.lookups) == 1
+    assert [(k, late) for k, late, _ in setup.sender.prompts] == [(f"prompt:{setup.group.id}:2026-11-16", True)]
+
+
+async def test_timers_are_armed_on_the_real_clock_when_the_dispatcher_s_clock_is_moved(setup: Setup) -> None:
+    scheduler = setup.dispatcher.scheduler
+    scheduler.start()
+    try:
+        setup.clock.now = MONDAY.replace(hour=19, minute=59, second=50)
+        real_before = scheduler.now()
+        await setup.dispatcher.reschedule()
+        [job] = scheduler.job_ids("sg:at:")
+        run_at = scheduler.next_run(job)
+        assert run_at is not None
+        # Monday's prompt is 10 s ahead on the dispatcher's clock, so its timer is 10 s ahead on the real one.
+        assert real_before + dt.timedelta(seconds=10) <= run_at <= scheduler.now() + dt.timedelta(seconds=10)
+        assert job.endswith(str(int(MONDAY.replace(hour=20).timestamp())))
+    finally:
+        await scheduler.shutdown()
+
+
+def test_the_clock_test_hook_is_off_unless_set_and_says_so_when_it_is(caplog: pytest.LogCaptureFixture) -> None:
+    assert clock_from_env({}) is system_clock
+    assert clock_from_env({TEST_CLOCK_OFFSET_ENV: "  "}) is system_clock
+    with caplog.at_level(logging.WARNING, logger="bot.scheduling.clock"):
+        moved = clock_from_env({TEST_CLOCK_OFFSET_ENV: "3600.5"})
+    assert moved == OffsetClock(dt.timedelta(seconds=3600.5))
+    ahead = moved() - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(seconds=3599) < ahead <= dt.timedelta(seconds=3601)
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert TEST_CLOCK_OFFSET_ENV in caplog.text and "never set it in production" in caplog.text
+    with pytest.raises(ValueError, match=TEST_CLOCK_OFFSET_ENV):
+        clock_from_env({TEST_CLOCK_OFFSET_ENV: "an hour"})

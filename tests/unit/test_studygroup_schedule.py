@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import zoneinfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.studygroups.models import ALL_DAYS, WEEKDAYS, Schedule, StudyGroup
+from bot.studygroups.models import (
+    ALL_DAYS,
+    WEEKDAYS,
+    GroupCreateOptions,
+    GroupEditOptions,
+    Schedule,
+    StudyGroup,
+    format_time_of_day,
+    parse_time_of_day,
+    parse_with_clock,
+)
 from bot.studygroups.schedule import (
     PROMPT_GRACE,
     RECAP_GRACE,
@@ -31,6 +42,7 @@ from bot.studygroups.schedule import (
     recap_instant,
     recap_key,
 )
+from bot.validation import UserInputError
 
 CREATED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -309,3 +321,60 @@ def test_a_recap_may_be_late_by_a_day_a_prompt_by_an_hour() -> None:
     assert due_between(g, utc(2026, 11, 23, 5, 0), utc(2026, 11, 23, 5, 0)) == due_between(
         g, utc(2026, 11, 24), utc(2026, 11, 23)
     )
+
+
+# -- the check-in time as typed ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("20:00", dt.time(20, 0)),
+        ("7:05", dt.time(7, 5)),
+        (" 07:30 ", dt.time(7, 30)),
+        ("20:00:30", dt.time(20, 0, 30)),
+        ("9:05:07", dt.time(9, 5, 7)),
+        ("23:59:59", dt.time(23, 59, 59)),
+        ("00:00:00", dt.time(0, 0)),
+    ],
+)
+def test_check_in_time_is_hh_mm_with_optional_seconds(typed: str, expected: dt.time) -> None:
+    assert parse_time_of_day(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("20:00:60", "`20:00:60` is not a time of day. Use HH:MM on a 24-hour clock (HH:MM:SS also works)"),
+        ("24:00:00", "`24:00:00` is not a time of day"),
+        ("20:00:5", "Write the time as HH:MM on a 24-hour clock (HH:MM:SS also works)"),
+        ("20:00:00:00", "Write the time as HH:MM"),
+        ("8pm", "Use the 24-hour clock: `8pm` is `20:00`."),
+        ("soon", "(you wrote `soon`)"),
+    ],
+)
+def test_other_check_in_times_are_refused_saying_how_to_write_one(typed: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_time_of_day(typed)
+
+
+@given(st.times().map(lambda t: t.replace(microsecond=0)))
+def test_a_stored_check_in_time_reads_back_the_same(wall: dt.time) -> None:
+    text = format_time_of_day(wall)
+    assert parse_time_of_day(text) == wall
+    assert len(text) == (8 if wall.second else 5)
+
+
+def test_create_and_edit_take_seconds_and_refuse_a_bad_time_as_a_user_error() -> None:
+    now = dt.datetime(2026, 11, 16, 12, 0, tzinfo=dt.UTC)
+    created = parse_with_clock(GroupCreateOptions, now, name="Crew", channel_id=2, checkin_time="06:15:45")
+    assert created.checkin_time == dt.time(6, 15, 45)
+    edited = parse_with_clock(GroupEditOptions, now, checkin_time="21:00:05")
+    assert edited.checkin_time == dt.time(21, 0, 5)
+    for model, fields in ((GroupCreateOptions, {"name": "Crew", "channel_id": 2}), (GroupEditOptions, {})):
+        with pytest.raises(UserInputError, match=re.escape("HH:MM:SS also works")):
+            parse_with_clock(model, now, checkin_time="20:00:99", **fields)
+    # The seconds are part of the schedule: shown, and the prompt falls on them.
+    group_ = group(dt.time(6, 15, 45), "UTC")
+    assert group_.schedule.describe() == "daily at 06:15:45 (UTC)"
+    assert prompt_instant(group_, dt.date(2026, 11, 16)) == dt.datetime(2026, 11, 16, 6, 15, 45, tzinfo=dt.UTC)

@@ -23,7 +23,7 @@ from bot.studygroups.models import (
 )
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.schedule import IsoWeek
-from bot.studygroups.service import StudyGroupService
+from bot.studygroups.service import ProgressAccess, StudyGroupService, progress_access
 from bot.validation import UserInputError
 
 GUILD, OTHER_GUILD = 100, 200
@@ -447,3 +447,102 @@ def test_retention_option_bounds(clock: Clock) -> None:
     with pytest.raises(UserInputError, match="0 to 365 days"):
         parse_with_clock(RetentionOptions, clock(), days=400)
     assert parse_with_clock(RetentionOptions, clock(), days=0).days == 0
+
+
+# -- who may see whose /progress -------------------------------------------------------------------------------
+
+DAVE = 1004
+
+
+@pytest.mark.parametrize(
+    ("asker", "target", "asker_groups", "target_groups", "manages", "expected"),
+    [
+        (ALICE, ALICE, [], [], False, ProgressAccess.OWN),
+        (ALICE, ALICE, [1], [1], True, ProgressAccess.OWN),
+        (ALICE, BOB, [1, 2], [2, 3], False, ProgressAccess.GROUP_MATE),
+        # A moderator in a group with the member is a group mate there: that is the reason shown.
+        (ALICE, BOB, [2], [2], True, ProgressAccess.GROUP_MATE),
+        (ALICE, BOB, [1], [2], True, ProgressAccess.MODERATOR),
+        (ALICE, BOB, [], [], True, ProgressAccess.MODERATOR),
+        (ALICE, BOB, [1], [2], False, None),
+        (ALICE, BOB, [], [1], False, None),
+        (ALICE, BOB, [1], [], False, None),
+    ],
+)
+def test_progress_access_rule(
+    asker: int,
+    target: int,
+    asker_groups: list[int],
+    target_groups: list[int],
+    manages: bool,
+    expected: ProgressAccess | None,
+) -> None:
+    assert progress_access(asker, target, asker_groups, target_groups, asker_manages_server=manages) is expected
+
+
+async def test_progress_of_another_member_needs_a_shared_active_group_or_manage_server(
+    service: StudyGroupService, clock: Clock
+) -> None:
+    evening = (await service.create_group(GUILD, create(clock), creator_id=ALICE)).group
+    morning = (
+        await service.create_group(GUILD, create(clock, name="Morning", channel_id=OTHER_CHANNEL), creator_id=1)
+    ).group
+    await service.check_in(GUILD, ALICE, entry(questions="40"), group=evening.id)
+    await service.check_in(GUILD, BOB, entry(questions="25"), group=evening.id)
+    await service.check_in(GUILD, CAROL, entry(), group=morning.id)
+    await service.join(GUILD, DAVE, str(morning.id))  # in a group, never checked in
+
+    mate = await service.progress_for(GUILD, ALICE, BOB, target_name="Bob")
+    assert mate.access is ProgressAccess.GROUP_MATE and [g.name for g in mate.shared_groups] == [evening.name]
+    assert mate.progress.user_id == BOB and mate.progress.questions == 25
+
+    # Not in a group of Alice's: refused, with the same words whether or not the member has check-ins.
+    refusals = []
+    for target in (CAROL, DAVE, 9999):
+        with pytest.raises(UserInputError) as refused:
+            await service.progress_for(GUILD, ALICE, target, target_name="Someone")
+        refusals.append(str(refused.value))
+    assert len(set(refusals)) == 1 and "members of your own study groups" in refusals[0]
+
+    # A moderator sees any member who checked in, and is told when there is nothing to see.
+    seen = await service.progress_for(GUILD, ALICE, CAROL, target_name="Carol", asker_manages_server=True)
+    assert seen.access is ProgressAccess.MODERATOR and seen.shared_groups == () and seen.progress.check_ins == 1
+    with pytest.raises(UserInputError, match=r"\*\*Dave\*\* has no study-group check-ins in this server yet"):
+        await service.progress_for(GUILD, ALICE, DAVE, target_name="Dave", asker_manages_server=True)
+    # Carol and Dave share the morning group: Dave may look at Carol's.
+    assert (await service.progress_for(GUILD, DAVE, CAROL, target_name="Carol")).access is ProgressAccess.GROUP_MATE
+
+    # Bots and people outside the server get their own answer, before any rule.
+    with pytest.raises(UserInputError, match="is a bot"):
+        await service.progress_for(GUILD, ALICE, 42, target_name="ImgBot", target_is_bot=True)
+    with pytest.raises(UserInputError, match="not a member of this server"):
+        await service.progress_for(GUILD, ALICE, BOB, target_name="Bob", target_in_server=False)
+    # One's own is always there (the cog answers it as /progress without user:).
+    own = await service.progress_for(GUILD, ALICE, ALICE, target_name="Alice")
+    assert own.access is ProgressAccess.OWN and own.progress.questions == 40
+    # Names are quoted safely in the messages.
+    with pytest.raises(UserInputError) as pinged:
+        await service.progress_for(GUILD, ALICE, 42, target_name="@everyone <@1>", target_is_bot=True)
+    assert "@everyone" not in str(pinged.value) and "<@1>" not in str(pinged.value)
+
+
+async def test_group_mates_stop_seeing_progress_when_a_group_is_left_or_archived(
+    service: StudyGroupService, clock: Clock
+) -> None:
+    evening = (await service.create_group(GUILD, create(clock), creator_id=ALICE)).group
+    await service.check_in(GUILD, ALICE, entry(), group=evening.id)
+    await service.check_in(GUILD, BOB, entry(), group=evening.id)
+    assert (await service.progress_for(GUILD, ALICE, BOB, target_name="Bob")).access is ProgressAccess.GROUP_MATE
+    await service.leave(GUILD, BOB, evening.name)
+    with pytest.raises(UserInputError, match="members of your own study groups"):
+        await service.progress_for(GUILD, ALICE, BOB, target_name="Bob")
+    await service.join(GUILD, BOB, evening.name)
+    await service.archive_group(GUILD, evening.name)
+    with pytest.raises(UserInputError, match="members of your own study groups"):
+        await service.progress_for(GUILD, ALICE, BOB, target_name="Bob")
+    # Another server's groups never count here.
+    other = (await service.create_group(OTHER_GUILD, create(clock, channel_id=THIRD_CHANNEL), creator_id=ALICE)).group
+    await service.join(OTHER_GUILD, ALICE, str(other.id))
+    await service.join(OTHER_GUILD, BOB, str(other.id))
+    with pytest.raises(UserInputError, match="members of your own study groups"):
+        await service.progress_for(GUILD, ALICE, BOB, target_name="Bob")

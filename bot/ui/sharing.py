@@ -1,0 +1,51 @@
+"""Sharing a private screen: a "Share in this channel" button under an ephemeral reply that posts the same
+information for everyone.
+
+Sharing is the owner's choice, never the default. The owner's id rides in the button's custom_id (the button is a
+DynamicItem, so it works after a restart), and the button refuses anyone else: Discord only lets the person who got
+an ephemeral message press its buttons, but a custom_id is not a secret, so the bot checks anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+
+from bot.text import neutralize_mentions, shorten
+from bot.validation import UserInputError
+
+log = logging.getLogger(__name__)
+
+SHARE_LABEL = "Share in this channel"
+SHARED_NOTE = "✅ Shared in this channel."
+AUTHOR_NAME_LIMIT = 256
+
+
+def author_name(name: str) -> str:
+    """A member's display name for an embed's author line (rendered without markdown, so only pings matter)."""
+    return shorten(" ".join(neutralize_mentions(name).split()) or "A member", AUTHOR_NAME_LIMIT)
+
+
+def share_button(custom_id: str) -> discord.ui.Button[Any]:
+    return discord.ui.Button(label=SHARE_LABEL, style=discord.ButtonStyle.secondary, custom_id=custom_id)
+
+
+def ensure_owner(interaction: discord.Interaction[Any], owner_id: int, again: str) -> None:
+    """Refuse (UserInputError, shown privately) a share by anyone but the screen's owner; ``again`` names the
+    command that shows the clicker their own."""
+    if interaction.user.id != owner_id:
+        raise UserInputError(f"Only the member this belongs to can share it. {again} shows yours.")
+
+
+async def share_in_channel(interaction: discord.Interaction[Any], embed: discord.Embed) -> None:
+    """Post ``embed`` for everyone in the button's channel, and take the button off the private screen first.
+
+    The private screen is updated in the interaction's response (the cheap step, within Discord's 3 seconds) and
+    says it was shared, so a second click cannot happen by accident; the public post is a followup, which needs
+    no Send Messages permission in the channel and pings nobody.
+    """
+    await interaction.response.edit_message(content=SHARED_NOTE, view=None)
+    await interaction.followup.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+    log.info("a member shared a private screen in channel %s", interaction.channel_id)

@@ -1,0 +1,149 @@
+"""Study-group screens: /progress (private, another member's, shared) and the streak-nudge DM.
+
+A DM has no server, so the check-in modal (which needs one) cannot open from it; the nudge's buttons are links to
+the group's channel, where today's prompt has its Check in button and ``/checkin`` works.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from enum import Enum
+
+import discord
+
+from bot.scheduling import delivery_reference
+from bot.studygroups.models import format_hours
+from bot.studygroups.nudges import MemberNudge
+from bot.studygroups.service import MemberProgress, ProgressAccess, ViewedProgress
+from bot.studygroups.streaks import StreakStatus
+from bot.text import quote_user_text, shorten
+from bot.ui.sharing import author_name
+
+log = logging.getLogger(__name__)
+
+COLOUR = discord.Colour(0xE67E22)
+GROUP_COLOUR = discord.Colour(0x2E86C1)
+MAX_LINK_BUTTONS = 5
+BUTTON_LABEL_LIMIT = 80
+FOOTER_LIMIT = 2048
+SHARED_GROUPS_SHOWN = 3
+
+
+def streak_line(streak: StreakStatus) -> str:
+    days = "day" if streak.current == 1 else "days"
+    line = f"🔥 Streak: **{streak.current} {days}** (longest {streak.longest})"
+    if streak.grace_used_this_week:
+        line += " · one missed day forgiven this week"
+    return line
+
+
+# -- /progress -----------------------------------------------------------------------------------------------
+
+
+class ProgressAudience(Enum):
+    OWNER = "owner"
+    """The member's own, privately: the only screen that names their time zone."""
+    VIEWER = "viewer"
+    """Someone else's, privately, to a group mate or a moderator (``/progress user:``)."""
+    PUBLIC = "public"
+    """The member's own, posted for the channel with the Share button."""
+
+
+def progress_embed(
+    progress: MemberProgress,
+    audience: ProgressAudience = ProgressAudience.OWNER,
+    *,
+    name: str | None = None,
+    why: str | None = None,
+) -> discord.Embed:
+    """Streak, the last 7 days, all-time totals and the 30-day chart. ``name``: the member's display name (shown on
+    every screen but their own private one); ``why``: a line saying why a viewer may see it."""
+    own = audience is ProgressAudience.OWNER
+    description = streak_line(progress.streak) + (f"\n{why}" if why else "")
+    embed = discord.Embed(
+        title="Your study progress" if own else "Study progress", description=description, colour=GROUP_COLOUR
+    )
+    if not own:
+        embed.set_author(name=author_name(name or ""))
+    week = progress.last7
+    embed.add_field(
+        name="Last 7 days",
+        value=f"{sum(p.checked_in for p in week)} check-in days · {sum(p.questions for p in week)} questions · "
+        f"{format_hours(sum(p.minutes for p in week))}",
+        inline=False,
+    )
+    embed.add_field(
+        name="All time in this server",
+        value=f"{progress.days} days · {progress.questions} questions · {format_hours(progress.minutes)}",
+        inline=False,
+    )
+    embed.add_field(name="Last 30 days", value=progress.chart.text, inline=False)
+    # A zone says roughly where someone lives: only the member's own private screen names it.
+    if own:
+        footer = f"{progress.chart.legend} Days in {progress.zone}."
+        if not progress.zone_is_set:
+            footer += " Set your time zone with /settings timezone:."
+        footer += " Only you can see this."
+    elif audience is ProgressAudience.VIEWER:
+        footer = f"{progress.chart.legend} Days in their own time zone. Only you can see this."
+    else:
+        footer = f"{progress.chart.legend} Days in their own time zone. Shared with /progress."
+    embed.set_footer(text=shorten(footer, FOOTER_LIMIT))
+    return embed
+
+
+def viewed_progress_embed(viewed: ViewedProgress, name: str) -> discord.Embed:
+    """Another member's progress for the asker, saying why they may see it."""
+    if viewed.access is ProgressAccess.GROUP_MATE:
+        groups = ", ".join(f"**{quote_user_text(g.name, 60)}**" for g in viewed.shared_groups[:SHARED_GROUPS_SHOWN])
+        more = len(viewed.shared_groups) - SHARED_GROUPS_SHOWN
+        why = f"You are both in {groups}" + (f" and {more} more" if more > 0 else "") + "."
+    elif viewed.access is ProgressAccess.MODERATOR:
+        why = "Shown because you can manage this server."
+    else:
+        return progress_embed(viewed.progress)
+    return progress_embed(viewed.progress, ProgressAudience.VIEWER, name=name, why=why)
+
+
+def channel_url(guild_id: int, channel_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id}/{channel_id}"
+
+
+def nudge_embed(nudge: MemberNudge, server_name: Callable[[int], str], *, nonce: str) -> discord.Embed:
+    """``server_name``: a server's shown name from its id (the bot's cache; a placeholder when not there)."""
+    lines = []
+    for server in nudge.servers:
+        days = "day" if server.streak.current == 1 else "days"
+        lines.append(f"🔥 **{server.streak.current} {days}** in {quote_user_text(server_name(server.guild_id), 60)}")
+    embed = discord.Embed(
+        title="Your study streak needs today's check-in",
+        description=(
+            "You asked me to remind you: check in before midnight (your time) to keep your streak going.\n"
+            + "\n".join(lines)
+            + "\n\nA line about what you studied today is enough. Use a button below to open your group's "
+            "channel, then press **Check in** on today's prompt or type `/checkin`."
+        ),
+        colour=COLOUR,
+    )
+    embed.set_footer(
+        text=f"Turn these reminders off with /settings nudges: off · ref {delivery_reference(nonce)}",
+    )
+    return embed
+
+
+def nudge_view(nudge: MemberNudge) -> discord.ui.View:
+    """Link buttons to the member's groups (at most five; no state, so nothing to keep after a restart)."""
+    view = discord.ui.View(timeout=None)
+    for server in nudge.servers:
+        for group in server.groups:
+            if len(view.children) >= MAX_LINK_BUTTONS:
+                return view
+            view.add_item(
+                discord.ui.Button(
+                    label=shorten(f"Check in: {group.name}", BUTTON_LABEL_LIMIT),
+                    url=channel_url(group.guild_id, group.channel_id),
+                    style=discord.ButtonStyle.link,
+                )
+            )
+    return view
