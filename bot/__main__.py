@@ -1,4 +1,4 @@
-"""The `imgbot` command line: run the bot, ask the knowledge base, check the data, register commands."""
+"""The `imgbot` command line: run the bot, ask the knowledge base, check the data, register commands, show status."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from pathlib import Path
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.datafiles import DataFileError
+from bot.observability import logs
+from bot.observability.status import StatusReport, status_json, status_text
 
 log = logging.getLogger("bot")
 
@@ -28,15 +30,10 @@ repository root as `DISCORD_TOKEN=your-token` (see `.env.example` for every sett
 `imgbot run --local`."""
 
 
-def configure_logging(level: int) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-        stream=sys.stderr,
-    )
-    # discord.py's HTTP and gateway chatter is useful only when debugging them.
-    logging.getLogger("discord").setLevel(max(level, logging.INFO))
+def configure_logging(settings: Settings) -> None:
+    # The token is replaced wherever it could appear in a record (a library's debug output, an exception text).
+    token = [settings.discord_token.get_secret_value()] if settings.discord_token is not None else []
+    logs.configure_logging(settings.log_level_number, settings.log_format, token)
 
 
 def _load_or_exit(settings: Settings) -> Content:
@@ -277,6 +274,34 @@ def cmd_db_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if not problems else 1
 
 
+# -- status -------------------------------------------------------------------------------------------------------
+
+
+async def _status_report(settings: Settings, errors: int) -> StatusReport:
+    from bot.db.connection import open_database
+    from bot.observability.repository import StatusRepository
+    from bot.observability.service import stored_report, utc_now
+
+    conn = await open_database(settings.database_path)
+    try:
+        return await stored_report(StatusRepository(conn), utc_now(), errors)
+    finally:
+        await conn.close()
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.database_path.exists():
+        print(f"There is no database at {settings.database_path}: the bot has never run with it.", file=sys.stderr)
+        return 1
+    report = asyncio.run(_status_report(settings, args.errors))
+    if args.json:
+        print(json.dumps(status_json(report), ensure_ascii=False))
+    else:
+        print(status_text(report))
+    # Exit status 0 only when the bot is running, so a monitor (cron, a health check) can use it as it is.
+    return 0 if report.running else 3
+
+
 # -- entry point --------------------------------------------------------------------------------------------------
 
 
@@ -314,6 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = db.add_parser("check", help="run SQLite's integrity check on the database")
     check.set_defaults(func=cmd_db_check)
 
+    status = sub.add_parser("status", help="is the bot running? uptime, latency, servers, jobs, deliveries, errors")
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    status.add_argument("--errors", type=int, default=10, help="how many recent errors to show (default 10)")
+    status.set_defaults(func=cmd_status)
+
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument("--guild", type=int, help="register to this server only (instant, for testing)")
     sync.set_defaults(func=cmd_sync)
@@ -323,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level_number)
+    configure_logging(settings)
     return int(args.func(args, settings))
 
 

@@ -1,0 +1,87 @@
+"""The heartbeat, the recent errors and the delivery counts, in SQL (tables from migration 0008)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+import aiosqlite
+
+from bot.observability.status import DELIVERY_KINDS, DeliveryCounts, ErrorNote, Heartbeat
+from bot.scheduling.delivery import from_db, to_db
+
+KEEP_ERRORS = 100
+"""Older rows of error_log are deleted: the log file has the whole history, the table is for a quick look."""
+
+
+class StatusRepository:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def write(self, beat: Heartbeat, errors: Iterable[ErrorNote] = ()) -> None:
+        """Replace the heartbeat and add ``errors``, in one transaction."""
+        latency_ms = None if beat.latency is None or not math.isfinite(beat.latency) else beat.latency * 1000
+        await self._conn.execute(
+            "INSERT INTO status_heartbeat (id, pid, state, started_at, beat_at, latency_ms, guilds, jobs) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, "
+            "state = excluded.state, started_at = excluded.started_at, beat_at = excluded.beat_at, "
+            "latency_ms = excluded.latency_ms, guilds = excluded.guilds, jobs = excluded.jobs",
+            (beat.pid, beat.state, to_db(beat.started_at), to_db(beat.beat_at), latency_ms, beat.guilds, beat.jobs),
+        )
+        notes = list(errors)
+        if notes:
+            await self._conn.executemany(
+                "INSERT INTO error_log (reference, occurred_at, summary) VALUES (?, ?, ?)",
+                [(n.reference, to_db(n.at), n.summary) for n in notes],
+            )
+            await self._conn.execute(
+                "DELETE FROM error_log WHERE id NOT IN (SELECT id FROM error_log ORDER BY id DESC LIMIT ?)",
+                (KEEP_ERRORS,),
+            )
+        await self._conn.commit()
+
+    async def heartbeat(self) -> Heartbeat | None:
+        async with self._conn.execute(
+            "SELECT pid, state, started_at, beat_at, latency_ms, guilds, jobs FROM status_heartbeat WHERE id = 1"
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return Heartbeat(
+            pid=int(row[0]),
+            state="stopped" if row[1] == "stopped" else "running",
+            started_at=from_db(row[2]),
+            beat_at=from_db(row[3]),
+            latency=None if row[4] is None else float(row[4]) / 1000,
+            guilds=int(row[5]),
+            jobs=int(row[6]),
+        )
+
+    async def recent_errors(self, limit: int) -> list[ErrorNote]:
+        """Newest first."""
+        async with self._conn.execute(
+            "SELECT occurred_at, reference, summary FROM error_log ORDER BY occurred_at DESC, id DESC LIMIT ?",
+            (limit,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [ErrorNote(from_db(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def deliveries_since(self, since: dt.datetime) -> list[DeliveryCounts]:
+        """Per kind: deliveries finished (sent, of them late, skipped, failed) since ``since``, and every delivery
+        still claimed (sending, or waiting to be retried), whatever its age. Every known kind is listed."""
+        after = to_db(since)
+        async with self._conn.execute(
+            "SELECT target_kind, "
+            "SUM(status = 'sent' AND finished_at >= :after), "
+            "SUM(status = 'sent' AND late = 1 AND finished_at >= :after), "
+            "SUM(status = 'skipped' AND finished_at >= :after), "
+            "SUM(status = 'failed' AND finished_at >= :after), "
+            "SUM(status = 'claimed') "
+            "FROM deliveries WHERE finished_at >= :after OR status = 'claimed' GROUP BY target_kind",
+            {"after": after},
+        ) as cursor:
+            rows = await cursor.fetchall()
+        found = {str(r[0]): DeliveryCounts(str(r[0]), *(int(v or 0) for v in r[1:])) for r in rows}
+        kinds = list(DELIVERY_KINDS) + sorted(set(found) - set(DELIVERY_KINDS))
+        return [found.get(kind, DeliveryCounts(kind)) for kind in kinds]

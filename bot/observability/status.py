@@ -1,0 +1,286 @@
+"""The bot's health at a glance: what the running process measures, what it last wrote down, and how to show it.
+
+``StatusMonitor`` lives in the bot process (start time, recent errors); ``Heartbeat`` is one snapshot of it, written
+to the database periodically so that ``imgbot status``, another process, can tell whether the bot is alive.
+``status_rows`` turns a ``StatusReport`` into labelled lines that the command line and ``/status`` both show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from bot.observability.logs import enrich
+
+HEARTBEAT_INTERVAL = dt.timedelta(seconds=60)
+STALE_AFTER = HEARTBEAT_INTERVAL * 3
+"""A heartbeat older than this means the process is gone (or hung), even if it never said it stopped."""
+RECENT_ERRORS = 10
+SUMMARY_CHARS = 200
+
+State = Literal["running", "stopped"]
+
+# Delivery kinds, in the order shown, with their labels (the deliveries table's target_kind values).
+DELIVERY_KINDS: dict[str, str] = {
+    "milestone": "milestone reminders",
+    "event": "server events",
+    "studygroup-prompt": "study-group prompts",
+    "studygroup-recap": "study-group recaps",
+    "studygroup-nudge": "streak nudges",
+}
+
+
+@dataclass(frozen=True)
+class ErrorNote:
+    at: dt.datetime
+    reference: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class LiveFigures:
+    """What the bot measures right now; ``latency`` is None until the gateway acknowledged a heartbeat."""
+
+    latency: float | None
+    guilds: int
+    jobs: int
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    pid: int
+    state: State
+    started_at: dt.datetime
+    beat_at: dt.datetime
+    latency: float | None
+    guilds: int
+    jobs: int
+
+    def uptime(self, now: dt.datetime) -> dt.timedelta:
+        """How long the process has been up (until it stopped, if it did)."""
+        end = self.beat_at if self.state == "stopped" else now
+        return max(end - self.started_at, dt.timedelta(0))
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    kind: str
+    sent: int = 0
+    late: int = 0
+    skipped: int = 0
+    failed: int = 0
+    pending: int = 0
+
+    @property
+    def label(self) -> str:
+        return DELIVERY_KINDS.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    now: dt.datetime
+    heartbeat: Heartbeat | None
+    deliveries: list[DeliveryCounts]
+    errors: list[ErrorNote]
+    source: Literal["live", "database"]
+    window: dt.timedelta = field(default=dt.timedelta(hours=24))
+
+    @property
+    def heartbeat_age(self) -> dt.timedelta | None:
+        return None if self.heartbeat is None else max(self.now - self.heartbeat.beat_at, dt.timedelta(0))
+
+    @property
+    def running(self) -> bool:
+        age = self.heartbeat_age
+        alive = self.heartbeat is not None and self.heartbeat.state == "running"
+        return alive and age is not None and age <= STALE_AFTER
+
+
+def summarise(record: logging.LogRecord) -> str:
+    """One line about an error: where it happened (command, component, job) and what it was, never who."""
+    context = getattr(record, "context", {})
+    where = next((context[k] for k in ("command", "component", "modal", "job") if k in context), "")
+    if record.exc_info and record.exc_info[1] is not None:
+        error = record.exc_info[1]
+        what = f"{type(error).__name__}: {error}".strip().rstrip(":")
+    else:
+        what = record.getMessage().strip().splitlines()[0] if record.getMessage().strip() else record.levelname
+    text = f"{where}: {what}" if where else what
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+
+
+class StatusMonitor:
+    """The running bot's in-memory status: when it started and its last few errors (any thread may log one)."""
+
+    def __init__(self, started_at: dt.datetime, *, pid: int | None = None, keep: int = RECENT_ERRORS) -> None:
+        if started_at.tzinfo is None:
+            raise ValueError("started_at must be timezone-aware")
+        self.started_at = started_at
+        self.pid = pid if pid is not None else os.getpid()
+        self._errors: deque[ErrorNote] = deque(maxlen=keep)
+        self._unsaved: list[ErrorNote] = []
+        self._lock = threading.Lock()
+        self.on_error: Callable[[], None] | None = None
+
+    def note_error(self, note: ErrorNote) -> None:
+        with self._lock:
+            self._errors.append(note)
+            self._unsaved.append(note)
+        if self.on_error is not None:
+            self.on_error()
+
+    def recent_errors(self) -> list[ErrorNote]:
+        """Newest first."""
+        with self._lock:
+            return list(reversed(self._errors))
+
+    def take_unsaved(self) -> list[ErrorNote]:
+        with self._lock:
+            unsaved, self._unsaved = self._unsaved, []
+        return unsaved
+
+    def keep_unsaved(self, notes: list[ErrorNote]) -> None:
+        """Put back notes whose write failed, ahead of any noted since."""
+        with self._lock:
+            self._unsaved = notes + self._unsaved
+
+    def heartbeat(self, figures: LiveFigures, now: dt.datetime, state: State = "running") -> Heartbeat:
+        return Heartbeat(
+            pid=self.pid,
+            state=state,
+            started_at=self.started_at,
+            beat_at=now,
+            latency=figures.latency,
+            guilds=figures.guilds,
+            jobs=figures.jobs,
+        )
+
+
+class ErrorCollector(logging.Handler):
+    """Hands every ERROR record to a ``StatusMonitor`` with the reference that its log line shows."""
+
+    def __init__(self, monitor: StatusMonitor) -> None:
+        super().__init__(logging.ERROR)
+        self.monitor = monitor
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            enrich(record)
+            at = dt.datetime.fromtimestamp(record.created, dt.UTC)
+            self.monitor.note_error(ErrorNote(at, str(getattr(record, "reference", "")), summarise(record)))
+        except Exception:
+            self.handleError(record)
+
+
+# -- showing it ----------------------------------------------------------------------------------------------------
+
+
+def format_duration(delta: dt.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {seconds}s"
+    return f"{seconds}s"
+
+
+def _latency(value: float | None) -> str:
+    return "not measured yet" if value is None else f"{value * 1000:.0f} ms"
+
+
+def _deliveries(counts: DeliveryCounts) -> str:
+    late = f" ({counts.late} late)" if counts.late else ""
+    parts = [f"{counts.sent} sent{late}", f"{counts.skipped} skipped", f"{counts.failed} failed"]
+    if counts.pending:
+        parts.append(f"{counts.pending} pending")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled group of (label, value) rows; the first section has no title."""
+
+    title: str
+    rows: list[tuple[str, str]]
+
+
+def status_sections(report: StatusReport) -> list[Section]:
+    """What ``imgbot status`` prints and ``/status`` shows: the bot, its deliveries, its last errors."""
+    rows: list[tuple[str, str]] = []
+    beat = report.heartbeat
+    age = report.heartbeat_age
+    if beat is None or age is None:
+        rows.append(("Bot", "no heartbeat yet: the bot has not connected with this database"))
+    else:
+        if report.running:
+            said = "running"
+        elif beat.state == "stopped":
+            said = "stopped"
+        else:
+            said = "not running (no heartbeat for too long; it may have crashed)"
+        when = "live" if report.source == "live" else f"heartbeat {format_duration(age)} ago"
+        rows.append(("Bot", f"{said} (pid {beat.pid}, {when})"))
+        rows.append(("Uptime" if beat.state == "running" else "Ran for", format_duration(beat.uptime(report.now))))
+        rows.append(("Gateway latency", _latency(beat.latency)))
+        rows.append(("Servers", f"{beat.guilds:,}"))
+        rows.append(("Scheduled jobs", f"{beat.jobs:,}"))
+    hours = round(report.window.total_seconds() / 3600)
+    deliveries = [(counts.label, _deliveries(counts)) for counts in report.deliveries]
+    errors = [(f"{note.at:%Y-%m-%d %H:%M:%S}Z", f"[{note.reference}] {note.summary}") for note in report.errors]
+    return [
+        Section("", rows),
+        Section(f"Deliveries in the last {hours} hours", deliveries),
+        Section("Last errors", errors or [("none", "")]),
+    ]
+
+
+def status_text(report: StatusReport) -> str:
+    """The report as plain text lines, labels aligned."""
+    lines: list[str] = []
+    for section in status_sections(report):
+        indent = "  " if section.title else ""
+        if section.title:
+            lines.append(f"{section.title}:")
+        width = max((len(label) for label, _ in section.rows), default=0)
+        for label, value in section.rows:
+            lines.append(f"{indent}{label + ':' if value else label:<{width + 1}} {value}".rstrip())
+    return "\n".join(lines)
+
+
+def status_json(report: StatusReport) -> dict[str, object]:
+    """The report as plain JSON values (times in ISO 8601 UTC, latency in milliseconds)."""
+    beat = report.heartbeat
+    age = report.heartbeat_age
+    return {
+        "now": report.now.isoformat(),
+        "source": report.source,
+        "running": report.running,
+        "heartbeat": None
+        if beat is None
+        else {
+            "pid": beat.pid,
+            "state": beat.state,
+            "started_at": beat.started_at.isoformat(),
+            "beat_at": beat.beat_at.isoformat(),
+            "age_seconds": None if age is None else round(age.total_seconds(), 3),
+            "uptime_seconds": round(beat.uptime(report.now).total_seconds(), 3),
+            "latency_ms": None if beat.latency is None else round(beat.latency * 1000, 1),
+            "guilds": beat.guilds,
+            "jobs": beat.jobs,
+        },
+        "deliveries_window_hours": report.window.total_seconds() / 3600,
+        "deliveries": {c.kind: {k: v for k, v in asdict(c).items() if k != "kind"} for c in report.deliveries},
+        "errors": [{"at": n.at.isoformat(), "reference": n.reference, "summary": n.summary} for n in report.errors],
+    }

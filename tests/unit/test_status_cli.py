@@ -1,0 +1,73 @@
+"""`imgbot status` reads the heartbeat, deliveries and errors another process (the bot) wrote to the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from bot.db.connection import open_database
+from bot.observability.repository import StatusRepository
+from bot.observability.status import ErrorNote, Heartbeat
+from bot.scheduling.delivery import to_db
+from tests.unit.test_cli import imgbot
+
+
+async def write_database(path: Path, beat_age: dt.timedelta, state: str = "running") -> dt.datetime:
+    now = dt.datetime.now(dt.UTC)
+    conn = await open_database(path)
+    try:
+        beat = Heartbeat(31337, state, now - dt.timedelta(hours=2), now - beat_age, 0.0375, 3, 12)  # type: ignore[arg-type]
+        await StatusRepository(conn).write(beat, [ErrorNote(now - dt.timedelta(minutes=9), "c0ffee", "/ask: boom")])
+        for key, kind, status, late in [
+            ("m1", "milestone", "sent", 1),
+            ("m2", "milestone", "failed", 0),
+            ("p1", "studygroup-prompt", "sent", 0),
+        ]:
+            await conn.execute(
+                "INSERT INTO deliveries (key, group_key, guild_id, channel_id, target_kind, target_ref, offset_seconds,"
+                " occurs_at, fire_at, nonce, late, status, claimed_at, finished_at) "
+                "VALUES (?, 'g', 1, 2, ?, 'r', 0, ?, ?, 'n', ?, ?, ?, ?)",
+                (key, kind, to_db(now), to_db(now), late, status, to_db(now), to_db(now - dt.timedelta(hours=1))),
+            )
+        await conn.commit()
+    finally:
+        await conn.close()
+    return now
+
+
+async def test_status_prints_the_heartbeat_deliveries_and_errors(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    await write_database(database, dt.timedelta(seconds=20))
+    done = imgbot("status", env_extra={"DATABASE_PATH": str(database)})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Bot:") and "running (pid 31337, heartbeat 2" in lines[0]
+    assert "Uptime:          2h 0m" in lines
+    assert "Gateway latency: 38 ms" in lines
+    assert "Servers:         3" in lines and "Scheduled jobs:  12" in lines
+    assert "  milestone reminders: 1 sent (1 late), 0 skipped, 1 failed" in lines
+    assert "  study-group prompts: 1 sent, 0 skipped, 0 failed" in lines
+    assert any(line.endswith("[c0ffee] /ask: boom") for line in lines)
+
+
+async def test_status_json_and_exit_code_for_a_dead_bot(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    await write_database(database, dt.timedelta(minutes=30))
+    done = imgbot("status", "--json", env_extra={"DATABASE_PATH": str(database)})
+    # Not running: a heartbeat 30 minutes old. A health check can rely on the exit status alone.
+    assert done.returncode == 3, done.stderr
+    document = json.loads(done.stdout)
+    assert document["running"] is False and document["source"] == "database"
+    assert document["heartbeat"]["pid"] == 31337 and document["heartbeat"]["age_seconds"] >= 1800
+    assert document["deliveries"]["milestone"] == {"sent": 1, "late": 1, "skipped": 0, "failed": 1, "pending": 0}
+    assert [e["reference"] for e in document["errors"]] == ["c0ffee"]
+
+    text = imgbot("status", env_extra={"DATABASE_PATH": str(database)})
+    assert text.returncode == 3 and "not running (no heartbeat for too long" in text.stdout
+
+
+def test_status_without_a_database_says_so(tmp_path: Path) -> None:
+    done = imgbot("status", env_extra={"DATABASE_PATH": str(tmp_path / "none.sqlite3")})
+    assert done.returncode == 1
+    assert "no database" in done.stderr and not (tmp_path / "none.sqlite3").exists()
