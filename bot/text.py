@@ -5,11 +5,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Characters that render as nothing (or as a blank) and so can hide a mention: soft hyphen, zero-width and joiner
+# characters, bidirectional marks, embeddings and isolates (LRM, RLM, ALM, RLO...), invisible operators, Hangul and
+# Khmer fillers, Mongolian selectors, the BOM and the invisible "tag" characters.
+_ZERO_WIDTH = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufeff\uffa0\U000e0000-\U000e007f]"
+)
 # <@123>, <@!123>, <@&123>, <#123>, </cmd:123>, and @everyone / @here with any look-alike @ (full width, small).
 _DISCORD_MENTION = re.compile(r"<(@[!&]?|#|/[^:>]{1,32}:)\d+>")
 _AT_SIGNS = "@\uff20\ufe6b"
-_BROADCAST = re.compile(rf"[{_AT_SIGNS}](everyone|here)\b", re.IGNORECASE)
+# No word boundary after the word: Discord pings @everyone inside "@everyone1" or "x@heretic" too.
+_BROADCAST = re.compile(rf"[{_AT_SIGNS}](everyone|here)", re.IGNORECASE)
 _MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()-])")
 _WORDS = re.compile(r"\w", re.UNICODE)
 
@@ -28,15 +35,23 @@ def would_ping(text: str) -> bool:
     return bool(_DISCORD_PING.search(text))
 
 
+def defuse_pings(text: str) -> str:
+    """Break every ping Discord would render in this exact text, changing nothing else (channel links, emoji and
+    formatting stay). For the bot's own messages that may quote what a user typed, e.g. an error message."""
+    return _DISCORD_PING.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], text)
+
+
 def has_mention(text: str) -> bool:
     """True when the text holds a mention, also one hidden with invisible or look-alike characters."""
+    # The raw text too: normalising can merge a ping's last letter with a combining mark that follows it
+    # ("@here" + U+0301 becomes "@heré"), while Discord still pings on the unnormalised text.
     visible = strip_invisible(text)
-    return bool(_DISCORD_MENTION.search(visible) or _BROADCAST.search(visible))
+    return would_ping(text) or bool(_DISCORD_MENTION.search(visible) or _BROADCAST.search(visible))
 
 
 def remove_mentions(text: str) -> str:
     """Drop mention syntax entirely (used before searching: a ping is never part of a question)."""
-    visible = strip_invisible(text)
+    visible = strip_invisible(_DISCORD_PING.sub(" ", text))
     return _BROADCAST.sub(" ", _DISCORD_MENTION.sub(" ", visible))
 
 

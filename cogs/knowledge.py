@@ -16,6 +16,7 @@ from bot.knowledge.options import MAX_QUESTION_CHARS, AskOptions, TopicOptions
 from bot.knowledge.repository import UnansweredQuestion, VoteTally
 from bot.knowledge.service import Answer, KnowledgeService
 from bot.text import quote_user_text, shorten
+from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
 from bot.ui.errors import guarded
 from bot.validation import UserInputError, parse_options
@@ -235,6 +236,7 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
         question="Your question in your own words, e.g. “when does ERAS open?” (max 300 characters)",
         private="Show the answer only to you (default: everyone in the channel sees it)",
     )
+    @per_user_cooldown()
     async def ask(
         self,
         interaction: Interaction,

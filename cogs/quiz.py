@@ -31,6 +31,7 @@ from bot.quiz.service import GroupClose, GroupOpen, QuizService, UserStats
 from bot.quiz.sessions import GroupPhase, GroupResults, PresentedQuestion, SoloSummary
 from bot.text import shorten
 from bot.ui import quiz as screens
+from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import report_interaction_error
 from bot.validation import UserInputError, parse_options
 from cogs.knowledge import OpenEntryButton
@@ -316,6 +317,7 @@ class QuizCog(commands.Cog, name="Quiz"):
             app_commands.Choice(name="group: everyone in this channel, timed", value="group"),
         ]
     )
+    @per_user_cooldown()
     async def start(
         self,
         interaction: Interaction,
@@ -611,6 +613,7 @@ class QuizCog(commands.Cog, name="Quiz"):
 
     @quiz.command(name="review", description="Practise the questions you got wrong until you get them right")
     @app_commands.describe(questions="How many questions this round: 1 to 20 (default 10)")
+    @per_user_cooldown()
     async def review(self, interaction: Interaction, questions: int | None = None) -> None:
         options = parse_options(QuizReviewOptions, **({} if questions is None else {"questions": questions}))
         started = await self.service.start_review(
@@ -678,6 +681,7 @@ class QuizCog(commands.Cog, name="Quiz"):
             app_commands.Choice(name="all: all time", value="all"),
         ]
     )
+    @per_user_cooldown()
     async def leaderboard(self, interaction: Interaction, period: str | None = None) -> None:
         if interaction.guild_id is None:
             raise UserInputError("Leaderboards belong to a server: run `/quiz leaderboard` in a server channel.")

@@ -24,6 +24,7 @@ from bot.readiness.service import ReadinessService
 from bot.readiness.timeline import TimelinePlan
 from bot.text import shorten
 from bot.ui import readiness as screens
+from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import BaseModal, guarded
 from bot.validation import UserInputError
 from cogs.knowledge import OpenEntryButton
@@ -406,6 +407,7 @@ class ReadinessCog(commands.Cog, name="Readiness"):
     @readiness.command(
         name="start", description="Short questions, one at a time, then one next step for each area (only you see it)"
     )
+    @per_user_cooldown()
     async def start(self, interaction: Interaction) -> None:
         user_id = interaction.user.id
         pending = await self.service.pending(user_id)
@@ -446,6 +448,7 @@ class ReadinessCog(commands.Cog, name="Readiness"):
         usce_months="Months of US clinical experience you have already done (0 to 60)",
         share="Post the plan in this channel for everyone (default: only you see it)",
     )
+    @per_user_cooldown()
     async def timeline(
         self,
         interaction: Interaction,

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import secrets
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
 
+from bot.observability.logs import new_reference
+from bot.text import defuse_pings
+from bot.ui.cooldowns import CooldownActive, cooldown_message
 from bot.validation import UserInputError
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,8 @@ def describe_user_error(error: BaseException) -> str | None:
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
         error = error.__cause__
     if isinstance(error, UserInputError):
-        return str(error)
+        # Services quote what was typed ("`<@123>` is not a time zone"); no message of ours ever means to ping.
+        return defuse_pings(str(error))
     if isinstance(error, app_commands.MissingPermissions):
         return (
             f"This command needs the **{_permission_names(error.missing_permissions)}** permission. "
@@ -37,6 +40,8 @@ def describe_user_error(error: BaseException) -> str | None:
         )
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command works inside a server, not in direct messages."
+    if isinstance(error, CooldownActive):
+        return cooldown_message(error)
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {error.retry_after:.0f} seconds."
     if isinstance(error, app_commands.CheckFailure):
@@ -61,7 +66,7 @@ async def report_interaction_error(interaction: discord.Interaction[Any], error:
     if message is not None:
         await send_ephemeral(interaction, message)
         return
-    reference = secrets.token_hex(3)
+    reference = new_reference()
     original = error.__cause__ if isinstance(error, app_commands.CommandInvokeError) and error.__cause__ else error
     log.error(
         "error %s in %s (interaction %s, user %s, guild %s)",
@@ -71,6 +76,8 @@ async def report_interaction_error(interaction: discord.Interaction[Any], error:
         interaction.user.id if interaction.user else None,
         interaction.guild_id,
         exc_info=(type(original), original, original.__traceback__),
+        # The log line's ref= field (and the status' last errors) show the same reference as the user's message.
+        extra={"reference": reference},
     )
     await send_ephemeral(
         interaction,

@@ -22,6 +22,7 @@ from bot.milestones.service import MAX_NEXT, MilestoneService
 from bot.scheduling.delivery import DeliveryProblem, ProblemKind
 from bot.text import quote_user_text, shorten
 from bot.ui import milestones as screens
+from bot.ui.cooldowns import per_user_cooldown
 from bot.validation import UserInputError
 from cogs.milestones.messenger import DiscordMessenger, read_more_view
 
@@ -122,6 +123,7 @@ class MilestonesCog(commands.Cog, name="Milestones"):
         await interaction.response.send_message(embed=embed, ephemeral=private)
 
     @milestones.command(name="calendar", description="The Match cycle's milestones as a calendar file (.ics)")
+    @per_user_cooldown()
     async def calendar(self, interaction: Interaction) -> None:
         file = await self.service.calendar_file(dt.datetime.now(dt.UTC), interaction.guild_id)
         await interaction.response.send_message(
