@@ -43,12 +43,15 @@ e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
 
 soak: $(STAMP)
-	$(BIN)/pytest -q -m soak
+	$(BIN)/pytest -q -s -m soak
 
 bench: $(STAMP)
 	$(BIN)/python bench/kb_search.py
 	$(BIN)/python bench/e2e_latency.py
+	$(BIN)/python bench/ask_load.py
+	$(BIN)/python bench/startup_memory.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/fanout.py --fail-rate 0.01
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -2,7 +2,9 @@
 
 Run: .venv/bin/python bench/e2e_latency.py [--interactions 500] [--concurrency 20] [--contract-checks]
 Prints the time from the bot process starting to ready, and p50 / p99 / max of the time from INTERACTION_CREATE
-sent on the gateway to the interaction callback received over REST, for /ask questions sent N at a time.
+sent on the gateway to the interaction callback received over REST, for /ask questions sent N at a time, each from
+the next of many members of a generated world (one member asking 500 times would meet the per-user cooldown and
+measure its refusal instead); an answer that is not the knowledge answer counts as an error.
 Contract (OpenAPI) checks are off by default: they measure the emulator, not the bot.
 """
 
@@ -35,7 +37,14 @@ async def run(total: int, concurrency: int, contract_checks: bool) -> None:
         item["q"] for item in yaml.safe_load((REPO / "tests/retrieval/questions.yaml").read_text())["in_scope"]
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        async with Emulator(World.default(), contract_checks=contract_checks) as emu:
+        world = World.generate(guilds=20, members_per_guild=30, seed=1)
+        askers = [
+            (member.user, guild.channel("general"))
+            for guild in world.bot_guilds()
+            for member in guild.members.values()
+            if not member.user.bot
+        ]
+        async with Emulator(world, contract_checks=contract_checks) as emu:
             env = emu.bot_env() | {
                 "DATABASE_PATH": str(Path(tmp) / "bot.sqlite3"),
                 "DATA_DIR": str(REPO / "data"),
@@ -47,20 +56,23 @@ async def run(total: int, concurrency: int, contract_checks: bool) -> None:
             try:
                 await emu.wait_until_ready(timeout=60)
                 ready = time.monotonic() - started
-                user, channel = emu.world.users["alice"], emu.world.channel("general")
                 latencies: list[float] = []
                 errors = 0
                 limit = asyncio.Semaphore(concurrency)
 
                 async def ask(index: int) -> None:
                     nonlocal errors
+                    user, channel = askers[index % len(askers)]
                     async with limit:
                         try:
                             ix = await emu.slash(
                                 "ask", {"question": questions[index % len(questions)]}, user=user, channel=channel
                             )
-                            await ix.response(timeout=10)
+                            reply = await ix.response(timeout=10)
                         except Exception:
+                            errors += 1
+                            return
+                        if not reply.embeds:
                             errors += 1
                             return
                         if ix.callback_at is None or ix.delivered_at is None:

@@ -1,12 +1,14 @@
 """Fan-out figure: N subscribed servers, one event due in each at the same instant, against the emulator enforcing
 Discord's global limit of 50 requests per second.
 
-Run: .venv/bin/python bench/fanout.py [--guilds 2000] [--lead 45]
+Run: .venv/bin/python bench/fanout.py [--guilds 2000] [--lead 45] [--fail-rate 0.01 [--fail-seed 7]]
 
 The subscriptions and events are written straight into a fresh database before the bot starts (one #general per
 server, reminder "0" so each server gets exactly one message), then the real bot process runs against the emulator.
 Prints: time from the due instant until the last server had its message (and the floor, N / 50 s), duplicates,
-losses, and the 429s the bot received out of its requests during the fan-out.
+losses, and the 429s the bot received out of its requests during the fan-out. With --fail-rate P the emulator answers
+each of the bot's REST requests (every route, from login on) with a 500 Internal Server Error with probability P,
+drawn from a generator seeded with --fail-seed, so a run can be repeated exactly; the 5xx count is printed too.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ class Figures:
     rate_limited: int
     late_marked: int
     ready_seconds: float
+    fail_rate: float
+    server_errors: int
+    """5xx the emulator injected during the fan-out."""
+    loadavg: str
     bot_report: str
     """The bot's own log line for the run (bot/milestones/announcer.py RunReport)."""
 
@@ -58,6 +64,8 @@ class Figures:
     def lines(self) -> list[str]:
         return [
             f"servers:              {self.guilds}",
+            f"injected 5xx:         {self.fail_rate:.1%} of requests"
+            + (f" ({self.server_errors} answered 500 during the fan-out)" if self.fail_rate else " (none)"),
             f"bot ready after:      {self.ready_seconds:.1f} s",
             f"all delivered after:  {self.seconds:.1f} s  (floor {self.floor:.1f} s at {GLOBAL_LIMIT}/s, "
             f"target <= {1.2 * self.floor:.1f} s: {self.seconds / self.floor:.2f} x floor)",
@@ -67,6 +75,7 @@ class Figures:
             f"429s received:        {self.rate_limited} of {self.requests} requests ({self.rate_limited_share:.2%})",
             f"marked late:          {self.late_marked}",
             f"bot's run report:     {self.bot_report}",
+            f"load average:         {self.loadavg} (before / after)",
         ]
 
 
@@ -102,9 +111,13 @@ async def measure(
     lead: float = 45.0,
     work_dir: Path | None = None,
     settle: float = 3.0,
+    fail_rate: float = 0.0,
+    fail_seed: int = 7,
 ) -> Figures:
     """Run the fan-out once and return its figures. ``lead``: seconds from now to the due instant (the bot must be
-    connected and ready before it)."""
+    connected and ready before it). ``fail_rate``: probability that the emulator answers any REST request with a 500
+    (seeded with ``fail_seed``)."""
+    loadavg_before = _load_average()
     world = World.generate(guilds=guilds, members_per_guild=members_per_guild, seed=1)
     with contextlib.ExitStack() as stack:
         directory = work_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fanout-")))
@@ -113,8 +126,10 @@ async def measure(
         due = (now + timedelta(seconds=lead)).replace(microsecond=0)
         channels = await prepare_database(database, world, due, now)
         wanted = set(channels)
-        async with Emulator(world, request_log_size=20000) as emu:
+        async with Emulator(world, request_log_size=20000, seed=fail_seed) as emu:
             emu.rate_limits.enable(global_per_second=GLOBAL_LIMIT)
+            if fail_rate > 0:
+                emu.faults.error("* /.*", 500, times=None, probability=fail_rate)
             env = emu.bot_env() | {
                 "DATABASE_PATH": str(database),
                 "DATA_DIR": str(REPO / "data"),
@@ -150,12 +165,14 @@ async def measure(
                 if datetime.now(UTC) >= due:
                     raise RuntimeError(f"the bot was ready only after the due instant; use a --lead above {lead}")
                 before_requests, before_429 = emu.stats.total_requests, emu.stats.total_429
+                before_5xx = emu.stats.total_5xx
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(all_in.wait(), timeout=(due - datetime.now(UTC)).total_seconds() + 300)
                 # Anything sent twice would arrive within moments of the first copy.
                 await asyncio.sleep(settle)
                 requests = emu.stats.total_requests - before_requests
                 rate_limited = emu.stats.total_429 - before_429
+                server_errors = emu.stats.total_5xx - before_5xx
             finally:
                 await bot.stop()
                 watcher.cancel()
@@ -178,8 +195,15 @@ async def measure(
         rate_limited=rate_limited,
         late_marked=late_marked,
         ready_seconds=ready_seconds,
+        fail_rate=fail_rate,
+        server_errors=server_errors,
+        loadavg=f"{loadavg_before} / {_load_average()}",
         bot_report="; ".join(reports) or "(none)",
     )
+
+
+def _load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def main() -> None:
@@ -187,8 +211,20 @@ def main() -> None:
     parser.add_argument("--guilds", type=int, default=2000)
     parser.add_argument("--members", type=int, default=100, help="members per server (World.generate)")
     parser.add_argument("--lead", type=float, default=45.0, help="seconds from start to the due instant")
+    parser.add_argument(
+        "--fail-rate", type=float, default=0.0, help="probability of a 500 for each REST request, e.g. 0.01"
+    )
+    parser.add_argument("--fail-seed", type=int, default=7, help="seed of the fault draws")
     args = parser.parse_args()
-    figures = asyncio.run(measure(args.guilds, members_per_guild=args.members, lead=args.lead))
+    figures = asyncio.run(
+        measure(
+            args.guilds,
+            members_per_guild=args.members,
+            lead=args.lead,
+            fail_rate=args.fail_rate,
+            fail_seed=args.fail_seed,
+        )
+    )
     print("\n".join(figures.lines()))
 
 

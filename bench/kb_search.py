@@ -43,6 +43,10 @@ def cold_load_ms() -> float:
     return statistics.median(runs)
 
 
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
@@ -52,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
+    loadavg_before = load_average()
 
     content = load_content(REPO / "data")
     search = content.knowledge.search_index
@@ -76,6 +81,7 @@ def main() -> None:
         f"  load + index (cold, median of 5 processes): {cold_load_ms():.0f} ms "
         f"for {len(content.knowledge.knowledge)} entries"
     )
+    print(f"  load average before / after: {loadavg_before} / {load_average()}")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 JOB_PREFIX = "milestones:due:"
 SWEEP_JOB = "milestones:sweep"
+RETRY_JOB = "milestones:retry"
 WATERMARK = "milestones"
 LATE_AFTER = timedelta(minutes=1)
 """A claim retried later than this after its time says "posted late" if it has to be posted anew."""
@@ -122,6 +123,7 @@ class MilestoneAnnouncer:
         sweep_every: timedelta = timedelta(minutes=10),
         sweep_margin: timedelta = timedelta(minutes=2),
         max_lookback: timedelta = timedelta(days=30),
+        retry_first: timedelta = timedelta(seconds=15),
     ) -> None:
         self.planner = planner
         self.repository = repository
@@ -137,6 +139,11 @@ class MilestoneAnnouncer:
         self.sweep_every = sweep_every
         self.sweep_margin = sweep_margin
         self.max_lookback = max_lookback
+        # A delivery Discord refused for now (a 503, five 5xx in a row, a server unavailable during a reconnect) is
+        # retried after this, doubling up to sweep_every while failures go on; waiting for the sweep would post it
+        # up to ten minutes late.
+        self.retry_first = retry_first
+        self._retry_delay = retry_first
         self.reports: deque[RunReport] = deque(maxlen=20)
         self._messenger: Messenger | None = None
         self._lock = asyncio.Lock()
@@ -192,6 +199,21 @@ class MilestoneAnnouncer:
         await self.reschedule()
         return report
 
+    async def retry(self) -> RunReport:
+        """Claims left by a transient failure (and anything a job missed), soon after the run that left them."""
+        return await self._run("retry", until=self.clock() - self.sweep_margin, on_time=None)
+
+    def _plan_retry(self, report: RunReport) -> None:
+        if report.retry_later == 0:
+            self._retry_delay = self.retry_first
+            return
+        if not self.scheduler.running:
+            return
+        delay = self._retry_delay
+        self.scheduler.at(RETRY_JOB, self.scheduler.now() + delay, self.retry)
+        self._retry_delay = min(delay * 2, self.sweep_every)
+        log.info("%d announcement(s) refused for now by Discord; retrying in %s", report.retry_later, delay)
+
     async def _run(self, trigger: str, *, until: datetime, on_time: datetime | None) -> RunReport:
         messenger = self.messenger
         await messenger.wait_until_ready()
@@ -240,6 +262,7 @@ class MilestoneAnnouncer:
                 await self.deliveries.set_watermark(WATERMARK, min(until, now))
             report.seconds = time.perf_counter() - started
             self.reports.append(report)
+            self._plan_retry(report)
             if work or report.skipped:
                 log.info("announcements %s", report.summary())
             return report

@@ -25,7 +25,7 @@ from bot.milestones.events import (
     parse_event_when,
     suggest_zones,
 )
-from bot.milestones.models import Notice, PauseReason, PlannedDelivery, ServerEvent, Subscription
+from bot.milestones.models import Notice, PauseReason, PlannedDelivery, ServerEvent, Subscription, TargetKind
 from bot.milestones.pausing import pause_for_problem
 from bot.milestones.planner import DeliveryPlanner, milestone_by_uid
 from bot.milestones.reminders import parse_reminders
@@ -177,7 +177,7 @@ class MilestoneService:
         return StatusReport(
             subscription=await self.repository.subscription(guild_id),
             upcoming=await self.planner.upcoming_for(guild_id, now, count),
-            recent=await self.deliveries.recent(guild_id, 3),
+            recent=await self.deliveries.recent(guild_id, [kind.value for kind in TargetKind], 3),
             events=await self.repository.count_upcoming_events(guild_id, now),
         )
 

@@ -41,7 +41,7 @@ from bot.sandbox.interactions import (
 )
 from bot.sandbox.messages import MessageStore
 from bot.sandbox.models import InteractionError, Message
-from bot.sandbox.payloads import channel_payload, guild_create_payload, member_payload, message_payload, user_payload
+from bot.sandbox.payloads import channel_payload, member_payload, message_payload, user_payload
 from bot.sandbox.permissions import ALL_PERMISSIONS, BOT_DEFAULT, Perm
 from bot.sandbox.rest import RequestRecord, RestApi
 from bot.sandbox.snowflake import SnowflakeFactory
@@ -671,7 +671,8 @@ class Emulator:
         guild.bot_joined = True
         if self.world.bot.id not in guild.members:
             self.world._add_bot_role(guild, int(BOT_DEFAULT))
-        await self.gateway.dispatch("GUILD_CREATE", guild_create_payload(self.world, guild), guild_id=guild.id)
+        session = self.gateway.session_for(guild.id)
+        await self.gateway.dispatch("GUILD_CREATE", self.gateway.guild_create(session, guild), guild_id=guild.id)
 
     async def leave_guild(self, guild: Guild) -> None:
         """The bot is kicked from (or leaves) `guild`: GUILD_DELETE without `unavailable`."""

@@ -21,7 +21,7 @@ from aiohttp import WSMsgType, web
 
 from bot.sandbox.faults import FaultInjector, Stats
 from bot.sandbox.payloads import guild_create_payload, member_payload, ready_payload
-from bot.sandbox.world import World
+from bot.sandbox.world import Guild, Member, World
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ OP_RESUME, OP_RECONNECT, OP_REQUEST_MEMBERS, OP_INVALID_SESSION, OP_HELLO, OP_AC
 
 INTENT_GUILDS = 1 << 0
 INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
@@ -57,6 +58,9 @@ _EVENT_INTENTS: dict[str, int] = {
 }
 _MESSAGE_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_REACTION_ADD"})
 _REPLAY_LIMIT = 2000
+# Discord's default when IDENTIFY has no large_threshold, and its largest REQUEST_GUILD_MEMBERS chunk.
+_DEFAULT_LARGE_THRESHOLD = 50
+_MEMBERS_PER_CHUNK = 1000
 
 
 class BotNotConnected(RuntimeError):
@@ -89,6 +93,7 @@ class Session:
     id: str
     intents: int
     shard: tuple[int, int] | None
+    large_threshold: int = _DEFAULT_LARGE_THRESHOLD
     seq: int = 0
     connection: Connection | None = None
     resumable: bool = True
@@ -240,7 +245,10 @@ class Gateway:
         if shard is None and len(guilds) > 2500:
             await conn.ws.close(code=4011, message=b"Sharding required.")
             return
-        session = Session(secrets.token_hex(16), intents, shard)
+        threshold = data.get("large_threshold")
+        if not (isinstance(threshold, int) and 50 <= threshold <= 250):
+            threshold = _DEFAULT_LARGE_THRESHOLD
+        session = Session(secrets.token_hex(16), intents, shard, threshold)
         self.sessions[session.id] = session
         session.connection = conn
         conn.session = session
@@ -255,7 +263,7 @@ class Gateway:
             )
             await self._send_dispatch(session, "READY", ready, keep=False)
             for guild in mine:
-                await self._send_dispatch(session, "GUILD_CREATE", guild_create_payload(self.world, guild), keep=False)
+                await self._send_dispatch(session, "GUILD_CREATE", self.guild_create(session, guild), keep=False)
         self._ready.set()
         await self._notify()
         log.info("gateway: bot identified (session %s, %d servers)", session.id[:8], len(mine))
@@ -320,6 +328,18 @@ class Gateway:
             except ConnectionResetError:
                 log.debug("gateway: %s buffered, connection reset while sending", event)
 
+    def guild_create(self, session: Session | None, guild: Guild) -> dict[str, Any]:
+        """GUILD_CREATE as Discord builds it for `session`. Its member list holds only the bot (and users in voice,
+        which the emulator has none of) unless the session has the GUILD_PRESENCES intent; even then a server above
+        the session's large_threshold lists only online members, and the emulator models everyone but the bot as
+        offline. A bot that wants every member asks with REQUEST_GUILD_MEMBERS (discord.py's chunking)."""
+        threshold = session.large_threshold if session is not None else _DEFAULT_LARGE_THRESHOLD
+        everyone = session is not None and bool(session.intents & INTENT_GUILD_PRESENCES)
+        if everyone and len(guild.members) <= threshold:
+            return guild_create_payload(self.world, guild, large_threshold=threshold)
+        bot = guild.members.get(self.world.bot.id)
+        return guild_create_payload(self.world, guild, members=[bot] if bot else [], large_threshold=threshold)
+
     async def _request_members(self, conn: Connection, data: dict[str, Any]) -> None:
         session = conn.session
         guild_ids = data.get("guild_id")
@@ -328,17 +348,22 @@ class Gateway:
             guild = self.world.get_guild(int(raw)) if raw is not None else None
             if guild is None or session is None:
                 continue
-            chunk = {
-                "guild_id": str(guild.id),
-                "members": [member_payload(m) for m in guild.members.values()],
-                "chunk_index": 0,
-                "chunk_count": 1,
-                "not_found": [],
-            }
-            if data.get("nonce") is not None:
-                chunk["nonce"] = data["nonce"]
-            async with session.lock:
-                await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
+            members, not_found = _requested_members(guild, data)
+            # Discord answers in chunks of at most 1,000 members, every chunk carrying the request's nonce.
+            count = max(1, -(-len(members) // _MEMBERS_PER_CHUNK))
+            for index in range(count):
+                part = members[index * _MEMBERS_PER_CHUNK : (index + 1) * _MEMBERS_PER_CHUNK]
+                chunk: dict[str, Any] = {
+                    "guild_id": str(guild.id),
+                    "members": [member_payload(m) for m in part],
+                    "chunk_index": index,
+                    "chunk_count": count,
+                    "not_found": not_found if index == 0 else [],
+                }
+                if data.get("nonce") is not None:
+                    chunk["nonce"] = data["nonce"]
+                async with session.lock:
+                    await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
 
     # ----- dispatching --------------------------------------------------------------------------------------
 
@@ -447,3 +472,23 @@ class Gateway:
         for conn in list(self.connections):
             if conn.open:
                 await conn.ws.close(code=1001, message=b"emulator shutting down")
+
+
+def _requested_members(guild: Guild, data: dict[str, Any]) -> tuple[list[Member], list[str]]:
+    """REQUEST_GUILD_MEMBERS: by `user_ids`, or by username/nickname prefix `query` ("" with limit 0: everyone)."""
+    user_ids = data.get("user_ids")
+    if user_ids is not None:
+        wanted = [str(u) for u in (user_ids if isinstance(user_ids, list) else [user_ids])]
+        found = [m for m in (guild.members.get(int(u)) for u in wanted if u.isdigit()) if m is not None]
+        present = {str(m.user.id) for m in found}
+        return found, [u for u in wanted if u not in present]
+    query = str(data.get("query") or "").casefold()
+    limit = data.get("limit")
+    members = [
+        m
+        for m in guild.members.values()
+        if not query or m.user.username.casefold().startswith(query) or (m.nick or "").casefold().startswith(query)
+    ]
+    if isinstance(limit, int) and limit > 0:
+        members = members[:limit]
+    return members, []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -144,12 +145,17 @@ def channel_payload(world: World, channel: Channel, *, with_guild_id: bool = Tru
     return payload
 
 
-def guild_create_payload(world: World, guild: Guild) -> JsonDict:
-    """The GUILD_CREATE event: the whole server, members included (member_count == len(members) so no chunking).
+def guild_create_payload(
+    world: World, guild: Guild, *, members: Iterable[Member] | None = None, large_threshold: int = 250
+) -> JsonDict:
+    """The GUILD_CREATE event: the whole server with `members` (default: all of them; the gateway passes what
+    Discord would send the session, see `Gateway.guild_create`). `member_count` is always the real count, so a
+    bot that was sent fewer members and wants them all asks with REQUEST_GUILD_MEMBERS, as on Discord.
 
     No `unavailable` key: discord.py treats `"unavailable": false` as an outage ending (on_guild_available) and
     only a GUILD_CREATE without it as a join (on_guild_join).
     """
+    listed = guild.members.values() if members is None else members
     return {
         "id": str(guild.id),
         "name": guild.name,
@@ -181,12 +187,12 @@ def guild_create_payload(world: World, guild: Guild) -> JsonDict:
         "vanity_url_code": None,
         "premium_progress_bar_enabled": False,
         "joined_at": iso(guild.joined_at),
-        "large": len(guild.members) > 250,
+        "large": len(guild.members) > large_threshold,
         "member_count": len(guild.members),
         "roles": [role_payload(r) for r in guild.roles.values()],
         "channels": [channel_payload(world, c, with_guild_id=False) for c in guild.live_channels()],
         "threads": [channel_payload(world, t) for t in guild.live_threads()],
-        "members": [member_payload(m) for m in guild.members.values()],
+        "members": [member_payload(m) for m in listed],
         "voice_states": [],
         "presences": [],
         "stage_instances": [],

@@ -96,6 +96,9 @@ class RestRequest:
     body: Any
     files: list[UploadedFile]
     headers: dict[str, str]
+    # When the request reached the emulator, before it parsed and checked the body: the emulator's own work on a
+    # request never counts against the bot (interaction deadline, callback latency).
+    received_at: float = 0.0
 
     def int_param(self, name: str) -> int:
         try:
@@ -226,6 +229,7 @@ class RestApi:
     # ----- the pipeline ---------------------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        received_at = time.monotonic()
         emu = self.emu
         method = request.method
         if not request.path.startswith(API_PREFIX):
@@ -239,7 +243,7 @@ class RestApi:
         body: Any = None
         try:
             body, files = await _parse_body(request)
-            response = await self._process(request, method, path, route, params, body, files)
+            response = await self._process(request, method, path, route, params, body, files, received_at)
         except DiscordError as err:
             response = RestResponse(err.status, err.body())
         except Exception as exc:
@@ -266,6 +270,7 @@ class RestApi:
         params: dict[str, str],
         body: Any,
         files: list[UploadedFile],
+        received_at: float,
     ) -> RestResponse:
         emu = self.emu
         route_key = route.key if route else f"{method} {path}"
@@ -273,6 +278,8 @@ class RestApi:
         if delay:
             emu.stats.delayed[route_key] += 1
             await asyncio.sleep(delay)
+            # An injected delay stands for a slow network or Discord, so it does count.
+            received_at = time.monotonic()
         if fault is not None:
             if fault.kind == "rate_limit":
                 emu.stats.rate_limited[route_key] += 1
@@ -301,7 +308,9 @@ class RestApi:
                 raise form_error(problems)
         query = {k: v for k, v in request.query.items()}
         headers = {k: v for k, v in request.headers.items()}
-        response = await route.handler(RestRequest(method, path, route.template, params, query, body, files, headers))
+        response = await route.handler(
+            RestRequest(method, path, route.template, params, query, body, files, headers, received_at)
+        )
         response.headers.update(decision.headers)
         return response
 
@@ -432,9 +441,9 @@ class RestApi:
             raise unknown("interaction", 10062)
         if ix.callback_type is not None:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
-        ix.callback_at = time.monotonic()
+        ix.callback_at = req.received_at
         if emu.interaction_deadline is not None and ix.delivered_at is not None:
-            elapsed = time.monotonic() - ix.delivered_at
+            elapsed = req.received_at - ix.delivered_at
             if elapsed > emu.interaction_deadline:
                 emu.record_violation(
                     req.method,

@@ -16,10 +16,16 @@ from bot.content import Content
 from bot.cycle import MilestoneKind
 from bot.db.connection import open_database
 from bot.milestones.announcements import Announcement
-from bot.milestones.announcer import Messenger, job_id
+from bot.milestones.announcer import RETRY_JOB, Messenger, job_id
 from bot.milestones.models import Notice, PauseReason, Status
 from bot.milestones.service import MilestoneService, build_milestone_service
-from bot.scheduling.delivery import DeliveryProblem, DeliveryStatus, ProblemKind, delivery_nonce
+from bot.scheduling.delivery import (
+    DeliveryProblem,
+    DeliveryStatus,
+    ProblemKind,
+    TransientDeliveryError,
+    delivery_nonce,
+)
 from bot.scheduling.pacing import Pacer
 from bot.scheduling.scheduler import JobScheduler
 
@@ -254,3 +260,43 @@ async def test_a_channel_deleted_while_running_pauses_and_notifies(harness: Harn
     assert notice is not None and notice.reason is PauseReason.CHANNEL_GONE and notice.subscription_paused
     assert await h.service.channel_deleted(1, 10) is None  # already paused: nobody is told twice
     assert await h.service.channel_deleted(1, 999) is None  # a channel we never used
+
+
+class FlakyDiscord(FakeDiscord):
+    """Discord refusing the first `failures` posts for now (a 503, or five 5xx in a row inside discord.py)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def post(
+        self, guild_id: int, channel_id: int, announcement: Announcement, *, nonce: str, role_required: bool
+    ) -> int:
+        if self.failures > 0:
+            self.failures -= 1
+            raise TransientDeliveryError("Discord answered 503")
+        return await super().post(guild_id, channel_id, announcement, nonce=nonce, role_required=role_required)
+
+
+async def test_a_transient_failure_is_retried_soon_with_backoff_not_at_the_next_sweep(
+    harness: Harness, content: Content
+) -> None:
+    h, deadline = harness, rol_at(content)
+    flaky = FlakyDiscord(failures=2)
+    h.service.announcer.attach(flaky)
+    h.scheduler.start()
+    await subscribe(h, range(1, 2))
+    h.clock.now = deadline + timedelta(seconds=30)
+    announcer = h.service.announcer
+    first = await announcer.catch_up()
+    assert first.retry_later == 1 and flaky.posts == []
+    retry_at = h.scheduler.next_run(RETRY_JOB)
+    assert retry_at is not None and retry_at - h.scheduler.now() <= announcer.retry_first
+    assert (await announcer.retry()).retry_later == 1
+    # Still failing: the next try waits twice as long (up to the sweep interval).
+    retry_at = h.scheduler.next_run(RETRY_JOB)
+    assert retry_at is not None and retry_at - h.scheduler.now() > announcer.retry_first
+    done = await announcer.retry()
+    assert (done.sent, done.recovered, done.retry_later) == (1, 1, 0)
+    assert len(flaky.posts) == 1
+    assert await h.service.deliveries.claimed() == []

@@ -1,0 +1,117 @@
+"""Helpers for the fault and soak suites: a world of servers subscribed to announcements, written straight into the
+bot's database before it starts (the same rows /announcements setup and /event add write), and the checks that
+every announcement was delivered exactly once, with the nonce and reference of its delivery row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.db.connection import open_database
+from bot.sandbox import Emulator, World
+from bot.sandbox.models import Message
+from bot.scheduling.delivery import delivery_reference, to_db
+
+SEND = "POST /channels/{channel_id}/messages"
+CALLBACK = "POST /interactions/{interaction_id}/{interaction_token}/callback"
+FOLLOWUP = "POST /webhooks/{webhook_id}/{webhook_token}"
+
+
+def query(database: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    """The servers of a seeded world: guild id -> the #general channel its announcement goes to."""
+
+    channels: dict[int, int]
+    title: str
+
+    @property
+    def channel_ids(self) -> set[int]:
+        return set(self.channels.values())
+
+
+async def seed_announcements(
+    database: Path, world: World, due: datetime, now: datetime, *, title: str, study_group_in: int | None = None
+) -> Subscribed:
+    """Every server of `world` subscribed to announcements in #general with one server event due at `due`
+    (reminder 0: exactly one message per server). With `study_group_in` (a guild id), that server also gets a study
+    group checking in in #study-room, so /checkin opens its modal there."""
+    conn = await open_database(database)
+    channels: dict[int, int] = {}
+    try:
+        stamp = to_db(now)
+        for guild in world.bot_guilds():
+            general = guild.channel("general")
+            channels[guild.id] = general.id
+            await conn.execute(
+                "INSERT INTO milestone_subscriptions (guild_id, channel_id, role_id, reminders, status, configured_by, "
+                "active_since, created_at, updated_at) VALUES (?, ?, NULL, NULL, 'active', ?, ?, ?, ?)",
+                (guild.id, general.id, guild.owner_id, stamp, stamp, stamp),
+            )
+            await conn.execute(
+                "INSERT INTO server_events (guild_id, channel_id, title, description, starts_at, zone, reminders, "
+                "status, created_by, created_at) VALUES (?, ?, ?, '', ?, 'UTC', '0', 'active', ?, ?)",
+                (guild.id, general.id, title, to_db(due), guild.owner_id, stamp),
+            )
+        if study_group_in is not None:
+            room = world.guilds[study_group_in].channel("study-room")
+            await conn.execute(
+                "INSERT INTO study_groups (guild_id, channel_id, name, name_key, checkin_time, timezone, weekdays, "
+                "created_at, updated_at) VALUES (?, ?, 'Soak crew', 'soak crew', '03:00', 'UTC', 'sun', ?, ?)",
+                (study_group_in, room.id, stamp, stamp),
+            )
+        await conn.commit()
+    finally:
+        await conn.close()
+    return Subscribed(channels, title)
+
+
+def announcements_in(emu: Emulator, channel_id: int, title: str) -> list[Message]:
+    return [
+        m
+        for m in emu.store.in_channel(channel_id)
+        if m.author.id == emu.world.bot.id and any(title in (e.get("title") or "") for e in m.embeds)
+    ]
+
+
+def delivered_counts(emu: Emulator, subscribed: Subscribed) -> Counter[int]:
+    """Announcement messages per #general channel (0 for none)."""
+    return Counter({cid: len(announcements_in(emu, cid, subscribed.title)) for cid in subscribed.channel_ids})
+
+
+def exactly_once_problems(emu: Emulator, subscribed: Subscribed, database: Path) -> list[str]:
+    """Everything wrong with the outcome: a server without its announcement or with two, a delivery row not `sent`,
+    or a message whose nonce, footer reference or id does not match its row. Empty when all is well."""
+    problems: list[str] = []
+    rows = {
+        int(r[0]): (r[1], r[2], r[3])
+        for r in query(database, "SELECT guild_id, status, nonce, message_id FROM deliveries WHERE target_kind='event'")
+    }
+    for guild_id, channel_id in subscribed.channels.items():
+        messages = announcements_in(emu, channel_id, subscribed.title)
+        row = rows.get(guild_id)
+        if len(messages) != 1:
+            problems.append(f"server {guild_id}: {len(messages)} announcement messages (row {row})")
+            continue
+        message = messages[0]
+        if row is None:
+            problems.append(f"server {guild_id}: posted (message {message.id}) but no delivery row")
+            continue
+        status, nonce, message_id = row
+        if status != "sent" or message_id != message.id:
+            problems.append(f"server {guild_id}: row {status} with message {message_id}, posted {message.id}")
+        if message.nonce != nonce:
+            problems.append(f"server {guild_id}: message nonce {message.nonce!r} is not the row's {nonce!r}")
+        footer = " ".join((e.get("footer") or {}).get("text", "") for e in message.embeds)
+        if f"ref {delivery_reference(nonce)}" not in footer:
+            problems.append(f"server {guild_id}: footer {footer!r} lacks ref {delivery_reference(nonce)}")
+    return problems
