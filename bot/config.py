@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     discord_api_base: str = DISCORD_API_BASE
     discord_gateway_url: str = DISCORD_GATEWAY_URL
     log_level: LogLevel = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text: one readable line per record; json: one JSON object per line."
+    )
     owner_ids: list[int] = Field(default_factory=list, description="Discord user ids allowed to use owner commands.")
     backup_dir: Path = Field(default=REPO_ROOT / "var" / "backups")
     backup_interval_hours: float = Field(default=24.0, ge=0, description="0 turns scheduled backups off.")
@@ -36,6 +39,9 @@ class Settings(BaseSettings):
         default=6.0,
         ge=0,
         description="Announcements missed while the bot was down are posted late within this many hours, else skipped.",
+    )
+    command_cooldowns: bool = Field(
+        default=True, description="Per-user limits on the costliest commands; off only for load benchmarks."
     )
 
     @field_validator("dev_guild_id", mode="before")

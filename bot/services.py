@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.cooldowns import Cooldowns
 from bot.knowledge.service import KnowledgeService
 from bot.milestones.service import MilestoneService
 from bot.privacy import PersonalData
 from bot.quiz.service import QuizService
 from bot.readiness.service import ReadinessService
 from bot.studygroups.dispatch import StudyGroupDispatcher
+from bot.studygroups.nudges import NudgeDispatcher
+from bot.studygroups.retention import RetentionPurger
 from bot.studygroups.service import StudyGroupService
 
 
@@ -22,3 +25,6 @@ class Services:
     studygroups: StudyGroupService
     personal_data: PersonalData
     studygroup_dispatch: StudyGroupDispatcher
+    studygroup_nudges: NudgeDispatcher
+    studygroup_retention: RetentionPurger
+    cooldowns: Cooldowns = field(default_factory=Cooldowns)

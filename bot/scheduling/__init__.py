@@ -1,13 +1,15 @@
-"""Delivery machinery shared by every feature that posts at a set time (milestone announcements, server events).
+"""Delivery machinery shared by every feature that posts at a set time (milestones, server events, study groups).
 
 - ``scheduler.JobScheduler``: APScheduler's clock, jobs rebuilt from the database under stable ids, tracked tasks.
 - ``delivery``: exactly-once delivery (claim, send with a deterministic nonce, record) and its table.
 - ``grace``: what to do with deliveries missed while the bot was down.
+- ``clock``: the clock a feature's schedule runs by (the end-to-end tests can move the study groups' one).
 - ``pacing``: keeping a fan-out to thousands of servers under Discord's global rate limit.
 
 No discord import here: the feature passes a ``send`` function that talks to Discord.
 """
 
+from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV, Clock, OffsetClock, clock_from_env, system_clock
 from bot.scheduling.delivery import (
     CRASH_AFTER_SEND_ENV,
     Deliverer,
@@ -17,10 +19,12 @@ from bot.scheduling.delivery import (
     DeliveryResult,
     DeliveryStatus,
     Outcome,
+    PostedLookup,
     ProblemKind,
     TransientDeliveryError,
     delivery_nonce,
     delivery_reference,
+    find_by_reference,
 )
 from bot.scheduling.grace import SkipReason, Triage, triage_missed
 from bot.scheduling.pacing import Pacer, fan_out
@@ -29,6 +33,8 @@ from bot.scheduling.tasks import TaskTracker
 
 __all__ = [
     "CRASH_AFTER_SEND_ENV",
+    "TEST_CLOCK_OFFSET_ENV",
+    "Clock",
     "Deliverer",
     "DeliveryProblem",
     "DeliveryRecord",
@@ -36,15 +42,20 @@ __all__ = [
     "DeliveryResult",
     "DeliveryStatus",
     "JobScheduler",
+    "OffsetClock",
     "Outcome",
     "Pacer",
+    "PostedLookup",
     "ProblemKind",
     "SkipReason",
     "TaskTracker",
     "TransientDeliveryError",
     "Triage",
+    "clock_from_env",
     "delivery_nonce",
     "delivery_reference",
     "fan_out",
+    "find_by_reference",
+    "system_clock",
     "triage_missed",
 ]

@@ -24,7 +24,7 @@ import base64
 import hashlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -39,8 +39,9 @@ DEFAULT_NONCE_TRUST = timedelta(minutes=2)
 """How long after a claim Discord's nonce check is relied on alone (it keeps nonces for "a few minutes")."""
 
 CRASH_AFTER_SEND_ENV = "IMGBOT_TEST_CRASH_AFTER_SEND"
-"""Test hook, read only by ``bot/app.py`` and set only by tests/e2e/test_delivery_e2e.py: with ``1`` the process
-exits (``os._exit(9)``) right after a message was sent and before it was recorded, to prove the nonce protocol."""
+"""Test hook, read only by ``bot/app.py`` and set only by tests/e2e/test_delivery_e2e.py (milestones) and
+tests/e2e/test_studygroups_schedule_e2e.py (study groups): with ``1`` the process exits (``os._exit(9)``) right
+after a message was sent and before it was recorded, to prove the nonce protocol."""
 
 
 def delivery_nonce(key: str) -> str:
@@ -226,12 +227,17 @@ class DeliveryRepository:
             rows = await cursor.fetchall()
         return [_record(row) for row in rows]
 
-    async def recent(self, guild_id: int, limit: int = 5) -> list[DeliveryRecord]:
-        """The server's latest finished deliveries (sent, failed or skipped), newest first."""
+    async def recent(self, guild_id: int, kinds: Sequence[str], limit: int = 5) -> list[DeliveryRecord]:
+        """The server's latest finished deliveries (sent, failed or skipped) of these target kinds, newest first.
+
+        The kinds are required because several features share this table: a server's announcement status must not
+        list its study groups' prompts.
+        """
+        marks = ", ".join("?" * len(kinds))
         async with self._conn.execute(
             f"SELECT {_COLUMNS} FROM deliveries WHERE guild_id = ? AND status != 'claimed' "
-            "ORDER BY finished_at DESC LIMIT ?",
-            (guild_id, limit),
+            f"AND target_kind IN ({marks}) ORDER BY finished_at DESC LIMIT ?",
+            (guild_id, *kinds, limit),
         ) as cursor:
             rows = await cursor.fetchall()
         return [_record(row) for row in rows]
@@ -269,6 +275,20 @@ SendFn = Callable[[str], Awaitable[int]]
 """Sends the message with the given nonce; returns its id. Raises DeliveryProblem or TransientDeliveryError."""
 FindFn = Callable[[DeliveryRecord], Awaitable[int | None]]
 """Looks for a message already posted for a claimed delivery (by its reference); its id, or None."""
+PostedLookup = Callable[[int, int, str, datetime], Awaitable[int | None]]
+"""``(guild_id, channel_id, reference, since)``: a message of ours showing ``ref {reference}`` posted in that
+channel after ``since``, searched in its recent history; its id, or None."""
+
+
+def find_by_reference(lookup: PostedLookup) -> FindFn:
+    """The ``FindFn`` of a feature whose messages show ``delivery_reference(nonce)``: the record's channel is
+    searched from the moment the delivery was claimed."""
+
+    async def find(record: DeliveryRecord) -> int | None:
+        since = record.claimed_at or record.fire_at
+        return await lookup(record.guild_id, record.channel_id, delivery_reference(record.nonce), since)
+
+    return find
 
 
 class Deliverer:

@@ -16,6 +16,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.observability.context import job_context
 from bot.scheduling.tasks import TaskTracker
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ class JobScheduler:
         self._scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         )
+
+    def now(self) -> datetime:
+        """The clock jobs run by: the real one (a feature's own clock may be moved by a test hook)."""
+        return datetime.now(UTC)
 
     @property
     def running(self) -> bool:
@@ -50,7 +55,9 @@ class JobScheduler:
         await self.tasks.aclose()
 
     async def _launch(self, job_id: str, factory: JobFactory) -> None:
-        self.tasks.spawn(factory(), name=job_id)
+        # Every job runs here: the task copies this context, so all it logs (and its failure) carries job=<id>.
+        with job_context(job_id):
+            self.tasks.spawn(factory(), name=job_id)
 
     def at(self, job_id: str, when: datetime, factory: JobFactory) -> None:
         """Run ``factory()`` once at ``when`` (aware); replaces a job with the same id."""

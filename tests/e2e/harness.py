@@ -27,7 +27,7 @@ DEFAULT_COMMAND: tuple[str, ...] = (sys.executable, "-m", "bot", "run")
 
 # Settings the bot reads from the environment; a developer's own values must never leak into a test run.
 _SCRUBBED_PREFIXES = ("DISCORD_",)
-_SCRUBBED_NAMES = frozenset({"DATABASE_PATH", "DATA_DIR", "DEV_GUILD_ID", "LOG_LEVEL", "OWNER_IDS"})
+_SCRUBBED_NAMES = frozenset({"DATABASE_PATH", "DATA_DIR", "DEV_GUILD_ID", "LOG_FORMAT", "LOG_LEVEL", "OWNER_IDS"})
 
 
 class BotProcess:

@@ -237,3 +237,14 @@ async def test_skip_records_why(conn: aiosqlite.Connection) -> None:
     channel = FakeChannel()
     assert (await Deliverer(repo, clock=Clock(NOW)).deliver(record(), channel.send)).outcome is Outcome.ALREADY_DONE
     assert channel.sends == []
+
+
+async def test_recent_lists_only_the_kinds_asked_for(conn: aiosqlite.Connection) -> None:
+    # Study-group prompts share the table; a server's announcement status must not show them.
+    repo, channel = DeliveryRepository(conn), FakeChannel()
+    deliverer = Deliverer(repo, clock=Clock(NOW))
+    await deliverer.deliver(record(), channel.send)
+    prompt = replace(record("sg:prompt:1:2027-03-03"), target_kind="studygroup-prompt", nonce=delivery_nonce("sg"))
+    await deliverer.deliver(prompt, channel.send)
+    assert [r.key for r in await repo.recent(1, ["milestone", "event"])] == [record().key]
+    assert [r.key for r in await repo.recent(1, ["studygroup-prompt"])] == [prompt.key]
