@@ -145,7 +145,11 @@ class ImgBot(commands.Bot):
         self._status = StatusService(self.monitor, StatusRepository(self._db), self._live_figures)
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
         readiness = ReadinessService(ReadinessRepository(self._db), self.content.specialties, self.content.calendar)
-        quiz = QuizService(self.content.quiz_bank, QuizRepository(self._db))
+        quiz = QuizService(
+            self.content.quiz_bank,
+            QuizRepository(self._db),
+            group_question_time=dt.timedelta(seconds=self.settings.quiz_group_seconds),
+        )
         self._scheduler = JobScheduler()
         # Tests only: exit between sending and recording a delivery (tests/e2e/test_delivery_e2e.py and
         # tests/e2e/test_studygroups_schedule_e2e.py).

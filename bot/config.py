@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         ge=0,
         description="Announcements missed while the bot was down are posted late within this many hours, else skipped.",
     )
+    quiz_group_seconds: int = Field(
+        default=30, ge=3, le=600, description="How long each question of a group quiz stays open, in seconds."
+    )
     command_cooldowns: bool = Field(
         default=True, description="Per-user limits on the costliest commands; off only for load benchmarks."
     )

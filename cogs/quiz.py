@@ -5,8 +5,8 @@ custom_id (quiz run, question number, option) so they keep working after a resta
 tracked timer task that closes its question at the deadline, posts the answer and the standings, and opens the next
 question; the timers are rebuilt from the database when the cog loads.
 
-``IMGBOT_QUIZ_GROUP_SECONDS`` (whole seconds, 3-600) overrides how long a group question stays open (the service's
-default otherwise); the pause between questions is a third of that, at most 8 seconds.
+How long a group question stays open is the ``QUIZ_GROUP_SECONDS`` setting; the pause between questions is a third
+of that, at most 8 seconds.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import os
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -43,8 +42,6 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
 
-GROUP_SECONDS_ENV = "IMGBOT_QUIZ_GROUP_SECONDS"
-GROUP_SECONDS_RANGE = (3, 600)
 # Between a group question's answer and the next question: time to read the explanation, not long enough to drift.
 GROUP_PAUSE_MAX = dt.timedelta(seconds=8)
 EXPIRY_CHECK_SECONDS = 60
@@ -53,17 +50,6 @@ NAME_CACHE_SIZE = 5000
 # Member lookups over REST for one leaderboard or standings message, at most.
 MAX_NAME_FETCHES = 10
 READ_BUTTONS = 4
-
-
-def group_question_time(environ: Mapping[str, str]) -> dt.timedelta | None:
-    """The group question time from ``IMGBOT_QUIZ_GROUP_SECONDS``, or None to keep the service's default."""
-    raw = environ.get(GROUP_SECONDS_ENV, "").strip()
-    if not raw:
-        return None
-    low, high = GROUP_SECONDS_RANGE
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValueError(f"{GROUP_SECONDS_ENV} must be a whole number of seconds from {low} to {high}, not {raw!r}")
-    return dt.timedelta(seconds=int(raw))
 
 
 def quiz_cog(interaction: Interaction) -> QuizCog:
@@ -223,10 +209,6 @@ class QuizCog(commands.Cog, name="Quiz"):
 
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
-        question_time = group_question_time(os.environ)
-        if question_time is not None:
-            # bot/app.py builds the service with its defaults; this is the one setting the cog may change.
-            self.service.group_question_time = question_time
         self.pause = min(GROUP_PAUSE_MAX, self.service.group_question_time / 3)
         self._timers: dict[int, asyncio.Task[None]] = {}
         self._question_messages: dict[int, discord.Message] = {}

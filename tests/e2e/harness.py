@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from bot.config import Settings
+
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +29,12 @@ DEFAULT_COMMAND: tuple[str, ...] = (sys.executable, "-m", "bot", "run")
 
 # Settings the bot reads from the environment; a developer's own values must never leak into a test run.
 _SCRUBBED_PREFIXES = ("DISCORD_",)
-_SCRUBBED_NAMES = frozenset({"DATABASE_PATH", "DATA_DIR", "DEV_GUILD_ID", "LOG_FORMAT", "LOG_LEVEL", "OWNER_IDS"})
+# Every setting, so a new one is covered without remembering to list it here (pydantic-settings ignores case).
+_SCRUBBED_NAMES = frozenset(name.upper() for name in Settings.model_fields)
+
+
+def _scrubbed(name: str) -> bool:
+    return name.upper().startswith(_SCRUBBED_PREFIXES) or name.upper() in _SCRUBBED_NAMES
 
 
 class BotProcess:
@@ -57,9 +64,7 @@ class BotProcess:
     # ----- lifecycle ------------------------------------------------------------------------------------------
 
     def _environment(self) -> dict[str, str]:
-        base = {
-            k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES) and k not in _SCRUBBED_NAMES
-        }
+        base = {k: v for k, v in os.environ.items() if not _scrubbed(k)}
         base["PYTHONUNBUFFERED"] = "1"
         base.update(self.env)
         return base

@@ -1,7 +1,7 @@
 """/quiz driven through the emulator against the real bot process: solo, group (two members), stop, stats,
 leaderboard, review, bad input, and a restart in the middle of a group quiz.
 
-Group questions are open for GROUP_SECONDS here (``IMGBOT_QUIZ_GROUP_SECONDS``), so a 3-question group quiz takes
+Group questions are open for GROUP_SECONDS here (``QUIZ_GROUP_SECONDS``), so a 3-question group quiz takes
 about 12 seconds; the tests wait on the bot's messages, never on the clock.
 """
 
@@ -40,7 +40,7 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     database = tmp_path_factory.mktemp("quiz") / "bot.sqlite3"
     async with (
         Emulator(World.default()) as emu,
-        running_bot(emu, database, IMGBOT_QUIZ_GROUP_SECONDS=str(GROUP_SECONDS)) as bot,
+        running_bot(emu, database, QUIZ_GROUP_SECONDS=str(GROUP_SECONDS)) as bot,
     ):
         yield Live(emu, bot, database)
         assert bot.returncode is None, f"the bot died during the tests:\n{bot.tail()}"
@@ -350,7 +350,7 @@ async def test_review_brings_back_wrong_answers_until_right(live: Live) -> None:
 
 async def test_restart_mid_group_quiz_continues_and_finishes(tmp_path: Path) -> None:
     database = tmp_path / "bot.sqlite3"
-    env = {"IMGBOT_QUIZ_GROUP_SECONDS": str(GROUP_SECONDS)}
+    env = {"QUIZ_GROUP_SECONDS": str(GROUP_SECONDS)}
     async with Emulator(World.default()) as emu:
         alice, bob = emu.world.users["alice"], emu.world.users["bob"]
         room, general = emu.world.channel("study-room"), emu.world.channel("general")
