@@ -338,8 +338,8 @@ def _retention_line(retention_days: int | None) -> str:
     return (
         "• When you leave a server, your study groups there end, and your study-group data from that server is "
         f"deleted after {period}, unless you come back before then. (Servers choose 0 to {MAX_RETENTION_DAYS} "
-        f"days; the default is {DEFAULT_RETENTION_DAYS}. I notice leaving only while I am online; /mydata delete "
-        "always works.)"
+        f"days; the default is {DEFAULT_RETENTION_DAYS}. Leaving while I am offline, or removing me from the "
+        "server, is noticed within a day, and the period counts from then; /mydata delete always works.)"
     )
 
 
@@ -367,8 +367,9 @@ def privacy_sections(retention_days: int | None = None) -> tuple[tuple[str, str]
             "What I do not keep",
             "I do not read or store your messages. Questions the knowledge base could not answer are kept as "
             "text only, without who asked. Nothing is sold or shared; other members only see what you post in "
-            "the server, and weekly recaps name only members who checked in that week. Members of a study group you are "
-            "in, and moderators (Manage Server), can see your streak and totals with /progress user:, privately.",
+            "the server, and weekly recaps name only members who checked in that week. Members of a study group "
+            "you are in, and moderators (Manage Server), can see your streak and totals with /progress user:, "
+            "privately.",
         ),
         (
             "How long",

@@ -1,6 +1,7 @@
 """Peer study groups: /studygroup (members), /studygroup-admin (Manage Channels), /studygroup-retention (Manage
 Server), /checkin, /progress and /settings; streak nudges by DM; members leaving and coming back (the member
-events); plus /privacy and /mydata, which cover every feature.
+events, and a daily check with Discord for what happened while the bot was offline); plus /privacy and /mydata,
+which cover every feature.
 
 Managing groups sits in its own command, because ``default_permissions`` applies to a whole top-level command:
 on /studygroup it would hide join and list from the members the groups are for. Personal screens are ephemeral.
@@ -14,6 +15,7 @@ import datetime as dt
 import io
 import logging
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import aiohttp
@@ -23,6 +25,7 @@ from discord.ext import commands
 
 from bot.privacy import PersonalData, describe_deletion, privacy_sections
 from bot.scheduling import DeliveryProblem, ProblemKind, TransientDeliveryError, delivery_reference
+from bot.scheduling.pacing import Pacer
 from bot.studygroups.dispatch import StudyGroupDispatcher
 from bot.studygroups.models import (
     DEFAULT_RETENTION_DAYS,
@@ -39,6 +42,7 @@ from bot.studygroups.models import (
 )
 from bot.studygroups.nudges import MemberNudge, NudgeDispatcher
 from bot.studygroups.recap import WeeklyRecap
+from bot.studygroups.reconcile import MAX_IDS_PER_LOOKUP, MemberLookupError, ServerStatus
 from bot.studygroups.schedule import Occurrence
 from bot.studygroups.service import CheckInReceipt, StudyGroupService
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
@@ -69,6 +73,8 @@ COLOUR = GROUP_COLOUR
 CHECKIN_MODAL_TIMEOUT = 30 * 60
 """An opened check-in modal waits this long (a modal does not survive a restart; the button does)."""
 MODAL_TEXT_LIMIT = 1000
+# Discord's JSON error codes that say a member or a server is gone, or that the bot has no access to a server.
+UNKNOWN_GUILD, UNKNOWN_MEMBER, MISSING_ACCESS = 10004, 10007, 50001
 
 
 def studygroups_of(interaction: Interaction) -> StudyGroupService:
@@ -449,6 +455,69 @@ class DiscordNudgeSender:
         return None
 
 
+class DiscordMemberDirectory:
+    """Who is in a server, for ``MemberReconciler``: the gateway's member request by user ids first (no REST rate
+    limit, up to 100 ids an answer, nothing cached), REST's GET member one id at a time only when the gateway does
+    not answer."""
+
+    REST_PER_SECOND = 5.0
+    """The fallback asks one member per request: slow enough to stay far from the per-route and global limits."""
+
+    def __init__(self, bot: ImgBot, *, rest_pacer: Pacer | None = None) -> None:
+        self.bot = bot
+        self.rest_pacer = rest_pacer or Pacer(self.REST_PER_SECOND, 1)
+
+    async def wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    def server_status(self, guild_id: int) -> ServerStatus:
+        # After ready discord.py lists every server the bot is in (READY names them all, available or not).
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return ServerStatus.NOT_LISTED
+        return ServerStatus.UNAVAILABLE if guild.unavailable else ServerStatus.AVAILABLE
+
+    async def confirm_removed(self, guild_id: int) -> bool:
+        try:
+            await self.bot.fetch_guild(guild_id)
+        except discord.Forbidden as error:
+            return error.code == MISSING_ACCESS
+        except discord.NotFound as error:
+            return error.code == UNKNOWN_GUILD
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.warning("could not ask Discord whether I am still in server %d: %s", guild_id, error)
+            return False
+        return False
+
+    async def present_members(self, guild_id: int, user_ids: Sequence[int]) -> set[int]:
+        guild = self.bot.get_guild(guild_id)
+        if guild is None or guild.unavailable:
+            raise MemberLookupError("the server is not available")
+        try:
+            found = await guild.query_members(user_ids=list(user_ids), limit=MAX_IDS_PER_LOOKUP, cache=False)
+        except (TimeoutError, discord.ConnectionClosed, RuntimeError) as error:
+            # RuntimeError: discord.py has no gateway connection for the server at the moment.
+            log.warning("the gateway did not answer a member request for server %d (%r); asking REST", guild_id, error)
+        else:
+            return {member.id for member in found}
+        return await self._fetch_each(guild, user_ids)
+
+    async def _fetch_each(self, guild: discord.Guild, user_ids: Sequence[int]) -> set[int]:
+        present = set()
+        for user_id in user_ids:
+            async with self.rest_pacer.slot():
+                try:
+                    await guild.fetch_member(user_id)
+                except discord.NotFound as error:
+                    if error.code == UNKNOWN_MEMBER:
+                        continue
+                    raise MemberLookupError(f"{error.status} {error.code} {error.text}") from error
+                except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+                    raise MemberLookupError(f"{type(error).__name__}: {error}") from error
+            present.add(user_id)
+        return present
+
+
 # -- the cog -----------------------------------------------------------------------------------------------------
 
 
@@ -492,6 +561,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     async def cog_load(self) -> None:
         self.dispatch.attach(DiscordPromptSender(self.bot))
         self.nudges.attach(DiscordNudgeSender(self.bot))
+        self.bot.services.studygroup_retention.reconciler.attach(DiscordMemberDirectory(self.bot))
 
     # -- members leaving and coming back ---------------------------------------------------------------------
 
@@ -507,6 +577,12 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         if member.bot:
             return
         await self.service.member_returned(member.guild.id, member.id)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        # Removed from the server (an outage is on_guild_unavailable instead): everyone's groups there end, with the
+        # server's retention. Members still there get their groups back if the bot is added again (the daily check).
+        await self.service.server_left(guild.id)
 
     # -- autocomplete ----------------------------------------------------------------------------------------
 

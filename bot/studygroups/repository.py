@@ -593,6 +593,26 @@ class StudyGroupRepository:
         ) as cur:
             return await cur.fetchone() is not None
 
+    async def guilds_with_member_data(self) -> list[int]:
+        """Every server where some member has study-group data (a membership, a check-in or a departure)."""
+        async with self._conn.execute(
+            "SELECT guild_id FROM study_group_members UNION SELECT guild_id FROM study_checkins "
+            "UNION SELECT guild_id FROM study_departures ORDER BY 1"
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+
+    async def guild_member_roster(self, guild_id: int) -> list[tuple[int, bool]]:
+        """(user id, has a pending departure) for every member with study-group data in the server."""
+        async with self._conn.execute(
+            "SELECT u.user_id, d.user_id IS NOT NULL FROM ("
+            "SELECT user_id FROM study_group_members WHERE guild_id = ? "
+            "UNION SELECT user_id FROM study_checkins WHERE guild_id = ? "
+            "UNION SELECT user_id FROM study_departures WHERE guild_id = ?"
+            ") u LEFT JOIN study_departures d ON d.guild_id = ? AND d.user_id = u.user_id ORDER BY u.user_id",
+            (guild_id, guild_id, guild_id, guild_id),
+        ) as cur:
+            return [(int(r[0]), bool(r[1])) for r in await cur.fetchall()]
+
     async def departures(self) -> list[Departure]:
         async with self._conn.execute(
             "SELECT d.guild_id, d.user_id, d.left_at, COALESCE(s.retention_days, ?) FROM study_departures d "

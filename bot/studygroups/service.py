@@ -188,6 +188,17 @@ class PurgeReport:
     deleted: dict[str, int]
 
 
+@dataclass(frozen=True)
+class MemberRoster:
+    """The members with study-group data in one server, as the bot last knew them."""
+
+    guild_id: int
+    members: tuple[int, ...]
+    """Believed to be in the server: their departure would have to be noticed."""
+    departed: tuple[int, ...]
+    """Recorded as gone, their data waiting for the retention period: their return would have to be noticed."""
+
+
 # -- the service ---------------------------------------------------------------------------------------------
 
 
@@ -595,6 +606,33 @@ class StudyGroupService:
             restored,
         )
         return restored
+
+    async def guilds_with_member_data(self) -> tuple[int, ...]:
+        """The servers whose members' presence matters: some member has study-group data there."""
+        return tuple(await self._repo.guilds_with_member_data())
+
+    async def member_roster(self, guild_id: int) -> MemberRoster:
+        rows = await self._repo.guild_member_roster(guild_id)
+        return MemberRoster(
+            guild_id,
+            members=tuple(user for user, departed in rows if not departed),
+            departed=tuple(user for user, departed in rows if departed),
+        )
+
+    async def server_left(self, guild_id: int, now: dt.datetime | None = None) -> int:
+        """The bot is no longer in the server: as if every member with study-group data there had left it (same
+        retention; if the bot is added back, members still there get their groups back). Returns members recorded."""
+        moment = now or self.now()
+        roster = await self.member_roster(guild_id)
+        for user_id in roster.members:
+            await self._repo.record_departure(guild_id, user_id, moment)
+        if roster.members:
+            log.info(
+                "no longer in server %d: %d members with study-group data recorded as gone",
+                guild_id,
+                len(roster.members),
+            )
+        return len(roster.members)
 
     async def purge_expired(self, now: dt.datetime | None = None) -> PurgeReport:
         """Delete the study-group data of members whose server's retention ran out after they left. Their own

@@ -246,3 +246,72 @@ async def test_a_nudge_dm_arrives_once_for_a_member_who_opted_in_and_whose_strea
                 assert query(database, f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", bob.id) == [(0,)], table
             assert query(database, "SELECT COUNT(*) FROM study_checkins WHERE user_id = ?", alice.id) == [(1,)]
         assert_contract_clean(emu)
+
+
+# -- leaving, coming back, and removing the bot while it is offline (the member check after ready) ---------------
+
+
+async def test_departures_returns_and_removals_while_the_bot_is_offline_are_noticed_after_start(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    async with Emulator(World.default()) as emu:
+        world = emu.world
+        admin, night_admin = world.users["dr_admin"], world.users["night_admin"]
+        alice, bob, carol = world.users["alice"], world.users["bob"], world.users["carol"]
+        hall, owls = world.guild("IMG Study Hall"), world.guild("Night Owls Study Group")
+        general, lobby = world.channel("general"), world.channel("lobby")
+
+        async with running_bot(emu, database) as bot:
+            for guild_admin, channel in ((admin, general), (night_admin, lobby)):
+                created = await run(
+                    emu,
+                    "studygroup-admin create",
+                    {"name": "Crew", "channel": channel},
+                    user=guild_admin,
+                    channel=channel,
+                )
+                assert "created" in created.content, created.content
+            for user in (alice, bob, carol):
+                receipt = await check_in(emu, user, general, f"Pathoma ch. 3 ({user.username})")
+                assert receipt.embeds[0]["title"] == "Check-in recorded ✅"
+            joined = await run(emu, "studygroup join", {"group": "Crew"}, user=alice, channel=lobby)
+            assert "You joined" in joined.content, joined.content
+            # Carol leaves while the bot is online: the member event records it.
+            await emu.remove_member(hall, carol)
+            await bot.wait_for_output(rf"a member left server {hall.id}; 1 study group memberships ended", timeout=15)
+
+        # The bot is down: Bob leaves the hall, Carol comes back, and the Night Owls remove the bot. The events go
+        # to a session nobody resumes (the next bot identifies afresh), as with Discord.
+        await emu.remove_member(hall, bob)
+        await emu.add_member(hall, carol)
+        await emu.leave_guild(owls)
+        assert query(database, "SELECT COUNT(*) FROM study_departures WHERE user_id = ?", bob.id) == [(0,)]
+
+        async with running_bot(emu, database) as bot:
+            # The hall's three members in one request; two leavers: Bob, and Alice along with the Night Owls.
+            await bot.wait_for_output(
+                r"member check \(start-up\): 2 servers, 3 members asked about in 1 lookups, 2 left while I was "
+                r"offline, 1 came back, 1 servers I am no longer in, 0 servers skipped",
+                timeout=30,
+            )
+            # Answered by the gateway's member request (no REST fallback, no member list downloaded).
+            assert "asking REST" not in bot.output
+            assert query(database, "SELECT left_reason FROM study_group_members WHERE user_id = ?", bob.id) == [
+                ("left_server",)
+            ]
+            assert sorted(query(database, "SELECT guild_id, user_id FROM study_departures")) == sorted(
+                [(hall.id, bob.id), (owls.id, alice.id)]
+            )
+            # Carol has her group back; Bob's and Alice's (Night Owls) data waits for the retention period.
+            assert query(
+                database,
+                "SELECT left_at FROM study_group_members WHERE user_id = ? AND guild_id = ?",
+                carol.id,
+                hall.id,
+            ) == [(None,)]
+            assert query(database, "SELECT COUNT(*) FROM study_checkins WHERE user_id = ?", bob.id) == [(1,)]
+            info = await run(emu, "studygroup info", {"group": "Crew"}, user=admin, channel=general)
+            fields = {f["name"]: f["value"] for f in info.embeds[0]["fields"]}
+            assert fields["Members (2)"] == f"<@{alice.id}> <@{carol.id}>"
+        assert_contract_clean(emu)
