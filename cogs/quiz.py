@@ -483,6 +483,8 @@ class QuizCog(commands.Cog, name="Quiz"):
             message = await channel.send(
                 embed=screens.group_question_embed(opened.question, opened.deadline),
                 view=group_view(opened.run_id, opened.question),
+                # discord.py retries a 5xx on its own; if Discord had made the message, the nonce returns it.
+                nonce=f"gq{opened.run_id}q{opened.question.number}",
             )
         except (discord.Forbidden, discord.NotFound):
             log.warning("cannot post in channel %d any more; stopping group quiz %d", opened.channel_id, opened.run_id)
@@ -521,7 +523,7 @@ class QuizCog(commands.Cog, name="Quiz"):
         view = discord.ui.View(timeout=None)
         _read_buttons(view, [outcome.entry], self.entry_title, row=0)
         try:
-            await channel.send(embeds=embeds, view=view)
+            await channel.send(embeds=embeds, view=view, nonce=f"gq{closed.run_id}a{outcome.question.number}")
         except (discord.Forbidden, discord.NotFound):
             log.warning("cannot post in channel %d any more; stopping group quiz %d", closed.channel_id, closed.run_id)
             self._stop_timer(closed.channel_id)
@@ -689,7 +691,9 @@ class QuizCog(commands.Cog, name="Quiz"):
 
     async def _send(self, interaction: Interaction, *, embed: discord.Embed) -> None:
         if interaction.response.is_done():
-            await interaction.followup.send(embed=embed)
+            # Fills the "thinking…" placeholder by editing it: a followup would do the same the first time, but
+            # discord.py retries a followup whose answer was lost (5xx) and the retry posts a second message.
+            await interaction.edit_original_response(embed=embed)
         else:
             await interaction.response.send_message(embed=embed)
 

@@ -35,12 +35,11 @@ from bot.milestones.planner import DeliveryPlanner
 from bot.milestones.repository import MilestoneRepository
 from bot.scheduling.delivery import (
     Deliverer,
-    DeliveryRecord,
     DeliveryRepository,
     DeliveryStatus,
     Outcome,
     ProblemKind,
-    delivery_reference,
+    find_by_reference,
 )
 from bot.scheduling.grace import triage_missed
 from bot.scheduling.pacing import DEFAULT_CONCURRENCY, Pacer, fan_out
@@ -291,6 +290,12 @@ class MilestoneAnnouncer:
         broken_channels: set[tuple[int, int]] = set()
         broken_roles: set[int] = set()
 
+        async def paced_lookup(guild_id: int, channel_id: int, reference: str, since: datetime) -> int | None:
+            async with self.pacer.slot():
+                return await messenger.find_posted(guild_id, channel_id, reference, since)
+
+        find = find_by_reference(paced_lookup)
+
         async def deliver(item: tuple[PlannedDelivery, bool]) -> None:
             planned, late = item
             milestone = planned.kind is TargetKind.MILESTONE
@@ -305,15 +310,6 @@ class MilestoneAnnouncer:
                 async with self.pacer.slot():
                     return await messenger.post(
                         planned.guild_id, planned.channel_id, announcement, nonce=nonce, role_required=milestone
-                    )
-
-            async def find(record: DeliveryRecord) -> int | None:
-                async with self.pacer.slot():
-                    return await messenger.find_posted(
-                        record.guild_id,
-                        record.channel_id,
-                        delivery_reference(record.nonce),
-                        record.claimed_at or record.fire_at,
                     )
 
             result = await self.deliverer.deliver(planned.record(late=late), send, find)

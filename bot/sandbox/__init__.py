@@ -11,7 +11,8 @@ Used by the end-to-end tests, by local mode (a terminal instead of a Discord acc
         await emu.click(reply, label="Next")      # also select(), submit_modal(), autocomplete()
         emu.assert_clean()                        # emu.violations, emu.unhandled
 
-Faults: emu.faults.rate_limit/error/slow/gateway(...), emu.rate_limits.enable(...), emu.gateway.close_abruptly(),
+Faults: emu.faults.rate_limit/error/slow/drop/gateway(...) (error and drop can strike after_effect=True: the request
+took effect, the answer is lost), emu.rate_limits.enable(...), emu.gateway.close_abruptly(),
 emu.gateway.send_reconnect(), emu.gateway.invalid_session(resumable=False).
 """
 

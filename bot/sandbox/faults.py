@@ -1,4 +1,11 @@
-"""Faults on demand (429s, 5xx bursts, slow routes, gateway drops) and Discord-like rate limits, with counters."""
+"""Faults on demand (429s, 5xx bursts, slow routes, dropped connections, gateway drops) and Discord-like rate
+limits, with counters.
+
+A status or drop fault answers *before* the route's handler by default (Discord refused the request: nothing
+happened). With ``after_effect=True`` the handler runs first (the message is stored, MESSAGE_CREATE dispatched, the
+nonce remembered) and only then is the answer replaced by the error, or the connection closed without one: Discord
+did the work and the response was lost, which is what a client's retry must survive.
+"""
 
 from __future__ import annotations
 
@@ -34,13 +41,15 @@ def compile_route(route: str) -> tuple[str, re.Pattern[str]]:
 class Fault:
     method: str
     path: re.Pattern[str]
-    kind: Literal["status", "rate_limit", "delay"]
+    kind: Literal["status", "rate_limit", "delay", "drop"]
     status: int = 500
     retry_after: float = 1.0
     global_: bool = False
     delay: float = 0.0
     times: int | None = 1
     probability: float | None = None
+    after_effect: bool = False
+    """Status and drop faults only: the handler runs (and its effects stay) before the answer is replaced."""
     hits: int = 0
     description: str = ""
 
@@ -68,6 +77,10 @@ class Stats:
     rate_limited: Counter[str] = field(default_factory=Counter)
     server_errors: Counter[str] = field(default_factory=Counter)
     delayed: Counter[str] = field(default_factory=Counter)
+    # Connections closed without an answer (fault kind "drop").
+    dropped: Counter[str] = field(default_factory=Counter)
+    # Status or drop faults that struck after the handler had done its work (the request took effect).
+    after_effect: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     gateway: Counter[str] = field(default_factory=Counter)
     # Things worth counting that are neither requests nor gateway traffic (nonce hits, resolved defers...).
@@ -89,7 +102,8 @@ class Stats:
         top = ", ".join(f"{route} x{n}" for route, n in self.requests.most_common(8))
         return (
             f"{self.total_requests} requests ({top}); {self.total_429} rate limited, {self.total_5xx} server errors "
-            f"injected; gateway {dict(self.gateway)}"
+            f"injected, {sum(self.dropped.values())} connections dropped; {sum(self.after_effect.values())} faults "
+            f"struck after the request took effect; gateway {dict(self.gateway)}"
         )
 
 
@@ -105,11 +119,50 @@ class FaultInjector:
         self.rules.append(fault)
         return fault
 
-    def error(self, route: str, status: int = 500, *, times: int | None = 1, probability: float | None = None) -> Fault:
-        """Answer `status` (500, 502, 503, 504...) `times` times, or with `probability` per request (seeded)."""
+    def error(
+        self,
+        route: str,
+        status: int = 500,
+        *,
+        times: int | None = 1,
+        probability: float | None = None,
+        after_effect: bool = False,
+    ) -> Fault:
+        """Answer `status` (500, 502, 503, 504...) `times` times, or with `probability` per request (seeded).
+
+        With `after_effect` the request is carried out first and only its answer is replaced by the error.
+        """
         method, path = compile_route(route)
         return self.add(
-            Fault(method, path, "status", status=status, times=times, probability=probability, description=route)
+            Fault(
+                method,
+                path,
+                "status",
+                status=status,
+                times=times,
+                probability=probability,
+                after_effect=after_effect,
+                description=route,
+            )
+        )
+
+    def drop(
+        self, route: str, *, times: int | None = 1, probability: float | None = None, after_effect: bool = True
+    ) -> Fault:
+        """Close the connection without answering (the client sees the server disconnect), by default after the
+        request was carried out; with ``after_effect=False`` before anything happened."""
+        method, path = compile_route(route)
+        return self.add(
+            Fault(
+                method,
+                path,
+                "drop",
+                status=0,
+                times=times,
+                probability=probability,
+                after_effect=after_effect,
+                description=route,
+            )
         )
 
     def rate_limit(

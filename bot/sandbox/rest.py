@@ -8,18 +8,20 @@ all routes alike. Anything not emulated answers 404 `{"message": "404: Not Found
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
+from bot.sandbox.faults import Fault
 from bot.sandbox.interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
 MAX_UPLOAD = 10 * 1024 * 1024
+NONCE_MEMORY = timedelta(minutes=5)
 
 
 class DiscordError(Exception):
@@ -116,6 +119,8 @@ class RestResponse:
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    # No answer at all: the connection is closed instead (a "drop" fault). Recorded with status 0.
+    dropped: bool = False
 
 
 @dataclass
@@ -160,6 +165,8 @@ class RestApi:
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
         self.routes: list[Route] = []
+        # How long a message nonce sent with enforce_nonce is remembered: Discord says "the past few minutes".
+        self.nonce_memory = NONCE_MEMORY
         self._register()
 
     # ----- routing --------------------------------------------------------------------------------------------
@@ -251,6 +258,12 @@ class RestApi:
             log.exception("emulator failed on %s %s", method, path)
             emu.record_violation(method, path, "", f"emulator error: {type(exc).__name__}: {exc}", source="emulator")
             response = RestResponse(400, {"message": f"emulator error: {exc}", "code": 0})
+        if response.dropped:
+            emu.record_request(RequestRecord(method, path, route_key, 0, body, time.monotonic()))
+            # The response below is never written: aiohttp finds the transport closing and lets the request go.
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=204)
         if response.status >= 400 and response.status != 429:
             emu.stats.errors[f"{response.status} {route_key}"] += 1
         emu.record_request(RequestRecord(method, path, route_key, response.status, body, time.monotonic()))
@@ -280,14 +293,43 @@ class RestApi:
             await asyncio.sleep(delay)
             # An injected delay stands for a slow network or Discord, so it does count.
             received_at = time.monotonic()
+        if fault is not None and fault.after_effect:
+            # A refusal (403, 404, 400...) is lost with the answer like a success would be.
+            with contextlib.suppress(DiscordError):
+                await self._carry_out(request, method, path, route, params, body, files, received_at)
+            emu.stats.after_effect[route_key] += 1
+            return self._fault_answer(fault, route_key)
         if fault is not None:
-            if fault.kind == "rate_limit":
-                emu.stats.rate_limited[route_key] += 1
-                return _rate_limited(fault.retry_after, global_=fault.global_)
-            emu.stats.server_errors[route_key] += 1
-            if fault.status >= 500:
-                return RestResponse(fault.status, {"message": "Internal Server Error", "code": 0})
-            return RestResponse(fault.status, {"message": f"{fault.status}: injected", "code": 0})
+            return self._fault_answer(fault, route_key)
+        return await self._carry_out(request, method, path, route, params, body, files, received_at)
+
+    def _fault_answer(self, fault: Fault, route_key: str) -> RestResponse:
+        emu = self.emu
+        if fault.kind == "rate_limit":
+            emu.stats.rate_limited[route_key] += 1
+            return _rate_limited(fault.retry_after, global_=fault.global_)
+        if fault.kind == "drop":
+            emu.stats.dropped[route_key] += 1
+            return RestResponse(0, dropped=True)
+        emu.stats.server_errors[route_key] += 1
+        if fault.status >= 500:
+            return RestResponse(fault.status, {"message": "Internal Server Error", "code": 0})
+        return RestResponse(fault.status, {"message": f"{fault.status}: injected", "code": 0})
+
+    async def _carry_out(
+        self,
+        request: web.Request,
+        method: str,
+        path: str,
+        route: Route | None,
+        params: dict[str, str],
+        body: Any,
+        files: list[UploadedFile],
+        received_at: float,
+    ) -> RestResponse:
+        """Rate limits, auth, contract checks and the route's handler: everything after the faults."""
+        emu = self.emu
+        route_key = route.key if route else f"{method} {path}"
         major = "+".join(params[k] for k in ("channel_id", "guild_id", "webhook_id", "webhook_token") if k in params)
         decision = emu.rate_limits.check(method, route_key, major)
         if not decision.allowed:
@@ -650,7 +692,7 @@ class RestApi:
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             existing = emu.store.by_nonce(channel.id, str(nonce))
-            if existing is not None:
+            if existing is not None and datetime.now(UTC) - existing.created_at <= self.nonce_memory:
                 emu.stats.other["nonce_deduplicated"] += 1
                 return ok(self._payload(existing))
         _require_content(body, req.files)

@@ -61,7 +61,22 @@ async def send_ephemeral(interaction: discord.Interaction[Any], content: str) ->
         log.warning("could not deliver an error message for interaction %s", interaction.id)
 
 
+ALREADY_ACKNOWLEDGED = 40060
+
+
+def _already_acknowledged(error: BaseException) -> bool:
+    cause = error.__cause__ if isinstance(error, app_commands.CommandInvokeError) and error.__cause__ else error
+    return isinstance(cause, discord.HTTPException) and cause.code == ALREADY_ACKNOWLEDGED
+
+
 async def report_interaction_error(interaction: discord.Interaction[Any], error: BaseException, where: str) -> None:
+    if _already_acknowledged(error):
+        # Discord took our answer but its reply was lost (a 5xx), and discord.py's retry was told it was already
+        # acknowledged: the member has their answer, and any further message would be a second one.
+        log.warning(
+            "%s: the answer to interaction %s arrived, but Discord's reply to it was lost", where, interaction.id
+        )
+        return
     message = describe_user_error(error)
     if message is not None:
         await send_ephemeral(interaction, message)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ from bot.scheduling.delivery import delivery_reference, to_db
 
 SEND = "POST /channels/{channel_id}/messages"
 CALLBACK = "POST /interactions/{interaction_id}/{interaction_token}/callback"
-FOLLOWUP = "POST /webhooks/{webhook_id}/{webhook_token}"
 
 
 def query(database: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
@@ -114,4 +113,61 @@ def exactly_once_problems(emu: Emulator, subscribed: Subscribed, database: Path)
         footer = " ".join((e.get("footer") or {}).get("text", "") for e in message.embeds)
         if f"ref {delivery_reference(nonce)}" not in footer:
             problems.append(f"server {guild_id}: footer {footer!r} lacks ref {delivery_reference(nonce)}")
+    return problems
+
+
+PROMPT_KIND = "studygroup-prompt"
+
+
+async def seed_study_groups(database: Path, world: World, due: datetime, now: datetime, *, name: str) -> dict[int, int]:
+    """A study group in every server of `world`, checking in daily in #study-room at `due` (UTC, to the second: the
+    stored form /studygroup-admin create writes for HH:MM:SS). Returns guild id -> the #study-room channel id."""
+    conn = await open_database(database)
+    rooms: dict[int, int] = {}
+    try:
+        stamp = to_db(now)
+        for guild in world.bot_guilds():
+            room = guild.channel("study-room")
+            rooms[guild.id] = room.id
+            await conn.execute(
+                "INSERT INTO study_groups (guild_id, channel_id, name, name_key, checkin_time, timezone, weekdays, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'UTC', 'mon,tue,wed,thu,fri,sat,sun', ?, ?)",
+                (guild.id, room.id, name, name.lower(), f"{due.astimezone(UTC):%H:%M:%S}", stamp, stamp),
+            )
+        await conn.commit()
+    finally:
+        await conn.close()
+    return rooms
+
+
+def prompts_in(emu: Emulator, channel_id: int, name: str) -> list[Message]:
+    return [
+        m
+        for m in emu.store.in_channel(channel_id)
+        if m.author.id == emu.world.bot.id and any(e.get("title") == f"Check-in time: {name}" for e in m.embeds)
+    ]
+
+
+def prompt_problems(emu: Emulator, rooms: dict[int, int], database: Path, name: str) -> list[str]:
+    """Like `exactly_once_problems`, for study-group prompts: one per room, its row sent with that message's id and
+    the message carrying the row's nonce."""
+    problems: list[str] = []
+    rows = {
+        int(r[0]): (r[1], r[2], r[3])
+        for r in query(
+            database, "SELECT guild_id, status, nonce, message_id FROM deliveries WHERE target_kind = ?", PROMPT_KIND
+        )
+    }
+    for guild_id, room_id in rooms.items():
+        messages = prompts_in(emu, room_id, name)
+        row = rows.get(guild_id)
+        if len(messages) != 1 or row is None:
+            problems.append(f"server {guild_id}: {len(messages)} prompts (row {row})")
+            continue
+        status, nonce, message_id = row
+        if status != "sent" or message_id != messages[0].id or messages[0].nonce != nonce:
+            problems.append(
+                f"server {guild_id}: row {status} with message {message_id} and nonce {nonce!r}; posted "
+                f"{messages[0].id} with nonce {messages[0].nonce!r}"
+            )
     return problems

@@ -22,16 +22,19 @@ from bot.scheduling.delivery import to_db
 from tests.e2e.conftest import Live, running_bot
 from tests.e2e.faultkit import (
     CALLBACK,
-    FOLLOWUP,
     SEND,
     delivered_counts,
     exactly_once_problems,
+    prompt_problems,
+    prompts_in,
     query,
     seed_announcements,
+    seed_study_groups,
 )
 
 TITLE = "Faulty-day mock exam"
 GET_MEMBER = "GET /guilds/{guild_id}/members/{user_id}"
+EDIT_ORIGINAL = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original"
 
 
 # ----- 1. a fan-out through 429 and 5xx bursts --------------------------------------------------------------------
@@ -52,6 +55,10 @@ async def test_fan_out_through_429_and_5xx_bursts_posts_every_announcement_once(
         faults.error(f"POST /channels/{channels[7]}/messages", status=503, times=1)
         # Another server's send fails three times in a row (discord.py's own retries, after 1 + 3 + 5 s).
         faults.error(f"POST /channels/{channels[31]}/messages", status=502, times=3)
+        # Two servers' sends are made and then the answer is lost (a 503, a dropped connection): the claim stays and
+        # the retry's nonce returns the message already posted.
+        faults.error(f"POST /channels/{channels[12]}/messages", status=503, after_effect=True)
+        faults.drop(f"POST /channels/{channels[40]}/messages")
         # Bursts at the start of the fan-out, then scattered faults until each pool runs dry.
         faults.rate_limit(SEND, retry_after=0.5, times=6)
         faults.rate_limit(SEND, retry_after=0.3, global_=True, times=2)
@@ -79,6 +86,55 @@ async def test_fan_out_through_429_and_5xx_bursts_posts_every_announcement_once(
         assert exactly_once_problems(emu, subscribed, database) == []
         assert query(database, "SELECT COUNT(*) FROM deliveries WHERE status != 'sent'") == [(0,)]
         assert "stays claimed and is retried" in bot.output  # the 503 server, posted on a retry
+        assert stats.after_effect[SEND] == 2 and stats.dropped[SEND] == 1, stats.summary()
+        assert stats.other["nonce_deduplicated"] >= 2, stats.summary()
+        emu.assert_clean()
+
+
+# ----- 1b. Discord made the message, then the answer was lost ------------------------------------------------------
+
+GROUP = "Lost-answer crew"
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_answers_lost_after_the_message_was_made_post_nothing_twice(tmp_path: Path) -> None:
+    """The hard case for "exactly once": Discord creates the message and then answers 500/502/504 (discord.py retries
+    those on its own) or 503, or the connection drops (the bot's delivery retries). Every retry carries the
+    delivery's nonce, so Discord answers with the message it already made; announcements and study-group prompts
+    each end up posted once, their rows `sent` with that message's id."""
+    database = tmp_path / "bot.sqlite3"
+    world = World.generate(20, members_per_guild=3, seed=8)
+    now = datetime.now(UTC)
+    due = (now + timedelta(seconds=7)).replace(microsecond=0)
+    subscribed = await seed_announcements(database, world, due, now, title=TITLE)
+    rooms = await seed_study_groups(database, world, due, now, name=GROUP)
+    async with Emulator(world, seed=29, request_log_size=5000) as emu:
+        faults = emu.faults
+        for status in (500, 502, 504):
+            faults.error(SEND, status=status, probability=0.2, times=4, after_effect=True)
+        # Not retried by discord.py: the announcement and the prompt stay claimed and are sent again, same nonce.
+        faults.error(f"POST /channels/{sorted(rooms.values())[3]}/messages", status=503, after_effect=True)
+        faults.drop(f"POST /channels/{sorted(rooms.values())[11]}/messages")
+        async with running_bot(emu, database, name="lost-answers", BACKUP_INTERVAL_HOURS="0") as bot:
+            assert datetime.now(UTC) < due, "the bot must be ready before the messages are due"
+
+            def all_in() -> bool:
+                counts = delivered_counts(emu, subscribed)
+                return all(counts[c] >= 1 for c in subscribed.channel_ids) and all(
+                    prompts_in(emu, room, GROUP) for room in rooms.values()
+                )
+
+            async with asyncio.timeout((due - datetime.now(UTC)).total_seconds() + 30):
+                async with emu.store.changed:
+                    await emu.store.changed.wait_for(all_in)
+            await asyncio.sleep(2)  # a duplicate would come from a retry still in flight
+            assert bot.running, bot.tail()
+        stats = emu.stats
+        assert stats.after_effect[SEND] >= 8, stats.summary()
+        assert stats.other["nonce_deduplicated"] >= stats.after_effect[SEND], stats.summary()
+        assert exactly_once_problems(emu, subscribed, database) == []
+        assert prompt_problems(emu, rooms, database, GROUP) == []
+        assert query(database, "SELECT COUNT(*) FROM deliveries WHERE status != 'sent'") == [(0,)]
         emu.assert_clean()
 
 
@@ -87,7 +143,7 @@ async def test_fan_out_through_429_and_5xx_bursts_posts_every_announcement_once(
 
 async def seed_players(database: Path, world: World) -> None:
     """Quiz points for carol, who never uses the bot in these tests: /quiz leaderboard must look her name up over the
-    API, so it defers first (the one deferred command path) and answers with a followup."""
+    API, so it defers first (the one deferred command path) and then fills in its reply."""
     guild = world.guild("IMG Study Hall")
     now = to_db(datetime.now(UTC))
     conn = await open_database(database)
@@ -143,7 +199,7 @@ async def ask(emu: Emulator, user: User, channel: Channel, question: str) -> tup
 
 async def every_kind_of_interaction(emu: Emulator, round_: int) -> list[Interaction]:
     """/ask, its Helpful button, /checkin's modal and its submission, and /quiz leaderboard (deferred, then a
-    followup after a member lookup). Returns them all, answered."""
+    reply edited in after a member lookup). Returns them all, answered."""
     world = emu.world
     alice, bob = world.users["alice"], world.users["bob"]
     general, room = world.channel("general"), world.channel("study-room")
@@ -165,10 +221,10 @@ async def every_kind_of_interaction(emu: Emulator, round_: int) -> list[Interact
 
 
 FAULTS: dict[str, Callable[[FaultInjector], list[Fault]]] = {
-    "429 on every route": lambda f: [f.rate_limit(r, retry_after=0.4, times=2) for r in (CALLBACK, FOLLOWUP)],
+    "429 on every route": lambda f: [f.rate_limit(r, retry_after=0.4, times=2) for r in (CALLBACK, EDIT_ORIGINAL)],
     "global 429": lambda f: [f.rate_limit(r, retry_after=0.3, global_=True, times=1) for r in (CALLBACK, GET_MEMBER)],
-    "500": lambda f: [f.error(r, status=500, times=1) for r in (CALLBACK, FOLLOWUP, GET_MEMBER)],
-    "502": lambda f: [f.error(r, status=502, times=1) for r in (CALLBACK, FOLLOWUP)],
+    "500": lambda f: [f.error(r, status=500, times=1) for r in (CALLBACK, EDIT_ORIGINAL, GET_MEMBER)],
+    "502": lambda f: [f.error(r, status=502, times=1) for r in (CALLBACK, EDIT_ORIGINAL)],
 }
 
 
@@ -186,6 +242,41 @@ async def test_interactions_through_a_burst_each_get_one_answer_in_time(
     assert emu.stats.total_429 + emu.stats.total_5xx > before
     assert all(rule.hits for rule in rules), [(r.description, r.hits) for r in rules]
     assert not [k for k in emu.stats.errors if "40060" in k or k.startswith("400 POST /interactions")]
+
+
+async def retries_landed(emu: Emulator, since: int) -> None:
+    """Wait until every request answered by a fault after `since` was made again (discord.py's retry, or the bot's
+    error path answering the same interaction): a second answer would come from there."""
+    records = [r for r in emu.requests if r.seq > since]
+    for faulted in (r for r in records if r.status == 0 or r.status >= 500):
+        if not any(r.seq > faulted.seq and r.path == faulted.path for r in emu.requests):
+            await emu.wait_for_request(f"{faulted.method} {faulted.path}", timeout=15)
+
+
+AFTER_EFFECT: dict[str, Callable[[FaultInjector], list[Fault]]] = {
+    "callback made, answer 500": lambda f: [f.error(CALLBACK, status=500, times=2, after_effect=True)],
+    "deferred reply made, answer 504": lambda f: [f.error(EDIT_ORIGINAL, status=504, times=1, after_effect=True)],
+}
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize("kind", list(AFTER_EFFECT))
+async def test_interactions_whose_answer_is_lost_after_the_effect_answer_once(
+    live: Live, faults_cleared: None, kind: str
+) -> None:
+    """Discord acknowledged the callback (or filled in the deferred reply) and its answer was lost: discord.py's retry
+    of a callback gets 40060 "already acknowledged", which must not turn into an error message or a second answer;
+    the deferred reply is an edit of the placeholder, so its retry cannot post it twice (a followup's would)."""
+    emu = live.emu
+    rules = AFTER_EFFECT[kind](emu.faults)
+    errors_before = live.bot.output.count(" ERROR ")
+    since = emu.requests[-1].seq
+    answered = await every_kind_of_interaction(emu, 10 + list(AFTER_EFFECT).index(kind))
+    await retries_landed(emu, since)
+    for ix in answered:
+        one_answer(ix)
+    assert all(rule.hits for rule in rules), [(r.description, r.hits) for r in rules]
+    assert live.bot.output.count(" ERROR ") == errors_before, live.bot.tail()
 
 
 @pytest.mark.asyncio(loop_scope="module")

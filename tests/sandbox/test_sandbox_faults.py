@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
+import aiohttp
 import pytest
 
 from bot.sandbox import Emulator, InteractionError, World
@@ -70,6 +72,67 @@ def test_rate_limiter_counts_down_and_then_limits() -> None:
     assert limiter.check("POST", SEND, "2").allowed, "buckets are per channel"
 
 
+# ----- faults after the request took effect (the answer is lost, the message exists) ---------------------------
+
+
+async def post_message(emu: Emulator, channel_id: int, nonce: str) -> tuple[int, dict[str, object] | None]:
+    """One raw send with `nonce` and enforce_nonce, as discord.py makes it: (status, body); status 0 when the
+    emulator closed the connection without answering."""
+    body = {"content": "Match Day is March 20", "nonce": nonce, "enforce_nonce": True}
+    headers = {"Authorization": f"Bot {emu.token}"}
+    async with aiohttp.ClientSession() as session:
+        try:
+            async with session.post(
+                f"{emu.api_base}/channels/{channel_id}/messages", json=body, headers=headers
+            ) as response:
+                return response.status, await response.json()
+        except aiohttp.ServerDisconnectedError:
+            return 0, None
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("status", [500, 502, 504, 0])
+async def test_a_fault_after_the_effect_loses_the_answer_but_keeps_the_message(status: int) -> None:
+    async with Emulator(World.default()) as emu:
+        general = emu.world.channel("general")
+        if status:
+            emu.faults.error(SEND, status=status, after_effect=True)
+        else:
+            emu.faults.drop(SEND)
+        got, body = await post_message(emu, general.id, "n-after-effect")
+        assert got == status
+        if status:
+            assert body == {"message": "Internal Server Error", "code": 0}
+        [stored] = emu.messages_in(general)
+        assert stored.nonce == "n-after-effect"
+        # The client's retry carries the same nonce: Discord answers with the message it already made.
+        got, body = await post_message(emu, general.id, "n-after-effect")
+        assert got == 200 and body is not None and body["id"] == str(stored.id)
+        assert len(emu.messages_in(general)) == 1
+        assert emu.stats.other["nonce_deduplicated"] == 1
+        assert emu.stats.after_effect[SEND] == 1
+        assert (emu.stats.dropped[SEND], emu.stats.server_errors[SEND]) == ((0, 1) if status else (1, 0))
+        assert [r.status for r in emu.requests if r.route == SEND] == [status, 200]
+
+
+@pytest.mark.asyncio
+async def test_a_fault_before_the_effect_creates_nothing_and_nonces_are_forgotten_after_a_while() -> None:
+    async with Emulator(World.default()) as emu:
+        general = emu.world.channel("general")
+        emu.faults.error(SEND, status=500)
+        emu.faults.drop(SEND, after_effect=False)
+        assert (await post_message(emu, general.id, "n-before"))[0] == 500
+        assert (await post_message(emu, general.id, "n-before"))[0] == 0
+        assert emu.messages_in(general) == []
+        assert (await post_message(emu, general.id, "n-before"))[0] == 200
+        assert (await post_message(emu, general.id, "n-before"))[0] == 200
+        assert len(emu.messages_in(general)) == 1
+        # Discord remembers a nonce for a few minutes only; past that, the same nonce makes a new message.
+        emu.rest.nonce_memory = timedelta(0)
+        assert (await post_message(emu, general.id, "n-before"))[0] == 200
+        assert len(emu.messages_in(general)) == 2
+
+
 # ----- with the bot -------------------------------------------------------------------------------------------
 
 
@@ -98,6 +161,22 @@ async def test_500_burst_is_retried(fresh: Shared) -> None:
     emu.faults.error(SEND, status=502, times=1)
     assert (await announce(emu, "after a 5xx burst")).startswith("posted")
     assert emu.stats.server_errors[SEND] >= 2
+
+
+@bot_test
+async def test_lost_answer_after_the_message_was_made_is_retried_into_the_same_message(fresh: Shared) -> None:
+    emu, _ = fresh
+    emu.faults.error(SEND, status=502, after_effect=True)
+    deduplicated = emu.stats.other["nonce_deduplicated"]
+    reply = await announce(emu, "after a lost answer")
+    # discord.py retried the 502 with the same nonce and got the message the first attempt had made.
+    first, second = reply.removeprefix("posted ").split()
+    assert first == second
+    assert [m.id for m in emu.messages_in(emu.world.channel("general")) if m.content == "after a lost answer"] == [
+        int(first)
+    ]
+    assert emu.stats.other["nonce_deduplicated"] == deduplicated + 2
+    assert emu.stats.after_effect[SEND] == 1
 
 
 @bot_test
