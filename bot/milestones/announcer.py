@@ -43,6 +43,7 @@ from bot.scheduling.delivery import (
 )
 from bot.scheduling.grace import triage_missed
 from bot.scheduling.pacing import DEFAULT_CONCURRENCY, Pacer, fan_out
+from bot.scheduling.retry import DEFAULT_FIRST_RETRY, RetryBackoff
 from bot.scheduling.scheduler import JobScheduler
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ class MilestoneAnnouncer:
         sweep_every: timedelta = timedelta(minutes=10),
         sweep_margin: timedelta = timedelta(minutes=2),
         max_lookback: timedelta = timedelta(days=30),
-        retry_first: timedelta = timedelta(seconds=15),
+        retry_first: timedelta = DEFAULT_FIRST_RETRY,
     ) -> None:
         self.planner = planner
         self.repository = repository
@@ -139,10 +140,9 @@ class MilestoneAnnouncer:
         self.sweep_margin = sweep_margin
         self.max_lookback = max_lookback
         # A delivery Discord refused for now (a 503, five 5xx in a row, a server unavailable during a reconnect) is
-        # retried after this, doubling up to sweep_every while failures go on; waiting for the sweep would post it
-        # up to ten minutes late.
-        self.retry_first = retry_first
-        self._retry_delay = retry_first
+        # retried after retry_first, doubling up to sweep_every while failures go on; waiting for the sweep would
+        # post it up to ten minutes late.
+        self._backoff = RetryBackoff(scheduler, RETRY_JOB, self.retry, first=retry_first, cap=sweep_every)
         self.reports: deque[RunReport] = deque(maxlen=20)
         self._messenger: Messenger | None = None
         self._lock = asyncio.Lock()
@@ -202,16 +202,15 @@ class MilestoneAnnouncer:
         """Claims left by a transient failure (and anything a job missed), soon after the run that left them."""
         return await self._run("retry", until=self.clock() - self.sweep_margin, on_time=None)
 
+    @property
+    def retry_first(self) -> timedelta:
+        """How soon after a run that left announcements to retry they are tried again (the backoff's start)."""
+        return self._backoff.first
+
     def _plan_retry(self, report: RunReport) -> None:
-        if report.retry_later == 0:
-            self._retry_delay = self.retry_first
-            return
-        if not self.scheduler.running:
-            return
-        delay = self._retry_delay
-        self.scheduler.at(RETRY_JOB, self.scheduler.now() + delay, self.retry)
-        self._retry_delay = min(delay * 2, self.sweep_every)
-        log.info("%d announcement(s) refused for now by Discord; retrying in %s", report.retry_later, delay)
+        delay = self._backoff.after_run(report.retry_later)
+        if delay is not None:
+            log.info("%d announcement(s) refused for now by Discord; retrying in %s", report.retry_later, delay)
 
     async def _run(self, trigger: str, *, until: datetime, on_time: datetime | None) -> RunReport:
         messenger = self.messenger
@@ -270,7 +269,7 @@ class MilestoneAnnouncer:
         """Claims not finished (a crash between sending and recording, or a transient failure): sent again with
         their nonce within the grace window, given up beyond it."""
         found: list[tuple[PlannedDelivery, bool]] = []
-        for record in await self.deliveries.claimed():
+        for record in await self.deliveries.claimed([kind.value for kind in TargetKind]):
             if now - record.fire_at > self.grace:
                 await self.deliveries.skip(record, "unconfirmed-beyond-grace", now)
                 log.warning("gave up %s: claimed at %s and never confirmed", record.key, record.claimed_at)

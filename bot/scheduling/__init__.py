@@ -5,6 +5,7 @@
 - ``grace``: what to do with deliveries missed while the bot was down.
 - ``clock``: the clock a feature's schedule runs by (the end-to-end tests can move the study groups' one).
 - ``pacing``: keeping a fan-out to thousands of servers under Discord's global rate limit.
+- ``retry``: running again soon, with a doubling backoff, after a run that left deliveries Discord refused for now.
 
 No discord import here: the feature passes a ``send`` function that talks to Discord.
 """
@@ -28,11 +29,13 @@ from bot.scheduling.delivery import (
 )
 from bot.scheduling.grace import SkipReason, Triage, triage_missed
 from bot.scheduling.pacing import Pacer, fan_out
+from bot.scheduling.retry import DEFAULT_FIRST_RETRY, RetryBackoff
 from bot.scheduling.scheduler import JobScheduler
 from bot.scheduling.tasks import TaskTracker
 
 __all__ = [
     "CRASH_AFTER_SEND_ENV",
+    "DEFAULT_FIRST_RETRY",
     "TEST_CLOCK_OFFSET_ENV",
     "Clock",
     "Deliverer",
@@ -47,6 +50,7 @@ __all__ = [
     "Pacer",
     "PostedLookup",
     "ProblemKind",
+    "RetryBackoff",
     "SkipReason",
     "TaskTracker",
     "TransientDeliveryError",

@@ -205,9 +205,10 @@ class DeliveryRepository:
         reason: str | None = None,
         message_id: int | None = None,
     ) -> None:
+        # Only a claim can be finished: a row already sent, failed or skipped keeps its outcome, whoever asks later.
         await self._conn.execute(
             "UPDATE deliveries SET status = ?, reason = COALESCE(?, reason), message_id = COALESCE(?, message_id), "
-            "finished_at = ? WHERE key = ?",
+            "finished_at = ? WHERE key = ? AND status = 'claimed'",
             (status.value, reason, message_id, to_db(now), key),
         )
         await self._conn.commit()
@@ -220,9 +221,16 @@ class DeliveryRepository:
             rows = await cursor.fetchall()
         return {row[0]: (row[1], from_db(row[2]), DeliveryStatus(row[3])) for row in rows}
 
-    async def claimed(self) -> list[DeliveryRecord]:
+    async def claimed(self, kinds: Sequence[str]) -> list[DeliveryRecord]:
+        """Unfinished claims of these target kinds, oldest first.
+
+        The kinds are required: each feature recovers only its own claims. (The announcer once took a study group's
+        claim for a milestone whose target was gone and marked it skipped.)
+        """
+        marks = ", ".join("?" * len(kinds))
         async with self._conn.execute(
-            f"SELECT {_COLUMNS} FROM deliveries WHERE status = 'claimed' ORDER BY fire_at"
+            f"SELECT {_COLUMNS} FROM deliveries WHERE status = 'claimed' AND target_kind IN ({marks}) ORDER BY fire_at",
+            tuple(kinds),
         ) as cursor:
             rows = await cursor.fetchall()
         return [_record(row) for row in rows]

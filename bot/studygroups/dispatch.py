@@ -6,7 +6,9 @@ what is beyond its grace window as skipped instead of posting it (a prompt more 
 left by a crash is first looked for in the channel's recent history by the ``ref`` in its footer once it is older
 than Discord's nonce memory, and sent again with the same nonce otherwise (``bot.scheduling.delivery``). Timers are
 only a wake-up call: one APScheduler job per group at its next prompt or recap, rebuilt after every run, plus a
-sweep for retries and anything a timer missed.
+sweep for anything a timer missed. A run that leaves a delivery Discord refused for the moment (a 503, a dropped
+connection) runs again 15 s later, then after 30 s, 1 min, ... up to the sweep interval (``RetryBackoff``): a prompt
+is only worth posting within the hour, and a group alone at its time would otherwise wait for the sweep.
 
 No discord import: the cog attaches a ``PromptSender`` that turns a group and an occurrence into a message.
 """
@@ -21,12 +23,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.scheduling import (
+    DEFAULT_FIRST_RETRY,
     Deliverer,
     DeliveryRecord,
     DeliveryRepository,
     DeliveryStatus,
     JobScheduler,
     Outcome,
+    RetryBackoff,
     delivery_nonce,
     find_by_reference,
 )
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 
 JOB_PREFIX = "sg:at:"
 SWEEP_JOB = "sg:sweep"
+RETRY_JOB = "sg:retry"
 WATERMARK = "studygroups"
 KEY_PREFIX = "sg:"
 KINDS = {timing.OccurrenceKind.PROMPT: "studygroup-prompt", timing.OccurrenceKind.RECAP: "studygroup-recap"}
@@ -88,6 +93,7 @@ class StudyGroupDispatcher:
         scheduler: JobScheduler,
         *,
         sweep_every: dt.timedelta = dt.timedelta(minutes=5),
+        retry_first: dt.timedelta = DEFAULT_FIRST_RETRY,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.service = service
@@ -96,6 +102,8 @@ class StudyGroupDispatcher:
         self.scheduler = scheduler
         self.sweep_every = sweep_every
         self._clock = clock or service.now
+        # Relative to the scheduler's real clock, like every timer: a moved feature clock does not shift it.
+        self.backoff = RetryBackoff(scheduler, RETRY_JOB, self.run, first=retry_first, cap=sweep_every)
         self._sender: PromptSender | None = None
         self._lock = asyncio.Lock()
 
@@ -136,7 +144,14 @@ class StudyGroupDispatcher:
         await self.sender.wait_until_ready()
         async with self._lock:
             report = await self._run()
+            retry_in = self.backoff.after_run(len(report.retry_later))
         await self.reschedule()
+        if retry_in is not None:
+            log.info(
+                "%d study-group message(s) refused for now by Discord; retrying in %s",
+                len(report.retry_later),
+                retry_in,
+            )
         if report.sent or report.skipped or report.failed:
             log.info(
                 "study-group deliveries: %d sent, %d skipped, %d failed, %d to retry",
@@ -170,8 +185,8 @@ class StudyGroupDispatcher:
 
     async def _recover(self, seen: set[str], now: dt.datetime, report: DispatchReport) -> None:
         """Claims of ours left by a crash or a transient failure: send again (same nonce) or give up after grace."""
-        for record in await self.deliveries.claimed():
-            if record.key in seen or record.target_kind not in KINDS.values():
+        for record in await self.deliveries.claimed(list(KINDS.values())):
+            if record.key in seen:
                 continue
             group = await self.service.get_group(int(record.target_ref))
             occurrence = _occurrence_of(record, group) if group is not None else None

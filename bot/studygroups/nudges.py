@@ -9,7 +9,9 @@ through bot/scheduling's exactly-once machinery, polled every ``POLL_EVERY`` and
   (or found in the DM's history), so a restart never sends a second one.
 - **Failures.** A member who does not accept DMs (Discord answers 403) or no longer exists gets their nudges
   turned off at once: the row is ``failed``, nothing is retried, and no DM is attempted on later days. A transient
-  failure (Discord down) leaves the claim for the next poll, while the nudge is still due.
+  failure (Discord down) leaves the claim for the next poll, while the nudge is still due. Deliberately no
+  ``RetryBackoff`` (unlike prompts and announcements): a nudge has hours until the member's midnight, so the next
+  poll is soon enough, and a poll recomputes every member's streak, too heavy to repeat every 15 s in an outage.
 - A claim that is no longer due (the member checked in, or their day ended) is recorded as skipped.
 
 Nudge rows name a member (``target_ref`` is their id): /mydata export and delete cover them, and they are pruned
@@ -171,8 +173,8 @@ class NudgeDispatcher:
                 await self._deliver(nudge, report)
             wanted = {n.key for n in due}
             now = self._clock()
-            for record in await self.deliveries.claimed():
-                if record.target_kind == NUDGE_TARGET_KIND and record.key not in wanted:
+            for record in await self.deliveries.claimed([NUDGE_TARGET_KIND]):
+                if record.key not in wanted:
                     await self.deliveries.skip(record, "no longer due (checked in, or the day is over)", now)
                     report.skipped.append(record.key)
         if at_start or report.sent or report.failed or report.skipped:

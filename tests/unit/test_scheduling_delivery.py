@@ -223,9 +223,9 @@ async def test_a_transient_error_leaves_the_claim_for_a_retry(conn: aiosqlite.Co
 
     deliverer = Deliverer(repo, clock=Clock(NOW))
     assert (await deliverer.deliver(record(), flaky)).outcome is Outcome.RETRY_LATER
-    assert [r.key for r in await repo.claimed()] == [record().key]
+    assert [r.key for r in await repo.claimed(["event"])] == [record().key]
     assert (await deliverer.deliver(record(), flaky)).outcome is Outcome.RECOVERED
-    assert await repo.claimed() == []
+    assert await repo.claimed(["event"]) == []
 
 
 async def test_skip_records_why(conn: aiosqlite.Connection) -> None:
@@ -248,3 +248,18 @@ async def test_recent_lists_only_the_kinds_asked_for(conn: aiosqlite.Connection)
     await deliverer.deliver(prompt, channel.send)
     assert [r.key for r in await repo.recent(1, ["milestone", "event"])] == [record().key]
     assert [r.key for r in await repo.recent(1, ["studygroup-prompt"])] == [prompt.key]
+
+
+async def test_claims_are_listed_per_kind_and_a_finished_row_keeps_its_outcome(conn: aiosqlite.Connection) -> None:
+    # Found by CI: the announcer recovered a study group's claim as a milestone whose target was gone and marked it
+    # skipped, after the study group had recorded it sent.
+    repo = DeliveryRepository(conn)
+    prompt = replace(record("sg:prompt:1:2027-03-03"), target_kind="studygroup-prompt", nonce=delivery_nonce("sg"))
+    assert await repo.claim(prompt, NOW)
+    assert await repo.claimed(["milestone", "event"]) == []
+    assert [r.key for r in await repo.claimed(["studygroup-prompt"])] == [prompt.key]
+    await repo.mark_sent(prompt.key, 77, NOW)
+    await repo.skip(prompt, "target-gone", NOW)
+    await repo.mark_failed(prompt.key, "late", NOW)
+    stored = await repo.get(prompt.key)
+    assert stored is not None and stored.status is DeliveryStatus.SENT and stored.message_id == 77

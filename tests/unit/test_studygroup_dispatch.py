@@ -24,7 +24,7 @@ from bot.scheduling import (
     system_clock,
 )
 from bot.studygroups import schedule as timing
-from bot.studygroups.dispatch import StudyGroupDispatcher
+from bot.studygroups.dispatch import RETRY_JOB, StudyGroupDispatcher
 from bot.studygroups.models import CheckInEntry, GroupCreateOptions, StudyGroup, parse_with_clock
 from bot.studygroups.recap import WeeklyRecap
 from bot.studygroups.repository import StudyGroupRepository
@@ -53,7 +53,8 @@ class FakeSender:
 
     prompts: list[tuple[str, bool, str]] = field(default_factory=list)
     recaps: list[tuple[WeeklyRecap, bool]] = field(default_factory=list)
-    fail_next: bool = False
+    failures: int = 0
+    """The next this many prompt posts are refused for now (a 503 that discord.py does not retry)."""
     crash_after_next_post: bool = False
     nonces_forgotten: bool = False
     history: dict[str, int] = field(default_factory=dict)
@@ -64,8 +65,8 @@ class FakeSender:
         return None
 
     async def post_prompt(self, group: StudyGroup, occurrence: timing.Occurrence, *, late: bool, nonce: str) -> int:
-        if self.fail_next:
-            self.fail_next = False
+        if self.failures > 0:
+            self.failures -= 1
             raise TransientDeliveryError("Discord answered 503")
         reference = delivery_reference(nonce)
         if reference in self.history and not self.nonces_forgotten:
@@ -151,7 +152,7 @@ async def test_a_prompt_within_the_hour_is_posted_late_and_one_beyond_it_is_skip
 
 
 async def test_a_transient_failure_is_retried_with_the_same_nonce(setup: Setup) -> None:
-    setup.sender.fail_next = True
+    setup.sender.failures = 1
     setup.clock.now = MONDAY.replace(hour=20, second=1)
     report = await setup.dispatcher.run()
     key = f"sg:prompt:{setup.group.id}:2026-11-16"
@@ -163,6 +164,90 @@ async def test_a_transient_failure_is_retried_with_the_same_nonce(setup: Setup) 
     async with setup.conn.execute("SELECT nonce FROM deliveries WHERE key = ?", (key,)) as cursor:
         (nonce,) = await cursor.fetchone()  # type: ignore[misc]
     assert setup.sender.prompts[0][2] == nonce
+
+
+def assert_retry_armed(scheduler: JobScheduler, before: dt.datetime, delay: dt.timedelta) -> None:
+    """The retry job runs `delay` after the run that armed it (which ended between `before` and now)."""
+    run_at = scheduler.next_run(RETRY_JOB)
+    assert run_at is not None, "no retry armed"
+    assert before + delay <= run_at <= scheduler.now() + delay
+
+
+async def test_a_transient_failure_is_retried_15_s_later_then_with_backoff_not_at_the_sweep(setup: Setup) -> None:
+    """A group alone at its time: nothing else would run before the 5-minute sweep. Each run below is what the
+    armed retry job does when it fires; the dispatcher's clock is moved by the delay the job was armed with."""
+    scheduler, dispatcher = setup.dispatcher.scheduler, setup.dispatcher
+    key = f"sg:prompt:{setup.group.id}:2026-11-16"
+    scheduler.start()
+    try:
+        setup.sender.failures = 2
+        setup.clock.now = MONDAY.replace(hour=20, second=1)
+        before = scheduler.now()
+        first = await dispatcher.run()
+        assert first.retry_later == [key] and setup.sender.prompts == []
+        assert_retry_armed(scheduler, before, dt.timedelta(seconds=15))
+
+        setup.clock.now += dt.timedelta(seconds=15)
+        before = scheduler.now()
+        second = await dispatcher.run()
+        assert second.retry_later == [key] and setup.sender.prompts == []
+        assert_retry_armed(scheduler, before, dt.timedelta(seconds=30))  # still refused: twice as long
+
+        setup.clock.now += dt.timedelta(seconds=30)
+        third = await dispatcher.run()
+        assert third.sent == [key] and third.retry_later == []
+        # 46 s after its time: on time (not "posted late"), once, with the claim's nonce.
+        [(occurrence_key, late, nonce)] = setup.sender.prompts
+        assert occurrence_key == key.removeprefix("sg:") and not late
+        assert (await statuses(setup.conn))[key] == ("sent", "studygroup-prompt", 0)
+        async with setup.conn.execute("SELECT nonce FROM deliveries WHERE key = ?", (key,)) as cursor:
+            assert tuple(await cursor.fetchone() or ()) == (nonce,)
+        assert dispatcher.backoff.next_delay == dt.timedelta(seconds=15), "a clean run resets the backoff"
+
+        # The retry job still armed from the second run fires for nothing: no second post.
+        setup.clock.now += dt.timedelta(seconds=60)
+        assert (await dispatcher.run()).sent == [] and len(setup.sender.prompts) == 1
+
+        # Tuesday's prompt is refused once: retried 15 s later again, not 60.
+        setup.sender.failures = 1
+        setup.clock.now = MONDAY.replace(day=17, hour=20, second=1)
+        before = scheduler.now()
+        assert (await dispatcher.run()).retry_later == [f"sg:prompt:{setup.group.id}:2026-11-17"]
+        assert_retry_armed(scheduler, before, dt.timedelta(seconds=15))
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_the_backoff_stops_at_the_sweep_interval(setup: Setup) -> None:
+    scheduler, dispatcher = setup.dispatcher.scheduler, setup.dispatcher
+    scheduler.start()
+    try:
+        setup.sender.failures = 100  # Discord refusing for a long while
+        setup.clock.now = MONDAY.replace(hour=20, second=1)
+        armed = []
+        for _ in range(7):
+            before = scheduler.now()
+            assert (await dispatcher.run()).retry_later != []
+            run_at = scheduler.next_run(RETRY_JOB)
+            assert run_at is not None and run_at >= before
+            armed.append(round((run_at - before).total_seconds()))
+            setup.clock.now += run_at - before
+        assert armed == [15, 30, 60, 120, 240, 300, 300]
+        assert dispatcher.sweep_every == dt.timedelta(minutes=5) and setup.sender.prompts == []
+        assert scheduler.job_ids(RETRY_JOB) == {RETRY_JOB}
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_a_run_with_nothing_to_retry_arms_no_retry(setup: Setup) -> None:
+    scheduler = setup.dispatcher.scheduler
+    scheduler.start()
+    try:
+        setup.clock.now = MONDAY.replace(hour=20, second=5)
+        assert len((await setup.dispatcher.run()).sent) == 1
+        assert scheduler.next_run(RETRY_JOB) is None
+    finally:
+        await scheduler.shutdown()
 
 
 async def test_the_weekly_recap_is_posted_when_someone_checked_in(setup: Setup) -> None:
