@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.milestones.discord_event_plan import TARGET_KIND, EventLink, EventsSetting
 from bot.milestones.models import PauseReason, ServerEvent, Status, Subscription
 from bot.milestones.reminders import format_reminders, parse_reminders
 from bot.scheduling.delivery import from_db, to_db
@@ -15,6 +16,10 @@ log = logging.getLogger(__name__)
 
 _SUBSCRIPTION_COLUMNS = (
     "guild_id, channel_id, role_id, reminders, status, paused_reason, configured_by, active_since, created_at, "
+    "updated_at"
+)
+_LINK_COLUMNS = (
+    "guild_id, milestone_uid, match_year, event_id, starts_at, ends_at, projected, fingerprint, state, created_at, "
     "updated_at"
 )
 _EVENT_COLUMNS = (
@@ -263,3 +268,95 @@ class MilestoneRepository:
         await self._conn.commit()
         titles = [row[0] for row in sorted(rows, key=lambda row: row[1])]
         return titles
+
+    # -- Discord scheduled events (discord_events.DiscordEventSync) ------------------------------------------------
+
+    async def discord_events_setting(self, guild_id: int) -> EventsSetting | None:
+        async with self._conn.execute(
+            "SELECT guild_id, enabled, problem FROM milestone_discord_event_settings WHERE guild_id = ?", (guild_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return EventsSetting(row[0], bool(row[1]), row[2]) if row else None
+
+    async def discord_events_enabled(self) -> list[EventsSetting]:
+        """Servers that opted in and whose events were not refused by Discord."""
+        async with self._conn.execute(
+            "SELECT guild_id, enabled, problem FROM milestone_discord_event_settings "
+            "WHERE enabled = 1 AND problem IS NULL ORDER BY guild_id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [EventsSetting(row[0], bool(row[1]), row[2]) for row in rows]
+
+    async def set_discord_events(self, guild_id: int, enabled: bool, now: datetime) -> None:
+        """Switch on or off; either way a recorded refusal is forgotten (switching on again is how it is retried),
+        and so are the failed attempts, which would otherwise count as done."""
+        await self._conn.execute(
+            "INSERT INTO milestone_discord_event_settings (guild_id, enabled, problem, updated_at) "
+            "VALUES (?, ?, NULL, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET enabled = excluded.enabled, problem = NULL, "
+            "updated_at = excluded.updated_at",
+            (guild_id, int(enabled), to_db(now)),
+        )
+        await self._conn.execute(
+            "DELETE FROM deliveries WHERE guild_id = ? AND target_kind = ? AND status = 'failed'",
+            (guild_id, TARGET_KIND),
+        )
+        await self._conn.commit()
+
+    async def record_discord_events_problem(self, guild_id: int, problem: str, now: datetime) -> bool:
+        """Stop creating events in the server; True only for the call that stopped it (so one DM, not several)."""
+        cursor = await self._conn.execute(
+            "UPDATE milestone_discord_event_settings SET problem = ?, updated_at = ? "
+            "WHERE guild_id = ? AND enabled = 1 AND problem IS NULL",
+            (problem, to_db(now), guild_id),
+        )
+        await self._conn.commit()
+        return cursor.rowcount > 0
+
+    async def discord_event_links(self, guild_ids: list[int] | None = None) -> dict[tuple[int, str], EventLink]:
+        """(server, milestone uid) -> the event made for it, for these servers (None: every server)."""
+        sql = f"SELECT {_LINK_COLUMNS} FROM milestone_discord_events"
+        args: tuple[object, ...] = ()
+        if guild_ids is not None:
+            sql += f" WHERE guild_id IN ({', '.join('?' * len(guild_ids))})" if guild_ids else " WHERE 0"
+            args = tuple(guild_ids)
+        async with self._conn.execute(sql, args) as cursor:
+            rows = await cursor.fetchall()
+        links = [
+            EventLink(
+                guild_id=row["guild_id"],
+                milestone_uid=row["milestone_uid"],
+                match_year=row["match_year"],
+                event_id=row["event_id"],
+                starts_at=from_db(row["starts_at"]),
+                ends_at=from_db(row["ends_at"]),
+                projected=bool(row["projected"]),
+                fingerprint=row["fingerprint"],
+                active=row["state"] == "active",
+            )
+            for row in rows
+        ]
+        return {(link.guild_id, link.milestone_uid): link for link in links}
+
+    async def save_discord_event_link(self, link: EventLink, now: datetime) -> None:
+        stamp = to_db(now)
+        await self._conn.execute(
+            f"INSERT INTO milestone_discord_events ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, milestone_uid, match_year) DO UPDATE SET event_id = excluded.event_id, "
+            "starts_at = excluded.starts_at, ends_at = excluded.ends_at, projected = excluded.projected, "
+            "fingerprint = excluded.fingerprint, state = excluded.state, updated_at = excluded.updated_at",
+            (
+                link.guild_id,
+                link.milestone_uid,
+                link.match_year,
+                link.event_id,
+                to_db(link.starts_at),
+                to_db(link.ends_at),
+                int(link.projected),
+                link.fingerprint,
+                "active" if link.active else "gone",
+                stamp,
+                stamp,
+            ),
+        )
+        await self._conn.commit()

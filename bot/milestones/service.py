@@ -17,6 +17,8 @@ import aiosqlite
 from bot.cycle import CalendarItem, CycleCalendar, Milestone, to_ics
 from bot.milestones.announcements import Announcement, EntryTitles, milestone_announcement
 from bot.milestones.announcer import MilestoneAnnouncer
+from bot.milestones.discord_event_plan import EventPlan, EventsSetting
+from bot.milestones.discord_events import DiscordEventSync
 from bot.milestones.events import (
     DEFAULT_EVENT_REMINDERS,
     MAX_EVENTS_PER_SERVER,
@@ -48,6 +50,19 @@ class StatusReport:
     upcoming: list[PlannedDelivery]
     recent: list[DeliveryRecord]
     events: int
+    discord_events: EventsSetting | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordEventsChange:
+    """What switching Discord events on or off did, for the reply."""
+
+    enabled: bool
+    was_enabled: bool
+    planned: list[EventPlan]
+    """The events of the current and next cycle still ahead (made in the background when switched on)."""
+    made: int
+    """Events already made in this server (kept as they are when switched off)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +84,9 @@ class MilestoneService:
         entry_titles: EntryTitles,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        discord_events: DiscordEventSync | None = None,
     ) -> None:
+        self.discord_events = discord_events
         self.calendar = calendar
         self.repository = repository
         self.deliveries = deliveries
@@ -179,6 +196,7 @@ class MilestoneService:
             upcoming=await self.planner.upcoming_for(guild_id, now, count),
             recent=await self.deliveries.recent(guild_id, [kind.value for kind in TargetKind], 3),
             events=await self.repository.count_upcoming_events(guild_id, now),
+            discord_events=await self.repository.discord_events_setting(guild_id),
         )
 
     # -- server problems (reported by the cog's listeners) -----------------------------------------------------------
@@ -254,6 +272,28 @@ class MilestoneService:
     def timezone_choices(typed: str) -> list[str]:
         return suggest_zones(typed)
 
+    # -- Discord scheduled events for Match Week, SOAP and Match Day -------------------------------------------------
+
+    async def set_discord_events(self, guild_id: int, enabled: bool) -> DiscordEventsChange:
+        """Opt in (events are made in the background, once each) or out (no new ones; existing ones stay)."""
+        sync = self.discord_events
+        if sync is None:
+            raise RuntimeError("Discord events are not wired: build the service with build_milestone_service")
+        await self._require_subscription(guild_id)
+        now = self.clock()
+        before = await self.repository.discord_events_setting(guild_id)
+        await self.repository.set_discord_events(guild_id, enabled, now)
+        links = await self.repository.discord_event_links([guild_id])
+        log.info("server %s switched Discord events %s", guild_id, "on" if enabled else "off")
+        if enabled:
+            sync.request(guild_id)
+        return DiscordEventsChange(
+            enabled=enabled,
+            was_enabled=before is not None and before.enabled,
+            planned=sync.planned(now),
+            made=sum(1 for link in links.values() if link.active),
+        )
+
 
 def build_milestone_service(
     conn: aiosqlite.Connection,
@@ -276,4 +316,16 @@ def build_milestone_service(
     announcer = MilestoneAnnouncer(
         planner, repository, deliveries, deliverer, scheduler, entry_titles, grace=grace, pacer=pacer
     )
-    return MilestoneService(calendar, repository, deliveries, planner, announcer, entry_titles)
+    # One pacer for announcements and events: they share Discord's global limit.
+    discord_events = DiscordEventSync(
+        calendar,
+        repository,
+        deliveries,
+        Deliverer(deliveries, nonce_trust=timedelta(0), crash_after_send=crash_after_send),
+        scheduler,
+        entry_titles,
+        pacer=announcer.pacer,
+    )
+    return MilestoneService(
+        calendar, repository, deliveries, planner, announcer, entry_titles, discord_events=discord_events
+    )

@@ -33,6 +33,7 @@ DELIVERY_KINDS: dict[str, str] = {
     "studygroup-prompt": "study-group prompts",
     "studygroup-recap": "study-group recaps",
     "studygroup-nudge": "streak nudges",
+    "discord-event": "Discord scheduled events",
 }
 
 

@@ -838,10 +838,12 @@ class RestApi:
 
     # ----- scheduled events -----------------------------------------------------------------------------------
 
-    def _event_permission(self, guild: Guild) -> None:
+    def _event_permission(self, guild: Guild, event: ScheduledEvent | None = None) -> None:
+        """Create Events lets the bot create events and edit or delete its own; anyone's need Manage Events."""
         world = self.emu.world
         perms = world.base_permissions(guild, world.bot.id)
-        if not perms & (Perm.MANAGE_EVENTS | Perm.CREATE_EVENTS):
+        own = event is None or event.creator_id == world.bot.id
+        if not perms & Perm.MANAGE_EVENTS and not (own and perms & Perm.CREATE_EVENTS):
             raise DiscordError(403, 50013, "Missing Permissions")
 
     def _event(self, req: RestRequest, guild: Guild) -> ScheduledEvent:
@@ -900,6 +902,8 @@ class RestApi:
             problems.append(("entity_type", f"{entity_type} is not a valid entity type"))
         if event is None and body.get("privacy_level") != 2:
             problems.append(("privacy_level", "must be 2 (GUILD_ONLY)"))
+        if (event is None or "name" in body) and not str(body.get("name") or "").strip():
+            problems.append(("name", "This field is required"))
         if problems:
             for fld, message in problems:
                 self.emu.record_violation(
@@ -936,8 +940,8 @@ class RestApi:
 
     async def edit_event(self, req: RestRequest) -> RestResponse:
         guild = self._guild(req)
-        self._event_permission(guild)
         event = self._event(req, guild)
+        self._event_permission(guild, event)
         body = req.json
         values = self._event_fields(guild, body, event)
         if "name" in body:
@@ -959,8 +963,8 @@ class RestApi:
 
     async def delete_event(self, req: RestRequest) -> RestResponse:
         guild = self._guild(req)
-        self._event_permission(guild)
         event = self._event(req, guild)
+        self._event_permission(guild, event)
         payload = scheduled_event_payload(self.emu.world, event)
         del guild.scheduled_events[event.id]
         await self.emu.gateway.dispatch("GUILD_SCHEDULED_EVENT_DELETE", payload, guild_id=guild.id)

@@ -207,6 +207,8 @@ def status_embed(report: StatusReport) -> discord.Embed:
             description="\n".join(lines),
             colour=BRAND_COLOUR if subscription.active else PAUSED_COLOUR,
         )
+    if subscription is not None:
+        embed.add_field(name="Discord scheduled events", value=_discord_events_line(report), inline=False)
     if report.upcoming:
         embed.add_field(name="Next posts", value=_planned_lines(report.upcoming), inline=False)
     if report.recent:
@@ -215,6 +217,18 @@ def status_embed(report: StatusReport) -> discord.Embed:
         )
     embed.set_footer(text=f"{report.events} upcoming server event(s) · /event list")
     return embed
+
+
+def _discord_events_line(report: StatusReport) -> str:
+    setting = report.discord_events
+    if setting is None or not setting.enabled:
+        return "Off. `/announcements scheduled-events enabled:True` adds Match Week, SOAP and Match Day to Events."
+    if setting.problem is not None:
+        return (
+            "⚠️ Stopped: I may not create events here. Give my role **Manage Events**, then run "
+            "`/announcements scheduled-events enabled:True` again."
+        )
+    return "✅ On: Match Week, SOAP and Match Day are in this server's Events tab."
 
 
 def events_embed(events: list[ServerEvent]) -> discord.Embed:

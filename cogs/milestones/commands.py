@@ -18,13 +18,14 @@ from discord.ext import commands
 
 from bot.milestones.models import PauseReason
 from bot.milestones.pausing import REASON_FOR_PROBLEM
-from bot.milestones.service import MAX_NEXT, MilestoneService
+from bot.milestones.service import MAX_NEXT, DiscordEventsChange, MilestoneService
 from bot.scheduling.delivery import DeliveryProblem, ProblemKind
 from bot.text import quote_user_text, shorten
 from bot.ui import milestones as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.validation import UserInputError
 from cogs.milestones.messenger import DiscordMessenger, read_more_view
+from cogs.milestones.scheduled_events import PERMISSION_HELP, DiscordEventGateway, can_make_events
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
@@ -71,6 +72,28 @@ def check_role(role: discord.Role, me: discord.Member) -> str | None:
     return None
 
 
+def events_reply(change: DiscordEventsChange) -> str:
+    """The reply to /announcements scheduled-events: what will be in the Events tab, or that nothing new will."""
+    if not change.enabled:
+        kept = (
+            f" The {change.made} event(s) I already added stay; delete them in the Events tab if you want them gone."
+            if change.made
+            else ""
+        )
+        return f"I won't add Match Week, SOAP or Match Day events here any more.{kept}"
+    if not change.planned:
+        return "Switched on. Nothing is ahead right now; I'll add the next cycle's events when its dates are known."
+    lines = [
+        f"- {plan.name}: {discord.utils.format_dt(plan.start, 'F')}{' (projected date)' if plan.projected else ''}"
+        for plan in change.planned
+    ]
+    return shorten(
+        "Switched on. I'm adding these to this server's Events tab, once each (events already there are kept, "
+        "and a projected date is moved when the official one is published):\n" + "\n".join(lines),
+        2000,
+    )
+
+
 class MilestonesCog(commands.Cog, name="Milestones"):
     """The Match cycle's milestones, announced in each server on time."""
 
@@ -94,6 +117,9 @@ class MilestonesCog(commands.Cog, name="Milestones"):
 
     async def cog_load(self) -> None:
         self.service.announcer.attach(self.messenger)
+        if self.service.discord_events is not None:
+            self.service.discord_events.attach(DiscordEventGateway(self.bot))
+            self.service.discord_events.start()
 
     # -- for everyone ------------------------------------------------------------------------------------------------
 
@@ -203,6 +229,18 @@ class MilestonesCog(commands.Cog, name="Milestones"):
         if view is not None:
             kwargs["view"] = view
         await interaction.response.send_message(**kwargs)
+
+    @announcements.command(
+        name="scheduled-events", description="Also add Match Week, SOAP and Match Day to this server's Events tab"
+    )
+    @app_commands.describe(enabled="True: add them (once each); False: add no new ones (existing events stay)")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def scheduled_events(self, interaction: Interaction, enabled: bool) -> None:
+        guild = guild_of(interaction)
+        if enabled and not can_make_events(guild.me):
+            raise UserInputError(f"I can't add events to this server yet. {PERMISSION_HELP}")
+        change = await self.service.set_discord_events(guild.id, enabled)
+        await interaction.response.send_message(events_reply(change), ephemeral=True)
 
     @preview.autocomplete("milestone")
     async def preview_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -1,0 +1,135 @@
+"""The Discord side of scheduled events for Match Week, SOAP and Match Day (``bot.milestones.discord_events``).
+
+Creating, editing and finding a server's events over REST, with Discord's answers turned into the delivery
+machinery's terms: a missing permission is a ``DeliveryProblem`` (creating stops in that server and its admin is
+told), Discord being unavailable a ``TransientDeliveryError`` (the next run tries again), an event deleted by an
+admin ``EventGone`` (left deleted).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from bot.milestones.discord_event_plan import EventPlan, EventsNotice
+from bot.milestones.discord_events import EventGone, GuildReadiness
+from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliveryError
+
+if TYPE_CHECKING:
+    from bot.app import ImgBot
+
+log = logging.getLogger(__name__)
+
+EXTERNAL = 3
+GUILD_ONLY = 2
+UNKNOWN_EVENT = 10070
+PERMISSION_HELP = (
+    "Give my role **Manage Events** (Server Settings > Roles > my role > Manage Events), then run "
+    "`/announcements scheduled-events enabled:True` again."
+)
+
+
+def can_make_events(me: discord.Member) -> bool:
+    perms = me.guild_permissions
+    return perms.manage_events or perms.create_events
+
+
+def _payload(plan: EventPlan) -> dict[str, Any]:
+    return {
+        "name": plan.name,
+        "description": plan.description,
+        "scheduled_start_time": plan.start.isoformat(),
+        "scheduled_end_time": plan.end.isoformat(),
+        "entity_metadata": {"location": plan.location},
+    }
+
+
+def notice_text(notice: EventsNotice, server_name: str) -> str:
+    server = f"**{discord.utils.escape_markdown(server_name)}**"
+    names = ", ".join(f"“{name}”" for name in notice.names[:3])
+    more = f" and {len(notice.names) - 3} more" if len(notice.names) > 3 else ""
+    return (
+        f"I could not add {names}{more} to the Events of {server}: Discord says I lack the permission.\n"
+        f"{PERMISSION_HELP}\nMilestone announcements go on as before; other servers are not affected."
+    )
+
+
+class DiscordEventGateway:
+    def __init__(self, bot: ImgBot) -> None:
+        self.bot = bot
+
+    async def wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    def readiness(self, guild_id: int) -> GuildReadiness:
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return GuildReadiness.GONE
+        if guild.unavailable:
+            return GuildReadiness.UNAVAILABLE
+        return GuildReadiness.READY if can_make_events(guild.me) else GuildReadiness.NO_PERMISSION
+
+    async def _call(self, what: str, request: Any) -> Any:
+        try:
+            return await request
+        except discord.NotFound as error:
+            if error.code == UNKNOWN_EVENT:
+                raise EventGone(f"{error.code} {error.text}") from error
+            raise DeliveryProblem(ProblemKind.SERVER_GONE, f"{error.code} {error.text}") from error
+        except discord.Forbidden as error:
+            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"{error.code} {error.text}") from error
+        except discord.DiscordServerError as error:
+            raise TransientDeliveryError(f"Discord answered {error.status}") from error
+        except discord.HTTPException as error:
+            if error.status == 429:
+                raise TransientDeliveryError("rate limited for too long") from error
+            log.error("Discord rejected %s: %s %s", what, error.status, error.text)
+            raise DeliveryProblem(ProblemKind.REJECTED, f"{error.status} {error.code} {error.text}") from error
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise TransientDeliveryError(f"{type(error).__name__}: {error}") from error
+
+    async def create(self, guild_id: int, plan: EventPlan) -> int:
+        payload = {**_payload(plan), "entity_type": EXTERNAL, "privacy_level": GUILD_ONLY}
+        created = await self._call(
+            f"the event {plan.uid}", self.bot.http.create_guild_scheduled_event(guild_id, **payload)
+        )
+        return int(created["id"])
+
+    async def edit(self, guild_id: int, event_id: int, plan: EventPlan) -> None:
+        await self._call(
+            f"moving the event {plan.uid}", self.bot.http.edit_scheduled_event(guild_id, event_id, **_payload(plan))
+        )
+
+    async def find(self, guild_id: int, name: str, start: datetime) -> int | None:
+        me = self.bot.user
+        try:
+            events = await self._call("listing events", self.bot.http.get_scheduled_events(guild_id, False))
+        except (DeliveryProblem, EventGone) as error:
+            # Unsure whether the event exists: creating it now could make a second one, so the claim waits.
+            raise TransientDeliveryError(f"could not list server {guild_id}'s events: {error}") from error
+        for event in events:
+            at = datetime.fromisoformat(str(event.get("scheduled_start_time")))
+            if event.get("name") == name and at == start and me is not None and event.get("creator_id") == str(me.id):
+                return int(event["id"])
+        return None
+
+    async def notify(self, notice: EventsNotice) -> bool:
+        guild = self.bot.get_guild(notice.guild_id)
+        recipients = list(notice.recipients)
+        if guild is not None and guild.owner_id is not None and guild.owner_id not in recipients:
+            recipients.append(guild.owner_id)
+        text = notice_text(notice, guild.name if guild is not None else "a server")
+        for user_id in recipients:
+            try:
+                dm = await self.bot.create_dm(discord.Object(user_id))
+                await dm.send(text, allowed_mentions=discord.AllowedMentions.none())
+            except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
+                log.info("could not DM user %s about server %s's events: %s", user_id, notice.guild_id, error)
+                continue
+            log.info("told user %s that Discord events in server %s stopped", user_id, notice.guild_id)
+            return True
+        return False
