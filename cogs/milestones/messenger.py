@@ -8,6 +8,7 @@ unavailable is a ``TransientDeliveryError`` (the claim stays and is retried with
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -136,17 +137,23 @@ class DiscordMessenger:
 
     async def notify(self, notice: Notice) -> bool:
         guild = self.bot.get_guild(notice.guild_id)
-        recipients = list(notice.recipients)
-        if guild is not None and guild.owner_id is not None and guild.owner_id not in recipients:
-            recipients.append(guild.owner_id)
         text = notice_text(notice, guild.name if guild is not None else "a server")
-        for user_id in recipients:
-            try:
-                dm = await self.bot.create_dm(discord.Object(user_id))
-                await dm.send(text, allowed_mentions=discord.AllowedMentions.none())
-            except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
-                log.info("could not DM user %s about server %s: %s", user_id, notice.guild_id, error)
-                continue
-            log.info("told user %s that announcements in server %s are paused", user_id, notice.guild_id)
-            return True
-        return False
+        return await tell_server_admin(self.bot, notice.guild_id, notice.recipients, text, "announcements are paused")
+
+
+async def tell_server_admin(bot: ImgBot, guild_id: int, recipients: Sequence[int], text: str, about: str) -> bool:
+    """DM ``text`` to the first of ``recipients`` (then the server's owner) who can be reached; False if nobody."""
+    guild = bot.get_guild(guild_id)
+    candidates = list(recipients)
+    if guild is not None and guild.owner_id is not None and guild.owner_id not in candidates:
+        candidates.append(guild.owner_id)
+    for user_id in candidates:
+        try:
+            dm = await bot.create_dm(discord.Object(user_id))
+            await dm.send(text, allowed_mentions=discord.AllowedMentions.none())
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
+            log.info("could not DM user %s about server %s: %s", user_id, guild_id, error)
+            continue
+        log.info("told user %s that %s in server %s", user_id, about, guild_id)
+        return True
+    return False

@@ -18,6 +18,7 @@ import discord
 from bot.milestones.discord_event_plan import EventPlan, EventsNotice
 from bot.milestones.discord_events import EventGone, GuildReadiness
 from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliveryError
+from cogs.milestones.messenger import tell_server_admin
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
@@ -119,17 +120,5 @@ class DiscordEventGateway:
 
     async def notify(self, notice: EventsNotice) -> bool:
         guild = self.bot.get_guild(notice.guild_id)
-        recipients = list(notice.recipients)
-        if guild is not None and guild.owner_id is not None and guild.owner_id not in recipients:
-            recipients.append(guild.owner_id)
         text = notice_text(notice, guild.name if guild is not None else "a server")
-        for user_id in recipients:
-            try:
-                dm = await self.bot.create_dm(discord.Object(user_id))
-                await dm.send(text, allowed_mentions=discord.AllowedMentions.none())
-            except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
-                log.info("could not DM user %s about server %s's events: %s", user_id, notice.guild_id, error)
-                continue
-            log.info("told user %s that Discord events in server %s stopped", user_id, notice.guild_id)
-            return True
-        return False
+        return await tell_server_admin(self.bot, notice.guild_id, notice.recipients, text, "Discord events stopped")
