@@ -48,6 +48,7 @@ from bot.studygroups.service import CheckInReceipt, StudyGroupService
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 from bot.text import quote_user_text, shorten
 from bot.ui.cooldowns import per_user_cooldown
+from bot.ui.delivery_errors import delivery_errors
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.sharing import ensure_owner, share_button, share_in_channel
 from bot.ui.studygroups import (
@@ -377,21 +378,8 @@ class DiscordPromptSender:
 
     async def _send(self, group: StudyGroup, nonce: str, **message: Any) -> int:
         channel = self._channel(group)
-        try:
+        with delivery_errors(f"a study-group post to {group.channel_id}"):
             sent = await channel.send(nonce=nonce, allowed_mentions=discord.AllowedMentions.none(), **message)
-        except discord.NotFound as error:
-            raise DeliveryProblem(ProblemKind.CHANNEL_GONE, f"{error.code} {error.text}") from error
-        except discord.Forbidden as error:
-            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"{error.code} {error.text}") from error
-        except discord.DiscordServerError as error:
-            raise TransientDeliveryError(f"Discord answered {error.status}") from error
-        except discord.HTTPException as error:
-            if error.status == 429:
-                raise TransientDeliveryError("rate limited for too long") from error
-            log.error("Discord rejected a study-group post to %s: %s %s", group.channel_id, error.status, error.text)
-            raise DeliveryProblem(ProblemKind.REJECTED, f"{error.status} {error.code} {error.text}") from error
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise TransientDeliveryError(f"{type(error).__name__}: {error}") from error
         return sent.id
 
     async def post_prompt(self, group: StudyGroup, occurrence: Occurrence, *, late: bool, nonce: str) -> int:
@@ -418,7 +406,8 @@ class DiscordNudgeSender:
         return guild.name if guild is not None else "a server"
 
     async def send_nudge(self, nudge: MemberNudge, *, nonce: str) -> int:
-        try:
+        # 403: the member does not accept DMs from the bot; 404: the user is gone.
+        with delivery_errors(f"a streak nudge to user {nudge.user_id}"):
             channel = await self.bot.create_dm(discord.Object(nudge.user_id))
             sent = await channel.send(
                 embed=nudge_embed(nudge, self._server_name, nonce=nonce),
@@ -426,18 +415,6 @@ class DiscordNudgeSender:
                 nonce=nonce,
                 allowed_mentions=discord.AllowedMentions.none(),
             )
-        except discord.Forbidden as error:
-            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"{error.status} {error.code} {error.text}") from error
-        except discord.NotFound as error:
-            raise DeliveryProblem(ProblemKind.CHANNEL_GONE, f"{error.status} {error.code} {error.text}") from error
-        except discord.DiscordServerError as error:
-            raise TransientDeliveryError(f"Discord answered {error.status}") from error
-        except discord.HTTPException as error:
-            if error.status == 429:
-                raise TransientDeliveryError("rate limited for too long") from error
-            raise DeliveryProblem(ProblemKind.REJECTED, f"{error.status} {error.code} {error.text}") from error
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise TransientDeliveryError(f"{type(error).__name__}: {error}") from error
         return sent.id
 
     async def find_nudge(self, user_id: int, reference: str) -> int | None:

@@ -19,6 +19,7 @@ import discord
 from bot.milestones.announcements import Announcement
 from bot.milestones.models import Notice
 from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliveryError
+from bot.ui.delivery_errors import delivery_errors
 from bot.ui.milestones import announcement_content, announcement_embed, announcement_mentions, notice_text
 from cogs.knowledge import OpenEntryButton
 
@@ -102,21 +103,8 @@ class DiscordMessenger:
         view = read_more_view(announcement)
         if view is not None:
             kwargs["view"] = view
-        try:
+        with delivery_errors(f"an announcement to {channel_id}"):
             message = await channel.send(**kwargs)
-        except discord.NotFound as error:
-            raise DeliveryProblem(ProblemKind.CHANNEL_GONE, f"{error.code} {error.text}") from error
-        except discord.Forbidden as error:
-            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"{error.code} {error.text}") from error
-        except discord.DiscordServerError as error:
-            raise TransientDeliveryError(f"Discord answered {error.status}") from error
-        except discord.HTTPException as error:
-            if error.status == 429:
-                raise TransientDeliveryError("rate limited for too long") from error
-            log.error("Discord rejected an announcement to %s: %s %s", channel_id, error.status, error.text)
-            raise DeliveryProblem(ProblemKind.REJECTED, f"{error.status} {error.code} {error.text}") from error
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise TransientDeliveryError(f"{type(error).__name__}: {error}") from error
         return message.id
 
     async def find_posted(self, guild_id: int, channel_id: int, reference: str, since: datetime) -> int | None:

@@ -12,12 +12,12 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 
 from bot.milestones.discord_event_plan import EventPlan, EventsNotice
 from bot.milestones.discord_events import EventGone, GuildReadiness
 from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliveryError
+from bot.ui.delivery_errors import delivery_errors
 from cogs.milestones.messenger import tell_server_admin
 
 if TYPE_CHECKING:
@@ -76,22 +76,14 @@ class DiscordEventGateway:
 
     async def _call(self, what: str, request: Any) -> Any:
         try:
-            return await request
-        except discord.NotFound as error:
-            if error.code == UNKNOWN_EVENT:
-                raise EventGone(f"{error.code} {error.text}") from error
-            raise DeliveryProblem(ProblemKind.SERVER_GONE, f"{error.code} {error.text}") from error
-        except discord.Forbidden as error:
-            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"{error.code} {error.text}") from error
-        except discord.DiscordServerError as error:
-            raise TransientDeliveryError(f"Discord answered {error.status}") from error
-        except discord.HTTPException as error:
-            if error.status == 429:
-                raise TransientDeliveryError("rate limited for too long") from error
-            log.error("Discord rejected %s: %s %s", what, error.status, error.text)
-            raise DeliveryProblem(ProblemKind.REJECTED, f"{error.status} {error.code} {error.text}") from error
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise TransientDeliveryError(f"{type(error).__name__}: {error}") from error
+            with delivery_errors(what, not_found=ProblemKind.SERVER_GONE):
+                return await request
+        except DeliveryProblem as problem:
+            # An admin deleted the event in Discord: not a server problem, the event is simply gone.
+            cause = problem.__cause__
+            if isinstance(cause, discord.NotFound) and cause.code == UNKNOWN_EVENT:
+                raise EventGone(f"{cause.code} {cause.text}") from cause
+            raise
 
     async def create(self, guild_id: int, plan: EventPlan) -> int:
         payload = {**_payload(plan), "entity_type": EXTERNAL, "privacy_level": GUILD_ONLY}
