@@ -422,13 +422,12 @@ class DiscordNudgeSender:
         if me is None:
             return None
         marker = f"ref {reference}"
-        try:
+        # As for channel posts: a failed read raises, so an unconfirmed nudge is never sent a second time.
+        with delivery_errors(f"reading the DM history of user {user_id}"):
             channel = await self.bot.create_dm(discord.Object(user_id))
             async for message in channel.history(limit=10):
                 if message.author.id == me.id and any(marker in (e.footer.text or "") for e in message.embeds):
                     return message.id
-        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
-            log.warning("could not read a DM's history to check a claimed nudge: %s", error)
         return None
 
 

@@ -282,7 +282,8 @@ class DeliveryResult:
 SendFn = Callable[[str], Awaitable[int]]
 """Sends the message with the given nonce; returns its id. Raises DeliveryProblem or TransientDeliveryError."""
 FindFn = Callable[[DeliveryRecord], Awaitable[int | None]]
-"""Looks for a message already posted for a claimed delivery (by its reference); its id, or None."""
+"""Looks for a message already posted for a claimed delivery (by its reference); its id, or None when it surely was
+not posted. Raises TransientDeliveryError when it cannot tell (the claim then waits) or DeliveryProblem."""
 PostedLookup = Callable[[int, int, str, datetime], Awaitable[int | None]]
 """``(guild_id, channel_id, reference, since)``: a message of ours showing ``ref {reference}`` posted in that
 channel after ``since``, searched in its recent history; its id, or None."""
@@ -326,7 +327,17 @@ class Deliverer:
             record = existing
             claimed_at = existing.claimed_at or existing.fire_at
             if find is not None and self._clock() - claimed_at > self.nonce_trust:
-                found = await find(existing)
+                try:
+                    found = await find(existing)
+                except DeliveryProblem as problem:
+                    await repo.mark_failed(record.key, str(problem), self._clock())
+                    return DeliveryResult(Outcome.FAILED, problem=problem)
+                except TransientDeliveryError as error:
+                    # Unsure whether it went out: sending now could post it twice, so the claim waits.
+                    log.warning(
+                        "delivery %s: could not check whether it was posted (%s); retried later", record.key, error
+                    )
+                    return DeliveryResult(Outcome.RETRY_LATER)
                 if found is not None:
                     log.info("delivery %s was posted before a crash (message %s); recorded it", record.key, found)
                     await repo.mark_sent(record.key, found, self._clock())

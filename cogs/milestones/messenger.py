@@ -46,7 +46,14 @@ def read_more_view(announcement: Announcement) -> discord.ui.View | None:
 def missing_permissions(channel: Postable, me: discord.Member) -> list[str]:
     perms = channel.permissions_for(me)
     send = perms.send_messages_in_threads if isinstance(channel, discord.Thread) else perms.send_messages
-    needed = {"View Channel": perms.view_channel, "Send Messages": send, "Embed Links": perms.embed_links}
+    # Read Message History: after a crash the bot finds its own post again in the channel's history; without it
+    # that check could not tell "posted" from "not posted".
+    needed = {
+        "View Channel": perms.view_channel,
+        "Send Messages": send,
+        "Embed Links": perms.embed_links,
+        "Read Message History": perms.read_message_history,
+    }
     return [name for name, granted in needed.items() if not granted]
 
 
@@ -115,12 +122,12 @@ class DiscordMessenger:
             return None
         marker = f"ref {reference}"
         after = discord.Object(discord.utils.time_snowflake(since - timedelta(minutes=1)))
-        try:
+        # A failed read is not "not posted": it raises, and the claim waits (or fails for a missing permission)
+        # instead of being sent a second time.
+        with delivery_errors(f"reading #{channel_id}'s history"):
             async for message in channel.history(limit=HISTORY_LOOKBACK, after=after, oldest_first=True):
                 if message.author.id == me.id and any(marker in (e.footer.text or "") for e in message.embeds):
                     return message.id
-        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
-            log.warning("could not read #%s's history to check a claimed delivery: %s", channel_id, error)
         return None
 
     async def notify(self, notice: Notice) -> bool:

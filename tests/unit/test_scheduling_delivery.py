@@ -263,3 +263,23 @@ async def test_claims_are_listed_per_kind_and_a_finished_row_keeps_its_outcome(c
     await repo.mark_failed(prompt.key, "late", NOW)
     stored = await repo.get(prompt.key)
     assert stored is not None and stored.status is DeliveryStatus.SENT and stored.message_id == 77
+
+
+async def test_an_old_claim_that_cannot_be_checked_waits_instead_of_sending_again(conn: aiosqlite.Connection) -> None:
+    # Found in review: a failed history read used to count as "not posted", so the message went out a second time.
+    repo, channel, clock = DeliveryRepository(conn), FakeChannel(), Clock(NOW)
+    assert await repo.claim(record(), NOW)
+    clock.now = NOW + timedelta(minutes=10)
+
+    async def unsure(_: DeliveryRecord) -> int | None:
+        raise TransientDeliveryError("Discord answered 503")
+
+    async def forbidden(_: DeliveryRecord) -> int | None:
+        raise DeliveryProblem(ProblemKind.NO_PERMISSION, "50013 Missing Access")
+
+    result = await Deliverer(repo, clock=clock).deliver(record(), channel.send, unsure)
+    assert result.outcome is Outcome.RETRY_LATER and channel.sends == []
+    result = await Deliverer(repo, clock=clock).deliver(record(), channel.send, forbidden)
+    assert result.outcome is Outcome.FAILED and channel.sends == []
+    stored = await repo.get(record().key)
+    assert stored is not None and stored.status is DeliveryStatus.FAILED
