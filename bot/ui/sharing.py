@@ -43,9 +43,22 @@ async def share_in_channel(interaction: discord.Interaction[Any], embed: discord
     """Post ``embed`` for everyone in the button's channel, and take the button off the private screen first.
 
     The private screen is updated in the interaction's response (the cheap step, within Discord's 3 seconds) and
-    says it was shared, so a second click cannot happen by accident; the public post is a followup, which needs
-    no Send Messages permission in the channel and pings nobody.
+    says it was shared, so a second click cannot happen by accident. The public post is a channel message with a
+    nonce made from the private screen's id: discord.py retries a 5xx on its own, and if Discord had made the message
+    the nonce returns it instead of a second one (a followup, which takes no nonce, could post twice). Only where the
+    bot may not post in the channel is it a followup, which needs no permission there.
     """
     await interaction.response.edit_message(content=SHARED_NOTE, view=None)
+    channel = interaction.channel
+    if interaction.message is not None and isinstance(channel, discord.abc.Messageable):
+        try:
+            await channel.send(
+                embed=embed, nonce=f"share{interaction.message.id}", allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.Forbidden:
+            log.info("may not post in channel %s; sharing as a followup", interaction.channel_id)
+        else:
+            log.info("a member shared a private screen in channel %s", interaction.channel_id)
+            return
     await interaction.followup.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
     log.info("a member shared a private screen in channel %s", interaction.channel_id)

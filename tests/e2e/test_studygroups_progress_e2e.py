@@ -8,6 +8,7 @@ The module's world: Alice (whose nickname tries to ping) and Bob check in to one
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -66,8 +67,12 @@ async def groups(live: Live) -> dict[str, str]:
     return {"cardio": cardio, "renal": renal}
 
 
+def is_shared_progress(message: Message) -> bool:
+    return bool(message.embeds) and message.embeds[0].get("title") == "Study progress"
+
+
 def public_messages(emu: Emulator, channel: Channel) -> list[Message]:
-    return [m for m in emu.messages_in(channel) if m.embeds and m.embeds[0].get("title") == "Study progress"]
+    return [m for m in emu.messages_in(channel) if is_shared_progress(m)]
 
 
 async def test_own_progress_is_private_and_shared_once_without_pinging(live: Live, groups: dict[str, str]) -> None:
@@ -97,7 +102,7 @@ async def test_own_progress_is_private_and_shared_once_without_pinging(live: Liv
     assert update.kind == "update" and update.content == "✅ Shared in this channel."
     assert update.message is not None and update.message.buttons == [] and update.message.ephemeral
     assert update.embeds[0]["title"] == "Your study progress"
-    (posted,) = await clicked.wait_for_followups(1)
+    posted = await emu.wait_for_message(general, is_shared_progress)
     assert not posted.ephemeral and posted.channel_id == general.id
     embed = posted.embeds[0]
     assert embed["author"]["name"].startswith("Alice") and "@everyone" not in embed["author"]["name"]
@@ -162,6 +167,23 @@ async def test_the_share_button_works_after_a_restart(live: Live, groups: dict[s
     await emu.wait_for_identify(timeout=30, since=since)
     clicked = await emu.click(before, label=SHARE)
     assert (await clicked.response()).content == "✅ Shared in this channel."
-    (posted,) = await clicked.wait_for_followups(1)
+    posted = await emu.wait_for_message(study_room, is_shared_progress)
     assert posted.embeds[0]["author"]["name"] == "Bob" and posted.channel_id == study_room.id
     assert not posted.ephemeral and posted.pings == []
+
+
+async def test_a_share_whose_answer_is_lost_is_still_posted_once(live: Live, groups: dict[str, str]) -> None:
+    # Discord makes the message but its answer is lost (502): discord.py sends again, and the nonce returns the first.
+    emu = live.emu
+    world = emu.world
+    bob, study_room = world.users["bob"], world.channel("study-room")
+    before = len(public_messages(emu, study_room))
+    mine = await run(emu, "progress", user=bob, channel=study_room)
+    route = f"POST /channels/{study_room.id}/messages"
+    fault = emu.faults.error(route, 502, after_effect=True)
+    retried = asyncio.create_task(emu.wait_for_request(route, lambda r: r.status == 200, timeout=15))
+    clicked = await emu.click(mine, label=SHARE)
+    assert (await clicked.response()).content == "✅ Shared in this channel."
+    await retried
+    assert fault.hits == 1 and emu.stats.other["nonce_deduplicated"] >= 1
+    assert len(public_messages(emu, study_room)) == before + 1
