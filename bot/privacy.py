@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from bot.db.connection import write_transaction
 from bot.quiz.service import QuizService
 from bot.readiness.service import ReadinessService
 from bot.studygroups.models import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
@@ -75,12 +76,8 @@ class KnowledgeVotes:
             return [{"entry": r[0], "helpful": bool(r[1]), "voted_at": r[2]} for r in await cursor.fetchall()]
 
     async def delete(self, user_id: int) -> dict[str, int]:
-        try:
+        async with write_transaction(self.conn):
             cursor = await self.conn.execute("DELETE FROM entry_votes WHERE user_id = ?", (user_id,))
-            await self.conn.commit()
-        except BaseException:
-            await self.conn.rollback()
-            raise
         return {"knowledge_votes": max(cursor.rowcount, 0)}
 
 
@@ -130,15 +127,11 @@ class ServerRecords:
     async def delete(self, user_id: int) -> dict[str, int]:
         tables = await self._tables()
         changed = 0
-        try:
+        async with write_transaction(self.conn):
             for table, column in sorted(self.covers):
                 if table in tables:
                     cursor = await self.conn.execute(f"UPDATE {table} SET {column} = 0 WHERE {column} = ?", (user_id,))
                     changed += max(cursor.rowcount, 0)
-            await self.conn.commit()
-        except BaseException:
-            await self.conn.rollback()
-            raise
         return {"server_records_unnamed": changed}
 
 

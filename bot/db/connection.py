@@ -3,13 +3,22 @@
 Each file in ``migrations/`` is ``NNNN_name.sql``; the number of the last one applied is kept in
 ``PRAGMA user_version``. Every migration runs in its own transaction, so a crash mid-way leaves the previous
 version intact.
+
+The bot shares one connection among all its coroutines, and SQLite's transaction belongs to the connection, not to
+the coroutine that began it: without care, one coroutine's ``rollback()`` discards another's uncommitted write, and
+its ``commit()`` commits half of another's multi-statement change. So every write goes through
+``write_transaction``, which serialises writers on the connection and commits or rolls back only its own work.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from dataclasses import dataclass
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiosqlite
@@ -74,6 +83,50 @@ async def apply_migrations(conn: aiosqlite.Connection, migrations: list[Migratio
             raise
         current = migration.version
     return current
+
+
+@dataclass
+class _WriteGate:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    holder: asyncio.Task[object] | None = None
+
+
+# Keyed by the connection itself rather than a subclass returned by open_database: every aiosqlite.Connection gets
+# the same protection (tests and tools open some with aiosqlite.connect), the type in every signature stays
+# aiosqlite.Connection, and the gate goes away with the connection.
+_gates: weakref.WeakKeyDictionary[aiosqlite.Connection, _WriteGate] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def write_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """Run the block's statements as one transaction of their own: committed when it ends, rolled back if it raises.
+
+    Writers on ``conn`` take turns for the whole block, so no other coroutine's commit or rollback can land in the
+    middle of it. Reads need no turn. Blocks do not nest (the inner one would wait for the outer forever), so a
+    nested one raises instead; keep blocks flat and free of anything slow, such as Discord calls.
+    """
+    gate = _gates.get(conn)
+    if gate is None:
+        gate = _gates[conn] = _WriteGate()
+    task = asyncio.current_task()
+    if task is not None and gate.holder is task:
+        raise RuntimeError("write_transaction blocks do not nest; finish the outer one first")
+    async with gate.lock:
+        gate.holder = task
+        try:
+            if conn.in_transaction:
+                # Only a write made outside write_transaction leaves this behind; committing it with our block
+                # would hide the bug, and it is someone else's half-done change.
+                log.warning("a write outside write_transaction left a transaction open; rolling it back")
+                await conn.rollback()
+            try:
+                yield conn
+                await conn.commit()
+            except BaseException:
+                await conn.rollback()
+                raise
+        finally:
+            gate.holder = None
 
 
 async def open_database(path: Path | str) -> aiosqlite.Connection:

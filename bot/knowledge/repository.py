@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.db.connection import write_transaction
+
 
 @dataclass(frozen=True)
 class VoteTally:
@@ -27,12 +29,13 @@ class KnowledgeFeedbackRepository:
         self._conn = conn
 
     async def record_vote(self, entry_id: str, user_id: int, helpful: bool, now: dt.datetime) -> None:
-        await self._conn.execute(
-            "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (entry_id, user_id) DO UPDATE SET helpful = excluded.helpful, voted_at = excluded.voted_at",
-            (entry_id, user_id, int(helpful), now.isoformat()),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            await self._conn.execute(
+                "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (entry_id, user_id) DO UPDATE SET helpful = excluded.helpful, "
+                "voted_at = excluded.voted_at",
+                (entry_id, user_id, int(helpful), now.isoformat()),
+            )
 
     async def tally(self, entry_id: str) -> VoteTally:
         async with self._conn.execute(
@@ -52,12 +55,12 @@ class KnowledgeFeedbackRepository:
 
     async def record_unanswered(self, question: str, now: dt.datetime) -> None:
         stamp = now.isoformat()
-        await self._conn.execute(
-            "INSERT INTO unanswered_questions (question, times, first_seen, last_seen) VALUES (?, 1, ?, ?) "
-            "ON CONFLICT (question) DO UPDATE SET times = times + 1, last_seen = excluded.last_seen",
-            (question, stamp, stamp),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            await self._conn.execute(
+                "INSERT INTO unanswered_questions (question, times, first_seen, last_seen) VALUES (?, 1, ?, ?) "
+                "ON CONFLICT (question) DO UPDATE SET times = times + 1, last_seen = excluded.last_seen",
+                (question, stamp, stamp),
+            )
 
     async def top_unanswered(self, limit: int = 20) -> list[UnansweredQuestion]:
         async with self._conn.execute(

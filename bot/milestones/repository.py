@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.db.connection import write_transaction
 from bot.milestones.discord_event_plan import TARGET_KIND, EventLink, EventsSetting
 from bot.milestones.models import PauseReason, ServerEvent, Status, Subscription
 from bot.milestones.reminders import format_reminders, parse_reminders
@@ -102,25 +103,25 @@ class MilestoneRepository:
     ) -> Subscription:
         """Create or replace the server's subscription, active from ``now``."""
         stamp = to_db(now)
-        await self._conn.execute(
-            f"INSERT INTO milestone_subscriptions ({_SUBSCRIPTION_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, 'active', NULL, ?, ?, ?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, role_id = excluded.role_id, "
-            "reminders = excluded.reminders, status = 'active', paused_reason = NULL, "
-            "configured_by = excluded.configured_by, active_since = excluded.active_since, "
-            "updated_at = excluded.updated_at",
-            (
-                guild_id,
-                channel_id,
-                role_id,
-                format_reminders(reminders) if reminders is not None else None,
-                configured_by,
-                stamp,
-                stamp,
-                stamp,
-            ),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            await self._conn.execute(
+                f"INSERT INTO milestone_subscriptions ({_SUBSCRIPTION_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, 'active', NULL, ?, ?, ?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, role_id = excluded.role_id, "
+                "reminders = excluded.reminders, status = 'active', paused_reason = NULL, "
+                "configured_by = excluded.configured_by, active_since = excluded.active_since, "
+                "updated_at = excluded.updated_at",
+                (
+                    guild_id,
+                    channel_id,
+                    role_id,
+                    format_reminders(reminders) if reminders is not None else None,
+                    configured_by,
+                    stamp,
+                    stamp,
+                    stamp,
+                ),
+            )
         saved = await self.subscription(guild_id)
         assert saved is not None
         return saved
@@ -137,33 +138,33 @@ class MilestoneRepository:
         if channel_id is not None:
             sql += " AND channel_id = ?"
             args += (channel_id,)
-        cursor = await self._conn.execute(sql, args)
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(sql, args)
         return cursor.rowcount > 0
 
     async def pause_subscriptions_with_role(self, guild_id: int, role_id: int, now: datetime) -> bool:
-        cursor = await self._conn.execute(
-            "UPDATE milestone_subscriptions SET status = 'paused', paused_reason = ?, updated_at = ? "
-            "WHERE guild_id = ? AND role_id = ? AND status = 'active'",
-            (PauseReason.ROLE_GONE.value, to_db(now), guild_id, role_id),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                "UPDATE milestone_subscriptions SET status = 'paused', paused_reason = ?, updated_at = ? "
+                "WHERE guild_id = ? AND role_id = ? AND status = 'active'",
+                (PauseReason.ROLE_GONE.value, to_db(now), guild_id, role_id),
+            )
         return cursor.rowcount > 0
 
     async def resume_subscription(self, guild_id: int, now: datetime) -> bool:
         """Active again from ``now`` (what was due while paused is not posted). True when it was paused."""
         stamp = to_db(now)
-        cursor = await self._conn.execute(
-            "UPDATE milestone_subscriptions SET status = 'active', paused_reason = NULL, active_since = ?, "
-            "updated_at = ? WHERE guild_id = ? AND status = 'paused'",
-            (stamp, stamp, guild_id),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                "UPDATE milestone_subscriptions SET status = 'active', paused_reason = NULL, active_since = ?, "
+                "updated_at = ? WHERE guild_id = ? AND status = 'paused'",
+                (stamp, stamp, guild_id),
+            )
         return cursor.rowcount > 0
 
     async def delete_subscription(self, guild_id: int) -> bool:
-        cursor = await self._conn.execute("DELETE FROM milestone_subscriptions WHERE guild_id = ?", (guild_id,))
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute("DELETE FROM milestone_subscriptions WHERE guild_id = ?", (guild_id,))
         return cursor.rowcount > 0
 
     # -- server events -------------------------------------------------------------------------------------------
@@ -180,22 +181,22 @@ class MilestoneRepository:
         created_by: int,
         now: datetime,
     ) -> ServerEvent:
-        cursor = await self._conn.execute(
-            "INSERT INTO server_events (guild_id, channel_id, title, description, starts_at, zone, reminders, "
-            "status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
-            (
-                guild_id,
-                channel_id,
-                title,
-                description,
-                to_db(starts_at),
-                zone,
-                format_reminders(reminders),
-                created_by,
-                to_db(now),
-            ),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                "INSERT INTO server_events (guild_id, channel_id, title, description, starts_at, zone, reminders, "
+                "status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+                (
+                    guild_id,
+                    channel_id,
+                    title,
+                    description,
+                    to_db(starts_at),
+                    zone,
+                    format_reminders(reminders),
+                    created_by,
+                    to_db(now),
+                ),
+            )
         event = await self.event(guild_id, int(cursor.lastrowid or 0))
         assert event is not None
         return event
@@ -237,17 +238,17 @@ class MilestoneRepository:
         event = await self.event(guild_id, event_id)
         if event is None:
             return None
-        await self._conn.execute("DELETE FROM server_events WHERE id = ? AND guild_id = ?", (event_id, guild_id))
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            await self._conn.execute("DELETE FROM server_events WHERE id = ? AND guild_id = ?", (event_id, guild_id))
         return event
 
     async def resume_events_in_channel(self, guild_id: int, channel_id: int) -> int:
-        cursor = await self._conn.execute(
-            "UPDATE server_events SET status = 'active', paused_reason = NULL "
-            "WHERE guild_id = ? AND channel_id = ? AND status = 'paused'",
-            (guild_id, channel_id),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                "UPDATE server_events SET status = 'active', paused_reason = NULL "
+                "WHERE guild_id = ? AND channel_id = ? AND status = 'paused'",
+                (guild_id, channel_id),
+            )
         return cursor.rowcount
 
     async def pause_events_in_channel(
@@ -260,12 +261,14 @@ class MilestoneRepository:
             sql += " AND channel_id = ?"
             args += (channel_id,)
         # RETURNING makes the check and the change one statement: of two concurrent calls only one gets the titles.
-        async with self._conn.execute(
-            f"UPDATE server_events SET status = 'paused', paused_reason = ? {sql} RETURNING title, starts_at",
-            (reason.value, *args),
-        ) as cursor:
+        async with (
+            write_transaction(self._conn),
+            self._conn.execute(
+                f"UPDATE server_events SET status = 'paused', paused_reason = ? {sql} RETURNING title, starts_at",
+                (reason.value, *args),
+            ) as cursor,
+        ):
             rows = await cursor.fetchall()
-        await self._conn.commit()
         titles = [row[0] for row in sorted(rows, key=lambda row: row[1])]
         return titles
 
@@ -290,27 +293,27 @@ class MilestoneRepository:
     async def set_discord_events(self, guild_id: int, enabled: bool, now: datetime) -> None:
         """Switch on or off; either way a recorded refusal is forgotten (switching on again is how it is retried),
         and so are the failed attempts, which would otherwise count as done."""
-        await self._conn.execute(
-            "INSERT INTO milestone_discord_event_settings (guild_id, enabled, problem, updated_at) "
-            "VALUES (?, ?, NULL, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET enabled = excluded.enabled, problem = NULL, "
-            "updated_at = excluded.updated_at",
-            (guild_id, int(enabled), to_db(now)),
-        )
-        await self._conn.execute(
-            "DELETE FROM deliveries WHERE guild_id = ? AND target_kind = ? AND status = 'failed'",
-            (guild_id, TARGET_KIND),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            await self._conn.execute(
+                "INSERT INTO milestone_discord_event_settings (guild_id, enabled, problem, updated_at) "
+                "VALUES (?, ?, NULL, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET enabled = excluded.enabled, problem = NULL, "
+                "updated_at = excluded.updated_at",
+                (guild_id, int(enabled), to_db(now)),
+            )
+            await self._conn.execute(
+                "DELETE FROM deliveries WHERE guild_id = ? AND target_kind = ? AND status = 'failed'",
+                (guild_id, TARGET_KIND),
+            )
 
     async def record_discord_events_problem(self, guild_id: int, problem: str, now: datetime) -> bool:
         """Stop creating events in the server; True only for the call that stopped it (so one DM, not several)."""
-        cursor = await self._conn.execute(
-            "UPDATE milestone_discord_event_settings SET problem = ?, updated_at = ? "
-            "WHERE guild_id = ? AND enabled = 1 AND problem IS NULL",
-            (problem, to_db(now), guild_id),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                "UPDATE milestone_discord_event_settings SET problem = ?, updated_at = ? "
+                "WHERE guild_id = ? AND enabled = 1 AND problem IS NULL",
+                (problem, to_db(now), guild_id),
+            )
         return cursor.rowcount > 0
 
     async def discord_event_links(self, guild_ids: list[int] | None = None) -> dict[tuple[int, str], EventLink]:
@@ -340,23 +343,23 @@ class MilestoneRepository:
 
     async def save_discord_event_link(self, link: EventLink, now: datetime) -> None:
         stamp = to_db(now)
-        await self._conn.execute(
-            f"INSERT INTO milestone_discord_events ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (guild_id, milestone_uid, match_year) DO UPDATE SET event_id = excluded.event_id, "
-            "starts_at = excluded.starts_at, ends_at = excluded.ends_at, projected = excluded.projected, "
-            "fingerprint = excluded.fingerprint, state = excluded.state, updated_at = excluded.updated_at",
-            (
-                link.guild_id,
-                link.milestone_uid,
-                link.match_year,
-                link.event_id,
-                to_db(link.starts_at),
-                to_db(link.ends_at),
-                int(link.projected),
-                link.fingerprint,
-                "active" if link.active else "gone",
-                stamp,
-                stamp,
-            ),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            await self._conn.execute(
+                f"INSERT INTO milestone_discord_events ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (guild_id, milestone_uid, match_year) DO UPDATE SET event_id = excluded.event_id, "
+                "starts_at = excluded.starts_at, ends_at = excluded.ends_at, projected = excluded.projected, "
+                "fingerprint = excluded.fingerprint, state = excluded.state, updated_at = excluded.updated_at",
+                (
+                    link.guild_id,
+                    link.milestone_uid,
+                    link.match_year,
+                    link.event_id,
+                    to_db(link.starts_at),
+                    to_db(link.ends_at),
+                    int(link.projected),
+                    link.fingerprint,
+                    "active" if link.active else "gone",
+                    stamp,
+                    stamp,
+                ),
+            )

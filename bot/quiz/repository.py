@@ -16,6 +16,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.db.connection import write_transaction
+
 log = logging.getLogger(__name__)
 
 
@@ -138,14 +140,14 @@ class QuizRepository:
         """Insert a running quiz; raises RunConflictError when the user (solo) or channel (group) has one."""
         stamp = db_time(now)
         try:
-            cursor = await self._conn.execute(
-                "INSERT INTO quiz_runs (mode, status, guild_id, channel_id, user_id, topic, started_at, updated_at, "
-                "state) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
-                (mode.value, guild_id, channel_id, user_id, topic, stamp, stamp, json.dumps(state)),
-            )
-            await self._conn.commit()
+            async with write_transaction(self._conn):
+                cursor = await self._conn.execute(
+                    "INSERT INTO quiz_runs (mode, status, guild_id, channel_id, user_id, topic, started_at, "
+                    "updated_at, state) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                    (mode.value, guild_id, channel_id, user_id, topic, stamp, stamp, json.dumps(state)),
+                )
         except aiosqlite.IntegrityError as exc:
-            await self._conn.rollback()
+            # write_transaction has rolled the refused insert back.
             raise RunConflictError(str(exc)) from exc
         assert cursor.lastrowid is not None
         return cursor.lastrowid
@@ -197,7 +199,7 @@ class QuizRepository:
         Ending a run clears its state: the answers table keeps what stats and reviews need.
         """
         stamp = db_time(now)
-        try:
+        async with write_transaction(self._conn):
             if answers:
                 await self._conn.executemany(
                     "INSERT INTO quiz_answers (run_id, position, user_id, guild_id, question_id, topic, correct, "
@@ -226,10 +228,6 @@ class QuizRepository:
                 await self._conn.execute(
                     "UPDATE quiz_runs SET state = ?, updated_at = ? WHERE id = ?", (json.dumps(state), stamp, run_id)
                 )
-            await self._conn.commit()
-        except BaseException:
-            await self._conn.rollback()
-            raise
 
     # -- answers -----------------------------------------------------------------------------------------------------
 
@@ -328,7 +326,7 @@ class QuizRepository:
 
     async def delete_user(self, user_id: int) -> int:
         """Delete the user's answers and solo quizzes; group quizzes they started stay for the others, unnamed."""
-        try:
+        async with write_transaction(self._conn):
             answers = await self._conn.execute("DELETE FROM quiz_answers WHERE user_id = ?", (user_id,))
             solo = await self._conn.execute(
                 "DELETE FROM quiz_runs WHERE user_id = ? AND mode IN ('solo', 'review')", (user_id,)
@@ -337,8 +335,4 @@ class QuizRepository:
             group = await self._conn.execute(
                 "UPDATE quiz_runs SET user_id = 0 WHERE user_id = ? AND mode = 'group'", (user_id,)
             )
-            await self._conn.commit()
-        except BaseException:
-            await self._conn.rollback()
-            raise
         return answers.rowcount + solo.rowcount + group.rowcount

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.db.connection import write_transaction
 from bot.readiness.models import Area, AreaStatus, OverallLevel, ReadinessHistory, SavedResult, diff_saves
 
 log = logging.getLogger(__name__)
@@ -78,31 +79,32 @@ class ReadinessRepository:
         started_at: dt.datetime,
         updated_at: dt.datetime,
     ) -> None:
-        await self._conn.execute(
-            "INSERT INTO readiness_sessions (user_id, answers, step_id, completed, started_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET answers = excluded.answers, step_id = excluded.step_id, "
-            "completed = excluded.completed, started_at = excluded.started_at, updated_at = excluded.updated_at",
-            (
-                user_id,
-                json.dumps(dict(answers), sort_keys=True),
-                step_id,
-                int(completed),
-                _stamp(started_at),
-                _stamp(updated_at),
-            ),
+        row = (
+            user_id,
+            json.dumps(dict(answers), sort_keys=True),
+            step_id,
+            int(completed),
+            _stamp(started_at),
+            _stamp(updated_at),
         )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            await self._conn.execute(
+                "INSERT INTO readiness_sessions (user_id, answers, step_id, completed, started_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET answers = excluded.answers, step_id = excluded.step_id, "
+                "completed = excluded.completed, started_at = excluded.started_at, updated_at = excluded.updated_at",
+                row,
+            )
 
     async def delete_session(self, user_id: int) -> bool:
-        cursor = await self._conn.execute("DELETE FROM readiness_sessions WHERE user_id = ?", (user_id,))
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute("DELETE FROM readiness_sessions WHERE user_id = ?", (user_id,))
         return cursor.rowcount > 0
 
     async def delete_sessions_before(self, cutoff: dt.datetime) -> int:
         """Forget assessments nobody touched since ``cutoff``; returns how many."""
-        cursor = await self._conn.execute("DELETE FROM readiness_sessions WHERE updated_at < ?", (_stamp(cutoff),))
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute("DELETE FROM readiness_sessions WHERE updated_at < ?", (_stamp(cutoff),))
         return cursor.rowcount
 
     # -- saved results ---------------------------------------------------------------------------------------
@@ -117,10 +119,11 @@ class ReadinessRepository:
         keep: int,
     ) -> SavedResult:
         """Store one result and keep only the member's newest ``keep`` results, atomically."""
-        try:
+        stamp = _stamp(saved_at)
+        async with write_transaction(self._conn):
             cursor = await self._conn.execute(
                 "INSERT INTO readiness_results (user_id, saved_at, overall) VALUES (?, ?, ?)",
-                (user_id, _stamp(saved_at), overall.value),
+                (user_id, stamp, overall.value),
             )
             result_id = cursor.lastrowid
             assert result_id is not None
@@ -134,10 +137,6 @@ class ReadinessRepository:
                 "SELECT id FROM readiness_results WHERE user_id = ? ORDER BY saved_at DESC, id DESC LIMIT ?)",
                 (user_id, user_id, keep),
             )
-            await self._conn.commit()
-        except BaseException:
-            await self._conn.rollback()
-            raise
         return SavedResult(id=result_id, saved_at=saved_at.astimezone(dt.UTC), overall=overall, statuses=dict(statuses))
 
     async def results(self, user_id: int, limit: int | None = None) -> list[SavedResult]:
@@ -178,8 +177,8 @@ class ReadinessRepository:
 
     async def delete_user_data(self, user_id: int) -> int:
         """Remove everything /readiness stored about the member; returns the number of rows removed."""
-        try:
-            removed = 0
+        removed = 0
+        async with write_transaction(self._conn):
             for sql in (
                 "DELETE FROM readiness_result_areas WHERE result_id IN "
                 "(SELECT id FROM readiness_results WHERE user_id = ?)",
@@ -188,10 +187,6 @@ class ReadinessRepository:
             ):
                 cursor = await self._conn.execute(sql, (user_id,))
                 removed += max(cursor.rowcount, 0)
-            await self._conn.commit()
-        except BaseException:
-            await self._conn.rollback()
-            raise
         return removed
 
     async def export_user_data(self, user_id: int) -> dict[str, Any]:
