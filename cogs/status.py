@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -27,19 +27,37 @@ NOT_AN_OWNER = (
 )
 
 
+class NotAnOwner(app_commands.CheckFailure, UserInputError):
+    """A check failure (so discord.py routes it to the error handler) that reads as a user error (so the member is
+    told why, not "You can't use this command here")."""
+
+
+async def is_bot_owner(interaction: Interaction) -> bool:
+    """The runtime check of owner-only commands: listed in OWNER_IDS, whatever their role in this server."""
+    if interaction.user.id not in cast("ImgBot", interaction.client).settings.owner_ids:
+        log.info("refused /%s for a non-owner", interaction.command.qualified_name if interaction.command else "?")
+        raise NotAnOwner(NOT_AN_OWNER)
+    return True
+
+
 def status_embed(report: StatusReport) -> discord.Embed:
-    sections = status_sections(report)
+    # Error times as Discord timestamps: each reader sees them in their own zone and format.
+    sections = status_sections(report, lambda at: discord.utils.format_dt(at, "f"))
     healthy = report.running and not report.errors
     embed = discord.Embed(title="Bot status", colour=BRAND_COLOUR if healthy else NOTICE_COLOUR)
     for label, value in sections[0].rows:
         embed.add_field(name=label, value=shorten(value, 1024), inline=True)
     for section in sections[1:]:
-        # Error summaries come from exception texts, which may quote what someone typed: never let them ping.
-        rows = [f"{label}: {value}" if value else label for label, value in section.rows]
-        lines = [neutralize_mentions(escape_markdown(row)) for row in rows]
+        # Error summaries come from exception texts, which may quote what someone typed: never let them ping. Labels
+        # are ours (and a timestamp's <t:…> must stay intact), so only values are escaped.
+        lines = [f"{label}: {safe_text(value)}" if value else label for label, value in section.rows]
         embed.add_field(name=section.title, value=shorten("\n".join(lines), 1024), inline=False)
     embed.set_footer(text="Live figures from this process; deliveries from the database.")
     return embed
+
+
+def safe_text(text: str) -> str:
+    return neutralize_mentions(escape_markdown(text))
 
 
 class StatusCog(commands.Cog):
@@ -57,14 +75,14 @@ class StatusCog(commands.Cog):
 
     @app_commands.command(name="status", description="Bot health for its owners: uptime, latency, jobs, errors")
     @app_commands.guild_only()
-    # Hidden from everyone but administrators; the owner check below is the one that decides.
+    # Shown only to administrators, so members' command lists stay uncluttered; an owner who is not one here can
+    # run it in a server they administer, or an admin can allow them in Server Settings > Integrations.
     @app_commands.default_permissions(administrator=True)
-    @app_commands.checks.has_permissions(administrator=True)
+    # The check that decides: the owners, whatever their role here. Not has_permissions(administrator): an owner
+    # would be told they lack a permission that does not matter, and an admin who is not an owner must be refused.
+    @app_commands.check(is_bot_owner)
     async def status(self, interaction: Interaction) -> None:
         """Uptime, gateway latency, servers, scheduled jobs, deliveries of the last 24 hours and the last errors."""
-        if interaction.user.id not in self.bot.settings.owner_ids:
-            log.info("refused /status for a non-owner")
-            raise UserInputError(NOT_AN_OWNER)
         report = await self.bot.status_service.live_report()
         await interaction.response.send_message(embed=status_embed(report), ephemeral=True)
 

@@ -228,6 +228,10 @@ class MemberSettings:
     zone: str | None
     nudge: bool
     updated_at: dt.datetime | None = None
+    nudges_stopped_at: dt.datetime | None = None
+    """When the bot switched nudges off because a DM could not reach the member; None once they change a setting."""
+    in_a_group: bool = False
+    """In an active study group in some server: only then is there a streak for a nudge to protect."""
 
 
 # -- option models -------------------------------------------------------------------------------------------
@@ -386,7 +390,8 @@ class GroupEditOptions(BaseModel):
 
 
 class MemberSettingsOptions(BaseModel):
-    """`/settings [timezone:] [nudge:]`: the member's zone, and whether to DM them before a streak breaks."""
+    """`/settings [timezone:] [nudge:]`: the member's zone, and whether to DM them before a streak breaks (neither:
+    show the current settings)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -397,12 +402,6 @@ class MemberSettingsOptions(BaseModel):
     @classmethod
     def _zone(cls, value: object, info: ValidationInfo) -> str | None:
         return None if value is None else _zone(value, info)
-
-    @model_validator(mode="after")
-    def _something(self) -> MemberSettingsOptions:
-        if self.timezone is None and self.nudge is None:
-            raise ValueError("Tell me what to set: your `timezone` (for example `Asia/Kolkata`), `nudges`, or both.")
-        return self
 
 
 class RetentionOptions(BaseModel):

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.db.connection import write_transaction
 from bot.studygroups.models import (
     DEFAULT_RETENTION_DAYS,
     CheckIn,
@@ -155,14 +156,10 @@ class StudyGroupRepository:
     async def _write(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:
         """Run statements in one transaction; returns each one's row count."""
         counts = []
-        try:
+        async with write_transaction(self._conn):
             for sql, params in statements:
                 cursor = await self._conn.execute(sql, params)
                 counts.append(max(cursor.rowcount, 0))
-            await self._conn.commit()
-        except BaseException:
-            await self._conn.rollback()
-            raise
         return counts
 
     # -- groups ----------------------------------------------------------------------------------------------
@@ -172,25 +169,25 @@ class StudyGroupRepository:
     ) -> StudyGroup:
         stamp = db_time(now)
         try:
-            cursor = await self._conn.execute(
-                "INSERT INTO study_groups (guild_id, channel_id, name, name_key, checkin_time, timezone, "
-                "weekdays, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    guild_id,
-                    channel_id,
-                    name,
-                    name_key(name),
-                    format_time_of_day(schedule.local_time),
-                    schedule.zone,
-                    weekdays_to_text(schedule.weekdays),
-                    stamp,
-                    stamp,
-                ),
-            )
-            await self._conn.commit()
+            async with write_transaction(self._conn):
+                cursor = await self._conn.execute(
+                    "INSERT INTO study_groups (guild_id, channel_id, name, name_key, checkin_time, timezone, "
+                    "weekdays, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        guild_id,
+                        channel_id,
+                        name,
+                        name_key(name),
+                        format_time_of_day(schedule.local_time),
+                        schedule.zone,
+                        weekdays_to_text(schedule.weekdays),
+                        stamp,
+                        stamp,
+                    ),
+                )
         except aiosqlite.IntegrityError as exc:
-            await self._conn.rollback()
+            # write_transaction has rolled the refused insert back.
             raise GroupConflictError(str(exc)) from exc
         assert cursor.lastrowid is not None
         group = await self.get_group(cursor.lastrowid)
@@ -266,10 +263,9 @@ class StudyGroupRepository:
                 weekdays_to_text(schedule.weekdays),
             ]
         try:
-            await self._conn.execute(f"UPDATE study_groups SET {', '.join(sets)} WHERE id = ?", (*params, group_id))
-            await self._conn.commit()
+            async with write_transaction(self._conn):
+                await self._conn.execute(f"UPDATE study_groups SET {', '.join(sets)} WHERE id = ?", (*params, group_id))
         except aiosqlite.IntegrityError as exc:
-            await self._conn.rollback()
             raise GroupConflictError(str(exc)) from exc
         group = await self.get_group(group_id)
         assert group is not None
@@ -379,8 +375,9 @@ class StudyGroupRepository:
         """
         stamp = db_time(now)
         earlier = await self.check_in_on(group.id, user_id, local_date)
-        try:
-            async with self._conn.execute(
+        async with (
+            write_transaction(self._conn),
+            self._conn.execute(
                 "INSERT INTO study_checkins (group_id, guild_id, user_id, local_date, timezone, studied, "
                 "questions, "
                 "percent_correct, minutes, blockers, created_at, updated_at) "
@@ -403,12 +400,9 @@ class StudyGroupRepository:
                     stamp,
                     stamp,
                 ),
-            ) as cur:
-                row = await cur.fetchone()
-            await self._conn.commit()
-        except BaseException:
-            await self._conn.rollback()
-            raise
+            ) as cur,
+        ):
+            row = await cur.fetchone()
         assert row is not None
         return _check_in(row), earlier is not None
 
@@ -472,12 +466,19 @@ class StudyGroupRepository:
 
     async def settings(self, user_id: int) -> MemberSettings:
         async with self._conn.execute(
-            "SELECT timezone, nudge, updated_at FROM study_member_settings WHERE user_id = ?", (user_id,)
+            "SELECT timezone, nudge, updated_at, nudges_stopped_at FROM study_member_settings WHERE user_id = ?",
+            (user_id,),
         ) as cur:
             row = await cur.fetchone()
+        async with self._conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM study_group_members m JOIN study_groups g ON g.id = m.group_id "
+            "WHERE m.user_id = ? AND m.left_at IS NULL AND g.archived_at IS NULL)",
+            (user_id,),
+        ) as cur:
+            in_a_group = bool((await cur.fetchone() or (0,))[0])
         if row is None:
-            return MemberSettings(user_id, None, False)
-        return MemberSettings(user_id, row[0], bool(row[1]), _from_db(row[2]))
+            return MemberSettings(user_id, None, False, in_a_group=in_a_group)
+        return MemberSettings(user_id, row[0], bool(row[1]), _from_db(row[2]), _maybe_time(row[3]), in_a_group)
 
     async def save_settings(self, user_id: int, *, zone: str | None, nudge: bool, now: dt.datetime) -> MemberSettings:
         await self._write(
@@ -487,20 +488,21 @@ class StudyGroupRepository:
                     "?, ?) "
                     "ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone, nudge = "
                     "excluded.nudge, "
-                    "updated_at = excluded.updated_at",
+                    "updated_at = excluded.updated_at, nudges_stopped_at = NULL",
                     (user_id, zone, int(nudge), db_time(now)),
                 )
             ]
         )
-        return MemberSettings(user_id, zone, nudge, now.astimezone(dt.UTC))
+        return await self.settings(user_id)
 
     async def disable_nudges(self, user_id: int, now: dt.datetime) -> bool:
-        """Turn the member's nudges off (their DMs failed); False when they were not on."""
+        """Turn the member's nudges off (their DMs failed), noting when for /settings; False when they were not on."""
         counts = await self._write(
             [
                 (
-                    "UPDATE study_member_settings SET nudge = 0, updated_at = ? WHERE user_id = ? AND nudge = 1",
-                    (db_time(now), user_id),
+                    "UPDATE study_member_settings SET nudge = 0, updated_at = ?, nudges_stopped_at = ? "
+                    "WHERE user_id = ? AND nudge = 1",
+                    (db_time(now), db_time(now), user_id),
                 )
             ]
         )
@@ -749,6 +751,9 @@ class StudyGroupRepository:
             else {
                 "timezone": settings.zone,
                 "streak_nudges": settings.nudge,
+                "streak_nudges_stopped_at": None
+                if settings.nudges_stopped_at is None
+                else db_time(settings.nudges_stopped_at),
                 "updated_at": db_time(settings.updated_at),
             },
             "studygroup_memberships": memberships,

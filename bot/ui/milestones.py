@@ -215,7 +215,9 @@ def status_embed(report: StatusReport) -> discord.Embed:
         embed.add_field(
             name="Latest", value=shorten("\n".join(_record_line(r) for r in report.recent), 1024), inline=False
         )
-    embed.set_footer(text=f"{report.events} upcoming server event(s) · /event list")
+    embed.set_footer(
+        text=f"{report.events} upcoming server {'event' if report.events == 1 else 'events'} · /event list"
+    )
     return embed
 
 
@@ -228,7 +230,8 @@ def _discord_events_line(report: StatusReport) -> str:
             "⚠️ Stopped: I may not create events here. Give my role **Manage Events**, then run "
             "`/announcements scheduled-events enabled:True` again."
         )
-    return "✅ On: Match Week, SOAP and Match Day are in this server's Events tab."
+    # Only events whose dates are known are created, so "they are in the Events tab" would claim too much.
+    return "✅ On: I add Match Week, SOAP and Match Day to this server's Events tab when their dates are known."
 
 
 def events_embed(events: list[ServerEvent]) -> discord.Embed:
@@ -266,7 +269,8 @@ def event_added_embed(event: ServerEvent) -> discord.Embed:
 
 def calendar_message(file: CalendarFile) -> str:
     years = " and ".join(f"Match {y}" for y in file.years)
-    extra = f" and this server's {file.events} upcoming event(s)" if file.events else ""
+    events = "event" if file.events == 1 else "events"
+    extra = f" and this server's {file.events} upcoming {events}" if file.events else ""
     return (
         f"The {years} cycle{extra} as a calendar file: open it, or import it into Google Calendar, Apple Calendar "
         "or Outlook. Projected dates are marked tentative; importing a newer file updates them."

@@ -13,10 +13,10 @@ from enum import Enum
 import discord
 
 from bot.scheduling import delivery_reference
-from bot.studygroups.models import format_hours
+from bot.studygroups.models import MemberSettings, format_hours
 from bot.studygroups.nudges import MemberNudge
 from bot.studygroups.service import MemberProgress, ProgressAccess, ViewedProgress
-from bot.studygroups.streaks import StreakStatus
+from bot.studygroups.streaks import NUDGE_LOCAL_TIME, StreakStatus
 from bot.text import quote_user_text, shorten
 from bot.ui.sharing import author_name
 
@@ -28,6 +28,9 @@ MAX_LINK_BUTTONS = 5
 BUTTON_LABEL_LIMIT = 80
 FOOTER_LIMIT = 2048
 SHARED_GROUPS_SHOWN = 3
+NUDGE_SERVERS_SHOWN = 10
+"""Servers listed in a streak nudge; a member in more gets "…and N more" (one line each would pass Discord's limit)."""
+DESCRIPTION_LIMIT = 4096
 
 
 def streak_line(streak: StreakStatus) -> str:
@@ -106,6 +109,55 @@ def viewed_progress_embed(viewed: ViewedProgress, name: str) -> discord.Embed:
     return progress_embed(viewed.progress, ProgressAudience.VIEWER, name=name, why=why)
 
 
+# Said wherever /settings may run, a DM included: a server's "allow DMs" switch is only one way in.
+HOW_DMS_REACH_YOU = (
+    "I can only DM you if you allow direct messages from members of a server we share "
+    "(Discord: User Settings › Privacy & Safety)."
+)
+REMINDERS_SWITCH_OFF = "If I can't reach you, I switch reminders off; `/settings` shows whether they are on."
+NO_GROUP_YET = "You are not in a study group yet, so there is no streak to remind you of."
+
+
+def settings_text(settings: MemberSettings) -> str:
+    """/settings with no options: the member's time zone and reminders, and why reminders are off if the bot did it."""
+    if settings.zone is None:
+        zone = "not set: your days count in each group's time zone. Set yours with `/settings timezone:`."
+    else:
+        zone = f"**{settings.zone}**: your check-ins count for your day there."
+    if settings.nudge:
+        reminders = (
+            f"**on**: when your streak would break tonight, I DM you once at {NUDGE_LOCAL_TIME:%H:%M} your time."
+        )
+    elif settings.nudges_stopped_at is not None:
+        reminders = (
+            f"**off**: I switched them off {discord.utils.format_dt(settings.nudges_stopped_at, 'D')} because I "
+            f"could not DM you. {HOW_DMS_REACH_YOU} Then turn them on again with `/settings nudges: on`."
+        )
+    else:
+        reminders = "**off**. Turn them on with `/settings nudges: on`."
+    lines = ["Your settings, the same in every server:", f"- Time zone: {zone}", f"- Streak reminders: {reminders}"]
+    if settings.nudge and not settings.in_a_group:
+        lines.append(NO_GROUP_YET)
+    return "\n".join(lines)
+
+
+def settings_saved_text(saved: MemberSettings, *, zone_changed: bool, nudges_changed: bool) -> str:
+    """The reply to /settings with options: what was saved."""
+    lines = ["Saved."]
+    if zone_changed:
+        lines.append(f"Your time zone is **{saved.zone}**: check-ins from now on count for your day there.")
+    if nudges_changed and saved.nudge:
+        lines.append(
+            f"Streak reminders are **on**: when your streak would break tonight, I DM you once at "
+            f"{NUDGE_LOCAL_TIME:%H:%M} your time ({saved.zone}). {HOW_DMS_REACH_YOU} {REMINDERS_SWITCH_OFF}"
+        )
+        if not saved.in_a_group:
+            lines.append(NO_GROUP_YET)
+    elif nudges_changed:
+        lines.append("Streak reminders are **off**.")
+    return "\n".join(lines)
+
+
 def channel_url(guild_id: int, channel_id: int) -> str:
     return f"https://discord.com/channels/{guild_id}/{channel_id}"
 
@@ -113,17 +165,21 @@ def channel_url(guild_id: int, channel_id: int) -> str:
 def nudge_embed(nudge: MemberNudge, server_name: Callable[[int], str], *, nonce: str) -> discord.Embed:
     """``server_name``: a server's shown name from its id (the bot's cache; a placeholder when not there)."""
     lines = []
-    for server in nudge.servers:
+    for server in nudge.servers[:NUDGE_SERVERS_SHOWN]:
         days = "day" if server.streak.current == 1 else "days"
         lines.append(f"🔥 **{server.streak.current} {days}** in {quote_user_text(server_name(server.guild_id), 60)}")
+    more = len(nudge.servers) - NUDGE_SERVERS_SHOWN
+    if more > 0:
+        lines.append(f"…and {more} more {'server' if more == 1 else 'servers'}")
+    description = (
+        "You asked me to remind you: check in before midnight (your time) to keep your streak going.\n"
+        + "\n".join(lines)
+        + "\n\nA line about what you studied today is enough. Use a button below to open your group's "
+        "channel, then press **Check in** on today's prompt or type `/checkin`."
+    )
     embed = discord.Embed(
         title="Your study streak needs today's check-in",
-        description=(
-            "You asked me to remind you: check in before midnight (your time) to keep your streak going.\n"
-            + "\n".join(lines)
-            + "\n\nA line about what you studied today is enough. Use a button below to open your group's "
-            "channel, then press **Check in** on today's prompt or type `/checkin`."
-        ),
+        description=shorten(description, DESCRIPTION_LIMIT),
         colour=COLOUR,
     )
     embed.set_footer(

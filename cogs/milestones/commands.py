@@ -75,11 +75,14 @@ def check_role(role: discord.Role, me: discord.Member) -> str | None:
 def events_reply(change: DiscordEventsChange) -> str:
     """The reply to /announcements scheduled-events: what will be in the Events tab, or that nothing new will."""
     if not change.enabled:
-        kept = (
-            f" The {change.made} event(s) I already added stay; delete them in the Events tab if you want them gone."
-            if change.made
-            else ""
-        )
+        if change.made == 1:
+            kept = " The event I already added stays; delete it in the Events tab if you want it gone."
+        elif change.made:
+            kept = (
+                f" The {change.made} events I already added stay; delete them in the Events tab if you want them gone."
+            )
+        else:
+            kept = ""
         return f"I won't add Match Week, SOAP or Match Day events here any more.{kept}"
     if not change.planned:
         return "Switched on. Nothing is ahead right now; I'll add the next cycle's events when its dates are known."

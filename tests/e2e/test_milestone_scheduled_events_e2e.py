@@ -100,6 +100,15 @@ async def test_made_once_each_with_the_calendars_times_even_after_a_restart_or_a
             await again.response()
             await bot.wait_for_output(rf"discord events opt-in \d+: 1 server\(s\), 0 created .*interaction={again.id}")
             assert len(hall.scheduled_events) == n
+            status = await reply_of(emu, "announcements status", {}, admin, hall)
+            events_line = next(
+                f["value"] for f in status.embeds[0]["fields"] if f["name"] == "Discord scheduled events"
+            )
+            # What is promised, not a claim that every milestone is already there (dates may not be known yet).
+            assert events_line == (
+                "✅ On: I add Match Week, SOAP and Match Day to this server's Events tab when their dates are known."
+            )
+            assert status.embeds[0]["footer"]["text"] == "0 upcoming server events · /event list"
 
         async with running_bot(emu, database, name="restarted") as bot:
             await bot.wait_for_output(r"discord events start-up: 1 server\(s\), 0 created")

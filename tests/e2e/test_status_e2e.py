@@ -22,12 +22,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
-    """This module's own bot: dr_admin (owner of IMG Study Hall) is the bot's owner; night_admin is not."""
+    """This module's own bot: its owners are dr_admin (owner of IMG Study Hall) and bob (an ordinary member there,
+    administrator nowhere); night_admin, who administers Night Owls, is not one."""
     database = tmp_path_factory.mktemp("status") / "bot.sqlite3"
     world = World.default()
-    owner = world.users["dr_admin"]
+    owners = [world.users["dr_admin"].id, world.users["bob"].id]
     async with Emulator(world) as emu:
-        async with running_bot(emu, database, OWNER_IDS=json.dumps([owner.id]), LOG_FORMAT="text") as bot:
+        async with running_bot(emu, database, OWNER_IDS=json.dumps(owners), LOG_FORMAT="text") as bot:
             await bot.wait_for_output(r"status heartbeat at ready", timeout=30)
             yield Live(emu, bot, database)
             assert bot.returncode is None, f"the bot died during the tests:\n{bot.tail()}"
@@ -65,10 +66,23 @@ async def test_status_is_refused_to_an_admin_who_is_not_an_owner(live: Live) -> 
     assert "Only the bot's owners" in reply.content and "OWNER_IDS" in reply.content
     await live.bot.wait_for_output(rf"refused /status for a non-owner  interaction={ix.id} command=/status")
 
-    # A member without Administrator does not even see it; if a client sends it anyway, it is refused too.
+    # A member without Administrator does not even see it; if a client sends it anyway, the owner check refuses it
+    # the same way (not with a permission they could never need).
     alice = emu.world.users["alice"]
-    forced = await (await emu.slash("status", user=alice, channel=emu.world.channel("general"), force=True)).response()
-    assert forced.ephemeral and "Administrator" in forced.content
+    forced = await emu.slash("status", user=alice, channel=emu.world.channel("general"), force=True)
+    refused = await forced.response()
+    assert refused.ephemeral and not refused.embeds
+    assert "Only the bot's owners" in refused.content and "Administrator" not in refused.content
+    await live.bot.wait_for_output(rf"refused /status for a non-owner  interaction={forced.id} command=/status")
+
+
+async def test_status_for_an_owner_who_is_not_an_administrator_of_the_server(live: Live) -> None:
+    emu = live.emu
+    bob = emu.world.users["bob"]  # in OWNER_IDS, no role in Night Owls: Discord hides the command, he sends it anyway
+    lobby = emu.world.channel("lobby", "Night Owls Study Group")
+    reply = await (await emu.slash("status", user=bob, channel=lobby, force=True)).response()
+    assert reply.ephemeral and reply.embeds, reply.content
+    assert fields(reply.embeds[0])["Servers"] == str(len(emu.world.bot_guilds()))
 
 
 async def test_log_lines_of_an_interaction_carry_its_id(live: Live) -> None:
