@@ -277,13 +277,33 @@ def cmd_db_check(args: argparse.Namespace, settings: Settings) -> int:
 # -- status -------------------------------------------------------------------------------------------------------
 
 
+STATUS_SCHEMA = 8
+"""The schema version whose migration (0008_status.sql) made the heartbeat and error tables."""
+
+
+class StatusUnavailable(Exception):
+    """The database cannot say: its schema predates the status tables."""
+
+
 async def _status_report(settings: Settings, errors: int) -> StatusReport:
-    from bot.db.connection import open_database
+    import aiosqlite
+
+    from bot.db.connection import schema_version
     from bot.observability.repository import StatusRepository
     from bot.observability.service import stored_report, utc_now
 
-    conn = await open_database(settings.database_path)
+    # Read-only, and never migrated: the database may be the live bot's, and upgrading its schema is the bot's job
+    # (a migration run from here could race the bot's own, or change a database an older bot is still using).
+    uri = f"{settings.database_path.resolve().as_uri()}?mode=ro"
+    conn = await aiosqlite.connect(uri, uri=True)
     try:
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        version = await schema_version(conn)
+        if version < STATUS_SCHEMA:
+            raise StatusUnavailable(
+                f"The database at {settings.database_path} is at schema version {version}; the status needs "
+                f"version {STATUS_SCHEMA} or later. Start the bot (it upgrades the database) and try again."
+            )
         return await stored_report(StatusRepository(conn), utc_now(), errors)
     finally:
         await conn.close()
@@ -293,7 +313,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.database_path.exists():
         print(f"There is no database at {settings.database_path}: the bot has never run with it.", file=sys.stderr)
         return 1
-    report = asyncio.run(_status_report(settings, args.errors))
+    try:
+        report = asyncio.run(_status_report(settings, args.errors))
+    except StatusUnavailable as error:
+        print(error, file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(status_json(report), ensure_ascii=False))
     else:

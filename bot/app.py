@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.content import Content
 from bot.cooldowns import Cooldowns
 from bot.db.backup import backup_database, check_integrity, prune_backups
-from bot.db.connection import open_database
+from bot.db.connection import open_database, write_transaction
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.milestones.service import build_milestone_service
 from bot.observability.context import with_interaction_context
@@ -47,11 +47,12 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ("cogs.knowledge", "cogs.readiness", "cogs.quiz", "cogs.milestones", "cogs.studygroups", "cogs.status")
 
 
-def bot_intents() -> discord.Intents:
+def bot_intents(settings: Settings) -> discord.Intents:
     intents = discord.Intents.default()
-    # Privileged (switch on "Server Members Intent" in the Developer Portal): members leaving a server end their study
-    # group memberships and start their data's retention clock; coming back cancels the deletion.
-    intents.members = True
+    # Privileged (switch on "Server Members Intent" in the Developer Portal; a bot in 100+ servers needs Discord's
+    # approval): members leaving a server end their study group memberships and start their data's retention clock;
+    # coming back cancels the deletion. Without it the daily member check notices both, a day later at most.
+    intents.members = settings.members_intent
     return intents
 
 
@@ -59,7 +60,7 @@ class ImgBot(commands.Bot):
     def __init__(self, settings: Settings, content: Content, *, force_sync: bool = False) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=bot_intents(),
+            intents=bot_intents(settings),
             # Thousands of servers of 100+ members: no member list is downloaded or kept. Study groups only need the
             # join and leave events, which arrive without the cache (on_raw_member_remove).
             chunk_guilds_at_startup=False,
@@ -267,11 +268,12 @@ class ImgBot(commands.Bot):
             log.info("commands unchanged since the last registration (%s); not syncing", scope)
             return False
         synced = await self.tree.sync(guild=guild)
-        await self.db.execute(
-            "INSERT INTO bot_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, fingerprint),
-        )
-        await self.db.commit()
+        async with write_transaction(self.db):
+            await self.db.execute(
+                "INSERT INTO bot_meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, fingerprint),
+            )
         self.synced_commands = True
         log.info("registered %d commands (%s)", len(synced), scope)
         return True

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         ge=0,
         description="Announcements missed while the bot was down are posted late within this many hours, else skipped.",
     )
+    members_intent: bool = Field(
+        default=True,
+        description="Ask Discord for the privileged Server Members intent (member leave and join events).",
+    )
     quiz_group_seconds: int = Field(
         default=30, ge=3, le=600, description="How long each question of a group quiz stays open, in seconds."
     )

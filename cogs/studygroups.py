@@ -57,6 +57,8 @@ from bot.ui.studygroups import (
     nudge_embed,
     nudge_view,
     progress_embed,
+    settings_saved_text,
+    settings_text,
     streak_line,
     viewed_progress_embed,
 )
@@ -469,6 +471,9 @@ class DiscordMemberDirectory:
         guild = self.bot.get_guild(guild_id)
         if guild is None or guild.unavailable:
             raise MemberLookupError("the server is not available")
+        if not self.bot.intents.members:
+            # discord.py asks the gateway only with the members intent (MEMBERS_INTENT=false); REST needs none.
+            return await self._fetch_each(guild, user_ids)
         try:
             found = await guild.query_members(user_ids=list(user_ids), limit=MAX_IDS_PER_LOOKUP, cache=False)
         except (TimeoutError, discord.ConnectionClosed, RuntimeError) as error:
@@ -762,7 +767,9 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         )
         await interaction.response.send_message(embed=viewed_progress_embed(viewed, user.display_name), ephemeral=True)
 
-    @app_commands.command(name="settings", description="Your time zone, and streak reminders by DM")
+    @app_commands.command(
+        name="settings", description="Your time zone and streak reminders by DM (no options: see them)"
+    )
     @app_commands.describe(
         timezone="Your time zone, e.g. Asia/Kolkata (start typing a city or region)",
         nudges=f"on: a DM at {NUDGE_LOCAL_TIME:%H:%M} your time when your streak would break tonight",
@@ -774,6 +781,10 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         timezone: app_commands.Range[str, 1, 64] | None = None,
         nudges: Literal["on", "off"] | None = None,
     ) -> None:
+        if timezone is None and nudges is None:
+            current = await self.service.settings(interaction.user.id)
+            await interaction.response.send_message(settings_text(current), ephemeral=True)
+            return
         options = parse_with_clock(
             MemberSettingsOptions,
             self.service.now(),
@@ -781,18 +792,8 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             nudge=None if nudges is None else nudges == "on",
         )
         saved = await self.service.update_settings(interaction.user.id, options)
-        lines = ["Saved."]
-        if timezone is not None:
-            lines.append(f"Your time zone is **{saved.zone}**: check-ins from now on count for your day there.")
-        if nudges is not None and saved.nudge:
-            lines.append(
-                f"Streak reminders are **on**: when your streak would break tonight, I DM you once at "
-                f"{NUDGE_LOCAL_TIME:%H:%M} your time ({saved.zone}). Allow DMs from this server's members, or "
-                "the reminders turn themselves off."
-            )
-        elif nudges is not None:
-            lines.append("Streak reminders are **off**.")
-        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+        reply = settings_saved_text(saved, zone_changed=timezone is not None, nudges_changed=nudges is not None)
+        await interaction.response.send_message(reply, ephemeral=True)
 
     # -- privacy ---------------------------------------------------------------------------------------------
 

@@ -54,6 +54,8 @@ RETRY_JOB = "milestones:retry"
 WATERMARK = "milestones"
 LATE_AFTER = timedelta(minutes=1)
 """A claim retried later than this after its time says "posted late" if it has to be posted anew."""
+ANNOUNCEMENT_KINDS = tuple(kind.value for kind in TargetKind)
+"""The deliveries table's target kinds that are the announcer's (the Discord events and study groups have others)."""
 
 
 class Messenger(Protocol):
@@ -223,7 +225,7 @@ class MilestoneAnnouncer:
             lookback = now - self.grace if watermark is None else min(now - self.grace, watermark)
             lookback = max(lookback, now - self.max_lookback)
             planned = await self.planner.between(lookback, until)
-            known = await self.deliveries.known_since(lookback)
+            known = await self.deliveries.known_since(lookback, ANNOUNCEMENT_KINDS)
             pending = [p for p in planned if p.key not in known]
             on_time_items = [p for p in pending if on_time is not None and p.fire_at == on_time]
             missed = [p for p in pending if on_time is None or p.fire_at != on_time]
@@ -269,7 +271,7 @@ class MilestoneAnnouncer:
         """Claims not finished (a crash between sending and recording, or a transient failure): sent again with
         their nonce within the grace window, given up beyond it."""
         found: list[tuple[PlannedDelivery, bool]] = []
-        for record in await self.deliveries.claimed([kind.value for kind in TargetKind]):
+        for record in await self.deliveries.claimed(ANNOUNCEMENT_KINDS):
             if now - record.fire_at > self.grace:
                 await self.deliveries.skip(record, "unconfirmed-beyond-grace", now)
                 log.warning("gave up %s: claimed at %s and never confirmed", record.key, record.claimed_at)

@@ -5,8 +5,11 @@ per server and milestone). A run compares the two for every server that opted in
 
 - makes a missing event through the exactly-once deliveries (``bot.scheduling.delivery``): claim a row keyed
   ``de:<server>:<milestone uid>``, create, record the event id. Discord has no nonce for events, so a claim found
-  unfinished (a crash between creating and recording) is first looked for among the server's events (same name and
-  start, made by the bot) before one is created: the ``find`` hook, consulted on every recovery (``nonce_trust`` 0);
+  unfinished (a crash between creating and recording) is first looked for among the server's events (same name, made
+  by the bot) before one is created: the ``find`` hook, consulted on every recovery (``nonce_trust`` 0). The name
+  holds the milestone's kind and Match year and nothing that changes with its date, so an event made before the data
+  file moved the date (or made it official) is still found; its link gets an empty fingerprint, so that the next run
+  edits it to the current plan;
 - edits (PATCH) an event whose plan changed: an official date entered in the data file, or a projection confirmed;
 - leaves alone an event an admin deleted in Discord (it is not made again).
 
@@ -17,8 +20,11 @@ Nothing else is paused. Runs happen when a server opts in (for that server), at 
 servers opting in at once stay under Discord's global limit.
 
 Claims are recovered by planning, not by listing claimed rows: every run re-plans each opted-in server, and an
-unfinished claim of a planned event goes through ``find`` first. The announcer and the study groups recover only
-their own target kinds (``DeliveryRepository.claimed(kinds)``), so they never touch these rows.
+unfinished claim of a planned event goes through ``find`` first. A full run (start-up, sweep) then records as skipped
+the claims nothing plans any more (events switched off, announcements stopped or the bot gone, the milestone passed),
+so that they do not wait forever; one planned again later is reopened and recovered like any other. The announcer
+and the study groups recover only their own target kinds (``DeliveryRepository.claimed(kinds)``), so they never
+touch these rows.
 """
 
 from __future__ import annotations
@@ -61,6 +67,9 @@ log = logging.getLogger(__name__)
 
 SWEEP_JOB = "milestones:discord-events"
 NO_PERMISSION = "no-permission"
+MILESTONE_PASSED = "the milestone passed, or it is no longer planned"
+NOT_WANTED = "no longer wanted in the server (Discord events switched off, announcements stopped, or the bot left)"
+"""Reasons recorded on a creation claim that nothing plans any more."""
 
 
 class GuildReadiness(StrEnum):
@@ -94,8 +103,9 @@ class EventGateway(Protocol):
         """Make the event say what ``plan`` says. Raises EventGone, DeliveryProblem or TransientDeliveryError."""
         ...
 
-    async def find(self, guild_id: int, name: str, start: datetime) -> int | None:
-        """An event of the bot's in the server with this name and start, if any."""
+    async def find(self, guild_id: int, name: str) -> int | None:
+        """An event of the bot's in the server with this name, if any (whatever its start: the date may have moved
+        since it was made)."""
         ...
 
     async def notify(self, notice: EventsNotice) -> bool:
@@ -195,7 +205,16 @@ class DiscordEventSync:
                 for s in await self.repository.discord_events_enabled()
                 if s.guild_id in subscriptions and (guild_ids is None or s.guild_id in guild_ids)
             ]
-            links = await self.repository.discord_event_links(servers)
+            # A full run reads every link and filters here: binding thousands of server ids would pass SQLite's
+            # limit on variables (32,766).
+            wanted_servers = set(servers)
+            links = {
+                key: link
+                for key, link in (
+                    await self.repository.discord_event_links(None if guild_ids is None else servers)
+                ).items()
+                if link.guild_id in wanted_servers
+            }
             work: dict[int, list[tuple[EventPlan, EventLink | None]]] = defaultdict(list)
             for guild_id in servers:
                 for plan in plans:
@@ -212,10 +231,25 @@ class DiscordEventSync:
                 await self._server(guild_id, items, configured_by, report)
 
             await fan_out(list(work.items()), one_server, workers=self.workers)
+            if guild_ids is None:
+                await self._give_up_unplanned(servers, plans, report)
             self.reports = [*self.reports[-19:], report]
             if work or trigger != "sweep":  # a quiet sweep is not worth a line every ten minutes
                 log.info("discord events %s", report.summary())
             return report
+
+    async def _give_up_unplanned(self, servers: list[int], plans: list[EventPlan], report: SyncReport) -> None:
+        """Record as skipped the creation claims that no run will go back to (only a full run knows them all)."""
+        wanted = {delivery_key(guild_id, plan) for guild_id in servers for plan in plans}
+        planned_uids = {plan.uid for plan in plans}
+        now = self.clock()
+        for record in await self.deliveries.claimed([TARGET_KIND]):
+            if record.key in wanted:
+                continue
+            reason = NOT_WANTED if record.target_ref in planned_uids else MILESTONE_PASSED
+            await self.deliveries.skip(record, reason, now)
+            report.skipped += 1
+            log.info("gave up the unfinished Discord event claim %s: %s", record.key, reason)
 
     async def _server(
         self, guild_id: int, items: list[tuple[EventPlan, EventLink | None]], configured_by: int, report: SyncReport
@@ -252,13 +286,17 @@ class DiscordEventSync:
         gateway = self.gateway
 
         async def find(record: DeliveryRecord) -> int | None:
+            # By name only: the start may have moved since the event was made (see the module docstring).
             async with self.pacer.slot():
-                return await gateway.find(guild_id, plan.name, plan.start)
+                return await gateway.find(guild_id, plan.name)
 
         existing = await self.deliveries.get(key)
         if existing is not None and existing.status is DeliveryStatus.FAILED:
             report.skipped += 1  # refused earlier; switching the option on again forgets it
             return
+        if existing is not None and existing.status is DeliveryStatus.SKIPPED:
+            # A claim given up while nothing planned it; planned again, it is unfinished again (the event may exist).
+            await self.deliveries.reopen(key)
 
         async def send(nonce: str) -> int:
             async with self.pacer.slot():
@@ -284,9 +322,9 @@ class DiscordEventSync:
         if result.message_id is None:
             report.skipped += 1
             return
-        # Already done but not linked (a crash between recording and linking): an empty fingerprint has the next
-        # run edit the event to the current plan, whatever the plan was when it was made.
-        fingerprint = "" if result.outcome is Outcome.ALREADY_DONE else plan.fingerprint
+        # Anything but a fresh creation (found after a crash, or recorded but not linked) may show an older plan: an
+        # empty fingerprint has the next run edit the event to the current one.
+        fingerprint = plan.fingerprint if result.outcome is Outcome.SENT else ""
         await self._link(guild_id, plan, result.message_id, fingerprint, now)
         report.created += 1
         report.recovered += int(result.outcome is not Outcome.SENT)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import aiosqlite
 
+from bot.db.connection import write_transaction
 from bot.observability.status import DELIVERY_KINDS, DeliveryCounts, ErrorNote, Heartbeat
 from bot.scheduling.delivery import from_db, to_db
 
@@ -22,24 +23,24 @@ class StatusRepository:
     async def write(self, beat: Heartbeat, errors: Iterable[ErrorNote] = ()) -> None:
         """Replace the heartbeat and add ``errors``, in one transaction."""
         latency_ms = None if beat.latency is None or not math.isfinite(beat.latency) else beat.latency * 1000
-        await self._conn.execute(
-            "INSERT INTO status_heartbeat (id, pid, state, started_at, beat_at, latency_ms, guilds, jobs) "
-            "VALUES (1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, "
-            "state = excluded.state, started_at = excluded.started_at, beat_at = excluded.beat_at, "
-            "latency_ms = excluded.latency_ms, guilds = excluded.guilds, jobs = excluded.jobs",
-            (beat.pid, beat.state, to_db(beat.started_at), to_db(beat.beat_at), latency_ms, beat.guilds, beat.jobs),
-        )
         notes = list(errors)
-        if notes:
-            await self._conn.executemany(
-                "INSERT INTO error_log (reference, occurred_at, summary) VALUES (?, ?, ?)",
-                [(n.reference, to_db(n.at), n.summary) for n in notes],
-            )
+        async with write_transaction(self._conn):
             await self._conn.execute(
-                "DELETE FROM error_log WHERE id NOT IN (SELECT id FROM error_log ORDER BY id DESC LIMIT ?)",
-                (KEEP_ERRORS,),
+                "INSERT INTO status_heartbeat (id, pid, state, started_at, beat_at, latency_ms, guilds, jobs) "
+                "VALUES (1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, "
+                "state = excluded.state, started_at = excluded.started_at, beat_at = excluded.beat_at, "
+                "latency_ms = excluded.latency_ms, guilds = excluded.guilds, jobs = excluded.jobs",
+                (beat.pid, beat.state, to_db(beat.started_at), to_db(beat.beat_at), latency_ms, beat.guilds, beat.jobs),
             )
-        await self._conn.commit()
+            if notes:
+                await self._conn.executemany(
+                    "INSERT INTO error_log (reference, occurred_at, summary) VALUES (?, ?, ?)",
+                    [(n.reference, to_db(n.at), n.summary) for n in notes],
+                )
+                await self._conn.execute(
+                    "DELETE FROM error_log WHERE id NOT IN (SELECT id FROM error_log ORDER BY id DESC LIMIT ?)",
+                    (KEEP_ERRORS,),
+                )
 
     async def heartbeat(self) -> Heartbeat | None:
         async with self._conn.execute(
@@ -68,8 +69,11 @@ class StatusRepository:
         return [ErrorNote(from_db(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     async def deliveries_since(self, since: dt.datetime) -> list[DeliveryCounts]:
-        """Per kind: deliveries finished (sent, of them late, skipped, failed) since ``since``, and every delivery
-        still claimed (sending, or waiting to be retried), whatever its age. Every known kind is listed."""
+        """Per kind: deliveries finished (sent, of them late, skipped, failed) since ``since``, and those claimed
+        since then and not finished (sending, or waiting to be retried). Every known kind is listed.
+
+        An older claim is not pending: every feature retries or gives up its claims within hours, so one left from
+        before the window (the status shows a day) is a leftover that would otherwise show as pending forever."""
         after = to_db(since)
         async with self._conn.execute(
             "SELECT target_kind, "
@@ -77,7 +81,7 @@ class StatusRepository:
             "SUM(status = 'sent' AND late = 1 AND finished_at >= :after), "
             "SUM(status = 'skipped' AND finished_at >= :after), "
             "SUM(status = 'failed' AND finished_at >= :after), "
-            "SUM(status = 'claimed') "
+            "SUM(status = 'claimed' AND COALESCE(claimed_at, fire_at) >= :after) "
             "FROM deliveries WHERE finished_at >= :after OR status = 'claimed' GROUP BY target_kind",
             {"after": after},
         ) as cursor:

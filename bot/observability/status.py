@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -103,17 +104,42 @@ class StatusReport:
         return alive and age is not None and age <= STALE_AFTER
 
 
+_SNOWFLAKE = re.compile(r"\b\d{15,20}\b")
+"""A Discord id (a user's among them): 17 to 20 digits today, 15 for the oldest."""
+_USER_FIELD = re.compile(r"\buser[=:\s]+\d+", re.IGNORECASE)
+"""``user=3`` or ``user 3``, as log lines and messages name a member (short ids in tests and the emulator)."""
+
+
+def custom_id_prefix(custom_id: str) -> str:
+    """The part of a component's or modal's custom id that names it, before any id it carries: ``sg:share`` for
+    ``sg:share:<user id>``. Custom ids may hold user ids, and error_log is not covered by /mydata."""
+    parts = []
+    for part in custom_id.split(":"):
+        if any(c.isdigit() for c in part):
+            break
+        parts.append(part)
+    return ":".join(parts)
+
+
 def summarise(record: logging.LogRecord) -> str:
-    """One line about an error: where it happened (command, component, job) and what it was, never who."""
+    """One line about an error: where it happened (command, component, job) and what it was, never who.
+
+    It is stored in error_log, which /mydata export and delete do not cover, so no user id may be in it: a custom id
+    is cut to its name, and any Discord id or ``user ...`` in the text is replaced."""
     context = getattr(record, "context", {})
-    where = next((context[k] for k in ("command", "component", "modal", "job") if k in context), "")
+    where = ""
+    for key in ("command", "component", "modal", "job"):
+        if key in context:
+            value = str(context[key])
+            where = (custom_id_prefix(value) or key) if key in ("component", "modal") else value
+            break
     if record.exc_info and record.exc_info[1] is not None:
         error = record.exc_info[1]
         what = f"{type(error).__name__}: {error}".strip().rstrip(":")
     else:
         what = record.getMessage().strip().splitlines()[0] if record.getMessage().strip() else record.levelname
     text = f"{where}: {what}" if where else what
-    text = " ".join(text.split())
+    text = _SNOWFLAKE.sub("<id>", _USER_FIELD.sub("user <id>", " ".join(text.split())))
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
 
 
@@ -125,8 +151,11 @@ class StatusMonitor:
             raise ValueError("started_at must be timezone-aware")
         self.started_at = started_at
         self.pid = pid if pid is not None else os.getpid()
+        self.keep = keep
         self._errors: deque[ErrorNote] = deque(maxlen=keep)
-        self._unsaved: list[ErrorNote] = []
+        # Bounded like the errors shown: before the first heartbeat (or while the database cannot be written) errors
+        # pile up here, and only the last few would be shown anyway.
+        self._unsaved: deque[ErrorNote] = deque(maxlen=keep)
         self._lock = threading.Lock()
         self.on_error: Callable[[], None] | None = None
 
@@ -144,13 +173,14 @@ class StatusMonitor:
 
     def take_unsaved(self) -> list[ErrorNote]:
         with self._lock:
-            unsaved, self._unsaved = self._unsaved, []
+            unsaved = list(self._unsaved)
+            self._unsaved.clear()
         return unsaved
 
     def keep_unsaved(self, notes: list[ErrorNote]) -> None:
-        """Put back notes whose write failed, ahead of any noted since."""
+        """Put back notes whose write failed, ahead of any noted since (the oldest go when there are too many)."""
         with self._lock:
-            self._unsaved = notes + self._unsaved
+            self._unsaved = deque([*notes, *self._unsaved], maxlen=self.keep)
 
     def heartbeat(self, figures: LiveFigures, now: dt.datetime, state: State = "running") -> Heartbeat:
         return Heartbeat(
@@ -217,8 +247,16 @@ class Section:
     rows: list[tuple[str, str]]
 
 
-def status_sections(report: StatusReport) -> list[Section]:
-    """What ``imgbot status`` prints and ``/status`` shows: the bot, its deliveries, its last errors."""
+def utc_text(at: dt.datetime) -> str:
+    """A time as plain UTC text, for the command line."""
+    return f"{at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}Z"
+
+
+def status_sections(report: StatusReport, format_time: Callable[[dt.datetime], str] = utc_text) -> list[Section]:
+    """What ``imgbot status`` prints and ``/status`` shows: the bot, its deliveries, its last errors.
+
+    ``format_time`` writes the errors' times: UTC text here, a Discord timestamp (the reader's own zone) in /status.
+    """
     rows: list[tuple[str, str]] = []
     beat = report.heartbeat
     age = report.heartbeat_age
@@ -239,7 +277,7 @@ def status_sections(report: StatusReport) -> list[Section]:
         rows.append(("Scheduled jobs", f"{beat.jobs:,}"))
     hours = round(report.window.total_seconds() / 3600)
     deliveries = [(counts.label, _deliveries(counts)) for counts in report.deliveries]
-    errors = [(f"{note.at:%Y-%m-%d %H:%M:%S}Z", f"[{note.reference}] {note.summary}") for note in report.errors]
+    errors = [(format_time(note.at), f"[{note.reference}] {note.summary}") for note in report.errors]
     return [
         Section("", rows),
         Section(f"Deliveries in the last {hours} hours", deliveries),

@@ -31,6 +31,8 @@ from enum import StrEnum
 
 import aiosqlite
 
+from bot.db.connection import write_transaction
+
 log = logging.getLogger(__name__)
 
 NONCE_LENGTH = 25
@@ -155,31 +157,30 @@ class DeliveryRepository:
         return _record(row) if row else None
 
     async def _insert(self, record: DeliveryRecord) -> bool:
-        cursor = await self._conn.execute(
-            f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (key) DO NOTHING",
-            (
-                record.key,
-                record.group_key,
-                record.guild_id,
-                record.channel_id,
-                record.target_kind,
-                record.target_ref,
-                record.offset_seconds,
-                to_db(record.occurs_at),
-                to_db(record.fire_at),
-                record.nonce,
-                int(record.late),
-                record.status.value,
-                record.reason,
-                record.message_id,
-                to_db(record.claimed_at) if record.claimed_at else None,
-                to_db(record.finished_at) if record.finished_at else None,
-            ),
-        )
-        inserted = cursor.rowcount == 1
-        await self._conn.commit()
-        return inserted
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                (
+                    record.key,
+                    record.group_key,
+                    record.guild_id,
+                    record.channel_id,
+                    record.target_kind,
+                    record.target_ref,
+                    record.offset_seconds,
+                    to_db(record.occurs_at),
+                    to_db(record.fire_at),
+                    record.nonce,
+                    int(record.late),
+                    record.status.value,
+                    record.reason,
+                    record.message_id,
+                    to_db(record.claimed_at) if record.claimed_at else None,
+                    to_db(record.finished_at) if record.finished_at else None,
+                ),
+            )
+            return cursor.rowcount == 1
 
     async def claim(self, record: DeliveryRecord, now: datetime) -> bool:
         """Insert the row as claimed (committed); False when a row with this key already exists."""
@@ -196,6 +197,16 @@ class DeliveryRepository:
     async def mark_failed(self, key: str, reason: str, now: datetime) -> None:
         await self._finish(key, DeliveryStatus.FAILED, now, reason=reason)
 
+    async def reopen(self, key: str) -> bool:
+        """Make a skipped row a claim again (its outcome unknown: it is recovered like one left by a crash)."""
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                "UPDATE deliveries SET status = 'claimed', reason = NULL, finished_at = NULL "
+                "WHERE key = ? AND status = 'skipped'",
+                (key,),
+            )
+            return cursor.rowcount == 1
+
     async def _finish(
         self,
         key: str,
@@ -206,17 +217,24 @@ class DeliveryRepository:
         message_id: int | None = None,
     ) -> None:
         # Only a claim can be finished: a row already sent, failed or skipped keeps its outcome, whoever asks later.
-        await self._conn.execute(
-            "UPDATE deliveries SET status = ?, reason = COALESCE(?, reason), message_id = COALESCE(?, message_id), "
-            "finished_at = ? WHERE key = ? AND status = 'claimed'",
-            (status.value, reason, message_id, to_db(now), key),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            await self._conn.execute(
+                "UPDATE deliveries SET status = ?, reason = COALESCE(?, reason), message_id = COALESCE(?, message_id), "
+                "finished_at = ? WHERE key = ? AND status = 'claimed'",
+                (status.value, reason, message_id, to_db(now), key),
+            )
 
-    async def known_since(self, since: datetime) -> dict[str, tuple[str, datetime, DeliveryStatus]]:
-        """Every row due at or after ``since``: key -> (group key, fire_at, status)."""
+    async def known_since(
+        self, since: datetime, kinds: Sequence[str]
+    ) -> dict[str, tuple[str, datetime, DeliveryStatus]]:
+        """Every row of these target kinds due at or after ``since``: key -> (group key, fire_at, status).
+
+        The kinds are required, as for ``claimed``: the other features' rows are none of the caller's business.
+        """
+        marks = ", ".join("?" * len(kinds))
         async with self._conn.execute(
-            "SELECT key, group_key, fire_at, status FROM deliveries WHERE fire_at >= ?", (to_db(since),)
+            f"SELECT key, group_key, fire_at, status FROM deliveries WHERE fire_at >= ? AND target_kind IN ({marks})",
+            (to_db(since), *kinds),
         ) as cursor:
             rows = await cursor.fetchall()
         return {row[0]: (row[1], from_db(row[2]), DeliveryStatus(row[3])) for row in rows}
@@ -256,11 +274,12 @@ class DeliveryRepository:
         return from_db(row[0]) if row else None
 
     async def set_watermark(self, name: str, moment: datetime) -> None:
-        await self._conn.execute(
-            "INSERT INTO bot_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (f"watermark:{name}", to_db(moment)),
-        )
-        await self._conn.commit()
+        async with write_transaction(self._conn):
+            await self._conn.execute(
+                "INSERT INTO bot_meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (f"watermark:{name}", to_db(moment)),
+            )
 
 
 class Outcome(StrEnum):

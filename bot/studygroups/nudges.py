@@ -209,6 +209,13 @@ class NudgeDispatcher:
         existing = await self.deliveries.get(nudge.key)
         if existing is not None and existing.status is not DeliveryStatus.CLAIMED:
             return
+        # Who is due was worked out at the start of the run, and sending to many members takes a while: one who
+        # turned nudges off or deleted their data (/mydata delete) since then gets no DM, and no new row names them.
+        if not (await self.service.settings(nudge.user_id)).nudge:
+            if existing is not None:
+                await self.deliveries.skip(existing, "nudges turned off", self._clock())
+                report.skipped.append(nudge.key)
+            return
         sender = self.sender
 
         async def send(nonce: str) -> int:

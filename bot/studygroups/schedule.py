@@ -22,9 +22,9 @@ Decisions, all in the group's zone:
 - **Grace**: a prompt is posted up to ``PROMPT_GRACE`` (1 hour) late and skipped after that: "what did you get
   done today?" an evening later is noise. A recap is still worth reading a day late (``RECAP_GRACE``); the
   sender should say it is late.
-- **Nudges** (see ``streaks``) are keyed ``nudge:{guild_id}:{user_id}:{local date}``: the key holds a user id,
-  so whatever records nudge deliveries must delete a member's rows with their data (a source in
-  bot/privacy.py).
+- **Nudges** are not scheduled here: ``nudges`` polls for them and keys one DM per member and local day
+  ``sg:nudge:{user_id}:{local date}`` (``nudges.nudge_delivery_key``). The key holds a user id, so a member's
+  nudge rows are exported and deleted with their data (bot/privacy.py).
 """
 
 from __future__ import annotations
@@ -119,10 +119,6 @@ def prompt_key(group_id: int, local_date: dt.date) -> str:
 
 def recap_key(group_id: int, week: IsoWeek) -> str:
     return f"recap:{group_id}:{week}"
-
-
-def nudge_key(guild_id: int, user_id: int, local_date: dt.date) -> str:
-    return f"nudge:{guild_id}:{user_id}:{local_date.isoformat()}"
 
 
 # -- wall clock to instants ----------------------------------------------------------------------------------

@@ -171,11 +171,11 @@ class ViewedProgress:
 
 @dataclass(frozen=True)
 class Nudge:
-    """A DM to send once (by ``key``): the streak in ``guild_id`` breaks unless they check in today."""
+    """The streak in ``guild_id`` breaks unless the member checks in today; ``nudges.member_nudges`` folds a
+    member's nudges into one DM a day (``MemberNudge``, keyed ``sg:nudge:{user}:{date}``)."""
 
     guild_id: int
     user_id: int
-    key: str
     due_at: dt.datetime
     local_date: dt.date
     streak: StreakStatus
@@ -559,8 +559,7 @@ class StudyGroupService:
 
     async def nudges_due(self) -> tuple[Nudge, ...]:
         """Members who asked for nudges and whose streak breaks unless they check in today, from their local
-        ``NUDGE_LOCAL_TIME`` until their midnight. Poll this (every 10-15 minutes) and send each ``key``
-        once."""
+        ``NUDGE_LOCAL_TIME`` until their midnight (one per server). Polled by ``nudges.NudgeDispatcher``."""
         now = self.now()
         due = []
         for candidate in await self._repo.nudge_candidates():
@@ -571,14 +570,14 @@ class StudyGroupService:
                     continue
                 zone = latest.zone
             today = local_day(now, zone)
-            status = streak_status(await self._repo.check_in_days(candidate.guild_id, candidate.user_id), today)
-            if not status.at_risk:
-                continue
             at = nudge_instant(today, zone)
             day_ends = timing.localize(today + dt.timedelta(days=1), dt.time(0, 0), zone)
-            if at <= now < day_ends:
-                key = timing.nudge_key(candidate.guild_id, candidate.user_id, today)
-                due.append(Nudge(candidate.guild_id, candidate.user_id, key, at, today, status))
+            # Most members are outside their evening at any poll: decide that before reading their check-ins.
+            if not at <= now < day_ends:
+                continue
+            status = streak_status(await self._repo.check_in_days(candidate.guild_id, candidate.user_id), today)
+            if status.at_risk:
+                due.append(Nudge(candidate.guild_id, candidate.user_id, at, today, status))
         return tuple(due)
 
     # -- members leaving and returning -----------------------------------------------------------------------

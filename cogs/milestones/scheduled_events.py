@@ -9,7 +9,6 @@ admin ``EventGone`` (left deleted).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -97,7 +96,7 @@ class DiscordEventGateway:
             f"moving the event {plan.uid}", self.bot.http.edit_scheduled_event(guild_id, event_id, **_payload(plan))
         )
 
-    async def find(self, guild_id: int, name: str, start: datetime) -> int | None:
+    async def find(self, guild_id: int, name: str) -> int | None:
         me = self.bot.user
         try:
             events = await self._call("listing events", self.bot.http.get_scheduled_events(guild_id, False))
@@ -105,8 +104,7 @@ class DiscordEventGateway:
             # Unsure whether the event exists: creating it now could make a second one, so the claim waits.
             raise TransientDeliveryError(f"could not list server {guild_id}'s events: {error}") from error
         for event in events:
-            at = datetime.fromisoformat(str(event.get("scheduled_start_time")))
-            if event.get("name") == name and at == start and me is not None and event.get("creator_id") == str(me.id):
+            if event.get("name") == name and me is not None and event.get("creator_id") == str(me.id):
                 return int(event["id"])
         return None
 

@@ -159,21 +159,52 @@ async def test_retention_is_set_by_manage_server_only_and_privacy_states_it(live
     assert "Streak reminders" in fields["What I keep about you, and why"]
 
 
-async def test_settings_need_an_option_and_nudges_need_a_zone(live: Live) -> None:
+DM_HELP = (
+    "I can only DM you if you allow direct messages from members of a server we share "
+    "(Discord: User Settings › Privacy & Safety). If I can't reach you, I switch reminders off; `/settings` shows "
+    "whether they are on."
+)
+NO_GROUP = "You are not in a study group yet, so there is no streak to remind you of."
+
+
+async def test_settings_without_options_shows_them_and_nudges_need_a_zone(live: Live) -> None:
     emu = live.emu
     world = emu.world
-    bob, general = world.users["bob"], world.channel("general")
+    bob, general = world.users["bob"], world.channel("general")  # in a study group since the test above
     nothing = await run(emu, "settings", user=bob, channel=general)
-    assert nothing.ephemeral and "`timezone`" in nothing.content and "`nudges`" in nothing.content
+    assert nothing.ephemeral and nothing.content.splitlines() == [
+        "Your settings, the same in every server:",
+        "- Time zone: not set: your days count in each group's time zone. Set yours with `/settings timezone:`.",
+        "- Streak reminders: **off**. Turn them on with `/settings nudges: on`.",
+    ]
+    assert query(live.database, "SELECT COUNT(*) FROM study_member_settings WHERE user_id = ?", bob.id) == [(0,)]
     no_zone = await run(emu, "settings", {"nudges": "on"}, user=bob, channel=general)
     assert no_zone.ephemeral and "`/settings timezone: nudges: on`" in no_zone.content
     both = await run(emu, "settings", {"timezone": "Europe/Berlin", "nudges": "on"}, user=bob, channel=general)
     assert "Europe/Berlin" in both.content and "Streak reminders are **on**" in both.content
+    assert DM_HELP in both.content and "this server's members" not in both.content and NO_GROUP not in both.content
+    shown = await run(emu, "settings", user=bob, channel=general)
+    assert "- Time zone: **Europe/Berlin**: your check-ins count for your day there." in shown.content.splitlines()
+    assert (
+        f"- Streak reminders: **on**: when your streak would break tonight, I DM you once at {NUDGE_LOCAL_TIME:%H:%M}"
+        in shown.content
+    )
     off = await run(emu, "settings", {"nudges": "off"}, user=bob, channel=general)
     assert "Streak reminders are **off**" in off.content
     assert query(live.database, "SELECT timezone, nudge FROM study_member_settings WHERE user_id = ?", bob.id) == [
         ("Europe/Berlin", 0)
     ]
+
+
+async def test_settings_in_a_dm_for_a_member_of_no_study_group(live: Live) -> None:
+    emu = live.emu
+    night_admin = emu.world.users["night_admin"]  # in no study group anywhere
+    dms = emu.world.dm_channel_for(night_admin)
+    on = await run(emu, "settings", {"timezone": "Asia/Tokyo", "nudges": "on"}, user=night_admin, channel=dms)
+    assert on.ephemeral and DM_HELP in on.content and on.content.endswith(NO_GROUP), on.content
+    shown = await run(emu, "settings", user=night_admin, channel=dms)
+    assert "**Asia/Tokyo**" in shown.content and "- Streak reminders: **on**" in shown.content
+    assert shown.content.endswith(NO_GROUP)
 
 
 # -- streak nudges, and the retention purge at start-up (bots of their own, restarted) ----------------------
@@ -222,11 +253,18 @@ async def test_a_nudge_dm_arrives_once_for_a_member_who_opted_in_and_whose_strea
             assert button["style"] == 5 and button["url"] == f"https://discord.com/channels/{hall.id}/{general.id}"
             assert button["label"] == "Check in: Evening crew"
             assert dm.pings == []
-            # Bob did not ask; Carol does not accept DMs, so hers are now off instead of retried.
+            # Bob did not ask; Carol does not accept DMs, so hers are now off instead of retried, and /settings
+            # tells her why.
             assert emu.messages_in(bob_dms) == []
             assert query(database, "SELECT user_id, nudge FROM study_member_settings ORDER BY user_id") == sorted(
                 [(alice.id, 1), (bob.id, 0), (carol.id, 0)]
             )
+            shown = await run(emu, "settings", user=carol, channel=general)
+            reminders = next(line for line in shown.content.splitlines() if line.startswith("- Streak reminders:"))
+            assert reminders.startswith("- Streak reminders: **off**: I switched them off <t:"), reminders
+            assert "because I could not DM you. I can only DM you if you allow direct messages" in reminders
+            assert reminders.endswith("Then turn them on again with `/settings nudges: on`.")
+            assert "switched them off" not in (await run(emu, "settings", user=bob, channel=general)).content
             assert sorted(
                 query(database, "SELECT target_ref, status FROM deliveries WHERE target_kind = 'studygroup-nudge'")
             ) == sorted([(str(alice.id), "sent"), (str(carol.id), "failed")])
@@ -314,4 +352,33 @@ async def test_departures_returns_and_removals_while_the_bot_is_offline_are_noti
             info = await run(emu, "studygroup info", {"group": "Crew"}, user=admin, channel=general)
             fields = {f["name"]: f["value"] for f in info.embeds[0]["fields"]}
             assert fields["Members (2)"] == f"<@{alice.id}> <@{carol.id}>"
+        assert_contract_clean(emu)
+
+
+async def test_without_the_members_intent_the_member_check_asks_rest(tmp_path: Path) -> None:
+    # MEMBERS_INTENT=false (a bot not yet approved for the privileged intent): no leave events and no gateway member
+    # requests, so the check after start-up asks REST member by member.
+    database = tmp_path / "bot.sqlite3"
+    async with Emulator(World.default()) as emu:
+        world = emu.world
+        admin, alice, bob = world.users["dr_admin"], world.users["alice"], world.users["bob"]
+        hall, general = world.guild("IMG Study Hall"), world.channel("general")
+        async with running_bot(emu, database, MEMBERS_INTENT="false"):
+            created = await run(
+                emu, "studygroup-admin create", {"name": "Crew", "channel": general}, user=admin, channel=general
+            )
+            assert "created" in created.content, created.content
+            for user in (alice, bob):
+                receipt = await check_in(emu, user, general, f"Sketchy micro ({user.username})")
+                assert receipt.embeds[0]["title"] == "Check-in recorded ✅"
+        await emu.remove_member(hall, bob)
+
+        async with running_bot(emu, database, MEMBERS_INTENT="false") as bot:
+            await bot.wait_for_output(
+                r"member check \(start-up\): 1 servers?, 2 members asked about in \d+ lookups?, 1 left while I was "
+                r"offline",
+                timeout=30,
+            )
+            assert any(r.route == "GET /guilds/{guild_id}/members/{user_id}" for r in emu.requests)
+            assert query(database, "SELECT guild_id, user_id FROM study_departures") == [(hall.id, bob.id)]
         assert_contract_clean(emu)

@@ -4,6 +4,7 @@ date replaces a projection, and stopped (with one DM) where the bot lacks Manage
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,14 @@ from bot.milestones.discord_event_plan import (
     delivery_key,
     plan_discord_events,
 )
-from bot.milestones.discord_events import DiscordEventSync, EventGateway, EventGone, GuildReadiness
+from bot.milestones.discord_events import (
+    MILESTONE_PASSED,
+    NOT_WANTED,
+    DiscordEventSync,
+    EventGateway,
+    EventGone,
+    GuildReadiness,
+)
 from bot.milestones.service import MilestoneService, build_milestone_service
 from bot.scheduling.delivery import DeliveryProblem, DeliveryRecord, DeliveryStatus, ProblemKind, delivery_nonce
 from bot.scheduling.pacing import Pacer
@@ -58,6 +66,7 @@ class FakeEvents:
     edits: int = 0
     finds: int = 0
     no_permission: set[int] = field(default_factory=set)
+    gone: set[int] = field(default_factory=set)
     refuse: set[int] = field(default_factory=set)
     notices: list[EventsNotice] = field(default_factory=list)
 
@@ -65,6 +74,8 @@ class FakeEvents:
         return None
 
     def readiness(self, guild_id: int) -> GuildReadiness:
+        if guild_id in self.gone:
+            return GuildReadiness.GONE
         return GuildReadiness.NO_PERMISSION if guild_id in self.no_permission else GuildReadiness.READY
 
     async def create(self, guild_id: int, plan: EventPlan) -> int:
@@ -82,12 +93,9 @@ class FakeEvents:
         self.edits += 1
         event.plan = plan
 
-    async def find(self, guild_id: int, name: str, start: datetime) -> int | None:
+    async def find(self, guild_id: int, name: str) -> int | None:
         self.finds += 1
-        return next(
-            (e.id for e in self.events.values() if (e.guild_id, e.plan.name, e.plan.start) == (guild_id, name, start)),
-            None,
-        )
+        return next((e.id for e in self.events.values() if (e.guild_id, e.plan.name) == (guild_id, name)), None)
 
     async def notify(self, notice: EventsNotice) -> bool:
         self.notices.append(notice)
@@ -344,6 +352,131 @@ async def test_an_event_an_admin_deleted_is_not_made_again(harness: Harness, con
     assert h.events.creates == 6 and "match-day-2027" not in {p.uid for p in h.events.in_guild(1)}
     link = (await h.service.repository.discord_event_links([1]))[(1, "match-day-2027")]
     assert not link.active
+
+
+async def crashed_after_creating(h: Harness, guild_id: int, plan: EventPlan) -> int:
+    """The state a crash between creating ``plan``'s event and recording it leaves: a claim, and the event."""
+    key = delivery_key(guild_id, plan)
+    await h.service.deliveries.claim(
+        DeliveryRecord(key, key, guild_id, 0, TARGET_KIND, plan.uid, 0, plan.start, NOW, delivery_nonce(key)), NOW
+    )
+    return await h.events.create(guild_id, plan)
+
+
+async def test_the_names_hold_the_kind_and_year_and_not_the_date(content: Content) -> None:
+    # Recovery looks an event up by its name alone; that is only safe if no two planned events share a name and a
+    # name survives a moved or confirmed date.
+    plans = plan_discord_events(content.calendar, NOW, titles)
+    assert len({p.name for p in plans}) == len(plans)
+    match_day = content.calendar.get(2027, MilestoneKind.MATCH_DAY)
+    assert match_day is not None
+    moved = with_official(content.calendar, MilestoneKind.MATCH_DAY, match_day.at + timedelta(days=7))
+    assert [p.name for p in plan_discord_events(moved, NOW, titles)] == [p.name for p in plans]
+
+
+async def test_a_crash_then_a_moved_date_finds_the_first_event_and_moves_it(harness: Harness, content: Content) -> None:
+    h = harness
+    await subscribed(h, 1)
+    before = next(p for p in plan_discord_events(content.calendar, NOW, titles) if p.uid == "match-day-2027")
+    made = await crashed_after_creating(h, 1, before)
+    # While the bot was down, the data file gave Match Day an official date a week later.
+    moved_to = before.start + timedelta(days=7)
+    sync = sync_of(h)
+    sync.calendar = with_official(content.calendar, MilestoneKind.MATCH_DAY, moved_to)
+    h.clock.now += timedelta(seconds=30)
+    await h.opt_in(1)
+    assert h.events.creates == 6 and [e.id for e in h.events.events.values() if e.plan.uid == before.uid] == [made]
+    link = (await h.service.repository.discord_event_links([1]))[(1, before.uid)]
+    assert link.event_id == made and link.fingerprint == ""  # what the found event says is unknown
+    report = await sync.sweep()
+    assert (report.created, report.updated) == (0, 1)
+    assert h.events.events[made].plan.start == moved_to and not h.events.events[made].plan.projected
+    assert (await sync.sweep()).updated == 0
+
+
+async def test_a_crash_then_the_same_date_made_official_updates_the_found_event(
+    harness: Harness, content: Content
+) -> None:
+    h = harness
+    await subscribed(h, 1)
+    before = next(p for p in plan_discord_events(content.calendar, NOW, titles) if p.uid == "match-week-2027")
+    made = await crashed_after_creating(h, 1, before)
+    sync = sync_of(h)
+    sync.calendar = with_official(content.calendar, MilestoneKind.MATCH_WEEK, before.start)
+    h.clock.now += timedelta(seconds=30)
+    await h.opt_in(1)
+    assert h.events.events[made].plan.description.startswith("Projected date")
+    assert (await sync.sweep()).updated == 1
+    assert h.events.events[made].plan.description.startswith("Official date") and h.events.creates == 6
+
+
+# -- claims nothing plans any more -----------------------------------------------------------------------------------
+
+
+async def test_a_claim_for_a_milestone_that_passed_is_skipped(harness: Harness, conn: aiosqlite.Connection) -> None:
+    h = harness
+    await subscribed(h, 1)
+    await h.opt_in(1)
+    # A claim left unfinished in 2026 for Match Day 2026, which no plan names any more.
+    passed = next(p for p in plan_discord_events(h.service.calendar, datetime(2026, 1, 5, tzinfo=UTC), titles))
+    assert passed.uid == "match-week-2026" and passed.start < NOW
+    key = delivery_key(1, passed)
+    await h.service.deliveries.claim(
+        DeliveryRecord(key, key, 1, 0, TARGET_KIND, passed.uid, 0, passed.start, passed.start, delivery_nonce(key)),
+        passed.start,
+    )
+    request = await sync_of(h).run("opt-in 1", {1})
+    assert request.skipped == 0  # a run for one server cannot tell what the others plan: it leaves claims alone
+    report = await sync_of(h).sweep()
+    assert report.skipped == 1 and h.events.creates == 6
+    assert await rows(conn, "SELECT key, status, reason FROM deliveries WHERE status != 'sent'") == [
+        (key, "skipped", MILESTONE_PASSED)
+    ]
+    assert await h.service.deliveries.claimed([TARGET_KIND]) == []
+
+
+async def test_a_claim_given_up_while_switched_off_is_recovered_when_switched_on(
+    harness: Harness, conn: aiosqlite.Connection
+) -> None:
+    h = harness
+    await subscribed(h, 1)
+    plan = plan_discord_events(h.service.calendar, NOW, titles)[0]
+    made = await crashed_after_creating(h, 1, plan)
+    await sync_of(h).sweep()  # events are off in server 1: nothing plans the claim
+    given_up = await h.service.deliveries.get(delivery_key(1, plan))
+    assert given_up is not None and given_up.status is DeliveryStatus.SKIPPED and given_up.reason == NOT_WANTED
+    h.clock.now += timedelta(seconds=30)
+    await h.opt_in(1)
+    assert h.events.creates == 6 and [e.id for e in h.events.events.values() if e.plan.uid == plan.uid] == [made]
+    record = await h.service.deliveries.get(delivery_key(1, plan))
+    assert record is not None and record.status is DeliveryStatus.SENT and record.message_id == made
+    assert (await h.service.repository.discord_event_links([1]))[(1, plan.uid)].event_id == made
+
+
+async def test_a_full_sweep_over_more_servers_than_sqlite_binds_variables(
+    harness: Harness, conn: aiosqlite.Connection
+) -> None:
+    h = harness
+    # SQLite's own default is 32,766 variables per statement (this build allows more); a low limit keeps the test
+    # small. aiosqlite has no setlimit: the call has to run on the connection's thread.
+    limit = 500
+    raw = conn._conn
+    await conn._execute(raw.setlimit, sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
+    many = range(10_000_000, 10_000_000 + limit + 100)
+    stamp = "2026-12-01T10:00:00.000000+00:00"
+    await conn.executemany(
+        "INSERT INTO milestone_subscriptions (guild_id, channel_id, configured_by, active_since, created_at, "
+        "updated_at) VALUES (?, 1, 1, ?, ?, ?)",
+        [(g, stamp, stamp, stamp) for g in many],
+    )
+    await conn.executemany(
+        "INSERT INTO milestone_discord_event_settings (guild_id, enabled, problem, updated_at) VALUES (?, 1, NULL, ?)",
+        [(g, stamp) for g in many],
+    )
+    await conn.commit()
+    h.events.gone.update(many)  # the bot is in none of them: nothing is sent, every server is still planned
+    report = await sync_of(h).sweep()
+    assert report.servers == len(many) and report.skipped == len(many) * 6 and report.problems == []
 
 
 # -- refused -----------------------------------------------------------------------------------------------------------

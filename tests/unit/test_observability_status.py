@@ -12,7 +12,7 @@ import aiosqlite
 import pytest
 
 from bot.db.connection import open_database
-from bot.observability.context import log_context
+from bot.observability.context import interaction_fields, log_context
 from bot.observability.repository import KEEP_ERRORS, StatusRepository
 from bot.observability.service import StatusService, stored_report
 from bot.observability.status import (
@@ -24,6 +24,7 @@ from bot.observability.status import (
     LiveFigures,
     StatusMonitor,
     StatusReport,
+    custom_id_prefix,
     status_json,
     status_text,
 )
@@ -105,6 +106,47 @@ def test_error_collector_notes_errors_with_their_reference_and_where_never_who()
     assert oldest.at.tzinfo is not None
     assert [n.reference for n in monitor.take_unsaved()] == ["c0ffee", newest.reference]
     assert monitor.take_unsaved() == []
+
+
+def test_a_stored_summary_names_no_member() -> None:
+    # error_log is not covered by /mydata export and delete: custom ids that carry a user id are cut to their name,
+    # and a Discord id or "user ..." in the message is replaced.
+    owner = 712345678901234567
+    monitor = StatusMonitor(STARTED, pid=1)
+    logger = logging.getLogger("tests.status.private")
+    collector = ErrorCollector(monitor)
+    logger.addHandler(collector)
+    try:
+        for payload in (
+            {"id": 9, "type": 3, "data": {"custom_id": f"sg:share:{owner}"}, "user": {"id": str(owner)}},
+            {"id": 10, "type": 5, "data": {"custom_id": f"{owner}"}, "member": {"user": {"id": str(owner)}}},
+        ):
+            with log_context(**interaction_fields(payload)):
+                try:
+                    raise LookupError(f"no progress for {owner} (user={owner})")
+                except LookupError:
+                    logger.exception("error in a view (interaction 9, user %s)", owner)
+        logger.error("a nudge for user %s failed", 42)
+    finally:
+        logger.removeHandler(collector)
+    summaries = [note.summary for note in reversed(monitor.recent_errors())]
+    assert summaries == [
+        "sg:share: LookupError: no progress for <id> (user <id>)",
+        "modal: LookupError: no progress for <id> (user <id>)",
+        "a nudge for user <id> failed",
+    ]
+    assert custom_id_prefix("quiz:group:17:3:2") == "quiz:group" and custom_id_prefix("kb:pathway") == "kb:pathway"
+
+
+def test_unsaved_errors_are_bounded_before_the_first_heartbeat() -> None:
+    monitor = StatusMonitor(STARTED, pid=7, keep=3)
+    for n in range(50):
+        monitor.note_error(ErrorNote(NOW, f"r{n}", "x"))
+    unsaved = monitor.take_unsaved()
+    assert [n.reference for n in unsaved] == ["r47", "r48", "r49"]
+    monitor.note_error(ErrorNote(NOW, "r50", "x"))
+    monitor.keep_unsaved(unsaved)  # the write failed: put back, ahead of the newer one, still bounded
+    assert [n.reference for n in monitor.take_unsaved()] == ["r48", "r49", "r50"]
 
 
 def test_monitor_keeps_only_the_last_errors_and_snapshots_live_figures() -> None:
@@ -209,9 +251,11 @@ async def test_deliveries_of_the_last_24_hours_by_kind_and_outcome(conn: aiosqli
     ]
     for key, kind, status, finished, late in rows:
         await insert_delivery(conn, key, kind, status, finished, late=late)
-    # Claimed and not finished: sending now, or waiting for a retry since long ago; both count as pending.
+    # Claimed and not finished: sending now, or waiting for a retry, is pending; a claim older than the window is a
+    # leftover nobody will go back to, not pending for ever.
     await insert_delivery(conn, "m6", "milestone", "claimed", None, claimed=NOW - dt.timedelta(minutes=1))
-    await insert_delivery(conn, "p3", "studygroup-prompt", "claimed", None, claimed=NOW - 40 * hour)
+    await insert_delivery(conn, "p3", "studygroup-prompt", "claimed", None, claimed=NOW - 23 * hour)
+    await insert_delivery(conn, "d1", "discord-event", "claimed", None, claimed=NOW - 40 * hour)
     await conn.commit()
 
     counts = {c.kind: c for c in await StatusRepository(conn).deliveries_since(NOW - 24 * hour)}
@@ -219,6 +263,7 @@ async def test_deliveries_of_the_last_24_hours_by_kind_and_outcome(conn: aiosqli
     assert counts["event"] == DeliveryCounts("event")
     assert counts["studygroup-prompt"] == DeliveryCounts("studygroup-prompt", sent=1, late=1, skipped=1, pending=1)
     assert counts["studygroup-recap"] == DeliveryCounts("studygroup-recap", sent=1)
+    assert counts["discord-event"] == DeliveryCounts("discord-event")
     assert list(counts)[:4] == ["milestone", "event", "studygroup-prompt", "studygroup-recap"]
 
 

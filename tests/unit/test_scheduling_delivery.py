@@ -250,6 +250,35 @@ async def test_recent_lists_only_the_kinds_asked_for(conn: aiosqlite.Connection)
     assert [r.key for r in await repo.recent(1, ["studygroup-prompt"])] == [prompt.key]
 
 
+async def test_known_since_lists_only_the_kinds_asked_for(conn: aiosqlite.Connection) -> None:
+    # The announcer asks which of its deliveries exist; a study group's prompts or nudges are none of its business
+    # (and loading them would grow with every member's nudges).
+    repo, channel = DeliveryRepository(conn), FakeChannel()
+    deliverer = Deliverer(repo, clock=Clock(NOW))
+    await deliverer.deliver(record(), channel.send)
+    prompt = replace(record("sg:prompt:1:2027-03-03"), target_kind="studygroup-prompt", nonce=delivery_nonce("sg"))
+    await deliverer.deliver(prompt, channel.send)
+    since = NOW - timedelta(days=1)
+    assert list(await repo.known_since(since, ["milestone", "event"])) == [record().key]
+    assert list(await repo.known_since(since, ["studygroup-prompt"])) == [prompt.key]
+    assert await repo.known_since(NOW + timedelta(minutes=1), ["event"]) == {}
+
+
+async def test_reopen_makes_only_a_skipped_row_a_claim_again(conn: aiosqlite.Connection) -> None:
+    repo = DeliveryRepository(conn)
+    await repo.skip(record(), "not planned", NOW)
+    assert await repo.reopen(record().key)
+    stored = await repo.get(record().key)
+    assert stored is not None and (stored.status, stored.reason, stored.finished_at) == (
+        DeliveryStatus.CLAIMED,
+        None,
+        None,
+    )
+    await repo.mark_sent(record().key, 5, NOW)
+    assert not await repo.reopen(record().key)  # a sent row stays sent
+    assert [r.key for r in await repo.claimed(["event"])] == []
+
+
 async def test_claims_are_listed_per_kind_and_a_finished_row_keeps_its_outcome(conn: aiosqlite.Connection) -> None:
     # Found by CI: the announcer recovered a study group's claim as a milestone whose target was gone and marked it
     # skipped, after the study group had recorded it sent.

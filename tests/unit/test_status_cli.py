@@ -6,7 +6,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from bot.db.connection import open_database
+import aiosqlite
+
+from bot.db.connection import apply_migrations, discover_migrations, open_database, schema_version
 from bot.observability.repository import StatusRepository
 from bot.observability.status import ErrorNote, Heartbeat
 from bot.scheduling.delivery import to_db
@@ -73,3 +75,25 @@ def test_status_without_a_database_says_so(tmp_path: Path) -> None:
     done = imgbot("status", env_extra={"DATABASE_PATH": str(tmp_path / "none.sqlite3")})
     assert done.returncode == 1
     assert "no database" in done.stderr and not (tmp_path / "none.sqlite3").exists()
+
+
+async def test_status_never_changes_an_older_database(tmp_path: Path) -> None:
+    # `imgbot status` may run against the live bot's database: it reads only, and an older schema is reported, not
+    # migrated.
+    database = tmp_path / "bot.sqlite3"
+    conn = await aiosqlite.connect(database)
+    try:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await apply_migrations(conn, discover_migrations()[:7])
+    finally:
+        await conn.close()
+    before = database.read_bytes()
+    done = imgbot("status", env_extra={"DATABASE_PATH": str(database)})
+    assert done.returncode == 1
+    assert "schema version 7" in done.stderr and "needs version 8" in done.stderr
+    assert database.read_bytes() == before
+    conn = await aiosqlite.connect(database)
+    try:
+        assert await schema_version(conn) == 7
+    finally:
+        await conn.close()

@@ -199,6 +199,26 @@ async def test_a_member_who_refuses_dms_gets_nudges_turned_off_and_no_retries(se
     assert setup.dms.attempts == 1
 
 
+async def test_settings_say_when_the_bot_switched_nudges_off_until_the_member_changes_them(setup: Setup) -> None:
+    await settings(setup, CAROL, nudge=True)
+    fresh = await setup.service.settings(CAROL)
+    assert fresh.nudge and fresh.nudges_stopped_at is None and not fresh.in_a_group
+    await at_risk(setup, CAROL)
+    assert (await setup.service.settings(CAROL)).in_a_group
+    setup.dms.closed.add(CAROL)
+
+    await setup.dispatcher.run()
+    stopped = await setup.service.settings(CAROL)
+    assert not stopped.nudge and stopped.nudges_stopped_at == WEDNESDAY_EVENING
+
+    # Her own change, even "off" again, clears it: the reminders are off because she said so now.
+    setup.clock.now += dt.timedelta(hours=1)
+    await settings(setup, CAROL, nudge=False)
+    assert (await setup.service.settings(CAROL)).nudges_stopped_at is None
+    exported = await setup.service.export_user_data(CAROL)
+    assert exported["studygroup_settings"]["streak_nudges_stopped_at"] is None
+
+
 async def test_a_transient_failure_is_retried_at_the_next_poll_once(setup: Setup) -> None:
     await settings(setup, ALICE, nudge=True)
     await at_risk(setup, ALICE)
@@ -265,6 +285,38 @@ async def test_records_are_exported_deleted_and_pruned(setup: Setup) -> None:
     assert await rows(setup.conn) == {}
 
 
+@dataclass
+class DeletingDMs(FakeDMs):
+    """While the first DM goes out, other members act: one deletes their data, one turns nudges off."""
+
+    service: StudyGroupService | None = None
+    clock: Clock | None = None
+    deleting: int = 0
+    switching_off: int = 0
+
+    async def send_nudge(self, nudge: MemberNudge, *, nonce: str) -> int:
+        if self.service is not None and self.clock is not None and not self.sent:
+            await self.service.delete_user_data(self.deleting)
+            await self.service.update_settings(
+                self.switching_off, parse_with_clock(MemberSettingsOptions, self.clock(), nudge=False)
+            )
+        return await super().send_nudge(nudge, nonce=nonce)
+
+
+async def test_a_member_who_leaves_nudges_mid_run_gets_no_dm_and_no_row(setup: Setup) -> None:
+    for user in (ALICE, BOB, CAROL):
+        await settings(setup, user, nudge=True)
+    await at_risk(setup, ALICE, BOB, CAROL)
+    dms = DeletingDMs(service=setup.service, clock=setup.clock, deleting=BOB, switching_off=CAROL)
+    setup.dispatcher.attach(dms)
+
+    report = await setup.dispatcher.run()
+
+    assert report.due == 3 and [n.user_id for n in dms.sent] == [ALICE]
+    assert report.sent == [nudge_delivery_key(ALICE, dt.date(2026, 11, 25))]
+    assert [v[2] for v in (await rows(setup.conn)).values()] == [str(ALICE)]
+
+
 async def test_start_polls_under_a_stable_id_and_catches_up_at_once(setup: Setup) -> None:
     await settings(setup, ALICE, nudge=True)
     await at_risk(setup, ALICE)
@@ -286,5 +338,6 @@ async def test_start_polls_under_a_stable_id_and_catches_up_at_once(setup: Setup
 async def test_turning_nudges_on_needs_a_zone(setup: Setup) -> None:
     with pytest.raises(UserInputError, match="nudges: on"):
         await setup.service.update_settings(ALICE, parse_with_clock(MemberSettingsOptions, setup.clock(), nudge=True))
-    with pytest.raises(UserInputError, match="`nudges`"):
-        parse_with_clock(MemberSettingsOptions, setup.clock())
+    # Neither option is no mistake (/settings then shows the settings): nothing to save.
+    nothing = parse_with_clock(MemberSettingsOptions, setup.clock())
+    assert nothing.timezone is None and nothing.nudge is None

@@ -34,7 +34,6 @@ from bot.studygroups.schedule import (
     next_occurrence,
     next_prompt,
     next_recap,
-    nudge_key,
     prompt_key,
     prompt_on,
     prompts_between,
@@ -237,7 +236,6 @@ def test_keys_are_stable_and_use_the_group_s_local_date() -> None:
     assert occurrence.key == "prompt:7:2026-11-22"
     assert prompt_key(7, dt.date(2026, 11, 22)) == occurrence.key
     assert recap_key(7, IsoWeek(2026, 5)) == "recap:7:2026-W05"
-    assert nudge_key(1, 42, dt.date(2026, 11, 22)) == "nudge:1:42:2026-11-22"
     # Editing the time after today's prompt keeps today's key: it is not posted twice.
     moved = group(dt.time(23, 45), "America/Los_Angeles")
     again = next_prompt(moved, utc(2026, 11, 22, 12, 0))

@@ -372,9 +372,53 @@ async def test_nudges_only_when_the_streak_would_break(service: StudyGroupServic
     assert await service.nudges_due() == ()
     clock.now = dt.datetime(2026, 11, 27, 15, 30, tzinfo=dt.UTC)
     nudges = await service.nudges_due()
-    assert [(n.user_id, n.key, n.streak.current) for n in nudges] == [(BOB, f"nudge:{GUILD}:{BOB}:2026-11-27", 3)]
+    assert [(n.guild_id, n.user_id, n.local_date, n.streak.current) for n in nudges] == [
+        (GUILD, BOB, dt.date(2026, 11, 27), 3)
+    ]
     await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
     assert await service.nudges_due() == ()
+
+
+class CountingRepository(StudyGroupRepository):
+    """The real repository, counting how often a member's whole check-in history is read."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__(conn)
+        self.history_reads = 0
+
+    async def check_in_days(self, guild_id: int, user_id: int) -> list[dt.date]:
+        self.history_reads += 1
+        return await super().check_in_days(guild_id, user_id)
+
+
+async def test_nudges_read_no_history_outside_the_members_evening(conn: aiosqlite.Connection, clock: Clock) -> None:
+    repository = CountingRepository(conn)
+    service = StudyGroupService(repository, clock)
+    await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    await set_zone(service, clock, BOB, "Asia/Kolkata", nudge=True)
+    await set_zone(service, clock, CAROL, "America/New_York", nudge=True)
+    clock.now = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
+    for _ in range(3):  # Monday to Wednesday; Thursday missed (the grace day), so Friday's streak is at risk
+        await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+        await service.check_in(GUILD, CAROL, entry(), channel_id=CHANNEL)
+        clock.advance(days=1)
+    repository.history_reads = 0
+    clock.now = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)  # 15:30 in Kolkata, 05:00 in New York
+    assert await service.nudges_due() == ()
+    assert repository.history_reads == 0
+    clock.now = dt.datetime(2026, 11, 27, 16, 0, tzinfo=dt.UTC)  # 21:30 in Kolkata, 11:00 in New York
+    assert [n.user_id for n in await service.nudges_due()] == [BOB]
+    assert repository.history_reads == 1  # Bob's only
+
+
+async def test_a_members_latest_check_in_is_read_through_an_index(conn: aiosqlite.Connection) -> None:
+    # The nudge poll asks it for every member with nudges on and no zone set, every ten minutes (migration 0010).
+    async with conn.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM study_checkins WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+        (BOB,),
+    ) as cursor:
+        plan = " | ".join(str(row[3]) for row in await cursor.fetchall())
+    assert "USING INDEX study_checkins_user_latest (user_id=?)" in plan and "TEMP B-TREE" not in plan
 
 
 # -- leaving the server, retention, coming back --------------------------------------------------------------
