@@ -1,6 +1,6 @@
 """Noticing the members who left a server, or came back, while the bot was offline.
 
-The member events (cogs/studygroups.py) arrive only while the bot is connected, and the bot keeps no member list
+The member events (cogs/studygroups/members.py) arrive only while the bot is connected, and the bot keeps no member list
 (it is built for thousands of servers), so a departure during downtime would never be seen and that member's data
 would be kept for ever. This job asks Discord about the few members that matter: those with study-group data in a
 server, up to ``MAX_IDS_PER_LOOKUP`` per request (the adapter uses the gateway's member request by user ids, which

@@ -8,17 +8,17 @@ unavailable is a ``TransientDeliveryError`` (the claim stays and is retried with
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 
 from bot.milestones.announcements import Announcement
 from bot.milestones.models import Notice
 from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliveryError
+from bot.ui import channels
+from bot.ui.channels import Postable, missing_permissions, tell_server_admin
 from bot.ui.delivery_errors import delivery_errors
 from bot.ui.milestones import announcement_content, announcement_embed, announcement_mentions, notice_text
 from cogs.knowledge import OpenEntryButton
@@ -28,11 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Postable = discord.TextChannel | discord.Thread | discord.VoiceChannel | discord.StageChannel
-
-HISTORY_LOOKBACK = 50
-"""Messages read back when a claim older than Discord's nonce memory is checked (only after a crash)."""
-
 
 def read_more_view(announcement: Announcement) -> discord.ui.View | None:
     """A button that opens the announcement's /topic entry privately (handled by the knowledge cog)."""
@@ -41,20 +36,6 @@ def read_more_view(announcement: Announcement) -> discord.ui.View | None:
     view = discord.ui.View(timeout=None)
     view.add_item(OpenEntryButton(announcement.kb_entry_id, f"Read: {announcement.kb_entry_title}"))
     return view
-
-
-def missing_permissions(channel: Postable, me: discord.Member) -> list[str]:
-    perms = channel.permissions_for(me)
-    send = perms.send_messages_in_threads if isinstance(channel, discord.Thread) else perms.send_messages
-    # Read Message History: after a crash the bot finds its own post again in the channel's history; without it
-    # that check could not tell "posted" from "not posted".
-    needed = {
-        "View Channel": perms.view_channel,
-        "Send Messages": send,
-        "Embed Links": perms.embed_links,
-        "Read Message History": perms.read_message_history,
-    }
-    return [name for name, granted in needed.items() if not granted]
 
 
 class DiscordMessenger:
@@ -115,40 +96,9 @@ class DiscordMessenger:
         return message.id
 
     async def find_posted(self, guild_id: int, channel_id: int, reference: str, since: datetime) -> int | None:
-        guild = self.bot.get_guild(guild_id)
-        channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
-        me = self.bot.user
-        if channel is None or me is None or not isinstance(channel, Postable):
-            return None
-        marker = f"ref {reference}"
-        after = discord.Object(discord.utils.time_snowflake(since - timedelta(minutes=1)))
-        # A failed read is not "not posted": it raises, and the claim waits (or fails for a missing permission)
-        # instead of being sent a second time.
-        with delivery_errors(f"reading #{channel_id}'s history"):
-            async for message in channel.history(limit=HISTORY_LOOKBACK, after=after, oldest_first=True):
-                if message.author.id == me.id and any(marker in (e.footer.text or "") for e in message.embeds):
-                    return message.id
-        return None
+        return await channels.find_posted(self.bot, guild_id, channel_id, reference, since)
 
     async def notify(self, notice: Notice) -> bool:
         guild = self.bot.get_guild(notice.guild_id)
         text = notice_text(notice, guild.name if guild is not None else "a server")
         return await tell_server_admin(self.bot, notice.guild_id, notice.recipients, text, "announcements are paused")
-
-
-async def tell_server_admin(bot: ImgBot, guild_id: int, recipients: Sequence[int], text: str, about: str) -> bool:
-    """DM ``text`` to the first of ``recipients`` (then the server's owner) who can be reached; False if nobody."""
-    guild = bot.get_guild(guild_id)
-    candidates = list(recipients)
-    if guild is not None and guild.owner_id is not None and guild.owner_id not in candidates:
-        candidates.append(guild.owner_id)
-    for user_id in candidates:
-        try:
-            dm = await bot.create_dm(discord.Object(user_id))
-            await dm.send(text, allowed_mentions=discord.AllowedMentions.none())
-        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
-            log.info("could not DM user %s about server %s: %s", user_id, guild_id, error)
-            continue
-        log.info("told user %s that %s in server %s", user_id, about, guild_id)
-        return True
-    return False

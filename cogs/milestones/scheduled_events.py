@@ -16,8 +16,8 @@ import discord
 from bot.milestones.discord_event_plan import EventPlan, EventsNotice
 from bot.milestones.discord_events import EventGone, GuildReadiness
 from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliveryError
+from bot.ui.channels import tell_server_admin
 from bot.ui.delivery_errors import delivery_errors
-from cogs.milestones.messenger import tell_server_admin
 
 if TYPE_CHECKING:
     from bot.app import ImgBot

@@ -53,7 +53,8 @@ from bot.validation import UserInputError, parse_options
 from cogs.knowledge import answer_view, no_answer_embed, suggestions_view
 from cogs.quiz import solo_view
 from cogs.readiness import question_view, timeline_view
-from cogs.studygroups import ShareProgressButton, receipt_embed
+from cogs.studygroups.checkin import receipt_embed
+from cogs.studygroups.progress import ShareProgressButton
 from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
 
@@ -190,7 +191,7 @@ MODAL_FIELDS = {
 
 
 def test_modal_fields_listed_here_are_the_real_ones(app: App) -> None:
-    from cogs.studygroups import CheckInModal
+    from cogs.studygroups.checkin import CheckInModal
 
     group = app.run(
         app.services.studygroups.create_group(

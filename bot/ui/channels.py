@@ -1,0 +1,83 @@
+"""Where scheduled posts go, for every feature that posts on a schedule (announcements, study-group prompts, recaps
+and nudges): which channels can take a post, finding a post of ours again after a crash, telling a server's admin.
+
+The search by ``ref`` is how a claim older than Discord's nonce memory is checked: each scheduled post carries
+``ref <delivery reference>`` in an embed footer (``bot.scheduling.delivery_reference``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import aiohttp
+import discord
+
+from bot.ui.delivery_errors import delivery_errors
+
+log = logging.getLogger(__name__)
+
+Postable = discord.TextChannel | discord.Thread | discord.VoiceChannel | discord.StageChannel
+
+HISTORY_LOOKBACK = 50
+"""Messages read back when a claim older than Discord's nonce memory is checked (only after a crash)."""
+
+
+def missing_permissions(channel: Postable, me: discord.Member) -> list[str]:
+    perms = channel.permissions_for(me)
+    send = perms.send_messages_in_threads if isinstance(channel, discord.Thread) else perms.send_messages
+    # Read Message History: after a crash the bot finds its own post again in the channel's history; without it
+    # that check could not tell "posted" from "not posted".
+    needed = {
+        "View Channel": perms.view_channel,
+        "Send Messages": send,
+        "Embed Links": perms.embed_links,
+        "Read Message History": perms.read_message_history,
+    }
+    return [name for name, granted in needed.items() if not granted]
+
+
+def carries_reference(message: discord.Message, me: discord.abc.Snowflake, reference: str) -> bool:
+    """Whether ``message`` is ours and has ``ref <reference>`` in an embed footer."""
+    marker = f"ref {reference}"
+    return message.author.id == me.id and any(marker in (e.footer.text or "") for e in message.embeds)
+
+
+async def find_posted(
+    client: discord.Client, guild_id: int, channel_id: int, reference: str, since: datetime
+) -> int | None:
+    """The id of our post carrying ``reference`` in the channel since ``since``; None if there is none."""
+    guild = client.get_guild(guild_id)
+    channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
+    me = client.user
+    if channel is None or me is None or not isinstance(channel, Postable):
+        return None
+    after = discord.Object(discord.utils.time_snowflake(since - timedelta(minutes=1)))
+    # A failed read is not "not posted": it raises, and the claim waits (or fails for a missing permission)
+    # instead of being sent a second time.
+    with delivery_errors(f"reading #{channel_id}'s history"):
+        async for message in channel.history(limit=HISTORY_LOOKBACK, after=after, oldest_first=True):
+            if carries_reference(message, me, reference):
+                return message.id
+    return None
+
+
+async def tell_server_admin(
+    client: discord.Client, guild_id: int, recipients: Sequence[int], text: str, about: str
+) -> bool:
+    """DM ``text`` to the first of ``recipients`` (then the server's owner) who can be reached; False if nobody."""
+    guild = client.get_guild(guild_id)
+    candidates = list(recipients)
+    if guild is not None and guild.owner_id is not None and guild.owner_id not in candidates:
+        candidates.append(guild.owner_id)
+    for user_id in candidates:
+        try:
+            dm = await client.create_dm(discord.Object(user_id))
+            await dm.send(text, allowed_mentions=discord.AllowedMentions.none())
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
+            log.info("could not DM user %s about server %s: %s", user_id, guild_id, error)
+            continue
+        log.info("told user %s that %s in server %s", user_id, about, guild_id)
+        return True
+    return False

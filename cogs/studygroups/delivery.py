@@ -1,0 +1,153 @@
+"""Scheduled study-group posts (prompts and weekly recaps) and streak nudges by DM, for the dispatchers.
+
+Discord's answers become the delivery machinery's terms (``bot.ui.delivery_errors``); a post of ours is found again
+after a crash by the ``ref`` in its footer (``bot.ui.channels``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.scheduling import DeliveryProblem, ProblemKind, TransientDeliveryError, delivery_reference
+from bot.studygroups.models import StudyGroup
+from bot.studygroups.nudges import MemberNudge
+from bot.studygroups.recap import WeeklyRecap
+from bot.studygroups.schedule import Occurrence
+from bot.text import shorten
+from bot.ui import channels
+from bot.ui.channels import Postable, carries_reference, missing_permissions
+from bot.ui.delivery_errors import delivery_errors
+from bot.ui.studygroups import nudge_embed, nudge_view
+from cogs.studygroups.checkin import CheckInButton
+from cogs.studygroups.common import COLOUR
+
+if TYPE_CHECKING:
+    from bot.app import ImgBot
+
+log = logging.getLogger(__name__)
+
+
+def prompt_embed(group: StudyGroup, occurrence: Occurrence, *, late: bool, nonce: str) -> discord.Embed:
+    description = (
+        "What did you get done today? Press **Check in** (or use `/checkin` here): a line about what you studied "
+        "is enough, numbers are optional."
+    )
+    if late:
+        description += "\n*Posted late: I was offline at the usual time.*"
+    embed = discord.Embed(
+        title=shorten(f"Check-in time: {group.name}", 256),
+        description=description,
+        colour=COLOUR,
+        timestamp=occurrence.due_at,
+    )
+    embed.set_footer(text=f"{occurrence.local_date:%A %d %B} · ref {delivery_reference(nonce)}")
+    return embed
+
+
+def recap_embed(group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str) -> discord.Embed:
+    week = recap.week
+    embed = discord.Embed(
+        title=shorten(f"Weekly recap: {group.name}", 256),
+        description=f"{recap.summary()}\n{recap.line}" + ("\n*Posted late.*" if late else ""),
+        colour=COLOUR,
+    )
+    if recap.average_percent is not None:
+        embed.add_field(name="Average correct", value=f"{recap.average_percent}%", inline=True)
+    lines = [
+        f"<@{m.user_id}>: {m.days} {'day' if m.days == 1 else 'days'}"
+        + (f", {m.questions} questions" if m.questions else "")
+        for m in recap.members[:20]
+    ]
+    if lines:
+        embed.add_field(name="Who showed up", value="\n".join(lines), inline=False)
+    if recap.top_streaks:
+        streaks = ", ".join(f"<@{s.user_id}> {s.days}" for s in recap.top_streaks[:5])
+        embed.add_field(name="🔥 Streaks", value=streaks, inline=False)
+    embed.set_footer(text=f"Week {week.monday:%d %b}–{week.sunday:%d %b} · ref {delivery_reference(nonce)}")
+    return embed
+
+
+class DiscordPromptSender:
+    """The dispatcher's way to Discord; Discord's answers become the delivery machinery's terms."""
+
+    def __init__(self, bot: ImgBot) -> None:
+        self.bot = bot
+
+    async def wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def find_posted(self, guild_id: int, channel_id: int, reference: str, since: dt.datetime) -> int | None:
+        return await channels.find_posted(self.bot, guild_id, channel_id, reference, since)
+
+    def _channel(self, group: StudyGroup) -> Postable:
+        guild = self.bot.get_guild(group.guild_id)
+        if guild is None:
+            raise DeliveryProblem(ProblemKind.SERVER_GONE, f"not in server {group.guild_id}")
+        if guild.unavailable:
+            raise TransientDeliveryError(f"server {group.guild_id} is unavailable")
+        channel = guild.get_channel_or_thread(group.channel_id)
+        if channel is None:
+            raise DeliveryProblem(ProblemKind.CHANNEL_GONE, f"channel {group.channel_id} not found")
+        if not isinstance(channel, Postable):
+            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"channel {group.channel_id} is not a text channel")
+        missing = missing_permissions(channel, guild.me)
+        if missing:
+            raise DeliveryProblem(ProblemKind.NO_PERMISSION, f"missing {', '.join(missing)} in {group.channel_id}")
+        return channel
+
+    async def _send(self, group: StudyGroup, nonce: str, **message: Any) -> int:
+        channel = self._channel(group)
+        with delivery_errors(f"a study-group post to {group.channel_id}"):
+            sent = await channel.send(nonce=nonce, allowed_mentions=discord.AllowedMentions.none(), **message)
+        return sent.id
+
+    async def post_prompt(self, group: StudyGroup, occurrence: Occurrence, *, late: bool, nonce: str) -> int:
+        view = discord.ui.View(timeout=None)
+        view.add_item(CheckInButton(group.id))
+        return await self._send(group, nonce, embed=prompt_embed(group, occurrence, late=late, nonce=nonce), view=view)
+
+    async def post_recap(self, group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str) -> int:
+        return await self._send(group, nonce, embed=recap_embed(group, recap, late=late, nonce=nonce))
+
+
+class DiscordNudgeSender:
+    """Streak nudges by DM; Discord's answers become the delivery machinery's terms (403: the member does not
+    accept DMs from the bot, and their nudges are turned off)."""
+
+    def __init__(self, bot: ImgBot) -> None:
+        self.bot = bot
+
+    async def wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    def _server_name(self, guild_id: int) -> str:
+        guild = self.bot.get_guild(guild_id)
+        return guild.name if guild is not None else "a server"
+
+    async def send_nudge(self, nudge: MemberNudge, *, nonce: str) -> int:
+        # 403: the member does not accept DMs from the bot; 404: the user is gone.
+        with delivery_errors(f"a streak nudge to user {nudge.user_id}"):
+            channel = await self.bot.create_dm(discord.Object(nudge.user_id))
+            sent = await channel.send(
+                embed=nudge_embed(nudge, self._server_name, nonce=nonce),
+                view=nudge_view(nudge),
+                nonce=nonce,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        return sent.id
+
+    async def find_nudge(self, user_id: int, reference: str) -> int | None:
+        me = self.bot.user
+        if me is None:
+            return None
+        # As for channel posts: a failed read raises, so an unconfirmed nudge is never sent a second time.
+        with delivery_errors(f"reading the DM history of user {user_id}"):
+            channel = await self.bot.create_dm(discord.Object(user_id))
+            async for message in channel.history(limit=10):
+                if carries_reference(message, me, reference):
+                    return message.id
+        return None

@@ -1,0 +1,122 @@
+"""Members leaving and coming back: the member events, and the directory the daily check asks Discord with."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot.scheduling.pacing import Pacer
+from bot.studygroups.reconcile import MAX_IDS_PER_LOOKUP, MemberLookupError, ServerStatus
+from bot.studygroups.service import StudyGroupService
+
+if TYPE_CHECKING:
+    from bot.app import ImgBot
+
+log = logging.getLogger(__name__)
+
+# Discord's JSON error codes that say a member or a server is gone, or that the bot has no access to a server.
+UNKNOWN_GUILD, UNKNOWN_MEMBER, MISSING_ACCESS = 10004, 10007, 50001
+
+
+class DiscordMemberDirectory:
+    """Who is in a server, for ``MemberReconciler``: the gateway's member request by user ids first (no REST rate
+    limit, up to 100 ids an answer, nothing cached), REST's GET member one id at a time only when the gateway does
+    not answer."""
+
+    REST_PER_SECOND = 5.0
+    """The fallback asks one member per request: slow enough to stay far from the per-route and global limits."""
+
+    def __init__(self, bot: ImgBot, *, rest_pacer: Pacer | None = None) -> None:
+        self.bot = bot
+        self.rest_pacer = rest_pacer or Pacer(self.REST_PER_SECOND, 1)
+
+    async def wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    def server_status(self, guild_id: int) -> ServerStatus:
+        # After ready discord.py lists every server the bot is in (READY names them all, available or not).
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return ServerStatus.NOT_LISTED
+        return ServerStatus.UNAVAILABLE if guild.unavailable else ServerStatus.AVAILABLE
+
+    async def confirm_removed(self, guild_id: int) -> bool:
+        try:
+            await self.bot.fetch_guild(guild_id)
+        except discord.Forbidden as error:
+            return error.code == MISSING_ACCESS
+        except discord.NotFound as error:
+            return error.code == UNKNOWN_GUILD
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.warning("could not ask Discord whether I am still in server %d: %s", guild_id, error)
+            return False
+        return False
+
+    async def present_members(self, guild_id: int, user_ids: Sequence[int]) -> set[int]:
+        guild = self.bot.get_guild(guild_id)
+        if guild is None or guild.unavailable:
+            raise MemberLookupError("the server is not available")
+        if not self.bot.intents.members:
+            # discord.py asks the gateway only with the members intent (MEMBERS_INTENT=false); REST needs none.
+            return await self._fetch_each(guild, user_ids)
+        try:
+            found = await guild.query_members(user_ids=list(user_ids), limit=MAX_IDS_PER_LOOKUP, cache=False)
+        except (TimeoutError, discord.ConnectionClosed, RuntimeError) as error:
+            # RuntimeError: discord.py has no gateway connection for the server at the moment.
+            log.warning("the gateway did not answer a member request for server %d (%r); asking REST", guild_id, error)
+        else:
+            return {member.id for member in found}
+        return await self._fetch_each(guild, user_ids)
+
+    async def _fetch_each(self, guild: discord.Guild, user_ids: Sequence[int]) -> set[int]:
+        present = set()
+        for user_id in user_ids:
+            async with self.rest_pacer.slot():
+                try:
+                    await guild.fetch_member(user_id)
+                except discord.NotFound as error:
+                    if error.code == UNKNOWN_MEMBER:
+                        continue
+                    raise MemberLookupError(f"{error.status} {error.code} {error.text}") from error
+                except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+                    raise MemberLookupError(f"{type(error).__name__}: {error}") from error
+            present.add(user_id)
+        return present
+
+
+class StudyGroupMembersCog(commands.Cog, name="Study-group members"):
+    """Members leaving a server and coming back; the bot leaving a server."""
+
+    def __init__(self, bot: ImgBot) -> None:
+        self.bot = bot
+
+    @property
+    def service(self) -> StudyGroupService:
+        return self.bot.services.studygroups
+
+    async def cog_load(self) -> None:
+        self.bot.services.studygroup_retention.reconciler.attach(DiscordMemberDirectory(self.bot))
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        # The raw event: no member cache is kept (bot/app.py), and leaving is all that matters here.
+        if payload.user.bot:
+            return
+        await self.service.member_left(payload.guild_id, payload.user.id)
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        if member.bot:
+            return
+        await self.service.member_returned(member.guild.id, member.id)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        # Removed from the server (an outage is on_guild_unavailable instead): everyone's groups there end, with the
+        # server's retention. Members still there get their groups back if the bot is added again (the daily check).
+        await self.service.server_left(guild.id)
