@@ -635,6 +635,12 @@ class Emulator:
         await self.gateway.dispatch("CHANNEL_CREATE", channel_payload(self.world, channel), guild_id=guild.id)
         return channel
 
+    async def update_channel(self, channel: Channel) -> None:
+        """Tell the bot a channel changed (its name or permission overwrites, edited in ``world``): CHANNEL_UPDATE,
+        or THREAD_UPDATE for a thread, as Discord sends when a moderator edits it."""
+        event = "THREAD_UPDATE" if channel.is_thread else "CHANNEL_UPDATE"
+        await self.gateway.dispatch(event, channel_payload(self.world, channel), guild_id=channel.guild_id)
+
     async def delete_channel(self, channel: Channel) -> None:
         """Delete a channel (or thread); the bot gets CHANNEL_DELETE (THREAD_DELETE) and later 10003 for it."""
         channel.deleted = True

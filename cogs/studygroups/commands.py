@@ -25,6 +25,7 @@ from bot.studygroups.nudges import NudgeDispatcher
 from bot.studygroups.service import StudyGroupService
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 from bot.text import shorten
+from bot.ui.channels import Postable, missing_permissions
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.studygroups import settings_saved_text, settings_text, viewed_progress_embed
 from bot.validation import UserInputError
@@ -38,6 +39,20 @@ if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
+
+
+def require_postable(interaction: Interaction, channel_id: int) -> None:
+    """Refuse a channel the bot could not post prompts in, before a group is bound to it (not at the first prompt)."""
+    guild = interaction.guild
+    channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
+    if guild is None or not isinstance(channel, Postable):
+        raise UserInputError("Pick a text channel or thread of this server for the group's prompts.")
+    missing = missing_permissions(channel, guild.me)
+    if missing:
+        raise UserInputError(
+            f"I can't post prompts in <#{channel_id}>: I need **{', '.join(missing)}** there. Give my role these "
+            "permissions in the channel's settings (or pick another channel), then run the command again."
+        )
 
 
 class StudyGroupsCog(commands.Cog, name="Study groups"):
@@ -113,6 +128,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         timezone: app_commands.Range[str, 1, 64] | None = None,
         days: app_commands.Range[str, 1, 60] | None = None,
     ) -> None:
+        require_postable(interaction, channel.id)
         options = parse_with_clock(
             GroupCreateOptions,
             self.service.now(),
@@ -157,6 +173,8 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         timezone: app_commands.Range[str, 1, 64] | None = None,
         days: app_commands.Range[str, 1, 60] | None = None,
     ) -> None:
+        if channel is not None:
+            require_postable(interaction, channel.id)
         options = parse_with_clock(
             GroupEditOptions,
             self.service.now(),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.privacy import PRIVACY_SECTIONS
-from bot.sandbox import Emulator, Reply, User
+from bot.sandbox import Emulator, Overwrite, OverwriteType, Perm, Reply, User
 from bot.sandbox.world import Channel
 from tests.e2e.conftest import Live
 
@@ -188,3 +188,24 @@ async def test_privacy_export_and_delete_leave_nothing(live: Live) -> None:
                     found.append((table, row))
     assert len(tables) > 5
     assert not found, found
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_refused_with_the_fix(live: Live) -> None:
+    emu, world = live.emu, live.emu.world
+    admin, general = world.users["dr_admin"], world.channel("general")
+    hall = world.guild("IMG Study Hall")
+    locked = await emu.create_channel(hall, "quiet-library")
+    # A moderator takes Send Messages away from the bot there; Discord tells the bot (CHANNEL_UPDATE).
+    locked.overwrites.append(Overwrite(world.bot.id, OverwriteType.MEMBER, deny=int(Perm.SEND_MESSAGES)))
+    await emu.update_channel(locked)  # sent on the gateway before the command below, as on Discord
+    groups_before = query(live, "SELECT COUNT(*) FROM study_groups")
+
+    refused = await run(
+        emu, "studygroup-admin create", {"name": "Library crew", "channel": locked}, user=admin, channel=general
+    )
+    # Without Send Messages, Discord also withholds Embed Links there (discord.py computes the same).
+    assert refused.ephemeral and "I can't post prompts in" in refused.content
+    assert "**Send Messages, Embed Links**" in refused.content
+    assert "Give my role these permissions" in refused.content and refused.message is not None
+    assert refused.message.pings == []
+    assert query(live, "SELECT COUNT(*) FROM study_groups") == groups_before
