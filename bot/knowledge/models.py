@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 EntryId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 
+# "Match 2027": the cycle whose Match Day falls in that year (the ERAS season of the same number feeds it).
+CYCLE_PATTERN = r"^Match 20\d\d$"
+
 # Discord allows 4,096 characters in an embed description; the rest of the 6,000 total is left for sources and title.
 MAX_BODY_CHARS = 3000
 
@@ -87,10 +90,17 @@ class EntryFrontMatter(BaseModel):
         default_factory=list, max_length=15
     )
     stage: Stage
-    cycle: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    # The application cycle a time-sensitive entry is written for ("Match 2027"); `imgbot kb stale` lists entries
+    # whose cycle has ended. An entry with no dates or figures that change from year to year has none.
+    cycle: Annotated[str, StringConstraints(strip_whitespace=True, pattern=CYCLE_PATTERN)] | None = None
     reviewed: dt.date
     sources: list[Source] = Field(min_length=1, max_length=8)
     related: list[EntryId] = Field(default_factory=list, max_length=6)
+    # How members actually ask about this topic, in their words: search matches a question against these as well
+    # as against the entry's own text.
+    questions: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]] = Field(
+        default_factory=list, max_length=15
+    )
 
     @field_validator("aliases", "tags", mode="before")
     @classmethod
