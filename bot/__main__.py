@@ -192,11 +192,17 @@ def cmd_kb_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_kb_stale(args: argparse.Namespace, settings: Settings) -> int:
+    if args.days is not None and args.days < 0:
+        print("--days must be 0 or more (the number of days since an entry was reviewed).", file=sys.stderr)
+        return 2
     service = _load_or_exit(settings).knowledge
-    stale = service.stale(args.days, dt.datetime.now(dt.UTC).date())
+    today = dt.datetime.now(dt.UTC).date()
+    stale = service.stale(today, args.days)
     for entry in stale:
-        print(f"{entry.reviewed.isoformat()}  {entry.id}  ({entry.title})")
-    print(f"{len(stale)} entr{'y' if len(stale) == 1 else 'ies'} not reviewed in the last {args.days} days.")
+        why = f"written for {entry.cycle}, which has ended" if entry.cycle_over(today) else "not reviewed recently"
+        print(f"{entry.reviewed.isoformat()}  {entry.id}  ({entry.title}): {why}")
+    rule = "whose cycle has ended" + (f" or not reviewed in the last {args.days} days" if args.days is not None else "")
+    print(f"{len(stale)} entr{'y' if len(stale) == 1 else 'ies'} {rule}.")
     return 0
 
 
@@ -346,8 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     kb = sub.add_parser("kb", help="knowledge-base maintenance").add_subparsers(dest="kb_command", required=True)
     validate = kb.add_parser("validate", help="load every data file and report problems")
     validate.set_defaults(func=cmd_kb_validate)
-    stale = kb.add_parser("stale", help="entries whose reviewed date is older than N days")
-    stale.add_argument("--days", type=int, required=True)
+    stale = kb.add_parser("stale", help="entries written for a cycle that has ended (or not reviewed in N days)")
+    stale.add_argument("--days", type=int, help="also list entries whose reviewed date is older than this")
     stale.set_defaults(func=cmd_kb_stale)
     report = kb.add_parser("report", help="votes per entry and the most frequent unanswered questions")
     report.add_argument("--limit", type=int, default=20)

@@ -33,6 +33,7 @@ from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import ReadinessService
+from bot.readiness.service import clock_from_env as readiness_clock_from_env
 from bot.scheduling import CRASH_AFTER_SEND_ENV, Deliverer, DeliveryRepository, JobScheduler, clock_from_env
 from bot.services import Services
 from bot.studygroups.dispatch import StudyGroupDispatcher
@@ -145,7 +146,13 @@ class ImgBot(commands.Bot):
         self._db = await open_database(path)
         self._status = StatusService(self.monitor, StatusRepository(self._db), self._live_figures)
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
-        readiness = ReadinessService(ReadinessRepository(self._db), self.content.specialties, self.content.calendar)
+        # The system clock, unless an end-to-end test fixes the date (IMGBOT_TEST_READINESS_NOW, logged).
+        readiness = ReadinessService(
+            ReadinessRepository(self._db),
+            self.content.specialties,
+            self.content.calendar,
+            readiness_clock_from_env(os.environ),
+        )
         quiz = QuizService(
             self.content.quiz_bank,
             QuizRepository(self._db),

@@ -161,6 +161,16 @@ async def send_entry(interaction: Interaction, entry_id: str) -> None:
 
 
 def no_answer_embed(question: str, answer: Answer) -> discord.Embed:
+    if answer.result.not_english:
+        return discord.Embed(
+            title="I can only answer in English for now",
+            description=(
+                "Thank you for asking! My knowledge base is written in English, so I can't read this question well "
+                "enough to answer it safely.\n\nCould you ask it in English? Simple words are perfect, for example "
+                "“when is SOAP?”, “Step 2 CK passing score” or “J-1 waiver”. `/pathway` shows every topic."
+            ),
+            colour=NOTICE_COLOUR,
+        )
     embed = discord.Embed(
         title="No curated answer yet",
         description=(
@@ -246,7 +256,8 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
         options = parse_options(AskOptions, question=question, private=private)
         answer = self.service.answer(options.question)
         if answer.entry is None:
-            await self.service.record_unanswered(options.question, dt.datetime.now(dt.UTC))
+            if not answer.result.not_english:
+                await self.service.record_unanswered(options.question, dt.datetime.now(dt.UTC))
             await interaction.response.send_message(
                 embed=no_answer_embed(options.question, answer),
                 view=suggestions_view(answer.suggestions),

@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from bot.readiness.assessment import Progress, Step, StepKind
 from bot.readiness.models import AssessmentResult
-from bot.readiness.options import TimelineOptions
+from bot.readiness.options import TimelineOptions, UnreachableMatchError
 from bot.readiness.service import ReadinessService
 from bot.readiness.timeline import TimelinePlan
 from bot.text import shorten
@@ -38,6 +38,7 @@ Interaction = discord.Interaction[Any]
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 
 TIMELINE_LABELS = {"ics": "📅 Add to my calendar (.ics)", "share": "Share in this channel"}
+"""Labels of the plan's buttons; the "plan" button (offered when a Match cannot be reached) names its year."""
 BUTTON_VALUE = re.compile(r"[A-Za-z0-9_-]{1,50}")
 """An answer a button can carry in its custom_id (AnswerButton's template); other answers go through a select."""
 NUMBER_MODAL_TIMEOUT = 30 * 60
@@ -328,13 +329,15 @@ async def show_history(interaction: Interaction, *, new: bool) -> None:
 
 class TimelineButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"tl:(?P<action>ics|share):{screens.TimelineRequest.PATTERN}",
+    template=rf"tl:(?P<action>ics|share|plan):{screens.TimelineRequest.PATTERN}",
 ):
-    """ "Add to my calendar" (.ics, privately) and "Share in this channel"; the options ride in the custom_id."""
+    """ "Add to my calendar" (.ics, privately), "Share in this channel", and "Plan Match Y instead" (offered when the
+    Match asked for cannot be reached); the options ride in the custom_id."""
 
     def __init__(self, action: str, request: screens.TimelineRequest) -> None:
-        style = discord.ButtonStyle.primary if action == "ics" else discord.ButtonStyle.secondary
-        super().__init__(button(f"tl:{action}:{request.encode()}", TIMELINE_LABELS[action], style))
+        style = discord.ButtonStyle.secondary if action == "share" else discord.ButtonStyle.primary
+        label = f"Plan Match {request.match_year} instead" if action == "plan" else TIMELINE_LABELS[action]
+        super().__init__(button(f"tl:{action}:{request.encode()}", label, style))
         self.action = action
         self.request = request
 
@@ -355,7 +358,7 @@ class TimelineButton(
             file = discord.File(io.BytesIO(data), filename=f"match-{plan.match_year}-plan.ics")
             await interaction.response.send_message(screens.ics_message(plan.match_year), file=file, ephemeral=True)
             return
-        await send_timeline(interaction, service, plan, self.request, share=True)
+        await send_timeline(interaction, service, plan, self.request, share=self.action == "share")
 
 
 def plan_for(service: ReadinessService, request: screens.TimelineRequest) -> TimelinePlan:
@@ -368,6 +371,20 @@ def timeline_view(request: screens.TimelineRequest, *, shared: bool) -> discord.
     if not shared:
         view.add_item(TimelineButton("share", request))
     return view
+
+
+async def send_unreachable(interaction: Interaction, error: UnreachableMatchError) -> None:
+    """Why the Match asked for cannot be reached, privately, with a button that plans the earliest realistic one."""
+    content = shorten(str(error), 2000)
+    if error.earliest is None:
+        await interaction.response.send_message(content, ephemeral=True)
+        return
+    options = TimelineOptions.model_construct(
+        match_year=error.earliest, step1=error.step1, step2ck=error.step2ck, usce_months=error.usce_months
+    )
+    view = discord.ui.View(timeout=None)
+    view.add_item(TimelineButton("plan", screens.TimelineRequest.from_options(options)))
+    await interaction.response.send_message(content, view=view, ephemeral=True)
 
 
 async def send_timeline(
@@ -458,7 +475,12 @@ class ReadinessCog(commands.Cog, name="Readiness"):
         usce_months: app_commands.Range[int, 0, 60] | None = None,
         share: bool = False,
     ) -> None:
-        plan = self.service.timeline(match_year, step1, step2ck, usce_months)
+        try:
+            plan = self.service.timeline(match_year, step1, step2ck, usce_months)
+        except UnreachableMatchError as error:
+            # Not a plan whose exam dates fall after the Match: say so, and offer the earliest realistic Match.
+            await send_unreachable(interaction, error)
+            return
         options = TimelineOptions.parse(
             self.service.calendar,
             plan.generated_at,

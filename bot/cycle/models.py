@@ -37,6 +37,7 @@ class MilestoneKind(StrEnum):
     NRMP_REGISTRATION_OPENS = "nrmp-registration-opens"
     ERAS_PROGRAM_REVIEW = "eras-program-review"
     INTERVIEW_SEASON_BEGINS = "interview-season-begins"
+    NRMP_REGISTRATION_DEADLINE = "nrmp-registration-deadline"
     INTERVIEW_SEASON_ENDS = "interview-season-ends"
     PATHWAYS_DEADLINE = "pathways-deadline"
     RANKING_OPENS = "ranking-opens"
@@ -315,6 +316,16 @@ KIND_INFO: Mapping[MilestoneKind, KindInfo] = {
         ),
         kb_entry="interview-season",
         reminder_offsets=(_NOW,),
+    ),
+    MilestoneKind.NRMP_REGISTRATION_DEADLINE: KindInfo(
+        title="NRMP standard registration deadline",
+        checklist=(
+            "Register for the Main Residency Match in the NRMP R3 system by this date; after it a late fee is added.",
+            "Late registration stays open only until the rank order list deadline; after that you cannot join.",
+            "Use the same name as in ERAS, and add your NRMP ID to your ERAS application.",
+        ),
+        kb_entry="nrmp-registration",
+        reminder_offsets=(_WEEK, _DAY, _NOW),
     ),
     MilestoneKind.INTERVIEW_SEASON_ENDS: KindInfo(
         title="Interview season winds down (approximate)",

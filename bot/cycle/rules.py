@@ -7,24 +7,30 @@ These rules are the only place the pattern lives. They reproduce every official 
   matched; SOAP's List of Unfilled Programs and applications open the same Monday at 11:00 ET.
 - SOAP offer rounds are on the Thursday of Match Week at 9:00, 12:00, 15:00 and 18:00 ET; SOAP ends 21:00 ET.
 - The rank order list certification deadline is the Wednesday 16 days before Match Day at 21:00 ET
-  (Mar 1 2023, Feb 28 2024, Mar 5 2025, Mar 4 2026).
+  (Mar 1 2023, Feb 28 2024, Mar 5 2025, Mar 4 2026). It is also the last day to register late.
 - Ranking opens on the first weekday (Mon-Fri) on or after February 1 at 12:00 ET. This is an approximation of
   "early February" that fits all four known openings: Wed Feb 1 2023, Thu Feb 1 2024, Mon Feb 3 2025 (Feb 1 was a
   Saturday) and Mon Feb 2 2026 (Feb 1 was a Sunday). No fixed offset from Match Day fits them (44 to 46 days).
 - NRMP applicant registration opens Sept 15 of Y-1 at 12:00 ET.
+- The NRMP standard registration deadline is the last Friday of January of Y (Fri Jan 31 2025, Fri Jan 30 2026;
+  Fri Jan 29 2027 reported, not Jan 31, a Sunday); a late fee applies after it. No published time was found, so it
+  is a date (all day), like residency start.
 - The ERAS season opens the first Wednesday of June of Y-1 at 9:00 ET (June 4 2025, June 3 2026); applicants may
   submit from the first Wednesday of September (Sept 3 2025) and programs start reviewing three weeks later
   (Sept 24 2025), both at 9:00 ET. The season ends May 31 of Y at 17:00 ET.
 - Interview season runs roughly from Oct 1 of Y-1 to Jan 31 of Y (dates only: programs set their own days).
 - Residency starts July 1 of Y (a date: anchored at 00:00 ET, see ``Milestone``).
 
-Everything a rule produces is ``projected`` and cites the pattern page it was drawn from; an official date in
-``data/cycles/match-Y.yaml`` replaces it (see ``calendar``). Kinds with no pattern (the ERAS token release, the
-ECFMG Pathways window) exist only when a data file gives them.
+Everything a rule produces is ``projected`` and cites the pattern page it was drawn from, with one exception:
+residency start. July 1 is not a pattern but the NRMP's own standing rule (matched applicants must be able to start
+training on July 1 of the Match year, nrmp.org), so it is ``official`` for every Match year alike, and no data file
+repeats it. An official date in ``data/cycles/match-Y.yaml`` replaces a projection (see ``calendar``). Kinds with no
+pattern (the ERAS token release, the ECFMG Pathways window) exist only when a data file gives them.
 """
 
 from __future__ import annotations
 
+import calendar
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,6 +54,10 @@ NRMP_REGISTRATION = Source(
     title="NRMP IMG Welcome Newsletter: registration opens Sept 15 at 12 p.m. ET (pattern)",
     url="https://www.nrmp.org/search/R+program/?category_name=eligibility-requirements",
 )
+NRMP_REGISTRATION_DEADLINE = Source(
+    title="NRMP Main Residency Match registration (standard deadline: pattern of past cycles)",
+    url="https://www.nrmp.org/search/R+program/page/6/?category_name=registration",
+)
 NRMP_RANKING = Source(
     title="NRMP February 2024 Illuminator: ranking and ROL deadline (pattern of past cycles)",
     url="https://www.nrmp.org/about/news/2024/02/february-2024-illuminator/",
@@ -68,7 +78,7 @@ NRMP_INTERVIEWS = Source(
     ),
 )
 NRMP_RESIDENCY_START = Source(
-    title="NRMP: matched applicants must be able to start training on July 1 of the Match year",
+    title="NRMP: applicants must be able to start training on July 1 of the Match year",
     url="https://www.nrmp.org/residency/us-allopathic-senior/",
 )
 
@@ -77,6 +87,12 @@ def nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
     """The n-th (1-based) ``weekday`` (Monday=0) of a month, e.g. the third Friday of March."""
     first = date(year, month, 1)
     return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def last_weekday(year: int, month: int, weekday: int) -> date:
+    """The last ``weekday`` (Monday=0) of a month, e.g. the last Friday of January."""
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
 
 
 def first_weekday_on_or_after(day: date) -> date:
@@ -100,6 +116,8 @@ class _Rule:
     at: time | None
     source: Source
     note: str
+    status: MilestoneStatus = MilestoneStatus.PROJECTED
+    """``official`` only for a date a primary source states for every year (residency start on July 1)."""
 
 
 def _match_week(offset_days: int) -> Callable[[int], date]:
@@ -144,6 +162,15 @@ RULES: Mapping[MilestoneKind, _Rule] = {
         source=NRMP_INTERVIEWS,
         note="Approximate: interviews run roughly October to January, and each program sets its own dates.",
     ),
+    MilestoneKind.NRMP_REGISTRATION_DEADLINE: _Rule(
+        day=lambda year: last_weekday(year, 1, FRIDAY),
+        at=None,
+        source=NRMP_REGISTRATION_DEADLINE,
+        note=(
+            "The standard deadline has been the last Friday of January (January 31, 2025; January 30, 2026). After "
+            "it you can still register, with a late fee, until the rank order list deadline. " + _NRMP_NOTE
+        ),
+    ),
     MilestoneKind.INTERVIEW_SEASON_ENDS: _Rule(
         day=lambda year: date(year, 1, 31),
         at=None,
@@ -185,12 +212,14 @@ RULES: Mapping[MilestoneKind, _Rule] = {
         day=lambda year: date(year, 7, 1),
         at=None,
         source=NRMP_RESIDENCY_START,
-        note="Training starts on July 1 of the Match year. Ask your program when orientation begins.",
+        note="Training starts on July 1 of the Match year (an NRMP rule). Ask your program when orientation begins.",
+        status=MilestoneStatus.OFFICIAL,
     ),
 }
 
 PROJECTED_KINDS: frozenset[MilestoneKind] = frozenset(RULES)
-"""Kinds the rules can project; the others (ERAS token, Pathways window) come only from data files."""
+"""Kinds the rules give a date for (projected, or official for residency start); the others (ERAS token, Pathways
+window) come only from data files."""
 
 
 def _check_year(match_year: int) -> None:
@@ -199,7 +228,8 @@ def _check_year(match_year: int) -> None:
 
 
 def project(match_year: int, kind: MilestoneKind) -> Milestone | None:
-    """The projected milestone ``kind`` of Match ``match_year``, or None for kinds that have no pattern."""
+    """The milestone ``kind`` of Match ``match_year`` as the rules give it (projected, except residency start), or
+    None for kinds that have no pattern."""
     _check_year(match_year)
     rule = RULES.get(kind)
     if rule is None:
@@ -208,7 +238,7 @@ def project(match_year: int, kind: MilestoneKind) -> Milestone | None:
         kind=kind,
         match_year=match_year,
         at=local_to_utc(rule.day(match_year), rule.at, NRMP_ZONE),
-        status=MilestoneStatus.PROJECTED,
+        status=rule.status,
         source=rule.source,
         note=rule.note,
         all_day=rule.at is None,

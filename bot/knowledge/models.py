@@ -126,7 +126,19 @@ class EntryFrontMatter(BaseModel):
         return value
 
 
+def cycle_ends(cycle: str) -> dt.date:
+    """The day an entry written for ``cycle`` ("Match 2027") goes out of date.
+
+    That is when the next ERAS season opens, early June of the Match year: from then on members ask about the next
+    cycle, and figures and dates written for this one (fees, signals, deadlines) may no longer hold.
+    """
+    return dt.date(int(cycle.split()[-1]), 6, 1)
+
+
 class KnowledgeEntry(EntryFrontMatter):
     """A loaded entry: its front matter and its Markdown body."""
+
+    def cycle_over(self, today: dt.date) -> bool:
+        return self.cycle is not None and today >= cycle_ends(self.cycle)
 
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=100, max_length=MAX_BODY_CHARS)]

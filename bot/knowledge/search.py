@@ -27,19 +27,26 @@ import logging
 import math
 import re
 import sqlite3
+import threading
+import time
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.datafiles import load_yaml_model
+from bot.knowledge.language import looks_non_english
 from bot.knowledge.loader import KnowledgeBase
 from bot.knowledge.models import KnowledgeEntry
+
+if TYPE_CHECKING:
+    from bot.knowledge.semantic import SemanticIndex
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +58,10 @@ CONFIDENCE_THRESHOLD = 0.48
 # ...and the least weight of matched words: one common word ("test", "best") is not a pathway question. A title or
 # alias of three words or more found word for word ("am i an img") is enough, however common its words.
 MIN_MATCHED_WEIGHT = 0.7
-# How much of a word's weight an entry covers by naming it in its title, aliases, tags, summary or body. The title
-# says what the entry is about; the body of a long entry touches many subjects it is not about.
-FIELD_CREDITS = (1.0, 0.9, 0.5, 0.75, 0.3)
+# How much of a word's weight an entry covers by naming it in its title, aliases, tags, summary, body or the
+# questions members ask about it. The title says what the entry is about; the body of a long entry touches many
+# subjects it is not about; a word of one member's question ("scared", "wife") is evidence, not a definition.
+FIELD_CREDITS = (1.0, 0.9, 0.5, 0.75, 0.3, 0.8)
 # Words the knowledge base never uses (pizza, bitcoin, pilot) are the evidence that a question is about something
 # else, so each weighs this much against the answer...
 UNKNOWN_WORD_WEIGHT = 5.0
@@ -62,7 +70,7 @@ UNKNOWN_WORD_WEIGHT = 5.0
 KNOWN_UNMATCHED_SHARE = 0.5
 # ...and a word of running text only ("laptop", "phone") for this share of its specificity, though it weighs little
 # for an entry that has it: it names no topic, but a question about it is often about something else.
-PLAIN_UNMATCHED_SHARE = 0.5
+PLAIN_UNMATCHED_SHARE = 0.6
 # Numbers (years, scores) say little about which topic is asked.
 NUMBER_WEIGHT = 0.5
 # Everyday words ("good", "tips", "worth") are rare in a small set of entries, which makes their IDF look
@@ -71,17 +79,35 @@ WEAK_WEIGHT = 0.5
 # Who is asking ("as a non-US IMG", "for IM", "from Egypt") is context, not the topic: when the question also names
 # something else, a context word keeps this share of its weight.
 CONTEXT_SHARE = 0.3
-# BM25 field weights: title, aliases, tags, summary, body.
-FIELD_WEIGHTS = (8.0, 10.0, 3.0, 4.0, 0.5)
+# BM25 field weights: title, aliases, tags, summary, body, questions.
+FIELD_WEIGHTS = (8.0, 10.0, 3.0, 4.0, 0.5, 2.0)
 # Shares of the ranking score: BM25 (relative to the best entry) and how much of the question the title names (an
 # alias may only mention a neighbouring subject: "step 3 for visa"). The rest is coverage.
 BM25_SHARE = 0.4
 TITLE_SHARE = 0.1
+# How far an entry's closest member question ("what if i dont match") stands in for the entry's own coverage of the
+# question, and its share in the ranking.
+EXAMPLE_CREDIT = 1.0
+EXAMPLE_SHARE = 0.5
+# An entry joins the candidates by its members' questions alone when one covers at least this much of the question.
+EXAMPLE_CANDIDATE = 0.25
+# The meaning signal (bot/knowledge/semantic.py): entries closer than SEMANTIC_MIN (cosine) are ignored, the
+# SEMANTIC_CANDIDATES closest join the candidates, and closeness above SEMANTIC_MIN counts for SEMANTIC_SHARE of the
+# ranking. An entry at least SEMANTIC_CONFIRM close answers with word coverage from CLOSE_CONFIDENCE.
+SEMANTIC_MIN = 0.35
+SEMANTIC_CANDIDATES = 5
+SEMANTIC_SHARE = 0.4
+SEMANTIC_CONFIRM = 0.65
+CLOSE_CONFIDENCE = 0.4
+# An entry the search did not answer with is offered (after a refusal, or in autocomplete) only when it covers at
+# least this share of the question: "best pizza" shares one everyday word with some entry, and offering that entry
+# would look random.
+SUGGESTION_MIN_SCORE = 0.3
 # Bonus to the ranking (not the confidence) when a title or alias appears word for word in the question, and again
 # when it is the whole question.
 PHRASE_BONUS = 0.3
 
-_COLUMNS = ("title", "aliases", "tags", "summary", "body")
+_COLUMNS = ("title", "aliases", "tags", "summary", "body", "questions")
 # A word in one of these fields of some entry names a topic.
 _NAMING_COLUMNS = frozenset({"title", "aliases", "tags"})
 # Multi-word synonym keys are matched over at most this many words of the question.
@@ -95,6 +121,38 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 _DISCORD_MARKUP = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>|(?<!\w):[a-z0-9_+-]+:(?!\w)|https?://\S+", re.IGNORECASE)
 _INTERNAL_MEDICINE = re.compile(r"\bIM\b")
 _POSSESSIVE = re.compile(r"'s\b")
+_MARKDOWN = re.compile(r"[*_`~|]+|^\s*(?:>+|-#)\s?", re.MULTILINE)
+# Chat spellings of the small words that say what is asked ("wen is the deadline", "hw to apply", "shd i take
+# step 3"), and of negations, which the rules below need spelled out.
+_SHORTHAND = {
+    "wen": "when",
+    "whn": "when",
+    "wat": "what",
+    "wht": "what",
+    "wut": "what",
+    "hw": "how",
+    "hws": "how is",
+    "shd": "should",
+    "shud": "should",
+    "shld": "should",
+    "cn": "can",
+    "abt": "about",
+    "wer": "where",
+    "whr": "where",
+    "wich": "which",
+    "dnt": "dont",
+    "dint": "didnt",
+    "didnot": "didnt",
+    "donot": "dont",
+    "b4": "before",
+    "bcz": "because",
+    "becoz": "because",
+    "thru": "through",
+    "n": "and",
+    "wid": "with",
+    "w/o": "without",
+}
+_SHORTHAND_WORD = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in _SHORTHAND) + r")(?![\w/])")
 # Letters typed again and again for emphasis ("plsss", "hiii", "sooo"); no English word has three in a row.
 _REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
 
@@ -128,7 +186,15 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
             r"\b(?:did\s*not|didnt|couldnt|could\s*not|failed\s+to|never)\s+(?:get\s+|got\s+)?match(?:ed)?\b",
             " unmatched ",
         ),
-        ("match", r"\b(?:not\s+matched|no\s+match)\b", " unmatched "),
+        # "what if i don't match", "if we do not get matched": the worry is about not matching. Only with a person
+        # before it, because "my names don't match" is a question about documents.
+        (
+            "match",
+            r"\b(?:i|we|you|u|he|she|they)\s+(?:dont|do\s+not|doesnt|does\s+not|wont|will\s+not|cant|cannot|"
+            r"can\s+not|may\s+not|might\s+not)\s+(?:get\s+|be\s+)?match(?:ed|ing)?\b",
+            " unmatched ",
+        ),
+        ("match", r"\b(?:not\s+matched|not\s+matching|no\s+match|without\s+matching)\b", " unmatched "),
         ("%", r"%", " percent "),
         ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.
@@ -159,7 +225,7 @@ _STOPWORD_TEXT = """
     im told tho though hmm kinda sorta doubt doubts query queries mam maam madam bhai brother sister
     kya hai hain ho hoga ka ki ke ko mein se aur bhi toh yaar kaise kab kitna kitne milega karna chahiye
     since ago around across against along among behind despite near onto toward towards unless whether within
-    not anymore anyway
+    not anymore anyway usa america american
 """
 # Question words that say what kind of answer is wanted ("when": a date, a deadline): not content, but they tell
 # apart entries on one subject (the rank list, its deadline), so search keeps them as everyday words.
@@ -181,6 +247,8 @@ _WEAK_TEXT = """
     sounding generic hit fast quick total overall complete vs versus pros cons advantages disadvantages benefits
     downside downsides january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday
+    fee fees cost costs price prices pricing charge charges paid pay paying payment expensive cheap afford
+    affordable dollar dollars usd money budget lakh lakhs rupees spend spent
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
@@ -198,6 +266,10 @@ class _Kind(Enum):
     NUMBER = "number"
 
 
+# Kinds of words that name something: a topic, or who is asking and with what ("CK 212", "as an IMG").
+_NAMING_KINDS = frozenset({_Kind.TOPIC, _Kind.CONTEXT})
+
+
 class _SynonymFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -212,11 +284,14 @@ def normalize(text: str) -> str:
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     if "<" in text or ":" in text:
         text = _DISCORD_MARKUP.sub(" ", text)
+    # Discord markdown (**bold**, `code`, ~~strike~~, ||spoiler||) is emphasis, not words; "_" joins no words either.
+    text = _MARKDOWN.sub(" ", text)
     # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
     text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
     text = _REPEATED_LETTER.sub(r"\1", text.lower()).replace("’", "'")
     # "dean's letter" -> "dean letter", "don't" -> "dont" (a stopword) rather than "don" and "t".
     text = _POSSESSIVE.sub("", text).replace("'", "")
+    text = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text)
     for trigger, pattern, replacement in _CANONICAL:
         if trigger in text:
             text = pattern.sub(replacement, text)
@@ -276,6 +351,8 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     confidence: float
     answered: bool
+    # Written in another language: the knowledge base is in English, and the bot says so instead of guessing.
+    not_english: bool = False
 
     @property
     def best(self) -> KnowledgeEntry | None:
@@ -326,6 +403,14 @@ class _Index:
     # Each title and alias by its meaningful words only ("am i an img" -> ("img",)), to recognise a question that
     # is nothing but the name of a topic ("what is an img").
     names: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+    # The questions members ask (each entry's `questions`): the entry each one belongs to, by position...
+    examples: list[int] = field(default_factory=list)
+    # ...how many different meaningful words each has...
+    example_sizes: list[int] = field(default_factory=list)
+    # ...and, for each of their words (folded), the questions that use it.
+    example_words: dict[str, set[int]] = field(default_factory=dict)
+    # The members' questions that contain each concept looked up so far (by its names).
+    examples_cache: dict[tuple[str, ...], frozenset[int]] = field(default_factory=dict)
     # Where each word or phrase looked up so far occurs.
     found_cache: dict[str, _Found] = field(default_factory=dict)
 
@@ -338,6 +423,7 @@ class KnowledgeSearch:
         knowledge: KnowledgeBase,
         synonyms: dict[str, list[str]] | None = None,
         context: Iterable[str] = (),
+        semantic: bool = True,
     ) -> None:
         self.knowledge = knowledge
         # Single-word keys, and multi-word keys as token tuples (matched over adjacent words of the question).
@@ -356,7 +442,14 @@ class KnowledgeSearch:
             # A context phrase ("home country") is one concept, like a multi-word synonym key.
             if " " in phrase:
                 self._multi_word.setdefault(tuple(phrase.split()), ())
-        self._index = self._build(knowledge.entries)
+        # The indexes take a few hundred milliseconds (the embedding model most of it), so they are built on a
+        # thread of their own while start-up goes on (connecting to Discord takes longer); the first search waits
+        # for them. Content is validated before this point, so a data error still stops start-up at once.
+        self._built: tuple[_Index, SemanticIndex | None] | None = None
+        self._failure: BaseException | None = None
+        self.build_seconds: float | None = None
+        self._builder = threading.Thread(target=self._build_all, args=(semantic,), name="knowledge-index", daemon=True)
+        self._builder.start()
 
     @classmethod
     def from_data_dir(cls, knowledge: KnowledgeBase, data_dir: Path) -> KnowledgeSearch:
@@ -366,16 +459,54 @@ class KnowledgeSearch:
         loaded = load_yaml_model(path, _SynonymFile)
         return cls(knowledge, loaded.synonyms, loaded.context)
 
+    def _build_all(self, semantic: bool) -> None:
+        started = time.perf_counter()
+        try:
+            index = self._build(self.knowledge.entries)
+            meaning = None
+            if semantic:
+                from bot.knowledge.semantic import SemanticIndex  # numpy and the model: only on this thread
+
+                meaning = SemanticIndex(self.knowledge.entries)
+            self._built = (index, meaning)
+        except BaseException as exc:  # handed to whoever searches first, on their thread
+            self._failure = exc
+            return
+        self.build_seconds = time.perf_counter() - started
+        log.info("knowledge search index ready in %.0f ms", self.build_seconds * 1000)
+
+    def wait_until_ready(self) -> None:
+        """Block until the indexes are built (at once after the first time); re-raise a failure to build them."""
+        if self._built is None:
+            self._builder.join()
+            if self._failure is not None:
+                raise RuntimeError("the knowledge search index could not be built") from self._failure
+
+    @property
+    def _index(self) -> _Index:
+        self.wait_until_ready()
+        assert self._built is not None
+        return self._built[0]
+
+    @property
+    def semantic(self) -> SemanticIndex | None:
+        self.wait_until_ready()
+        assert self._built is not None
+        return self._built[1]
+
     def _build(self, entries: Iterable[KnowledgeEntry]) -> _Index:
         conn = sqlite3.connect(":memory:", check_same_thread=False)
         conn.execute(
-            "CREATE VIRTUAL TABLE kb USING fts5(title, aliases, tags, summary, body, "
+            "CREATE VIRTUAL TABLE kb USING fts5(title, aliases, tags, summary, body, questions, "
             "tokenize = 'porter unicode61 remove_diacritics 2')"
         )
         entry_list = list(entries)
         vocabulary: set[str] = set()
         phrases: dict[tuple[str, ...], list[int]] = {}
         names: dict[tuple[str, ...], list[int]] = {}
+        examples: list[int] = []
+        example_sizes: list[int] = []
+        example_words: dict[str, set[int]] = {}
         rows = []
         for rowid, entry in enumerate(entry_list):
             for name in (entry.title, *entry.aliases):
@@ -392,14 +523,24 @@ class KnowledgeSearch:
                 " ".join(entry.tags),
                 entry.summary,
                 entry.body,
+                " ; ".join(entry.questions),
             )
             normalized = [normalize(f) for f in fields]
+            for question in entry.questions:
+                example = len(examples)
+                example_tokens = frozenset(_fold(t) for t in tokenize(question) if t not in STOPWORDS)
+                examples.append(rowid)
+                example_sizes.append(len(example_tokens) or 1)
+                for word in example_tokens:
+                    example_words.setdefault(word, set()).add(example)
             # Typos are corrected only towards the words that name topics (not every word of every body), so
             # an ordinary word such as "seniors" is never turned into a different one ("mentors").
             for text in normalized[:4]:
                 vocabulary.update(_TOKEN.findall(text))
             rows.append((rowid, *normalized))
-        conn.executemany("INSERT INTO kb(rowid, title, aliases, tags, summary, body) VALUES (?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO kb(rowid, title, aliases, tags, summary, body, questions) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+        )
         vocabulary.update(self.synonyms)
         vocabulary.update(word for key in self._multi_word for word in key)
         vocabulary.update(word for phrase in self.context for word in phrase.split())
@@ -408,7 +549,18 @@ class KnowledgeSearch:
         context_phrases = frozenset(
             phrase for phrase in phrases if all(w in self._context_words or w in STOPWORDS for w in phrase)
         )
-        return _Index(conn, entry_list, words, frozenset(words), phrases, context_phrases, names)
+        return _Index(
+            conn,
+            entry_list,
+            words,
+            frozenset(words),
+            phrases,
+            context_phrases,
+            names,
+            examples,
+            example_sizes,
+            example_words,
+        )
 
     # -- looking words up ----------------------------------------------------------------------------------------
 
@@ -538,6 +690,7 @@ class KnowledgeSearch:
             for c, found in zip(concepts, finds, strict=True)
         ]
         has_topic = any(c.kind is _Kind.TOPIC and found.credits for c, found in zip(concepts, finds, strict=True))
+
         terms = []
         for concept, found in zip(concepts, finds, strict=True):
             weight = self._weight(concept, found, has_topic)
@@ -552,17 +705,75 @@ class KnowledgeSearch:
             terms.append(_Term(concept, found.credits, weight, penalty))
         return terms, has_topic
 
-    @staticmethod
-    def _evidence(terms: list[_Term], rowid: int) -> tuple[float, float]:
-        """(matched, against): the weight of the question this entry answers, and the weight it leaves."""
-        matched = against = 0.0
+    def _examples_with(self, concept: _Concept) -> frozenset[int]:
+        """The members' questions that contain the concept by any of its names (every word of a name, any order)."""
+        index = self._index
+        cached = index.examples_cache.get(concept.variants)
+        if cached is not None:
+            return cached
+        words = index.example_words
+        found: set[int] = set()
+        for variant in concept.variants:
+            tokens = [_fold(t) for t in variant.split() if t not in STOPWORDS]
+            if tokens and all(t in words for t in tokens):
+                found |= set.intersection(*(words[t] for t in tokens))
+        result = frozenset(found)
+        if len(index.examples_cache) < _CACHE_LIMIT:
+            index.examples_cache[concept.variants] = result
+        return result
+
+    def _example_cover(self, terms: list[_Term]) -> dict[int, float]:
+        """For each entry, how well its closest member question covers this question (as coverage does)."""
+        index = self._index
+        matched: dict[int, float] = {}
+        penalty_in: dict[int, float] = {}
+        words_in: dict[int, int] = {}
+        topical: set[int] = set()
         for term in terms:
-            credit = term.credits.get(rowid, 0.0)
-            matched += term.weight * credit
-            against += term.penalty * (1.0 - credit)
-        return matched, against
+            size = term.concept.text.count(" ") + 1
+            for example in self._examples_with(term.concept):
+                matched[example] = matched.get(example, 0.0) + term.weight
+                penalty_in[example] = penalty_in.get(example, 0.0) + term.penalty
+                words_in[example] = words_in.get(example, 0) + size
+                if term.concept.kind in _NAMING_KINDS:
+                    topical.add(example)
+        total_penalty = sum(t.penalty for t in terms)
+        best: dict[int, float] = {}
+        for example, weight in matched.items():
+            # Sharing only everyday words with a member's question ("good evening") is no resemblance.
+            if example not in topical or weight < MIN_MATCHED_WEIGHT:
+                continue
+            cover = weight / (weight + total_penalty - penalty_in[example])
+            # ...and how much of the member's question this one covers: "observership in usa" is all of "how to
+            # get an observership in the usa", but little of "is an observership in the usa worth it at 40".
+            rowid, size = index.examples[example], index.example_sizes[example]
+            cover *= min(1.0, words_in[example] / size)
+            if cover > best.get(rowid, 0.0):
+                best[rowid] = cover
+        return best
+
+    @staticmethod
+    def _evidence(terms: list[_Term]) -> dict[int, tuple[float, float, float, bool]]:
+        """For each entry that has some word of the question: the weight of the question it answers, the penalty
+        it avoids (what it leaves weighs against it), the weight its title names, and whether it has a word that
+        names something (see _NAMING_KINDS)."""
+        found: dict[int, tuple[float, float, float, bool]] = {}
+        title_credit = FIELD_CREDITS[0]
+        for term in terms:
+            naming = term.concept.kind in _NAMING_KINDS
+            for rowid, credit in term.credits.items():
+                matched, covered, titled, topical = found.get(rowid, (0.0, 0.0, 0.0, False))
+                found[rowid] = (
+                    matched + term.weight * credit,
+                    covered + term.penalty * credit,
+                    titled + (term.weight if credit == title_credit else 0.0),
+                    topical or naming,
+                )
+        return found
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
+        if looks_non_english(question):
+            return SearchResult(question, (), (), 0.0, False, not_english=True)
         tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
         terms, has_topic = self._analyse(tokens)
         texts = tuple(t.concept.text for t in terms)
@@ -575,8 +786,18 @@ class KnowledgeSearch:
         # its query: "as a non-US IMG" would pull every question towards the IMG entry, "options" towards any
         # entry that happens to say it.
         searched = [t for t in terms if t.credits and (t.concept.kind is _Kind.TOPIC or not has_topic)]
-        # Candidates: every entry that contains one of those concepts by any of its names.
-        candidates = sorted(named.union(*(t.credits for t in searched)))
+        example_cover = self._example_cover(terms)
+        similar: dict[int, float] = {}
+        semantic = self.semantic
+        if semantic is not None:
+            sims = semantic.similarities(question)
+            closest = sims.argsort()[::-1][:SEMANTIC_CANDIDATES]
+            similar = {int(i): float(sims[i]) for i in closest if sims[i] >= SEMANTIC_MIN}
+            all_sims = sims
+        # Candidates: every entry that contains one of those concepts by any of its names, whose members'
+        # questions resemble this one, or that is among the closest in meaning.
+        resembling = (rowid for rowid, cover in example_cover.items() if cover >= EXAMPLE_CANDIDATE)
+        candidates = sorted(named.union(*(t.credits for t in searched), resembling, similar))
         if not candidates:
             return SearchResult(question, texts, (), 0.0, False)
         ranks = self._bm25(searched)
@@ -584,15 +805,24 @@ class KnowledgeSearch:
         best_rank = min(ranks.values(), default=-1.0) or -1.0
         total_weight = sum(t.weight for t in terms) or 1.0
         phrase_lengths = self._phrase_matches(tokens, skip_context=has_topic)
-        scored: list[tuple[float, float, bool, int]] = []
+        evidence = self._evidence(terms)
+        total_penalty = sum(t.penalty for t in terms)
+        scored: list[tuple[float, float, bool, int, float]] = []
         for rowid in candidates:
-            matched, against = self._evidence(terms, rowid)
+            matched, penalty_covered, titled_weight, topical = evidence.get(rowid, (0.0, 0.0, 0.0, False))
+            against = total_penalty - penalty_covered
             cover = 1.0 if rowid in named else matched / (matched + against) if matched else 0.0
-            titled = sum(t.weight for t in terms if t.credits.get(rowid) == FIELD_CREDITS[0]) / total_weight
+            # A question much like one members ask about this entry is evidence of its own.
+            resemblance = example_cover.get(rowid, 0.0)
+            cover = max(cover, EXAMPLE_CREDIT * resemblance)
+            titled = titled_weight / total_weight
+            meaning = float(all_sims[rowid]) if semantic is not None else 0.0
             combined = (
                 (1 - BM25_SHARE - TITLE_SHARE) * cover
                 + BM25_SHARE * ranks.get(rowid, 0.0) / best_rank
                 + TITLE_SHARE * titled
+                + EXAMPLE_SHARE * resemblance
+                + SEMANTIC_SHARE * max(0.0, meaning - SEMANTIC_MIN) / (1 - SEMANTIC_MIN)
             )
             # A single word ("img") is context in most questions; several words in a row, or the whole question,
             # are the user naming the topic.
@@ -601,17 +831,22 @@ class KnowledgeSearch:
                 combined += PHRASE_BONUS * min(1.0, length / 3 if length >= 2 else 1.0)
             if rowid in named:
                 combined += PHRASE_BONUS
-            substantial = matched >= MIN_MATCHED_WEIGHT or length >= 3
-            scored.append((combined, cover, substantial, rowid))
+            # Everyday words alone ("good evening", "test") are no pathway question, however well an entry has
+            # them: an answer needs a word that names a topic, or a title or alias of three words found as typed.
+            substantial = (matched >= MIN_MATCHED_WEIGHT and topical) or length >= 3
+            scored.append((combined, cover, substantial, rowid, meaning))
         scored.sort(key=lambda item: -item[0])
         top = scored[0]
         best_score = top[0] or 1.0
         hits = tuple(
             SearchHit(self._index.entries[rowid], round(min(1.0, top[1] * score / best_score), 4))
-            for score, _, _, rowid in scored[:limit]
+            for score, _, _, rowid, _ in scored[:limit]
         )
         confidence = top[1]
-        answered = top[3] in named or (confidence >= CONFIDENCE_THRESHOLD and top[2])
+        # Words that cover the question well enough answer it; words that cover less answer it only when the entry
+        # is also close in meaning ("is it over for me" after a failed score), which off-topic questions seldom are.
+        sure = confidence >= CONFIDENCE_THRESHOLD or (confidence >= CLOSE_CONFIDENCE and top[4] >= SEMANTIC_CONFIRM)
+        answered = top[3] in named or (sure and top[2])
         return SearchResult(question, texts, hits, round(confidence, 4), answered)
 
     def _bm25(self, searched: list[_Term]) -> dict[int, float]:
@@ -651,7 +886,7 @@ class KnowledgeSearch:
         if len(found) < limit and len(typed) >= 3:
             seen = {e.id for e in found}
             for hit in self.search(prefix, limit=limit).hits:
-                if hit.entry.id not in seen:
+                if hit.entry.id not in seen and hit.score >= SUGGESTION_MIN_SCORE:
                     found.append(hit.entry)
                     seen.add(hit.entry.id)
         return found[:limit]

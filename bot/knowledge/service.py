@@ -11,12 +11,9 @@ from bot.knowledge.loader import KnowledgeBase, load_knowledge_base
 from bot.knowledge.models import KnowledgeEntry, Stage
 from bot.knowledge.pathway import PathwayStep, load_pathway
 from bot.knowledge.repository import KnowledgeFeedbackRepository, UnansweredQuestion, VoteTally
-from bot.knowledge.search import KnowledgeSearch, SearchResult, normalize
+from bot.knowledge.search import SUGGESTION_MIN_SCORE, KnowledgeSearch, SearchResult, normalize
 
 log = logging.getLogger(__name__)
-
-# Shown when nothing in the knowledge base comes close, so the user still has somewhere to go.
-STARTER_TOPICS = ("ecfmg-certification", "usmle-overview", "eras-overview", "timeline-planning")
 
 
 @dataclass(frozen=True)
@@ -60,10 +57,8 @@ class KnowledgeService:
         entry = result.best
         if entry is not None:
             return Answer(result, entry, self.related_to(entry), ())
-        suggestions = [h.entry for h in result.hits[:3]]
-        if not suggestions:
-            suggestions = [e for e in (self.knowledge.get(i) for i in STARTER_TOPICS) if e is not None]
-        return Answer(result, None, (), tuple(suggestions))
+        suggestions = tuple(h.entry for h in result.hits[:3] if h.score >= SUGGESTION_MIN_SCORE)
+        return Answer(result, None, (), suggestions)
 
     def related_to(self, entry: KnowledgeEntry, limit: int = 3) -> tuple[KnowledgeEntry, ...]:
         """The entry's own related list first, then its nearest neighbours by search."""
@@ -99,9 +94,11 @@ class KnowledgeService:
             stages[entry.stage].append(entry)
         return [(stage, entries) for stage, entries in stages.items() if entries]
 
-    def stale(self, days: int, today: dt.date) -> list[KnowledgeEntry]:
-        cutoff = today - dt.timedelta(days=days)
-        return sorted((e for e in self.knowledge.entries if e.reviewed < cutoff), key=lambda e: e.reviewed)
+    def stale(self, today: dt.date, days: int | None = None) -> list[KnowledgeEntry]:
+        """Entries to review: written for a cycle that has ended, or (with ``days``) not reviewed for that long."""
+        cutoff = today - dt.timedelta(days=days) if days is not None else None
+        found = (e for e in self.knowledge.entries if e.cycle_over(today) or (cutoff and e.reviewed < cutoff))
+        return sorted(found, key=lambda e: (e.reviewed, e.id))
 
     # -- feedback (needs the database) ----------------------------------------------------------------------------
 

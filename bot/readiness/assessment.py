@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from bot.cycle import CycleCalendar, MilestoneKind, MilestoneStatus
 from bot.readiness.models import (
+    CK_SCORE_CHECK,
     OTHER_SPECIALTY,
     UNDECIDED,
     Answers,
@@ -29,6 +30,7 @@ from bot.readiness.models import (
     AreaResult,
     AreaStatus,
     AssessmentResult,
+    CkScoreCheck,
     ConsistencyStatus,
     ExamStatus,
     MentorStatus,
@@ -69,8 +71,10 @@ TARGET_YEARS_OFFERED = 5
 RECENT_GRADUATE_YEARS = 3
 """Up to this many years between graduation and applying counts as recent (ready)."""
 OLD_GRADUATE_YEARS = 5
-"""More than this many years is the red flag named in the issue; in between is "needs work". Programs set their own
-limits (often 3 or 5 years, see the year-of-graduation entry), so the band edges follow those common limits."""
+"""More than this many years is a red flag; in between is "needs work". A red flag is a fact that blocks or seriously
+harms an application (pathway-facts.md, section 10): here, a year of graduation beyond the limit a program states.
+Programs set their own limits (often 3 or 5 years, see the year-of-graduation entry), so beyond the longer common
+limit many programs are closed to the member, and the finding says it in those terms."""
 ON_TRACK_MAX_NEEDS_WORK = 2
 """"On track" tolerates this many areas needing work: letters or the statement are naturally unfinished for most
 members months before the season, and calling everyone "needs work" would hide who is really on track."""
@@ -192,14 +196,19 @@ class Progress:
 
 
 class Questionnaire:
-    """The ordered steps, with navigation that respects which steps apply."""
+    """The ordered steps, with navigation that respects which steps apply.
 
-    def __init__(self, steps: Sequence[Step]) -> None:
+    ``ck_score_check`` (the passing-score history, ``PassingScore.problem``) is handed to ``Answers`` validation, so
+    a Step 2 CK score below the passing score is refused with a message saying so.
+    """
+
+    def __init__(self, steps: Sequence[Step], ck_score_check: CkScoreCheck | None = None) -> None:
         ids = [s.id for s in steps]
         if len(set(ids)) != len(ids):
             raise ValueError("step ids must be unique")
         self.steps: tuple[Step, ...] = tuple(steps)
         self._index = {s.id: i for i, s in enumerate(self.steps)}
+        self._ck_score_check = ck_score_check
 
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)
@@ -208,12 +217,20 @@ class Questionnaire:
         index = self._index.get(step_id)
         return self.steps[index] if index is not None else None
 
+    def position(self, step_id: str) -> int:
+        """Where a step sits in the questionnaire (0-based), for comparing two steps."""
+        return self._index[step_id]
+
     def prune(self, answers: Answers) -> Answers:
-        """Clear answers to steps that no longer apply (e.g. the CK score after CK was changed to "not started")."""
+        """Clear answers to steps that no longer apply (e.g. the CK score after CK was changed to "not started"),
+        and a passed CK score below the passing score (stored before the check existed): it is asked again."""
         current = answers
         for step in self.steps:
             if getattr(current, step.id) is not None and not step.applies(current):
                 current = current.model_copy(update={step.id: None})
+        score, check = current.step2ck_score, self._ck_score_check
+        if score is not None and check is not None and check(score, current.step2ck_period) is not None:
+            current = self.prune(current.model_copy(update={"step2ck_score": None, "step2ck_period": None}))
         return current
 
     def applicable(self, answers: Answers) -> list[Step]:
@@ -244,10 +261,20 @@ class Questionnaire:
         if not step.applies(answers):
             raise UserInputError("That question does not apply to your earlier answers. Use Back to change them.")
         value = step.parse(raw)
+        data = {**answers.model_dump(), step_id: value}
+        if step_id == "step2ck_score" and value != answers.step2ck_score:
+            data["step2ck_period"] = None  # when the exam was taken is asked again for a new score if needed
+        context = {CK_SCORE_CHECK: self._ck_score_check} if self._ck_score_check is not None else None
         try:
-            updated = Answers.model_validate({**answers.model_dump(), step_id: value})
-        except ValidationError as exc:  # pragma: no cover - steps only offer values the model accepts
-            raise UserInputError("That answer could not be saved. Please pick one of the options shown.") from exc
+            updated = Answers.model_validate(data, context=context)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            if first["type"] == "value_error":
+                # The model's own checks (a passed score below the passing score) say what to do.
+                raise UserInputError(str(first["msg"]).removeprefix("Value error, ")) from exc
+            raise UserInputError(  # pragma: no cover - steps only offer values the fields accept
+                "That answer could not be saved. Please pick one of the options shown."
+            ) from exc
         return self.prune(updated)
 
     def progress(self, answers: Answers, step: Step | None, *, resumed: bool = False) -> Progress:
@@ -303,6 +330,7 @@ def _specialty_choices(specialties: SpecialtyTable) -> tuple[Choice, ...]:
 def build_questionnaire(specialties: SpecialtyTable, calendar: CycleCalendar, now: datetime) -> Questionnaire:
     """The questions as they stand at ``now`` (the Match years offered and the graduation-year range move)."""
     today = local_today(now)
+    passing = specialties.passing_score
     steps = [
         Step(
             "target_match",
@@ -335,6 +363,22 @@ def build_questionnaire(specialties: SpecialtyTable, calendar: CycleCalendar, no
             maximum=300,
             placeholder="For example 245",
             applies=lambda a: a.step2ck is not None and a.step2ck.is_passed,
+        ),
+        Step(
+            "step2ck_period",
+            "When did you take Step 2 CK?",
+            f"Your score is below {passing.score}, the passing score for exams {passing.current.period}. It was lower "
+            "before, so the pass mark depends on when you took the exam.",
+            StepKind.CHOICE,
+            tuple(
+                Choice(m.key, f"{m.period[0].upper()}{m.period[1:]} (passing score {m.score})") for m in passing.marks
+            ),
+            applies=lambda a: (
+                a.step2ck is not None
+                and a.step2ck.is_passed
+                and a.step2ck_score is not None
+                and a.step2ck_score < passing.score
+            ),
         ),
         Step(
             "specialty",
@@ -473,7 +517,7 @@ def build_questionnaire(specialties: SpecialtyTable, calendar: CycleCalendar, no
             ),
         ),
     ]
-    return Questionnaire(steps)
+    return Questionnaire(steps, passing.problem)
 
 
 # -- the rules ------------------------------------------------------------------------------------------------
@@ -646,21 +690,25 @@ def _score(answers: Answers, specialties: SpecialtyTable) -> AreaResult | None:
             "Treat it as one strength, and still apply to a balanced list of programs.",
             "program-list-strategy",
         )
+    # Below the matched mean: "below the usual range" for the specialty. Averages are context, never a cut-off, so
+    # this is never a red flag (those are facts that block an application, such as a failed exam).
+    finding = (
+        f"Your {score} is below the usual range for {specialty.name}: matched non-US IMGs averaged about {matched} "
+        f"in {cycle} (those who did not match: about {unmatched}). Averages are not cut-offs."
+    )
     if band is ScoreBand.BELOW_MATCHED:
         return AreaResult(
             Area.SCORE,
             AreaStatus.NEEDS_WORK,
-            f"Your {score} is below what matched non-US IMGs averaged in {specialty.name} in {cycle} "
-            f"(about {matched}), but not below the average of those who did not match (about {unmatched}).",
+            finding,
             "Apply more widely, favour IMG-friendly programs, and make your US experience and letters strong.",
             "program-list-strategy",
         )
     return AreaResult(
         Area.SCORE,
-        AreaStatus.RED_FLAG,
-        f"Your {score} is below the usual range for {specialty.name}: in {cycle}, non-US IMGs who matched "
-        f"averaged about {matched}, and those who did not about {unmatched}.",
-        "Apply to many IMG-friendly programs, think about a second specialty, and strengthen the rest.",
+        AreaStatus.NEEDS_WORK,
+        finding,
+        "Apply widely to IMG-friendly programs, think about a backup specialty, and strengthen the rest.",
         "step-2-ck-scores",
     )
 
@@ -831,7 +879,8 @@ def _graduation(answers: Answers, now: datetime, calendar: CycleCalendar) -> Are
     return AreaResult(
         Area.GRADUATION,
         AreaStatus.RED_FLAG,
-        f"You graduated in {year}: {gap} years before you apply in {applying}, more than {OLD_GRADUATE_YEARS}.",
+        f"You graduated in {year}: {gap} years before you apply in {applying}, more than {OLD_GRADUATE_YEARS}. That is "
+        "beyond the graduation-year limit many programs state, and those programs will not consider you.",
         "Target programs without a graduation-year limit, and show recent clinical work and US experience.",
         "year-of-graduation",
     )
@@ -993,9 +1042,10 @@ def _context(answers: Answers, specialties: SpecialtyTable) -> tuple[str, ...]:
     lines = []
     if answers.step2ck is not None:
         passing = specialties.passing_score
+        before = f" (it was {passing.previous} before)" if passing.previous is not None else ""
         lines.append(
-            f"The Step 2 CK passing score is {passing.score} for exams from {format_day(passing.since)} "
-            f"(it was {passing.previous} before)."
+            f"The Step 2 CK passing score is {passing.score} for exams from {format_day(passing.since)}{before}; "
+            f"check [usmle.org]({passing.source_url}) for the current figure."
         )
     specialty = specialties.get(answers.specialty or "")
     if specialty is not None:

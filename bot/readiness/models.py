@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,12 @@ class MentorStatus(StrEnum):
 UNDECIDED = "undecided"
 OTHER_SPECIALTY = "other"
 
+CkScoreCheck = Callable[[int, str | None], str | None]
+"""(score, period of the exam or None) -> why that score cannot be a passed Step 2 CK, or None when it can
+(``specialties.PassingScore.problem``)."""
+CK_SCORE_CHECK = "ck_score_check"
+"""The validation context key that carries the ``CkScoreCheck`` (``Answers.model_validate(..., context=...)``)."""
+
 
 class Answers(BaseModel):
     """Everything the assessment asks. Every field is None until answered; steps that do not apply stay None.
@@ -110,6 +116,9 @@ class Answers(BaseModel):
     step1: ExamStatus | None = None
     step2ck: ExamStatus | None = None
     step2ck_score: int | None = Field(default=None, ge=1, le=300)
+    step2ck_period: str | None = Field(default=None, max_length=40)
+    """When a passed Step 2 CK was taken, as a passing-score period (``PassMark.key``); asked only when the score is
+    below today's passing score but not below every earlier one."""
     specialty: str | None = Field(default=None, max_length=40)
     """A specialty id from the data file, ``"other"`` or ``"undecided"``."""
     pathway: PathwayStatus | None = None
@@ -123,6 +132,20 @@ class Answers(BaseModel):
     visa: VisaPlan | None = None
     step3: Step3Status | None = None
     mentor: MentorStatus | None = None
+
+    @model_validator(mode="after")
+    def _a_passed_score_reaches_the_passing_score(self, info: ValidationInfo) -> Answers:
+        """A score entered for a passed Step 2 CK must reach the passing score of its period: below it, the member is
+        asked to check it (or to say the exam is not passed) instead of the bot accepting it. The passing scores
+        are data, so the check comes in the validation context (``CK_SCORE_CHECK``); without it (answers read back
+        from storage) nothing is checked here, and ``Questionnaire.prune`` drops a score that fails the check."""
+        check = info.context.get(CK_SCORE_CHECK) if isinstance(info.context, dict) else None
+        if check is None or self.step2ck is None or not self.step2ck.is_passed or self.step2ck_score is None:
+            return self
+        problem = check(self.step2ck_score, self.step2ck_period)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 class Area(StrEnum):

@@ -3,6 +3,11 @@
 ``match_year`` must be a Match the member can still enter and at most six calendar years ahead; ``step1`` and
 ``step2ck`` are ``done``/``passed`` or a month (``YYYY-MM``) that is not in the past; ``usce_months`` is 0-60.
 Every message says what to type instead.
+
+A Match the exam plan cannot reach is refused too (``UnreachableMatchError``): when both exam results, estimated
+with the planner's own durations, would come after that Match's rank order list deadline (by which ECFMG must
+report both exams to the NRMP), a plan would only list exam dates after the Match. The member is told so and offered
+the earliest realistic Match instead (``planning.earliest_realistic_year``).
 """
 
 from __future__ import annotations
@@ -23,15 +28,21 @@ from pydantic import (
     model_validator,
 )
 
-from bot.cycle import CycleCalendar, MilestoneKind
+from bot.cycle import CycleCalendar, MilestoneKind, MilestoneStatus
 from bot.readiness.planning import (
+    CK_PREP_MONTHS,
+    STEP1_PREP_MONTHS,
+    ExamOutlook,
     ExamPlan,
+    earliest_realistic_year,
+    exam_outlook,
     first_open_year,
     format_day,
     format_month,
     local_today,
     max_plan_year,
     milestone,
+    no_exam_taken,
 )
 from bot.validation import UserInputError
 
@@ -40,6 +51,90 @@ log = logging.getLogger(__name__)
 DONE_WORDS = frozenset({"done", "passed", "pass", "taken", "completed"})
 _MONTH_RE = re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})$")
 MAX_USCE_MONTHS = 60
+
+
+class UnreachableMatchError(UserInputError):
+    """The target Match cannot be reached with the exam plan; ``earliest`` is the first realistic Match (None when
+    none is within the planning horizon). Carries the parsed exam plans so the offer can plan that year."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        match_year: int,
+        earliest: int | None,
+        step1: ExamPlan,
+        step2ck: ExamPlan,
+        usce_months: int | None,
+    ) -> None:
+        super().__init__(message)
+        self.match_year = match_year
+        self.earliest = earliest
+        self.step1 = step1
+        self.step2ck = step2ck
+        self.usce_months = usce_months
+
+
+class _Unreachable(ValueError):
+    """Raised inside validation; ``TimelineOptions.parse`` turns it into ``UnreachableMatchError``."""
+
+    def __init__(self, message: str, earliest: int | None, step1: ExamPlan, step2ck: ExamPlan) -> None:
+        super().__init__(message)
+        self.earliest = earliest
+        self.step1 = step1
+        self.step2ck = step2ck
+
+
+def unreachable_message(
+    calendar: CycleCalendar,
+    now: datetime,
+    match_year: int,
+    step1: ExamPlan,
+    step2ck: ExamPlan,
+    outlook: ExamOutlook,
+    earliest: int | None,
+) -> str:
+    """Why Match ``match_year`` cannot be reached, and which Match can (the earliest realistic one)."""
+    submission = milestone(calendar, match_year, MilestoneKind.ERAS_SUBMISSION_OPENS)
+    rol = milestone(calendar, match_year, MilestoneKind.ROL_DEADLINE)
+    match_day = milestone(calendar, match_year, MilestoneKind.MATCH_DAY)
+    last = "Step 2 CK" if outlook.ck_result >= outlook.step1_result else "Step 1"
+    result = f"your {last} result would come around {format_month(outlook.results_by)}"
+    # Say which of the planner's durations the estimate used (none when the member gave both months).
+    if outlook.step1_estimated and outlook.ck_estimated:
+        result += (
+            f" (about {STEP1_PREP_MONTHS} months of study for Step 1 and {CK_PREP_MONTHS} for Step 2 CK, plus about "
+            "four weeks for each result)"
+        )
+    elif outlook.step1_estimated or outlook.ck_estimated:
+        exam, months = ("Step 1", STEP1_PREP_MONTHS) if outlook.step1_estimated else ("Step 2 CK", CK_PREP_MONTHS)
+        result += f" (about {months} months of study for {exam}, plus about four weeks for its result)"
+    if submission.at <= now:
+        nothing_given = no_exam_taken(step1, step2ck) and step1.month is None and step2ck.month is None
+        plan = "with no exam passed yet" if nothing_given else "with this exam plan"
+        text = (
+            f"Match {match_year} is not reachable any more. Its applications went in from ERAS submission day "
+            f"({format_day(submission.local_date)}), and {plan} {result}"
+        )
+    else:
+        text = f"Match {match_year} is not reachable with this exam plan: {result}"
+    text += (
+        f". That is after its rank order list deadline ({format_day(rol.local_date)}), by which ECFMG must report "
+        "both exams to the NRMP"
+    )
+    if outlook.results_by >= match_day.local_date:
+        text += f", and after Match Day ({format_day(match_day.local_date)})"
+    if earliest is None:
+        return (
+            f"{text}. With this exam plan no Match up to {max_plan_year(now)} leaves time for both results: move "
+            "your exams earlier if you can."
+        )
+    opening = milestone(calendar, earliest, MilestoneKind.ERAS_SUBMISSION_OPENS)
+    projected = ", projected" if opening.status is MilestoneStatus.PROJECTED else ""
+    return (
+        f"{text}. The earliest realistic Match for you is **Match {earliest}** (ERAS submission day "
+        f"{format_day(opening.local_date)}{projected})."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +234,15 @@ class TimelineOptions(BaseModel):
                     f"{exam} in {format_month(plan.month)} is after Match {self.match_year}. "
                     "Plan it earlier, or choose a later Match year."
                 )
+        ctx = _context(info)
+        outlook = exam_outlook(local_today(ctx.now), self.step1, self.step2ck)
+        rol = milestone(ctx.calendar, self.match_year, MilestoneKind.ROL_DEADLINE)
+        if outlook.results_by > rol.local_date:
+            earliest = earliest_realistic_year(ctx.calendar, ctx.now, self.step1, self.step2ck)
+            message = unreachable_message(
+                ctx.calendar, ctx.now, self.match_year, self.step1, self.step2ck, outlook, earliest
+            )
+            raise _Unreachable(message, earliest, self.step1, self.step2ck)
         return self
 
     @classmethod
@@ -154,10 +258,21 @@ class TimelineOptions(BaseModel):
     ) -> TimelineOptions:
         """Validate the raw command options; raises UserInputError with one sentence saying what to change."""
         raw = {"match_year": match_year, "step1": step1, "step2ck": step2ck, "usce_months": usce_months}
+        context = {"planning": _Context(calendar, now)}
         try:
-            return cls.model_validate(raw, context={"planning": _Context(calendar, now)})
+            return cls.model_validate(raw, context=context)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
+            cause = first.get("ctx", {}).get("error")
+            if isinstance(cause, _Unreachable):
+                raise UnreachableMatchError(
+                    str(cause),
+                    match_year=match_year,
+                    earliest=cause.earliest,
+                    step1=cause.step1,
+                    step2ck=cause.step2ck,
+                    usce_months=usce_months,
+                ) from exc
             message = str(first["msg"]).removeprefix("Value error, ")
             if first["type"] != "value_error" and first["loc"]:
                 message = f"`{str(first['loc'][0]).replace('_', ' ')}`: {message}"

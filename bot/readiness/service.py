@@ -1,7 +1,8 @@
 """/readiness and /timeline as the cog uses them: step through the assessment, evaluate, save, plan.
 
 Each call takes the member's id and returns plain values; user mistakes raise ``UserInputError`` with a message to
-show as is. The clock is injected, so tests and the emulator control "now".
+show as is. The clock is injected, so tests and the emulator control "now": unit tests pass one; the end-to-end
+tests, which run the real bot process, set ``IMGBOT_TEST_READINESS_NOW`` (``clock_from_env``).
 
 The assessment flow:
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,6 +32,7 @@ from bot.readiness.planning import count
 from bot.readiness.repository import ReadinessRepository, StoredSession
 from bot.readiness.specialties import SpecialtyTable
 from bot.readiness.timeline import DEFAULT_UID_DOMAIN, TimelinePlan, plan_from_options, plan_to_ics
+from bot.scheduling.clock import OffsetClock
 from bot.validation import UserInputError
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,31 @@ KEEP_RESULTS = 50
 NO_ASSESSMENT = "You have no assessment in progress. Use /readiness to start one."
 
 
+TEST_NOW_ENV = "IMGBOT_TEST_READINESS_NOW"
+"""Test hook, set only by tests/e2e/test_readiness_e2e.py: an aware ISO 8601 instant that /readiness and /timeline
+take as "now" when the service is built (time then runs on from it), so the end-to-end tests do not depend on the
+real date. Read once, when the service is built, and logged at WARNING; never set it in production."""
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def clock_from_env(environ: Mapping[str, str]) -> Callable[[], dt.datetime]:
+    """The system clock, or one moved to ``IMGBOT_TEST_READINESS_NOW`` when that test hook is set."""
+    raw = environ.get(TEST_NOW_ENV, "").strip()
+    if not raw:
+        return _utc_now
+    try:
+        target = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{TEST_NOW_ENV} must be an ISO 8601 date and time, not {raw!r}") from None
+    if target.tzinfo is None or target.utcoffset() is None:
+        raise ValueError(f"{TEST_NOW_ENV} needs a time zone, e.g. 2026-12-06T15:00:00+00:00")
+    log.warning(
+        "%s=%s: /readiness and /timeline take that as now (a test hook; never set it in production)", TEST_NOW_ENV, raw
+    )
+    return OffsetClock(target - _utc_now())
 
 
 class ReadinessService:
@@ -53,14 +78,14 @@ class ReadinessService:
         repository: ReadinessRepository,
         specialties: SpecialtyTable,
         calendar: CycleCalendar,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], dt.datetime] | None = None,
         *,
         uid_domain: str = DEFAULT_UID_DOMAIN,
     ) -> None:
         self._repo = repository
         self.specialties = specialties
         self.calendar = calendar
-        self._clock = clock
+        self._clock = clock or _utc_now
         self._uid_domain = uid_domain
 
     def now(self) -> dt.datetime:
@@ -247,9 +272,14 @@ class ReadinessService:
     @staticmethod
     def _current_step(session: StoredSession, questionnaire: Questionnaire, answers: Answers) -> Step | None:
         step = questionnaire.get(session.step_id) if session.step_id else None
-        if step is not None and step.applies(answers):
-            return step
-        return questionnaire.first_open(answers)
+        first_open = questionnaire.first_open(answers)
+        if step is None or not step.applies(answers):
+            return first_open
+        # An earlier answer dropped when the answers were read back (a passed CK score below the passing score,
+        # saved before that was checked) is asked again first; in the normal flow nothing earlier is open.
+        if first_open is not None and questionnaire.position(first_open.id) < questionnaire.position(step.id):
+            return first_open
+        return step
 
     def _progress(self, session: StoredSession, now: dt.datetime, *, resumed: bool) -> Progress:
         questionnaire = self.questionnaire(now)

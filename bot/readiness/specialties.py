@@ -1,7 +1,11 @@
 """Step 2 CK context by specialty (``data/readiness/specialties.yaml``): loading, checking, and the score bands.
 
 The figures are NRMP Charting Outcomes means and medians of non-US IMGs for one Match cycle. They are context for
-the self-assessment, never a cut-off; the data file explains how the bands are derived and why.
+the self-assessment, never a cut-off: a score below them is "below the usual range" for the specialty, never a red
+flag (pathway-facts.md, section 10). The data file explains how the bands are derived and why.
+
+The same file holds the Step 2 CK passing-score history (``PassingScore``), which decides whether a score entered
+as "passed" can be one: a score below the passing score of its period is questioned, not accepted.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -19,6 +24,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from bot.datafiles import DataFileError, DataProblem, YamlDocument, parse_yaml, validate_document
+from bot.readiness.planning import format_day
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +62,33 @@ class _Stats(BaseModel):
     median: Score
 
 
-class _PassingScore(BaseModel):
+class _PassMark(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     score: Score
-    since: dt.date
-    previous: Score
+    since: dt.date | None = None
+
+
+class _PassingScore(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    marks: list[_PassMark] = Field(min_length=1, max_length=6)
+    """Newest first; each mark applies to exams from its ``since`` until the next newer one. Only the oldest may
+    leave ``since`` out (it then covers every exam before the next mark)."""
     sources: list[_Source] = Field(min_length=1, max_length=4)
 
     @model_validator(mode="after")
-    def _raised(self) -> _PassingScore:
-        if self.previous >= self.score:
-            raise ValueError("previous must be lower than score (the passing score has only been raised)")
+    def _history(self) -> _PassingScore:
+        marks = self.marks
+        if any(mark.since is None for mark in marks[:-1]):
+            raise ValueError("only the oldest (last) mark may leave out 'since'")
+        if len(marks) == 1 and marks[0].since is None:
+            raise ValueError("the current passing score needs its 'since' date")
+        for newer, older in pairwise(marks):
+            if older.score >= newer.score:
+                raise ValueError("list the marks newest first; each older score must be lower (it has only risen)")
+            if older.since is not None and newer.since is not None and older.since >= newer.since:
+                raise ValueError("list the marks newest first; each older 'since' must be earlier")
         return self
 
 
@@ -141,8 +162,8 @@ class Specialty:
     note: str = ""
 
     @property
-    def red_flag_below(self) -> int:
-        """Scores below this are "below the usual range": the lower of the matched and unmatched means."""
+    def lower_mean(self) -> int:
+        """The lower of the matched and unmatched means: below it a score is below both averages."""
         return min(self.matched.mean, self.unmatched.mean)
 
     @property
@@ -151,19 +172,101 @@ class Specialty:
         return self.matched.mean
 
     def band(self, score: int) -> ScoreBand:
+        """Where ``score`` sits against the means. Both bands below the matched mean are "below the usual range"
+        for the specialty (needs work, never a red flag); they differ only in the next step suggested."""
         if score >= self.ready_from:
             return ScoreBand.AT_OR_ABOVE_MATCHED
-        if score >= self.red_flag_below:
+        if score >= self.lower_mean:
             return ScoreBand.BELOW_MATCHED
         return ScoreBand.BELOW_BOTH
 
 
 @dataclass(frozen=True, slots=True)
-class PassingScore:
+class PassMark:
+    """One Step 2 CK passing score and the exams it applies to: taken from ``since`` to ``until`` (inclusive)."""
+
     score: int
-    since: dt.date
-    previous: int
+    since: dt.date | None
+    """None for the oldest mark known: it applies to every exam before ``until``."""
+    until: dt.date | None
+    """None for the current mark."""
+
+    @property
+    def key(self) -> str:
+        """A stable answer value for this period (fits a button's custom_id): ``2025-07-01``, ``before-2022-07-01``."""
+        if self.since is not None:
+            return self.since.isoformat()
+        assert self.until is not None
+        return f"before-{(self.until + dt.timedelta(days=1)).isoformat()}"
+
+    @property
+    def period(self) -> str:
+        """``from July 1, 2025``, ``from July 1, 2022 to June 30, 2025``, ``before July 1, 2022``."""
+        if self.since is None:
+            assert self.until is not None
+            return f"before {format_day(self.until + dt.timedelta(days=1))}"
+        if self.until is None:
+            return f"from {format_day(self.since)}"
+        return f"from {format_day(self.since)} to {format_day(self.until)}"
+
+
+@dataclass(frozen=True)
+class PassingScore:
+    """The Step 2 CK passing-score history, newest first (218 from July 1, 2025; 214 from July 1, 2022; 209 before)."""
+
+    marks: tuple[PassMark, ...]
     source_url: str
+
+    @property
+    def current(self) -> PassMark:
+        return self.marks[0]
+
+    @property
+    def score(self) -> int:
+        return self.current.score
+
+    @property
+    def since(self) -> dt.date:
+        since = self.current.since
+        assert since is not None, "the loader requires a date for the current passing score"
+        return since
+
+    @property
+    def previous(self) -> int | None:
+        return self.marks[1].score if len(self.marks) > 1 else None
+
+    @property
+    def lowest(self) -> int:
+        return self.marks[-1].score
+
+    def mark(self, key: str) -> PassMark | None:
+        return next((m for m in self.marks if m.key == key), None)
+
+    def problem(self, score: int, period: str | None = None) -> str | None:
+        """Why ``score`` cannot be a passed Step 2 CK, or None when it can.
+
+        Without ``period`` the score is measured against the lowest passing score of any period (the member is then
+        asked when they took the exam if it is below today's); with it, against that period's passing score.
+        """
+        fix = (
+            "Please check the score on your USMLE score report and type it again. If you have not passed Step 2 CK, "
+            "go Back and choose “Failed, not passed yet”."
+        )
+        if period is None:
+            if score >= self.lowest:
+                return None
+            history = ", ".join(f"{m.score} for exams {m.period}" for m in self.marks)
+            return f"{score} is below the Step 2 CK passing score ({history}), so it cannot be a pass. {fix}"
+        mark = self.mark(period)
+        if mark is None:
+            return "Please pick one of the options shown."
+        if score >= mark.score:
+            return None
+        return (
+            f"{score} is below {mark.score}, the Step 2 CK passing score for exams taken {mark.period}, so it cannot "
+            f"be a pass. Check the date and the score on your USMLE score report (Back changes the score). If you "
+            "have not passed Step 2 CK, go Back to that question and choose “Failed, not passed yet”."
+        )
 
 
 @dataclass(frozen=True)
@@ -242,6 +345,15 @@ def _duplicate_names(doc: YamlDocument, parsed: _SpecialtiesFile) -> list[DataPr
     return problems
 
 
+def _passing_score(parsed: _PassingScore) -> PassingScore:
+    marks = []
+    for index, mark in enumerate(parsed.marks):
+        newer = parsed.marks[index - 1] if index else None
+        until = newer.since - dt.timedelta(days=1) if newer is not None and newer.since is not None else None
+        marks.append(PassMark(score=mark.score, since=mark.since, until=until))
+    return PassingScore(marks=tuple(marks), source_url=parsed.sources[0].url)
+
+
 def load_specialties(path: Path, *, today: dt.date | None = None) -> SpecialtyTable:
     """Read and check the specialty table; raises DataFileError naming file, line and field on any problem."""
     doc = parse_yaml(path)
@@ -250,8 +362,9 @@ def load_specialties(path: Path, *, today: dt.date | None = None) -> SpecialtyTa
     today = today or dt.datetime.now(dt.UTC).date()
     if parsed.reviewed > today + dt.timedelta(days=1):
         problems.append(doc.problem(["reviewed"], "the reviewed date is in the future"))
-    if parsed.passing_score.since > today + dt.timedelta(days=1):
-        problems.append(doc.problem(["passing_score", "since"], "the date is in the future"))
+    for index, mark in enumerate(parsed.passing_score.marks):
+        if mark.since is not None and mark.since > today + dt.timedelta(days=1):
+            problems.append(doc.problem(["passing_score", "marks", index, "since"], "the date is in the future"))
     cycle_year = int(parsed.cycle.split()[1])
     if parsed.reviewed.year < cycle_year - 1:
         problems.append(doc.problem(["reviewed"], f"reviewed before the {parsed.cycle} cycle began; check the date"))
@@ -263,12 +376,7 @@ def load_specialties(path: Path, *, today: dt.date | None = None) -> SpecialtyTa
         reviewed=parsed.reviewed,
         source_title=parsed.source.title,
         source_url=parsed.source.url,
-        passing_score=PassingScore(
-            score=parsed.passing_score.score,
-            since=parsed.passing_score.since,
-            previous=parsed.passing_score.previous,
-            source_url=parsed.passing_score.sources[0].url,
-        ),
+        passing_score=_passing_score(parsed.passing_score),
         specialties=tuple(
             Specialty(
                 id=s.id,

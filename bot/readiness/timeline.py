@@ -2,9 +2,9 @@
 
 The plan mixes two kinds of items:
 
-- **cycle milestones** (ERAS season, submission day, program review, interviews, ranking, the ROL deadline, Match
-  Week, SOAP, Match Day, July 1), taken unchanged from ``bot.cycle.CycleCalendar`` with their official/projected
-  status. No cycle date is computed here.
+- **cycle milestones** (ERAS season, submission day, NRMP registration and its deadline, program review,
+  interviews, ranking, the ROL deadline, Match Week, SOAP, Match Day, July 1), taken unchanged from
+  ``bot.cycle.CycleCalendar`` with their official/projected status. No cycle date is computed here.
 - **personal targets** (exams, OET and Pathway, ECFMG certificate, US clinical experience and letters, token, visa
   paperwork), counted back from those milestones with the planning estimates in ``planning``, status ``target``;
   or ``done`` for what the member has already finished.
@@ -75,6 +75,7 @@ PLAN_MILESTONES: tuple[MilestoneKind, ...] = (
     K.NRMP_REGISTRATION_OPENS,
     K.ERAS_PROGRAM_REVIEW,
     K.INTERVIEW_SEASON_BEGINS,
+    K.NRMP_REGISTRATION_DEADLINE,
     K.INTERVIEW_SEASON_ENDS,
     K.PATHWAYS_DEADLINE,
     K.RANKING_OPENS,

@@ -77,21 +77,37 @@ async def test_private_answer_is_ephemeral(live: Live) -> None:
     assert reply.ephemeral and reply.embeds[0]["title"] == KB.get("year-of-graduation").title  # type: ignore[union-attr]
 
 
-async def test_no_answer_is_private_suggests_topics_and_is_counted(live: Live) -> None:
+async def test_no_answer_is_private_offers_nothing_unrelated_and_is_counted(live: Live) -> None:
     emu = live.emu
-    for _ in range(2):
-        reply = await (
+
+    async def ask(question: str) -> Any:
+        return await (
             await emu.slash(
-                "ask",
-                {"question": "best pizza in new york"},
-                user=emu.world.users["alice"],
-                channel=emu.world.channel("general"),
+                "ask", {"question": question}, user=emu.world.users["alice"], channel=emu.world.channel("general")
             )
         ).response()
+
+    for _ in range(2):
+        reply = await ask("best pizza in new york")
         assert reply.ephemeral
         assert reply.embeds[0]["title"] == "No curated answer yet"
-        assert button_labels(reply.components)
-    assert query(live, "SELECT question, times FROM unanswered_questions") == [("best pizza in new york", 2)]
+        # Nothing in the knowledge base is about pizza: no topic is offered as if it were related.
+        assert not button_labels(reply.components)
+        assert not reply.embeds[0].get("fields")
+    # A question close to an entry that the bot will not answer offers that entry, and only such entries.
+    near = await ask("interview dress code for women")
+    assert near.embeds[0]["title"] == "No curated answer yet"
+    assert near.embeds[0]["fields"][0]["name"] == "These topics may help"
+    assert button_labels(near.components)
+    # A question in another language is told, kindly and in English, that the knowledge base is in English.
+    spanish = await ask("¿cuándo es el match para médicos extranjeros?")
+    assert spanish.ephemeral
+    assert spanish.embeds[0]["title"] == "I can only answer in English for now"
+    assert "ask it in English" in spanish.embeds[0]["description"]
+    assert sorted(query(live, "SELECT question, times FROM unanswered_questions")) == [
+        ("best pizza in new york", 2),
+        ("interview dress code for women", 1),
+    ]
     # Nothing identifies who asked.
     columns = [row[1] for row in query(live, "PRAGMA table_info(unanswered_questions)")]
     assert not any("user" in c for c in columns)

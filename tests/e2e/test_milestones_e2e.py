@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from bot.cycle import CycleCalendar
+from bot.cycle import CycleCalendar, MilestoneKind
 from bot.sandbox import Channel, Emulator, Overwrite, OverwriteType, Perm, Reply
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import Live
@@ -276,3 +276,52 @@ async def test_events_are_listed_and_removed(live: Live) -> None:
     assert "Removed “Match Day watch party”" in removed.content
     empty = (await reply_of(emu, "event list", user=night_admin, channel=lobby)).embeds[0]
     assert "fields" not in empty and "No upcoming events" in empty["description"]
+
+
+async def test_the_nrmp_registration_deadline_is_a_milestone_in_next_calendar_and_announcements(live: Live) -> None:
+    emu = live.emu
+    admin, bob, general = emu.world.users["dr_admin"], emu.world.users["bob"], emu.world.channel("general")
+    now = datetime.now(UTC)
+    years = CALENDAR.active_match_years(now) or [CALENDAR.current_match_year(now)]
+
+    # /milestones next: listed (as a date, all day, marked projected) whenever it is among the next ten.
+    shown = await reply_of(emu, "milestones next", {"count": 10, "private": True}, user=bob, channel=general)
+    expected = CALENDAR.upcoming(now, 10)
+    names = [f["name"] for f in shown.embeds[0]["fields"][: len(expected)]]
+    assert names == [
+        f"{m.title} · Match {m.match_year} · {'projected' if m.is_projected else 'official'}" for m in expected
+    ]
+    for field, milestone in zip(shown.embeds[0]["fields"], expected, strict=False):
+        if milestone.uid.startswith("nrmp-registration-deadline-"):
+            assert field["name"].startswith("NRMP standard registration deadline · Match ")
+            assert field["value"].startswith("Friday, January ") and field["value"].endswith("(all day)")
+
+    # The .ics export: one all-day event per cycle in progress, on the last Friday of January.
+    file_reply = await reply_of(emu, "milestones calendar", user=bob, channel=general)
+    parsed = icalendar.Calendar.from_ical(file_reply.attachments[0].data)
+    events = {str(e["UID"]): e for e in parsed.walk("VEVENT")}
+    for year in years:
+        deadline = CALENDAR.get(year, MilestoneKind.NRMP_REGISTRATION_DEADLINE)
+        assert deadline is not None
+        event = events[f"nrmp-registration-deadline-{year}@cycle.img-pathway-bot.invalid"]
+        start = event.decoded("DTSTART")
+        assert start == deadline.local_date and start.month == 1 and start.weekday() == 4
+        assert str(event["SUMMARY"]) == f"NRMP standard registration deadline, Match {year} (projected)"
+        assert "late fee" in str(event["DESCRIPTION"])
+
+    # Announced like the others: what subscribers would get, with its checklist and its entry one click away.
+    choices = await emu.autocomplete(
+        "announcements preview", {"milestone": "registration deadline"}, user=admin, channel=general
+    )
+    assert choices and all(c["name"].startswith("NRMP standard registration deadline (Match ") for c in choices)
+    uid = choices[0]["value"]
+    assert uid.startswith("nrmp-registration-deadline-")
+    preview = await reply_of(emu, "announcements preview", {"milestone": uid}, user=admin, channel=general)
+    embed = preview.embeds[0]
+    assert embed["title"].startswith("🔍 Preview: NRMP standard registration deadline (Match ")
+    todo = next(f for f in embed["fields"] if f["name"] == "What to do now")["value"]
+    assert "late fee" in todo and "rank order list deadline" in todo
+    buttons = [c for row in preview.components for c in row.get("components", [])]
+    assert [b.get("custom_id") for b in buttons] == ["kb:open:nrmp-registration"]
+    assert str(buttons[0].get("label", "")).startswith("Read: ")
+    assert preview.message is not None and preview.message.pings == []

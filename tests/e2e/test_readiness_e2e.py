@@ -1,19 +1,40 @@
-"""/readiness start, /readiness history and /timeline, driven through the emulator against the real bot process."""
+"""/readiness start, /readiness history and /timeline, driven through the emulator against the real bot process.
+
+The bot's readiness clock is injected (``IMGBOT_TEST_READINESS_NOW``): every test runs on December 6, 2026, in
+Match 2027's interview season, whatever the real date is.
+"""
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from icalendar import Calendar
 
-from bot.sandbox import Emulator, Reply, User
-from tests.e2e.conftest import Live
+from bot.readiness.service import TEST_NOW_ENV
+from bot.sandbox import Emulator, Reply, User, World
+from tests.e2e.conftest import Live, running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+NOW = "2026-12-06T15:00:00+00:00"
+"""What /readiness and /timeline take as now: ERAS submission for Match 2027 (Sept 2, 2026) has passed."""
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+    """The shared bot process of this module, with the readiness clock at ``NOW``."""
+    database: Path = tmp_path_factory.mktemp("bot") / "bot.sqlite3"
+    async with Emulator(World.default()) as emu, running_bot(emu, database, **{TEST_NOW_ENV: NOW}) as bot:
+        yield Live(emu, bot, database)
+        assert bot.returncode is None, f"the bot died during the tests:\n{bot.tail()}"
+
 
 # Graduated long ago, no US clinical experience, H-1B without Step 3: red flags the result must put first.
 AT_RISK = {
@@ -121,6 +142,30 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     refused = await (await emu.submit_modal(opened, {"answer": "two hundred"})).response()
     assert refused.ephemeral and "whole number from 1 to 300" in refused.content
     assert "For example: For" not in refused.content
+    # "Passed" with 150: below every Step 2 CK passing score, so it is questioned privately and not kept.
+    opened = await (await emu.click(reply, custom_id="rd:num:step2ck_score")).response()
+    refused = await (await emu.submit_modal(opened, {"answer": "150"})).response()
+    assert refused.ephemeral and not refused.embeds
+    assert refused.content.startswith("150 is below the Step 2 CK passing score (218 for exams from July 1, 2025")
+    assert "check the score on your USMLE score report" in refused.content
+    assert "\u201cFailed, not passed yet\u201d" in refused.content
+    assert query(live, "SELECT answers FROM readiness_sessions WHERE user_id = ?", alice.id)[0][0].find("150") < 0
+    # 216 can be a pass only from before July 2025: the bot asks when, and refuses "from July 1, 2025".
+    reply = await answer(emu, reply, "step2ck_score", "216")
+    assert current_step(reply) == "step2ck_period" and "below 218" in reply.embeds[0]["description"]
+    labels = [b["label"] for b in reply.message.buttons]  # type: ignore[union-attr]
+    assert labels[:3] == [
+        "From July 1, 2025 (passing score 218)",
+        "From July 1, 2022 to June 30, 2025 (passing score 214)",
+        "Before July 1, 2022 (passing score 209)",
+    ]
+    refused = await (await emu.click(reply, label="From July 1, 2025 (passing score 218)")).response()
+    assert refused.ephemeral and refused.content.startswith("216 is below 218, the Step 2 CK passing score")
+    reply = await answer(emu, reply, "step2ck_period", "2022-07-01")
+    assert current_step(reply) == "specialty"
+    reply = await (await emu.click(reply, label="Back")).response()
+    reply = await (await emu.click(reply, label="Back")).response()
+    assert current_step(reply) == "step2ck_score"
     reply = await answer(emu, reply, "step2ck_score", "236")
     reply = await answer(emu, reply, "specialty", "internal-medicine")
     assert current_step(reply) == "pathway"
@@ -151,6 +196,11 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
         assert "**Next step:**" in area["value"] and "`/topic name:" in area["value"], area
     usce = next(f for f in embed["fields"] if f["name"] == "🚩 Red flag: US clinical experience")
     assert "`/topic name:finding-usce`" in usce["value"]
+    # 236 against Internal Medicine's averages: context, "below the usual range", never a red flag.
+    score = next(f for f in embed["fields"] if f["name"].endswith("Step 2 CK score and specialty"))
+    assert score["name"] == "🟡 Needs work: Step 2 CK score and specialty"
+    assert "below the usual range for Internal Medicine" in score["value"]
+    assert "matched non-US IMGs averaged about 249" in score["value"]
     assert names[-1] == "About these numbers"
     assert "averages, not cut-offs" in embed["fields"][-1]["value"]
     opened = await (await emu.click(result, custom_id="kb:open:finding-usce")).response()
@@ -274,6 +324,33 @@ async def test_timeline_plan_ics_and_share(live: Live) -> None:
     assert ics_id in custom_ids(shared) and "Share in this channel" not in str(shared.components)
     public = await (await emu.slash("timeline", {"match_year": 2029, "share": True}, user=alice)).response()
     assert not public.ephemeral and public.embeds[0]["title"] == "Plan for Match 2029"
+
+
+async def test_timeline_for_a_match_out_of_reach_offers_the_earliest_realistic_one(live: Live) -> None:
+    emu = live.emu
+    bob, general = emu.world.users["bob"], emu.world.channel("general")
+    # December 6, 2026, nothing passed: Match 2027 applications went in in September, and the exams would end
+    # after that Match. No plan with exam dates after the Match: a private "not reachable", and an offer.
+    reply = await (await emu.slash("timeline", {"match_year": 2027}, user=bob, channel=general)).response()
+    assert reply.ephemeral and not reply.embeds
+    assert reply.content.startswith("Match 2027 is not reachable any more.")
+    assert "rank order list deadline (March 3, 2027)" in reply.content and "Match Day (March 19, 2027)" in reply.content
+    assert "The earliest realistic Match for you is **Match 2029**" in reply.content
+    assert custom_ids(reply) == ["tl:plan:2029:-:-:-"]
+    assert [b["label"] for b in reply.message.buttons] == ["Plan Match 2029 instead"]  # type: ignore[union-attr]
+
+    plan = await (await emu.click(reply, custom_id="tl:plan:2029:-:-:-")).response()
+    assert plan.ephemeral and plan.embeds[0]["title"] == "Your plan for Match 2029"
+    lines = [line for f in plan.embeds[0]["fields"] for line in f["value"].split("\n")]
+    step1 = next(line for line in lines if "Take USMLE Step 1" in line)
+    assert "2028" in step1 and "tl:ics:2029:-:-:-" in custom_ids(plan)
+
+    # Step 1 passed, asked to share: still refused privately, and the offer keeps what was given.
+    options = {"match_year": 2027, "step1": "passed", "usce_months": 3, "share": True}
+    reply = await (await emu.slash("timeline", options, user=bob, channel=general)).response()
+    assert reply.ephemeral and "**Match 2028**" in reply.content
+    assert custom_ids(reply) == ["tl:plan:2028:d:-:3"]
+    assert not [m for m in emu.messages_in(general) if "not reachable" in (m.content or "")]
 
 
 @pytest.mark.parametrize(

@@ -77,4 +77,10 @@ def test_kb_validate_clean_and_broken(tmp_path: Path) -> None:
 def test_kb_stale_lists_old_entries() -> None:
     done = imgbot("kb", "stale", "--days", "0")
     assert done.returncode == 0
-    assert "not reviewed in the last 0 days" in done.stdout
+    assert "whose cycle has ended or not reviewed in the last 0 days" in done.stdout
+
+
+def test_kb_stale_refuses_negative_days() -> None:
+    done = imgbot("kb", "stale", "--days", "-5")
+    assert done.returncode == 2
+    assert "--days must be 0 or more" in done.stderr

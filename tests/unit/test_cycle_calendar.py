@@ -90,11 +90,50 @@ def test_match_2026_official_dates(shipped: CycleCalendar) -> None:
     assert rol.local_at == datetime(2026, 3, 4, 21, 0, tzinfo=ET)
 
 
-def test_match_2027_is_entirely_projected(shipped: CycleCalendar) -> None:
+def test_match_2027_is_projected_except_the_nrmp_july_1_rule(shipped: CycleCalendar) -> None:
     cycle = shipped.cycle(2027)
-    assert cycle and all(m.status is MilestoneStatus.PROJECTED for m in cycle)
+    assert cycle and all(m.status is MilestoneStatus.PROJECTED for m in cycle if m.kind is not K.RESIDENCY_START)
     assert shipped.get(2027, K.ERAS_TOKEN_AVAILABLE) is None
     assert shipped.get(2027, K.PATHWAYS_DEADLINE) is None
+    # Reported by secondary sources only (pathway-facts.md section 10): projected, by the last-Friday rule.
+    deadline = shipped.get(2027, K.NRMP_REGISTRATION_DEADLINE)
+    assert deadline is not None and deadline.status is MilestoneStatus.PROJECTED
+    assert deadline.all_day and deadline.local_date == date(2027, 1, 29)
+
+
+def test_residency_start_reads_the_same_in_every_cycle(shipped: CycleCalendar) -> None:
+    # July 1 is the NRMP's standing rule: one representation (official, all day, same source and note) for a
+    # cycle with a data file (2026, 2027) and one without (2028).
+    starts = [shipped.get(year, K.RESIDENCY_START) for year in (2026, 2027, 2028)]
+    assert all(m is not None for m in starts)
+    for year, start in zip((2026, 2027, 2028), starts, strict=True):
+        assert start is not None
+        assert start.status is MilestoneStatus.OFFICIAL and start.all_day
+        assert start.local_date == date(year, 7, 1) and start.local_at.hour == 0
+        assert start.source.url == "https://www.nrmp.org/residency/us-allopathic-senior/"
+    assert len({(m.source, m.note, m.zone) for m in starts if m is not None}) == 1
+
+
+def test_registration_deadline_is_official_only_when_a_data_file_says_so(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "match-2028.yaml",
+        """\
+        match_year: 2028
+        milestones:
+          - kind: nrmp-registration-deadline
+            date: 2028-01-28
+            timezone: America/New_York
+            status: official
+            source:
+              title: NRMP 2028 Main Residency Match calendar
+              url: https://www.nrmp.org/match-calendar/
+        """,
+    )
+    calendar = CycleCalendar.from_directory(tmp_path)
+    deadline = calendar.get(2028, K.NRMP_REGISTRATION_DEADLINE)
+    assert deadline is not None and deadline.status is MilestoneStatus.OFFICIAL
+    assert calendar.differences_from_rules() == []  # the last Friday of January 2028
 
 
 def test_kind_metadata_is_complete() -> None:
@@ -132,7 +171,9 @@ def test_official_date_overrides_projection(tmp_path: Path) -> None:
     assert rol.source.url == NRMP_URL
     cycle = calendar.cycle(2028)
     assert [m.kind for m in cycle].count(K.ROL_DEADLINE) == 1
-    assert all(m.status is MilestoneStatus.PROJECTED for m in cycle if m.kind is not K.ROL_DEADLINE)
+    assert all(
+        m.status is MilestoneStatus.PROJECTED for m in cycle if m.kind not in (K.ROL_DEADLINE, K.RESIDENCY_START)
+    )
     [(given_rol, projected_rol)] = calendar.differences_from_rules()
     assert given_rol == rol and projected_rol.local_at.date() == date(2028, 3, 1)
 
@@ -215,13 +256,17 @@ def test_naive_now_is_refused(shipped: CycleCalendar) -> None:
 
 
 def test_upcoming_in_interview_season(shipped: CycleCalendar) -> None:
-    upcoming = shipped.upcoming(utc("2026-11-22T12:00:00"), count=4)
+    upcoming = shipped.upcoming(utc("2026-11-22T12:00:00"), count=5)
     assert [m.uid for m in upcoming] == [
+        "nrmp-registration-deadline-2027",
         "interview-season-ends-2027",
         "ranking-opens-2027",
         "rol-deadline-2027",
         "match-week-2027",
     ]
+    # An all-day deadline stays upcoming until its day starts in New York (Fri Jan 29, 2027, 00:00 EST).
+    assert shipped.upcoming(utc("2027-01-29T04:59:00"), count=1)[0].uid == "nrmp-registration-deadline-2027"
+    assert shipped.upcoming(utc("2027-01-29T05:01:00"), count=1)[0].uid == "interview-season-ends-2027"
 
 
 def test_upcoming_merges_overlapping_cycles(shipped: CycleCalendar) -> None:

@@ -46,7 +46,7 @@ def test_one_event_per_milestone_with_stable_uids(calendar: CycleCalendar) -> No
     again = to_ics(milestones, "Match 2027", DOMAIN, dtstamp=STAMP)
     later = to_ics(calendar.cycle(2027), "Match 2027", DOMAIN, dtstamp=STAMP + timedelta(days=30))
     events = parse(first).walk("VEVENT")
-    assert len(events) == len(milestones) == 18
+    assert len(events) == len(milestones) == 19
     uids = [str(e["UID"]) for e in events]
     assert uids == [f"{m.kind.value}-2027@{DOMAIN}" for m in milestones]
     assert first == again
@@ -69,7 +69,8 @@ def test_dtstart_dtend_and_summary(calendar: CycleCalendar) -> None:
             assert end == milestone.at + milestone.kind.info.duration
         summary = str(event["SUMMARY"])  # type: ignore[index]
         assert summary.startswith(milestone.title) and "Match 2027" in summary
-        assert summary.endswith("(projected)")
+        # Everything of Match 2027 is projected except July 1, the NRMP's own rule.
+        assert summary.endswith("(projected)") == (milestone.kind is not MilestoneKind.RESIDENCY_START)
     rol = events[f"rol-deadline-2027@{DOMAIN}"]
     assert rol.decoded("DTSTART") == datetime(2027, 3, 4, 2, 0, tzinfo=UTC)  # type: ignore[attr-defined]
 
@@ -81,6 +82,21 @@ def test_official_events_are_not_marked_projected(calendar: CycleCalendar) -> No
     assert str(event["SUMMARY"]) == "Match Day: results released, Match 2026"
     assert "STATUS" not in event
     assert event.decoded("DTSTART") == datetime(2026, 3, 20, 16, 0, tzinfo=UTC)
+
+
+def test_registration_deadline_is_an_all_day_projected_event_with_reminders(calendar: CycleCalendar) -> None:
+    deadline = calendar.get(2027, MilestoneKind.NRMP_REGISTRATION_DEADLINE)
+    assert deadline is not None
+    event = parse(to_ics([deadline], "Match 2027", DOMAIN, dtstamp=STAMP)).walk("VEVENT")[0]
+    assert str(event["UID"]) == f"nrmp-registration-deadline-2027@{DOMAIN}"
+    assert str(event["SUMMARY"]) == "NRMP standard registration deadline, Match 2027 (projected)"
+    assert event.decoded("DTSTART") == date(2027, 1, 29)
+    assert event.decoded("DTEND") == date(2027, 1, 30)
+    assert str(event["STATUS"]) == "TENTATIVE"
+    description = str(event["DESCRIPTION"])
+    assert "late fee" in description and "Friday, January 29, 2027" in description
+    triggers = [alarm.decoded("TRIGGER") for alarm in event.walk("VALARM")]
+    assert triggers == [-timedelta(days=7), -timedelta(days=1), timedelta(0)]
 
 
 def test_description_carries_checklist_source_and_alarms(calendar: CycleCalendar) -> None:

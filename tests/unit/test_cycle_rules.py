@@ -15,9 +15,11 @@ from bot.cycle.rules import (
     FRIDAY,
     MONDAY,
     PROJECTED_KINDS,
+    SUNDAY,
     THURSDAY,
     WEDNESDAY,
     first_weekday_on_or_after,
+    last_weekday,
     match_day,
     nth_weekday,
     project,
@@ -108,6 +110,48 @@ def test_nrmp_registration_opens_sept_15_noon_et_of_the_year_before() -> None:
     assert projected(2027, K.NRMP_REGISTRATION_OPENS) == datetime(2026, 9, 15, 16, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        (2025, date(2025, 1, 31)),  # late fee after Jan 31 in the 2025 Match (pathway-facts.md section 4)
+        (2026, date(2026, 1, 30)),
+        (2027, date(2027, 1, 29)),  # reported for Match 2027 (section 10): not Jan 31, a Sunday
+        (2028, date(2028, 1, 28)),
+        (2031, date(2031, 1, 31)),
+    ],
+)
+def test_nrmp_registration_deadline_is_the_last_friday_of_january(year: int, expected: date) -> None:
+    deadline = project(year, K.NRMP_REGISTRATION_DEADLINE)
+    assert deadline is not None
+    # No published time: a date, shown as a date, anchored at 00:00 ET.
+    assert deadline.all_day and deadline.local_date == expected and deadline.at == et(year, 1, expected.day)
+    assert deadline.status is MilestoneStatus.PROJECTED
+    assert deadline.source.url.startswith("https://www.nrmp.org/")
+    assert "late fee" in deadline.note and "rank order list deadline" in deadline.note
+    assert deadline.kb_entry == "nrmp-registration"
+
+
+def test_match_2027_reported_dates_match_the_rules() -> None:
+    # pathway-facts.md sections 9 and 10, Match 2027 as reported by secondary sources: every rule agrees.
+    reported = {
+        K.ERAS_SEASON_OPENS: et(2026, 6, 3, 9),
+        K.ERAS_SUBMISSION_OPENS: et(2026, 9, 2, 9),
+        K.NRMP_REGISTRATION_OPENS: et(2026, 9, 15, 12),
+        K.ERAS_PROGRAM_REVIEW: et(2026, 9, 23, 9),
+        K.NRMP_REGISTRATION_DEADLINE: et(2027, 1, 29),
+        K.RANKING_OPENS: et(2027, 2, 1, 12),
+        K.ROL_DEADLINE: et(2027, 3, 3, 21),
+        K.MATCH_WEEK: et(2027, 3, 15, 10),
+        K.SOAP_OPENS: et(2027, 3, 15, 11),
+        K.SOAP_ROUND_1: et(2027, 3, 18, 9),
+        K.SOAP_ROUND_4: et(2027, 3, 18, 18),
+        K.SOAP_ENDS: et(2027, 3, 18, 21),
+        K.MATCH_DAY: et(2027, 3, 19, 12),
+        K.RESIDENCY_START: et(2027, 7, 1),
+    }
+    assert {kind: projected(2027, kind) for kind in reported} == reported
+
+
 def test_match_week_2027_in_utc() -> None:
     # Mar 15 2027 is after DST began (Mar 14), so ET is UTC-4.
     assert projected(2027, K.MATCH_WEEK) == datetime(2027, 3, 15, 14, 0, tzinfo=UTC)
@@ -136,6 +180,11 @@ def test_date_only_milestones_are_all_day_at_midnight_et() -> None:
     start = project(2027, K.RESIDENCY_START)
     assert start is not None
     assert start.all_day and start.local_date == date(2027, 7, 1)
+    # July 1 is the NRMP's standing rule, not a pattern: official in every Match year.
+    assert (
+        start.status is MilestoneStatus.OFFICIAL
+        and start.source.url == "https://www.nrmp.org/residency/us-allopathic-senior/"
+    )
     assert start.at == datetime(2027, 7, 1, 4, 0, tzinfo=UTC)
     assert start.end == datetime(2027, 7, 2, 4, 0, tzinfo=UTC)
     begins, ends = project(2027, K.INTERVIEW_SEASON_BEGINS), project(2027, K.INTERVIEW_SEASON_ENDS)
@@ -147,7 +196,9 @@ def test_date_only_milestones_are_all_day_at_midnight_et() -> None:
 def test_every_projection_is_marked_projected_and_cites_a_pattern_source() -> None:
     allowed_hosts = ("https://students-residents.aamc.org/", "https://www.nrmp.org/", "https://www.prnewswire.com/")
     for milestone in project_cycle(2027):
-        assert milestone.status is MilestoneStatus.PROJECTED
+        # Residency start is the one rule that restates an NRMP rule (July 1 of the Match year), not a pattern.
+        expected = MilestoneStatus.OFFICIAL if milestone.kind is K.RESIDENCY_START else MilestoneStatus.PROJECTED
+        assert milestone.status is expected, milestone.kind
         assert milestone.source.url.startswith(allowed_hosts), milestone.source
         assert milestone.source.title and milestone.note
 
@@ -173,6 +224,9 @@ def test_weekday_helpers() -> None:
     assert first_weekday_on_or_after(date(2025, 2, 1)) == date(2025, 2, 3)  # Saturday -> Monday
     assert first_weekday_on_or_after(date(2026, 2, 1)) == date(2026, 2, 2)  # Sunday -> Monday
     assert first_weekday_on_or_after(date(2024, 2, 1)) == date(2024, 2, 1)  # Thursday stays
+    assert last_weekday(2027, 1, FRIDAY) == date(2027, 1, 29)
+    assert last_weekday(2025, 1, FRIDAY) == date(2025, 1, 31)  # the month's last day is itself a Friday
+    assert last_weekday(2026, 2, SUNDAY) == date(2026, 2, 22)
 
 
 EXPECTED_SEQUENCE = [
@@ -181,6 +235,7 @@ EXPECTED_SEQUENCE = [
     K.NRMP_REGISTRATION_OPENS,
     K.ERAS_PROGRAM_REVIEW,
     K.INTERVIEW_SEASON_BEGINS,
+    K.NRMP_REGISTRATION_DEADLINE,
     K.INTERVIEW_SEASON_ENDS,
     K.RANKING_OPENS,
     K.ROL_DEADLINE,
@@ -204,8 +259,10 @@ years = st.integers(min_value=2020, max_value=2100)
 def test_every_cycle_follows_the_same_strictly_chronological_sequence(year: int) -> None:
     cycle = project_cycle(year)
     assert [m.kind for m in cycle] == EXPECTED_SEQUENCE
-    instants = [m.at for m in cycle]
-    assert all(a < b for a, b in pairwise(instants))
+    # Strictly increasing, except that two all-day milestones may share a day: the registration deadline and the
+    # end of interview season both fall on Jan 31 when it is a Friday (2025, 2031), ordered by kind.
+    for a, b in pairwise(cycle):
+        assert a.at < b.at or (a.at == b.at and a.all_day and b.all_day and a.kind.order < b.kind.order), (a, b)
     assert all(m.match_year == year for m in cycle)
     first, last = cycle[0].local_at.date(), cycle[-1].local_at.date()
     assert date(year - 1, 6, 1) <= first and last == date(year, 7, 1)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from bot.datafiles import DataFileError
 from bot.knowledge.loader import load_entry, load_knowledge_base
+from bot.knowledge.search import KnowledgeSearch
+from bot.knowledge.service import KnowledgeService
 
 VALID = """\
 ---
@@ -92,3 +95,29 @@ def test_missing_front_matter_and_too_long_body(tmp_path: Path) -> None:
 
 def test_empty_directory_is_an_error(tmp_path: Path) -> None:
     assert problems_of(tmp_path) == [f"{tmp_path}: no knowledge entries (*.md) found"]
+
+
+def test_cycle_names_a_match_year(tmp_path: Path) -> None:
+    write(tmp_path, "step-1", **{"stage: usmle": "stage: usmle\ncycle: 2027 season"})
+    assert any("cycle" in p and "step-1.md:8" in p for p in problems_of(tmp_path))
+
+
+def test_an_entry_is_stale_once_the_next_eras_season_opens(tmp_path: Path) -> None:
+    write(tmp_path, "step-1", **{"stage: usmle": "stage: usmle\ncycle: Match 2027"})
+    write(tmp_path, "step-2-ck", **{"title: USMLE Step 1": "title: USMLE Step 2 CK"})
+    knowledge = load_knowledge_base(tmp_path)
+    entry = knowledge.get("step-1")
+    assert entry is not None
+    assert not entry.cycle_over(dt.date(2027, 5, 31))
+    assert entry.cycle_over(dt.date(2027, 6, 1))
+    service = KnowledgeService(knowledge, KnowledgeSearch(knowledge), (), None)
+    assert service.stale(dt.date(2027, 5, 31)) == []
+    assert [e.id for e in service.stale(dt.date(2027, 6, 1))] == ["step-1"]
+    # With days, entries not reviewed since then are listed too (both were reviewed on 2026-11-01).
+    assert [e.id for e in service.stale(dt.date(2026, 12, 1), days=20)] == ["step-1", "step-2-ck"]
+
+
+def test_questions_are_limited(tmp_path: Path) -> None:
+    many = "questions: [" + ", ".join(f"'q{i} about step 1'" for i in range(16)) + "]"
+    write(tmp_path, "step-1", **{"stage: usmle": "stage: usmle\n" + many})
+    assert any("questions" in p for p in problems_of(tmp_path))

@@ -101,3 +101,29 @@ def test_all_day_milestones_are_dated_not_timed(content: Content) -> None:
     announcement = milestone_announcement(start, lambda _: "Residency start")
     assert announcement.all_day and announcement.local_text == "Thursday, July 1, 2027"
     assert announcement.headline == "Today: Residency starts (Match 2027)"
+
+
+def test_the_registration_deadline_is_announced_like_every_milestone(content: Content) -> None:
+    deadline = content.calendar.get(2027, MilestoneKind.NRMP_REGISTRATION_DEADLINE)
+    assert deadline is not None
+    assert milestone_by_uid(content.calendar, "nrmp-registration-deadline-2027") == deadline
+    # A week, a day and the day itself (00:00 ET on Friday, January 29, 2027), for every subscribed server.
+    planned = plan_milestones(
+        [subscription(1), subscription(2)],
+        content.calendar,
+        deadline.at - timedelta(days=8),
+        deadline.at + timedelta(hours=1),
+    )
+    mine = [p for p in planned if p.target_ref == "nrmp-registration-deadline-2027"]
+    assert sorted({p.offset for p in mine}, reverse=True) == [timedelta(days=7), timedelta(days=1), timedelta(0)]
+    assert {p.guild_id for p in mine} == {1, 2} and len(mine) == 6
+    assert deadline.at == datetime(2027, 1, 29, 5, 0, tzinfo=UTC)  # midnight EST
+    announcement = announcement_for(next(p for p in mine if p.offset == timedelta(0)), lambda _: "NRMP", late=False)
+    assert announcement.headline == "Today: NRMP standard registration deadline (Match 2027)"
+    assert announcement.all_day and announcement.local_text == "Friday, January 29, 2027"
+    assert announcement.kb_entry_id == "nrmp-registration" and announcement.kb_entry_title == "NRMP"
+    assert any("late fee" in item for item in announcement.checklist)
+    assert "projected" not in announcement.headline and announcement.status is not None
+    assert announcement.status.value == "projected"
+    week = announcement_for(next(p for p in mine if p.offset == timedelta(days=7)), lambda _: None, late=False)
+    assert week.headline == "In 7 days: NRMP standard registration deadline (Match 2027)"

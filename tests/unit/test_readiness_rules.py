@@ -98,6 +98,14 @@ def test_shipped_table_matches_the_facts_page(specialties: SpecialtyTable) -> No
     )
     assert (specialties.passing_score.score, specialties.passing_score.previous) == (218, 214)
     assert specialties.passing_score.since == date(2025, 7, 1)
+    # Step 2 CK passing scores: 218 from July 1, 2025 (section 9); 214 from July 1, 2022; 209 before (section 2).
+    marks = [(m.score, m.since, m.until) for m in specialties.passing_score.marks]
+    assert marks == [
+        (218, date(2025, 7, 1), None),
+        (214, date(2022, 7, 1), date(2025, 6, 30)),
+        (209, None, date(2022, 6, 30)),
+    ]
+    assert [m.key for m in specialties.passing_score.marks] == ["2025-07-01", "2022-07-01", "before-2022-07-01"]
     # Matched mean/median, unmatched mean/median, match rate: pathway-facts.md section 9.
     expected = {
         "internal-medicine": (249, 251, 242, 243, 48.5),
@@ -127,7 +135,7 @@ def test_find_by_alias_and_name(specialties: SpecialtyTable) -> None:
     assert specialties.find("dermatology") is None
 
 
-def test_score_bands_use_the_lower_mean_as_the_red_flag_line(specialties: SpecialtyTable) -> None:
+def test_score_bands_below_the_matched_mean_split_at_the_lower_mean(specialties: SpecialtyTable) -> None:
     im = specialties.get("internal-medicine")
     fm = specialties.get("family-medicine")
     dr = specialties.get("diagnostic-radiology")
@@ -138,8 +146,8 @@ def test_score_bands_use_the_lower_mean_as_the_red_flag_line(specialties: Specia
         ScoreBand.BELOW_MATCHED,
         ScoreBand.BELOW_BOTH,
     ]
-    # Family Medicine: unmatched mean (232) above matched (231). The matched average itself is never a red flag.
-    assert fm.red_flag_below == 231
+    # Family Medicine: unmatched mean (232) above matched (231). The matched average itself is "at or above".
+    assert fm.lower_mean == 231
     assert [fm.band(s) for s in (232, 231, 230)] == [
         ScoreBand.AT_OR_ABOVE_MATCHED,
         ScoreBand.AT_OR_ABOVE_MATCHED,
@@ -160,9 +168,10 @@ source:
   title: NRMP Charting Outcomes
   url: https://www.nrmp.org/report.pdf
 passing_score:
-  score: 218
-  since: 2025-07-01
-  previous: 214
+  marks:
+    - {score: 218, since: 2025-07-01}
+    - {score: 214, since: 2022-07-01}
+    - {score: 209}
   sources:
     - title: USMLE
       url: https://www.usmle.org/common-questions
@@ -202,13 +211,13 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
 def test_duplicate_alias_names_file_line_and_field(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD_FILE.replace("aliases: [peds]", "aliases: [peds, im]"))
     message = problems_of(path)
-    assert f"{path}:23: specialties[1].aliases[1]: 'im' is already used by specialty 'internal-medicine'" in message
+    assert f"{path}:24: specialties[1].aliases[1]: 'im' is already used by specialty 'internal-medicine'" in message
 
 
 def test_impossible_score_is_reported_with_its_field(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD_FILE.replace("{mean: 241, median: 240}", "{mean: 341, median: 240}"))
     message = problems_of(path)
-    assert f"{path}:24: specialties[1].matched.mean:" in message
+    assert f"{path}:25: specialties[1].matched.mean:" in message
     assert "less than or equal to 300" in message
 
 
@@ -219,6 +228,21 @@ def test_reserved_id_unknown_key_and_bad_cycle(tmp_path: Path) -> None:
     assert "cycle: String should match pattern" in message
     assert "specialties[1].id: 'other' is reserved" in message
     assert "specialties[0].rank: Extra inputs are not permitted" in message
+
+
+@pytest.mark.parametrize(
+    ("marks", "expected"),
+    [
+        ("    - {score: 214, since: 2022-07-01}\n    - {score: 218, since: 2025-07-01}\n", "newest first"),
+        ("    - {score: 218, since: 2022-07-01}\n    - {score: 214, since: 2025-07-01}\n", "older 'since'"),
+        ("    - {score: 218}\n    - {score: 214, since: 2022-07-01}\n", "only the oldest"),
+        ("    - {score: 218}\n", "needs its 'since' date"),
+    ],
+)
+def test_passing_score_history_is_checked(tmp_path: Path, marks: str, expected: str) -> None:
+    current = "    - {score: 218, since: 2025-07-01}\n    - {score: 214, since: 2022-07-01}\n    - {score: 209}\n"
+    message = problems_of(write(tmp_path, GOOD_FILE.replace(current, marks)))
+    assert "passing_score" in message and expected in message
 
 
 def test_future_review_date_and_missing_file(tmp_path: Path) -> None:
@@ -232,7 +256,7 @@ def test_future_review_date_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_steps_fit_discord_components(questionnaire: Questionnaire) -> None:
-    assert len(questionnaire.steps) == 16
+    assert len(questionnaire.steps) == 17
     for step in questionnaire.steps:
         assert 0 < len(step.title) <= MAX_TITLE
         assert step.prompt
@@ -281,6 +305,68 @@ def test_follow_up_answers_are_pruned_when_they_stop_applying(questionnaire: Que
         questionnaire.with_answer(answers, "step2ck_score", "247")
 
 
+def test_a_passed_ck_score_below_every_passing_score_is_questioned(questionnaire: Questionnaire) -> None:
+    for status in ("passed", "passed-after-fail"):
+        passed = questionnaire.with_answer(Answers(), "step2ck", status)
+        with pytest.raises(UserInputError) as caught:
+            questionnaire.with_answer(passed, "step2ck_score", "150")
+        text = str(caught.value)
+        assert text.startswith("150 is below the Step 2 CK passing score (218 for exams from July 1, 2025, ")
+        assert "214 for exams from July 1, 2022 to June 30, 2025, 209 for exams before July 1, 2022" in text
+        assert "check the score on your USMLE score report" in text and "\u201cFailed, not passed yet\u201d" in text
+    # At the lowest passing score it may be a pass from before July 2022: accepted, then the date is asked.
+    passed = questionnaire.with_answer(Answers(), "step2ck", "passed")
+    assert questionnaire.with_answer(passed, "step2ck_score", "209").step2ck_score == 209
+    # Not passed: no score is asked, so none is checked.
+    failed = questionnaire.with_answer(Answers(), "step2ck", "failed")
+    with pytest.raises(UserInputError, match="does not apply"):
+        questionnaire.with_answer(failed, "step2ck_score", "150")
+
+
+def test_a_score_below_todays_passing_score_asks_when_the_exam_was_taken(questionnaire: Questionnaire) -> None:
+    answers = questionnaire.with_answer(Answers(step2ck=ExamStatus.PASSED), "step2ck_score", "216")
+    step = questionnaire.next_after("step2ck_score", answers)
+    assert step is not None and step.id == "step2ck_period" and "below 218" in step.prompt
+    assert [(c.value, c.label) for c in step.choices] == [
+        ("2025-07-01", "From July 1, 2025 (passing score 218)"),
+        ("2022-07-01", "From July 1, 2022 to June 30, 2025 (passing score 214)"),
+        ("before-2022-07-01", "Before July 1, 2022 (passing score 209)"),
+    ]
+    # Taken since July 2025, 216 is below that period's 218: questioned, not accepted.
+    with pytest.raises(UserInputError) as caught:
+        questionnaire.with_answer(answers, "step2ck_period", "2025-07-01")
+    assert str(caught.value).startswith(
+        "216 is below 218, the Step 2 CK passing score for exams taken from July 1, 2025, so it cannot be a pass."
+    )
+    assert "\u201cFailed, not passed yet\u201d" in str(caught.value)
+    # Taken in 2024 (pass mark 214) it was a pass.
+    kept = questionnaire.with_answer(answers, "step2ck_period", "2022-07-01")
+    assert (kept.step2ck_score, kept.step2ck_period) == (216, "2022-07-01")
+    # A new score asks again (the period answered was about the old one); a score at today's mark asks nothing.
+    retyped = questionnaire.with_answer(kept, "step2ck_score", "212")
+    assert retyped.step2ck_period is None
+    with pytest.raises(UserInputError, match="212 is below 214"):
+        questionnaire.with_answer(retyped, "step2ck_period", "2022-07-01")
+    assert questionnaire.with_answer(retyped, "step2ck_period", "before-2022-07-01").step2ck_period
+    high = questionnaire.with_answer(kept, "step2ck_score", "218")
+    assert high.step2ck_period is None
+    next_step = questionnaire.next_after("step2ck_score", high)
+    assert next_step is not None and next_step.id == "specialty"
+
+
+def test_a_stored_score_below_the_passing_score_is_asked_again(questionnaire: Questionnaire) -> None:
+    # Answers saved before the check existed (or edited by hand) come back through prune, not validation.
+    stale = Answers(step2ck=ExamStatus.PASSED, step2ck_score=150)
+    assert questionnaire.prune(stale).step2ck_score is None
+    wrong_period = Answers(step2ck=ExamStatus.PASSED, step2ck_score=216, step2ck_period="2025-07-01")
+    assert questionnaire.prune(wrong_period).step2ck_score is None
+    assert questionnaire.prune(wrong_period).step2ck_period is None
+    fine = Answers(step2ck=ExamStatus.PASSED, step2ck_score=216, step2ck_period="2022-07-01")
+    assert questionnaire.prune(fine) == fine
+    first = questionnaire.first_open(questionnaire.prune(stale.model_copy(update={"target_match": 2028})))
+    assert first is not None and first.id == "step1"
+
+
 def test_answers_are_checked(questionnaire: Questionnaire) -> None:
     with pytest.raises(UserInputError, match="pick one of the options"):
         questionnaire.with_answer(Answers(), "step1", "maybe")
@@ -318,6 +404,11 @@ def test_a_strong_member_is_on_track(specialties: SpecialtyTable, calendar: Cycl
     assert result.target_match == 2028
     assert any("not cut-offs" in line for line in result.context)
     assert any("218" in line for line in result.context)
+    passing = next(line for line in result.context if "passing score" in line)
+    assert passing == (
+        "The Step 2 CK passing score is 218 for exams from July 1, 2025 (it was 214 before); check "
+        "[usmle.org](https://www.usmle.org/common-questions) for the current figure."
+    )
 
 
 def test_red_flag_graduation_more_than_five_years_before_applying(
@@ -328,6 +419,9 @@ def test_red_flag_graduation_more_than_five_years_before_applying(
     for year, status in cases.items():
         found = area(STRONG.model_copy(update={"graduation_year": year}), specialties, calendar, Area.GRADUATION)
         assert found.status is status, year
+    # A red flag only as a program's stated limit: the finding says so.
+    old = area(STRONG.model_copy(update={"graduation_year": 2015}), specialties, calendar, Area.GRADUATION)
+    assert "beyond the graduation-year limit many programs state" in old.finding
     student = area(STRONG.model_copy(update={"graduation_year": 2028}), specialties, calendar, Area.GRADUATION)
     assert student.status is AreaStatus.READY and "not graduated" in student.finding
 
@@ -344,12 +438,24 @@ def test_red_flag_no_us_clinical_experience(specialties: SpecialtyTable, calenda
     assert found.status is AreaStatus.NEEDS_WORK and "2 months of hands-on" in found.finding
 
 
-def test_red_flag_ck_below_the_specialty_usual_range(specialties: SpecialtyTable, calendar: CycleCalendar) -> None:
+def test_ck_below_the_matched_mean_is_below_the_usual_range_never_a_red_flag(
+    specialties: SpecialtyTable, calendar: CycleCalendar
+) -> None:
     low = area(STRONG.model_copy(update={"step2ck_score": 236}), specialties, calendar, Area.SCORE)
-    assert low.status is AreaStatus.RED_FLAG
-    assert "about 249" in low.finding and "about 242" in low.finding and "Match 2026" in low.finding
+    assert low.status is AreaStatus.NEEDS_WORK
+    assert low.finding == (
+        "Your 236 is below the usual range for Internal Medicine: matched non-US IMGs averaged about 249 in Match "
+        "2026 (those who did not match: about 242). Averages are not cut-offs."
+    )
+    assert "red flag" not in low.finding.lower()
+    assert "backup specialty" in low.next_step
     middle = area(STRONG.model_copy(update={"step2ck_score": 245}), specialties, calendar, Area.SCORE)
     assert middle.status is AreaStatus.NEEDS_WORK
+    assert middle.finding.startswith("Your 245 is below the usual range for Internal Medicine")
+    assert "matched non-US IMGs averaged about 249" in middle.finding
+    # A low score alone leaves a member "needs work" at worst, never "at risk".
+    result = evaluate(STRONG.model_copy(update={"step2ck_score": 220}), specialties, NOW, calendar)
+    assert result.overall is not OverallLevel.AT_RISK and not result.red_flags
     # The same 236 is at the matched average in Family Medicine and above it in Pediatrics' needs-work band.
     fm = area(
         STRONG.model_copy(update={"step2ck_score": 236, "specialty": "family-medicine"}),
@@ -459,6 +565,7 @@ def _answers_strategy(specialty_ids: list[str]) -> st.SearchStrategy[Answers]:
         step1=maybe(st.sampled_from(ExamStatus)),
         step2ck=maybe(st.sampled_from(ExamStatus)),
         step2ck_score=maybe(st.integers(1, 300)),
+        step2ck_period=maybe(st.sampled_from(["2025-07-01", "2022-07-01", "before-2022-07-01", "retired"])),
         specialty=maybe(st.sampled_from([*specialty_ids, "other", "undecided"])),
         pathway=maybe(st.sampled_from(PathwayStatus)),
         oet=maybe(st.sampled_from(OetStatus)),
@@ -499,3 +606,11 @@ def test_any_answers_give_a_well_formed_result(
         assert result.overall is OverallLevel.AT_RISK
     else:
         assert result.overall in (OverallLevel.ON_TRACK, OverallLevel.NEEDS_WORK)
+    # Score averages are context: the score area is never a red flag, whatever the score and specialty.
+    assert all(a.status is not AreaStatus.RED_FLAG for a in result.areas if a.area is Area.SCORE)
+    for found in result.areas:
+        if found.area is Area.SCORE:
+            assert "red flag" not in found.finding.lower()
+            # A score the assessment keeps is one that can be a pass.
+            assert answers.step2ck_score is not None
+            assert specialties.passing_score.problem(answers.step2ck_score, answers.step2ck_period) is None

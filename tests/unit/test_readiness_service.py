@@ -14,8 +14,9 @@ from bot.cycle import CycleCalendar
 from bot.db.connection import MIGRATIONS_DIR, Migration, apply_migrations, open_database
 from bot.readiness.assessment import Progress
 from bot.readiness.models import Area, AreaStatus, OverallLevel, Trend
+from bot.readiness.options import UnreachableMatchError
 from bot.readiness.repository import ReadinessRepository
-from bot.readiness.service import ReadinessService
+from bot.readiness.service import TEST_NOW_ENV, ReadinessService, clock_from_env
 from bot.readiness.specialties import load_specialties_from_data_dir
 from bot.validation import UserInputError
 
@@ -114,9 +115,11 @@ async def test_full_run_save_and_history(service: ReadinessService, clock: Clock
     assert result.overall is OverallLevel.AT_RISK
     statuses = result.statuses()
     assert statuses[Area.USCE] is AreaStatus.RED_FLAG
-    assert statuses[Area.SCORE] is AreaStatus.RED_FLAG
     assert statuses[Area.VISA] is AreaStatus.RED_FLAG
-    assert [a.status for a in result.areas[:3]] == [AreaStatus.RED_FLAG] * 3
+    # 236 in Internal Medicine: below the usual range (matched non-US IMGs averaged about 249), never a red flag.
+    assert statuses[Area.SCORE] is AreaStatus.NEEDS_WORK
+    assert [a.status for a in result.areas[:2]] == [AreaStatus.RED_FLAG] * 2
+    assert result.areas[2].status is AreaStatus.NEEDS_WORK
     assert await service.pending(ALICE) is None, "a finished assessment is offered for saving, not resuming"
     assert (await service.result(ALICE)).overall is OverallLevel.AT_RISK
 
@@ -133,7 +136,8 @@ async def test_full_run_save_and_history(service: ReadinessService, clock: Clock
     await service.save(ALICE)
 
     history = await service.history(ALICE)
-    assert [s.overall for s in history.saves] == [OverallLevel.AT_RISK, OverallLevel.AT_RISK]
+    # The CK score below the usual range is no red flag, so without the others the member only needs work.
+    assert [s.overall for s in history.saves] == [OverallLevel.AT_RISK, OverallLevel.NEEDS_WORK]
     assert history.latest is not None and history.latest.saved_at == START + timedelta(days=30)
     [diff] = history.diffs
     trends = {change.area: change.trend for change in diff.changes}
@@ -213,9 +217,59 @@ async def test_stale_and_invalid_answers_change_nothing(service: ReadinessServic
     pending = await service.pending(ALICE)
     assert pending is not None and pending.step is not None and pending.step.id == "step1"
     assert pending.answers.target_match == 2028 and pending.answers.step1 is None
-    # Questions that apply so far: 16 minus four follow-ups not opened yet, minus the one answered.
+    # Questions that apply so far: 17 minus five follow-ups not opened yet, minus the one answered.
     with pytest.raises(UserInputError, match="remaining 11 questions"):
         await service.finish(ALICE)
+
+
+async def test_a_passed_score_below_the_passing_score_is_questioned_and_not_stored(
+    service: ReadinessService, conn: aiosqlite.Connection
+) -> None:
+    await service.start(ALICE)
+    await service.answer(ALICE, "target_match", "2028")
+    await service.answer(ALICE, "step1", "passed")
+    await service.answer(ALICE, "step2ck", "passed")
+    with pytest.raises(UserInputError, match=r"^150 is below the Step 2 CK passing score \(218 for exams from July 1"):
+        await service.answer(ALICE, "step2ck_score", "150")
+    pending = await service.pending(ALICE)
+    assert pending is not None and pending.step is not None and pending.step.id == "step2ck_score"
+    assert pending.answers.step2ck_score is None, "a refused score is not kept"
+    # 216 may be a pass from before July 2025: the exam date is asked, and "since July 2025" is refused.
+    asked = await service.answer(ALICE, "step2ck_score", "216")
+    assert asked.step is not None and asked.step.id == "step2ck_period"
+    with pytest.raises(UserInputError, match=r"^216 is below 218, the Step 2 CK passing score for exams taken from"):
+        await service.answer(ALICE, "step2ck_period", "2025-07-01")
+    following = await service.answer(ALICE, "step2ck_period", "2022-07-01")
+    assert following.step is not None and following.step.id == "specialty"
+    # The honest alternative the message offers: mark Step 2 CK as not passed; the score and date are dropped.
+    await service.back(ALICE)
+    await service.back(ALICE)
+    ck = await service.back(ALICE)
+    assert ck.step is not None and ck.step.id == "step2ck"
+    failed = await service.answer(ALICE, "step2ck", "failed")
+    assert (failed.answers.step2ck_score, failed.answers.step2ck_period) == (None, None)
+
+
+async def test_a_stored_score_below_the_passing_score_is_asked_again(
+    service: ReadinessService, conn: aiosqlite.Connection
+) -> None:
+    # Saved by a version that did not check it: the member is asked for the score again instead of judged on it.
+    repo = ReadinessRepository(conn)
+    stored = {"target_match": 2028, "step1": "passed", "step2ck": "passed", "step2ck_score": 150}
+    await repo.put_session(ALICE, stored, "specialty", completed=False, started_at=START, updated_at=START)
+    pending = await service.pending(ALICE)
+    assert pending is not None and pending.step is not None and pending.step.id == "step2ck_score"
+    assert pending.answers.step2ck_score is None
+
+
+def test_the_end_to_end_clock_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert clock_from_env({})().tzinfo is not None
+    moved = clock_from_env({TEST_NOW_ENV: "2026-12-06T15:00:00+00:00"})
+    assert abs(moved() - datetime(2026, 12, 6, 15, 0, tzinfo=UTC)) < timedelta(seconds=5)
+    with pytest.raises(ValueError, match="needs a time zone"):
+        clock_from_env({TEST_NOW_ENV: "2026-12-06T15:00:00"})
+    with pytest.raises(ValueError, match="ISO 8601"):
+        clock_from_env({TEST_NOW_ENV: "next tuesday"})
 
 
 async def test_answers_from_an_older_version_keep_what_still_fits(
@@ -295,5 +349,9 @@ async def test_timeline_through_the_service(service: ReadinessService) -> None:
         service.timeline(2099)
     plan = service.timeline(2029, step1="done", step2ck="2028-05", usce_months=1)
     assert plan.match_year == 2029 and plan.warnings == ()
+    # Match 2027 with no exam passed: refused with the earliest realistic Match, not planned after the Match.
+    with pytest.raises(UnreachableMatchError, match=r"^Match 2027 is not reachable any more\.") as caught:
+        service.timeline(2027)
+    assert caught.value.earliest == 2029 and "**Match 2029**" in str(caught.value)
     parsed = Calendar.from_ical(service.timeline_ics(plan))
     assert len(parsed.walk("VEVENT")) == sum(1 for item in plan.items if item.at is not None)

@@ -1,7 +1,9 @@
-"""Retrieval quality over the labelled sets in tests/retrieval/ (see its README): the figures the issue asks for.
+"""Retrieval quality over the labelled sets in tests/retrieval/ (see its README): guards against regressions.
 
 `questions.yaml` is the reference set; `dev_questions.yaml` was written separately, from the entry topics and the
-way IMGs write, so that a search change that only fits one set shows up as a failure on the other.
+way IMGs write, so that a search change that only fits one set shows up as a failure on the other. `fresh/round1`
+was written by someone who had read neither the entries nor the code, and scored before any change; search was then
+tuned on it, so it too measures tuning now. Only a new fresh round says how search does for users (the README).
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ import yaml
 from bot.content import Content
 
 RETRIEVAL = Path(__file__).resolve().parent.parent / "retrieval"
-SETS = ("questions.yaml", "dev_questions.yaml")
+# top-1, top-3, out-of-scope refused: the floors each set is held to.
+SETS = {
+    "questions.yaml": (0.85, 0.95, 0.90),
+    "dev_questions.yaml": (0.85, 0.95, 0.90),
+    "fresh/round1.yaml": (0.76, 0.83, 0.95),
+}
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -25,10 +32,12 @@ def _load(name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", SETS)
 def test_retrieval_quality(content: Content, name: str) -> None:
+    min_top1, min_top3, min_refused = SETS[name]
     data = _load(name)
     search = content.knowledge.search_index
     in_scope, out_of_scope = data["in_scope"], data["out_of_scope"]
     assert len(in_scope) >= 80 and len(out_of_scope) >= 10
+    out_of_scope = [q if isinstance(q, str) else q["q"] for q in out_of_scope]
 
     top1 = top3 = 0
     misses = []
@@ -46,9 +55,9 @@ def test_retrieval_quality(content: Content, name: str) -> None:
     refusal_rate = 1 - len(answered) / len(out_of_scope)
     report = f"{name}: top-1 {top1_rate:.1%}, top-3 {top3_rate:.1%}, out-of-scope refused {refusal_rate:.1%}"
     print(report)
-    assert top1_rate >= 0.85, report + "\n" + "\n".join(misses)
-    assert top3_rate >= 0.95, report + "\n" + "\n".join(misses)
-    assert refusal_rate >= 0.90, report + "\nanswered: " + ", ".join(map(repr, answered))
+    assert top1_rate >= min_top1, report + "\n" + "\n".join(misses)
+    assert top3_rate >= min_top3, report + "\n" + "\n".join(misses)
+    assert refusal_rate >= min_refused, report + "\nanswered: " + ", ".join(map(repr, answered))
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -60,6 +69,6 @@ def test_every_expected_id_exists(content: Content, name: str) -> None:
     assert not unknown
 
 
-def test_dev_set_covers_every_entry(content: Content) -> None:
-    expected = {i for item in _load("dev_questions.yaml")["in_scope"] for i in item["expect"]}
-    assert {e.id for e in content.knowledge.knowledge.entries} <= expected
+def test_the_sets_cover_every_entry(content: Content) -> None:
+    expected = {i for name in SETS for item in _load(name)["in_scope"] for i in item["expect"]}
+    assert {e.id for e in content.knowledge.knowledge.entries} - expected == set()

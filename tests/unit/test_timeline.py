@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from bot.content import Content
 from bot.cycle import CycleCalendar, MilestoneKind, MilestoneStatus
-from bot.readiness.options import TimelineOptions
+from bot.readiness.options import TimelineOptions, UnreachableMatchError
 from bot.readiness.planning import (
     ExamPlan,
     add_months,
@@ -58,7 +58,7 @@ def test_match_year_bounds(calendar: CycleCalendar) -> None:
     assert message(calendar, match_year=2026) == (
         "Match 2026 is in the past. The next Match you can still enter is Match 2027."
     )
-    assert parse(calendar, match_year=2027).match_year == 2027
+    assert parse(calendar, match_year=2027, step1="done", step2ck="done").match_year == 2027
     assert parse(calendar, match_year=2032).match_year == 2032
     assert message(calendar, match_year=2033) == "Plan at most 6 years ahead: try 2027–2032."
 
@@ -95,6 +95,48 @@ def test_exam_options(calendar: CycleCalendar) -> None:
     assert "from 0 to 60" in message(calendar, match_year=2029, usce_months=-1)
 
 
+DEC_6 = datetime(2026, 12, 6, 15, 0, tzinfo=UTC)
+"""The issue's "today": Match 2027 interviews are under way, its ERAS submission day (Sept 2, 2026) has passed."""
+
+
+def unreachable(calendar: CycleCalendar, now: datetime = DEC_6, **options: object) -> UnreachableMatchError:
+    with pytest.raises(UnreachableMatchError) as caught:
+        parse(calendar, now, **options)
+    return caught.value
+
+
+def test_a_match_the_exams_cannot_reach_is_refused_with_the_earliest_realistic_one(calendar: CycleCalendar) -> None:
+    error = unreachable(calendar, match_year=2027)
+    assert str(error) == (
+        "Match 2027 is not reachable any more. Its applications went in from ERAS submission day (September 2, "
+        "2026), and with no exam passed yet your Step 2 CK result would come around December 2027 (about 6 months "
+        "of study for Step 1 and 5 for Step 2 CK, plus about four weeks for each result). That is after its rank "
+        "order list deadline (March 3, 2027), by which ECFMG must report both exams to the NRMP, and after Match "
+        "Day (March 19, 2027). The earliest realistic Match for you is **Match 2029** (ERAS submission day "
+        "September 6, 2028, projected)."
+    )
+    # The offer is the planner's own earliest realistic year, with the plans to carry over to it.
+    assert error.earliest == 2029 == earliest_realistic_year(calendar, DEC_6, ExamPlan.none(), ExamPlan.none())
+    assert (error.match_year, error.step1, error.step2ck) == (2027, ExamPlan.none(), ExamPlan.none())
+    assert parse(calendar, DEC_6, match_year=2029).match_year == 2029
+    # Step 1 passed: CK (five months from now, four weeks for the score) still misses the ROL deadline.
+    passed_step1 = unreachable(calendar, match_year=2027, step1="done", usce_months=2)
+    assert passed_step1.earliest == 2028 and passed_step1.usce_months == 2
+    assert "around June 2027 (about 5 months of study for Step 2 CK, plus about four weeks for its result)" in str(
+        passed_step1
+    )
+    # The member's own months count the same way: CK in January 2027 is reported by Feb 28, before Mar 3.
+    assert parse(calendar, DEC_6, match_year=2027, step1="done", step2ck="2027-01").match_year == 2027
+    assert unreachable(calendar, match_year=2027, step1="done", step2ck="2027-02").earliest == 2028
+    # Both exams passed: nothing to reach, the plan shows what is left of the cycle.
+    assert parse(calendar, DEC_6, match_year=2027, step1="done", step2ck="done").match_year == 2027
+    # The suggestion never goes beyond the horizon: none within six years says so instead.
+    far = unreachable(calendar, match_year=2032, step1="2032-12", step2ck="2032-12")
+    assert far.earliest is None and "no Match up to 2032 leaves time" in str(far)
+    # A message a member reads, not a validation dump, and no plan with exam dates after the Match.
+    assert "Value error" not in str(error) and "[type=" not in str(error)
+
+
 def test_plan_timeline_refuses_years_it_cannot_plan(calendar: CycleCalendar) -> None:
     with pytest.raises(ValueError, match="cannot be planned"):
         plan_timeline(2026, NOW, calendar)
@@ -124,6 +166,7 @@ EVERY_KEY = {
             K.NRMP_REGISTRATION_OPENS,
             K.ERAS_PROGRAM_REVIEW,
             K.INTERVIEW_SEASON_BEGINS,
+            K.NRMP_REGISTRATION_DEADLINE,
             K.INTERVIEW_SEASON_ENDS,
             K.RANKING_OPENS,
             K.ROL_DEADLINE,
@@ -173,11 +216,16 @@ def test_milestones_come_from_the_calendar_with_their_status(calendar: CycleCale
         expected = calendar.get(2028, item.milestone.kind)
         assert expected is not None
         assert (item.at, item.all_day, item.uid) == (expected.at, expected.all_day, expected.uid)
-        assert item.status is PlanStatus.PROJECTED
+        # Match 2028 has no data file: projected, except July 1 (the NRMP's own rule, official every year).
+        official = item.milestone.kind is K.RESIDENCY_START
+        assert item.status is (PlanStatus.OFFICIAL if official else PlanStatus.PROJECTED), item.key
         assert item.entry_id == expected.kb_entry
     rol = plan.get("rol-deadline")
     assert rol is not None and rol.at == datetime(2028, 3, 1, 21, 0, tzinfo=ET)
     assert "ECFMG must report" in rol.note
+    registration = plan.get("nrmp-registration-deadline")
+    assert registration is not None and registration.all_day and registration.day == date(2028, 1, 28)
+    assert registration.status is PlanStatus.PROJECTED and registration.entry_id == "nrmp-registration"
     # Official dates stay official: Match 2026 planned from May 2025.
     early = plan_timeline(2026, datetime(2025, 5, 1, tzinfo=UTC), calendar, ExamPlan.done(), ExamPlan.done(), 3)
     opening = early.get("eras-season-opens")
@@ -209,7 +257,15 @@ def test_ck_after_submission_and_after_the_rol_deadline(calendar: CycleCalendar)
     late = plan_from_options(parse(calendar, match_year=2028, step1="done", step2ck="2027-10"), NOW, calendar)
     assert any("score arrives after ERAS submission day (September 1, 2027)" in w for w in late.warnings)
     assert late.earliest_realistic_year == 2029
-    later = plan_from_options(parse(calendar, match_year=2028, step1="done", step2ck="2028-03"), NOW, calendar)
+    # CK in March 2028: its score would come after the ROL deadline, so Match 2028 is refused, not planned.
+    assert message(calendar, match_year=2028, step1="done", step2ck="2028-03") == (
+        "Match 2028 is not reachable with this exam plan: your Step 2 CK result would come around April 2028. That "
+        "is after its rank order list deadline (March 1, 2028), by which ECFMG must report both exams to the NRMP, "
+        "and after Match Day (March 17, 2028). The earliest realistic Match for you is **Match 2029** (ERAS "
+        "submission day September 6, 2028, projected)."
+    )
+    # The planner itself still warns when called directly with such a plan.
+    later = plan_timeline(2028, NOW, calendar, ExamPlan.done(), ExamPlan.planned(date(2028, 3, 1)))
     assert any("after the rank order list deadline (March 1, 2028)" in w for w in later.warnings)
     fine = plan_from_options(parse(calendar, match_year=2028, step1="done", step2ck="2027-06"), NOW, calendar)
     assert fine.warnings == () and fine.earliest_realistic_year == 2028
