@@ -64,7 +64,7 @@ MIN_MATCHED_WEIGHT = 0.7
 FIELD_CREDITS = (1.0, 0.9, 0.5, 0.75, 0.3, 0.8)
 # Words the knowledge base never uses (pizza, bitcoin, pilot) are the evidence that a question is about something
 # else, so each weighs this much against the answer...
-UNKNOWN_WORD_WEIGHT = 5.0
+UNKNOWN_WORD_WEIGHT = 3.0
 # ...while a pathway word the entry lacks is only a detail of the question ("attending", "home country"), and counts
 # for this share of its weight...
 KNOWN_UNMATCHED_SHARE = 0.5
@@ -97,7 +97,7 @@ EXAMPLE_CANDIDATE = 0.25
 SEMANTIC_MIN = 0.35
 SEMANTIC_CANDIDATES = 5
 SEMANTIC_SHARE = 0.4
-SEMANTIC_CONFIRM = 0.65
+SEMANTIC_CONFIRM = 0.55
 CLOSE_CONFIDENCE = 0.4
 # An entry the search did not answer with is offered (after a refusal, or in autocomplete) only when it covers at
 # least this share of the question: "best pizza" shares one everyday word with some entry, and offering that entry

@@ -1,9 +1,10 @@
 """A meaning-based signal beside the word-based ranking: how close a question is to each entry, by static embeddings.
 
 WordLlama (https://github.com/dleemiller/WordLlama) ships its 256-dimension token embeddings and tokenizer inside
-its PyPI wheel; an embedding is the average of the question's token vectors, so it costs about 0.1 ms on a CPU and
-nothing is downloaded at run time. The library's own loader looks for the tokenizer in the wrong folder and then
-tries Hugging Face, so the two files are opened here directly from the installed package.
+its PyPI wheel; a text's embedding is the average of its tokens' vectors, so it costs about 0.1 ms on a CPU and
+nothing is downloaded at run time. Only the two files are used from the package: importing it would configure
+logging, pull in requests, and keep a float32 copy of the 32,000 x 256 table (about 75 MB more memory than the
+float16 table mapped here); the averaging is the same as WordLlama's (tests/unit/test_knowledge_semantic.py checks).
 
 Each entry is represented by its title, summary, aliases and the questions members ask about it; an entry's
 similarity to a question is that of its closest text. It catches what words alone miss ("what about the contract"
@@ -13,16 +14,17 @@ near something, so the ranking uses it as one share of the score and the answer 
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
+import struct
 from collections.abc import Sequence
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from safetensors import safe_open
 from threadpoolctl import threadpool_limits
 from tokenizers import Tokenizer
-from wordllama.inference import WordLlamaInference
 
 from bot.knowledge.models import KnowledgeEntry
 
@@ -32,38 +34,73 @@ _MODEL = "l2_supercat"
 _DIMENSIONS = 256
 
 
-def load_model() -> WordLlamaInference:
-    """The embedding model from the files inside the installed wordllama package (no network)."""
-    package = resources.files("wordllama")
-    tokenizer_file = package / "tokenizers" / f"{_MODEL}_tokenizer_config.json"
-    weights_file = package / "weights" / f"{_MODEL}_{_DIMENSIONS}.safetensors"
-    with resources.as_file(tokenizer_file) as tokenizer_path, resources.as_file(weights_file) as weights_path:
-        tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        with safe_open(str(weights_path), framework="np", device="cpu") as tensors:
-            embedding = tensors.get_tensor("embedding.weight")
-    return WordLlamaInference(embedding, tokenizer, binary=False)
+def _package_dir() -> Path:
+    """Where the wordllama package is installed, found without importing it."""
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the wordllama package is not installed (pip install wordllama)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _map_tensor(path: Path, name: str) -> NDArray[np.float16]:
+    """A float16 tensor of a safetensors file, mapped rather than read: only the rows a text uses are ever loaded,
+    which keeps about 14 of the table's 16 MB out of memory. The format is an 8-byte little-endian header length, a
+    JSON header giving each tensor's dtype, shape and byte range, then the data."""
+    with path.open("rb") as file:
+        (header_length,) = struct.unpack("<Q", file.read(8))
+        header = json.loads(file.read(header_length))
+    tensor = header[name]
+    if tensor["dtype"] != "F16":
+        raise ValueError(f"{path.name}: {name} is {tensor['dtype']}, expected F16")
+    start, _ = tensor["data_offsets"]
+    return np.memmap(path, dtype=np.float16, mode="r", offset=8 + header_length + start, shape=tuple(tensor["shape"]))
+
+
+class TokenEmbeddings:
+    """WordLlama's tokenizer and token table: a text's vector is the mean of its tokens' rows."""
+
+    def __init__(self) -> None:
+        package = _package_dir()
+        self._tokenizer = Tokenizer.from_file(str(package / "tokenizers" / f"{_MODEL}_tokenizer_config.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+        self._table = _map_tensor(package / "weights" / f"{_MODEL}_{_DIMENSIONS}.safetensors", "embedding.weight")
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """One unit vector per text (a zero vector for a text with no tokens)."""
+        vectors = np.zeros((len(texts), self._table.shape[1]), dtype=np.float32)
+        encodings = (
+            self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+            if len(texts) > 1
+            else [self._tokenizer.encode(texts[0], add_special_tokens=False)]
+        )
+        for row, encoding in enumerate(encodings):
+            if encoding.ids:  # ids come from this tokenizer, so they index the table
+                vectors[row] = self._table[encoding.ids].mean(axis=0, dtype=np.float32)
+        lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
+        np.divide(vectors, lengths, out=vectors, where=lengths > 0)
+        return vectors
 
 
 class SemanticIndex:
     """Every entry's texts embedded once; ``similarities`` gives each entry's best cosine to a question."""
 
-    def __init__(self, entries: Sequence[KnowledgeEntry], model: WordLlamaInference | None = None) -> None:
-        # A product of 2,000 x 256 by 256 takes about 0.05 ms on one BLAS thread and ten times that on several
+    def __init__(self, entries: Sequence[KnowledgeEntry], model: TokenEmbeddings | None = None) -> None:
+        # A product of 3,000 x 256 by 256 takes about 0.05 ms on one BLAS thread and ten times that on several
         # (starting them costs more than the work). Nothing else in the bot uses BLAS.
         threadpool_limits(1, user_api="blas")
-        self._model = model or load_model()
+        self._model = model or TokenEmbeddings()
         texts: list[str] = []
         starts: list[int] = []
         for entry in entries:
             starts.append(len(texts))
             texts += [entry.title, entry.summary, *entry.aliases, *entry.questions]
         self._starts = np.asarray(starts, dtype=np.intp)
-        self._vectors: NDArray[np.float32] = np.asarray(self._model.embed(texts, norm=True), dtype=np.float32)
+        self._vectors = self._model.embed(texts)
 
     def similarities(self, question: str) -> NDArray[np.float32]:
         """Cosine similarity of the question to each entry (by position), the best over the entry's texts."""
-        vector = np.asarray(self._model.embed([question], norm=False), dtype=np.float32)[0]
-        length = float(np.linalg.norm(vector))
-        if not length:  # nothing the tokenizer knows (emoji only): close to nothing
+        vector = self._model.embed([question])[0]
+        if not vector.any():  # nothing the tokenizer knows (emoji only): close to nothing
             return np.zeros(len(self._starts), dtype=np.float32)
-        return np.maximum.reduceat(self._vectors @ (vector / length), self._starts)
+        return np.maximum.reduceat(self._vectors @ vector, self._starts)

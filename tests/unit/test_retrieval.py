@@ -17,11 +17,15 @@ import yaml
 from bot.content import Content
 
 RETRIEVAL = Path(__file__).resolve().parent.parent / "retrieval"
-# top-1, top-3, out-of-scope refused: the floors each set is held to.
+# top-1, top-3, out-of-scope refused: the floors each set is held to, a little under what search does today. The
+# dev set's out-of-scope floor is 87 %: its near-misses ("tourist visa for my parents", "canadian work permit") sit
+# closer to the knowledge base since it covers visitor visas and Canada, and a word the entries never use counts less
+# against an answer than it did, because fresh questions are full of such words ("yesterday", a school's name).
 SETS = {
-    "questions.yaml": (0.85, 0.95, 0.90),
-    "dev_questions.yaml": (0.85, 0.95, 0.90),
-    "fresh/round1.yaml": (0.76, 0.83, 0.95),
+    "questions.yaml": (0.90, 0.97, 0.90),
+    "dev_questions.yaml": (0.90, 0.97, 0.87),
+    "fresh/round1.yaml": (0.78, 0.86, 0.92),
+    "fresh/round2.yaml": (0.67, 0.75, 0.95),
 }
 
 
