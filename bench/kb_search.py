@@ -65,8 +65,14 @@ def main() -> None:
     content = load_content(REPO / "data")
     search = content.knowledge.search_index
     asked = questions()
-    for question in asked:  # warm up: first calls fill per-term caches, as a running bot's would be
+    search.wait_until_ready()
+    # First pass, caches empty (every question new to the process): what a member asking something never asked
+    # before waits. Then the warm rounds: the per-word caches filled, as in a bot that has run for a while.
+    cold: list[float] = []
+    for question in asked:
+        started = time.perf_counter_ns()
         search.search(question)
+        cold.append((time.perf_counter_ns() - started) / 1e6)
     timings: list[float] = []
     rng = random.Random(7)
     for _ in range(args.rounds):
@@ -78,7 +84,11 @@ def main() -> None:
             timings.append((time.perf_counter_ns() - started) / 1e6)
     print(f"knowledge search: {len(asked)} questions x {args.rounds} rounds = {len(timings)} searches")
     print(
-        f"  latency per question  p50 {percentile(timings, 50):.3f} ms   p99 {percentile(timings, 99):.3f} ms   "
+        f"  first pass (cold caches)  p50 {percentile(cold, 50):.3f} ms   p99 {percentile(cold, 99):.3f} ms   "
+        f"max {max(cold):.3f} ms"
+    )
+    print(
+        f"  warm rounds               p50 {percentile(timings, 50):.3f} ms   p99 {percentile(timings, 99):.3f} ms   "
         f"max {max(timings):.3f} ms"
     )
     loaded, ready = cold_load_ms()

@@ -1,11 +1,13 @@
 """Ranking knowledge entries for a free-text question, the way IMGs actually type it.
 
-Entries live in an in-memory SQLite FTS5 index built once at start-up (title, aliases, tags, summary, body). A
+Entries live in an in-memory SQLite FTS5 index (title, aliases, tags, summary, body, and the questions members ask
+about each entry) and an embedding index (bot/knowledge/semantic.py), both built on a thread of their own at
+start-up. A question written in another language is told the knowledge base is in English (language.py); any other
 question goes through:
 
 - normalisation, for entries and questions alike, that makes the many spellings of one thing one token ("H-1B",
-  "h1b" -> ``h1b``; "Step II" -> ``step2``; "non-US IMG" -> ``nonusimg``; "didn't match" -> ``unmatched``) and drops
-  Discord noise (mentions, emoji, links, "plsss");
+  "h1b" -> ``h1b``; "Step II" -> ``step2``; "non-US IMG" -> ``nonusimg``; "if i don't match" -> ``unmatched``;
+  "wen" -> "when") and drops Discord noise (mentions, emoji, links, markdown, "plsss");
 - spelling correction of unknown words towards the words that name topics ("recomendation");
 - concepts: each meaningful word, or a multi-word key of ``data/search/synonyms.yaml``, with its other names there
   ("lor" -> "letter of recommendation"). A concept is a *topic* word; *context* (who asks: "as a non-US IMG",
@@ -14,10 +16,13 @@ question goes through:
   low; or a *number*;
 - evidence per entry: the concepts it names, weighted by specificity (IDF) and by the field they are in (title >
   aliases > summary > tags > body), against those it lacks (a word the knowledge base never uses weighs most);
-- ranking by that coverage, BM25 (each concept by its own name), how much the title names, and titles or aliases
-  found word for word; a question that is nothing but an entry's title or alias is that entry;
-- confidence: the best entry's coverage. Below the threshold the bot says it has no curated answer instead of
-  guessing.
+- resemblance: how well an entry's closest member question and the question cover each other;
+- meaning: each entry's closeness to the question by embeddings;
+- ranking by coverage, BM25 (each concept by its own name), how much the title names, resemblance, meaning, and
+  titles or aliases found word for word; a question that is nothing but an entry's title or alias is that entry;
+- confidence: the best entry's coverage (or resemblance). Below CONFIDENCE_THRESHOLD the bot says it has no curated
+  answer instead of guessing, unless the entry is also close in meaning (CLOSE_CONFIDENCE, SEMANTIC_CONFIRM); an
+  answer also needs a word that names something, not everyday words alone.
 """
 
 from __future__ import annotations
@@ -50,8 +55,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The figures below were set on tests/retrieval/questions.yaml and dev_questions.yaml together, and sit on a broad
-# plateau: nearby values give the same results within a question or two.
+# The figures below were set on tests/retrieval/questions.yaml, dev_questions.yaml and the fresh rounds 1 and 2
+# together (never on round 3), and sit on a broad plateau: nearby values give the same results within a question or
+# two (tests/retrieval/README.md).
 
 # Share of the question's weight the best entry must cover to count as an answer.
 CONFIDENCE_THRESHOLD = 0.48
@@ -85,9 +91,8 @@ FIELD_WEIGHTS = (8.0, 10.0, 3.0, 4.0, 0.5, 2.0)
 # alias may only mention a neighbouring subject: "step 3 for visa"). The rest is coverage.
 BM25_SHARE = 0.4
 TITLE_SHARE = 0.1
-# How far an entry's closest member question ("what if i dont match") stands in for the entry's own coverage of the
-# question, and its share in the ranking.
-EXAMPLE_CREDIT = 1.0
+# An entry's closest member question ("what if i dont match") stands in for the entry's own coverage of the question
+# when it covers more; this is its share in the ranking.
 EXAMPLE_SHARE = 0.5
 # An entry joins the candidates by its members' questions alone when one covers at least this much of the question.
 EXAMPLE_CANDIDATE = 0.25
@@ -99,9 +104,9 @@ SEMANTIC_CANDIDATES = 5
 SEMANTIC_SHARE = 0.4
 SEMANTIC_CONFIRM = 0.55
 CLOSE_CONFIDENCE = 0.4
-# An entry the search did not answer with is offered (after a refusal, or in autocomplete) only when it covers at
-# least this share of the question: "best pizza" shares one everyday word with some entry, and offering that entry
-# would look random.
+# An entry the search did not answer with is offered (after a refusal, or in autocomplete) only when its hit score
+# (the best entry's coverage of the question, scaled by this entry's ranking against the best) reaches this: "best
+# pizza" shares one everyday word with some entry, and offering that entry would look random.
 SUGGESTION_MIN_SCORE = 0.3
 # Bonus to the ranking (not the confidence) when a title or alias appears word for word in the question, and again
 # when it is the whole question.
@@ -299,6 +304,13 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+def _plain_text(text: str) -> str:
+    """The question as words for the meaning signal: no Discord markup or markdown, chat spellings spelled out, but
+    otherwise as typed (the embeddings know "H-1B" and "didn't" better than this module's tokens)."""
+    text = _MARKDOWN.sub(" ", _DISCORD_MARKUP.sub(" ", text)).lower()
+    return " ".join(_SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text).split())
+
+
 def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
@@ -447,7 +459,6 @@ class KnowledgeSearch:
         # for them. Content is validated before this point, so a data error still stops start-up at once.
         self._built: tuple[_Index, SemanticIndex | None] | None = None
         self._failure: BaseException | None = None
-        self.build_seconds: float | None = None
         self._builder = threading.Thread(target=self._build_all, args=(semantic,), name="knowledge-index", daemon=True)
         self._builder.start()
 
@@ -463,17 +474,21 @@ class KnowledgeSearch:
         started = time.perf_counter()
         try:
             index = self._build(self.knowledge.entries)
-            meaning = None
-            if semantic:
+        except BaseException as exc:  # logged here, and handed to whoever searches, on their thread
+            log.exception("the knowledge search index could not be built: /ask and /topic will fail")
+            self._failure = exc
+            return
+        meaning = None
+        if semantic:
+            try:
                 from bot.knowledge.semantic import SemanticIndex  # numpy and the model: only on this thread
 
                 meaning = SemanticIndex(self.knowledge.entries)
-            self._built = (index, meaning)
-        except BaseException as exc:  # handed to whoever searches first, on their thread
-            self._failure = exc
-            return
-        self.build_seconds = time.perf_counter() - started
-        log.info("knowledge search index ready in %.0f ms", self.build_seconds * 1000)
+            except Exception:
+                # The word index alone still answers (a little less well): better than no answers at all.
+                log.exception("the meaning signal could not be built; knowledge search runs on words alone")
+        self._built = (index, meaning)
+        log.info("knowledge search index ready in %.0f ms", (time.perf_counter() - started) * 1000)
 
     def wait_until_ready(self) -> None:
         """Block until the indexes are built (at once after the first time); re-raise a failure to build them."""
@@ -772,7 +787,7 @@ class KnowledgeSearch:
         return found
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
-        if looks_non_english(question):
+        if looks_non_english(question, self._index.vocabulary_set):
             return SearchResult(question, (), (), 0.0, False, not_english=True)
         tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
         terms, has_topic = self._analyse(tokens)
@@ -787,13 +802,14 @@ class KnowledgeSearch:
         # entry that happens to say it.
         searched = [t for t in terms if t.credits and (t.concept.kind is _Kind.TOPIC or not has_topic)]
         example_cover = self._example_cover(terms)
-        similar: dict[int, float] = {}
+        similar: set[int] = set()
         semantic = self.semantic
         if semantic is not None:
-            sims = semantic.similarities(question)
+            # Embedded as cleaned for words (no markdown, mentions or chat spellings): "**when** is `soap`" means
+            # what "when is soap" means.
+            sims = semantic.similarities(_plain_text(question))
             closest = sims.argsort()[::-1][:SEMANTIC_CANDIDATES]
-            similar = {int(i): float(sims[i]) for i in closest if sims[i] >= SEMANTIC_MIN}
-            all_sims = sims
+            similar = {int(i) for i in closest if sims[i] >= SEMANTIC_MIN}
         # Candidates: every entry that contains one of those concepts by any of its names, whose members'
         # questions resemble this one, or that is among the closest in meaning.
         resembling = (rowid for rowid, cover in example_cover.items() if cover >= EXAMPLE_CANDIDATE)
@@ -814,9 +830,9 @@ class KnowledgeSearch:
             cover = 1.0 if rowid in named else matched / (matched + against) if matched else 0.0
             # A question much like one members ask about this entry is evidence of its own.
             resemblance = example_cover.get(rowid, 0.0)
-            cover = max(cover, EXAMPLE_CREDIT * resemblance)
+            cover = max(cover, resemblance)
             titled = titled_weight / total_weight
-            meaning = float(all_sims[rowid]) if semantic is not None else 0.0
+            meaning = float(sims[rowid]) if semantic is not None else 0.0
             combined = (
                 (1 - BM25_SHARE - TITLE_SHARE) * cover
                 + BM25_SHARE * ranks.get(rowid, 0.0) / best_rank

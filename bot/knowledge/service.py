@@ -97,7 +97,9 @@ class KnowledgeService:
     def stale(self, today: dt.date, days: int | None = None) -> list[KnowledgeEntry]:
         """Entries to review: written for a cycle that has ended, or (with ``days``) not reviewed for that long."""
         cutoff = today - dt.timedelta(days=days) if days is not None else None
-        found = (e for e in self.knowledge.entries if e.cycle_over(today) or (cutoff and e.reviewed < cutoff))
+        found = (
+            e for e in self.knowledge.entries if e.cycle_over(today) or (cutoff is not None and e.reviewed < cutoff)
+        )
         return sorted(found, key=lambda e: (e.reviewed, e.id))
 
     # -- feedback (needs the database) ----------------------------------------------------------------------------

@@ -121,3 +121,34 @@ def test_questions_are_limited(tmp_path: Path) -> None:
     many = "questions: [" + ", ".join(f"'q{i} about step 1'" for i in range(16)) + "]"
     write(tmp_path, "step-1", **{"stage: usmle": "stage: usmle\n" + many})
     assert any("questions" in p for p in problems_of(tmp_path))
+
+
+def test_search_runs_on_words_alone_when_the_meaning_signal_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import bot.knowledge.semantic as semantic
+
+    def broken(*_: object) -> None:
+        raise OSError("model file missing")
+
+    monkeypatch.setattr(semantic, "SemanticIndex", broken)
+    write(tmp_path, "step-1")
+    search = KnowledgeSearch(load_knowledge_base(tmp_path))
+    result = search.search("is step one pass fail")
+    assert result.answered and result.hits[0].entry.id == "step-1"
+    assert search.semantic is None
+    assert "runs on words alone" in caplog.text
+
+
+def test_a_word_index_that_cannot_be_built_is_logged_and_fails_every_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: object) -> None:
+        raise ValueError("bad index")
+
+    monkeypatch.setattr(KnowledgeSearch, "_build", broken)
+    write(tmp_path, "step-1")
+    search = KnowledgeSearch(load_knowledge_base(tmp_path), semantic=False)
+    with pytest.raises(RuntimeError, match="could not be built"):
+        search.search("step 1")
+    assert "could not be built" in caplog.text
