@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/startup_memory.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/fanout.py --fail-rate 0.01
+	$(BIN)/python bench/fanout.py --rate-limited 0.01
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

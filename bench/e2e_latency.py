@@ -1,30 +1,59 @@
-"""End-to-end latency of /ask: the real bot process against the local Discord emulator.
+"""End-to-end latency of /ask: the real bot against the floor (a minimal discord.py bot), same run, same emulator world.
 
-Run: .venv/bin/python bench/e2e_latency.py [--interactions 500] [--concurrency 20] [--contract-checks]
-Prints the time from the bot process starting to ready, and p50 / p99 / max of the time from INTERACTION_CREATE
-sent on the gateway to the interaction callback received over REST, for /ask questions sent N at a time, each from
-the next of many members of a generated world (one member asking 500 times would meet the per-user cooldown and
-measure its refusal instead); an answer that is not the knowledge answer counts as an error.
-Contract (OpenAPI) checks are off by default: they measure the emulator, not the bot.
+Run: .venv/bin/python bench/e2e_latency.py [--interactions 500] [--concurrency 20] [--repeat 3] [--warmup 100]
+     [--contract-checks] [--profile-bot FILE]
+
+Both bots run as their own process against one emulator and one generated world of 100 members (4 servers of 25),
+one after the other, with per-user cooldowns off: the real bot (``imgbot run``, at its default log level INFO) and
+bench/floor_bot.py, which answers /ask from a dict with one embed of the same entry's text and does nothing else.
+Each is warmed first (the knowledge search builds its index on a background thread at start-up and the first
+search waits for it; the first burst also opens discord.py's HTTP connections), then sent --interactions /ask
+questions from tests/retrieval/questions.yaml, --concurrency at a time, each from the next member.
+
+Latency = INTERACTION_CREATE handed to the bot's gateway connection -> its interaction callback reaching the
+emulator's REST handler (``Interaction.callback_at - delivered_at``); throughput = interactions / wall time of the
+burst; CPU = the bot process's CPU time during the burst per interaction. A reply without an embed counts as an
+error. Each bot is started --repeat times (floor first, then the bot, the order swapped every round, a fresh database
+each time); the summary gives each figure's median over the rounds and the ratios bot / floor, against the targets:
+/ask p99 <= 1.5x the floor's, throughput >= 0.67x the floor's. Contract (OpenAPI) checks are off by default: they
+measure the emulator, not the bot.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
+import os
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
+from bench.floor_bot import READY_LINE as FLOOR_READY_LINE  # noqa: E402
+from bot.knowledge.loader import load_knowledge_base  # noqa: E402
 from bot.sandbox import Emulator, World  # noqa: E402
+from bot.sandbox.world import Channel, User  # noqa: E402
 from tests.e2e.harness import BotProcess  # noqa: E402
+
+Which = Literal["floor", "bot"]
+
+BOT_READY_LINE = r"ready as .* in \d+ servers"
+TARGET_P99_RATIO = 1.5
+TARGET_THROUGHPUT_RATIO = 0.67
+# 4 servers of 26 members (the owner and the bot included): 100 members who ask, the owners among them.
+GUILDS, MEMBERS_PER_GUILD = 4, 26
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -32,76 +61,255 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-async def run(total: int, concurrency: int, contract_checks: bool) -> None:
-    questions = [
-        item["q"] for item in yaml.safe_load((REPO / "tests/retrieval/questions.yaml").read_text())["in_scope"]
-    ]
-    with tempfile.TemporaryDirectory() as tmp:
-        world = World.generate(guilds=20, members_per_guild=30, seed=1)
-        askers = [
-            (member.user, guild.channel("general"))
-            for guild in world.bot_guilds()
-            for member in guild.members.values()
-            if not member.user.bot
-        ]
-        async with Emulator(world, contract_checks=contract_checks) as emu:
-            env = emu.bot_env() | {
-                "DATABASE_PATH": str(Path(tmp) / "bot.sqlite3"),
-                "DATA_DIR": str(REPO / "data"),
-                "LOG_LEVEL": "WARNING",
-            }
-            bot = BotProcess(env=env, name="bench")
-            started = time.monotonic()
-            await bot.start()
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+@dataclass
+class Burst:
+    latencies_ms: list[float] = field(default_factory=list)
+    wall_s: float = 0.0
+    errors: int = 0
+    cpu_s: float = 0.0
+    """CPU time of the bot process during the burst."""
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.latencies_ms, 99)
+
+    @property
+    def max(self) -> float:
+        return max(self.latencies_ms)
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_ms) / self.wall_s
+
+    @property
+    def cpu_ms(self) -> float:
+        """The bot's CPU time per interaction."""
+        return self.cpu_s * 1000 / max(len(self.latencies_ms), 1)
+
+    def line(self) -> str:
+        return (
+            f"p50 {self.p50:5.1f} ms   p99 {self.p99:5.1f} ms   max {self.max:5.1f} ms   "
+            f"throughput {self.throughput:4.0f}/s   CPU {self.cpu_ms:.2f} ms each   errors {self.errors}"
+        )
+
+
+@dataclass
+class Report:
+    members: int
+    rounds: dict[Which, list[Burst]] = field(default_factory=lambda: {"floor": [], "bot": []})
+    ready_s: list[float] = field(default_factory=list)
+    """The real bot's process start to the emulator's READY and GUILD_CREATEs sent, each round."""
+    bot_output: str = ""
+    """The real bot's log, of the last round."""
+
+    def median(self, which: Which, figure: str) -> float:
+        return statistics.median(getattr(burst, figure) for burst in self.rounds[which])
+
+    def ratio(self, figure: str) -> float:
+        """Bot / floor, of the medians."""
+        return self.median("bot", figure) / self.median("floor", figure)
+
+    @property
+    def met(self) -> bool:
+        return self.ratio("p99") <= TARGET_P99_RATIO and self.ratio("throughput") >= TARGET_THROUGHPUT_RATIO
+
+    @property
+    def errors(self) -> int:
+        return sum(burst.errors for bursts in self.rounds.values() for burst in bursts)
+
+
+async def burst(
+    emu: Emulator,
+    askers: list[tuple[User, Channel]],
+    questions: list[str],
+    total: int,
+    concurrency: int,
+    offset: int = 0,
+) -> Burst:
+    """Send ``total`` /ask, ``concurrency`` at a time, each from the next asker; time each answer."""
+    result = Burst()
+    limit = asyncio.Semaphore(concurrency)
+
+    async def ask(index: int) -> None:
+        user, channel = askers[index % len(askers)]
+        async with limit:
             try:
-                await emu.wait_until_ready(timeout=60)
-                ready = time.monotonic() - started
-                latencies: list[float] = []
-                errors = 0
-                limit = asyncio.Semaphore(concurrency)
+                ix = await emu.slash("ask", {"question": questions[index % len(questions)]}, user=user, channel=channel)
+                reply = await ix.response(timeout=10)
+            except Exception:
+                result.errors += 1
+                return
+            if not reply.embeds or ix.callback_at is None or ix.delivered_at is None:
+                result.errors += 1
+                return
+            result.latencies_ms.append((ix.callback_at - ix.delivered_at) * 1000)
 
-                async def ask(index: int) -> None:
-                    nonlocal errors
-                    user, channel = askers[index % len(askers)]
-                    async with limit:
-                        try:
-                            ix = await emu.slash(
-                                "ask", {"question": questions[index % len(questions)]}, user=user, channel=channel
-                            )
-                            reply = await ix.response(timeout=10)
-                        except Exception:
-                            errors += 1
-                            return
-                        if not reply.embeds:
-                            errors += 1
-                            return
-                        if ix.callback_at is None or ix.delivered_at is None:
-                            errors += 1
-                            return
-                        latencies.append((ix.callback_at - ix.delivered_at) * 1000)
+    started = time.monotonic()
+    await asyncio.gather(*(ask(offset + i) for i in range(total)))
+    result.wall_s = time.monotonic() - started
+    return result
 
-                wall = time.monotonic()
-                await asyncio.gather(*(ask(i) for i in range(total)))
-                wall = time.monotonic() - wall
-            finally:
-                await bot.stop()
-    checks = "on" if contract_checks else "off"
-    print(f"/ask end to end: {total} interactions, {concurrency} at a time, contract checks {checks}")
-    print(f"  bot process start to ready: {ready:.2f} s")
+
+def floor_answers(questions: list[dict[str, object]]) -> dict[str, dict[str, str]]:
+    """The floor's dict: each in-scope question -> the title and text of its labelled entry (the real bot's answer
+    is that entry's embed when the search finds it), so both bots send embeds of about the same size."""
+    knowledge = load_knowledge_base(REPO / "data" / "knowledge")
+    answers: dict[str, dict[str, str]] = {}
+    for item in questions:
+        expected = item.get("expect") or []
+        entry = knowledge.get(str(expected[0])) if isinstance(expected, list) and expected else None
+        if entry is not None:
+            answers[str(item["q"])] = {"title": entry.title, "description": entry.body[:4096]}
+    return answers
+
+
+async def measure(
+    *,
+    interactions: int = 500,
+    concurrency: int = 20,
+    repeat: int = 3,
+    warmup: int = 100,
+    contract_checks: bool = False,
+    profile_bot: Path | None = None,
+    freeze_gc: bool = False,
+    progress: bool = False,
+) -> Report:
+    """Run both bots ``repeat`` times against one emulator; ``freeze_gc`` keeps this process's collector off the
+    emulator's world between rounds (a full collection mid-burst would stall the emulator and show as latency)."""
+    labelled = yaml.safe_load((REPO / "tests/retrieval/questions.yaml").read_text(encoding="utf-8"))["in_scope"]
+    questions = [str(item["q"]) for item in labelled]
+    world = World.generate(guilds=GUILDS, members_per_guild=MEMBERS_PER_GUILD, seed=1)
+    askers = [
+        (member.user, guild.channel("general"))
+        for guild in world.bot_guilds()
+        for member in guild.members.values()
+        if not member.user.bot
+    ]
+    report = Report(members=len(askers))
+    with tempfile.TemporaryDirectory(prefix="e2e-latency-") as tmp:
+        answers_path = Path(tmp) / "floor_answers.json"
+        answers_path.write_text(json.dumps(floor_answers(labelled)), encoding="utf-8")
+        async with Emulator(world, contract_checks=contract_checks) as emu:
+
+            def process(which: Which, round_: int) -> tuple[BotProcess, str]:
+                if which == "floor":
+                    env = emu.bot_env() | {"FLOOR_ANSWERS": str(answers_path)}
+                    command = [sys.executable, str(REPO / "bench" / "floor_bot.py")]
+                    return BotProcess(command, env=env, cwd=REPO, name="floor", stop_timeout=30), FLOOR_READY_LINE
+                env = emu.bot_env() | {
+                    "DATABASE_PATH": str(Path(tmp) / f"bot-{round_}.sqlite3"),
+                    "DATA_DIR": str(REPO / "data"),
+                    "LOG_LEVEL": "INFO",
+                    "BACKUP_INTERVAL_HOURS": "0",
+                    "COMMAND_COOLDOWNS": "false",
+                }
+                bot_command = None
+                if profile_bot is not None:
+                    profile = f"{profile_bot}.{round_}" if repeat > 1 else str(profile_bot)
+                    bot_command = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "bot", "run"]
+                return BotProcess(bot_command, env=env, cwd=REPO, name="bot", stop_timeout=30), BOT_READY_LINE
+
+            for round_ in range(repeat):
+                order: tuple[Which, Which] = ("floor", "bot") if round_ % 2 == 0 else ("bot", "floor")
+                for which in order:
+                    proc, ready_line = process(which, round_)
+                    since = emu.identify_count
+                    started = time.monotonic()
+                    await proc.start()
+                    try:
+                        await emu.wait_for_identify(timeout=60, since=since)
+                        if which == "bot":
+                            report.ready_s.append(time.monotonic() - started)
+                        # on_ready comes 2 s (discord.py's guild_ready_timeout) after the last GUILD_CREATE.
+                        await proc.wait_for_output(ready_line, timeout=60)
+                        # Not counted: fills the search index and caches and discord.py's connection pool.
+                        warm = await burst(emu, askers, questions, warmup, concurrency)
+                        if warm.errors:
+                            print(f"  warm-up of the {which}: {warm.errors} errors", file=sys.stderr)
+                        gc.collect()
+                        if freeze_gc:
+                            gc.freeze()
+                        assert proc.pid is not None
+                        cpu_before = process_cpu_seconds(proc.pid)
+                        measured = await burst(emu, askers, questions, interactions, concurrency, offset=warmup)
+                        measured.cpu_s = process_cpu_seconds(proc.pid) - cpu_before
+                    finally:
+                        await proc.stop()
+                        if which == "bot":
+                            report.bot_output = proc.output
+                    report.rounds[which].append(measured)
+                    if progress:
+                        print(f"  round {round_ + 1} {which:5}  {measured.line()}", flush=True)
+    return report
+
+
+def print_report(report: Report, args: argparse.Namespace) -> None:
+    checks = "on" if args.contract_checks else "off"
     print(
-        f"  INTERACTION_CREATE -> callback  p50 {statistics.median(latencies):.1f} ms   "
-        f"p99 {percentile(latencies, 99):.1f} ms   max {max(latencies):.1f} ms"
+        f"/ask end to end: {args.interactions} interactions, {args.concurrency} at a time, {report.members} members, "
+        f"cooldowns off, contract checks {checks}; median of {args.repeat} rounds"
     )
-    print(f"  throughput {total / wall:.0f} interactions/s, errors {errors}")
+    print(f"  bot process start to gateway ready: {statistics.median(report.ready_s):.2f} s")
+    rows: tuple[tuple[Which, str], ...] = (("floor", "floor (bench/floor_bot.py)"), ("bot", "bot (imgbot run)"))
+    for which, name in rows:
+        p50, p99, top, throughput, cpu = (
+            report.median(which, figure) for figure in ("p50", "p99", "max", "throughput", "cpu_ms")
+        )
+        print(
+            f"  {name:26}  p50 {p50:5.1f} ms   p99 {p99:5.1f} ms   max {top:5.1f} ms   "
+            f"throughput {throughput:4.0f}/s   CPU {cpu:.2f} ms per interaction"
+        )
+    print(
+        f"  bot / floor: p50 {report.ratio('p50'):.2f}x   p99 {report.ratio('p99'):.2f}x "
+        f"(target <= {TARGET_P99_RATIO}x)   max {report.ratio('max'):.2f}x   "
+        f"throughput {report.ratio('throughput'):.2f}x (target >= {TARGET_THROUGHPUT_RATIO}x)   "
+        f"CPU {report.ratio('cpu_ms'):.2f}x: targets {'met' if report.met else 'NOT met'}"
+    )
+
+
+async def run(args: argparse.Namespace) -> int:
+    loadavg_before = load_average()
+    report = await measure(
+        interactions=args.interactions,
+        concurrency=args.concurrency,
+        repeat=args.repeat,
+        warmup=args.warmup,
+        contract_checks=args.contract_checks,
+        profile_bot=args.profile_bot,
+        freeze_gc=True,
+        progress=True,
+    )
+    print_report(report, args)
+    print(f"  errors {report.errors}; load average before / after: {loadavg_before} / {load_average()}")
+    if args.profile_bot:
+        print(f"bot profile written to {args.profile_bot} (python -m pstats FILE)")
+    return 0 if report.errors == 0 else 1
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--interactions", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; each starts both bots once")
+    parser.add_argument("--warmup", type=int, default=100, help="interactions sent to each bot before measuring")
     parser.add_argument("--contract-checks", action="store_true")
+    parser.add_argument("--profile-bot", type=Path, help="run the real bot under cProfile and write its profile here")
     args = parser.parse_args()
-    asyncio.run(run(args.interactions, args.concurrency, args.contract_checks))
+    sys.exit(asyncio.run(run(args)))
 
 
 if __name__ == "__main__":

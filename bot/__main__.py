@@ -8,11 +8,17 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
 import signal
+import sqlite3
 import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.content import Content, load_content
@@ -20,7 +26,11 @@ from bot.datafiles import DataFileError
 from bot.observability import logs
 from bot.observability.status import StatusReport, status_json, status_text
 
+if TYPE_CHECKING:
+    from bot.privacy import PersonalData
+
 log = logging.getLogger("bot")
+T = TypeVar("T")
 
 NO_TOKEN_HELP = """\
 No DISCORD_TOKEN is set, so the bot cannot connect to Discord. To run it on a real server, create an application
@@ -70,7 +80,7 @@ async def _run_bot(settings: Settings, content: Content) -> None:
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if runner in done:
             stopper.cancel()
-            runner.result()  # re-raise a fatal error (bad token, crash) with its traceback
+            runner.result()  # re-raise a fatal error (bad token, damaged database, crash) for main() to report
             return
         log.info("stop requested; closing")
         await bot.close()
@@ -107,11 +117,35 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             print(textwrap.fill(" ".join(NO_TOKEN_HELP.split()), 110), file=sys.stderr)
             return 2
         return int(run_local(settings, script=args.script))
-    try:
-        asyncio.run(_run_bot(settings, content))
-    except KeyboardInterrupt:
-        log.info("stopped by keyboard interrupt")
+    with _hold_database(settings):
+        try:
+            asyncio.run(_run_bot(settings, content))
+        except KeyboardInterrupt:
+            log.info("stopped by keyboard interrupt")
     return 0
+
+
+@contextlib.contextmanager
+def _hold_database(settings: Settings) -> Iterator[None]:
+    """The running bot holds its database's lock for the process's life (bot/db/lock.py): a second bot, or a
+    restore, on the same database is refused. Its files are made owner-only before anything is read."""
+    from bot.db.backup import list_backups
+    from bot.db.errors import DatabaseProblem
+    from bot.db.files import tighten_permissions
+    from bot.db.lock import DatabaseInUse, DatabaseLock
+    from bot.deletion_ledger import ledger_path_for
+
+    try:
+        lock = DatabaseLock.acquire(settings.database_path, "the bot")
+    except DatabaseInUse as exc:
+        raise DatabaseProblem(
+            f"cannot start: {exc}. Stop that bot first, or give this one its own DATABASE_PATH"
+        ) from None
+    ledger = ledger_path_for(settings.database_path)
+    with lock:
+        theirs = [*list_backups(settings.backup_dir), ledger, Path(f"{ledger}-wal"), Path(f"{ledger}-shm")]
+        tighten_permissions(settings.database_path, settings.backup_dir, theirs)
+        yield
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -206,14 +240,14 @@ def cmd_kb_stale(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _report(settings: Settings, content: Content, limit: int) -> None:
+async def _report(settings: Settings, content: Content, limit: int, server: int | None) -> None:
     from bot.db.connection import open_database
     from bot.knowledge.repository import KnowledgeFeedbackRepository
 
     conn = await open_database(settings.database_path)
     try:
         service = content.knowledge.with_feedback(KnowledgeFeedbackRepository(conn))
-        tallies, unanswered = await service.report(limit)
+        tallies, unanswered = await (service.report_all(limit) if server is None else service.report(server, limit))
     finally:
         await conn.close()
     print("Votes per entry (helpful / not helpful):")
@@ -221,16 +255,115 @@ async def _report(settings: Settings, content: Content, limit: int) -> None:
         print("  no votes yet")
     for tally in tallies:
         print(f"  {tally.helpful:5d} / {tally.not_helpful:<5d} {tally.entry_id}")
-    print("\nMost frequent questions without a curated answer:")
+    if server is None:
+        print(
+            "\nMost frequent questions without a curated answer, in every server "
+            "(no server: asked in a DM, or recorded before servers were kept):"
+        )
+    else:
+        print(f"\nMost frequent questions without a curated answer in server {server}:")
     if not unanswered:
         print("  none recorded")
     for item in unanswered:
-        print(f"  {item.times:5d}x  {item.question}")
+        if server is None:
+            where = "no server" if item.guild_id is None else f"server {item.guild_id}"
+            print(f"  {item.times:5d}x  {where:<27} {item.question}")
+        else:
+            print(f"  {item.times:5d}x  {item.question}")
 
 
 def cmd_kb_report(args: argparse.Namespace, settings: Settings) -> int:
     content = _load_or_exit(settings)
-    asyncio.run(_report(settings, content, args.limit))
+    asyncio.run(_report(settings, content, args.limit, args.server))
+    return 0
+
+
+# -- privacy ------------------------------------------------------------------------------------------------------
+
+
+def _user_id_or_exit(text: str) -> int:
+    from bot.privacy import parse_user_id
+
+    user_id = parse_user_id(text)
+    if user_id is None:
+        print(f"{text!r} is not a Discord user id (a number of 17 to 19 digits).", file=sys.stderr)
+        raise SystemExit(2)
+    return user_id
+
+
+def _database_or_exit(settings: Settings) -> None:
+    if not settings.database_path.exists():
+        print(f"There is no database at {settings.database_path}: the bot has never run with it.", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def _run_privacy(settings: Settings, what: str, action: Callable[[PersonalData], Awaitable[T]]) -> T:
+    """Run ``action`` on the database file with the same PersonalData, services and deletion ledger as /mydata; a
+    failure is one line on stderr and exit status 1."""
+    import sqlite3
+
+    from bot.db.connection import open_database
+    from bot.privacy import BackupPolicy, personal_data_for
+
+    content = _load_or_exit(settings)
+
+    async def run() -> T:
+        conn = await open_database(settings.database_path)
+        try:
+            return await action(personal_data_for(conn, content, backups=BackupPolicy.of(settings)))
+        finally:
+            await conn.close()
+
+    try:
+        return asyncio.run(run())
+    except (RuntimeError, OSError, sqlite3.Error) as exc:
+        print(f"{what} failed: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_privacy_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.deletion_ledger import ledger_path_for
+    from bot.privacy import deletion_counts_text
+
+    user_id = _user_id_or_exit(args.user_id)
+    if not args.yes:
+        print(
+            f"This deletes everything the bot stores about user {user_id}, and cannot be undone: "
+            "run it again with --yes to confirm.",
+            file=sys.stderr,
+        )
+        return 2
+    _database_or_exit(settings)
+    counts = _run_privacy(settings, "Deletion", lambda personal: personal.delete(user_id))
+    deleted = deletion_counts_text(counts) or "nothing was stored"
+    print(
+        f"Deleted everything stored about user {user_id} ({deleted}); the deletion is in the ledger "
+        f"{ledger_path_for(settings.database_path)} and is applied again if an older backup is restored."
+    )
+    return 0
+
+
+def cmd_privacy_export(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from bot.privacy import to_json
+
+    user_id = _user_id_or_exit(args.user_id)
+    _database_or_exit(settings)
+    out: Path = args.out or Path(f"imgbot-export-{user_id}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json")
+    data = _run_privacy(settings, "Export", lambda personal: personal.export(user_id))
+    try:
+        # Owner-only, like the database it comes from; never over an existing file.
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(to_json(data))
+    except FileExistsError:
+        print(f"{out} already exists; choose another file with --out.", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"Export failed: cannot write {out} ({exc.strerror or exc}).", file=sys.stderr)
+        return 1
+    print(f"Exported everything stored about user {user_id} to {out.resolve()}.")
     return 0
 
 
@@ -238,32 +371,68 @@ def cmd_kb_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db.backup import BackupError, backup_database
+    from bot.db.backup import backup_database
 
     directory = args.dir or settings.backup_dir
-    try:
-        info = backup_database(settings.database_path, directory, dt.datetime.now(dt.UTC))
-    except BackupError as exc:
-        print(f"Backup failed: {exc}", file=sys.stderr)
-        return 1
+    info = backup_database(settings.database_path, directory, dt.datetime.now(dt.UTC))
     print(
-        f"Backed up {settings.database_path} to {info.path} ({info.size_bytes:,} bytes, schema {info.schema_version})."
+        f"Backed up {settings.database_path} to {info.path} "
+        f"({info.size_bytes:,} bytes, schema {info.schema_version}, {info.seconds:.1f} s)."
     )
     return 0
 
 
 def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db.backup import BackupError, restore_database
+    from bot.db.backup import restore_database
 
-    try:
-        kept = restore_database(args.file, settings.database_path, dt.datetime.now(dt.UTC))
-    except BackupError as exc:
-        print(f"Restore failed: {exc}", file=sys.stderr)
-        return 1
-    print(f"Restored {settings.database_path} from {args.file}.")
-    if kept is not None:
-        print(f"The database it replaced is kept as {kept}.")
-    print("Start the bot again; any newer migrations are applied on start.")
+    follow_up: list[str] = []
+
+    def reapply_deletions(database: Path) -> None:
+        # The deletion ledger's restore hook (bot/privacy.py), run before the lock is released: a member who
+        # deleted their data after the backup was made is deleted again before any bot can read the file.
+        from bot.db.connection import open_database
+        from bot.privacy import reapply_deletions as reapply
+
+        content = _load_or_exit(settings)
+
+        async def run() -> str:
+            conn = await open_database(database)
+            try:
+                report = await reapply(conn, content)
+            finally:
+                await conn.close()
+            return f"{report.deletions} deletions applied again from the ledger ({report.members} members)."
+
+        try:
+            follow_up.append(asyncio.run(run()))
+        except Exception as exc:
+            log.debug("reapplying the deletion ledger failed", exc_info=True)
+            follow_up.append(f"warning: the deletion ledger could not be applied ({exc}); the bot applies it at start.")
+
+    result = restore_database(
+        args.file,
+        settings.database_path,
+        dt.datetime.now(dt.UTC),
+        allow_reposts=args.allow_reposts,
+        after=reapply_deletions,
+    )
+    print(f"Restored {settings.database_path} from {args.file} (schema {result.schema_version}).")
+    if result.journal is not None:
+        carried = result.journal
+        refused = f"; {carried.refused} refused (see the log)" if carried.refused else ""
+        print(
+            "Carried over from the replaced database (a restore cannot take back what is already in Discord): "
+            f"{carried.deliveries} delivery records, {carried.discord_events} Discord events, "
+            f"{carried.watermarks} watermarks{refused}."
+        )
+    else:
+        print("Nothing was carried over (--allow-reposts): the last grace window's announcements may be posted again.")
+    if result.kept is not None:
+        how = "as it was, since it is damaged" if result.kept_as_is else "as a checked copy"
+        print(f"The database it replaced is kept, {how}, as {result.kept}.")
+    for line in follow_up:
+        print(line, file=sys.stderr if line.startswith("warning:") else sys.stdout)
+    print("Start the bot again.")
     return 0
 
 
@@ -337,6 +506,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imgbot", description="IMG Pathway Bot")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print the traceback of an unexpected error (as LOG_LEVEL=DEBUG)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="start the bot (local mode against the emulator when no token is set)")
@@ -357,14 +529,20 @@ def build_parser() -> argparse.ArgumentParser:
     stale.set_defaults(func=cmd_kb_stale)
     report = kb.add_parser("report", help="votes per entry and the most frequent unanswered questions")
     report.add_argument("--limit", type=int, default=20)
+    report.add_argument("--server", type=int, help="only this server's questions (default: every server's, each named)")
     report.set_defaults(func=cmd_kb_report)
 
     db = sub.add_parser("db", help="database backups and checks").add_subparsers(dest="db_command", required=True)
-    backup = db.add_parser("backup", help="write an online backup of the database (safe while the bot runs)")
+    backup = db.add_parser("backup", help="write a checked snapshot of the database (safe while the bot runs)")
     backup.add_argument("--dir", type=Path, help="where to write it (default: BACKUP_DIR)")
     backup.set_defaults(func=cmd_db_backup)
-    restore = db.add_parser("restore", help="replace the database with a backup (stop the bot first)")
+    restore = db.add_parser("restore", help="replace the database with a backup (refused while the bot runs)")
     restore.add_argument("file", type=Path)
+    restore.add_argument(
+        "--allow-reposts",
+        action="store_true",
+        help="restore even when the record of what was posted cannot be carried over from the replaced database",
+    )
     restore.set_defaults(func=cmd_db_restore)
     check = db.add_parser("check", help="run SQLite's integrity check on the database")
     check.set_defaults(func=cmd_db_check)
@@ -377,14 +555,92 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument("--guild", type=int, help="register to this server only (instant, for testing)")
     sync.set_defaults(func=cmd_sync)
+
+    privacy = sub.add_parser("privacy", help="a member's data, for requests that arrive outside Discord")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    delete = privacy_sub.add_parser("delete", help="what /mydata delete does, for USER_ID (asks for --yes)")
+    delete.add_argument("user_id", metavar="USER_ID", help="the member's Discord user id")
+    delete.add_argument("--yes", action="store_true", help="confirm: delete everything stored about USER_ID")
+    delete.set_defaults(func=cmd_privacy_delete)
+    export = privacy_sub.add_parser("export", help="what /mydata export sends, for USER_ID, as a JSON file")
+    export.add_argument("user_id", metavar="USER_ID", help="the member's Discord user id")
+    export.add_argument(
+        "--out", type=Path, help="the file to write (default: imgbot-export-USER_ID-TIME.json here); never replaced"
+    )
+    export.set_defaults(func=cmd_privacy_export)
     return parser
+
+
+_ENVIRONMENT_ERRORS = {
+    sqlite3.SQLITE_PERM,
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_NOMEM,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CORRUPT,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_NOTADB,
+}
+"""SQLite's primary result codes that describe the machine (disk, permissions, a damaged file), not the code."""
+
+
+def _failure_line(exc: BaseException, settings: Settings | None) -> str | None:
+    """One line for a failure an operator can act on; None for a bug."""
+    from bot.db.errors import DatabaseProblem
+
+    if isinstance(exc, DatabaseProblem):
+        return str(exc)
+    if isinstance(exc, ValidationError):
+        problems = ("{}: {}".format(".".join(map(str, e["loc"])).upper() or "settings", e["msg"]) for e in exc.errors())
+        return "invalid settings (environment or .env): " + "; ".join(problems)
+    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", 0) & 0xFF in _ENVIRONMENT_ERRORS:
+        where = f" {settings.database_path}" if settings is not None else ""
+        return f"the database{where} cannot be used: {exc}"
+    if isinstance(exc, OSError):
+        text = exc.strerror or str(exc) or type(exc).__name__
+        return f"{text}: {exc.filename}" if exc.filename else text
+    discord = sys.modules.get("discord")
+    if discord is not None and isinstance(exc, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+        return str(exc).splitlines()[0]
+    return None
+
+
+def _report_failure(args: argparse.Namespace, exc: BaseException, settings: Settings | None, verbose: bool) -> int:
+    """Every failure of a command ends here: one line on stderr and exit status 1; the traceback only with
+    --verbose or LOG_LEVEL=DEBUG (a bug's traceback helps its fixer; an operator's problem needs the line only)."""
+    sub = (getattr(args, name, None) for name in ("db_command", "kb_command", "privacy_command"))
+    command = " ".join([args.command, *(str(part) for part in sub if part)])
+    line = _failure_line(exc, settings)
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    if line is None:
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        hint = "" if verbose else "; run again with --verbose (or LOG_LEVEL=DEBUG) for the traceback"
+        line = f"unexpected error, a bug: {type(exc).__name__}{': ' if first else ''}{first}{hint}"
+    print(f"imgbot {command}: {line}", file=sys.stderr)
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
-    configure_logging(settings)
-    return int(args.func(args, settings))
+    # The database, backups, logs and the lock hold members' data or say who runs the bot: owner-only (0600, and
+    # 0700 for directories) from their first byte, whatever creates them.
+    previous_umask = os.umask(0o077)
+    settings: Settings | None = None
+    verbose = bool(args.verbose) or os.environ.get("LOG_LEVEL", "").upper() == "DEBUG"
+    try:
+        settings = Settings()
+        verbose = verbose or settings.log_level == "DEBUG"
+        configure_logging(settings)
+        return int(args.func(args, settings))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the one place where every failure becomes one line
+        return _report_failure(args, exc, settings, verbose)
+    finally:
+        os.umask(previous_umask)
 
 
 if __name__ == "__main__":

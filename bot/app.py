@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
 import math
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -20,32 +20,72 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.content import Content
 from bot.cooldowns import Cooldowns
-from bot.db.backup import backup_database, check_integrity, prune_backups
+from bot.db.backup import backup_database, ensure_sound, prune_backups
 from bot.db.connection import open_database, write_transaction
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.milestones.service import build_milestone_service
 from bot.observability.context import with_interaction_context
 from bot.observability.repository import StatusRepository
 from bot.observability.service import StatusService
-from bot.observability.status import ErrorCollector, LiveFigures, StatusMonitor
-from bot.privacy import PersonalData
+from bot.observability.status import HEARTBEAT_INTERVAL, ErrorCollector, LiveFigures, StatusMonitor
+from bot.privacy import BackupPolicy, PersonalData
+from bot.quiz.group_timers import EXPIRY_EVERY, EXPIRY_JOB, GroupQuizTimers
 from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import ReadinessService
 from bot.readiness.service import clock_from_env as readiness_clock_from_env
-from bot.scheduling import CRASH_AFTER_SEND_ENV, Deliverer, DeliveryRepository, JobScheduler, clock_from_env
+from bot.scheduling import (
+    CRASH_AFTER_SEND_ENV,
+    DeliveryRepository,
+    JobScheduler,
+    RateBudget,
+    Runner,
+    Worker,
+    clock_from_env,
+)
 from bot.services import Services
+from bot.sharding import ShardedBot
+from bot.startup_heap import freeze_startup_heap
 from bot.studygroups.dispatch import StudyGroupDispatcher
 from bot.studygroups.nudges import NudgeDispatcher
+from bot.studygroups.reconcile import (
+    CONCURRENT_LOOKUPS,
+    LOOKUPS_PER_SECOND,
+    RECONCILE_EVERY,
+    RECONCILE_JOB,
+    MemberReconciler,
+)
 from bot.studygroups.repository import StudyGroupRepository
-from bot.studygroups.retention import RetentionPurger
+from bot.studygroups.retention import PURGE_EVERY, PURGE_JOB, RetentionPurger
 from bot.studygroups.service import StudyGroupService
 from bot.ui.errors import report_interaction_error
+from cogs.milestones.messenger import DiscordMessenger
+from cogs.milestones.scheduled_events import DiscordEventGateway
+from cogs.quiz.posting import DiscordGroupQuizPoster, MemberNames
+from cogs.studygroups.delivery import DiscordNudgeSender, DiscordPromptSender
+from cogs.studygroups.members import DiscordMemberDirectory
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.knowledge", "cogs.readiness", "cogs.quiz", "cogs.milestones", "cogs.studygroups", "cogs.status")
+MAX_RATELIMIT_TIMEOUT = 30.0
+"""discord.py's max_ratelimit_timeout (30 s is its smallest): a 429 asking for a longer wait raises RateLimited
+instead of sleeping, so a scheduled item Discord holds back fails alone and is retried, and nobody waits behind it."""
+HEARTBEAT_JOB = "status:heartbeat"
+BACKUP_JOB = "db:backup"
+
+
+@dataclass(frozen=True)
+class DiscordAdapters:
+    """The Discord side of the scheduled features, built with the services so that none is half-built."""
+
+    messenger: DiscordMessenger
+    events: DiscordEventGateway
+    prompts: DiscordPromptSender
+    nudges: DiscordNudgeSender
+    members: DiscordMemberDirectory
+    quiz: DiscordGroupQuizPoster
 
 
 def bot_intents(settings: Settings) -> discord.Intents:
@@ -57,7 +97,10 @@ def bot_intents(settings: Settings) -> discord.Intents:
     return intents
 
 
-class ImgBot(commands.Bot):
+class ImgBot(ShardedBot):
+    """The bot: an AutoShardedBot with Discord's recommended shard count (bot/sharding.py). ``guild_ready(guild_id)``
+    tells whether the shard serving a server is connected and ready, so scheduled sends can wait for it."""
+
     def __init__(self, settings: Settings, content: Content, *, force_sync: bool = False) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -69,6 +112,7 @@ class ImgBot(commands.Bot):
             # Nothing the bot sends pings anyone unless a feature opts in for one configured role.
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            max_ratelimit_timeout=MAX_RATELIMIT_TIMEOUT,
         )
         self.settings = settings
         self.content = content
@@ -76,11 +120,11 @@ class ImgBot(commands.Bot):
         self._db: aiosqlite.Connection | None = None
         self._services: Services | None = None
         self.synced_commands = False
-        self._backup_task: asyncio.Task[None] | None = None
         self._scheduler: JobScheduler | None = None
+        self._adapters: DiscordAdapters | None = None
         self.monitor = StatusMonitor(dt.datetime.now(dt.UTC))
         self._status: StatusService | None = None
-        self._heartbeat_task: asyncio.Task[None] | None = None
+        self._beating = False
         self._error_collector: ErrorCollector | None = None
         # Every task discord.py starts for an interaction (command, autocomplete, component, modal) is created inside
         # this parser, so binding the interaction's id here tags every log record those tasks write.
@@ -105,44 +149,46 @@ class ImgBot(commands.Bot):
             raise RuntimeError("services are built in setup_hook")
         return self._services
 
+    @property
+    def adapters(self) -> DiscordAdapters:
+        if self._adapters is None:
+            raise RuntimeError("the Discord adapters are built with the services, in prepare")
+        return self._adapters
+
     async def setup_hook(self) -> None:
         await self.prepare()
-        # APScheduler runs the clock from here on; its jobs are rebuilt from the database (milestone announcements).
-        await self.services.milestones.announcer.start()
-        await self.services.studygroup_dispatch.start()
-        await self.services.studygroup_nudges.start()
-        await self.services.studygroup_retention.start()
+        # APScheduler runs the clock from here on: every feed's sweep and timers (rebuilt from the database), every
+        # worker, and the group quizzes that were running.
+        await self.services.runner.start()
+        await self.services.quiz_timers.resume()
         await self.sync_commands()
         self._error_collector = ErrorCollector(self.monitor)
         logging.getLogger().addHandler(self._error_collector)
-        if self.settings.backup_interval_hours > 0:
-            self._backup_task = asyncio.create_task(self._backup_every_interval(), name="scheduled-backups")
 
-    async def _backup_every_interval(self) -> None:
-        """Back the database up every BACKUP_INTERVAL_HOURS, keeping BACKUP_KEEP copies; a failure is logged, and
-        the next attempt still happens."""
-        interval = self.settings.backup_interval_hours * 3600
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await asyncio.to_thread(
-                    backup_database, self.settings.database_path, self.settings.backup_dir, dt.datetime.now(dt.UTC)
-                )
-                await asyncio.to_thread(prune_backups, self.settings.backup_dir, self.settings.backup_keep)
-            except Exception:
-                log.exception("scheduled database backup failed; the next one is in %.1f hours", interval / 3600)
+    async def _backup(self) -> None:
+        """Back the database up, keeping BACKUP_KEEP copies (a worker every BACKUP_INTERVAL_HOURS)."""
+        await asyncio.to_thread(
+            backup_database, self.settings.database_path, self.settings.backup_dir, dt.datetime.now(dt.UTC)
+        )
+        await asyncio.to_thread(prune_backups, self.settings.backup_dir, self.settings.backup_keep)
+
+    async def _scheduled_work_may_go(self, shard_id: int) -> None:
+        if self._services is not None and self.is_ready():
+            self.services.runner.wake_all(f"shard {shard_id} ready")
+
+    async def _beat(self) -> None:
+        """The status heartbeat (a worker every minute, and soon after an error is logged)."""
+        try:
+            await self.status_service.beat()
+        except Exception:
+            # Logged as a warning: an error here would wake the heartbeat again at once.
+            log.warning("could not write the status heartbeat", exc_info=True)
 
     async def prepare(self) -> None:
         """Open the database, build the services and load every cog (everything but talking to Discord)."""
         path = self.settings.database_path
-        if path.exists():
-            problems = await asyncio.to_thread(check_integrity, path)
-            if problems:
-                raise RuntimeError(
-                    f"the database {path} failed its integrity check ({'; '.join(problems[:3])}). "
-                    "Restore a backup with `imgbot db restore FILE` (backups are in "
-                    f"{self.settings.backup_dir})."
-                )
+        # A damaged file stops the start with one line pointing to `imgbot db restore` (DatabaseUnusable).
+        await asyncio.to_thread(ensure_sound, path, self.settings.backup_dir)
         self._db = await open_database(path)
         self._status = StatusService(self.monitor, StatusRepository(self._db), self._live_figures)
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
@@ -159,32 +205,70 @@ class ImgBot(commands.Bot):
             group_question_time=dt.timedelta(seconds=self.settings.quiz_group_seconds),
         )
         self._scheduler = JobScheduler()
-        # Tests only: exit between sending and recording a delivery (tests/e2e/test_delivery_e2e.py and
+        budget = RateBudget()
+        # Tests only: exit between sending and recording a scheduled post (tests/e2e/test_delivery_e2e.py and
         # tests/e2e/test_studygroups_schedule_e2e.py).
         crash_after_send = os.environ.get(CRASH_AFTER_SEND_ENV) == "1"
+        deliveries = DeliveryRepository(self._db)
+        # A scheduled post goes to a server only once the shard serving it is ready (bot/sharding.py); when a shard
+        # becomes ready again, what was held back for it goes.
+        runner = Runner(
+            self._scheduler,
+            deliveries,
+            budget,
+            ready=self.wait_until_ready,
+            server_ready=self.guild_ready,
+            crash_after_send=crash_after_send,
+        )
+        # The Discord side of every scheduled feature, built here with the services (none is attached later).
+        names = MemberNames(self)
+        adapters = DiscordAdapters(
+            messenger=DiscordMessenger(self),
+            events=DiscordEventGateway(self),
+            prompts=DiscordPromptSender(self),
+            nudges=DiscordNudgeSender(self),
+            members=DiscordMemberDirectory(self, budget.lane(DiscordMemberDirectory.REST_PER_SECOND)),
+            quiz=DiscordGroupQuizPoster(self, names),
+        )
+        self._adapters = adapters
+        # The system clock, unless a test moves it (IMGBOT_TEST_CLOCK_OFFSET_SECONDS, logged): every feed's.
+        feed_clock = clock_from_env(os.environ)
         milestones = build_milestone_service(
             self._db,
             self.content.calendar,
             self._entry_title,
-            self._scheduler,
+            runner,
+            adapters.messenger,
+            adapters.events,
             grace=dt.timedelta(hours=self.settings.delivery_grace_hours),
-            crash_after_send=crash_after_send,
+            clock=feed_clock,
         )
-        # The system clock, unless a test moves the study groups' one (IMGBOT_TEST_CLOCK_OFFSET_SECONDS, logged).
-        studygroup_clock = clock_from_env(os.environ)
-        studygroups = StudyGroupService(StudyGroupRepository(self._db), studygroup_clock)
-        personal_data = PersonalData.for_features(self._db, quiz=quiz, readiness=readiness, studygroups=studygroups)
-        deliveries = DeliveryRepository(self._db)
-        studygroup_dispatch = StudyGroupDispatcher(
-            studygroups,
-            deliveries,
-            Deliverer(deliveries, clock=studygroup_clock, crash_after_send=crash_after_send),
-            self._scheduler,
-            clock=studygroup_clock,
+        studygroups = StudyGroupService(StudyGroupRepository(self._db), feed_clock)
+        personal_data = PersonalData.for_features(
+            self._db, quiz=quiz, readiness=readiness, studygroups=studygroups, backups=BackupPolicy.of(self.settings)
         )
-        studygroup_nudges = NudgeDispatcher(
-            studygroups, deliveries, Deliverer(deliveries, clock=studygroup_clock), self._scheduler
+        # Before anything runs: a member deleted since the backup this database was restored from is deleted again.
+        await personal_data.reapply_deletions()
+        studygroup_dispatch = StudyGroupDispatcher(studygroups, adapters.prompts, clock=feed_clock)
+        studygroup_nudges = NudgeDispatcher(studygroups, deliveries, adapters.nudges, clock=feed_clock)
+        runner.add(studygroup_dispatch)
+        runner.add(studygroup_nudges)
+        retention = RetentionPurger(studygroups)
+        reconciler = MemberReconciler(
+            studygroups, adapters.members, budget.lane(LOOKUPS_PER_SECOND, CONCURRENT_LOOKUPS)
         )
+        quiz_timers = GroupQuizTimers(quiz, self._scheduler, adapters.quiz)
+        runner.add_worker(Worker(PURGE_JOB, PURGE_EVERY, retention.run, needs_ready=False))
+        runner.add_worker(Worker(RECONCILE_JOB, RECONCILE_EVERY, reconciler.run))
+        runner.add_worker(Worker(EXPIRY_JOB, EXPIRY_EVERY, quiz_timers.expire))
+        runner.add_worker(Worker(HEARTBEAT_JOB, HEARTBEAT_INTERVAL, self._beat, at_start=False))
+        if self.settings.backup_interval_hours > 0:
+            every = dt.timedelta(hours=self.settings.backup_interval_hours)
+            runner.add_worker(Worker(BACKUP_JOB, every, self._backup, at_start=False, needs_ready=False))
+        # An error logged anywhere is stored soon, not at the next beat.
+        self.monitor.on_error = lambda: runner.run_worker_soon(HEARTBEAT_JOB)
+        self.add_listener(self._scheduled_work_may_go, "on_shard_ready")
+        self.add_listener(self._scheduled_work_may_go, "on_shard_resumed")
         self._services = Services(
             knowledge=knowledge,
             readiness=readiness,
@@ -194,7 +278,9 @@ class ImgBot(commands.Bot):
             personal_data=personal_data,
             studygroup_dispatch=studygroup_dispatch,
             studygroup_nudges=studygroup_nudges,
-            studygroup_retention=RetentionPurger(studygroups, self._scheduler),
+            studygroup_retention=retention,
+            quiz_timers=quiz_timers,
+            runner=runner,
             cooldowns=Cooldowns(enabled=self.settings.command_cooldowns),
         )
         self.tree.error(self._on_app_command_error)
@@ -205,22 +291,18 @@ class ImgBot(commands.Bot):
         # discord.py reports an infinite latency until the gateway acknowledged its first heartbeat.
         latency = self.latency if math.isfinite(self.latency) else None
         jobs = len(self._scheduler.job_ids()) if self._scheduler is not None else 0
-        return LiveFigures(latency=latency, guilds=len(self.guilds), jobs=jobs)
+        return LiveFigures(latency=latency, guilds=len(self.guilds), jobs=jobs, shards=self.shard_figures())
 
     def _entry_title(self, entry_id: str) -> str | None:
         entry = self.content.knowledge.knowledge.get(entry_id)
         return entry.title if entry is not None else None
 
     async def close(self) -> None:
+        self.monitor.on_error = None
         if self._scheduler is not None:
-            # First, so no announcement is being posted while the connection and the database close.
+            # First, so nothing scheduled (a post, a backup, a beat) runs while the connection and the database close.
             await self._scheduler.shutdown()
             self._scheduler = None
-        if self._backup_task is not None:
-            self._backup_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._backup_task
-            self._backup_task = None
         await super().close()
         await self._stop_heartbeat()
         if self._db is not None:
@@ -228,12 +310,10 @@ class ImgBot(commands.Bot):
             self._db = None
 
     async def _stop_heartbeat(self) -> None:
-        """Stop the heartbeat and record a clean stop (with any last errors) while the database is still open."""
-        if self._heartbeat_task is not None:
-            self._heartbeat_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat_task
-            self._heartbeat_task = None
+        """Record a clean stop (with any last errors) while the database is still open (the heartbeat's worker
+        stopped with the scheduler)."""
+        if self._beating:
+            self._beating = False
             if self._status is not None and self._db is not None:
                 try:
                     await self._status.beat("stopped")
@@ -291,5 +371,8 @@ class ImgBot(commands.Bot):
         # The heartbeat starts with the gateway connection, so `imgbot sync` (no gateway) never writes one.
         beat = await self.status_service.beat()
         log.info("status heartbeat at ready: %d servers, %d scheduled jobs", beat.guilds, beat.jobs)
-        if self._heartbeat_task is None:
-            self._heartbeat_task = asyncio.create_task(self.status_service.run(), name="status-heartbeat")
+        # From here on the heartbeat is a worker (every minute); before ready there is nothing to report.
+        self._beating = True
+        # Start-up is over once the search indexes are built: keep the garbage collector off what it left behind
+        # (bot/startup_heap.py says why; once per process).
+        await freeze_startup_heap(self.content.knowledge.search_index.wait_until_ready)

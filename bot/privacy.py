@@ -10,7 +10,12 @@ Knowledge-base votes and the moderators named on milestone subscriptions and ser
 methods for this (yet), so their small sources live here.
 
 Deleting is per source, each in its own transaction: if one fails, the others have already happened and
-running the delete again finishes the job (every step is idempotent).
+running the delete again finishes the job (every step is idempotent). Every deletion is first written to the
+deletion ledger (``bot/deletion_ledger.py``), so that a database restored from an older backup is cleaned again:
+``PersonalData.reapply_deletions`` at every start-up, ``reapply_deletions(conn, content)`` after a restore.
+
+``RetentionSweep.run`` forgets what /privacy says is kept only for a while (unfinished readiness assessments,
+unanswered questions); it is meant to run periodically.
 """
 
 from __future__ import annotations
@@ -18,19 +23,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.deletion_ledger import DeletionLedger, user_hash
+from bot.knowledge.repository import UNANSWERED_KEPT
+from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
-from bot.readiness.service import ReadinessService
+from bot.readiness.repository import ReadinessRepository
+from bot.readiness.service import SESSION_TTL, ReadinessService
 from bot.studygroups.models import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
+from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import NUDGE_RECORDS_KEPT, StudyGroupService
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.content import Content
+    from bot.knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +72,9 @@ class PersonalDataSource(Protocol):
     async def delete(self, user_id: int) -> dict[str, int]:
         """Delete (or, for records that belong to a server, un-name) the user's data; counts by kind."""
 
+    async def user_ids(self) -> set[int]:
+        """Everyone this feature holds something about (to apply a deletion again, whose ledger keeps only a hash)."""
+
 
 # -- sources -------------------------------------------------------------------------------------------------
 
@@ -79,6 +98,10 @@ class KnowledgeVotes:
         async with write_transaction(self.conn):
             cursor = await self.conn.execute("DELETE FROM entry_votes WHERE user_id = ?", (user_id,))
         return {"knowledge_votes": max(cursor.rowcount, 0)}
+
+    async def user_ids(self) -> set[int]:
+        async with self.conn.execute("SELECT DISTINCT user_id FROM entry_votes") as cursor:
+            return {int(r[0]) for r in await cursor.fetchall()}
 
 
 @dataclass(frozen=True)
@@ -134,6 +157,15 @@ class ServerRecords:
                     changed += max(cursor.rowcount, 0)
         return {"server_records_unnamed": changed}
 
+    async def user_ids(self) -> set[int]:
+        tables = await self._tables()
+        found: set[int] = set()
+        for table, column in sorted(self.covers):
+            if table in tables:
+                async with self.conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} != 0") as cursor:
+                    found.update(int(r[0]) for r in await cursor.fetchall() if r[0] is not None)
+        return found
+
 
 @dataclass(frozen=True)
 class QuizData:
@@ -148,6 +180,9 @@ class QuizData:
 
     async def delete(self, user_id: int) -> dict[str, int]:
         return {"quiz_records": await self.service.delete_user_data(user_id)}
+
+    async def user_ids(self) -> set[int]:
+        return await self.service.user_ids()
 
 
 @dataclass(frozen=True)
@@ -165,6 +200,9 @@ class ReadinessData:
 
     async def delete(self, user_id: int) -> dict[str, int]:
         return {"readiness_records": await self.service.delete_user_data(user_id)}
+
+    async def user_ids(self) -> set[int]:
+        return await self.service.user_ids()
 
 
 @dataclass(frozen=True)
@@ -190,6 +228,9 @@ class StudyGroupData:
     async def delete(self, user_id: int) -> dict[str, int]:
         return await self.service.delete_user_data(user_id)
 
+    async def user_ids(self) -> set[int]:
+        return await self.service.user_ids()
+
 
 # -- the aggregator ------------------------------------------------------------------------------------------
 
@@ -213,14 +254,47 @@ async def personal_columns(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
     return found
 
 
+@dataclass(frozen=True)
+class BackupPolicy:
+    """How the running bot backs its database up (``BACKUP_INTERVAL_HOURS``, ``BACKUP_KEEP``): what /privacy and
+    /mydata delete say about copies in backups."""
+
+    interval_hours: float
+    keep: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> BackupPolicy:
+        return cls(settings.backup_interval_hours, settings.backup_keep)
+
+    @property
+    def kept_for(self) -> dt.timedelta | None:
+        """How long something deleted stays in the scheduled backups: ``keep`` x ``interval`` (None: none made)."""
+        return None if self.interval_hours <= 0 else dt.timedelta(hours=self.interval_hours * self.keep)
+
+
+DEFAULT_BACKUPS = BackupPolicy(interval_hours=24, keep=7)
+"""The settings' defaults (bot/config.py)."""
+
+
+@dataclass(frozen=True)
+class ReapplyReport:
+    deletions: int
+    """Deletions in the ledger this database had not applied."""
+    members: int
+    """Members of those found in the database and deleted again."""
+    rows: int
+
+
 class PersonalData:
-    """/mydata export and /mydata delete across every feature."""
+    """/mydata export and /mydata delete across every feature, and the deletion ledger behind delete."""
 
     def __init__(
         self,
         conn: aiosqlite.Connection,
         sources: Sequence[PersonalDataSource],
         clock: Callable[[], dt.datetime] = _utc_now,
+        *,
+        backups: BackupPolicy | None = None,
     ) -> None:
         names = [s.name for s in sources]
         if len(set(names)) != len(names):
@@ -228,6 +302,8 @@ class PersonalData:
         self._conn = conn
         self.sources = tuple(sources)
         self._clock = clock
+        self.ledger = DeletionLedger(conn)
+        self.backups = backups or DEFAULT_BACKUPS
 
     @classmethod
     def for_features(
@@ -238,6 +314,7 @@ class PersonalData:
         readiness: ReadinessService,
         studygroups: StudyGroupService,
         clock: Callable[[], dt.datetime] = _utc_now,
+        backups: BackupPolicy | None = None,
     ) -> PersonalData:
         """Every feature the bot has today; add a source here when a feature stores something about people."""
         sources: list[PersonalDataSource] = [
@@ -247,7 +324,7 @@ class PersonalData:
             StudyGroupData(studygroups),
             ServerRecords(conn),
         ]
-        return cls(conn, sources, clock)
+        return cls(conn, sources, clock, backups=backups)
 
     @property
     def covered(self) -> frozenset[tuple[str, str]]:
@@ -274,13 +351,129 @@ class PersonalData:
         return to_json(await self.export(user_id))
 
     async def delete(self, user_id: int) -> dict[str, int]:
-        """Delete everything about ``user_id`` everywhere; returns rows deleted (or un-named) by kind."""
+        """Delete everything about ``user_id`` everywhere; returns rows deleted (or un-named) by kind.
+
+        The deletion goes to the ledger first, and is marked applied in this database last: a restored older
+        backup, or a delete cut short by a crash, is finished at the next start (``reapply_deletions``). It is
+        recorded even when nothing was found: an older backup may still hold the member."""
+        entry = await self.ledger.record(user_id)
+        counts = await self._delete_everywhere(user_id)
+        await self.ledger.mark_applied([entry])
+        log.info("deleted a member's personal data (%d rows); recorded in the deletion ledger", sum(counts.values()))
+        return counts
+
+    async def user_ids(self) -> set[int]:
+        """Everyone any feature holds something about."""
+        found: set[int] = set()
+        for source in self.sources:
+            found |= await source.user_ids()
+        found.discard(0)
+        return found
+
+    async def reapply_deletions(self) -> ReapplyReport:
+        """Apply again the ledger's deletions this database has not seen (it was restored from a backup older than
+        them, or a delete was cut short), then mark them applied. The bot runs this at start-up before anything
+        else; it costs one small read when nothing is pending."""
+        pending = await self.ledger.pending()
+        if not pending:
+            return ReapplyReport(0, 0, 0)
+        key = await self.ledger.key()
+        wanted = {entry.user_hash for entry in pending}
+        members = [uid for uid in sorted(await self.user_ids()) if user_hash(key, uid) in wanted]
+        rows = 0
+        for uid in members:
+            rows += sum((await self._delete_everywhere(uid)).values())
+        await self.ledger.mark_applied(pending)
+        log.warning(
+            "deletion ledger: applied again %d deletion(s) this database had not seen (%d member(s) still in it, "
+            "%d rows); it was restored from an older backup, or a deletion was interrupted",
+            len(pending),
+            len(members),
+            rows,
+        )
+        return ReapplyReport(len(pending), len(members), rows)
+
+    async def _delete_everywhere(self, user_id: int) -> dict[str, int]:
         counts: dict[str, int] = {}
         for source in self.sources:
             for kind, number in (await source.delete(user_id)).items():
                 counts[kind] = counts.get(kind, 0) + number
-        log.info("deleted a member's personal data (%d rows)", sum(counts.values()))
         return counts
+
+
+def personal_data_for(
+    conn: aiosqlite.Connection,
+    content: Content,
+    *,
+    clock: Callable[[], dt.datetime] = _utc_now,
+    backups: BackupPolicy | None = None,
+) -> PersonalData:
+    """``PersonalData`` over ``conn`` outside the running bot (`imgbot privacy`, after a restore): the same sources,
+    services and ledger as /mydata."""
+    return PersonalData.for_features(
+        conn,
+        quiz=QuizService(content.quiz_bank, QuizRepository(conn), clock=clock),
+        readiness=ReadinessService(ReadinessRepository(conn), content.specialties, content.calendar, clock),
+        studygroups=StudyGroupService(StudyGroupRepository(conn), clock),
+        clock=clock,
+        backups=backups,
+    )
+
+
+async def reapply_deletions(conn: aiosqlite.Connection, content: Content) -> ReapplyReport:
+    """The restore hook: after a database file was replaced (``imgbot db restore``), apply again every deletion of
+    the ledger (the file beside ``conn``'s database) that the restored database has not seen. ``conn`` must be
+    migrated (``open_database``). The bot also does this at every start-up, so a file copied back by hand is
+    cleaned before the bot answers anyone."""
+    return await personal_data_for(conn, content).reapply_deletions()
+
+
+# -- retention ------------------------------------------------------------------------------------------------
+
+RETENTION_JOB = "privacy:retention"
+RETENTION_EVERY = dt.timedelta(hours=1)
+"""What is past its period is forgotten at most this long after /privacy says; each run is two indexed deletes."""
+
+
+@dataclass(frozen=True)
+class RetentionRun:
+    readiness_sessions: int
+    unanswered_questions: int
+
+
+class RetentionSweep:
+    """Forgets what /privacy says is kept only for a while: unfinished readiness assessments 30 days after their
+    last answer (``SESSION_TTL``), unanswered questions 90 days after they were last asked (``UNANSWERED_KEPT``).
+    Run ``run`` periodically (every ``RETENTION_EVERY``, and once at start-up to catch up after downtime); it needs
+    no gateway, and running it twice deletes nothing twice."""
+
+    def __init__(
+        self, readiness: ReadinessService, knowledge: KnowledgeService, clock: Callable[[], dt.datetime] = _utc_now
+    ) -> None:
+        self.readiness = readiness
+        self.knowledge = knowledge
+        self._clock = clock
+
+    async def run(self) -> RetentionRun:
+        sessions = await self.readiness.purge_stale()
+        questions = await self.knowledge.purge_unanswered(self._clock())
+        if sessions or questions:
+            log.info(
+                "retention: forgot %d unfinished readiness assessment(s) and %d unanswered question(s)",
+                sessions,
+                questions,
+            )
+        return RetentionRun(sessions, questions)
+
+
+def parse_user_id(text: str) -> int | None:
+    """A Discord user id as an operator types it: 17 to 19 digits (every account since 2015) below 2**63; None
+    when it is not one."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and 17 <= len(text) <= 19):
+        return None
+    value = int(text)
+    return value if value < 2**63 else None
 
 
 def to_json(data: Mapping[str, Any]) -> bytes:
@@ -308,17 +501,58 @@ DELETION_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def describe_deletion(counts: Mapping[str, int]) -> str:
-    """``Deleted: 12 study-group check-ins, 1 vote on an answer.`` or that there was nothing to delete."""
+def deletion_counts_text(counts: Mapping[str, int]) -> str:
+    """``12 study-group check-ins, 1 vote on an answer`` (empty when nothing was deleted)."""
     parts = []
     for kind, number in counts.items():
         if number <= 0:
             continue
         one, many = DELETION_LABELS.get(kind, (kind.replace("_", " "), kind.replace("_", " ")))
         parts.append(f"{number} {one if number == 1 else many}")
-    if not parts:
+    return ", ".join(parts)
+
+
+def describe_deletion(counts: Mapping[str, int], backups: BackupPolicy | None = None) -> str:
+    """``Deleted: 12 study-group check-ins, 1 vote on an answer.`` or that there was nothing to delete; with
+    ``backups``, what happens to the copies in backups."""
+    deleted = deletion_counts_text(counts)
+    if not deleted:
         return "There was nothing stored about you, so nothing needed deleting."
-    return "Deleted: " + ", ".join(parts) + ". Nothing about you is left in the bot's database."
+    text = (
+        f"Deleted: {deleted}. Nothing about you is left in the bot's database but a scrambled note of this deletion, "
+        "kept so that it is applied again if an older backup is ever restored."
+    )
+    kept_for = None if backups is None else backups.kept_for
+    if kept_for is not None:
+        text += f" Backups made before now still hold your data for up to {_duration(kept_for)}."
+    return text
+
+
+def _duration(delta: dt.timedelta) -> str:
+    """``7 days``, ``36 hours``, ``1 hour``: rounded up, as an "up to" must be."""
+    hours = delta.total_seconds() / 3600
+    if hours < 48:
+        whole = max(1, math.ceil(hours))
+        return f"{whole} {'hour' if whole == 1 else 'hours'}"
+    days = math.ceil(hours / 24)
+    return f"{days} days"
+
+
+def _backups_text(backups: BackupPolicy) -> str:
+    again = (
+        "If an older copy is ever restored, your /mydata delete is applied to it again before I answer anyone: for "
+        "that I keep a list of deletions, each with a scrambled form of the user id (never the id itself)."
+    )
+    by_hand = "Copies made by hand last as long as whoever runs me keeps them."
+    kept_for = backups.kept_for
+    if kept_for is None:
+        return f"I make no backups of my database by myself. {by_hand} {again}"
+    every = "hour" if backups.interval_hours == 1 else f"{backups.interval_hours:g} hours"
+    copies = "copy" if backups.keep == 1 else f"{backups.keep} copies"
+    return (
+        f"Every {every} I copy my database and keep the last {copies}, so what you delete stays in those copies for "
+        f"up to {_duration(kept_for)}, then it is gone. {by_hand} {again}"
+    )
 
 
 def _retention_line(retention_days: int | None) -> str:
@@ -336,9 +570,11 @@ def _retention_line(retention_days: int | None) -> str:
     )
 
 
-def privacy_sections(retention_days: int | None = None) -> tuple[tuple[str, str], ...]:
+def privacy_sections(
+    retention_days: int | None = None, backups: BackupPolicy = DEFAULT_BACKUPS
+) -> tuple[tuple[str, str], ...]:
     """/privacy as (title, body) embed fields; ``retention_days`` is the server's setting when asked in a server
-    (None: in a DM, where only the default can be stated)."""
+    (None: in a DM, where only the default can be stated); ``backups`` the bot's backup settings."""
     nudge_time = f"{NUDGE_LOCAL_TIME:%H:%M}"
     return (
         (
@@ -358,8 +594,9 @@ def privacy_sections(retention_days: int | None = None) -> tuple[tuple[str, str]
         ),
         (
             "What I do not keep",
-            "I do not read or store your messages. Questions the knowledge base could not answer are kept as "
-            "text only, without who asked. Nothing is sold or shared; other members only see what you post in "
+            "I do not read or store your messages. A question the knowledge base could not answer is kept as text "
+            "only, without who asked, for the moderators of the server where it was asked (never one you asked "
+            "with private: True). Nothing is sold or shared; other members only see what you post in "
             "the server, and weekly recaps name only members who checked in that week. Members of a study group "
             "you are in, and moderators (Manage Server), can see your streak and totals with /progress user:, "
             "privately.",
@@ -368,11 +605,13 @@ def privacy_sections(retention_days: int | None = None) -> tuple[tuple[str, str]
             "How long",
             "• Check-ins, group memberships, quiz results, saved readiness results and votes stay until you "
             "delete them with /mydata delete.\n"
-            "• An unfinished readiness assessment is forgotten 30 days after your last answer. The note that a "
-            f"streak reminder was sent is forgotten {NUDGE_RECORDS_KEPT.days} days later.\n"
+            f"• An unfinished readiness assessment is forgotten {SESSION_TTL.days} days after your last answer, an "
+            f"unanswered question {UNANSWERED_KEPT.days} days after it was last asked. The note that a streak "
+            f"reminder was sent is forgotten {NUDGE_RECORDS_KEPT.days} days later.\n"
             f"{_retention_line(retention_days)}\n"
             "• The bot's technical logs, kept by whoever runs the bot to fix problems, can contain your user id.",
         ),
+        ("Backups", _backups_text(backups)),
         (
             "Your choices",
             "/mydata export sends you everything I hold about you as a file, only to you. /mydata delete removes "

@@ -8,8 +8,10 @@ from bot.cooldowns import Cooldowns
 from bot.knowledge.service import KnowledgeService
 from bot.milestones.service import MilestoneService
 from bot.privacy import PersonalData
+from bot.quiz.group_timers import GroupQuizTimers
 from bot.quiz.service import QuizService
 from bot.readiness.service import ReadinessService
+from bot.scheduling.runner import Runner
 from bot.studygroups.dispatch import StudyGroupDispatcher
 from bot.studygroups.nudges import NudgeDispatcher
 from bot.studygroups.retention import RetentionPurger
@@ -27,4 +29,7 @@ class Services:
     studygroup_dispatch: StudyGroupDispatcher
     studygroup_nudges: NudgeDispatcher
     studygroup_retention: RetentionPurger
+    quiz_timers: GroupQuizTimers
+    runner: Runner
+    """Every scheduled post and periodic job (``bot.scheduling.runner``): features ask it to re-arm their timers."""
     cooldowns: Cooldowns = field(default_factory=Cooldowns)

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.knowledge.models import KnowledgeEntry
 from bot.knowledge.options import MAX_QUESTION_CHARS, AskOptions, TopicOptions
-from bot.knowledge.repository import UnansweredQuestion, VoteTally
+from bot.knowledge.repository import UNANSWERED_KEPT, UnansweredQuestion, VoteTally
 from bot.knowledge.service import Answer, KnowledgeService
 from bot.text import quote_user_text, shorten
 from bot.ui.cooldowns import per_user_cooldown
@@ -134,12 +134,15 @@ class PathwaySelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"k
         await send_entry(interaction, values[0])
 
 
-def answer_view(service: KnowledgeService, entry: KnowledgeEntry) -> discord.ui.View:
+def answer_view(
+    service: KnowledgeService, entry: KnowledgeEntry, related: tuple[KnowledgeEntry, ...] | None = None
+) -> discord.ui.View:
+    """Vote buttons and a button per related entry; ``related`` as the answer already found them, if it did."""
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton(entry.id, True))
     view.add_item(VoteButton(entry.id, False))
-    for related in service.related_to(entry):
-        item = OpenEntryButton(related.id, related.title)
+    for other in service.related_to(entry) if related is None else related:
+        item = OpenEntryButton(other.id, other.title)
         item.item.row = 1
         view.add_item(item)
     return view
@@ -160,7 +163,7 @@ async def send_entry(interaction: Interaction, entry_id: str) -> None:
     await interaction.response.send_message(embed=entry_embed(entry), view=answer_view(service, entry), ephemeral=True)
 
 
-def no_answer_embed(question: str, answer: Answer) -> discord.Embed:
+def no_answer_embed(question: str, answer: Answer, *, noted: bool = True) -> discord.Embed:
     if answer.result.not_english:
         return discord.Embed(
             title="I can only answer in English for now",
@@ -175,7 +178,11 @@ def no_answer_embed(question: str, answer: Answer) -> discord.Embed:
         title="No curated answer yet",
         description=(
             f"I don't have a reviewed answer for “{quote_user_text(question, 200)}” yet, and I'd rather not guess.\n\n"
-            "Your question has been noted (without your name) so moderators can add it."
+            + (
+                "Your question has been noted (without your name) so moderators can add it."
+                if noted
+                else "You asked privately, so your question was not kept."
+            )
         ),
         colour=NOTICE_COLOUR,
     )
@@ -220,7 +227,10 @@ def report_embed(
         name="Entries marked not helpful", value=shorten("\n".join(lines) or "None yet.", 1024), inline=False
     )
     total = sum(t.helpful + t.not_helpful for t in tallies)
-    embed.set_footer(text=f"{total} votes in all. Questions are stored without who asked them.")
+    embed.set_footer(
+        text=f"{total} votes in all. Questions: this server's own, stored without who asked them, kept "
+        f"{UNANSWERED_KEPT.days} days after they were last asked; private ones are never stored."
+    )
     return embed
 
 
@@ -256,17 +266,19 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
         options = parse_options(AskOptions, question=question, private=private)
         answer = self.service.answer(options.question)
         if answer.entry is None:
-            if not answer.result.not_english:
-                await self.service.record_unanswered(options.question, dt.datetime.now(dt.UTC))
+            # Never kept when asked privately; otherwise only this server's moderators see it (a DM's: no server).
+            noted = not answer.result.not_english and not options.private
+            if noted:
+                await self.service.record_unanswered(options.question, interaction.guild_id, dt.datetime.now(dt.UTC))
             await interaction.response.send_message(
-                embed=no_answer_embed(options.question, answer),
+                embed=no_answer_embed(options.question, answer, noted=noted),
                 view=suggestions_view(answer.suggestions),
                 ephemeral=True,
             )
             return
         await interaction.response.send_message(
             embed=entry_embed(answer.entry, question=options.question),
-            view=answer_view(self.service, answer.entry),
+            view=answer_view(self.service, answer.entry, answer.related),
             ephemeral=options.private,
         )
 
@@ -306,7 +318,9 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
     @knowledge_admin.command(name="report", description="Questions without an answer and entries marked not helpful")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def report(self, interaction: Interaction) -> None:
-        tallies, unanswered = await self.service.report(limit=10)
+        if interaction.guild_id is None:  # guild_only: Discord never sends it from a DM
+            raise UserInputError("Use /knowledge report in a server.")
+        tallies, unanswered = await self.service.report(interaction.guild_id, limit=10)
         await interaction.response.send_message(embed=report_embed(tallies, unanswered, self.service), ephemeral=True)
 
 

@@ -1,4 +1,5 @@
-"""/status: the bot's health (uptime, latency, servers, jobs, deliveries, errors) for its owners only, privately."""
+"""/status: the bot's health (uptime, shards and their latency, servers, jobs, deliveries, errors) for its owners only,
+privately."""
 
 from __future__ import annotations
 
@@ -73,7 +74,9 @@ class StatusCog(commands.Cog):
         elapsed = dt.datetime.now(dt.UTC) - interaction.created_at
         log.info("/%s completed in %.0f ms", command.qualified_name, elapsed.total_seconds() * 1000)
 
-    @app_commands.command(name="status", description="Bot health for its owners: uptime, latency, jobs, errors")
+    @app_commands.command(
+        name="status", description="Bot health for its owners: uptime, shards and latency, jobs, errors"
+    )
     @app_commands.guild_only()
     # Shown only to administrators, so members' command lists stay uncluttered; an owner who is not one here can
     # run it in a server they administer, or an admin can allow them in Server Settings > Integrations.
@@ -82,7 +85,8 @@ class StatusCog(commands.Cog):
     # would be told they lack a permission that does not matter, and an admin who is not an owner must be refused.
     @app_commands.check(is_bot_owner)
     async def status(self, interaction: Interaction) -> None:
-        """Uptime, gateway latency, servers, scheduled jobs, deliveries of the last 24 hours and the last errors."""
+        """Uptime, gateway shards and their latency, servers, scheduled jobs, deliveries of the last 24 hours and the
+        last errors."""
         report = await self.bot.status_service.live_report()
         await interaction.response.send_message(embed=status_embed(report), ephemeral=True)
 

@@ -13,8 +13,10 @@ its ``commit()`` commits half of another's multi-statement change. So every writ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiosqlite
+
+from bot.db.files import create_private_file, private_dir, sqlite_uri
 
 log = logging.getLogger(__name__)
 
@@ -60,26 +64,48 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-async def apply_migrations(conn: aiosqlite.Connection, migrations: list[Migration] | None = None) -> int:
-    """Bring the schema up to date; returns the resulting version."""
-    migrations = discover_migrations() if migrations is None else migrations
-    current = await schema_version(conn)
+def _pending(current: int, migrations: list[Migration]) -> list[Migration]:
     latest = migrations[-1].version if migrations else 0
     if current > latest:
         raise RuntimeError(
             f"the database is at schema version {current}, newer than this code knows ({latest}); "
             "run a newer version of the bot or restore a backup"
         )
-    for migration in migrations:
-        if migration.version <= current:
-            continue
+    return [m for m in migrations if m.version > current]
+
+
+def _script(migration: Migration) -> str:
+    # executescript would commit implicitly; wrap the statements so the version bump is atomic with them.
+    return f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
+
+
+async def apply_migrations(conn: aiosqlite.Connection, migrations: list[Migration] | None = None) -> int:
+    """Bring the schema up to date; returns the resulting version."""
+    migrations = discover_migrations() if migrations is None else migrations
+    current = await schema_version(conn)
+    for migration in _pending(current, migrations):
         log.info("applying migration %s", migration.path.name)
-        # executescript would commit implicitly; wrap the statements so the version bump is atomic with them.
         try:
-            await conn.executescript(f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;")
+            await conn.executescript(_script(migration))
         except Exception:
             if conn.in_transaction:
                 await conn.rollback()
+            raise
+        current = migration.version
+    return current
+
+
+def apply_migrations_sync(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -> int:
+    """``apply_migrations`` for a plain sqlite3 connection (a restore brings the backup up to date before use)."""
+    migrations = discover_migrations() if migrations is None else migrations
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    for migration in _pending(current, migrations):
+        log.info("applying migration %s", migration.path.name)
+        try:
+            conn.executescript(_script(migration))
+        except Exception:
+            if conn.in_transaction:
+                conn.rollback()
             raise
         current = migration.version
     return current
@@ -130,10 +156,19 @@ async def write_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqli
 
 
 async def open_database(path: Path | str) -> aiosqlite.Connection:
-    """Open (creating if needed) the database in WAL mode with foreign keys on, migrated to the latest schema."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(path)
+    """Open (creating if needed) the database in WAL mode with foreign keys on, migrated to the latest schema.
+
+    A new database file is created owner-only (0600) in an owner-only directory; SQLite gives its ``-wal`` and
+    ``-shm`` files the same mode. The path is passed as an escaped URI (``bot.db.files.sqlite_uri``).
+    """
+    if str(path) == ":memory:":
+        conn = await aiosqlite.connect(":memory:")
+    else:
+        path = Path(path)
+        private_dir(path.parent)
+        with contextlib.suppress(FileExistsError):
+            create_private_file(path)
+        conn = await aiosqlite.connect(sqlite_uri(path, mode="rw"), uri=True)
     try:
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA journal_mode = WAL")

@@ -41,6 +41,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -311,6 +313,12 @@ def _plain_text(text: str) -> str:
     return " ".join(_SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text).split())
 
 
+def _runs(owners: list[int]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Where each run of equal values starts in ``owners``, and the value of each run."""
+    starts = [i for i, owner in enumerate(owners) if i == 0 or owner != owners[i - 1]]
+    return np.asarray(starts, dtype=np.intp), np.asarray([owners[i] for i in starts], dtype=np.intp)
+
+
 def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
@@ -415,14 +423,17 @@ class _Index:
     # Each title and alias by its meaningful words only ("am i an img" -> ("img",)), to recognise a question that
     # is nothing but the name of a topic ("what is an img").
     names: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
-    # The questions members ask (each entry's `questions`): the entry each one belongs to, by position...
+    # The questions members ask (each entry's `questions`), stored entry by entry: the entry each one belongs to...
     examples: list[int] = field(default_factory=list)
     # ...how many different meaningful words each has...
-    example_sizes: list[int] = field(default_factory=list)
+    example_sizes: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    # ...where each entry's run of them starts, and that entry...
+    example_starts: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    example_entries: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     # ...and, for each of their words (folded), the questions that use it.
     example_words: dict[str, set[int]] = field(default_factory=dict)
     # The members' questions that contain each concept looked up so far (by its names).
-    examples_cache: dict[tuple[str, ...], frozenset[int]] = field(default_factory=dict)
+    examples_cache: dict[tuple[str, ...], NDArray[np.intp]] = field(default_factory=dict)
     # Where each word or phrase looked up so far occurs.
     found_cache: dict[str, _Found] = field(default_factory=dict)
 
@@ -573,7 +584,8 @@ class KnowledgeSearch:
             context_phrases,
             names,
             examples,
-            example_sizes,
+            np.asarray(example_sizes, dtype=np.float64),
+            *_runs(examples),
             example_words,
         )
 
@@ -720,7 +732,7 @@ class KnowledgeSearch:
             terms.append(_Term(concept, found.credits, weight, penalty))
         return terms, has_topic
 
-    def _examples_with(self, concept: _Concept) -> frozenset[int]:
+    def _examples_with(self, concept: _Concept) -> NDArray[np.intp]:
         """The members' questions that contain the concept by any of its names (every word of a name, any order)."""
         index = self._index
         cached = index.examples_cache.get(concept.variants)
@@ -732,7 +744,7 @@ class KnowledgeSearch:
             tokens = [_fold(t) for t in variant.split() if t not in STOPWORDS]
             if tokens and all(t in words for t in tokens):
                 found |= set.intersection(*(words[t] for t in tokens))
-        result = frozenset(found)
+        result = np.fromiter(sorted(found), dtype=np.intp, count=len(found))
         if len(index.examples_cache) < _CACHE_LIMIT:
             index.examples_cache[concept.variants] = result
         return result
@@ -740,32 +752,38 @@ class KnowledgeSearch:
     def _example_cover(self, terms: list[_Term]) -> dict[int, float]:
         """For each entry, how well its closest member question covers this question (as coverage does)."""
         index = self._index
-        matched: dict[int, float] = {}
-        penalty_in: dict[int, float] = {}
-        words_in: dict[int, int] = {}
-        topical: set[int] = set()
+        count = len(index.examples)
+        if not count:
+            return {}
+        # Per member question (arrays over all of them: a common word is in hundreds, and numpy adds faster than
+        # dictionaries): the weight of the question it has, the penalty it avoids, how many of its words it has,
+        # and whether one of them names something.
+        matched = np.zeros(count)
+        penalty_in = np.zeros(count)
+        words_in = np.zeros(count)
+        topical = np.zeros(count, dtype=bool)
         for term in terms:
-            size = term.concept.text.count(" ") + 1
-            for example in self._examples_with(term.concept):
-                matched[example] = matched.get(example, 0.0) + term.weight
-                penalty_in[example] = penalty_in.get(example, 0.0) + term.penalty
-                words_in[example] = words_in.get(example, 0) + size
-                if term.concept.kind in _NAMING_KINDS:
-                    topical.add(example)
-        total_penalty = sum(t.penalty for t in terms)
-        best: dict[int, float] = {}
-        for example, weight in matched.items():
-            # Sharing only everyday words with a member's question ("good evening") is no resemblance.
-            if example not in topical or weight < MIN_MATCHED_WEIGHT:
+            found = self._examples_with(term.concept)
+            if not found.size:
                 continue
-            cover = weight / (weight + total_penalty - penalty_in[example])
-            # ...and how much of the member's question this one covers: "observership in usa" is all of "how to
-            # get an observership in the usa", but little of "is an observership in the usa worth it at 40".
-            rowid, size = index.examples[example], index.example_sizes[example]
-            cover *= min(1.0, words_in[example] / size)
-            if cover > best.get(rowid, 0.0):
-                best[rowid] = cover
-        return best
+            matched[found] += term.weight
+            penalty_in[found] += term.penalty
+            words_in[found] += term.concept.text.count(" ") + 1
+            if term.concept.kind in _NAMING_KINDS:
+                topical[found] = True
+        total_penalty = sum(t.penalty for t in terms)
+        # Sharing only everyday words with a member's question ("good evening") is no resemblance.
+        usable = topical & (matched >= MIN_MATCHED_WEIGHT)
+        if not usable.any():
+            return {}
+        cover = np.zeros(count)
+        cover[usable] = matched[usable] / (matched[usable] + total_penalty - penalty_in[usable])
+        # ...and how much of the member's question this one covers: "observership in usa" is all of "how to get an
+        # observership in the usa", but little of "is an observership in the usa worth it at 40".
+        cover *= np.minimum(1.0, words_in / index.example_sizes)
+        # Member questions are stored entry by entry: the best of each entry's run.
+        best = np.maximum.reduceat(cover, index.example_starts)
+        return {int(index.example_entries[i]): float(best[i]) for i in np.flatnonzero(best)}
 
     @staticmethod
     def _evidence(terms: list[_Term]) -> dict[int, tuple[float, float, float, bool]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.knowledge.loader import KnowledgeBase, load_knowledge_base
 from bot.knowledge.models import KnowledgeEntry, Stage
 from bot.knowledge.pathway import PathwayStep, load_pathway
-from bot.knowledge.repository import KnowledgeFeedbackRepository, UnansweredQuestion, VoteTally
+from bot.knowledge.repository import UNANSWERED_KEPT, KnowledgeFeedbackRepository, UnansweredQuestion, VoteTally
 from bot.knowledge.search import SUGGESTION_MIN_SCORE, KnowledgeSearch, SearchResult, normalize
 
 log = logging.getLogger(__name__)
@@ -115,12 +115,25 @@ class KnowledgeService:
         await self._repo().record_vote(entry_id, user_id, helpful, now)
         return await self._repo().tally(entry_id)
 
-    async def record_unanswered(self, question: str, now: dt.datetime) -> None:
+    async def record_unanswered(self, question: str, guild_id: int | None, now: dt.datetime) -> None:
+        """Count a question nothing answered, for the moderators of the server it was asked in (None: a DM, seen
+        only by the operator's `imgbot kb report`). The cog never calls this for a question asked privately."""
         # Kept normalised and without the asker, so moderators see what is missing and nobody is identified.
         text = " ".join(normalize(question).split())[:300]
         if text:
-            await self._repo().record_unanswered(text, now)
+            await self._repo().record_unanswered(text, guild_id, now)
 
-    async def report(self, limit: int = 20) -> tuple[list[VoteTally], list[UnansweredQuestion]]:
-        tallies = sorted(await self._repo().tallies(), key=lambda t: (-(t.helpful + t.not_helpful), t.entry_id))
-        return tallies, await self._repo().top_unanswered(limit)
+    async def report(self, guild_id: int, limit: int = 20) -> tuple[list[VoteTally], list[UnansweredQuestion]]:
+        """/knowledge report: votes on every entry, and this server's own unanswered questions."""
+        return await self._tallies(), await self._repo().top_unanswered(guild_id, limit)
+
+    async def report_all(self, limit: int = 20) -> tuple[list[VoteTally], list[UnansweredQuestion]]:
+        """`imgbot kb report`: votes, and every server's unanswered questions (each with its server)."""
+        return await self._tallies(), await self._repo().all_unanswered(limit)
+
+    async def purge_unanswered(self, now: dt.datetime) -> int:
+        """Forget unanswered questions last asked more than ``UNANSWERED_KEPT`` (90 days) ago; returns how many."""
+        return await self._repo().purge_unanswered(now - UNANSWERED_KEPT)
+
+    async def _tallies(self) -> list[VoteTally]:
+        return sorted(await self._repo().tallies(), key=lambda t: (-(t.helpful + t.not_helpful), t.entry_id))

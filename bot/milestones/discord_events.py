@@ -1,39 +1,38 @@
-"""Discord scheduled events for Match Week, SOAP and Match Day in the servers that opted in, each made once.
+"""Discord scheduled events for Match Week, SOAP and Match Day in the servers that opted in, each made once: a
+feed of the scheduling runner (``bot.scheduling.runner``).
 
 What should exist comes from ``discord_event_plan``; what was made is in ``milestone_discord_events`` (the event id
-per server and milestone). A run compares the two for every server that opted in, and:
+per server and milestone). Each sweep compares the two for every server that opted in (or for one server, when it
+just opted in), and every difference is an item:
 
-- makes a missing event through the exactly-once deliveries (``bot.scheduling.delivery``): claim a row keyed
+- a missing event is made through the exactly-once deliveries (``bot.scheduling.delivery``): claim a row keyed
   ``de:<server>:<milestone uid>``, create, record the event id. Discord has no nonce for events, so a claim found
   unfinished (a crash between creating and recording) is first looked for among the server's events (same name, made
-  by the bot) before one is created: the ``find`` hook, consulted on every recovery (``nonce_trust`` 0). The name
-  holds the milestone's kind and Match year and nothing that changes with its date, so an event made before the data
-  file moved the date (or made it official) is still found; its link gets an empty fingerprint, so that the next run
+  by the bot) before one is created: ``find``, consulted on every recovery (``nonce_trust`` 0). The name holds the
+  milestone's kind and Match year and nothing that changes with its date, so an event made before the data file
+  moved the date (or made it official) is still found; its link gets an empty fingerprint, so that the next sweep
   edits it to the current plan;
-- edits (PATCH) an event whose plan changed: an official date entered in the data file, or a projection confirmed;
-- leaves alone an event an admin deleted in Discord (it is not made again).
+- an event whose plan changed (an official date entered in the data file, or a projection confirmed) is edited
+  (PATCH): an idempotent action with no delivery row;
+- an event an admin deleted in Discord is left deleted (not made again).
 
-A refusal for a missing permission (the bot lacks Manage Events) stops creating events in that server only,
-is recorded, and the admin who set up the announcements is told by DM once; switching the option on again retries.
-Nothing else is paused. Runs happen when a server opts in (for that server), at start-up and every ``sweep_every``
-(new cycles, changed dates), under one lock, each request paced with the announcer's ``Pacer`` so that thousands of
-servers opting in at once stay under Discord's global limit.
+A server's items run one after another (``Item.serial``). A refusal for a missing permission (the bot lacks Manage
+Events) stops creating events in that server only, is recorded, and the admin who set up the announcements is told
+by DM once; switching the option on again retries. Nothing else is paused.
 
-Claims are recovered by planning, not by listing claimed rows: every run re-plans each opted-in server, and an
-unfinished claim of a planned event goes through ``find`` first. A full run (start-up, sweep) then records as skipped
-the claims nothing plans any more (events switched off, announcements stopped or the bot gone, the milestone passed),
-so that they do not wait forever; one planned again later is reopened and recovered like any other. The announcer
-and the study groups recover only their own target kinds (``DeliveryRepository.claimed(kinds)``), so they never
-touch these rows.
+Claims are recovered by planning: every sweep re-plans each opted-in server, and an unfinished claim of a planned
+event goes through ``find`` first. A full sweep records as skipped the claims nothing plans any more (events
+switched off, announcements stopped or the bot gone, the milestone passed), so that they do not wait forever; one
+planned again later is reopened and recovered like any other.
+
+No discord import: ``EventGateway`` is implemented in ``cogs/milestones/scheduled_events.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -50,26 +49,28 @@ from bot.milestones.discord_event_plan import (
 )
 from bot.milestones.repository import MilestoneRepository
 from bot.scheduling.delivery import (
-    Deliverer,
-    DeliveryProblem,
     DeliveryRecord,
     DeliveryRepository,
+    DeliveryResult,
     DeliveryStatus,
     Outcome,
     ProblemKind,
-    TransientDeliveryError,
+    SkipDelivery,
     delivery_nonce,
 )
-from bot.scheduling.pacing import DEFAULT_CONCURRENCY, Pacer, fan_out
-from bot.scheduling.scheduler import JobScheduler
+from bot.scheduling.pacing import RateBudget
+from bot.scheduling.runner import Feed, FeedPolicy, Hold, Item, Sweep, SweepReport
 
 log = logging.getLogger(__name__)
 
-SWEEP_JOB = "milestones:discord-events"
+FEED = "discord-events"
+SWEEP_JOB = f"{FEED}:sweep"
 NO_PERMISSION = "no-permission"
 MILESTONE_PASSED = "the milestone passed, or it is no longer planned"
 NOT_WANTED = "no longer wanted in the server (Discord events switched off, announcements stopped, or the bot left)"
 """Reasons recorded on a creation claim that nothing plans any more."""
+DELETED = "deleted in Discord by an admin"
+UPDATE_PREFIX = "de-edit:"
 
 
 class GuildReadiness(StrEnum):
@@ -91,8 +92,6 @@ class EventGone(Exception):
 class EventGateway(Protocol):
     """What the sync needs from Discord (implemented in ``cogs/milestones/scheduled_events.py``)."""
 
-    async def wait_until_ready(self) -> None: ...
-
     def readiness(self, guild_id: int) -> GuildReadiness: ...
 
     async def create(self, guild_id: int, plan: EventPlan) -> int:
@@ -113,237 +112,151 @@ class EventGateway(Protocol):
         ...
 
 
-@dataclass
-class SyncReport:
-    trigger: str
-    servers: int = 0
-    created: int = 0
-    recovered: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    refused: int = 0
-    retry_later: int = 0
-    skipped: int = 0
-    problems: list[str] = field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class EventWork:
+    """One difference between what a server should have and what it has."""
 
-    def summary(self) -> str:
-        return (
-            f"{self.trigger}: {self.servers} server(s), {self.created} created ({self.recovered} recovered), "
-            f"{self.updated} updated, {self.refused} refused, {self.retry_later} to retry, {self.skipped} skipped"
-        )
+    guild_id: int
+    plan: EventPlan
+    link: EventLink | None
+    """The event made earlier, to edit; None: make it."""
+    configured_by: int
 
 
-class DiscordEventSync:
+class DiscordEventSync(Feed[EventWork]):
+    name = FEED
+    label = "discord events"
+    kinds = (TARGET_KIND,)
+
     def __init__(
         self,
         calendar: CycleCalendar,
         repository: MilestoneRepository,
         deliveries: DeliveryRepository,
-        deliverer: Deliverer,
-        scheduler: JobScheduler,
+        gateway: EventGateway,
         entry_titles: EntryTitles,
         *,
-        pacer: Pacer | None = None,
-        workers: int = DEFAULT_CONCURRENCY,
+        budget: RateBudget,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sweep_every: timedelta = timedelta(minutes=10),
     ) -> None:
-        if deliverer.nonce_trust > timedelta(0):
-            raise ValueError("events have no nonce: the deliverer must look for an unfinished claim every time")
         self.calendar = calendar
         self.repository = repository
         self.deliveries = deliveries
-        self.deliverer = deliverer
-        self.scheduler = scheduler
+        self.gateway = gateway
         self.entry_titles = entry_titles
-        self.pacer = pacer or Pacer()
-        self.workers = workers
+        self.budget = budget
         self.clock = clock
-        self.sweep_every = sweep_every
-        self.reports: list[SyncReport] = []
-        self._gateway: EventGateway | None = None
-        self._lock = asyncio.Lock()
-
-    # -- lifecycle ---------------------------------------------------------------------------------------------------
-
-    def attach(self, gateway: EventGateway) -> None:
-        self._gateway = gateway
-
-    @property
-    def gateway(self) -> EventGateway:
-        if self._gateway is None:
-            raise RuntimeError("no event gateway attached: is the cogs.milestones extension loaded?")
-        return self._gateway
-
-    def start(self) -> None:
-        """The periodic job (stable id) and a start-up run once the bot is ready."""
-        self.scheduler.every(SWEEP_JOB, self.sweep_every, self.sweep)
-        self.scheduler.tasks.spawn(self.run("start-up"), name=f"{SWEEP_JOB}:start-up")
-
-    def request(self, guild_id: int) -> None:
-        """Make the server's events soon, in the background (a server just opted in)."""
-        self.scheduler.tasks.spawn(self.run(f"opt-in {guild_id}", {guild_id}), name=f"{SWEEP_JOB}:{guild_id}")
-
-    async def sweep(self) -> SyncReport:
-        return await self.run("sweep")
+        # No watermark: every sweep compares the whole plan with what was made. No grace: an event ahead is still
+        # worth making. No nonce: a claim found unfinished is always looked for first.
+        self.policy = FeedPolicy(sweep_every=sweep_every, watermark=False, nonce_trust=timedelta(0))
 
     def planned(self, now: datetime) -> list[EventPlan]:
         return plan_discord_events(self.calendar, now, self.entry_titles)
 
-    # -- runs --------------------------------------------------------------------------------------------------------
+    # -- what is due ---------------------------------------------------------------------------------------------
 
-    async def run(self, trigger: str, guild_ids: Collection[int] | None = None) -> SyncReport:
-        gateway = self.gateway
-        await gateway.wait_until_ready()
-        async with self._lock:
-            now = self.clock()
-            report = SyncReport(trigger)
-            plans = self.planned(now)
-            subscriptions = {s.guild_id: s for s in await self.repository.subscriptions()}
-            servers = [
-                s.guild_id
-                for s in await self.repository.discord_events_enabled()
-                if s.guild_id in subscriptions and (guild_ids is None or s.guild_id in guild_ids)
-            ]
-            # A full run reads every link and filters here: binding thousands of server ids would pass SQLite's
-            # limit on variables (32,766).
-            wanted_servers = set(servers)
-            links = {
-                key: link
-                for key, link in (
-                    await self.repository.discord_event_links(None if guild_ids is None else servers)
-                ).items()
-                if link.guild_id in wanted_servers
-            }
-            work: dict[int, list[tuple[EventPlan, EventLink | None]]] = defaultdict(list)
-            for guild_id in servers:
-                for plan in plans:
-                    link = links.get((guild_id, plan.uid))
-                    if link is None or (link.active and link.fingerprint != plan.fingerprint):
-                        work[guild_id].append((plan, link))
-                    else:
-                        report.unchanged += 1
-            report.servers = len(servers)
-
-            async def one_server(item: tuple[int, list[tuple[EventPlan, EventLink | None]]]) -> None:
-                guild_id, items = item
-                configured_by = subscriptions[guild_id].configured_by
-                await self._server(guild_id, items, configured_by, report)
-
-            await fan_out(list(work.items()), one_server, workers=self.workers)
-            if guild_ids is None:
-                await self._give_up_unplanned(servers, plans, report)
-            self.reports = [*self.reports[-19:], report]
-            if work or trigger != "sweep":  # a quiet sweep is not worth a line every ten minutes
-                log.info("discord events %s", report.summary())
-            return report
-
-    async def _give_up_unplanned(self, servers: list[int], plans: list[EventPlan], report: SyncReport) -> None:
-        """Record as skipped the creation claims that no run will go back to (only a full run knows them all)."""
-        wanted = {delivery_key(guild_id, plan) for guild_id in servers for plan in plans}
-        planned_uids = {plan.uid for plan in plans}
-        now = self.clock()
-        for record in await self.deliveries.claimed([TARGET_KIND]):
-            if record.key in wanted:
-                continue
-            reason = NOT_WANTED if record.target_ref in planned_uids else MILESTONE_PASSED
-            await self.deliveries.skip(record, reason, now)
-            report.skipped += 1
-            log.info("gave up the unfinished Discord event claim %s: %s", record.key, reason)
-
-    async def _server(
-        self, guild_id: int, items: list[tuple[EventPlan, EventLink | None]], configured_by: int, report: SyncReport
-    ) -> None:
-        readiness = self.gateway.readiness(guild_id)
-        if readiness is GuildReadiness.NO_PERMISSION:
-            await self._refused(guild_id, [plan for plan, _ in items], configured_by, report)
-            return
-        if readiness is not GuildReadiness.READY:
-            report.skipped += len(items)  # not in the server, or Discord is down there: the next run tries again
-            return
-        for index, (plan, link) in enumerate(items):
-            try:
+    async def due(self, sweep: Sweep) -> Sequence[Item[EventWork]]:
+        now = sweep.until
+        plans = self.planned(now)
+        subscriptions = {s.guild_id: s for s in await self.repository.subscriptions()}
+        servers = [
+            s.guild_id
+            for s in await self.repository.discord_events_enabled()
+            if s.guild_id in subscriptions and (sweep.scope is None or s.guild_id in sweep.scope)
+        ]
+        # A full sweep reads every link and filters here: binding thousands of server ids would pass SQLite's
+        # limit on variables (32,766).
+        wanted_servers = set(servers)
+        links = {
+            key: link
+            for key, link in (
+                await self.repository.discord_event_links(None if sweep.scope is None else servers)
+            ).items()
+            if link.guild_id in wanted_servers
+        }
+        items: list[Item[EventWork]] = []
+        unchanged = 0
+        for guild_id in servers:
+            configured_by = subscriptions[guild_id].configured_by
+            for plan in plans:
+                link = links.get((guild_id, plan.uid))
                 if link is None:
-                    await self._create(guild_id, plan, report)
+                    items.append(self._create(EventWork(guild_id, plan, None, configured_by), now))
+                elif link.active and link.fingerprint != plan.fingerprint:
+                    work = EventWork(guild_id, plan, link, configured_by)
+                    items.append(Item(f"{UPDATE_PREFIX}{guild_id}:{plan.uid}", now, work, serial=f"de:{guild_id}"))
                 else:
-                    await self._update(link, plan, report)
-            except DeliveryProblem as problem:
-                if problem.kind is ProblemKind.NO_PERMISSION:
-                    await self._refused(guild_id, [p for p, _ in items[index:]], configured_by, report)
-                    return
-                if problem.kind is ProblemKind.SERVER_GONE:
-                    report.skipped += len(items) - index
-                    return
-                log.error("Discord rejected the event %s in server %s: %s", plan.uid, guild_id, problem)
-                report.problems.append(f"{guild_id} {plan.uid}: {problem}")
-            except TransientDeliveryError as error:
-                log.warning("event %s in server %s failed for now (%s); next run", plan.uid, guild_id, error)
-                report.retry_later += 1
+                    unchanged += 1
+        # A claim given up while nothing planned it, planned again: unfinished again (the event may exist).
+        creations = [item.key for item in items if item.record is not None]
+        statuses = await self.deliveries.statuses(creations)
+        for key in creations:
+            if statuses.get(key) is DeliveryStatus.SKIPPED:
+                await self.deliveries.reopen(key)
+        sweep.notes.update(servers=len(servers), unchanged=unchanged)
+        return items
 
-    async def _create(self, guild_id: int, plan: EventPlan, report: SyncReport) -> None:
-        now = self.clock()
-        key = delivery_key(guild_id, plan)
-        gateway = self.gateway
-
-        async def find(record: DeliveryRecord) -> int | None:
-            # By name only: the start may have moved since the event was made (see the module docstring).
-            async with self.pacer.slot():
-                return await gateway.find(guild_id, plan.name)
-
-        existing = await self.deliveries.get(key)
-        if existing is not None and existing.status is DeliveryStatus.FAILED:
-            report.skipped += 1  # refused earlier; switching the option on again forgets it
-            return
-        if existing is not None and existing.status is DeliveryStatus.SKIPPED:
-            # A claim given up while nothing planned it; planned again, it is unfinished again (the event may exist).
-            await self.deliveries.reopen(key)
-
-        async def send(nonce: str) -> int:
-            async with self.pacer.slot():
-                return await gateway.create(guild_id, plan)
-
+    def _create(self, work: EventWork, now: datetime) -> Item[EventWork]:
+        key = delivery_key(work.guild_id, work.plan)
         record = DeliveryRecord(
             key=key,
             group_key=key,
-            guild_id=guild_id,
+            guild_id=work.guild_id,
             channel_id=0,  # an event is no channel's; the column is shared with messages
             target_kind=TARGET_KIND,
-            target_ref=plan.uid,
+            target_ref=work.plan.uid,
             offset_seconds=0,
-            occurs_at=plan.start,
+            occurs_at=work.plan.start,
             fire_at=now,
             nonce=delivery_nonce(key),
         )
-        result = await self.deliverer.deliver(record, send, find)
-        if result.outcome is Outcome.FAILED and result.problem is not None:
-            raise result.problem
-        if result.outcome is Outcome.RETRY_LATER:
-            raise TransientDeliveryError("Discord refused for now")
-        if result.message_id is None:
-            report.skipped += 1
-            return
-        # Anything but a fresh creation (found after a crash, or recorded but not linked) may show an older plan: an
-        # empty fingerprint has the next run edit the event to the current one.
-        fingerprint = plan.fingerprint if result.outcome is Outcome.SENT else ""
-        await self._link(guild_id, plan, result.message_id, fingerprint, now)
-        report.created += 1
-        report.recovered += int(result.outcome is not Outcome.SENT)
-        log.info("made Discord event %s for %s in server %s", result.message_id, plan.uid, guild_id)
+        return Item(key, now, work, record, serial=f"de:{work.guild_id}")
 
-    async def _update(self, link: EventLink, plan: EventPlan, report: SyncReport) -> None:
+    async def recover(self, record: DeliveryRecord) -> Item[EventWork] | str:
+        """An unfinished creation claim (a full sweep's leftovers, or a retry): made if still planned and wanted."""
         now = self.clock()
+        plan = next((p for p in self.planned(now) if p.uid == record.target_ref), None)
+        subscription = await self.repository.subscription(record.guild_id)
+        setting = await self.repository.discord_events_setting(record.guild_id)
+        if plan is None:
+            reason = MILESTONE_PASSED
+        elif subscription is None or setting is None or not setting.enabled:
+            reason = NOT_WANTED
+        else:
+            return self._create(EventWork(record.guild_id, plan, None, subscription.configured_by), now)
+        log.info("gave up the unfinished Discord event claim %s: %s", record.key, reason)
+        return reason
+
+    async def check(self, item: Item[EventWork]) -> Hold | None:
+        work = item.payload
+        readiness = self.gateway.readiness(work.guild_id)
+        if readiness is GuildReadiness.NO_PERMISSION:
+            await self._refused(work)
+            return Hold(NO_PERMISSION)
+        if readiness is not GuildReadiness.READY:
+            return Hold(readiness.value)  # not in the server, or Discord is down there: the next sweep tries again
+        setting = await self.repository.discord_events_setting(work.guild_id)
+        if setting is not None and setting.problem is not None:
+            return Hold(setting.problem)  # refused a moment ago, for another of this server's events
+        return None
+
+    # -- Discord -------------------------------------------------------------------------------------------------
+
+    async def send(self, item: Item[EventWork], *, nonce: str, late: bool) -> int:
+        work = item.payload
+        if work.link is None:
+            return await self.gateway.create(work.guild_id, work.plan)
+        link, plan = work.link, work.plan
         try:
-            async with self.pacer.slot():
-                await self.gateway.edit(link.guild_id, link.event_id, plan)
+            await self.gateway.edit(link.guild_id, link.event_id, plan)
         except EventGone:
             log.info(
                 "event %s (%s) was deleted in server %s; not making it again", link.event_id, plan.uid, link.guild_id
             )
-            await self.repository.save_discord_event_link(replace(link, active=False), now)
-            report.skipped += 1
-            return
-        await self._link(link.guild_id, plan, link.event_id, plan.fingerprint, now)
-        report.updated += 1
+            await self.repository.save_discord_event_link(replace(link, active=False), self.clock())
+            raise SkipDelivery(DELETED) from None
+        await self._link(link.guild_id, plan, link.event_id, plan.fingerprint)
         log.info(
             "moved Discord event %s (%s) in server %s to %s (%s)",
             link.event_id,
@@ -352,8 +265,31 @@ class DiscordEventSync:
             plan.start.isoformat(),
             "projected" if plan.projected else "official",
         )
+        return link.event_id
 
-    async def _link(self, guild_id: int, plan: EventPlan, event_id: int, fingerprint: str, now: datetime) -> None:
+    async def find(self, item: Item[EventWork], record: DeliveryRecord) -> int | None:
+        # By name only: the start may have moved since the event was made (see the module docstring).
+        return await self.gateway.find(item.payload.guild_id, item.payload.plan.name)
+
+    async def settled(self, item: Item[EventWork], result: DeliveryResult) -> None:
+        work = item.payload
+        if result.outcome is Outcome.FAILED and result.problem is not None:
+            problem = result.problem
+            if problem.kind is ProblemKind.NO_PERMISSION:
+                await self._refused(work)
+            elif problem.kind is not ProblemKind.SERVER_GONE:
+                log.error("Discord rejected the event %s in server %s: %s", work.plan.uid, work.guild_id, problem)
+            return
+        if work.link is not None or result.message_id is None:
+            return
+        if result.outcome in (Outcome.SENT, Outcome.RECOVERED, Outcome.ALREADY_DONE):
+            # Anything but a fresh creation (found after a crash, or recorded but not linked) may show an older
+            # plan: an empty fingerprint has the next sweep edit the event to the current one.
+            fingerprint = work.plan.fingerprint if result.outcome is Outcome.SENT else ""
+            await self._link(work.guild_id, work.plan, result.message_id, fingerprint)
+            log.info("made Discord event %s for %s in server %s", result.message_id, work.plan.uid, work.guild_id)
+
+    async def _link(self, guild_id: int, plan: EventPlan, event_id: int, fingerprint: str) -> None:
         link = EventLink(
             guild_id=guild_id,
             milestone_uid=plan.uid,
@@ -365,15 +301,61 @@ class DiscordEventSync:
             fingerprint=fingerprint,
             active=True,
         )
-        await self.repository.save_discord_event_link(link, now)
+        await self.repository.save_discord_event_link(link, self.clock())
 
-    async def _refused(self, guild_id: int, plans: list[EventPlan], configured_by: int, report: SyncReport) -> None:
-        report.refused += len(plans)
-        if not await self.repository.record_discord_events_problem(guild_id, NO_PERMISSION, self.clock()):
+    async def _refused(self, work: EventWork) -> None:
+        if not await self.repository.record_discord_events_problem(work.guild_id, NO_PERMISSION, self.clock()):
             return
-        log.warning("server %s: Discord events stopped, the bot lacks Manage Events; telling its admin", guild_id)
-        notice = EventsNotice(guild_id=guild_id, recipients=(configured_by,), names=tuple(p.name for p in plans))
-        async with self.pacer.slot():
+        log.warning("server %s: Discord events stopped, the bot lacks Manage Events; telling its admin", work.guild_id)
+        links = await self.repository.discord_event_links([work.guild_id])
+        names = tuple(p.name for p in self.planned(self.clock()) if (work.guild_id, p.uid) not in links)
+        notice = EventsNotice(guild_id=work.guild_id, recipients=(work.configured_by,), names=names)
+        async with self.budget.slot():
             told = await self.gateway.notify(notice)
         if not told:
-            log.warning("server %s: could not tell anyone that its Discord events stopped; DMs closed?", guild_id)
+            log.warning("server %s: could not tell anyone that its Discord events stopped; DMs closed?", work.guild_id)
+
+    # -- the log line --------------------------------------------------------------------------------------------
+
+    def summary(self, report: SweepReport) -> str | None:
+        figures = sync_figures(report)
+        if not (report.planned or report.skipped) and report.trigger in ("sweep", "retry"):
+            return None  # a quiet sweep is not worth a line every ten minutes
+        return (
+            f"{report.trigger}: {figures.servers} server(s), {figures.created} created ({figures.recovered} "
+            f"recovered), {figures.updated} updated, {figures.refused} refused, {figures.retry_later} to retry, "
+            f"{figures.skipped} skipped"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SyncFigures:
+    """A sweep of Discord events in its own words."""
+
+    servers: int
+    created: int
+    recovered: int
+    updated: int
+    unchanged: int
+    refused: int
+    retry_later: int
+    skipped: int
+
+
+def sync_figures(report: SweepReport) -> SyncFigures:
+    def edit(key: str) -> bool:
+        return key.startswith(UPDATE_PREFIX)
+
+    refused = sum(1 for _, reason in report.held_back if reason == NO_PERMISSION) + sum(
+        1 for _, problem in report.failed if problem.startswith(ProblemKind.NO_PERMISSION.value)
+    )
+    return SyncFigures(
+        servers=report.notes.get("servers", 0),
+        created=sum(1 for key in report.sent if not edit(key)),
+        recovered=len(report.recovered),
+        updated=sum(1 for key in report.sent if edit(key)),
+        unchanged=report.notes.get("unchanged", 0),
+        refused=refused,
+        retry_later=len(report.retry_later),
+        skipped=len(report.skipped) + sum(1 for _, reason in report.held_back if reason != NO_PERMISSION),
+    )

@@ -1,8 +1,8 @@
 """The milestones feature as the cogs see it: plain values in and out, no discord.
 
 Commands go through here (next milestones, subscribe, pause, resume, status, preview, the .ics calendar, server
-events); the timing and the posting are the announcer's (``announcer.MilestoneAnnouncer``), which this service asks
-to rebuild its jobs after every change.
+events); the posting is two feeds of the scheduling runner (``announcer.MilestoneAnnouncer`` and
+``discord_events.DiscordEventSync``), which this service asks to re-arm their timers after every change.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import aiosqlite
 
 from bot.cycle import CalendarItem, CycleCalendar, Milestone, to_ics
 from bot.milestones.announcements import Announcement, EntryTitles, milestone_announcement
-from bot.milestones.announcer import MilestoneAnnouncer
+from bot.milestones.announcer import Messenger, MilestoneAnnouncer
 from bot.milestones.discord_event_plan import EventPlan, EventsSetting
-from bot.milestones.discord_events import DiscordEventSync
+from bot.milestones.discord_events import DiscordEventSync, EventGateway
 from bot.milestones.events import (
     DEFAULT_EVENT_REMINDERS,
     MAX_EVENTS_PER_SERVER,
@@ -32,9 +32,8 @@ from bot.milestones.pausing import pause_for_problem
 from bot.milestones.planner import DeliveryPlanner, milestone_by_uid
 from bot.milestones.reminders import parse_reminders
 from bot.milestones.repository import MilestoneRepository
-from bot.scheduling.delivery import Deliverer, DeliveryRecord, DeliveryRepository
-from bot.scheduling.pacing import Pacer
-from bot.scheduling.scheduler import JobScheduler
+from bot.scheduling.delivery import DeliveryRecord, DeliveryRepository
+from bot.scheduling.runner import Runner
 from bot.text import shorten
 from bot.validation import UserInputError
 
@@ -82,10 +81,12 @@ class MilestoneService:
         planner: DeliveryPlanner,
         announcer: MilestoneAnnouncer,
         entry_titles: EntryTitles,
+        runner: Runner,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         discord_events: DiscordEventSync | None = None,
     ) -> None:
+        self.runner = runner
         self.discord_events = discord_events
         self.calendar = calendar
         self.repository = repository
@@ -155,7 +156,7 @@ class MilestoneService:
         offsets = parse_reminders(reminders) if reminders is not None and reminders.strip() else None
         subscription = await self.repository.save_subscription(guild_id, channel_id, role_id, offsets, by, self.clock())
         log.info("server %s subscribed to milestone announcements in channel %s", guild_id, channel_id)
-        await self.announcer.reschedule()
+        await self.runner.reschedule(self.announcer)
         return subscription
 
     async def subscription(self, guild_id: int) -> Subscription | None:
@@ -166,7 +167,7 @@ class MilestoneService:
         if not subscription.active:
             raise UserInputError("Announcements are already paused here. `/announcements resume` starts them again.")
         await self.repository.pause_subscription(guild_id, PauseReason.BY_ADMIN, self.clock())
-        await self.announcer.reschedule()
+        await self.runner.reschedule(self.announcer)
         return await self._require_subscription(guild_id)
 
     async def resume(self, guild_id: int) -> Subscription:
@@ -178,7 +179,8 @@ class MilestoneService:
         await self.repository.resume_subscription(guild_id, now)
         # Events paused with the subscription's channel (a permission fixed, say) come back with it.
         await self.repository.resume_events_in_channel(guild_id, subscription.channel_id)
-        await self.announcer.reschedule()
+        self.announcer.resumed(guild_id)
+        await self.runner.reschedule(self.announcer)
         return await self._require_subscription(guild_id)
 
     async def _require_subscription(self, guild_id: int) -> Subscription:
@@ -216,7 +218,7 @@ class MilestoneService:
         notice = await pause_for_problem(
             self.repository, guild_id, reason, self.clock(), channel_id=channel_id, role_id=role_id
         )
-        await self.announcer.reschedule()
+        await self.runner.reschedule(self.announcer)
         return notice
 
     # -- server events -----------------------------------------------------------------------------------------------
@@ -246,7 +248,7 @@ class MilestoneService:
             guild_id, channel_id, clean, details, when.starts_at, when.zone, offsets, by, now
         )
         log.info("server %s added event %s at %s", guild_id, event.id, event.starts_at.isoformat())
-        await self.announcer.reschedule()
+        await self.runner.reschedule(self.announcer)
         return event
 
     async def events(self, guild_id: int) -> list[ServerEvent]:
@@ -265,7 +267,7 @@ class MilestoneService:
         event = await self.repository.remove_event(guild_id, event_id)
         if event is None:
             raise UserInputError("There is no such event in this server. Pick one from the list as you type.")
-        await self.announcer.reschedule()
+        await self.runner.reschedule(self.announcer)
         return event
 
     @staticmethod
@@ -286,7 +288,8 @@ class MilestoneService:
         links = await self.repository.discord_event_links([guild_id])
         log.info("server %s switched Discord events %s", guild_id, "on" if enabled else "off")
         if enabled:
-            sync.request(guild_id)
+            # Made in the background, this server only.
+            self.runner.wake(sync, f"opt-in {guild_id}", {guild_id})
         return DiscordEventsChange(
             enabled=enabled,
             was_enabled=before is not None and before.enabled,
@@ -294,38 +297,46 @@ class MilestoneService:
             made=sum(1 for link in links.values() if link.active),
         )
 
+    def notify_later(self, notices: list[Notice]) -> None:
+        """Tell admins in the background (the cog's listeners must not wait on DMs)."""
+        for notice in notices:
+            self.runner.scheduler.tasks.spawn(
+                self.announcer.notify(notice), name=f"milestones:notify:{notice.guild_id}"
+            )
+
 
 def build_milestone_service(
     conn: aiosqlite.Connection,
     calendar: CycleCalendar,
     entry_titles: EntryTitles,
-    scheduler: JobScheduler,
+    runner: Runner,
+    messenger: Messenger,
+    events: EventGateway,
     *,
     grace: timedelta,
-    crash_after_send: bool = False,
-    pacer: Pacer | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> MilestoneService:
-    """Wire the feature: repositories, planner, exactly-once deliverer and the announcer on ``scheduler``.
-
-    ``crash_after_send`` is the end-to-end tests' crash hook (``bot.scheduling.delivery.CRASH_AFTER_SEND_ENV``).
-    """
+    """Wire the feature: repositories, planner, and its two feeds (announcements, Discord events) on ``runner``,
+    talking to Discord through ``messenger`` and ``events`` (built in ``bot/app.py``)."""
     repository = MilestoneRepository(conn)
     deliveries = DeliveryRepository(conn)
     planner = DeliveryPlanner(calendar, repository)
-    deliverer = Deliverer(deliveries, crash_after_send=crash_after_send)
     announcer = MilestoneAnnouncer(
-        planner, repository, deliveries, deliverer, scheduler, entry_titles, grace=grace, pacer=pacer
+        planner, repository, messenger, entry_titles, grace=grace, budget=runner.budget, clock=clock
     )
-    # One pacer for announcements and events: they share Discord's global limit.
     discord_events = DiscordEventSync(
+        calendar, repository, deliveries, events, entry_titles, budget=runner.budget, clock=clock
+    )
+    runner.add(announcer)
+    runner.add(discord_events)
+    return MilestoneService(
         calendar,
         repository,
         deliveries,
-        Deliverer(deliveries, nonce_trust=timedelta(0), crash_after_send=crash_after_send),
-        scheduler,
+        planner,
+        announcer,
         entry_titles,
-        pacer=announcer.pacer,
-    )
-    return MilestoneService(
-        calendar, repository, deliveries, planner, announcer, entry_titles, discord_events=discord_events
+        runner,
+        clock=clock,
+        discord_events=discord_events,
     )

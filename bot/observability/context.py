@@ -95,8 +95,13 @@ def with_interaction_context(parse: Callable[[Any], None]) -> Callable[[Any], No
     """
 
     def parse_in_context(payload: Any) -> None:
+        # Runs for every interaction, so without log_context's generator and copies: the fields are already strings.
         fields = interaction_fields(payload) if isinstance(payload, Mapping) else {}
-        with log_context(**fields):
+        bound = _fields.get()
+        token = _fields.set({**bound, **fields} if bound else fields)
+        try:
             parse(payload)
+        finally:
+            _fields.reset(token)
 
     return parse_in_context

@@ -1,4 +1,5 @@
-"""The heartbeat, the recent errors and the delivery counts, in SQL (tables from migration 0008)."""
+"""The heartbeat, the recent errors and the delivery counts, in SQL (tables from migration 0008; the shards of the
+heartbeat from 0012)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterable
 import aiosqlite
 
 from bot.db.connection import write_transaction
-from bot.observability.status import DELIVERY_KINDS, DeliveryCounts, ErrorNote, Heartbeat
+from bot.observability.status import DELIVERY_KINDS, DeliveryCounts, ErrorNote, Heartbeat, ShardFigures
 from bot.scheduling.delivery import from_db, to_db
 
 KEEP_ERRORS = 100
@@ -22,7 +23,7 @@ class StatusRepository:
 
     async def write(self, beat: Heartbeat, errors: Iterable[ErrorNote] = ()) -> None:
         """Replace the heartbeat and add ``errors``, in one transaction."""
-        latency_ms = None if beat.latency is None or not math.isfinite(beat.latency) else beat.latency * 1000
+        latency_ms = _milliseconds(beat.latency)
         notes = list(errors)
         async with write_transaction(self._conn):
             await self._conn.execute(
@@ -31,6 +32,11 @@ class StatusRepository:
                 "state = excluded.state, started_at = excluded.started_at, beat_at = excluded.beat_at, "
                 "latency_ms = excluded.latency_ms, guilds = excluded.guilds, jobs = excluded.jobs",
                 (beat.pid, beat.state, to_db(beat.started_at), to_db(beat.beat_at), latency_ms, beat.guilds, beat.jobs),
+            )
+            await self._conn.execute("DELETE FROM status_shards")
+            await self._conn.executemany(
+                "INSERT INTO status_shards (shard_id, state, latency_ms, guilds) VALUES (?, ?, ?, ?)",
+                [(shard.id, shard.state, _milliseconds(shard.latency), shard.guilds) for shard in beat.shards],
             )
             if notes:
                 await self._conn.executemany(
@@ -57,6 +63,28 @@ class StatusRepository:
             latency=None if row[4] is None else float(row[4]) / 1000,
             guilds=int(row[5]),
             jobs=int(row[6]),
+            shards=await self._shards(),
+        )
+
+    async def _shards(self) -> tuple[ShardFigures, ...]:
+        # `imgbot status` reads the database without migrating it: one from before 0012 has no shards to show.
+        async with self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'status_shards'"
+        ) as cursor:
+            if await cursor.fetchone() is None:
+                return ()
+        async with self._conn.execute(
+            "SELECT shard_id, state, latency_ms, guilds FROM status_shards ORDER BY shard_id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return tuple(
+            ShardFigures(
+                id=int(r[0]),
+                state="ready" if r[1] == "ready" else "disconnected" if r[1] == "disconnected" else "connecting",
+                latency=None if r[2] is None else float(r[2]) / 1000,
+                guilds=int(r[3]),
+            )
+            for r in rows
         )
 
     async def recent_errors(self, limit: int) -> list[ErrorNote]:
@@ -89,3 +117,7 @@ class StatusRepository:
         found = {str(r[0]): DeliveryCounts(str(r[0]), *(int(v or 0) for v in r[1:])) for r in rows}
         kinds = list(DELIVERY_KINDS) + sorted(set(found) - set(DELIVERY_KINDS))
         return [found.get(kind, DeliveryCounts(kind)) for kind in kinds]
+
+
+def _milliseconds(latency: float | None) -> float | None:
+    return None if latency is None or not math.isfinite(latency) else latency * 1000

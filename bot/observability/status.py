@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -26,6 +26,7 @@ RECENT_ERRORS = 10
 SUMMARY_CHARS = 200
 
 State = Literal["running", "stopped"]
+ShardState = Literal["ready", "connecting", "disconnected"]
 
 # Delivery kinds, in the order shown, with their labels (the deliveries table's target_kind values).
 DELIVERY_KINDS: dict[str, str] = {
@@ -46,12 +47,26 @@ class ErrorNote:
 
 
 @dataclass(frozen=True)
+class ShardFigures:
+    """One gateway shard: ``ready`` once its servers have all arrived (after a RESUME at once), ``connecting`` while
+    it identifies or waits for its turn to, ``disconnected`` while its connection is down; ``latency`` is None until
+    it acknowledged a heartbeat."""
+
+    id: int
+    state: ShardState
+    latency: float | None
+    guilds: int
+
+
+@dataclass(frozen=True)
 class LiveFigures:
-    """What the bot measures right now; ``latency`` is None until the gateway acknowledged a heartbeat."""
+    """What the bot measures right now; ``latency`` is None until the gateway acknowledged a heartbeat (with shards,
+    discord.py's average over them)."""
 
     latency: float | None
     guilds: int
     jobs: int
+    shards: tuple[ShardFigures, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class Heartbeat:
     latency: float | None
     guilds: int
     jobs: int
+    shards: tuple[ShardFigures, ...] = ()
 
     def uptime(self, now: dt.datetime) -> dt.timedelta:
         """How long the process has been up (until it stopped, if it did)."""
@@ -191,6 +207,7 @@ class StatusMonitor:
             latency=figures.latency,
             guilds=figures.guilds,
             jobs=figures.jobs,
+            shards=figures.shards,
         )
 
 
@@ -231,6 +248,33 @@ def _latency(value: float | None) -> str:
     return "not measured yet" if value is None else f"{value * 1000:.0f} ms"
 
 
+SHARDS_LISTED = 10
+"""Up to this many shards are listed one per line; more are summed up (the ones not ready still listed)."""
+
+
+def _shard_summary(shards: tuple[ShardFigures, ...]) -> str:
+    states = Counter(shard.state for shard in shards)
+    if states["ready"] == len(shards):
+        return f"{len(shards)}, all ready"
+    parts = [f"{states[state]} {state}" for state in ("ready", "connecting", "disconnected") if states[state]]
+    return f"{len(shards)}: {', '.join(parts)}"
+
+
+def _shard_line(shard: ShardFigures) -> str:
+    servers = "server" if shard.guilds == 1 else "servers"
+    return f"{shard.state}, {_latency(shard.latency)}, {shard.guilds:,} {servers}"
+
+
+def _shard_rows(shards: tuple[ShardFigures, ...]) -> list[tuple[str, str]]:
+    """One line per shard; past SHARDS_LISTED, the latency range and every shard that is not ready."""
+    if len(shards) <= SHARDS_LISTED:
+        return [(f"Shard {shard.id}", _shard_line(shard)) for shard in shards]
+    measured = sorted(shard.latency for shard in shards if shard.latency is not None)
+    rows = [("Latency", f"{_latency(measured[0])} to {_latency(measured[-1])}" if measured else _latency(None))]
+    rows += [(f"Shard {shard.id}", _shard_line(shard)) for shard in shards if shard.state != "ready"]
+    return rows
+
+
 def _deliveries(counts: DeliveryCounts) -> str:
     late = f" ({counts.late} late)" if counts.late else ""
     parts = [f"{counts.sent} sent{late}", f"{counts.skipped} skipped", f"{counts.failed} failed"]
@@ -253,7 +297,7 @@ def utc_text(at: dt.datetime) -> str:
 
 
 def status_sections(report: StatusReport, format_time: Callable[[dt.datetime], str] = utc_text) -> list[Section]:
-    """What ``imgbot status`` prints and ``/status`` shows: the bot, its deliveries, its last errors.
+    """What ``imgbot status`` prints and ``/status`` shows: the bot, its shards, its deliveries, its last errors.
 
     ``format_time`` writes the errors' times: UTC text here, a Discord timestamp (the reader's own zone) in /status.
     """
@@ -272,14 +316,19 @@ def status_sections(report: StatusReport, format_time: Callable[[dt.datetime], s
         when = "live" if report.source == "live" else f"heartbeat {format_duration(age)} ago"
         rows.append(("Bot", f"{said} (pid {beat.pid}, {when})"))
         rows.append(("Uptime" if beat.state == "running" else "Ran for", format_duration(beat.uptime(report.now))))
-        rows.append(("Gateway latency", _latency(beat.latency)))
+        average = " (average)" if len(beat.shards) > 1 else ""
+        rows.append(("Gateway latency", _latency(beat.latency) + average))
+        if beat.shards:
+            rows.append(("Shards", _shard_summary(beat.shards)))
         rows.append(("Servers", f"{beat.guilds:,}"))
         rows.append(("Scheduled jobs", f"{beat.jobs:,}"))
     hours = round(report.window.total_seconds() / 3600)
     deliveries = [(counts.label, _deliveries(counts)) for counts in report.deliveries]
     errors = [(format_time(note.at), f"[{note.reference}] {note.summary}") for note in report.errors]
+    shards = [Section("Gateway shards", _shard_rows(beat.shards))] if beat is not None and beat.shards else []
     return [
         Section("", rows),
+        *shards,
         Section(f"Deliveries in the last {hours} hours", deliveries),
         Section("Last errors", errors or [("none", "")]),
     ]
@@ -318,6 +367,15 @@ def status_json(report: StatusReport) -> dict[str, object]:
             "latency_ms": None if beat.latency is None else round(beat.latency * 1000, 1),
             "guilds": beat.guilds,
             "jobs": beat.jobs,
+            "shards": [
+                {
+                    "id": shard.id,
+                    "state": shard.state,
+                    "latency_ms": None if shard.latency is None else round(shard.latency * 1000, 1),
+                    "guilds": shard.guilds,
+                }
+                for shard in beat.shards
+            ],
         },
         "deliveries_window_hours": report.window.total_seconds() / 3600,
         "deliveries": {c.kind: {k: v for k, v in asdict(c).items() if k != "kind"} for c in report.deliveries},

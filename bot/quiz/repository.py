@@ -286,6 +286,13 @@ class QuizRepository:
 
     # -- personal data -----------------------------------------------------------------------------------------------
 
+    async def user_ids(self) -> set[int]:
+        """Everyone with an answer or a quiz of their own (0, the unnamed starter of a group quiz, is no one)."""
+        async with self._conn.execute(
+            "SELECT user_id FROM quiz_answers UNION SELECT user_id FROM quiz_runs WHERE user_id != 0"
+        ) as cursor:
+            return {int(r[0]) for r in await cursor.fetchall()}
+
     async def export_user(self, user_id: int) -> dict[str, Any]:
         async with self._conn.execute(
             "SELECT run_id, guild_id, question_id, topic, correct, points, answered_at FROM quiz_answers "

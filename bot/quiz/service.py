@@ -683,6 +683,16 @@ class QuizService:
 
     # -- personal data -----------------------------------------------------------------------------------------------
 
+    async def user_ids(self) -> set[int]:
+        """Everyone the quiz feature holds something about, including players of running group quizzes whose answers
+        are only in the quiz's saved state so far."""
+        async with self._lock:
+            found = await self._repo.user_ids()
+            for run in await self._repo.running_runs(RunMode.GROUP):
+                for part in ("totals", "current_answers"):
+                    found.update(int(key) for key in run.state.get(part, {}) if str(key).isdigit())
+        return found
+
     async def export_user_data(self, user_id: int) -> dict[str, Any]:
         """Everything the quiz feature holds about ``user_id``, as JSON-ready values."""
         async with self._lock:

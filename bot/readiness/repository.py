@@ -175,6 +175,13 @@ class ReadinessRepository:
 
     # -- the member's own data ---------------------------------------------------------------------------------
 
+    async def user_ids(self) -> set[int]:
+        """Everyone with an assessment in progress or a saved result."""
+        async with self._conn.execute(
+            "SELECT user_id FROM readiness_sessions UNION SELECT user_id FROM readiness_results"
+        ) as cursor:
+            return {int(r[0]) for r in await cursor.fetchall()}
+
     async def delete_user_data(self, user_id: int) -> int:
         """Remove everything /readiness stored about the member; returns the number of rows removed."""
         removed = 0

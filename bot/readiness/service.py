@@ -200,7 +200,12 @@ class ReadinessService:
         return await self._repo.history(user_id, max(1, min(limit, KEEP_RESULTS)))
 
     async def purge_stale(self) -> int:
+        """Forget unfinished assessments untouched for ``SESSION_TTL`` (30 days, as /privacy says); returns how
+        many. Meant to run periodically (``bot.privacy.RetentionSweep``); a member's own is also dropped lazily."""
         return await self._repo.delete_sessions_before(self.now() - SESSION_TTL)
+
+    async def user_ids(self) -> set[int]:
+        return await self._repo.user_ids()
 
     async def delete_user_data(self, user_id: int) -> int:
         return await self._repo.delete_user_data(user_id)

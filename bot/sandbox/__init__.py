@@ -14,6 +14,10 @@ Used by the end-to-end tests, by local mode (a terminal instead of a Discord acc
 Faults: emu.faults.rate_limit/error/slow/drop/gateway(...) (error and drop can strike after_effect=True: the request
 took effect, the answer is lost), emu.rate_limits.enable(...), emu.gateway.close_abruptly(),
 emu.gateway.send_reconnect(), emu.gateway.invalid_session(resumable=False).
+
+Sharding as Discord: GET /gateway/bot recommends one shard per 1,000 servers, each shard session gets only its
+servers, 4011 past 2,500 servers in a session, 4010 for a malformed shard (emu.gateway.ready_shards()). Before
+counting what the bot did, stop it and await emu.wait_idle(): nothing it sent is still in flight.
 """
 
 from bot.sandbox.commands import RegisteredCommand

@@ -11,6 +11,7 @@ a test or a local-mode user performs (run a slash command, click, select, submit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -40,7 +41,7 @@ from bot.sandbox.interactions import (
     modal_submit_components,
 )
 from bot.sandbox.messages import MessageStore
-from bot.sandbox.models import InteractionError, Message
+from bot.sandbox.models import Answer, InteractionError, Message
 from bot.sandbox.payloads import channel_payload, member_payload, message_payload, user_payload
 from bot.sandbox.permissions import ALL_PERMISSIONS, BOT_DEFAULT, Perm
 from bot.sandbox.rest import RequestRecord, RestApi
@@ -48,6 +49,10 @@ from bot.sandbox.snowflake import SnowflakeFactory
 from bot.sandbox.world import Channel, ChannelType, Guild, Member, Role, User, World
 
 log = logging.getLogger(__name__)
+
+REACTION_TIME = 0.1
+"""Seconds from the bot receiving the answer that made a message (or opened a modal) to the earliest click or submit
+on it: faster than a person, slow enough for the bot to have read that answer."""
 
 
 @dataclass
@@ -258,6 +263,25 @@ class Emulator:
     async def wait_for_resume(self, timeout: float = 20.0, *, since: int | None = None) -> None:  # noqa: ASYNC109 - the public API takes timeout=
         start = self.stats.gateway["resume"] if since is None else since
         await self.gateway.wait_for(lambda: self.stats.gateway["resume"] > start and self.gateway.is_ready, timeout)
+
+    @property
+    def open_connections(self) -> int:
+        """HTTP and gateway connections the emulator still has open (from any client)."""
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - the public API takes timeout=
+        """Wait until no client has a connection open and no request is being handled. Once the bot process has
+        exited this is the moment from which nothing it sent can still change the world: every byte it wrote has
+        been read (a connection is closed only after its data) and every request it made has been answered or
+        dropped. Use it before counting duplicates instead of sleeping."""
+        async with asyncio.timeout(timeout):
+            while True:
+                await self.rest.idle.wait()
+                if self.open_connections == 0 and self.rest.in_flight == 0:
+                    return
+                # aiohttp has no event for a connection closing; it closes within a few loop turns of the peer.
+                await asyncio.sleep(0.01)
 
     def messages_in(self, channel: Channel, *, include_ephemeral: bool = False) -> list[Message]:
         return self.store.in_channel(channel.id, include_ephemeral=include_ephemeral)
@@ -563,6 +587,7 @@ class Emulator:
         who, where, guild = self._who_where(user, channel)
         if source.ephemeral and origin is not None and who.id != origin.user.id:
             raise InteractionError("only the user who received an ephemeral message can use its components")
+        await self._seen_by_bot(source.answered, origin.answered if origin is not None else None)
         ix = Interaction(
             id=self.ids.next(),
             type=MESSAGE_COMPONENT,
@@ -585,6 +610,7 @@ class Emulator:
         if modal is None:
             raise InteractionError("the bot did not answer this interaction with a modal")
         components = modal_submit_components(modal, values)
+        await self._seen_by_bot(origin.answered)
         who, where, guild = self._who_where(user or origin.user, origin.channel)
         ix = Interaction(
             id=self.ids.next(),
@@ -598,6 +624,21 @@ class Emulator:
             parent=origin,
         )
         return await self._deliver(ix)
+
+    async def _seen_by_bot(self, *answers: Answer | None) -> None:
+        """A member uses a message or a modal only once Discord has shown it, after the bot was told about it, and
+        no faster than REACTION_TIME later. Without that a test's click could reach the bot (over the gateway) before
+        the bot has read the answer that gave it the message's id, and discord.py drops a click on a message it keeps
+        no view for without a word."""
+        pending = [answer for answer in answers if answer is not None]
+        # A dropped connection still marks its answer written; the timeout only guards against an emulator bug.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.connect_timeout):
+                await asyncio.gather(*(answer.written.wait() for answer in pending))
+        written = [answer.written_at for answer in pending if answer.written_at is not None]
+        if written:
+            # The bot's own reading of that answer gives no signal to wait for; a person is never this quick.
+            await asyncio.sleep(max(0.0, max(written) + REACTION_TIME - time.monotonic()))
 
     def commands_for(self, channel: Channel | None = None) -> list[RegisteredCommand]:
         """The slash commands a user sees in `channel` (server commands first, then global ones)."""

@@ -41,7 +41,7 @@ def compile_route(route: str) -> tuple[str, re.Pattern[str]]:
 class Fault:
     method: str
     path: re.Pattern[str]
-    kind: Literal["status", "rate_limit", "delay", "drop"]
+    kind: Literal["status", "rate_limit", "delay", "drop", "malformed"]
     status: int = 500
     retry_after: float = 1.0
     global_: bool = False
@@ -188,6 +188,15 @@ class FaultInjector:
                 probability=probability,
                 description=route,
             )
+        )
+
+    def malformed(self, route: str, *, times: int | None = 1, probability: float | None = None) -> Fault:
+        """Answer 200 with a body that is not what the route returns (no message, no id): the client cannot read
+        it. Nothing was carried out (the request never reached the handler). Not checked against the contract: it
+        is the fault."""
+        method, path = compile_route(route)
+        return self.add(
+            Fault(method, path, "malformed", status=200, times=times, probability=probability, description=route)
         )
 
     def slow(self, route: str, seconds: float, *, times: int | None = None) -> Fault:

@@ -3,6 +3,13 @@
 Frames are uncompressed TEXT (discord.py decompresses only binary frames, so it accepts them even though it asks for
 zlib-stream). Every dispatch gets the session's next sequence number and is kept so a RESUME can replay what the bot
 missed; events for a dropped session wait in that buffer, as on Discord.
+
+Sharding as Discord does it: a session that IDENTIFYs with ``shard: [id, count]`` holds the servers whose
+``(guild_id >> 22) % count == id``, and receives only their GUILD_CREATEs, events and interactions; DMs go to shard 0.
+A session (unsharded, or one shard) that would hold more than 2,500 servers is closed with 4011 (Sharding required),
+a malformed shard with 4010 (Invalid shard). ``GET /gateway/bot`` recommends one shard per 1,000 servers. Discord
+lets a bot IDENTIFY ``max_concurrency`` sessions (1 for all but the largest bots) per 5 seconds; the emulator does not
+refuse a faster one but counts it (``stats.gateway["identify_too_soon"]``), so a test can check that the bot waits.
 """
 
 from __future__ import annotations
@@ -58,9 +65,36 @@ _EVENT_INTENTS: dict[str, int] = {
 }
 _MESSAGE_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_REACTION_ADD"})
 _REPLAY_LIMIT = 2000
+MAX_GUILDS_PER_SESSION = 2500
+"""Above this many servers in one session Discord closes it with 4011 (Sharding required)."""
+GUILDS_PER_RECOMMENDED_SHARD = 1000
+"""``GET /gateway/bot`` recommends one shard per this many servers (at least one)."""
+IDENTIFY_WINDOW = 5.0
+"""Seconds in which Discord accepts one IDENTIFY per rate-limit bucket (``shard_id % max_concurrency``)."""
+SESSION_STARTS_PER_DAY = 1000
 # Discord's default when IDENTIFY has no large_threshold, and its largest REQUEST_GUILD_MEMBERS chunk.
 _DEFAULT_LARGE_THRESHOLD = 50
 _MEMBERS_PER_CHUNK = 1000
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard that serves a server, by Discord's rule."""
+    return (guild_id >> 22) % shard_count
+
+
+def recommended_shards(guild_count: int) -> int:
+    """What ``GET /gateway/bot`` answers in ``shards`` for a bot in ``guild_count`` servers."""
+    return max(1, -(-guild_count // GUILDS_PER_RECOMMENDED_SHARD))
+
+
+def _valid_shard(raw: Any) -> tuple[int, int] | None:
+    """``[shard_id, shard_count]`` with integers (not booleans), a count of at least 1 and an id below it."""
+    if not isinstance(raw, list) or len(raw) != 2:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in raw):
+        return None
+    shard_id, count = raw
+    return (shard_id, count) if count >= 1 and 0 <= shard_id < count else None
 
 
 class BotNotConnected(RuntimeError):
@@ -97,6 +131,9 @@ class Session:
     seq: int = 0
     connection: Connection | None = None
     resumable: bool = True
+    # READY and every GUILD_CREATE sent (or RESUMED), and no fault or disconnect since.
+    ready: bool = False
+    guild_ids: frozenset[int] = frozenset()
     replay: deque[_Pending] = field(default_factory=lambda: deque(maxlen=_REPLAY_LIMIT))
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -106,7 +143,7 @@ class Session:
         shard_id, count = self.shard
         if guild_id is None:
             return shard_id == 0
-        return (guild_id >> 22) % count == shard_id
+        return shard_of(guild_id, count) == shard_id
 
 
 class Gateway:
@@ -120,7 +157,11 @@ class Gateway:
         self.connections: list[Connection] = []
         self.presence: dict[str, Any] | None = None
         self.identify_payloads: list[dict[str, Any]] = []
-        self._ready = asyncio.Event()
+        # GET /gateway/bot's session_start_limit: IDENTIFYs allowed per day and per 5 seconds (and bucket).
+        self.max_concurrency = 1
+        self.session_starts = 0
+        self._session_starts_reset: float | None = None
+        self._last_identify: dict[int, float] = {}
         self._changed = asyncio.Condition()
 
     # ----- state queries --------------------------------------------------------------------------------------
@@ -134,7 +175,47 @@ class Gateway:
 
     @property
     def is_ready(self) -> bool:
-        return self._ready.is_set() and self.connected
+        """The bot has every session it needs: its newest session is ready and, if it is a shard, so is one session
+        for every other shard of the same count."""
+        live = self.live_sessions()
+        if not live:
+            return False
+        newest = live[-1]
+        if newest.shard is None:
+            return newest.ready
+        count = newest.shard[1]
+        ready = {s.shard[0] for s in live if s.ready and s.shard is not None and s.shard[1] == count}
+        return len(ready) == count
+
+    def ready_shards(self) -> list[tuple[int, int]]:
+        """``(shard_id, shard_count)`` of every ready, connected shard session (an unsharded one is ``(0, 1)``)."""
+        return sorted(s.shard or (0, 1) for s in self.live_sessions() if s.ready)
+
+    def session_start_limit(self) -> dict[str, int]:
+        """The ``session_start_limit`` of ``GET /gateway/bot``: starts left of the day's 1,000, and the concurrency."""
+        now = time.monotonic()
+        if self._session_starts_reset is not None and now >= self._session_starts_reset:
+            self.session_starts, self._session_starts_reset = 0, None
+        reset_after = 0 if self._session_starts_reset is None else self._session_starts_reset - now
+        return {
+            "total": SESSION_STARTS_PER_DAY,
+            "remaining": max(0, SESSION_STARTS_PER_DAY - self.session_starts),
+            "reset_after": int(reset_after * 1000),
+            "max_concurrency": self.max_concurrency,
+        }
+
+    def _count_session_start(self, shard: tuple[int, int] | None) -> None:
+        now = time.monotonic()
+        self.session_start_limit()  # starts a new day when the last one is over
+        if self._session_starts_reset is None:
+            self._session_starts_reset = now + 86_400
+        self.session_starts += 1
+        bucket = (shard[0] if shard else 0) % self.max_concurrency
+        last = self._last_identify.get(bucket)
+        if last is not None and now - last < IDENTIFY_WINDOW:
+            self.stats.gateway["identify_too_soon"] += 1
+            log.info("gateway: IDENTIFY of shard %s %.2f s after the last one in its bucket", shard, now - last)
+        self._last_identify[bucket] = now
 
     async def wait_ready(self, timeout: float) -> None:  # noqa: ASYNC109 - the public API takes timeout=
         async with asyncio.timeout(timeout):
@@ -186,8 +267,7 @@ class Gateway:
         session = conn.session
         if session is not None and session.connection is conn:
             session.connection = None
-            if not self.live_sessions():
-                self._ready.clear()
+            session.ready = False
         self.stats.gateway["disconnects"] += 1
 
     async def _send(self, conn: Connection, payload: dict[str, Any]) -> None:
@@ -235,24 +315,27 @@ class Gateway:
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
         shard: tuple[int, int] | None = None
-        raw_shard = data.get("shard")
-        if raw_shard is not None:
-            if not isinstance(raw_shard, list) or len(raw_shard) != 2 or not 0 <= raw_shard[0] < raw_shard[1]:
+        if data.get("shard") is not None:
+            shard = _valid_shard(data["shard"])
+            if shard is None:
+                self.stats.gateway["closed:4010"] += 1
                 await conn.ws.close(code=4010, message=b"Invalid shard.")
                 return
-            shard = (int(raw_shard[0]), int(raw_shard[1]))
-        guilds = self.world.bot_guilds()
-        if shard is None and len(guilds) > 2500:
-            await conn.ws.close(code=4011, message=b"Sharding required.")
-            return
+        self._count_session_start(shard)
         threshold = data.get("large_threshold")
         if not (isinstance(threshold, int) and 50 <= threshold <= 250):
             threshold = _DEFAULT_LARGE_THRESHOLD
         session = Session(secrets.token_hex(16), intents, shard, threshold)
+        mine = [g for g in self.world.bot_guilds() if session.owns_guild(g.id)]
+        if len(mine) > MAX_GUILDS_PER_SESSION:
+            self.stats.gateway["closed:4011"] += 1
+            log.info("gateway: shard %s would hold %d servers; closing with 4011", shard, len(mine))
+            await conn.ws.close(code=4011, message=b"Sharding required.")
+            return
+        session.guild_ids = frozenset(g.id for g in mine)
         self.sessions[session.id] = session
         session.connection = conn
         conn.session = session
-        mine = [g for g in guilds if session.owns_guild(g.id)]
         async with session.lock:
             ready = ready_payload(
                 self.world,
@@ -264,9 +347,10 @@ class Gateway:
             await self._send_dispatch(session, "READY", ready, keep=False)
             for guild in mine:
                 await self._send_dispatch(session, "GUILD_CREATE", self.guild_create(session, guild), keep=False)
-        self._ready.set()
+            session.ready = session.connection is conn and conn.open
         await self._notify()
-        log.info("gateway: bot identified (session %s, %d servers)", session.id[:8], len(mine))
+        where = f"shard {shard[0]} of {shard[1]}" if shard else "unsharded"
+        log.info("gateway: bot identified (session %s, %s, %d servers)", session.id[:8], where, len(mine))
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         self.stats.gateway["resume"] += 1
@@ -294,7 +378,7 @@ class Gateway:
                     self.stats.gateway["replayed"] += 1
             session.seq += 1
             await self._send(conn, {"op": OP_DISPATCH, "t": "RESUMED", "s": session.seq, "d": {}})
-        self._ready.set()
+            session.ready = session.connection is conn and conn.open
         await self._notify()
         log.info("gateway: session %s resumed from seq %s", session.id[:8], last)
 
@@ -425,6 +509,11 @@ class Gateway:
     def _current(self) -> list[Connection]:
         return [s.connection for s in self.live_sessions() if s.connection is not None]
 
+    @staticmethod
+    def _not_ready(conn: Connection) -> None:
+        if conn.session is not None:
+            conn.session.ready = False
+
     async def _apply_fault(self, action: str, *, code: int | None, resumable: bool) -> None:
         if action == "close":
             await self.close_abruptly(code)
@@ -437,8 +526,8 @@ class Gateway:
         """Drop the bot's gateway connection: without `code` the TCP connection is cut (no close frame, the bot
         sees 1006); with a code a close frame is sent. The session stays resumable unless the code forbids it."""
         self.stats.gateway["fault:close"] += 1
-        self._ready.clear()
         for conn in self._current():
+            self._not_ready(conn)
             if code is None:
                 if conn.transport is not None:
                     conn.transport.abort()
@@ -453,16 +542,16 @@ class Gateway:
     async def send_reconnect(self) -> None:
         """Op 7: the bot closes the connection and RESUMEs."""
         self.stats.gateway["fault:reconnect"] += 1
-        self._ready.clear()
         for conn in self._current():
+            self._not_ready(conn)
             await self._send(conn, {"op": OP_RECONNECT, "d": None})
         await self._notify()
 
     async def invalid_session(self, resumable: bool = False) -> None:
         """Op 9. Not resumable: the session is forgotten and the bot re-IDENTIFYs (discord.py waits 5 s first)."""
         self.stats.gateway["fault:invalid_session"] += 1
-        self._ready.clear()
         for conn in self._current():
+            self._not_ready(conn)
             if not resumable and conn.session is not None:
                 conn.session.resumable = False
             await self._send(conn, {"op": OP_INVALID_SESSION, "d": resumable})

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from bot.sandbox.commands import SUB_COMMAND, SUB_COMMAND_GROUP, RegisteredCommand
 from bot.sandbox.messages import MessageStore, UploadedFile
-from bot.sandbox.models import FLAG_EPHEMERAL, Attachment, InteractionError, JsonDict, Message, walk_components
+from bot.sandbox.models import FLAG_EPHEMERAL, Answer, Attachment, InteractionError, JsonDict, Message, walk_components
 from bot.sandbox.payloads import attachment_payload, channel_payload, member_payload, role_payload, user_payload
 from bot.sandbox.world import Channel, Guild, Member, Role, User, World
 
@@ -160,6 +160,8 @@ class Interaction:
         # When the bot's first response (the interaction callback) arrived: latency = this - delivered_at.
         self.callback_at: float | None = None
         self.callback_type: int | None = None
+        # Set once the answer to the bot's callback has been written to it (a modal is registered only then).
+        self.answered: Answer | None = None
         self.callback_flags = 0
         self.original_id: int | None = None
         self.followup_ids: list[int] = []

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.sandbox.mentions import resolve_mentions
-from bot.sandbox.models import FLAG_EPHEMERAL, FLAG_LOADING, Attachment, JsonDict, Message
+from bot.sandbox.models import FLAG_EPHEMERAL, FLAG_LOADING, REQUEST_ANSWERED, Attachment, JsonDict, Message
 from bot.sandbox.snowflake import SnowflakeFactory
 from bot.sandbox.world import Channel, User, World
 
@@ -203,6 +203,7 @@ class MessageStore:
             )
             message.interaction_metadata = interaction_metadata
         self._fill(message, body, files or [], first=True)
+        message.answered = REQUEST_ANSWERED.get()
         self.by_id[message.id] = message
         self.by_channel.setdefault(channel.id, []).append(message)
         channel.last_message_id = message.id
@@ -271,6 +272,7 @@ class MessageStore:
             message.edited_at = datetime.now(UTC)
             self._fill(message, body, files or [], first=False)
         message.edits += 1
+        message.answered = REQUEST_ANSWERED.get()
         self._emit("MESSAGE_UPDATE", message)
         return message
 

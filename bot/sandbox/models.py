@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.sandbox.world import User
+
+
+@dataclass(eq=False)
+class Answer:
+    """The emulator's answer to one REST request: ``written`` is set once it has been written to the bot."""
+
+    written: asyncio.Event = field(default_factory=asyncio.Event)
+    written_at: float | None = None
+
+    def mark_written(self) -> None:
+        self.written_at = time.monotonic()
+        self.written.set()
+
+
+REQUEST_ANSWERED: ContextVar[Answer | None] = ContextVar("request_answered", default=None)
+"""While the REST layer handles a request: its answer (what it creates or changes remembers it)."""
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +114,9 @@ class Message:
     reference_id: int | None = None
     reactions: dict[str, set[int]] = field(default_factory=dict)
     edits: int = 0
+    # Set once the answer to the request that last created or changed this message has been written to the bot:
+    # until then the bot cannot know the message's id, so a click on its components could find no view.
+    answered: Answer | None = field(default=None, repr=False, compare=False)
 
     @property
     def ephemeral(self) -> bool:

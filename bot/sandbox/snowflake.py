@@ -37,6 +37,13 @@ class SnowflakeFactory:
         self._increment = 0
         self._worker = worker & 0x1F
 
+    def advance(self, milliseconds: int) -> None:
+        """Move a fixed clock on (a deterministic world whose servers were created at different moments)."""
+        if not self._fixed:
+            raise ValueError("only a factory with a fixed start can be advanced")
+        self._ms += milliseconds
+        self._increment = 0
+
     def next(self) -> int:
         if self._fixed:
             if self._increment > _MAX_INCREMENT:

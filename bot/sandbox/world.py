@@ -557,7 +557,9 @@ class World:
         """Many servers, each with roles, channels and members, built directly for speed (benchmarks).
 
         Every server has @everyone, Moderators, the bot's role, #general, #announcements, #study-room and
-        `members_per_guild` members (the owner and the bot included); users are distinct per server.
+        `members_per_guild` members (the owner and the bot included); users are distinct per server. Servers are
+        created a random minute or less apart, as real ones are spread over time, so that the shard rule
+        `(guild_id >> 22) % count` spreads them evenly.
         """
         rng = random.Random(seed)
         world = cls(start=_WORLD_EPOCH - timedelta(days=rng.randrange(0, 400)))
@@ -572,6 +574,7 @@ class World:
         humans = max(members_per_guild - 1, 1)
         for g in range(guilds):
             joined = _WORLD_EPOCH + timedelta(minutes=g)
+            ids.advance(rng.randrange(1, 60_000))
             owner_id = ids.next()
             owner = User(owner_id, f"{names[g % n_names]}_admin{g}", None)
             users_by_name[owner.username] = owner

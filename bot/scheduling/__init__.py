@@ -1,13 +1,14 @@
-"""Delivery machinery shared by every feature that posts at a set time (milestones, server events, study groups).
+"""The machinery for everything the bot does on a schedule (see ``runner`` for the whole picture).
 
-- ``scheduler.JobScheduler``: APScheduler's clock, jobs rebuilt from the database under stable ids, tracked tasks.
+- ``runner``: ``Feed`` (one kind of scheduled post), ``Worker`` (a periodic job) and the one ``Runner`` that runs
+  them all: watermarks, grace, recovery, backoff, per-item isolation, late-at-send.
+- ``scheduler.JobScheduler``: APScheduler's clock (the only timer mechanism), jobs under stable ids, tracked tasks.
 - ``delivery``: exactly-once delivery (claim, send with a deterministic nonce, record) and its table.
-- ``grace``: what to do with deliveries missed while the bot was down.
-- ``clock``: the clock a feature's schedule runs by (the end-to-end tests can move the study groups' one).
-- ``pacing``: keeping a fan-out to thousands of servers under Discord's global rate limit.
-- ``retry``: running again soon, with a doubling backoff, after a run that left deliveries Discord refused for now.
+- ``grace``: which missed deliveries are still posted (late) and which are skipped.
+- ``pacing``: the process's one ``RateBudget`` under Discord's global limit.
+- ``clock``: the clock feeds run by (the end-to-end tests can move it).
 
-No discord import here: the feature passes a ``send`` function that talks to Discord.
+No discord import here: a feed's adapter, built in ``bot/app.py``, talks to Discord.
 """
 
 from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV, Clock, OffsetClock, clock_from_env, system_clock
@@ -22,20 +23,35 @@ from bot.scheduling.delivery import (
     Outcome,
     PostedLookup,
     ProblemKind,
+    SkipDelivery,
     TransientDeliveryError,
     delivery_nonce,
     delivery_reference,
     find_by_reference,
 )
 from bot.scheduling.grace import SkipReason, Triage, triage_missed
-from bot.scheduling.pacing import Pacer, fan_out
-from bot.scheduling.retry import DEFAULT_FIRST_RETRY, RetryBackoff
+from bot.scheduling.pacing import SCHEDULED_PER_SECOND, Pacer, RateBudget
+from bot.scheduling.runner import (
+    FIRST_RETRY,
+    LATE_AFTER,
+    Feed,
+    FeedPolicy,
+    Hold,
+    Item,
+    Runner,
+    Skip,
+    Sweep,
+    SweepReport,
+    Worker,
+)
 from bot.scheduling.scheduler import JobScheduler
 from bot.scheduling.tasks import TaskTracker
 
 __all__ = [
     "CRASH_AFTER_SEND_ENV",
-    "DEFAULT_FIRST_RETRY",
+    "FIRST_RETRY",
+    "LATE_AFTER",
+    "SCHEDULED_PER_SECOND",
     "TEST_CLOCK_OFFSET_ENV",
     "Clock",
     "Deliverer",
@@ -44,21 +60,30 @@ __all__ = [
     "DeliveryRepository",
     "DeliveryResult",
     "DeliveryStatus",
+    "Feed",
+    "FeedPolicy",
+    "Hold",
+    "Item",
     "JobScheduler",
     "OffsetClock",
     "Outcome",
     "Pacer",
     "PostedLookup",
     "ProblemKind",
-    "RetryBackoff",
+    "RateBudget",
+    "Runner",
+    "Skip",
+    "SkipDelivery",
     "SkipReason",
+    "Sweep",
+    "SweepReport",
     "TaskTracker",
     "TransientDeliveryError",
     "Triage",
+    "Worker",
     "clock_from_env",
     "delivery_nonce",
     "delivery_reference",
-    "fan_out",
     "find_by_reference",
     "system_clock",
     "triage_missed",

@@ -1,10 +1,11 @@
-"""The clock a feature's schedule runs by, and the end-to-end tests' way to move it.
+"""The clock scheduled work runs by, and the end-to-end tests' way to move it.
 
-Production uses ``system_clock``. A weekly recap is due at the end of a group's week, which a test cannot wait
-for, so ``IMGBOT_TEST_CLOCK_OFFSET_SECONDS`` (read once, at wiring time in ``bot/app.py``, and logged at WARNING)
-moves the study groups' clock by that many seconds: their service, dispatcher and deliverer all read "now" from
-it, and nothing else changes. Timers still run on the real clock (``JobScheduler.now``); the dispatcher arms
-each one at the same distance from the real now as its due time is from the moved one.
+Production uses ``system_clock``. A weekly recap is due at the end of a group's week, and a clock that jumps hours
+ahead cannot be waited for, so ``IMGBOT_TEST_CLOCK_OFFSET_SECONDS`` (read once, at wiring time in ``bot/app.py``,
+and logged at WARNING) moves the clock of every feed by that many seconds: milestone announcements and Discord
+events, study groups (their service too: check-ins, streaks) and nudges read "now" from it, and nothing else
+changes. Timers still run on the real clock (``JobScheduler.now``); the runner arms each one at the same distance
+from the real now as its due time is from the moved one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 TEST_CLOCK_OFFSET_ENV = "IMGBOT_TEST_CLOCK_OFFSET_SECONDS"
-"""Test hook, set only by tests/e2e/test_studygroups_schedule_e2e.py: seconds added to the study groups' clock."""
+"""Test hook, set only by end-to-end tests (study-group schedules, the clock jump): seconds added to the clock of
+every feed (``bot/app.py``)."""
 
 
 def system_clock() -> datetime:
@@ -46,7 +48,7 @@ def clock_from_env(environ: Mapping[str, str]) -> Clock:
     except (ValueError, OverflowError):
         raise ValueError(f"{TEST_CLOCK_OFFSET_ENV} must be a number of seconds, not {raw!r}") from None
     log.warning(
-        "%s=%s: study groups believe it is %s (a test hook; never set it in production)",
+        "%s=%s: scheduled work believes it is %s (a test hook; never set it in production)",
         TEST_CLOCK_OFFSET_ENV,
         raw,
         (datetime.now(UTC) + offset).isoformat(timespec="seconds"),

@@ -93,7 +93,24 @@ class DeliveryProblem(Exception):
 
 
 class TransientDeliveryError(Exception):
-    """Try again later: Discord or the server is temporarily unavailable."""
+    """Try again later: Discord or the server is temporarily unavailable.
+
+    ``retry_after`` is how long Discord asked to wait (a 429 longer than discord.py's ``max_ratelimit_timeout``);
+    the runner waits at least that long before trying this delivery again.
+    """
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SkipDelivery(Exception):
+    """Raised by a feed's send before it sends anything: this delivery will not be made (recorded as skipped with
+    ``reason``; a weekly recap of a week nobody checked in, say)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +208,14 @@ class DeliveryRepository:
         if not await self._insert(replace(record, status=DeliveryStatus.SKIPPED, reason=reason, finished_at=now)):
             await self._finish(record.key, DeliveryStatus.SKIPPED, now, reason=reason)
 
-    async def mark_sent(self, key: str, message_id: int, now: datetime) -> None:
-        await self._finish(key, DeliveryStatus.SENT, now, message_id=message_id)
+    async def mark_sent(self, key: str, message_id: int, now: datetime, *, late: bool | None = None) -> None:
+        """Record the message; ``late`` (when given) is whether the message said it was posted late, decided when it
+        was sent rather than when it was claimed."""
+        await self._finish(key, DeliveryStatus.SENT, now, message_id=message_id, late=late)
+
+    async def give_up(self, key: str, reason: str, now: datetime) -> None:
+        """Record a claim as skipped (and write nothing if the row is gone)."""
+        await self._finish(key, DeliveryStatus.SKIPPED, now, reason=reason)
 
     async def mark_failed(self, key: str, reason: str, now: datetime) -> None:
         await self._finish(key, DeliveryStatus.FAILED, now, reason=reason)
@@ -215,14 +238,27 @@ class DeliveryRepository:
         *,
         reason: str | None = None,
         message_id: int | None = None,
+        late: bool | None = None,
     ) -> None:
         # Only a claim can be finished: a row already sent, failed or skipped keeps its outcome, whoever asks later.
         async with write_transaction(self._conn):
             await self._conn.execute(
                 "UPDATE deliveries SET status = ?, reason = COALESCE(?, reason), message_id = COALESCE(?, message_id), "
-                "finished_at = ? WHERE key = ? AND status = 'claimed'",
-                (status.value, reason, message_id, to_db(now), key),
+                "late = COALESCE(?, late), finished_at = ? WHERE key = ? AND status = 'claimed'",
+                (status.value, reason, message_id, None if late is None else int(late), to_db(now), key),
             )
+
+    async def statuses(self, keys: Sequence[str]) -> dict[str, DeliveryStatus]:
+        """The status of each of these keys that has a row (asked in batches: SQLite limits bound variables)."""
+        found: dict[str, DeliveryStatus] = {}
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            marks = ", ".join("?" * len(batch))
+            async with self._conn.execute(
+                f"SELECT key, status FROM deliveries WHERE key IN ({marks})", tuple(batch)
+            ) as cursor:
+                found.update({row[0]: DeliveryStatus(row[1]) for row in await cursor.fetchall()})
+        return found
 
     async def known_since(
         self, since: datetime, kinds: Sequence[str]
@@ -281,6 +317,16 @@ class DeliveryRepository:
                 (f"watermark:{name}", to_db(moment)),
             )
 
+    async def advance_watermark(self, name: str, moment: datetime) -> None:
+        """Move the watermark to ``moment``, never back (two sweeps finishing out of order leave the later one)."""
+        async with write_transaction(self._conn):
+            # Both values are written by to_db (UTC, fixed width), so comparing the text compares the instants.
+            await self._conn.execute(
+                "INSERT INTO bot_meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE excluded.value > bot_meta.value",
+                (f"watermark:{name}", to_db(moment)),
+            )
+
 
 class Outcome(StrEnum):
     SENT = "sent"
@@ -289,6 +335,8 @@ class Outcome(StrEnum):
     ALREADY_DONE = "already-done"
     FAILED = "failed"
     RETRY_LATER = "retry-later"
+    SKIPPED = "skipped"
+    """The feed decided, just before sending, not to send it (``SkipDelivery``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +344,21 @@ class DeliveryResult:
     outcome: Outcome
     message_id: int | None = None
     problem: DeliveryProblem | None = None
+    reason: str | None = None
+    """Why it was skipped or is retried later."""
+    retry_after: float | None = None
+    """How long Discord asked to wait before a retry (a long 429), when it said."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery claimed (or found already claimed, or finished) and not sent yet: ``Deliverer.claim``."""
+
+    record: DeliveryRecord
+    recovering: bool
+    """The row existed before this attempt: a crash or a transient failure left it, so it may have been posted."""
+    done: DeliveryResult | None = None
+    """Set when there is nothing left to do (the row is finished)."""
 
 
 SendFn = Callable[[str], Awaitable[int]]
@@ -335,44 +398,68 @@ class Deliverer:
 
     async def deliver(self, record: DeliveryRecord, send: SendFn, find: FindFn | None = None) -> DeliveryResult:
         """Make one delivery at most once (see the module docstring). Problems are returned, not raised."""
+        claim = await self.claim(record)
+        if claim.done is not None:
+            return claim.done
+        return await self.complete(claim, send, find)
+
+    async def claim(self, record: DeliveryRecord) -> Claim:
+        """Step 1: the row is claimed (committed) before anything is sent; or the existing row says what is left."""
         repo = self.repository
         existing = await repo.get(record.key)
         if existing is None and not await repo.claim(record, self._clock()):
             existing = await repo.get(record.key)
-        recovering = existing is not None
-        if existing is not None:
-            if existing.status is not DeliveryStatus.CLAIMED:
-                return DeliveryResult(Outcome.ALREADY_DONE, existing.message_id)
-            record = existing
-            claimed_at = existing.claimed_at or existing.fire_at
+        if existing is None:
+            return Claim(record, recovering=False)
+        if existing.status is not DeliveryStatus.CLAIMED:
+            return Claim(existing, recovering=True, done=DeliveryResult(Outcome.ALREADY_DONE, existing.message_id))
+        return Claim(existing, recovering=True)
+
+    async def complete(
+        self,
+        claim: Claim,
+        send: SendFn,
+        find: FindFn | None = None,
+        *,
+        sent_late: Callable[[], bool | None] = lambda: None,
+    ) -> DeliveryResult:
+        """Steps 2 and 3: send with the nonce (after looking for the message when the claim is older than Discord's
+        nonce memory) and record. ``sent_late`` says, after ``send`` returned, whether the message said "late"."""
+        if claim.done is not None:
+            return claim.done
+        repo, record = self.repository, claim.record
+        if claim.recovering:
+            claimed_at = record.claimed_at or record.fire_at
             if find is not None and self._clock() - claimed_at > self.nonce_trust:
                 try:
-                    found = await find(existing)
+                    found = await find(record)
                 except DeliveryProblem as problem:
                     await repo.mark_failed(record.key, str(problem), self._clock())
                     return DeliveryResult(Outcome.FAILED, problem=problem)
                 except TransientDeliveryError as error:
                     # Unsure whether it went out: sending now could post it twice, so the claim waits.
-                    log.warning(
-                        "delivery %s: could not check whether it was posted (%s); retried later", record.key, error
-                    )
-                    return DeliveryResult(Outcome.RETRY_LATER)
+                    reason = f"could not check whether it was posted: {error}"
+                    return DeliveryResult(Outcome.RETRY_LATER, reason=reason, retry_after=error.retry_after)
                 if found is not None:
                     log.info("delivery %s was posted before a crash (message %s); recorded it", record.key, found)
                     await repo.mark_sent(record.key, found, self._clock())
                     return DeliveryResult(Outcome.RECOVERED, found)
         try:
             message_id = await send(record.nonce)
+        except SkipDelivery as skipped:
+            # Only the claim is finished: a row deleted meanwhile (/mydata delete) is not written again.
+            await repo.give_up(record.key, skipped.reason, self._clock())
+            return DeliveryResult(Outcome.SKIPPED, reason=skipped.reason)
         except DeliveryProblem as problem:
             await repo.mark_failed(record.key, str(problem), self._clock())
             return DeliveryResult(Outcome.FAILED, problem=problem)
         except TransientDeliveryError as error:
-            log.warning("delivery %s failed for now (%s); it stays claimed and is retried", record.key, error)
-            return DeliveryResult(Outcome.RETRY_LATER)
+            # The claim stays, to be sent again with the same nonce (the caller logs it and plans the retry).
+            return DeliveryResult(Outcome.RETRY_LATER, reason=str(error), retry_after=error.retry_after)
         if self.crash_after_send:
             log.critical(
                 "%s is set: exiting after sending %s and before recording it", CRASH_AFTER_SEND_ENV, record.key
             )
             os._exit(9)
-        await repo.mark_sent(record.key, message_id, self._clock())
-        return DeliveryResult(Outcome.RECOVERED if recovering else Outcome.SENT, message_id)
+        await repo.mark_sent(record.key, message_id, self._clock(), late=sent_late())
+        return DeliveryResult(Outcome.RECOVERED if claim.recovering else Outcome.SENT, message_id)

@@ -1,9 +1,19 @@
-"""Pacing a fan-out so that it stays under Discord's global limit (50 requests per second per bot) without bursts.
+"""The process's one rate budget for scheduled work, kept under Discord's global limit (50 requests per second per
+bot) without bursts.
 
 discord.py handles the 429s it receives (per-route buckets and the global flag) but does nothing to avoid them; a
 fan-out to thousands of servers would hit the global limit every second. ``Pacer`` spaces the start of each request
 at least ``1 / per_second`` apart (a leaky bucket with no burst allowance, so a stall is never followed by a burst)
-and limits how many are in flight, so a slow or retried request holds back the next ones instead of piling up.
+and limits how many are in flight.
+
+``RateBudget`` is the one pacer of the process: every scheduled request (announcements, Discord events, study-group
+prompts and recaps, streak nudges, the history reads that recover them, the admin DMs, the daily member check)
+takes a turn from it, so however many features post at once they stay under ``SCHEDULED_PER_SECOND`` together;
+the rest of Discord's 50/s is headroom for what is not scheduled. Per-route limits (5 messages per 5 s in one
+channel, ...) are discord.py's: it waits for a route's bucket, and since ``max_ratelimit_timeout`` is set
+(``bot/app.py``) a wait longer than that raises instead, which the runner treats as a transient failure of that one
+item. A ``lane`` is a slower limit inside the budget for one kind of request (gateway member requests share 120
+commands a minute per connection): each of its turns is also a turn of the budget.
 """
 
 from __future__ import annotations
@@ -11,19 +21,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 DISCORD_GLOBAL_PER_SECOND = 50
-DEFAULT_PER_SECOND = 46.0
-"""Below Discord's 50/s so that the bot's other traffic (DMs, command replies that are not interaction callbacks) and
-timer jitter leave room."""
-DEFAULT_CONCURRENCY = 8
+SCHEDULED_PER_SECOND = 46.0
+"""Scheduled work's share of Discord's 50/s. Interaction callbacks and their follow-ups are not counted against the
+global limit (on Discord as in the emulator), so the headroom is for the rest: requests commands make besides their
+reply (member lookups for names, a DM), discord.py's retries, timer jitter. 4/s of it; 40/s would leave 10 but turn a
+fan-out to 2,000 servers from 43.5 s into 50 s (1.25 x Discord's own 40 s floor)."""
+DEFAULT_PER_SECOND = SCHEDULED_PER_SECOND
+DEFAULT_CONCURRENCY = 32
+"""Requests in flight at once: enough that a slow route (a 500 discord.py retries for 25 s) holds back nobody."""
 
 
 class Pacer:
@@ -39,6 +50,7 @@ class Pacer:
             raise ValueError(f"per_second must be in (0, {DISCORD_GLOBAL_PER_SECOND}], got {per_second}")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        self.per_second = per_second
         self.interval = 1.0 / per_second
         self._clock = clock
         self._sleep = sleep
@@ -67,28 +79,24 @@ class Pacer:
             yield
 
 
-async def fan_out(items: Iterable[T], worker: Callable[[T], Awaitable[None]], *, workers: int) -> int:
-    """Run ``worker`` over ``items`` with at most ``workers`` at a time; a failing item is logged and the rest go on.
+class RateBudget(Pacer):
+    """The process's one pacer for scheduled requests (see the module docstring)."""
 
-    Returns how many items failed. Pace inside ``worker`` (``Pacer.slot``) around the request itself only.
-    """
-    queue: asyncio.Queue[T] = asyncio.Queue()
-    for item in items:
-        queue.put_nowait(item)
-    failures = 0
+    def lane(self, per_second: float, concurrency: int = 1) -> Lane:
+        """A slower limit for one kind of request; each of its turns is a turn of this budget too."""
+        return Lane(self, per_second, concurrency)
 
-    async def run() -> None:
-        nonlocal failures
-        while True:
-            try:
-                item = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            try:
-                await worker(item)
-            except Exception:
-                failures += 1
-                log.exception("fan-out item %r failed; continuing with the others", item)
 
-    await asyncio.gather(*(run() for _ in range(max(1, min(workers, queue.qsize())))))
-    return failures
+class Lane:
+    def __init__(self, budget: RateBudget, per_second: float, concurrency: int) -> None:
+        if per_second > budget.per_second:
+            raise ValueError(f"a lane ({per_second}/s) cannot be faster than its budget ({budget.per_second}/s)")
+        self.budget = budget
+        self._own = Pacer(per_second, concurrency, clock=budget._clock, sleep=budget._sleep)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        # The budget's turn first, the lane's last: the request follows the lane's turn at once, so the lane's
+        # spacing holds where it matters (a budget turn taken early is at worst a turn unused).
+        async with self.budget.slot(), self._own.slot():
+            yield

@@ -1,9 +1,13 @@
 """APScheduler runs the clock; the database is the truth.
 
 ``JobScheduler`` keeps an in-memory ``AsyncIOScheduler`` whose jobs are always rebuilt from the database (by the
-feature that owns them, e.g. ``MilestoneAnnouncer.reschedule``) under stable ids, so a restart, or rebuilding twice,
-never duplicates a job. A job only starts a tracked task (``TaskTracker``): its failure is logged and ``shutdown``
-cancels and awaits it, so nothing runs after the database is closed.
+runner, from each feed's ``wakeups``) under stable ids, so a restart, or rebuilding twice, never duplicates a job.
+It is the bot's only timer: feeds' sweeps and timers, workers, retries and group-quiz questions all run here. A job
+only starts a tracked task (``TaskTracker``): its failure is logged and ``shutdown`` cancels and awaits it, so
+nothing runs after the database is closed.
+
+A job that fires late (the machine was suspended, the wall clock jumped, the loop was busy) still runs
+(``MISFIRE_GRACE``): what it runs decides what is too late (a feed's grace window), and says "late" when it posts.
 """
 
 from __future__ import annotations
@@ -23,14 +27,17 @@ log = logging.getLogger(__name__)
 
 JobFactory = Callable[[], Coroutine[Any, Any, Any]]
 
+MISFIRE_GRACE: int | None = None
+"""APScheduler's misfire_grace_time: None runs a job however late it fires (the default, 1 s, would drop a job that
+fires hours late, and with it the posts a feed would have marked late)."""
+
 
 class JobScheduler:
     def __init__(self, tasks: TaskTracker | None = None) -> None:
         self.tasks = tasks or TaskTracker()
-        # misfire_grace_time=None: a job whose time passed while the loop was busy still runs (the database-driven
-        # run decides what is late); coalesce: a job that missed several runs runs once.
+        # coalesce: a job that missed several runs runs once.
         self._scheduler = AsyncIOScheduler(
-            timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+            timezone=UTC, job_defaults={"misfire_grace_time": MISFIRE_GRACE, "coalesce": True, "max_instances": 1}
         )
 
     def now(self) -> datetime:
@@ -70,6 +77,7 @@ class JobScheduler:
             args=[job_id, factory],
             id=job_id,
             replace_existing=True,
+            misfire_grace_time=MISFIRE_GRACE,
         )
 
     def every(self, job_id: str, interval: timedelta, factory: JobFactory) -> None:
@@ -81,6 +89,7 @@ class JobScheduler:
             args=[job_id, factory],
             id=job_id,
             replace_existing=True,
+            misfire_grace_time=MISFIRE_GRACE,
         )
 
     def job_ids(self, prefix: str = "") -> set[str]:

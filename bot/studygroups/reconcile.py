@@ -4,8 +4,9 @@ The member events (cogs/studygroups/members.py) arrive only while the bot is con
 (it is built for thousands of servers), so a departure during downtime would never be seen and that member's data
 would be kept for ever. This job asks Discord about the few members that matter: those with study-group data in a
 server, up to ``MAX_IDS_PER_LOOKUP`` per request (the adapter uses the gateway's member request by user ids, which
-has no REST rate limit, and falls back to REST), paced so that thousands of servers never make a burst. It runs in
-the background once after ready (never delaying it) and then every ``RECONCILE_EVERY`` under a stable job id.
+has no REST rate limit, and falls back to REST), paced by a lane of the process's rate budget so that thousands of
+servers never make a burst. It is a worker of the scheduling runner (``bot.scheduling.runner``): once after ready
+(never delaying it) and then every ``RECONCILE_EVERY`` under a stable job id.
 
 What it does with the answers is the member events' work: a member found gone leaves now (the retention counts
 from when it was noticed, so it is never shorter than the server chose); a member whose data waits for deletion
@@ -13,12 +14,12 @@ and who is there again gets their groups back; a server the bot is no longer in 
 leaving. An answer that is not certain (an outage, a timeout, a server Discord does not confirm the bot has left)
 changes nothing: that server is asked about again on the next run.
 
-No discord import: the cog attaches a ``MemberDirectory``.
+No discord import: ``MemberDirectory`` is implemented in ``cogs/studygroups/members.py`` and given here by
+``bot/app.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence, Set
@@ -26,8 +27,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.scheduling import JobScheduler
-from bot.scheduling.pacing import Pacer, fan_out
+from bot.scheduling.pacing import Lane, Pacer
+from bot.scheduling.runner import run_each
 from bot.studygroups.service import MemberRoster, StudyGroupService
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,6 @@ class MemberLookupError(Exception):
 
 
 class MemberDirectory(Protocol):
-    async def wait_until_ready(self) -> None: ...
-
     def server_status(self, guild_id: int) -> ServerStatus: ...
 
     async def confirm_removed(self, guild_id: int) -> bool:
@@ -111,50 +110,32 @@ class MemberReconciler:
     def __init__(
         self,
         service: StudyGroupService,
-        scheduler: JobScheduler,
+        directory: MemberDirectory,
+        pacer: Lane | Pacer,
         *,
-        every: dt.timedelta = RECONCILE_EVERY,
-        pacer: Pacer | None = None,
         workers: int = CONCURRENT_LOOKUPS,
     ) -> None:
         self.service = service
-        self.scheduler = scheduler
-        self.every = every
+        self.directory = directory
+        self.pacer = pacer
+        """A lane of the rate budget at ``LOOKUPS_PER_SECOND`` (``bot/app.py``)."""
         self.workers = workers
-        self.pacer = pacer or Pacer(LOOKUPS_PER_SECOND, workers)
-        self._directory: MemberDirectory | None = None
-        self._lock = asyncio.Lock()
+        self._runs = 0
 
-    def attach(self, directory: MemberDirectory) -> None:
-        self._directory = directory
-
-    @property
-    def directory(self) -> MemberDirectory:
-        if self._directory is None:
-            raise RuntimeError("no member directory attached: is the cogs.studygroups extension loaded?")
-        return self._directory
-
-    async def start(self) -> None:
-        """Check every ``every`` (a stable job id, so starting twice changes nothing) and once after ready."""
-        _ = self.directory  # fail at start-up, not at the first check
-        self.scheduler.start()
-        self.scheduler.every(RECONCILE_JOB, self.every, self.run)
-        self.scheduler.tasks.spawn(self.run(at_start=True), name="studygroups:reconcile-catch-up")
-
-    async def run(self, *, at_start: bool = False) -> ReconcileReport:
+    async def run(self) -> ReconcileReport:
         """Ask Discord about every member with study-group data in every server, and record what changed."""
-        await self.directory.wait_until_ready()
-        async with self._lock:
-            report = ReconcileReport()
-            guilds = await self.service.guilds_with_member_data()
-            report.servers = len(guilds)
+        at_start = self._runs == 0
+        self._runs += 1
+        report = ReconcileReport()
+        guilds = await self.service.guilds_with_member_data()
+        report.servers = len(guilds)
 
-            async def reconcile(guild_id: int) -> None:
-                await self._reconcile(guild_id, report)
+        async def reconcile(guild_id: int) -> None:
+            await self._reconcile(guild_id, report)
 
-            # Awaited first: ``+=`` would read the count before the workers add their own skips to it.
-            failed = await fan_out(guilds, reconcile, workers=self.workers)
-            report.servers_skipped += failed
+        # Awaited first: ``+=`` would read the count before the workers add their own skips to it.
+        failed = await run_each(guilds, reconcile, concurrency=self.workers, what="member check")
+        report.servers_skipped += failed
         if at_start or report.left or report.returned or report.servers_gone or report.servers_skipped:
             log.info(
                 "member check%s: %d servers, %d members asked about in %d lookups, %d left while I was offline, "

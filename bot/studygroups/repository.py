@@ -680,6 +680,19 @@ class StudyGroupRepository:
         counts = await self._write([("DELETE FROM study_member_settings WHERE user_id = ?", (user_id,))])
         return counts[0]
 
+    async def user_ids(self) -> set[int]:
+        """Everyone study groups hold something about: members, check-ins, settings, departures, nudge records."""
+        async with self._conn.execute(
+            "SELECT user_id FROM study_checkins UNION SELECT user_id FROM study_group_members "
+            "UNION SELECT user_id FROM study_member_settings UNION SELECT user_id FROM study_departures"
+        ) as cur:
+            found = {int(r[0]) for r in await cur.fetchall()}
+        async with self._conn.execute(
+            "SELECT DISTINCT target_ref FROM deliveries WHERE target_kind = ?", (NUDGE_TARGET_KIND,)
+        ) as cur:
+            found.update(int(r[0]) for r in await cur.fetchall() if str(r[0]).isdigit())
+        return found
+
     async def delete_user_data(self, user_id: int) -> dict[str, int]:
         """Everything study groups hold about the member, in every server."""
         counts = await self._write(

@@ -669,6 +669,9 @@ class StudyGroupService:
     async def export_user_data(self, user_id: int) -> dict[str, Any]:
         return await self._repo.export_user_data(user_id)
 
+    async def user_ids(self) -> set[int]:
+        return await self._repo.user_ids()
+
     async def delete_user_data(self, user_id: int) -> dict[str, int]:
         counts = await self._repo.delete_user_data(user_id)
         log.info("deleted study-group data of a member (%d rows)", sum(counts.values()))

@@ -2,8 +2,8 @@
 
 One translation for every feature that delivers on a schedule (announcements, Discord events, study-group prompts and
 recaps, streak nudges): a problem an admin must fix (gone, forbidden, rejected) stops that delivery and is reported;
-anything that may pass (a 5xx discord.py gave up on, a long rate limit, a dropped connection) leaves the claim for a
-retry with the same nonce.
+anything that may pass (a 5xx discord.py gave up on, a rate limit longer than ``max_ratelimit_timeout``, a dropped
+connection) leaves the claim for a retry with the same nonce, not sooner than Discord's ``retry_after``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ def delivery_errors(what: str, *, not_found: ProblemKind = ProblemKind.CHANNEL_G
     """
     try:
         yield
+    except discord.RateLimited as error:
+        # Longer than max_ratelimit_timeout (bot/app.py): discord.py raises instead of sleeping, so this one delivery
+        # waits (at least retry_after) while the others go on.
+        raise TransientDeliveryError(
+            f"rate limited for {error.retry_after:.0f} s", retry_after=error.retry_after
+        ) from error
     except discord.NotFound as error:
         raise DeliveryProblem(not_found, f"{error.code} {error.text}") from error
     except discord.Forbidden as error:

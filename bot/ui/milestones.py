@@ -66,8 +66,9 @@ def announcement_embed(announcement: Announcement) -> discord.Embed:
     lines: list[str] = []
     if a.late_due_at is not None:
         lines.append(
+            # Whatever made it late (the bot offline, Discord refusing for a while): it says when it was due.
             f"🕓 **Posted late:** this reminder was due {format_dt(a.late_due_at, 'f')} "
-            f"({format_dt(a.late_due_at, 'R')}), while the bot was offline."
+            f"({format_dt(a.late_due_at, 'R')})."
         )
     lines.append(f"**When:** {when_text(a.at, a.all_day, a.local_text)}")
     if a.status is not None:

@@ -24,8 +24,8 @@ from bot.text import quote_user_text, shorten
 from bot.ui import milestones as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.validation import UserInputError
-from cogs.milestones.messenger import DiscordMessenger, read_more_view
-from cogs.milestones.scheduled_events import PERMISSION_HELP, DiscordEventGateway, can_make_events
+from cogs.milestones.messenger import read_more_view
+from cogs.milestones.scheduled_events import PERMISSION_HELP, can_make_events
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
@@ -112,17 +112,11 @@ class MilestonesCog(commands.Cog, name="Milestones"):
 
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
-        self.messenger = DiscordMessenger(bot)
+        self.messenger = bot.adapters.messenger
 
     @property
     def service(self) -> MilestoneService:
         return self.bot.services.milestones
-
-    async def cog_load(self) -> None:
-        self.service.announcer.attach(self.messenger)
-        if self.service.discord_events is not None:
-            self.service.discord_events.attach(DiscordEventGateway(self.bot))
-            self.service.discord_events.start()
 
     # -- for everyone ------------------------------------------------------------------------------------------------
 
@@ -256,13 +250,13 @@ class MilestonesCog(commands.Cog, name="Milestones"):
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         notice = await self.service.channel_deleted(channel.guild.id, channel.id)
         if notice is not None:
-            self.service.announcer.notify_later([notice])
+            self.service.notify_later([notice])
 
     @commands.Cog.listener()
     async def on_guild_role_delete(self, role: discord.Role) -> None:
         notice = await self.service.role_deleted(role.guild.id, role.id)
         if notice is not None:
-            self.service.announcer.notify_later([notice])
+            self.service.notify_later([notice])
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:

@@ -42,9 +42,6 @@ class DiscordMessenger:
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
 
-    async def wait_until_ready(self) -> None:
-        await self.bot.wait_until_ready()
-
     def target_problem(self, guild_id: int, channel_id: int, role_id: int | None) -> DeliveryProblem | None:
         """What would stop a post to this channel (with this role) right now, from the cache; None if nothing."""
         try:

@@ -62,9 +62,6 @@ class DiscordEventGateway:
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
 
-    async def wait_until_ready(self) -> None:
-        await self.bot.wait_until_ready()
-
     def readiness(self, guild_id: int) -> GuildReadiness:
         guild = self.bot.get_guild(guild_id)
         if guild is None:

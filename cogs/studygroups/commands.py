@@ -21,7 +21,6 @@ from bot.studygroups.models import (
     RetentionOptions,
     parse_with_clock,
 )
-from bot.studygroups.nudges import NudgeDispatcher
 from bot.studygroups.service import StudyGroupService
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 from bot.text import shorten
@@ -31,7 +30,6 @@ from bot.ui.studygroups import settings_saved_text, settings_text, viewed_progre
 from bot.validation import UserInputError
 from cogs.studygroups.checkin import open_check_in
 from cogs.studygroups.common import COLOUR, Interaction, guild_id_of, shown, timestamp
-from cogs.studygroups.delivery import DiscordNudgeSender, DiscordPromptSender
 from cogs.studygroups.privacy import DeleteDataButton, privacy_embed
 from cogs.studygroups.progress import send_own_progress
 
@@ -88,14 +86,6 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     def dispatch(self) -> StudyGroupDispatcher:
         return self.bot.services.studygroup_dispatch
 
-    @property
-    def nudges(self) -> NudgeDispatcher:
-        return self.bot.services.studygroup_nudges
-
-    async def cog_load(self) -> None:
-        self.dispatch.attach(DiscordPromptSender(self.bot))
-        self.nudges.attach(DiscordNudgeSender(self.bot))
-
     # -- autocomplete ----------------------------------------------------------------------------------------
 
     async def group_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -139,7 +129,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             days=days,
         )
         created = await self.service.create_group(guild_id_of(interaction), options, creator_id=interaction.user.id)
-        await self.dispatch.reschedule()
+        await self.bot.services.runner.reschedule(self.dispatch)
         group = created.group
         lines = [
             f"Study group {shown(group.name)} created in <#{group.channel_id}>.",
@@ -185,7 +175,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             days=days,
         )
         updated = await self.service.edit_group(guild_id_of(interaction), group, options)
-        await self.dispatch.reschedule()
+        await self.bot.services.runner.reschedule(self.dispatch)
         await interaction.response.send_message(
             f"{shown(updated.name)} now posts in <#{updated.channel_id}>, {updated.schedule.describe()}.",
             ephemeral=True,
@@ -197,7 +187,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     @app_commands.checks.has_permissions(manage_channels=True)
     async def archive(self, interaction: Interaction, group: app_commands.Range[str, 1, 100]) -> None:
         archived = await self.service.archive_group(guild_id_of(interaction), group)
-        await self.dispatch.reschedule()
+        await self.bot.services.runner.reschedule(self.dispatch)
         await interaction.response.send_message(
             f"{shown(archived.name)} is archived: no more prompts or check-ins; its history is kept.", ephemeral=True
         )
@@ -335,7 +325,8 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     async def privacy(self, interaction: Interaction) -> None:
         # In a server, the retention is that server's; in a DM only the default can be stated.
         days = None if interaction.guild_id is None else await self.service.retention_days(interaction.guild_id)
-        await interaction.response.send_message(embed=privacy_embed(days), ephemeral=True)
+        backups = self.bot.services.personal_data.backups
+        await interaction.response.send_message(embed=privacy_embed(days, backups), ephemeral=True)
 
     @retention_group.command(name="set", description="Days to keep study-group data of members who left")
     @app_commands.describe(

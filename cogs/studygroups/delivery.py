@@ -37,7 +37,8 @@ def prompt_embed(group: StudyGroup, occurrence: Occurrence, *, late: bool, nonce
         "is enough, numbers are optional."
     )
     if late:
-        description += "\n*Posted late: I was offline at the usual time.*"
+        # Whatever made it late (the bot offline, Discord refusing for a while): it says when it was due.
+        description += f"\n*Posted late: this was due {discord.utils.format_dt(occurrence.due_at, 't')}.*"
     embed = discord.Embed(
         title=shorten(f"Check-in time: {group.name}", 256),
         description=description,
@@ -76,9 +77,6 @@ class DiscordPromptSender:
 
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
-
-    async def wait_until_ready(self) -> None:
-        await self.bot.wait_until_ready()
 
     async def find_posted(self, guild_id: int, channel_id: int, reference: str, since: dt.datetime) -> int | None:
         return await channels.find_posted(self.bot, guild_id, channel_id, reference, since)
@@ -120,9 +118,6 @@ class DiscordNudgeSender:
 
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
-
-    async def wait_until_ready(self) -> None:
-        await self.bot.wait_until_ready()
 
     def _server_name(self, guild_id: int) -> str:
         guild = self.bot.get_guild(guild_id)

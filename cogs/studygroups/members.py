@@ -10,7 +10,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.scheduling.pacing import Pacer
+from bot.scheduling.pacing import Lane, Pacer
 from bot.studygroups.reconcile import MAX_IDS_PER_LOOKUP, MemberLookupError, ServerStatus
 from bot.studygroups.service import StudyGroupService
 
@@ -29,14 +29,12 @@ class DiscordMemberDirectory:
     not answer."""
 
     REST_PER_SECOND = 5.0
-    """The fallback asks one member per request: slow enough to stay far from the per-route and global limits."""
+    """The fallback asks one member per request: a lane of the rate budget at this rate (``bot/app.py``), slow
+    enough to stay far from the per-route limit and to leave the budget to what is due."""
 
-    def __init__(self, bot: ImgBot, *, rest_pacer: Pacer | None = None) -> None:
+    def __init__(self, bot: ImgBot, rest_pacer: Lane | Pacer) -> None:
         self.bot = bot
-        self.rest_pacer = rest_pacer or Pacer(self.REST_PER_SECOND, 1)
-
-    async def wait_until_ready(self) -> None:
-        await self.bot.wait_until_ready()
+        self.rest_pacer = rest_pacer
 
     def server_status(self, guild_id: int) -> ServerStatus:
         # After ready discord.py lists every server the bot is in (READY names them all, available or not).
@@ -52,7 +50,7 @@ class DiscordMemberDirectory:
             return error.code == MISSING_ACCESS
         except discord.NotFound as error:
             return error.code == UNKNOWN_GUILD
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+        except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, TimeoutError, OSError) as error:
             log.warning("could not ask Discord whether I am still in server %d: %s", guild_id, error)
             return False
         return False
@@ -83,7 +81,13 @@ class DiscordMemberDirectory:
                     if error.code == UNKNOWN_MEMBER:
                         continue
                     raise MemberLookupError(f"{error.status} {error.code} {error.text}") from error
-                except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+                except (
+                    discord.HTTPException,
+                    discord.RateLimited,
+                    aiohttp.ClientError,
+                    TimeoutError,
+                    OSError,
+                ) as error:
                     raise MemberLookupError(f"{type(error).__name__}: {error}") from error
             present.add(user_id)
         return present
@@ -98,9 +102,6 @@ class StudyGroupMembersCog(commands.Cog, name="Study-group members"):
     @property
     def service(self) -> StudyGroupService:
         return self.bot.services.studygroups
-
-    async def cog_load(self) -> None:
-        self.bot.services.studygroup_retention.reconciler.attach(DiscordMemberDirectory(self.bot))
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from bot.privacy import describe_deletion, privacy_sections
+from bot.privacy import DEFAULT_BACKUPS, BackupPolicy, describe_deletion, privacy_sections
 from bot.ui.errors import guarded
 from cogs.studygroups.common import COLOUR, Interaction, personal_data_of
 
@@ -40,12 +40,15 @@ class DeleteDataButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         if self.answer != "yes":
             await interaction.response.edit_message(content="Nothing was deleted.", view=None)
             return
-        counts = await personal_data_of(interaction).delete(interaction.user.id)
-        await interaction.response.edit_message(content=describe_deletion(counts), view=None)
+        personal = personal_data_of(interaction)
+        counts = await personal.delete(interaction.user.id)
+        await interaction.response.edit_message(content=describe_deletion(counts, personal.backups), view=None)
 
 
-def privacy_embed(retention_days: int | None = None) -> discord.Embed:
+def privacy_embed(retention_days: int | None = None, backups: BackupPolicy = DEFAULT_BACKUPS) -> discord.Embed:
+    """/privacy: ``retention_days`` is the server's study-group retention (None in a DM), ``backups`` the bot's
+    backup settings (how long backups keep what a member deleted)."""
     embed = discord.Embed(title="Privacy: what this bot keeps about you", colour=COLOUR)
-    for title, body in privacy_sections(retention_days):
+    for title, body in privacy_sections(retention_days, backups):
         embed.add_field(name=title, value=body, inline=False)
     return embed

@@ -119,14 +119,17 @@ def exactly_once_problems(emu: Emulator, subscribed: Subscribed, database: Path)
 PROMPT_KIND = "studygroup-prompt"
 
 
-async def seed_study_groups(database: Path, world: World, due: datetime, now: datetime, *, name: str) -> dict[int, int]:
-    """A study group in every server of `world`, checking in daily in #study-room at `due` (UTC, to the second: the
-    stored form /studygroup-admin create writes for HH:MM:SS). Returns guild id -> the #study-room channel id."""
+async def seed_study_groups(
+    database: Path, world: World, due: datetime, now: datetime, *, name: str, servers: int | None = None
+) -> dict[int, int]:
+    """A study group in every server of `world` (or its first `servers`), checking in daily in #study-room at `due`
+    (UTC, to the second: the stored form /studygroup-admin create writes for HH:MM:SS). Returns guild id -> the
+    #study-room channel id."""
     conn = await open_database(database)
     rooms: dict[int, int] = {}
     try:
         stamp = to_db(now)
-        for guild in world.bot_guilds():
+        for guild in world.bot_guilds()[:servers]:
             room = guild.channel("study-room")
             rooms[guild.id] = room.id
             await conn.execute(

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_COMMAND: tuple[str, ...] = (sys.executable, "-m", "bot", "run")
+_SETTLED = re.compile(r"scheduled work settled: nothing in flight, no retry pending \(since start: (\d+) sent")
 
 # Settings the bot reads from the environment; a developer's own values must never leak into a test run.
 _SCRUBBED_PREFIXES = ("DISCORD_",)
@@ -171,10 +172,44 @@ class BotProcess:
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self._lines[-lines:])
 
-    async def wait_for_output(self, pattern: str, timeout: float = 10.0) -> re.Match[str]:  # noqa: ASYNC109 - the public API takes timeout=
-        """Wait for a line matching `pattern` (searching what was printed so far, too)."""
+    @property
+    def lines_so_far(self) -> int:
+        """A mark in the output: pass it as ``after`` to wait only for lines printed from now on."""
+        return len(self._lines)
+
+    def settled_sent(self) -> int:
+        """The scheduled posts the running bot reported sent in its latest "settled" line (0 before any)."""
+        for line in reversed(self._lines):
+            if line.startswith("--- start #"):
+                return 0
+            match = _SETTLED.search(line)
+            if match is not None:
+                return int(match[1])
+        return 0
+
+    async def wait_settled(self, *, sent_at_least: int = 0, after: int = 0, timeout: float = 60.0) -> int:  # noqa: ASYNC109 - the public API takes timeout=
+        """Wait until the bot's scheduling runner reports nothing in flight and no retry pending, having sent at
+        least ``sent_at_least`` scheduled posts since it started (``bot/scheduling/runner.py``). From then on no
+        retry of a scheduled post can still land, so a test can count messages without sleeping. Returns the
+        count the runner reported."""
+        regex = _SETTLED
+        checked = after
+        async with asyncio.timeout(timeout):
+            while True:
+                for line in self._lines[checked:]:
+                    match = regex.search(line)
+                    if match is not None and int(match[1]) >= sent_at_least:
+                        return int(match[1])
+                checked = len(self._lines)
+                if not self.running and (self._reader is None or self._reader.done()):
+                    raise RuntimeError(f"{self.name} exited ({self.returncode}) before its scheduled work settled")
+                self._new_output.clear()
+                await self._new_output.wait()
+
+    async def wait_for_output(self, pattern: str, timeout: float = 10.0, *, after: int = 0) -> re.Match[str]:  # noqa: ASYNC109 - the public API takes timeout=
+        """Wait for a line matching `pattern` (searching what was printed so far, too, from line ``after``)."""
         regex = re.compile(pattern)
-        checked = 0
+        checked = after
         async with asyncio.timeout(timeout):
             while True:
                 for line in self._lines[checked:]:

@@ -77,8 +77,8 @@ async def test_fan_out_through_429_and_5xx_bursts_posts_every_announcement_once(
             async with asyncio.timeout((due - datetime.now(UTC)).total_seconds() + 45):
                 async with emu.store.changed:
                     await emu.store.changed.wait_for(all_in)
-            # A second copy would come from a retry still in flight; give those a moment to land.
-            await asyncio.sleep(2)
+            # A second copy could only come from a retry still in flight: wait until the bot has none.
+            await bot.wait_settled(sent_at_least=len(channels))
             assert bot.running, bot.tail()
         stats = emu.stats
         assert stats.rate_limited[SEND] >= 13 and stats.server_errors[SEND] >= 16, stats.summary()
@@ -127,7 +127,8 @@ async def test_answers_lost_after_the_message_was_made_post_nothing_twice(tmp_pa
             async with asyncio.timeout((due - datetime.now(UTC)).total_seconds() + 30):
                 async with emu.store.changed:
                     await emu.store.changed.wait_for(all_in)
-            await asyncio.sleep(2)  # a duplicate would come from a retry still in flight
+            # A duplicate could only come from a retry still in flight: wait until the bot has none.
+            await bot.wait_settled(sent_at_least=len(subscribed.channel_ids) + len(rooms))
             assert bot.running, bot.tail()
         stats = emu.stats
         assert stats.after_effect[SEND] >= 8, stats.summary()
@@ -325,6 +326,7 @@ async def test_ten_abrupt_closes_during_commands_lose_and_double_nothing(live: L
     identifies, resumes = emu.stats.gateway["identify"], emu.stats.gateway["resume"]
     closes = emu.stats.gateway["fault:close"]
     title = "Gateway storm webinar"
+    sent_before, mark = live.bot.settled_sent(), live.bot.lines_so_far
     due = await add_event(emu, title, 3)
     start = asyncio.get_running_loop().time()
     asked = []
@@ -350,7 +352,7 @@ async def test_ten_abrupt_closes_during_commands_lose_and_double_nothing(live: L
     assert emu.stats.gateway["resume"] == resumes + 10, dict(emu.stats.gateway)
     assert emu.stats.gateway["identify"] == identifies, "dropped connections are resumed, not re-identified"
     await wait_posted(emu, title, (due - datetime.now(UTC)).total_seconds() + 20)
-    await asyncio.sleep(1)
+    await live.bot.wait_settled(sent_at_least=sent_before + 1, after=mark)  # no retry left that could post again
     assert posted(emu, title) == 1
 
 
@@ -360,6 +362,7 @@ async def test_invalid_session_resumable_then_not_keeps_answering_and_posting(li
     alice, general = emu.world.users["alice"], emu.world.channel("general")
     first, second = "Resumed session mock", "New session mock"
     resumes, identifies = emu.stats.gateway["resume"], emu.stats.gateway["identify"]
+    sent_before, mark = live.bot.settled_sent(), live.bot.lines_so_far
     due_first = await add_event(emu, first, 3)
     await emu.gateway.invalid_session(resumable=True)
     await emu.wait_for_resume(since=resumes, timeout=15)
@@ -372,7 +375,7 @@ async def test_invalid_session_resumable_then_not_keeps_answering_and_posting(li
     one_answer((await ask(emu, alice, general, "when does eras open"))[0])
     await wait_posted(emu, first, (due_first - datetime.now(UTC)).total_seconds() + 20)
     await wait_posted(emu, second, (due_second - datetime.now(UTC)).total_seconds() + 20)
-    await asyncio.sleep(1)
+    await live.bot.wait_settled(sent_at_least=sent_before + 2, after=mark)
     assert (posted(emu, first), posted(emu, second)) == (1, 1)
     assert emu.stats.gateway["identify"] == identifies + 1
     rows = query(live.database, "SELECT status, late FROM deliveries WHERE target_kind = 'event' ORDER BY fire_at")

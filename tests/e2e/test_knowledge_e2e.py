@@ -184,6 +184,52 @@ async def test_report_is_for_moderators_only(live: Live) -> None:
     assert "best pizza in new york" in text and "SOAP" in text
 
 
+async def test_a_question_asked_privately_is_never_stored(live: Live) -> None:
+    emu = live.emu
+    reply = await (
+        await emu.slash(
+            "ask",
+            {"question": "best pizza in chicago", "private": True},
+            user=emu.world.users["bob"],
+            channel=emu.world.channel("general"),
+        )
+    ).response()
+    assert reply.ephemeral and reply.embeds[0]["title"] == "No curated answer yet"
+    assert "asked privately, so your question was not kept" in reply.embeds[0]["description"]
+    assert "noted" not in reply.embeds[0]["description"]
+    assert query(live, "SELECT COUNT(*) FROM unanswered_questions WHERE question LIKE '%chicago%'") == [(0,)]
+
+
+async def test_each_server_sees_only_its_own_unanswered_questions(live: Live) -> None:
+    emu, world = live.emu, live.emu.world
+    hall, owls = world.guild("IMG Study Hall"), world.guild("Night Owls Study Group")
+    general, lobby = world.channel("general"), world.channel("lobby")
+    alice, bob = world.users["alice"], world.users["bob"]
+
+    async def ask(question: str, user: Any, channel: Any) -> None:
+        reply = await (await emu.slash("ask", {"question": question}, user=user, channel=channel)).response()
+        assert reply.embeds[0]["title"] == "No curated answer yet", question
+        assert "has been noted" in reply.embeds[0]["description"]
+
+    await ask("best sushi restaurant in tokyo", alice, lobby)
+    await ask("best bagel shop in boston", bob, world.dm_channel_for(bob))
+    stored = dict(query(live, "SELECT question, guild_id FROM unanswered_questions"))
+    assert stored["best pizza in new york"] == hall.id  # asked in #general by the test above
+    assert stored["best sushi restaurant in tokyo"] == owls.id
+    assert stored["best bagel shop in boston"] is None  # a DM: no server
+
+    async def report(user: str, channel: Any) -> str:
+        reply = await (await emu.slash("knowledge report", user=world.users[user], channel=channel)).response()
+        assert reply.ephemeral
+        return str(reply.embeds[0])
+
+    in_hall, in_owls = await report("dr_admin", general), await report("night_admin", lobby)
+    assert "best pizza in new york" in in_hall and "sushi" not in in_hall
+    assert "best sushi restaurant in tokyo" in in_owls and "pizza" not in in_owls
+    assert "bagel" not in in_hall and "bagel" not in in_owls
+    assert "this server's own" in in_owls
+
+
 async def test_commands_keep_working_after_a_gateway_drop(live: Live) -> None:
     emu = live.emu
     await emu.gateway.close_abruptly()

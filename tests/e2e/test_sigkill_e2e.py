@@ -102,12 +102,14 @@ async def sigkill_during_fan_out(tmp_path: Path, *, servers: int, kills: int, se
                 assert_kept(database, acked, f"{context}, right after kill {life + 1}")
                 context = f"seed {seed}, after kill {life + 1} at {threshold} servers"
             identifies = emu.identify_count
+            # The last life posts at least what is still missing (and recovers what was posted but not recorded).
+            missing, mark = sum(1 for n in delivered_counts(emu, subscribed).values() if not n), bot.lines_so_far
             await bot.start()
             await emu.wait_for_identify(since=identifies, timeout=40)
             await write_before_kill(emu, kills, users, room, acked)
             await wait_delivered(emu, subscribed, servers, timeout=90)
-            # A copy sent twice would come from a retry still in flight; give those a moment to land.
-            await asyncio.sleep(2)
+            # A copy sent twice could only come from a retry still in flight: wait until the bot has none.
+            await bot.wait_settled(sent_at_least=missing, after=mark, timeout=60)
         finally:
             await bot.stop()
         assert bot.returncode == 0, f"{context}:\n{bot.tail()}"

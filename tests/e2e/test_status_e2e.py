@@ -51,6 +51,10 @@ async def test_status_for_the_owner_shows_live_figures(live: Live) -> None:
     assert shown["Servers"] == str(len(emu.world.bot_guilds()))
     assert shown["Bot"].startswith("running (pid ") and shown["Bot"].endswith(", live)")
     assert shown["Gateway latency"].endswith(" ms"), shown["Gateway latency"]
+    # Two servers: Discord recommends one shard, and it is ready with both servers.
+    assert shown["Shards"] == "1, all ready"
+    assert shown["Gateway shards"].startswith("Shard 0: ready, "), shown["Gateway shards"]
+    assert shown["Gateway shards"].endswith(f" ms, {len(emu.world.bot_guilds())} servers")
     assert int(shown["Scheduled jobs"].replace(",", "")) >= 0
     assert "milestone reminders:" in shown["Deliveries in the last 24 hours"]
     assert shown["Last errors"] == "none"
@@ -133,4 +137,6 @@ async def test_imgbot_status_reads_the_heartbeat_of_the_running_bot(live: Live) 
     document = json.loads(raw)
     assert code == 0 and document["running"] is True
     assert document["heartbeat"]["pid"] == live.bot.pid and document["heartbeat"]["guilds"] == servers
+    [shard] = document["heartbeat"]["shards"]
+    assert shard["id"] == 0 and shard["state"] == "ready" and shard["guilds"] == servers
     assert set(document["deliveries"]) >= {"milestone", "event", "studygroup-prompt", "studygroup-recap"}

@@ -105,7 +105,7 @@ async def test_a_prompt_a_few_seconds_ahead_is_posted_once_with_a_working_check_
     assert f"Prompts: daily at {shown} ({ZONE})" in created, created
 
     prompt = await emu.wait_for_message(study_room, prompt_of("Night shift crew"), timeout=15)
-    await live.bot.wait_for_output(r"study-group deliveries: 1 sent", timeout=10)
+    await live.bot.wait_for_output(r"study-group deliveries .*: 1 posted", timeout=10)
     assert prompt.created_at >= due - timedelta(seconds=1)
     embed = prompt.embeds[0]
     assert "What did you get done today?" in embed["description"] and "Posted late" not in embed["description"]
@@ -151,12 +151,16 @@ async def test_a_prompt_missed_while_stopped_is_posted_late_within_the_grace_and
             await create_group(emu, "Later crew", general, checkin_time=later_wall)
         assert datetime.now(UTC) < due, "the bot must be down before the prompt is due"
 
-        # Started again two minutes after the prompt's time (as the bot sees it): within the hour of grace.
-        async with running_bot(emu, database, name="after", **offset_env(120)) as bot:
+        # Started again three minutes after the prompt's time (as the bot sees it): within the hour of grace, and
+        # more than the two minutes after which a message says it is late.
+        async with running_bot(emu, database, name="after", **offset_env(180)) as bot:
             posted = await emu.wait_for_message(study_room, prompt_of("Soon crew"), timeout=15)
-            await bot.wait_for_output(r"study-group deliveries: 1 sent, 0 skipped", timeout=10)
-            await bot.wait_for_output(rf"{TEST_CLOCK_OFFSET_ENV}=120\.000: study groups believe it is", timeout=1)
-        assert "*Posted late: I was offline at the usual time.*" in posted.embeds[0]["description"]
+            await bot.wait_for_output(
+                r"study-group deliveries start-up: 1 posted \(1 late, 0 recovered\), 0 already done, 0 skipped",
+                timeout=10,
+            )
+            await bot.wait_for_output(rf"{TEST_CLOCK_OFFSET_ENV}=180\.000: scheduled work believes it is", timeout=1)
+        assert f"*Posted late: this was due <t:{int(due.timestamp())}:t>.*" in posted.embeds[0]["description"]
         assert count(emu, study_room, prompt_of("Soon crew")) == 1
         assert query(database, "SELECT key, status, late FROM deliveries") == [
             (f"sg:prompt:1:{due.astimezone(ZoneInfo(ZONE)):%Y-%m-%d}", "sent", 1)
@@ -165,7 +169,7 @@ async def test_a_prompt_missed_while_stopped_is_posted_late_within_the_grace_and
         # Started again two hours after the later group's prompt was due: beyond the grace, skipped, not posted.
         beyond = (later_due - datetime.now(UTC) + timedelta(hours=2)).total_seconds()
         async with running_bot(emu, database, name="much later", **offset_env(beyond)) as bot:
-            await bot.wait_for_output(r"study-group deliveries: 0 sent, 1 skipped", timeout=15)
+            await bot.wait_for_output(r"study-group deliveries start-up: 0 posted .* 1 skipped", timeout=15)
         assert count(emu, general, prompt_of("Later crew")) == 0
         assert count(emu, study_room, prompt_of("Soon crew")) == 1
         rows = query(database, "SELECT status, reason, message_id FROM deliveries WHERE key LIKE 'sg:prompt:2:%'")
@@ -189,7 +193,7 @@ async def test_killed_between_send_and_record_the_prompt_is_found_again_and_post
         reads_before = sum(1 for r in emu.requests if r.route == "GET /channels/{channel_id}/messages")
         async with running_bot(emu, database, name="recovered", **offset_env(180)) as bot:
             await bot.wait_for_output(r"was posted before a crash \(message \d+\); recorded it", timeout=15)
-            await bot.wait_for_output(r"study-group deliveries: 1 sent", timeout=5)
+            await bot.wait_for_output(r"study-group deliveries start-up: 1 posted \(0 late, 1 recovered\)", timeout=5)
         assert count(emu, study_room, prompt_of("Crash crew")) == 1
         assert emu.stats.other["nonce_deduplicated"] == 0  # not resent at all
         assert sum(1 for r in emu.requests if r.route == "GET /channels/{channel_id}/messages") > reads_before
@@ -223,7 +227,7 @@ async def test_the_weekly_recap_names_who_checked_in_once_and_pings_nobody(tmp_p
         sunday = (recap_at - timedelta(seconds=3) - datetime.now(UTC)).total_seconds()
         async with running_bot(emu, database, name="sunday", **offset_env(sunday)) as bot:
             recap = await emu.wait_for_message(study_room, recap_of("Weekend crew"), timeout=20)
-            await bot.wait_for_output(r"study-group deliveries: 1 sent", timeout=10)
+            await bot.wait_for_output(r"study-group deliveries .*: 1 posted", timeout=10)
         embed = recap.embeds[0]
         text = " ".join([embed.get("description") or ""] + [f"{f['name']} {f['value']}" for f in embed["fields"]])
         assert f"<@{alice.id}>: 1 day, 35 questions" in text

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.sandbox import Emulator, InteractionError
+from bot.sandbox.emulator import REACTION_TIME
 from bot.sandbox.render import render_reply
 from tests.e2e.harness import BotProcess
 
@@ -121,6 +122,19 @@ async def test_button_click_is_routed_by_message_id(shared: Shared) -> None:
     # The button is gone now, so a user cannot click it again.
     with pytest.raises(LookupError):
         await emu.click(first, label="Helpful")
+
+
+async def test_a_click_reaches_the_bot_only_after_the_answer_that_made_the_message(shared: Shared) -> None:
+    # discord.py keeps a view under the message id it reads from the answer to its reply; a click delivered before
+    # it has read that answer would be dropped without a word (this test module used to fail that way now and then).
+    emu, _ = shared
+    asked = await (await emu.slash("ask", {"question": "visas"})).response()
+    assert asked.message is not None and asked.message.answered is not None
+    click = await emu.click(asked, label="Helpful")
+    answer = asked.message.answered
+    assert answer.written.is_set() and answer.written_at is not None and click.delivered_at is not None
+    assert click.delivered_at >= answer.written_at + REACTION_TIME
+    assert (await click.response()).content.startswith("Thanks, ")
 
 
 async def test_deferred_component_update(shared: Shared) -> None:

@@ -1,8 +1,14 @@
+"""Backups: one-step snapshots that finish under write load, leave nothing behind and clean up after older versions."""
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import fcntl
+import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +17,18 @@ import pytest
 
 from bot.app import ImgBot
 from bot.content import Content
-from bot.db.backup import BackupError, backup_database, check_integrity, list_backups, prune_backups, restore_database
+from bot.db.backup import (
+    BackupError,
+    backup_database,
+    check_integrity,
+    ensure_sound,
+    list_backups,
+    prune_backups,
+    remove_leftovers,
+    restore_database,
+)
 from bot.db.connection import discover_migrations, open_database
+from bot.db.errors import DatabaseUnusable
 from tests.conftest import DATA_DIR, REPO_ROOT, make_settings
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -30,9 +46,22 @@ async def make_db(path: Path, votes: int) -> None:
         await conn.close()
 
 
+def connect(path: Path | str, *, uri: bool = False) -> contextlib.closing[sqlite3.Connection]:
+    """A connection closed at the end of the block (sqlite3's own ``with`` only commits)."""
+    return contextlib.closing(sqlite3.connect(path, uri=uri))
+
+
 def count_votes(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
+    with connect(path) as conn:
         return int(conn.execute("SELECT COUNT(*) FROM entry_votes").fetchone()[0])
+
+
+def names(directory: Path) -> set[str]:
+    return {p.name for p in directory.iterdir()}
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 async def test_online_backup_while_the_bot_writes(tmp_path: Path) -> None:
@@ -57,6 +86,95 @@ async def test_online_backup_while_the_bot_writes(tmp_path: Path) -> None:
     assert info.schema_version == len(discover_migrations())
     # A consistent snapshot: at least what was committed before, never a torn row.
     assert 100 <= count_votes(info.path) <= 400
+    # Nothing but the backup, even after it was read (a rollback-journal file: no -wal or -shm appear).
+    assert names(tmp_path / "backups") == {info.path.name}
+
+
+def test_backups_are_owner_only_in_an_owner_only_directory(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    asyncio.run(make_db(database, 1))
+    directory = tmp_path / "new" / "backups"
+    old_umask = os.umask(0o022)  # what an earlier version ran with: files 0644, directories 0755
+    try:
+        info = backup_database(database, directory, NOW)
+    finally:
+        os.umask(old_umask)
+    assert mode(info.path) == 0o600
+    assert mode(directory) == 0o700 and mode(directory.parent) == 0o700
+
+
+def test_a_backup_removes_what_earlier_versions_left(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    asyncio.run(make_db(database, 3))
+    directory = tmp_path / "backups"
+    directory.mkdir()
+    # What the backup API version left: a backup in WAL mode that was read (-wal, -shm beside it), and the
+    # .partial of an unfinished one with its own -wal and -shm.
+    old = directory / "imgbot-20261120T000000Z.sqlite3"
+    with connect(database) as src, connect(old) as dst:
+        src.backup(dst)
+    with connect(f"file:{old}?mode=ro", uri=True) as reader:
+        reader.execute("SELECT COUNT(*) FROM entry_votes").fetchone()
+    assert {f"{old.name}-wal", f"{old.name}-shm"} <= names(directory)
+    for leftover in ("imgbot-20261121T000000Z.partial", "imgbot-20261121T000000Z.partial-wal"):
+        (directory / leftover).write_bytes(b"x" * 100)
+    (directory / "imgbot-20261121T000000Z.partial-shm").write_bytes(b"")
+    (directory / "imgbot-20261121T000001Z.sqlite3.partial").write_bytes(b"")
+    (directory / "notes.txt").write_text("the operator's own file", encoding="utf-8")
+
+    info = backup_database(database, directory, NOW)
+
+    assert names(directory) == {old.name, info.path.name, "notes.txt"}
+    # The earlier backup is still whole, and reading it again leaves nothing.
+    assert count_votes(old) == 3 and check_integrity(old) == []
+    assert names(directory) == {old.name, info.path.name, "notes.txt"}
+
+
+def test_the_partial_file_of_a_backup_in_progress_is_left_alone(tmp_path: Path) -> None:
+    directory = tmp_path / "backups"
+    directory.mkdir()
+    busy = directory / "imgbot-20261122T115959Z.sqlite3.partial"
+    busy.write_bytes(b"")
+    fd = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as backup_database holds it while it writes
+        assert remove_leftovers(directory) == []
+        assert busy.exists()
+    finally:
+        os.close(fd)
+    assert remove_leftovers(directory) == [busy]
+
+
+def test_a_backup_in_a_directory_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    asyncio.run(make_db(database, 1))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    with pytest.raises(BackupError, match=r"cannot use the backup directory .*Not a directory"):
+        backup_database(database, blocker / "backups", NOW)
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(BackupError, match="Permission denied"):
+            backup_database(database, locked, NOW)
+
+
+def test_nothing_to_back_up(tmp_path: Path) -> None:
+    with pytest.raises(BackupError, match="no database"):
+        backup_database(tmp_path / "missing.sqlite3", tmp_path / "backups", NOW)
+    empty = tmp_path / "empty.sqlite3"
+    empty.write_bytes(b"")
+    with pytest.raises(BackupError, match="holds no bot data"):
+        backup_database(empty, tmp_path / "backups", NOW)
+    assert list_backups(tmp_path / "backups") == [] and names(tmp_path / "backups") == set()
+
+
+def test_a_backup_past_its_time_limit_is_abandoned_and_removed(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    asyncio.run(make_db(database, 2000))
+    with pytest.raises(BackupError, match="took longer than 0 s and was abandoned"):
+        backup_database(database, tmp_path / "backups", NOW, timeout=dt.timedelta(0))
+    assert names(tmp_path / "backups") == set()
 
 
 def test_prune_keeps_the_newest(tmp_path: Path) -> None:
@@ -72,18 +190,6 @@ def test_prune_keeps_the_newest(tmp_path: Path) -> None:
     assert (tmp_path / "notes.txt").exists()
 
 
-async def test_restore_replaces_and_keeps_the_old_file(tmp_path: Path) -> None:
-    database = tmp_path / "bot.sqlite3"
-    await make_db(database, 3)
-    backup = backup_database(database, tmp_path / "backups", NOW).path
-    await make_db(database, 0)
-    with sqlite3.connect(database) as conn:
-        conn.execute("DELETE FROM entry_votes")
-    kept = restore_database(backup, database, NOW)
-    assert count_votes(database) == 3
-    assert kept is not None and count_votes(kept) == 0
-
-
 def test_damaged_or_newer_backups_are_refused(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.sqlite3"
     garbage.write_bytes(b"this is not sqlite" * 100)
@@ -91,12 +197,21 @@ def test_damaged_or_newer_backups_are_refused(tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="damaged"):
         restore_database(garbage, tmp_path / "bot.sqlite3", NOW)
     newer = tmp_path / "newer.sqlite3"
-    with sqlite3.connect(newer) as conn:
+    with connect(newer) as conn:
         conn.execute("PRAGMA user_version = 999")
     with pytest.raises(BackupError, match="newer than this code knows"):
         restore_database(newer, tmp_path / "bot.sqlite3", NOW)
-    with pytest.raises(BackupError, match="no database"):
-        backup_database(tmp_path / "missing.sqlite3", tmp_path / "backups", NOW)
+    assert not (tmp_path / "bot.sqlite3").exists()
+
+
+def test_a_damaged_database_is_one_line_pointing_to_restore(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    database.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
+    with pytest.raises(DatabaseUnusable) as caught:
+        ensure_sound(database, tmp_path / "backups")
+    message = str(caught.value)
+    assert "\n" not in message and "`imgbot db restore FILE`" in message and str(tmp_path / "backups") in message
+    ensure_sound(tmp_path / "missing.sqlite3", tmp_path / "backups")  # nothing yet: created on start
 
 
 async def test_bot_refuses_to_start_on_a_damaged_database(tmp_path: Path, content: Content) -> None:
@@ -104,7 +219,7 @@ async def test_bot_refuses_to_start_on_a_damaged_database(tmp_path: Path, conten
     database.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
     bot = ImgBot(make_settings(tmp_path, database_path=database), content)
     try:
-        with pytest.raises(RuntimeError, match="imgbot db restore"):
+        with pytest.raises(DatabaseUnusable, match="imgbot db restore"):
             await bot.prepare()
     finally:
         await bot.close()
@@ -137,5 +252,7 @@ def test_cli_backup_check_restore(tmp_path: Path) -> None:
     assert imgbot("check").stdout.startswith("OK")
     restored = imgbot("restore", str(backup))
     assert restored.returncode == 0, restored.stderr
-    assert "kept as" in restored.stdout and count_votes(database) == 5
-    assert imgbot("restore", str(tmp_path / "nope.sqlite3")).returncode == 1
+    assert "kept, as a checked copy, as" in restored.stdout and count_votes(database) == 5
+    missing = imgbot("restore", str(tmp_path / "nope.sqlite3"))
+    assert missing.returncode == 1
+    assert missing.stderr == f"imgbot db restore: there is no backup file at {tmp_path / 'nope.sqlite3'}\n"

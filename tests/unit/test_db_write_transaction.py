@@ -109,7 +109,7 @@ async def test_another_coroutines_commit_does_not_commit_half_a_failed_transacti
 
     assert isinstance(results[0], aiosqlite.OperationalError)
     assert results[1] is None
-    assert await votes.top_unanswered() == []
+    assert await votes.all_unanswered() == []
     assert (await votes.tally("usmle-step-1")).helpful == 1
 
 

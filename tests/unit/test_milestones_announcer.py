@@ -1,6 +1,6 @@
-"""The announcer against a real (in-memory) database, the real cycle calendar and a fake Discord: one job per due
-instant fanning out to every server, exactly once, the grace policy after downtime, problems that pause one server
-and tell its admin, and claims left by a crash sent again with their nonce."""
+"""The announcer (a feed of the scheduling runner) against a real (in-memory) database, the real cycle calendar and
+a fake Discord: one job per due instant fanning out to every server, exactly once, the grace policy after downtime,
+problems that pause one server and tell its admin, and claims left by a crash sent again with their nonce."""
 
 from __future__ import annotations
 
@@ -16,17 +16,21 @@ from bot.content import Content
 from bot.cycle import MilestoneKind
 from bot.db.connection import open_database
 from bot.milestones.announcements import Announcement
-from bot.milestones.announcer import RETRY_JOB, Messenger, job_id
+from bot.milestones.announcer import RETRY_JOB, MilestoneAnnouncer, job_id
+from bot.milestones.discord_event_plan import EventPlan, EventsNotice
+from bot.milestones.discord_events import GuildReadiness
 from bot.milestones.models import Notice, PauseReason, Status
 from bot.milestones.service import MilestoneService, build_milestone_service
 from bot.scheduling.delivery import (
     DeliveryProblem,
+    DeliveryRepository,
     DeliveryStatus,
     ProblemKind,
     TransientDeliveryError,
     delivery_nonce,
 )
-from bot.scheduling.pacing import Pacer
+from bot.scheduling.pacing import RateBudget
+from bot.scheduling.runner import Runner, SweepReport
 from bot.scheduling.scheduler import JobScheduler
 
 GRACE = timedelta(hours=6)
@@ -51,9 +55,6 @@ class FakeDiscord:
         self.notices: list[Notice] = []
         self.broken: dict[int, ProblemKind] = {}
 
-    async def wait_until_ready(self) -> None:
-        return None
-
     async def post(
         self, guild_id: int, channel_id: int, announcement: Announcement, *, nonce: str, role_required: bool
     ) -> int:
@@ -72,6 +73,25 @@ class FakeDiscord:
         return True
 
 
+class NoEvents:
+    """An EventGateway for tests that never switch Discord events on."""
+
+    def readiness(self, guild_id: int) -> GuildReadiness:
+        return GuildReadiness.GONE
+
+    async def create(self, guild_id: int, plan: EventPlan) -> int:
+        raise AssertionError("no Discord events in this test")
+
+    async def edit(self, guild_id: int, event_id: int, plan: EventPlan) -> None:
+        raise AssertionError("no Discord events in this test")
+
+    async def find(self, guild_id: int, name: str) -> int | None:
+        return None
+
+    async def notify(self, notice: EventsNotice) -> bool:
+        return True
+
+
 class Clock:
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -86,6 +106,15 @@ class Harness:
     discord: FakeDiscord
     clock: Clock
     scheduler: JobScheduler
+    runner: Runner
+
+    @property
+    def announcer(self) -> MilestoneAnnouncer:
+        return self.service.announcer
+
+    async def run(self, trigger: str = "sweep") -> SweepReport:
+        """What a due instant's timer, the sweep or the start-up catch-up runs."""
+        return await self.runner.sweep(self.announcer, trigger)
 
 
 @pytest.fixture
@@ -103,22 +132,20 @@ async def harness(conn: aiosqlite.Connection, content: Content) -> AsyncIterator
     assert rol is not None
     clock = Clock(rol.at - timedelta(days=30))
     scheduler = JobScheduler()
+    runner = Runner(scheduler, DeliveryRepository(conn), RateBudget(per_second=50, concurrency=8))
+    discord = FakeDiscord()
     service = build_milestone_service(
         conn,
         content.calendar,
         lambda entry_id: f"Entry {entry_id}",
-        scheduler,
+        runner,
+        discord,
+        NoEvents(),
         grace=GRACE,
-        pacer=Pacer(per_second=50, concurrency=8),
+        clock=clock,
     )
-    service.clock = clock
-    service.announcer.clock = clock
-    service.announcer.deliverer._clock = clock
-    discord = FakeDiscord()
-    messenger: Messenger = discord
-    service.announcer.attach(messenger)
     try:
-        yield Harness(service, discord, clock, scheduler)
+        yield Harness(service, discord, clock, scheduler, runner)
     finally:
         await scheduler.shutdown()
 
@@ -138,26 +165,26 @@ async def test_one_due_instant_posts_to_every_server_once(harness: Harness, cont
     h, deadline = harness, rol_at(content)
     await subscribe(h, range(1, 51), role=99)
     h.clock.now = deadline - timedelta(hours=3)
-    assert (await h.service.announcer.run_due(h.clock.now)).sent == 50  # the "3 hours before" reminder
+    assert len((await h.run()).sent) == 50  # the "3 hours before" reminder
     h.discord.posts.clear()
     h.clock.now = deadline
-    report = await h.service.announcer.run_due(deadline)
-    assert report.sent == 50 and report.late == 0
+    report = await h.run()
+    assert len(report.sent) == 50 and report.late == []
     assert sorted(p.guild_id for p in h.discord.posts) == list(range(1, 51))
     post = h.discord.posts[0]
     assert post.announcement.headline.startswith("Now: Rank order list (ROL) certification deadline")
     assert post.announcement.late_due_at is None and post.announcement.role_id == 99
     assert post.announcement.checklist and post.announcement.kb_entry_title == "Entry rol-deadline"
-    again = await h.service.announcer.run_due(deadline)
-    assert again.sent == 0 and len(h.discord.posts) == 50
+    again = await h.run()
+    assert again.sent == [] and len(h.discord.posts) == 50
 
 
 async def test_an_on_time_reminder_supersedes_a_missed_earlier_one(harness: Harness, content: Content) -> None:
     h, deadline = harness, rol_at(content)
     await subscribe(h, range(1, 2))
     h.clock.now = deadline  # the "3 hours before" job never ran (the bot was down then)
-    report = await h.service.announcer.run_due(deadline)
-    assert report.sent == 1 and report.skipped == 1 and report.late == 0
+    report = await h.run()
+    assert len(report.sent) == 1 and len(report.skipped) == 1 and report.late == []
     assert h.discord.posts[0].announcement.headline.startswith("Now:")
 
 
@@ -166,12 +193,12 @@ async def test_a_job_is_kept_per_instant_not_per_server(harness: Harness, conten
     h.clock.now = rol_at(content) - timedelta(days=2)
     await subscribe(h, range(1, 201))
     h.scheduler.start()
-    await h.service.announcer.reschedule()
-    planned = await h.service.planner.between(h.clock.now, h.clock.now + h.service.announcer.horizon)
+    await h.runner.reschedule(h.announcer)
+    planned = await h.service.planner.between(h.clock.now, h.clock.now + h.announcer.horizon)
     instants = {p.fire_at for p in planned}
     assert len(planned) == 200 * len(instants)
     assert h.scheduler.job_ids("milestones:due:") == {job_id(i) for i in instants}
-    await h.service.announcer.reschedule()  # rebuilding is idempotent
+    await h.runner.reschedule(h.announcer)  # rebuilding is idempotent
     assert len(h.scheduler.job_ids("milestones:due:")) == len(instants)
 
 
@@ -180,7 +207,7 @@ async def test_after_a_long_outage_only_the_latest_reminder_is_posted_late(harne
     await subscribe(h, range(1, 4))
     await h.service.deliveries.set_watermark("milestones", deadline - timedelta(days=8))  # down for 8 days
     h.clock.now = deadline + timedelta(hours=2)
-    report = await h.service.announcer.catch_up()
+    report = await h.run("start-up")
     rol_posts = [p for p in h.discord.posts if "Rank order list" in p.announcement.title]
     assert len(rol_posts) == 3  # one per server: the "at the deadline" reminder, posted late
     assert all(p.announcement.late_due_at == deadline for p in rol_posts)
@@ -198,8 +225,8 @@ async def test_beyond_the_grace_window_nothing_is_posted(
     await subscribe(h, range(1, 3))
     await h.service.deliveries.set_watermark("milestones", deadline - timedelta(hours=1))
     h.clock.now = deadline + GRACE + timedelta(minutes=1)
-    with caplog.at_level(logging.INFO, logger="bot.milestones.announcer"):
-        await h.service.announcer.catch_up()
+    with caplog.at_level(logging.INFO, logger="bot.scheduling.runner"):
+        await h.run("start-up")
     assert not [p for p in h.discord.posts if "Rank order list" in p.announcement.title]
     assert "beyond-grace" in caplog.text
 
@@ -208,7 +235,7 @@ async def test_subscribing_never_posts_what_was_due_before(harness: Harness, con
     h, deadline = harness, rol_at(content)
     h.clock.now = deadline + timedelta(minutes=5)
     await subscribe(h, range(1, 2))
-    await h.service.announcer.catch_up()
+    await h.run("start-up")
     assert h.discord.posts == []
 
 
@@ -221,9 +248,9 @@ async def test_a_broken_channel_pauses_that_server_only_and_its_admin_is_told_on
     await h.service.add_event(2, 20, "Mock exam", "2027-03-04", "02:00", "UTC", None, "0", 77)
     h.discord.broken[20] = ProblemKind.NO_PERMISSION
     h.clock.now = deadline
-    report = await h.service.announcer.run_due(deadline)
+    report = await h.run()
     assert sorted(p.guild_id for p in h.discord.posts) == [1, 3]
-    assert report.failed >= 1
+    assert len(report.failed) >= 1
     assert len(h.discord.notices) == 1
     notice = h.discord.notices[0]
     assert notice.guild_id == 2 and notice.reason is PauseReason.NO_PERMISSION and notice.recipients[0] == ADMIN
@@ -233,7 +260,7 @@ async def test_a_broken_channel_pauses_that_server_only_and_its_admin_is_told_on
     # Fixed and resumed: active from now, nothing from the pause is posted afterwards.
     del h.discord.broken[20]
     await h.service.resume(2)
-    await h.service.announcer.catch_up()
+    await h.run()
     assert sorted(p.guild_id for p in h.discord.posts) == [1, 3]
 
 
@@ -247,8 +274,8 @@ async def test_a_claim_left_by_a_crash_is_sent_again_with_its_nonce(harness: Har
     await h.service.deliveries.claim(planned[0].record(late=False), deadline)
     h.discord.by_nonce[delivery_nonce(planned[0].key)] = 4242
     h.clock.now = deadline + timedelta(seconds=30)
-    report = await h.service.announcer.catch_up()
-    assert report.recovered == 1 and h.discord.posts == []
+    report = await h.run("start-up")
+    assert len(report.recovered) == 1 and h.discord.posts == []
     stored = await h.service.deliveries.get(planned[0].key)
     assert stored is not None and stored.status is DeliveryStatus.SENT and stored.message_id == 4242
 
@@ -283,20 +310,21 @@ async def test_a_transient_failure_is_retried_soon_with_backoff_not_at_the_next_
 ) -> None:
     h, deadline = harness, rol_at(content)
     flaky = FlakyDiscord(failures=2)
-    h.service.announcer.attach(flaky)
+    h.announcer.messenger = flaky
     h.scheduler.start()
     await subscribe(h, range(1, 2))
     h.clock.now = deadline + timedelta(seconds=30)
-    announcer = h.service.announcer
-    first = await announcer.catch_up()
-    assert first.retry_later == 1 and flaky.posts == []
+    first = await h.run("start-up")
+    assert len(first.retry_later) == 1 and flaky.posts == []
     retry_at = h.scheduler.next_run(RETRY_JOB)
-    assert retry_at is not None and retry_at - h.scheduler.now() <= announcer.retry_first
-    assert (await announcer.retry()).retry_later == 1
+    first_retry = h.announcer.policy.retry_first
+    assert first_retry is not None
+    assert retry_at is not None and retry_at - h.scheduler.now() <= first_retry
+    assert len((await h.runner.run_retries(h.announcer, now=retry_at)).retry_later) == 1
     # Still failing: the next try waits twice as long (up to the sweep interval).
-    retry_at = h.scheduler.next_run(RETRY_JOB)
-    assert retry_at is not None and retry_at - h.scheduler.now() > announcer.retry_first
-    done = await announcer.retry()
-    assert (done.sent, done.recovered, done.retry_later) == (1, 1, 0)
+    later = h.scheduler.next_run(RETRY_JOB)
+    assert later is not None and later - h.scheduler.now() > first_retry
+    done = await h.runner.run_retries(h.announcer, now=later)
+    assert (len(done.sent), len(done.recovered), len(done.retry_later)) == (1, 1, 0)
     assert len(flaky.posts) == 1
     assert await h.service.deliveries.claimed(["milestone", "event"]) == []

@@ -30,13 +30,22 @@ from bot.milestones.discord_events import (
     MILESTONE_PASSED,
     NOT_WANTED,
     DiscordEventSync,
-    EventGateway,
     EventGone,
     GuildReadiness,
+    SyncFigures,
+    sync_figures,
 )
 from bot.milestones.service import MilestoneService, build_milestone_service
-from bot.scheduling.delivery import DeliveryProblem, DeliveryRecord, DeliveryStatus, ProblemKind, delivery_nonce
-from bot.scheduling.pacing import Pacer
+from bot.scheduling.delivery import (
+    DeliveryProblem,
+    DeliveryRecord,
+    DeliveryRepository,
+    DeliveryStatus,
+    ProblemKind,
+    delivery_nonce,
+)
+from bot.scheduling.pacing import RateBudget
+from bot.scheduling.runner import Runner
 from bot.scheduling.scheduler import JobScheduler
 from bot.validation import UserInputError
 from tests.unit.test_milestones_announcer import Clock, FakeDiscord
@@ -69,9 +78,6 @@ class FakeEvents:
     gone: set[int] = field(default_factory=set)
     refuse: set[int] = field(default_factory=set)
     notices: list[EventsNotice] = field(default_factory=list)
-
-    async def wait_until_ready(self) -> None:
-        return None
 
     def readiness(self, guild_id: int) -> GuildReadiness:
         if guild_id in self.gone:
@@ -111,10 +117,14 @@ class Harness:
     events: FakeEvents
     clock: Clock
     scheduler: JobScheduler
+    runner: Runner
 
     async def opt_in(self, guild_id: int, enabled: bool = True) -> None:
         await self.service.set_discord_events(guild_id, enabled)
         await self.scheduler.tasks.wait_idle()
+
+    async def sweep(self, trigger: str = "sweep", scope: frozenset[int] | None = None) -> SyncFigures:
+        return sync_figures(await self.runner.sweep(sync_of(self), trigger, scope=scope))
 
 
 @pytest.fixture
@@ -130,19 +140,13 @@ async def conn() -> AsyncIterator[aiosqlite.Connection]:
 async def harness(conn: aiosqlite.Connection, content: Content) -> AsyncIterator[Harness]:
     clock = Clock(NOW)
     scheduler = JobScheduler()
-    service = build_milestone_service(
-        conn, content.calendar, titles, scheduler, grace=timedelta(hours=6), pacer=Pacer(50, 8)
-    )
-    sync = service.discord_events
-    assert sync is not None
-    service.clock = service.announcer.clock = sync.clock = clock
-    service.announcer.deliverer._clock = sync.deliverer._clock = clock
-    service.announcer.attach(FakeDiscord())
+    runner = Runner(scheduler, DeliveryRepository(conn), RateBudget(50, 8))
     events = FakeEvents()
-    gateway: EventGateway = events
-    sync.attach(gateway)
+    service = build_milestone_service(
+        conn, content.calendar, titles, runner, FakeDiscord(), events, grace=timedelta(hours=6), clock=clock
+    )
     try:
-        yield Harness(service, events, clock, scheduler)
+        yield Harness(service, events, clock, scheduler, runner)
     finally:
         await scheduler.shutdown()
 
@@ -221,7 +225,7 @@ async def test_each_event_is_made_once_per_server(harness: Harness, conn: aiosql
     expected = plan_discord_events(h.service.calendar, NOW, titles)
     assert h.events.in_guild(1) == expected and h.events.in_guild(2) == expected and h.events.in_guild(3) == []
     for _ in range(2):
-        report = await sync_of(h).sweep()
+        report = await h.sweep()
         assert (report.created, report.updated, report.unchanged) == (0, 0, 12)
     assert h.events.creates == 12 and h.events.edits == 0
     assert await rows(conn, "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM milestone_discord_events") == [(12, 12)]
@@ -239,7 +243,7 @@ async def test_only_subscribed_servers_and_only_when_switched_on(harness: Harnes
     await h.opt_in(7, enabled=False)
     # Switched off: nothing new (the next cycle's events, once ahead), nothing deleted.
     h.clock.now = datetime(2027, 7, 1, tzinfo=UTC)
-    await sync_of(h).sweep()
+    await h.sweep()
     assert h.events.creates == 6 and len(h.events.events) == 6
     await h.opt_in(7)
     assert h.events.creates == 9  # Match 2029's three; 2028's already exist
@@ -276,7 +280,7 @@ async def test_the_announcers_recovery_leaves_a_creation_claim_to_us(harness: Ha
             await h.events.create(1, plan)
     h.clock.now += timedelta(seconds=30)
     # Both run at start-up; the announcer must not give up claims that are not announcements.
-    await h.service.announcer.catch_up()
+    await h.runner.sweep(h.service.announcer, "start-up")
     for plan in plans[:2]:
         pending = await h.service.deliveries.get(delivery_key(1, plan))
         assert pending is not None and pending.status is DeliveryStatus.CLAIMED
@@ -312,7 +316,7 @@ async def test_an_official_date_moves_the_projected_event(harness: Harness, cont
     moved_to = projected.at + timedelta(days=7)
     sync = sync_of(h)
     sync.calendar = with_official(content.calendar, MilestoneKind.MATCH_DAY, moved_to)
-    report = await sync.sweep()
+    report = await h.sweep()
     assert (report.created, report.updated) == (0, 2)
     assert h.events.creates == 12 and h.events.edits == 2
     for guild in (1, 2):
@@ -321,7 +325,7 @@ async def test_an_official_date_moves_the_projected_event(harness: Harness, cont
         assert not match_day.projected and match_day.description.startswith("Official date")
         link = (await h.service.repository.discord_event_links([guild]))[(guild, "match-day-2027")]
         assert link.starts_at == moved_to and not link.projected
-    assert (await sync.sweep()).updated == 0  # edited once, not on every run
+    assert (await h.sweep()).updated == 0  # edited once, not on every run
 
 
 async def test_the_same_date_made_official_only_changes_the_description(harness: Harness, content: Content) -> None:
@@ -332,7 +336,7 @@ async def test_the_same_date_made_official_only_changes_the_description(harness:
     assert week is not None
     sync = sync_of(h)
     sync.calendar = with_official(content.calendar, MilestoneKind.MATCH_WEEK, week.at)
-    assert (await sync.sweep()).updated == 1
+    assert (await h.sweep()).updated == 1
     event = next(p for p in h.events.in_guild(1) if p.uid == "match-week-2027")
     assert event.start == week.at and event.description.startswith("Official date")
 
@@ -347,8 +351,8 @@ async def test_an_event_an_admin_deleted_is_not_made_again(harness: Harness, con
     assert projected is not None
     sync = sync_of(h)
     sync.calendar = with_official(content.calendar, MilestoneKind.MATCH_DAY, projected.at + timedelta(days=1))
-    await sync.sweep()
-    await sync.sweep()
+    await h.sweep()
+    await h.sweep()
     assert h.events.creates == 6 and "match-day-2027" not in {p.uid for p in h.events.in_guild(1)}
     link = (await h.service.repository.discord_event_links([1]))[(1, "match-day-2027")]
     assert not link.active
@@ -388,10 +392,10 @@ async def test_a_crash_then_a_moved_date_finds_the_first_event_and_moves_it(harn
     assert h.events.creates == 6 and [e.id for e in h.events.events.values() if e.plan.uid == before.uid] == [made]
     link = (await h.service.repository.discord_event_links([1]))[(1, before.uid)]
     assert link.event_id == made and link.fingerprint == ""  # what the found event says is unknown
-    report = await sync.sweep()
+    report = await h.sweep()
     assert (report.created, report.updated) == (0, 1)
     assert h.events.events[made].plan.start == moved_to and not h.events.events[made].plan.projected
-    assert (await sync.sweep()).updated == 0
+    assert (await h.sweep()).updated == 0
 
 
 async def test_a_crash_then_the_same_date_made_official_updates_the_found_event(
@@ -406,7 +410,7 @@ async def test_a_crash_then_the_same_date_made_official_updates_the_found_event(
     h.clock.now += timedelta(seconds=30)
     await h.opt_in(1)
     assert h.events.events[made].plan.description.startswith("Projected date")
-    assert (await sync.sweep()).updated == 1
+    assert (await h.sweep()).updated == 1
     assert h.events.events[made].plan.description.startswith("Official date") and h.events.creates == 6
 
 
@@ -425,9 +429,9 @@ async def test_a_claim_for_a_milestone_that_passed_is_skipped(harness: Harness, 
         DeliveryRecord(key, key, 1, 0, TARGET_KIND, passed.uid, 0, passed.start, passed.start, delivery_nonce(key)),
         passed.start,
     )
-    request = await sync_of(h).run("opt-in 1", {1})
+    request = await h.sweep("opt-in 1", frozenset({1}))
     assert request.skipped == 0  # a run for one server cannot tell what the others plan: it leaves claims alone
-    report = await sync_of(h).sweep()
+    report = await h.sweep()
     assert report.skipped == 1 and h.events.creates == 6
     assert await rows(conn, "SELECT key, status, reason FROM deliveries WHERE status != 'sent'") == [
         (key, "skipped", MILESTONE_PASSED)
@@ -442,7 +446,7 @@ async def test_a_claim_given_up_while_switched_off_is_recovered_when_switched_on
     await subscribed(h, 1)
     plan = plan_discord_events(h.service.calendar, NOW, titles)[0]
     made = await crashed_after_creating(h, 1, plan)
-    await sync_of(h).sweep()  # events are off in server 1: nothing plans the claim
+    await h.sweep()  # events are off in server 1: nothing plans the claim
     given_up = await h.service.deliveries.get(delivery_key(1, plan))
     assert given_up is not None and given_up.status is DeliveryStatus.SKIPPED and given_up.reason == NOT_WANTED
     h.clock.now += timedelta(seconds=30)
@@ -475,8 +479,8 @@ async def test_a_full_sweep_over_more_servers_than_sqlite_binds_variables(
     )
     await conn.commit()
     h.events.gone.update(many)  # the bot is in none of them: nothing is sent, every server is still planned
-    report = await sync_of(h).sweep()
-    assert report.servers == len(many) and report.skipped == len(many) * 6 and report.problems == []
+    report = await h.sweep()
+    assert report.servers == len(many) and report.skipped == len(many) * 6
 
 
 # -- refused -----------------------------------------------------------------------------------------------------------
@@ -496,7 +500,7 @@ async def test_a_refusal_stops_that_server_only_and_tells_its_admin_once(
         (1, "no-permission"),
         (2, None),
     ]
-    await sync_of(h).sweep()
+    await h.sweep()
     assert len(h.events.notices) == 1  # told once, not at every run
     # Announcements are not paused by it.
     subscription = await h.service.subscription(1)

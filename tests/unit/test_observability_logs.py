@@ -121,6 +121,25 @@ async def test_tasks_started_by_the_parser_carry_the_interaction_and_others_do_n
     assert dict(current()) == {}
 
 
+def test_the_parser_wrapper_keeps_outer_fields_and_restores_them_when_parsing_fails() -> None:
+    seen: list[dict[str, str]] = []
+
+    def parse(payload: dict[str, Any]) -> None:
+        seen.append(dict(current()))
+        raise ValueError("malformed payload")
+
+    wrapped = with_interaction_context(parse)
+    with log_context(shard=0):
+        with pytest.raises(ValueError):
+            wrapped(slash_payload(name="ask"))
+        assert dict(current()) == {"shard": "0"}
+    with pytest.raises(ValueError):
+        wrapped("not a mapping")
+    assert seen[0] == {"shard": "0", **interaction_fields(slash_payload(name="ask"))}
+    assert seen[1] == {}
+    assert dict(current()) == {}
+
+
 def test_log_context_nests_and_restores() -> None:
     with log_context(job="a"):
         with log_context(guild=1, user=None):
@@ -142,6 +161,15 @@ def test_text_lines_carry_the_context_fields(captured: Captured) -> None:
     )
     assert outside.endswith("tests.observability: outside any interaction")
     assert inside[:20].endswith("Z")  # UTC timestamps
+
+
+def test_text_fields_are_quoted_only_when_they_must_be(captured: Captured) -> None:
+    with log_context(component="kb:open:soap", modal="a b", job='say "hi"', guild="x=y", user="two\nlines", shard=""):
+        log.info("clicked")
+    line = format_with(TextFormatter(), captured.records[0])
+    assert line.endswith(
+        'clicked  component=kb:open:soap modal="a b" job="say \\"hi\\"" guild="x=y" user="two\\nlines" shard=""'
+    )
 
 
 def test_json_lines_are_one_object_with_the_fields(captured: Captured) -> None:

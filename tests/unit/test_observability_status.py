@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterable
@@ -22,6 +23,7 @@ from bot.observability.status import (
     ErrorNote,
     Heartbeat,
     LiveFigures,
+    ShardFigures,
     StatusMonitor,
     StatusReport,
     custom_id_prefix,
@@ -326,3 +328,77 @@ async def test_live_report_uses_memory_for_the_bot_and_the_database_for_deliveri
     assert [n.reference for n in live.errors] == ["bbbbbb"]
     assert "(pid 9, live)" in status_text(live)
     assert await StatusRepository(conn).heartbeat() is None  # a live report writes nothing
+
+
+# -- shards ---------------------------------------------------------------------------------------------------------
+
+
+def sharded(*shards: ShardFigures) -> Heartbeat:
+    return dataclasses.replace(heartbeat(NOW - dt.timedelta(seconds=30)), shards=shards)
+
+
+def test_text_shows_each_shard_with_its_state_latency_and_servers() -> None:
+    beat = sharded(
+        ShardFigures(0, "ready", 0.041, 1012),
+        ShardFigures(1, "connecting", None, 0),
+        ShardFigures(2, "disconnected", 0.25, 1),
+    )
+    lines = status_text(report(beat)).splitlines()
+    assert "Gateway latency: 42 ms (average)" in lines
+    assert "Shards:          3: 1 ready, 1 connecting, 1 disconnected" in lines
+    start = lines.index("Gateway shards:")
+    assert lines[start + 1 : start + 4] == [
+        "  Shard 0: ready, 41 ms, 1,012 servers",
+        "  Shard 1: connecting, not measured yet, 0 servers",
+        "  Shard 2: disconnected, 250 ms, 1 server",
+    ]
+    assert lines[start + 4] == "Deliveries in the last 24 hours:"
+    one = status_text(report(sharded(ShardFigures(0, "ready", 0.04, 2))))
+    assert "Shards:          1, all ready" in one and "Gateway latency: 42 ms\n" in one  # one shard: no average
+
+
+def test_many_shards_are_summed_up_listing_those_not_ready() -> None:
+    shards = [ShardFigures(n, "ready", 0.030 + n / 1000, 1000) for n in range(40)]
+    shards[17] = ShardFigures(17, "disconnected", None, 998)
+    text = status_text(report(sharded(*shards)))
+    assert "Shards:          40: 39 ready, 1 disconnected" in text
+    assert "  Latency:  30 ms to 69 ms" in text
+    assert "  Shard 17: disconnected, not measured yet, 998 servers" in text
+    assert "Shard 3:" not in text
+
+
+def test_json_lists_the_shards() -> None:
+    beat = sharded(ShardFigures(0, "ready", 0.0412, 3), ShardFigures(1, "connecting", None, 0))
+    document = status_json(report(beat))
+    assert isinstance(document["heartbeat"], dict)
+    assert document["heartbeat"]["shards"] == [
+        {"id": 0, "state": "ready", "latency_ms": 41.2, "guilds": 3},
+        {"id": 1, "state": "connecting", "latency_ms": None, "guilds": 0},
+    ]
+    unsharded = status_json(report(heartbeat()))["heartbeat"]
+    assert isinstance(unsharded, dict) and unsharded["shards"] == []
+
+
+async def test_the_shards_are_replaced_with_every_heartbeat(conn: aiosqlite.Connection) -> None:
+    repository = StatusRepository(conn)
+    first = sharded(ShardFigures(0, "ready", 0.04, 2), ShardFigures(1, "connecting", float("inf"), 0))
+    await repository.write(first)
+    stored = await repository.heartbeat()
+    assert stored is not None and stored.shards == (
+        ShardFigures(0, "ready", 0.04, 2),
+        ShardFigures(1, "connecting", None, 0),  # discord.py's "not measured yet" is stored as unknown
+    )
+    await repository.write(sharded(ShardFigures(0, "disconnected", None, 2)))
+    stored = await repository.heartbeat()
+    assert stored is not None and stored.shards == (ShardFigures(0, "disconnected", None, 2),)
+
+
+async def test_the_live_report_carries_the_probe_shards(conn: aiosqlite.Connection) -> None:
+    shards = (ShardFigures(0, "ready", 0.02, 1), ShardFigures(1, "ready", 0.03, 1))
+    figures = dataclasses.replace(FIGURES, shards=shards)
+    service = StatusService(StatusMonitor(STARTED, pid=7), StatusRepository(conn), lambda: figures, clock=lambda: NOW)
+    live = await service.live_report()
+    assert live.heartbeat is not None and live.heartbeat.shards == shards
+    await service.beat()
+    stored = await stored_report(StatusRepository(conn), NOW)
+    assert stored.heartbeat is not None and stored.heartbeat.shards == shards

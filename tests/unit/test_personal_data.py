@@ -13,6 +13,7 @@ from typing import Any
 import aiosqlite
 import pytest
 
+from bot.config import Settings
 from bot.content import Content
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.milestones.repository import MilestoneRepository
@@ -20,9 +21,12 @@ from bot.privacy import (
     DELETION_LABELS,
     PRIVACY_SECTIONS,
     PRIVACY_TEXT,
+    BackupPolicy,
     PersonalData,
     describe_deletion,
+    parse_user_id,
     personal_columns,
+    privacy_sections,
 )
 from bot.quiz.options import QuizStartOptions
 from bot.quiz.repository import QuizRepository
@@ -289,3 +293,37 @@ def test_privacy_text_is_plain_and_fits_discord() -> None:
     assert len(PRIVACY_TEXT) <= 4096  # an embed description
     for words in ("why", "How long", "30 days", "/mydata export", "/mydata delete", "without who asked"):
         assert words in PRIVACY_TEXT
+
+
+def test_privacy_tells_how_long_backups_keep_data_and_that_deletions_are_reapplied() -> None:
+    backups = dict(privacy_sections(None, BackupPolicy(interval_hours=24, keep=7)))["Backups"]
+    assert "Every 24 hours" in backups and "last 7 copies" in backups and "up to 7 days" in backups
+    assert "applied to it again" in backups and "never the id itself" in backups
+    assert "up to 42 hours" in dict(privacy_sections(None, BackupPolicy(6, 7)))["Backups"]
+    assert "up to 1 hour" in dict(privacy_sections(None, BackupPolicy(1, 1)))["Backups"]
+    off = dict(privacy_sections(None, BackupPolicy(0, 7)))["Backups"]
+    assert "no backups" in off and "up to" not in off and "applied to it again" in off
+    # The defaults are the settings' defaults.
+    fields = Settings.model_fields
+    defaults = BackupPolicy(fields["backup_interval_hours"].default, fields["backup_keep"].default)
+    assert privacy_sections(None, defaults) == PRIVACY_SECTIONS
+    for days in (None, 0, 365):
+        for policy in (BackupPolicy(24, 7), BackupPolicy(0, 1), BackupPolicy(0.5, 1000), BackupPolicy(1, 1)):
+            assert all(len(body) <= 1024 for _, body in privacy_sections(days, policy))
+    assert "90 days after it was last asked" in PRIVACY_TEXT and "private: True" in PRIVACY_TEXT
+
+
+def test_the_deletion_reply_tells_the_truth_about_backups() -> None:
+    counts = {"knowledge_votes": 1}
+    assert describe_deletion(counts, BackupPolicy(24, 7)) == (
+        "Deleted: 1 vote on an answer. Nothing about you is left in the bot's database but a scrambled note of this "
+        "deletion, kept so that it is applied again if an older backup is ever restored. Backups made before now "
+        "still hold your data for up to 7 days."
+    )
+    assert describe_deletion(counts, BackupPolicy(0, 7)).endswith("applied again if an older backup is ever restored.")
+
+
+def test_a_user_id_typed_by_an_operator_is_checked() -> None:
+    assert parse_user_id(f" {ALICE} ") == ALICE
+    for bad in ("", "abc", "-731245678901234567", "12345", "1" * 20, "9" * 19, "７" * 18, "7312456789012345e1"):
+        assert parse_user_id(bad) is None, bad

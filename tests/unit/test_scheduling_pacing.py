@@ -1,5 +1,5 @@
-"""Pacing a fan-out under Discord's global limit: requests spaced evenly, never in bursts, a bounded number in
-flight, and one failing item never stops the others."""
+"""The rate budget under Discord's global limit: requests spaced evenly, never in bursts, a bounded number in flight,
+headroom left for interaction replies, and lanes (slower limits) that take their turns from the one budget."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import itertools
 
 import pytest
 
-from bot.scheduling.pacing import DEFAULT_PER_SECOND, DISCORD_GLOBAL_PER_SECOND, Pacer, fan_out
+from bot.scheduling.pacing import (
+    DEFAULT_PER_SECOND,
+    DISCORD_GLOBAL_PER_SECOND,
+    SCHEDULED_PER_SECOND,
+    Pacer,
+    RateBudget,
+)
+from bot.scheduling.runner import run_each
 
 
 class FakeTime:
@@ -71,7 +78,7 @@ async def test_in_flight_requests_are_bounded() -> None:
     assert peak == 3
 
 
-async def test_fan_out_goes_on_after_a_failure() -> None:
+async def test_a_workers_items_go_on_after_a_failure() -> None:
     done: list[int] = []
 
     async def work(item: int) -> None:
@@ -79,8 +86,37 @@ async def test_fan_out_goes_on_after_a_failure() -> None:
             raise RuntimeError("one server is broken")
         done.append(item)
 
-    failures = await fan_out(range(10), work, workers=4)
+    failures = await run_each(list(range(10)), work, concurrency=4, what="test")
     assert failures == 1 and sorted(done) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+
+
+def test_scheduled_work_leaves_headroom_under_discords_global_limit() -> None:
+    assert DEFAULT_PER_SECOND == SCHEDULED_PER_SECOND <= DISCORD_GLOBAL_PER_SECOND - 4
+
+
+async def test_a_lane_is_slower_and_its_turns_are_turns_of_the_budget() -> None:
+    fake = FakeTime()
+    budget = RateBudget(per_second=10, concurrency=8, clock=fake.clock, sleep=fake.sleep)
+    lane = budget.lane(2.0, concurrency=2)
+    lane_starts: list[float] = []
+    budget_starts: list[float] = []
+
+    async def slow() -> None:
+        async with lane.slot():
+            lane_starts.append(fake.now)
+
+    async def fast() -> None:
+        async with budget.slot():
+            budget_starts.append(fake.now)
+
+    await asyncio.gather(*(slow() for _ in range(5)), *(fast() for _ in range(20)))
+    assert min(b - a for a, b in itertools.pairwise(lane_starts)) >= 0.5 - 1e-9
+    # Every lane request took a turn of the budget too: together they stay within the budget (plus at most the
+    # lane's own rate, for a turn taken before the lane let the request go).
+    every = sorted(lane_starts + budget_starts)
+    assert max(sum(1 for t in every if start <= t < start + 1.0) for start in every) <= 10 + 2 + 1
+    with pytest.raises(ValueError, match="faster than its budget"):
+        budget.lane(20.0)
 
 
 def test_refuses_a_rate_above_discords_limit() -> None:

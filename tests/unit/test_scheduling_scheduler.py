@@ -27,6 +27,23 @@ async def test_a_job_runs_at_its_time() -> None:
         await scheduler.shutdown()
 
 
+async def test_a_job_that_fires_hours_late_still_runs() -> None:
+    """The machine slept or the clock jumped: APScheduler would drop a job more than 1 s late by default; ours runs,
+    and what it runs (a feed's sweep) decides by its grace what is posted late and what is skipped."""
+    scheduler = JobScheduler()
+    scheduler.start()
+    ran = asyncio.Event()
+
+    async def job() -> None:
+        ran.set()
+
+    try:
+        scheduler.at("test:missed", datetime.now(UTC) - timedelta(hours=3), job)
+        await asyncio.wait_for(ran.wait(), 5)
+    finally:
+        await scheduler.shutdown()
+
+
 async def test_sync_keeps_stable_ids_and_removes_stale_jobs() -> None:
     scheduler = JobScheduler()
     scheduler.start()

@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.db.connection import apply_migrations, discover_migrations, open_database, schema_version
 from bot.observability.repository import StatusRepository
-from bot.observability.status import ErrorNote, Heartbeat
+from bot.observability.status import ErrorNote, Heartbeat, ShardFigures
 from bot.scheduling.delivery import to_db
 from tests.unit.test_cli import imgbot
 
@@ -97,3 +97,47 @@ async def test_status_never_changes_an_older_database(tmp_path: Path) -> None:
         assert await schema_version(conn) == 7
     finally:
         await conn.close()
+
+
+async def test_status_shows_the_shards_of_the_last_heartbeat(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    now = dt.datetime.now(dt.UTC)
+    conn = await open_database(database)
+    try:
+        shards = (ShardFigures(0, "ready", 0.0312, 1004), ShardFigures(1, "connecting", None, 0))
+        beat = Heartbeat(4321, "running", now - dt.timedelta(hours=1), now, 0.0312, 1004, 0, shards)
+        await StatusRepository(conn).write(beat)
+    finally:
+        await conn.close()
+    done = imgbot("status", env_extra={"DATABASE_PATH": str(database)})
+    assert done.returncode == 0, done.stderr
+    words = [" ".join(line.split()) for line in done.stdout.splitlines()]
+    assert "Shards: 2: 1 ready, 1 connecting" in words
+    assert (
+        "Shard 0: ready, 31 ms, 1,004 servers" in words and "Shard 1: connecting, not measured yet, 0 servers" in words
+    )
+    document = json.loads(imgbot("status", "--json", env_extra={"DATABASE_PATH": str(database)}).stdout)
+    assert [(s["id"], s["state"], s["latency_ms"]) for s in document["heartbeat"]["shards"]] == [
+        (0, "ready", 31.2),
+        (1, "connecting", None),
+    ]
+
+
+async def test_status_of_a_database_from_before_shards_shows_none(tmp_path: Path) -> None:
+    # Written by a bot from before migration 0012 (no status_shards table); `imgbot status` never migrates it.
+    database = tmp_path / "bot.sqlite3"
+    now = dt.datetime.now(dt.UTC)
+    conn = await aiosqlite.connect(database)
+    try:
+        await apply_migrations(conn, [m for m in discover_migrations() if m.version < 12])
+        await conn.execute(
+            "INSERT INTO status_heartbeat (id, pid, state, started_at, beat_at, latency_ms, guilds, jobs) "
+            "VALUES (1, 55, 'running', ?, ?, 40.0, 2, 3)",
+            (to_db(now - dt.timedelta(minutes=5)), to_db(now)),
+        )
+        await conn.commit()
+    finally:
+        await conn.close()
+    done = imgbot("status", "--json", env_extra={"DATABASE_PATH": str(database)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["heartbeat"]["shards"] == []

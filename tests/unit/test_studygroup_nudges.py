@@ -13,12 +13,14 @@ import pytest
 
 from bot.db.connection import open_database
 from bot.scheduling import (
-    Deliverer,
     DeliveryProblem,
     DeliveryRepository,
     DeliveryStatus,
     JobScheduler,
     ProblemKind,
+    RateBudget,
+    Runner,
+    SweepReport,
     TransientDeliveryError,
     delivery_reference,
 )
@@ -57,9 +59,6 @@ class FakeDMs:
     by_reference: dict[str, int] = field(default_factory=dict)
     attempts: int = 0
 
-    async def wait_until_ready(self) -> None:
-        return None
-
     async def send_nudge(self, nudge: MemberNudge, *, nonce: str) -> int:
         self.attempts += 1
         if self.transient_failures:
@@ -85,14 +84,22 @@ class Setup:
     deliveries: DeliveryRepository
     dms: FakeDMs
     dispatcher: NudgeDispatcher
+    runner: Runner
 
-    def restarted(self) -> NudgeDispatcher:
-        """A new dispatcher on the same database: what a restart of the bot builds."""
-        dispatcher = NudgeDispatcher(
-            self.service, self.deliveries, Deliverer(self.deliveries, clock=self.clock), JobScheduler()
-        )
-        dispatcher.attach(self.dms)
-        return dispatcher
+    async def run(self) -> SweepReport:
+        """A poll: the feed's sweep."""
+        return await self.runner.sweep(self.dispatcher)
+
+    async def restarted(self) -> SweepReport:
+        """A poll by a new dispatcher and runner on the same database: what a restart of the bot builds."""
+        dispatcher = NudgeDispatcher(self.service, self.deliveries, self.dms)
+        runner = Runner(JobScheduler(), self.deliveries, RateBudget(50, 8))
+        runner.add(dispatcher)
+        return await runner.sweep(dispatcher, "start-up")
+
+
+def due(report: SweepReport) -> int:
+    return report.notes["due"]
 
 
 @pytest.fixture
@@ -102,11 +109,13 @@ async def setup() -> AsyncIterator[Setup]:
     service = StudyGroupService(StudyGroupRepository(conn), clock)
     deliveries = DeliveryRepository(conn)
     dms = FakeDMs()
-    dispatcher = NudgeDispatcher(service, deliveries, Deliverer(deliveries, clock=clock), JobScheduler())
-    dispatcher.attach(dms)
+    dispatcher = NudgeDispatcher(service, deliveries, dms)
+    runner = Runner(JobScheduler(), deliveries, RateBudget(50, 8))
+    runner.add(dispatcher)
     try:
-        yield Setup(conn, clock, service, deliveries, dms, dispatcher)
+        yield Setup(conn, clock, service, deliveries, dms, dispatcher, runner)
     finally:
+        await runner.scheduler.shutdown()
         await conn.close()
 
 
@@ -146,10 +155,10 @@ async def test_one_dm_per_member_per_day_even_with_two_servers_at_risk(setup: Se
     await settings(setup, ALICE, nudge=True)
     await at_risk(setup, ALICE, guilds=((GUILD, CHANNEL), (OTHER_GUILD, OTHER_CHANNEL)))
 
-    report = await setup.dispatcher.run()
+    report = await setup.run()
 
     key = nudge_delivery_key(ALICE, dt.date(2026, 11, 25))
-    assert report.sent == [key] and report.due == 1
+    assert report.sent == [key] and due(report) == 1
     [nudge] = setup.dms.sent
     assert {s.guild_id for s in nudge.servers} == {GUILD, OTHER_GUILD}
     assert all(s.streak.current == 1 and s.streak.at_risk for s in nudge.servers)
@@ -160,8 +169,8 @@ async def test_one_dm_per_member_per_day_even_with_two_servers_at_risk(setup: Se
 
     # Every later poll that evening, and a restart, finds it sent.
     setup.clock.now += dt.timedelta(minutes=10)
-    assert (await setup.dispatcher.run()).sent == []
-    assert (await setup.restarted().run()).sent == []
+    assert (await setup.run()).sent == []
+    assert (await setup.restarted()).sent == []
     assert len(setup.dms.sent) == 1 and setup.dms.attempts == 1
 
 
@@ -171,12 +180,12 @@ async def test_no_nudge_without_opting_in_or_when_not_at_risk(setup: Setup) -> N
     await at_risk(setup, ALICE, BOB)
     # Before 21:00 in Kolkata nothing is due.
     setup.clock.now = WEDNESDAY_EVENING.replace(hour=15, minute=29)
-    assert (await setup.dispatcher.run()).due == 0
+    assert due(await setup.run()) == 0
     # Alice checks in on Wednesday afternoon: her streak is safe, so nothing at 21:10 either.
     await setup.service.check_in(GUILD, ALICE, entry(), channel_id=CHANNEL)
     setup.clock.now = WEDNESDAY_EVENING
-    report = await setup.dispatcher.run()
-    assert report.due == 0 and setup.dms.sent == []
+    report = await setup.run()
+    assert due(report) == 0 and setup.dms.sent == []
 
 
 async def test_a_member_who_refuses_dms_gets_nudges_turned_off_and_no_retries(setup: Setup) -> None:
@@ -184,18 +193,18 @@ async def test_a_member_who_refuses_dms_gets_nudges_turned_off_and_no_retries(se
     await at_risk(setup, CAROL)
     setup.dms.closed.add(CAROL)
 
-    report = await setup.dispatcher.run()
+    report = await setup.run()
 
     key = nudge_delivery_key(CAROL, dt.date(2026, 11, 25))
-    assert report.failed == [key] and report.turned_off == [CAROL]
+    assert [k for k, _ in report.failed] == [key]
     assert (await setup.service.settings(CAROL)).nudge is False
     assert (await rows(setup.conn))[key][0] == "failed"
     # No retry: not at the next poll, not after a restart, not the next evening (her streak is at risk again).
     setup.clock.now += dt.timedelta(minutes=10)
-    assert (await setup.dispatcher.run()).due == 0
-    assert (await setup.restarted().run()).due == 0
+    assert due(await setup.run()) == 0
+    assert due(await setup.restarted()) == 0
     setup.clock.now += dt.timedelta(days=1)
-    assert (await setup.dispatcher.run()).due == 0
+    assert due(await setup.run()) == 0
     assert setup.dms.attempts == 1
 
 
@@ -207,7 +216,7 @@ async def test_settings_say_when_the_bot_switched_nudges_off_until_the_member_ch
     assert (await setup.service.settings(CAROL)).in_a_group
     setup.dms.closed.add(CAROL)
 
-    await setup.dispatcher.run()
+    await setup.run()
     stopped = await setup.service.settings(CAROL)
     assert not stopped.nudge and stopped.nudges_stopped_at == WEDNESDAY_EVENING
 
@@ -224,13 +233,13 @@ async def test_a_transient_failure_is_retried_at_the_next_poll_once(setup: Setup
     await at_risk(setup, ALICE)
     setup.dms.transient_failures = 1
 
-    first = await setup.dispatcher.run()
+    first = await setup.run()
     key = nudge_delivery_key(ALICE, dt.date(2026, 11, 25))
     assert first.retry_later == [key] and (await rows(setup.conn))[key][0] == "claimed"
     assert (await setup.service.settings(ALICE)).nudge is True
 
     setup.clock.now += dt.timedelta(minutes=10)
-    second = await setup.dispatcher.run()
+    second = await setup.run()
     assert second.sent == [key] and len(setup.dms.sent) == 1
 
 
@@ -238,14 +247,14 @@ async def test_a_claim_left_by_a_crash_is_found_or_sent_again_never_twice(setup:
     await settings(setup, ALICE, nudge=True)
     await at_risk(setup, ALICE)
     key = nudge_delivery_key(ALICE, dt.date(2026, 11, 25))
-    await setup.dispatcher.run()
+    await setup.run()
     # The process died after Discord accepted the DM and before the row said so.
     await setup.conn.execute("UPDATE deliveries SET status = 'claimed', message_id = NULL WHERE key = ?", (key,))
     await setup.conn.commit()
 
     # Long after Discord forgot the nonce: the DM is found in the history by its reference.
     setup.clock.now += dt.timedelta(minutes=30)
-    report = await setup.restarted().run()
+    report = await setup.restarted()
     assert report.sent == [key] and len(setup.dms.sent) == 1
     record = await setup.deliveries.get(key)
     assert record is not None and record.status is DeliveryStatus.SENT and record.message_id == 5001
@@ -255,12 +264,12 @@ async def test_a_claim_no_longer_due_is_skipped(setup: Setup) -> None:
     await settings(setup, ALICE, nudge=True)
     await at_risk(setup, ALICE)
     setup.dms.transient_failures = 1
-    await setup.dispatcher.run()
+    await setup.run()
     key = nudge_delivery_key(ALICE, dt.date(2026, 11, 25))
     # She checks in before the retry: nothing to remind her of any more.
     await setup.service.check_in(GUILD, ALICE, entry(), channel_id=CHANNEL)
-    report = await setup.dispatcher.run()
-    assert report.skipped == [key] and setup.dms.sent == []
+    report = await setup.run()
+    assert report.skipped == [(key, "no longer due (checked in, or the day is over)")] and setup.dms.sent == []
     assert (await rows(setup.conn))[key][0] == "skipped"
 
 
@@ -268,7 +277,7 @@ async def test_records_are_exported_deleted_and_pruned(setup: Setup) -> None:
     await settings(setup, ALICE, nudge=True)
     await settings(setup, BOB, nudge=True)
     await at_risk(setup, ALICE, BOB)
-    await setup.dispatcher.run()
+    await setup.run()
     assert len(await rows(setup.conn)) == 2
 
     exported = await setup.service.export_user_data(ALICE)
@@ -308,11 +317,13 @@ async def test_a_member_who_leaves_nudges_mid_run_gets_no_dm_and_no_row(setup: S
         await settings(setup, user, nudge=True)
     await at_risk(setup, ALICE, BOB, CAROL)
     dms = DeletingDMs(service=setup.service, clock=setup.clock, deleting=BOB, switching_off=CAROL)
-    setup.dispatcher.attach(dms)
+    dispatcher = NudgeDispatcher(setup.service, setup.deliveries, dms)
+    # One member at a time: the others wait in the queue while Alice's DM goes out (Alice, the lowest id, first).
+    runner = Runner(JobScheduler(), setup.deliveries, RateBudget(50, 8), concurrency=1)
+    runner.add(dispatcher)
+    report = await runner.sweep(dispatcher)
 
-    report = await setup.dispatcher.run()
-
-    assert report.due == 3 and [n.user_id for n in dms.sent] == [ALICE]
+    assert due(report) == 3 and [n.user_id for n in dms.sent] == [ALICE]
     assert report.sent == [nudge_delivery_key(ALICE, dt.date(2026, 11, 25))]
     assert [v[2] for v in (await rows(setup.conn)).values()] == [str(ALICE)]
 
@@ -320,19 +331,12 @@ async def test_a_member_who_leaves_nudges_mid_run_gets_no_dm_and_no_row(setup: S
 async def test_start_polls_under_a_stable_id_and_catches_up_at_once(setup: Setup) -> None:
     await settings(setup, ALICE, nudge=True)
     await at_risk(setup, ALICE)
-    scheduler = JobScheduler()
-    dispatcher = NudgeDispatcher(
-        setup.service, setup.deliveries, Deliverer(setup.deliveries, clock=setup.clock), scheduler
-    )
-    dispatcher.attach(setup.dms)
-    try:
-        await dispatcher.start()
-        await dispatcher.start()
-        assert scheduler.job_ids("sg:nudge") == {POLL_JOB}
-        await scheduler.tasks.wait_idle()
-        assert len(setup.dms.sent) == 1
-    finally:
-        await scheduler.shutdown()
+    scheduler = setup.runner.scheduler
+    await setup.runner.start()
+    await setup.runner.start()
+    assert scheduler.job_ids("nudges:") == {POLL_JOB}
+    await scheduler.tasks.wait_idle()
+    assert len(setup.dms.sent) == 1
 
 
 async def test_turning_nudges_on_needs_a_zone(setup: Setup) -> None:

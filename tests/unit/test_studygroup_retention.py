@@ -1,5 +1,6 @@
-"""Members leaving a server: the retention job deletes their data there once the server's period is over, runs
-under one stable job id and once at start-up, and a member who comes back first keeps everything."""
+"""Members leaving a server: the retention job (a worker of the scheduling runner) deletes their data there once the
+server's period is over, runs under one stable job id and once at start-up, and a member who comes back first
+keeps everything."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from bot.db.connection import open_database
 from bot.privacy import privacy_sections
-from bot.scheduling import DeliveryRecord, DeliveryRepository, JobScheduler, delivery_nonce
+from bot.scheduling import DeliveryRecord, DeliveryRepository, JobScheduler, RateBudget, Runner, Worker, delivery_nonce
 from bot.scheduling.pacing import DISCORD_GLOBAL_PER_SECOND, Pacer
 from bot.studygroups.models import (
     CheckInEntry,
@@ -37,7 +38,7 @@ from bot.studygroups.reconcile import (
     roster_changes,
 )
 from bot.studygroups.repository import NUDGE_TARGET_KIND, StudyGroupRepository, db_time
-from bot.studygroups.retention import PURGE_JOB, RetentionPurger
+from bot.studygroups.retention import PURGE_EVERY, PURGE_JOB, RetentionPurger
 from bot.studygroups.service import MemberRoster, StudyGroupService
 
 GUILD, CHANNEL = 1183449152834830386, 1183449153304596563
@@ -94,12 +95,14 @@ async def test_purge_runs_at_start_and_under_one_job_and_deletes_after_the_perio
 
     clock.now += dt.timedelta(days=1, minutes=1)  # Bob's two days are over while the bot was down
     scheduler = JobScheduler()
-    purger = RetentionPurger(service, scheduler)
+    purger = RetentionPurger(service)
     # Nobody with data is in the server any more as far as the daily member check is concerned, except Alice.
-    purger.reconciler.attach(FakeDirectory({GUILD: {ALICE}}))
+    runner = workers(
+        conn, scheduler, purger, MemberReconciler(service, FakeDirectory({GUILD: {ALICE}}), instant_pacer())
+    )
     try:
-        await purger.start()
-        await purger.start()
+        await runner.start()
+        await runner.start()
         assert scheduler.job_ids("sg:purge") == {PURGE_JOB}
         next_run = scheduler.next_run(PURGE_JOB)
         assert next_run is not None and next_run - dt.datetime.now(dt.UTC) <= dt.timedelta(hours=1)
@@ -148,9 +151,6 @@ class FakeDirectory:
         self.lookups: list[tuple[int, tuple[int, ...]]] = []
         self.removal_checks: list[int] = []
 
-    async def wait_until_ready(self) -> None:
-        return None
-
     def server_status(self, guild_id: int) -> ServerStatus:
         if guild_id in self.unavailable:
             return ServerStatus.UNAVAILABLE
@@ -184,6 +184,16 @@ async def sample_service(conn: aiosqlite.Connection, clock: Clock) -> StudyGroup
     return service
 
 
+def workers(
+    conn: aiosqlite.Connection, scheduler: JobScheduler, purger: RetentionPurger, reconciler: MemberReconciler
+) -> Runner:
+    """The two jobs as bot/app.py registers them."""
+    runner = Runner(scheduler, DeliveryRepository(conn), RateBudget())
+    runner.add_worker(Worker(PURGE_JOB, PURGE_EVERY, purger.run, needs_ready=False))
+    runner.add_worker(Worker(RECONCILE_JOB, RECONCILE_EVERY, reconciler.run))
+    return runner
+
+
 def instant_pacer() -> Pacer:
     async def no_sleep(_: float) -> None:
         return None
@@ -212,8 +222,7 @@ async def test_reconcile_ends_the_groups_of_members_who_left_while_offline(conn:
     await service.leave(GUILD, ALICE, "Crew")  # left the group herself: her check-in is still data to watch over
     assert await service.member_roster(GUILD) == MemberRoster(GUILD, members=tuple(sorted((ALICE, BOB))), departed=())
     directory = FakeDirectory({GUILD: {BOB}, OTHER_GUILD: {CAROL}})
-    reconciler = MemberReconciler(service, JobScheduler(), pacer=instant_pacer())
-    reconciler.attach(directory)
+    reconciler = MemberReconciler(service, directory, instant_pacer())
 
     clock.now += dt.timedelta(hours=5)
     report = await reconciler.run()
@@ -237,8 +246,7 @@ async def test_reconcile_gives_groups_back_to_members_who_returned_while_offline
     service = await sample_service(conn, clock)
     await service.member_left(GUILD, BOB)
     assert await service.my_groups(GUILD, BOB) == ()
-    reconciler = MemberReconciler(service, JobScheduler(), pacer=instant_pacer())
-    reconciler.attach(FakeDirectory({GUILD: {ALICE, BOB}, OTHER_GUILD: {CAROL}}))
+    reconciler = MemberReconciler(service, FakeDirectory({GUILD: {ALICE, BOB}, OTHER_GUILD: {CAROL}}), instant_pacer())
 
     report = await reconciler.run()
 
@@ -256,8 +264,7 @@ async def test_a_server_the_bot_was_removed_from_counts_as_everyone_leaving(conn
     await service.set_retention(GUILD, parse_with_clock(RetentionOptions, clock(), days=3))
     directory = FakeDirectory({OTHER_GUILD: {CAROL}})
     directory.confirmed_gone.add(GUILD)
-    reconciler = MemberReconciler(service, JobScheduler(), pacer=instant_pacer())
-    reconciler.attach(directory)
+    reconciler = MemberReconciler(service, directory, instant_pacer())
 
     report = await reconciler.run()
 
@@ -280,14 +287,13 @@ async def test_uncertain_answers_change_nothing(conn: aiosqlite.Connection) -> N
     # GUILD is missing from the bot's list but Discord does not confirm the removal; OTHER_GUILD's lookup fails.
     directory = FakeDirectory({OTHER_GUILD: set()})
     directory.failing.add(OTHER_GUILD)
-    reconciler = MemberReconciler(service, JobScheduler(), pacer=instant_pacer())
-    reconciler.attach(directory)
+    reconciler = MemberReconciler(service, directory, instant_pacer())
     report = await reconciler.run()
     assert (report.servers_skipped, report.left, report.servers_gone) == (2, 0, 0)
 
     # An outage (the server is listed but unavailable) is not asked about at all.
     outage = FakeDirectory({GUILD: set(), OTHER_GUILD: set()}, unavailable=frozenset({GUILD, OTHER_GUILD}))
-    reconciler.attach(outage)
+    reconciler.directory = outage
     report = await reconciler.run()
     assert (report.servers_skipped, report.left, outage.lookups) == (2, 0, [])
     assert await count(conn, "SELECT COUNT(*) FROM study_departures") == 0
@@ -302,8 +308,7 @@ async def test_large_rosters_are_asked_about_in_batches_of_at_most_100(conn: aio
         await service.join(GUILD, user, "Crew")
     gone = set(crowd[::7])
     directory = FakeDirectory({GUILD: {ALICE, BOB, *crowd} - gone, OTHER_GUILD: {CAROL}})
-    reconciler = MemberReconciler(service, JobScheduler(), pacer=instant_pacer())
-    reconciler.attach(directory)
+    reconciler = MemberReconciler(service, directory, instant_pacer())
 
     report = await reconciler.run()
 
@@ -316,14 +321,11 @@ async def test_reconciler_runs_after_ready_and_daily_under_one_job(conn: aiosqli
     clock = Clock()
     service = await sample_service(conn, clock)
     scheduler = JobScheduler()
-    purger = RetentionPurger(service, scheduler)
-    with pytest.raises(RuntimeError, match="no member directory attached"):
-        await purger.reconciler.start()
     directory = FakeDirectory({GUILD: {ALICE}, OTHER_GUILD: {CAROL}})
-    purger.reconciler.attach(directory)
+    runner = workers(conn, scheduler, RetentionPurger(service), MemberReconciler(service, directory, instant_pacer()))
     try:
-        await purger.start()
-        await purger.start()
+        await runner.start()
+        await runner.start()
         assert scheduler.job_ids("sg:") == {PURGE_JOB, RECONCILE_JOB}
         next_run = scheduler.next_run(RECONCILE_JOB)
         assert next_run is not None
@@ -353,8 +355,8 @@ async def test_the_pacer_spaces_lookups_so_many_servers_never_burst(conn: aiosql
             moments.append(fake_time[0])
             return await super().present_members(guild_id, user_ids)
 
-    reconciler = MemberReconciler(service, JobScheduler(), pacer=Pacer(2.0, 2, clock=lambda: fake_time[0], sleep=sleep))
-    reconciler.attach(Timed({guild: {ALICE} for guild in guilds}))
+    pacer = Pacer(2.0, 2, clock=lambda: fake_time[0], sleep=sleep)
+    reconciler = MemberReconciler(service, Timed({guild: {ALICE} for guild in guilds}), pacer)
     await reconciler.run()
     assert len(moments) == 12
     assert all(later - earlier >= 0.5 - 1e-9 for earlier, later in itertools.pairwise(sorted(moments)))

@@ -1,33 +1,23 @@
-"""/quiz: knowledge quizzes, privately (solo, review) or for a whole channel (group), with stats and leaderboards.
+"""/quiz: the commands, their buttons, and the views of a group quiz's questions (``posting`` sends them).
 
-The quiz service keeps every running quiz in the database; this cog is the glue. Buttons carry their state in the
-custom_id (quiz run, question number, option) so they keep working after a restart. Each running group quiz has one
-tracked timer task that closes its question at the deadline, posts the answer and the standings, and opens the next
-question; the timers are rebuilt from the database when the cog loads.
-
-How long a group question stays open is the ``QUIZ_GROUP_SECONDS`` setting; the pause between questions is a third
-of that, at most 8 seconds.
+Buttons carry their state in the custom_id (quiz run, question number, option) so they keep working after a restart.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import datetime as dt
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
+from bot.quiz.group_timers import GroupQuizTimers
 from bot.quiz.options import LeaderboardOptions, QuizMode, QuizReviewOptions, QuizStartOptions
-from bot.quiz.repository import RunMode
-from bot.quiz.service import GroupClose, GroupOpen, QuizService, UserStats
-from bot.quiz.sessions import GroupPhase, GroupResults, PresentedQuestion, SoloSummary
+from bot.quiz.service import QuizService, UserStats
+from bot.quiz.sessions import PresentedQuestion, SoloSummary
 from bot.text import shorten
 from bot.ui import quiz as screens
 from bot.ui.cooldowns import per_user_cooldown
@@ -37,14 +27,12 @@ from cogs.knowledge import OpenEntryButton
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
+    from cogs.quiz.posting import DiscordGroupQuizPoster, MemberNames
 
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
 
-# Between a group question's answer and the next question: time to read the explanation, not long enough to drift.
-GROUP_PAUSE_MAX = dt.timedelta(seconds=8)
-EXPIRY_CHECK_SECONDS = 60
 # Display names seen in quiz interactions, so standings need no member lookups (most recent kept).
 NAME_CACHE_SIZE = 5000
 # Member lookups over REST for one leaderboard or standings message, at most.
@@ -209,81 +197,25 @@ class QuizCog(commands.Cog, name="Quiz"):
 
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
-        self.pause = min(GROUP_PAUSE_MAX, self.service.group_question_time / 3)
-        self._timers: dict[int, asyncio.Task[None]] = {}
-        self._question_messages: dict[int, discord.Message] = {}
-        self._names: OrderedDict[tuple[int | None, int], str] = OrderedDict()
+        self.poster: DiscordGroupQuizPoster = bot.adapters.quiz
+        self.names: MemberNames = self.poster.names
 
     @property
     def service(self) -> QuizService:
         return self.bot.services.quiz
 
-    # -- lifecycle ---------------------------------------------------------------------------------------------------
-
-    async def cog_load(self) -> None:
-        # A restart mid-quiz: the database knows every running group quiz; each gets its timer back.
-        for status in await self.service.running_group_quizzes():
-            is_open = status.phase is GroupPhase.OPEN
-            log.info(
-                "resuming group quiz %d in channel %d at question %d of %d (%s)",
-                status.run_id,
-                status.channel_id,
-                status.number,
-                status.total,
-                status.phase,
-            )
-            self._start_timer(
-                status.run_id,
-                status.channel_id,
-                status.guild_id,
-                number=status.number if is_open else None,
-                deadline=status.deadline if is_open else None,
-            )
-        self.expiry_check.start()
-
-    async def cog_unload(self) -> None:
-        self.expiry_check.cancel()
-        pending = [t for t in (self.expiry_check.get_task(), *self._timers.values()) if t is not None]
-        for task in pending:
-            task.cancel()
-        # Wait for them, so none touches the database after the bot closes it.
-        await asyncio.gather(*pending, return_exceptions=True)
-        self._timers.clear()
-
-    # -- names -------------------------------------------------------------------------------------------------------
+    @property
+    def timers(self) -> GroupQuizTimers:
+        return self.bot.services.quiz_timers
 
     def remember_name(self, interaction: Interaction) -> None:
-        key = (interaction.guild_id, interaction.user.id)
-        self._names[key] = interaction.user.display_name
-        self._names.move_to_end(key)
-        while len(self._names) > NAME_CACHE_SIZE:
-            self._names.popitem(last=False)
+        self.names.remember(interaction)
 
     async def display_names(self, guild_id: int | None, member_ids: Iterable[int]) -> dict[int, str]:
-        """Display names (unescaped; the embeds escape them): seen in interactions, cached, or fetched (a few)."""
-        guild = self.bot.get_guild(guild_id) if guild_id is not None else None
-        names: dict[int, str] = {}
-        fetches = 0
-        for member_id in dict.fromkeys(member_ids):
-            cached = self._names.get((guild_id, member_id))
-            member = guild.get_member(member_id) if guild is not None and cached is None else None
-            if cached is not None:
-                names[member_id] = cached
-            elif member is not None:
-                names[member_id] = member.display_name
-            elif guild is not None and fetches < MAX_NAME_FETCHES:
-                fetches += 1
-                try:
-                    names[member_id] = (await guild.fetch_member(member_id)).display_name
-                except discord.NotFound:
-                    names[member_id] = "Former member"
-                except discord.HTTPException:
-                    log.warning("could not look up a member's name in guild %s", guild_id, exc_info=True)
-        return names
+        return await self.names.display_names(guild_id, member_ids)
 
     def entry_title(self, entry_id: str) -> str:
-        entry = self.bot.services.knowledge.knowledge.get(entry_id)
-        return entry.title if entry is not None else entry_id
+        return self.poster.entry_title(entry_id)
 
     # -- /quiz start -------------------------------------------------------------------------------------------------
 
@@ -364,7 +296,7 @@ class QuizCog(commands.Cog, name="Quiz"):
             )
         finally:
             # After the introduction (so it comes first), and even if that failed: the quiz runs in the database.
-            self._start_timer(opened.run_id, opened.channel_id, interaction.guild_id, first=opened)
+            self.timers.started(interaction.guild_id, opened)
 
     # -- answering ---------------------------------------------------------------------------------------------------
 
@@ -401,158 +333,6 @@ class QuizCog(commands.Cog, name="Quiz"):
             message = f"You already answered **{chosen}**. Only your first answer counts."
         await interaction.response.send_message(message, ephemeral=True)
 
-    # -- group timers ------------------------------------------------------------------------------------------------
-
-    def _start_timer(
-        self,
-        run_id: int,
-        channel_id: int,
-        guild_id: int | None,
-        *,
-        first: GroupOpen | None = None,
-        number: int | None = None,
-        deadline: dt.datetime | None = None,
-    ) -> None:
-        previous = self._timers.pop(channel_id, None)
-        if previous is not None and not previous.done():
-            log.warning("replacing the timer of channel %d, which was still running", channel_id)
-            previous.cancel()
-        task = asyncio.create_task(
-            self._run_group(run_id, channel_id, guild_id, first=first, number=number, deadline=deadline),
-            name=f"quiz-group-{run_id}",
-        )
-        self._timers[channel_id] = task
-        task.add_done_callback(lambda t: self._timer_done(channel_id, t))
-
-    def _timer_done(self, channel_id: int, task: asyncio.Task[None]) -> None:
-        if self._timers.get(channel_id) is task:
-            del self._timers[channel_id]
-        if not task.cancelled() and task.exception() is not None:
-            # The quiz stays in the database; /quiz stop or the abandoned-quiz check ends it.
-            log.error("group quiz timer %s failed", task.get_name(), exc_info=task.exception())
-
-    def _stop_timer(self, channel_id: int) -> None:
-        task = self._timers.pop(channel_id, None)
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-
-    async def _run_group(
-        self,
-        run_id: int,
-        channel_id: int,
-        guild_id: int | None,
-        *,
-        first: GroupOpen | None,
-        number: int | None,
-        deadline: dt.datetime | None,
-    ) -> None:
-        """Drive one group quiz: close each question at its deadline, post the answer, open the next question."""
-        if first is not None:
-            if not await self._post_question(guild_id, first):
-                return
-            number, deadline = first.question.number, first.deadline
-        while True:
-            if number is None or deadline is None:
-                try:
-                    opened = await self.service.open_next_group_question(channel_id)
-                except UserInputError:
-                    return  # stopped or expired in the meantime
-                if opened.run_id != run_id or not await self._post_question(guild_id, opened):
-                    return
-                number, deadline = opened.question.number, opened.deadline
-            # A deadline that passed while the bot was down is in the past: the question closes at once.
-            await discord.utils.sleep_until(deadline)
-            closed = await self.service.close_group_question(channel_id, number=number)
-            if closed is None or closed.run_id != run_id:
-                return
-            next_at = None if closed.results is not None else dt.datetime.now(dt.UTC) + self.pause
-            await self._post_outcome(guild_id, closed, next_at)
-            if next_at is None:
-                log.info("group quiz %d in channel %d finished", run_id, channel_id)
-                return
-            number = deadline = None
-            await discord.utils.sleep_until(next_at)
-
-    async def _channel(self, channel_id: int, guild_id: int | None) -> discord.PartialMessageable:
-        await self.bot.wait_until_ready()
-        return self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
-
-    async def _post_question(self, guild_id: int | None, opened: GroupOpen) -> bool:
-        channel = await self._channel(opened.channel_id, guild_id)
-        try:
-            message = await channel.send(
-                embed=screens.group_question_embed(opened.question, opened.deadline),
-                view=group_view(opened.run_id, opened.question),
-                # discord.py retries a 5xx on its own; if Discord had made the message, the nonce returns it.
-                nonce=f"gq{opened.run_id}q{opened.question.number}",
-            )
-        except (discord.Forbidden, discord.NotFound):
-            log.warning("cannot post in channel %d any more; stopping group quiz %d", opened.channel_id, opened.run_id)
-            with contextlib.suppress(UserInputError):
-                await self.service.stop_group(opened.channel_id, 0, can_manage=True)
-            return False
-        self._question_messages[opened.channel_id] = message
-        return True
-
-    async def _close_question_message(self, channel_id: int, closed: GroupClose | None = None) -> None:
-        """Show the closed question with its answer (or just without buttons, when the quiz was stopped)."""
-        message = self._question_messages.pop(channel_id, None)
-        if message is None:
-            return  # posted before a restart: its buttons now answer "closed", which is true
-        try:
-            if closed is None:
-                await message.edit(view=None)
-            else:
-                outcome = closed.outcome
-                await message.edit(
-                    embed=screens.group_closed_question_embed(outcome.question),
-                    view=group_closed_view(closed.run_id, outcome.question, outcome.correct_index),
-                )
-        except discord.HTTPException:
-            log.warning("could not update the question message %d", message.id, exc_info=True)
-
-    async def _post_outcome(self, guild_id: int | None, closed: GroupClose, next_at: dt.datetime | None) -> None:
-        channel = await self._channel(closed.channel_id, guild_id)  # after a restart, names need the guild cache
-        await self._close_question_message(closed.channel_id, closed)
-        outcome = closed.outcome
-        people = [a.member_id for a in outcome.answers] + [s.member_id for s in outcome.standings]
-        names = await self.display_names(guild_id, people)
-        embeds = [screens.group_outcome_embed(outcome, names, self.entry_title, next_at=next_at)]
-        if closed.results is not None:
-            embeds.append(screens.group_results_embed(closed.results, names))
-        view = discord.ui.View(timeout=None)
-        _read_buttons(view, [outcome.entry], self.entry_title, row=0)
-        try:
-            await channel.send(embeds=embeds, view=view, nonce=f"gq{closed.run_id}a{outcome.question.number}")
-        except (discord.Forbidden, discord.NotFound):
-            log.warning("cannot post in channel %d any more; stopping group quiz %d", closed.channel_id, closed.run_id)
-            self._stop_timer(closed.channel_id)
-            with contextlib.suppress(UserInputError):
-                await self.service.stop_group(closed.channel_id, 0, can_manage=True)
-
-    @tasks.loop(seconds=EXPIRY_CHECK_SECONDS)
-    async def expiry_check(self) -> None:
-        """End quizzes nobody touched for a long time, and tell a group channel why its quiz ended."""
-        try:
-            ended = await self.service.expire_abandoned()
-        except Exception:
-            # The loop must keep running: one bad pass is logged and the next one tries again.
-            log.exception("checking for abandoned quizzes failed")
-            return
-        for quiz in ended:
-            if quiz.mode is RunMode.GROUP and quiz.group_results is not None:
-                try:
-                    await self._announce_abandoned(quiz.channel_id, quiz.guild_id, quiz.group_results)
-                except Exception:
-                    log.exception("could not announce the end of abandoned group quiz %d", quiz.run_id)
-
-    async def _announce_abandoned(self, channel_id: int, guild_id: int | None, results: GroupResults) -> None:
-        self._stop_timer(channel_id)
-        channel = await self._channel(channel_id, guild_id)
-        await self._close_question_message(channel_id)
-        names = await self.display_names(guild_id, [s.member_id for s in results.standings])
-        await channel.send(embed=screens.group_results_embed(results, names, abandoned=True))
-
     # -- /quiz stop --------------------------------------------------------------------------------------------------
 
     @quiz.command(
@@ -568,7 +348,7 @@ class QuizCog(commands.Cog, name="Quiz"):
         if summary is not None:
             embed = screens.solo_summary_embed(summary, self.entry_title, stopped=True)
             content = None
-            if channel_id is not None and channel_id in self._timers:
+            if channel_id is not None and self.timers.running(channel_id):
                 content = "The group quiz in this channel is still running. Run `/quiz stop` again to end it too."
             await interaction.response.send_message(content=content, embed=embed, ephemeral=True)
             return
@@ -579,19 +359,19 @@ class QuizCog(commands.Cog, name="Quiz"):
                 channel_id, interaction.user.id, can_manage=interaction.permissions.manage_guild
             )
         except UserInputError as exc:
-            if channel_id in self._timers:
+            if self.timers.running(channel_id):
                 raise  # a group quiz runs here: the service's reason stands (only the starter or a moderator)
             raise UserInputError(
                 "You have no quiz running, and there is no group quiz in this channel. Start one with `/quiz start`."
             ) from exc
-        self._stop_timer(channel_id)
+        self.timers.stopped(channel_id)
         people = [s.member_id for s in results.standings]
         await self._defer_for_names(interaction, people)
         names = await self.display_names(interaction.guild_id, people)
         await self._send(
             interaction, embed=screens.group_results_embed(results, names, stopped_by=interaction.user.display_name)
         )
-        await self._close_question_message(channel_id)
+        await self.poster.clear_question(channel_id)
 
     # -- /quiz review ------------------------------------------------------------------------------------------------
 
@@ -684,7 +464,7 @@ class QuizCog(commands.Cog, name="Quiz"):
         unknown = [
             m
             for m in member_ids
-            if (interaction.guild_id, m) not in self._names and (guild is None or guild.get_member(m) is None)
+            if not self.names.known(interaction.guild_id, m) and (guild is None or guild.get_member(m) is None)
         ]
         if unknown and not interaction.response.is_done():
             await interaction.response.defer()
@@ -696,8 +476,3 @@ class QuizCog(commands.Cog, name="Quiz"):
             await interaction.edit_original_response(embed=embed)
         else:
             await interaction.response.send_message(embed=embed)
-
-
-async def setup(bot: ImgBot) -> None:
-    bot.add_dynamic_items(SoloAnswerButton, GroupAnswerButton, ShareStatsButton)
-    await bot.add_cog(QuizCog(bot))

@@ -1,0 +1,124 @@
+"""A bot in more servers than one gateway session may hold (2,500; Discord closes an unsharded session with 4011):
+the real bot process connects with the shard count GET /gateway/bot recommends (one per 1,000 servers), receives each
+server on its own shard, and a milestone fan-out to every server reaches each exactly once, even when the bot is
+killed (SIGKILL) in the middle of it and restarted.
+
+No fixed sleep decides "no duplicate": the count is taken after the bot process has exited and the emulator has no
+connection and no request left (``Emulator.wait_idle``), so nothing the bot sent can still arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import Emulator, World
+from bot.sandbox.gateway import MAX_GUILDS_PER_SESSION, shard_of
+from bot.sandbox.models import Message
+from tests.e2e.conftest import bot_env
+from tests.e2e.faultkit import Subscribed, exactly_once_problems, query, seed_announcements
+from tests.e2e.harness import BotProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="function")]
+
+SERVERS = 2600
+"""Just past what one session may hold; Discord recommends 3 shards for it."""
+TITLE = "Sharded mock exam"
+
+
+class Arrivals:
+    """The announcements the emulator creates, per #general channel, counted as they are created."""
+
+    def __init__(self, emu: Emulator, subscribed: Subscribed) -> None:
+        self.counts: Counter[int] = Counter()
+        self._bot_id = emu.world.bot.id
+        self._channels = subscribed.channel_ids
+        self._changed = asyncio.Event()
+        emu.store.listeners.append(self._created)
+
+    def _created(self, kind: str, message: Message) -> None:
+        if kind != "MESSAGE_CREATE" or message.channel_id not in self._channels or message.author.id != self._bot_id:
+            return
+        if any(TITLE in (embed.get("title") or "") for embed in message.embeds):
+            self.counts[message.channel_id] += 1
+            self._changed.set()
+
+    async def wait_servers(self, servers: int, timeout: float) -> None:  # noqa: ASYNC109 - mirrors the emulator's API
+        """Until at least ``servers`` servers have their announcement."""
+        async with asyncio.timeout(timeout):
+            while len(self.counts) < servers:
+                self._changed.clear()
+                await self._changed.wait()
+
+
+async def wait_recorded(database: Path, servers: int, timeout: float) -> None:  # noqa: ASYNC109 - like the others
+    """Until every server's delivery row is `sent` (the database has no change event: it is read every 0.2 s)."""
+    sql = "SELECT COUNT(*) FROM deliveries WHERE target_kind = 'event' AND status = 'sent'"
+    async with asyncio.timeout(timeout):
+        while True:
+            if query(database, sql)[0][0] >= servers:
+                return
+            await asyncio.sleep(0.2)
+
+
+async def test_a_fan_out_to_every_server_of_a_sharded_bot_survives_a_sigkill_exactly_once(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    world = World.generate(SERVERS, members_per_guild=2, seed=2600)
+    assert len(world.bot_guilds()) > MAX_GUILDS_PER_SESSION
+    now = datetime.now(UTC)
+    subscribed = await seed_announcements(
+        database, world, (now + timedelta(seconds=5)).replace(microsecond=0), now, title=TITLE
+    )
+    async with Emulator(world, request_log_size=20000) as emu:
+        arrivals = Arrivals(emu, subscribed)
+        bot = BotProcess(env=bot_env(emu, database, BACKUP_INTERVAL_HOURS="0"), name="sharded", stop_timeout=30)
+        try:
+            await bot.start()
+            await emu.wait_until_ready(timeout=60)
+            # Discord's recommended count, every shard ready, every server on exactly the shard Discord's rule names.
+            assert emu.gateway.ready_shards() == [(0, 3), (1, 3), (2, 3)]
+            sessions = emu.gateway.live_sessions()
+            for session in sessions:
+                assert session.shard is not None
+                assert all(shard_of(g, 3) == session.shard[0] for g in session.guild_ids)
+            assert sum(len(s.guild_ids) for s in sessions) == SERVERS
+            assert all(payload.get("shard") for payload in emu.gateway.identify_payloads)
+            # A command in a server of each shard reaches the bot on that shard and is answered.
+            for number in range(3):
+                guild = next(g for g in world.bot_guilds() if shard_of(g.id, 3) == number)
+                owner = world.get_user(guild.owner_id)
+                ix = await emu.slash("ask", {"question": "what is SOAP"}, user=owner, channel=guild.channel("general"))
+                reply = await ix.response(10)
+                assert reply.embeds, (number, reply.content)
+
+            await arrivals.wait_servers(SERVERS // 2, timeout=120)
+            assert await bot.kill() == -9, f"the bot was not running at the kill:\n{bot.tail()}"
+            killed_at = len(arrivals.counts)
+            assert killed_at < SERVERS, "the fan-out was over before the kill"
+
+            identifies = emu.identify_count
+            await bot.start()
+            await emu.wait_for_identify(since=identifies, timeout=60)
+            await arrivals.wait_servers(SERVERS, timeout=180)
+            # The claim the kill left unconfirmed is recovered (found by its nonce) after the new posts: wait for
+            # the last row to be recorded before stopping the bot.
+            await wait_recorded(database, SERVERS, timeout=60)
+        finally:
+            await bot.stop()
+        assert bot.returncode == 0, bot.tail()
+        await emu.wait_idle(timeout=30)
+
+        assert len(arrivals.counts) == SERVERS and set(arrivals.counts.values()) == {1}, arrivals.counts.most_common(3)
+        problems = exactly_once_problems(emu, subscribed, database)
+        assert problems == [], f"{len(problems)} problems, e.g. {problems[:5]}"
+        statuses = query(database, "SELECT status, COUNT(*) FROM deliveries WHERE target_kind = 'event' GROUP BY 1")
+        assert statuses == [("sent", SERVERS)], statuses
+        # Each life identified its shards one per 5 s, as Discord allows a bot without large-bot sharding.
+        assert emu.stats.gateway["identify_too_soon"] == 0
+        assert emu.stats.gateway["closed:4011"] == 0
+        emu.assert_clean()
+    print(f"\nsharded fan-out: {SERVERS} servers on 3 shards, SIGKILL after {killed_at}; all posted exactly once")
