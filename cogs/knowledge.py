@@ -19,6 +19,7 @@ from bot.text import quote_user_text, shorten
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
 from bot.ui.errors import guarded
+from bot.ui.permissions import server_permissions_check
 from bot.validation import UserInputError, parse_options
 
 if TYPE_CHECKING:
@@ -316,7 +317,7 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
         await interaction.response.send_message(embed=pathway_embed(self.service), view=view, ephemeral=private)
 
     @knowledge_admin.command(name="report", description="Questions without an answer and entries marked not helpful")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def report(self, interaction: Interaction) -> None:
         if interaction.guild_id is None:  # guild_only: Discord never sends it from a DM
             raise UserInputError("Use /knowledge report in a server.")

@@ -23,6 +23,7 @@ from bot.scheduling.delivery import DeliveryProblem, ProblemKind
 from bot.text import quote_user_text, shorten
 from bot.ui import milestones as screens
 from bot.ui.cooldowns import per_user_cooldown
+from bot.ui.permissions import server_permissions_check
 from bot.validation import UserInputError
 from cogs.milestones.messenger import read_more_view
 from cogs.milestones.scheduled_events import PERMISSION_HELP, can_make_events
@@ -163,7 +164,7 @@ class MilestonesCog(commands.Cog, name="Milestones"):
         role="The role to ping with each post (optional; nobody else is ever pinged)",
         reminders="When to post before each milestone, e.g. 7d,1d,0 (0 = at the time). Default: each one's own",
     )
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def setup_(
         self,
         interaction: Interaction,
@@ -185,13 +186,13 @@ class MilestonesCog(commands.Cog, name="Milestones"):
         )
 
     @announcements.command(name="status", description="Where announcements go, what comes next, what was posted")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def status(self, interaction: Interaction) -> None:
         report = await self.service.status(guild_of(interaction).id, count=5)
         await interaction.response.send_message(embed=screens.status_embed(report), ephemeral=True)
 
     @announcements.command(name="pause", description="Stop posting milestone announcements until resumed")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def pause(self, interaction: Interaction) -> None:
         await self.service.pause(guild_of(interaction).id)
         await interaction.response.send_message(
@@ -201,7 +202,7 @@ class MilestonesCog(commands.Cog, name="Milestones"):
         )
 
     @announcements.command(name="resume", description="Start posting milestone announcements again")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def resume(self, interaction: Interaction) -> None:
         guild = guild_of(interaction)
         subscription = await self.service.subscription(guild.id)
@@ -218,7 +219,7 @@ class MilestonesCog(commands.Cog, name="Milestones"):
 
     @announcements.command(name="preview", description="Show now how a milestone's announcement looks (no ping)")
     @app_commands.describe(milestone="Start typing: ROL deadline, Match Day, SOAP…")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def preview(self, interaction: Interaction, milestone: app_commands.Range[str, 1, 100]) -> None:
         announcement = self.service.preview(milestone)
         kwargs: dict[str, Any] = {"embed": screens.announcement_embed(announcement)}
@@ -231,7 +232,7 @@ class MilestonesCog(commands.Cog, name="Milestones"):
         name="scheduled-events", description="Also add Match Week, SOAP and Match Day to this server's Events tab"
     )
     @app_commands.describe(enabled="True: add them (once each); False: add no new ones (existing events stay)")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def scheduled_events(self, interaction: Interaction, enabled: bool) -> None:
         guild = guild_of(interaction)
         if enabled and not can_make_events(guild.me):

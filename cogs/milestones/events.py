@@ -17,6 +17,7 @@ from bot.milestones.events import MAX_DESCRIPTION, MAX_TITLE
 from bot.milestones.service import MilestoneService
 from bot.text import quote_user_text
 from bot.ui import milestones as screens
+from bot.ui.permissions import server_permissions_check
 from bot.validation import UserInputError
 from cogs.milestones.commands import explain, guild_of
 from cogs.milestones.messenger import DiscordMessenger
@@ -57,7 +58,7 @@ class EventsCog(commands.Cog, name="Events"):
         channel="Where to announce it (default: the milestone channel, else this channel)",
         reminders="When to post before it, e.g. 1d,1h,0 (0 = when it starts). Default: 1d,0",
     )
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def add(
         self,
         interaction: Interaction,
@@ -88,14 +89,14 @@ class EventsCog(commands.Cog, name="Events"):
         return [app_commands.Choice(name=zone, value=zone) for zone in self.service.timezone_choices(current[:64])]
 
     @event.command(name="list", description="This server's upcoming events")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def list_(self, interaction: Interaction) -> None:
         events = await self.service.events(guild_of(interaction).id)
         await interaction.response.send_message(embed=screens.events_embed(events), ephemeral=True)
 
     @event.command(name="remove", description="Cancel one of this server's events and its reminders")
     @app_commands.describe(event="Start typing its title")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def remove(self, interaction: Interaction, event: app_commands.Range[str, 1, 100]) -> None:
         try:
             event_id = int(event)

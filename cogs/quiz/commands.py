@@ -22,6 +22,7 @@ from bot.text import shorten
 from bot.ui import quiz as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import report_interaction_error
+from bot.ui.permissions import require_member_can_send_here
 from bot.validation import UserInputError, parse_options
 from cogs.knowledge import OpenEntryButton
 
@@ -270,6 +271,8 @@ class QuizCog(commands.Cog, name="Quiz"):
                 "A group quiz runs in a server channel, for everyone there. Here in direct messages, "
                 "play a private quiz instead: `/quiz start` (mode: solo)."
             )
+        # The bot posts about 40 messages here for the member: only where they may post themselves.
+        require_member_can_send_here(interaction, "start a group quiz")
         perms = interaction.app_permissions
         can_send = (
             perms.send_messages_in_threads if isinstance(interaction.channel, discord.Thread) else perms.send_messages

@@ -26,6 +26,7 @@ from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 from bot.text import shorten
 from bot.ui.channels import Postable, missing_permissions
 from bot.ui.cooldowns import per_user_cooldown
+from bot.ui.permissions import has_server_permissions, require_channel_permissions, server_permissions_check
 from bot.ui.studygroups import settings_saved_text, settings_text, viewed_progress_embed
 from bot.validation import UserInputError
 from cogs.studygroups.checkin import open_check_in
@@ -51,6 +52,20 @@ def require_postable(interaction: Interaction, channel_id: int) -> None:
             f"I can't post prompts in <#{channel_id}>: I need **{', '.join(missing)}** there. Give my role these "
             "permissions in the channel's settings (or pick another channel), then run the command again."
         )
+
+
+def require_manages_channel(interaction: Interaction, channel_id: int) -> None:
+    """Refuse unless the moderator also manages the channel a group posts in.
+
+    The command's check asked for Manage Channels for the whole server; a channel's own deny for them (a staff-only
+    channel, say) still stands, so nobody binds prompts to a channel they were kept out of.
+    """
+    guild = interaction.guild
+    channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
+    if channel is None or not isinstance(interaction.user, discord.Member):
+        # A deleted channel has nothing left to protect; moving the group away from it is what fixes the group.
+        return
+    require_channel_permissions(interaction.user, channel, manage_channels=True)
 
 
 class StudyGroupsCog(commands.Cog, name="Study groups"):
@@ -108,7 +123,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         days="Prompt days, e.g. mon-fri or mon,wed,fri (default: every day)",
     )
     @app_commands.autocomplete(timezone=zone_autocomplete)
-    @app_commands.checks.has_permissions(manage_channels=True)
+    @server_permissions_check(manage_channels=True)
     async def create(
         self,
         interaction: Interaction,
@@ -118,6 +133,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         timezone: app_commands.Range[str, 1, 64] | None = None,
         days: app_commands.Range[str, 1, 60] | None = None,
     ) -> None:
+        require_manages_channel(interaction, channel.id)
         require_postable(interaction, channel.id)
         options = parse_with_clock(
             GroupCreateOptions,
@@ -152,7 +168,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         days="New prompt days, e.g. mon-fri",
     )
     @app_commands.autocomplete(group=group_autocomplete, timezone=zone_autocomplete)
-    @app_commands.checks.has_permissions(manage_channels=True)
+    @server_permissions_check(manage_channels=True)
     async def edit(
         self,
         interaction: Interaction,
@@ -163,7 +179,10 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         timezone: app_commands.Range[str, 1, 64] | None = None,
         days: app_commands.Range[str, 1, 60] | None = None,
     ) -> None:
+        current = await self.service.resolve_group(guild_id_of(interaction), group)
+        require_manages_channel(interaction, current.channel_id)
         if channel is not None:
+            require_manages_channel(interaction, channel.id)
             require_postable(interaction, channel.id)
         options = parse_with_clock(
             GroupEditOptions,
@@ -174,7 +193,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             timezone=timezone,
             days=days,
         )
-        updated = await self.service.edit_group(guild_id_of(interaction), group, options)
+        updated = await self.service.edit_group(guild_id_of(interaction), current.id, options)
         await self.bot.services.runner.reschedule(self.dispatch)
         await interaction.response.send_message(
             f"{shown(updated.name)} now posts in <#{updated.channel_id}>, {updated.schedule.describe()}.",
@@ -184,9 +203,11 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     @admin.command(name="archive", description="Close a study group; its history is kept")
     @app_commands.describe(group="The group to archive")
     @app_commands.autocomplete(group=group_autocomplete)
-    @app_commands.checks.has_permissions(manage_channels=True)
+    @server_permissions_check(manage_channels=True)
     async def archive(self, interaction: Interaction, group: app_commands.Range[str, 1, 100]) -> None:
-        archived = await self.service.archive_group(guild_id_of(interaction), group)
+        current = await self.service.resolve_group(guild_id_of(interaction), group)
+        require_manages_channel(interaction, current.channel_id)
+        archived = await self.service.archive_group(guild_id_of(interaction), current.id)
         await self.bot.services.runner.reschedule(self.dispatch)
         await interaction.response.send_message(
             f"{shown(archived.name)} is archived: no more prompts or check-ins; its history is kept.", ephemeral=True
@@ -287,7 +308,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             target_is_bot=user.bot,
             # Discord resolves the option to a Member only when they are in this server.
             target_in_server=isinstance(user, discord.Member),
-            asker_manages_server=interaction.permissions.manage_guild,
+            asker_manages_server=has_server_permissions(interaction, manage_guild=True),
         )
         await interaction.response.send_message(embed=viewed_progress_embed(viewed, user.display_name), ephemeral=True)
 
@@ -332,7 +353,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     @app_commands.describe(
         days="0 to 365 (default 30); a member who comes back within this time keeps everything",
     )
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def set_retention(
         self, interaction: Interaction, days: app_commands.Range[int, 0, MAX_RETENTION_DAYS]
     ) -> None:
@@ -348,7 +369,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         )
 
     @retention_group.command(name="show", description="How long study-group data of members who left is kept here")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def show_retention(self, interaction: Interaction) -> None:
         days = await self.service.retention_days(guild_id_of(interaction))
         await interaction.response.send_message(

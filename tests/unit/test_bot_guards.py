@@ -12,6 +12,7 @@ from discord import app_commands
 
 from bot.app import EXTENSIONS, ImgBot
 from bot.content import Content
+from bot.ui.permissions import ServerPermissionCheck
 from tests.conftest import make_settings
 
 NAME = re.compile(r"^[-_'\w]{1,32}$")
@@ -63,8 +64,10 @@ async def test_command_definitions_fit_discord(bot: ImgBot) -> None:
 async def test_admin_commands_declare_and_check_permissions(bot: ImgBot) -> None:
     """Declared with default_permissions (Discord hides them) and checked at run time (cannot be bypassed).
 
-    The run-time check is has_permissions, or for owner-only commands the owner check: the bot's owners decide
-    there, whatever their role in the server, and Administrator only keeps the command out of members' lists."""
+    The run-time check is the server-level permission check (bot.ui.permissions), the same permissions as declared,
+    or for owner-only commands the owner check: the bot's owners decide there, whatever their role in the server,
+    and Administrator only keeps the command out of members' lists. discord.py's has_permissions reads the
+    permissions resolved in the channel, where one channel's overwrite could grant them, so no command uses it."""
     # The loaded extension's own function (load_extension executes the module afresh, so not an import of it here).
     is_bot_owner = bot.extensions["cogs.status"].is_bot_owner
     checked = owner_only = 0
@@ -72,11 +75,19 @@ async def test_admin_commands_declare_and_check_permissions(bot: ImgBot) -> None
         if not isinstance(command, app_commands.Command):
             continue
         root = command.root_parent or command
-        by_permission = any("has_permissions" in getattr(check, "__qualname__", "") for check in command.checks)
+        assert not any("has_permissions" in getattr(check, "__qualname__", "") for check in command.checks), (
+            f"/{command.qualified_name} checks permissions in the channel; use server_permissions_check"
+        )
+        server_checks = [check for check in command.checks if isinstance(check, ServerPermissionCheck)]
+        by_permission = bool(server_checks)
         by_owner = is_bot_owner in command.checks
         if root.default_permissions is not None and root.default_permissions.value:
             assert by_permission or by_owner, f"/{command.qualified_name} declares permissions but does not check them"
             checked += 1
+        for check in server_checks:
+            assert check.permissions == root.default_permissions, (
+                f"/{command.qualified_name} checks {check.needed} but declares {root.default_permissions}"
+            )
         if by_permission or by_owner:
             assert root.default_permissions is not None, command.qualified_name
         if by_owner:
