@@ -1,23 +1,17 @@
-"""The first day in a server: one welcome when the bot joins, and /setup, a private step-by-step flow for moderators.
+"""/setup (Manage Server, declared and checked): a private flow of three steps, then a summary.
 
-**The welcome** is posted once, ever, per server (``bot.onboarding.welcome``): in the system channel, or the first
-text channel where the bot has View Channel, Send Messages and Embed Links. It goes out when Discord says the bot
-joined (``on_guild_join``) and the bot's membership is new (``WELCOME_WINDOW``), so a server the bot was in long
-before is never welcomed out of the blue. A server that invited the bot while it was offline is not welcomed: its
-arrival looks like every other server's at start-up.
+1) milestone announcements (``/announcements setup``), 2) Discord scheduled events (``/announcements
+scheduled-events``), 3) a first study group (``/studygroup-admin create``, which also needs Manage Channels), then the
+server's settings and three commands members can try first. Each step saves through the feature's own service, after
+the feature's own checks (imported from its cog), so /setup never does more, or less, than the commands. Every
+screen has Back and Cancel and shows the server's current settings, so running it again changes them.
 
-**/setup** (Manage Server, declared and checked) walks through three steps, each saved through the feature's own
-service and checks, exactly as the feature's commands do: 1) milestone announcements (``/announcements setup``),
-2) Discord scheduled events (``/announcements scheduled-events``), 3) a first study group (``/studygroup-admin
-create``, which also needs Manage Channels), then a summary with three commands members can try first. Every screen
-has Back and Cancel; each step shows the server's current settings, so running it again changes them. A choice not
-saved yet rides in the custom_ids of the screen's buttons and menus (DynamicItems), so a screen keeps working after
-a restart; only the study group's form (a modal) does not survive one.
+A choice not saved yet rides in the custom_ids of the screen's buttons and menus (DynamicItems registered by the
+package), so a screen keeps working after a restart; only the study group's form (a modal) does not survive one.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections import OrderedDict
@@ -32,7 +26,6 @@ from bot.milestones.discord_event_plan import EventsSetting
 from bot.milestones.models import Subscription
 from bot.milestones.reminders import describe_reminders
 from bot.onboarding.setup import OWN, ReminderChoice, choice_for, reminder_choices
-from bot.onboarding.welcome import WelcomeLedger
 from bot.services import Services
 from bot.studygroups.models import MAX_GROUP_NAME, GroupCreateOptions, parse_with_clock
 from bot.studygroups.service import GroupSummary
@@ -53,9 +46,6 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
 
-WELCOME_WINDOW = dt.timedelta(hours=1)
-"""A join event for a membership older than this is not a new server (discord.py can report a server that arrives
-late at start-up as joined): no welcome for it."""
 FORM_MEMORY = 200
 """Study-group forms whose typed values are kept (in memory) to fill the form again after a refusal."""
 ANNOUNCEMENT_CHANNELS = [discord.ChannelType.text, discord.ChannelType.news]
@@ -531,7 +521,7 @@ class GroupFormButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r
             raise UserInputError("Creating a study group needs the **Manage Channels** permission.")
         if self.channel_id is None:
             raise UserInputError("Pick the group's channel first.")
-        typed = onboarding_cog(interaction).typed_forms.get((guild.id, interaction.user.id), {})
+        typed = setup_cog(interaction).forms.get((guild.id, interaction.user.id), {})
         await interaction.response.send_modal(GroupModal(self.channel_id, typed))
 
 
@@ -582,19 +572,16 @@ class GroupModal(BaseModal):
         guild = require_manager(interaction)
         if not may_create_groups(interaction):
             raise UserInputError("Creating a study group needs the **Manage Channels** permission.")
-        forms = onboarding_cog(interaction).typed_forms
+        forms = setup_cog(interaction).forms
         key = (guild.id, interaction.user.id)
         try:
             notice = await self.create(interaction, guild)
         except UserInputError as refused:
             # The form closes on submit; what was typed is kept to fill it again, and the screen says what to fix.
-            forms[key] = self.typed()
-            forms.move_to_end(key)
-            while len(forms) > FORM_MEMORY:
-                forms.popitem(last=False)
+            forms.keep(key, self.typed())
             await redraw(interaction, await group_screen(interaction, self.channel_id, Notice(str(refused), True)))
             return
-        forms.pop(key, None)
+        forms.forget(key)
         await redraw(interaction, await summary_screen(interaction, notice))
 
     async def create(self, interaction: Interaction, guild: discord.Guild) -> Notice:
@@ -622,48 +609,35 @@ class GroupModal(BaseModal):
         return Notice(text)
 
 
-def onboarding_cog(interaction: Interaction) -> OnboardingCog:
-    cog = bot_of(interaction).get_cog(OnboardingCog.NAME)
-    if not isinstance(cog, OnboardingCog):
-        raise RuntimeError("the onboarding cog is not loaded")
-    return cog
+class FormMemory:
+    """What a moderator typed in a study-group form that was refused, to fill the form again (in memory: the form
+    itself does not survive a restart either). The oldest go first past ``FORM_MEMORY``."""
+
+    def __init__(self, size: int = FORM_MEMORY) -> None:
+        self._size = size
+        self._typed: OrderedDict[tuple[int, int], dict[str, str]] = OrderedDict()
+
+    def get(self, key: tuple[int, int], default: dict[str, str]) -> dict[str, str]:
+        return self._typed.get(key, default)
+
+    def keep(self, key: tuple[int, int], typed: dict[str, str]) -> None:
+        self._typed[key] = typed
+        self._typed.move_to_end(key)
+        while len(self._typed) > self._size:
+            self._typed.popitem(last=False)
+
+    def forget(self, key: tuple[int, int]) -> None:
+        self._typed.pop(key, None)
 
 
-# -- the welcome -----------------------------------------------------------------------------------------------------
+class SetupCog(commands.Cog, name="Setup"):
+    """/setup: the server's settings, step by step."""
 
-
-def can_welcome_in(channel: discord.TextChannel, me: discord.Member) -> bool:
-    perms = channel.permissions_for(me)
-    return perms.view_channel and perms.send_messages and perms.embed_links
-
-
-def welcome_channel(guild: discord.Guild) -> discord.TextChannel | None:
-    """The system channel if the bot may write there, else the first text channel (in the order members see them)
-    where it may."""
-    me = guild.me
-    if me is None:
-        return None
-    candidates: list[discord.TextChannel] = [guild.system_channel] if guild.system_channel is not None else []
-    for _, channels in guild.by_category():
-        candidates += [c for c in channels if isinstance(c, discord.TextChannel)]
-    return next((c for c in candidates if can_welcome_in(c, me)), None)
-
-
-def joined_recently(guild: discord.Guild, now: dt.datetime) -> bool:
-    me = guild.me
-    joined = me.joined_at if me is not None else None
-    return joined is not None and now - joined <= WELCOME_WINDOW
-
-
-class OnboardingCog(commands.Cog, name="Onboarding"):
-    """The welcome when the bot joins a server, and /setup."""
-
-    NAME = "Onboarding"
+    NAME = "Setup"
 
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
-        self.welcomes = WelcomeLedger(bot.db)
-        self.typed_forms: OrderedDict[tuple[int, int], dict[str, str]] = OrderedDict()
+        self.forms = FormMemory()
 
     @app_commands.command(name="setup", description="Set me up for this server, step by step (moderators)")
     @app_commands.default_permissions(manage_guild=True)
@@ -673,51 +647,21 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         embed, view = await announcements_screen(interaction, from_saved=True)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
-    # -- the welcome -------------------------------------------------------------------------------------------------
 
-    @commands.Cog.listener()
-    async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.welcome(guild)
-
-    async def welcome(self, guild: discord.Guild) -> None:
-        """Post the welcome, once ever for this server."""
-        if not joined_recently(guild, dt.datetime.now(dt.UTC)):
-            log.info("not welcoming server %s: the bot is a member since before %s", guild.id, WELCOME_WINDOW)
-            return
-        channel = welcome_channel(guild)
-        if channel is None:
-            log.info("no channel to welcome server %s in (View Channel, Send Messages, Embed Links)", guild.id)
-            return
-        if not await self.welcomes.claim(guild.id):
-            return
-        view = discord.ui.View(timeout=None)
-        view.add_item(SetupButton("start", "Set up", discord.ButtonStyle.primary))
-        try:
-            message = await channel.send(
-                embed=screens.welcome_embed(guild.me.display_name),
-                view=view,
-                allowed_mentions=discord.AllowedMentions.none(),
-                nonce=f"w{guild.id}",
-            )
-        except (discord.Forbidden, discord.NotFound) as refused:
-            # Nothing was posted: the claim goes, so an invitation with the permissions in place welcomes them.
-            await self.welcomes.release(guild.id, f"Discord refused the post ({refused.status} {refused.code})")
-            return
-        except discord.HTTPException:
-            # Perhaps posted (a lost answer): the claim stays, and this server is not welcomed again.
-            log.warning("the welcome to server %s may not have been posted", guild.id, exc_info=True)
-            return
-        await self.welcomes.record_sent(guild.id, channel.id, message.id)
+def setup_cog(interaction: Interaction) -> SetupCog:
+    cog = bot_of(interaction).get_cog(SetupCog.NAME)
+    if not isinstance(cog, SetupCog):
+        raise RuntimeError("the setup cog is not loaded")
+    return cog
 
 
-async def setup(bot: ImgBot) -> None:
-    bot.add_dynamic_items(
-        SetupButton,
-        AnnouncementChannelSelect,
-        AnnouncementRoleSelect,
-        AnnouncementRemindersSelect,
-        AnnouncementSaveButton,
-        GroupChannelSelect,
-        GroupFormButton,
-    )
-    await bot.add_cog(OnboardingCog(bot))
+SETUP_ITEMS = (
+    SetupButton,
+    AnnouncementChannelSelect,
+    AnnouncementRoleSelect,
+    AnnouncementRemindersSelect,
+    AnnouncementSaveButton,
+    GroupChannelSelect,
+    GroupFormButton,
+)
+"""Every button and menu of the flow: registered with the bot, so they answer after a restart."""
