@@ -48,7 +48,7 @@ class HelpCog(commands.Cog, name="Help"):
     @app_commands.command(name="help", description="What I can do: every command in one line, or one in detail")
     @app_commands.describe(command="A command to explain in detail, e.g. quiz start (start typing)")
     async def help(self, interaction: Interaction, command: app_commands.Range[str, 1, 100] | None = None) -> None:
-        if command is None:
+        if command is None or not command.strip().lstrip("/").strip():
             embeds = screens.overview_embeds(
                 self.catalog(), asker_permissions(interaction), in_server=interaction.guild_id is not None
             )
@@ -68,8 +68,8 @@ class HelpCog(commands.Cog, name="Help"):
         near = screens.closest(everything, wanted)
         hint = f" Did you mean {', '.join(f'`/{name}`' for name in near)}?" if near else ""
         raise UserInputError(
-            f"There is no command `/{quote_user_text(wanted, 60)}`.{hint} Start typing after `command:` and pick one, "
-            "or run `/help` for the list."
+            f"There is no command **/{quote_user_text(wanted, 60)}**.{hint} Start typing after `command:` and pick "
+            "one, or run `/help` for the list."
         )
 
     @help.autocomplete("command")
