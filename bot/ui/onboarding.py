@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 SETUP_COLOUR = BRAND_COLOUR
 GROUPS_SHOWN = 5
 """Study groups listed on a screen; a server with more gets "and N more" (``/studygroup list`` has them all)."""
-TITLE_LIMIT = 256
 
 FIRST_COMMANDS = ("ask", "readiness start", "timeline")
 """What /setup's summary suggests members try first (their descriptions come from the registered commands)."""

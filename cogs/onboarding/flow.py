@@ -84,7 +84,9 @@ def require_manager(interaction: Interaction) -> discord.Guild:
     return guild
 
 
-def button(custom_id: str, label: str, style: discord.ButtonStyle, *, row: int, disabled: bool = False) -> Any:
+def button(
+    custom_id: str, label: str, style: discord.ButtonStyle, *, row: int, disabled: bool = False
+) -> discord.ui.Button[Any]:
     return discord.ui.Button(custom_id=custom_id, label=label, style=style, row=row, disabled=disabled)
 
 
