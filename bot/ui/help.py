@@ -16,6 +16,7 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from discord.ext.commands import Cog
 
 from bot.text import shorten
 from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, FIELD_VALUE_LIMIT
@@ -110,7 +111,7 @@ def _topic(command: app_commands.Command[Any, ..., Any], root: str) -> str:
     if root in TOPICS:
         return TOPICS[root]
     binding = command.binding
-    return binding.qualified_name if isinstance(binding, discord.ext.commands.Cog) else "Other"
+    return binding.qualified_name if isinstance(binding, Cog) else "Other"
 
 
 def catalog(tree: app_commands.CommandTree[discord.Client]) -> tuple[CommandInfo, ...]:
