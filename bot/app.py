@@ -68,7 +68,16 @@ from cogs.studygroups.members import DiscordMemberDirectory
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.knowledge", "cogs.readiness", "cogs.quiz", "cogs.milestones", "cogs.studygroups", "cogs.status")
+EXTENSIONS = (
+    "cogs.knowledge",
+    "cogs.readiness",
+    "cogs.quiz",
+    "cogs.milestones",
+    "cogs.studygroups",
+    "cogs.status",
+    "cogs.onboarding",
+    "cogs.help",
+)
 MAX_RATELIMIT_TIMEOUT = 30.0
 """discord.py's max_ratelimit_timeout (30 s is its smallest): a 429 asking for a longer wait raises RateLimited
 instead of sleeping, so a scheduled item Discord holds back fails alone and is retried, and nobody waits behind it."""
