@@ -28,7 +28,14 @@ from bot.observability.context import with_interaction_context
 from bot.observability.repository import StatusRepository
 from bot.observability.service import StatusService
 from bot.observability.status import HEARTBEAT_INTERVAL, ErrorCollector, LiveFigures, StatusMonitor
-from bot.privacy import BackupPolicy, PersonalData
+from bot.privacy import (
+    RETENTION_EVERY,
+    RETENTION_JOB,
+    RETENTION_TIMEOUT,
+    BackupPolicy,
+    PersonalData,
+    RetentionSweep,
+)
 from bot.quiz.group_timers import EXPIRY_EVERY, EXPIRY_JOB, GroupQuizTimers
 from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
@@ -74,6 +81,22 @@ MAX_RATELIMIT_TIMEOUT = 30.0
 instead of sleeping, so a scheduled item Discord holds back fails alone and is retried, and nobody waits behind it."""
 HEARTBEAT_JOB = "status:heartbeat"
 BACKUP_JOB = "db:backup"
+
+# How long each worker may run (``Worker.timeout``). A run that hangs (a request nobody answers, a database held by
+# something else) is ended and logged, instead of having every later run skipped as "still running".
+PURGE_TIMEOUT = dt.timedelta(minutes=10)
+"""The study-group purge is a few indexed deletes (well under a second, even after a long downtime)."""
+RECONCILE_TIMEOUT = dt.timedelta(hours=20)
+"""The member check is paced at one lookup a second (3,600 servers an hour): even 50,000 servers with study-group
+data finish in 14 hours. Still going after 20 it is stuck; what it recorded server by server stays, and ending it
+lets the next daily run start on time."""
+EXPIRY_TIMEOUT = dt.timedelta(minutes=5)
+"""Quiz expiry marks quizzes in one transaction, then tells each group channel (four at a time), each post bounded
+by discord.py's retries (about 25 s) and its longest rate-limit wait (30 s): minutes only if dozens end at once."""
+BACKUP_TIMEOUT = dt.timedelta(hours=1)
+"""Generous: a backup is one snapshot of the whole database, seconds for hundreds of MB and minutes for many GB on
+a slow disk. Past an hour the worker is freed and the failure logged (the copying thread itself cannot be
+interrupted; it ends on its own)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +145,8 @@ class ImgBot(ShardedBot):
         self.synced_commands = False
         self._scheduler: JobScheduler | None = None
         self._adapters: DiscordAdapters | None = None
+        self.workers: tuple[Worker, ...] = ()
+        """The periodic jobs registered with the runner (built in prepare)."""
         self.monitor = StatusMonitor(dt.datetime.now(dt.UTC))
         self._status: StatusService | None = None
         self._beating = False
@@ -258,13 +283,29 @@ class ImgBot(ShardedBot):
             studygroups, adapters.members, budget.lane(LOOKUPS_PER_SECOND, CONCURRENT_LOOKUPS)
         )
         quiz_timers = GroupQuizTimers(quiz, self._scheduler, adapters.quiz)
-        runner.add_worker(Worker(PURGE_JOB, PURGE_EVERY, retention.run, needs_ready=False))
-        runner.add_worker(Worker(RECONCILE_JOB, RECONCILE_EVERY, reconciler.run))
-        runner.add_worker(Worker(EXPIRY_JOB, EXPIRY_EVERY, quiz_timers.expire))
-        runner.add_worker(Worker(HEARTBEAT_JOB, HEARTBEAT_INTERVAL, self._beat, at_start=False))
+        # What /privacy says is kept only for a while (unfinished readiness assessments, unanswered questions).
+        privacy_retention = RetentionSweep(readiness, knowledge)
+        workers = [
+            # Study-group data of members who left, past their server's retention period.
+            Worker(PURGE_JOB, PURGE_EVERY, retention.run, needs_ready=False, timeout=PURGE_TIMEOUT),
+            # Daily and at start-up, needing no gateway: what fell past its period while the bot was down goes first.
+            Worker(RETENTION_JOB, RETENTION_EVERY, privacy_retention.run, needs_ready=False, timeout=RETENTION_TIMEOUT),
+            Worker(RECONCILE_JOB, RECONCILE_EVERY, reconciler.run, timeout=RECONCILE_TIMEOUT),
+            Worker(EXPIRY_JOB, EXPIRY_EVERY, quiz_timers.expire, timeout=EXPIRY_TIMEOUT),
+            # No timeout: a beat is one small write that logs its own failure as a warning. A timeout would log an
+            # error, and every logged error wakes the heartbeat (monitor.on_error below): a stuck database would
+            # then wake it again and again. A beat that hangs leaves the heartbeat stale, which `imgbot status`
+            # reports as such.
+            Worker(HEARTBEAT_JOB, HEARTBEAT_INTERVAL, self._beat, at_start=False),
+        ]
         if self.settings.backup_interval_hours > 0:
             every = dt.timedelta(hours=self.settings.backup_interval_hours)
-            runner.add_worker(Worker(BACKUP_JOB, every, self._backup, at_start=False, needs_ready=False))
+            workers.append(
+                Worker(BACKUP_JOB, every, self._backup, at_start=False, needs_ready=False, timeout=BACKUP_TIMEOUT)
+            )
+        for worker in workers:
+            runner.add_worker(worker)
+        self.workers = tuple(workers)
         # An error logged anywhere is stored soon, not at the next beat.
         self.monitor.on_error = lambda: runner.run_worker_soon(HEARTBEAT_JOB)
         self.add_listener(self._scheduled_work_may_go, "on_shard_ready")

@@ -201,7 +201,8 @@ class ReadinessService:
 
     async def purge_stale(self) -> int:
         """Forget unfinished assessments untouched for ``SESSION_TTL`` (30 days, as /privacy says); returns how
-        many. Meant to run periodically (``bot.privacy.RetentionSweep``); a member's own is also dropped lazily."""
+        many. Run daily and at start-up by the bot (``bot.privacy.RetentionSweep``); a member's own is also dropped
+        lazily."""
         return await self._repo.delete_sessions_before(self.now() - SESSION_TTL)
 
     async def user_ids(self) -> set[int]:
