@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import Settings
+from bot.config import Settings, active_test_hooks
 from bot.content import Content
 from bot.cooldowns import Cooldowns
 from bot.db.backup import backup_database, ensure_sound, prune_backups
@@ -217,12 +217,14 @@ class ImgBot(ShardedBot):
         self._db = await open_database(path)
         self._status = StatusService(self.monitor, StatusRepository(self._db), self._live_figures)
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
+        # Test settings (IMGBOT_TEST_*) only against a local emulator; against real Discord, ignored with a warning.
+        hooks = active_test_hooks(self.settings, os.environ)
         # The system clock, unless an end-to-end test fixes the date (IMGBOT_TEST_READINESS_NOW, logged).
         readiness = ReadinessService(
             ReadinessRepository(self._db),
             self.content.specialties,
             self.content.calendar,
-            readiness_clock_from_env(os.environ),
+            readiness_clock_from_env(hooks),
         )
         quiz = QuizService(
             self.content.quiz_bank,
@@ -233,7 +235,7 @@ class ImgBot(ShardedBot):
         budget = RateBudget()
         # Tests only: exit between sending and recording a scheduled post (tests/e2e/test_delivery_e2e.py and
         # tests/e2e/test_studygroups_schedule_e2e.py).
-        crash_after_send = os.environ.get(CRASH_AFTER_SEND_ENV) == "1"
+        crash_after_send = hooks.get(CRASH_AFTER_SEND_ENV) == "1"
         deliveries = DeliveryRepository(self._db)
         # A scheduled post goes to a server only once the shard serving it is ready (bot/sharding.py); when a shard
         # becomes ready again, what was held back for it goes.
@@ -257,7 +259,7 @@ class ImgBot(ShardedBot):
         )
         self._adapters = adapters
         # The system clock, unless a test moves it (IMGBOT_TEST_CLOCK_OFFSET_SECONDS, logged): every feed's.
-        feed_clock = clock_from_env(os.environ)
+        feed_clock = clock_from_env(hooks)
         milestones = build_milestone_service(
             self._db,
             self.content.calendar,

@@ -2,7 +2,8 @@
 
 Each call takes the member's id and returns plain values; user mistakes raise ``UserInputError`` with a message to
 show as is. The clock is injected, so tests and the emulator control "now": unit tests pass one; the end-to-end
-tests, which run the real bot process, set ``IMGBOT_TEST_READINESS_NOW`` (``clock_from_env``).
+tests, which run the real bot process, set ``IMGBOT_TEST_READINESS_NOW`` (``clock_from_env``; only against a local
+emulator, ``bot.config.active_test_hooks``).
 
 The assessment flow:
 
