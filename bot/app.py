@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import Settings
+from bot.config import Settings, active_test_hooks
 from bot.content import Content
 from bot.cooldowns import Cooldowns
 from bot.db.backup import backup_database, ensure_sound, prune_backups
@@ -28,7 +28,14 @@ from bot.observability.context import with_interaction_context
 from bot.observability.repository import StatusRepository
 from bot.observability.service import StatusService
 from bot.observability.status import HEARTBEAT_INTERVAL, ErrorCollector, LiveFigures, StatusMonitor
-from bot.privacy import BackupPolicy, PersonalData
+from bot.privacy import (
+    RETENTION_EVERY,
+    RETENTION_JOB,
+    RETENTION_TIMEOUT,
+    BackupPolicy,
+    PersonalData,
+    RetentionSweep,
+)
 from bot.quiz.group_timers import EXPIRY_EVERY, EXPIRY_JOB, GroupQuizTimers
 from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
@@ -84,6 +91,22 @@ instead of sleeping, so a scheduled item Discord holds back fails alone and is r
 HEARTBEAT_JOB = "status:heartbeat"
 BACKUP_JOB = "db:backup"
 
+# How long each worker may run (``Worker.timeout``). A run that hangs (a request nobody answers, a database held by
+# something else) is ended and logged, instead of having every later run skipped as "still running".
+PURGE_TIMEOUT = dt.timedelta(minutes=10)
+"""The study-group purge is a few indexed deletes (well under a second, even after a long downtime)."""
+RECONCILE_TIMEOUT = dt.timedelta(hours=20)
+"""The member check is paced at one lookup a second (3,600 servers an hour): even 50,000 servers with study-group
+data finish in 14 hours. Still going after 20 it is stuck; what it recorded server by server stays, and ending it
+lets the next daily run start on time."""
+EXPIRY_TIMEOUT = dt.timedelta(minutes=5)
+"""Quiz expiry marks quizzes in one transaction, then tells each group channel (four at a time), each post bounded
+by discord.py's retries (about 25 s) and its longest rate-limit wait (30 s): minutes only if dozens end at once."""
+BACKUP_TIMEOUT = dt.timedelta(hours=1)
+"""Generous: a backup is one snapshot of the whole database, seconds for hundreds of MB and minutes for many GB on
+a slow disk. Past an hour the worker is freed and the failure logged (the copying thread itself cannot be
+interrupted; it ends on its own)."""
+
 
 @dataclass(frozen=True)
 class DiscordAdapters:
@@ -131,6 +154,8 @@ class ImgBot(ShardedBot):
         self.synced_commands = False
         self._scheduler: JobScheduler | None = None
         self._adapters: DiscordAdapters | None = None
+        self.workers: tuple[Worker, ...] = ()
+        """The periodic jobs registered with the runner (built in prepare)."""
         self.monitor = StatusMonitor(dt.datetime.now(dt.UTC))
         self._status: StatusService | None = None
         self._beating = False
@@ -201,12 +226,14 @@ class ImgBot(ShardedBot):
         self._db = await open_database(path)
         self._status = StatusService(self.monitor, StatusRepository(self._db), self._live_figures)
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
+        # Test settings (IMGBOT_TEST_*) only against a local emulator; against real Discord, ignored with a warning.
+        hooks = active_test_hooks(self.settings, os.environ)
         # The system clock, unless an end-to-end test fixes the date (IMGBOT_TEST_READINESS_NOW, logged).
         readiness = ReadinessService(
             ReadinessRepository(self._db),
             self.content.specialties,
             self.content.calendar,
-            readiness_clock_from_env(os.environ),
+            readiness_clock_from_env(hooks),
         )
         quiz = QuizService(
             self.content.quiz_bank,
@@ -217,7 +244,7 @@ class ImgBot(ShardedBot):
         budget = RateBudget()
         # Tests only: exit between sending and recording a scheduled post (tests/e2e/test_delivery_e2e.py and
         # tests/e2e/test_studygroups_schedule_e2e.py).
-        crash_after_send = os.environ.get(CRASH_AFTER_SEND_ENV) == "1"
+        crash_after_send = hooks.get(CRASH_AFTER_SEND_ENV) == "1"
         deliveries = DeliveryRepository(self._db)
         # A scheduled post goes to a server only once the shard serving it is ready (bot/sharding.py); when a shard
         # becomes ready again, what was held back for it goes.
@@ -241,7 +268,7 @@ class ImgBot(ShardedBot):
         )
         self._adapters = adapters
         # The system clock, unless a test moves it (IMGBOT_TEST_CLOCK_OFFSET_SECONDS, logged): every feed's.
-        feed_clock = clock_from_env(os.environ)
+        feed_clock = clock_from_env(hooks)
         milestones = build_milestone_service(
             self._db,
             self.content.calendar,
@@ -267,13 +294,29 @@ class ImgBot(ShardedBot):
             studygroups, adapters.members, budget.lane(LOOKUPS_PER_SECOND, CONCURRENT_LOOKUPS)
         )
         quiz_timers = GroupQuizTimers(quiz, self._scheduler, adapters.quiz)
-        runner.add_worker(Worker(PURGE_JOB, PURGE_EVERY, retention.run, needs_ready=False))
-        runner.add_worker(Worker(RECONCILE_JOB, RECONCILE_EVERY, reconciler.run))
-        runner.add_worker(Worker(EXPIRY_JOB, EXPIRY_EVERY, quiz_timers.expire))
-        runner.add_worker(Worker(HEARTBEAT_JOB, HEARTBEAT_INTERVAL, self._beat, at_start=False))
+        # What /privacy says is kept only for a while (unfinished readiness assessments, unanswered questions).
+        privacy_retention = RetentionSweep(readiness, knowledge)
+        workers = [
+            # Study-group data of members who left, past their server's retention period.
+            Worker(PURGE_JOB, PURGE_EVERY, retention.run, needs_ready=False, timeout=PURGE_TIMEOUT),
+            # Daily and at start-up, needing no gateway: what fell past its period while the bot was down goes first.
+            Worker(RETENTION_JOB, RETENTION_EVERY, privacy_retention.run, needs_ready=False, timeout=RETENTION_TIMEOUT),
+            Worker(RECONCILE_JOB, RECONCILE_EVERY, reconciler.run, timeout=RECONCILE_TIMEOUT),
+            Worker(EXPIRY_JOB, EXPIRY_EVERY, quiz_timers.expire, timeout=EXPIRY_TIMEOUT),
+            # No timeout: a beat is one small write that logs its own failure as a warning. A timeout would log an
+            # error, and every logged error wakes the heartbeat (monitor.on_error below): a stuck database would
+            # then wake it again and again. A beat that hangs leaves the heartbeat stale, which `imgbot status`
+            # reports as such.
+            Worker(HEARTBEAT_JOB, HEARTBEAT_INTERVAL, self._beat, at_start=False),
+        ]
         if self.settings.backup_interval_hours > 0:
             every = dt.timedelta(hours=self.settings.backup_interval_hours)
-            runner.add_worker(Worker(BACKUP_JOB, every, self._backup, at_start=False, needs_ready=False))
+            workers.append(
+                Worker(BACKUP_JOB, every, self._backup, at_start=False, needs_ready=False, timeout=BACKUP_TIMEOUT)
+            )
+        for worker in workers:
+            runner.add_worker(worker)
+        self.workers = tuple(workers)
         # An error logged anywhere is stored soon, not at the next beat.
         self.monitor.on_error = lambda: runner.run_worker_soon(HEARTBEAT_JOB)
         self.add_listener(self._scheduled_work_may_go, "on_shard_ready")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,7 +16,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 
+TEST_HOOK_PREFIX = "IMGBOT_TEST_"
+"""Environment variables that only end-to-end tests and local mode set, read outside ``Settings``: the test clock
+(``IMGBOT_TEST_CLOCK_OFFSET_SECONDS``), the readiness date (``IMGBOT_TEST_READINESS_NOW``) and crash injection
+(``IMGBOT_TEST_CRASH_AFTER_SEND``). They take effect only against a local emulator (``active_test_hooks``)."""
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+log = logging.getLogger(__name__)
 
 
 class Settings(BaseSettings):
@@ -67,5 +77,37 @@ class Settings(BaseSettings):
         return self.discord_api_base == DISCORD_API_BASE
 
     @property
+    def uses_local_emulator(self) -> bool:
+        """Both Discord addresses are on this machine: the built-in emulator of the tests and of local mode."""
+        return _on_this_machine(self.discord_api_base) and _on_this_machine(self.discord_gateway_url)
+
+    @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
+
+
+def _on_this_machine(url: str) -> bool:
+    host = urlsplit(url.strip()).hostname
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def active_test_hooks(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The test hooks (``IMGBOT_TEST_*``) of ``environ`` that may take effect: all of them when the bot talks to a
+    local emulator, none otherwise. Against real Discord (or any address off this machine) a test clock or an
+    injected crash would post at the wrong time or kill the bot, so they are ignored, with one warning naming them."""
+    hooks = {name: value for name, value in environ.items() if name.startswith(TEST_HOOK_PREFIX)}
+    if not hooks or settings.uses_local_emulator:
+        return hooks
+    log.warning(
+        "ignoring the test settings %s: they take effect only against a local emulator, and this bot talks to %s",
+        ", ".join(sorted(hooks)),
+        settings.discord_api_base,
+    )
+    return {}

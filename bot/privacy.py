@@ -15,7 +15,7 @@ deletion ledger (``bot/deletion_ledger.py``), so that a database restored from a
 ``PersonalData.reapply_deletions`` at every start-up, ``reapply_deletions(conn, content)`` after a restore.
 
 ``RetentionSweep.run`` forgets what /privacy says is kept only for a while (unfinished readiness assessments,
-unanswered questions); it is meant to run periodically.
+unanswered questions): the bot runs it daily and at start-up (``RETENTION_JOB``, registered in ``bot/app.py``).
 """
 
 from __future__ import annotations
@@ -431,8 +431,12 @@ async def reapply_deletions(conn: aiosqlite.Connection, content: Content) -> Rea
 # -- retention ------------------------------------------------------------------------------------------------
 
 RETENTION_JOB = "privacy:retention"
-RETENTION_EVERY = dt.timedelta(hours=1)
-"""What is past its period is forgotten at most this long after /privacy says; each run is two indexed deletes."""
+RETENTION_EVERY = dt.timedelta(days=1)
+"""What is past its period (30 and 90 days) is forgotten at most a day after /privacy says, and at every start-up;
+each run is two indexed deletes. A worker of the scheduling runner (``bot/app.py``)."""
+RETENTION_TIMEOUT = dt.timedelta(minutes=10)
+"""Two indexed deletes take well under a second even after months of downtime; a run still going after this is stuck
+on the database, and ending it lets the next day's run start."""
 
 
 @dataclass(frozen=True)
@@ -444,8 +448,8 @@ class RetentionRun:
 class RetentionSweep:
     """Forgets what /privacy says is kept only for a while: unfinished readiness assessments 30 days after their
     last answer (``SESSION_TTL``), unanswered questions 90 days after they were last asked (``UNANSWERED_KEPT``).
-    Run ``run`` periodically (every ``RETENTION_EVERY``, and once at start-up to catch up after downtime); it needs
-    no gateway, and running it twice deletes nothing twice."""
+    The bot runs ``run`` as the worker ``RETENTION_JOB`` (every ``RETENTION_EVERY``, and once at start-up to catch up
+    after downtime); it needs no gateway, and running it twice deletes nothing twice."""
 
     def __init__(
         self, readiness: ReadinessService, knowledge: KnowledgeService, clock: Callable[[], dt.datetime] = _utc_now

@@ -12,6 +12,9 @@ just opted in), and every difference is an item:
   milestone's kind and Match year and nothing that changes with its date, so an event made before the data file
   moved the date (or made it official) is still found; its link gets an empty fingerprint, so that the next sweep
   edits it to the current plan;
+- linking is repaired too: a creation recorded as sent whose event has no link (the process stopped between
+  recording the event id and linking it) is linked at every sweep from the id its delivery row holds, with an empty
+  fingerprint, and edited to the current plan in the same sweep; never created again, and moved like any other;
 - an event whose plan changed (an official date entered in the data file, or a projection confirmed) is edited
   (PATCH): an idempotent action with no delivery row;
 - an event an admin deleted in Discord is left deleted (not made again).
@@ -31,7 +34,7 @@ No discord import: ``EventGateway`` is implemented in ``cogs/milestones/schedule
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -175,6 +178,9 @@ class DiscordEventSync(Feed[EventWork]):
             ).items()
             if link.guild_id in wanted_servers
         }
+        unlinked = [(guild_id, plan) for guild_id in servers for plan in plans if (guild_id, plan.uid) not in links]
+        statuses = await self.deliveries.statuses([delivery_key(guild_id, plan) for guild_id, plan in unlinked])
+        links.update(await self._link_recorded(unlinked, statuses))
         items: list[Item[EventWork]] = []
         unchanged = 0
         for guild_id in servers:
@@ -189,13 +195,38 @@ class DiscordEventSync(Feed[EventWork]):
                 else:
                     unchanged += 1
         # A claim given up while nothing planned it, planned again: unfinished again (the event may exist).
-        creations = [item.key for item in items if item.record is not None]
-        statuses = await self.deliveries.statuses(creations)
-        for key in creations:
-            if statuses.get(key) is DeliveryStatus.SKIPPED:
-                await self.deliveries.reopen(key)
+        for item in items:
+            if item.record is not None and statuses.get(item.key) is DeliveryStatus.SKIPPED:
+                await self.deliveries.reopen(item.key)
         sweep.notes.update(servers=len(servers), unchanged=unchanged)
         return items
+
+    async def _link_recorded(
+        self, unlinked: Sequence[tuple[int, EventPlan]], statuses: Mapping[str, DeliveryStatus]
+    ) -> dict[tuple[int, str], EventLink]:
+        """Link every event whose creation is recorded as sent but that has no link: the process stopped (or the
+        link's write failed) between recording the event id and linking it. Without the link the event would never
+        be moved to an official date, so it is linked here, at every sweep, from the id its delivery row recorded,
+        with an empty fingerprint: the same sweep edits it to the current plan (it may show an older one)."""
+        repaired: dict[tuple[int, str], EventLink] = {}
+        for guild_id, plan in unlinked:
+            key = delivery_key(guild_id, plan)
+            if statuses.get(key) is not DeliveryStatus.SENT:
+                continue
+            record = await self.deliveries.get(key)
+            if record is None or record.message_id is None:
+                log.warning("Discord event %s is recorded as made but without its id; it cannot be linked", key)
+                continue
+            link = await self._link(guild_id, plan, record.message_id, fingerprint="")
+            repaired[(guild_id, plan.uid)] = link
+            log.warning(
+                "linked Discord event %s (%s) in server %s from its delivery record: it was made, but not linked "
+                "before a crash or a failed write",
+                record.message_id,
+                plan.uid,
+                guild_id,
+            )
+        return repaired
 
     def _create(self, work: EventWork, now: datetime) -> Item[EventWork]:
         key = delivery_key(work.guild_id, work.plan)
@@ -284,12 +315,13 @@ class DiscordEventSync(Feed[EventWork]):
             return
         if result.outcome in (Outcome.SENT, Outcome.RECOVERED, Outcome.ALREADY_DONE):
             # Anything but a fresh creation (found after a crash, or recorded but not linked) may show an older
-            # plan: an empty fingerprint has the next sweep edit the event to the current one.
+            # plan: an empty fingerprint has the next sweep edit the event to the current one. Should this write
+            # not happen (a crash right after the row was recorded), the next sweep links it (``_link_recorded``).
             fingerprint = work.plan.fingerprint if result.outcome is Outcome.SENT else ""
             await self._link(work.guild_id, work.plan, result.message_id, fingerprint)
             log.info("made Discord event %s for %s in server %s", result.message_id, work.plan.uid, work.guild_id)
 
-    async def _link(self, guild_id: int, plan: EventPlan, event_id: int, fingerprint: str) -> None:
+    async def _link(self, guild_id: int, plan: EventPlan, event_id: int, fingerprint: str) -> EventLink:
         link = EventLink(
             guild_id=guild_id,
             milestone_uid=plan.uid,
@@ -302,6 +334,7 @@ class DiscordEventSync(Feed[EventWork]):
             active=True,
         )
         await self.repository.save_discord_event_link(link, self.clock())
+        return link
 
     async def _refused(self, work: EventWork) -> None:
         if not await self.repository.record_discord_events_problem(work.guild_id, NO_PERMISSION, self.clock()):

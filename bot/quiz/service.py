@@ -570,12 +570,30 @@ class QuizService:
             await self._repo.update_run(run.id, now=now, state=quiz.to_state())
         return self._group_open(run.id, channel_id, quiz)
 
-    async def stop_group(self, channel_id: int, user_id: int, *, can_manage: bool = False) -> GroupResults:
-        """End the channel's group quiz: allowed to the member who started it and to moderators (``can_manage``)."""
+    async def restart_group_question(self, channel_id: int, *, run_id: int, number: int) -> GroupOpen | None:
+        """Give the open question ``number`` of quiz ``run_id`` its whole time again from now (its post was held
+        back by Discord and is being tried again); None when that quiz has moved on, or ended."""
         async with self._lock:
             now = self._now()
             live = await self._live_group(channel_id, now)
             if live is None:
+                return None
+            run, quiz = live
+            if run.id != run_id or quiz.phase is not GroupPhase.OPEN or quiz.index + 1 != number:
+                return None
+            quiz.restart_question(now)
+            await self._repo.update_run(run.id, now=now, state=quiz.to_state())
+        return self._group_open(run.id, channel_id, quiz)
+
+    async def stop_group(
+        self, channel_id: int, user_id: int, *, can_manage: bool = False, run_id: int | None = None
+    ) -> GroupResults:
+        """End the channel's group quiz: allowed to the member who started it and to moderators (``can_manage``).
+        With ``run_id``, only that quiz (not one started in the channel since)."""
+        async with self._lock:
+            now = self._now()
+            live = await self._live_group(channel_id, now)
+            if live is None or (run_id is not None and live[0].id != run_id):
                 raise UserInputError("There is no group quiz running in this channel.")
             run, quiz = live
             if run.user_id != user_id and not can_manage:

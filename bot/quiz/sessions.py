@@ -505,6 +505,16 @@ class GroupQuiz:
         self.last_activity_at = now
         return _present(self.questions[self.index], self.seed, self.index, self.total)
 
+    def restart_question(self, now: dt.datetime) -> PresentedQuestion:
+        """Give the open question its whole time again from ``now`` (Discord held its post back for a while, so
+        nobody could see it); answers already given stay."""
+        if self.opened_at is None:
+            raise QuestionClosedError("no question is open")
+        now = _aware(now)
+        self.opened_at = now
+        self.last_activity_at = now
+        return _present(self.questions[self.index], self.seed, self.index, self.total)
+
     def answer(self, member_id: int, index: int, now: dt.datetime, *, number: int | None = None) -> GroupAnswerReceipt:
         """Record ``member_id``'s answer; a second answer to the same question is ignored (the first one stays)."""
         now = _aware(now)

@@ -2,7 +2,8 @@
 
 Each call takes the member's id and returns plain values; user mistakes raise ``UserInputError`` with a message to
 show as is. The clock is injected, so tests and the emulator control "now": unit tests pass one; the end-to-end
-tests, which run the real bot process, set ``IMGBOT_TEST_READINESS_NOW`` (``clock_from_env``).
+tests, which run the real bot process, set ``IMGBOT_TEST_READINESS_NOW`` (``clock_from_env``; only against a local
+emulator, ``bot.config.active_test_hooks``).
 
 The assessment flow:
 
@@ -201,7 +202,8 @@ class ReadinessService:
 
     async def purge_stale(self) -> int:
         """Forget unfinished assessments untouched for ``SESSION_TTL`` (30 days, as /privacy says); returns how
-        many. Meant to run periodically (``bot.privacy.RetentionSweep``); a member's own is also dropped lazily."""
+        many. Run daily and at start-up by the bot (``bot.privacy.RetentionSweep``); a member's own is also dropped
+        lazily."""
         return await self._repo.delete_sessions_before(self.now() - SESSION_TTL)
 
     async def user_ids(self) -> set[int]:

@@ -2,10 +2,11 @@
 
 Production uses ``system_clock``. A weekly recap is due at the end of a group's week, and a clock that jumps hours
 ahead cannot be waited for, so ``IMGBOT_TEST_CLOCK_OFFSET_SECONDS`` (read once, at wiring time in ``bot/app.py``,
-and logged at WARNING) moves the clock of every feed by that many seconds: milestone announcements and Discord
-events, study groups (their service too: check-ins, streaks) and nudges read "now" from it, and nothing else
-changes. Timers still run on the real clock (``JobScheduler.now``); the runner arms each one at the same distance
-from the real now as its due time is from the moved one.
+only when the bot talks to a local emulator, ``bot.config.active_test_hooks``, and logged at WARNING) moves the
+clock of every feed by that many seconds: milestone announcements and Discord events, study groups (their service
+too: check-ins, streaks) and nudges read "now" from it, and nothing else changes. Timers still run on the real clock
+(``JobScheduler.now``); the runner arms each one at the same distance from the real now as its due time is from the
+moved one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ Clock = Callable[[], datetime]
 
 TEST_CLOCK_OFFSET_ENV = "IMGBOT_TEST_CLOCK_OFFSET_SECONDS"
 """Test hook, set only by end-to-end tests (study-group schedules, the clock jump): seconds added to the clock of
-every feed (``bot/app.py``)."""
+every feed (``bot/app.py``). Ignored against real Discord (``bot.config.active_test_hooks``)."""
 
 
 def system_clock() -> datetime:

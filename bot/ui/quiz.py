@@ -266,11 +266,18 @@ def group_outcome_embed(
 
 
 def group_results_embed(
-    results: GroupResults, names: Names, *, stopped_by: str | None = None, abandoned: bool = False
+    results: GroupResults,
+    names: Names,
+    *,
+    stopped_by: str | None = None,
+    abandoned: bool = False,
+    ended_because: str | None = None,
 ) -> discord.Embed:
-    """The end of a group quiz: the winner(s) and the final standings."""
+    """The end of a group quiz: the winner(s) and the final standings (``ended_because``: why the bot ended it)."""
     lines: list[str] = []
-    if stopped_by is not None:
+    if ended_because is not None:
+        lines.append(f"This quiz ended after {results.asked} of {results.planned} questions. {ended_because}")
+    elif stopped_by is not None:
         lines.append(
             f"Stopped by **{quote_user_text(stopped_by, NAME_LIMIT)}** after {results.asked} of {results.planned} "
             "questions. Answers to an open question were not scored."

@@ -18,6 +18,7 @@ import discord
 from bot.quiz.service import GroupClose, GroupOpen
 from bot.quiz.sessions import GroupResults
 from bot.ui import quiz as screens
+from bot.ui.delivery_errors import delivery_errors
 from cogs.quiz.commands import MAX_NAME_FETCHES, NAME_CACHE_SIZE, _read_buttons, group_closed_view, group_view
 
 if TYPE_CHECKING:
@@ -85,19 +86,17 @@ class DiscordGroupQuizPoster:
         await self.bot.wait_until_ready()
         return self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
 
-    async def post_question(self, guild_id: int | None, opened: GroupOpen) -> bool:
+    async def post_question(self, guild_id: int | None, opened: GroupOpen) -> None:
         channel = await self._channel(opened.channel_id, guild_id)
-        try:
+        with delivery_errors(f"group quiz {opened.run_id}'s question {opened.question.number}"):
             message = await channel.send(
                 embed=screens.group_question_embed(opened.question, opened.deadline),
                 view=group_view(opened.run_id, opened.question),
-                # discord.py retries a 5xx on its own; if Discord had made the message, the nonce returns it.
+                # Tried again after a 5xx or a timeout (discord.py's retries, then the timers'): if Discord had made
+                # the message, the nonce returns it instead of a second one.
                 nonce=f"gq{opened.run_id}q{opened.question.number}",
             )
-        except (discord.Forbidden, discord.NotFound):
-            return False
         self._question_messages[opened.channel_id] = message
-        return True
 
     async def clear_question(self, channel_id: int, closed: GroupClose | None = None) -> None:
         """Show the closed question with its answer (or just without buttons, when the quiz was stopped)."""
@@ -116,7 +115,7 @@ class DiscordGroupQuizPoster:
         except discord.HTTPException:
             log.warning("could not update the question message %d", message.id, exc_info=True)
 
-    async def post_outcome(self, guild_id: int | None, closed: GroupClose, next_at: dt.datetime | None) -> bool:
+    async def post_outcome(self, guild_id: int | None, closed: GroupClose, next_at: dt.datetime | None) -> None:
         channel = await self._channel(closed.channel_id, guild_id)  # after a restart, names need the guild cache
         await self.clear_question(closed.channel_id, closed)
         outcome = closed.outcome
@@ -127,11 +126,21 @@ class DiscordGroupQuizPoster:
             embeds.append(screens.group_results_embed(closed.results, names))
         view = discord.ui.View(timeout=None)
         _read_buttons(view, [outcome.entry], self.entry_title, row=0)
-        try:
+        with delivery_errors(f"group quiz {closed.run_id}'s answer {outcome.question.number}"):
             await channel.send(embeds=embeds, view=view, nonce=f"gq{closed.run_id}a{outcome.question.number}")
-        except (discord.Forbidden, discord.NotFound):
-            return False
-        return True
+
+    async def post_ended(
+        self, channel_id: int, guild_id: int | None, results: GroupResults | None, reason: str
+    ) -> None:
+        channel = await self._channel(channel_id, guild_id)
+        await self.clear_question(channel_id)
+        if results is None:
+            embed = discord.Embed(title="🏁 Quiz ended", description=reason, colour=screens.RESULTS_COLOUR)
+        else:
+            names = await self.names.display_names(guild_id, [s.member_id for s in results.standings])
+            embed = screens.group_results_embed(results, names, ended_because=reason)
+        with delivery_errors(f"the end of the group quiz in channel {channel_id}"):
+            await channel.send(embed=embed)
 
     async def post_abandoned(self, channel_id: int, guild_id: int | None, results: GroupResults) -> None:
         channel = await self._channel(channel_id, guild_id)

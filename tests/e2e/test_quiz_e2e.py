@@ -389,3 +389,69 @@ async def test_restart_mid_group_quiz_continues_and_finishes(tmp_path: Path) -> 
             assert step.kind == "update" and step.embeds[0]["title"] == "✅ Correct!"
         emu.assert_clean()
     assert query(database, "SELECT status FROM quiz_runs WHERE mode = 'group'") == [("finished",)]
+
+
+# -- Discord failing -----------------------------------------------------------------------------------------------
+
+RETRIES_WAIT = 2 + 4 + 8
+"""The bot's waits between the four tries of a group-quiz post (bot.quiz.group_timers.RETRY_DELAYS)."""
+
+
+def titled(title: str) -> Any:
+    return lambda message: any(e.get("title") == title for e in message.embeds)
+
+
+def questions_in(emu: Emulator, after: Message, number: int) -> list[int]:
+    """The ids of the messages after ``after`` showing question ``number`` of 3 (open or closed since), not its
+    answer."""
+    return [
+        m.id
+        for m in emu.store.in_channel(after.channel_id)
+        if m.id > after.id
+        and m.embeds
+        and str(m.embeds[0].get("title", "")).startswith(f"Question {number} of 3")
+        and not is_answer(number, 3)(m)
+    ]
+
+
+async def test_group_quiz_goes_on_through_a_short_outage_and_ends_saying_why_in_a_long_one(live: Live) -> None:
+    # Last in this module: both quizzes run side by side in two channels, and nobody answers them.
+    emu = live.emu
+    alice, room, general = emu.world.users["alice"], emu.world.channel("study-room"), emu.world.channel("general")
+    # A 503 is not retried by discord.py: each one is a failed try of the bot's own. The room's first question
+    # fails twice and then goes out; every try in #general fails, so its quiz ends and says why.
+    emu.faults.error(f"POST /channels/{room.id}/messages", status=503, times=2)
+    emu.faults.error(f"POST /channels/{general.id}/messages", status=503, times=4)
+    intros = [
+        await (await emu.slash("quiz start", {"mode": "group", "questions": 3}, user=alice, channel=channel)).response()
+        for channel in (room, general)
+    ]
+    room_intro, general_intro = (intro.message for intro in intros)
+    assert room_intro is not None and general_intro is not None
+
+    first = await emu.wait_for_message(
+        room, is_open_question(1, 3), after=room_intro, timeout=RETRIES_WAIT + GROUP_WAIT
+    )
+    answer = await emu.wait_for_message(room, is_answer(1, 3), after=first, timeout=GROUP_WAIT)
+    second = await emu.wait_for_message(room, is_open_question(2, 3), after=answer, timeout=GROUP_WAIT)
+    # Two unanswered questions in a row end a quiz: it went on after the outage exactly as without one.
+    end = await emu.wait_for_message(room, titled("🏁 Final results"), after=second, timeout=GROUP_WAIT)
+    assert "Nobody answered two questions in a row" in end.text
+    assert questions_in(emu, room_intro, 1) == [first.id], "posted once"
+
+    ended = await emu.wait_for_message(
+        general, titled("🏁 Final results"), after=general_intro, timeout=RETRIES_WAIT + GROUP_WAIT
+    )
+    assert "This quiz ended after 0 of 3 questions" in ended.text and "Discord kept failing" in ended.text
+    assert questions_in(emu, general_intro, 1) == []
+    statuses = query(
+        live.database,
+        "SELECT channel_id, status FROM quiz_runs WHERE mode = 'group' AND channel_id IN (?, ?) ORDER BY id DESC "
+        "LIMIT 2",
+        room.id,
+        general.id,
+    )
+    assert sorted(statuses) == sorted([(room.id, "expired"), (general.id, "stopped")])
+    output = live.bot.output
+    assert "posting question 1 failed for now (Discord answered 503); trying again in 0:00:02 (try 2 of 4)" in output
+    assert "failed 4 time(s), the last for now (Discord answered 503); ending the quiz" in output

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
-from bot.config import Settings
+import pytest
+
+from bot.config import TEST_HOOK_PREFIX, Settings, active_test_hooks
+from bot.readiness.service import TEST_NOW_ENV
+from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV
+from bot.scheduling.delivery import CRASH_AFTER_SEND_ENV
 from tests.conftest import REPO_ROOT, make_settings
 
 
@@ -31,3 +37,63 @@ def test_token_never_appears_in_repr(tmp_path: Path) -> None:
     assert "secret-token-value" not in repr(settings)
     assert "secret-token-value" not in str(settings.model_dump())
     assert settings.discord_token is not None and settings.discord_token.get_secret_value() == "secret-token-value"
+
+
+# -- test settings (IMGBOT_TEST_*) only against a local emulator --------------------------------------------------
+
+HOOKS = {
+    TEST_CLOCK_OFFSET_ENV: "86400",
+    TEST_NOW_ENV: "2026-12-06T15:00:00+00:00",
+    CRASH_AFTER_SEND_ENV: "1",
+}
+
+
+def hook_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "bot.config" and "test settings" in r.getMessage()]
+
+
+def test_every_test_hook_is_named_with_the_prefix() -> None:
+    assert all(name.startswith(TEST_HOOK_PREFIX) for name in HOOKS)
+
+
+@pytest.mark.parametrize(
+    ("api_base", "gateway"),
+    [
+        ("http://127.0.0.1:8123/api/v10", "ws://127.0.0.1:8123/"),
+        ("http://localhost:8123/api/v10", "ws://localhost:8123/"),
+        ("http://[::1]:8123/api/v10", "ws://[::1]:8123/"),
+    ],
+)
+def test_test_hooks_take_effect_against_a_local_emulator(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, api_base: str, gateway: str
+) -> None:
+    settings = make_settings(tmp_path, discord_api_base=api_base, discord_gateway_url=gateway)
+    assert settings.uses_local_emulator
+    with caplog.at_level(logging.WARNING):
+        assert active_test_hooks(settings, {**HOOKS, "PATH": "/usr/bin", "LOG_LEVEL": "INFO"}) == HOOKS
+    assert hook_warnings(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "endpoints",
+    [
+        {},  # real Discord, the default
+        {"discord_api_base": "https://discord-proxy.example/api/v10", "discord_gateway_url": "wss://gw.example/"},
+        {"discord_api_base": "http://127.0.0.1:8123/api/v10"},  # the gateway is still Discord's
+        {"discord_api_base": "http://127.0.0.2.example/api/v10", "discord_gateway_url": "ws://localhost.example/"},
+    ],
+)
+def test_test_hooks_are_ignored_with_one_warning_anywhere_else(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, endpoints: dict[str, str]
+) -> None:
+    settings = make_settings(tmp_path, **endpoints)
+    assert not settings.uses_local_emulator
+    with caplog.at_level(logging.WARNING):
+        assert active_test_hooks(settings, {**HOOKS, "PATH": "/usr/bin"}) == {}
+    [warning] = hook_warnings(caplog)
+    assert warning.levelno == logging.WARNING
+    assert all(name in warning.getMessage() for name in HOOKS) and "PATH" not in warning.getMessage()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert active_test_hooks(settings, {"PATH": "/usr/bin"}) == {}
+    assert hook_warnings(caplog) == [], "nothing set, nothing to warn about"

@@ -136,19 +136,23 @@ async def conn() -> AsyncIterator[aiosqlite.Connection]:
         await connection.close()
 
 
-@pytest.fixture
-async def harness(conn: aiosqlite.Connection, content: Content) -> AsyncIterator[Harness]:
-    clock = Clock(NOW)
+def build_harness(conn: aiosqlite.Connection, content: Content, events: FakeEvents, clock: Clock) -> Harness:
+    """The feature wired as the bot wires it; built again over the same database and Discord, it is a restart."""
     scheduler = JobScheduler()
     runner = Runner(scheduler, DeliveryRepository(conn), RateBudget(50, 8))
-    events = FakeEvents()
     service = build_milestone_service(
         conn, content.calendar, titles, runner, FakeDiscord(), events, grace=timedelta(hours=6), clock=clock
     )
+    return Harness(service, events, clock, scheduler, runner)
+
+
+@pytest.fixture
+async def harness(conn: aiosqlite.Connection, content: Content) -> AsyncIterator[Harness]:
+    built = build_harness(conn, content, FakeEvents(), Clock(NOW))
     try:
-        yield Harness(service, events, clock, scheduler, runner)
+        yield built
     finally:
-        await scheduler.shutdown()
+        await built.scheduler.shutdown()
 
 
 async def subscribed(h: Harness, *guilds: int) -> None:
@@ -266,6 +270,57 @@ async def test_a_crash_between_creating_and_recording_makes_no_second_event(harn
     assert [e.id for e in h.events.events.values() if e.plan.uid == plan.uid] == [made]
     link = (await h.service.repository.discord_event_links([1]))[(1, plan.uid)]
     assert link.event_id == made
+
+
+class CrashBeforeLinking(Exception):
+    """Stands for the process stopping after an event's id was recorded and before the event was linked."""
+
+
+async def test_a_crash_between_recording_and_linking_is_linked_at_the_next_sweep(
+    harness: Harness, conn: aiosqlite.Connection, content: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness
+    await subscribed(h, 1)
+
+    async def crash(link: object, now: datetime) -> None:
+        raise CrashBeforeLinking
+
+    # The first run: every event is made and its id recorded, and the process "stops" before each link is written.
+    monkeypatch.setattr(sync_of(h).repository, "save_discord_event_link", crash)
+    await h.opt_in(1)
+    monkeypatch.undo()
+    assert h.events.creates == 6 and await h.service.repository.discord_event_links([1]) == {}
+    recorded = dict(
+        await rows(
+            conn, "SELECT target_ref, message_id FROM deliveries WHERE target_kind = ? AND status = 'sent'", TARGET_KIND
+        )
+    )
+    assert len(recorded) == 6
+    await h.scheduler.shutdown()
+
+    # The restart: the first sweep links every event from its recorded id, makes none again, and brings each up to
+    # the current plan.
+    h.clock.now += timedelta(minutes=1)
+    restarted = build_harness(conn, content, h.events, h.clock)
+    try:
+        report = await restarted.sweep("start-up")
+        assert (report.created, report.updated) == (0, 6) and h.events.creates == 6
+        links = await restarted.service.repository.discord_event_links([1])
+        assert {uid: link.event_id for (_, uid), link in links.items()} == recorded
+        assert all(link.active and link.fingerprint for link in links.values())
+        assert (await restarted.sweep()).updated == 0, "linked once, not at every sweep"
+
+        # Linked, the event is moved when the official date replaces the projection, and still never made twice.
+        projected = content.calendar.get(2027, MilestoneKind.MATCH_DAY)
+        assert projected is not None and projected.is_projected
+        moved_to = projected.at + timedelta(days=7)
+        sync_of(restarted).calendar = with_official(content.calendar, MilestoneKind.MATCH_DAY, moved_to)
+        report = await restarted.sweep()
+        assert (report.created, report.updated) == (0, 1) and h.events.creates == 6
+        match_day = h.events.events[int(str(recorded["match-day-2027"]))]
+        assert match_day.plan.start == moved_to and not match_day.plan.projected
+    finally:
+        await restarted.scheduler.shutdown()
 
 
 async def test_the_announcers_recovery_leaves_a_creation_claim_to_us(harness: Harness) -> None:

@@ -1,0 +1,73 @@
+"""The bot's periodic jobs as ``bot/app.py`` wires them: every one registered with the runner, each with a timeout but
+the heartbeat, and the privacy retention sweep scheduled daily and run at start-up, where it forgets what /privacy
+says is kept only for a while."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import BACKUP_JOB, HEARTBEAT_JOB, ImgBot
+from bot.content import Content
+from bot.knowledge.repository import UNANSWERED_KEPT
+from bot.privacy import RETENTION_JOB
+from bot.quiz.group_timers import EXPIRY_JOB
+from bot.readiness.repository import ReadinessRepository
+from bot.readiness.service import SESSION_TTL
+from bot.studygroups.reconcile import RECONCILE_JOB
+from bot.studygroups.retention import PURGE_JOB
+from tests.conftest import make_settings
+
+SERVER = 4242
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, content: Content) -> AsyncIterator[ImgBot]:
+    instance = ImgBot(make_settings(tmp_path), content)
+    # The client's own set-up (no login, no gateway): work that needs the gateway waits for a ready that never comes
+    # and is cancelled at close, as in a bot that has not connected yet.
+    async with instance:
+        await instance.prepare()
+        yield instance
+
+
+async def test_every_worker_is_registered_and_all_but_the_heartbeat_have_a_timeout(bot: ImgBot) -> None:
+    workers = {worker.name: worker for worker in bot.workers}
+    assert set(workers) == {PURGE_JOB, RETENTION_JOB, RECONCILE_JOB, EXPIRY_JOB, HEARTBEAT_JOB, BACKUP_JOB}
+    assert workers[HEARTBEAT_JOB].timeout is None
+    for name, worker in workers.items():
+        if name != HEARTBEAT_JOB:
+            assert worker.timeout is not None and worker.timeout > dt.timedelta(0), name
+    backup_timeout = workers[BACKUP_JOB].timeout
+    assert backup_timeout is not None and backup_timeout >= dt.timedelta(minutes=30), "backups may take minutes"
+    retention = workers[RETENTION_JOB]
+    assert retention.every == dt.timedelta(days=1) and retention.at_start and not retention.needs_ready
+
+
+async def test_the_privacy_retention_sweep_runs_at_start_up_and_then_daily(bot: ImgBot) -> None:
+    now = dt.datetime.now(dt.UTC)
+    readiness = ReadinessRepository(bot.db)
+    stale, fresh = now - SESSION_TTL - dt.timedelta(hours=1), now - SESSION_TTL + dt.timedelta(hours=1)
+    await readiness.put_session(111, {}, "step1", completed=False, started_at=stale, updated_at=stale)
+    await readiness.put_session(222, {}, "step1", completed=False, started_at=fresh, updated_at=fresh)
+    knowledge = bot.services.knowledge
+    await knowledge.record_unanswered("an old question", SERVER, now - UNANSWERED_KEPT - dt.timedelta(hours=1))
+    await knowledge.record_unanswered("a recent question", SERVER, now - dt.timedelta(days=1))
+
+    runner = bot.services.runner
+    # start() spawns the workers' start-up runs last and returns without awaiting: the task is still there below.
+    await runner.start()
+    next_run = runner.scheduler.next_run(RETENTION_JOB)
+    assert next_run is not None
+    assert abs(next_run - (now + dt.timedelta(days=1))) < dt.timedelta(minutes=1)
+    # The start-up run needs no gateway: it runs now, in a task of its own, awaited here.
+    [start_up] = [task for task in asyncio.all_tasks() if task.get_name() == f"{RETENTION_JOB}:start-up"]
+    await start_up
+
+    assert await readiness.get_session(111) is None, "an unfinished assessment past 30 days is forgotten"
+    assert await readiness.get_session(222) is not None
+    assert [q.question for q in (await knowledge.report(SERVER))[1]] == ["a recent question"]
