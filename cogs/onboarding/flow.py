@@ -34,6 +34,7 @@ from bot.ui import onboarding as screens
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.help import catalog
 from bot.ui.onboarding import Notice
+from bot.ui.permissions import has_server_permissions, server_permissions_check
 from bot.validation import UserInputError
 from cogs.milestones.commands import check_role, events_reply, explain
 from cogs.milestones.scheduled_events import PERMISSION_HELP, can_make_events
@@ -79,7 +80,7 @@ def require_manager(interaction: Interaction) -> discord.Guild:
     """Checked at every press, not only when /setup opened: a button is pressed later, perhaps by someone else (the
     welcome's is public), perhaps after the permission was taken away."""
     guild = guild_of(interaction)
-    if not interaction.permissions.manage_guild:
+    if not has_server_permissions(interaction, manage_guild=True):
         raise UserInputError(NOT_A_MODERATOR)
     return guild
 
@@ -165,7 +166,7 @@ async def events_screen(interaction: Interaction, notice: Notice | None = None) 
 
 def may_create_groups(interaction: Interaction) -> bool:
     # /studygroup-admin create's own permission: /setup does not let anyone do more than the feature's command.
-    return interaction.permissions.manage_channels
+    return has_server_permissions(interaction, manage_channels=True)
 
 
 async def group_screen(interaction: Interaction, channel_id: int | None = None, notice: Notice | None = None) -> Screen:
@@ -644,7 +645,7 @@ class SetupCog(commands.Cog, name="Setup"):
     @app_commands.command(name="setup", description="Set me up for this server, step by step (moderators)")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @server_permissions_check(manage_guild=True)
     async def setup_command(self, interaction: Interaction) -> None:
         embed, view = await announcements_screen(interaction, from_saved=True)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)

@@ -22,7 +22,7 @@ from bot.text import shorten
 from bot.ui import quiz as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import report_interaction_error
-from bot.ui.permissions import require_member_can_send_here
+from bot.ui.permissions import has_server_permissions, require_member_can_send_here
 from bot.validation import UserInputError, parse_options
 from cogs.knowledge import OpenEntryButton
 
@@ -359,7 +359,7 @@ class QuizCog(commands.Cog, name="Quiz"):
             raise UserInputError("You have no quiz running. Start one with `/quiz start`.")
         try:
             results = await self.service.stop_group(
-                channel_id, interaction.user.id, can_manage=interaction.permissions.manage_guild
+                channel_id, interaction.user.id, can_manage=has_server_permissions(interaction, manage_guild=True)
             )
         except UserInputError as exc:
             if self.timers.running(channel_id):
@@ -404,7 +404,7 @@ class QuizCog(commands.Cog, name="Quiz"):
         # Stats are personal learning data: they are shown to their owner, privately. Sharing is the owner's
         # choice (the Share button); a moderator (Manage Server) may look at a member's answers in this server only.
         if user is not None and user.id != interaction.user.id:
-            if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            if interaction.guild_id is None or not has_server_permissions(interaction, manage_guild=True):
                 raise UserInputError(
                     "Quiz stats are private: you can see your own with `/quiz stats`. "
                     "Only moderators (Manage Server) can look at another member's stats."
