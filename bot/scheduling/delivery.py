@@ -415,6 +415,36 @@ class Deliverer:
             return Claim(existing, recovering=True, done=DeliveryResult(Outcome.ALREADY_DONE, existing.message_id))
         return Claim(existing, recovering=True)
 
+    async def give_up_unless_posted(self, record: DeliveryRecord, find: FindFn | None, reason: str) -> DeliveryResult:
+        """A delivery too late to be made: recorded as skipped with ``reason``, unless it was claimed and ``find``
+        finds it in the channel (a crash after the send and before its record): then it is recorded as sent.
+
+        An existing claim is only ever skipped once ``find`` said it was not posted: calling it skipped on its age
+        alone would record a post that is in the channel as never made."""
+        repo = self.repository
+        existing = await repo.get(record.key)
+        if existing is None:
+            # Never claimed, so never sent. (A claim made meanwhile keeps its row: ``skip`` then finishes it.)
+            await repo.skip(replace(record, late=True), reason, self._clock())
+            return DeliveryResult(Outcome.SKIPPED, reason=reason)
+        if existing.status is not DeliveryStatus.CLAIMED:
+            return DeliveryResult(Outcome.ALREADY_DONE, existing.message_id)
+        if find is not None:
+            try:
+                found = await find(existing)
+            except DeliveryProblem as problem:
+                await repo.mark_failed(existing.key, str(problem), self._clock())
+                return DeliveryResult(Outcome.FAILED, problem=problem)
+            except TransientDeliveryError as error:
+                reason = f"could not check whether it was posted: {error}"
+                return DeliveryResult(Outcome.RETRY_LATER, reason=reason, retry_after=error.retry_after)
+            if found is not None:
+                log.info("delivery %s was posted before a crash (message %s); recorded it", existing.key, found)
+                await repo.mark_sent(existing.key, found, self._clock())
+                return DeliveryResult(Outcome.RECOVERED, found)
+        await repo.give_up(existing.key, reason, self._clock())
+        return DeliveryResult(Outcome.SKIPPED, reason=reason)
+
     async def complete(
         self,
         claim: Claim,

@@ -8,19 +8,23 @@ prompts and recaps, and streak nudges are feeds.
 The **runner** does everything else, the same way for every feed:
 
 - **when**: a sweep every ``policy.sweep_every``, one at start-up, and timers at the instants the feed names
-  (``wakeups``), all on the one ``JobScheduler``;
+  (``wakeups``), all on the one ``JobScheduler``; ``wake`` asks for one soon (wakes that come before it starts
+  looking are answered by that one sweep);
 - **what**: items due since the feed's watermark (``bot_meta``), minus those with a finished delivery row; claims
-  left unfinished (a crash, a transient failure) are recovered through the feed;
-- **grace**: an item older than its grace window is recorded as skipped and logged instead of posted; with
-  ``policy.supersede`` only the latest missed item of an occurrence is posted (``bot.scheduling.grace``);
-- **exactly once**: claim -> send with the item's nonce -> record (``bot.scheduling.delivery``);
+  left unfinished (a crash, a transient failure) are recovered through the feed, each on its own (one that cannot
+  be read is logged and looked at again next time). Only a sweep of every server moves the watermark;
+- **grace**: an item older than its grace window is recorded as skipped and logged instead of posted (a claim that
+  old is first looked for with ``find``: it may have gone out just before a crash, and is then recorded as sent);
+  with ``policy.supersede`` only the latest missed item of an occurrence is posted (``bot.scheduling.grace``);
+- **exactly once**: claim -> send with the item's nonce -> record (``bot.scheduling.delivery``), and one attempt per
+  key at a time: no sweep, retry run or wake starts a key that is in flight or waiting for its retry;
 - **late** is decided at the moment of sending: more than ``policy.late_after`` after the item's due time, whatever
   made it late (downtime, a clock jump, a retry, a queue), the message says so;
-- **isolation**: every item runs as its own task, at most ``concurrency`` at a time, each under
-  ``policy.timeout``. Its failure (an exception, a long 429, a malformed answer, a timeout) is logged once with the
-  item's key and ends in a retry of that item alone (15 s, then doubling up to the sweep interval, never sooner
-  than Discord's ``retry_after``) or a skip; no lock is held around a sweep's sends, so nothing one item does
-  delays another;
+- **isolation**: every item runs as its own task, at most ``concurrency`` at a time, each call it makes to Discord
+  under ``policy.timeout`` (recording what was sent is not timed: a slow write must not pass for a failed send).
+  Its failure (an exception, a long 429, a malformed answer, a timeout) is logged once with the item's key and
+  ends in a retry of that item alone (15 s, then doubling up to the sweep interval, never sooner than Discord's
+  ``retry_after``) or a skip; no lock is held around a sweep's sends, so nothing one item does delays another;
 - **one rate budget**: every request an item makes takes a turn of the process's ``RateBudget``.
 
 What the runner has in flight is public (``in_flight``, ``retries_pending``) and it logs ``scheduled work
@@ -28,14 +32,16 @@ settled`` each time the last item in flight finished and no retry is pending, wi
 end-to-end tests wait for that line instead of sleeping.
 
 A **worker** is a periodic job (member check, retention purge, backups, heartbeat, quiz expiry): run every
-``every`` under a stable job id (and once at start), never two runs at once, its failure logged and the next run
-on time. No discord import here: a feed's ``send`` talks to Discord through an adapter built in ``bot/app.py``.
+``every`` under a stable job id (and once at start), never two runs at once, a run stopped after its ``timeout``
+(by default its interval), its failure logged and the next run on time. No discord import here: a feed's ``send``
+talks to Discord through an adapter built in ``bot/app.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import heapq
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -43,7 +49,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from bot.observability.context import job_context
 from bot.scheduling.delivery import (
@@ -248,13 +254,37 @@ class Worker:
     at_start: bool = True
     """Also once at start-up (after ready, when ``needs_ready``)."""
     needs_ready: bool = True
-    timeout: timedelta | None = None
+    timeout: timedelta | Literal["every"] | None = "every"
+    """How long one run may take (waiting for ready is not counted). By default its interval ``every``: a run that
+    hangs would otherwise keep the worker "still running" for good and every later turn would be skipped, and a run
+    longer than its interval has already cost the next turn. None: no limit."""
+
+    @property
+    def limit(self) -> timedelta | None:
+        return self.every if isinstance(self.timeout, str) else self.timeout
 
 
 @dataclass
 class _Retry:
     feed: str
     at: datetime
+
+
+@dataclass
+class _Wake:
+    """Wakes of one feed not yet taken by a sweep: they are all answered by the one sweep that takes them."""
+
+    trigger: str
+    scope: set[int] | None
+    """The servers to look at; None: all of them."""
+
+    def merge(self, trigger: str, scope: Collection[int] | None) -> None:
+        if self.scope is None:
+            return  # a full sweep is coming: it covers any server
+        if scope is None:
+            self.trigger, self.scope = trigger, None
+        else:
+            self.scope.update(scope)
 
 
 # -- the runner ---------------------------------------------------------------------------------------------------
@@ -290,7 +320,15 @@ class Runner:
         self._in_flight: dict[str, str] = {}
         """Item key -> feed name, from launch to the end of the attempt."""
         self._retries: dict[str, _Retry] = {}
+        """Item key -> when it is tried again: from its failure until a retry run launches (or drops) it."""
+        self._retry_queue: dict[str, list[tuple[datetime, str]]] = {}
+        """Per feed: a heap of (when, key) over its retries, so the next one is found without scanning them all.
+        An entry that no longer matches ``_retries`` (launched, dropped, planned again) is discarded when it
+        reaches the top."""
         self._attempts: Counter[str] = Counter()
+        """Failed attempts of an item with a retry pending (its backoff); gone with the retry."""
+        self._woken: dict[str, _Wake] = {}
+        """Per feed: wakes waiting for their sweep to start looking (``wake``)."""
         self._unresolved: dict[str, dict[str, datetime]] = {}
         """Per feed: items launched or held back that have no row yet (key -> due), which the watermark waits for."""
         self._unsettled = False
@@ -380,10 +418,36 @@ class Runner:
                 self.wake(feed, trigger)
 
     def wake(self, feed: Feed[Any] | str, trigger: str, scope: Collection[int] | None = None) -> None:
-        """Sweep soon, in the background (a server just opted in; a shard became ready)."""
+        """Sweep soon, in the background (a server just opted in; a shard became ready).
+
+        Wakes of one feed that come before their sweep starts looking (every shard of a large bot becoming ready
+        at start-up) are answered by that one sweep: of all the servers they name, or of everything if one of them
+        named no server. A wake that comes after it started looking makes one more sweep."""
         feed = self._named(feed)
-        scoped = frozenset(scope) if scope is not None else None
-        self.scheduler.tasks.spawn(self.sweep(feed, trigger, scope=scoped), name=f"{feed.name}:{trigger}")
+        queued = self._woken.get(feed.name)
+        if queued is not None:
+            queued.merge(trigger, scope)
+            return
+        wake = _Wake(trigger, set(scope) if scope is not None else None)
+        self._woken[feed.name] = wake
+        try:
+            self.scheduler.tasks.spawn(self._woken_sweep(feed, wake), name=f"{feed.name}:{trigger}")
+        except RuntimeError:  # shutting down
+            del self._woken[feed.name]
+            raise
+
+    async def _woken_sweep(self, feed: Feed[Any], wake: _Wake) -> None:
+        def take() -> tuple[str, frozenset[int] | None]:
+            # From here on the sweep looks at what is due: a later wake needs a sweep of its own.
+            if self._woken.get(feed.name) is wake:
+                del self._woken[feed.name]
+            return wake.trigger, frozenset(wake.scope) if wake.scope is not None else None
+
+        try:
+            await self._sweep(feed, take)
+        finally:
+            if self._woken.get(feed.name) is wake:  # it never started looking (a failure while waiting)
+                del self._woken[feed.name]
 
     # -- workers ---------------------------------------------------------------------------------------------------
 
@@ -397,11 +461,17 @@ class Runner:
         try:
             if worker.needs_ready and self._ready is not None:
                 await self._ready()
-            if worker.timeout is None:
-                await worker.run()
-            else:
-                async with asyncio.timeout(worker.timeout.total_seconds()):
+            limit = worker.limit
+            deadline = asyncio.timeout(limit.total_seconds() if limit is not None else None)
+            try:
+                async with deadline:
                     await worker.run()
+            except TimeoutError:
+                if not deadline.expired():
+                    raise  # the job's own: a failure like any other
+                log.error(
+                    "%s did not finish within %s and was stopped; the next run is in %s", name, limit, worker.every
+                )
         except Exception:
             log.exception("%s failed; the next run is in %s", name, worker.every)
         finally:
@@ -427,19 +497,25 @@ class Runner:
         """Find what is due, triage it, and start one task per item; returns when those tasks have finished (a
         retry of an item refused for now is separate). Only finding what is due is serialised per feed: the
         items' sends run on their own, and a sweep that starts meanwhile leaves the items in flight alone."""
-        feed = self._named(feed)
+        return await self._sweep(self._named(feed), lambda: (trigger, scope))
+
+    async def _sweep(self, feed: Feed[Any], take: Callable[[], tuple[str, frozenset[int] | None]]) -> SweepReport:
+        """``take`` says what the sweep is for, asked once it may look (a woken sweep takes every wake until then)."""
         if self._ready is not None:
             await self._ready()
         started = time.perf_counter()
-        report = SweepReport(feed.label, trigger, feed.clock())
         self._sweeping += 1
         try:
             async with self._collect[feed.name]:
+                trigger, scope = take()
+                report = SweepReport(feed.label, trigger, feed.clock())
                 now = feed.clock()
                 tasks = await self._collect_and_launch(feed, trigger, scope, report, now)
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
-            if feed.policy.watermark:
+            if feed.policy.watermark and scope is None:
+                # Only a sweep of every server may move the watermark: one of a few servers (one just opted in)
+                # has not looked at the others' items due since it, and they would be passed over.
                 await self._advance_watermark(feed, now)
             report.seconds = time.perf_counter() - started
             self.reports.append(report)
@@ -513,16 +589,25 @@ class Runner:
             for record in await self.deliveries.claimed(feed.kinds):
                 if record.key in seen or record.key in busy:
                     continue
-                recovered = await feed.recover(record)
-                if isinstance(recovered, str):
-                    gone = Item(record.key, record.fire_at, None, record)
-                    await self._record_skips(feed, [(gone, recovered)], report, now)
-                else:
-                    go.append(recovered)
+                try:
+                    recovered = await feed.recover(record)
+                    if isinstance(recovered, str):
+                        gone = Item(record.key, record.fire_at, None, record)
+                        await self._record_skips(feed, [(gone, recovered)], report, now)
+                        continue
+                except Exception:
+                    # This claim's problem alone: it stays claimed, and the next sweep looks at it again.
+                    log.exception(
+                        "%s: recovering the claim %s failed; the next sweep tries again", feed.label, record.key
+                    )
+                    continue
+                go.append(recovered)
         report.planned = len(go)
         tasks = []
         for item in sorted(go, key=lambda i: i.due_at):
-            if item.key not in self._in_flight:
+            # Looked at again now, not when the sweep began: since then a retry may have been planned for it (its
+            # retry run launches it) or it may be in flight. One attempt per key at a time, whoever launches it.
+            if item.key not in self._in_flight and item.key not in self._retries:
                 task = self._launch(feed, item, report)
                 if task is not None:
                     tasks.append(task)
@@ -539,6 +624,9 @@ class Runner:
             report.skipped.append((item.key, reason))
             by_reason.setdefault(reason, []).append(item.key)
             self.totals["skipped"] += 1
+        self._log_skips(feed, by_reason)
+
+    def _log_skips(self, feed: Feed[Any], by_reason: Mapping[str, Sequence[str]]) -> None:
         for reason, keys in by_reason.items():
             # One line per reason, not one per item: after an outage there can be thousands.
             log.warning(
@@ -567,6 +655,8 @@ class Runner:
     # -- one item --------------------------------------------------------------------------------------------------
 
     def _launch(self, feed: Feed[Any], item: Item[Any], report: SweepReport) -> asyncio.Task[None] | None:
+        """Start the item's attempt. Callers check first that it is neither in flight nor waiting for its retry
+        (unless they are that retry), with no await between the check and this: one attempt per key at a time."""
         self._in_flight[item.key] = feed.name
         self._retries.pop(item.key, None)
         self._unresolved.setdefault(feed.name, {})[item.key] = item.due_at
@@ -575,6 +665,7 @@ class Runner:
             return self.scheduler.tasks.spawn(self._attempt(feed, item, report), name=item.key)
         except RuntimeError:  # shutting down: the item is found again at the next start
             self._in_flight.pop(item.key, None)
+            self._attempts.pop(item.key, None)
             return None
 
     async def _attempt(self, feed: Feed[Any], item: Item[Any], report: SweepReport) -> None:
@@ -594,6 +685,9 @@ class Runner:
                         del self._serial[serial]
         finally:
             self._in_flight.pop(item.key, None)
+            if item.key not in self._retries:
+                # Done, skipped, held back or left to the next sweep: its backoff goes with it.
+                self._attempts.pop(item.key, None)
             if item.record is None:
                 self._resolved(feed, item)
             self._maybe_settled()
@@ -608,11 +702,11 @@ class Runner:
                 # Decided here, after any wait for a turn, not when the sweep started.
                 late = feed.clock() - item.due_at > policy.late_after
                 late_at_send.append(late)
-                return await feed.send(item, nonce=nonce, late=late)
+                return await _answer_within(policy.timeout, feed.send(item, nonce=nonce, late=late))
 
         async def find(record: DeliveryRecord) -> int | None:
             async with self.budget.slot():
-                return await feed.find(item, record)
+                return await _answer_within(policy.timeout, feed.find(item, record))
 
         unexpected: Exception | None = None
         async with self._slots:
@@ -620,46 +714,52 @@ class Runner:
             # decided just before the claim, and the claim just before the send.
             now = feed.clock()
             grace = item.grace if item.grace is not None else policy.grace
-            if grace is not None and now - item.due_at > grace:
+            beyond = grace is not None and now - item.due_at > grace
+            if beyond and item.record is None:
                 await self._record_skips(feed, [(item, policy.beyond_grace)], report, now)
-                self._attempts.pop(item.key, None)
                 return
+            if not beyond:
+                try:
+                    decision = self._shard_check(item) or await feed.check(item)
+                except Exception:
+                    log.exception(
+                        "%s: checking %s failed; it is looked at again on the next sweep", feed.label, item.key
+                    )
+                    decision = Hold("check failed")
+                if isinstance(decision, Hold):
+                    report.held_back.append((item.key, decision.reason))
+                    self.totals["held"] += 1
+                    return
+                if isinstance(decision, Skip):
+                    await self._record_skips(feed, [(item, decision.reason)], report, now)
+                    return
             try:
-                decision = self._shard_check(item) or await feed.check(item)
-            except Exception:
-                log.exception("%s: checking %s failed; it is looked at again on the next sweep", feed.label, item.key)
-                decision = Hold("check failed")
-            if isinstance(decision, Hold):
-                report.held_back.append((item.key, decision.reason))
-                self.totals["held"] += 1
-                return
-            if isinstance(decision, Skip):
-                await self._record_skips(feed, [(item, decision.reason)], report, now)
-                return
-            claim = None
-            try:
-                if item.record is not None:
-                    claim = await deliverer.claim(replace(item.record, late=now - item.due_at > policy.late_after))
+                if item.record is None:
+                    result = await _send_unrecorded(send)
+                elif beyond:
+                    # Too late to post. A claim may have gone out all the same (a crash between the send and its
+                    # record): it is looked for before it is called skipped. An item never claimed is skipped.
+                    result = await deliverer.give_up_unless_posted(item.record, find, policy.beyond_grace)
                     self._resolved(feed, item)
-                async with asyncio.timeout(policy.timeout.total_seconds()):
-                    if claim is None:
-                        result = await _send_unrecorded(send)
-                    else:
-                        result = await deliverer.complete(
-                            claim, send, find, sent_late=lambda: late_at_send[-1] if late_at_send else None
-                        )
-            except TimeoutError:
-                result = DeliveryResult(Outcome.RETRY_LATER, reason=f"no answer within {policy.timeout}")
+                else:
+                    try:
+                        claim = await deliverer.claim(replace(item.record, late=now - item.due_at > policy.late_after))
+                    except Exception:
+                        # Not even claimed (the database refused): nothing to retry; the next sweep finds it again.
+                        log.exception("%s: %s could not be claimed; the next sweep tries again", feed.label, item.key)
+                        report.retry_later.append(item.key)
+                        return
+                    self._resolved(feed, item)
+                    result = await deliverer.complete(
+                        claim, send, find, sent_late=lambda: late_at_send[-1] if late_at_send else None
+                    )
             except Exception as error:
                 # A malformed answer, a bug in a feed: this item's failure alone, logged once (with the traceback),
                 # and the claim is retried with its nonce (Discord returns the first message if there was one).
                 result = DeliveryResult(Outcome.RETRY_LATER, reason=f"{type(error).__name__}: {error}")
                 unexpected = error
-                if claim is None and item.record is not None:
-                    # Not even claimed (the database refused): nothing to retry; the next sweep finds it again.
-                    log.exception("%s: %s could not be claimed; the next sweep tries again", feed.label, item.key)
-                    report.retry_later.append(item.key)
-                    return
+        if beyond and result.outcome is Outcome.SKIPPED:
+            self._log_skips(feed, {policy.beyond_grace: [item.key]})
         self._count(item, result, late_at_send[-1] if late_at_send else False, report)
         try:
             await feed.settled(item, result)
@@ -667,8 +767,6 @@ class Runner:
             log.exception("%s: handling the outcome of %s failed", feed.label, item.key)
         if result.outcome is Outcome.RETRY_LATER:
             self._plan_retry(feed, item, result, unexpected)
-        else:
-            self._attempts.pop(item.key, None)
 
     def _count(self, item: Item[Any], result: DeliveryResult, late: bool, report: SweepReport) -> None:
         outcome = result.outcome
@@ -700,13 +798,7 @@ class Runner:
         policy = feed.policy
         when = "at the next sweep"
         if item.record is not None and policy.retry_first is not None and self.scheduler.running:
-            self._attempts[item.key] += 1
-            delay = min(policy.retry_first * 2 ** (self._attempts[item.key] - 1), policy.cap)
-            if result.retry_after is not None:
-                delay = max(delay, timedelta(seconds=result.retry_after))
-            self._retries[item.key] = _Retry(feed.name, self.scheduler.now() + delay)
-            self._arm_retries(feed)
-            when = f"in {delay}"
+            when = f"in {self._retry_in(feed, item.key, result.retry_after)}"
         what = "stays claimed and is retried" if item.record is not None else "is tried again"
         log.log(
             logging.ERROR if unexpected is not None else logging.WARNING,
@@ -719,13 +811,52 @@ class Runner:
             exc_info=unexpected,
         )
 
+    def _retry_in(self, feed: Feed[Any], key: str, retry_after: float | None = None) -> timedelta:
+        """Plan the key's next retry and arm the feed's retry job; returns how long until then: ``retry_first``,
+        doubling with each failure up to the cap, never sooner than Discord's ``retry_after``."""
+        policy = feed.policy
+        self._attempts[key] += 1
+        first = policy.retry_first if policy.retry_first is not None else FIRST_RETRY
+        doubling: int = 2 ** (self._attempts[key] - 1)
+        delay = min(first * doubling, policy.cap)
+        if retry_after is not None:
+            delay = max(delay, timedelta(seconds=retry_after))
+        at = self.scheduler.now() + delay
+        self._retries[key] = _Retry(feed.name, at)
+        heapq.heappush(self._retry_queue.setdefault(feed.name, []), (at, key))
+        self._arm_retries(feed)
+        return delay
+
+    def _drop_retry(self, key: str) -> None:
+        self._retries.pop(key, None)
+        self._attempts.pop(key, None)
+
+    def _is_queued(self, feed: Feed[Any], at: datetime, key: str) -> bool:
+        retry = self._retries.get(key)
+        return retry is not None and retry.feed == feed.name and retry.at == at
+
     def _arm_retries(self, feed: Feed[Any]) -> None:
-        mine = [r.at for r in self._retries.values() if r.feed == feed.name]
+        """The feed's retry job at its earliest pending retry (re-armed only when that changed: a fan-out that
+        fails together arms it once, and finding the earliest takes no scan of all retries)."""
+        queue = self._retry_queue.setdefault(feed.name, [])
+        while queue and not self._is_queued(feed, *queue[0]):
+            heapq.heappop(queue)
         job_id = f"{feed.name}:retry"
-        if not mine:
+        if not queue:
             self.scheduler.remove(job_id)
-            return
-        self.scheduler.at(job_id, min(mine), functools.partial(self.run_retries, feed))
+        elif self.scheduler.next_run(job_id) != queue[0][0]:
+            self.scheduler.at(job_id, queue[0][0], functools.partial(self.run_retries, feed))
+
+    def _take_due_retries(self, feed: Feed[Any], cutoff: datetime) -> list[str]:
+        """The feed's retries due by ``cutoff``, taken off its queue: a retry run that starts meanwhile (the retry
+        job armed again for a later failure) does not take them too. They stay in ``_retries`` until launched."""
+        queue = self._retry_queue.setdefault(feed.name, [])
+        keys = []
+        while queue and queue[0][0] <= cutoff:
+            at, key = heapq.heappop(queue)
+            if self._is_queued(feed, at, key):
+                keys.append(key)
+        return keys
 
     async def run_retries(self, feed: Feed[Any] | str, *, now: datetime | None = None) -> SweepReport:
         """Try again the feed's items whose retry is due at ``now`` (the scheduler's now: what its retry job does)."""
@@ -741,26 +872,21 @@ class Runner:
         started = time.perf_counter()
         report = SweepReport(feed.label, "retry", feed.clock())
         cutoff = (now or self.scheduler.now()) + timedelta(milliseconds=50)
-        keys = [key for key, r in self._retries.items() if r.feed == feed.name and r.at <= cutoff]
         tasks = []
-        for key in keys:
-            record = await self.deliveries.get(key)
-            if record is None or record.status is not DeliveryStatus.CLAIMED:
-                self._retries.pop(key, None)
-                self._attempts.pop(key, None)
-                continue
-            recovered = await feed.recover(record)
-            if isinstance(recovered, str):
-                self._retries.pop(key, None)
-                self._attempts.pop(key, None)
-                now = feed.clock()
-                await self._record_skips(feed, [(Item(key, record.fire_at, None, record), recovered)], report, now)
-                continue
-            report.planned += 1
-            task = self._launch(feed, recovered, report)
-            if task is not None:
-                tasks.append(task)
-        self._arm_retries(feed)
+        try:
+            for key in self._take_due_retries(feed, cutoff):
+                try:
+                    task = await self._retry(feed, key, report)
+                except Exception:
+                    # This item's problem alone (its row or its feed's recover): it waits for its next retry.
+                    when = f"in {self._retry_in(feed, key)}" if key in self._retries else "at the next sweep"
+                    log.exception("%s: retrying %s failed; it is tried again %s", feed.label, key, when)
+                    continue
+                if task is not None:
+                    tasks.append(task)
+        finally:
+            # However the loop ended, every retry not taken is armed: none is left waiting for a job that never runs.
+            self._arm_retries(feed)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         report.seconds = time.perf_counter() - started
@@ -769,6 +895,22 @@ class Runner:
         if line is not None:
             log.info("%s %s", feed.label, line)
         return report
+
+    async def _retry(self, feed: Feed[Any], key: str, report: SweepReport) -> asyncio.Task[None] | None:
+        record = await self.deliveries.get(key)
+        if record is None or record.status is not DeliveryStatus.CLAIMED:
+            self._drop_retry(key)  # finished meanwhile, or deleted (/mydata delete)
+            return None
+        recovered = await feed.recover(record)
+        if key not in self._retries or key in self._in_flight:
+            return None  # while this run waited, someone else launched or dropped it
+        if isinstance(recovered, str):
+            self._drop_retry(key)
+            gone = Item(key, record.fire_at, None, record)
+            await self._record_skips(feed, [(gone, recovered)], report, feed.clock())
+            return None
+        report.planned += 1
+        return self._launch(feed, recovered, report)
 
     def _maybe_settled(self) -> None:
         if self._unsettled and not self._in_flight and not self._retries and not self._sweeping:
@@ -821,6 +963,20 @@ async def run_each(items: Sequence[T], work: Callable[[T], Awaitable[None]], *, 
 
     await asyncio.gather(*(one(item) for item in items))
     return failures
+
+
+async def _answer_within(limit: timedelta, call: Awaitable[T]) -> T:
+    """Discord's answer to one call of an item, or a transient failure (the item is retried) after ``limit``. Only
+    the calls to Discord are timed, never the recording around them: a send that went out followed by a slow write
+    must not look like a failure and be sent again."""
+    deadline = asyncio.timeout(limit.total_seconds())
+    try:
+        async with deadline:
+            return await call
+    except TimeoutError:
+        if deadline.expired():
+            raise TransientDeliveryError(f"no answer within {limit}") from None
+        raise  # a TimeoutError of the feed's own: an unexpected failure, logged with its traceback
 
 
 async def _send_unrecorded(send: Callable[[str], Awaitable[int]]) -> DeliveryResult:

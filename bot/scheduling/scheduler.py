@@ -97,7 +97,8 @@ class JobScheduler:
 
     def next_run(self, job_id: str) -> datetime | None:
         job = self._scheduler.get_job(job_id)
-        run: datetime | None = job.next_run_time if job is not None else None
+        # A job added before the scheduler started has no run time yet (APScheduler computes it at start).
+        run: datetime | None = getattr(job, "next_run_time", None) if job is not None else None
         return run
 
     def remove(self, job_id: str) -> None:
@@ -105,11 +106,13 @@ class JobScheduler:
             self._scheduler.remove_job(job_id)
 
     def sync(self, prefix: str, wanted: Mapping[str, tuple[datetime, JobFactory]]) -> tuple[int, int]:
-        """Make the jobs whose id starts with ``prefix`` exactly ``wanted`` (id -> (when, factory)).
+        """Make the jobs whose id starts with ``prefix`` exactly ``wanted`` (id -> (when, factory)), except that a
+        job already due that has not run yet is kept.
 
         Returns (added, removed). Existing jobs are kept as they are, so syncing again changes nothing.
         """
         current = self.job_ids(prefix)
+        now = self.now()
         added = 0
         for job_id, (when, factory) in wanted.items():
             if not job_id.startswith(prefix):
@@ -117,9 +120,16 @@ class JobScheduler:
             if job_id not in current:
                 self.at(job_id, when, factory)
                 added += 1
-        stale = current - set(wanted)
-        for job_id in stale:
+        stale = set()
+        for job_id in current - set(wanted):
+            run = self.next_run(job_id)
+            if run is not None and run <= now:
+                # Its instant has come and the loop has not run it yet (it was busy): the caller asks only for
+                # instants still ahead, and dropping it would lose that run. APScheduler runs it at its next turn
+                # (a job runs however late it fires: MISFIRE_GRACE), and a date job is gone once it has run.
+                continue
             self.remove(job_id)
+            stale.add(job_id)
         if added or stale:
             log.debug("jobs %s*: %d added, %d removed, %d in all", prefix, added, len(stale), len(wanted))
         return added, len(stale)

@@ -67,6 +67,27 @@ async def test_sync_keeps_stable_ids_and_removes_stale_jobs() -> None:
         await scheduler.shutdown()
 
 
+async def test_sync_keeps_a_job_that_is_due_but_has_not_fired_yet() -> None:
+    """A feed's timer is due, but the loop has not got to it (it was busy); a reschedule meanwhile asks only for
+    instants still ahead. Dropping the timer would lose that sweep: it is kept and runs as soon as it can."""
+    scheduler = JobScheduler()
+    scheduler.start()
+    ran = asyncio.Event()
+
+    async def job() -> None:
+        ran.set()
+
+    try:
+        scheduler.at("due:now", datetime.now(UTC) - timedelta(milliseconds=1), job)
+        scheduler.at("due:later", datetime.now(UTC) + timedelta(hours=1), job)
+        # No await in between: APScheduler has not had a turn of the loop to run "due:now".
+        assert scheduler.sync("due:", {}) == (0, 1)
+        assert scheduler.job_ids("due:") == {"due:now"}
+        await asyncio.wait_for(ran.wait(), 5)  # a deadline for a broken scheduler, not a pause: it runs at once
+    finally:
+        await scheduler.shutdown()
+
+
 async def test_shutdown_cancels_and_awaits_running_work() -> None:
     scheduler = JobScheduler()
     scheduler.start()
