@@ -307,7 +307,7 @@ class ImgBot(ShardedBot):
             # error, and every logged error wakes the heartbeat (monitor.on_error below): a stuck database would
             # then wake it again and again. A beat that hangs leaves the heartbeat stale, which `imgbot status`
             # reports as such.
-            Worker(HEARTBEAT_JOB, HEARTBEAT_INTERVAL, self._beat, at_start=False),
+            Worker(HEARTBEAT_JOB, HEARTBEAT_INTERVAL, self._beat, at_start=False, timeout=None),
         ]
         if self.settings.backup_interval_hours > 0:
             every = dt.timedelta(hours=self.settings.backup_interval_hours)
