@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         default=True,
         description="Ask Discord for the privileged Server Members intent (member leave and join events).",
     )
+    discord_connect_retry_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long `imgbot run` keeps trying to reach Discord at start before it stops with one line.",
+    )
     quiz_group_seconds: int = Field(
         default=30, ge=3, le=600, description="How long each question of a group quiz stays open, in seconds."
     )
@@ -61,6 +66,12 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @property
+    def members_intent_required(self) -> bool:
+        """MEMBERS_INTENT=true set by the owner (environment or .env), not the default: without the intent the bot
+        does not start. With the default it starts without it when Discord does not allow it (bot/preflight.py)."""
+        return self.members_intent and "members_intent" in self.model_fields_set
 
     @property
     def uses_real_discord(self) -> bool:
