@@ -722,6 +722,13 @@ def _failure_line(exc: BaseException, settings: Settings | None) -> str | None:
     return None
 
 
+def _redacted(text: str, settings: Settings | None) -> str:
+    """``text`` without the token: nothing of ours puts it in an exception, but an exception's text may be a
+    library's (or a bug's), and what is printed here is not logging, whose redaction does not apply."""
+    token = settings.discord_token.get_secret_value() if settings is not None and settings.discord_token else ""
+    return text.replace(token, logs.REDACTED) if token else text
+
+
 def _report_failure(args: argparse.Namespace, exc: BaseException, settings: Settings | None, verbose: bool) -> int:
     """Every failure of a command ends here: one line on stderr and exit status 1; the traceback only with
     --verbose or LOG_LEVEL=DEBUG (a bug's traceback helps its fixer; an operator's problem needs the line only)."""
@@ -729,17 +736,12 @@ def _report_failure(args: argparse.Namespace, exc: BaseException, settings: Sett
     command = " ".join([args.command, *(str(part) for part in sub if part)])
     line = _failure_line(exc, settings)
     if verbose:
-        # The token cannot be in a traceback of ours, but an exception's text is a library's: redacted as in the log.
-        text = "".join(traceback.format_exception(exc))
-        token = settings.discord_token if settings is not None else None
-        if token is not None and token.get_secret_value():
-            text = text.replace(token.get_secret_value(), logs.REDACTED)
-        print(text, end="", file=sys.stderr)
+        print(_redacted("".join(traceback.format_exception(exc)), settings), end="", file=sys.stderr)
     if line is None:
         first = str(exc).splitlines()[0] if str(exc) else ""
         hint = "" if verbose else "; run again with --verbose (or LOG_LEVEL=DEBUG) for the traceback"
         line = f"unexpected error, a bug: {type(exc).__name__}{': ' if first else ''}{first}{hint}"
-    print(f"imgbot {command}: {line}", file=sys.stderr)
+    print(_redacted(f"imgbot {command}: {line}", settings), file=sys.stderr)
     return 1
 
 

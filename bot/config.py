@@ -19,7 +19,9 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 class Settings(BaseSettings):
     """Everything the bot can be configured with; `.env.example` documents each key."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # A key with an empty value (`.env.example` ships several) is not set: the default applies, and the setting does
+    # not count as chosen by the owner (MEMBERS_INTENT= is not MEMBERS_INTENT=true; see members_intent_required).
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     discord_token: SecretStr | None = Field(default=None, description="The bot token from the Developer Portal.")
     database_path: Path = Field(default=REPO_ROOT / "var" / "imgbot.sqlite3")
@@ -42,7 +44,8 @@ class Settings(BaseSettings):
     )
     members_intent: bool = Field(
         default=True,
-        description="Ask Discord for the privileged Server Members intent (member leave and join events).",
+        description="Ask Discord for the privileged Server Members intent (member leave and join events); unset: "
+        "ask, and run without it if Discord does not allow it; true: required; false: never asked for.",
     )
     discord_connect_retry_seconds: float = Field(
         default=60.0,
