@@ -717,7 +717,11 @@ def _failure_line(exc: BaseException, settings: Settings | None) -> str | None:
     if isinstance(exc, SetupProblem):
         return str(exc)
     discord = sys.modules.get("discord")
-    if discord is not None and isinstance(exc, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+    if discord is not None and isinstance(exc, discord.LoginFailure):
+        from bot.preflight import TOKEN_REFUSED
+
+        return TOKEN_REFUSED  # imgbot sync (imgbot run says it before logging in)
+    if discord is not None and isinstance(exc, discord.PrivilegedIntentsRequired):
         return str(exc).splitlines()[0]
     return None
 

@@ -109,7 +109,12 @@ async def test_a_wrong_token_fails_the_check_and_the_start_in_one_line(tmp_path:
         assert line.startswith("Discord refused the token (401 Unauthorized): DISCORD_TOKEN is wrong")
         assert f"Open {PORTAL}, pick the bot's application, press Bot > Reset Token" in line
         assert lines == [f"imgbot run: {line}"]  # nothing else: no log line, no traceback
-        for process in (check, bot):
+        # imgbot sync logs in without the check first: discord.py's LoginFailure gets the same line.
+        sync = cli(emu, database, "sync", name="sync", DISCORD_TOKEN=WRONG_TOKEN, LOG_LEVEL="ERROR")
+        code, lines = await finished(sync)
+        assert code == 1
+        assert the_one_line(sync, lines, "imgbot sync") == line
+        for process in (check, bot, sync):
             never_printed(process, WRONG_TOKEN)
         assert emu.stats.gateway["connections"] == 0
 
