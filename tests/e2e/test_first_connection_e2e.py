@@ -252,7 +252,8 @@ async def switched_off_while_running(emu: Emulator, bot: BotProcess) -> int:
 
 async def test_an_intent_refused_at_the_gateway_later_is_survived_by_running_without_it(tmp_path: Path) -> None:
     async with Emulator(World.default()) as emu:
-        bot = run(emu, tmp_path / "bot.sqlite3", LOG_LEVEL="INFO")
+        # DEBUG: every library's log of the login, two IDENTIFYs and a restart; the token is in none of them.
+        bot = run(emu, tmp_path / "bot.sqlite3", LOG_LEVEL="DEBUG")
         try:
             identifies = await switched_off_while_running(emu, bot)
             warning = await bot.wait_for_output(r"running without the privileged Server Members intent: (.*)", START)
