@@ -25,6 +25,7 @@ from bot.content import Content, load_content
 from bot.datafiles import DataFileError
 from bot.observability import logs
 from bot.observability.status import StatusReport, status_json, status_text
+from bot.preflight import SetupProblem
 
 if TYPE_CHECKING:
     from bot.privacy import PersonalData
@@ -62,25 +63,80 @@ def _load_or_exit(settings: Settings) -> Content:
 
 
 async def _run_bot(settings: Settings, content: Content) -> None:
-    from bot.app import ImgBot
+    """Ask Discord first (waiting a while for it, bot/preflight.py), then run the bot until a stop signal. A set-up
+    mistake ends as one SetupProblem line; only a refused Server Members intent the owner did not require is
+    survived, by running without it."""
+    import discord
+
     from bot.discord_endpoints import use_endpoints
+    from bot.preflight import identify_bot, settings_for, without_members_intent
 
     assert settings.discord_token is not None
     use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    bot = ImgBot(settings, content)
     # SIGTERM (a service manager, a test harness) and Ctrl-C both close the bot properly: the database and the
-    # scheduler are released in close(), so nothing half-written is left behind.
+    # scheduler are released in close(), so nothing half-written is left behind. Also while waiting for Discord.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    asking = asyncio.create_task(
+        identify_bot(
+            settings.discord_api_base,
+            settings.discord_token.get_secret_value(),
+            wait=settings.discord_connect_retry_seconds,
+        ),
+        name="preflight",
+    )
+    if not await _first_or_stop(asking, stop):
+        log.info("stop requested while waiting for Discord")
+        asking.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asking
+        return
+    identity = asking.result()
+    log.info("Discord takes the token: bot %s, application %s", identity.user_id, identity.application_id)
+    settings = settings_for(settings, identity)
+    while True:
+        try:
+            await _serve(settings, content, stop, identity.application_id)
+            return
+        except discord.PrivilegedIntentsRequired:
+            if not settings.members_intent:
+                raise
+            # Switched off in the Developer Portal since the check, or refused for another reason: the same rule.
+            settings = without_members_intent(settings, identity.application_id, at_gateway=True)
+
+
+async def _first_or_stop(task: asyncio.Task[T], stop: asyncio.Event) -> bool:
+    """Wait for ``task`` unless a stop is requested first; True when the task finished (the caller ends it if not)."""
+    stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    return task in done
+
+
+async def _serve(settings: Settings, content: Content, stop: asyncio.Event, application_id: int) -> None:
+    import aiohttp
+    import discord
+
+    from bot.app import ImgBot
+    from bot.preflight import TOKEN_REFUSED, DiscordUnreachable, TokenRefused, token_reset_line, unreachable_line
+
+    assert settings.discord_token is not None
+    bot = ImgBot(settings, content)
     async with bot:
         runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()), name="bot")
-        stopper = asyncio.create_task(stop.wait(), name="stop-signal")
-        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if runner in done:
-            stopper.cancel()
-            runner.result()  # re-raise a fatal error (bad token, damaged database, crash) for main() to report
+        if await _first_or_stop(runner, stop):
+            try:
+                runner.result()  # re-raise a fatal error (bad token, damaged database, crash) for main() to report
+            except discord.LoginFailure:
+                raise TokenRefused(TOKEN_REFUSED) from None
+            except discord.ConnectionClosed as closed:
+                if closed.code == 4004:  # the token was reset while the bot ran (or since the check at start)
+                    raise TokenRefused(token_reset_line(application_id)) from None
+                raise
+            except aiohttp.ClientConnectionError as error:  # lost between the check at start and the login
+                raise DiscordUnreachable(unreachable_line(settings.discord_api_base, str(error), 0)) from None
             return
         log.info("stop requested; closing")
         await bot.close()
@@ -154,6 +210,46 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     content = _load_or_exit(settings)
     asyncio.run(_sync(settings, content, args.guild))
+    return 0
+
+
+# -- check / invite -----------------------------------------------------------------------------------------------
+
+NEEDS_TOKEN = (
+    "needs DISCORD_TOKEN (in the environment or .env): the bot's token from the Developer Portal "
+    "(https://discord.com/developers/applications, the bot's application, Bot > Reset Token)"
+)
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.preflight import check
+
+    if settings.discord_token is None:
+        print(f"imgbot check {NEEDS_TOKEN}. Without it `imgbot run` starts in local mode.", file=sys.stderr)
+        return 2
+    report = asyncio.run(check(settings))
+    for line in report.lines:
+        print(line)
+    # Exit status 0 only when `imgbot run` would start, so a script can run the check first.
+    return 0 if report.will_start else 1
+
+
+def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.preflight import identify_bot
+    from bot.ui.invite import invite_text
+
+    client_id: int | None = args.client_id
+    if client_id is None:
+        if settings.discord_token is None:
+            print(
+                f"imgbot invite {NEEDS_TOKEN}, or --client-id ID (the Application ID on the application's General "
+                "Information page).",
+                file=sys.stderr,
+            )
+            return 2
+        identity = asyncio.run(identify_bot(settings.discord_api_base, settings.discord_token.get_secret_value()))
+        client_id = identity.application_id
+    print(invite_text(client_id))
     return 0
 
 
@@ -504,6 +600,12 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 # -- entry point --------------------------------------------------------------------------------------------------
 
 
+def _snowflake(text: str) -> int:
+    if not (text.isdigit() and 17 <= len(text) <= 20):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Discord id (a number of 17 to 20 digits)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imgbot", description="IMG Pathway Bot")
     parser.add_argument(
@@ -551,6 +653,17 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="one JSON object")
     status.add_argument("--errors", type=int, default=10, help="how many recent errors to show (default 10)")
     status.set_defaults(func=cmd_status)
+
+    check_ = sub.add_parser("check", help="ask Discord whether the token works and `imgbot run` will start")
+    check_.set_defaults(func=cmd_check)
+
+    invite = sub.add_parser("invite", help="the link that adds the bot to a server, with the permissions it needs")
+    invite.add_argument(
+        "--client-id",
+        type=_snowflake,
+        help="the Application ID (its General Information page in the Developer Portal); default: asked of Discord",
+    )
+    invite.set_defaults(func=cmd_invite)
 
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument("--guild", type=int, help="register to this server only (instant, for testing)")
@@ -601,10 +714,23 @@ def _failure_line(exc: BaseException, settings: Settings | None) -> str | None:
     if isinstance(exc, OSError):
         text = exc.strerror or str(exc) or type(exc).__name__
         return f"{text}: {exc.filename}" if exc.filename else text
+    if isinstance(exc, SetupProblem):
+        return str(exc)
     discord = sys.modules.get("discord")
-    if discord is not None and isinstance(exc, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+    if discord is not None and isinstance(exc, discord.LoginFailure):
+        from bot.preflight import TOKEN_REFUSED
+
+        return TOKEN_REFUSED  # imgbot sync (imgbot run says it before logging in)
+    if discord is not None and isinstance(exc, discord.PrivilegedIntentsRequired):
         return str(exc).splitlines()[0]
     return None
+
+
+def _redacted(text: str, settings: Settings | None) -> str:
+    """``text`` without the token: nothing of ours puts it in an exception, but an exception's text may be a
+    library's (or a bug's), and what is printed here is not logging, whose redaction does not apply."""
+    token = settings.discord_token.get_secret_value() if settings is not None and settings.discord_token else ""
+    return text.replace(token, logs.REDACTED) if token else text
 
 
 def _report_failure(args: argparse.Namespace, exc: BaseException, settings: Settings | None, verbose: bool) -> int:
@@ -614,12 +740,12 @@ def _report_failure(args: argparse.Namespace, exc: BaseException, settings: Sett
     command = " ".join([args.command, *(str(part) for part in sub if part)])
     line = _failure_line(exc, settings)
     if verbose:
-        traceback.print_exception(exc, file=sys.stderr)
+        print(_redacted("".join(traceback.format_exception(exc)), settings), end="", file=sys.stderr)
     if line is None:
         first = str(exc).splitlines()[0] if str(exc) else ""
         hint = "" if verbose else "; run again with --verbose (or LOG_LEVEL=DEBUG) for the traceback"
         line = f"unexpected error, a bug: {type(exc).__name__}{': ' if first else ''}{first}{hint}"
-    print(f"imgbot {command}: {line}", file=sys.stderr)
+    print(_redacted(f"imgbot {command}: {line}", settings), file=sys.stderr)
     return 1
 
 

@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 class Settings(BaseSettings):
     """Everything the bot can be configured with; `.env.example` documents each key."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # A key with an empty value (`.env.example` ships several) is not set: the default applies, and the setting does
+    # not count as chosen by the owner (MEMBERS_INTENT= is not MEMBERS_INTENT=true; see members_intent_required).
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     discord_token: SecretStr | None = Field(default=None, description="The bot token from the Developer Portal.")
     database_path: Path = Field(default=REPO_ROOT / "var" / "imgbot.sqlite3")
@@ -52,7 +54,13 @@ class Settings(BaseSettings):
     )
     members_intent: bool = Field(
         default=True,
-        description="Ask Discord for the privileged Server Members intent (member leave and join events).",
+        description="Ask Discord for the privileged Server Members intent (member leave and join events); unset: "
+        "ask, and run without it if Discord does not allow it; true: required; false: never asked for.",
+    )
+    discord_connect_retry_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long `imgbot run` keeps trying to reach Discord at start before it stops with one line.",
     )
     quiz_group_seconds: int = Field(
         default=30, ge=3, le=600, description="How long each question of a group quiz stays open, in seconds."
@@ -71,6 +79,12 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @property
+    def members_intent_required(self) -> bool:
+        """MEMBERS_INTENT=true set by the owner (environment or .env), not the default: without the intent the bot
+        does not start. With the default it starts without it when Discord does not allow it (bot/preflight.py)."""
+        return self.members_intent and "members_intent" in self.model_fields_set
 
     @property
     def uses_real_discord(self) -> bool:

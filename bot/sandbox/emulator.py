@@ -46,7 +46,7 @@ from bot.sandbox.payloads import channel_payload, member_payload, message_payloa
 from bot.sandbox.permissions import ALL_PERMISSIONS, BOT_DEFAULT, Perm
 from bot.sandbox.rest import RequestRecord, RestApi
 from bot.sandbox.snowflake import SnowflakeFactory
-from bot.sandbox.world import Channel, ChannelType, Guild, Member, Role, User, World
+from bot.sandbox.world import Channel, ChannelType, Guild, Member, Role, User, World, make_bot_token
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class Emulator:
         self.rest = RestApi(self)
         self.connect_timeout = 20.0
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self._subscribers: list[asyncio.Queue[MessageEvent]] = []
         self._request_waiters: list[asyncio.Event] = []
         self._request_count = 0
@@ -133,15 +134,20 @@ class Emulator:
         app.router.add_route("*", "/{tail:.*}", self.rest.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
+        await self._listen()
+        self.gateway.url = self.gateway_url
+        self.store.attachment_base = f"{self.base_url}/attachments"
+        log.info("Discord emulator listening on %s (schema checks %s)", self.base_url, self.schema_status)
+
+    async def _listen(self) -> None:
+        assert self._runner is not None
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
+        self._site = site
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
-        self.gateway.url = self.gateway_url
-        self.store.attachment_base = f"{self.base_url}/attachments"
-        log.info("Discord emulator listening on %s (schema checks %s)", self.base_url, self.schema_status)
 
     async def stop(self) -> None:
         await self.gateway.close_all()
@@ -176,6 +182,34 @@ class Emulator:
             "DISCORD_API_BASE": self.api_base,
             "DISCORD_GATEWAY_URL": self.gateway_url,
         }
+
+    # ----- the first connection: a token reset, Discord out of reach ------------------------------------------
+
+    async def reset_token(self) -> str:
+        """The owner presses Reset Token in the Developer Portal: the old token is refused from now on (REST 401,
+        IDENTIFY and RESUME closed with 4004) and the bot's open gateway sessions are closed with 4004
+        (Authentication failed). Returns the new token."""
+        old = self.world.token
+        self.world.token = make_bot_token(self.world.bot.id)
+        while self.world.token == old:  # the random part could repeat only in theory; a reset never keeps a token
+            self.world.token = make_bot_token(self.world.bot.id)
+        await self.gateway.close_abruptly(4004)
+        log.info("emulator: the bot token was reset; open sessions closed with 4004")
+        return self.world.token
+
+    async def refuse_connections(self) -> None:
+        """Discord out of reach: stop listening, so a new connection to the port is refused (ECONNREFUSED), as
+        when the network or Discord is down. Connections already open stay open. ``accept_connections`` ends it."""
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+            log.info("emulator: refusing connections on port %d", self.port)
+
+    async def accept_connections(self) -> None:
+        """Listen again on the same port after ``refuse_connections``."""
+        if self._site is None and self._runner is not None:
+            await self._listen()
+            log.info("emulator: accepting connections on port %d again", self.port)
 
     async def _serve_attachment(self, request: web.Request) -> web.Response:
         try:

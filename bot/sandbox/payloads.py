@@ -354,6 +354,28 @@ def _embed_response(embed: JsonDict) -> JsonDict:
     return out
 
 
+# Application flags that mirror the Developer Portal's privileged intent switches (the _LIMITED variants: a bot in
+# fewer than 100 servers, not verified), keyed by the gateway intent each one allows.
+GATEWAY_PRESENCE_LIMITED = 1 << 13
+GATEWAY_GUILD_MEMBERS_LIMITED = 1 << 15
+GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
+_INTENT_FLAGS = {
+    1 << 8: GATEWAY_PRESENCE_LIMITED,
+    1 << 1: GATEWAY_GUILD_MEMBERS_LIMITED,
+    1 << 15: GATEWAY_MESSAGE_CONTENT_LIMITED,
+}
+
+
+def application_flags(world: World) -> int:
+    """The application's ``flags`` as Discord reports them: one flag per privileged intent switched on in the portal
+    (``world.privileged_intents``), so what GET /applications/@me says and what the gateway allows always agree."""
+    flags = 0
+    for intent, flag in _INTENT_FLAGS.items():
+        if world.privileged_intents & intent:
+            flags |= flag
+    return flags
+
+
 def application_payload(world: World) -> JsonDict:
     """GET /oauth2/applications/@me, with what appinfo.py reads and what PrivateApplicationResponse requires."""
     return {
@@ -366,8 +388,8 @@ def application_payload(world: World) -> JsonDict:
         "bot_public": True,
         "bot_require_code_grant": False,
         "verify_key": "a" * 64,
-        "flags": (1 << 13) | (1 << 15) | (1 << 19),
-        "flags_new": str((1 << 13) | (1 << 15) | (1 << 19)),
+        "flags": application_flags(world),
+        "flags_new": str(application_flags(world)),
         "redirect_uris": [],
         "interactions_endpoint_url": None,
         "role_connections_verification_url": None,
@@ -393,7 +415,7 @@ def ready_payload(
         "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
         "session_id": session_id,
         "resume_gateway_url": resume_url,
-        "application": {"id": str(world.application_id), "flags": (1 << 13) | (1 << 15) | (1 << 19)},
+        "application": {"id": str(world.application_id), "flags": application_flags(world)},
         "private_channels": [],
         "presences": [],
         "relationships": [],

@@ -24,18 +24,36 @@ HISTORY_LOOKBACK = 50
 """Messages read back when a claim older than Discord's nonce memory is checked (only after a crash)."""
 
 
-def missing_permissions(channel: Postable, me: discord.Member) -> list[str]:
-    perms = channel.permissions_for(me)
-    send = perms.send_messages_in_threads if isinstance(channel, discord.Thread) else perms.send_messages
-    # Read Message History: after a crash the bot finds its own post again in the channel's history; without it
-    # that check could not tell "posted" from "not posted".
+POSTING_PERMISSIONS = ("View Channel", "Send Messages", "Embed Links", "Read Message History")
+"""What a scheduled post needs in its channel (in a thread, Send Messages in Threads instead of Send Messages).
+Read Message History: after a crash the bot finds its own post again in the channel's history; without it that check
+could not tell "posted" from "not posted"."""
+
+
+def lacking(perms: discord.Permissions, *, in_thread: bool, files: bool = False) -> list[str]:
+    """Which of the channel permissions the features use ``perms`` lacks, named as Discord's settings show them
+    (Attach Files only when ``files``: only replies to commands attach files)."""
     needed = {
         "View Channel": perms.view_channel,
-        "Send Messages": send,
+        "Send Messages in Threads" if in_thread else "Send Messages": (
+            perms.send_messages_in_threads if in_thread else perms.send_messages
+        ),
         "Embed Links": perms.embed_links,
         "Read Message History": perms.read_message_history,
     }
+    if files:
+        needed["Attach Files"] = perms.attach_files
     return [name for name, granted in needed.items() if not granted]
+
+
+def missing_permissions(channel: Postable, me: discord.Member) -> list[str]:
+    return lacking(channel.permissions_for(me), in_thread=isinstance(channel, discord.Thread))
+
+
+def bold_list(names: Sequence[str]) -> str:
+    """``**A**, **B** and **C**``."""
+    bold = [f"**{name}**" for name in names]
+    return bold[0] if len(bold) == 1 else ", ".join(bold[:-1]) + " and " + bold[-1]
 
 
 def carries_reference(message: discord.Message, me: discord.abc.Snowflake, reference: str) -> bool:

@@ -16,6 +16,7 @@ from discord import app_commands
 
 from bot.observability.logs import new_reference
 from bot.text import defuse_pings
+from bot.ui.channels import bold_list, lacking
 from bot.ui.cooldowns import CooldownActive, cooldown_message
 from bot.validation import UserInputError
 
@@ -49,6 +50,40 @@ def describe_user_error(error: BaseException) -> str | None:
     return None
 
 
+MISSING_ACCESS, MISSING_PERMISSIONS = 50001, 50013
+"""Discord's codes of a 403 the server's moderators fix: the bot's role lacks a permission (or the channel's)."""
+
+
+def _cause(error: BaseException) -> BaseException:
+    return error.__cause__ if isinstance(error, app_commands.CommandInvokeError) and error.__cause__ else error
+
+
+def describe_missing_permission(interaction: discord.Interaction[Any], error: BaseException) -> str | None:
+    """For a permission the bot lacks while answering (a check declared with bot_has_permissions, or Discord's 403):
+    the permission and the channel, for the moderator who can grant it; None for any other error."""
+    cause = _cause(error)
+    where = f"<#{interaction.channel_id}>" if interaction.channel_id else "this channel"
+    if isinstance(cause, app_commands.BotMissingPermissions):
+        missing = [_permission_names([name]) for name in cause.missing_permissions]
+    elif isinstance(cause, discord.Forbidden) and cause.code in (MISSING_ACCESS, MISSING_PERMISSIONS):
+        # Discord does not say which permission; the bot's permissions in this channel came with the interaction.
+        in_thread = isinstance(interaction.channel, discord.Thread)
+        missing = lacking(interaction.app_permissions, in_thread=in_thread, files=True)
+    else:
+        return None
+    if not missing:
+        said = cause.text if isinstance(cause, discord.Forbidden) and cause.text else "Missing Permissions"
+        return (
+            f"Discord refused this: I lack a permission it needs ({said}). A server moderator can check my role's "
+            f"permissions in Server Settings > Roles and in the settings of {where}."
+        )
+    return (
+        f"I can't do that in {where}: my role needs {bold_list(missing)} there. A server moderator can give "
+        f"{'it' if len(missing) == 1 else 'them'} in the channel's settings (Permissions) or in Server Settings > "
+        "Roles; then try again."
+    )
+
+
 async def send_ephemeral(interaction: discord.Interaction[Any], content: str) -> None:
     """Answer the interaction privately whether or not it was already answered or deferred."""
     try:
@@ -79,6 +114,18 @@ async def report_interaction_error(interaction: discord.Interaction[Any], error:
         return
     message = describe_user_error(error)
     if message is not None:
+        await send_ephemeral(interaction, message)
+        return
+    message = describe_missing_permission(interaction, error)
+    if message is not None:
+        # A server's set-up, not a fault of ours: one line, no traceback, and the moderators are told what to grant.
+        log.warning(
+            "%s: missing permission in channel %s (guild %s): %s",
+            where,
+            interaction.channel_id,
+            interaction.guild_id,
+            _cause(error),
+        )
         await send_ephemeral(interaction, message)
         return
     reference = new_reference()

@@ -15,6 +15,7 @@ from bot.milestones.reminders import describe_offset, describe_reminders
 from bot.milestones.service import CalendarFile, StatusReport
 from bot.scheduling.delivery import DeliveryRecord, DeliveryStatus
 from bot.text import quote_user_text, shorten
+from bot.ui.channels import POSTING_PERMISSIONS, bold_list
 from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, NOTICE_COLOUR, markdown_link
 
 log = logging.getLogger(__name__)
@@ -144,8 +145,8 @@ PAUSE_HELP = {
     PauseReason.BY_ADMIN: "Paused by an admin. `/announcements resume` starts them again.",
     PauseReason.CHANNEL_GONE: "Paused: the channel was deleted. Pick another with `/announcements setup channel:`.",
     PauseReason.NO_PERMISSION: (
-        "Paused: I can't post in the channel. Give me **View Channel**, **Send Messages** and **Embed Links** there, "
-        "then run `/announcements resume`."
+        f"Paused: I can't post in the channel. Give me {bold_list(POSTING_PERMISSIONS)} there, then run "
+        "`/announcements resume`."
     ),
     PauseReason.ROLE_GONE: (
         "Paused: the role I pinged was deleted. Run `/announcements setup` again with another role (or none)."
@@ -295,10 +296,7 @@ def notice_text(notice: Notice, server_name: str) -> str:
         fix = "Pick a new channel with `/announcements setup channel:`; events need `/event add` again."
     elif notice.reason is PauseReason.NO_PERMISSION:
         why = f"I can no longer post in {channel}"
-        fix = (
-            "Give my role **View Channel**, **Send Messages** and **Embed Links** in that channel, then run "
-            "`/announcements resume`."
-        )
+        fix = f"Give my role {bold_list(POSTING_PERMISSIONS)} in {channel}, then run `/announcements resume`."
     elif notice.reason is PauseReason.ROLE_GONE:
         why = "the role I pinged was deleted"
         fix = "Run `/announcements setup channel:` again with another role, or with none."
