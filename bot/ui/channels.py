@@ -72,7 +72,7 @@ async def search_history(
     read = 0
     # A failed read is not "not posted": it raises, and the claim waits (or fails for a missing permission)
     # instead of being sent a second time.
-    with delivery_errors(f"reading {where}'s history"):
+    with delivery_errors(f"reading the history of {where}"):
         async for message in channel.history(limit=HISTORY_CAP, after=after, oldest_first=True):
             if carries_reference(message, me, reference):
                 return message.id
