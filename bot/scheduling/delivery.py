@@ -8,11 +8,13 @@ The protocol, per delivery key (one per server, milestone or event, occurrence a
    created in the last few minutes, Discord returns that message instead of creating a second one.
 3. **Record**: mark the row ``sent`` with the message id.
 
-A crash between 2 and 3 leaves a ``claimed`` row; the next start sends it again with the same nonce, and Discord
-answers with the first message. Discord only remembers nonces for a few minutes, so a claim older than that
-(``nonce_trust``) is first looked up in the channel's recent history by its reference (a digest of the nonce shown
-in the message footer) before it is sent again. A problem the server must fix (deleted channel, missing permission,
-deleted role) marks the row ``failed``; a transient one (Discord down) leaves it ``claimed`` for the next attempt.
+A crash between 2 and 3 leaves a ``claimed`` row. How long Discord remembers a nonce is not documented ("the past
+few minutes"), so the next process never relies on it: a claim it did not make itself is first looked up in the
+channel's history by its reference (a digest of the nonce shown in the message footer), from the moment it was
+claimed, and sent again (with the same nonce) only when it is surely not there. A claim this process made and could
+not finish (a transient failure) is sent again with its nonce alone for ``nonce_trust`` after the claim, and looked
+up like the others after that. A problem the server must fix (deleted channel, missing permission, deleted role)
+marks the row ``failed``; a transient one (Discord down) leaves it ``claimed`` for the next attempt.
 
 The row also says what was delivered (target kind, reference, offset, occurrence), so a claim left by a crash can be
 rebuilt without the plan that made it.
@@ -38,7 +40,8 @@ log = logging.getLogger(__name__)
 NONCE_LENGTH = 25
 """Discord accepts message nonces of at most 25 characters."""
 DEFAULT_NONCE_TRUST = timedelta(minutes=2)
-"""How long after a claim Discord's nonce check is relied on alone (it keeps nonces for "a few minutes")."""
+"""How long after a claim made by this same process Discord's nonce check is relied on alone (it keeps nonces for
+"the past few minutes"). A claim left by an earlier process is always looked up first, however recent."""
 
 CRASH_AFTER_SEND_ENV = "IMGBOT_TEST_CRASH_AFTER_SEND"
 """Test hook, read only by ``bot/app.py`` and set only by tests/e2e/test_delivery_e2e.py (milestones) and
@@ -365,10 +368,11 @@ SendFn = Callable[[str], Awaitable[int]]
 """Sends the message with the given nonce; returns its id. Raises DeliveryProblem or TransientDeliveryError."""
 FindFn = Callable[[DeliveryRecord], Awaitable[int | None]]
 """Looks for a message already posted for a claimed delivery (by its reference); its id, or None when it surely was
-not posted. Raises TransientDeliveryError when it cannot tell (the claim then waits) or DeliveryProblem."""
+not posted. Raises TransientDeliveryError when it cannot tell yet (the claim then waits), SkipDelivery when it never
+will (the claim is given up rather than risk a second post) or DeliveryProblem."""
 PostedLookup = Callable[[int, int, str, datetime], Awaitable[int | None]]
 """``(guild_id, channel_id, reference, since)``: a message of ours showing ``ref {reference}`` posted in that
-channel after ``since``, searched in its recent history; its id, or None."""
+channel after ``since``, searched in its history from ``since`` on; its id, or None."""
 
 
 def find_by_reference(lookup: PostedLookup) -> FindFn:
@@ -395,6 +399,9 @@ class Deliverer:
         self._clock = clock
         self.nonce_trust = nonce_trust
         self.crash_after_send = crash_after_send
+        self._claimed_here: dict[str, datetime] = {}
+        """Unfinished claims this Deliverer made, with when, oldest first: only these may rely on the nonce alone.
+        Entries older than ``nonce_trust`` are dropped as new claims come (they are looked up either way)."""
 
     async def deliver(self, record: DeliveryRecord, send: SendFn, find: FindFn | None = None) -> DeliveryResult:
         """Make one delivery at most once (see the module docstring). Problems are returned, not raised."""
@@ -407,11 +414,16 @@ class Deliverer:
         """Step 1: the row is claimed (committed) before anything is sent; or the existing row says what is left."""
         repo = self.repository
         existing = await repo.get(record.key)
-        if existing is None and not await repo.claim(record, self._clock()):
-            existing = await repo.get(record.key)
         if existing is None:
-            return Claim(record, recovering=False)
+            now = self._clock()
+            if await repo.claim(record, now):
+                self._remember(record.key, now)
+                return Claim(record, recovering=False)
+            existing = await repo.get(record.key)
+            if existing is None:  # claimed, finished and deleted (/mydata delete) by another task meanwhile
+                return Claim(record, recovering=False)
         if existing.status is not DeliveryStatus.CLAIMED:
+            self._claimed_here.pop(record.key, None)
             return Claim(existing, recovering=True, done=DeliveryResult(Outcome.ALREADY_DONE, existing.message_id))
         return Claim(existing, recovering=True)
 
@@ -430,20 +442,51 @@ class Deliverer:
         if existing.status is not DeliveryStatus.CLAIMED:
             return DeliveryResult(Outcome.ALREADY_DONE, existing.message_id)
         if find is not None:
-            try:
-                found = await find(existing)
-            except DeliveryProblem as problem:
-                await repo.mark_failed(existing.key, str(problem), self._clock())
-                return DeliveryResult(Outcome.FAILED, problem=problem)
-            except TransientDeliveryError as error:
-                reason = f"could not check whether it was posted: {error}"
-                return DeliveryResult(Outcome.RETRY_LATER, reason=reason, retry_after=error.retry_after)
-            if found is not None:
-                log.info("delivery %s was posted before a crash (message %s); recorded it", existing.key, found)
-                await repo.mark_sent(existing.key, found, self._clock())
-                return DeliveryResult(Outcome.RECOVERED, found)
+            looked = await self._look_up(existing, find)
+            if looked is not None:
+                return looked
         await repo.give_up(existing.key, reason, self._clock())
         return DeliveryResult(Outcome.SKIPPED, reason=reason)
+
+    def _remember(self, key: str, now: datetime) -> None:
+        claimed = self._claimed_here
+        claimed.pop(key, None)
+        claimed[key] = now
+        # Insertion order is claim order, so the expired ones are at the front.
+        while claimed:
+            oldest = next(iter(claimed))
+            if now - claimed[oldest] <= self.nonce_trust:
+                break
+            del claimed[oldest]
+
+    async def _look_up(self, record: DeliveryRecord, find: FindFn) -> DeliveryResult | None:
+        """The result when the look-up settles the claim (found, failed, unknowable, not now); None: surely not
+        posted, send it."""
+        repo = self.repository
+        try:
+            found = await find(record)
+        except SkipDelivery as unknowable:
+            log.warning("delivery %s given up: %s", record.key, unknowable.reason)
+            await repo.give_up(record.key, unknowable.reason, self._clock())
+            return DeliveryResult(Outcome.SKIPPED, reason=unknowable.reason)
+        except DeliveryProblem as problem:
+            await repo.mark_failed(record.key, str(problem), self._clock())
+            return DeliveryResult(Outcome.FAILED, problem=problem)
+        except TransientDeliveryError as error:
+            # Unsure whether it went out: sending now could post it twice, so the claim waits.
+            reason = f"could not check whether it was posted: {error}"
+            return DeliveryResult(Outcome.RETRY_LATER, reason=reason, retry_after=error.retry_after)
+        if found is None:
+            return None
+        log.info("delivery %s was posted before a crash (message %s); recorded it", record.key, found)
+        await repo.mark_sent(record.key, found, self._clock())
+        return DeliveryResult(Outcome.RECOVERED, found)
+
+    def _must_look_up(self, record: DeliveryRecord) -> bool:
+        """Whether a claim left unfinished must be looked for before it is sent again: always when an earlier process
+        (or a reopened row) left it, else once Discord may have forgotten its nonce."""
+        claimed_here = self._claimed_here.get(record.key)
+        return claimed_here is None or self._clock() - claimed_here > self.nonce_trust
 
     async def complete(
         self,
@@ -453,27 +496,24 @@ class Deliverer:
         *,
         sent_late: Callable[[], bool | None] = lambda: None,
     ) -> DeliveryResult:
-        """Steps 2 and 3: send with the nonce (after looking for the message when the claim is older than Discord's
-        nonce memory) and record. ``sent_late`` says, after ``send`` returned, whether the message said "late"."""
+        """Steps 2 and 3: send with the nonce (after looking for the message when the claim was left by an earlier
+        process, or is older than ``nonce_trust``) and record. ``sent_late`` says, after ``send`` returned, whether
+        the message said "late"."""
         if claim.done is not None:
             return claim.done
+        result = await self._complete(claim, send, find, sent_late)
+        if result.outcome is not Outcome.RETRY_LATER:
+            self._claimed_here.pop(claim.record.key, None)
+        return result
+
+    async def _complete(
+        self, claim: Claim, send: SendFn, find: FindFn | None, sent_late: Callable[[], bool | None]
+    ) -> DeliveryResult:
         repo, record = self.repository, claim.record
-        if claim.recovering:
-            claimed_at = record.claimed_at or record.fire_at
-            if find is not None and self._clock() - claimed_at > self.nonce_trust:
-                try:
-                    found = await find(record)
-                except DeliveryProblem as problem:
-                    await repo.mark_failed(record.key, str(problem), self._clock())
-                    return DeliveryResult(Outcome.FAILED, problem=problem)
-                except TransientDeliveryError as error:
-                    # Unsure whether it went out: sending now could post it twice, so the claim waits.
-                    reason = f"could not check whether it was posted: {error}"
-                    return DeliveryResult(Outcome.RETRY_LATER, reason=reason, retry_after=error.retry_after)
-                if found is not None:
-                    log.info("delivery %s was posted before a crash (message %s); recorded it", record.key, found)
-                    await repo.mark_sent(record.key, found, self._clock())
-                    return DeliveryResult(Outcome.RECOVERED, found)
+        if claim.recovering and find is not None and self._must_look_up(record):
+            looked_up = await self._look_up(record, find)
+            if looked_up is not None:
+                return looked_up
         try:
             message_id = await send(record.nonce)
         except SkipDelivery as skipped:

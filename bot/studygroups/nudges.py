@@ -93,8 +93,8 @@ class NudgeSender(Protocol):
         """DM the member (with links to check in); the message id. Raises DeliveryProblem/TransientDeliveryError."""
         ...
 
-    async def find_nudge(self, user_id: int, reference: str) -> int | None:
-        """The id of a nudge DM already sent to the member with this reference in its footer, if any."""
+    async def find_nudge(self, user_id: int, reference: str, since: dt.datetime) -> int | None:
+        """The id of a nudge DM sent to the member after ``since`` with this reference in its footer, if any."""
         ...
 
 
@@ -190,7 +190,8 @@ class NudgeDispatcher(Feed[MemberNudge]):
         return await self.sender.send_nudge(item.payload, nonce=nonce)
 
     async def find(self, item: Item[MemberNudge], record: DeliveryRecord) -> int | None:
-        return await self.sender.find_nudge(item.payload.user_id, delivery_reference(record.nonce))
+        since = record.claimed_at or record.fire_at
+        return await self.sender.find_nudge(item.payload.user_id, delivery_reference(record.nonce), since)
 
     async def settled(self, item: Item[MemberNudge], result: DeliveryResult) -> None:
         if result.outcome is not Outcome.FAILED:

@@ -1,8 +1,8 @@
 """Where scheduled posts go, for every feature that posts on a schedule (announcements, study-group prompts, recaps
 and nudges): which channels can take a post, finding a post of ours again after a crash, telling a server's admin.
 
-The search by ``ref`` is how a claim older than Discord's nonce memory is checked: each scheduled post carries
-``ref <delivery reference>`` in an embed footer (``bot.scheduling.delivery_reference``).
+The search by ``ref`` is how a claim left by an earlier process (or older than Discord's nonce memory) is checked:
+each scheduled post carries ``ref <delivery reference>`` in an embed footer (``bot.scheduling.delivery_reference``).
 """
 
 from __future__ import annotations
@@ -14,14 +14,20 @@ from datetime import datetime, timedelta
 import aiohttp
 import discord
 
+from bot.scheduling.delivery import SkipDelivery
 from bot.ui.delivery_errors import delivery_errors
 
 log = logging.getLogger(__name__)
 
 Postable = discord.TextChannel | discord.Thread | discord.VoiceChannel | discord.StageChannel
 
-HISTORY_LOOKBACK = 50
-"""Messages read back when a claim older than Discord's nonce memory is checked (only after a crash)."""
+HISTORY_MARGIN = timedelta(minutes=1)
+"""The history is read from this long before the claim: the claim's time is the bot's clock and a message's id is
+Discord's, and a host clock a little ahead must not hide the message."""
+HISTORY_CAP = 1_000
+"""At most this many messages are read, oldest first from the claim (10 requests of 100). The message, if it was
+posted, comes soon after its claim, so only a channel with more than this many messages in between hides it: then
+the claim is given up (recorded as skipped, with a warning) rather than risk posting it twice."""
 
 
 POSTING_PERMISSIONS = ("View Channel", "Send Messages", "Embed Links", "Read Message History")
@@ -71,13 +77,29 @@ async def find_posted(
     me = client.user
     if channel is None or me is None or not isinstance(channel, Postable):
         return None
-    after = discord.Object(discord.utils.time_snowflake(since - timedelta(minutes=1)))
+    return await search_history(channel, me, reference, since, f"#{channel_id}")
+
+
+async def search_history(
+    channel: discord.abc.Messageable, me: discord.abc.Snowflake, reference: str, since: datetime, where: str
+) -> int | None:
+    """The id of our message carrying ``reference`` in ``channel``, read oldest first from ``since`` (less
+    ``HISTORY_MARGIN``) page by page; None when the history ends without it. Raises ``SkipDelivery`` when
+    ``HISTORY_CAP`` messages were read without reaching the end: nobody can say whether it was posted."""
+    after = discord.Object(discord.utils.time_snowflake(since - HISTORY_MARGIN))
+    read = 0
     # A failed read is not "not posted": it raises, and the claim waits (or fails for a missing permission)
     # instead of being sent a second time.
-    with delivery_errors(f"reading #{channel_id}'s history"):
-        async for message in channel.history(limit=HISTORY_LOOKBACK, after=after, oldest_first=True):
+    with delivery_errors(f"reading the history of {where}"):
+        async for message in channel.history(limit=HISTORY_CAP, after=after, oldest_first=True):
             if carries_reference(message, me, reference):
                 return message.id
+            read += 1
+    if read >= HISTORY_CAP:
+        raise SkipDelivery(
+            f"could not check whether it was posted: more than {HISTORY_CAP:,} messages in {where} since it was "
+            "claimed (not posted again, to be sure it is not posted twice)"
+        )
     return None
 
 

@@ -19,7 +19,7 @@ from bot.studygroups.recap import WeeklyRecap
 from bot.studygroups.schedule import Occurrence
 from bot.text import shorten
 from bot.ui import channels
-from bot.ui.channels import Postable, carries_reference, missing_permissions
+from bot.ui.channels import Postable, missing_permissions
 from bot.ui.delivery_errors import delivery_errors
 from bot.ui.studygroups import nudge_embed, nudge_view
 from cogs.studygroups.checkin import CheckInButton
@@ -135,14 +135,12 @@ class DiscordNudgeSender:
             )
         return sent.id
 
-    async def find_nudge(self, user_id: int, reference: str) -> int | None:
+    async def find_nudge(self, user_id: int, reference: str, since: dt.datetime) -> int | None:
         me = self.bot.user
         if me is None:
             return None
-        # As for channel posts: a failed read raises, so an unconfirmed nudge is never sent a second time.
-        with delivery_errors(f"reading the DM history of user {user_id}"):
+        # As for channel posts: a failed read raises, so an unconfirmed nudge is never sent a second time; and the
+        # DMs are read from the claim on, page by page, like a channel (a member may have written to the bot since).
+        with delivery_errors(f"opening the DMs with user {user_id}"):
             channel = await self.bot.create_dm(discord.Object(user_id))
-            async for message in channel.history(limit=10):
-                if carries_reference(message, me, reference):
-                    return message.id
-        return None
+        return await channels.search_history(channel, me, reference, since, f"the DMs with user {user_id}")

@@ -15,6 +15,10 @@ async def test_fresh_database_is_migrated_in_wal_mode(tmp_path: Path) -> None:
         async with conn.execute("PRAGMA journal_mode") as cursor:
             row = await cursor.fetchone()
         assert row is not None and row[0] == "wal"
+        # FULL (2): a claim committed before a post survives a power cut, not only the bot's own crash.
+        async with conn.execute("PRAGMA synchronous") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None and row[0] == 2
         # Reopening applies nothing twice.
         assert await apply_migrations(conn) == len(discover_migrations())
     finally:

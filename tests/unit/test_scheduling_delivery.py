@@ -28,6 +28,7 @@ from bot.scheduling.delivery import (
     DeliveryStatus,
     Outcome,
     ProblemKind,
+    SkipDelivery,
     TransientDeliveryError,
     delivery_nonce,
     delivery_reference,
@@ -195,6 +196,74 @@ async def test_old_claim_is_looked_up_before_sending_again(conn: aiosqlite.Conne
     result = await Deliverer(repo, clock=clock).deliver(record(), channel.send, find)
     assert result.outcome is Outcome.RECOVERED and result.message_id == 777
     assert channel.sends == [] and looked_up == [record().nonce[:10]]
+
+
+async def test_a_claim_left_by_an_earlier_process_is_looked_up_however_recent(conn: aiosqlite.Connection) -> None:
+    # Discord does not document how long it remembers a nonce, so after a restart the history is always read.
+    repo, channel, clock = DeliveryRepository(conn), FakeChannel(), Clock(NOW)
+    assert await repo.claim(record(), NOW)  # the earlier process claimed, posted (or not) and died
+    clock.now = NOW + timedelta(seconds=5)
+    looked_up: list[str] = []
+
+    async def not_there(claimed: DeliveryRecord) -> int | None:
+        looked_up.append(claimed.key)
+        return None
+
+    result = await Deliverer(repo, clock=clock).deliver(record(), channel.send, not_there)
+    assert looked_up == [record().key]
+    assert result.outcome is Outcome.RECOVERED and channel.sends == [record().nonce]  # surely not posted: sent
+
+    async def there(_: DeliveryRecord) -> int | None:
+        return 4242
+
+    second = replace(record("e:1:7:0:20270304T120000Z"), nonce=delivery_nonce("second"))
+    assert await repo.claim(second, NOW)
+    result = await Deliverer(repo, clock=clock).deliver(second, channel.send, there)
+    assert result.outcome is Outcome.RECOVERED and result.message_id == 4242
+    assert channel.sends == [record().nonce]  # found: not sent again
+    stored = await repo.get(second.key)
+    assert stored is not None and (stored.status, stored.message_id) == (DeliveryStatus.SENT, 4242)
+
+
+async def test_a_claim_of_this_process_trusts_its_nonce_only_for_a_while(conn: aiosqlite.Connection) -> None:
+    repo, channel, clock = DeliveryRepository(conn), FakeChannel(), Clock(NOW)
+    failures = 2
+    looked_up: list[str] = []
+
+    async def flaky(nonce: str) -> int:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise TransientDeliveryError("503")
+        return await channel.send(nonce)
+
+    async def find(claimed: DeliveryRecord) -> int | None:
+        looked_up.append(claimed.key)
+        return None
+
+    deliverer = Deliverer(repo, clock=clock, nonce_trust=timedelta(minutes=2))
+    assert (await deliverer.deliver(record(), flaky, find)).outcome is Outcome.RETRY_LATER
+    clock.now = NOW + timedelta(minutes=1)  # its own claim, within the trust: the nonce alone
+    assert (await deliverer.deliver(record(), flaky, find)).outcome is Outcome.RETRY_LATER
+    assert looked_up == []
+    clock.now = NOW + timedelta(minutes=3)  # Discord may have forgotten the nonce: looked up first
+    assert (await deliverer.deliver(record(), flaky, find)).outcome is Outcome.RECOVERED
+    assert looked_up == [record().key] and len(channel.sends) == 1
+
+
+async def test_a_claim_that_can_never_be_checked_is_given_up_not_sent(conn: aiosqlite.Connection) -> None:
+    # The history past the look-up's cap: whether it was posted cannot be known, and posting twice is worse.
+    repo, channel = DeliveryRepository(conn), FakeChannel()
+    assert await repo.claim(record(), NOW)
+
+    async def past_the_cap(_: DeliveryRecord) -> int | None:
+        raise SkipDelivery("could not check whether it was posted: more than 1,000 messages")
+
+    result = await Deliverer(repo, clock=Clock(NOW)).deliver(record(), channel.send, past_the_cap)
+    assert result.outcome is Outcome.SKIPPED and channel.sends == []
+    stored = await repo.get(record().key)
+    assert stored is not None and stored.status is DeliveryStatus.SKIPPED
+    assert stored.reason == "could not check whether it was posted: more than 1,000 messages"
 
 
 async def test_a_problem_marks_the_row_failed(conn: aiosqlite.Connection) -> None:

@@ -72,7 +72,7 @@ class FakeDMs:
             self.by_reference[reference] = 5000 + len(self.sent)
         return self.by_reference[reference]
 
-    async def find_nudge(self, user_id: int, reference: str) -> int | None:
+    async def find_nudge(self, user_id: int, reference: str, since: dt.datetime) -> int | None:
         return self.by_reference.get(reference)
 
 
