@@ -41,16 +41,23 @@ class Subscribed:
 
 
 async def seed_announcements(
-    database: Path, world: World, due: datetime, now: datetime, *, title: str, study_group_in: int | None = None
+    database: Path,
+    world: World,
+    due: datetime,
+    now: datetime,
+    *,
+    title: str,
+    study_group_in: int | None = None,
+    every: int = 1,
 ) -> Subscribed:
-    """Every server of `world` subscribed to announcements in #general with one server event due at `due`
-    (reminder 0: exactly one message per server). With `study_group_in` (a guild id), that server also gets a study
-    group checking in in #study-room, so /checkin opens its modal there."""
+    """Every server of `world` (or every `every`-th) subscribed to announcements in #general with one server event
+    due at `due` (reminder 0: exactly one message per server). With `study_group_in` (a guild id), that server also
+    gets a study group checking in in #study-room, so /checkin opens its modal there."""
     conn = await open_database(database)
     channels: dict[int, int] = {}
     try:
         stamp = to_db(now)
-        for guild in world.bot_guilds():
+        for guild in world.bot_guilds()[::every]:
             general = guild.channel("general")
             channels[guild.id] = general.id
             await conn.execute(
