@@ -86,7 +86,9 @@ def assert_kept(database: Path, acked: Acknowledged, context: str) -> None:
     """Every setting and check-in the bot confirmed is in the database file (read while the bot is dead)."""
     zones = dict(query(database, "SELECT user_id, timezone FROM study_member_settings"))
     assert {u: zones.get(u) for u in acked.zones} == acked.zones, f"{context}: a confirmed setting was lost"
-    checkins = dict(query(database, "SELECT user_id, studied FROM study_checkins"))
+    # A member's latest write: one who changed zone may have check-ins on two local dates (the run can straddle a
+    # midnight in one zone and not the other), and the older one must not stand for the latest.
+    checkins = dict(query(database, "SELECT user_id, studied FROM study_checkins ORDER BY updated_at, id"))
     assert {u: checkins.get(u) for u in acked.checkins} == acked.checkins, f"{context}: a confirmed check-in was lost"
 
 
