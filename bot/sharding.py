@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 IDENTIFY_INTERVAL = 5.0
 """Seconds between two IDENTIFYs of one rate-limit bucket (Discord's session_start_limit.max_concurrency window)."""
+IDENTIFY_MARGIN = 0.5
+"""Added to that interval by the pacer. A shard's turn starts its connection; its IDENTIFY reaches Discord only after
+the socket is open and HELLO has come back, which takes longer for one shard than for the next (on a busy machine
+against the local emulator, enough to land two IDENTIFYs 4.99 s apart), and Discord counts from their arrival."""
 
 
 def shard_id_for(guild_id: int, shard_count: int) -> int:
@@ -73,7 +77,7 @@ class IdentifyPacer:
     def __init__(
         self,
         *,
-        interval: float = IDENTIFY_INTERVAL,
+        interval: float = IDENTIFY_INTERVAL + IDENTIFY_MARGIN,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:

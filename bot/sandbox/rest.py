@@ -170,11 +170,24 @@ class RestApi:
         self.routes: list[Route] = []
         # How long a message nonce sent with enforce_nonce is remembered: Discord says "the past few minutes".
         self.nonce_memory = NONCE_MEMORY
+        # Nonces of messages made up to this moment are forgotten whatever their age (``forget_nonces``).
+        self.nonces_forgotten_until: datetime | None = None
         # Requests being handled right now; `idle` is set when there are none (Emulator.wait_idle).
         self.in_flight = 0
         self.idle = asyncio.Event()
         self.idle.set()
         self._register()
+
+    def forget_nonces(self) -> None:
+        """Discord's nonce memory runs out for every message made so far, as it has after a downtime longer than
+        ``nonce_memory``; messages made from now on are remembered as usual. A test that restarts the bot with its
+        clock moved past that downtime calls this, so only the bot's own history look-up can prevent a repost."""
+        self.nonces_forgotten_until = datetime.now(UTC)
+
+    def _remembers(self, message: Message) -> bool:
+        if self.nonces_forgotten_until is not None and message.created_at <= self.nonces_forgotten_until:
+            return False
+        return datetime.now(UTC) - message.created_at <= self.nonce_memory
 
     # ----- routing --------------------------------------------------------------------------------------------
 
@@ -718,7 +731,7 @@ class RestApi:
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             existing = emu.store.by_nonce(channel.id, str(nonce))
-            if existing is not None and datetime.now(UTC) - existing.created_at <= self.nonce_memory:
+            if existing is not None and self._remembers(existing):
                 emu.stats.other["nonce_deduplicated"] += 1
                 return ok(self._payload(existing))
         _require_content(body, req.files)

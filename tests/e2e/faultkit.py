@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from bot.scheduling.delivery import delivery_reference, to_db
 
 SEND = "POST /channels/{channel_id}/messages"
 CALLBACK = "POST /interactions/{interaction_id}/{interaction_token}/callback"
+LATE_AFTER = timedelta(minutes=2)
+"""A scheduled message posted more than this after its time says so ("Posted late", README)."""
 
 
 def query(database: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
@@ -39,16 +41,23 @@ class Subscribed:
 
 
 async def seed_announcements(
-    database: Path, world: World, due: datetime, now: datetime, *, title: str, study_group_in: int | None = None
+    database: Path,
+    world: World,
+    due: datetime,
+    now: datetime,
+    *,
+    title: str,
+    study_group_in: int | None = None,
+    every: int = 1,
 ) -> Subscribed:
-    """Every server of `world` subscribed to announcements in #general with one server event due at `due`
-    (reminder 0: exactly one message per server). With `study_group_in` (a guild id), that server also gets a study
-    group checking in in #study-room, so /checkin opens its modal there."""
+    """Every server of `world` (or every `every`-th) subscribed to announcements in #general with one server event
+    due at `due` (reminder 0: exactly one message per server). With `study_group_in` (a guild id), that server also
+    gets a study group checking in in #study-room, so /checkin opens its modal there."""
     conn = await open_database(database)
     channels: dict[int, int] = {}
     try:
         stamp = to_db(now)
-        for guild in world.bot_guilds():
+        for guild in world.bot_guilds()[::every]:
             general = guild.channel("general")
             channels[guild.id] = general.id
             await conn.execute(
@@ -114,6 +123,23 @@ def exactly_once_problems(emu: Emulator, subscribed: Subscribed, database: Path)
         if f"ref {delivery_reference(nonce)}" not in footer:
             problems.append(f"server {guild_id}: footer {footer!r} lacks ref {delivery_reference(nonce)}")
     return problems
+
+
+def sent_late(message: Message) -> bool:
+    return any("Posted late" in (e.get("description") or "") for e in message.embeds)
+
+
+def late_mark_problems(message: Message, due: datetime, what: str, *, believed: timedelta = timedelta(0)) -> list[str]:
+    """A message says "late" when it went out more than two minutes after its time (a second either side of the
+    threshold is the bot's decision to make: it decides when it hands the message over, the emulator stamps it on
+    arrival). ``believed``: how far the bot's clock was moved ahead when it posted (the test clock hook)."""
+    delay = message.created_at + believed - due
+    if abs(delay - LATE_AFTER) <= timedelta(seconds=2):
+        return []
+    expected = delay > LATE_AFTER
+    if sent_late(message) != expected:
+        return [f"{what}: posted {delay.total_seconds():.0f} s after its time, marked late: {sent_late(message)}"]
+    return []
 
 
 PROMPT_KIND = "studygroup-prompt"

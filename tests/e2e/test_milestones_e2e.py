@@ -174,6 +174,7 @@ async def test_an_event_a_few_seconds_ahead_is_posted_once_pinging_only_the_role
     admin, general = emu.world.users["dr_admin"], emu.world.channel("general")
     announcements = emu.world.channel("announcements")
     role = emu.world.guild("IMG Study Hall").role("Match 2027")
+    sent_before, mark = live.bot.settled_sent(), live.bot.lines_so_far
     date, time, at = ahead(3)
     added = await reply_of(
         emu,
@@ -194,6 +195,8 @@ async def test_an_event_a_few_seconds_ahead_is_posted_once_pinging_only_the_role
 
     posted = await emu.wait_for_message(announcements, titled("Mock OET speaking exam"), timeout=15)
     await live.bot.wait_for_output(r"announcements due .*: 1 posted", timeout=10)
+    # Nothing in flight and no retry pending: a second copy could not come later than this.
+    await live.bot.wait_settled(sent_at_least=sent_before + 1, after=mark)
     assert posted.created_at >= at - timedelta(seconds=1)
     embed = posted.embeds[0]
     assert embed["title"] == "📣 Starting now: Mock OET speaking exam"

@@ -27,7 +27,6 @@ import pytest
 from bot.db.connection import open_database
 from bot.sandbox import Emulator, World
 from bot.sandbox.faults import Fault
-from bot.sandbox.models import Message
 from bot.scheduling import TEST_CLOCK_OFFSET_ENV
 from bot.scheduling.delivery import to_db
 from tests.e2e.conftest import running_bot
@@ -35,36 +34,20 @@ from tests.e2e.faultkit import (
     PROMPT_KIND,
     announcements_in,
     exactly_once_problems,
+    late_mark_problems,
     prompt_problems,
     prompts_in,
     query,
     seed_announcements,
     seed_study_groups,
+    sent_late,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 TITLE = "Isolation mock exam"
 GROUP = "Same-minute crew"
-LATE_AFTER = timedelta(minutes=2)
 ON_TIME = timedelta(seconds=10)
-
-
-def sent_late(message: Message) -> bool:
-    return any("Posted late" in (e.get("description") or "") for e in message.embeds)
-
-
-def late_mark_problems(message: Message, due: datetime, what: str) -> list[str]:
-    """A message says "late" when it went out more than two minutes after its time (a second either side of the
-    threshold is the bot's decision to make: it decides when it hands the message over, the emulator stamps it on
-    arrival)."""
-    delay = message.created_at - due
-    if abs(delay - LATE_AFTER) <= timedelta(seconds=2):
-        return []
-    expected = delay > LATE_AFTER
-    if sent_late(message) != expected:
-        return [f"{what}: posted {delay.total_seconds():.0f} s after its time, marked late: {sent_late(message)}"]
-    return []
 
 
 async def clear_after(emu: Emulator, rules: list[Fault], at: datetime) -> datetime:

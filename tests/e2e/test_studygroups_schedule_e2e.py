@@ -98,6 +98,7 @@ async def test_a_prompt_a_few_seconds_ahead_is_posted_once_with_a_working_check_
         channel=world.channel("general"),
     )
     assert refused.ephemeral and "HH:MM on a 24-hour clock (HH:MM:SS also works)" in refused.content
+    sent_before, mark = live.bot.settled_sent(), live.bot.lines_so_far
     wall, due = ahead(4)
     created = await create_group(emu, "Night shift crew", study_room, checkin_time=wall)
     # The bot shows seconds only when there are some: a time that falls on :00 reads "05:51".
@@ -106,6 +107,8 @@ async def test_a_prompt_a_few_seconds_ahead_is_posted_once_with_a_working_check_
 
     prompt = await emu.wait_for_message(study_room, prompt_of("Night shift crew"), timeout=15)
     await live.bot.wait_for_output(r"study-group deliveries .*: 1 posted", timeout=10)
+    # Nothing in flight and no retry pending: a second copy could not come later than this.
+    await live.bot.wait_settled(sent_at_least=sent_before + 1, after=mark)
     assert prompt.created_at >= due - timedelta(seconds=1)
     embed = prompt.embeds[0]
     assert "What did you get done today?" in embed["description"] and "Posted late" not in embed["description"]
@@ -159,6 +162,7 @@ async def test_a_prompt_missed_while_stopped_is_posted_late_within_the_grace_and
                 r"study-group deliveries start-up: 1 posted \(1 late, 0 recovered\), 0 already done, 0 skipped",
                 timeout=10,
             )
+            await bot.wait_settled(sent_at_least=1)  # counted below: no retry may still be pending
             await bot.wait_for_output(rf"{TEST_CLOCK_OFFSET_ENV}=180\.000: scheduled work believes it is", timeout=1)
         assert f"*Posted late: this was due <t:{int(due.timestamp())}:t>.*" in posted.embeds[0]["description"]
         assert count(emu, study_room, prompt_of("Soon crew")) == 1
@@ -194,6 +198,7 @@ async def test_killed_between_send_and_record_the_prompt_is_found_again_and_post
         async with running_bot(emu, database, name="recovered", **offset_env(180)) as bot:
             await bot.wait_for_output(r"was posted before a crash \(message \d+\); recorded it", timeout=15)
             await bot.wait_for_output(r"study-group deliveries start-up: 1 posted \(0 late, 1 recovered\)", timeout=5)
+            await bot.wait_settled(sent_at_least=1)  # counted below: no retry may still be pending
         assert count(emu, study_room, prompt_of("Crash crew")) == 1
         assert emu.stats.other["nonce_deduplicated"] == 0  # not resent at all
         assert sum(1 for r in emu.requests if r.route == "GET /channels/{channel_id}/messages") > reads_before
@@ -228,6 +233,7 @@ async def test_the_weekly_recap_names_who_checked_in_once_and_pings_nobody(tmp_p
         async with running_bot(emu, database, name="sunday", **offset_env(sunday)) as bot:
             recap = await emu.wait_for_message(study_room, recap_of("Weekend crew"), timeout=20)
             await bot.wait_for_output(r"study-group deliveries .*: 1 posted", timeout=10)
+            await bot.wait_settled(sent_at_least=1)  # counted below: no retry may still be pending
         embed = recap.embeds[0]
         text = " ".join([embed.get("description") or ""] + [f"{f['name']} {f['value']}" for f in embed["fields"]])
         assert f"<@{alice.id}>: 1 day, 35 questions" in text

@@ -93,11 +93,12 @@ def test_schema_accepts_what_discord_py_sends_and_is_fast() -> None:
         "tts": False,
     }
     assert checker.check_request("POST", MESSAGES, "/channels/1/messages", body) == []
-    started = time.perf_counter()
+    # CPU time, not wall time, so that other work on a busy machine does not count against the checker.
+    started = time.process_time()
     for _ in range(200):
         checker.check_request("POST", MESSAGES, "/channels/1/messages", body)
-    per_call = (time.perf_counter() - started) / 200
-    assert per_call < 0.005, f"validation takes {per_call * 1000:.2f} ms per request"
+    per_call = (time.process_time() - started) / 200
+    assert per_call < 0.005, f"validation takes {per_call * 1000:.2f} ms of CPU per request"
 
 
 def test_schema_checks_are_skipped_and_say_so_without_the_spec(tmp_path: Path) -> None:

@@ -133,6 +133,21 @@ async def test_a_fault_before_the_effect_creates_nothing_and_nonces_are_forgotte
         assert len(emu.messages_in(general)) == 2
 
 
+@pytest.mark.asyncio
+async def test_forget_nonces_forgets_what_was_made_so_far_and_remembers_what_comes_after() -> None:
+    """What a restart after a long downtime meets: the nonces of earlier messages are forgotten, later ones are not."""
+    async with Emulator(World.default()) as emu:
+        general = emu.world.channel("general")
+        _, first = await post_message(emu, general.id, "n-old")
+        emu.rest.forget_nonces()
+        _, again = await post_message(emu, general.id, "n-old")
+        assert first is not None and again is not None and again["id"] != first["id"]
+        _, new = await post_message(emu, general.id, "n-new")
+        _, repeated = await post_message(emu, general.id, "n-new")
+        assert new is not None and repeated is not None and repeated["id"] == new["id"]
+        assert len(emu.messages_in(general)) == 3 and emu.stats.other["nonce_deduplicated"] == 1
+
+
 # ----- with the bot -------------------------------------------------------------------------------------------
 
 

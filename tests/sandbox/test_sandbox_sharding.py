@@ -211,14 +211,17 @@ async def test_more_than_2500_servers_in_one_session_is_closed_with_4011(http: a
 async def test_wait_idle_waits_for_requests_in_flight_and_open_connections(http: aiohttp.ClientSession) -> None:
     async with Emulator(World.default(), contract_checks=False) as emu:
         await emu.wait_idle(timeout=5)  # nothing connected yet
-        emu.faults.slow("GET /users/@me", 0.5)
+        # Held 2 s: the 0.2 s wait below must end while it is still held, even when this process waits its turn
+        # for a core on a busy machine between seeing the request in flight and starting that wait.
+        emu.faults.slow("GET /users/@me", 2.0)
         headers = {"Authorization": f"Bot {emu.token}"}
         async with aiohttp.ClientSession() as client:
             request = asyncio.create_task(client.get(f"{emu.api_base}/users/@me", headers=headers))
-            for _ in range(500):  # until the emulator is handling it (held 0.5 s by the slow fault)
-                if emu.rest.in_flight:
-                    break
-                await asyncio.sleep(0.01)
+            # Polled (the emulator has no event for "a request arrived"), up to 5 s: a local request arrives in
+            # milliseconds, so only a stalled machine would reach that.
+            async with asyncio.timeout(5):
+                while not emu.rest.in_flight:  # noqa: ASYNC110 - no event for a request arriving
+                    await asyncio.sleep(0.01)
             assert emu.rest.in_flight == 1
             with pytest.raises(TimeoutError):
                 await emu.wait_idle(timeout=0.2)  # the request is being handled (or its connection is open)

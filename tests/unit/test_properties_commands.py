@@ -6,7 +6,10 @@ people type at a bot: pings in disguise, other scripts, markdown, blanks, huge o
 - validation and the service either succeed or raise UserInputError (a message saying how to fix it), nothing else;
 - the reply the cog builds from the result (the same screen functions) fits Discord's limits, checked with the
   emulator's own contract code (bot/sandbox/contract.py) rather than a second copy of the limits;
-- nothing typed comes back as a ping: no reply text, and no error message as the error path shows it, would ping.
+- nothing typed comes back as a ping: no reply text, and no error message as the error path shows it, would ping;
+- the outcome is the one the input asks for: what was accepted is what is stored and shown (a quiz of the size asked,
+  the group as created or edited, the settings and check-in as typed), what was refused left nothing behind, and
+  a refusal is refused again the same way.
 
 ``test_every_typed_option_and_modal_field_has_a_property_test`` walks the registered command tree and every modal,
 and fails when a typed option or field has no property test here.
@@ -30,18 +33,22 @@ from hypothesis import strategies as st
 from bot.app import ImgBot
 from bot.content import Content
 from bot.knowledge.options import AskOptions, TopicOptions
-from bot.quiz.options import LeaderboardOptions, QuizReviewOptions, QuizStartOptions
-from bot.readiness.assessment import StepKind
+from bot.milestones.reminders import format_reminders, parse_reminders
+from bot.quiz.options import LeaderboardOptions, LeaderboardPeriod, QuizReviewOptions, QuizStartOptions
+from bot.readiness.assessment import Step, StepKind
 from bot.readiness.options import TimelineOptions
 from bot.sandbox.contract import check_message_body
 from bot.studygroups.models import (
+    MAX_RETENTION_DAYS,
     CheckInEntry,
     GroupCreateOptions,
     GroupEditOptions,
     MemberSettingsOptions,
     RetentionOptions,
+    StudyGroup,
     parse_with_clock,
 )
+from bot.studygroups.repository import name_key
 from bot.text import would_ping
 from bot.ui import milestones as milestone_screens
 from bot.ui import quiz as quiz_screens
@@ -268,13 +275,25 @@ def test_quiz_start(app: App, topic: str | None, questions: int | None, mode: st
     quiz = app.services.quiz
     user = new_user()
     started = outcome(app, lambda: quiz.start_solo(user, guild_id=GUILD, channel_id=CHANNEL, options=options))
-    if started is not None:
-        assert_fits_and_never_pings(
-            content=started.note,
-            embeds=[quiz_screens.solo_question_embed(started.question, review=False)],
-            view=solo_view(started.run_id, started.question, review=False),
-        )
-        app.run(quiz.stop_solo(user))
+    if started is None:
+        # Only a topic the bank does not know is refused once the options are valid; nothing was started.
+        assert options.topic is not None and app.run(quiz.current_solo(user)) is None
+        return
+    assert_fits_and_never_pings(
+        content=started.note,
+        embeds=[quiz_screens.solo_question_embed(started.question, review=False)],
+        view=solo_view(started.run_id, started.question, review=False),
+    )
+    # The quiz asked for, or all the topic has (and the note says so); it is the member's running quiz.
+    question = started.question
+    assert question.number == 1 and 1 <= question.total <= options.questions
+    assert (started.note is not None) == (question.total < options.questions)
+    topic = quiz.bank.resolve_topic(options.topic)
+    if topic is not None:
+        assert question.topic is topic
+    assert app.run(quiz.current_solo(user)) == question
+    app.run(quiz.stop_solo(user))
+    assert app.run(quiz.current_solo(user)) is None
 
 
 @covers(("quiz review", "questions"))
@@ -283,14 +302,13 @@ def test_quiz_start(app: App, topic: str | None, questions: int | None, mode: st
 def test_quiz_review(app: App, questions: int) -> None:
     options = parsed(lambda: parse_options(QuizReviewOptions, questions=questions))
     if options is not None:
-        # A new member has nothing to review: a clear message, not a crash.
+        # A new member has nothing to review: a clear message saying so, and no quiz started.
         user = new_user()
-        outcome(
-            app,
-            lambda: app.services.quiz.start_review(
-                user, guild_id=GUILD, channel_id=CHANNEL, questions=options.questions
-            ),
-        )
+        quiz = app.services.quiz
+        with pytest.raises(UserInputError, match="You have nothing to review") as refused:
+            app.run(quiz.start_review(user, guild_id=GUILD, channel_id=CHANNEL, questions=options.questions))
+        user_error_is_clear(refused.value)
+        assert app.run(quiz.current_solo(user)) is None
 
 
 @covers(("quiz leaderboard", "period"))
@@ -301,6 +319,9 @@ def test_quiz_leaderboard(app: App, period: str) -> None:
     if options is not None:
         board = app.run(app.services.quiz.leaderboard(GUILD, options.period, user_id=new_user()))
         assert_fits_and_never_pings(embeds=[quiz_screens.leaderboard_embed(board, {}, server="IMG Study Hall")])
+        # The period asked for; a member who never played has no row of their own.
+        assert board.period == options.period and board.you is None
+        assert (board.since is None) == (options.period is not LeaderboardPeriod.WEEK)
 
 
 # -- /timeline and the readiness number modal ------------------------------------------------------------------------
@@ -338,7 +359,12 @@ def test_timeline(app: App, match_year: int, step1: str | None, step2ck: str | N
 
 @covers(("NumberModal", "answer"))
 @PROPERTY_SETTINGS
-@given(st.text(min_size=1, max_size=12) | nasty_text(3).map(lambda t: t[:12]).filter(bool))
+@given(
+    st.text(min_size=1, max_size=12)
+    | nasty_text(3).map(lambda t: t[:12]).filter(bool)
+    | st.integers(min_value=-50, max_value=400).map(str)
+    | st.sampled_from(["245", " 260 ", "2,45", "٢٤٥", "250.0", "1e2", "+240"])
+)
 def test_readiness_number_modal(app: App, typed: str) -> None:
     service = app.services.readiness
     user = new_user()
@@ -355,6 +381,31 @@ def test_readiness_number_modal(app: App, typed: str) -> None:
     shown = answered or progress
     if shown.step is not None:
         assert_fits_and_never_pings(embeds=[readiness_screens.question_embed(shown)], view=question_view(shown))
+    number = whole_number(typed)
+    stored = app.run(service.pending(user))
+    assert stored is not None
+    if answered is None:
+        # Refused: the member is still on that question, with nothing recorded for it. Only a whole number in the
+        # step's range may be refused by the answers' own checks (a passed score below the passing one).
+        assert stored.step is not None and stored.step.id == step.id and getattr(stored.answers, step.id) is None
+        assert number is None or not step.minimum <= number <= step.maximum or step.id.endswith("_score"), typed
+    else:
+        # Accepted: exactly the number typed, in range, is what is stored, and the assessment moved on.
+        assert number is not None and step.minimum <= number <= step.maximum, typed
+        assert getattr(stored.answers, step.id) == number
+        assert step_id(stored.step) == step_id(answered.step) != step.id
+
+
+def step_id(step: Step | None) -> str | None:
+    return None if step is None else step.id
+
+
+def whole_number(typed: str) -> int | None:
+    """What a member means by ``typed`` when it is a whole number (thousands separators allowed)."""
+    try:
+        return int(typed.strip().replace(",", ""))
+    except ValueError:
+        return None
 
 
 # -- /milestones, /announcements, /event -----------------------------------------------------------------------------
@@ -386,10 +437,26 @@ def test_announcements_preview(app: App, milestone: str) -> None:
 @given(st.none() | bounded_text(1, 100) | st.sampled_from(["7d,1d,0", "1w", "0", "2h,30m", "400d", "1d,1d"]))
 def test_announcements_setup_reminders(app: App, reminders: str | None) -> None:
     guild = next(_users)
-    outcome(app, lambda: app.services.milestones.subscribe(guild, CHANNEL, None, reminders, 1))
+    service = app.services.milestones
+    subscribed = outcome(app, lambda: service.subscribe(guild, CHANNEL, None, reminders, 1))
+    stored = app.run(service.subscription(guild))
+    if subscribed is None:
+        assert stored is None, "a refused setup stores nothing"
+        return
+    assert stored == subscribed and subscribed.active and subscribed.channel_id == CHANNEL
+    if reminders is None or not reminders.strip():
+        assert subscribed.reminders is None  # each milestone's own reminders
+    else:
+        # The offsets typed, earliest reminder first, each one at most once.
+        offsets = subscribed.reminders
+        assert offsets and list(offsets) == sorted(set(offsets), reverse=True), offsets
+        # What /announcements status shows of them reads back as the same reminders.
+        assert parse_reminders(format_reminders(offsets)) == offsets
 
 
-_dates = st.sampled_from(["2030-03-04", "2027-02-30", "04/03/2030", "2030-3-4"]) | bounded_text(1, 10)
+# Days ahead of today (what a member would pick), dates too far or malformed, and anything.
+_future_dates = st.integers(min_value=1, max_value=800).map(lambda d: f"{dt.date.today() + dt.timedelta(days=d)}")
+_dates = _future_dates | st.sampled_from(["2030-03-04", "2027-02-30", "04/03/2030", "2030-3-4"]) | bounded_text(1, 10)
 _times = st.sampled_from(["18:30", "25:00", "2:30 AM", "18:30:59", "02:30"]) | bounded_text(1, 8)
 _zones = st.sampled_from(["Asia/Kolkata", "America/New_York", "UTC", "EST", "+05:30", "India"]) | bounded_text(1, 64)
 
@@ -420,10 +487,16 @@ def test_event_add_and_remove(
     assert_fits_and_never_pings(embeds=[milestone_screens.event_added_embed(created)])
     events = app.run(service.events(GUILD))
     assert_fits_and_never_pings(embeds=[milestone_screens.events_embed(events)])
+    # Stored as added: upcoming, in the channel given, under the title typed (tidied, never empty).
+    assert [e for e in events if e.id == created.id] == [created]
+    assert created.channel_id == CHANNEL and created.title.strip() and created.starts_at > created.created_at
     removed = app.run(service.remove_event(GUILD, created.id))
     assert removed.id == created.id
-    # The cog turns the typed event into an id; anything else is a clear message.
-    outcome(app, lambda: service.remove_event(GUILD, created.id))
+    assert created.id not in {e.id for e in app.run(service.events(GUILD))}
+    # Removing it again is a clear message, not a second removal.
+    with pytest.raises(UserInputError) as again:
+        app.run(service.remove_event(GUILD, created.id))
+    user_error_is_clear(again.value)
 
 
 # -- study groups ----------------------------------------------------------------------------------------------------
@@ -459,6 +532,33 @@ _days = st.sampled_from(["mon-fri", "mon,wed,fri", "sun-sat", "weekdays", "funda
 def test_study_group_commands(
     app: App, name: str, checkin_time: str | None, zone: str | None, days: str | None, typed_group: str
 ) -> None:
+    study_group_commands(app, name, checkin_time, zone, days, typed_group)
+
+
+# Options as a moderator types them when nothing is wrong: the test above mostly meets refusals (a random name,
+# time, zone and days are rarely all valid), this one the groups they make, found by name (any case and spacing) or
+# by id (a name starting with "x" is used as the id, as autocomplete sends it).
+_words = st.sampled_from(["Night", "owls", "Step 2", "CK", "crew", "xray", "evening", "Rénal", "早上", "  early  "])
+_well_formed_names = st.lists(_words, min_size=1, max_size=4).map(" ".join).filter(lambda n: n.strip())
+
+
+@PROPERTY_SETTINGS
+@given(
+    _well_formed_names,
+    st.none() | st.times().map(lambda t: f"{t:%H:%M}"),
+    st.none() | st.sampled_from(["Asia/Kolkata", "America/New_York", "UTC", "Africa/Lagos"]),
+    st.none() | st.sampled_from(["mon-fri", "mon,wed,fri", "sun-sat", "sat,sun"]),
+    _well_formed_names | _well_formed_names.map(str.upper),
+)
+def test_study_group_commands_with_well_formed_options(
+    app: App, name: str, checkin_time: str | None, zone: str | None, days: str | None, typed_group: str
+) -> None:
+    study_group_commands(app, name, checkin_time, zone, days, typed_group)
+
+
+def study_group_commands(
+    app: App, name: str, checkin_time: str | None, zone: str | None, days: str | None, typed_group: str
+) -> None:
     service = app.services.studygroups
     guild, channel = next(_users), next(_users)
     now = service.now()
@@ -467,24 +567,67 @@ def test_study_group_commands(
             GroupCreateOptions, now, name=name, channel_id=channel, checkin_time=checkin_time, timezone=zone, days=days
         )
     )
+    group: StudyGroup | None = None
     group_ref: str = typed_group
     if options is not None:
+        # A new server and channel: valid options always make the group, exactly as given.
         created = outcome(app, lambda: service.create_group(guild, options, creator_id=1))
-        if created is not None:
-            assert not would_ping(created.group.schedule.describe())
-            group_ref = str(created.group.id) if typed_group.startswith("x") else created.group.name
+        assert created is not None
+        group = created.group
+        assert not would_ping(group.schedule.describe())
+        assert (group.guild_id, group.channel_id, group.name) == (guild, channel, options.name)
+        assert (group.schedule.local_time, group.schedule.weekdays) == (options.checkin_time, options.days)
+        assert created.zone_defaulted == (options.timezone is None)
+        assert options.timezone is None or group.schedule.zone == options.timezone
+        assert app.run(service.get_group(group.id)) == group
+        group_ref = str(group.id) if typed_group.startswith("x") else group.name
     edit = parsed(
         lambda: parse_with_clock(GroupEditOptions, now, name=typed_group, checkin_time=checkin_time, days=days)
     )
     if edit is not None:
-        outcome(app, lambda: service.edit_group(guild, group_ref, edit))
+        edited = outcome(app, lambda: service.edit_group(guild, group_ref, edit))
+        # The group is found by its id or its name; with no group here there is nothing to edit.
+        assert (edited is None) == (group is None)
+        if edited is not None and group is not None:
+            assert edited.id == group.id and edited.name == (edit.name or group.name)
+            assert edited.schedule.local_time == (edit.checkin_time or group.schedule.local_time)
+            assert edited.schedule.weekdays == (edit.days or group.schedule.weekdays)
+            assert app.run(service.get_group(group.id)) == edited
+            group = edited
+    # What the typed text names: the group, by its id or its name (spacing and case aside), or nothing.
+    named = group if group is not None and names_group(typed_group, group) else None
     user = new_user()
-    outcome(app, lambda: service.join(guild, user, typed_group))
-    outcome(app, lambda: service.info(guild, typed_group))
-    outcome(app, lambda: service.todays_check_in(guild, user, group=typed_group, channel_id=channel))
-    outcome(app, lambda: service.leave(guild, user, typed_group))
-    assert len(app.run(service.group_choices(guild, typed_group[:100]))) <= 25
-    outcome(app, lambda: service.archive_group(guild, typed_group))
+    joined = outcome(app, lambda: service.join(guild, user, typed_group))
+    assert (joined is None) == (named is None)
+    info = outcome(app, lambda: service.info(guild, typed_group))
+    assert (info is None) == (named is None)
+    todays = outcome(app, lambda: service.todays_check_in(guild, user, group=typed_group, channel_id=channel))
+    assert (todays is None) == (named is None)
+    if named is not None:
+        assert joined is not None and joined.joined and joined.group.id == named.id
+        assert info is not None and info.group.id == named.id and user in info.member_ids
+        assert todays is not None and todays[0].id == named.id and todays[1] is None  # no check-in yet today
+    left = outcome(app, lambda: service.leave(guild, user, typed_group))
+    assert (left is None) == (named is None)
+    if named is not None:
+        assert user not in app.run(service.info(guild, str(named.id))).member_ids
+    choices = app.run(service.group_choices(guild, typed_group[:100]))
+    assert len(choices) <= 25
+    if group is not None:
+        assert (group in choices) == (name_key(typed_group[:100]) in name_key(group.name))
+    archived = outcome(app, lambda: service.archive_group(guild, typed_group))
+    assert (archived is None) == (named is None)
+    if archived is not None:
+        # Closed, kept: no longer offered, joined or archived again.
+        assert not archived.active and archived not in app.run(service.group_choices(guild, ""))
+        assert outcome(app, lambda: service.join(guild, new_user(), typed_group)) is None
+        assert outcome(app, lambda: service.archive_group(guild, typed_group)) is None
+
+
+def names_group(typed: str, group: StudyGroup) -> bool:
+    """Whether ``/studygroup ... group: typed`` names ``group``: its id (what autocomplete sends) or its name."""
+    text = typed.strip()
+    return (text.isdigit() and int(text) == group.id) or name_key(text) == name_key(group.name)
 
 
 @covers(("settings", "timezone"), ("settings", "nudges"), ("studygroup-retention set", "days"))
@@ -495,13 +638,22 @@ def test_member_and_server_settings(app: App, zone: str | None, nudge: bool | No
     now = service.now()
     options = parsed(lambda: parse_with_clock(MemberSettingsOptions, now, timezone=zone, nudge=nudge))
     if options is not None:
-        saved = outcome(app, lambda: service.update_settings(new_user(), options))
-        if saved is not None:
+        user = new_user()
+        saved = outcome(app, lambda: service.update_settings(user, options))
+        stored = app.run(service.settings(user))
+        if saved is None:
+            # Refused only when asking for nudges without a zone to send them in; nothing was saved.
+            assert options.nudge and options.timezone is None and (stored.zone, stored.nudge) == (None, False)
+        else:
             assert saved.zone is None or not would_ping(saved.zone)
+            assert (saved.zone, saved.nudge) == (options.timezone, bool(options.nudge))
+            assert (stored.zone, stored.nudge) == (saved.zone, saved.nudge)
     retention = parsed(lambda: parse_with_clock(RetentionOptions, now, days=days))
+    # Any whole number of days from 0 to a year is accepted as typed; anything else is refused.
+    assert (retention is not None) == (0 <= days <= MAX_RETENTION_DAYS)
     if retention is not None:
         kept = app.run(service.set_retention(GUILD, retention))
-        assert 0 <= kept <= 365
+        assert kept == days and app.run(service.retention_days(GUILD)) == days
 
 
 _numbers = st.sampled_from(["40", "72%", "2.5", "2:30", "-1", "1e9", "NaN", "٣٠", "１０"]) | bounded_text(1, 10)
@@ -538,9 +690,16 @@ def test_checkin_modal(app: App, studied: str, questions: str, percent: str, hou
     )
     if entry is None:
         return
-    receipt = outcome(app, lambda: service.check_in(guild, new_user(), entry, group=group.id))
-    if receipt is not None:
-        assert_fits_and_never_pings(embeds=[receipt_embed(receipt)])
+    user = new_user()
+    receipt = outcome(app, lambda: service.check_in(guild, user, entry, group=group.id))
+    assert receipt is not None, "a valid entry for an open group is always recorded"
+    assert_fits_and_never_pings(embeds=[receipt_embed(receipt)])
+    # Recorded as typed, as today's check-in in that group (which the member joined by checking in).
+    stored = receipt.check_in
+    typed = (entry.studied, entry.questions, entry.percent_correct, entry.minutes, entry.blockers)
+    assert (stored.studied, stored.questions, stored.percent_correct, stored.minutes, stored.blockers) == typed
+    assert receipt.group.id == group.id and receipt.joined and not receipt.updated
+    assert app.run(service.todays_check_in(guild, user, group=group.id)) == (receipt.group, stored)
 
 
 # /progress user: takes a member Discord picks (not typed, so the guard above does not ask for it); what is shown
