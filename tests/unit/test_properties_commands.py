@@ -56,8 +56,11 @@ from bot.ui import readiness as readiness_screens
 from bot.ui import studygroups as studygroup_screens
 from bot.ui.embeds import entry_embed
 from bot.ui.errors import BaseModal, describe_user_error
+from bot.ui.help import overview_embeds
 from bot.validation import UserInputError, parse_options
+from cogs.help import HelpCog
 from cogs.knowledge import answer_view, no_answer_embed, suggestions_view
+from cogs.onboarding.flow import GroupModal
 from cogs.quiz import solo_view
 from cogs.readiness import question_view, timeline_view
 from cogs.studygroups.checkin import receipt_embed
@@ -194,6 +197,7 @@ def test_every_typed_option_and_modal_field_has_a_property_test(app: App) -> Non
 MODAL_FIELDS = {
     "CheckInModal": {"studied", "questions", "percent", "hours", "blockers"},
     "NumberModal": {"answer"},
+    "GroupModal": {"name", "time", "zone", "days"},
 }
 
 
@@ -209,6 +213,10 @@ def test_modal_fields_listed_here_are_the_real_ones(app: App) -> None:
     ).group
     modal = CheckInModal(group, None)
     assert {c.custom_id for c in modal.children if isinstance(c, discord.ui.TextInput)} == MODAL_FIELDS["CheckInModal"]
+    setup_form = GroupModal(CHANNEL, {})
+    assert {c.custom_id for c in setup_form.children if isinstance(c, discord.ui.TextInput)} == MODAL_FIELDS[
+        "GroupModal"
+    ]
 
 
 def test_cooldowns_guard_exactly_the_commands_their_policy_names(app: App) -> None:
@@ -533,6 +541,47 @@ def test_study_group_commands(
     app: App, name: str, checkin_time: str | None, zone: str | None, days: str | None, typed_group: str
 ) -> None:
     study_group_commands(app, name, checkin_time, zone, days, typed_group)
+
+
+@covers(("GroupModal", "name"), ("GroupModal", "time"), ("GroupModal", "zone"), ("GroupModal", "days"))
+@PROPERTY_SETTINGS
+@given(
+    bounded_text(1, 50),
+    st.sampled_from(["", " "]) | _clock_times,
+    st.sampled_from(["", " "]) | _zones,
+    st.sampled_from(["", " "]) | _days,
+)
+def test_setup_group_form(app: App, name: str, checkin_time: str, zone: str, days: str) -> None:
+    # /setup's study-group form hands its fields to /studygroup-admin create's checks, an empty field meaning "not
+    # given": what the form sends must be what the command would do with the same options.
+    form = GroupModal(CHANNEL, {"name": name, "time": checkin_time, "zone": zone, "days": days})
+    typed = {c.custom_id: c.default for c in form.children if isinstance(c, discord.ui.TextInput)}
+    assert typed == {"name": name, "time": checkin_time, "zone": zone, "days": days}
+    study_group_commands(
+        app, name, checkin_time.strip() or None, zone.strip() or None, days.strip() or None, typed_group=name
+    )
+
+
+@covers(("help", "command"))
+@PROPERTY_SETTINGS
+@given(bounded_text(1, 100) | st.sampled_from(["ask", "/quiz start", "QUIZ", "studygroup-admin create", " / "]))
+def test_help_command(app: App, command: str) -> None:
+    helper = HelpCog(app.bot)
+    catalog = helper.catalog()
+    assert catalog, "the command tree is loaded"
+    names = {info.name for info in catalog}
+    try:
+        embed = helper.details(command)
+    except UserInputError as error:
+        user_error_is_clear(error)
+        # Refused only when the typed text names no command and no group of commands.
+        wanted = " ".join(command.casefold().lstrip("/").split())
+        assert wanted not in names and not any(name.startswith(f"{wanted} ") for name in names), command
+        return
+    assert_fits_and_never_pings(embeds=[embed])
+    for moderator in (False, True):
+        permissions = discord.Permissions(manage_guild=True) if moderator else discord.Permissions.none()
+        assert_fits_and_never_pings(embeds=overview_embeds(catalog, permissions, in_server=True))
 
 
 # Options as a moderator types them when nothing is wrong: the test above mostly meets refusals (a random name,
