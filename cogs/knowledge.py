@@ -20,6 +20,7 @@ from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
 from bot.ui.errors import guarded
 from bot.ui.permissions import server_permissions_check
+from bot.ui.plural import plural
 from bot.validation import UserInputError, parse_options
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ def report_embed(
     )
     total = sum(t.helpful + t.not_helpful for t in tallies)
     embed.set_footer(
-        text=f"{total} votes in all. Questions: this server's own, stored without who asked them, kept "
+        text=f"{plural(total, 'vote')} in all. Questions: this server's own, stored without who asked them, kept "
         f"{UNANSWERED_KEPT.days} days after they were last asked; private ones are never stored."
     )
     return embed

@@ -44,6 +44,7 @@ from bot.readiness.service import SESSION_TTL
 from bot.readiness.timeline import PlanItem, PlanStatus, TimelinePlan
 from bot.text import neutralize_mentions, shorten
 from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, FIELD_VALUE_LIMIT, NOTICE_COLOUR
+from bot.ui.plural import plural
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +76,6 @@ RESULT_FOOTER = (
 
 TitleLookup = Callable[[str], str | None]
 """Knowledge entry id -> its title (None when the entry is missing)."""
-
-
-def plural(number: int, noun: str, many: str | None = None) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {many or noun + 's'}"
 
 
 def fit_embed(embed: discord.Embed) -> discord.Embed:

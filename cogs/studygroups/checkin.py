@@ -12,6 +12,7 @@ from bot.studygroups.models import CheckIn, CheckInEntry, StudyGroup, format_hou
 from bot.studygroups.service import CheckInReceipt
 from bot.text import shorten
 from bot.ui.errors import BaseModal, guarded
+from bot.ui.plural import plural
 from bot.ui.studygroups import streak_line
 from cogs.studygroups.common import COLOUR, Interaction, guild_id_of, shown, studygroups_of
 
@@ -97,7 +98,7 @@ def receipt_embed(receipt: CheckInReceipt) -> discord.Embed:
     )
     numbers = []
     if receipt.check_in.questions is not None:
-        numbers.append(f"{receipt.check_in.questions} questions")
+        numbers.append(plural(receipt.check_in.questions, "question", grouped=True))
     if receipt.check_in.percent_correct is not None:
         numbers.append(f"{receipt.check_in.percent_correct}% correct")
     if receipt.check_in.minutes is not None:

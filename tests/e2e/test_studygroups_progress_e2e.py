@@ -84,6 +84,10 @@ async def test_own_progress_is_private_and_shared_once_without_pinging(live: Liv
     mine = await run(emu, "progress", user=alice, channel=general)
     assert mine.ephemeral and mine.embeds[0]["title"] == "Your study progress"
     assert "Streak: **1 day**" in mine.embeds[0]["description"]
+    # One check-in: every count reads in the singular where it is one.
+    own_fields = {f["name"]: f["value"] for f in mine.embeds[0]["fields"]}
+    assert own_fields["Last 7 days"].startswith("1 check-in day · 40 questions · ")
+    assert own_fields["All time in this server"].startswith("1 day · 40 questions · ")
     assert mine.message is not None and [b["label"] for b in mine.message.buttons] == [SHARE]
     assert mine.message.buttons[0]["custom_id"] == f"sg:share:{alice.id}"
     assert public_messages(emu, general) == []
