@@ -22,10 +22,11 @@ from bot.readiness.models import AssessmentResult
 from bot.readiness.options import TimelineOptions, UnreachableMatchError
 from bot.readiness.service import ReadinessService
 from bot.readiness.timeline import TimelinePlan
-from bot.text import shorten
+from bot.text import defuse_pings, shorten
 from bot.ui import readiness as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import BaseModal, guarded
+from bot.ui.forms import FIX_LABEL, fix_button
 from bot.validation import UserInputError
 from cogs.knowledge import OpenEntryButton
 
@@ -41,6 +42,8 @@ TIMELINE_LABELS = {"ics": "📅 Add to my calendar (.ics)", "share": "Share in t
 """Labels of the plan's buttons; the "plan" button (offered when a Match cannot be reached) names its year."""
 BUTTON_VALUE = re.compile(r"[A-Za-z0-9_-]{1,50}")
 """An answer a button can carry in its custom_id (AnswerButton's template); other answers go through a select."""
+NUMBER_INPUT_LIMIT = 12
+"""The number form's input takes this many characters: a refusal carries them in its Fix it button's custom_id."""
 NUMBER_MODAL_TIMEOUT = 30 * 60
 """How long an opened number modal waits for its answer (a modal does not survive a restart; the button does)."""
 
@@ -152,31 +155,80 @@ class NumberButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"rd
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:
-        progress = await readiness_of(interaction).resume(interaction.user.id)
-        step = progress.step
-        if step is None or step.id != self.step_id or step.kind is not StepKind.NUMBER:
-            raise UserInputError(
-                "That question is not the current one any more. Use /readiness start to continue where you are."
-            )
-        await interaction.response.send_modal(NumberModal(step, progress.current_value))
+        step, current = await current_number_step(interaction, self.step_id)
+        await interaction.response.send_modal(NumberModal(step, current))
+
+
+class FixNumberButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"rd:fix:(?P<step>[a-z0-9_]{1,40}):(?P<typed>.{0,12})",
+):
+    """On a refused number: opens the form again with what was typed, which rides in the custom_id (the input takes
+    at most 12 characters)."""
+
+    def __init__(self, step_id: str, typed: str) -> None:
+        super().__init__(fix_button(f"rd:fix:{step_id}:{typed[:NUMBER_INPUT_LIMIT]}"))
+        self.step_id = step_id
+        self.typed = typed
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> FixNumberButton:
+        return cls(match["step"], match["typed"])
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        step, _ = await current_number_step(interaction, self.step_id)
+        await interaction.response.send_modal(NumberModal(step, self.typed or None, fixing=True))
+
+
+async def current_number_step(interaction: Interaction, step_id: str) -> tuple[Step, str | None]:
+    """The member's current question and its answer so far, refused unless it is the number question ``step_id``."""
+    progress = await readiness_of(interaction).resume(interaction.user.id)
+    step = progress.step
+    if step is None or step.id != step_id or step.kind is not StepKind.NUMBER:
+        raise UserInputError(
+            "That question is not the current one any more. Use /readiness start to continue where you are."
+        )
+    return step, progress.current_value
 
 
 class NumberModal(BaseModal):
-    def __init__(self, step: Step, current: str | None) -> None:
+    """A number question's answer. ``fixing``: opened from a refusal's **Fix it**, whose message the answer replaces
+    (with the next question, or the refusal again)."""
+
+    def __init__(self, step: Step, current: str | None, *, fixing: bool = False) -> None:
         super().__init__(title=step.title, custom_id=f"rd:modal:{step.id}", timeout=NUMBER_MODAL_TIMEOUT)
         self.step_id = step.id
+        self.fixing = fixing
         self.answer: discord.ui.TextInput[NumberModal] = discord.ui.TextInput(
             label=shorten(f"A whole number from {step.minimum} to {step.maximum}", 45),
             custom_id="answer",
             placeholder=step.placeholder or None,
             default=current,
             min_length=1,
-            max_length=12,
+            max_length=NUMBER_INPUT_LIMIT,
         )
         self.add_item(self.answer)
 
     async def on_submit(self, interaction: Interaction) -> None:
-        progress = await readiness_of(interaction).answer(interaction.user.id, self.step_id, self.answer.value)
+        try:
+            progress = await readiness_of(interaction).answer(interaction.user.id, self.step_id, self.answer.value)
+        except UserInputError as refused:
+            # The question's own message stays as it was; the refusal offers the form again with what was typed.
+            view = discord.ui.View(timeout=None)
+            view.add_item(FixNumberButton(self.step_id, self.answer.value))
+            text = shorten(f"{refused}\n\nPress **{FIX_LABEL}** to change what you typed.", 2000)
+            await respond(
+                interaction,
+                new=not self.fixing,
+                content=defuse_pings(text),
+                embed=None,
+                view=view,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            return
         await show(interaction, progress, new=False)
 
 
@@ -506,5 +558,5 @@ class ReadinessCog(commands.Cog, name="Readiness"):
 
 
 async def setup(bot: ImgBot) -> None:
-    bot.add_dynamic_items(AnswerButton, AnswerSelect, NumberButton, FlowButton, TimelineButton)
+    bot.add_dynamic_items(AnswerButton, AnswerSelect, NumberButton, FixNumberButton, FlowButton, TimelineButton)
     await bot.add_cog(ReadinessCog(bot))

@@ -222,6 +222,41 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     assert query(live, "SELECT overall FROM readiness_results WHERE user_id = ?", alice.id) == [("at_risk",)]
 
 
+async def test_a_refused_number_opens_again_with_what_was_typed(live: Live) -> None:
+    emu = live.emu
+    admin = emu.world.users["dr_admin"]
+    reply = await start(emu, admin)
+    for step, value in (("target_match", "2028"), ("step1", "passed"), ("step2ck", "passed")):
+        reply = await answer(emu, reply, step, value)
+    assert current_step(reply) == "step2ck_score"
+
+    # "2,45" has a decimal comma: 2.45 is not a whole number. The refusal keeps what was typed for Fix it.
+    opened = await (await emu.click(reply, custom_id="rd:num:step2ck_score")).response()
+    refused = await (await emu.submit_modal(opened, {"answer": "2,45"})).response()
+    assert refused.kind == "message" and refused.ephemeral and not refused.embeds
+    assert refused.content.startswith("Type a whole number from 1 to 300.") and "**Fix it**" in refused.content
+    assert custom_ids(refused) == ["rd:fix:step2ck_score:2,45"]
+    reopened = await (await emu.click(refused, label="Fix it")).response()
+    assert reopened.kind == "modal" and reopened.modal is not None
+    assert reopened.modal.field("answer").value == "2,45"
+
+    # "3,000" is read as three thousand: out of range, said in the same message, and the form keeps it again.
+    still = await (await emu.submit_modal(reopened, {"answer": "3,000"})).response()
+    assert still.kind == "update" and still.message is not None and still.message.id == refused.message.id  # type: ignore[union-attr]
+    assert still.content.startswith("Type a whole number from 1 to 300.")
+    assert custom_ids(still) == ["rd:fix:step2ck_score:3,000"]
+    reopened = await (await emu.click(still, label="Fix it")).response()
+    assert reopened.modal is not None and reopened.modal.field("answer").value == "3,000"
+    fixed = await (await emu.submit_modal(reopened, {"answer": "245"})).response()
+    # Fixed: the refusal becomes the next question, and the answer is kept.
+    assert fixed.kind == "update" and current_step(fixed) == "specialty"
+    [(answers,)] = query(live, "SELECT answers FROM readiness_sessions WHERE user_id = ?", admin.id)
+    assert '"step2ck_score": 245' in answers
+    # The question's own message moved on too: its button says so instead of reopening an old question.
+    stale = await (await emu.click(reply, custom_id="rd:num:step2ck_score")).response()
+    assert stale.ephemeral and "not the current one" in stale.content
+
+
 async def test_history_shows_what_changed_between_saves(live: Live) -> None:
     emu = live.emu
     alice = emu.world.users["alice"]

@@ -98,15 +98,39 @@ async def test_create_join_check_in_and_progress(live: Live) -> None:
     settings = await run(emu, "settings", {"timezone": "Asia/Kolkata"}, user=alice, channel=general)
     assert settings.ephemeral and "Asia/Kolkata" in settings.content
 
-    # A number that is not one: the member is told which field, and nothing is stored.
-    wrong = await check_in(emu, alice, general, {"studied": "UWorld cardio", "percent": "172"})
-    assert "Percent correct" in wrong.content and wrong.ephemeral
+    # Numbers that are not: every problem in one private message, with what was typed; nothing is stored.
+    typed = {"studied": "UWorld cardio block", "questions": "forty", "percent": "172", "hours": "1:30"}
+    wrong = await check_in(emu, alice, general, typed)
+    assert wrong.ephemeral and wrong.content.startswith("**Your check-in was not saved.** Please fix these 2 things:")
+    assert "Questions done: a whole number" in wrong.content and "Percent correct: a number" in wrong.content
+    shown = {f["name"]: f["value"] for f in wrong.embeds[0]["fields"]}
+    assert shown == {
+        "What you studied": "UWorld cardio block",
+        "⚠️ Questions done": "forty",
+        "⚠️ Percent correct": "172",
+        "Hours studied": "1:30",
+    }
     assert query(live, "SELECT COUNT(*) FROM study_checkins WHERE user_id = ?", alice.id) == [(0,)]
 
-    receipt = await check_in(
-        emu, alice, general, {"studied": "UWorld cardio block", "questions": "40", "percent": "72%", "hours": "1:30"}
-    )
-    assert receipt.ephemeral and receipt.embeds[0]["title"] == "Check-in recorded ✅"
+    # Fix it opens the form again with what was typed (Discord cannot answer a form with another form).
+    reopened = await (await emu.click(wrong, label="Fix it")).response()
+    assert reopened.kind == "modal" and reopened.modal is not None
+    assert {f.custom_id: f.value for f in reopened.modal.fields} == {
+        "studied": "UWorld cardio block",
+        "questions": "forty",
+        "percent": "172",
+        "hours": "1:30",
+        "blockers": None,
+    }
+    # Still wrong: the same message says so again, not a second one.
+    again = await (await emu.submit_modal(reopened, {"questions": "40", "percent": "1,5,0"})).response()
+    assert again.kind == "update" and again.message is not None and again.message.id == wrong.message.id  # type: ignore[union-attr]
+    assert "Please fix this:" in again.content and "Percent correct" in again.content
+    reopened = await (await emu.click(again, label="Fix it")).response()
+    assert reopened.modal is not None and reopened.modal.field("questions").value == "40"
+    receipt = await (await emu.submit_modal(reopened, {"percent": "72%"})).response()
+    assert receipt.kind == "update" and receipt.ephemeral and receipt.embeds[0]["title"] == "Check-in recorded ✅"
+    assert receipt.content == "" and receipt.message is not None and receipt.message.buttons == []
     assert "Streak: **1 day**" in receipt.embeds[0]["description"]
     assert "40 questions · 72% correct · 1.5 h" in receipt.embeds[0]["fields"][0]["value"]
 
