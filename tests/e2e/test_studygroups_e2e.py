@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.privacy import PRIVACY_SECTIONS
+from bot.privacy import DEFAULT_BACKUPS, privacy_sections
 from bot.sandbox import Emulator, Overwrite, OverwriteType, Perm, Reply, User
 from bot.sandbox.world import Channel
+from bot.studygroups.models import DEFAULT_RETENTION_DAYS
 from tests.e2e.conftest import Live
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -172,9 +173,27 @@ async def test_privacy_export_and_delete_leave_nothing(live: Live) -> None:
     admin, carol = world.users["dr_admin"], world.users["carol"]
     general = world.channel("general")
 
+    # A summary that fits a phone screen, and the whole text behind Details: nothing said before is lost.
     privacy = await run(emu, "privacy", user=carol, channel=general)
-    assert privacy.ephemeral
-    assert [f["name"] for f in privacy.embeds[0]["fields"]] == [title for title, _ in PRIVACY_SECTIONS]
+    assert privacy.ephemeral and privacy.message is not None
+    summary = privacy.embeds[0]
+    assert summary["title"] == "Privacy: what this bot keeps about you" and "fields" not in summary
+    assert len(summary["title"]) + len(summary["description"]) + len(summary["footer"]["text"]) <= 1500
+    assert "**What I keep:**" in summary["description"] and "`/mydata delete`" in summary["description"]
+    assert [b["label"] for b in privacy.message.buttons] == ["Details"]
+    details = await (await emu.click(privacy, label="Details")).response()
+    assert details.kind == "message" and details.ephemeral
+    # In a server, with its retention (the default here) and the bot's backup settings (the defaults too).
+    assert [(f["name"], f["value"]) for f in details.embeds[0]["fields"]] == list(
+        privacy_sections(DEFAULT_RETENTION_DAYS, DEFAULT_BACKUPS)
+    )
+
+    # In a DM there is no server: the default period is stated, in the summary and in the details.
+    dm = world.dm_channel_for(carol)
+    private = await run(emu, "privacy", user=carol, channel=dm)
+    assert "30 days unless it changed it" in private.embeds[0]["description"]
+    details = await (await emu.click(private, label="Details")).response()
+    assert [(f["name"], f["value"]) for f in details.embeds[0]["fields"]] == list(privacy_sections(None))
 
     created = await run(
         emu, "studygroup-admin create", {"name": "General crew", "channel": general}, user=admin, channel=general
