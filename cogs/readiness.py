@@ -161,7 +161,7 @@ class NumberButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"rd
 
 class FixNumberButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"rd:fix:(?P<step>[a-z0-9_]{1,40}):(?P<typed>.{0,12})",
+    template=r"rd:fix:(?P<step>[a-z0-9_]{1,40}):(?P<typed>[\s\S]{0,12})",
 ):
     """On a refused number: opens the form again with what was typed, which rides in the custom_id (the input takes
     at most 12 characters)."""
@@ -322,7 +322,55 @@ def question_view(progress: Progress) -> discord.ui.View:
     return view
 
 
-def result_view(result: AssessmentResult, title_of: screens.TitleLookup, *, saved: bool = False) -> discord.ui.View:
+class AreaSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"rd:area"):
+    """The result's area menu: redraws the result with the picked area's details (from the member's finished check,
+    which is in the database until they save it or start again)."""
+
+    def __init__(self, result: AssessmentResult | None = None, shown: str | None = None) -> None:
+        options = [
+            discord.SelectOption(label=label, value=value, description=description or None, default=default)
+            for label, value, description, default in (screens.area_options(result, shown) if result else ())
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id="rd:area",
+                placeholder="See an area in detail…",
+                options=options or [discord.SelectOption(label="…", value="none")],
+                row=2,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> AreaSelect:
+        return cls()
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        values = self.item.values
+        if not values:
+            raise UserInputError("Pick an area from the menu.")
+        try:
+            result = await readiness_of(interaction).result(interaction.user.id)
+        except UserInputError:
+            raise UserInputError(STALE_RESULT) from None
+        title_of = entry_title(interaction)
+        await interaction.response.edit_message(
+            embed=screens.result_embed(result, title_of, shown=values[0]),
+            view=result_view(result, title_of, shown=values[0]),
+        )
+
+
+STALE_RESULT = (
+    "This result is not stored any more: it was saved (which keeps only each area's level) or a new check was "
+    "started. Run /readiness start for a new check, or /readiness history for your saved levels."
+)
+
+
+def result_view(
+    result: AssessmentResult, title_of: screens.TitleLookup, *, saved: bool = False, shown: str | None = None
+) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if saved:
         view.add_item(FlowButton("history", "See my progress", discord.ButtonStyle.primary))
@@ -334,6 +382,9 @@ def result_view(result: AssessmentResult, title_of: screens.TitleLookup, *, save
         item = OpenEntryButton(entry_id, f"📖 {title_of(entry_id) or entry_id}")
         item.item.row = 1
         view.add_item(item)
+    if not saved:
+        # Saving deletes the answers the details come from, so the menu goes with them.
+        view.add_item(AreaSelect(result, shown))
     return view
 
 
@@ -356,15 +407,15 @@ async def show(interaction: Interaction, progress: Progress, *, new: bool, conte
 
 
 async def save_result(interaction: Interaction) -> None:
+    """Save, and say so in a few lines: the result was on screen a moment ago, and its details go with the answers."""
     service = readiness_of(interaction)
     result = await service.result(interaction.user.id)
     saved = await service.save(interaction.user.id)
     history = await service.history(interaction.user.id, limit=2)
-    title_of = entry_title(interaction)
     await interaction.response.edit_message(
-        content=screens.save_note(saved, history),
-        embed=screens.result_embed(result, title_of),
-        view=result_view(result, title_of, saved=True),
+        content=screens.saved_text(saved, history),
+        embed=None,
+        view=result_view(result, entry_title(interaction), saved=True),
     )
 
 
@@ -558,5 +609,7 @@ class ReadinessCog(commands.Cog, name="Readiness"):
 
 
 async def setup(bot: ImgBot) -> None:
-    bot.add_dynamic_items(AnswerButton, AnswerSelect, NumberButton, FixNumberButton, FlowButton, TimelineButton)
+    bot.add_dynamic_items(
+        AnswerButton, AnswerSelect, NumberButton, FixNumberButton, FlowButton, AreaSelect, TimelineButton
+    )
     await bot.add_cog(ReadinessCog(bot))

@@ -49,6 +49,7 @@ from bot.ui.plural import plural
 log = logging.getLogger(__name__)
 
 MAX_FIELDS = 25
+MAX_SELECT_OPTIONS = 25
 FIELD_NAME_LIMIT = 256
 BUTTON_LABEL_LIMIT = 80
 CUSTOM_ID_LIMIT = 100
@@ -71,7 +72,8 @@ PRIVATE_FOOTER = (
 )
 RESULT_FOOTER = (
     "Only you can see this. It is a self-check to plan your next steps, not a prediction of your Match. "
-    "“Track my progress” keeps only each area's level, never your answers."
+    "Pick an area in the menu for its details. “Track my progress” keeps only each area's level, never your "
+    "answers."
 )
 
 TitleLookup = Callable[[str], str | None]
@@ -198,25 +200,75 @@ def area_field(area: AreaResult, title_of: TitleLookup, limit: int) -> tuple[str
     return name, shorten(value, limit)
 
 
-def result_embed(result: AssessmentResult, title_of: TitleLookup) -> discord.Embed:
+NEXT_STEPS_SHOWN = 3
+"""Next steps on the result itself: the most pressing areas (red flags first); every area is in the menu."""
+CONTEXT_OPTION = "context"
+"""The area menu's value for "About these numbers" (the context lines), beside the areas' own values."""
+CONTEXT_TITLE = "About these numbers"
+NEXT_STEP_LINE = 330
+"""Characters of one next-step line (three fit a field of 1,024)."""
+
+
+def next_steps(result: AssessmentResult) -> tuple[AreaResult, ...]:
+    """The most pressing areas that are not ready, red flags first (the result's own order)."""
+    return tuple(area for area in result.areas if area.status is not AreaStatus.READY)[:NEXT_STEPS_SHOWN]
+
+
+def _next_steps_text(result: AssessmentResult) -> str:
+    pressing = next_steps(result)
+    if not pressing:
+        return "Every area is ready. Keep going, and check again after anything changes."
+    lines = [
+        shorten(f"{number}. {STATUS_MARKS[area.status]} **{area.area.label}**: {area.next_step}", NEXT_STEP_LINE)
+        for number, area in enumerate(pressing, start=1)
+    ]
+    return shorten("\n".join(lines), FIELD_VALUE_LIMIT)
+
+
+def result_embed(result: AssessmentResult, title_of: TitleLookup, *, shown: str | None = None) -> discord.Embed:
+    """The result: the overall level, the three most pressing next steps and, when picked in the menu (``shown``:
+    an area's value or ``CONTEXT_OPTION``), one area's details. Every area is one pick away, so the screen stays
+    short (about 1,500 characters with an area open)."""
     target = f" for Match {result.target_match}" if result.target_match else ""
     embed = discord.Embed(
         title=f"Your readiness{target}: {result.overall.label}",
         description=f"{_count_line(result)}\n\n{_LEVEL_TEXT[result.overall]}",
         colour=LEVEL_COLOURS[result.overall],
     )
-    context = shorten("\n".join(f"• {line}" for line in result.context), FIELD_VALUE_LIMIT)
-    # Share what is left of the 6000 characters between the areas (at most 11 of them), so none is cut short
-    # unless the whole result would not fit.
-    fixed = len(embed.title or "") + len(embed.description or "") + len(RESULT_FOOTER) + len(context) + 40
-    per_area = max(200, min(FIELD_VALUE_LIMIT, (EMBED_TOTAL_LIMIT - fixed) // max(1, len(result.areas)) - 60))
-    for area in result.areas[: MAX_FIELDS - 1]:
-        name, value = area_field(area, title_of, per_area)
+    embed.add_field(name="Your next steps", value=_next_steps_text(result), inline=False)
+    picked = next((area for area in result.areas if area.area.value == shown), None)
+    if picked is not None:
+        name, value = area_field(picked, title_of, FIELD_VALUE_LIMIT)
         embed.add_field(name=name, value=value, inline=False)
-    if context:
-        embed.add_field(name="About these numbers", value=context, inline=False)
+    elif shown == CONTEXT_OPTION and result.context:
+        context = shorten("\n".join(f"• {line}" for line in result.context), FIELD_VALUE_LIMIT)
+        embed.add_field(name=CONTEXT_TITLE, value=context, inline=False)
     embed.set_footer(text=RESULT_FOOTER)
     return fit_embed(embed)
+
+
+def area_options(result: AssessmentResult, shown: str | None = None) -> list[tuple[str, str, str, bool]]:
+    """The area menu: (label, value, description, default) for every area, then "About these numbers"."""
+    options = [
+        (
+            shorten(f"{STATUS_MARKS[area.status]} {area.area.label}", 100),
+            area.area.value,
+            shorten(f"{area.status.label}: {area.finding}", 100),
+            area.area.value == shown,
+        )
+        for area in result.areas
+    ]
+    if result.context:
+        options.append((CONTEXT_TITLE, CONTEXT_OPTION, shorten(result.context[0], 100), shown == CONTEXT_OPTION))
+    return options[:MAX_SELECT_OPTIONS]
+
+
+def saved_text(saved: SavedResult, history: ReadinessHistory) -> str:
+    """After **Track my progress**: a short confirmation instead of the whole result again."""
+    return (
+        f"{save_note(saved, history)}\nKept: **{saved.overall.label}** and each area's level; your answers were "
+        "deleted. The topics below stay a click away."
+    )
 
 
 def topic_entries(result: AssessmentResult, limit: int = 5) -> list[str]:

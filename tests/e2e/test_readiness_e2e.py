@@ -108,6 +108,13 @@ async def start(emu: Emulator, user: User) -> Reply:
     return reply
 
 
+def embed_chars(embed: dict[str, Any]) -> int:
+    """What Discord counts towards an embed's size: title, description, field names and values, footer."""
+    fields = sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    footer = len(embed.get("footer", {}).get("text", ""))
+    return len(embed.get("title", "")) + len(embed.get("description", "")) + fields + footer
+
+
 def field_names(reply: Reply) -> list[str]:
     return [f["name"] for f in reply.embeds[0].get("fields", [])]
 
@@ -186,25 +193,42 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     result = await answer_all(emu, reply, AT_RISK)
     embed = result.embeds[0]
     assert embed["title"] == "Your readiness for Match 2028: At risk"
-    names = field_names(result)
-    statuses = [name.split(":")[0] for name in names if name != "About these numbers"]
-    flags = [s for s in statuses if "Red flag" in s]
-    assert flags and statuses[: len(flags)] == flags, "red flags come first"
-    assert "🚩 Red flag: US clinical experience" in names
-    assert "🚩 Red flag: Year of graduation" in names
-    for area in embed["fields"][:-1]:
-        assert "**Next step:**" in area["value"] and "`/topic name:" in area["value"], area
-    usce = next(f for f in embed["fields"] if f["name"] == "🚩 Red flag: US clinical experience")
-    assert "`/topic name:finding-usce`" in usce["value"]
+    # A phone-sized screen: the level and the three most pressing next steps (red flags first).
+    assert field_names(result) == ["Your next steps"] and embed_chars(embed) <= 1500, embed_chars(embed)
+    steps = embed["fields"][0]["value"].split("\n")
+    assert len(steps) == 3 and all(line.startswith(f"{n}. 🚩 **") for n, line in enumerate(steps, start=1)), steps
+    assert any("**US clinical experience**" in line for line in steps)
+    # Every area is in the menu, red flags first, then "About these numbers".
+    assert result.message is not None and [s["custom_id"] for s in result.message.selects] == ["rd:area"]
+    options = result.message.selects[0]["options"]
+    marks = [o["label"].split(" ")[0] for o in options[:-1]]
+    assert marks == sorted(marks, key=["🚩", "🟡", "✅"].index) and marks[0] == "🚩", marks
+    assert options[-1]["label"] == "About these numbers" and len(options) >= 8
+    assert "🚩 US clinical experience" in [o["label"] for o in options]
+
+    # Picking an area shows its finding, next step and /topic entry on the same message.
+    usce = await (await emu.select(result, ["usce"], custom_id="rd:area")).response()
+    assert usce.kind == "update" and field_names(usce) == ["Your next steps", "🚩 Red flag: US clinical experience"]
+    detail = usce.embeds[0]["fields"][1]["value"]
+    assert "**Next step:**" in detail and "`/topic name:finding-usce`" in detail
+    picked = [o["value"] for o in usce.message.selects[0]["options"] if o.get("default")]  # type: ignore[union-attr]
+    assert picked == ["usce"]
     # 236 against Internal Medicine's averages: context, "below the usual range", never a red flag.
-    score = next(f for f in embed["fields"] if f["name"].endswith("Step 2 CK score and specialty"))
-    assert score["name"] == "🟡 Needs work: Step 2 CK score and specialty"
-    assert "below the usual range for Internal Medicine" in score["value"]
-    assert "matched non-US IMGs averaged about 249" in score["value"]
-    assert names[-1] == "About these numbers"
-    assert "averages, not cut-offs" in embed["fields"][-1]["value"]
+    score = await (await emu.select(usce, ["score"], custom_id="rd:area")).response()
+    name, value = score.embeds[0]["fields"][1]["name"], score.embeds[0]["fields"][1]["value"]
+    assert name == "🟡 Needs work: Step 2 CK score and specialty"
+    assert "below the usual range for Internal Medicine" in value
+    assert "matched non-US IMGs averaged about 249" in value
+    about = await (await emu.select(score, ["context"], custom_id="rd:area")).response()
+    assert field_names(about) == ["Your next steps", "About these numbers"]
+    assert "averages, not cut-offs" in about.embeds[0]["fields"][1]["value"]
+    for area in ("timing", "usmle", "ecfmg", "letters", "graduation", "statement", "consistency", "visa", "mentor"):
+        if area in [o["value"] for o in options]:
+            shown = await (await emu.select(about, [area], custom_id="rd:area")).response()
+            assert "`/topic name:" in shown.embeds[0]["fields"][1]["value"] and embed_chars(shown.embeds[0]) <= 2600
+    result = about
     opened = await (await emu.click(result, custom_id="kb:open:finding-usce")).response()
-    assert opened.ephemeral and opened.embeds[0]["title"] in usce["value"], "a red flag's entry opens in one click"
+    assert opened.ephemeral and opened.embeds[0]["title"] in detail, "a red flag's entry opens in one click"
     assert query(live, "SELECT count(*) FROM readiness_results WHERE user_id = ?", alice.id) == [(0,)]
 
     # Changing an answer from the result goes back to the last question, and answering it shows the result again.
@@ -214,12 +238,21 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     assert result.embeds[0]["title"] == "Your readiness for Match 2028: At risk"
 
     # A dismissed result is not lost: /readiness start shows it again, ready to save.
+    earlier = result
     result = await start(emu, alice)
     assert "result of your last check" in result.content and result.embeds[0]["title"].endswith("At risk")
     saved = await (await emu.click(result, label="Track my progress")).response()
-    assert saved.kind == "update" and saved.content.startswith("✅ Saved")
-    assert "See my progress" in [b["label"] for b in saved.message.buttons]  # type: ignore[union-attr]
+    # Saved: a short confirmation, not the whole result again; the details went with the answers.
+    assert saved.kind == "update" and saved.content.startswith("✅ Saved") and not saved.embeds
+    assert "Kept: **At risk** and each area's level; your answers were deleted." in saved.content
+    assert saved.message is not None and not saved.message.selects
+    assert "See my progress" in [b["label"] for b in saved.message.buttons]
+    assert "kb:open:finding-usce" in custom_ids(saved)
     assert query(live, "SELECT overall FROM readiness_results WHERE user_id = ?", alice.id) == [("at_risk",)]
+    # The menu of an older copy of the result says why there is nothing to show, and what to run.
+    stale = await (await emu.select(earlier, ["usce"], custom_id="rd:area")).response()
+    assert stale.ephemeral and stale.content.startswith("This result is not stored any more")
+    assert "/readiness start" in stale.content
 
 
 async def test_a_refused_number_opens_again_with_what_was_typed(live: Live) -> None:
@@ -261,7 +294,9 @@ async def test_history_shows_what_changed_between_saves(live: Live) -> None:
     emu = live.emu
     alice = emu.world.users["alice"]
     result = await answer_all(emu, await start(emu, alice), BETTER)
-    assert "Red flag: US clinical experience" not in str(field_names(result))
+    assert result.message is not None
+    assert "✅ US clinical experience" in [o["label"] for o in result.message.selects[0]["options"]]
+    assert "US clinical experience" not in result.embeds[0]["fields"][0]["value"], "no longer a next step"
     saved = await (await emu.click(result, label="Track my progress")).response()
     assert "1 area worse" not in saved.content and "better" in saved.content
 

@@ -40,20 +40,22 @@ from bot.studygroups.models import (
     GroupEditOptions,
     MemberSettingsOptions,
     RetentionOptions,
+    parse_form_with_clock,
     parse_with_clock,
 )
-from bot.text import would_ping
+from bot.text import defuse_pings, would_ping
 from bot.ui import milestones as milestone_screens
 from bot.ui import quiz as quiz_screens
 from bot.ui import readiness as readiness_screens
 from bot.ui import studygroups as studygroup_screens
 from bot.ui.embeds import entry_embed
 from bot.ui.errors import BaseModal, describe_user_error
-from bot.validation import UserInputError, parse_options
+from bot.ui.forms import problems_text, typed_embed, typed_from_embeds
+from bot.validation import FormErrors, UserInputError, parse_options
 from cogs.knowledge import answer_view, no_answer_embed, suggestions_view
 from cogs.quiz import solo_view
-from cogs.readiness import question_view, timeline_view
-from cogs.studygroups.checkin import receipt_embed
+from cogs.readiness import FixNumberButton, question_view, timeline_view
+from cogs.studygroups.checkin import CHECKIN_FIELDS, FixCheckInButton, receipt_embed
 from cogs.studygroups.progress import ShareProgressButton
 from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
@@ -352,6 +354,15 @@ def test_readiness_number_modal(app: App, typed: str) -> None:
     step = progress.step
     assert step is not None and step.kind is StepKind.NUMBER
     answered = outcome(app, lambda: service.answer(user, step.id, typed))
+    if answered is None:
+        # Refused: the Fix it button carries what was typed in its custom_id, and must still fit one.
+        view = discord.ui.View(timeout=None)
+        view.add_item(FixNumberButton(step.id, typed))
+        assert_fits_and_never_pings(view=view)
+        button = view.children[0]
+        assert isinstance(button, FixNumberButton) and FixNumberButton.__discord_ui_compiled_template__.fullmatch(
+            button.custom_id
+        )
     shown = answered or progress
     if shown.step is not None:
         assert_fits_and_never_pings(embeds=[readiness_screens.question_embed(shown)], view=question_view(shown))
@@ -525,8 +536,15 @@ def test_checkin_modal(app: App, studied: str, questions: str, percent: str, hou
             guild, parse_with_clock(GroupCreateOptions, now, name="Evening crew", channel_id=channel), creator_id=1
         )
     ).group
-    entry = parsed(
-        lambda: parse_with_clock(
+    typed = {
+        "studied": studied,
+        "questions": questions,
+        "percent": percent,
+        "hours": hours,
+        "blockers": blockers[:1000],
+    }
+    try:
+        entry = parse_form_with_clock(
             CheckInEntry,
             now,
             studied=studied,
@@ -535,8 +553,19 @@ def test_checkin_modal(app: App, studied: str, questions: str, percent: str, hou
             hours=hours,
             blockers=blockers[:1000],
         )
-    )
-    if entry is None:
+    except FormErrors as refused:
+        # The refusal lists every problem and what was typed, within Discord's limits and pinging nobody; Fix it
+        # gets back what the form is filled with again (all of it, unless pings made a field too long to show).
+        user_error_is_clear(refused)
+        view = discord.ui.View(timeout=None)
+        view.add_item(FixCheckInButton(group.id))
+        embed = typed_embed(CHECKIN_FIELDS, typed, frozenset(refused.fields))
+        content = problems_text([text for _, text in refused.problems])
+        assert_fits_and_never_pings(content=content, embeds=[embed], view=view)
+        back = typed_from_embeds([discord.Embed.from_dict(embed.to_dict())], CHECKIN_FIELDS)
+        for key, value in typed.items():
+            if value.strip() and len(defuse_pings(value)) <= 1024:
+                assert back[key] == value, key
         return
     receipt = outcome(app, lambda: service.check_in(guild, new_user(), entry, group=group.id))
     if receipt is not None:
