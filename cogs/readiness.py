@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cycle import CycleCalendar
 from bot.readiness.assessment import Progress, Step, StepKind
 from bot.readiness.models import AssessmentResult
 from bot.readiness.options import TimelineOptions, UnreachableMatchError
@@ -27,6 +28,7 @@ from bot.ui import readiness as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.forms import FIX_LABEL, fix_button
+from bot.ui.sharing import SHARE_LABEL, share_in_channel
 from bot.validation import UserInputError
 from cogs.knowledge import OpenEntryButton
 
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction[Any]
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 
-TIMELINE_LABELS = {"ics": "📅 Add to my calendar (.ics)", "share": "Share in this channel"}
+TIMELINE_LABELS = {"ics": "📅 Add to my calendar (.ics)", "share": SHARE_LABEL}
 """Labels of the plan's buttons; the "plan" button (offered when a Match cannot be reached) names its year."""
 BUTTON_VALUE = re.compile(r"[A-Za-z0-9_-]{1,50}")
 """An answer a button can carry in its custom_id (AnswerButton's template); other answers go through a select."""
@@ -460,19 +462,78 @@ class TimelineButton(
             data = service.timeline_ics(plan)
             file = discord.File(io.BytesIO(data), filename=f"match-{plan.match_year}-plan.ics")
             await interaction.response.send_message(screens.ics_message(plan.match_year), file=file, ephemeral=True)
-            return
-        await send_timeline(interaction, service, plan, self.request, share=self.action == "share")
+        elif self.action == "share":
+            await share_timeline(interaction, service, plan, self.request)
+        else:
+            await send_timeline(interaction, service, plan, self.request, share=False)
+
+
+class TimelinePhaseSelect(
+    discord.ui.DynamicItem[discord.ui.Select[Any]], template=rf"tl:all:{screens.TimelineRequest.PATTERN}"
+):
+    """**Show all**: every date of the picked phase, privately, for whoever picks (also under a shared plan)."""
+
+    def __init__(
+        self, request: screens.TimelineRequest, plan: TimelinePlan | None = None, calendar: CycleCalendar | None = None
+    ) -> None:
+        options = [
+            discord.SelectOption(label=label, value=value, description=description)
+            for label, value, description in (
+                screens.phase_options(plan, calendar) if plan is not None and calendar is not None else ()
+            )
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"tl:all:{request.encode()}",
+                placeholder="Show all: pick a phase…",
+                options=options or [discord.SelectOption(label="…", value="none")],
+                row=1,
+            )
+        )
+        self.request = request
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> TimelinePhaseSelect:
+        return cls(screens.TimelineRequest.decode(match["year"], match["step1"], match["step2ck"], match["usce"]))
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        values = self.item.values
+        if not values:
+            raise UserInputError("Pick a phase from the menu.")
+        service = readiness_of(interaction)
+        plan = plan_for(service, self.request)
+        phase = next((p for p in screens.phases(plan, service.calendar) if p.key == values[0]), None)
+        if phase is None:
+            # Planned again from today: a phase can empty out as its dates pass.
+            raise UserInputError("Nothing is left in that phase of the plan today. Run /timeline for a fresh plan.")
+        await interaction.response.send_message(
+            embed=screens.phase_embed(plan, service.calendar, phase), ephemeral=True
+        )
 
 
 def plan_for(service: ReadinessService, request: screens.TimelineRequest) -> TimelinePlan:
     return service.timeline(request.match_year, request.step1, request.step2ck, request.usce_months)
 
 
-def timeline_view(request: screens.TimelineRequest, *, shared: bool) -> discord.ui.View:
+def timeline_view(
+    request: screens.TimelineRequest,
+    plan: TimelinePlan,
+    calendar: CycleCalendar,
+    *,
+    shared: bool,
+    can_share: bool = True,
+) -> discord.ui.View:
+    """Add to my calendar, Share (only on a private plan where there is a channel to share in: not in a DM), and
+    the Show all menu."""
     view = discord.ui.View(timeout=None)
     view.add_item(TimelineButton("ics", request))
-    if not shared:
+    if not shared and can_share:
         view.add_item(TimelineButton("share", request))
+    if screens.phase_options(plan, calendar):
+        view.add_item(TimelinePhaseSelect(request, plan, calendar))
     return view
 
 
@@ -490,6 +551,11 @@ async def send_unreachable(interaction: Interaction, error: UnreachableMatchErro
     await interaction.response.send_message(content, view=view, ephemeral=True)
 
 
+def can_share_here(interaction: Interaction) -> bool:
+    """A DM has no channel for others: sharing there would only show the member their own plan again."""
+    return interaction.guild_id is not None
+
+
 async def send_timeline(
     interaction: Interaction,
     service: ReadinessService,
@@ -498,11 +564,29 @@ async def send_timeline(
     *,
     share: bool,
 ) -> None:
-    shared_by = interaction.user.display_name if share else None
+    can_share = can_share_here(interaction)
+    public = share and can_share
+    shared_by = interaction.user.display_name if public else None
     await interaction.response.send_message(
         embed=screens.timeline_embed(plan, service.calendar, shared_by=shared_by),
-        view=timeline_view(request, shared=share),
-        ephemeral=not share,
+        view=timeline_view(request, plan, service.calendar, shared=public, can_share=can_share),
+        ephemeral=not public,
+    )
+
+
+async def share_timeline(
+    interaction: Interaction, service: ReadinessService, plan: TimelinePlan, request: screens.TimelineRequest
+) -> None:
+    """Share once, like /progress: the private plan loses its Share button in the answer to the click, and the
+    public post carries a nonce made from the private message, so a double click or a retry posts one plan."""
+    if not can_share_here(interaction):
+        raise UserInputError("There is no channel to share in here: run /timeline share: True in a server channel.")
+    embed = screens.timeline_embed(plan, service.calendar, shared_by=interaction.user.display_name)
+    await share_in_channel(
+        interaction,
+        embed,
+        view=timeline_view(request, plan, service.calendar, shared=True),
+        keep=timeline_view(request, plan, service.calendar, shared=True),
     )
 
 
@@ -610,6 +694,13 @@ class ReadinessCog(commands.Cog, name="Readiness"):
 
 async def setup(bot: ImgBot) -> None:
     bot.add_dynamic_items(
-        AnswerButton, AnswerSelect, NumberButton, FixNumberButton, FlowButton, AreaSelect, TimelineButton
+        AnswerButton,
+        AnswerSelect,
+        NumberButton,
+        FixNumberButton,
+        FlowButton,
+        AreaSelect,
+        TimelineButton,
+        TimelinePhaseSelect,
     )
     await bot.add_cog(ReadinessCog(bot))

@@ -400,35 +400,45 @@ def item_line(item: PlanItem, today: dt.date) -> str:
     return f"• {item_when(item, today)} · {item.title} · *{_STATUS_WORDS[item.status]}*"
 
 
-def _phases(plan: TimelinePlan, calendar: CycleCalendar) -> list[tuple[str, list[PlanItem]]]:
+@dataclass(frozen=True)
+class Phase:
+    """One part of a plan, for **Show all**: ``key`` rides in the menu's values, so it never changes."""
+
+    key: str
+    name: str
+    items: tuple[PlanItem, ...]
+
+
+PHASE_NAMES = {
+    "done": "Already done",
+    "prepare": "Prepare your application",
+    "apply": "Apply, interview and rank",
+    "match": "Match Week and after",
+}
+NEXT_DATES = 5
+"""Dates on the plan itself; the rest is one pick away in **Show all**."""
+
+
+def phases(plan: TimelinePlan, calendar: CycleCalendar) -> list[Phase]:
+    """The plan's non-empty phases, in order: done, before ERAS submission, until the rank list, then Match."""
     submission = milestone(calendar, plan.match_year, MilestoneKind.ERAS_SUBMISSION_OPENS).at
     rol = milestone(calendar, plan.match_year, MilestoneKind.ROL_DEADLINE).at
-    phases: list[tuple[str, list[PlanItem]]] = [
-        ("Already done", []),
-        ("Prepare your application", []),
-        ("Apply, interview and rank", []),
-        ("Match Week and after", []),
-    ]
+    grouped: dict[str, list[PlanItem]] = {key: [] for key in PHASE_NAMES}
     for item in plan.items:
         if item.at is None:
-            index = 0
+            key = "done"
         elif item.at < submission:
-            index = 1
+            key = "prepare"
         elif item.at <= rol:
-            index = 2
+            key = "apply"
         else:
-            index = 3
-        phases[index][1].append(item)
-    return [(name, items) for name, items in phases if items]
+            key = "match"
+        grouped[key].append(item)
+    return [Phase(key, PHASE_NAMES[key], tuple(items)) for key, items in grouped.items() if items]
 
 
-def timeline_embed(plan: TimelinePlan, calendar: CycleCalendar, *, shared_by: str | None = None) -> discord.Embed:
-    match_day = milestone(calendar, plan.match_year, MilestoneKind.MATCH_DAY)
+def _timeline_base(plan: TimelinePlan, calendar: CycleCalendar, shared_by: str | None, intro: str) -> discord.Embed:
     owner = "Plan" if shared_by else "Your plan"
-    intro = (
-        f"Counted back from Match Day ({discord.utils.format_dt(match_day.at, 'D')}) to today. "
-        "**Add to my calendar** gives you every date with a note on what to do."
-    )
     lines = [intro]
     if plan.warnings:
         lines.append("\n**Please check:**")
@@ -441,15 +451,73 @@ def timeline_embed(plan: TimelinePlan, calendar: CycleCalendar, *, shared_by: st
     if shared_by:
         # Author names render no markdown, so only pings need neutralising.
         embed.set_author(name=shorten(f"Shared by {neutralize_mentions(shared_by)}", 256))
-    today = local_today(plan.generated_at)
-    for name, items in _phases(plan, calendar):
-        blocks = chunk_lines([item_line(item, today) for item in items])
-        for number, block in enumerate(blocks):
-            if len(embed.fields) >= MAX_FIELDS:
-                break
-            embed.add_field(name=name if number == 0 else f"{name} (continued)", value=block, inline=False)
     embed.set_footer(text=TIMELINE_FOOTER)
+    return embed
+
+
+def timeline_embed(plan: TimelinePlan, calendar: CycleCalendar, *, shared_by: str | None = None) -> discord.Embed:
+    """The plan on a phone: the next five dates (and what is done), then **Show all** for each phase."""
+    match_day = milestone(calendar, plan.match_year, MilestoneKind.MATCH_DAY)
+    intro = (
+        f"Counted back from Match Day ({discord.utils.format_dt(match_day.at, 'D')}) to today. "
+        "**Add to my calendar** gives you every date with a note on what to do."
+    )
+    embed = _timeline_base(plan, calendar, shared_by, intro)
+    today = local_today(plan.generated_at)
+    ahead = [item for item in plan.items if not item.is_done]
+    if ahead:
+        shown = ahead[:NEXT_DATES]
+        embed.add_field(
+            name=f"Next {plural(len(shown), 'date')}",
+            value=chunk_lines([item_line(item, today) for item in shown])[0],
+            inline=False,
+        )
+    done = [item for item in plan.items if item.is_done]
+    if done:
+        embed.add_field(name="Already done", value=shorten(" · ".join(item.title for item in done), 300), inline=False)
+    more = len(ahead) - NEXT_DATES
+    if more > 0:
+        embed.add_field(
+            name="Show all",
+            value=f"{plural(more, 'more date')}: pick a phase in the **Show all** menu below.",
+            inline=False,
+        )
     return fit_embed(embed)
+
+
+def phase_embed(
+    plan: TimelinePlan, calendar: CycleCalendar, phase: Phase, *, shared_by: str | None = None
+) -> discord.Embed:
+    """Every date of one phase (what **Show all** opens)."""
+    intro = f"**{phase.name}**: {plural(len(phase.items), 'item')}."
+    embed = _timeline_base(plan, calendar, shared_by, intro)
+    today = local_today(plan.generated_at)
+    for number, block in enumerate(chunk_lines([item_line(item, today) for item in phase.items])):
+        if len(embed.fields) >= MAX_FIELDS:
+            break
+        embed.add_field(name=phase.name if number == 0 else f"{phase.name} (continued)", value=block, inline=False)
+    return fit_embed(embed)
+
+
+def phase_options(plan: TimelinePlan, calendar: CycleCalendar) -> list[tuple[str, str, str]]:
+    """**Show all**'s menu: (label, value, description) per phase: how many dates, from when."""
+    options = []
+    for phase in phases(plan, calendar):
+        dated = [item for item in phase.items if item.at is not None]
+        if not dated:
+            description = plural(len(phase.items), "item")
+        else:
+            first, last = dated[0], dated[-1]
+            span = f"{_short_day(first)} to {_short_day(last)}" if len(dated) > 1 else _short_day(first)
+            description = f"{plural(len(dated), 'date')}, {span}"
+        options.append((f"Show all: {phase.name}", phase.key, shorten(description, 100)))
+    return options
+
+
+def _short_day(item: PlanItem) -> str:
+    day = item.day
+    assert day is not None
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def ics_message(match_year: int) -> str:

@@ -6,6 +6,8 @@ Match 2027's interview season, whatever the real date is.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -18,7 +20,9 @@ import pytest_asyncio
 from icalendar import Calendar
 
 from bot.readiness.service import TEST_NOW_ENV
-from bot.sandbox import Emulator, Reply, User, World
+from bot.sandbox import Emulator, Message, Reply, User, World
+from bot.sandbox.rest import RequestRecord
+from bot.sandbox.world import Channel
 from tests.e2e.conftest import Live, running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -58,6 +62,38 @@ AT_RISK = {
 BETTER = {**AT_RISK, "usce_months": "4", "usce_kind": "hands-on", "us_letters": "3", "visa": "j1"}
 
 TIMESTAMP = re.compile(r"<t:\d+:F>")
+SHARE = "Share in this channel"
+
+
+SHARE_POST_DEADLINE = 10.0
+"""Seconds for the bot's share posts to reach the emulator: each follows its click's answer (within Discord's 3 s)."""
+
+
+async def share_posts(emu: Emulator, channel: Channel, since: int, nonce: str, *, count: int) -> list[RequestRecord]:
+    """The bot's message posts in ``channel`` with ``nonce`` after request ``since``, once there are ``count``."""
+    route = f"POST /channels/{channel.id}/messages"
+
+    def found() -> list[RequestRecord]:
+        return [
+            r
+            for r in emu.requests
+            if r.seq > since
+            and r.method == "POST"
+            and r.path == f"/channels/{channel.id}/messages"
+            and isinstance(r.body, dict)
+            and r.body.get("nonce") == nonce
+        ]
+
+    async with asyncio.timeout(SHARE_POST_DEADLINE):
+        while len(found()) < count:
+            # Woken by the next request; the short bound only covers one landing between the check and the wait.
+            with contextlib.suppress(TimeoutError):
+                await emu.wait_for_request(route, timeout=0.5)
+    return found()
+
+
+def shared_plans(emu: Emulator, channel: Channel) -> list[Message]:
+    return [m for m in emu.messages_in(channel) if m.embeds and m.embeds[0].get("title", "").startswith("Plan for")]
 
 
 def query(live: Live, sql: str, *args: object) -> list[tuple[Any, ...]]:
@@ -361,11 +397,35 @@ async def test_timeline_plan_ics_and_share(live: Live) -> None:
 
     options = {"match_year": 2028, "step1": "done", "step2ck": "2027-05", "usce_months": 2}
     reply = await (await emu.slash("timeline", options, user=alice, channel=general)).response()
-    assert reply.ephemeral
+    assert reply.ephemeral and reply.message is not None
     embed = reply.embeds[0]
     assert embed["title"] == "Your plan for Match 2028"
-    lines = [line for f in embed["fields"] for line in f["value"].split("\n")]
-    assert "✅ USMLE Step 1 passed" in lines
+    # A phone-sized plan: the next five dates and what is done; the rest is behind Show all, phase by phase.
+    assert [f["name"] for f in embed["fields"]] == ["Next 5 dates", "Already done", "Show all"]
+    upcoming = embed["fields"][0]["value"].split("\n")
+    assert len(upcoming) == 5 and all(TIMESTAMP.search(line) or "**" in line for line in upcoming)
+    assert embed["fields"][1]["value"] == "USMLE Step 1 passed"
+    assert "projected: estimated from past cycles" in embed["footer"]["text"]
+    ics_id = "tl:ics:2028:d:202705:2"
+    assert custom_ids(reply) == [ics_id, "tl:share:2028:d:202705:2", "tl:all:2028:d:202705:2"]
+    menu = reply.message.selects[0]
+    assert menu["placeholder"] == "Show all: pick a phase…"
+    assert [o["label"] for o in menu["options"]] == [
+        "Show all: Already done",
+        "Show all: Prepare your application",
+        "Show all: Apply, interview and rank",
+        "Show all: Match Week and after",
+    ]
+
+    # Every phase, privately: together they are the whole plan, nothing left out.
+    lines: list[str] = []
+    for option in menu["options"]:
+        phase = await (await emu.select(reply, [option["value"]], custom_id="tl:all:2028:d:202705:2")).response()
+        assert phase.kind == "message" and phase.ephemeral and phase.embeds[0]["title"] == "Your plan for Match 2028"
+        assert phase.embeds[0]["fields"][0]["name"] == option["label"].removeprefix("Show all: ")
+        lines += [line for f in phase.embeds[0]["fields"] for line in f["value"].split("\n")]
+    assert lines[0] == "✅ USMLE Step 1 passed" and upcoming == lines[1:6]
+    assert f"{len(lines) - 1 - 5} more dates" in embed["fields"][2]["value"]
     rol = next(line for line in lines if "Rank order list (ROL) certification deadline" in line)
     assert TIMESTAMP.search(rol) and rol.endswith(("*official*", "*projected*"))
     residency = next(line for line in lines if "Residency starts" in line)
@@ -373,9 +433,6 @@ async def test_timeline_plan_ics_and_share(live: Live) -> None:
     ck = next(line for line in lines if "Take USMLE Step 2 CK (your plan: May 2027)" in line)
     assert "**May 31, 2027**" in ck and ck.endswith("*your target*")
     assert all(TIMESTAMP.search(line) or "**" in line or line.startswith("✅") for line in lines)
-    assert "projected: estimated from past cycles" in embed["footer"]["text"]
-    ics_id = "tl:ics:2028:d:202705:2"
-    assert ics_id in custom_ids(reply)
 
     delivered = await (await emu.click(reply, custom_id=ics_id)).response()
     assert delivered.ephemeral and "Google Calendar" in delivered.content
@@ -388,12 +445,49 @@ async def test_timeline_plan_ics_and_share(live: Live) -> None:
     assert target.decoded("DTSTART") == date(2027, 5, 31)
     assert any(s.startswith("Rank order list (ROL) certification deadline, Match 2028") for s in events)
 
-    shared = await (await emu.click(reply, label="Share in this channel")).response()
-    assert not shared.ephemeral and shared.embeds[0]["title"] == "Plan for Match 2028"
-    assert shared.embeds[0]["author"]["name"] == f"Shared by {alice.display_name}"
-    assert ics_id in custom_ids(shared) and "Share in this channel" not in str(shared.components)
+    # Share, double-clicked: one post, like /progress. The private plan says so and keeps its other buttons.
+    before, deduplicated = len(shared_plans(emu, general)), emu.stats.other["nonce_deduplicated"]
+    since = max((r.seq for r in emu.requests), default=0)
+    # Both clicks leave before the first answer arrives, as a fast double click does.
+    first, second = await asyncio.gather(emu.click(reply, label=SHARE), emu.click(reply, label=SHARE))
+    update, again = await first.response(), await second.response()
+    assert update.kind == again.kind == "update" and update.content == "✅ Shared in this channel."
+    assert custom_ids(update) == [ics_id, "tl:all:2028:d:202705:2"]
+    posted = await emu.wait_for_message(general, lambda m: m in shared_plans(emu, general))
+    # Each click asks Discord to post, with the same nonce; the second gets the first post back.
+    tries = await share_posts(emu, general, since, f"share{reply.message.id}", count=2)
+    assert [t.status for t in tries] == [200, 200]
+    assert len(shared_plans(emu, general)) == before + 1
+    assert emu.stats.other["nonce_deduplicated"] == deduplicated + 1, "the second click's post was the first one"
+    assert not posted.ephemeral and posted.embeds[0]["title"] == "Plan for Match 2028" and posted.pings == []
+    assert posted.embeds[0]["author"]["name"] == f"Shared by {alice.display_name}"
+    shared_ids = [str(c["custom_id"]) for c in posted.all_components() if c.get("custom_id")]
+    assert shared_ids == [ics_id, "tl:all:2028:d:202705:2"]
+    # Anyone in the channel can open a phase of the shared plan, privately.
+    bob_sees = await (await emu.select(posted, ["apply"], user=emu.world.users["bob"])).response()
+    assert bob_sees.ephemeral and bob_sees.embeds[0]["fields"][0]["name"] == "Apply, interview and rank"
+
     public = await (await emu.slash("timeline", {"match_year": 2029, "share": True}, user=alice)).response()
     assert not public.ephemeral and public.embeds[0]["title"] == "Plan for Match 2029"
+    assert SHARE not in str(public.components)
+
+
+async def test_timeline_in_a_dm_offers_no_share(live: Live) -> None:
+    emu = live.emu
+    alice = emu.world.users["alice"]
+    dm = emu.world.dm_channel_for(alice)
+    reply = await (await emu.slash("timeline", {"match_year": 2029}, user=alice, channel=dm)).response()
+    assert reply.embeds[0]["title"] == "Your plan for Match 2029"
+    assert SHARE not in str(reply.components) and custom_ids(reply) == ["tl:ics:2029:-:-:-", "tl:all:2029:-:-:-"]
+    # Asking to share there changes nothing: there is nobody else in a DM to show it to.
+    asked = await (await emu.slash("timeline", {"match_year": 2029, "share": True}, user=alice, channel=dm)).response()
+    assert asked.embeds[0]["title"] == "Your plan for Match 2029" and SHARE not in str(asked.components)
+    assert "author" not in asked.embeds[0]
+    # The calendar file and Show all work there as anywhere.
+    ics = await (await emu.click(reply, custom_id="tl:ics:2029:-:-:-")).response()
+    assert ics.attachments[0].filename == "match-2029-plan.ics"
+    phase = await (await emu.select(reply, ["match"])).response()
+    assert phase.embeds[0]["fields"][0]["name"] == "Match Week and after"
 
 
 async def test_timeline_for_a_match_out_of_reach_offers_the_earliest_realistic_one(live: Live) -> None:
@@ -457,3 +551,5 @@ async def test_buttons_keep_working_after_a_restart(live: Live) -> None:
     assert current_step(reply) == "step2ck"
     ics = await (await emu.click(plan, custom_id="tl:ics:2030:-:-:-")).response()
     assert ics.attachments[0].filename == "match-2030-plan.ics"
+    phase = await (await emu.select(plan, ["prepare"], custom_id="tl:all:2030:-:-:-")).response()
+    assert phase.ephemeral and phase.embeds[0]["fields"][0]["name"] == "Prepare your application"

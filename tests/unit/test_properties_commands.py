@@ -334,8 +334,10 @@ def test_timeline(app: App, match_year: int, step1: str | None, step2ck: str | N
     for shared_by in (None, "Dr @everyone <@123456789012345678>"):
         assert_fits_and_never_pings(
             embeds=[readiness_screens.timeline_embed(plan, service.calendar, shared_by=shared_by)],
-            view=timeline_view(request, shared=shared_by is not None),
+            view=timeline_view(request, plan, service.calendar, shared=shared_by is not None),
         )
+    for phase in readiness_screens.phases(plan, service.calendar):
+        assert_fits_and_never_pings(embeds=[readiness_screens.phase_embed(plan, service.calendar, phase)])
 
 
 @covers(("NumberModal", "answer"))
