@@ -153,7 +153,8 @@ click 1
 /topic name: step-2-ck
 autocomplete /topic name: so
 /pathway
-select 1 5
+select 1 3
+click 2
 /ask question: best pizza in new york
 as bob
 /knowledge report
@@ -195,8 +196,11 @@ def test_a_script_tries_the_commands_and_prints_a_readable_transcript(tmp_path: 
     assert "(name: soap)" in part["autocomplete /topic name: so"]
 
     assert "The road to a US residency" in part["/pathway"] and "menu 1: " in part["/pathway"]
-    fifth = content.knowledge.pathway_steps[4].entry
-    assert EPHEMERAL in part["select 1 5"] and f"┃ {fifth.title}\n" in part["select 1 5"]
+    third = content.knowledge.pathway_stages[2]
+    assert EPHEMERAL in part["select 1 3"] and f"┃ 3. {third.label}\n" in part["select 1 3"]
+    sixth = content.knowledge.pathway_steps[5]
+    assert sixth is third.steps[1] and f"[2] 3.2 {sixth.label}" in part["select 1 3"]
+    assert EPHEMERAL in part["click 2"] and f"┃ {sixth.entry.title}\n" in part["click 2"]
 
     pizza = part["/ask question: best pizza in new york"]
     assert EPHEMERAL in pizza and "No curated answer yet" in pizza
