@@ -166,6 +166,10 @@ async def test_the_share_button_works_after_a_restart(live: Live, groups: dict[s
     world = emu.world
     bob, study_room = world.users["bob"], world.channel("study-room")
     before = await run(emu, "progress", user=bob, channel=study_room)
+    # A refused check-in and /privacy's summary, to press their buttons after the restart too.
+    opened = await run(emu, "checkin", {"group": groups["cardio"]}, user=bob, channel=study_room)
+    refused = await (await emu.submit_modal(opened, {"studied": "Murmurs", "questions": "lots"})).response()
+    privacy = await run(emu, "privacy", user=bob, channel=study_room)
     since = emu.identify_count
     await live.bot.restart()
     await emu.wait_for_identify(timeout=30, since=since)
@@ -174,6 +178,12 @@ async def test_the_share_button_works_after_a_restart(live: Live, groups: dict[s
     posted = await emu.wait_for_message(study_room, is_shared_progress)
     assert posted.embeds[0]["author"]["name"] == "Bob" and posted.channel_id == study_room.id
     assert not posted.ephemeral and posted.pings == []
+    # What was typed is in the refusal itself, so Fix it still fills the form after a restart.
+    reopened = await (await emu.click(refused, label="Fix it")).response()
+    assert reopened.modal is not None and reopened.modal.field("questions").value == "lots"
+    assert reopened.modal.field("studied").value == "Murmurs"
+    details = await (await emu.click(privacy, label="Details")).response()
+    assert details.ephemeral and details.embeds[0]["fields"][0]["name"] == "What I keep about you, and why"
 
 
 async def test_a_share_whose_answer_is_lost_is_still_posted_once(live: Live, groups: dict[str, str]) -> None:
