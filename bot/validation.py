@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -11,6 +12,22 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 class UserInputError(Exception):
     """A mistake the user can fix; the message says how. Shown ephemerally, never logged as a bug."""
+
+
+class FormErrors(UserInputError):
+    """Every problem of one submitted form, as (field, message) pairs, so the member fixes them all at once.
+
+    Its text is the messages one per line; a screen that can re-open the form (``bot.ui.forms``) shows them with
+    what was typed."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems)
+        super().__init__("\n".join(message for _, message in self.problems))
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The fields with a problem."""
+        return frozenset(name for name, _ in self.problems)
 
 
 def parse_options(model: type[ModelT], **options: Any) -> ModelT:

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.knowledge.models import KnowledgeEntry
 from bot.knowledge.options import MAX_QUESTION_CHARS, AskOptions, TopicOptions
+from bot.knowledge.pathway import PathwayStage
 from bot.knowledge.repository import UNANSWERED_KEPT, UnansweredQuestion, VoteTally
 from bot.knowledge.service import Answer, KnowledgeService
 from bot.text import quote_user_text, shorten
@@ -20,6 +21,7 @@ from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
 from bot.ui.errors import guarded
 from bot.ui.permissions import server_permissions_check
+from bot.ui.plural import plural
 from bot.validation import UserInputError, parse_options
 
 if TYPE_CHECKING:
@@ -102,21 +104,19 @@ class VoteButton(
 
 
 class PathwaySelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kb:pathway"):
-    """The /pathway menu: each option opens that step's entry."""
+    """The /pathway menu: each option opens a stage, privately, with a button per step.
+
+    A menu posted before the road had stages offers entry ids: those still open their entry."""
 
     def __init__(self, service: KnowledgeService | None = None) -> None:
         options = [
-            discord.SelectOption(
-                label=shorten(f"{step.number}. {step.label}", 100),
-                value=step.entry.id,
-                description=shorten(step.entry.summary, 100),
-            )
-            for step in (service.pathway_steps if service else ())
+            discord.SelectOption(label=label, value=value, description=description)
+            for label, value, description in (pathway_options(service.pathway_stages) if service else ())
         ]
         super().__init__(
             discord.ui.Select(
                 custom_id="kb:pathway",
-                placeholder="Open a step of the pathway…",
+                placeholder="Open a step of the road…",
                 options=options or [discord.SelectOption(label="…", value="none")],
             )
         )
@@ -132,7 +132,17 @@ class PathwaySelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"k
         values = self.item.values
         if not values:
             raise UserInputError("Pick a step from the menu.")
-        await send_entry(interaction, values[0])
+        service = knowledge_of(interaction)
+        stage = next((s for s in service.pathway_stages if str(s.number) == values[0]), None)
+        if stage is None:
+            await send_entry(interaction, values[0])
+            return
+        view = discord.ui.View(timeout=None)
+        for number, step in enumerate(stage.steps, start=1):
+            view.add_item(OpenEntryButton(step.entry.id, f"{stage.number}.{number} {step.label}"))
+        await interaction.response.send_message(
+            embed=stage_embed(stage, len(service.pathway_stages)), view=view, ephemeral=True
+        )
 
 
 def answer_view(
@@ -199,14 +209,41 @@ def no_answer_embed(question: str, answer: Answer, *, noted: bool = True) -> dis
     return embed
 
 
+def pathway_options(stages: tuple[PathwayStage, ...]) -> list[tuple[str, str, str]]:
+    """The /pathway menu: (label, value, description) per stage, its steps named in the description."""
+    return [
+        (
+            shorten(f"{stage.number}. {stage.label}", 100),
+            str(stage.number),
+            shorten(" · ".join(step.label for step in stage.steps), 100),
+        )
+        for stage in stages
+    ]
+
+
 def pathway_embed(service: KnowledgeService) -> discord.Embed:
-    lines = [f"**{step.number}.** {step.label}" for step in service.pathway_steps]
+    lines = [
+        f"**{stage.number}.** {stage.label} · {plural(len(stage.steps), 'step')}" for stage in service.pathway_stages
+    ]
     embed = discord.Embed(
         title="The road to a US residency",
         description="\n".join(lines),
         colour=BRAND_COLOUR,
     )
-    embed.set_footer(text="Pick a step in the menu to read about it. Ask anything with /ask.")
+    embed.set_footer(text="Pick a step in the menu to see what it involves. Ask anything with /ask.")
+    return embed
+
+
+def stage_embed(stage: PathwayStage, stages: int) -> discord.Embed:
+    """One stage of the road: its steps, each with the summary of its entry (a button below opens the entry)."""
+    embed = discord.Embed(title=shorten(f"{stage.number}. {stage.label}", 256), colour=BRAND_COLOUR)
+    embed.set_author(name=f"The road to a US residency · step {stage.number} of {stages}")
+    lines = [
+        f"**{stage.number}.{number} {step.label}**\n{shorten(step.entry.summary, 300)}"
+        for number, step in enumerate(stage.steps, start=1)
+    ]
+    embed.description = shorten("\n\n".join(lines), 4096)
+    embed.set_footer(text="Press a step below to read it in full. /pathway shows the whole road.")
     return embed
 
 
@@ -229,7 +266,7 @@ def report_embed(
     )
     total = sum(t.helpful + t.not_helpful for t in tallies)
     embed.set_footer(
-        text=f"{total} votes in all. Questions: this server's own, stored without who asked them, kept "
+        text=f"{plural(total, 'vote')} in all. Questions: this server's own, stored without who asked them, kept "
         f"{UNANSWERED_KEPT.days} days after they were last asked; private ones are never stored."
     )
     return embed

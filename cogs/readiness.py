@@ -17,15 +17,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cycle import CycleCalendar
 from bot.readiness.assessment import Progress, Step, StepKind
 from bot.readiness.models import AssessmentResult
 from bot.readiness.options import TimelineOptions, UnreachableMatchError
 from bot.readiness.service import ReadinessService
 from bot.readiness.timeline import TimelinePlan
-from bot.text import shorten
+from bot.text import defuse_pings, shorten
 from bot.ui import readiness as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import BaseModal, guarded
+from bot.ui.forms import FIX_LABEL, fix_button
+from bot.ui.sharing import SHARE_LABEL, share_in_channel
 from bot.validation import UserInputError
 from cogs.knowledge import OpenEntryButton
 
@@ -37,10 +40,12 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction[Any]
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 
-TIMELINE_LABELS = {"ics": "📅 Add to my calendar (.ics)", "share": "Share in this channel"}
+TIMELINE_LABELS = {"ics": "📅 Add to my calendar (.ics)", "share": SHARE_LABEL}
 """Labels of the plan's buttons; the "plan" button (offered when a Match cannot be reached) names its year."""
 BUTTON_VALUE = re.compile(r"[A-Za-z0-9_-]{1,50}")
 """An answer a button can carry in its custom_id (AnswerButton's template); other answers go through a select."""
+NUMBER_INPUT_LIMIT = 12
+"""The number form's input takes this many characters: a refusal carries them in its Fix it button's custom_id."""
 NUMBER_MODAL_TIMEOUT = 30 * 60
 """How long an opened number modal waits for its answer (a modal does not survive a restart; the button does)."""
 
@@ -152,31 +157,80 @@ class NumberButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"rd
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:
-        progress = await readiness_of(interaction).resume(interaction.user.id)
-        step = progress.step
-        if step is None or step.id != self.step_id or step.kind is not StepKind.NUMBER:
-            raise UserInputError(
-                "That question is not the current one any more. Use /readiness start to continue where you are."
-            )
-        await interaction.response.send_modal(NumberModal(step, progress.current_value))
+        step, current = await current_number_step(interaction, self.step_id)
+        await interaction.response.send_modal(NumberModal(step, current))
+
+
+class FixNumberButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"rd:fix:(?P<step>[a-z0-9_]{1,40}):(?P<typed>[\s\S]{0,12})",
+):
+    """On a refused number: opens the form again with what was typed, which rides in the custom_id (the input takes
+    at most 12 characters)."""
+
+    def __init__(self, step_id: str, typed: str) -> None:
+        super().__init__(fix_button(f"rd:fix:{step_id}:{typed[:NUMBER_INPUT_LIMIT]}"))
+        self.step_id = step_id
+        self.typed = typed
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> FixNumberButton:
+        return cls(match["step"], match["typed"])
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        step, _ = await current_number_step(interaction, self.step_id)
+        await interaction.response.send_modal(NumberModal(step, self.typed or None, fixing=True))
+
+
+async def current_number_step(interaction: Interaction, step_id: str) -> tuple[Step, str | None]:
+    """The member's current question and its answer so far, refused unless it is the number question ``step_id``."""
+    progress = await readiness_of(interaction).resume(interaction.user.id)
+    step = progress.step
+    if step is None or step.id != step_id or step.kind is not StepKind.NUMBER:
+        raise UserInputError(
+            "That question is not the current one any more. Use /readiness start to continue where you are."
+        )
+    return step, progress.current_value
 
 
 class NumberModal(BaseModal):
-    def __init__(self, step: Step, current: str | None) -> None:
+    """A number question's answer. ``fixing``: opened from a refusal's **Fix it**, whose message the answer replaces
+    (with the next question, or the refusal again)."""
+
+    def __init__(self, step: Step, current: str | None, *, fixing: bool = False) -> None:
         super().__init__(title=step.title, custom_id=f"rd:modal:{step.id}", timeout=NUMBER_MODAL_TIMEOUT)
         self.step_id = step.id
+        self.fixing = fixing
         self.answer: discord.ui.TextInput[NumberModal] = discord.ui.TextInput(
             label=shorten(f"A whole number from {step.minimum} to {step.maximum}", 45),
             custom_id="answer",
             placeholder=step.placeholder or None,
             default=current,
             min_length=1,
-            max_length=12,
+            max_length=NUMBER_INPUT_LIMIT,
         )
         self.add_item(self.answer)
 
     async def on_submit(self, interaction: Interaction) -> None:
-        progress = await readiness_of(interaction).answer(interaction.user.id, self.step_id, self.answer.value)
+        try:
+            progress = await readiness_of(interaction).answer(interaction.user.id, self.step_id, self.answer.value)
+        except UserInputError as refused:
+            # The question's own message stays as it was; the refusal offers the form again with what was typed.
+            view = discord.ui.View(timeout=None)
+            view.add_item(FixNumberButton(self.step_id, self.answer.value))
+            text = shorten(f"{refused}\n\nPress **{FIX_LABEL}** to change what you typed.", 2000)
+            await respond(
+                interaction,
+                new=not self.fixing,
+                content=defuse_pings(text),
+                embed=None,
+                view=view,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            return
         await show(interaction, progress, new=False)
 
 
@@ -270,7 +324,55 @@ def question_view(progress: Progress) -> discord.ui.View:
     return view
 
 
-def result_view(result: AssessmentResult, title_of: screens.TitleLookup, *, saved: bool = False) -> discord.ui.View:
+class AreaSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"rd:area"):
+    """The result's area menu: redraws the result with the picked area's details (from the member's finished check,
+    which is in the database until they save it or start again)."""
+
+    def __init__(self, result: AssessmentResult | None = None, shown: str | None = None) -> None:
+        options = [
+            discord.SelectOption(label=label, value=value, description=description or None, default=default)
+            for label, value, description, default in (screens.area_options(result, shown) if result else ())
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id="rd:area",
+                placeholder="See an area in detail…",
+                options=options or [discord.SelectOption(label="…", value="none")],
+                row=2,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> AreaSelect:
+        return cls()
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        values = self.item.values
+        if not values:
+            raise UserInputError("Pick an area from the menu.")
+        try:
+            result = await readiness_of(interaction).result(interaction.user.id)
+        except UserInputError:
+            raise UserInputError(STALE_RESULT) from None
+        title_of = entry_title(interaction)
+        await interaction.response.edit_message(
+            embed=screens.result_embed(result, title_of, shown=values[0]),
+            view=result_view(result, title_of, shown=values[0]),
+        )
+
+
+STALE_RESULT = (
+    "This result is not stored any more: it was saved (which keeps only each area's level) or a new check was "
+    "started. Run /readiness start for a new check, or /readiness history for your saved levels."
+)
+
+
+def result_view(
+    result: AssessmentResult, title_of: screens.TitleLookup, *, saved: bool = False, shown: str | None = None
+) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if saved:
         view.add_item(FlowButton("history", "See my progress", discord.ButtonStyle.primary))
@@ -282,6 +384,9 @@ def result_view(result: AssessmentResult, title_of: screens.TitleLookup, *, save
         item = OpenEntryButton(entry_id, f"📖 {title_of(entry_id) or entry_id}")
         item.item.row = 1
         view.add_item(item)
+    if not saved:
+        # Saving deletes the answers the details come from, so the menu goes with them.
+        view.add_item(AreaSelect(result, shown))
     return view
 
 
@@ -304,15 +409,15 @@ async def show(interaction: Interaction, progress: Progress, *, new: bool, conte
 
 
 async def save_result(interaction: Interaction) -> None:
+    """Save, and say so in a few lines: the result was on screen a moment ago, and its details go with the answers."""
     service = readiness_of(interaction)
     result = await service.result(interaction.user.id)
     saved = await service.save(interaction.user.id)
     history = await service.history(interaction.user.id, limit=2)
-    title_of = entry_title(interaction)
     await interaction.response.edit_message(
-        content=screens.save_note(saved, history),
-        embed=screens.result_embed(result, title_of),
-        view=result_view(result, title_of, saved=True),
+        content=screens.saved_text(saved, history),
+        embed=None,
+        view=result_view(result, entry_title(interaction), saved=True),
     )
 
 
@@ -357,19 +462,78 @@ class TimelineButton(
             data = service.timeline_ics(plan)
             file = discord.File(io.BytesIO(data), filename=f"match-{plan.match_year}-plan.ics")
             await interaction.response.send_message(screens.ics_message(plan.match_year), file=file, ephemeral=True)
-            return
-        await send_timeline(interaction, service, plan, self.request, share=self.action == "share")
+        elif self.action == "share":
+            await share_timeline(interaction, service, plan, self.request)
+        else:
+            await send_timeline(interaction, service, plan, self.request, share=False)
+
+
+class TimelinePhaseSelect(
+    discord.ui.DynamicItem[discord.ui.Select[Any]], template=rf"tl:all:{screens.TimelineRequest.PATTERN}"
+):
+    """**Show all**: every date of the picked phase, privately, for whoever picks (also under a shared plan)."""
+
+    def __init__(
+        self, request: screens.TimelineRequest, plan: TimelinePlan | None = None, calendar: CycleCalendar | None = None
+    ) -> None:
+        options = [
+            discord.SelectOption(label=label, value=value, description=description)
+            for label, value, description in (
+                screens.phase_options(plan, calendar) if plan is not None and calendar is not None else ()
+            )
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"tl:all:{request.encode()}",
+                placeholder="Show all: pick a phase…",
+                options=options or [discord.SelectOption(label="…", value="none")],
+                row=1,
+            )
+        )
+        self.request = request
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> TimelinePhaseSelect:
+        return cls(screens.TimelineRequest.decode(match["year"], match["step1"], match["step2ck"], match["usce"]))
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        values = self.item.values
+        if not values:
+            raise UserInputError("Pick a phase from the menu.")
+        service = readiness_of(interaction)
+        plan = plan_for(service, self.request)
+        phase = next((p for p in screens.phases(plan, service.calendar) if p.key == values[0]), None)
+        if phase is None:
+            # Planned again from today: a phase can empty out as its dates pass.
+            raise UserInputError("Nothing is left in that phase of the plan today. Run /timeline for a fresh plan.")
+        await interaction.response.send_message(
+            embed=screens.phase_embed(plan, service.calendar, phase), ephemeral=True
+        )
 
 
 def plan_for(service: ReadinessService, request: screens.TimelineRequest) -> TimelinePlan:
     return service.timeline(request.match_year, request.step1, request.step2ck, request.usce_months)
 
 
-def timeline_view(request: screens.TimelineRequest, *, shared: bool) -> discord.ui.View:
+def timeline_view(
+    request: screens.TimelineRequest,
+    plan: TimelinePlan,
+    calendar: CycleCalendar,
+    *,
+    shared: bool,
+    can_share: bool = True,
+) -> discord.ui.View:
+    """Add to my calendar, Share (only on a private plan where there is a channel to share in: not in a DM), and
+    the Show all menu."""
     view = discord.ui.View(timeout=None)
     view.add_item(TimelineButton("ics", request))
-    if not shared:
+    if not shared and can_share:
         view.add_item(TimelineButton("share", request))
+    if screens.phase_options(plan, calendar):
+        view.add_item(TimelinePhaseSelect(request, plan, calendar))
     return view
 
 
@@ -387,6 +551,11 @@ async def send_unreachable(interaction: Interaction, error: UnreachableMatchErro
     await interaction.response.send_message(content, view=view, ephemeral=True)
 
 
+def can_share_here(interaction: Interaction) -> bool:
+    """A DM has no channel for others: sharing there would only show the member their own plan again."""
+    return interaction.guild_id is not None
+
+
 async def send_timeline(
     interaction: Interaction,
     service: ReadinessService,
@@ -395,11 +564,29 @@ async def send_timeline(
     *,
     share: bool,
 ) -> None:
-    shared_by = interaction.user.display_name if share else None
+    can_share = can_share_here(interaction)
+    public = share and can_share
+    shared_by = interaction.user.display_name if public else None
     await interaction.response.send_message(
         embed=screens.timeline_embed(plan, service.calendar, shared_by=shared_by),
-        view=timeline_view(request, shared=share),
-        ephemeral=not share,
+        view=timeline_view(request, plan, service.calendar, shared=public, can_share=can_share),
+        ephemeral=not public,
+    )
+
+
+async def share_timeline(
+    interaction: Interaction, service: ReadinessService, plan: TimelinePlan, request: screens.TimelineRequest
+) -> None:
+    """Share once, like /progress: the private plan loses its Share button in the answer to the click, and the
+    public post carries a nonce made from the private message, so a double click or a retry posts one plan."""
+    if not can_share_here(interaction):
+        raise UserInputError("There is no channel to share in here: run /timeline share: True in a server channel.")
+    embed = screens.timeline_embed(plan, service.calendar, shared_by=interaction.user.display_name)
+    await share_in_channel(
+        interaction,
+        embed,
+        view=timeline_view(request, plan, service.calendar, shared=True),
+        keep=timeline_view(request, plan, service.calendar, shared=True),
     )
 
 
@@ -506,5 +693,14 @@ class ReadinessCog(commands.Cog, name="Readiness"):
 
 
 async def setup(bot: ImgBot) -> None:
-    bot.add_dynamic_items(AnswerButton, AnswerSelect, NumberButton, FlowButton, TimelineButton)
+    bot.add_dynamic_items(
+        AnswerButton,
+        AnswerSelect,
+        NumberButton,
+        FixNumberButton,
+        FlowButton,
+        AreaSelect,
+        TimelineButton,
+        TimelinePhaseSelect,
+    )
     await bot.add_cog(ReadinessCog(bot))

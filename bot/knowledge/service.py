@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.knowledge.loader import KnowledgeBase, load_knowledge_base
 from bot.knowledge.models import KnowledgeEntry, Stage
-from bot.knowledge.pathway import PathwayStep, load_pathway
+from bot.knowledge.pathway import PathwayStage, PathwayStep, load_pathway, steps_of
 from bot.knowledge.repository import UNANSWERED_KEPT, KnowledgeFeedbackRepository, UnansweredQuestion, VoteTally
 from bot.knowledge.search import SUGGESTION_MIN_SCORE, KnowledgeSearch, SearchResult, normalize
 
@@ -31,12 +31,13 @@ class KnowledgeService:
         self,
         knowledge: KnowledgeBase,
         search: KnowledgeSearch,
-        pathway: tuple[PathwayStep, ...],
+        pathway: tuple[PathwayStage, ...],
         feedback: KnowledgeFeedbackRepository | None,
     ) -> None:
         self.knowledge = knowledge
         self.search_index = search
-        self.pathway_steps = pathway
+        self.pathway_stages = pathway
+        self.pathway_steps: tuple[PathwayStep, ...] = steps_of(pathway)
         self._feedback = feedback
 
     @classmethod
@@ -47,7 +48,7 @@ class KnowledgeService:
         return cls(knowledge, KnowledgeSearch.from_data_dir(knowledge, data_dir), pathway, feedback)
 
     def with_feedback(self, feedback: KnowledgeFeedbackRepository) -> KnowledgeService:
-        return KnowledgeService(self.knowledge, self.search_index, self.pathway_steps, feedback)
+        return KnowledgeService(self.knowledge, self.search_index, self.pathway_stages, feedback)
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
         return self.search_index.search(question, limit=limit)

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.cycle import CycleCalendar, MilestoneKind, MilestoneStatus
+from bot.numbers import parse_whole
 from bot.readiness.models import (
     CK_SCORE_CHECK,
     OTHER_SPECIALTY,
@@ -145,14 +146,13 @@ class Step:
                 raise UserInputError("Please pick one of the options shown.")
             return text
         assert self.minimum is not None and self.maximum is not None
-        text = str(raw).strip().replace(",", "")
         hint = f"Type a whole number from {self.minimum} to {self.maximum}."
-        try:
-            number = int(text)
-        except ValueError:
+        # "3,000" is read as 3000 and "1,5" as 1.5 (not a whole number): bot.numbers has the rules.
+        number = raw if isinstance(raw, int) else parse_whole(str(raw))
+        if number is None:
             # Placeholders already read "For example 245"; don't say it twice.
             example = self.placeholder or f"For example {self.minimum}"
-            raise UserInputError(f"{hint} {example}.") from None
+            raise UserInputError(f"{hint} {example}.")
         if not self.minimum <= number <= self.maximum:
             raise UserInputError(hint)
         return number

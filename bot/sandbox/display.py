@@ -436,6 +436,9 @@ class MessageRenderer:
         lines = [bold(f"The bot opened a form: {self.text.plain(modal.title, markdown=False)}")]
         for field in modal.fields:
             lines.append("  " + field_prompt(field.label or field.custom_id, field))
+            # What the bot filled in is in the field in Discord, and is sent unless changed: show it.
+            for number, line in enumerate((field.value or "").splitlines()):
+                lines.append(("      filled in: " if number == 0 else "                 ") + line)
             for index, option in enumerate(field.options, start=1):
                 lines.append(f"      {index}. {option.get('label')}")
         return "\n".join(self.style.finish(line) for line in lines)

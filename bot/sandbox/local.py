@@ -81,6 +81,10 @@ QUIET_SECONDS = 0.15
 SETTLE_LIMIT = 2.0
 
 EXIT_OK, EXIT_LINE_FAILED, EXIT_BOT_FAILED = 0, 1, 2
+EMPTY_FIELD = "-"
+"""Typed for an optional form field, sends it empty (Enter keeps what the bot filled in, as it would in Discord)."""
+FILLED_SHOWN = 60
+"""Characters of a pre-filled form value shown in the field's prompt (the form above shows all of it)."""
 
 
 @dataclass(frozen=True)
@@ -747,6 +751,9 @@ class LocalSession:
         for fld in modal.fields:
             if fld.custom_id in raw:
                 value = raw[fld.custom_id]
+                if value.strip() == EMPTY_FIELD and not fld.required and not fld.options:
+                    values[fld.custom_id] = ""
+                    continue
                 values[fld.custom_id] = (
                     [_pick_option(fld.options, p, 1) for p in rest_picks(value.split())] if fld.options else value
                 )
@@ -758,16 +765,26 @@ class LocalSession:
         await self.answer(submitted)
 
     async def _ask_form(self, ix: Interaction) -> None:
-        """In a terminal, ask for each field in turn (Enter leaves an optional one empty; `cancel` closes)."""
+        """In a terminal, ask for each field in turn. Enter sends the field as it is, as Discord would: what the bot
+        filled in (shown in [brackets]) or nothing; `-` empties an optional field; `cancel` closes."""
         assert ix.modal is not None
-        self.note("(answer each field; Enter leaves an optional one empty, `cancel` closes the form)")
+        prefilled = any(fld.value for fld in ix.modal.fields)
+        self.note(
+            "(answer each field; Enter keeps what is filled in [shown in brackets] or leaves an empty field empty, "
+            f"`{EMPTY_FIELD}` empties an optional field, `cancel` closes the form)"
+            if prefilled
+            else "(answer each field; Enter leaves an optional one empty, `cancel` closes the form)"
+        )
         values: dict[str, Any] = {}
         for fld in ix.modal.fields:
-            answer = await self._read(f"  {fld.label or fld.custom_id}: ")
+            filled = f" [{_one_line(fld.value)}]" if fld.value else ""
+            answer = await self._read(f"  {fld.label or fld.custom_id}{filled}: ")
             if answer is None or answer.strip().lower() == "cancel":
                 self.out("The form was closed without sending.")
                 return
-            if answer.strip():
+            if answer.strip() == EMPTY_FIELD and not fld.required and not fld.options:
+                values[fld.custom_id] = ""
+            elif answer.strip():
                 values[fld.custom_id] = (
                     [_pick_option(fld.options, p, 1) for p in rest_picks(answer.split())]
                     if fld.options
@@ -894,7 +911,12 @@ class LocalSession:
             else:
                 self._open_form = ix
                 labels = " ".join(f"{f.label or f.custom_id}: …" for f in reply.modal.fields)
-                self.note(f"(answer with: fill {labels})")
+                kept = (
+                    f"; fields you leave out keep what is filled in, `{EMPTY_FIELD}` empties an optional one"
+                    if any(f.value for f in reply.modal.fields)
+                    else ""
+                )
+                self.note(f"(answer with: fill {labels}{kept})")
             return
         printed = False
         if reply.kind == "update" and reply.message is not None:
@@ -966,6 +988,11 @@ class LocalSession:
             if now == seen:
                 return
             seen = now
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= FILLED_SHOWN else flat[: FILLED_SHOWN - 1] + "…"
 
 
 def _pick_option(options: list[Any], pick: str, menu: int) -> str:

@@ -16,14 +16,15 @@ import logging
 import re
 import zoneinfo
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
+from bot.numbers import parse_decimal, parse_whole
 from bot.studygroups.zones import ZoneError, resolve_zone
 from bot.text import has_mention, has_words, remove_mentions, strip_invisible
-from bot.validation import UserInputError
+from bot.validation import FormErrors, UserInputError
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +262,21 @@ def parse_with_clock(model: type[ModelT], now: dt.datetime, **options: Any) -> M
         raise UserInputError(message) from exc
 
 
+def parse_form_with_clock(model: type[ModelT], now: dt.datetime, **fields: Any) -> ModelT:
+    """Validate a form's fields (a modal's text inputs); ``FormErrors`` with every field's problem, in the order
+    of the model's fields, when any is wrong. ``minutes`` problems are reported for the ``hours`` field, as typed."""
+    try:
+        return model.model_validate(fields, context={"now": now})
+    except ValidationError as exc:
+        problems: list[tuple[str, str]] = []
+        for error in exc.errors(include_url=False):
+            cause = error.get("ctx", {}).get("error")
+            message = str(cause) if isinstance(cause, ValueError) else str(error["msg"]).removeprefix("Value error, ")
+            name = str(error["loc"][0]) if error["loc"] else ""
+            problems.append(("hours" if name == "minutes" else name, message))
+        raise FormErrors(problems) from exc
+
+
 def _text(value: object, what: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{what} must be text.")
@@ -439,8 +455,9 @@ def _optional_number(value: object) -> str | None:
 class CheckInEntry(BaseModel):
     """The check-in modal: what I studied (required), questions done, percent correct, hours, blockers.
 
-    Numbers are forgiving about how they are typed: ``72%``, ``1.5``, ``1,5``, ``1:30`` (h:mm), ``90m``,
-    ``2h``.
+    Numbers are forgiving about how they are typed (``bot.numbers``): ``72%``, ``72,5``, ``1.5``, ``1,5``, ``1:30``
+    (h:mm), ``90m``, ``2h``, ``3,000`` questions. Every field is checked, so a form's problems come back together
+    (``parse_form_with_clock``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -455,9 +472,11 @@ class CheckInEntry(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _hours_to_minutes(cls, data: object) -> object:
+        # Only renamed here: parsing happens in the field's validator, so a bad hours value is reported together
+        # with every other field's problem instead of hiding them.
         if isinstance(data, dict) and "hours" in data:
             data = dict(data)
-            data["minutes"] = _hours(data.pop("hours"))
+            data["minutes"] = _HoursTyped(data.pop("hours"))
         return data
 
     @field_validator("studied", mode="before")
@@ -480,10 +499,10 @@ class CheckInEntry(BaseModel):
         text = _optional_number(value)
         if text is None:
             return None
-        text = re.sub(r"(qs?|questions?)$", "", text)
-        if not text.isdigit() or int(text) > MAX_QUESTIONS:
+        number = parse_whole(re.sub(r"(qs?|questions?)$", "", text))
+        if number is None or not 0 <= number <= MAX_QUESTIONS:
             raise ValueError(f"Questions done: a whole number from 0 to {MAX_QUESTIONS:,}, like `40`.")
-        return int(text)
+        return number
 
     @field_validator("percent_correct", mode="before")
     @classmethod
@@ -491,7 +510,7 @@ class CheckInEntry(BaseModel):
         text = _optional_number(value)
         if text is None:
             return None
-        number = _decimal(text.removesuffix("%").replace(",", "."))
+        number = parse_decimal(text.removesuffix("%"))
         if number is None or not 0 <= number <= 100:
             raise ValueError("Percent correct: a number from 0 to 100, like `72` or `72%`.")
         # Whole percents: question banks show them that way, and 72.5 vs 73 changes nothing for anyone.
@@ -500,6 +519,8 @@ class CheckInEntry(BaseModel):
     @field_validator("minutes", mode="before")
     @classmethod
     def _minutes(cls, value: object) -> int | None:
+        if isinstance(value, _HoursTyped):
+            return _hours(value.typed)
         if value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1440):
             return value
         raise ValueError(f"Hours: a number from 0 to {MAX_HOURS}, like `2.5` or `2:30`.")
@@ -517,12 +538,11 @@ def _paragraph(value: object, what: str) -> str | None:
     return text or None
 
 
-def _decimal(text: str) -> Decimal | None:
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+@dataclass(frozen=True)
+class _HoursTyped:
+    """The check-in's ``hours`` field as typed, on its way to the ``minutes`` field's validator."""
+
+    typed: object
 
 
 def _hours(value: object) -> int | None:
@@ -539,7 +559,7 @@ def _hours(value: object) -> int | None:
     elif (only_minutes := re.fullmatch(r"(\d{1,4})(m|min|mins|minutes?)", text)) is not None:
         minutes = int(only_minutes.group(1))
     else:
-        number = _decimal(re.sub(r"(h|hr|hrs|hours?)$", "", text).replace(",", "."))
+        number = parse_decimal(re.sub(r"(h|hr|hrs|hours?)$", "", text))
         if number is None or number < 0:
             raise ValueError(message)
         minutes = int((number * 60).quantize(Decimal(1), rounding="ROUND_HALF_UP"))

@@ -97,7 +97,7 @@ class WeeklyRecap:
         times = "once" if self.check_ins == 1 else f"{self.check_ins} times"
         parts = []
         if self.questions:
-            parts.append(f"{self.questions:,} questions")
+            parts.append("1 question" if self.questions == 1 else f"{self.questions:,} questions")
         if self.minutes:
             parts.append(format_hours(self.minutes))
         tail = f": {', '.join(parts)}." if parts else "."

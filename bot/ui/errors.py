@@ -18,6 +18,7 @@ from bot.observability.logs import new_reference
 from bot.text import defuse_pings
 from bot.ui.channels import bold_list, lacking
 from bot.ui.cooldowns import CooldownActive, cooldown_message
+from bot.ui.plural import plural
 from bot.validation import UserInputError
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def describe_user_error(error: BaseException) -> str | None:
     if isinstance(error, CooldownActive):
         return cooldown_message(error)
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little: try again in {error.retry_after:.0f} seconds."
+        return f"Slow down a little: try again in {plural(max(1, round(error.retry_after)), 'second')}."
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
     return None

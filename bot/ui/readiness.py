@@ -44,10 +44,12 @@ from bot.readiness.service import SESSION_TTL
 from bot.readiness.timeline import PlanItem, PlanStatus, TimelinePlan
 from bot.text import neutralize_mentions, shorten
 from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, FIELD_VALUE_LIMIT, NOTICE_COLOUR
+from bot.ui.plural import plural
 
 log = logging.getLogger(__name__)
 
 MAX_FIELDS = 25
+MAX_SELECT_OPTIONS = 25
 FIELD_NAME_LIMIT = 256
 BUTTON_LABEL_LIMIT = 80
 CUSTOM_ID_LIMIT = 100
@@ -70,15 +72,12 @@ PRIVATE_FOOTER = (
 )
 RESULT_FOOTER = (
     "Only you can see this. It is a self-check to plan your next steps, not a prediction of your Match. "
-    "“Track my progress” keeps only each area's level, never your answers."
+    "Pick an area in the menu for its details. “Track my progress” keeps only each area's level, never your "
+    "answers."
 )
 
 TitleLookup = Callable[[str], str | None]
 """Knowledge entry id -> its title (None when the entry is missing)."""
-
-
-def plural(number: int, noun: str, many: str | None = None) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {many or noun + 's'}"
 
 
 def fit_embed(embed: discord.Embed) -> discord.Embed:
@@ -201,25 +200,75 @@ def area_field(area: AreaResult, title_of: TitleLookup, limit: int) -> tuple[str
     return name, shorten(value, limit)
 
 
-def result_embed(result: AssessmentResult, title_of: TitleLookup) -> discord.Embed:
+NEXT_STEPS_SHOWN = 3
+"""Next steps on the result itself: the most pressing areas (red flags first); every area is in the menu."""
+CONTEXT_OPTION = "context"
+"""The area menu's value for "About these numbers" (the context lines), beside the areas' own values."""
+CONTEXT_TITLE = "About these numbers"
+NEXT_STEP_LINE = 330
+"""Characters of one next-step line (three fit a field of 1,024)."""
+
+
+def next_steps(result: AssessmentResult) -> tuple[AreaResult, ...]:
+    """The most pressing areas that are not ready, red flags first (the result's own order)."""
+    return tuple(area for area in result.areas if area.status is not AreaStatus.READY)[:NEXT_STEPS_SHOWN]
+
+
+def _next_steps_text(result: AssessmentResult) -> str:
+    pressing = next_steps(result)
+    if not pressing:
+        return "Every area is ready. Keep going, and check again after anything changes."
+    lines = [
+        shorten(f"{number}. {STATUS_MARKS[area.status]} **{area.area.label}**: {area.next_step}", NEXT_STEP_LINE)
+        for number, area in enumerate(pressing, start=1)
+    ]
+    return shorten("\n".join(lines), FIELD_VALUE_LIMIT)
+
+
+def result_embed(result: AssessmentResult, title_of: TitleLookup, *, shown: str | None = None) -> discord.Embed:
+    """The result: the overall level, the three most pressing next steps and, when picked in the menu (``shown``:
+    an area's value or ``CONTEXT_OPTION``), one area's details. Every area is one pick away, so the screen stays
+    short (about 1,500 characters with an area open)."""
     target = f" for Match {result.target_match}" if result.target_match else ""
     embed = discord.Embed(
         title=f"Your readiness{target}: {result.overall.label}",
         description=f"{_count_line(result)}\n\n{_LEVEL_TEXT[result.overall]}",
         colour=LEVEL_COLOURS[result.overall],
     )
-    context = shorten("\n".join(f"• {line}" for line in result.context), FIELD_VALUE_LIMIT)
-    # Share what is left of the 6000 characters between the areas (at most 11 of them), so none is cut short
-    # unless the whole result would not fit.
-    fixed = len(embed.title or "") + len(embed.description or "") + len(RESULT_FOOTER) + len(context) + 40
-    per_area = max(200, min(FIELD_VALUE_LIMIT, (EMBED_TOTAL_LIMIT - fixed) // max(1, len(result.areas)) - 60))
-    for area in result.areas[: MAX_FIELDS - 1]:
-        name, value = area_field(area, title_of, per_area)
+    embed.add_field(name="Your next steps", value=_next_steps_text(result), inline=False)
+    picked = next((area for area in result.areas if area.area.value == shown), None)
+    if picked is not None:
+        name, value = area_field(picked, title_of, FIELD_VALUE_LIMIT)
         embed.add_field(name=name, value=value, inline=False)
-    if context:
-        embed.add_field(name="About these numbers", value=context, inline=False)
+    elif shown == CONTEXT_OPTION and result.context:
+        context = shorten("\n".join(f"• {line}" for line in result.context), FIELD_VALUE_LIMIT)
+        embed.add_field(name=CONTEXT_TITLE, value=context, inline=False)
     embed.set_footer(text=RESULT_FOOTER)
     return fit_embed(embed)
+
+
+def area_options(result: AssessmentResult, shown: str | None = None) -> list[tuple[str, str, str, bool]]:
+    """The area menu: (label, value, description, default) for every area, then "About these numbers"."""
+    options = [
+        (
+            shorten(f"{STATUS_MARKS[area.status]} {area.area.label}", 100),
+            area.area.value,
+            shorten(f"{area.status.label}: {area.finding}", 100),
+            area.area.value == shown,
+        )
+        for area in result.areas
+    ]
+    if result.context:
+        options.append((CONTEXT_TITLE, CONTEXT_OPTION, shorten(result.context[0], 100), shown == CONTEXT_OPTION))
+    return options[:MAX_SELECT_OPTIONS]
+
+
+def saved_text(saved: SavedResult, history: ReadinessHistory) -> str:
+    """After **Track my progress**: a short confirmation instead of the whole result again."""
+    return (
+        f"{save_note(saved, history)}\nKept: **{saved.overall.label}** and each area's level; your answers were "
+        "deleted. The topics below stay a click away."
+    )
 
 
 def topic_entries(result: AssessmentResult, limit: int = 5) -> list[str]:
@@ -351,35 +400,45 @@ def item_line(item: PlanItem, today: dt.date) -> str:
     return f"• {item_when(item, today)} · {item.title} · *{_STATUS_WORDS[item.status]}*"
 
 
-def _phases(plan: TimelinePlan, calendar: CycleCalendar) -> list[tuple[str, list[PlanItem]]]:
+@dataclass(frozen=True)
+class Phase:
+    """One part of a plan, for **Show all**: ``key`` rides in the menu's values, so it never changes."""
+
+    key: str
+    name: str
+    items: tuple[PlanItem, ...]
+
+
+PHASE_NAMES = {
+    "done": "Already done",
+    "prepare": "Prepare your application",
+    "apply": "Apply, interview and rank",
+    "match": "Match Week and after",
+}
+NEXT_DATES = 5
+"""Dates on the plan itself; the rest is one pick away in **Show all**."""
+
+
+def phases(plan: TimelinePlan, calendar: CycleCalendar) -> list[Phase]:
+    """The plan's non-empty phases, in order: done, before ERAS submission, until the rank list, then Match."""
     submission = milestone(calendar, plan.match_year, MilestoneKind.ERAS_SUBMISSION_OPENS).at
     rol = milestone(calendar, plan.match_year, MilestoneKind.ROL_DEADLINE).at
-    phases: list[tuple[str, list[PlanItem]]] = [
-        ("Already done", []),
-        ("Prepare your application", []),
-        ("Apply, interview and rank", []),
-        ("Match Week and after", []),
-    ]
+    grouped: dict[str, list[PlanItem]] = {key: [] for key in PHASE_NAMES}
     for item in plan.items:
         if item.at is None:
-            index = 0
+            key = "done"
         elif item.at < submission:
-            index = 1
+            key = "prepare"
         elif item.at <= rol:
-            index = 2
+            key = "apply"
         else:
-            index = 3
-        phases[index][1].append(item)
-    return [(name, items) for name, items in phases if items]
+            key = "match"
+        grouped[key].append(item)
+    return [Phase(key, PHASE_NAMES[key], tuple(items)) for key, items in grouped.items() if items]
 
 
-def timeline_embed(plan: TimelinePlan, calendar: CycleCalendar, *, shared_by: str | None = None) -> discord.Embed:
-    match_day = milestone(calendar, plan.match_year, MilestoneKind.MATCH_DAY)
+def _timeline_base(plan: TimelinePlan, calendar: CycleCalendar, shared_by: str | None, intro: str) -> discord.Embed:
     owner = "Plan" if shared_by else "Your plan"
-    intro = (
-        f"Counted back from Match Day ({discord.utils.format_dt(match_day.at, 'D')}) to today. "
-        "**Add to my calendar** gives you every date with a note on what to do."
-    )
     lines = [intro]
     if plan.warnings:
         lines.append("\n**Please check:**")
@@ -392,15 +451,73 @@ def timeline_embed(plan: TimelinePlan, calendar: CycleCalendar, *, shared_by: st
     if shared_by:
         # Author names render no markdown, so only pings need neutralising.
         embed.set_author(name=shorten(f"Shared by {neutralize_mentions(shared_by)}", 256))
-    today = local_today(plan.generated_at)
-    for name, items in _phases(plan, calendar):
-        blocks = chunk_lines([item_line(item, today) for item in items])
-        for number, block in enumerate(blocks):
-            if len(embed.fields) >= MAX_FIELDS:
-                break
-            embed.add_field(name=name if number == 0 else f"{name} (continued)", value=block, inline=False)
     embed.set_footer(text=TIMELINE_FOOTER)
+    return embed
+
+
+def timeline_embed(plan: TimelinePlan, calendar: CycleCalendar, *, shared_by: str | None = None) -> discord.Embed:
+    """The plan on a phone: the next five dates (and what is done), then **Show all** for each phase."""
+    match_day = milestone(calendar, plan.match_year, MilestoneKind.MATCH_DAY)
+    intro = (
+        f"Counted back from Match Day ({discord.utils.format_dt(match_day.at, 'D')}) to today. "
+        "**Add to my calendar** gives you every date with a note on what to do."
+    )
+    embed = _timeline_base(plan, calendar, shared_by, intro)
+    today = local_today(plan.generated_at)
+    ahead = [item for item in plan.items if not item.is_done]
+    if ahead:
+        shown = ahead[:NEXT_DATES]
+        embed.add_field(
+            name=f"Next {plural(len(shown), 'date')}",
+            value=chunk_lines([item_line(item, today) for item in shown])[0],
+            inline=False,
+        )
+    done = [item for item in plan.items if item.is_done]
+    if done:
+        embed.add_field(name="Already done", value=shorten(" · ".join(item.title for item in done), 300), inline=False)
+    more = len(ahead) - NEXT_DATES
+    if more > 0:
+        embed.add_field(
+            name="Show all",
+            value=f"{plural(more, 'more date')}: pick a phase in the **Show all** menu below.",
+            inline=False,
+        )
     return fit_embed(embed)
+
+
+def phase_embed(
+    plan: TimelinePlan, calendar: CycleCalendar, phase: Phase, *, shared_by: str | None = None
+) -> discord.Embed:
+    """Every date of one phase (what **Show all** opens)."""
+    intro = f"**{phase.name}**: {plural(len(phase.items), 'item')}."
+    embed = _timeline_base(plan, calendar, shared_by, intro)
+    today = local_today(plan.generated_at)
+    for number, block in enumerate(chunk_lines([item_line(item, today) for item in phase.items])):
+        if len(embed.fields) >= MAX_FIELDS:
+            break
+        embed.add_field(name=phase.name if number == 0 else f"{phase.name} (continued)", value=block, inline=False)
+    return fit_embed(embed)
+
+
+def phase_options(plan: TimelinePlan, calendar: CycleCalendar) -> list[tuple[str, str, str]]:
+    """**Show all**'s menu: (label, value, description) per phase: how many dates, from when."""
+    options = []
+    for phase in phases(plan, calendar):
+        dated = [item for item in phase.items if item.at is not None]
+        if not dated:
+            description = plural(len(phase.items), "item")
+        else:
+            first, last = dated[0], dated[-1]
+            span = f"{_short_day(first)} to {_short_day(last)}" if len(dated) > 1 else _short_day(first)
+            description = f"{plural(len(dated), 'date')}, {span}"
+        options.append((f"Show all: {phase.name}", phase.key, shorten(description, 100)))
+    return options
+
+
+def _short_day(item: PlanItem) -> str:
+    day = item.day
+    assert day is not None
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def ics_message(match_year: int) -> str:

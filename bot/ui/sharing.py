@@ -39,8 +39,15 @@ def ensure_owner(interaction: discord.Interaction[Any], owner_id: int, again: st
         raise UserInputError(f"Only the member this belongs to can share it. {again} shows yours.")
 
 
-async def share_in_channel(interaction: discord.Interaction[Any], embed: discord.Embed) -> None:
-    """Post ``embed`` for everyone in the button's channel, and take the button off the private screen first.
+async def share_in_channel(
+    interaction: discord.Interaction[Any],
+    embed: discord.Embed,
+    *,
+    view: discord.ui.View | None = None,
+    keep: discord.ui.View | None = None,
+) -> None:
+    """Post ``embed`` (with ``view``'s buttons, if any) for everyone in the button's channel, and take the button off
+    the private screen first (``keep``: the buttons the private screen keeps; none by default).
 
     The private screen is updated in the interaction's response (the cheap step, within Discord's 3 seconds) and
     says it was shared, so a second click cannot happen by accident. The public post is a channel message with a
@@ -48,17 +55,21 @@ async def share_in_channel(interaction: discord.Interaction[Any], embed: discord
     the nonce returns it instead of a second one (a followup, which takes no nonce, could post twice). Only where the
     bot may not post in the channel is it a followup, which needs no permission there.
     """
-    await interaction.response.edit_message(content=SHARED_NOTE, view=None)
+    await interaction.response.edit_message(content=SHARED_NOTE, view=keep)
+    extra: dict[str, Any] = {} if view is None else {"view": view}
     channel = interaction.channel
     if interaction.message is not None and isinstance(channel, discord.abc.Messageable):
         try:
             await channel.send(
-                embed=embed, nonce=f"share{interaction.message.id}", allowed_mentions=discord.AllowedMentions.none()
+                embed=embed,
+                nonce=f"share{interaction.message.id}",
+                allowed_mentions=discord.AllowedMentions.none(),
+                **extra,
             )
         except discord.Forbidden:
             log.info("may not post in channel %s; sharing as a followup", interaction.channel_id)
         else:
             log.info("a member shared a private screen in channel %s", interaction.channel_id)
             return
-    await interaction.followup.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+    await interaction.followup.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), **extra)
     log.info("a member shared a private screen in channel %s", interaction.channel_id)

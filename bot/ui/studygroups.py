@@ -18,6 +18,7 @@ from bot.studygroups.nudges import MemberNudge
 from bot.studygroups.service import MemberProgress, ProgressAccess, ViewedProgress
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME, StreakStatus
 from bot.text import quote_user_text, shorten
+from bot.ui.plural import plural
 from bot.ui.sharing import author_name
 
 log = logging.getLogger(__name__)
@@ -72,13 +73,15 @@ def progress_embed(
     week = progress.last7
     embed.add_field(
         name="Last 7 days",
-        value=f"{sum(p.checked_in for p in week)} check-in days · {sum(p.questions for p in week)} questions · "
+        value=f"{plural(sum(p.checked_in for p in week), 'check-in day')} · "
+        f"{plural(sum(p.questions for p in week), 'question', grouped=True)} · "
         f"{format_hours(sum(p.minutes for p in week))}",
         inline=False,
     )
     embed.add_field(
         name="All time in this server",
-        value=f"{progress.days} days · {progress.questions} questions · {format_hours(progress.minutes)}",
+        value=f"{plural(progress.days, 'day')} · {plural(progress.questions, 'question', grouped=True)} · "
+        f"{format_hours(progress.minutes)}",
         inline=False,
     )
     embed.add_field(name="Last 30 days", value=progress.chart.text, inline=False)

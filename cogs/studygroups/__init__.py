@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.studygroups.checkin import CheckInButton
+from cogs.studygroups.checkin import CheckInButton, FixCheckInButton
 from cogs.studygroups.commands import StudyGroupsCog
 from cogs.studygroups.members import StudyGroupMembersCog
-from cogs.studygroups.privacy import DeleteDataButton
+from cogs.studygroups.privacy import DeleteDataButton, PrivacyDetailsButton
 from cogs.studygroups.progress import ShareProgressButton
 
 if TYPE_CHECKING:
@@ -26,6 +26,6 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: ImgBot) -> None:
-    bot.add_dynamic_items(CheckInButton, DeleteDataButton, ShareProgressButton)
+    bot.add_dynamic_items(CheckInButton, FixCheckInButton, DeleteDataButton, PrivacyDetailsButton, ShareProgressButton)
     await bot.add_cog(StudyGroupsCog(bot))
     await bot.add_cog(StudyGroupMembersCog(bot))

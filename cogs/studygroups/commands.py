@@ -31,7 +31,7 @@ from bot.ui.studygroups import settings_saved_text, settings_text, viewed_progre
 from bot.validation import UserInputError
 from cogs.studygroups.checkin import open_check_in
 from cogs.studygroups.common import COLOUR, Interaction, guild_id_of, shown, timestamp
-from cogs.studygroups.privacy import DeleteDataButton, privacy_embed
+from cogs.studygroups.privacy import DeleteDataButton, send_privacy
 from cogs.studygroups.progress import send_own_progress
 
 if TYPE_CHECKING:
@@ -344,10 +344,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
 
     @app_commands.command(name="privacy", description="What this bot keeps about you, why, and for how long")
     async def privacy(self, interaction: Interaction) -> None:
-        # In a server, the retention is that server's; in a DM only the default can be stated.
-        days = None if interaction.guild_id is None else await self.service.retention_days(interaction.guild_id)
-        backups = self.bot.services.personal_data.backups
-        await interaction.response.send_message(embed=privacy_embed(days, backups), ephemeral=True)
+        await send_privacy(interaction)
 
     @retention_group.command(name="set", description="Days to keep study-group data of members who left")
     @app_commands.describe(

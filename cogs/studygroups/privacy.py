@@ -1,4 +1,4 @@
-"""/privacy's screen and the confirmation buttons of /mydata delete."""
+"""/privacy's summary and its Details button, and the confirmation buttons of /mydata delete."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 
 import discord
 
-from bot.privacy import DEFAULT_BACKUPS, BackupPolicy, describe_deletion, privacy_sections
+from bot.privacy import BackupPolicy, describe_deletion
 from bot.ui.errors import guarded
-from cogs.studygroups.common import COLOUR, Interaction, personal_data_of
+from bot.ui.privacy import DETAILS_LABEL, privacy_details_embed, privacy_summary_embed
+from cogs.studygroups.common import Interaction, personal_data_of, studygroups_of
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,37 @@ class DeleteDataButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         await interaction.response.edit_message(content=describe_deletion(counts, personal.backups), view=None)
 
 
-def privacy_embed(retention_days: int | None = None, backups: BackupPolicy = DEFAULT_BACKUPS) -> discord.Embed:
-    """/privacy: ``retention_days`` is the server's study-group retention (None in a DM), ``backups`` the bot's
-    backup settings (how long backups keep what a member deleted)."""
-    embed = discord.Embed(title="Privacy: what this bot keeps about you", colour=COLOUR)
-    for title, body in privacy_sections(retention_days, backups):
-        embed.add_field(name=title, value=body, inline=False)
-    return embed
+class PrivacyDetailsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"privacy:details"):
+    """Under /privacy's summary: the whole text, privately, for this server's retention (or a DM's default)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(custom_id="privacy:details", label=DETAILS_LABEL, style=discord.ButtonStyle.secondary)
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PrivacyDetailsButton:
+        return cls()
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        days, backups = await privacy_settings(interaction)
+        await interaction.response.send_message(embed=privacy_details_embed(days, backups), ephemeral=True)
+
+
+async def privacy_settings(interaction: Interaction) -> tuple[int | None, BackupPolicy]:
+    """What /privacy depends on: the server's study-group retention (None in a DM, where only the default can be
+    stated) and the bot's backup settings."""
+    guild_id = interaction.guild_id
+    days = None if guild_id is None else await studygroups_of(interaction).retention_days(guild_id)
+    return days, personal_data_of(interaction).backups
+
+
+async def send_privacy(interaction: Interaction) -> None:
+    """/privacy: the summary, with **Details** for the whole text."""
+    days, backups = await privacy_settings(interaction)
+    view = discord.ui.View(timeout=None)
+    view.add_item(PrivacyDetailsButton())
+    await interaction.response.send_message(embed=privacy_summary_embed(days, backups), view=view, ephemeral=True)

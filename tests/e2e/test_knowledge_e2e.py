@@ -160,14 +160,55 @@ async def test_topic_autocomplete_and_lookup(live: Live) -> None:
     assert missing.ephemeral and "no topic called" in missing.content
 
 
-async def test_pathway_select_opens_each_step(live: Live) -> None:
+async def test_pathway_shows_eight_steps_and_each_opens_its_sub_steps(live: Live) -> None:
     emu = live.emu
-    alice, general = emu.world.users["alice"], emu.world.channel("general")
+    alice, bob, general = emu.world.users["alice"], emu.world.users["bob"], emu.world.channel("general")
     reply = await (await emu.slash("pathway", user=alice, channel=general)).response()
-    assert reply.embeds[0]["title"] == "The road to a US residency"
-    options = reply.message.selects[0]["options"]  # type: ignore[union-attr]
-    assert options[0]["value"] == "world-directory" and options[-1]["value"] == "residency-start"
-    opened = await (await emu.select(reply, ["soap"], user=alice)).response()
+    embed = reply.embeds[0]
+    assert embed["title"] == "The road to a US residency" and not reply.ephemeral
+    lines = embed["description"].split("\n")
+    assert len(lines) == 8 and lines[0] == "**1.** Check your medical school · 2 steps"
+    assert lines[-1] == "**8.** Match and start residency · 5 steps"
+    assert reply.message is not None
+    options = reply.message.selects[0]["options"]
+    assert [o["value"] for o in options] == [str(n) for n in range(1, 9)]
+    assert options[2]["label"] == "3. Pass the exams and meet the Pathway"
+    assert options[2]["description"].startswith("Pass USMLE Step 1 (pass/fail) · Pass USMLE Step 2 CK")
+
+    # A step opens privately with its sub-steps, a button each, for whoever picks it.
+    stage = await (await emu.select(reply, ["8"], user=bob)).response()
+    assert stage.ephemeral and stage.embeds[0]["title"] == "8. Match and start residency"
+    assert stage.embeds[0]["author"]["name"] == "The road to a US residency · step 8 of 8"
+    assert "**8.2 SOAP, if you do not match**" in stage.embeds[0]["description"]
+    assert stage.message is not None
+    assert [b["label"] for b in stage.message.buttons] == [
+        "8.1 Match Week",
+        "8.2 SOAP, if you do not match",
+        "8.3 Sort out your visa (J-1 or H-1B)",
+        "8.4 Hold your ECFMG certificate",
+        "8.5 Start residency on July 1",
+    ]
+    opened = await (await emu.click(stage, label="8.2 SOAP, if you do not match")).response()
+    assert opened.ephemeral and opened.embeds[0]["title"] == KB.get("soap").title  # type: ignore[union-attr]
+
+    # Every entry of the old 24-step road is still one pick and one click away.
+    reached = []
+    for option in options:
+        shown = await (await emu.select(reply, [option["value"]], user=alice)).response()
+        reached += [str(b["custom_id"]).removeprefix("kb:open:") for b in shown.message.buttons]  # type: ignore[union-attr]
+    assert len(reached) == 24 == len(set(reached)) and reached[0] == "world-directory"
+    assert reached[-1] == "residency-start"
+
+
+async def test_a_pathway_menu_posted_before_the_stages_still_opens_its_entries(live: Live) -> None:
+    emu = live.emu
+    general = emu.world.channel("general")
+    # What /pathway posted before: one option per entry, under the same custom_id.
+    menu = {"type": 3, "custom_id": "kb:pathway", "options": [{"label": "21. SOAP", "value": "soap"}]}
+    old = emu.store.create(
+        channel=general, author=emu.world.bot, body={"content": "", "components": [{"type": 1, "components": [menu]}]}
+    )
+    opened = await (await emu.select(old, ["soap"], user=emu.world.users["carol"])).response()
     assert opened.ephemeral and opened.embeds[0]["title"] == KB.get("soap").title  # type: ignore[union-attr]
 
 

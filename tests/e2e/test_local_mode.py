@@ -7,8 +7,12 @@ tests check the line parser and the text rendering directly, without a bot.
 from __future__ import annotations
 
 import os
+import pty
+import select
+import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -149,7 +153,8 @@ click 1
 /topic name: step-2-ck
 autocomplete /topic name: so
 /pathway
-select 1 5
+select 1 3
+click 2
 /ask question: best pizza in new york
 as bob
 /knowledge report
@@ -191,8 +196,11 @@ def test_a_script_tries_the_commands_and_prints_a_readable_transcript(tmp_path: 
     assert "(name: soap)" in part["autocomplete /topic name: so"]
 
     assert "The road to a US residency" in part["/pathway"] and "menu 1: " in part["/pathway"]
-    fifth = content.knowledge.pathway_steps[4].entry
-    assert EPHEMERAL in part["select 1 5"] and f"┃ {fifth.title}\n" in part["select 1 5"]
+    third = content.knowledge.pathway_stages[2]
+    assert EPHEMERAL in part["select 1 3"] and f"┃ 3. {third.label}\n" in part["select 1 3"]
+    sixth = content.knowledge.pathway_steps[5]
+    assert sixth is third.steps[1] and f"[2] 3.2 {sixth.label}" in part["select 1 3"]
+    assert EPHEMERAL in part["click 2"] and f"┃ {sixth.entry.title}\n" in part["click 2"]
 
     pizza = part["/ask question: best pizza in new york"]
     assert EPHEMERAL in pizza and "No curated answer yet" in pizza
@@ -224,3 +232,85 @@ def test_a_script_tries_the_commands_and_prints_a_readable_transcript(tmp_path: 
     report = part["/knowledge report"]
     assert "Knowledge base report" in report and "best pizza in new york" in report
     assert "The bot has stopped." in again.stdout
+
+
+# A person at a terminal: forms are asked field by field. The second check-in of the day is pre-filled, and the
+# prompts show it: Enter keeps a filled-in value (as Discord sends what is in the field), `-` empties one.
+TERMINAL_LINES = [
+    "as dr_admin",
+    "/studygroup-admin create name: Evening crew channel: #study-room",
+    "as alice",
+    "in #study-room",
+    "/checkin",
+    "UWorld cardio block",
+    "40",
+    "72",
+    "1,5",
+    "",
+    "/checkin",
+    "",
+    "60",
+    "-",
+    "",
+    "",
+    "quit",
+]
+TERMINAL_DEADLINE = 120.0
+"""Seconds for the whole session: the bot starts (a few seconds) and answers a handful of commands."""
+
+
+def _run_in_a_terminal(tmp_path: Path, lines: list[str]) -> str:
+    """Local mode under a pseudo-terminal (so it asks forms field by field), typing ``lines`` ahead; its output."""
+    controller, terminal = pty.openpty()
+    env = _environment(tmp_path) | {"NO_COLOR": "1", "TERM": "dumb"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--local"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        close_fds=True,
+    )
+    os.close(terminal)
+    # The terminal keeps typed-ahead lines until the session reads them, one per prompt, in order.
+    os.write(controller, "".join(line + "\n" for line in lines).encode())
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + TERMINAL_DEADLINE
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 1.0)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the session ended and closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(controller)
+    return b"".join(chunks).decode("utf-8", errors="replace").replace("\r\n", "\n")
+
+
+def test_a_second_check_in_shows_what_is_filled_in_and_enter_keeps_it(tmp_path: Path) -> None:
+    out = _run_in_a_terminal(tmp_path, TERMINAL_LINES)
+    assert "The bot has stopped." in out, out[-3000:]
+    first, _, second = out.partition("Check-in recorded")
+    assert "Enter leaves an optional one empty" in first
+    # The second form shows what the first one saved, in the form and in each field's prompt...
+    assert "Check-in updated" in second, second[-3000:]
+    assert "filled in: UWorld cardio block" in second
+    assert "Enter keeps what is filled in [shown in brackets]" in second
+    assert "What did you study today? [UWorld cardio block]: " in second
+    assert "Hours studied (optional) [1.5]: " in second and "Percent correct (optional) [72]: " in second
+    # ...and what was sent is what the prompts said: Enter kept studied and hours, `-` emptied the percent.
+    with sqlite3.connect(tmp_path / "var" / "local.sqlite3") as conn:
+        rows = conn.execute("SELECT studied, questions, percent_correct, minutes FROM study_checkins").fetchall()
+    assert rows == [("UWorld cardio block", 60, None, 90)]

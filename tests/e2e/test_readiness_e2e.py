@@ -6,6 +6,8 @@ Match 2027's interview season, whatever the real date is.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -18,7 +20,9 @@ import pytest_asyncio
 from icalendar import Calendar
 
 from bot.readiness.service import TEST_NOW_ENV
-from bot.sandbox import Emulator, Reply, User, World
+from bot.sandbox import Emulator, Message, Reply, User, World
+from bot.sandbox.rest import RequestRecord
+from bot.sandbox.world import Channel
 from tests.e2e.conftest import Live, running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -58,6 +62,38 @@ AT_RISK = {
 BETTER = {**AT_RISK, "usce_months": "4", "usce_kind": "hands-on", "us_letters": "3", "visa": "j1"}
 
 TIMESTAMP = re.compile(r"<t:\d+:F>")
+SHARE = "Share in this channel"
+
+
+SHARE_POST_DEADLINE = 10.0
+"""Seconds for the bot's share posts to reach the emulator: each follows its click's answer (within Discord's 3 s)."""
+
+
+async def share_posts(emu: Emulator, channel: Channel, since: int, nonce: str, *, count: int) -> list[RequestRecord]:
+    """The bot's message posts in ``channel`` with ``nonce`` after request ``since``, once there are ``count``."""
+    route = f"POST /channels/{channel.id}/messages"
+
+    def found() -> list[RequestRecord]:
+        return [
+            r
+            for r in emu.requests
+            if r.seq > since
+            and r.method == "POST"
+            and r.path == f"/channels/{channel.id}/messages"
+            and isinstance(r.body, dict)
+            and r.body.get("nonce") == nonce
+        ]
+
+    async with asyncio.timeout(SHARE_POST_DEADLINE):
+        while len(found()) < count:
+            # Woken by the next request; the short bound only covers one landing between the check and the wait.
+            with contextlib.suppress(TimeoutError):
+                await emu.wait_for_request(route, timeout=0.5)
+    return found()
+
+
+def shared_plans(emu: Emulator, channel: Channel) -> list[Message]:
+    return [m for m in emu.messages_in(channel) if m.embeds and m.embeds[0].get("title", "").startswith("Plan for")]
 
 
 def query(live: Live, sql: str, *args: object) -> list[tuple[Any, ...]]:
@@ -106,6 +142,13 @@ async def start(emu: Emulator, user: User) -> Reply:
     reply = await (await emu.slash("readiness start", user=user, channel=emu.world.channel("general"))).response()
     assert reply.ephemeral
     return reply
+
+
+def embed_chars(embed: dict[str, Any]) -> int:
+    """What Discord counts towards an embed's size: title, description, field names and values, footer."""
+    fields = sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    footer = len(embed.get("footer", {}).get("text", ""))
+    return len(embed.get("title", "")) + len(embed.get("description", "")) + fields + footer
 
 
 def field_names(reply: Reply) -> list[str]:
@@ -186,25 +229,42 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     result = await answer_all(emu, reply, AT_RISK)
     embed = result.embeds[0]
     assert embed["title"] == "Your readiness for Match 2028: At risk"
-    names = field_names(result)
-    statuses = [name.split(":")[0] for name in names if name != "About these numbers"]
-    flags = [s for s in statuses if "Red flag" in s]
-    assert flags and statuses[: len(flags)] == flags, "red flags come first"
-    assert "🚩 Red flag: US clinical experience" in names
-    assert "🚩 Red flag: Year of graduation" in names
-    for area in embed["fields"][:-1]:
-        assert "**Next step:**" in area["value"] and "`/topic name:" in area["value"], area
-    usce = next(f for f in embed["fields"] if f["name"] == "🚩 Red flag: US clinical experience")
-    assert "`/topic name:finding-usce`" in usce["value"]
+    # A phone-sized screen: the level and the three most pressing next steps (red flags first).
+    assert field_names(result) == ["Your next steps"] and embed_chars(embed) <= 1500, embed_chars(embed)
+    steps = embed["fields"][0]["value"].split("\n")
+    assert len(steps) == 3 and all(line.startswith(f"{n}. 🚩 **") for n, line in enumerate(steps, start=1)), steps
+    assert any("**US clinical experience**" in line for line in steps)
+    # Every area is in the menu, red flags first, then "About these numbers".
+    assert result.message is not None and [s["custom_id"] for s in result.message.selects] == ["rd:area"]
+    options = result.message.selects[0]["options"]
+    marks = [o["label"].split(" ")[0] for o in options[:-1]]
+    assert marks == sorted(marks, key=["🚩", "🟡", "✅"].index) and marks[0] == "🚩", marks
+    assert options[-1]["label"] == "About these numbers" and len(options) >= 8
+    assert "🚩 US clinical experience" in [o["label"] for o in options]
+
+    # Picking an area shows its finding, next step and /topic entry on the same message.
+    usce = await (await emu.select(result, ["usce"], custom_id="rd:area")).response()
+    assert usce.kind == "update" and field_names(usce) == ["Your next steps", "🚩 Red flag: US clinical experience"]
+    detail = usce.embeds[0]["fields"][1]["value"]
+    assert "**Next step:**" in detail and "`/topic name:finding-usce`" in detail
+    picked = [o["value"] for o in usce.message.selects[0]["options"] if o.get("default")]  # type: ignore[union-attr]
+    assert picked == ["usce"]
     # 236 against Internal Medicine's averages: context, "below the usual range", never a red flag.
-    score = next(f for f in embed["fields"] if f["name"].endswith("Step 2 CK score and specialty"))
-    assert score["name"] == "🟡 Needs work: Step 2 CK score and specialty"
-    assert "below the usual range for Internal Medicine" in score["value"]
-    assert "matched non-US IMGs averaged about 249" in score["value"]
-    assert names[-1] == "About these numbers"
-    assert "averages, not cut-offs" in embed["fields"][-1]["value"]
+    score = await (await emu.select(usce, ["score"], custom_id="rd:area")).response()
+    name, value = score.embeds[0]["fields"][1]["name"], score.embeds[0]["fields"][1]["value"]
+    assert name == "🟡 Needs work: Step 2 CK score and specialty"
+    assert "below the usual range for Internal Medicine" in value
+    assert "matched non-US IMGs averaged about 249" in value
+    about = await (await emu.select(score, ["context"], custom_id="rd:area")).response()
+    assert field_names(about) == ["Your next steps", "About these numbers"]
+    assert "averages, not cut-offs" in about.embeds[0]["fields"][1]["value"]
+    for area in ("timing", "usmle", "ecfmg", "letters", "graduation", "statement", "consistency", "visa", "mentor"):
+        if area in [o["value"] for o in options]:
+            shown = await (await emu.select(about, [area], custom_id="rd:area")).response()
+            assert "`/topic name:" in shown.embeds[0]["fields"][1]["value"] and embed_chars(shown.embeds[0]) <= 2600
+    result = about
     opened = await (await emu.click(result, custom_id="kb:open:finding-usce")).response()
-    assert opened.ephemeral and opened.embeds[0]["title"] in usce["value"], "a red flag's entry opens in one click"
+    assert opened.ephemeral and opened.embeds[0]["title"] in detail, "a red flag's entry opens in one click"
     assert query(live, "SELECT count(*) FROM readiness_results WHERE user_id = ?", alice.id) == [(0,)]
 
     # Changing an answer from the result goes back to the last question, and answering it shows the result again.
@@ -214,19 +274,65 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     assert result.embeds[0]["title"] == "Your readiness for Match 2028: At risk"
 
     # A dismissed result is not lost: /readiness start shows it again, ready to save.
+    earlier = result
     result = await start(emu, alice)
     assert "result of your last check" in result.content and result.embeds[0]["title"].endswith("At risk")
     saved = await (await emu.click(result, label="Track my progress")).response()
-    assert saved.kind == "update" and saved.content.startswith("✅ Saved")
-    assert "See my progress" in [b["label"] for b in saved.message.buttons]  # type: ignore[union-attr]
+    # Saved: a short confirmation, not the whole result again; the details went with the answers.
+    assert saved.kind == "update" and saved.content.startswith("✅ Saved") and not saved.embeds
+    assert "Kept: **At risk** and each area's level; your answers were deleted." in saved.content
+    assert saved.message is not None and not saved.message.selects
+    assert "See my progress" in [b["label"] for b in saved.message.buttons]
+    assert "kb:open:finding-usce" in custom_ids(saved)
     assert query(live, "SELECT overall FROM readiness_results WHERE user_id = ?", alice.id) == [("at_risk",)]
+    # The menu of an older copy of the result says why there is nothing to show, and what to run.
+    stale = await (await emu.select(earlier, ["usce"], custom_id="rd:area")).response()
+    assert stale.ephemeral and stale.content.startswith("This result is not stored any more")
+    assert "/readiness start" in stale.content
+
+
+async def test_a_refused_number_opens_again_with_what_was_typed(live: Live) -> None:
+    emu = live.emu
+    admin = emu.world.users["dr_admin"]
+    reply = await start(emu, admin)
+    for step, value in (("target_match", "2028"), ("step1", "passed"), ("step2ck", "passed")):
+        reply = await answer(emu, reply, step, value)
+    assert current_step(reply) == "step2ck_score"
+
+    # "2,45" has a decimal comma: 2.45 is not a whole number. The refusal keeps what was typed for Fix it.
+    opened = await (await emu.click(reply, custom_id="rd:num:step2ck_score")).response()
+    refused = await (await emu.submit_modal(opened, {"answer": "2,45"})).response()
+    assert refused.kind == "message" and refused.ephemeral and not refused.embeds
+    assert refused.content.startswith("Type a whole number from 1 to 300.") and "**Fix it**" in refused.content
+    assert custom_ids(refused) == ["rd:fix:step2ck_score:2,45"]
+    reopened = await (await emu.click(refused, label="Fix it")).response()
+    assert reopened.kind == "modal" and reopened.modal is not None
+    assert reopened.modal.field("answer").value == "2,45"
+
+    # "3,000" is read as three thousand: out of range, said in the same message, and the form keeps it again.
+    still = await (await emu.submit_modal(reopened, {"answer": "3,000"})).response()
+    assert still.kind == "update" and still.message is not None and still.message.id == refused.message.id  # type: ignore[union-attr]
+    assert still.content.startswith("Type a whole number from 1 to 300.")
+    assert custom_ids(still) == ["rd:fix:step2ck_score:3,000"]
+    reopened = await (await emu.click(still, label="Fix it")).response()
+    assert reopened.modal is not None and reopened.modal.field("answer").value == "3,000"
+    fixed = await (await emu.submit_modal(reopened, {"answer": "245"})).response()
+    # Fixed: the refusal becomes the next question, and the answer is kept.
+    assert fixed.kind == "update" and current_step(fixed) == "specialty"
+    [(answers,)] = query(live, "SELECT answers FROM readiness_sessions WHERE user_id = ?", admin.id)
+    assert '"step2ck_score": 245' in answers
+    # The question's own message moved on too: its button says so instead of reopening an old question.
+    stale = await (await emu.click(reply, custom_id="rd:num:step2ck_score")).response()
+    assert stale.ephemeral and "not the current one" in stale.content
 
 
 async def test_history_shows_what_changed_between_saves(live: Live) -> None:
     emu = live.emu
     alice = emu.world.users["alice"]
     result = await answer_all(emu, await start(emu, alice), BETTER)
-    assert "Red flag: US clinical experience" not in str(field_names(result))
+    assert result.message is not None
+    assert "✅ US clinical experience" in [o["label"] for o in result.message.selects[0]["options"]]
+    assert "US clinical experience" not in result.embeds[0]["fields"][0]["value"], "no longer a next step"
     saved = await (await emu.click(result, label="Track my progress")).response()
     assert "1 area worse" not in saved.content and "better" in saved.content
 
@@ -291,11 +397,35 @@ async def test_timeline_plan_ics_and_share(live: Live) -> None:
 
     options = {"match_year": 2028, "step1": "done", "step2ck": "2027-05", "usce_months": 2}
     reply = await (await emu.slash("timeline", options, user=alice, channel=general)).response()
-    assert reply.ephemeral
+    assert reply.ephemeral and reply.message is not None
     embed = reply.embeds[0]
     assert embed["title"] == "Your plan for Match 2028"
-    lines = [line for f in embed["fields"] for line in f["value"].split("\n")]
-    assert "✅ USMLE Step 1 passed" in lines
+    # A phone-sized plan: the next five dates and what is done; the rest is behind Show all, phase by phase.
+    assert [f["name"] for f in embed["fields"]] == ["Next 5 dates", "Already done", "Show all"]
+    upcoming = embed["fields"][0]["value"].split("\n")
+    assert len(upcoming) == 5 and all(TIMESTAMP.search(line) or "**" in line for line in upcoming)
+    assert embed["fields"][1]["value"] == "USMLE Step 1 passed"
+    assert "projected: estimated from past cycles" in embed["footer"]["text"]
+    ics_id = "tl:ics:2028:d:202705:2"
+    assert custom_ids(reply) == [ics_id, "tl:share:2028:d:202705:2", "tl:all:2028:d:202705:2"]
+    menu = reply.message.selects[0]
+    assert menu["placeholder"] == "Show all: pick a phase…"
+    assert [o["label"] for o in menu["options"]] == [
+        "Show all: Already done",
+        "Show all: Prepare your application",
+        "Show all: Apply, interview and rank",
+        "Show all: Match Week and after",
+    ]
+
+    # Every phase, privately: together they are the whole plan, nothing left out.
+    lines: list[str] = []
+    for option in menu["options"]:
+        phase = await (await emu.select(reply, [option["value"]], custom_id="tl:all:2028:d:202705:2")).response()
+        assert phase.kind == "message" and phase.ephemeral and phase.embeds[0]["title"] == "Your plan for Match 2028"
+        assert phase.embeds[0]["fields"][0]["name"] == option["label"].removeprefix("Show all: ")
+        lines += [line for f in phase.embeds[0]["fields"] for line in f["value"].split("\n")]
+    assert lines[0] == "✅ USMLE Step 1 passed" and upcoming == lines[1:6]
+    assert f"{len(lines) - 1 - 5} more dates" in embed["fields"][2]["value"]
     rol = next(line for line in lines if "Rank order list (ROL) certification deadline" in line)
     assert TIMESTAMP.search(rol) and rol.endswith(("*official*", "*projected*"))
     residency = next(line for line in lines if "Residency starts" in line)
@@ -303,9 +433,6 @@ async def test_timeline_plan_ics_and_share(live: Live) -> None:
     ck = next(line for line in lines if "Take USMLE Step 2 CK (your plan: May 2027)" in line)
     assert "**May 31, 2027**" in ck and ck.endswith("*your target*")
     assert all(TIMESTAMP.search(line) or "**" in line or line.startswith("✅") for line in lines)
-    assert "projected: estimated from past cycles" in embed["footer"]["text"]
-    ics_id = "tl:ics:2028:d:202705:2"
-    assert ics_id in custom_ids(reply)
 
     delivered = await (await emu.click(reply, custom_id=ics_id)).response()
     assert delivered.ephemeral and "Google Calendar" in delivered.content
@@ -318,12 +445,49 @@ async def test_timeline_plan_ics_and_share(live: Live) -> None:
     assert target.decoded("DTSTART") == date(2027, 5, 31)
     assert any(s.startswith("Rank order list (ROL) certification deadline, Match 2028") for s in events)
 
-    shared = await (await emu.click(reply, label="Share in this channel")).response()
-    assert not shared.ephemeral and shared.embeds[0]["title"] == "Plan for Match 2028"
-    assert shared.embeds[0]["author"]["name"] == f"Shared by {alice.display_name}"
-    assert ics_id in custom_ids(shared) and "Share in this channel" not in str(shared.components)
+    # Share, double-clicked: one post, like /progress. The private plan says so and keeps its other buttons.
+    before, deduplicated = len(shared_plans(emu, general)), emu.stats.other["nonce_deduplicated"]
+    since = max((r.seq for r in emu.requests), default=0)
+    # Both clicks leave before the first answer arrives, as a fast double click does.
+    first, second = await asyncio.gather(emu.click(reply, label=SHARE), emu.click(reply, label=SHARE))
+    update, again = await first.response(), await second.response()
+    assert update.kind == again.kind == "update" and update.content == "✅ Shared in this channel."
+    assert custom_ids(update) == [ics_id, "tl:all:2028:d:202705:2"]
+    posted = await emu.wait_for_message(general, lambda m: m in shared_plans(emu, general))
+    # Each click asks Discord to post, with the same nonce; the second gets the first post back.
+    tries = await share_posts(emu, general, since, f"share{reply.message.id}", count=2)
+    assert [t.status for t in tries] == [200, 200]
+    assert len(shared_plans(emu, general)) == before + 1
+    assert emu.stats.other["nonce_deduplicated"] == deduplicated + 1, "the second click's post was the first one"
+    assert not posted.ephemeral and posted.embeds[0]["title"] == "Plan for Match 2028" and posted.pings == []
+    assert posted.embeds[0]["author"]["name"] == f"Shared by {alice.display_name}"
+    shared_ids = [str(c["custom_id"]) for c in posted.all_components() if c.get("custom_id")]
+    assert shared_ids == [ics_id, "tl:all:2028:d:202705:2"]
+    # Anyone in the channel can open a phase of the shared plan, privately.
+    bob_sees = await (await emu.select(posted, ["apply"], user=emu.world.users["bob"])).response()
+    assert bob_sees.ephemeral and bob_sees.embeds[0]["fields"][0]["name"] == "Apply, interview and rank"
+
     public = await (await emu.slash("timeline", {"match_year": 2029, "share": True}, user=alice)).response()
     assert not public.ephemeral and public.embeds[0]["title"] == "Plan for Match 2029"
+    assert SHARE not in str(public.components)
+
+
+async def test_timeline_in_a_dm_offers_no_share(live: Live) -> None:
+    emu = live.emu
+    alice = emu.world.users["alice"]
+    dm = emu.world.dm_channel_for(alice)
+    reply = await (await emu.slash("timeline", {"match_year": 2029}, user=alice, channel=dm)).response()
+    assert reply.embeds[0]["title"] == "Your plan for Match 2029"
+    assert SHARE not in str(reply.components) and custom_ids(reply) == ["tl:ics:2029:-:-:-", "tl:all:2029:-:-:-"]
+    # Asking to share there changes nothing: there is nobody else in a DM to show it to.
+    asked = await (await emu.slash("timeline", {"match_year": 2029, "share": True}, user=alice, channel=dm)).response()
+    assert asked.embeds[0]["title"] == "Your plan for Match 2029" and SHARE not in str(asked.components)
+    assert "author" not in asked.embeds[0]
+    # The calendar file and Show all work there as anywhere.
+    ics = await (await emu.click(reply, custom_id="tl:ics:2029:-:-:-")).response()
+    assert ics.attachments[0].filename == "match-2029-plan.ics"
+    phase = await (await emu.select(reply, ["match"])).response()
+    assert phase.embeds[0]["fields"][0]["name"] == "Match Week and after"
 
 
 async def test_timeline_for_a_match_out_of_reach_offers_the_earliest_realistic_one(live: Live) -> None:
@@ -387,3 +551,5 @@ async def test_buttons_keep_working_after_a_restart(live: Live) -> None:
     assert current_step(reply) == "step2ck"
     ics = await (await emu.click(plan, custom_id="tl:ics:2030:-:-:-")).response()
     assert ics.attachments[0].filename == "match-2030-plan.ics"
+    phase = await (await emu.select(plan, ["prepare"], custom_id="tl:all:2030:-:-:-")).response()
+    assert phase.ephemeral and phase.embeds[0]["fields"][0]["name"] == "Prepare your application"

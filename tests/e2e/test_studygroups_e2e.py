@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.privacy import PRIVACY_SECTIONS
+from bot.privacy import DEFAULT_BACKUPS, privacy_sections
 from bot.sandbox import Emulator, Overwrite, OverwriteType, Perm, Reply, User
 from bot.sandbox.world import Channel
+from bot.studygroups.models import DEFAULT_RETENTION_DAYS
 from tests.e2e.conftest import Live
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -98,15 +99,39 @@ async def test_create_join_check_in_and_progress(live: Live) -> None:
     settings = await run(emu, "settings", {"timezone": "Asia/Kolkata"}, user=alice, channel=general)
     assert settings.ephemeral and "Asia/Kolkata" in settings.content
 
-    # A number that is not one: the member is told which field, and nothing is stored.
-    wrong = await check_in(emu, alice, general, {"studied": "UWorld cardio", "percent": "172"})
-    assert "Percent correct" in wrong.content and wrong.ephemeral
+    # Numbers that are not: every problem in one private message, with what was typed; nothing is stored.
+    typed = {"studied": "UWorld cardio block", "questions": "forty", "percent": "172", "hours": "1:30"}
+    wrong = await check_in(emu, alice, general, typed)
+    assert wrong.ephemeral and wrong.content.startswith("**Your check-in was not saved.** Please fix these 2 things:")
+    assert "Questions done: a whole number" in wrong.content and "Percent correct: a number" in wrong.content
+    shown = {f["name"]: f["value"] for f in wrong.embeds[0]["fields"]}
+    assert shown == {
+        "What you studied": "UWorld cardio block",
+        "⚠️ Questions done": "forty",
+        "⚠️ Percent correct": "172",
+        "Hours studied": "1:30",
+    }
     assert query(live, "SELECT COUNT(*) FROM study_checkins WHERE user_id = ?", alice.id) == [(0,)]
 
-    receipt = await check_in(
-        emu, alice, general, {"studied": "UWorld cardio block", "questions": "40", "percent": "72%", "hours": "1:30"}
-    )
-    assert receipt.ephemeral and receipt.embeds[0]["title"] == "Check-in recorded ✅"
+    # Fix it opens the form again with what was typed (Discord cannot answer a form with another form).
+    reopened = await (await emu.click(wrong, label="Fix it")).response()
+    assert reopened.kind == "modal" and reopened.modal is not None
+    assert {f.custom_id: f.value for f in reopened.modal.fields} == {
+        "studied": "UWorld cardio block",
+        "questions": "forty",
+        "percent": "172",
+        "hours": "1:30",
+        "blockers": None,
+    }
+    # Still wrong: the same message says so again, not a second one.
+    again = await (await emu.submit_modal(reopened, {"questions": "40", "percent": "1,5,0"})).response()
+    assert again.kind == "update" and again.message is not None and again.message.id == wrong.message.id  # type: ignore[union-attr]
+    assert "Please fix this:" in again.content and "Percent correct" in again.content
+    reopened = await (await emu.click(again, label="Fix it")).response()
+    assert reopened.modal is not None and reopened.modal.field("questions").value == "40"
+    receipt = await (await emu.submit_modal(reopened, {"percent": "72%"})).response()
+    assert receipt.kind == "update" and receipt.ephemeral and receipt.embeds[0]["title"] == "Check-in recorded ✅"
+    assert receipt.content == "" and receipt.message is not None and receipt.message.buttons == []
     assert "Streak: **1 day**" in receipt.embeds[0]["description"]
     assert "40 questions · 72% correct · 1.5 h" in receipt.embeds[0]["fields"][0]["value"]
 
@@ -148,9 +173,27 @@ async def test_privacy_export_and_delete_leave_nothing(live: Live) -> None:
     admin, carol = world.users["dr_admin"], world.users["carol"]
     general = world.channel("general")
 
+    # A summary that fits a phone screen, and the whole text behind Details: nothing said before is lost.
     privacy = await run(emu, "privacy", user=carol, channel=general)
-    assert privacy.ephemeral
-    assert [f["name"] for f in privacy.embeds[0]["fields"]] == [title for title, _ in PRIVACY_SECTIONS]
+    assert privacy.ephemeral and privacy.message is not None
+    summary = privacy.embeds[0]
+    assert summary["title"] == "Privacy: what this bot keeps about you" and "fields" not in summary
+    assert len(summary["title"]) + len(summary["description"]) + len(summary["footer"]["text"]) <= 1500
+    assert "**What I keep:**" in summary["description"] and "`/mydata delete`" in summary["description"]
+    assert [b["label"] for b in privacy.message.buttons] == ["Details"]
+    details = await (await emu.click(privacy, label="Details")).response()
+    assert details.kind == "message" and details.ephemeral
+    # In a server, with its retention (the default here) and the bot's backup settings (the defaults too).
+    assert [(f["name"], f["value"]) for f in details.embeds[0]["fields"]] == list(
+        privacy_sections(DEFAULT_RETENTION_DAYS, DEFAULT_BACKUPS)
+    )
+
+    # In a DM there is no server: the default period is stated, in the summary and in the details.
+    dm = world.dm_channel_for(carol)
+    private = await run(emu, "privacy", user=carol, channel=dm)
+    assert "30 days unless it changed it" in private.embeds[0]["description"]
+    details = await (await emu.click(private, label="Details")).response()
+    assert [(f["name"], f["value"]) for f in details.embeds[0]["fields"]] == list(privacy_sections(None))
 
     created = await run(
         emu, "studygroup-admin create", {"name": "General crew", "channel": general}, user=admin, channel=general

@@ -153,7 +153,9 @@ async def test_retention_is_set_by_manage_server_only_and_privacy_states_it(live
     assert query(live.database, "SELECT retention_days FROM study_guild_settings WHERE guild_id = ?", hall.id) == [(7,)]
 
     privacy = await run(emu, "privacy", user=alice, channel=general)
-    fields = {f["name"]: f["value"] for f in privacy.embeds[0]["fields"]}
+    assert "deleted after 7 days (this server's setting)" in privacy.embeds[0]["description"]
+    details = await (await emu.click(privacy, label="Details")).response()
+    fields = {f["name"]: f["value"] for f in details.embeds[0]["fields"]}
     assert list(fields) == [title for title, _ in PRIVACY_SECTIONS]
     assert "this server's retention period: **7 days**" in fields["How long"]
     assert "Streak reminders" in fields["What I keep about you, and why"]

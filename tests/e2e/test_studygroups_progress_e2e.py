@@ -84,6 +84,10 @@ async def test_own_progress_is_private_and_shared_once_without_pinging(live: Liv
     mine = await run(emu, "progress", user=alice, channel=general)
     assert mine.ephemeral and mine.embeds[0]["title"] == "Your study progress"
     assert "Streak: **1 day**" in mine.embeds[0]["description"]
+    # One check-in: every count reads in the singular where it is one.
+    own_fields = {f["name"]: f["value"] for f in mine.embeds[0]["fields"]}
+    assert own_fields["Last 7 days"].startswith("1 check-in day · 40 questions · ")
+    assert own_fields["All time in this server"].startswith("1 day · 40 questions · ")
     assert mine.message is not None and [b["label"] for b in mine.message.buttons] == [SHARE]
     assert mine.message.buttons[0]["custom_id"] == f"sg:share:{alice.id}"
     assert public_messages(emu, general) == []
@@ -162,6 +166,10 @@ async def test_the_share_button_works_after_a_restart(live: Live, groups: dict[s
     world = emu.world
     bob, study_room = world.users["bob"], world.channel("study-room")
     before = await run(emu, "progress", user=bob, channel=study_room)
+    # A refused check-in and /privacy's summary, to press their buttons after the restart too.
+    opened = await run(emu, "checkin", {"group": groups["cardio"]}, user=bob, channel=study_room)
+    refused = await (await emu.submit_modal(opened, {"studied": "Murmurs", "questions": "lots"})).response()
+    privacy = await run(emu, "privacy", user=bob, channel=study_room)
     since = emu.identify_count
     await live.bot.restart()
     await emu.wait_for_identify(timeout=30, since=since)
@@ -170,6 +178,12 @@ async def test_the_share_button_works_after_a_restart(live: Live, groups: dict[s
     posted = await emu.wait_for_message(study_room, is_shared_progress)
     assert posted.embeds[0]["author"]["name"] == "Bob" and posted.channel_id == study_room.id
     assert not posted.ephemeral and posted.pings == []
+    # What was typed is in the refusal itself, so Fix it still fills the form after a restart.
+    reopened = await (await emu.click(refused, label="Fix it")).response()
+    assert reopened.modal is not None and reopened.modal.field("questions").value == "lots"
+    assert reopened.modal.field("studied").value == "Murmurs"
+    details = await (await emu.click(privacy, label="Details")).response()
+    assert details.ephemeral and details.embeds[0]["fields"][0]["name"] == "What I keep about you, and why"
 
 
 async def test_a_share_whose_answer_is_lost_is_still_posted_once(live: Live, groups: dict[str, str]) -> None:

@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import re
 from collections.abc import Awaitable, Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,24 +48,26 @@ from bot.studygroups.models import (
     MemberSettingsOptions,
     RetentionOptions,
     StudyGroup,
+    parse_form_with_clock,
     parse_with_clock,
 )
 from bot.studygroups.repository import name_key
-from bot.text import would_ping
+from bot.text import defuse_pings, would_ping
 from bot.ui import milestones as milestone_screens
 from bot.ui import quiz as quiz_screens
 from bot.ui import readiness as readiness_screens
 from bot.ui import studygroups as studygroup_screens
 from bot.ui.embeds import entry_embed
 from bot.ui.errors import BaseModal, describe_user_error
+from bot.ui.forms import problems_text, typed_embed, typed_from_embeds
 from bot.ui.help import overview_embeds
-from bot.validation import UserInputError, parse_options
+from bot.validation import FormErrors, UserInputError, parse_options
 from cogs.help import HelpCog
 from cogs.knowledge import answer_view, no_answer_embed, suggestions_view
 from cogs.onboarding.flow import GroupModal
 from cogs.quiz import solo_view
-from cogs.readiness import question_view, timeline_view
-from cogs.studygroups.checkin import receipt_embed
+from cogs.readiness import FixNumberButton, question_view, timeline_view
+from cogs.studygroups.checkin import CHECKIN_FIELDS, FixCheckInButton, receipt_embed
 from cogs.studygroups.progress import ShareProgressButton
 from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
@@ -361,8 +365,10 @@ def test_timeline(app: App, match_year: int, step1: str | None, step2ck: str | N
     for shared_by in (None, "Dr @everyone <@123456789012345678>"):
         assert_fits_and_never_pings(
             embeds=[readiness_screens.timeline_embed(plan, service.calendar, shared_by=shared_by)],
-            view=timeline_view(request, shared=shared_by is not None),
+            view=timeline_view(request, plan, service.calendar, shared=shared_by is not None),
         )
+    for phase in readiness_screens.phases(plan, service.calendar):
+        assert_fits_and_never_pings(embeds=[readiness_screens.phase_embed(plan, service.calendar, phase)])
 
 
 @covers(("NumberModal", "answer"))
@@ -386,6 +392,15 @@ def test_readiness_number_modal(app: App, typed: str) -> None:
     step = progress.step
     assert step is not None and step.kind is StepKind.NUMBER
     answered = outcome(app, lambda: service.answer(user, step.id, typed))
+    if answered is None:
+        # Refused: the Fix it button carries what was typed in its custom_id, and must still fit one.
+        view = discord.ui.View(timeout=None)
+        view.add_item(FixNumberButton(step.id, typed))
+        assert_fits_and_never_pings(view=view)
+        button = view.children[0]
+        assert isinstance(button, FixNumberButton) and FixNumberButton.__discord_ui_compiled_template__.fullmatch(
+            button.custom_id
+        )
     shown = answered or progress
     if shown.step is not None:
         assert_fits_and_never_pings(embeds=[readiness_screens.question_embed(shown)], view=question_view(shown))
@@ -409,11 +424,15 @@ def step_id(step: Step | None) -> str | None:
 
 
 def whole_number(typed: str) -> int | None:
-    """What a member means by ``typed`` when it is a whole number (thousands separators allowed)."""
-    try:
-        return int(typed.strip().replace(",", ""))
-    except ValueError:
+    """What a member means by ``typed`` when it is plainly a whole number (README: ``3,000`` groups thousands,
+    ``250.0`` is 250); ``3.000`` is refused as ambiguous, and exponents or two decimal marks are not numbers."""
+    text = typed.strip()
+    if re.fullmatch(r"[+-]?[1-9]\d{0,2}(,\d{3})+", text):
+        text = text.replace(",", "")
+    if not re.fullmatch(r"[+-]?\d+(\.\d+)?", text) or re.fullmatch(r"[+-]?[1-9]\d{0,2}\.\d{3}", text):
         return None
+    value = Decimal(text)
+    return int(value) if value == value.to_integral_value() else None
 
 
 # -- /milestones, /announcements, /event -----------------------------------------------------------------------------
@@ -726,8 +745,15 @@ def test_checkin_modal(app: App, studied: str, questions: str, percent: str, hou
             guild, parse_with_clock(GroupCreateOptions, now, name="Evening crew", channel_id=channel), creator_id=1
         )
     ).group
-    entry = parsed(
-        lambda: parse_with_clock(
+    typed = {
+        "studied": studied,
+        "questions": questions,
+        "percent": percent,
+        "hours": hours,
+        "blockers": blockers[:1000],
+    }
+    try:
+        entry = parse_form_with_clock(
             CheckInEntry,
             now,
             studied=studied,
@@ -736,8 +762,19 @@ def test_checkin_modal(app: App, studied: str, questions: str, percent: str, hou
             hours=hours,
             blockers=blockers[:1000],
         )
-    )
-    if entry is None:
+    except FormErrors as refused:
+        # The refusal lists every problem and what was typed, within Discord's limits and pinging nobody; Fix it
+        # gets back what the form is filled with again (all of it, unless pings made a field too long to show).
+        user_error_is_clear(refused)
+        view = discord.ui.View(timeout=None)
+        view.add_item(FixCheckInButton(group.id))
+        embed = typed_embed(CHECKIN_FIELDS, typed, frozenset(refused.fields))
+        content = problems_text([text for _, text in refused.problems])
+        assert_fits_and_never_pings(content=content, embeds=[embed], view=view)
+        back = typed_from_embeds([discord.Embed.from_dict(embed.to_dict())], CHECKIN_FIELDS)
+        for key, value in typed.items():
+            if value.strip() and len(defuse_pings(value)) <= 1024:
+                assert back[key] == value, key
         return
     user = new_user()
     receipt = outcome(app, lambda: service.check_in(guild, user, entry, group=group.id))

@@ -378,7 +378,11 @@ def test_answers_are_checked(questionnaire: Questionnaire) -> None:
     assert answers.target_match == 2029
     assert questionnaire.with_answer(answers, "target_match", "undecided").target_match == "undecided"
     assert questionnaire.with_answer(Answers(), "us_letters", "4").us_letters == 4
-    assert questionnaire.with_answer(Answers(), "usce_months", " 1,0 ").usce_months == 10
+    # A decimal comma is read as one (bot.numbers): "1,0" is 1, "1,5" is not a whole number, "2,018" is 2018.
+    assert questionnaire.with_answer(Answers(), "usce_months", " 1,0 ").usce_months == 1
+    with pytest.raises(UserInputError, match="whole number"):
+        questionnaire.with_answer(Answers(), "usce_months", "1,5")
+    assert questionnaire.with_answer(Answers(), "graduation_year", "2,018").graduation_year == 2018
 
 
 def test_navigation_skips_steps_that_do_not_apply(questionnaire: Questionnaire) -> None:

@@ -1,0 +1,50 @@
+"""The readiness result on a phone: the level and three next steps, each area one menu pick away, within limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.readiness.models import Area, AreaResult, AreaStatus, AssessmentResult, OverallLevel
+from bot.ui import readiness as screens
+
+NOW = dt.datetime(2026, 12, 6, 15, tzinfo=dt.UTC)
+
+
+def title_of(entry_id: str) -> str:
+    return "T" * 200
+
+
+def a_result(statuses: list[AreaStatus], *, words: int = 900) -> AssessmentResult:
+    areas = tuple(
+        AreaResult(area, status, "f" * words, "n" * (words // 2), f"entry-{area.value}")
+        for area, status in zip(Area, statuses, strict=False)
+    )
+    context = tuple("c" * 300 for _ in range(5))
+    return AssessmentResult(OverallLevel.AT_RISK, areas, NOW, 2028, context)
+
+
+@pytest.mark.parametrize("words", [40, 900])
+def test_every_view_of_the_longest_result_fits(words: int) -> None:
+    result = a_result([AreaStatus.RED_FLAG] * len(Area), words=words)
+    plain = screens.result_embed(result, title_of)
+    assert [f.name for f in plain.fields] == ["Your next steps"]
+    assert len(plain) <= 2000
+    for shown in [*(area.value for area in Area), screens.CONTEXT_OPTION]:
+        embed = screens.result_embed(result, title_of, shown=shown)
+        assert len(embed.fields) == 2 and len(embed) <= 6000
+        assert all(len(f.value or "") <= 1024 for f in embed.fields)
+    options = screens.area_options(result, Area.USCE.value)
+    assert len(options) == len(Area) + 1 and options[-1][1] == screens.CONTEXT_OPTION
+    assert all(len(label) <= 100 and len(description) <= 100 for label, _, description, _ in options)
+    assert [value for _, value, _, default in options if default] == [Area.USCE.value]
+
+
+def test_next_steps_are_the_three_most_pressing_and_ready_areas_are_not_steps() -> None:
+    statuses = [AreaStatus.READY, AreaStatus.NEEDS_WORK, AreaStatus.READY, AreaStatus.NEEDS_WORK, AreaStatus.NEEDS_WORK]
+    result = a_result(statuses, words=40)
+    assert [a.status for a in screens.next_steps(result)] == [AreaStatus.NEEDS_WORK] * 3
+    ready = a_result([AreaStatus.READY] * 3, words=40)
+    assert screens.next_steps(ready) == ()
+    assert screens.result_embed(ready, title_of).fields[0].value.startswith("Every area is ready")  # type: ignore[union-attr]
