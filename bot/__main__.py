@@ -858,6 +858,13 @@ def _failure_line(exc: BaseException, settings: Settings | None) -> str | None:
         return TOKEN_REFUSED  # imgbot sync (imgbot run says it before logging in)
     if discord is not None and isinstance(exc, discord.PrivilegedIntentsRequired):
         return str(exc).splitlines()[0]
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is not None and isinstance(exc, aiohttp.ClientConnectionError) and settings is not None:
+        from bot.preflight import unreachable_line
+
+        # Every command asks Discord first (bot/preflight.py) and says this itself; a connection lost a moment
+        # later, on a path that does not, is still the network's doing, not a bug.
+        return unreachable_line(settings.discord_api_base, str(exc) or type(exc).__name__, 0)
     return None
 
 
