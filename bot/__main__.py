@@ -55,7 +55,7 @@ def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
 def quiet_voice_warnings() -> None:
     """The bot never joins a voice channel, so discord.py's warnings that PyNaCl and davey (its voice libraries) are
     missing describe nothing the bot needs. discord.py warns once per process and offers these switches to say it
-    has been warned; they are set before a client is built (tests/unit/test_cli_quiet.py checks they still exist)."""
+    has been warned; they are set before a client is built (tests/unit/test_cli.py checks they still exist)."""
     from discord.voice_client import VoiceClient
 
     VoiceClient.warn_nacl = False
@@ -239,8 +239,8 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         print("imgbot sync needs DISCORD_TOKEN (in the environment or .env).", file=sys.stderr)
         return 2
     content = _load_or_exit(settings)
-    _say_database(settings, "keeps the registration in")
     count = asyncio.run(_sync(settings, content, args.guild))
+    _say_database(settings, "keeps the registration in")  # with the result: Discord is asked before it is opened
     where = f"in server {args.guild} only" if args.guild is not None else "in every server the bot is in"
     print(f"Registered {count} slash commands with Discord, {where}.")
     return 0
