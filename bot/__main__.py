@@ -14,9 +14,9 @@ import sqlite3
 import sys
 import textwrap
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from pydantic import ValidationError
 
@@ -28,6 +28,8 @@ from bot.observability.status import StatusReport, status_json, status_text
 from bot.preflight import SetupProblem
 
 if TYPE_CHECKING:
+    import aiosqlite
+
     from bot.privacy import PersonalData
 
 log = logging.getLogger("bot")
@@ -41,10 +43,23 @@ repository root as `DISCORD_TOKEN=your-token` (see `.env.example` for every sett
 `imgbot run --local`."""
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
+    """Log to stderr at LOG_LEVEL; ``quiet`` (every command but `imgbot run`, unless --verbose): warnings and errors
+    only, so a command prints what was asked of it and not how the content was loaded."""
     # The token is replaced wherever it could appear in a record (a library's debug output, an exception text).
     token = [settings.discord_token.get_secret_value()] if settings.discord_token is not None else []
-    logs.configure_logging(settings.log_level_number, settings.log_format, token)
+    level = max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number
+    logs.configure_logging(level, settings.log_format, token)
+
+
+def quiet_voice_warnings() -> None:
+    """The bot never joins a voice channel, so discord.py's warnings that PyNaCl and davey (its voice libraries) are
+    missing describe nothing the bot needs. discord.py warns once per process and offers these switches to say it
+    has been warned; they are set before a client is built (tests/unit/test_cli.py checks they still exist)."""
+    from discord.voice_client import VoiceClient
+
+    VoiceClient.warn_nacl = False
+    VoiceClient.warn_dave = False
 
 
 def _load_or_exit(settings: Settings) -> Content:
@@ -123,6 +138,7 @@ async def _serve(settings: Settings, content: Content, stop: asyncio.Event, appl
     from bot.preflight import TOKEN_REFUSED, DiscordUnreachable, TokenRefused, token_reset_line, unreachable_line
 
     assert settings.discord_token is not None
+    quiet_voice_warnings()
     bot = ImgBot(settings, content)
     async with bot:
         runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()), name="bot")
@@ -145,19 +161,33 @@ async def _serve(settings: Settings, content: Content, stop: asyncio.Event, appl
             await runner
 
 
-async def _sync(settings: Settings, content: Content, guild_id: int | None) -> None:
+async def _sync(settings: Settings, content: Content, guild_id: int | None) -> int:
+    """Register the commands; how many were registered."""
+    import aiohttp
+    import discord
+
     from bot.app import ImgBot
     from bot.discord_endpoints import use_endpoints
+    from bot.preflight import DiscordUnreachable, identify_bot, unreachable_line
 
     assert settings.discord_token is not None
     token = settings.discord_token.get_secret_value()
     use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+    # Asked first, as `imgbot run` does: no network or a refused token is one line (bot/preflight.py), before the
+    # bot opens its database and scheduler only to fail at login.
+    await identify_bot(settings.discord_api_base, token)
     if guild_id is not None:
         settings = settings.model_copy(update={"dev_guild_id": guild_id})
+    quiet_voice_warnings()
     bot = ImgBot(settings, content, force_sync=True)
     async with bot:
-        # login() runs setup_hook, which registers the commands; no gateway connection is needed.
-        await bot.login(token)
+        try:
+            # login() runs setup_hook, which registers the commands; no gateway connection is needed.
+            await bot.login(token)
+        except aiohttp.ClientConnectionError as error:  # lost since the question a moment ago
+            raise DiscordUnreachable(unreachable_line(settings.discord_api_base, str(error), 0)) from None
+        scope = discord.Object(guild_id) if guild_id is not None else None
+        return len(bot.tree.get_commands(guild=scope))
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -209,7 +239,10 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         print("imgbot sync needs DISCORD_TOKEN (in the environment or .env).", file=sys.stderr)
         return 2
     content = _load_or_exit(settings)
-    asyncio.run(_sync(settings, content, args.guild))
+    count = asyncio.run(_sync(settings, content, args.guild))
+    _say_database(settings, "keeps the registration in")  # with the result: Discord is asked before it is opened
+    where = f"in server {args.guild} only" if args.guild is not None else "in every server the bot is in"
+    print(f"Registered {count} slash commands with Discord, {where}.")
     return 0
 
 
@@ -322,9 +355,6 @@ def cmd_kb_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_kb_stale(args: argparse.Namespace, settings: Settings) -> int:
-    if args.days is not None and args.days < 0:
-        print("--days must be 0 or more (the number of days since an entry was reviewed).", file=sys.stderr)
-        return 2
     service = _load_or_exit(settings).knowledge
     today = dt.datetime.now(dt.UTC).date()
     stale = service.stale(today, args.days)
@@ -337,15 +367,11 @@ def cmd_kb_stale(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _report(settings: Settings, content: Content, limit: int, server: int | None) -> None:
-    from bot.db.connection import open_database
     from bot.knowledge.repository import KnowledgeFeedbackRepository
 
-    conn = await open_database(settings.database_path)
-    try:
+    async with _read_only(settings, UNANSWERED_SCOPE_SCHEMA, "the knowledge report") as conn:
         service = content.knowledge.with_feedback(KnowledgeFeedbackRepository(conn))
         tallies, unanswered = await (service.report_all(limit) if server is None else service.report(server, limit))
-    finally:
-        await conn.close()
     print("Votes per entry (helpful / not helpful):")
     if not tallies:
         print("  no votes yet")
@@ -369,8 +395,14 @@ async def _report(settings: Settings, content: Content, limit: int, server: int 
 
 
 def cmd_kb_report(args: argparse.Namespace, settings: Settings) -> int:
+    _database_or_exit(settings)
     content = _load_or_exit(settings)
-    asyncio.run(_report(settings, content, args.limit, args.server))
+    _say_database(settings)
+    try:
+        asyncio.run(_report(settings, content, args.limit, args.server))
+    except SchemaTooOld as error:
+        print(error, file=sys.stderr)
+        return 1
     return 0
 
 
@@ -388,9 +420,70 @@ def _user_id_or_exit(text: str) -> int:
 
 
 def _database_or_exit(settings: Settings) -> None:
+    """Exit status 1 with one line when the database file does not exist: a command that reads it never creates it
+    (an empty database would answer "nothing recorded", which is wrong, and a typo in DATABASE_PATH would leave a
+    stray file behind)."""
     if not settings.database_path.exists():
-        print(f"There is no database at {settings.database_path}: the bot has never run with it.", file=sys.stderr)
+        print(f"There is no database at {_shown(settings.database_path)}{_local_hint(settings)}.", file=sys.stderr)
         raise SystemExit(1)
+
+
+def _shown(path: Path) -> str:
+    return str(path.expanduser().resolve())
+
+
+def _local_hint(settings: Settings) -> str:
+    """Where the data is when it is not where the command looked: local mode keeps its own database."""
+    from bot.sandbox.local_paths import LOCAL_DATABASE, LocalPaths
+
+    if settings.database_path.name == LOCAL_DATABASE:
+        return ": local mode has not been run with this DATABASE_PATH (`imgbot run --local`)"
+    local = LocalPaths.beside(settings.database_path).database
+    if local.exists():
+        return f"; local mode's data is in {_shown(local)}: add --local to read it"
+    return ": the bot has never run with it"
+
+
+def _say_database(settings: Settings, verb: str = "reads") -> None:
+    """One line on stderr naming the database a command uses, so nobody reads the wrong one unawares (a real bot's
+    and local mode's sit side by side); stdout stays the command's output (`imgbot status --json`)."""
+    from bot.sandbox.local_paths import LOCAL_DATABASE
+
+    whose = " (local mode's)" if settings.database_path.name == LOCAL_DATABASE else ""
+    print(f"imgbot {verb} the database {_shown(settings.database_path)}{whose}.", file=sys.stderr)
+
+
+class SchemaTooOld(Exception):
+    """The database predates what a read-only command needs; the bot upgrades it when it starts."""
+
+
+UNANSWERED_SCOPE_SCHEMA = 13
+"""The schema version whose migration (0013) gave unanswered questions their server, which the report shows."""
+
+
+@contextlib.asynccontextmanager
+async def _read_only(settings: Settings, needs: int, what: str) -> AsyncIterator[aiosqlite.Connection]:
+    """The database opened read-only and never migrated: it may be the live bot's, and upgrading its schema is the
+    bot's job (a migration run from here could race the bot's own, or change a database an older bot still uses).
+    SchemaTooOld when it is older than version ``needs``."""
+    import aiosqlite
+
+    from bot.db.connection import schema_version
+    from bot.db.files import sqlite_uri
+
+    conn = await aiosqlite.connect(sqlite_uri(settings.database_path, mode="ro"), uri=True)
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        version = await schema_version(conn)
+        if version < needs:
+            raise SchemaTooOld(
+                f"The database at {_shown(settings.database_path)} is at schema version {version}; {what} needs "
+                f"version {needs} or later. Start the bot (it upgrades the database) and try again."
+            )
+        yield conn
+    finally:
+        await conn.close()
 
 
 def _run_privacy(settings: Settings, what: str, action: Callable[[PersonalData], Awaitable[T]]) -> T:
@@ -430,6 +523,7 @@ def cmd_privacy_delete(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     _database_or_exit(settings)
+    _say_database(settings, "deletes from")
     counts = _run_privacy(settings, "Deletion", lambda personal: personal.delete(user_id))
     deleted = deletion_counts_text(counts) or "nothing was stored"
     print(
@@ -447,6 +541,9 @@ def cmd_privacy_export(args: argparse.Namespace, settings: Settings) -> int:
     user_id = _user_id_or_exit(args.user_id)
     _database_or_exit(settings)
     out: Path = args.out or Path(f"imgbot-export-{user_id}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json")
+    if out.exists():  # said before a member's data is read for nothing (the write below refuses it too)
+        print(f"{out} already exists; choose another file with --out.", file=sys.stderr)
+        return 1
     data = _run_privacy(settings, "Export", lambda personal: personal.export(user_id))
     try:
         # Owner-only, like the database it comes from; never over an existing file.
@@ -459,6 +556,7 @@ def cmd_privacy_export(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         print(f"Export failed: cannot write {out} ({exc.strerror or exc}).", file=sys.stderr)
         return 1
+    _say_database(settings, "read")  # with the result it came from; a failure to write is about the file alone
     print(f"Exported everything stored about user {user_id} to {out.resolve()}.")
     return 0
 
@@ -535,9 +633,8 @@ def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_db_check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.db.backup import check_integrity
 
-    if not settings.database_path.exists():
-        print(f"There is no database at {settings.database_path} yet; it is created on the first start.")
-        return 0
+    _database_or_exit(settings)
+    _say_database(settings, "checks")
     problems = check_integrity(settings.database_path)
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -552,41 +649,20 @@ STATUS_SCHEMA = 8
 """The schema version whose migration (0008_status.sql) made the heartbeat and error tables."""
 
 
-class StatusUnavailable(Exception):
-    """The database cannot say: its schema predates the status tables."""
-
-
 async def _status_report(settings: Settings, errors: int) -> StatusReport:
-    import aiosqlite
-
-    from bot.db.connection import schema_version
     from bot.observability.repository import StatusRepository
     from bot.observability.service import stored_report, utc_now
 
-    # Read-only, and never migrated: the database may be the live bot's, and upgrading its schema is the bot's job
-    # (a migration run from here could race the bot's own, or change a database an older bot is still using).
-    uri = f"{settings.database_path.resolve().as_uri()}?mode=ro"
-    conn = await aiosqlite.connect(uri, uri=True)
-    try:
-        await conn.execute("PRAGMA busy_timeout = 5000")
-        version = await schema_version(conn)
-        if version < STATUS_SCHEMA:
-            raise StatusUnavailable(
-                f"The database at {settings.database_path} is at schema version {version}; the status needs "
-                f"version {STATUS_SCHEMA} or later. Start the bot (it upgrades the database) and try again."
-            )
+    async with _read_only(settings, STATUS_SCHEMA, "the status") as conn:
         return await stored_report(StatusRepository(conn), utc_now(), errors)
-    finally:
-        await conn.close()
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.database_path.exists():
-        print(f"There is no database at {settings.database_path}: the bot has never run with it.", file=sys.stderr)
-        return 1
+    _database_or_exit(settings)
+    _say_database(settings)
     try:
         report = asyncio.run(_status_report(settings, args.errors))
-    except StatusUnavailable as error:
+    except SchemaTooOld as error:
         print(error, file=sys.stderr)
         return 1
     if args.json:
@@ -600,16 +676,57 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 # -- entry point --------------------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake on the command line said in one line (argparse prints the whole usage first, which
+    for a subcommand with options buries the one thing that is wrong); --help still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _snowflake(text: str) -> int:
     if not (text.isdigit() and 17 <= len(text) <= 20):
         raise argparse.ArgumentTypeError(f"{text!r} is not a Discord id (a number of 17 to 20 digits)")
     return int(text)
 
 
+def whole_number(low: int, high: int, unit: str) -> Callable[[str], int]:
+    """An argparse type: a whole number of ``unit`` from ``low`` to ``high``, or a message that says so. Every
+    number the command line takes has bounds: a negative count means nothing, and a huge one overflows a date or
+    SQLite's integers into a traceback."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {unit} from {low} to {high}")
+        return value
+
+    return parse
+
+
+STALE_DAYS = whole_number(0, 36_500, "days")
+REPORT_LIMIT = whole_number(1, 1_000, "lines")
+STATUS_ERRORS = whole_number(0, 1_000, "errors")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="imgbot", description="IMG Pathway Bot")
+    parser = _Parser(prog="imgbot", description="IMG Pathway Bot")
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="print the traceback of an unexpected error (as LOG_LEVEL=DEBUG)"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print the log's INFO lines, and the traceback of an unexpected error (as LOG_LEVEL=DEBUG)",
+    )
+    # Every command that uses the database can use local mode's instead (`imgbot run --local` keeps its own).
+    database = _Parser(add_help=False)
+    database.add_argument(
+        "--local",
+        dest="local_database",
+        action="store_true",
+        help="use local mode's database (local.sqlite3 beside DATABASE_PATH) instead of DATABASE_PATH",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -627,18 +744,28 @@ def build_parser() -> argparse.ArgumentParser:
     validate = kb.add_parser("validate", help="load every data file and report problems")
     validate.set_defaults(func=cmd_kb_validate)
     stale = kb.add_parser("stale", help="entries written for a cycle that has ended (or not reviewed in N days)")
-    stale.add_argument("--days", type=int, help="also list entries whose reviewed date is older than this")
+    stale.add_argument(
+        "--days", type=STALE_DAYS, help="also list entries whose reviewed date is older than this (0 to 36500)"
+    )
     stale.set_defaults(func=cmd_kb_stale)
-    report = kb.add_parser("report", help="votes per entry and the most frequent unanswered questions")
-    report.add_argument("--limit", type=int, default=20)
-    report.add_argument("--server", type=int, help="only this server's questions (default: every server's, each named)")
+    report = kb.add_parser(
+        "report", parents=[database], help="votes per entry and the most frequent unanswered questions"
+    )
+    report.add_argument("--limit", type=REPORT_LIMIT, default=20, help="lines per list (1 to 1000, default 20)")
+    report.add_argument(
+        "--server", type=_snowflake, help="only this server's questions (default: every server's, each named)"
+    )
     report.set_defaults(func=cmd_kb_report)
 
     db = sub.add_parser("db", help="database backups and checks").add_subparsers(dest="db_command", required=True)
-    backup = db.add_parser("backup", help="write a checked snapshot of the database (safe while the bot runs)")
+    backup = db.add_parser(
+        "backup", parents=[database], help="write a checked snapshot of the database (safe while the bot runs)"
+    )
     backup.add_argument("--dir", type=Path, help="where to write it (default: BACKUP_DIR)")
     backup.set_defaults(func=cmd_db_backup)
-    restore = db.add_parser("restore", help="replace the database with a backup (refused while the bot runs)")
+    restore = db.add_parser(
+        "restore", parents=[database], help="replace the database with a backup (refused while the bot runs)"
+    )
     restore.add_argument("file", type=Path)
     restore.add_argument(
         "--allow-reposts",
@@ -646,12 +773,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="restore even when the record of what was posted cannot be carried over from the replaced database",
     )
     restore.set_defaults(func=cmd_db_restore)
-    check = db.add_parser("check", help="run SQLite's integrity check on the database")
+    check = db.add_parser("check", parents=[database], help="run SQLite's integrity check on the database")
     check.set_defaults(func=cmd_db_check)
 
-    status = sub.add_parser("status", help="is the bot running? uptime, latency, servers, jobs, deliveries, errors")
+    status = sub.add_parser(
+        "status", parents=[database], help="is the bot running? uptime, latency, servers, jobs, deliveries, errors"
+    )
     status.add_argument("--json", action="store_true", help="one JSON object")
-    status.add_argument("--errors", type=int, default=10, help="how many recent errors to show (default 10)")
+    status.add_argument(
+        "--errors", type=STATUS_ERRORS, default=10, help="how many recent errors to show (0 to 1000, default 10)"
+    )
     status.set_defaults(func=cmd_status)
 
     check_ = sub.add_parser("check", help="ask Discord whether the token works and `imgbot run` will start")
@@ -666,16 +797,20 @@ def build_parser() -> argparse.ArgumentParser:
     invite.set_defaults(func=cmd_invite)
 
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
-    sync.add_argument("--guild", type=int, help="register to this server only (instant, for testing)")
+    sync.add_argument("--guild", type=_snowflake, help="register to this server only (instant, for testing)")
     sync.set_defaults(func=cmd_sync)
 
     privacy = sub.add_parser("privacy", help="a member's data, for requests that arrive outside Discord")
     privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
-    delete = privacy_sub.add_parser("delete", help="what /mydata delete does, for USER_ID (asks for --yes)")
+    delete = privacy_sub.add_parser(
+        "delete", parents=[database], help="what /mydata delete does, for USER_ID (asks for --yes)"
+    )
     delete.add_argument("user_id", metavar="USER_ID", help="the member's Discord user id")
     delete.add_argument("--yes", action="store_true", help="confirm: delete everything stored about USER_ID")
     delete.set_defaults(func=cmd_privacy_delete)
-    export = privacy_sub.add_parser("export", help="what /mydata export sends, for USER_ID, as a JSON file")
+    export = privacy_sub.add_parser(
+        "export", parents=[database], help="what /mydata export sends, for USER_ID, as a JSON file"
+    )
     export.add_argument("user_id", metavar="USER_ID", help="the member's Discord user id")
     export.add_argument(
         "--out", type=Path, help="the file to write (default: imgbot-export-USER_ID-TIME.json here); never replaced"
@@ -723,6 +858,13 @@ def _failure_line(exc: BaseException, settings: Settings | None) -> str | None:
         return TOKEN_REFUSED  # imgbot sync (imgbot run says it before logging in)
     if discord is not None and isinstance(exc, discord.PrivilegedIntentsRequired):
         return str(exc).splitlines()[0]
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is not None and isinstance(exc, aiohttp.ClientConnectionError) and settings is not None:
+        from bot.preflight import unreachable_line
+
+        # Every command asks Discord first (bot/preflight.py) and says this itself; a connection lost a moment
+        # later, on a path that does not, is still the network's doing, not a bug.
+        return unreachable_line(settings.discord_api_base, str(exc) or type(exc).__name__, 0)
     return None
 
 
@@ -749,6 +891,16 @@ def _report_failure(args: argparse.Namespace, exc: BaseException, settings: Sett
     return 1
 
 
+def _reader_gone() -> int:
+    """A pipe closed by its reader (`imgbot ask - | head -1`): the reader has what it wanted, so there is nothing
+    to say. Everything the commands write goes to stdout or stderr (the network and the database fail with their
+    own errors), so a BrokenPipeError is that. stdout is pointed at /dev/null: Python flushes it at exit, and would
+    otherwise complain about the same pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The database, backups, logs and the lock hold members' data or say who runs the bot: owner-only (0600, and
@@ -759,11 +911,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
         verbose = verbose or settings.log_level == "DEBUG"
-        configure_logging(settings)
+        configure_logging(settings, quiet=args.command != "run" and not verbose)
+        if getattr(args, "local_database", False):
+            from bot.sandbox.local_paths import local_settings
+
+            settings = local_settings(settings, settings.owner_ids)
         return int(args.func(args, settings))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the one place where every failure becomes one line
+        if isinstance(exc, BrokenPipeError):
+            return _reader_gone()
         return _report_failure(args, exc, settings, verbose)
     finally:
         os.umask(previous_umask)

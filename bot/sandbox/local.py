@@ -31,7 +31,6 @@ import textwrap
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol, TextIO
 
@@ -67,6 +66,7 @@ from bot.sandbox.display import MessageRenderer, Style, bold, dim
 from bot.sandbox.emulator import Emulator, MessageEvent
 from bot.sandbox.gateway import BotNotConnected
 from bot.sandbox.interactions import Interaction
+from bot.sandbox.local_paths import LocalPaths, local_settings
 from bot.sandbox.models import InteractionError, Message
 from bot.sandbox.permissions import ALL_PERMISSIONS, Perm
 from bot.sandbox.world import Channel, ChannelType, User, World
@@ -85,21 +85,6 @@ EMPTY_FIELD = "-"
 """Typed for an optional form field, sends it empty (Enter keeps what the bot filled in, as it would in Discord)."""
 FILLED_SHOWN = 60
 """Characters of a pre-filled form value shown in the field's prompt (the form above shows all of it)."""
-
-
-@dataclass(frozen=True)
-class LocalPaths:
-    """Where local mode keeps its state: beside the configured database, never in it."""
-
-    root: Path
-    database: Path
-    log: Path
-    files: Path
-
-    @classmethod
-    def beside(cls, database_path: Path) -> LocalPaths:
-        root = database_path.expanduser().resolve().parent
-        return cls(root, root / "local.sqlite3", root / "local-bot.log", root / "local-files")
 
 
 def run_local(settings: Settings, script: Path | None = None) -> int:
@@ -151,30 +136,32 @@ def forget_command_registration(database: Path) -> None:
             log.debug("no bot_meta table in %s yet", database)
 
 
-def bot_environment(settings: Settings, paths: LocalPaths, emu_env: dict[str, str]) -> dict[str, str]:
-    """The bot's environment: the person's settings, but Discord, the database and every other path local."""
+def bot_environment(settings: Settings, emu_env: dict[str, str], owner_ids: list[int]) -> dict[str, str]:
+    """The bot's environment: the person's settings, but Discord, the database and every other path local
+    (``local_settings``), and the emulated world's ``owner_ids`` as its owners."""
     env = {k: v for k, v in os.environ.items() if k.upper() not in _settings_keys() and not k.startswith("DISCORD_")}
-    for name, value in settings.model_dump(mode="json").items():
-        if value is None:
-            continue
-        if isinstance(getattr(settings, name), Path) and name != "data_dir":
-            # Backups and other files of a real bot stay untouched: local mode writes its own beside them.
-            stem = name.removesuffix("_dir").removesuffix("_path").replace("_", "-")
-            value = str(paths.root / f"local-{stem}")
-        env[name.upper()] = value if isinstance(value, str) else json.dumps(value)
+    for name, value in local_settings(settings, owner_ids).model_dump(mode="json").items():
+        if value is not None:
+            env[name.upper()] = value if isinstance(value, str) else json.dumps(value)
     env.update(emu_env)
     env.update(
         {
-            "DATABASE_PATH": str(paths.database),
             "DATA_DIR": str(settings.data_dir.expanduser().resolve()),
             "LOG_LEVEL": "DEBUG" if settings.log_level == "DEBUG" else "WARNING",
-            # A developer's test server and owners belong to real Discord, not to the emulated one.
+            # A developer's test server belongs to real Discord, not to the emulated one.
             "DEV_GUILD_ID": "",
-            "OWNER_IDS": "[]",
             "PYTHONUNBUFFERED": "1",
         }
     )
     return env
+
+
+def local_owner_ids(world: World) -> list[int]:
+    """The bot's owners in local mode (its OWNER_IDS): the owner of the server local mode starts in (dr_admin in
+    the default world), who plays the person running the bot, so owner-only commands such as /status can be tried."""
+    channel = world.default_channel
+    guild = world.guild_of(channel) if channel is not None else None
+    return [guild.owner_id] if guild is not None else []
 
 
 def _settings_keys() -> set[str]:
@@ -447,7 +434,8 @@ class LocalSession:
         async with self.emu:
             # Listen before the bot starts: what it posts while starting (a quiz it resumes) is shown too.
             collector = asyncio.create_task(self._collect(), name="local-collect")
-            self.bot = BotSubprocess(bot_environment(self.settings, self.paths, self.emu.bot_env()), self.paths.log)
+            environment = bot_environment(self.settings, self.emu.bot_env(), local_owner_ids(self.world))
+            self.bot = BotSubprocess(environment, self.paths.log)
             await self.bot.start()
             try:
                 if not await self._wait_ready():
@@ -491,7 +479,7 @@ class LocalSession:
             f'You are {self.user.username} in #{self.channel.name} of "{guild.name if guild else "?"}". '
             "Type slash commands as in Discord, e.g.",
             "  /ask question: when is SOAP",
-            "Switch with `as dr_admin` (a moderator with Manage Server) or `as bob`, and `in #study-room`.",
+            "Switch with `as dr_admin` (a moderator, and the bot's owner) or `as bob`, and `in #study-room`.",
             "`help` lists the commands and their options; `quit` leaves.",
         ]
         self.out("\n".join(self.style.finish(line) for line in lines))
@@ -812,6 +800,8 @@ class LocalSession:
         extra = []
         if user.id == guild.owner_id:
             extra.append("server owner")
+        if user.id in local_owner_ids(self.world):
+            extra.append("the bot's owner (OWNER_IDS)")
         if roles:
             extra.append("roles: " + ", ".join(roles))
         perms = self.world.base_permissions(guild, user.id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import urllib.parse
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -351,7 +354,21 @@ def _embed_response(embed: JsonDict) -> JsonDict:
     # Discord fills in the type and drops nulls; discord.py sends "type": "rich" already.
     out = {k: v for k, v in embed.items() if v is not None}
     out.setdefault("type", "rich")
+    for part in ("footer", "author"):
+        # An icon is kept as it was sent (icon_url) and shown through Discord's media proxy (proxy_icon_url).
+        icon = out[part].get("icon_url") if isinstance(out.get(part), dict) else None
+        if isinstance(icon, str) and icon.startswith(("https://", "http://")):
+            out[part] = {**out[part], "proxy_icon_url": _media_proxy_url(icon)}
     return out
+
+
+def _media_proxy_url(url: str) -> str:
+    """Discord's media proxy address of an external image, shaped as Discord shapes it (a signature, the query, the
+    scheme, host and path); a URL's fragment is never part of it, since a fragment never reaches a server."""
+    parts = urllib.parse.urlsplit(url)
+    signature = base64.urlsafe_b64encode(hashlib.sha256(url.encode()).digest()).decode().rstrip("=")
+    query = "/" + urllib.parse.quote(f"?{parts.query}", safe="") if parts.query else ""
+    return f"https://images-ext-1.discordapp.net/external/{signature}{query}/{parts.scheme}/{parts.netloc}{parts.path}"
 
 
 # Application flags that mirror the Developer Portal's privileged intent switches (the _LIMITED variants: a bot in

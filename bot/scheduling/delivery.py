@@ -56,7 +56,8 @@ def delivery_nonce(key: str) -> str:
 
 
 def delivery_reference(nonce: str) -> str:
-    """The short reference shown in a delivered message's footer; finds the message again after a crash."""
+    """The short reference a delivered message carries in its footer (where members do not see it: the footer icon's
+    URL, ``bot.ui.channels.set_reference_footer``); finds the message again after a crash."""
     return nonce[:10]
 
 

@@ -1,13 +1,19 @@
 """Where scheduled posts go, for every feature that posts on a schedule (announcements, study-group prompts, recaps
 and nudges): which channels can take a post, finding a post of ours again after a crash, telling a server's admin.
 
-The search by ``ref`` is how a claim left by an earlier process (or older than Discord's nonce memory) is checked:
-each scheduled post carries ``ref <delivery reference>`` in an embed footer (``bot.scheduling.delivery_reference``).
+The search by reference is how a claim left by an earlier process (or older than Discord's nonce memory) is checked:
+each scheduled post carries its delivery reference (``bot.scheduling.delivery_reference``) in its embed's footer
+icon, the bot's own avatar, as the fragment of the icon's URL (``#ref=lhgytgn752``). Members see a small avatar
+beside the footer and no code; Discord keeps the URL as it was sent (``icon_url``; the image itself is fetched
+through ``proxy_icon_url``, and a fragment never reaches a server, so the avatar is fetched and cached as usual).
+Posts made before this carry ``ref <reference>`` at the end of the footer's text instead, and are still recognised.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import urllib.parse
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -62,10 +68,41 @@ def bold_list(names: Sequence[str]) -> str:
     return bold[0] if len(bold) == 1 else ", ".join(bold[:-1]) + " and " + bold[-1]
 
 
+REFERENCE_KEY = "ref"
+_TEXT_REFERENCE = re.compile(rf"\b{REFERENCE_KEY} (\S+)")
+REFERENCE_ICON_SIZE = 64
+"""Pixels: Discord shows a footer icon at 20; 64 stays sharp on high-density screens and is a small download."""
+
+
+def set_reference_footer(
+    embed: discord.Embed, text: str, reference: str, sender: discord.abc.User | None
+) -> discord.Embed:
+    """The footer of a scheduled post: ``text`` for members, and ``reference`` where only the bot looks for it, the
+    fragment of the footer icon's URL (``sender``'s avatar: the bot's). Without a sender (the bot not logged in,
+    which cannot post anyway) the reference is written as text, the older form, rather than lost."""
+    if sender is None:
+        return embed.set_footer(text=f"{text} · {REFERENCE_KEY} {reference}")
+    avatar = sender.display_avatar.with_size(REFERENCE_ICON_SIZE).url
+    fragment = urllib.parse.urlencode({REFERENCE_KEY: reference})
+    return embed.set_footer(text=text, icon_url=f"{urllib.parse.urldefrag(avatar).url}#{fragment}")
+
+
+def footer_references(embed: discord.Embed) -> set[str]:
+    """The delivery references an embed's footer carries: in its icon's URL (fragment or, should a proxy ever move
+    it, query) and, for posts made before the icon held it, ``ref <reference>`` in its text."""
+    found: set[str] = set()
+    icon = embed.footer.icon_url
+    if icon:
+        parts = urllib.parse.urlsplit(icon)
+        for part in (parts.fragment, parts.query):
+            found.update(urllib.parse.parse_qs(part).get(REFERENCE_KEY, []))
+    found.update(_TEXT_REFERENCE.findall(embed.footer.text or ""))
+    return found
+
+
 def carries_reference(message: discord.Message, me: discord.abc.Snowflake, reference: str) -> bool:
-    """Whether ``message`` is ours and has ``ref <reference>`` in an embed footer."""
-    marker = f"ref {reference}"
-    return message.author.id == me.id and any(marker in (e.footer.text or "") for e in message.embeds)
+    """Whether ``message`` is ours and carries ``reference`` in an embed's footer (``footer_references``)."""
+    return message.author.id == me.id and any(reference in footer_references(e) for e in message.embeds)
 
 
 async def find_posted(

@@ -15,7 +15,7 @@ from bot.milestones.reminders import describe_offset, describe_reminders
 from bot.milestones.service import CalendarFile, StatusReport
 from bot.scheduling.delivery import DeliveryRecord, DeliveryStatus
 from bot.text import quote_user_text, shorten
-from bot.ui.channels import POSTING_PERMISSIONS, bold_list
+from bot.ui.channels import POSTING_PERMISSIONS, bold_list, set_reference_footer
 from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, NOTICE_COLOUR, markdown_link
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,9 @@ def _bullets(lines: tuple[str, ...] | list[str]) -> str:
     return text
 
 
-def announcement_embed(announcement: Announcement) -> discord.Embed:
+def announcement_embed(announcement: Announcement, *, sender: discord.abc.User | None = None) -> discord.Embed:
+    """``sender``: the bot's user, whose avatar in the footer carries the reference of a scheduled post
+    (``bot.ui.channels.set_reference_footer``); previews have no reference."""
     a = announcement
     colour = EVENT_COLOUR
     if a.kind is TargetKind.MILESTONE:
@@ -99,7 +101,7 @@ def announcement_embed(announcement: Announcement) -> discord.Embed:
     if a.preview:
         footer.append("Preview: not posted to subscribers, nobody pinged")
     if a.reference:
-        footer.append(f"ref {a.reference}")
+        return set_reference_footer(embed, " · ".join(footer), a.reference, sender)
     embed.set_footer(text=" · ".join(footer))
     return embed
 

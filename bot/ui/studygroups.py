@@ -18,6 +18,7 @@ from bot.studygroups.nudges import MemberNudge
 from bot.studygroups.service import MemberProgress, ProgressAccess, ViewedProgress
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME, StreakStatus
 from bot.text import quote_user_text, shorten
+from bot.ui.channels import set_reference_footer
 from bot.ui.plural import plural
 from bot.ui.sharing import author_name
 
@@ -165,8 +166,11 @@ def channel_url(guild_id: int, channel_id: int) -> str:
     return f"https://discord.com/channels/{guild_id}/{channel_id}"
 
 
-def nudge_embed(nudge: MemberNudge, server_name: Callable[[int], str], *, nonce: str) -> discord.Embed:
-    """``server_name``: a server's shown name from its id (the bot's cache; a placeholder when not there)."""
+def nudge_embed(
+    nudge: MemberNudge, server_name: Callable[[int], str], *, nonce: str, sender: discord.abc.User | None
+) -> discord.Embed:
+    """``server_name``: a server's shown name from its id (the bot's cache; a placeholder when not there).
+    ``sender``: the bot's user, whose avatar in the footer carries the reference (``set_reference_footer``)."""
     lines = []
     for server in nudge.servers[:NUDGE_SERVERS_SHOWN]:
         days = "day" if server.streak.current == 1 else "days"
@@ -185,10 +189,9 @@ def nudge_embed(nudge: MemberNudge, server_name: Callable[[int], str], *, nonce:
         description=shorten(description, DESCRIPTION_LIMIT),
         colour=COLOUR,
     )
-    embed.set_footer(
-        text=f"Turn these reminders off with /settings nudges: off · ref {delivery_reference(nonce)}",
+    return set_reference_footer(
+        embed, "Turn these reminders off with /settings nudges: off", delivery_reference(nonce), sender
     )
-    return embed
 
 
 def nudge_view(nudge: MemberNudge) -> discord.ui.View:

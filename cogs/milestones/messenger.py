@@ -81,7 +81,7 @@ class DiscordMessenger:
             announcement = replace(announcement, role_id=None)  # an event whose server's role is gone: no ping
         kwargs: dict[str, Any] = {
             "content": announcement_content(announcement),
-            "embed": announcement_embed(announcement),
+            "embed": announcement_embed(announcement, sender=self.bot.user),
             "allowed_mentions": announcement_mentions(announcement),
             "nonce": nonce,
         }

@@ -1,7 +1,7 @@
 """Scheduled study-group posts (prompts and weekly recaps) and streak nudges by DM, for the dispatchers.
 
 Discord's answers become the delivery machinery's terms (``bot.ui.delivery_errors``); a post of ours is found again
-after a crash by the ``ref`` in its footer (``bot.ui.channels``).
+after a crash by the reference in its footer (``bot.ui.channels``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def prompt_embed(group: StudyGroup, occurrence: Occurrence, *, late: bool, nonce: str) -> discord.Embed:
+def prompt_embed(
+    group: StudyGroup, occurrence: Occurrence, *, late: bool, nonce: str, sender: discord.abc.User | None
+) -> discord.Embed:
     description = (
         "What did you get done today? Press **Check in** (or use `/checkin` here): a line about what you studied "
         "is enough, numbers are optional."
@@ -45,11 +47,12 @@ def prompt_embed(group: StudyGroup, occurrence: Occurrence, *, late: bool, nonce
         colour=COLOUR,
         timestamp=occurrence.due_at,
     )
-    embed.set_footer(text=f"{occurrence.local_date:%A %d %B} · ref {delivery_reference(nonce)}")
-    return embed
+    return channels.set_reference_footer(embed, f"{occurrence.local_date:%A %d %B}", delivery_reference(nonce), sender)
 
 
-def recap_embed(group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str) -> discord.Embed:
+def recap_embed(
+    group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str, sender: discord.abc.User | None
+) -> discord.Embed:
     week = recap.week
     embed = discord.Embed(
         title=shorten(f"Weekly recap: {group.name}", 256),
@@ -68,8 +71,8 @@ def recap_embed(group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str
     if recap.top_streaks:
         streaks = ", ".join(f"<@{s.user_id}> {s.days}" for s in recap.top_streaks[:5])
         embed.add_field(name="🔥 Streaks", value=streaks, inline=False)
-    embed.set_footer(text=f"Week {week.monday:%d %b}–{week.sunday:%d %b} · ref {delivery_reference(nonce)}")
-    return embed
+    week_text = f"Week {week.monday:%d %b}–{week.sunday:%d %b}"
+    return channels.set_reference_footer(embed, week_text, delivery_reference(nonce), sender)
 
 
 class DiscordPromptSender:
@@ -106,10 +109,14 @@ class DiscordPromptSender:
     async def post_prompt(self, group: StudyGroup, occurrence: Occurrence, *, late: bool, nonce: str) -> int:
         view = discord.ui.View(timeout=None)
         view.add_item(CheckInButton(group.id))
-        return await self._send(group, nonce, embed=prompt_embed(group, occurrence, late=late, nonce=nonce), view=view)
+        return await self._send(
+            group, nonce, embed=prompt_embed(group, occurrence, late=late, nonce=nonce, sender=self.bot.user), view=view
+        )
 
     async def post_recap(self, group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str) -> int:
-        return await self._send(group, nonce, embed=recap_embed(group, recap, late=late, nonce=nonce))
+        return await self._send(
+            group, nonce, embed=recap_embed(group, recap, late=late, nonce=nonce, sender=self.bot.user)
+        )
 
 
 class DiscordNudgeSender:
@@ -128,7 +135,7 @@ class DiscordNudgeSender:
         with delivery_errors(f"a streak nudge to user {nudge.user_id}"):
             channel = await self.bot.create_dm(discord.Object(nudge.user_id))
             sent = await channel.send(
-                embed=nudge_embed(nudge, self._server_name, nonce=nonce),
+                embed=nudge_embed(nudge, self._server_name, nonce=nonce, sender=self.bot.user),
                 view=nudge_view(nudge),
                 nonce=nonce,
                 allowed_mentions=discord.AllowedMentions.none(),

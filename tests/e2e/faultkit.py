@@ -12,10 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import discord
+
 from bot.db.connection import open_database
 from bot.sandbox import Emulator, World
 from bot.sandbox.models import Message
 from bot.scheduling.delivery import delivery_reference, to_db
+from bot.ui.channels import footer_references
 
 SEND = "POST /channels/{channel_id}/messages"
 CALLBACK = "POST /interactions/{interaction_id}/{interaction_token}/callback"
@@ -119,9 +122,11 @@ def exactly_once_problems(emu: Emulator, subscribed: Subscribed, database: Path)
             problems.append(f"server {guild_id}: row {status} with message {message_id}, posted {message.id}")
         if message.nonce != nonce:
             problems.append(f"server {guild_id}: message nonce {message.nonce!r} is not the row's {nonce!r}")
-        footer = " ".join((e.get("footer") or {}).get("text", "") for e in message.embeds)
-        if f"ref {delivery_reference(nonce)}" not in footer:
-            problems.append(f"server {guild_id}: footer {footer!r} lacks ref {delivery_reference(nonce)}")
+        # The reference is in the footer's icon URL, where the bot looks for it after a crash (bot/ui/channels.py).
+        embeds = [discord.Embed.from_dict(e) for e in message.embeds]
+        if not any(delivery_reference(nonce) in footer_references(e) for e in embeds):
+            footers = [e.get("footer") for e in message.embeds]
+            problems.append(f"server {guild_id}: footer {footers!r} lacks reference {delivery_reference(nonce)}")
     return problems
 
 

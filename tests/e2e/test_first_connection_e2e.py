@@ -109,7 +109,7 @@ async def test_a_wrong_token_fails_the_check_and_the_start_in_one_line(tmp_path:
         assert line.startswith("Discord refused the token (401 Unauthorized): DISCORD_TOKEN is wrong")
         assert f"Open {PORTAL}, pick the bot's application, press Bot > Reset Token" in line
         assert lines == [f"imgbot run: {line}"]  # nothing else: no log line, no traceback
-        # imgbot sync logs in without the check first: discord.py's LoginFailure gets the same line.
+        # imgbot sync asks Discord first too: the same line.
         sync = cli(emu, database, "sync", name="sync", DISCORD_TOKEN=WRONG_TOKEN, LOG_LEVEL="ERROR")
         code, lines = await finished(sync)
         assert code == 1
@@ -147,6 +147,48 @@ async def test_unreachable_discord_fails_the_check_and_the_start_after_the_retri
         assert waited >= 3.0
         for process in (check, bot):
             never_printed(process, emu.token)
+
+
+async def test_unreachable_discord_is_one_line_for_sync_and_invite_too(tmp_path: Path) -> None:
+    async with Emulator(World.default()) as emu:
+        database = tmp_path / "bot.sqlite3"
+        await emu.refuse_connections()
+        for args in (("sync",), ("invite",)):
+            command = cli(emu, database, *args, name=args[0], LOG_LEVEL="INFO")
+            code, lines = await finished(command)
+            assert code == 1, command.output
+            line = the_one_line(command, lines, f"imgbot {args[0]}")
+            assert line.startswith(f"cannot reach Discord at {emu.api_base} (Cannot connect to host"), line
+            assert line.endswith("check this machine's network connection (and DISCORD_API_BASE, if it was changed)")
+            never_printed(command, emu.token)
+        assert not database.exists(), "imgbot sync opens the database only once Discord has answered"
+
+
+async def test_sync_registers_the_commands_and_says_only_that(tmp_path: Path) -> None:
+    async with Emulator(World.default()) as emu:
+        database = tmp_path / "bot.sqlite3"
+        # LOG_LEVEL=INFO, the default: the loaders' INFO lines and discord.py's voice warnings are not the answer.
+        sync = cli(emu, database, "sync", name="sync", LOG_LEVEL="INFO")
+        code, lines = await finished(sync)
+        assert code == 0, sync.output
+        registered = len(emu.commands.in_scope(None))
+        assert registered > 10
+        # The one warning is the emulator's doing: DISCORD_API_BASE points away from Discord, which is worth saying.
+        said = [line for line in lines if "WARNING bot.discord_endpoints: using a non-Discord endpoint" not in line]
+        assert sorted(said) == sorted(
+            [
+                f"imgbot keeps the registration in the database {database}.",
+                f"Registered {registered} slash commands with Discord, in every server the bot is in.",
+            ]
+        ), sync.output
+        guild = emu.world.guild("IMG Study Hall").id
+        to_one = cli(emu, database, "sync", "--guild", str(guild), name="sync-guild", LOG_LEVEL="INFO")
+        code, lines = await finished(to_one)
+        assert code == 0, to_one.output
+        assert (
+            f"Registered {len(emu.commands.in_scope(guild))} slash commands with Discord, in server {guild} only."
+            in lines
+        )
 
 
 async def test_the_bot_waits_for_discord_to_come_back_and_stops_on_a_token_reset(tmp_path: Path) -> None:
@@ -211,6 +253,8 @@ async def test_with_the_intent_off_the_bot_starts_without_it_and_says_how_to_swi
         assert warning[1].startswith("it is off in the Developer Portal. Until it is on, members who leave")
         assert f"To switch it on, open {portal}, switch on " in warning[1]
         assert "Traceback" not in bot.output
+        # The bot never uses voice: discord.py's warnings about its missing voice libraries are switched off.
+        assert "voice will NOT be supported" not in bot.output
         for process in (check, bot):
             never_printed(process, emu.token)
 

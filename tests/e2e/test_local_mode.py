@@ -220,7 +220,7 @@ def test_a_script_tries_the_commands_and_prints_a_readable_transcript(tmp_path: 
         [sys.executable, "-m", "bot", "run"],
         cwd=REPO_ROOT,
         env=_environment(tmp_path),
-        input="/ask questoin: when is SOAP\nas dr_admin\n/knowledge report\n",
+        input="/ask questoin: when is SOAP\nas dr_admin\n/knowledge report\n/status\n",
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -231,7 +231,40 @@ def test_a_script_tries_the_commands_and_prints_a_readable_transcript(tmp_path: 
     assert "✗ /ask has no option 'questoin'. Usage: /ask question: <text>" in part["/ask questoin: when is SOAP"]
     report = part["/knowledge report"]
     assert "Knowledge base report" in report and "best pizza in new york" in report
+    # The server's owner plays the bot's owner (OWNER_IDS): the owner-only /status can be tried.
+    assert "the bot's owner (OWNER_IDS)" in part["as dr_admin"]
+    status = part["/status"]
+    assert EPHEMERAL in status and "Bot status" in status and "Only the bot's owners" not in status
     assert "The bot has stopped." in again.stdout
+
+    # The command line reads the configured database, which local mode never made: it says so and where local
+    # mode's is, and creates nothing. With --local it reads local mode's, and says which it reads.
+    missing = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "report"],
+        cwd=REPO_ROOT,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.stderr.splitlines() == [
+        f"There is no database at {var / 'imgbot.sqlite3'}; local mode's data is in {var / 'local.sqlite3'}: "
+        "add --local to read it."
+    ]
+    assert not (var / "imgbot.sqlite3").exists()
+    local = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "report", "--local"],
+        cwd=REPO_ROOT,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert local.returncode == 0, local.stderr
+    assert local.stderr.splitlines() == [f"imgbot reads the database {var / 'local.sqlite3'} (local mode's)."]
+    assert "best pizza in new york" in local.stdout
+    assert not (var / "imgbot.sqlite3").exists()
 
 
 # A person at a terminal: forms are asked field by field. The second check-in of the day is pre-filled, and the

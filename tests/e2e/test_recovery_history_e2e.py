@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Emulator, World
-from bot.scheduling import CRASH_AFTER_SEND_ENV
+from bot.scheduling import CRASH_AFTER_SEND_ENV, delivery_reference
 from tests.e2e.conftest import running_bot
 from tests.e2e.test_studygroups_schedule_e2e import ahead, count, create_group, prompt_of, query
 
@@ -40,7 +40,8 @@ async def test_killed_after_posting_in_a_busy_channel_the_prompt_is_found_and_no
             await emu.send_message(alice, study_room, f"checked in ({n})")
 
         # Back at once: the emulator (like Discord) still remembers the nonce, but the claim is an earlier process's,
-        # so the bot reads the channel from the claim, page by page, finds the prompt by its `ref`, and records it.
+        # so the bot reads the channel from the claim, page by page, finds the prompt by the reference in its footer
+        # icon, and records it.
         reads_before = sum(1 for r in emu.requests if r.route == HISTORY_ROUTE)
         async with running_bot(emu, database, name="recovered") as bot:
             await bot.wait_for_output(r"was posted before a crash \(message \d+\); recorded it", timeout=15)
@@ -48,5 +49,28 @@ async def test_killed_after_posting_in_a_busy_channel_the_prompt_is_found_and_no
         assert count(emu, study_room, prompt_of("Busy crew")) == 1
         assert emu.stats.other["nonce_deduplicated"] == 0  # not sent again at all
         assert sum(1 for r in emu.requests if r.route == HISTORY_ROUTE) - reads_before >= 2  # more than one page
+        assert query(database, "SELECT status, message_id FROM deliveries") == [("sent", first.id)]
+        emu.assert_clean()
+
+
+async def test_a_post_made_by_the_previous_version_with_ref_in_its_footer_text_is_found(tmp_path: Path) -> None:
+    # Upgraded while a claim was open: the prompt in the channel was posted by the version that wrote `ref <reference>`
+    # at the end of the footer's text (no icon). The new version still recognises it and does not post again.
+    database = tmp_path / "bot.sqlite3"
+    async with Emulator(World.default()) as emu:
+        study_room = emu.world.channel("study-room")
+        async with running_bot(emu, database, name="crashing", **{CRASH_AFTER_SEND_ENV: "1"}) as crashing:
+            wall, _ = ahead(4)
+            await create_group(emu, "Old hands", study_room, checkin_time=wall)
+            assert await crashing.wait_exit(timeout=15) == 9
+        first = await emu.wait_for_message(study_room, prompt_of("Old hands"), timeout=1)
+        [(nonce,)] = query(database, "SELECT nonce FROM deliveries")
+        footer = first.embeds[0]["footer"]
+        assert footer["icon_url"].endswith(f"#ref={delivery_reference(nonce)}") and "ref" not in footer["text"]
+        first.embeds[0]["footer"] = {"text": f"{footer['text']} · ref {delivery_reference(nonce)}"}
+
+        async with running_bot(emu, database, name="upgraded") as bot:
+            await bot.wait_for_output(r"was posted before a crash \(message \d+\); recorded it", timeout=15)
+        assert count(emu, study_room, prompt_of("Old hands")) == 1
         assert query(database, "SELECT status, message_id FROM deliveries") == [("sent", first.id)]
         emu.assert_clean()

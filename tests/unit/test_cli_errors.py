@@ -86,6 +86,14 @@ def test_operators_problems_are_one_line_each(tmp_path: Path) -> None:
     )
     line = one_line(imgbot(tmp_path, "db", "check", code=cannot_open))
     assert line.startswith("imgbot db check: the database ") and line.endswith("unable to open database file")
+    # A connection to Discord lost on a path that did not ask Discord first is the network's doing, not a bug.
+    lost = (
+        "import aiohttp\ndef boom(args, settings):\n    raise aiohttp.ServerDisconnectedError()\nm.cmd_db_check = boom"
+    )
+    assert one_line(imgbot(tmp_path, "db", "check", code=lost)) == (
+        "imgbot db check: cannot reach Discord at https://discord.com/api/v10 (Server disconnected): check this "
+        "machine's network connection (and DISCORD_API_BASE, if it was changed)"
+    )
 
 
 @pytest.mark.parametrize("how", ["plain", "--verbose", "LOG_LEVEL=DEBUG"])

@@ -28,7 +28,7 @@ def nudge(servers: int) -> MemberNudge:
 
 
 def test_sixty_servers_show_the_first_ten_and_how_many_more() -> None:
-    embed = nudge_embed(nudge(60), lambda guild_id: f"{LONG_NAME} {guild_id}", nonce="n" * 25)
+    embed = nudge_embed(nudge(60), lambda guild_id: f"{LONG_NAME} {guild_id}", nonce="n" * 25, sender=None)
     description = embed.description or ""
     assert len(description) <= 4096 and len(embed) <= 6000
     server_lines = [line for line in description.splitlines() if line.startswith("🔥")]
@@ -39,7 +39,7 @@ def test_sixty_servers_show_the_first_ten_and_how_many_more() -> None:
 
 
 def test_eleven_servers_say_one_more_server_and_ten_say_nothing_more() -> None:
-    eleven = nudge_embed(nudge(11), str, nonce="n").description or ""
+    eleven = nudge_embed(nudge(11), str, nonce="n", sender=None).description or ""
     assert "…and 1 more server" in eleven.splitlines()
-    ten = nudge_embed(nudge(10), str, nonce="n").description or ""
+    ten = nudge_embed(nudge(10), str, nonce="n", sender=None).description or ""
     assert "more server" not in ten and ten.count("🔥") == 10

@@ -19,7 +19,14 @@ from bot.sandbox import Emulator, World
 from bot.sandbox.world import Channel
 from bot.scheduling.delivery import SkipDelivery
 from bot.ui import channels
-from bot.ui.channels import HISTORY_CAP, HISTORY_MARGIN, search_history
+from bot.ui.channels import (
+    HISTORY_CAP,
+    HISTORY_MARGIN,
+    carries_reference,
+    footer_references,
+    search_history,
+    set_reference_footer,
+)
 
 HISTORY_ROUTE = "GET /channels/{channel_id}/messages"
 REFERENCE = "abcdefghij"
@@ -42,7 +49,7 @@ class Setup:
 
     async def post(self, reference: str) -> int:
         """A scheduled post of ours, with its reference in the embed footer as every feed writes it."""
-        embed = discord.Embed(title="Check-in time").set_footer(text=f"Monday 02 March · ref {reference}")
+        embed = set_reference_footer(discord.Embed(title="Check-in time"), "Monday 02 March", reference, self.me)
         return (await self.messageable.send(embed=embed)).id
 
     async def chatter(self, count: int) -> None:
@@ -127,7 +134,52 @@ async def test_the_dm_history_is_paged_the_same_way(setup: Setup) -> None:
     claimed_at = datetime.now(UTC)
     for n in range(120):
         await dm.send(f"earlier DM {n}")
-    embed = discord.Embed(title="Your streak").set_footer(text=f"ref {REFERENCE}")
+    embed = set_reference_footer(discord.Embed(title="Your streak"), "Turn these off", REFERENCE, setup.me)
     nudge = await dm.send(embed=embed)
     found = await search_history(dm, setup.me, REFERENCE, claimed_at, f"the DMs with user {alice.id}")
     assert found == nudge.id
+
+
+# -- where the reference is kept ---------------------------------------------------------------------------------
+
+
+async def test_the_reference_survives_discords_round_trip_where_members_do_not_read_it(setup: Setup) -> None:
+    # What the bot sends and what discord.py reads back from the history (the emulator answers with the embed as
+    # Discord does, the icon's proxy URL added): the footer's text is the member's, the reference is in the icon.
+    claimed_at = datetime.now(UTC)
+    posted = await setup.post(REFERENCE)
+    sent = setup.emu.messages_in(setup.channel)[-1].embeds[0]
+    assert sent["footer"]["text"] == "Monday 02 March"
+    assert sent["footer"]["icon_url"] == f"{setup.me.display_avatar.with_size(64).url}#ref={REFERENCE}"
+    [message] = [m async for m in setup.messageable.history(after=discord.Object(posted - 1))]
+    footer = message.embeds[0].footer
+    assert footer.text == "Monday 02 March" and REFERENCE not in footer.text
+    assert footer.icon_url is not None and footer.icon_url.endswith(f"#ref={REFERENCE}")
+    assert footer.proxy_icon_url is not None and REFERENCE not in footer.proxy_icon_url
+    assert footer_references(message.embeds[0]) == {REFERENCE}
+    assert await setup.search(claimed_at) == posted
+
+
+async def test_posts_made_before_the_icon_held_the_reference_are_still_found(setup: Setup) -> None:
+    # A claim left by the previous version of the bot, whose post shows `ref <reference>` at the end of its footer.
+    claimed_at = datetime.now(UTC)
+    await setup.post("otherrefer")
+    embed = discord.Embed(title="Check-in time").set_footer(text=f"Monday 02 March · ref {REFERENCE}")
+    older = await setup.messageable.send(embed=embed)
+    assert await setup.search(claimed_at) == older.id
+
+
+async def test_only_our_own_post_with_that_very_reference_counts(setup: Setup) -> None:
+    # A member quoting the reference, or a post of ours for another delivery, is not the post looked for.
+    claimed_at = datetime.now(UTC)
+    await setup.emu.send_message(setup.emu.world.users["alice"], setup.channel, f"what is ref {REFERENCE}?")
+    await setup.post(REFERENCE[:-1] + "x")
+    assert await setup.search(claimed_at) is None
+    messages = [m async for m in setup.messageable.history(limit=2)]
+    assert len(messages) == 2 and not any(carries_reference(m, setup.me, REFERENCE) for m in messages)
+
+
+def test_without_the_bots_user_the_reference_is_written_as_text_rather_than_lost() -> None:
+    embed = set_reference_footer(discord.Embed(title="Weekly recap"), "Week 02 Mar–08 Mar", REFERENCE, None)
+    assert embed.footer.text == f"Week 02 Mar–08 Mar · ref {REFERENCE}" and embed.footer.icon_url is None
+    assert footer_references(embed) == {REFERENCE}
