@@ -32,6 +32,9 @@ async def test_restart_skips_registration_and_keeps_buttons_working(tmp_path: Pa
             assert "commands unchanged since the last registration" in bot.output
             vote = await (await emu.click(answer, label="Helpful", user=alice)).response()
             assert vote.ephemeral and "1 👍" in vote.content
-            opened = await (await emu.select(pathway, ["match-week"], user=alice)).response()
+            # Stage 8, "Match and start residency": its steps, each a button that opens its entry.
+            opened = await (await emu.select(pathway, ["8"], user=alice)).response()
             assert opened.ephemeral and opened.embeds
+            step = await (await emu.click(opened, label="8.1 Match Week", user=alice)).response()
+            assert step.ephemeral and step.embeds
         emu.assert_clean()
