@@ -270,9 +270,8 @@ class MilestoneService:
         await self.runner.reschedule(self.announcer)
         return event
 
-    @staticmethod
-    def timezone_choices(typed: str) -> list[str]:
-        return suggest_zones(typed)
+    def timezone_choices(self, typed: str) -> list[str]:
+        return suggest_zones(typed, self.clock())
 
     # -- Discord scheduled events for Match Week, SOAP and Match Day -------------------------------------------------
 

@@ -40,9 +40,9 @@ from bot.studygroups.repository import (
     name_key,
 )
 from bot.studygroups.streaks import StreakStatus, local_day, nudge_instant, streak_status
-from bot.studygroups.zones import UTC_NAME, zone_choices
 from bot.text import quote_user_text
 from bot.validation import UserInputError
+from bot.zones import UTC_NAME, zone_choices
 
 log = logging.getLogger(__name__)
 

@@ -156,7 +156,21 @@ async def test_event_dates_are_checked_and_zones_suggested(live: Live) -> None:
     assert "happens twice in America/New_York" in (await add(date="2026-11-01", time="01:30")).content
     assert "has already passed" in (await add(date="2020-01-01", time="10:00")).content
     assert "Use HH:MM in 24-hour time" in (await add(time="25:00")).content
-    assert "not a time zone I know" in (await add(timezone="Mars/Base")).content
+    assert "I don't know the time zone `Mars/Base`" in (await add(timezone="Mars/Base")).content
+    # EST is UTC-5 all year: a July event in New York would be posted an hour late. Refused, with the city's zone.
+    est = await add(date="2027-07-01", time="10:00", timezone="EST")
+    assert est.ephemeral and "`EST` is an abbreviation" in est.content and "`America/New_York`?" in est.content
+    fixed = await add(date="2027-07-01", time="10:00", timezone="Etc/GMT+5")
+    assert "`Etc/GMT+5` is a fixed offset" in fixed.content
+    assert "EST" not in [
+        z["value"]
+        for z in await emu.autocomplete(
+            "event add",
+            {"title": "x", "date": "2027-01-01", "time": "10:00", "timezone": "EST"},
+            user=admin,
+            channel=general,
+        )
+    ]
     refused = await reply_of(
         emu,
         "event add",
