@@ -74,9 +74,8 @@ def announcement_embed(announcement: Announcement) -> discord.Embed:
     if a.status is not None:
         lines.append(_STATUS_LINES[a.status])
     if a.details:
-        detail = a.details if a.kind is TargetKind.MILESTONE else quote_user_text(a.details, 1000)
         lines.append("")
-        lines.append(detail)
+        lines.append(a.details)
     embed = discord.Embed(
         title=shorten(f"{_emoji(a.headline)} {a.headline}", TITLE_LIMIT),
         description=shorten("\n".join(lines), DESCRIPTION_LIMIT),

@@ -17,6 +17,7 @@ import pytest
 
 from bot.cycle import CycleCalendar, MilestoneKind
 from bot.sandbox import Channel, Emulator, Overwrite, OverwriteType, Perm, Reply
+from bot.sandbox.display import TextRenderer
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import Live
 
@@ -290,6 +291,22 @@ async def test_events_are_listed_and_removed(live: Live) -> None:
     assert "Removed “Match Day watch party”" in removed.content
     empty = (await reply_of(emu, "event list", user=night_admin, channel=lobby)).embeds[0]
     assert "fields" not in empty and "No upcoming events" in empty["description"]
+
+
+async def test_mentions_in_an_event_title_are_neutralised_in_the_posted_headline(live: Live) -> None:
+    emu = live.emu
+    owls = emu.world.guild("Night Owls Study Group")
+    night_admin, lobby = emu.world.users["night_admin"], emu.world.channel("lobby", owls)
+    date, time, _ = ahead(3, "UTC")
+    options = {"title": "@everyone <@123> <@&456> study night", "date": date, "time": time, "timezone": "UTC"}
+    added = await reply_of(emu, "event add", options | {"reminders": "0"}, user=night_admin, channel=lobby)
+    assert "Event added" in added.embeds[0]["title"]
+    posted = await emu.wait_for_message(lobby, titled("study night"), timeout=15)
+    shown = TextRenderer(emu.world).plain(posted.embeds[0]["title"])
+    # It used to read "Starting now: @everyone @unknown-user @deleted-role study night".
+    assert "@unknown-user" not in shown and "@deleted-role" not in shown
+    assert "<@123>" in shown and "<@&456>" in shown and "@everyone" in shown  # shown as typed, as text
+    assert posted.pings == []
 
 
 async def test_the_nrmp_registration_deadline_is_a_milestone_in_next_calendar_and_announcements(live: Live) -> None:
