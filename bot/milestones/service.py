@@ -57,7 +57,8 @@ class DiscordEventsChange:
     """What switching Discord events on or off did, for the reply."""
 
     enabled: bool
-    was_enabled: bool
+    changed: bool
+    """False when the server already was as asked (on and working, or off): the reply says "already"."""
     planned: list[EventPlan]
     """The events of the current and next cycle still ahead (made in the background when switched on)."""
     made: int
@@ -283,6 +284,9 @@ class MilestoneService:
         await self._require_subscription(guild_id)
         now = self.clock()
         before = await self.repository.discord_events_setting(guild_id)
+        was_on = before is not None and before.enabled
+        # On but stopped by a refusal from Discord is not "already on": switching on again is how it is retried.
+        already = (was_on and before is not None and before.problem is None) if enabled else not was_on
         await self.repository.set_discord_events(guild_id, enabled, now)
         links = await self.repository.discord_event_links([guild_id])
         log.info("server %s switched Discord events %s", guild_id, "on" if enabled else "off")
@@ -291,7 +295,7 @@ class MilestoneService:
             self.runner.wake(sync, f"opt-in {guild_id}", {guild_id})
         return DiscordEventsChange(
             enabled=enabled,
-            was_enabled=before is not None and before.enabled,
+            changed=not already,
             planned=sync.planned(now),
             made=sum(1 for link in links.values() if link.active),
         )
