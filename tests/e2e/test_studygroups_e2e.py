@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -166,6 +167,10 @@ async def test_privacy_export_and_delete_leave_nothing(live: Live) -> None:
     data = json.loads(exported.attachments[0].data)
     assert data["user_id"] == str(carol.id)
     assert "Pathoma chapter 3" in json.dumps(data["study_groups"])
+    # Discord ids are strings (numbers above 2**53 are rounded by JavaScript's JSON), like user_id.
+    check_in_row = data["study_groups"]["studygroup_checkins"][0]
+    assert check_in_row["server_id"] == str(world.guild("IMG Study Hall").id)
+    assert not [n for n in re.findall(r'"(\w+)": (-?\d+)', exported.attachments[0].data.decode()) if int(n[1]) >= 2**53]
 
     asked = await run(emu, "mydata delete", user=carol, channel=general)
     assert asked.ephemeral and "cannot be undone" in asked.content
