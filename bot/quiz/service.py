@@ -53,6 +53,8 @@ from bot.validation import UserInputError
 log = logging.getLogger(__name__)
 
 LEADERBOARD_WEEK = dt.timedelta(days=7)
+OVER = "That quiz is over: its questions can no longer be answered. `/quiz start` starts a new one."
+"""The reply to a button of a quiz that has ended (finished, stopped or timed out), pressed again later."""
 # A topic needs this many answers before stats call it weak: one unlucky answer says little.
 WEAK_TOPIC_MIN_ANSWERS = 3
 
@@ -335,8 +337,14 @@ class QuizService:
             note = f"You have {len(pending)} questions to review; this round has {len(chosen)}, oldest mistakes first."
         return SoloStart(run_id, current, review=True, note=note)
 
-    async def _live_solo(self, user_id: int, now: dt.datetime) -> tuple[QuizRun, SoloQuiz]:
+    async def _live_solo(
+        self, user_id: int, now: dt.datetime, *, run_id: int | None = None
+    ) -> tuple[QuizRun, SoloQuiz]:
+        """The user's running quiz; ``run_id``: the quiz of the button pressed (a button of a quiz that is over gets
+        a reply that says so, not "you have no quiz running")."""
         run = await self._repo.running_solo(user_id)
+        if run is None and run_id is not None:
+            raise UserInputError(OVER)
         if run is None:
             raise UserInputError("You have no quiz running. Start one with `/quiz start`.")
         try:
@@ -377,7 +385,7 @@ class QuizService:
         """
         async with self._lock:
             now = self._now()
-            run, quiz = await self._live_solo(user_id, now)
+            run, quiz = await self._live_solo(user_id, now, run_id=run_id)
             if run_id is not None and run.id != run_id:
                 # Options are shuffled per quiz: the same position in another quiz is another answer.
                 raise UserInputError(
@@ -504,6 +512,8 @@ class QuizService:
         async with self._lock:
             now = self._now()
             live = await self._live_group(channel_id, now)
+            if live is None and run_id is not None:
+                raise UserInputError(OVER)
             if live is None:
                 raise UserInputError("There is no group quiz running in this channel. Start one with `/quiz start`.")
             run, quiz = live

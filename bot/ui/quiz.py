@@ -206,10 +206,11 @@ def group_question_embed(question: PresentedQuestion, deadline: dt.datetime) -> 
     return embed
 
 
-def group_closed_question_embed(question: PresentedQuestion) -> discord.Embed:
-    """The question message once time is up (its buttons show the right answer in green)."""
+def group_closed_question_embed(question: PresentedQuestion, *, stopped: bool = False) -> discord.Embed:
+    """The question message once time is up (its buttons show the right answer in green), or once the quiz was
+    stopped or ended (no buttons, and no countdown left running in the members' clients)."""
     embed = discord.Embed(
-        title=f"Question {question.number} of {question.total}: time is up",
+        title=f"Question {question.number} of {question.total}: {'the quiz ended' if stopped else 'time is up'}",
         description=f"**{question.text}**",
         colour=NOTICE_COLOUR,
     )
