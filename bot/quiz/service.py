@@ -157,6 +157,9 @@ class UserStats:
     topics: tuple[TopicStats, ...]
     weakest: tuple[TopicStats, ...]
     review_pending: int
+    review_answered: int = 0
+    """Answers given in /quiz review: practice, not counted in ``topics`` (nor on the leaderboard)."""
+    review_correct: int = 0
 
     @property
     def answered(self) -> int:
@@ -668,7 +671,8 @@ class QuizService:
     # -- stats and leaderboard ---------------------------------------------------------------------------------------
 
     async def stats(self, user_id: int, guild_id: int | None = None) -> UserStats:
-        """Per-topic accuracy (in one server, or everywhere when ``guild_id`` is None) and the weakest topics."""
+        """Per-topic accuracy (in one server, or everywhere when ``guild_id`` is None) and the weakest topics, from the
+        answers the leaderboard counts too (solo and group quizzes; reviews apart)."""
         counts = {c.topic: c for c in await self._repo.topic_stats(user_id, guild_id)}
         review = await self.review_queue(user_id)
         to_read: dict[Stage, list[str]] = {}
@@ -685,7 +689,16 @@ class QuizService:
             (t for t in topics if t.answered >= WEAK_TOPIC_MIN_ANSWERS and t.correct < t.answered),
             key=lambda t: (t.accuracy, -t.answered, t.topic.order),
         )
-        return UserStats(user_id, guild_id, topics, tuple(weak[:3]), len(review))
+        practice = await self._repo.topic_stats(user_id, guild_id, reviews=True)
+        return UserStats(
+            user_id,
+            guild_id,
+            topics,
+            tuple(weak[:3]),
+            len(review),
+            review_answered=sum(c.answered for c in practice),
+            review_correct=sum(c.correct for c in practice),
+        )
 
     async def leaderboard(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -404,6 +405,21 @@ async def test_review_brings_back_wrong_answers_until_right(live: Live) -> None:
 
     empty = await (await emu.slash("quiz review", user=alice, channel=general)).response()
     assert empty.ephemeral and "You have nothing to review" in empty.content
+
+
+async def test_the_leaderboard_and_stats_count_the_same_answers_and_leave_reviews_out(live: Live) -> None:
+    # After the review above: the board counted review answers ("1/5 right") while /quiz stats did not.
+    emu = live.emu
+    alice, admin, general = emu.world.users["alice"], emu.world.users["dr_admin"], emu.world.channel("general")
+    board = await (await emu.slash("quiz leaderboard", {"period": "all"}, user=admin, channel=general)).response()
+    on_board = re.search(r"\*\*Alice\*\*: [\d,]+ points \((\d+)/(\d+) right\)", board.embeds[0]["description"])
+    assert on_board is not None and "(not reviews)" in board.embeds[0]["footer"]["text"]
+    # This server's answers (a moderator's view), as the board counts them.
+    stats = await (await emu.slash("quiz stats", {"user": alice}, user=admin, channel=general)).response()
+    description = stats.embeds[0]["description"]
+    in_stats = re.search(r"\*\*(\d+)\*\* of \*\*(\d+)\*\* answers right", description)
+    assert in_stats is not None and in_stats.groups() == on_board.groups()
+    assert "Reviews: 1 of 2 answers right (practice, not counted above nor on the leaderboard)." in description
 
 
 # -- restart -------------------------------------------------------------------------------------------------------
