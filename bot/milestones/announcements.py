@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cycle import NRMP_ZONE, Milestone, MilestoneStatus
 from bot.milestones.events import MAX_DESCRIPTION, MAX_TITLE
-from bot.milestones.models import PlannedDelivery, ServerEvent, TargetKind
+from bot.milestones.models import PlannedDelivery, ServerEvent, TargetKind, is_approximate
 from bot.milestones.reminders import describe_duration
 from bot.scheduling.delivery import delivery_reference
 from bot.text import quote_user_text
@@ -54,6 +54,8 @@ class Announcement:
     """The date (all-day) or date and time in the target's own zone, e.g. ``Wednesday, March 3, 2027, 21:00 US
     Eastern time``."""
     status: MilestoneStatus | None = None
+    approximate: bool = False
+    """The milestone has no date of its own (``models.is_approximate``): the post says so."""
     match_year: int | None = None
     checklist: tuple[str, ...] = ()
     kb_entry_id: str | None = None
@@ -116,6 +118,7 @@ def milestone_announcement(
         all_day=milestone.all_day,
         local_text=_local_text(milestone.at, milestone.zone, milestone.all_day),
         status=milestone.status,
+        approximate=is_approximate(milestone),
         match_year=milestone.match_year,
         checklist=milestone.checklist,
         kb_entry_id=milestone.kb_entry,

@@ -15,7 +15,15 @@ from datetime import datetime, timedelta
 
 from bot.cycle import CycleCalendar, Milestone, MilestoneKind, Reminder
 from bot.cycle.rules import MAX_MATCH_YEAR, MIN_MATCH_YEAR
-from bot.milestones.models import PlannedDelivery, ServerEvent, Subscription, event_delivery, milestone_delivery
+from bot.milestones.models import (
+    MAX_POST_DELAY,
+    PlannedDelivery,
+    ServerEvent,
+    Subscription,
+    event_delivery,
+    milestone_delivery,
+    reminder_fire_at,
+)
 from bot.milestones.reminders import MAX_OFFSET
 from bot.milestones.repository import MilestoneRepository
 from bot.scheduling.delivery import DeliveryRecord
@@ -38,18 +46,19 @@ def plan_milestones(
     for reminders, group in by_reminders.items():
         longest = max(reminders, default=timedelta(0)) if reminders is not None else _LONGEST_DEFAULT
         due: list[Reminder] = []
-        for milestone in calendar.between(start, end + longest):
+        # An approximate milestone is announced up to a day after the instant it is anchored at (announced_at).
+        for milestone in calendar.between(start - MAX_POST_DELAY, end + longest):
             offsets = reminders if reminders is not None else milestone.reminder_offsets
             due.extend(
                 reminder
                 for reminder in (Reminder(milestone, offset) for offset in offsets)
-                if start <= reminder.fire_at < end
+                if start <= reminder_fire_at(reminder) < end
             )
         for subscription in group:
             planned.extend(
                 milestone_delivery(subscription, reminder)
                 for reminder in due
-                if reminder.fire_at >= subscription.active_since
+                if reminder_fire_at(reminder) >= subscription.active_since
             )
     return planned
 

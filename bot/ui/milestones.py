@@ -27,6 +27,7 @@ _STATUS_LINES = {
     MilestoneStatus.OFFICIAL: "✅ **Official date**",
     MilestoneStatus.PROJECTED: "🔮 **Projected** from past cycles: the official date may differ. Check the source.",
 }
+APPROXIMATE_LINE = "〰️ **Approximate**: there is no official date for this; each program sets its own."
 _HEADLINE_EMOJI = {"Preview": "🔍", "Reminder": "🕓", "Now": "📣", "Today": "📣", "Starting now": "📣"}
 
 
@@ -71,7 +72,9 @@ def announcement_embed(announcement: Announcement) -> discord.Embed:
             f"({format_dt(a.late_due_at, 'R')})."
         )
     lines.append(f"**When:** {when_text(a.at, a.all_day, a.local_text)}")
-    if a.status is not None:
+    if a.approximate:
+        lines.append(APPROXIMATE_LINE)
+    elif a.status is not None:
         lines.append(_STATUS_LINES[a.status])
     if a.details:
         lines.append("")

@@ -137,6 +137,17 @@ async def test_preview_is_marked_and_pings_nobody(live: Live) -> None:
     labels = [c.get("label") for row in preview.components for c in row.get("components", [])]
     assert any(label and label.startswith("Read: ") for label in labels)
 
+    # An approximate milestone says so, instead of "projected: the official date may differ".
+    rough = await emu.autocomplete(
+        "announcements preview", {"milestone": "interview season winds"}, user=admin, channel=general
+    )
+    shown = await reply_of(emu, "announcements preview", {"milestone": rough[0]["value"]}, user=admin, channel=general)
+    description = shown.embeds[0]["description"]
+    assert (
+        "(approximate)" in shown.embeds[0]["title"] and "〰️ **Approximate**: there is no official date" in description
+    )
+    assert "Projected" not in description
+
 
 async def test_event_dates_are_checked_and_zones_suggested(live: Live) -> None:
     emu = live.emu
