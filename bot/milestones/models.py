@@ -75,10 +75,20 @@ class ServerEvent:
     paused_reason: PauseReason | None
     created_by: int
     created_at: datetime
+    announce_from: datetime | None = None
+    """Reminders due before this are not posted: when it was added, or last moved or given other reminders by
+    /event edit (None: when it was added)."""
 
     @property
     def active(self) -> bool:
         return self.status is Status.ACTIVE
+
+    @property
+    def reminders_from(self) -> datetime:
+        return self.announce_from or self.created_at
+
+    def fire_at(self, offset: timedelta) -> datetime:
+        return self.starts_at - offset
 
     @property
     def local_start(self) -> datetime:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -64,16 +64,25 @@ def plan_milestones(
 
 
 def plan_events(
-    events: Iterable[ServerEvent], roles: dict[int, int | None], start: datetime, end: datetime
+    events: Iterable[ServerEvent],
+    roles: dict[int, int | None],
+    start: datetime,
+    end: datetime,
+    posted: Mapping[int, Collection[timedelta]] | None = None,
 ) -> list[PlannedDelivery]:
-    """Reminders of active server events with ``start <= fire_at < end``; ``roles``: server -> role to ping."""
+    """Reminders of active server events with ``start <= fire_at < end``; ``roles``: server -> role to ping.
+
+    A reminder is due only from when the event was added or last moved (``reminders_from``: one whose time had
+    passed by then was never due), and once per event: ``posted`` (event id -> offsets) holds those already posted
+    for an earlier time of an event that /event edit moved."""
     planned = []
     for event in events:
         if not event.active:
             continue
+        done = posted.get(event.id, ()) if posted is not None else ()
         for offset in event.reminders:
-            fire_at = event.starts_at - offset
-            if start <= fire_at < end and fire_at >= event.created_at:
+            fire_at = event.fire_at(offset)
+            if start <= fire_at < end and fire_at >= event.reminders_from and offset not in done:
                 planned.append(event_delivery(event, offset, roles.get(event.guild_id)))
     return planned
 
@@ -102,8 +111,9 @@ class DeliveryPlanner:
         """Every delivery due in ``start <= fire_at < end``, in time order."""
         subscriptions = await self.repository.subscriptions()
         events = await self.repository.active_events_starting(start, end + MAX_OFFSET)
+        posted = await self.repository.posted_event_reminders(events)
         planned = plan_milestones(subscriptions, self.calendar, start, end)
-        planned += plan_events(events, await self._roles(subscriptions), start, end)
+        planned += plan_events(events, await self._roles(subscriptions), start, end, posted)
         planned.sort(key=lambda p: (p.fire_at, p.guild_id, p.key))
         return planned
 
@@ -116,7 +126,8 @@ class DeliveryPlanner:
         active = subscription is not None and subscription.active
         role = subscription.role_id if subscription is not None and active else None
         events = [e for e in await self.repository.events_of(guild_id, since=now) if e.active]
-        found = plan_events(events, {guild_id: role}, now, now + timedelta(days=3 * 366))
+        posted = await self.repository.posted_event_reminders(events)
+        found = plan_events(events, {guild_id: role}, now, now + timedelta(days=3 * 366), posted)
         if subscription is not None and active:
             milestones: list[PlannedDelivery] = []
             start = now

@@ -320,6 +320,46 @@ async def test_mentions_in_an_event_title_are_neutralised_in_the_posted_headline
     assert posted.pings == []
 
 
+async def test_an_edited_event_is_checked_like_a_new_one_and_announced_once_at_its_new_time(live: Live) -> None:
+    emu = live.emu
+    owls = emu.world.guild("Night Owls Study Group")
+    night_admin, bob, lobby = emu.world.users["night_admin"], emu.world.users["bob"], emu.world.channel("lobby", owls)
+    later = (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m-%d")
+    options = {"title": "Owls mock exam", "date": later, "time": "18:00", "timezone": "Africa/Lagos", "reminders": "0"}
+    await reply_of(emu, "event add", options, user=night_admin, channel=lobby)
+    choices = await emu.autocomplete("event edit", {"event": "owls mock"}, user=night_admin, channel=lobby)
+    assert [c["name"] for c in choices] == [f"Owls mock exam ({later} 18:00 Africa/Lagos)"]
+    ref = choices[0]["value"]
+
+    refused = await reply_of(emu, "event edit", {"event": ref, "title": "x"}, user=bob, channel=lobby, force=True)
+    assert refused.ephemeral and "Manage Server" in refused.content
+    est = await reply_of(emu, "event edit", {"event": ref, "timezone": "EST"}, user=night_admin, channel=lobby)
+    assert "`EST` is an abbreviation" in est.content and "`America/New_York`?" in est.content
+    empty = await reply_of(emu, "event edit", {"event": ref}, user=night_admin, channel=lobby)
+    assert empty.ephemeral and "Say what to change" in empty.content
+    zones = await emu.autocomplete("event edit", {"event": ref, "timezone": "lago"}, user=night_admin, channel=lobby)
+    assert zones[0]["value"] == "Africa/Lagos"
+
+    date, time, at = ahead(3, "UTC")
+    changes = {"event": ref, "title": "Owls mock OET exam", "date": date, "time": time, "timezone": "UTC"}
+    mark = live.bot.lines_so_far
+    edited = await reply_of(emu, "event edit", changes, user=night_admin, channel=lobby)
+    embed = edited.embeds[0]
+    assert edited.ephemeral and embed["title"] == "Event updated: Owls mock OET exam"
+    assert "Changed: the title, the time and the time zone." in embed["description"]
+    assert (
+        f"<t:{int(at.timestamp())}:F>" in embed["description"]
+        and "**Still to come:** when it happens" in embed["description"]
+    )
+    posted = await emu.wait_for_message(lobby, titled("Owls mock OET exam"), timeout=15)
+    await live.bot.wait_settled(after=mark)  # nothing else in flight or waiting for a retry: the count is final
+    assert posted.embeds[0]["title"] == "📣 Starting now: Owls mock OET exam"
+    assert posted.created_at >= at - timedelta(seconds=1)
+    assert count_titled(emu, lobby, "Owls mock") == 1
+    rows = query(live, "SELECT COUNT(*) FROM deliveries WHERE target_kind = 'event' AND target_ref = ?", ref)
+    assert rows == [(1,)]
+
+
 async def test_the_nrmp_registration_deadline_is_a_milestone_in_next_calendar_and_announcements(live: Live) -> None:
     emu = live.emu
     admin, bob, general = emu.world.users["dr_admin"], emu.world.users["bob"], emu.world.channel("general")
