@@ -96,6 +96,9 @@ async def test_create_join_check_in_and_progress(live: Live) -> None:
     assert suggested and suggested[0]["value"] == "Asia/Kolkata"
     unknown = await run(emu, "settings", {"timezone": "Mars/Olympus"}, user=alice, channel=general)
     assert unknown.ephemeral and "Mars/Olympus" in unknown.content
+    # The same zone check as /event add: an abbreviation is refused with the city's zone to pick.
+    abbreviation = await run(emu, "settings", {"timezone": "IST"}, user=alice, channel=general)
+    assert "`IST` is an abbreviation" in abbreviation.content and "`Asia/Kolkata`" in abbreviation.content
     settings = await run(emu, "settings", {"timezone": "Asia/Kolkata"}, user=alice, channel=general)
     assert settings.ephemeral and "Asia/Kolkata" in settings.content
 
