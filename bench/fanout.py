@@ -39,6 +39,7 @@ from bot.db.connection import open_database  # noqa: E402
 from bot.sandbox import Emulator, World  # noqa: E402
 from bot.scheduling.delivery import to_db  # noqa: E402
 from bot.scheduling.pacing import SCHEDULED_PER_SECOND  # noqa: E402
+from bot.text import escape_markdown  # noqa: E402
 from tests.e2e.harness import BotProcess  # noqa: E402
 
 GLOBAL_LIMIT = 50
@@ -194,7 +195,8 @@ async def measure(
                     message = event.message
                     if event.kind != "MESSAGE_CREATE" or message.channel_id not in wanted:
                         continue
-                    if not any(EVENT_TITLE in (e.get("title") or "") for e in message.embeds):
+                    # The title is posted markdown-escaped ("Fan\\-out"), which members do not see.
+                    if not any(escape_markdown(EVENT_TITLE) in (e.get("title") or "") for e in message.embeds):
                         continue
                     arrivals[message.channel_id] += 1
                     last_arrival = time.time()

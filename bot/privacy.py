@@ -55,6 +55,25 @@ log = logging.getLogger(__name__)
 PERSONAL_COLUMN = re.compile(r"^(?:.*_)?(?:user|member|author|owner)(?:_id)?$|_by$", re.IGNORECASE)
 
 
+_ID_KEY = re.compile(r"(?:^|_)ids?$")
+SAFE_INTEGER = 2**53
+"""JSON readers that hold numbers as doubles (JavaScript, spreadsheets) round integers from here on; Discord's ids are
+far above it."""
+
+
+def ids_as_strings(value: Any, key: str = "") -> Any:
+    """``value`` with every id as a string, like the export's ``user_id``: any integer under a key named ``id``,
+    ``…_id`` or ``…_ids`` (a server, channel or row id is a name, not a quantity), and any integer too large for a
+    JSON reader that uses doubles (a snowflake under another name)."""
+    if isinstance(value, Mapping):
+        return {k: ids_as_strings(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [ids_as_strings(item, key) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and (_ID_KEY.search(key) or abs(value) >= SAFE_INTEGER):
+        return str(value)
+    return value
+
+
 class PersonalDataSource(Protocol):
     """One feature's share of a member's data."""
 
@@ -343,7 +362,7 @@ class PersonalData:
             "exported_at": self._clock().astimezone(dt.UTC).isoformat(timespec="seconds"),
         }
         for source in self.sources:
-            data[source.name] = await source.export(user_id)
+            data[source.name] = ids_as_strings(await source.export(user_id))
         return data
 
     async def export_json(self, user_id: int) -> bytes:

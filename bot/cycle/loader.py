@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from bot.cycle.models import Milestone, MilestoneKind, MilestoneStatus, Source, local_to_utc
 from bot.cycle.rules import MAX_MATCH_YEAR, MIN_MATCH_YEAR
 from bot.datafiles import DataFileError, DataProblem, YamlDocument, parse_yaml, validate_document
+from bot.source_urls import check_source_url
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,7 @@ class SourceEntry(BaseModel):
     @field_validator("url")
     @classmethod
     def _https_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in value):
-            raise ValueError("must be a full https:// address")
-        return value
+        return check_source_url(value)
 
 
 class MilestoneEntry(BaseModel):

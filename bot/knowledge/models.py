@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from bot.source_urls import check_source_url
 
 EntryId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 
@@ -70,9 +71,7 @@ class Source(BaseModel):
     @field_validator("url")
     @classmethod
     def _web_address(cls, value: str) -> str:
-        if not re.fullmatch(r"https?://[^\s/]+\.[^\s]+", value):
-            raise ValueError("must be a web address starting with https://")
-        return value
+        return check_source_url(value)
 
 
 class EntryFrontMatter(BaseModel):

@@ -14,9 +14,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.cycle import NRMP_ZONE, Milestone, MilestoneStatus
-from bot.milestones.models import PlannedDelivery, ServerEvent, TargetKind
+from bot.milestones.events import MAX_DESCRIPTION, MAX_TITLE
+from bot.milestones.models import PlannedDelivery, ServerEvent, TargetKind, is_approximate
 from bot.milestones.reminders import describe_duration
 from bot.scheduling.delivery import delivery_reference
+from bot.text import quote_user_text
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +54,14 @@ class Announcement:
     """The date (all-day) or date and time in the target's own zone, e.g. ``Wednesday, March 3, 2027, 21:00 US
     Eastern time``."""
     status: MilestoneStatus | None = None
+    approximate: bool = False
+    """The milestone has no date of its own (``models.is_approximate``): the post says so."""
     match_year: int | None = None
     checklist: tuple[str, ...] = ()
     kb_entry_id: str | None = None
     kb_entry_title: str | None = None
     details: str = ""
-    """The event's description, or the milestone's note."""
+    """The event's description (made safe to post, like its title: ``moderator_text``), or the milestone's note."""
     source_title: str | None = None
     source_url: str | None = None
     late_due_at: datetime | None = None
@@ -114,6 +118,7 @@ def milestone_announcement(
         all_day=milestone.all_day,
         local_text=_local_text(milestone.at, milestone.zone, milestone.all_day),
         status=milestone.status,
+        approximate=is_approximate(milestone),
         match_year=milestone.match_year,
         checklist=milestone.checklist,
         kb_entry_id=milestone.kb_entry,
@@ -128,6 +133,12 @@ def milestone_announcement(
     )
 
 
+def moderator_text(text: str, limit: int) -> str:
+    """An event's title or description as a moderator typed it, safe to post: one line, no markdown, and no mention
+    left to render (Discord shows ``<@123>`` in an embed title as "@unknown-user" even though it pings nobody)."""
+    return quote_user_text(text, limit)
+
+
 def event_announcement(
     event: ServerEvent,
     *,
@@ -137,16 +148,15 @@ def event_announcement(
     reference: str | None = None,
     role_id: int | None = None,
 ) -> Announcement:
+    title = moderator_text(event.title, MAX_TITLE)
     return Announcement(
         kind=TargetKind.EVENT,
-        headline=_headline(
-            event.title, offset, all_day=False, event=True, late=late_due_at is not None, preview=preview
-        ),
-        title=event.title,
+        headline=_headline(title, offset, all_day=False, event=True, late=late_due_at is not None, preview=preview),
+        title=title,
         at=event.starts_at,
         all_day=False,
         local_text=_local_text(event.starts_at, event.zone, False),
-        details=event.description,
+        details=moderator_text(event.description, MAX_DESCRIPTION),
         late_due_at=late_due_at,
         preview=preview,
         reference=reference,

@@ -6,16 +6,15 @@ schedule an event a few seconds ahead through the real command instead of throug
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
-import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.milestones.reminders import describe_duration
 from bot.validation import UserInputError
+from bot.zones import ZoneError, resolve_zone, zone_choices
 
 log = logging.getLogger(__name__)
 
@@ -29,70 +28,20 @@ DEFAULT_EVENT_REMINDERS = "1d,0"
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
-# Shown before anything is typed: zones where many IMGs and US programs are.
-POPULAR_ZONES = (
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "UTC",
-    "Europe/London",
-    "Africa/Lagos",
-    "Africa/Cairo",
-    "Asia/Karachi",
-    "Asia/Kolkata",
-    "Asia/Dhaka",
-    "Asia/Kathmandu",
-    "Asia/Manila",
-    "Asia/Dubai",
-    "Asia/Riyadh",
-    "America/Sao_Paulo",
-    "America/Mexico_City",
-    "Asia/Shanghai",
-    "Europe/Berlin",
-    "Asia/Tehran",
-)
+
+def find_zone(text: str, now: datetime) -> str:
+    """The IANA zone named by ``text``, through the one zone validator (``bot.zones``): abbreviations (``EST``) and
+    fixed offsets are refused with a suggestion, since an event in them would be an hour off for part of the year;
+    UserInputError otherwise."""
+    try:
+        return resolve_zone(text, now)
+    except ZoneError as exc:
+        raise UserInputError(str(exc)) from exc
 
 
-@functools.cache
-def _zones() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones()))
-
-
-@functools.cache
-def _zones_by_folded_name() -> dict[str, str]:
-    return {zone.casefold(): zone for zone in _zones()}
-
-
-def find_zone(text: str) -> str:
-    """The IANA zone named by ``text`` (case-insensitive, spaces for underscores); UserInputError otherwise."""
-    folded = text.strip().replace(" ", "_").casefold()
-    zone = _zones_by_folded_name().get(folded)
-    if zone is None:
-        shown = text.strip()[:60] or "(empty)"
-        raise UserInputError(
-            f"`{shown}` is not a time zone I know. Pick one from the list as you type, "
-            "e.g. America/New_York, Asia/Kolkata or UTC."
-        )
-    return zone
-
-
-def suggest_zones(typed: str, limit: int = 25) -> list[str]:
-    """Zones matching what was typed, best first: the name starts with it, then a part of it does, then it contains
-    it. Nothing typed yet: the popular zones."""
-    needle = typed.strip().replace(" ", "_").casefold()
-    if not needle:
-        return list(POPULAR_ZONES[:limit])
-    starts, part_starts, contains = [], [], []
-    for zone in _zones():
-        folded = zone.casefold()
-        if folded.startswith(needle):
-            starts.append(zone)
-        elif any(part.startswith(needle) for part in re.split(r"[/_-]", folded)):
-            part_starts.append(zone)
-        elif needle in folded:
-            contains.append(zone)
-    return (starts + part_starts + contains)[:limit]
+def suggest_zones(typed: str, now: datetime, limit: int = 25) -> list[str]:
+    """The autocomplete of a ``timezone`` option, the same as everywhere a zone is typed."""
+    return list(zone_choices(typed, now, limit))
 
 
 def parse_date(text: str) -> date:
@@ -152,7 +101,7 @@ class EventWhen:
 def parse_event_when(date_text: str, time_text: str, zone_text: str, now: datetime) -> EventWhen:
     """Validate the three options of /event add together: a real date and time in a real zone, in the future, at
     most two years ahead."""
-    zone = find_zone(zone_text)
+    zone = find_zone(zone_text, now)
     day, at = parse_date(date_text), parse_time(time_text)
     starts_at = local_instant(day, at, zone)
     if starts_at <= now:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -75,10 +75,20 @@ class ServerEvent:
     paused_reason: PauseReason | None
     created_by: int
     created_at: datetime
+    announce_from: datetime | None = None
+    """Reminders due before this are not posted: when it was added, or last moved or given other reminders by
+    /event edit (None: when it was added)."""
 
     @property
     def active(self) -> bool:
         return self.status is Status.ACTIVE
+
+    @property
+    def reminders_from(self) -> datetime:
+        return self.announce_from or self.created_at
+
+    def fire_at(self, offset: timedelta) -> datetime:
+        return self.starts_at - offset
 
     @property
     def local_start(self) -> datetime:
@@ -137,6 +147,34 @@ class PlannedDelivery:
         )
 
 
+APPROXIMATE_KINDS = frozenset({MilestoneKind.INTERVIEW_SEASON_BEGINS, MilestoneKind.INTERVIEW_SEASON_ENDS})
+"""Milestones with no date of their own (each program sets its interviews): their dates are approximate, and say so
+in their title (a test keeps this set and the titles in step)."""
+APPROXIMATE_POST_TIME = time(15, 0, tzinfo=UTC)
+"""When an approximate milestone is announced on its date: 15:00 UTC is 10:00 or 11:00 in New York and 07:00 or 08:00
+in California, 16:00-18:00 in Lagos and Cairo, 20:00 in Karachi, 20:30 in India and 21:00 in Dhaka, 23:00 in Manila:
+the same date and waking hours from the US West Coast to South and Southeast Asia, where most members live. Its date
+is all it has, so the US Eastern midnight it is anchored at (for the calendar) is no time to post: that is 10:30 in
+the morning in India but the middle of the night for everyone in the Americas."""
+MAX_POST_DELAY = timedelta(days=1)
+"""An approximate milestone is announced less than a day after the instant it is anchored at."""
+
+
+def is_approximate(milestone: Milestone) -> bool:
+    return milestone.all_day and milestone.kind in APPROXIMATE_KINDS
+
+
+def announced_at(milestone: Milestone) -> datetime:
+    """When the milestone itself is announced ("Today: ..."); its reminders come their offset before this."""
+    if is_approximate(milestone):
+        return datetime.combine(milestone.local_date, APPROXIMATE_POST_TIME)
+    return milestone.at
+
+
+def reminder_fire_at(reminder: Reminder) -> datetime:
+    return announced_at(reminder.milestone) - reminder.offset
+
+
 def milestone_delivery(subscription: Subscription, reminder: Reminder) -> PlannedDelivery:
     """Key ``m:<server>:<Reminder.key>``, e.g. ``m:42:rol-deadline-2027:7d:20270304T0200Z``."""
     milestone = reminder.milestone
@@ -151,7 +189,7 @@ def milestone_delivery(subscription: Subscription, reminder: Reminder) -> Planne
         role_id=subscription.role_id,
         offset=reminder.offset,
         occurs_at=milestone.at,
-        fire_at=reminder.fire_at,
+        fire_at=reminder_fire_at(reminder),
         notify_user_id=subscription.configured_by,
         milestone=milestone,
     )

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.cycle import CycleCalendar, Milestone, MilestoneKind, Reminder
 from bot.cycle.rules import MAX_MATCH_YEAR, MIN_MATCH_YEAR
-from bot.milestones.models import PlannedDelivery, ServerEvent, Subscription, event_delivery, milestone_delivery
+from bot.milestones.models import (
+    MAX_POST_DELAY,
+    PlannedDelivery,
+    ServerEvent,
+    Subscription,
+    event_delivery,
+    milestone_delivery,
+    reminder_fire_at,
+)
 from bot.milestones.reminders import MAX_OFFSET
 from bot.milestones.repository import MilestoneRepository
 from bot.scheduling.delivery import DeliveryRecord
@@ -38,33 +46,43 @@ def plan_milestones(
     for reminders, group in by_reminders.items():
         longest = max(reminders, default=timedelta(0)) if reminders is not None else _LONGEST_DEFAULT
         due: list[Reminder] = []
-        for milestone in calendar.between(start, end + longest):
+        # An approximate milestone is announced up to a day after the instant it is anchored at (announced_at).
+        for milestone in calendar.between(start - MAX_POST_DELAY, end + longest):
             offsets = reminders if reminders is not None else milestone.reminder_offsets
             due.extend(
                 reminder
                 for reminder in (Reminder(milestone, offset) for offset in offsets)
-                if start <= reminder.fire_at < end
+                if start <= reminder_fire_at(reminder) < end
             )
         for subscription in group:
             planned.extend(
                 milestone_delivery(subscription, reminder)
                 for reminder in due
-                if reminder.fire_at >= subscription.active_since
+                if reminder_fire_at(reminder) >= subscription.active_since
             )
     return planned
 
 
 def plan_events(
-    events: Iterable[ServerEvent], roles: dict[int, int | None], start: datetime, end: datetime
+    events: Iterable[ServerEvent],
+    roles: dict[int, int | None],
+    start: datetime,
+    end: datetime,
+    posted: Mapping[int, Collection[timedelta]] | None = None,
 ) -> list[PlannedDelivery]:
-    """Reminders of active server events with ``start <= fire_at < end``; ``roles``: server -> role to ping."""
+    """Reminders of active server events with ``start <= fire_at < end``; ``roles``: server -> role to ping.
+
+    A reminder is due only from when the event was added or last moved (``reminders_from``: one whose time had
+    passed by then was never due), and once per event: ``posted`` (event id -> offsets) holds those already posted
+    for an earlier time of an event that /event edit moved."""
     planned = []
     for event in events:
         if not event.active:
             continue
+        done = posted.get(event.id, ()) if posted is not None else ()
         for offset in event.reminders:
-            fire_at = event.starts_at - offset
-            if start <= fire_at < end and fire_at >= event.created_at:
+            fire_at = event.fire_at(offset)
+            if start <= fire_at < end and fire_at >= event.reminders_from and offset not in done:
                 planned.append(event_delivery(event, offset, roles.get(event.guild_id)))
     return planned
 
@@ -93,8 +111,9 @@ class DeliveryPlanner:
         """Every delivery due in ``start <= fire_at < end``, in time order."""
         subscriptions = await self.repository.subscriptions()
         events = await self.repository.active_events_starting(start, end + MAX_OFFSET)
+        posted = await self.repository.posted_event_reminders(events)
         planned = plan_milestones(subscriptions, self.calendar, start, end)
-        planned += plan_events(events, await self._roles(subscriptions), start, end)
+        planned += plan_events(events, await self._roles(subscriptions), start, end, posted)
         planned.sort(key=lambda p: (p.fire_at, p.guild_id, p.key))
         return planned
 
@@ -107,7 +126,8 @@ class DeliveryPlanner:
         active = subscription is not None and subscription.active
         role = subscription.role_id if subscription is not None and active else None
         events = [e for e in await self.repository.events_of(guild_id, since=now) if e.active]
-        found = plan_events(events, {guild_id: role}, now, now + timedelta(days=3 * 366))
+        posted = await self.repository.posted_event_reminders(events)
+        found = plan_events(events, {guild_id: role}, now, now + timedelta(days=3 * 366), posted)
         if subscription is not None and active:
             milestones: list[PlannedDelivery] = []
             start = now

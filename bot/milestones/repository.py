@@ -25,8 +25,10 @@ _LINK_COLUMNS = (
 )
 _EVENT_COLUMNS = (
     "id, guild_id, channel_id, title, description, starts_at, zone, reminders, status, paused_reason, created_by, "
-    "created_at"
+    "created_at, announce_from"
 )
+_POSTED = ("sent", "claimed")
+"""Delivery states of a reminder that went out (or may have: a claim left by a crash)."""
 
 
 def _reason(text: str | None) -> PauseReason | None:
@@ -68,6 +70,7 @@ def _event(row: aiosqlite.Row) -> ServerEvent:
         paused_reason=_reason(row["paused_reason"]),
         created_by=row["created_by"],
         created_at=from_db(row["created_at"]),
+        announce_from=from_db(row["announce_from"]) if row["announce_from"] is not None else None,
     )
 
 
@@ -184,7 +187,7 @@ class MilestoneRepository:
         async with write_transaction(self._conn):
             cursor = await self._conn.execute(
                 "INSERT INTO server_events (guild_id, channel_id, title, description, starts_at, zone, reminders, "
-                "status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+                "status, created_by, created_at, announce_from) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
                 (
                     guild_id,
                     channel_id,
@@ -195,11 +198,73 @@ class MilestoneRepository:
                     format_reminders(reminders),
                     created_by,
                     to_db(now),
+                    to_db(now),
                 ),
             )
         event = await self.event(guild_id, int(cursor.lastrowid or 0))
         assert event is not None
         return event
+
+    async def update_event(
+        self,
+        guild_id: int,
+        event_id: int,
+        *,
+        channel_id: int,
+        title: str,
+        description: str,
+        starts_at: datetime,
+        zone: str,
+        reminders: tuple[timedelta, ...],
+        announce_from: datetime,
+        resume: bool,
+    ) -> ServerEvent | None:
+        """Replace what /event edit may change; ``resume``: active again (its channel was changed). None when the event
+        is gone."""
+        status = ", status = 'active', paused_reason = NULL" if resume else ""
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                "UPDATE server_events SET channel_id = ?, title = ?, description = ?, starts_at = ?, zone = ?, "
+                f"reminders = ?, announce_from = ?{status} WHERE id = ? AND guild_id = ?",
+                (
+                    channel_id,
+                    title,
+                    description,
+                    to_db(starts_at),
+                    zone,
+                    format_reminders(reminders),
+                    to_db(announce_from),
+                    event_id,
+                    guild_id,
+                ),
+            )
+        return await self.event(guild_id, event_id) if cursor.rowcount else None
+
+    async def _posted_reminders(self, event_ids: list[int]) -> list[tuple[int, timedelta, datetime]]:
+        """(event id, offset, the event's time then) of every event reminder that went out."""
+        if not event_ids:
+            return []
+        async with self._conn.execute(
+            "SELECT target_ref, offset_seconds, occurs_at FROM deliveries WHERE target_kind = 'event' "
+            f"AND target_ref IN ({', '.join('?' * len(event_ids))}) AND status IN ({', '.join('?' * len(_POSTED))})",
+            (*(str(event_id) for event_id in event_ids), *_POSTED),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(int(row[0]), timedelta(seconds=row[1]), from_db(row[2])) for row in rows]
+
+    async def posted_event_reminders(self, events: list[ServerEvent]) -> dict[int, set[timedelta]]:
+        """Event id -> the reminders (offsets) already posted for another time of the event, before /event edit moved
+        it: they are not posted again for the new time. (Those of its current time are the runner's to skip.)"""
+        starts = {event.id: event.starts_at for event in events}
+        posted: dict[int, set[timedelta]] = {}
+        for event_id, offset, occurs_at in await self._posted_reminders(list(starts)):
+            if occurs_at != starts[event_id]:
+                posted.setdefault(event_id, set()).add(offset)
+        return posted
+
+    async def reminders_posted_for(self, event_id: int) -> set[timedelta]:
+        """Every reminder of the event that went out, whatever its time was then."""
+        return {offset for _, offset, _ in await self._posted_reminders([event_id])}
 
     async def event(self, guild_id: int, event_id: int) -> ServerEvent | None:
         async with self._conn.execute(

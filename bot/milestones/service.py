@@ -40,6 +40,8 @@ from bot.validation import UserInputError
 log = logging.getLogger(__name__)
 
 MAX_NEXT = 10
+CLEAR = "-"
+"""``description: -`` in /event edit removes the description (Discord does not let an option be given empty)."""
 UID_DOMAIN = "cycle.img-pathway-bot.invalid"
 
 
@@ -57,11 +59,25 @@ class DiscordEventsChange:
     """What switching Discord events on or off did, for the reply."""
 
     enabled: bool
-    was_enabled: bool
+    changed: bool
+    """False when the server already was as asked (on and working, or off): the reply says "already"."""
     planned: list[EventPlan]
     """The events of the current and next cycle still ahead (made in the background when switched on)."""
     made: int
     """Events already made in this server (kept as they are when switched off)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventEdit:
+    """What /event edit did, for the reply."""
+
+    event: ServerEvent
+    changed: tuple[str, ...]
+    """What was changed, in words: ``("the time", "the reminders")``."""
+    posted: tuple[timedelta, ...]
+    """Reminders already posted for it (at an earlier time too): each is posted once per event, so not again."""
+    upcoming: tuple[timedelta, ...]
+    """Reminders still to be posted, at the event's (new) time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +267,85 @@ class MilestoneService:
         await self.runner.reschedule(self.announcer)
         return event
 
+    async def edit_event(
+        self,
+        guild_id: int,
+        event_id: int,
+        *,
+        title: str | None = None,
+        date_text: str | None = None,
+        time_text: str | None = None,
+        zone_text: str | None = None,
+        description: str | None = None,
+        channel_id: int | None = None,
+        reminders: str | None = None,
+    ) -> EventEdit:
+        """Change an upcoming event with the same checks as /event add. A date, time or zone given alone keeps the
+        rest of the old local time (a zone alone: the same wall-clock time in the new zone). Reminders then follow
+        the new time: those already posted are not posted again, nor are those whose new time has already passed."""
+        now = self.clock()
+        event = await self.repository.event(guild_id, event_id)
+        if event is None:
+            raise UserInputError("There is no such event in this server. Pick one from the list as you type.")
+        if event.starts_at <= now:
+            raise UserInputError("That event has already started. Add a new one with `/event add`.")
+        given = (title, date_text, time_text, zone_text, description, channel_id, reminders)
+        if all(value is None for value in given):
+            raise UserInputError(
+                "Say what to change: `title`, `date`, `time`, `timezone`, `description`, `channel` or `reminders`."
+            )
+        new_title = clean_title(title) if title is not None else event.title
+        if description is None:
+            new_description = event.description
+        else:
+            # A description cannot be given empty in Discord: "-" is how one is removed.
+            new_description = "" if description.strip() == CLEAR else clean_description(description)
+        starts_at, zone = event.starts_at, event.zone
+        if date_text is not None or time_text is not None or zone_text is not None:
+            local = event.local_start
+            when = parse_event_when(
+                date_text if date_text is not None else f"{local:%Y-%m-%d}",
+                time_text if time_text is not None else f"{local:%H:%M:%S}",
+                zone_text if zone_text is not None else event.zone,
+                now,
+            )
+            starts_at, zone = when.starts_at, when.zone
+        offsets = parse_reminders(reminders) if reminders is not None else event.reminders
+        moved = starts_at != event.starts_at or offsets != event.reminders
+        updated = await self.repository.update_event(
+            guild_id,
+            event_id,
+            channel_id=channel_id if channel_id is not None else event.channel_id,
+            title=new_title,
+            description=new_description,
+            starts_at=starts_at,
+            zone=zone,
+            reminders=offsets,
+            announce_from=now if moved else event.reminders_from,
+            resume=channel_id is not None,
+        )
+        if updated is None:
+            raise UserInputError("That event was removed a moment ago.")
+        changed = tuple(
+            what
+            for what, differs in (
+                ("the title", updated.title != event.title),
+                ("the time", updated.starts_at != event.starts_at),
+                ("the time zone", updated.zone != event.zone),
+                ("the description", updated.description != event.description),
+                ("the channel", updated.channel_id != event.channel_id),
+                ("the reminders", updated.reminders != event.reminders),
+                ("its pause", updated.active != event.active),
+            )
+            if differs
+        )
+        log.info("server %s edited event %s (%s)", guild_id, event_id, ", ".join(changed) or "nothing changed")
+        await self.runner.reschedule(self.announcer)
+        done = await self.repository.reminders_posted_for(event_id)
+        due_from = max(now, updated.reminders_from)
+        upcoming = tuple(o for o in updated.reminders if o not in done and updated.fire_at(o) >= due_from)
+        return EventEdit(updated, changed, tuple(sorted(done, reverse=True)), upcoming)
+
     async def events(self, guild_id: int) -> list[ServerEvent]:
         return await self.repository.events_of(guild_id, since=self.clock())
 
@@ -270,9 +365,8 @@ class MilestoneService:
         await self.runner.reschedule(self.announcer)
         return event
 
-    @staticmethod
-    def timezone_choices(typed: str) -> list[str]:
-        return suggest_zones(typed)
+    def timezone_choices(self, typed: str) -> list[str]:
+        return suggest_zones(typed, self.clock())
 
     # -- Discord scheduled events for Match Week, SOAP and Match Day -------------------------------------------------
 
@@ -284,6 +378,9 @@ class MilestoneService:
         await self._require_subscription(guild_id)
         now = self.clock()
         before = await self.repository.discord_events_setting(guild_id)
+        was_on = before is not None and before.enabled
+        # On but stopped by a refusal from Discord is not "already on": switching on again is how it is retried.
+        already = (was_on and before is not None and before.problem is None) if enabled else not was_on
         await self.repository.set_discord_events(guild_id, enabled, now)
         links = await self.repository.discord_event_links([guild_id])
         log.info("server %s switched Discord events %s", guild_id, "on" if enabled else "off")
@@ -292,7 +389,7 @@ class MilestoneService:
             self.runner.wake(sync, f"opt-in {guild_id}", {guild_id})
         return DiscordEventsChange(
             enabled=enabled,
-            was_enabled=before is not None and before.enabled,
+            changed=not already,
             planned=sync.planned(now),
             made=sum(1 for link in links.values() if link.active),
         )

@@ -198,6 +198,10 @@ class GroupQuizTimers:
             what = f"question {opened.question.number}"
             await self._failed(channel_id, run_id, guild_id, what, failure, attempt, again, None)
             return
+        if not self._current(channel_id, run_id):
+            # Stopped while the question was being posted: it must not stay open, counting down, with live buttons.
+            await self._post(self.poster.clear_question(channel_id))
+            return
         close = functools.partial(self._close, run_id, channel_id, guild_id, opened.question.number)
         self._arm(channel_id, run_id, opened.deadline, close)
 

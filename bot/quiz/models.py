@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from bot.knowledge.models import EntryId, Stage
+from bot.source_urls import check_source_url
 
 # Discord limits: a button label holds 80 characters. The question and the explanation go into an embed, where the
 # limits are far higher; these are kept short so that a quiz reads well on a phone.
@@ -122,12 +122,7 @@ class Question(BaseModel):
     @field_validator("source")
     @classmethod
     def _https_source(cls, value: str) -> str:
-        if not value:
-            raise ValueError("is missing: give the https address the answer comes from")
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname or "." not in parts.hostname or " " in value:
-            raise ValueError("must be a full https:// address")
-        return value
+        return check_source_url(value)
 
     @property
     def correct_index(self) -> int:

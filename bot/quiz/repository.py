@@ -98,6 +98,9 @@ class ReviewRow:
     last_wrong_at: dt.datetime
 
 
+_IN_A_REVIEW = "EXISTS (SELECT 1 FROM quiz_runs r WHERE r.id = quiz_answers.run_id AND r.mode = 'review')"
+"""An answer given in /quiz review: practice, kept out of the leaderboard and of the stats' accuracy (both count
+the same answers, so "1/3 right" on the board is "1 of 3" in /quiz stats)."""
 _RUN_COLUMNS = "id, mode, status, guild_id, channel_id, user_id, topic, started_at, updated_at, finished_at, state"
 
 
@@ -238,9 +241,16 @@ class QuizRepository:
         ) as cursor:
             return await cursor.fetchone() is not None
 
-    async def topic_stats(self, user_id: int, guild_id: int | None = None) -> list[TopicCount]:
-        """Answers and correct answers per topic; in one server when ``guild_id`` is given, else everywhere."""
-        sql = "SELECT topic, COUNT(*), SUM(correct) FROM quiz_answers WHERE user_id = ?"
+    async def topic_stats(
+        self, user_id: int, guild_id: int | None = None, *, reviews: bool = False
+    ) -> list[TopicCount]:
+        """Answers and correct answers per topic; in one server when ``guild_id`` is given, else everywhere. Quiz
+        answers (solo and group), or with ``reviews`` the answers given in /quiz review."""
+        sql = (
+            "SELECT topic, COUNT(*), SUM(correct) FROM quiz_answers WHERE user_id = ? AND "
+            + ("" if reviews else "NOT ")
+            + _IN_A_REVIEW
+        )
         params: tuple[Any, ...] = (user_id,)
         if guild_id is not None:
             sql += " AND guild_id = ?"
@@ -250,10 +260,11 @@ class QuizRepository:
         return [TopicCount(r[0], int(r[1]), int(r[2])) for r in rows]
 
     async def leaderboard(self, guild_id: int, since: dt.datetime | None, until: dt.datetime) -> list[LeaderRow]:
-        """Everyone with points in the server between ``since`` (inclusive; None = the beginning) and ``until``."""
+        """Everyone with points in the server between ``since`` (inclusive; None = the beginning) and ``until``; their
+        answers in solo and group quizzes (reviews earn no points and are not counted)."""
         sql = (
             "SELECT user_id, SUM(points) AS total, SUM(correct) AS n_correct, COUNT(*) FROM quiz_answers "
-            "WHERE guild_id = ? AND answered_at <= ?"
+            f"WHERE guild_id = ? AND answered_at <= ? AND NOT {_IN_A_REVIEW}"
         )
         params: tuple[Any, ...] = (guild_id, db_time(until))
         if since is not None:

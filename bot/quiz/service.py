@@ -53,6 +53,8 @@ from bot.validation import UserInputError
 log = logging.getLogger(__name__)
 
 LEADERBOARD_WEEK = dt.timedelta(days=7)
+OVER = "That quiz is over: its questions can no longer be answered. `/quiz start` starts a new one."
+"""The reply to a button of a quiz that has ended (finished, stopped or timed out), pressed again later."""
 # A topic needs this many answers before stats call it weak: one unlucky answer says little.
 WEAK_TOPIC_MIN_ANSWERS = 3
 
@@ -155,6 +157,9 @@ class UserStats:
     topics: tuple[TopicStats, ...]
     weakest: tuple[TopicStats, ...]
     review_pending: int
+    review_answered: int = 0
+    """Answers given in /quiz review: practice, not counted in ``topics`` (nor on the leaderboard)."""
+    review_correct: int = 0
 
     @property
     def answered(self) -> int:
@@ -335,8 +340,14 @@ class QuizService:
             note = f"You have {len(pending)} questions to review; this round has {len(chosen)}, oldest mistakes first."
         return SoloStart(run_id, current, review=True, note=note)
 
-    async def _live_solo(self, user_id: int, now: dt.datetime) -> tuple[QuizRun, SoloQuiz]:
+    async def _live_solo(
+        self, user_id: int, now: dt.datetime, *, run_id: int | None = None
+    ) -> tuple[QuizRun, SoloQuiz]:
+        """The user's running quiz; ``run_id``: the quiz of the button pressed (a button of a quiz that is over gets
+        a reply that says so, not "you have no quiz running")."""
         run = await self._repo.running_solo(user_id)
+        if run is None and run_id is not None:
+            raise UserInputError(OVER)
         if run is None:
             raise UserInputError("You have no quiz running. Start one with `/quiz start`.")
         try:
@@ -377,7 +388,7 @@ class QuizService:
         """
         async with self._lock:
             now = self._now()
-            run, quiz = await self._live_solo(user_id, now)
+            run, quiz = await self._live_solo(user_id, now, run_id=run_id)
             if run_id is not None and run.id != run_id:
                 # Options are shuffled per quiz: the same position in another quiz is another answer.
                 raise UserInputError(
@@ -504,6 +515,8 @@ class QuizService:
         async with self._lock:
             now = self._now()
             live = await self._live_group(channel_id, now)
+            if live is None and run_id is not None:
+                raise UserInputError(OVER)
             if live is None:
                 raise UserInputError("There is no group quiz running in this channel. Start one with `/quiz start`.")
             run, quiz = live
@@ -658,7 +671,8 @@ class QuizService:
     # -- stats and leaderboard ---------------------------------------------------------------------------------------
 
     async def stats(self, user_id: int, guild_id: int | None = None) -> UserStats:
-        """Per-topic accuracy (in one server, or everywhere when ``guild_id`` is None) and the weakest topics."""
+        """Per-topic accuracy (in one server, or everywhere when ``guild_id`` is None) and the weakest topics, from the
+        answers the leaderboard counts too (solo and group quizzes; reviews apart)."""
         counts = {c.topic: c for c in await self._repo.topic_stats(user_id, guild_id)}
         review = await self.review_queue(user_id)
         to_read: dict[Stage, list[str]] = {}
@@ -675,7 +689,16 @@ class QuizService:
             (t for t in topics if t.answered >= WEAK_TOPIC_MIN_ANSWERS and t.correct < t.answered),
             key=lambda t: (t.accuracy, -t.answered, t.topic.order),
         )
-        return UserStats(user_id, guild_id, topics, tuple(weak[:3]), len(review))
+        practice = await self._repo.topic_stats(user_id, guild_id, reviews=True)
+        return UserStats(
+            user_id,
+            guild_id,
+            topics,
+            tuple(weak[:3]),
+            len(review),
+            review_answered=sum(c.answered for c in practice),
+            review_correct=sum(c.correct for c in practice),
+        )
 
     async def leaderboard(
         self,

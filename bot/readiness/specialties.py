@@ -19,12 +19,12 @@ from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from bot.datafiles import DataFileError, DataProblem, YamlDocument, parse_yaml, validate_document
 from bot.readiness.planning import format_day
+from bot.source_urls import check_source_url
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,7 @@ class _Source(BaseModel):
     @field_validator("url")
     @classmethod
     def _https(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in value):
-            raise ValueError("must be a full https:// address")
-        return value
+        return check_source_url(value)
 
 
 class _Stats(BaseModel):

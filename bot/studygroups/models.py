@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bot.numbers import parse_decimal, parse_whole
-from bot.studygroups.zones import ZoneError, resolve_zone
 from bot.text import has_mention, has_words, remove_mentions, strip_invisible
 from bot.validation import FormErrors, UserInputError
+from bot.zones import ZoneError, resolve_zone
 
 log = logging.getLogger(__name__)
 

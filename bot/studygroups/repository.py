@@ -285,6 +285,24 @@ class StudyGroupRepository:
         assert group is not None
         return group
 
+    async def unarchive_group(self, group_id: int, now: dt.datetime, *, channel_id: int | None = None) -> bool:
+        """Active again (in ``channel_id`` when given); False when it was not archived. GroupConflictError when an
+        active group of the server has its name, or one posts in its channel (the unique indexes say so)."""
+        stamp = db_time(now)
+        try:
+            counts = await self._write(
+                [
+                    (
+                        "UPDATE study_groups SET archived_at = NULL, channel_id = COALESCE(?, channel_id), "
+                        "updated_at = ? WHERE id = ? AND archived_at IS NOT NULL",
+                        (channel_id, stamp, group_id),
+                    )
+                ]
+            )
+        except aiosqlite.IntegrityError as exc:
+            raise GroupConflictError(str(exc)) from exc
+        return counts[0] > 0
+
     # -- members ---------------------------------------------------------------------------------------------
 
     async def membership(self, group_id: int, user_id: int) -> Membership | None:

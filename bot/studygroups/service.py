@@ -40,9 +40,9 @@ from bot.studygroups.repository import (
     name_key,
 )
 from bot.studygroups.streaks import StreakStatus, local_day, nudge_instant, streak_status
-from bot.studygroups.zones import UTC_NAME, zone_choices
 from bot.text import quote_user_text
 from bot.validation import UserInputError
+from bot.zones import UTC_NAME, zone_choices
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,14 @@ class GroupCreated:
     group: StudyGroup
     zone_defaulted: bool
     """No zone was given: the group uses the creator's own zone (or UTC when they have none)."""
+    next_prompt_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class GroupUnarchived:
+    group: StudyGroup
+    members: int
+    """Its members when it was archived, in it again (nobody left it by archiving)."""
     next_prompt_at: dt.datetime | None
 
 
@@ -318,6 +326,52 @@ class StudyGroupService:
         archived = await self._repo.archive_group(group.id, self.now())
         log.info("study group %d archived", group.id)
         return archived
+
+    async def archived_group_choices(self, guild_id: int, typed: str, limit: int = 25) -> tuple[StudyGroup, ...]:
+        """Autocomplete of /studygroup-admin unarchive: archived groups whose name contains what is typed, the most
+        recently archived first."""
+        wanted = name_key(typed)
+        archived = [g for g in await self._repo.groups(guild_id, include_archived=True) if not g.active]
+        archived.sort(key=lambda g: (g.archived_at or g.created_at, g.id), reverse=True)
+        starts = [g for g in archived if name_key(g.name).startswith(wanted)]
+        contains = [g for g in archived if wanted in name_key(g.name) and g not in starts]
+        return tuple((starts + contains)[:limit])
+
+    async def unarchive_group(self, guild_id: int, ref: str | int, *, channel_id: int | None = None) -> GroupUnarchived:
+        """Bring an archived group back, with its members, schedule and history, in its old channel or
+        ``channel_id``. Prompts due while it was archived are not posted: the next one is the first."""
+        group = await self.resolve_group(guild_id, ref, include_archived=True)
+        if group.active:
+            raise UserInputError(f"{_shown(group.name)} is not archived: it is running in <#{group.channel_id}>.")
+        if len(await self._repo.groups(guild_id)) >= MAX_ACTIVE_GROUPS:
+            raise UserInputError(
+                f"This server already has {MAX_ACTIVE_GROUPS} active study groups. Archive one you no longer use."
+            )
+        same_name = await self._repo.active_group_by_name(guild_id, group.name)
+        if same_name is not None:
+            raise UserInputError(
+                f"An active group is called {_shown(group.name)} now. Rename or archive that one with "
+                "`/studygroup-admin edit` or `archive`, then unarchive this one."
+            )
+        target = channel_id if channel_id is not None else group.channel_id
+        in_channel = await self._repo.active_group_in_channel(target)
+        if in_channel is not None:
+            raise UserInputError(
+                f"{_shown(in_channel.name)} posts in <#{target}> now (one group per channel). Give `channel:` to bring "
+                f"{_shown(group.name)} back in another channel."
+            )
+        now = self.now()
+        try:
+            changed = await self._repo.unarchive_group(group.id, now, channel_id=channel_id)
+        except GroupConflictError as exc:
+            raise UserInputError("Another group took that name or channel a moment ago. Try again.") from exc
+        if not changed:
+            raise UserInputError(f"{_shown(group.name)} was brought back a moment ago (by someone else?).")
+        restored = await self._repo.get_group(group.id)
+        assert restored is not None
+        members = len(await self._repo.members(group.id))
+        log.info("study group %d unarchived", group.id)
+        return GroupUnarchived(restored, members, self._next_prompt(restored, now))
 
     async def set_retention(self, guild_id: int, options: RetentionOptions) -> int:
         await self._repo.set_retention_days(guild_id, options.days, self.now())

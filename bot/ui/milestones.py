@@ -12,7 +12,7 @@ from bot.cycle import Milestone, MilestoneKind, MilestoneStatus
 from bot.milestones.announcements import Announcement, spell_date, zone_label
 from bot.milestones.models import Notice, PauseReason, PlannedDelivery, ServerEvent, Subscription, TargetKind
 from bot.milestones.reminders import describe_offset, describe_reminders
-from bot.milestones.service import CalendarFile, StatusReport
+from bot.milestones.service import CalendarFile, EventEdit, StatusReport
 from bot.scheduling.delivery import DeliveryRecord, DeliveryStatus
 from bot.text import quote_user_text, shorten
 from bot.ui.channels import POSTING_PERMISSIONS, bold_list, set_reference_footer
@@ -22,12 +22,14 @@ log = logging.getLogger(__name__)
 
 EVENT_COLOUR = discord.Colour(0x2C7A7B)
 PAUSED_COLOUR = discord.Colour(0xC53030)
+PAUSED_EVENT = "its channel is gone or closed to me; `/event edit channel:` moves it"
 TITLE_LIMIT = 256
 
 _STATUS_LINES = {
     MilestoneStatus.OFFICIAL: "✅ **Official date**",
     MilestoneStatus.PROJECTED: "🔮 **Projected** from past cycles: the official date may differ. Check the source.",
 }
+APPROXIMATE_LINE = "〰️ **Approximate**: there is no official date for this; each program sets its own."
 _HEADLINE_EMOJI = {"Preview": "🔍", "Reminder": "🕓", "Now": "📣", "Today": "📣", "Starting now": "📣"}
 
 
@@ -74,12 +76,13 @@ def announcement_embed(announcement: Announcement, *, sender: discord.abc.User |
             f"({format_dt(a.late_due_at, 'R')})."
         )
     lines.append(f"**When:** {when_text(a.at, a.all_day, a.local_text)}")
-    if a.status is not None:
+    if a.approximate:
+        lines.append(APPROXIMATE_LINE)
+    elif a.status is not None:
         lines.append(_STATUS_LINES[a.status])
     if a.details:
-        detail = a.details if a.kind is TargetKind.MILESTONE else quote_user_text(a.details, 1000)
         lines.append("")
-        lines.append(detail)
+        lines.append(a.details)
     embed = discord.Embed(
         title=shorten(f"{_emoji(a.headline)} {a.headline}", TITLE_LIMIT),
         description=shorten("\n".join(lines), DESCRIPTION_LIMIT),
@@ -241,7 +244,7 @@ def _discord_events_line(report: StatusReport) -> str:
 def events_embed(events: list[ServerEvent]) -> discord.Embed:
     embed = discord.Embed(title="This server's events", colour=EVENT_COLOUR)
     for event in events[:25]:
-        state = "" if event.active else " · ⏸️ paused: its channel is gone or closed to me; remove it and add it again"
+        state = "" if event.active else f" · ⏸️ paused: {PAUSED_EVENT}"
         embed.add_field(
             name=shorten(quote_user_text(event.title, 100), 256),
             value=shorten(
@@ -267,7 +270,37 @@ def event_added_embed(event: ServerEvent) -> discord.Embed:
         ),
         colour=EVENT_COLOUR,
     )
-    embed.set_footer(text=f"Event #{event.id} · /event remove to cancel it")
+    embed.set_footer(text=f"Event #{event.id} · /event edit to change it · /event remove to cancel it")
+    return embed
+
+
+def event_edited_embed(edit: EventEdit) -> discord.Embed:
+    """The reply to /event edit: the event as it is now, and which reminders are still to come."""
+    event = edit.event
+    changed = (
+        ", ".join(edit.changed[:-1]) + f" and {edit.changed[-1]}" if len(edit.changed) > 1 else "".join(edit.changed)
+    ) or "nothing: it already was like this"
+    lines = [
+        f"Changed: {changed}.",
+        f"**When:** {format_dt(event.starts_at, 'F')} ({format_dt(event.starts_at, 'R')})",
+        f"*{event.local_start:%Y-%m-%d %H:%M:%S} {event.zone}*",
+        f"**Where:** <#{event.channel_id}>",
+        f"**Reminders:** {describe_reminders(event.reminders)}",
+    ]
+    if edit.upcoming:
+        lines.append(f"**Still to come:** {describe_reminders(edit.upcoming)}, at the new time.")
+    else:
+        lines.append("**Still to come:** none (their time has passed, or they were posted already).")
+    if edit.posted:
+        lines.append(f"Already posted, so not posted again: {describe_reminders(edit.posted)}.")
+    if event.description:
+        lines += ["", quote_user_text(event.description, 300)]
+    embed = discord.Embed(
+        title=shorten(f"Event updated: {quote_user_text(event.title, 100)}", TITLE_LIMIT),
+        description=shorten("\n".join(lines), DESCRIPTION_LIMIT),
+        colour=EVENT_COLOUR,
+    )
+    embed.set_footer(text=f"Event #{event.id} · /event edit to change it again · /event remove to cancel it")
     return embed
 
 
@@ -295,7 +328,7 @@ def notice_text(notice: Notice, server_name: str) -> str:
     channel = f"<#{notice.channel_id}>" if notice.channel_id else "the channel"
     if notice.reason is PauseReason.CHANNEL_GONE:
         why = f"the channel I posted in ({channel}) was deleted"
-        fix = "Pick a new channel with `/announcements setup channel:`; events need `/event add` again."
+        fix = "Pick a new channel with `/announcements setup channel:`; `/event edit channel:` moves an event."
     elif notice.reason is PauseReason.NO_PERMISSION:
         why = f"I can no longer post in {channel}"
         fix = f"Give my role {bold_list(POSTING_PERMISSIONS)} in {channel}, then run `/announcements resume`."

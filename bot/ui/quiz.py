@@ -206,10 +206,11 @@ def group_question_embed(question: PresentedQuestion, deadline: dt.datetime) -> 
     return embed
 
 
-def group_closed_question_embed(question: PresentedQuestion) -> discord.Embed:
-    """The question message once time is up (its buttons show the right answer in green)."""
+def group_closed_question_embed(question: PresentedQuestion, *, stopped: bool = False) -> discord.Embed:
+    """The question message once time is up (its buttons show the right answer in green), or once the quiz was
+    stopped or ended (no buttons, and no countdown left running in the members' clients)."""
     embed = discord.Embed(
-        title=f"Question {question.number} of {question.total}: time is up",
+        title=f"Question {question.number} of {question.total}: {'the quiz ended' if stopped else 'time is up'}",
         description=f"**{question.text}**",
         colour=NOTICE_COLOUR,
     )
@@ -320,6 +321,11 @@ def stats_embed(stats: UserStats, name: str, titles: EntryTitles, *, scope: str,
     lines = [
         f"**{stats.correct}** of **{stats.answered}** answers right (**{_percent(stats.correct, stats.answered)}%**)."
     ]
+    if stats.review_answered:
+        lines.append(
+            f"Reviews: {stats.review_correct} of {_plural(stats.review_answered, 'answer')} right (practice, not "
+            "counted above nor on the leaderboard)."
+        )
     if stats.review_pending and not shared:
         lines.append(f"To practise again: {_plural(stats.review_pending, 'question')} in `/quiz review`.")
     embed.description = "\n".join(lines)
@@ -361,5 +367,6 @@ def leaderboard_embed(board: Leaderboard, names: Names, *, server: str) -> disco
             lines += ["", f"You: {_leader_line(board.you, names)}"]
         embed.description = _joined_lines(lines, DESCRIPTION_LIMIT)
     period = "Rolling 7 days, " if board.period is LeaderboardPeriod.WEEK else ""
-    embed.set_footer(text=shorten(f"{server} · {period}points from solo and group quizzes · /quiz start", 2048))
+    counted = "points and answers from solo and group quizzes (not reviews)"
+    embed.set_footer(text=shorten(f"{server} · {period}{counted} · /quiz start", 2048))
     return embed

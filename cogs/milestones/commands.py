@@ -74,7 +74,8 @@ def check_role(role: discord.Role, me: discord.Member) -> str | None:
 
 
 def events_reply(change: DiscordEventsChange) -> str:
-    """The reply to /announcements scheduled-events: what will be in the Events tab, or that nothing new will."""
+    """The reply to /announcements scheduled-events: what will be in the Events tab, or that nothing new will; "already
+    on" or "already off" when the command changed nothing."""
     if not change.enabled:
         if change.made == 1:
             kept = " The event I already added stays; delete it in the Events tab if you want it gone."
@@ -84,15 +85,19 @@ def events_reply(change: DiscordEventsChange) -> str:
             )
         else:
             kept = ""
+        if not change.changed:
+            return f"Already off: I don't add Match Week, SOAP or Match Day events here.{kept}"
         return f"I won't add Match Week, SOAP or Match Day events here any more.{kept}"
+    opening = "Switched on." if change.changed else "Already on."
     if not change.planned:
-        return "Switched on. Nothing is ahead right now; I'll add the next cycle's events when its dates are known."
+        return f"{opening} Nothing is ahead right now; I'll add the next cycle's events when its dates are known."
     lines = [
         f"- {plan.name}: {discord.utils.format_dt(plan.start, 'F')}{' (projected date)' if plan.projected else ''}"
         for plan in change.planned
     ]
+    doing = "I'm adding" if change.changed else "I add"
     return shorten(
-        "Switched on. I'm adding these to this server's Events tab, once each (events already there are kept, "
+        f"{opening} {doing} these to this server's Events tab, once each (events already there are kept, "
         "and a projected date is moved when the official one is published):\n" + "\n".join(lines),
         2000,
     )

@@ -1,4 +1,4 @@
-"""/event add, /event list, /event remove: a server's own dates (a mock exam, a webinar), announced like milestones.
+"""/event add, edit, list, remove: a server's own dates (a mock exam, a webinar), announced like milestones.
 
 Manage Server, declared and checked. Times are given in a time zone picked from the IANA list as you type; a time
 that daylight-saving time skips or repeats gets a clear message instead of silently moving by an hour.
@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
+
+
+def event_id_of(value: str) -> int:
+    """The event's id, as its autocomplete sends it."""
+    try:
+        return int(value)
+    except ValueError:
+        raise UserInputError("Pick the event from the list as you type.") from None
 
 
 class EventsCog(commands.Cog, name="Events"):
@@ -84,9 +92,59 @@ class EventsCog(commands.Cog, name="Events"):
         )
         await interaction.response.send_message(embed=screens.event_added_embed(created), ephemeral=True)
 
-    @add.autocomplete("timezone")
     async def timezone_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in self.service.timezone_choices(current[:64])]
+
+    async def event_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        choices = await self.service.event_choices(interaction.guild_id, current[:100])
+        return [app_commands.Choice(name=label, value=str(event_id)) for label, event_id in choices]
+
+    add.autocomplete("timezone")(timezone_autocomplete)
+
+    @event.command(name="edit", description="Change one of this server's events; its reminders follow the new time")
+    @app_commands.describe(
+        event="Start typing its title",
+        title="A new title",
+        date="A new date, YYYY-MM-DD (the time and zone stay unless given)",
+        time="A new time, HH:MM in 24-hour time (HH:MM:SS also works)",
+        timezone="A new time zone: the same clock time there (start typing a city)",
+        description="A new description; - removes it",
+        channel="Where to announce it from now on",
+        reminders="New reminders, e.g. 1d,1h,0 (0 = when it starts)",
+    )
+    @app_commands.autocomplete(event=event_autocomplete, timezone=timezone_autocomplete)
+    @server_permissions_check(manage_guild=True)
+    async def edit(
+        self,
+        interaction: Interaction,
+        event: app_commands.Range[str, 1, 100],
+        title: app_commands.Range[str, 1, MAX_TITLE] | None = None,
+        date: app_commands.Range[str, 1, 10] | None = None,
+        time: app_commands.Range[str, 1, 8] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        description: app_commands.Range[str, 1, MAX_DESCRIPTION] | None = None,
+        channel: discord.TextChannel | None = None,
+        reminders: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        guild = guild_of(interaction)
+        if channel is not None:
+            problem = self.messenger.target_problem(guild.id, channel.id, None)
+            if problem is not None:
+                raise UserInputError(explain(problem, channel.mention))
+        edited = await self.service.edit_event(
+            guild.id,
+            event_id_of(event),
+            title=title,
+            date_text=date,
+            time_text=time,
+            zone_text=timezone,
+            description=description,
+            channel_id=channel.id if channel is not None else None,
+            reminders=reminders,
+        )
+        await interaction.response.send_message(embed=screens.event_edited_embed(edited), ephemeral=True)
 
     @event.command(name="list", description="This server's upcoming events")
     @server_permissions_check(manage_guild=True)
@@ -98,19 +156,10 @@ class EventsCog(commands.Cog, name="Events"):
     @app_commands.describe(event="Start typing its title")
     @server_permissions_check(manage_guild=True)
     async def remove(self, interaction: Interaction, event: app_commands.Range[str, 1, 100]) -> None:
-        try:
-            event_id = int(event)
-        except ValueError:
-            raise UserInputError("Pick the event from the list as you type.") from None
-        removed = await self.service.remove_event(guild_of(interaction).id, event_id)
+        removed = await self.service.remove_event(guild_of(interaction).id, event_id_of(event))
         await interaction.response.send_message(
             f"Removed “{quote_user_text(removed.title, 100)}”: none of its reminders will be posted.",
             ephemeral=True,
         )
 
-    @remove.autocomplete("event")
-    async def event_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        choices = await self.service.event_choices(interaction.guild_id, current[:100])
-        return [app_commands.Choice(name=label, value=str(event_id)) for label, event_id in choices]
+    remove.autocomplete("event")(event_autocomplete)

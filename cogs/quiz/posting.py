@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.quiz.service import GroupClose, GroupOpen
-from bot.quiz.sessions import GroupResults
+from bot.quiz.sessions import GroupResults, PresentedQuestion
 from bot.ui import quiz as screens
 from bot.ui.delivery_errors import delivery_errors
 from cogs.quiz.commands import MAX_NAME_FETCHES, NAME_CACHE_SIZE, _read_buttons, group_closed_view, group_view
@@ -76,7 +76,9 @@ class DiscordGroupQuizPoster:
     def __init__(self, bot: ImgBot, names: MemberNames) -> None:
         self.bot = bot
         self.names = names
-        self._question_messages: dict[int, discord.Message] = {}
+        self._question_messages: dict[int, tuple[discord.Message, PresentedQuestion]] = {}
+        """Channel -> its open question's message and question, to redraw it when the question closes or the quiz
+        ends."""
 
     def entry_title(self, entry_id: str) -> str:
         entry = self.bot.services.knowledge.knowledge.get(entry_id)
@@ -96,16 +98,18 @@ class DiscordGroupQuizPoster:
                 # the message, the nonce returns it instead of a second one.
                 nonce=f"gq{opened.run_id}q{opened.question.number}",
             )
-        self._question_messages[opened.channel_id] = message
+        self._question_messages[opened.channel_id] = (message, opened.question)
 
     async def clear_question(self, channel_id: int, closed: GroupClose | None = None) -> None:
-        """Show the closed question with its answer (or just without buttons, when the quiz was stopped)."""
-        message = self._question_messages.pop(channel_id, None)
-        if message is None:
+        """Show the closed question with its answer, or, when the quiz was stopped or ended, the question without
+        its buttons and without its "time is up in N seconds" countdown (which clients would keep running)."""
+        shown = self._question_messages.pop(channel_id, None)
+        if shown is None:
             return  # posted before a restart: its buttons now answer "closed", which is true
+        message, question = shown
         try:
             if closed is None:
-                await message.edit(view=None)
+                await message.edit(embed=screens.group_closed_question_embed(question, stopped=True), view=None)
             else:
                 outcome = closed.outcome
                 await message.edit(

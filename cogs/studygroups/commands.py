@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.studygroups.dispatch import StudyGroupDispatcher
 from bot.studygroups.models import (
     DEFAULT_RETENTION_DAYS,
+    MAX_GROUP_NAME,
     MAX_RETENTION_DAYS,
     GroupCreateOptions,
     GroupEditOptions,
@@ -109,6 +110,20 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         groups = await self.service.group_choices(interaction.guild_id, str(current)[:100])
         return [app_commands.Choice(name=shorten(g.name, 100), value=str(g.id)) for g in groups]
 
+    async def archived_group_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        groups = await self.service.archived_group_choices(interaction.guild_id, str(current)[:100])
+        return [
+            app_commands.Choice(
+                name=shorten(f"{g.name} (archived {g.archived_at:%Y-%m-%d})" if g.archived_at else g.name, 100),
+                value=str(g.id),
+            )
+            for g in groups
+        ]
+
     async def zone_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=z, value=z) for z in self.service.zone_choices(str(current)[:100])]
 
@@ -116,7 +131,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
 
     @admin.command(name="create", description="Start a study group that checks in daily in a channel")
     @app_commands.describe(
-        name="The group's name, e.g. Step 2 CK evening crew",
+        name=f"The group's name (at most {MAX_GROUP_NAME} characters), e.g. Step 2 CK evening crew",
         channel="Where prompts and weekly recaps are posted (one group per channel)",
         checkin_time="Daily prompt time, HH:MM in 24-hour time (HH:MM:SS also works); default 20:00",
         timezone="The group's time zone, e.g. Asia/Kolkata (default: yours, or UTC)",
@@ -127,7 +142,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     async def create(
         self,
         interaction: Interaction,
-        name: app_commands.Range[str, 1, 100],
+        name: app_commands.Range[str, 1, MAX_GROUP_NAME],
         channel: discord.TextChannel | discord.Thread,
         checkin_time: app_commands.Range[str, 1, 20] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
@@ -161,7 +176,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     @admin.command(name="edit", description="Change a study group's name, channel or schedule")
     @app_commands.describe(
         group="The group to change",
-        name="A new name",
+        name=f"A new name (at most {MAX_GROUP_NAME} characters)",
         channel="A new channel for prompts and recaps",
         checkin_time="A new prompt time, HH:MM in 24-hour time (HH:MM:SS also works), e.g. 07:30",
         timezone="A new time zone, e.g. Europe/Berlin",
@@ -173,7 +188,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         self,
         interaction: Interaction,
         group: app_commands.Range[str, 1, 100],
-        name: app_commands.Range[str, 1, 100] | None = None,
+        name: app_commands.Range[str, 1, MAX_GROUP_NAME] | None = None,
         channel: discord.TextChannel | discord.Thread | None = None,
         checkin_time: app_commands.Range[str, 1, 20] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
@@ -211,6 +226,44 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         await self.bot.services.runner.reschedule(self.dispatch)
         await interaction.response.send_message(
             f"{shown(archived.name)} is archived: no more prompts or check-ins; its history is kept.", ephemeral=True
+        )
+
+    @admin.command(name="unarchive", description="Bring back an archived study group, with its members and history")
+    @app_commands.describe(
+        group="The archived group (start typing its name)",
+        channel="Where it posts from now on (default: its old channel)",
+    )
+    @app_commands.autocomplete(group=archived_group_autocomplete)
+    @server_permissions_check(manage_channels=True)
+    async def unarchive(
+        self,
+        interaction: Interaction,
+        group: app_commands.Range[str, 1, 100],
+        channel: discord.TextChannel | discord.Thread | None = None,
+    ) -> None:
+        current = await self.service.resolve_group(guild_id_of(interaction), group, include_archived=True)
+        target = channel.id if channel is not None else current.channel_id
+        if (
+            channel is None
+            and interaction.guild is not None
+            and interaction.guild.get_channel_or_thread(target) is None
+        ):
+            raise UserInputError(
+                f"{shown(current.name)}'s old channel is gone. Give `channel:` to bring it back somewhere else."
+            )
+        require_manages_channel(interaction, target)
+        require_postable(interaction, target)
+        restored = await self.service.unarchive_group(
+            guild_id_of(interaction), current.id, channel_id=channel.id if channel is not None else None
+        )
+        await self.bot.services.runner.reschedule(self.dispatch)
+        group_now = restored.group
+        people = "member is" if restored.members == 1 else "members are"
+        await interaction.response.send_message(
+            f"{shown(group_now.name)} is back in <#{group_now.channel_id}>: {group_now.schedule.describe()}; the next "
+            f"prompt is {timestamp(restored.next_prompt_at)}. Its {restored.members} {people} in it again, with "
+            "their history; prompts missed while it was archived are not posted.",
+            ephemeral=True,
         )
 
     # -- membership ------------------------------------------------------------------------------------------

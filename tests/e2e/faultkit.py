@@ -18,6 +18,7 @@ from bot.db.connection import open_database
 from bot.sandbox import Emulator, World
 from bot.sandbox.models import Message
 from bot.scheduling.delivery import delivery_reference, to_db
+from bot.text import escape_markdown
 from bot.ui.channels import footer_references
 
 SEND = "POST /channels/{channel_id}/messages"
@@ -90,7 +91,8 @@ def announcements_in(emu: Emulator, channel_id: int, title: str) -> list[Message
     return [
         m
         for m in emu.store.in_channel(channel_id)
-        if m.author.id == emu.world.bot.id and any(title in (e.get("title") or "") for e in m.embeds)
+        # A moderator's title is posted markdown-escaped ("Kill\\-proof"): members see it without the backslashes.
+        if m.author.id == emu.world.bot.id and any(escape_markdown(title) in (e.get("title") or "") for e in m.embeds)
     ]
 
 

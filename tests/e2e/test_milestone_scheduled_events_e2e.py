@@ -97,7 +97,8 @@ async def test_made_once_each_with_the_calendars_times_even_after_a_restart_or_a
                 assert event.description is not None and event.description.startswith("Projected date")
             # Switched on again: nothing new.
             again = await emu.slash("announcements scheduled-events", {"enabled": True}, user=admin, channel=general)
-            await again.response()
+            # It used to say "Switched on" again.
+            assert (await again.response()).content.startswith("Already on. I add these")
             await bot.wait_for_output(rf"discord events opt-in \d+: 1 server\(s\), 0 created .*interaction={again.id}")
             assert len(hall.scheduled_events) == n
             status = await reply_of(emu, "announcements status", {}, admin, hall)
@@ -171,6 +172,8 @@ async def test_without_manage_events_the_admin_is_told_how_to_fix_it(tmp_path: P
 
             off = await reply_of(emu, "announcements scheduled-events", {"enabled": False}, owner, prep)
             assert off.ephemeral and "won't add" in off.content
+            off_again = await reply_of(emu, "announcements scheduled-events", {"enabled": False}, owner, prep)
+            assert off_again.content.startswith("Already off: I don't add")
             status = await reply_of(emu, "announcements status", {}, owner, prep)
             events_line = next(
                 f["value"] for f in status.embeds[0]["fields"] if f["name"] == "Discord scheduled events"

@@ -17,6 +17,7 @@ import pytest
 
 from bot.cycle import CycleCalendar, MilestoneKind
 from bot.sandbox import Channel, Emulator, Overwrite, OverwriteType, Perm, Reply
+from bot.sandbox.display import TextRenderer
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import Live
 
@@ -136,6 +137,17 @@ async def test_preview_is_marked_and_pings_nobody(live: Live) -> None:
     labels = [c.get("label") for row in preview.components for c in row.get("components", [])]
     assert any(label and label.startswith("Read: ") for label in labels)
 
+    # An approximate milestone says so, instead of "projected: the official date may differ".
+    rough = await emu.autocomplete(
+        "announcements preview", {"milestone": "interview season winds"}, user=admin, channel=general
+    )
+    shown = await reply_of(emu, "announcements preview", {"milestone": rough[0]["value"]}, user=admin, channel=general)
+    description = shown.embeds[0]["description"]
+    assert (
+        "(approximate)" in shown.embeds[0]["title"] and "〰️ **Approximate**: there is no official date" in description
+    )
+    assert "Projected" not in description
+
 
 async def test_event_dates_are_checked_and_zones_suggested(live: Live) -> None:
     emu = live.emu
@@ -156,7 +168,21 @@ async def test_event_dates_are_checked_and_zones_suggested(live: Live) -> None:
     assert "happens twice in America/New_York" in (await add(date="2026-11-01", time="01:30")).content
     assert "has already passed" in (await add(date="2020-01-01", time="10:00")).content
     assert "Use HH:MM in 24-hour time" in (await add(time="25:00")).content
-    assert "not a time zone I know" in (await add(timezone="Mars/Base")).content
+    assert "I don't know the time zone `Mars/Base`" in (await add(timezone="Mars/Base")).content
+    # EST is UTC-5 all year: a July event in New York would be posted an hour late. Refused, with the city's zone.
+    est = await add(date="2027-07-01", time="10:00", timezone="EST")
+    assert est.ephemeral and "`EST` is an abbreviation" in est.content and "`America/New_York`?" in est.content
+    fixed = await add(date="2027-07-01", time="10:00", timezone="Etc/GMT+5")
+    assert "`Etc/GMT+5` is a fixed offset" in fixed.content
+    assert "EST" not in [
+        z["value"]
+        for z in await emu.autocomplete(
+            "event add",
+            {"title": "x", "date": "2027-01-01", "time": "10:00", "timezone": "EST"},
+            user=admin,
+            channel=general,
+        )
+    ]
     refused = await reply_of(
         emu,
         "event add",
@@ -279,6 +305,62 @@ async def test_events_are_listed_and_removed(live: Live) -> None:
     assert "Removed “Match Day watch party”" in removed.content
     empty = (await reply_of(emu, "event list", user=night_admin, channel=lobby)).embeds[0]
     assert "fields" not in empty and "No upcoming events" in empty["description"]
+
+
+async def test_mentions_in_an_event_title_are_neutralised_in_the_posted_headline(live: Live) -> None:
+    emu = live.emu
+    owls = emu.world.guild("Night Owls Study Group")
+    night_admin, lobby = emu.world.users["night_admin"], emu.world.channel("lobby", owls)
+    date, time, _ = ahead(3, "UTC")
+    options = {"title": "@everyone <@123> <@&456> study night", "date": date, "time": time, "timezone": "UTC"}
+    added = await reply_of(emu, "event add", options | {"reminders": "0"}, user=night_admin, channel=lobby)
+    assert "Event added" in added.embeds[0]["title"]
+    posted = await emu.wait_for_message(lobby, titled("study night"), timeout=15)
+    shown = TextRenderer(emu.world).plain(posted.embeds[0]["title"])
+    # It used to read "Starting now: @everyone @unknown-user @deleted-role study night".
+    assert "@unknown-user" not in shown and "@deleted-role" not in shown
+    assert "<@123>" in shown and "<@&456>" in shown and "@everyone" in shown  # shown as typed, as text
+    assert posted.pings == []
+
+
+async def test_an_edited_event_is_checked_like_a_new_one_and_announced_once_at_its_new_time(live: Live) -> None:
+    emu = live.emu
+    owls = emu.world.guild("Night Owls Study Group")
+    night_admin, bob, lobby = emu.world.users["night_admin"], emu.world.users["bob"], emu.world.channel("lobby", owls)
+    later = (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m-%d")
+    options = {"title": "Owls mock exam", "date": later, "time": "18:00", "timezone": "Africa/Lagos", "reminders": "0"}
+    await reply_of(emu, "event add", options, user=night_admin, channel=lobby)
+    choices = await emu.autocomplete("event edit", {"event": "owls mock"}, user=night_admin, channel=lobby)
+    assert [c["name"] for c in choices] == [f"Owls mock exam ({later} 18:00 Africa/Lagos)"]
+    ref = choices[0]["value"]
+
+    refused = await reply_of(emu, "event edit", {"event": ref, "title": "x"}, user=bob, channel=lobby, force=True)
+    assert refused.ephemeral and "Manage Server" in refused.content
+    est = await reply_of(emu, "event edit", {"event": ref, "timezone": "EST"}, user=night_admin, channel=lobby)
+    assert "`EST` is an abbreviation" in est.content and "`America/New_York`?" in est.content
+    empty = await reply_of(emu, "event edit", {"event": ref}, user=night_admin, channel=lobby)
+    assert empty.ephemeral and "Say what to change" in empty.content
+    zones = await emu.autocomplete("event edit", {"event": ref, "timezone": "lago"}, user=night_admin, channel=lobby)
+    assert zones[0]["value"] == "Africa/Lagos"
+
+    date, time, at = ahead(3, "UTC")
+    changes = {"event": ref, "title": "Owls mock OET exam", "date": date, "time": time, "timezone": "UTC"}
+    mark = live.bot.lines_so_far
+    edited = await reply_of(emu, "event edit", changes, user=night_admin, channel=lobby)
+    embed = edited.embeds[0]
+    assert edited.ephemeral and embed["title"] == "Event updated: Owls mock OET exam"
+    assert "Changed: the title, the time and the time zone." in embed["description"]
+    assert (
+        f"<t:{int(at.timestamp())}:F>" in embed["description"]
+        and "**Still to come:** when it happens" in embed["description"]
+    )
+    posted = await emu.wait_for_message(lobby, titled("Owls mock OET exam"), timeout=15)
+    await live.bot.wait_settled(after=mark)  # nothing else in flight or waiting for a retry: the count is final
+    assert posted.embeds[0]["title"] == "📣 Starting now: Owls mock OET exam"
+    assert posted.created_at >= at - timedelta(seconds=1)
+    assert count_titled(emu, lobby, "Owls mock") == 1
+    rows = query(live, "SELECT COUNT(*) FROM deliveries WHERE target_kind = 'event' AND target_ref = ?", ref)
+    assert rows == [(1,)]
 
 
 async def test_the_nrmp_registration_deadline_is_a_milestone_in_next_calendar_and_announcements(live: Live) -> None:

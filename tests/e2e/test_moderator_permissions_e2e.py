@@ -77,6 +77,7 @@ async def test_managing_one_channel_is_not_enough(live: Live) -> None:
         ("studygroup-admin edit", {"group": "Evening crew", "channel": her_room}),
         ("studygroup-admin edit", {"group": "Evening crew", "checkin_time": "06:00"}),
         ("studygroup-admin archive", {"group": "Evening crew"}),
+        ("studygroup-admin unarchive", {"group": "Evening crew"}),
     ]
     for command, options in attempts:
         refused = await run(emu, command, options, user=dana, channel=her_room)

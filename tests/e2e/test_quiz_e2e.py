@@ -8,6 +8,8 @@ about 12 seconds; the tests wait on the bot's messages, never on the clock.
 from __future__ import annotations
 
 import asyncio
+import copy
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -272,9 +274,69 @@ async def test_group_quiz_stops_only_for_its_starter_or_a_moderator(live: Live) 
     assert not stopped.ephemeral and stopped.embeds[0]["title"] == "🏁 Final results"
     assert "Stopped by **Dr. Admin** after 0 of 3 questions" in stopped.embeds[0]["description"]
     await emu.wait_for_message(general, lambda m: m.id == question.id and not m.buttons, timeout=5)
+    # No "time is up in N seconds" left counting down in members' clients on a question that will never close.
+    stopped_question = question.embeds[0]
+    assert (
+        stopped_question["title"] == "Question 1 of 3: the quiz ended" and "<t:" not in stopped_question["description"]
+    )
     assert query(live.database, "SELECT status FROM quiz_runs WHERE mode = 'group' AND channel_id = ?", general.id) == [
         ("stopped",)
     ]
+
+
+def as_seen_before(message: Message) -> Message:
+    """The message as a member's client may still show it: Discord delivers a tap on a button the bot has replaced
+    meanwhile when the edit had not reached that client yet (a slow phone, a second device)."""
+    seen = copy.copy(message)
+    seen.components = copy.deepcopy(message.components)
+    return seen
+
+
+async def test_a_button_tapped_again_after_its_message_changed_always_gets_a_private_answer(live: Live) -> None:
+    emu = live.emu
+    carol, general, room = emu.world.users["carol"], emu.world.channel("general"), emu.world.channel("study-room")
+
+    # A private quiz: the message is redrawn in place with the next question, then with the summary.
+    current = await (await emu.slash("quiz start", {"questions": 3}, user=carol, channel=general)).response()
+    answered = []
+    for _ in range(3):
+        assert current.message is not None
+        seen = as_seen_before(current.message)
+        label = answer_label(current.message, question_in(current.embeds[-1]), right=False)
+        current = await click(emu, current, label, carol)
+        assert current.kind == "update"
+        answered.append((seen, label))
+    again = await click(emu, answered[0][0], answered[0][1], carol)
+    assert again.kind == "message" and again.ephemeral
+    assert (
+        again.content == "That quiz is over: its questions can no longer be answered. `/quiz start` starts a new one."
+    )
+    assert query(live.database, "SELECT COUNT(*) FROM quiz_answers WHERE user_id = ?", carol.id) == [(3 + 1,)]  # +group
+
+    # A group quiz: the question closes (its buttons are disabled), then the quiz is stopped at the next one.
+    intro = await (
+        await emu.slash("quiz start", {"mode": "group", "questions": 3}, user=carol, channel=room)
+    ).response()
+    assert intro.message is not None
+    first = await emu.wait_for_message(room, is_open_question(1, 3), after=intro.message, timeout=GROUP_WAIT)
+    first_seen = as_seen_before(first)
+    label = answer_label(first, question_in(first.embeds[0]), right=True)
+    assert "Answer recorded" in (await click(emu, first, label, carol)).content
+    answer = await emu.wait_for_message(room, is_answer(1, 3), after=first, timeout=GROUP_WAIT)
+    late = await click(emu, first_seen, label, carol)
+    assert late.ephemeral and late.content in (
+        "Time is up for this question. Get ready for the next one!",
+        "That question is closed. Answer the latest one.",
+    )
+    second = await emu.wait_for_message(room, is_open_question(2, 3), after=answer, timeout=GROUP_WAIT)
+    second_seen = as_seen_before(second)
+    stopped = await (await emu.slash("quiz stop", user=carol, channel=room)).response()
+    assert stopped.embeds[0]["title"] == "🏁 Final results"
+    over = await click(emu, second_seen, answer_label(second_seen, question_in(second.embeds[0]), right=True), carol)
+    assert over.ephemeral and over.content.startswith("That quiz is over")
+    # The question is redrawn after the results are posted: waited for, not assumed.
+    redrawn = await emu.wait_for_message(room, lambda m: m.id == second.id and not m.buttons, timeout=5)
+    assert "<t:" not in redrawn.embeds[0]["description"]
 
 
 # -- stats, leaderboard, review ------------------------------------------------------------------------------------
@@ -343,6 +405,21 @@ async def test_review_brings_back_wrong_answers_until_right(live: Live) -> None:
 
     empty = await (await emu.slash("quiz review", user=alice, channel=general)).response()
     assert empty.ephemeral and "You have nothing to review" in empty.content
+
+
+async def test_the_leaderboard_and_stats_count_the_same_answers_and_leave_reviews_out(live: Live) -> None:
+    # After the review above: the board counted review answers ("1/5 right") while /quiz stats did not.
+    emu = live.emu
+    alice, admin, general = emu.world.users["alice"], emu.world.users["dr_admin"], emu.world.channel("general")
+    board = await (await emu.slash("quiz leaderboard", {"period": "all"}, user=admin, channel=general)).response()
+    on_board = re.search(r"\*\*Alice\*\*: [\d,]+ points \((\d+)/(\d+) right\)", board.embeds[0]["description"])
+    assert on_board is not None and "(not reviews)" in board.embeds[0]["footer"]["text"]
+    # This server's answers (a moderator's view), as the board counts them.
+    stats = await (await emu.slash("quiz stats", {"user": alice}, user=admin, channel=general)).response()
+    description = stats.embeds[0]["description"]
+    in_stats = re.search(r"\*\*(\d+)\*\* of \*\*(\d+)\*\* answers right", description)
+    assert in_stats is not None and in_stats.groups() == on_board.groups()
+    assert "Reviews: 1 of 2 answers right (practice, not counted above nor on the leaderboard)." in description
 
 
 # -- restart -------------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from bot.sandbox import Emulator, World
 from bot.sandbox.faults import Fault
 from bot.scheduling import TEST_CLOCK_OFFSET_ENV
 from bot.scheduling.delivery import to_db
+from bot.text import escape_markdown
 from tests.e2e.conftest import running_bot
 from tests.e2e.faultkit import (
     PROMPT_KIND,
@@ -228,7 +229,12 @@ async def test_after_a_three_hour_clock_jump_what_is_within_grace_is_posted_late
             await bot.wait_for_output(r"announcements: skipped 1 \(superseded", timeout=5)
             await bot.wait_for_output(r"study-group deliveries: skipped 1 \(missed beyond the grace window", timeout=5)
         posted = {
-            title: [m for m in emu.messages_in(general) if any(title in (e.get("title") or "") for e in m.embeds)]
+            # Posted markdown-escaped ("Beyond\\-grace"), as members never see.
+            title: [
+                m
+                for m in emu.messages_in(general)
+                if any(escape_markdown(title) in (e.get("title") or "") for e in m.embeds)
+            ]
             for title in seeded["events"]
         }
         assert [len(posted[t]) for t in seeded["events"]] == [0, 1, 1], {t: len(m) for t, m in posted.items()}

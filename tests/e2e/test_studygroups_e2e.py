@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Any
 
 import pytest
 
 from bot.privacy import DEFAULT_BACKUPS, privacy_sections
-from bot.sandbox import Emulator, Overwrite, OverwriteType, Perm, Reply, User
+from bot.sandbox import Emulator, InteractionError, Overwrite, OverwriteType, Perm, Reply, User
 from bot.sandbox.world import Channel
 from bot.studygroups.models import DEFAULT_RETENTION_DAYS
 from tests.e2e.conftest import Live
@@ -96,6 +97,9 @@ async def test_create_join_check_in_and_progress(live: Live) -> None:
     assert suggested and suggested[0]["value"] == "Asia/Kolkata"
     unknown = await run(emu, "settings", {"timezone": "Mars/Olympus"}, user=alice, channel=general)
     assert unknown.ephemeral and "Mars/Olympus" in unknown.content
+    # The same zone check as /event add: an abbreviation is refused with the city's zone to pick.
+    abbreviation = await run(emu, "settings", {"timezone": "IST"}, user=alice, channel=general)
+    assert "`IST` is an abbreviation" in abbreviation.content and "`Asia/Kolkata`" in abbreviation.content
     settings = await run(emu, "settings", {"timezone": "Asia/Kolkata"}, user=alice, channel=general)
     assert settings.ephemeral and "Asia/Kolkata" in settings.content
 
@@ -209,6 +213,10 @@ async def test_privacy_export_and_delete_leave_nothing(live: Live) -> None:
     data = json.loads(exported.attachments[0].data)
     assert data["user_id"] == str(carol.id)
     assert "Pathoma chapter 3" in json.dumps(data["study_groups"])
+    # Discord ids are strings (numbers above 2**53 are rounded by JavaScript's JSON), like user_id.
+    check_in_row = data["study_groups"]["studygroup_checkins"][0]
+    assert check_in_row["server_id"] == str(world.guild("IMG Study Hall").id)
+    assert not [n for n in re.findall(r'"(\w+)": (-?\d+)', exported.attachments[0].data.decode()) if int(n[1]) >= 2**53]
 
     asked = await run(emu, "mydata delete", user=carol, channel=general)
     assert asked.ephemeral and "cannot be undone" in asked.content
@@ -252,3 +260,48 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused_with_the_fix(live: Li
     assert "Give my role these permissions" in refused.content and refused.message is not None
     assert refused.message.pings == []
     assert query(live, "SELECT COUNT(*) FROM study_groups") == groups_before
+
+
+async def test_a_group_name_is_limited_to_50_characters_by_the_option_itself(live: Live) -> None:
+    emu, world = live.emu, live.emu.world
+    admin, general = world.users["dr_admin"], world.channel("general")
+    hall = world.guild("IMG Study Hall")
+    room = await emu.create_channel(hall, "long-names")
+    # The option used to allow 100 characters, and then the bot refused anything over 50.
+    with pytest.raises(InteractionError, match=r"'name': length 92 outside 1-50"):
+        await emu.slash("studygroup-admin create", {"name": "N" * 92, "channel": room}, user=admin, channel=general)
+    created = await run(
+        emu, "studygroup-admin create", {"name": "L" * 50, "channel": room}, user=admin, channel=general
+    )
+    assert "created" in created.content
+    ref = await group_id(emu, admin, general, "L" * 50)
+    with pytest.raises(InteractionError, match=r"'name': length 51 outside 1-50"):
+        await emu.slash("studygroup-admin edit", {"group": ref, "name": "E" * 51}, user=admin, channel=general)
+
+
+async def test_an_archived_group_is_brought_back_by_a_moderator(live: Live) -> None:
+    emu, world = live.emu, live.emu.world
+    admin, alice, bob = world.users["dr_admin"], world.users["alice"], world.users["bob"]
+    general, hall = world.channel("general"), world.guild("IMG Study Hall")
+    room = await emu.create_channel(hall, "comeback-room")
+    await run(emu, "studygroup-admin create", {"name": "Comeback crew", "channel": room}, user=admin, channel=general)
+    ref = await group_id(emu, alice, general, "comeback")
+    await run(emu, "studygroup join", {"group": ref}, user=alice, channel=general)
+    await run(emu, "studygroup-admin archive", {"group": ref}, user=admin, channel=general)
+    assert await emu.autocomplete("studygroup join", {"group": "comeback"}, user=alice, channel=general) == []
+
+    choices = await emu.autocomplete("studygroup-admin unarchive", {"group": "comeb"}, user=admin, channel=general)
+    assert [c["value"] for c in choices] == [ref] and choices[0]["name"].startswith("Comeback crew (archived ")
+    # Declared for Manage Channels and checked again at run time, like the other /studygroup-admin commands.
+    denied = await run(emu, "studygroup-admin unarchive", {"group": ref}, user=bob, channel=general, force=True)
+    assert denied.ephemeral and "Manage Channels" in denied.content
+    assert query(live, "SELECT archived_at IS NOT NULL FROM study_groups WHERE id = ?", int(ref)) == [(1,)]
+
+    back = await run(emu, "studygroup-admin unarchive", {"group": ref}, user=admin, channel=general)
+    assert back.ephemeral and "**Comeback crew** is back in" in back.content
+    assert f"<#{room.id}>" in back.content and "Its 1 member is in it again" in back.content
+    assert query(live, "SELECT archived_at FROM study_groups WHERE id = ?", int(ref)) == [(None,)]
+    listed = await run(emu, "studygroup list", user=alice, channel=general)
+    assert any(f["name"] == "Comeback crew" and "you are in it" in f["value"] for f in listed.embeds[0]["fields"])
+    again = await run(emu, "studygroup-admin unarchive", {"group": ref}, user=admin, channel=general)
+    assert "is not archived" in again.content

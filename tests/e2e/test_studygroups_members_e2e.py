@@ -22,7 +22,7 @@ from bot.sandbox import Emulator, Reply, User, World
 from bot.sandbox.world import Channel
 from bot.scheduling import TEST_CLOCK_OFFSET_ENV
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
-from bot.studygroups.zones import ZoneError, resolve_zone
+from bot.zones import ZoneError, resolve_zone
 from tests.e2e.conftest import Live, running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -64,7 +64,15 @@ def test_bad_url_and_unknown_stage_reported_together(tmp_path: Path) -> None:
     path = write(tmp_path, "step-1", **{"stage: usmle": "stage: exams", "https://www.usmle.org": "www.usmle.org"})
     problems = problems_of(tmp_path)
     assert any(p.startswith(f"{path}:7: stage:") for p in problems)
-    assert any(p.startswith(f"{path}:11: sources[0].url: must be a web address") for p in problems)
+    assert any(p.startswith(f"{path}:11: sources[0].url: must start with https://") for p in problems)
+
+
+def test_a_typo_looking_source_host_names_file_line_and_field(tmp_path: Path) -> None:
+    # https://ww.faimer.org/... was in the data: `imgbot kb validate` now stops it where it is written.
+    path = write(tmp_path, "step-1", **{"https://www.usmle.org": "https://ww.usmle.org"})
+    assert problems_of(tmp_path) == [
+        f"{path}:11: sources[0].url: has the host `ww.usmle.org`, which looks like a typo of www.usmle.org"
+    ]
 
 
 def test_id_must_match_file_name(tmp_path: Path) -> None:

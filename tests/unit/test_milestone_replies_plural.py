@@ -18,7 +18,7 @@ from cogs.milestones.commands import events_reply
     ],
 )
 def test_switching_events_off_counts_the_events_kept(made: int, said: str) -> None:
-    reply = events_reply(DiscordEventsChange(enabled=False, was_enabled=True, planned=[], made=made))
+    reply = events_reply(DiscordEventsChange(enabled=False, changed=True, planned=[], made=made))
     assert said in reply and "(s)" not in reply
     assert ("already added" in reply) == (made > 0)
 
@@ -29,3 +29,12 @@ def test_switching_events_off_counts_the_events_kept(made: int, said: str) -> No
 def test_calendar_message_counts_the_server_events(events: int, said: str) -> None:
     message = calendar_message(CalendarFile("cycle.ics", b"", (2027,), events))
     assert said in message and "(s)" not in message
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_switching_to_the_state_it_is_in_says_already(enabled: bool) -> None:
+    # Switching on twice used to say "Switched on" again.
+    reply = events_reply(DiscordEventsChange(enabled=enabled, changed=False, planned=[], made=0))
+    assert reply.startswith("Already on." if enabled else "Already off:")
+    first = events_reply(DiscordEventsChange(enabled=enabled, changed=True, planned=[], made=0))
+    assert not first.startswith("Already")

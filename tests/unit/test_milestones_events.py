@@ -24,7 +24,7 @@ def test_seconds_are_accepted() -> None:
 
 
 def test_zone_is_matched_without_case_or_underscores() -> None:
-    assert find_zone("america/new york") == "America/New_York"
+    assert find_zone("america/new york", NOW) == "America/New_York"
     assert parse_event_when("2027-01-10", "09:00", "asia/kolkata", NOW).zone == "Asia/Kolkata"
 
 
@@ -66,7 +66,7 @@ def test_southern_hemisphere_and_half_hour_shifts() -> None:
         ("2027-02-30", "18:30", "UTC", "is not a real date"),
         ("2027-03-04", "6pm", "UTC", "Use HH:MM in 24-hour time"),
         ("2027-03-04", "24:00", "UTC", "Use HH:MM in 24-hour time"),
-        ("2027-03-04", "18:30", "Mars/Olympus", "not a time zone I know"),
+        ("2027-03-04", "18:30", "Mars/Olympus", "I don't know the time zone"),
         ("2026-09-30", "18:30", "UTC", "has already passed"),
         ("2026-10-01", "11:59", "UTC", "has already passed"),
         ("2029-01-01", "10:00", "UTC", "more than two years ahead"),
@@ -78,12 +78,46 @@ def test_bad_dates_are_explained(date: str, time: str, zone: str, message: str) 
 
 
 def test_zone_suggestions_match_what_was_typed() -> None:
-    assert suggest_zones("kolk")[0] == "Asia/Kolkata"
-    assert suggest_zones("new york")[0] == "America/New_York"
-    assert "America/New_York" in suggest_zones("york")
-    lagos = suggest_zones("LAG")
+    assert suggest_zones("kolk", NOW)[0] == "Asia/Kolkata"
+    assert suggest_zones("new york", NOW)[0] == "America/New_York"
+    assert "America/New_York" in suggest_zones("york", NOW)
+    lagos = suggest_zones("LAG", NOW)
     assert "Africa/Lagos" in lagos
-    assert all(len(found) <= 25 for found in (suggest_zones("a"), suggest_zones("")))
-    assert len(suggest_zones("a")) == 25
-    assert suggest_zones("")[0] == "America/New_York"
-    assert suggest_zones("zzzz-not-a-zone") == []
+    assert all(len(found) <= 25 for found in (suggest_zones("a", NOW), suggest_zones("", NOW)))
+    assert len(suggest_zones("a", NOW)) == 25
+    assert suggest_zones("", NOW)[0] == "Asia/Kolkata"  # the popular zones, as for study groups
+    assert suggest_zones("zzzz-not-a-zone", NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [
+        ("EST", "America/New_York"),
+        ("est", "America/New_York"),
+        ("PST", "America/Los_Angeles"),
+        ("CET", "Europe/Berlin"),
+        ("IST", "Asia/Kolkata"),
+        ("Etc/GMT+5", "America/Chicago"),  # UTC-5 in July: Chicago's summer time, among the places at that offset
+        ("EST5EDT", "America/New_York"),
+    ],
+)
+def test_abbreviations_and_fixed_offsets_are_refused_with_a_suggestion(typed: str, suggested: str) -> None:
+    # EST used to be accepted as UTC-5 all year: a July event in New York was posted an hour late.
+    with pytest.raises(UserInputError) as caught:
+        parse_event_when("2027-07-01", "10:00", typed, NOW.replace(month=7))
+    text = str(caught.value)
+    assert f"`{suggested}`" in text
+    assert "daylight saving time" in text and "Did you mean" in text
+
+
+def test_an_abbreviation_suggests_the_city_not_the_zone_tzdata_links_it_to() -> None:
+    # tzdata links EST to America/Panama: nobody typing EST means Panama.
+    with pytest.raises(UserInputError) as caught:
+        find_zone("EST", NOW)
+    assert "`America/New_York`?" in str(caught.value) and "Panama" not in str(caught.value)
+
+
+def test_an_old_alias_becomes_the_canonical_zone() -> None:
+    assert find_zone("US/Eastern", NOW) == "America/New_York"
+    assert find_zone("Asia/Calcutta", NOW) == "Asia/Kolkata"
+    assert parse_event_when("2027-07-01", "10:00", "US/Eastern", NOW).starts_at == datetime(2027, 7, 1, 14, tzinfo=UTC)

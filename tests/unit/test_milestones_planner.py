@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.content import Content
 from bot.cycle import MilestoneKind
 from bot.milestones.announcements import announcement_for, milestone_announcement
-from bot.milestones.models import ServerEvent, Status, Subscription, TargetKind
+from bot.milestones.models import APPROXIMATE_KINDS, ServerEvent, Status, Subscription, TargetKind, is_approximate
 from bot.milestones.planner import milestone_by_uid, plan_events, plan_milestones
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -127,3 +127,42 @@ def test_the_registration_deadline_is_announced_like_every_milestone(content: Co
     assert announcement.status.value == "projected"
     week = announcement_for(next(p for p in mine if p.offset == timedelta(days=7)), lambda _: None, late=False)
     assert week.headline == "In 7 days: NRMP standard registration deadline (Match 2027)"
+
+
+def test_approximate_milestones_are_announced_in_the_day_not_at_midnight(content: Content) -> None:
+    # "Interview season winds down (approximate)" used to be posted at 00:00 US Eastern: the middle of the night
+    # in the Americas. It is posted at 15:00 UTC on its date, and the post says the date is approximate.
+    for kind in sorted(APPROXIMATE_KINDS):
+        milestone = content.calendar.get(2027, kind)
+        assert milestone is not None and milestone.all_day and is_approximate(milestone)
+        day = milestone.local_date
+        posted_at = datetime(day.year, day.month, day.day, 15, 0, tzinfo=UTC)
+        # Windows of the sweep that start after the anchoring midnight still find it.
+        for start in (milestone.at - timedelta(days=2), milestone.at + timedelta(hours=1), posted_at):
+            planned = plan_milestones([subscription(1)], content.calendar, start, posted_at + timedelta(minutes=1))
+            mine = [p for p in planned if p.target_ref == milestone.uid]
+            assert [(p.fire_at, p.offset) for p in mine] == [(posted_at, timedelta(0))]
+        # Nothing at the midnight it is anchored at, nor until the afternoon.
+        before = plan_milestones([subscription(1)], content.calendar, milestone.at, posted_at)
+        assert [p for p in before if p.target_ref == milestone.uid] == []
+        # A custom reminder a day before comes a day before that afternoon post; the key stays the reminder's.
+        custom = plan_milestones(
+            [subscription(2, (timedelta(days=1),))],
+            content.calendar,
+            posted_at - timedelta(days=2),
+            posted_at,
+        )
+        assert [p.fire_at for p in custom if p.target_ref == milestone.uid] == [posted_at - timedelta(days=1)]
+        announcement = milestone_announcement(milestone, lambda entry: entry)
+        assert announcement.approximate and "(approximate)" in announcement.headline
+
+
+def test_only_the_approximate_kinds_move_and_their_titles_say_so(content: Content) -> None:
+    for kind in MilestoneKind:
+        assert ("(approximate)" in kind.info.title) == (kind in APPROXIMATE_KINDS)
+    residency = content.calendar.get(2027, MilestoneKind.RESIDENCY_START)
+    assert residency is not None and residency.all_day and not is_approximate(residency)
+    planned = plan_milestones(
+        [subscription(1)], content.calendar, residency.at - timedelta(hours=1), residency.at + timedelta(hours=1)
+    )
+    assert [p.fire_at for p in planned if p.target_ref == residency.uid] == [residency.at]

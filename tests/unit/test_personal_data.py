@@ -273,13 +273,38 @@ async def test_export_holds_everything_as_json(
         "renal",
     ]
     assert [m["left_reason"] for m in study["studygroup_memberships"]] == [None, "left_server"]
-    assert [d["server_id"] for d in study["studygroup_left_servers"]] == [OTHER_GUILD]
+    assert [d["server_id"] for d in study["studygroup_left_servers"]] == [str(OTHER_GUILD)]
     assert [n["status"] for n in study["studygroup_streak_nudges"]] == ["sent"]
     records = data["server_records"]
-    assert [r["server_id"] for r in records["milestone_announcements_set_up"]] == [GUILD]
+    assert [r["server_id"] for r in records["milestone_announcements_set_up"]] == [str(GUILD)]
     assert [r["title"] for r in records["server_events_created"]] == ["Mock exam"]
     # Nothing of Bob's is in Alice's export.
     assert str(BOB) not in json.dumps(data)
+
+
+def _numbers(value: Any, key: str = "") -> list[tuple[str, Any]]:
+    """(key, value) of every number in the export, however deep."""
+    if isinstance(value, dict):
+        return [found for k, v in value.items() for found in _numbers(v, k)]
+    if isinstance(value, list):
+        return [found for v in value for found in _numbers(v, key)]
+    return [(key, value)] if isinstance(value, int | float) and not isinstance(value, bool) else []
+
+
+async def test_every_id_in_the_export_is_a_string(
+    personal: PersonalData, conn: aiosqlite.Connection, services: dict[str, Any]
+) -> None:
+    # server_id, guild_id and channel_id were numbers above 2**53, which JavaScript (and many JSON readers) round.
+    await populate(conn, services)
+    data = json.loads(await personal.export_json(ALICE))
+    numbers = _numbers(data)
+    assert numbers, "the export has counts and scores: the check below must see some numbers"
+    ids = [(key, value) for key, value in numbers if key == "id" or key.endswith(("_id", "_ids"))]
+    assert ids == [], ids
+    assert [(key, value) for key, value in numbers if abs(value) >= 2**53] == []
+    study = data["study_groups"]
+    assert [d["server_id"] for d in study["studygroup_left_servers"]] == [str(OTHER_GUILD)]
+    assert data["server_records"]["milestone_announcements_set_up"][0]["channel_id"] == str(CHANNEL)
 
 
 async def test_export_of_a_stranger_is_empty(personal: PersonalData) -> None:

@@ -64,6 +64,7 @@ from bot.ui.help import overview_embeds
 from bot.validation import FormErrors, UserInputError, parse_options
 from cogs.help import HelpCog
 from cogs.knowledge import answer_view, no_answer_embed, suggestions_view
+from cogs.milestones.events import event_id_of
 from cogs.onboarding.flow import GroupModal
 from cogs.quiz import solo_view
 from cogs.readiness import FixNumberButton, question_view, timeline_view
@@ -526,6 +527,61 @@ def test_event_add_and_remove(
     user_error_is_clear(again.value)
 
 
+@covers(
+    ("event edit", "event"),
+    ("event edit", "title"),
+    ("event edit", "date"),
+    ("event edit", "time"),
+    ("event edit", "timezone"),
+    ("event edit", "description"),
+    ("event edit", "reminders"),
+)
+@PROPERTY_SETTINGS
+@given(
+    bounded_text(1, 100),
+    st.none() | bounded_text(1, 100),
+    st.none() | _dates,
+    st.none() | _times,
+    st.none() | _zones,
+    st.none() | bounded_text(1, 1000),
+    st.none() | bounded_text(1, 100),
+)
+def test_event_edit(
+    app: App,
+    typed_event: str,
+    title: str | None,
+    date: str | None,
+    time: str | None,
+    zone: str | None,
+    description: str | None,
+    reminders: str | None,
+) -> None:
+    service = app.services.milestones
+    day = (service.clock() + dt.timedelta(days=30)).date().isoformat()
+    created = app.run(service.add_event(GUILD, CHANNEL, "Mock exam", day, "18:30", "Asia/Kolkata", None, None, 1))
+    # The cog turns the typed event into an id (anything else is a clear message), then the service edits it.
+    typed_id = parsed(lambda: event_id_of(typed_event))
+    if typed_id is not None:
+        outcome(app, lambda: service.edit_event(GUILD, typed_id, title=title))
+    edited = outcome(
+        app,
+        lambda: service.edit_event(
+            GUILD,
+            created.id,
+            title=title,
+            date_text=date,
+            time_text=time,
+            zone_text=zone,
+            description=description,
+            reminders=reminders,
+        ),
+    )
+    if edited is not None:
+        assert_fits_and_never_pings(embeds=[milestone_screens.event_edited_embed(edited)])
+        assert not would_ping(edited.event.zone)
+    app.run(service.remove_event(GUILD, created.id))
+
+
 # -- study groups ----------------------------------------------------------------------------------------------------
 
 _clock_times = st.sampled_from(["20:00", "8pm", "24:00", "07:5", "19:30:00"]) | bounded_text(1, 20)
@@ -543,6 +599,7 @@ _days = st.sampled_from(["mon-fri", "mon,wed,fri", "sun-sat", "weekdays", "funda
     ("studygroup-admin edit", "timezone"),
     ("studygroup-admin edit", "days"),
     ("studygroup-admin archive", "group"),
+    ("studygroup-admin unarchive", "group"),
     ("studygroup join", "group"),
     ("studygroup leave", "group"),
     ("studygroup info", "group"),
@@ -690,6 +747,10 @@ def study_group_commands(
         assert not archived.active and archived not in app.run(service.group_choices(guild, ""))
         assert outcome(app, lambda: service.join(guild, new_user(), typed_group)) is None
         assert outcome(app, lambda: service.archive_group(guild, typed_group)) is None
+        assert len(app.run(service.archived_group_choices(guild, typed_group[:100]))) <= 25
+        # Archived groups come back, members and history kept, by the same reference.
+        unarchived = outcome(app, lambda: service.unarchive_group(guild, typed_group))
+        assert unarchived is not None and unarchived.group.active and unarchived.group.id == archived.id
 
 
 def names_group(typed: str, group: StudyGroup) -> bool:

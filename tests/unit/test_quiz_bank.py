@@ -149,7 +149,7 @@ def test_duplicate_options(tmp_path: Path) -> None:
         (
             "source: https://www.usmle.org/common-questions",
             "source: http://www.usmle.org/common-questions",
-            "questions[0].source: question 'q1': must be a full https:// address",
+            "questions[0].source: question 'q1': must start with https://",
         ),
         ("topic: usmle", "topic: exams", "questions[0].topic: question 'q1': unknown topic 'exams'"),
         ("difficulty: medium", "difficulty: tricky", "questions[0].difficulty: question 'q1':"),

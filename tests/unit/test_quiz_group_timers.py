@@ -222,3 +222,30 @@ async def test_a_stopped_quiz_loses_its_timer_and_a_restart_resumes_a_running_on
     setup.timers = restarted
     await finished(setup)
     assert setup.poster.outcomes[-1] == (3, True)
+
+
+async def test_a_quiz_stopped_while_its_question_is_posted_leaves_no_question_open(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /quiz stop came while Discord was taking question 1: once posted, it must not stay open with live buttons and
+    # a "time is up in N seconds" countdown, and no timer may close it later.
+    setup.poster.service = None  # nobody answers: the stop is what this test is about
+    posting, release = asyncio.Event(), asyncio.Event()
+    post_question = setup.poster.post_question
+
+    async def slow_post(guild_id: int | None, opened: GroupOpen) -> None:
+        posting.set()
+        await release.wait()
+        await post_question(guild_id, opened)
+
+    monkeypatch.setattr(setup.poster, "post_question", slow_post)
+    opened = await setup.service.start_group(GUILD, CHANNEL, ALICE, start(3, mode="group"))
+    setup.timers.started(GUILD, opened)
+    async with asyncio.timeout(5):
+        await posting.wait()
+    await setup.service.stop_group(CHANNEL, ALICE, can_manage=False)
+    setup.timers.stopped(CHANNEL)
+    release.set()
+    await setup.scheduler.tasks.wait_idle()
+    assert setup.poster.questions == [1] and setup.poster.cleared == [CHANNEL]
+    assert setup.scheduler.job_ids("quiz:group:") == set() and setup.poster.outcomes == []

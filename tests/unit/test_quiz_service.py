@@ -408,6 +408,28 @@ async def test_stats_per_topic_and_per_server(service: QuizService, clock: Clock
     assert (await service.stats(BOB, GUILD)).topics == ()
 
 
+async def test_the_leaderboard_and_stats_count_the_same_answers_reviews_apart(
+    service: QuizService, clock: Clock
+) -> None:
+    # 3 solo answers (1 right), then 2 review answers: the board said "1/5 right" while /quiz stats said otherwise.
+    started = await service.start_solo(ALICE, guild_id=GUILD, channel_id=CHANNEL, options=start(3, "visa"))
+    step = await service.answer_solo(ALICE, right(started.question))
+    step = await service.answer_solo(ALICE, wrong(step.next_question))
+    await service.answer_solo(ALICE, wrong(step.next_question))
+    clock.advance(minutes=1)
+    review = await service.start_review(ALICE, guild_id=GUILD, channel_id=CHANNEL, questions=2)
+    step = await service.answer_solo(ALICE, right(review.question))
+    await service.answer_solo(ALICE, wrong(step.next_question))
+
+    board = await service.leaderboard(GUILD, LeaderboardPeriod.ALL, user_id=ALICE)
+    assert [(r.correct, r.answered, r.points) for r in board.rows] == [(1, 3, SOLO_POINTS)]
+    for stats in (await service.stats(ALICE), await service.stats(ALICE, GUILD)):
+        assert (stats.correct, stats.answered) == (1, 3)
+        assert (stats.review_correct, stats.review_answered) == (1, 2)
+    # The review queue still learns from review answers: the one answered right there is cleared.
+    assert len(await service.review_queue(ALICE)) == 1
+
+
 async def test_leaderboard_is_per_server_with_ties(conn: aiosqlite.Connection, clock: Clock) -> None:
     repo = QuizRepository(conn)
     run = await repo.create_run(

@@ -328,6 +328,45 @@ async def test_archived_groups_take_no_check_ins(service: StudyGroupService, clo
     assert (await service.progress(GUILD, BOB)).days == 1
 
 
+async def test_an_archived_group_comes_back_with_its_members_and_history(
+    service: StudyGroupService, clock: Clock
+) -> None:
+    created = await service.create_group(GUILD, create(clock, timezone="UTC"), creator_id=ALICE)
+    await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
+    await service.archive_group(GUILD, created.group.id)
+    clock.advance(days=3)
+    assert [g.id for g in await service.archived_group_choices(GUILD, "step")] == [created.group.id]
+    assert await service.archived_group_choices(GUILD, "nothing like it") == ()
+
+    back = await service.unarchive_group(GUILD, str(created.group.id))
+    assert back.group.active and back.group.channel_id == CHANNEL and back.members == 1
+    assert back.next_prompt_at is not None and back.next_prompt_at > clock()
+    assert await service.archived_group_choices(GUILD, "") == ()
+    assert (await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)).group.id == created.group.id
+    assert (await service.progress(GUILD, BOB)).days == 2
+    with pytest.raises(UserInputError, match="is not archived"):
+        await service.unarchive_group(GUILD, created.group.id)
+
+
+async def test_unarchiving_never_takes_an_active_group_s_name_or_channel(
+    service: StudyGroupService, clock: Clock
+) -> None:
+    old = await service.create_group(GUILD, create(clock), creator_id=ALICE)
+    await service.archive_group(GUILD, old.group.id)
+    # Archiving freed the name and the channel; both were taken again.
+    twin = await service.create_group(GUILD, create(clock, channel_id=OTHER_CHANNEL), creator_id=ALICE)
+    with pytest.raises(UserInputError, match="An active group is called"):
+        await service.unarchive_group(GUILD, old.group.id)
+    await service.edit_group(GUILD, twin.group.id, parse_with_clock(GroupEditOptions, clock(), name="Night shift"))
+    await service.create_group(GUILD, create(clock, name="Morning crew"), creator_id=ALICE)  # in CHANNEL
+    with pytest.raises(UserInputError, match=r"Give `channel:`"):
+        await service.unarchive_group(GUILD, old.group.id)
+    moved = await service.unarchive_group(GUILD, old.group.id, channel_id=THIRD_CHANNEL)
+    assert moved.group.active and moved.group.channel_id == THIRD_CHANNEL
+    with pytest.raises(UserInputError, match="no study group called"):
+        await service.unarchive_group(OTHER_GUILD, old.group.id)
+
+
 # -- info, recaps, nudges ------------------------------------------------------------------------------------
 
 

@@ -1,14 +1,17 @@
-"""IANA time zones as members type them: resolve, explain mistakes, suggest, autocomplete.
+"""IANA time zones as people type them: resolve, explain mistakes, suggest, autocomplete.
 
-Streaks and prompt times are only fair when each member's zone follows daylight saving, so the bot stores IANA
-names such as ``Asia/Kolkata``. Members rarely know those names; they type ``IST``, ``India``, ``UTC+5:30``,
-``kolkata`` or ``Asia/Calcutta``. This module turns unambiguous input into the canonical name (``kolkata`` ->
-``Asia/Kolkata``, the old alias ``Asia/Calcutta`` -> ``Asia/Kolkata``) and answers everything else with a
-``ZoneError`` whose message says what to type and whose ``suggestions`` the cog can offer.
+The one validator for every zone a person types: a server event's (``/event add``, ``/event edit``), a study
+group's (``/studygroup-admin``, ``/setup``) and a member's own (``/settings``). Times are only right all year when the
+zone follows daylight saving, so the bot stores IANA region names such as ``America/New_York``. People rarely
+know those names; they type ``EST``, ``IST``, ``India``, ``UTC+5:30``, ``kolkata`` or ``Asia/Calcutta``. This module
+turns unambiguous input into the canonical name (``kolkata`` -> ``Asia/Kolkata``, the old alias ``Asia/Calcutta``
+-> ``Asia/Kolkata``) and answers everything else with a ``ZoneError`` whose message says what to type and whose
+``suggestions`` the cog can offer.
 
-Refused on purpose: abbreviations and fixed offsets (``EST``, ``Etc/GMT+5``, ``EST5EDT``). ``EST`` is a real
-IANA name, but it is UTC-5 all year, so a New York member who picked it would see every prompt and every day
-boundary an hour off for eight months a year. ``UTC`` stays allowed for members who really want it.
+Refused on purpose: abbreviations and fixed offsets (``EST``, ``CET``, ``Etc/GMT+5``, ``EST5EDT``). ``EST`` is a
+real IANA name, but it is UTC-5 all year, so an event in New York typed with it would be posted an hour late all
+summer, and a member who picked it would see every day boundary an hour off for eight months a year; ``IST`` means
+India, Ireland or Israel. ``UTC`` stays allowed for those who really want it.
 
 The catalogue (zone.tab, iso3166.tab and the alias links of the ``tzdata`` package) is read on first use, not
 at import time.
@@ -103,7 +106,25 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "AEDT": ("Australia/Sydney",),
     "HST": ("Pacific/Honolulu",),
     "AKST": ("America/Anchorage",),
+    "AKDT": ("America/Anchorage",),
+    "HKT": ("Asia/Hong_Kong",),
+    "ICT": ("Asia/Bangkok", "Asia/Ho_Chi_Minh"),
+    "WIB": ("Asia/Jakarta",),
+    "MYT": ("Asia/Kuala_Lumpur",),
+    "AWST": ("Australia/Perth",),
+    "ACST": ("Australia/Adelaide", "Australia/Darwin"),
+    "NZST": ("Pacific/Auckland",),
+    "NZDT": ("Pacific/Auckland",),
+    "MSK": ("Europe/Moscow",),
+    "TRT": ("Europe/Istanbul",),
+    "AFT": ("Asia/Kabul",),
+    "BRT": ("America/Sao_Paulo",),
+    "ART": ("America/Argentina/Buenos_Aires",),
+    "NST": ("America/St_Johns",),
+    "ADT": ("America/Halifax",),
 }
+"""Abbreviations are refused (``resolve_zone``) with these as the suggestion: a small map of the common ones, enough
+for the message to name the zone most people mean."""
 
 _OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?:\s*[:.h]?\s*(\d{2}))?$", re.IGNORECASE)
 _UTC_ALIASES = frozenset({"utc", "etc/utc", "uct", "etc/uct", "universal", "etc/universal", "zulu", "etc/zulu"})
@@ -261,9 +282,15 @@ def suggest_zones(text: str, at: dt.datetime, limit: int = MAX_SUGGESTIONS) -> t
     offset = _offset_minutes(cleaned)
     if offset is not None:
         found.extend(zones_at_offset(offset, at))
-    target = cat.by_lower.get(cleaned.lower().replace(" ", "_"))
+    # tzdata made some abbreviations links (EST -> America/Panama): not what a person typing EST means.
+    target = None if cleaned.upper() in ABBREVIATIONS else cat.by_lower.get(cleaned.lower().replace(" ", "_"))
     if target is not None and is_selectable(target):
         found.append(target)
+    elif target is not None and target.lower() not in _UTC_ALIASES:
+        # A fixed-offset zone (Etc/GMT+5, EST5EDT): the places at its offset now.
+        fixed = at.astimezone(zoneinfo.ZoneInfo(target)).utcoffset()
+        if fixed is not None:
+            found.extend(zones_at_offset(int(fixed.total_seconds() // 60), at))
     found.extend(cat.by_city.get(cleaned.lower().replace("_", " ").rsplit("/", 1)[-1], ()))
     if not found:
         found.extend(_fuzzy(cleaned, limit))
@@ -306,11 +333,20 @@ def resolve_zone(text: str, at: dt.datetime) -> str:
     if cities is not None and len(cities) == 1:
         return cities[0]
     suggestions = suggest_zones(cleaned, at)
-    if abbreviation or target is not None:
+    if abbreviation:
         raise ZoneError(
             _with_suggestions(
-                f"`{cleaned}` is an abbreviation or a fixed offset, which does not follow daylight saving, "
-                "so your days and reminders would drift by an hour. Please pick the zone of your city.",
+                f"`{cleaned}` is an abbreviation, ambiguous about daylight saving time (and sometimes about the "
+                "place), so times could be an hour off for part of the year. Please pick a city's zone.",
+                suggestions,
+            ),
+            suggestions,
+        )
+    if target is not None:
+        raise ZoneError(
+            _with_suggestions(
+                f"`{cleaned}` is a fixed offset, which ignores daylight saving time, so times would be an hour off "
+                "for part of the year. Please pick a city's zone.",
                 suggestions,
             ),
             suggestions,
@@ -318,7 +354,7 @@ def resolve_zone(text: str, at: dt.datetime) -> str:
     if _offset_minutes(cleaned) is not None:
         raise ZoneError(
             _with_suggestions(
-                f"`{cleaned}` is an offset, and offsets change with daylight saving. Please pick your city's zone.",
+                f"`{cleaned}` is an offset, and offsets change with daylight saving time. Please pick a city's zone.",
                 suggestions,
             ),
             suggestions,
