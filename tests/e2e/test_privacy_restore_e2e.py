@@ -58,7 +58,9 @@ async def test_a_member_deleted_since_an_older_backup_is_deleted_again_at_start(
             answer = await run(emu, "ask", {"question": "what is soap"}, user=carol, channel=general)
             voted = await (await emu.click(answer, label="Helpful", user=carol)).response()
             assert "1 👍" in voted.content
-            privacy = await run(emu, "privacy", None, user=carol, channel=general)
+            summary = await run(emu, "privacy", None, user=carol, channel=general)
+            # The whole text, with the backups' section, is behind the summary's Details button.
+            privacy = await (await emu.click(summary, custom_id="privacy:details", user=carol)).response()
             backups = {f["name"]: f["value"] for f in privacy.embeds[0]["fields"]}["Backups"]
             assert "Every 12 hours" in backups and "last 3 copies" in backups and "up to 36 hours" in backups
             assert "applied to it again" in backups
