@@ -33,8 +33,8 @@ from bot.interviews.options import (
     RankNote,
     parse,
 )
-from bot.interviews.repository import InterviewRepository, LoggedInterview
-from bot.interviews.service import InterviewService, Page, PracticeCard
+from bot.interviews.repository import InterviewRepository, LoggedInterview, SavedNote
+from bot.interviews.service import InterviewService, Page, PracticeCard, RankDraft
 from bot.text import shorten
 from bot.ui import interviews as screens
 from bot.ui.errors import BaseModal, guarded
@@ -347,8 +347,7 @@ async def show_notes(interaction: Interaction, page: int, *, new: bool, content:
     await respond(interaction, new=new, content=content, embed=screens.notes_embed(notes), view=notes_view(notes))
 
 
-async def show_note(interaction: Interaction, note_id: int, page: int, *, confirm: bool = False) -> None:
-    note = await service_of(interaction).note(interaction.user.id, note_id)
+def note_view(note: SavedNote, page: int, *, confirm: bool = False) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if confirm:
         view.add_item(NoteButton("delyes", note.id, page, "Yes, delete it", discord.ButtonStyle.danger))
@@ -356,8 +355,13 @@ async def show_note(interaction: Interaction, note_id: int, page: int, *, confir
     else:
         view.add_item(NoteButton("del", note.id, page, "Delete this note", discord.ButtonStyle.danger))
         view.add_item(PageButton("iv:notes", page, "back"))
+    return view
+
+
+async def show_note(interaction: Interaction, note_id: int, page: int, *, confirm: bool = False) -> None:
+    note = await service_of(interaction).note(interaction.user.id, note_id)
     embed = screens.note_embed(note, confirm_delete=confirm)
-    await interaction.response.edit_message(content=None, embed=embed, view=view)
+    await interaction.response.edit_message(content=None, embed=embed, view=note_view(note, page, confirm=confirm))
 
 
 # -- the interview log -----------------------------------------------------------------------------------------------
@@ -458,10 +462,7 @@ async def show_log(interaction: Interaction, page: int, *, new: bool, content: s
     await respond(interaction, new=new, content=content, embed=screens.log_embed(entries), view=log_view(entries))
 
 
-async def show_entry(
-    interaction: Interaction, entry_id: int, page: int, *, confirm: bool = False, content: str | None = None
-) -> None:
-    entry = await service_of(interaction).entry(interaction.user.id, entry_id)
+def entry_view(entry: LoggedInterview, page: int, *, confirm: bool = False) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if confirm:
         view.add_item(LogEntryButton("rmyes", entry.id, page, "Yes, remove it", discord.ButtonStyle.danger))
@@ -470,8 +471,15 @@ async def show_entry(
         view.add_item(LogEntryButton("edit", entry.id, page, "Change", discord.ButtonStyle.primary))
         view.add_item(LogEntryButton("rm", entry.id, page, "Remove", discord.ButtonStyle.danger))
         view.add_item(PageButton("iv:log", page, "back"))
+    return view
+
+
+async def show_entry(
+    interaction: Interaction, entry_id: int, page: int, *, confirm: bool = False, content: str | None = None
+) -> None:
+    entry = await service_of(interaction).entry(interaction.user.id, entry_id)
     embed = screens.entry_embed(entry, confirm_remove=confirm)
-    await interaction.response.edit_message(content=content, embed=embed, view=view)
+    await interaction.response.edit_message(content=content, embed=embed, view=entry_view(entry, page, confirm=confirm))
 
 
 # -- the rank draft --------------------------------------------------------------------------------------------------
@@ -548,10 +556,8 @@ class RankNoteModal(BaseModal):
         await show_draft(interaction, draft.page_of(self.entry_id), self.entry_id, new=False)
 
 
-async def show_draft(
-    interaction: Interaction, page: int, selected: int | None, *, new: bool, content: str | None = None
-) -> None:
-    draft = await service_of(interaction).draft(interaction.user.id)
+def draft_screen(draft: RankDraft, page: int, selected: int | None) -> tuple[discord.Embed, discord.ui.View]:
+    """One page of the draft, with ``selected`` (or the page's first program) the one the buttons act on."""
     shown = draft.page(page)
     if selected is None or draft.position_of(selected) is None:
         selected = shown.items[0].id if shown.items else None
@@ -573,7 +579,14 @@ async def show_draft(
         view.add_item(RankButton("note", selected))
         view.add_item(RankMiscButton("export"))
     _paging(view, "rk", shown)
-    embed = screens.draft_embed(draft, shown.page, selected)
+    return screens.draft_embed(draft, shown.page, selected), view
+
+
+async def show_draft(
+    interaction: Interaction, page: int, selected: int | None, *, new: bool, content: str | None = None
+) -> None:
+    draft = await service_of(interaction).draft(interaction.user.id)
+    embed, view = draft_screen(draft, page, selected)
     await respond(interaction, new=new, content=content, embed=embed, view=view)
 
 
