@@ -83,7 +83,7 @@ def practice_embed(card: PracticeCard, *, tips: bool) -> discord.Embed:
     if card.new_round:
         lines.append(f"🔁 You have seen all {card.draw.total} questions. Here they come again, in a new order.\n")
     lines += [
-        f"## {question.question}",
+        f"**{question.question}**",
         "",
         f"⏱️ Answer aloud, as in a real interview. Time is up {discord.utils.format_dt(card.ends_at, 'R')} "
         f"({card.minutes} {'minute' if card.minutes == 1 else 'minutes'}).",
@@ -133,7 +133,7 @@ def notes_embed(page: ListPage[SavedNote]) -> discord.Embed:
     for offset, note in enumerate(page.items, start=1):
         embed.add_field(
             name=shorten(f"{first + offset}. {note.question}", TITLE_LIMIT),
-            value=f"{user_paragraph(note.note, 300)}\n-# Saved {_saved_on(note.created_at)}",
+            value=f"{user_paragraph(note.note, 300)}\n*Saved {_saved_on(note.created_at)}*",
             inline=False,
         )
     embed.set_footer(text=_page_footer(page, "note"))
@@ -153,7 +153,7 @@ def note_embed(note: SavedNote, *, confirm_delete: bool = False) -> discord.Embe
         title="Delete this note?" if confirm_delete else "Your note",
         colour=NOTICE_COLOUR if confirm_delete else BRAND_COLOUR,
     )
-    saved = f"-# Saved {_saved_on(note.created_at)}"
+    saved = f"*Saved {_saved_on(note.created_at)}*"
     embed.description = shorten(
         f"**{escape_markdown(note.question)}**\n\n{user_paragraph(note.note, 1500)}\n\n{saved}", DESCRIPTION_LIMIT
     )
@@ -192,7 +192,7 @@ def log_embed(page: ListPage[LoggedInterview]) -> discord.Embed:
         for entry in page.items:
             line = f"**{program_name(entry, 80)}** · {day_text(entry.date)} · {stars(entry.impression)}"
             if entry.notes:
-                line += f"\n-# {user_paragraph(entry.notes, 120).replace(chr(10), ' ')}"
+                line += f"\n↳ *{user_paragraph(entry.notes, 120).replace(chr(10), ' ')}*"
             lines.append(line)
         embed.description = shorten("\n".join(lines), DESCRIPTION_LIMIT)
     embed.set_footer(text=_page_footer(page, "interview"))
@@ -261,7 +261,7 @@ def draft_embed(draft: RankDraft, page: int, selected: int | None) -> discord.Em
             marker = "▶ " if entry.id == selected else ""
             line = f"{marker}**{place}. {program_name(entry, 80)}** · {stars(entry.impression)}"
             if entry.rank_note:
-                line += f"\n-# {user_paragraph(entry.rank_note, 150).replace(chr(10), ' ')}"
+                line += f"\n↳ *{user_paragraph(entry.rank_note, 150).replace(chr(10), ' ')}*"
             lines.append(line)
         embed.description = shorten("\n".join(lines), DESCRIPTION_LIMIT)
     if draft.deadline is not None:

@@ -53,9 +53,9 @@ def query(database: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
 
 
 def shown_question(reply: Reply) -> InterviewQuestion:
-    """The bank question a practice card shows (its text is the description's heading)."""
+    """The bank question a practice card shows (in bold, on a line of its own)."""
     description = reply.embeds[0]["description"]
-    matches = [q for q in BANK if f"## {q.question}\n" in description]
+    matches = [q for q in BANK if f"**{q.question}**\n" in description]
     assert len(matches) == 1, description
     return matches[0]
 
