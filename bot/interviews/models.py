@@ -43,6 +43,11 @@ class Category(StrEnum):
         return _LABELS[self]
 
     @property
+    def short(self) -> str:
+        """A few words, for a title."""
+        return _SHORT[self]
+
+    @property
     def blurb(self) -> str:
         """One line on what the category practises, for the category list and the question card."""
         return _BLURBS[self]
@@ -55,6 +60,15 @@ _LABELS = {
     Category.IMG: "IMG questions: gaps, graduation year, visa, US experience, exam attempts",
     Category.BEHAVIOURAL: "Behavioural: tell me about a time (situation, task, action, result)",
     Category.ETHICS: "Ethics and professionalism scenarios",
+    Category.ASK_PROGRAMS: "Questions to ask programs",
+}
+_SHORT = {
+    Category.ABOUT_YOU: "Tell me about yourself",
+    Category.SPECIALTY: "Why this specialty",
+    Category.PROGRAM: "Why this program",
+    Category.IMG: "IMG questions",
+    Category.BEHAVIOURAL: "Behavioural questions",
+    Category.ETHICS: "Ethics and professionalism",
     Category.ASK_PROGRAMS: "Questions to ask programs",
 }
 _BLURBS = {

@@ -74,7 +74,7 @@ def category_choice_name(category: Category | None, count: int) -> str:
 def practice_embed(card: PracticeCard, *, tips: bool) -> discord.Embed:
     """One question with its visible timer (each reader's Discord counts it down live); the tips when asked for."""
     question = card.question
-    where = "Every category" if card.category is None else card.category.label
+    where = "Every category" if card.category is None else card.category.short
     embed = discord.Embed(
         title=shorten(f"Practice question {card.draw.number} of {card.draw.total} · {where}", TITLE_LIMIT),
         colour=PRACTICE_COLOUR,
@@ -85,8 +85,8 @@ def practice_embed(card: PracticeCard, *, tips: bool) -> discord.Embed:
     lines += [
         f"**{question.question}**",
         "",
-        f"⏱️ Answer aloud, as in a real interview. Time is up {discord.utils.format_dt(card.ends_at, 'R')} "
-        f"({card.minutes} {'minute' if card.minutes == 1 else 'minutes'}).",
+        f"⏱️ Answer aloud, as in a real interview: you have {card.minutes} "
+        f"{'minute' if card.minutes == 1 else 'minutes'}. Time is up {discord.utils.format_dt(card.ends_at, 'R')}.",
         f"*{question.category.blurb}*",
     ]
     if not tips:

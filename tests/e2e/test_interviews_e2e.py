@@ -138,7 +138,7 @@ async def test_practice_shows_a_timed_question_then_tips_next_and_a_saved_note(l
 
     five = await run(emu, "interview practice", {"category": "ethics", "minutes": 5}, alice)
     assert shown_question(five).category is Category.ETHICS
-    assert timer_end(five) >= before + 300 - CLOCK_SLACK and "(5 minutes)" in five.embeds[0]["description"]
+    assert timer_end(five) >= before + 300 - CLOCK_SLACK and "you have 5 minutes" in five.embeds[0]["description"]
 
 
 async def test_practice_shows_every_question_of_a_category_before_repeating(live: Live) -> None:
