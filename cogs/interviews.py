@@ -101,7 +101,9 @@ class CardState:
 
     @classmethod
     def parse(cls, match: re.Match[str]) -> CardState:
-        category = None if match["cat"] == "all" else Category(match["cat"])
+        # A category renamed since the card was sent goes on as practice over every category (the tips still follow
+        # the question id), rather than failing the click.
+        category = next((c for c in Category if c.value == match["cat"]), None)
         ends_at = dt.datetime.fromtimestamp(int(match["ends"]), dt.UTC)
         return cls(category, int(match["minutes"]), int(match["seed"], 16), int(match["pos"]), ends_at)
 
@@ -133,12 +135,7 @@ class PracticeButton(
     async def from_custom_id(
         cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PracticeButton:
-        try:
-            state = CardState.parse(match)
-        except ValueError:
-            # A category renamed since the card was sent: the card cannot be rebuilt, the member can start again.
-            raise UserInputError("This practice card is out of date. Run `/interview practice` again.") from None
-        return cls(match["action"], state, match["qid"])
+        return cls(match["action"], CardState.parse(match), match["qid"])
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:

@@ -25,7 +25,9 @@ from bot.interviews.service import InterviewService
 from bot.ui import interviews as screens
 from cogs.interviews import (
     AnswerNoteModal,
+    CardState,
     LogEntryModal,
+    PracticeButton,
     RankNoteModal,
     draft_screen,
     entry_view,
@@ -169,6 +171,28 @@ def test_the_longest_practice_custom_ids_fit(app: App) -> None:
         card.category, 5, card.seed, card.position, dt.datetime(2286, 1, 1, tzinfo=dt.UTC), longest.id
     )
     assert_fits_and_never_pings(embeds=[screens.practice_embed(card, tips=True)], view=practice_view(card))
+
+
+@FEW_EXAMPLES
+@given(
+    st.sampled_from([None, *Category]),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=0, max_value=16**6 - 1),
+    st.integers(min_value=0, max_value=999_999),
+    st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2280, 1, 1), timezones=st.just(dt.UTC)),
+)
+def test_a_practice_cards_buttons_carry_its_whole_state(
+    category: Category | None, minutes: int, seed: int, position: int, ends_at: dt.datetime
+) -> None:
+    """What a button writes into its custom_id is what its click reads back, to the second, after any restart."""
+    state = CardState(category, minutes, seed, position, ends_at.replace(microsecond=0))
+    for action, question_id in (("tips", "why-this-program"), ("next", None)):
+        custom_id = PracticeButton(action, state, question_id).item.custom_id
+        assert custom_id is not None
+        match = PracticeButton.__discord_ui_compiled_template__.fullmatch(custom_id)
+        assert match is not None and CardState.parse(match) == state and match["qid"] == question_id
+    renamed = PracticeButton.__discord_ui_compiled_template__.fullmatch(f"iv:next:old-name:2:00ff00:3:{10**9}")
+    assert renamed is not None and CardState.parse(renamed).category is None, "an unknown category goes on as mixed"
 
 
 # -- notes -----------------------------------------------------------------------------------------------------------
