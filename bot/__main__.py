@@ -347,7 +347,8 @@ def cmd_kb_validate(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"OK: {len(content.knowledge.knowledge)} knowledge entries, "
         f"{len(content.knowledge.pathway_steps)} pathway steps, "
-        f"{content.quiz_bank.count(None)} quiz questions, {len(content.specialties.specialties)} specialties, "
+        f"{content.quiz_bank.count(None)} quiz questions, {len(content.interview_bank)} interview questions, "
+        f"{len(content.specialties.specialties)} specialties, "
         f"cycle files for Match {', '.join(map(str, content.calendar.years_with_data)) or 'none'} "
         f"(loaded in {content.load_seconds * 1000:.0f} ms)."
     )

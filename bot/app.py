@@ -83,6 +83,7 @@ EXTENSIONS = (
     "cogs.studygroups",
     "cogs.status",
     "cogs.onboarding",
+    "cogs.interviews",
     "cogs.help",
 )
 MAX_RATELIMIT_TIMEOUT = 30.0

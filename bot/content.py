@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.cycle import CycleCalendar, MilestoneKind, load_cycle_dir
 from bot.datafiles import DataFileError, DataProblem
+from bot.interviews.bank import InterviewBank, load_interview_bank
 from bot.knowledge.service import KnowledgeService
 from bot.quiz.bank import QuestionBank, load_question_bank
 from bot.readiness.specialties import SpecialtyTable, load_specialties_from_data_dir
@@ -22,6 +23,7 @@ class Content:
     calendar: CycleCalendar
     specialties: SpecialtyTable
     quiz_bank: QuestionBank
+    interview_bank: InterviewBank
     load_seconds: float
 
 
@@ -44,6 +46,11 @@ def load_content(data_dir: Path) -> Content:
         specialties = load_specialties_from_data_dir(data_dir)
     except DataFileError as exc:
         problems.extend(exc.problems)
+    interview_bank: InterviewBank | None = None
+    try:
+        interview_bank = load_interview_bank(data_dir / "interviews")
+    except DataFileError as exc:
+        problems.extend(exc.problems)
     quiz_bank: QuestionBank | None = None
     if knowledge is not None:
         # Checked only once the entries loaded, so one broken entry does not flood the report with "unknown entry".
@@ -59,10 +66,22 @@ def load_content(data_dir: Path) -> Content:
                         data_dir / "knowledge", None, f"milestone {kind.value}", f"entry {kind.info.kb_entry!r} missing"
                     )
                 )
-    if problems or knowledge is None or calendar is None or specialties is None or quiz_bank is None:
+    if (
+        problems
+        or knowledge is None
+        or calendar is None
+        or specialties is None
+        or quiz_bank is None
+        or interview_bank is None
+    ):
         raise DataFileError(problems)
     elapsed = time.perf_counter() - started
     log.info("content loaded in %.0f ms", elapsed * 1000)
     return Content(
-        knowledge=knowledge, calendar=calendar, specialties=specialties, quiz_bank=quiz_bank, load_seconds=elapsed
+        knowledge=knowledge,
+        calendar=calendar,
+        specialties=specialties,
+        quiz_bank=quiz_bank,
+        interview_bank=interview_bank,
+        load_seconds=elapsed,
     )

@@ -33,6 +33,7 @@ import aiosqlite
 
 from bot.db.connection import write_transaction
 from bot.deletion_ledger import DeletionLedger, user_hash
+from bot.interviews.personal import InterviewData
 from bot.knowledge.repository import UNANSWERED_KEPT
 from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
@@ -342,6 +343,7 @@ class PersonalData:
             ReadinessData(readiness),
             StudyGroupData(studygroups),
             ServerRecords(conn),
+            InterviewData.of(conn),
         ]
         return cls(conn, sources, clock, backups=backups)
 
@@ -517,6 +519,8 @@ DELETION_LABELS: dict[str, tuple[str, str]] = {
     ),
     "studygroup_departures": ("record of leaving a server", "records of leaving a server"),
     "studygroup_nudges": ("record of a streak reminder", "records of streak reminders"),
+    "interview_notes": ("note on a practice answer", "notes on practice answers"),
+    "interview_log_entries": ("interview in your log", "interviews in your log (with your rank draft)"),
     "server_records_unnamed": (
         "server announcement or event no longer naming you",
         "server announcements or events no longer naming you",
@@ -614,6 +618,13 @@ def privacy_sections(
             "• **Helpful votes** on answers. To improve the knowledge base.\n"
             "• If you set up milestone announcements or a server event as a moderator, your user id, so that I "
             "can tell you when something needs fixing.",
+        ),
+        (
+            "Interview practice and your rank draft",
+            "Only what you choose to save: notes on your practice answers (with the question), your interview log "
+            "(program, date, impression, notes) and your rank draft's order and notes. Only you see them, in private "
+            "replies; nothing is posted, shared or sent to NRMP unless you post it yourself. They stay until you "
+            "delete them in /interview notes or /interview history, or all at once with /mydata delete.",
         ),
         (
             "What I do not keep",

@@ -15,6 +15,7 @@ import pytest
 
 from bot.config import Settings
 from bot.content import Content
+from bot.interviews.repository import InterviewRepository
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.milestones.repository import MilestoneRepository
 from bot.privacy import (
@@ -139,6 +140,11 @@ async def populate(conn: aiosqlite.Connection, services: dict[str, Any]) -> None
         await deliveries.claim(record, NOW)
         await deliveries.mark_sent(key, 1_400_000_000_000_000_000 + user % 1000, NOW)
 
+    interviews = InterviewRepository(conn)
+    for user in (ALICE, BOB):
+        await interviews.add_note(user, "tell-me-about-yourself", "Tell me about yourself.", "Too long.", NOW)
+        await interviews.add_entry(user, "Mercy Hospital IM", NOW.date(), 4, "J-1 only", NOW)
+
     milestones = MilestoneRepository(conn)
     await milestones.save_subscription(GUILD, CHANNEL, None, None, ALICE, NOW)
     await milestones.save_subscription(OTHER_GUILD, OTHER_CHANNEL, None, None, BOB, NOW)
@@ -224,6 +230,8 @@ async def test_delete_leaves_nothing_of_the_member_in_any_table(
         "deliveries",
         "milestone_subscriptions",
         "server_events",
+        "interview_notes",
+        "interview_log",
     ):
         assert table in before, table
     bob_before = await personal.export(BOB)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import itertools
 import re
 from collections.abc import Awaitable, Callable, Iterator
@@ -184,6 +185,10 @@ def parsed(call: Callable[[], T]) -> T | None:
 
 
 def test_every_typed_option_and_modal_field_has_a_property_test(app: App) -> None:
+    # A feature may keep its property tests in a module of its own (test_properties_<feature>.py); importing it
+    # registers what it covers and its modals' fields here.
+    for path in sorted(Path(__file__).parent.glob("test_properties_*.py")):
+        importlib.import_module(f"tests.unit.{path.stem}")
     typed = {
         (command.qualified_name, parameter.name)
         for command in app.bot.tree.walk_commands()
