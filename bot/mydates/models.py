@@ -300,11 +300,9 @@ class ShareOptions(BaseModel):
         if isinstance(value, bool):
             return value
         text = _text(value, "The choice").strip().lower()
-        if text in ("on", "yes", "true"):
-            return True
-        if text in ("off", "no", "false"):
-            return False
-        raise ValueError("Pick `on` or `off`.")
+        if text not in ("on", "off"):
+            raise ValueError("Pick `on` or `off`.")
+        return text == "on"
 
     @field_validator("named", mode="before")
     @classmethod

@@ -68,6 +68,8 @@ def recap_embed(group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str
     if recap.top_streaks:
         streaks = ", ".join(f"<@{s.user_id}> {s.days}" for s in recap.top_streaks[:5])
         embed.add_field(name="🔥 Streaks", value=streaks, inline=False)
+    if recap.exams_ahead is not None:
+        embed.add_field(name="📅 Exams ahead", value=recap.exams_ahead.line(), inline=False)
     embed.set_footer(text=f"Week {week.monday:%d %b}–{week.sunday:%d %b} · ref {delivery_reference(nonce)}")
     return embed
 
