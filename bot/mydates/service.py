@@ -163,8 +163,8 @@ class MyDatesService:
         """The member used /mydates: end a pause of their reminders, returning it so they are told (once)."""
         pause = await self.repository.take_pause(user_id)
         if pause is not None:
+            # Nothing to re-arm: a pause never removed a timer, it only made the feed skip that member's reminders.
             log.info("a member whose reminder DMs were refused used /mydates: told, and reminders resumed")
-            await self._on_change()
         return pause
 
     # -- weekly recaps -----------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from bot.mydates.models import (
     MAX_DATES,
     AddDateOptions,
     DateKind,
+    MyDate,
     ShareOptions,
 )
 from bot.mydates.reminders import (
@@ -38,6 +39,7 @@ from bot.mydates.reminders import (
 from bot.mydates.repository import REMINDER_TARGET_KIND, MyDatesRepository
 from bot.mydates.service import MyDatesService
 from bot.privacy import DELETION_LABELS, deletion_counts_text, personal_data_for
+from bot.sandbox.contract import check_message_body
 from bot.scheduling import (
     DeliveryProblem,
     DeliveryRepository,
@@ -52,6 +54,7 @@ from bot.scheduling import (
 )
 from bot.studygroups.recap import ExamsAhead
 from bot.text import would_ping
+from bot.ui.mydates import dates_embed
 from bot.validation import UserInputError, parse_options, parse_options_with
 from tests.unit.test_personal_data import traces
 
@@ -427,3 +430,22 @@ async def test_export_and_delete_cover_everything_and_leave_others_alone(setup: 
     assert await traces(setup.conn, ALICE) == {}
     assert ALICE not in await personal.user_ids() and BOB in await personal.user_ids()
     assert len(await setup.service.dates(BOB)) == 1
+
+
+# -- the list screen -----------------------------------------------------------------------------------------------
+
+
+def test_fifty_dates_with_the_longest_titles_fit_one_list_and_the_rest_is_counted() -> None:
+    # Markdown characters are escaped when shown, doubling their length: the worst case for the list.
+    title = "*_" * 40
+    dates = [
+        MyDate(i, ALICE, DateKind.CUSTOM, title, NOW + dt.timedelta(days=i + 1), "Asia/Kolkata", DEFAULT_REMINDERS, NOW)
+        for i in range(MAX_DATES)
+    ]
+    embed = dates_embed(dates, NOW)
+    assert not list(check_message_body({"embeds": [embed.to_dict()]}))
+    lines = (embed.description or "").splitlines()
+    shown = len(lines) - 1
+    assert 10 < shown < MAX_DATES and lines[-1] == f"…and {MAX_DATES - shown} more: `/mydates calendar` has them all."
+    short = dates_embed(dates[:3], NOW)
+    assert len((short.description or "").splitlines()) == 3
