@@ -1,4 +1,4 @@
--- Rows for 0015_mydates.sql: a member's Step 2 CK exam and a custom date (one without reminders), another member's
+-- Rows for 0017_mydates.sql: a member's Step 2 CK exam and a custom date (one without reminders), another member's
 -- interview; the second member could not be DMed, and shares (named) in one server while the first shares unnamed;
 -- the first member's 7-day reminder was sent by DM (a delivery row of the new kind).
 INSERT INTO my_dates (id, user_id, kind, title, starts_at, timezone, reminders, created_at) VALUES
