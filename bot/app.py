@@ -24,6 +24,13 @@ from bot.db.backup import backup_database, ensure_sound, prune_backups
 from bot.db.connection import open_database, write_transaction
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.milestones.service import build_milestone_service
+from bot.mydates.reminders import FEED as MYDATES_FEED
+from bot.mydates.reminders import MyDateReminders
+from bot.mydates.repository import MyDatesRepository
+from bot.mydates.service import PURGE_EVERY as MYDATES_PURGE_EVERY
+from bot.mydates.service import PURGE_JOB as MYDATES_PURGE_JOB
+from bot.mydates.service import PURGE_TIMEOUT as MYDATES_PURGE_TIMEOUT
+from bot.mydates.service import MyDatesService
 from bot.observability.context import with_interaction_context
 from bot.observability.repository import StatusRepository
 from bot.observability.service import StatusService
@@ -67,6 +74,7 @@ from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.retention import PURGE_EVERY, PURGE_JOB, RetentionPurger
 from bot.studygroups.service import StudyGroupService
 from bot.ui.errors import report_interaction_error
+from bot.ui.mydates import DiscordReminderSender
 from cogs.milestones.messenger import DiscordMessenger
 from cogs.milestones.scheduled_events import DiscordEventGateway
 from cogs.quiz.posting import DiscordGroupQuizPoster, MemberNames
@@ -81,6 +89,7 @@ EXTENSIONS = (
     "cogs.quiz",
     "cogs.milestones",
     "cogs.studygroups",
+    "cogs.mydates",
     "cogs.status",
     "cogs.onboarding",
     "cogs.interviews",
@@ -119,6 +128,7 @@ class DiscordAdapters:
     nudges: DiscordNudgeSender
     members: DiscordMemberDirectory
     quiz: DiscordGroupQuizPoster
+    mydates: DiscordReminderSender
 
 
 def bot_intents(settings: Settings) -> discord.Intents:
@@ -266,6 +276,7 @@ class ImgBot(ShardedBot):
             nudges=DiscordNudgeSender(self),
             members=DiscordMemberDirectory(self, budget.lane(DiscordMemberDirectory.REST_PER_SECOND)),
             quiz=DiscordGroupQuizPoster(self, names),
+            mydates=DiscordReminderSender(self),
         )
         self._adapters = adapters
         # The system clock, unless a test moves it (IMGBOT_TEST_CLOCK_OFFSET_SECONDS, logged): every feed's.
@@ -286,7 +297,16 @@ class ImgBot(ShardedBot):
         )
         # Before anything runs: a member deleted since the backup this database was restored from is deleted again.
         await personal_data.reapply_deletions()
-        studygroup_dispatch = StudyGroupDispatcher(studygroups, adapters.prompts, clock=feed_clock)
+        # A member's own dates: reminders by DM with the announcements' grace, and the exams line of weekly recaps.
+        mydates_repository = MyDatesRepository(self._db)
+        mydates = MyDatesService(
+            mydates_repository, clock=feed_clock, on_change=lambda: runner.reschedule(MYDATES_FEED)
+        )
+        grace = dt.timedelta(hours=self.settings.delivery_grace_hours)
+        runner.add(MyDateReminders(mydates_repository, adapters.mydates, grace=grace, clock=feed_clock))
+        studygroup_dispatch = StudyGroupDispatcher(
+            studygroups, adapters.prompts, clock=feed_clock, exams_ahead=mydates.exams_ahead
+        )
         studygroup_nudges = NudgeDispatcher(studygroups, deliveries, adapters.nudges, clock=feed_clock)
         runner.add(studygroup_dispatch)
         runner.add(studygroup_nudges)
@@ -303,6 +323,14 @@ class ImgBot(ShardedBot):
             # Daily and at start-up, needing no gateway: what fell past its period while the bot was down goes first.
             Worker(RETENTION_JOB, RETENTION_EVERY, privacy_retention.run, needs_ready=False, timeout=RETENTION_TIMEOUT),
             Worker(RECONCILE_JOB, RECONCILE_EVERY, reconciler.run, timeout=RECONCILE_TIMEOUT),
+            # Dates passed 30 days ago, and their reminders' records, are forgotten (what /privacy says).
+            Worker(
+                MYDATES_PURGE_JOB,
+                MYDATES_PURGE_EVERY,
+                mydates.forget_passed,
+                needs_ready=False,
+                timeout=MYDATES_PURGE_TIMEOUT,
+            ),
             Worker(EXPIRY_JOB, EXPIRY_EVERY, quiz_timers.expire, timeout=EXPIRY_TIMEOUT),
             # No timeout: a beat is one small write that logs its own failure as a warning. A timeout would log an
             # error, and every logged error wakes the heartbeat (monitor.on_error below): a stuck database would
@@ -332,6 +360,7 @@ class ImgBot(ShardedBot):
             studygroup_dispatch=studygroup_dispatch,
             studygroup_nudges=studygroup_nudges,
             studygroup_retention=retention,
+            mydates=mydates,
             quiz_timers=quiz_timers,
             runner=runner,
             cooldowns=Cooldowns(enabled=self.settings.command_cooldowns),

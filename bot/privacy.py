@@ -35,6 +35,9 @@ from bot.db.connection import write_transaction
 from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
 from bot.knowledge.repository import UNANSWERED_KEPT
+from bot.mydates.models import FORGET_AFTER
+from bot.mydates.personal_data import MyDatesData
+from bot.mydates.repository import MyDatesRepository
 from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
 from bot.readiness.repository import ReadinessRepository
@@ -342,6 +345,7 @@ class PersonalData:
             QuizData(quiz),
             ReadinessData(readiness),
             StudyGroupData(studygroups),
+            MyDatesData(MyDatesRepository(conn)),
             ServerRecords(conn),
             InterviewData.of(conn),
         ]
@@ -521,6 +525,12 @@ DELETION_LABELS: dict[str, tuple[str, str]] = {
     "studygroup_nudges": ("record of a streak reminder", "records of streak reminders"),
     "interview_notes": ("note on a practice answer", "notes on practice answers"),
     "interview_log_entries": ("interview in your log", "interviews in your log (with your rank draft)"),
+    "my_dates": ("date of your own (/mydates)", "dates of your own (/mydates)"),
+    "my_dates_settings": (
+        "/mydates setting (recaps, paused reminders)",
+        "/mydates settings (recaps, paused reminders)",
+    ),
+    "my_dates_reminders": ("record of a date reminder", "records of date reminders"),
     "server_records_unnamed": (
         "server announcement or event no longer naming you",
         "server announcements or events no longer naming you",
@@ -644,6 +654,17 @@ def privacy_sections(
             f"reminder was sent is forgotten {NUDGE_RECORDS_KEPT.days} days later.\n"
             f"{_retention_line(retention_days)}\n"
             "• The bot's technical logs, kept by whoever runs the bot to fix problems, can contain your user id.",
+        ),
+        (
+            "Your own dates (/mydates)",
+            "Only the dates you add: each one's kind, title, time and time zone, and its reminders. Adding a date "
+            "with reminders is asking for them by DM (`reminders: none` adds one without); a note of each reminder "
+            "sent keeps it from being sent twice. If I cannot DM you, I note it, pause your reminders and tell you "
+            "the next time you use /mydates, which turns them back on. In a server where you turn on "
+            "`/mydates share-in-recaps`, study-group weekly recaps count you among members with an exam in the next "
+            "14 days, and name you only if you chose `named: True`. A date is forgotten "
+            f"{FORGET_AFTER.days} days after it passes, with the notes of its reminders; `/mydates remove` and "
+            "/mydata delete remove it sooner.",
         ),
         ("Backups", _backups_text(backups)),
         (

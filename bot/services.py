@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bot.cooldowns import Cooldowns
 from bot.knowledge.service import KnowledgeService
 from bot.milestones.service import MilestoneService
+from bot.mydates.service import MyDatesService
 from bot.privacy import PersonalData
 from bot.quiz.group_timers import GroupQuizTimers
 from bot.quiz.service import QuizService
@@ -29,6 +30,7 @@ class Services:
     studygroup_dispatch: StudyGroupDispatcher
     studygroup_nudges: NudgeDispatcher
     studygroup_retention: RetentionPurger
+    mydates: MyDatesService
     quiz_timers: GroupQuizTimers
     runner: Runner
     """Every scheduled post and periodic job (``bot.scheduling.runner``): features ask it to re-arm their timers."""

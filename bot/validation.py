@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -32,8 +32,14 @@ class FormErrors(UserInputError):
 
 def parse_options(model: type[ModelT], **options: Any) -> ModelT:
     """Build ``model`` from a command's options or raise UserInputError with a readable explanation."""
+    return parse_options_with(model, None, **options)
+
+
+def parse_options_with(model: type[ModelT], context: Mapping[str, Any] | None, /, **options: Any) -> ModelT:
+    """``parse_options`` with a validation ``context`` for the model's validators (``{"now": ...}`` where a date
+    must be ahead, or zone suggestions depend on the time)."""
     try:
-        return model.model_validate(options)
+        return model.model_validate(options, context=dict(context) if context is not None else None)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         message = str(first["msg"]).removeprefix("Value error, ")

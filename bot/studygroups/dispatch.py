@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot.scheduling import (
@@ -35,7 +35,7 @@ from bot.scheduling import (
 )
 from bot.studygroups import schedule as timing
 from bot.studygroups.models import StudyGroup
-from bot.studygroups.recap import WeeklyRecap
+from bot.studygroups.recap import ExamsAhead, WeeklyRecap
 from bot.studygroups.service import StudyGroupService
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ MAX_LOOKBACK = dt.timedelta(days=2)
 NO_CHECK_INS = "no check-ins that week"
 BEYOND_GRACE = "missed beyond the grace window"
 GONE = "the study group is gone or archived"
+
+ExamsAheadSource = Callable[[int, tuple[int, ...], dt.datetime], Awaitable[ExamsAhead | None]]
+"""(server, the group's members, the recap's due time) -> the recap's exams line, if members opted in to it
+(``bot.mydates``)."""
 
 
 class PromptSender(Protocol):
@@ -94,9 +98,11 @@ class StudyGroupDispatcher(Feed[GroupPost]):
         sweep_every: dt.timedelta = dt.timedelta(minutes=5),
         retry_first: dt.timedelta = FIRST_RETRY,
         clock: Callable[[], dt.datetime] | None = None,
+        exams_ahead: ExamsAheadSource | None = None,
     ) -> None:
         self.service = service
         self.sender = sender
+        self.exams_ahead = exams_ahead
         self.clock = clock or service.now
         self.policy = FeedPolicy(
             sweep_every=sweep_every,
@@ -152,6 +158,10 @@ class StudyGroupDispatcher(Feed[GroupPost]):
             recap = await self.service.weekly_recap(group.id, occurrence.week)
             if not recap.should_post:
                 raise SkipDelivery(NO_CHECK_INS)
+            if self.exams_ahead is not None:
+                # Counted from the recap's due time, so a recap posted late says what it would have said on time.
+                members = await self.service.member_ids(group.id)
+                recap = replace(recap, exams_ahead=await self.exams_ahead(group.guild_id, members, occurrence.due_at))
             return await self.sender.post_recap(group, recap, late=late, nonce=nonce)
         return await self.sender.post_prompt(group, occurrence, late=late, nonce=nonce)
 

@@ -596,6 +596,10 @@ class StudyGroupService:
     async def get_group(self, group_id: int) -> StudyGroup | None:
         return await self._repo.get_group(group_id)
 
+    async def member_ids(self, group_id: int) -> tuple[int, ...]:
+        """The group's current members."""
+        return tuple(m.user_id for m in await self._repo.members(group_id))
+
     async def _recap(self, group: StudyGroup, week: timing.IsoWeek, now: dt.datetime, members: int) -> WeeklyRecap:
         check_ins = await self._repo.group_check_ins(group.id, week.monday, week.sunday)
         streaks = {}

@@ -446,7 +446,8 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         view.add_item(DeleteDataButton("no"))
         await interaction.response.send_message(
             "This deletes everything I store about you in every server: study-group check-ins and memberships, "
-            "your settings, quiz answers, readiness results, interview notes and log, and votes. It cannot be undone. "
+            "your settings, quiz answers, readiness results, interview notes and log, votes and your own dates "
+            "(/mydates). It cannot be undone. "
             "(`/mydata export` first if you want a copy.)",
             view=view,
             ephemeral=True,

@@ -71,6 +71,8 @@ def recap_embed(
     if recap.top_streaks:
         streaks = ", ".join(f"<@{s.user_id}> {s.days}" for s in recap.top_streaks[:5])
         embed.add_field(name="🔥 Streaks", value=streaks, inline=False)
+    if recap.exams_ahead is not None:
+        embed.add_field(name="📅 Exams ahead", value=recap.exams_ahead.line(), inline=False)
     week_text = f"Week {week.monday:%d %b}–{week.sunday:%d %b}"
     return channels.set_reference_footer(embed, week_text, delivery_reference(nonce), sender)
 

@@ -14,6 +14,7 @@ import pytest
 from bot.app import BACKUP_JOB, HEARTBEAT_JOB, ImgBot
 from bot.content import Content
 from bot.knowledge.repository import UNANSWERED_KEPT
+from bot.mydates.service import PURGE_JOB as MYDATES_PURGE_JOB
 from bot.privacy import RETENTION_JOB
 from bot.quiz.group_timers import EXPIRY_JOB
 from bot.readiness.repository import ReadinessRepository
@@ -37,7 +38,15 @@ async def bot(tmp_path: Path, content: Content) -> AsyncIterator[ImgBot]:
 
 async def test_every_worker_is_registered_and_all_but_the_heartbeat_have_a_timeout(bot: ImgBot) -> None:
     workers = {worker.name: worker for worker in bot.workers}
-    assert set(workers) == {PURGE_JOB, RETENTION_JOB, RECONCILE_JOB, EXPIRY_JOB, HEARTBEAT_JOB, BACKUP_JOB}
+    assert set(workers) == {
+        PURGE_JOB,
+        RETENTION_JOB,
+        RECONCILE_JOB,
+        EXPIRY_JOB,
+        HEARTBEAT_JOB,
+        BACKUP_JOB,
+        MYDATES_PURGE_JOB,
+    }
     assert workers[HEARTBEAT_JOB].timeout is None
     for name, worker in workers.items():
         if name != HEARTBEAT_JOB:

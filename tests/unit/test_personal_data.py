@@ -18,6 +18,9 @@ from bot.content import Content
 from bot.interviews.repository import InterviewRepository
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.milestones.repository import MilestoneRepository
+from bot.mydates.models import DateKind
+from bot.mydates.reminders import reminder_key
+from bot.mydates.repository import REMINDER_TARGET_KIND, MyDatesRepository
 from bot.privacy import (
     DELETION_LABELS,
     PRIVACY_SECTIONS,
@@ -144,6 +147,32 @@ async def populate(conn: aiosqlite.Connection, services: dict[str, Any]) -> None
     for user in (ALICE, BOB):
         await interviews.add_note(user, "tell-me-about-yourself", "Tell me about yourself.", "Too long.", NOW)
         await interviews.add_entry(user, "Mercy Hospital IM", NOW.date(), 4, "J-1 only", NOW)
+    # Their own dates: shared in a server's recaps, a reminder DM sent (a row naming them in its key and
+    # target_ref), and reminders paused after a refused DM.
+    dates = MyDatesRepository(conn)
+    for user in (ALICE, BOB):
+        starts_at, offset = NOW + dt.timedelta(days=7), dt.timedelta(days=1)
+        added = await dates.add(
+            user, DateKind.OET, f"OET with <@{user}>", starts_at, "Asia/Kolkata", (offset,), NOW, limit=50
+        )
+        assert added is not None
+        await dates.set_sharing(user, GUILD, True, True, NOW)
+        await dates.pause(user, "OET exam", NOW)
+        key = reminder_key(user, added.id, offset)
+        record = DeliveryRecord(
+            key,
+            f"md:{user}:{added.id}",
+            0,
+            0,
+            REMINDER_TARGET_KIND,
+            str(user),
+            86400,
+            starts_at,
+            NOW,
+            delivery_nonce(key),
+        )
+        await deliveries.claim(record, NOW)
+        await deliveries.mark_sent(key, 1_500_000_000_000_000_000 + user % 1000, NOW)
 
     milestones = MilestoneRepository(conn)
     await milestones.save_subscription(GUILD, CHANNEL, None, None, ALICE, NOW)
@@ -232,6 +261,9 @@ async def test_delete_leaves_nothing_of_the_member_in_any_table(
         "server_events",
         "interview_notes",
         "interview_log",
+        "my_dates",
+        "my_dates_sharing",
+        "my_dates_dm_pauses",
     ):
         assert table in before, table
     bob_before = await personal.export(BOB)
@@ -252,6 +284,7 @@ async def test_delete_leaves_nothing_of_the_member_in_any_table(
     assert counts["studygroup_checkins"] == 2 and counts["studygroup_settings"] == 1
     assert counts["studygroup_departures"] == 1 and counts["server_records_unnamed"] == 2
     assert counts["studygroup_nudges"] == 1
+    assert (counts["my_dates"], counts["my_dates_settings"], counts["my_dates_reminders"]) == (1, 2, 1)
     assert counts["quiz_records"] > 0 and counts["readiness_records"] > 0
     assert set(counts) <= set(DELETION_LABELS)
     summary = describe_deletion(counts)
@@ -286,6 +319,9 @@ async def test_export_holds_everything_as_json(
     records = data["server_records"]
     assert [r["server_id"] for r in records["milestone_announcements_set_up"]] == [str(GUILD)]
     assert [r["title"] for r in records["server_events_created"]] == ["Mock exam"]
+    mine = data["my_dates"]
+    assert [d["kind"] for d in mine["dates"]] == ["oet"] and mine["reminders_paused"]["about"] == "OET exam"
+    assert [r["status"] for r in mine["reminders_sent_or_skipped"]] == ["sent"]
     # Nothing of Bob's is in Alice's export.
     assert str(BOB) not in json.dumps(data)
 

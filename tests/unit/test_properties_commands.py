@@ -37,6 +37,8 @@ from bot.app import ImgBot
 from bot.content import Content
 from bot.knowledge.options import AskOptions, TopicOptions
 from bot.milestones.reminders import format_reminders, parse_reminders
+from bot.mydates.models import KIND_CHOICES, AddDateOptions, DmPause, ShareOptions
+from bot.mydates.reminders import PlannedReminder
 from bot.quiz.options import LeaderboardOptions, LeaderboardPeriod, QuizReviewOptions, QuizStartOptions
 from bot.readiness.assessment import Step, StepKind
 from bot.readiness.options import TimelineOptions
@@ -55,6 +57,7 @@ from bot.studygroups.models import (
 from bot.studygroups.repository import name_key
 from bot.text import defuse_pings, would_ping
 from bot.ui import milestones as milestone_screens
+from bot.ui import mydates as mydates_screens
 from bot.ui import quiz as quiz_screens
 from bot.ui import readiness as readiness_screens
 from bot.ui import studygroups as studygroup_screens
@@ -62,7 +65,7 @@ from bot.ui.embeds import entry_embed
 from bot.ui.errors import BaseModal, describe_user_error
 from bot.ui.forms import problems_text, typed_embed, typed_from_embeds
 from bot.ui.help import overview_embeds
-from bot.validation import FormErrors, UserInputError, parse_options
+from bot.validation import FormErrors, UserInputError, parse_options, parse_options_with
 from cogs.help import HelpCog
 from cogs.knowledge import answer_view, no_answer_embed, suggestions_view
 from cogs.milestones.events import event_id_of
@@ -886,3 +889,97 @@ def test_progress_screens_show_any_display_name_safely(app: App, name: str, mode
         with pytest.raises(UserInputError) as error:
             app.run(refused())
         user_error_is_clear(error.value)
+
+
+# -- /mydates --------------------------------------------------------------------------------------------------------
+
+_kinds = st.sampled_from([value for _, value in KIND_CHOICES] + ["Interview", "exam"]) | bounded_text(1, 20)
+_my_reminders = st.sampled_from(["7d,1d,2h", "none", "0", "90d", "91d", "1d,1d", "2h,30m", " "]) | bounded_text(1, 100)
+
+
+@covers(
+    ("mydates add", "kind"),
+    ("mydates add", "date"),
+    ("mydates add", "time"),
+    ("mydates add", "timezone"),
+    ("mydates add", "title"),
+    ("mydates add", "reminders"),
+    ("mydates remove", "date"),
+    ("mydates share-in-recaps", "share"),
+)
+@PROPERTY_SETTINGS
+@given(
+    _kinds,
+    _dates,
+    _times,
+    _zones,
+    st.none() | bounded_text(1, 80) | st.sampled_from(["Mayo <@123456789012345678>", "@everyone OET"]),
+    st.none() | _my_reminders,
+    bounded_text(1, 100),
+    st.sampled_from(["on", "off"]) | bounded_text(1, 10),
+    st.none() | st.booleans(),
+)
+def test_mydates(
+    app: App,
+    kind: str,
+    date: str,
+    time: str,
+    zone: str,
+    title: str | None,
+    reminders: str | None,
+    typed_date: str,
+    share: str,
+    named: bool | None,
+) -> None:
+    service = app.services.mydates
+    now = service.now()
+    user = new_user()
+    assert len(service.zone_choices(zone[:64])) <= 25
+    options = parsed(
+        lambda: parse_options_with(
+            AddDateOptions,
+            {"now": now},
+            kind=kind,
+            title=title,
+            date=date,
+            time=time,
+            timezone=zone,
+            reminders=reminders,
+        )
+    )
+    # Typed text that is neither a saved date's id nor its name removes nothing, with a message saying so.
+    assert outcome(app, lambda: service.remove(user, typed_date)) is None
+    if options is not None:
+        added = outcome(app, lambda: service.add(user, options))
+        assert added is not None, "valid options for a date ahead are always saved"
+        # Saved as typed: the kind, the tidied title, the instant in the zone given, the reminders asked for.
+        saved = added.date
+        assert (saved.kind, saved.title, saved.zone) == (options.kind, options.title, options.timezone)
+        assert saved.starts_at == options.starts_at > now and saved.reminders == options.reminders
+        assert set(added.upcoming) | set(added.passed) == set(saved.reminders)
+        assert app.run(service.dates(user)) == (saved,)
+        assert_fits_and_never_pings(embeds=[mydates_screens.added_embed(added)])
+        assert_fits_and_never_pings(embeds=[mydates_screens.dates_embed((saved,), now)])
+        for offset in saved.reminders:
+            reminder = PlannedReminder(saved, offset)
+            for late in (False, True):
+                embed = mydates_screens.reminder_embed(reminder, late=late, nonce="n" * 25)
+                assert_fits_and_never_pings(embeds=[embed])
+        assert_fits_and_never_pings(content=mydates_screens.pause_notice(DmPause(user, now, saved.name)))
+        choices = app.run(service.choices(user, typed_date[:100]))
+        assert all(1 <= len(label) <= 100 for label, _ in choices)
+        assert [date_id for _, date_id in app.run(service.choices(user, ""))] == [saved.id]
+        calendar = app.run(service.calendar(user))
+        assert calendar.dates == 1 and calendar.data.startswith(b"BEGIN:VCALENDAR")
+        # Removed by what autocomplete sends (its id): gone, and removing it again is refused.
+        removed = app.run(service.remove(user, str(saved.id)))
+        assert removed == saved and app.run(service.dates(user)) == ()
+        assert_fits_and_never_pings(content=mydates_screens.removed_text(removed))
+        assert outcome(app, lambda: service.remove(user, str(saved.id))) is None
+    sharing_options = parsed(lambda: parse_options(ShareOptions, share=share, named=named))
+    assert (sharing_options is not None) == (share.strip().lower() in ("on", "off"))
+    if sharing_options is not None:
+        sharing = app.run(service.share(user, GUILD, sharing_options))
+        assert (sharing is not None) == sharing_options.share
+        assert sharing is None or sharing.named == bool(named)
+        assert_fits_and_never_pings(content=mydates_screens.sharing_text(sharing))
