@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, mod
 
 from bot.milestones.events import local_instant, parse_date, parse_time
 from bot.milestones.reminders import describe_reminders, format_reminders, parse_reminders
-from bot.studygroups.zones import ZoneError, resolve_zone
 from bot.text import has_words, neutralize_mentions, strip_invisible
 from bot.validation import UserInputError
+from bot.zones import ZoneError, resolve_zone
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from bot.mydates.models import (
 )
 from bot.mydates.repository import MyDatesRepository
 from bot.studygroups.recap import ExamsAhead
-from bot.studygroups.zones import zone_choices
 from bot.text import shorten
 from bot.validation import UserInputError
+from bot.zones import zone_choices
 
 log = logging.getLogger(__name__)
 

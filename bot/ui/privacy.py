@@ -53,7 +53,8 @@ def privacy_summary(retention_days: int | None = None, backups: BackupPolicy = D
         (
             "**What I keep:** only what you give me through commands and buttons, so each feature works for you: "
             "your study groups, check-ins, time zone and reminder choice; quiz answers and scores; an unfinished "
-            "readiness check, and its levels if you save them; your helpful votes.",
+            "readiness check, and its levels if you save them; your interview notes, interview log and rank draft; "
+            "your own dates (`/mydates`); your helpful votes.",
             "",
             "**What I don't:** I don't read or store your messages, and nothing is sold or shared. Others see what "
             "you post or share, and weekly recaps name who checked in; your group mates and moderators can see "
@@ -61,7 +62,8 @@ def privacy_summary(retention_days: int | None = None, backups: BackupPolicy = D
             "",
             "**How long:** until you delete it, except an unfinished readiness check "
             f"({SESSION_TTL.days} days after your last answer), a question I could not answer ({UNANSWERED_KEPT.days} "
-            "days, kept without your name), and your study-group data in a server you leave: deleted after "
+            "days, kept without your name), your own dates (30 days after each), and your study-group data in a "
+            "server you leave: deleted after "
             f"{_leaving(retention_days)}, unless you come back. {backup_line}",
             "",
             "**Your choices:** `/mydata export` sends you everything I hold; `/mydata delete` removes all of it "

@@ -359,7 +359,9 @@ async def test_export_of_a_stranger_is_empty(personal: PersonalData) -> None:
 
 def test_privacy_text_is_plain_and_fits_discord() -> None:
     assert all(len(title) <= 256 and len(body) <= 1024 for title, body in PRIVACY_SECTIONS)
-    assert len(PRIVACY_TEXT) <= 4096  # an embed description
+    # Shown as the fields of one embed (/privacy's Details): at most 25 fields and 6,000 characters in all.
+    assert len(PRIVACY_SECTIONS) <= 25
+    assert sum(len(title) + len(body) for title, body in PRIVACY_SECTIONS) <= 6000 - 256
     for words in ("why", "How long", "30 days", "/mydata export", "/mydata delete", "without who asked"):
         assert words in PRIVACY_TEXT
 
