@@ -204,7 +204,7 @@ class VoteNoteModal(BaseModal):
         super().__init__(title=TELL_US_MORE, custom_id=f"kb:note:{entry_id}", timeout=NOTE_FORM_TIMEOUT)
         self.entry_id = entry_id
         self.note: discord.ui.TextInput[VoteNoteModal] = discord.ui.TextInput(
-            label="What was wrong or missing? (optional)",
+            label="What was wrong or missing?",
             custom_id="note",
             style=discord.TextStyle.paragraph,
             placeholder="e.g. the fee changed this year; nothing about my visa; too long to read on a phone",
