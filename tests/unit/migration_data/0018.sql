@@ -1,4 +1,4 @@
--- Rows for 0019_vote_reasons.sql: a not-helpful vote with a reason and a note given in a server, one with a note but
+-- Rows for 0018_vote_reasons.sql: a not-helpful vote with a reason and a note given in a server, one with a note but
 -- no reason given in a DM, and one explained earlier whose reason was a choice only.
 INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at, reason, reason_note, reason_guild_id, reason_at) VALUES
     ('soap', 402117894126911488, 0, '2026-03-05T10:00:00.000000+00:00', 'wrong',
