@@ -30,6 +30,7 @@ from bot.preflight import SetupProblem
 if TYPE_CHECKING:
     import aiosqlite
 
+    from bot.knowledge.feedback import ReasonSummary
     from bot.privacy import PersonalData
 
 log = logging.getLogger("bot")
@@ -370,9 +371,10 @@ def cmd_kb_stale(args: argparse.Namespace, settings: Settings) -> int:
 async def _report(settings: Settings, content: Content, limit: int, server: int | None) -> None:
     from bot.knowledge.repository import KnowledgeFeedbackRepository
 
-    async with _read_only(settings, UNANSWERED_SCOPE_SCHEMA, "the knowledge report") as conn:
+    async with _read_only(settings, KNOWLEDGE_REPORT_SCHEMA, "the knowledge report") as conn:
         service = content.knowledge.with_feedback(KnowledgeFeedbackRepository(conn))
         tallies, unanswered = await (service.report_all(limit) if server is None else service.report(server, limit))
+        reasons = await (service.all_vote_reasons() if server is None else service.vote_reasons(server))
     print("Votes per entry (helpful / not helpful):")
     if not tallies:
         print("  no votes yet")
@@ -393,6 +395,24 @@ async def _report(settings: Settings, content: Content, limit: int, server: int 
             print(f"  {item.times:5d}x  {where:<27} {item.question}")
         else:
             print(f"  {item.times:5d}x  {item.question}")
+    _print_vote_reasons(reasons[:limit], server)
+
+
+def _print_vote_reasons(reasons: list[ReasonSummary], server: int | None) -> None:
+    """Why members marked entries not helpful: per entry (and server), counts by reason and the latest notes."""
+    from bot.knowledge.feedback import REASONS_KEPT
+
+    where = "every server (no server: given in a DM)" if server is None else f"server {server}"
+    print(f"\nWhy members marked entries not helpful, in {where}; without names, kept {REASONS_KEPT.days} days:")
+    if not reasons:
+        print("  none given")
+    for summary in reasons:
+        place = "" if server is not None else f"{'no server' if summary.guild_id is None else summary.guild_id}  "
+        counts = ", ".join(f"{count} {reason.label.lower()}" for reason, count in summary.counts.items())
+        print(f"  {place}{summary.entry_id}: {summary.explained} explained" + (f" ({counts})" if counts else ""))
+        for note in summary.notes:
+            # Stored on one line, without control characters (VoteNote), so printing one cannot upset a terminal.
+            print(f"      \u201c{note}\u201d")
 
 
 def cmd_kb_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -458,8 +478,9 @@ class SchemaTooOld(Exception):
     """The database predates what a read-only command needs; the bot upgrades it when it starts."""
 
 
-UNANSWERED_SCOPE_SCHEMA = 13
-"""The schema version whose migration (0013) gave unanswered questions their server, which the report shows."""
+KNOWLEDGE_REPORT_SCHEMA = 18
+"""The schema the knowledge report reads: unanswered questions with their server (0013) and the reasons given with
+a not-helpful vote (0018)."""
 
 
 @contextlib.asynccontextmanager

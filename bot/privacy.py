@@ -34,6 +34,7 @@ import aiosqlite
 from bot.db.connection import write_transaction
 from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
+from bot.knowledge.feedback import REASONS_KEPT
 from bot.knowledge.repository import UNANSWERED_KEPT
 from bot.mydates.models import FORGET_AFTER
 from bot.mydates.personal_data import MyDatesData
@@ -111,11 +112,13 @@ class KnowledgeVotes:
     covers: frozenset[tuple[str, str]] = frozenset({("entry_votes", "user_id")})
 
     async def export(self, user_id: int) -> Any:
+        # A 👎's reason and note are the member's words about their vote: exported (and deleted) with it.
         async with self.conn.execute(
-            "SELECT entry_id, helpful, voted_at FROM entry_votes WHERE user_id = ? ORDER BY voted_at, entry_id",
+            "SELECT entry_id, helpful, voted_at, reason, reason_note, reason_guild_id, reason_at FROM entry_votes "
+            "WHERE user_id = ? ORDER BY voted_at, entry_id",
             (user_id,),
         ) as cursor:
-            return [{"entry": r[0], "helpful": bool(r[1]), "voted_at": r[2]} for r in await cursor.fetchall()]
+            return [_vote(r) for r in await cursor.fetchall()]
 
     async def delete(self, user_id: int) -> dict[str, int]:
         async with write_transaction(self.conn):
@@ -125,6 +128,18 @@ class KnowledgeVotes:
     async def user_ids(self) -> set[int]:
         async with self.conn.execute("SELECT DISTINCT user_id FROM entry_votes") as cursor:
             return {int(r[0]) for r in await cursor.fetchall()}
+
+
+def _vote(row: aiosqlite.Row) -> dict[str, Any]:
+    vote: dict[str, Any] = {"entry": row[0], "helpful": bool(row[1]), "voted_at": row[2]}
+    if row[6] is not None:
+        vote["why_not_helpful"] = {
+            "reason": row[3],
+            "note": row[4],
+            "server_id": None if row[5] is None else str(row[5]),
+            "given_at": row[6],
+        }
+    return vote
 
 
 @dataclass(frozen=True)
@@ -458,21 +473,23 @@ async def reapply_deletions(conn: aiosqlite.Connection, content: Content) -> Rea
 RETENTION_JOB = "privacy:retention"
 RETENTION_EVERY = dt.timedelta(days=1)
 """What is past its period (30 and 90 days) is forgotten at most a day after /privacy says, and at every start-up;
-each run is two indexed deletes. A worker of the scheduling runner (``bot/app.py``)."""
+each run is a few indexed statements. A worker of the scheduling runner (``bot/app.py``)."""
 RETENTION_TIMEOUT = dt.timedelta(minutes=10)
-"""Two indexed deletes take well under a second even after months of downtime; a run still going after this is stuck
-on the database, and ending it lets the next day's run start."""
+"""A few indexed statements take well under a second even after months of downtime; a run still going after this is
+stuck on the database, and ending it lets the next day's run start."""
 
 
 @dataclass(frozen=True)
 class RetentionRun:
     readiness_sessions: int
     unanswered_questions: int
+    vote_reasons: int = 0
 
 
 class RetentionSweep:
     """Forgets what /privacy says is kept only for a while: unfinished readiness assessments 30 days after their
-    last answer (``SESSION_TTL``), unanswered questions 90 days after they were last asked (``UNANSWERED_KEPT``).
+    last answer (``SESSION_TTL``), unanswered questions 90 days after they were last asked (``UNANSWERED_KEPT``),
+    and why a member marked an answer not helpful 90 days after they said it (``REASONS_KEPT``).
     The bot runs ``run`` as the worker ``RETENTION_JOB`` (every ``RETENTION_EVERY``, and once at start-up to catch up
     after downtime); it needs no gateway, and running it twice deletes nothing twice."""
 
@@ -486,13 +503,16 @@ class RetentionSweep:
     async def run(self) -> RetentionRun:
         sessions = await self.readiness.purge_stale()
         questions = await self.knowledge.purge_unanswered(self._clock())
-        if sessions or questions:
+        reasons = await self.knowledge.purge_vote_reasons(self._clock())
+        if sessions or questions or reasons:
             log.info(
-                "retention: forgot %d unfinished readiness assessment(s) and %d unanswered question(s)",
+                "retention: forgot %d unfinished readiness assessment(s), %d unanswered question(s) and the reasons "
+                "for %d not-helpful vote(s)",
                 sessions,
                 questions,
+                reasons,
             )
-        return RetentionRun(sessions, questions)
+        return RetentionRun(sessions, questions, reasons)
 
 
 def parse_user_id(text: str) -> int | None:
@@ -625,7 +645,8 @@ def privacy_sections(
             "leaderboards.\n"
             "• **Readiness**: an unfinished assessment (so you can resume it) and, only if you choose to save "
             "them, your results (the levels, not your answers). For /readiness history.\n"
-            "• **Helpful votes** on answers. To improve the knowledge base.\n"
+            "• **Helpful votes** on answers, and why one was not, if you say. To improve the knowledge base (that "
+            "server's moderators see why, not who).\n"
             "• If you set up milestone announcements or a server event as a moderator, your user id, so that I "
             "can tell you when something needs fixing.",
         ),
@@ -650,8 +671,9 @@ def privacy_sections(
             "• Check-ins, group memberships, quiz results, saved readiness results and votes stay until you "
             "delete them with /mydata delete.\n"
             f"• An unfinished readiness assessment is forgotten {SESSION_TTL.days} days after your last answer, an "
-            f"unanswered question {UNANSWERED_KEPT.days} days after it was last asked. The note that a streak "
-            f"reminder was sent is forgotten {NUDGE_RECORDS_KEPT.days} days later.\n"
+            f"unanswered question {UNANSWERED_KEPT.days} days after it was last asked, why you marked an answer not "
+            f"helpful {REASONS_KEPT.days} days after you said it. The note that a streak reminder was sent is "
+            f"forgotten {NUDGE_RECORDS_KEPT.days} days later.\n"
             f"{_retention_line(retention_days)}\n"
             "• The bot's technical logs, kept by whoever runs the bot to fix problems, can contain your user id.",
         ),

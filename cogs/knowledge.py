@@ -11,15 +11,26 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.knowledge.feedback import MAX_NOTE_CHARS, REASONS_KEPT, ReasonSummary, VoteReason
 from bot.knowledge.models import KnowledgeEntry
 from bot.knowledge.options import MAX_QUESTION_CHARS, AskOptions, TopicOptions
 from bot.knowledge.pathway import PathwayStage
 from bot.knowledge.repository import UNANSWERED_KEPT, UnansweredQuestion, VoteTally
-from bot.knowledge.service import Answer, KnowledgeService
+from bot.knowledge.service import NO_THUMBS_DOWN, Answer, BrowsePage, KnowledgeService
 from bot.text import quote_user_text, shorten
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
-from bot.ui.errors import guarded
+from bot.ui.errors import BaseModal, guarded
+from bot.ui.knowledge_browse import entry_options, page_embed, stage_options, stages_embed
+from bot.ui.knowledge_feedback import (
+    REASON_PLACEHOLDER,
+    TELL_US_MORE,
+    add_reason_fields,
+    note_noted,
+    reason_noted,
+    reason_options,
+    vote_thanks,
+)
 from bot.ui.permissions import server_permissions_check
 from bot.ui.plural import plural
 from bot.validation import UserInputError, parse_options
@@ -30,6 +41,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
+
+NOTE_FORM_TIMEOUT = 15 * 60
+"""Seconds a **Tell us more** form stays open: long enough to write a line, short enough not to pile up."""
 
 
 def knowledge_of(interaction: Interaction) -> KnowledgeService:
@@ -93,13 +107,122 @@ class VoteButton(
         if self.entry_id not in service.knowledge:
             raise UserInputError("That entry is no longer in the knowledge base, so the vote was not recorded.")
         tally = await service.vote(self.entry_id, interaction.user.id, self.helpful, dt.datetime.now(dt.UTC))
-        thanks = (
-            "Thanks! Glad it helped."
-            if self.helpful
-            else "Thanks for telling us. Moderators review entries that people mark as not helpful."
+        thanks = vote_thanks(tally, self.helpful, in_server=interaction.guild_id is not None)
+        if self.helpful:
+            await interaction.response.send_message(thanks, ephemeral=True)
+            return
+        # 👎 asks why, privately and optionally; a reason given before (the same 👎 pressed again) shows as chosen.
+        given = await service.member_vote(self.entry_id, interaction.user.id)
+        view = reasons_view(self.entry_id, given.reason if given else None)
+        await interaction.response.send_message(thanks, view=view, ephemeral=True)
+
+
+# -- 👎 asks why -------------------------------------------------------------------------------------------------
+
+
+def reasons_view(entry_id: str, current: VoteReason | None) -> discord.ui.View:
+    """The reasons menu and **Tell us more**, under the private answer to a 👎."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReasonSelect(entry_id, current))
+    view.add_item(TellUsMoreButton(entry_id))
+    return view
+
+
+def _known_entry(interaction: Interaction, entry_id: str) -> KnowledgeService:
+    service = knowledge_of(interaction)
+    if entry_id not in service.knowledge:
+        raise UserInputError("That entry is no longer in the knowledge base, so there is nothing to explain.")
+    return service
+
+
+class ReasonSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kb:why:(?P<entry_id>[a-z0-9-]{1,60})"):
+    """Why the member's 👎: one reason from a short list, changed by picking another."""
+
+    def __init__(self, entry_id: str, current: VoteReason | None = None) -> None:
+        options = [
+            discord.SelectOption(label=label, value=value, default=chosen)
+            for label, value, chosen in reason_options(current)
+        ]
+        super().__init__(
+            discord.ui.Select(custom_id=f"kb:why:{entry_id}", placeholder=REASON_PLACEHOLDER, options=options)
+        )
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ReasonSelect:
+        return cls(match["entry_id"])
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        values = self.item.values
+        if not values:
+            raise UserInputError("Pick a reason from the menu.")
+        service = _known_entry(interaction, self.entry_id)
+        reason = await service.explain_vote(
+            self.entry_id, interaction.user.id, interaction.guild_id, values[0], dt.datetime.now(dt.UTC)
+        )
+        await interaction.response.edit_message(
+            content=reason_noted(reason, in_server=interaction.guild_id is not None),
+            view=reasons_view(self.entry_id, reason),
+        )
+
+
+class TellUsMoreButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kb:more:(?P<entry_id>[a-z0-9-]{1,60})"
+):
+    """Opens a short form for a line in the member's own words about their 👎 (what they wrote before, to edit)."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=TELL_US_MORE, emoji="💬", style=discord.ButtonStyle.secondary, custom_id=f"kb:more:{entry_id}"
+            )
+        )
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> TellUsMoreButton:
+        return cls(match["entry_id"])
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        service = _known_entry(interaction, self.entry_id)
+        given = await service.member_vote(self.entry_id, interaction.user.id)
+        if given is None or given.helpful:
+            raise UserInputError(NO_THUMBS_DOWN)
+        await interaction.response.send_modal(VoteNoteModal(self.entry_id, given.note))
+
+
+class VoteNoteModal(BaseModal):
+    """**Tell us more**: one optional line about a 👎; sent empty, it removes the line given before."""
+
+    def __init__(self, entry_id: str, current: str | None) -> None:
+        super().__init__(title=TELL_US_MORE, custom_id=f"kb:note:{entry_id}", timeout=NOTE_FORM_TIMEOUT)
+        self.entry_id = entry_id
+        self.note: discord.ui.TextInput[VoteNoteModal] = discord.ui.TextInput(
+            label="What was wrong or missing?",
+            custom_id="note",
+            style=discord.TextStyle.paragraph,
+            placeholder="e.g. the fee changed this year; nothing about my visa; too long to read on a phone",
+            default=current,
+            required=False,
+            max_length=MAX_NOTE_CHARS,
+        )
+        self.add_item(self.note)
+
+    async def on_submit(self, interaction: Interaction) -> None:
+        service = _known_entry(interaction, self.entry_id)
+        note = await service.note_vote(
+            self.entry_id, interaction.user.id, interaction.guild_id, self.note.value, dt.datetime.now(dt.UTC)
         )
         await interaction.response.send_message(
-            f"{thanks} ({tally.helpful} 👍 · {tally.not_helpful} 👎 so far)", ephemeral=True
+            note_noted(note, in_server=interaction.guild_id is not None),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
 
@@ -143,6 +266,128 @@ class PathwaySelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"k
         await interaction.response.send_message(
             embed=stage_embed(stage, len(service.pathway_stages)), view=view, ephemeral=True
         )
+
+
+# -- /topic with no name: browse by stage ---------------------------------------------------------------------------
+
+
+def stages_view(service: KnowledgeService) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(BrowseStageSelect(service))
+    return view
+
+
+def browse_view(page: BrowsePage) -> discord.ui.View:
+    """A page of a stage: its topics menu, then All parts and, when the stage has more pages, Previous and Next."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(BrowseEntrySelect(page))
+    view.add_item(BrowseNavButton("", 0, "All parts", "↩️"))
+    if page.page > 0:
+        view.add_item(BrowseNavButton(page.stage.value, page.page - 1, "Previous", "◀️"))
+    if page.page + 1 < page.pages:
+        view.add_item(BrowseNavButton(page.stage.value, page.page + 1, "Next", "▶️"))
+    return view
+
+
+async def show_browse(interaction: Interaction, stage: str, page: int) -> None:
+    """Replace the browsing screen with a stage's page, or with the stages (``stage`` empty)."""
+    service = knowledge_of(interaction)
+    if not stage:
+        await interaction.response.edit_message(embed=stages_embed(service.browse_stages()), view=stages_view(service))
+        return
+    shown = service.browse(stage, page)
+    await interaction.response.edit_message(embed=page_embed(shown), view=browse_view(shown))
+
+
+class BrowseStageSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kb:browse"):
+    """The browsing screen's first menu: the stages of the road; picking one shows its topics in its place."""
+
+    def __init__(self, service: KnowledgeService | None = None) -> None:
+        options = [
+            discord.SelectOption(label=label, value=value, description=description)
+            for label, value, description in (stage_options(service.browse_stages()) if service else ())
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id="kb:browse",
+                placeholder="Pick a part of the road…",
+                options=options or [discord.SelectOption(label="…", value="none")],
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> BrowseStageSelect:
+        return cls(knowledge_of(interaction))
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        values = self.item.values
+        if not values:
+            raise UserInputError("Pick a part of the road from the menu.")
+        await show_browse(interaction, values[0], 0)
+
+
+class BrowseEntrySelect(
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=r"kb:browse:(?P<stage>[a-z-]{1,30}):(?P<page>\d{1,4})",
+):
+    """A stage's topics, one page of at most 25: picking one opens it privately, as /topic does."""
+
+    def __init__(self, page: BrowsePage | None = None, *, custom_id: str = "kb:browse:none:0") -> None:
+        options = [
+            discord.SelectOption(label=label, value=value, description=description)
+            for label, value, description in (entry_options(page) if page else ())
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"kb:browse:{page.stage.value}:{page.page}" if page else custom_id,
+                placeholder="Open a topic…",
+                options=options or [discord.SelectOption(label="…", value="none")],
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> BrowseEntrySelect:
+        # The picked value is all the callback needs; the options are not rebuilt.
+        return cls(custom_id=match.group(0))
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        values = self.item.values
+        if not values:
+            raise UserInputError("Pick a topic from the menu.")
+        await send_entry(interaction, values[0])
+
+
+class BrowseNavButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"kb:browse-go:(?P<stage>[a-z-]{0,30}):(?P<page>\d{1,4})",
+):
+    """Moves the browsing screen: to another page of a stage, or back to the stages (an empty stage)."""
+
+    def __init__(self, stage: str, page: int, label: str, emoji: str | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label, emoji=emoji, style=discord.ButtonStyle.secondary, custom_id=f"kb:browse-go:{stage}:{page}"
+            )
+        )
+        self.stage = stage
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> BrowseNavButton:
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["stage"], int(match["page"]), label or "…")
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        await show_browse(interaction, self.stage, self.page)
 
 
 def answer_view(
@@ -248,7 +493,10 @@ def stage_embed(stage: PathwayStage, stages: int) -> discord.Embed:
 
 
 def report_embed(
-    tallies: list[VoteTally], unanswered: list[UnansweredQuestion], service: KnowledgeService
+    tallies: list[VoteTally],
+    unanswered: list[UnansweredQuestion],
+    service: KnowledgeService,
+    reasons: list[ReasonSummary] | None = None,
 ) -> discord.Embed:
     embed = discord.Embed(title="Knowledge base report", colour=BRAND_COLOUR)
     missing = [f"`{u.times}×` {quote_user_text(u.question, 90)}" for u in unanswered[:10]]
@@ -264,10 +512,18 @@ def report_embed(
     embed.add_field(
         name="Entries marked not helpful", value=shorten("\n".join(lines) or "None yet.", 1024), inline=False
     )
+    if reasons is not None:
+
+        def title_of(entry_id: str) -> str:
+            entry = service.knowledge.get(entry_id)
+            return shorten(entry.title if entry else entry_id, 60)
+
+        add_reason_fields(embed, reasons, title_of)
     total = sum(t.helpful + t.not_helpful for t in tallies)
     embed.set_footer(
         text=f"{plural(total, 'vote')} in all. Questions: this server's own, stored without who asked them, kept "
-        f"{UNANSWERED_KEPT.days} days after they were last asked; private ones are never stored."
+        f"{UNANSWERED_KEPT.days} days after they were last asked; private ones are never stored. Why 👎: this "
+        f"server's, without names, kept {REASONS_KEPT.days} days."
     )
     return embed
 
@@ -320,14 +576,20 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
             ephemeral=options.private,
         )
 
-    @app_commands.command(name="topic", description="Read one topic of the knowledge base, by name")
+    @app_commands.command(name="topic", description="Read one topic of the knowledge base by name, or browse them all")
     @app_commands.describe(
-        name="Start typing: SOAP, Step 2 CK, J-1 waiver, ERAS token…",
+        name="Start typing: SOAP, Step 2 CK, J-1 waiver, ERAS token… (leave it out to browse by stage)",
         private="Show the entry only to you (default: everyone in the channel sees it)",
     )
     async def topic(
-        self, interaction: Interaction, name: app_commands.Range[str, 1, 100], private: bool = False
+        self, interaction: Interaction, name: app_commands.Range[str, 1, 100] | None = None, private: bool = False
     ) -> None:
+        if name is None:
+            # Browsing is a private screen whatever ``private`` says: picking through menus is not for the channel.
+            await interaction.response.send_message(
+                embed=stages_embed(self.service.browse_stages()), view=stages_view(self.service), ephemeral=True
+            )
+            return
         options = parse_options(TopicOptions, name=name)
         entry = self.service.topic(options.name)
         if entry is None:
@@ -359,9 +621,21 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
         if interaction.guild_id is None:  # guild_only: Discord never sends it from a DM
             raise UserInputError("Use /knowledge report in a server.")
         tallies, unanswered = await self.service.report(interaction.guild_id, limit=10)
-        await interaction.response.send_message(embed=report_embed(tallies, unanswered, self.service), ephemeral=True)
+        reasons = await self.service.vote_reasons(interaction.guild_id)
+        await interaction.response.send_message(
+            embed=report_embed(tallies, unanswered, self.service, reasons), ephemeral=True
+        )
 
 
 async def setup(bot: ImgBot) -> None:
-    bot.add_dynamic_items(OpenEntryButton, VoteButton, PathwaySelect)
+    bot.add_dynamic_items(
+        OpenEntryButton,
+        VoteButton,
+        PathwaySelect,
+        ReasonSelect,
+        TellUsMoreButton,
+        BrowseStageSelect,
+        BrowseEntrySelect,
+        BrowseNavButton,
+    )
     await bot.add_cog(KnowledgeCog(bot))

@@ -1,4 +1,4 @@
-"""SQL for knowledge-base feedback: votes per entry and unanswered questions."""
+"""SQL for knowledge-base feedback: votes per entry, why a member marked one not helpful, unanswered questions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.knowledge.feedback import GivenReason, VoteReason
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,37 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
+@dataclass(frozen=True)
+class MemberVote:
+    """One member's vote on one entry, with what they said about a 👎."""
+
+    helpful: bool
+    reason: VoteReason | None
+    note: str | None
+
+
+def _given(row: aiosqlite.Row) -> GivenReason:
+    return GivenReason(row[0], None if row[1] is None else int(row[1]), _reason(row[2]), row[3], row[4])
+
+
+def _reason(value: str | None) -> VoteReason | None:
+    if value is None:
+        return None
+    try:
+        return VoteReason(value)
+    except ValueError:
+        # Written by a newer version of the bot: shown as no reason rather than failing the whole report.
+        return None
+
+
+_SAME_SERVER = "COALESCE(reason_guild_id, 0) = COALESCE(?, 0)"
+"""What a member explains belongs to one server: explaining the same vote in another server drops what they said in
+the first (its moderators should not see a note written for another server's)."""
+
+_FORGET_REASON = "reason = NULL, reason_note = NULL, reason_guild_id = NULL, reason_at = NULL"
+_GIVEN_COLUMNS = "entry_id, reason_guild_id, reason, reason_note, reason_at"
+
+
 def _unanswered(row: aiosqlite.Row) -> UnansweredQuestion:
     return UnansweredQuestion(row[0], int(row[1]), row[2], None if row[3] is None else int(row[3]))
 
@@ -51,6 +83,83 @@ class KnowledgeFeedbackRepository:
                 "voted_at = excluded.voted_at",
                 (entry_id, user_id, int(helpful), now.isoformat()),
             )
+            if helpful:
+                # What explained a 👎 that no longer stands goes with it.
+                await self._conn.execute(
+                    f"UPDATE entry_votes SET {_FORGET_REASON} "
+                    "WHERE entry_id = ? AND user_id = ? AND reason_at IS NOT NULL",
+                    (entry_id, user_id),
+                )
+
+    async def member_vote(self, entry_id: str, user_id: int) -> MemberVote | None:
+        async with self._conn.execute(
+            "SELECT helpful, reason, reason_note FROM entry_votes WHERE entry_id = ? AND user_id = ?",
+            (entry_id, user_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else MemberVote(bool(row[0]), _reason(row[1]), row[2])
+
+    async def explain_vote(
+        self, entry_id: str, user_id: int, guild_id: int | None, now: dt.datetime, reason: VoteReason
+    ) -> bool:
+        """Keep why the member's 👎 was given; False (nothing kept) when they have no 👎 on this entry."""
+        return await self._explain(entry_id, user_id, guild_id, now, "reason", "reason_note", reason.value)
+
+    async def note_vote(
+        self, entry_id: str, user_id: int, guild_id: int | None, now: dt.datetime, note: str | None
+    ) -> bool:
+        """Keep (or with None, remove) the member's note on their 👎; False when they have no 👎 on this entry."""
+        return await self._explain(entry_id, user_id, guild_id, now, "reason_note", "reason", note)
+
+    async def _explain(
+        self,
+        entry_id: str,
+        user_id: int,
+        guild_id: int | None,
+        now: dt.datetime,
+        column: str,
+        other: str,
+        value: str | None,
+    ) -> bool:
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                f"UPDATE entry_votes SET {column} = ?, "  # column names: this module's constants
+                f"{other} = CASE WHEN {_SAME_SERVER} THEN {other} ELSE NULL END, "
+                "reason_guild_id = ?, reason_at = ? WHERE entry_id = ? AND user_id = ? AND helpful = 0",
+                (value, guild_id, guild_id, _stamp(now), entry_id, user_id),
+            )
+            # Nothing left to keep (a note removed and no reason): nothing to show, and nothing to forget later.
+            await self._conn.execute(
+                "UPDATE entry_votes SET reason_guild_id = NULL, reason_at = NULL "
+                "WHERE entry_id = ? AND user_id = ? AND reason IS NULL AND reason_note IS NULL",
+                (entry_id, user_id),
+            )
+        return cursor.rowcount > 0
+
+    async def server_reasons(self, guild_id: int) -> list[GivenReason]:
+        """The explained 👎 of one server (never a DM's, nor another server's), newest first."""
+        async with self._conn.execute(
+            f"SELECT {_GIVEN_COLUMNS} FROM entry_votes WHERE reason_at IS NOT NULL "
+            "AND COALESCE(reason_guild_id, 0) = ? ORDER BY reason_at DESC",
+            (guild_id,),
+        ) as cursor:
+            return [_given(r) for r in await cursor.fetchall()]
+
+    async def all_reasons(self) -> list[GivenReason]:
+        """Every server's explained 👎 and the DMs' (the operator's `imgbot kb report`), newest first."""
+        async with self._conn.execute(
+            f"SELECT {_GIVEN_COLUMNS} FROM entry_votes WHERE reason_at IS NOT NULL ORDER BY reason_at DESC"
+        ) as cursor:
+            return [_given(r) for r in await cursor.fetchall()]
+
+    async def purge_reasons(self, before: dt.datetime) -> int:
+        """Forget the reasons and notes last given before ``before`` (the votes stay); returns how many."""
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                f"UPDATE entry_votes SET {_FORGET_REASON} WHERE reason_at < ?",
+                (_stamp(before),),
+            )
+        return max(cursor.rowcount, 0)
 
     async def tally(self, entry_id: str) -> VoteTally:
         async with self._conn.execute(

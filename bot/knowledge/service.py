@@ -1,4 +1,4 @@
-"""The knowledge feature as the cogs and the CLI use it: answer a question, look up a topic, take feedback."""
+"""The knowledge feature as the cogs and the CLI use it: answer a question, look up or browse a topic, take feedback."""
 
 from __future__ import annotations
 
@@ -7,13 +7,29 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.knowledge.feedback import REASONS_KEPT, ReasonSummary, VoteNote, VoteReason, summarise
 from bot.knowledge.loader import KnowledgeBase, load_knowledge_base
 from bot.knowledge.models import KnowledgeEntry, Stage
 from bot.knowledge.pathway import PathwayStage, PathwayStep, load_pathway, steps_of
-from bot.knowledge.repository import UNANSWERED_KEPT, KnowledgeFeedbackRepository, UnansweredQuestion, VoteTally
+from bot.knowledge.repository import (
+    UNANSWERED_KEPT,
+    KnowledgeFeedbackRepository,
+    MemberVote,
+    UnansweredQuestion,
+    VoteTally,
+)
 from bot.knowledge.search import SUGGESTION_MIN_SCORE, KnowledgeSearch, SearchResult, normalize
+from bot.validation import UserInputError, parse_options
 
 log = logging.getLogger(__name__)
+
+BROWSE_PAGE_SIZE = 25
+"""Entries per page when browsing a stage: one Discord select menu holds at most 25 options."""
+
+NO_THUMBS_DOWN = (
+    "You have no 👎 on this answer any more (you marked it helpful, or deleted your data), so there is nothing to "
+    "explain. Press 👎 on the answer again if you changed your mind."
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +40,24 @@ class Answer:
     entry: KnowledgeEntry | None
     related: tuple[KnowledgeEntry, ...]
     suggestions: tuple[KnowledgeEntry, ...]
+
+
+@dataclass(frozen=True)
+class BrowsePage:
+    """One page of a stage's entries, for browsing with /topic and no name."""
+
+    stage: Stage
+    entries: tuple[KnowledgeEntry, ...]
+    page: int
+    """0-based."""
+    pages: int
+    total: int
+    """Entries in the whole stage."""
+
+    @property
+    def first(self) -> int:
+        """The number of this page's first entry in the whole stage (1-based)."""
+        return self.page * BROWSE_PAGE_SIZE + 1
 
 
 class KnowledgeService:
@@ -95,6 +129,25 @@ class KnowledgeService:
             stages[entry.stage].append(entry)
         return [(stage, entries) for stage, entries in stages.items() if entries]
 
+    def browse_stages(self) -> list[tuple[Stage, int]]:
+        """The stages that have entries, in the order of the road, each with how many."""
+        return [(stage, len(entries)) for stage, entries in self.entries_by_stage()]
+
+    def browse(self, stage: str, page: int = 0) -> BrowsePage:
+        """Page ``page`` of a stage's entries, by title. A page past the end (the knowledge base shrank since the
+        button was made) shows the last one; a stage that no longer exists is a UserInputError."""
+        try:
+            wanted = Stage(stage)
+        except ValueError:
+            raise UserInputError("That part of the knowledge base no longer exists. Use /topic again.") from None
+        entries = sorted(
+            (e for e in self.knowledge.entries if e.stage is wanted), key=lambda e: (e.title.casefold(), e.id)
+        )
+        pages = max(1, -(-len(entries) // BROWSE_PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        shown = entries[page * BROWSE_PAGE_SIZE : (page + 1) * BROWSE_PAGE_SIZE]
+        return BrowsePage(wanted, tuple(shown), page, pages, len(entries))
+
     def stale(self, today: dt.date, days: int | None = None) -> list[KnowledgeEntry]:
         """Entries to review: written for a cycle that has ended, or (with ``days``) not reviewed for that long."""
         cutoff = today - dt.timedelta(days=days) if days is not None else None
@@ -115,6 +168,43 @@ class KnowledgeService:
             raise KeyError(entry_id)
         await self._repo().record_vote(entry_id, user_id, helpful, now)
         return await self._repo().tally(entry_id)
+
+    async def member_vote(self, entry_id: str, user_id: int) -> MemberVote | None:
+        return await self._repo().member_vote(entry_id, user_id)
+
+    async def explain_vote(
+        self, entry_id: str, user_id: int, guild_id: int | None, reason: str, now: dt.datetime
+    ) -> VoteReason:
+        """Keep why the member marked ``entry_id`` not helpful (in server ``guild_id``; None: a DM).
+
+        UserInputError when the reason is not one of ``VoteReason`` or the member no longer has a 👎 on it."""
+        try:
+            chosen = VoteReason(reason)
+        except ValueError:
+            raise UserInputError("Please pick one of the reasons in the menu.") from None
+        if not await self._repo().explain_vote(entry_id, user_id, guild_id, now, chosen):
+            raise UserInputError(NO_THUMBS_DOWN)
+        return chosen
+
+    async def note_vote(self, entry_id: str, user_id: int, guild_id: int | None, typed: str, now: dt.datetime) -> str:
+        """Keep what the member wrote about their 👎, cleaned (``VoteNote``); returns it, "" when it was blank and
+        a note given before was removed. UserInputError when too long or when there is no 👎 to explain."""
+        note = parse_options(VoteNote, text=typed).text
+        if not await self._repo().note_vote(entry_id, user_id, guild_id, now, note or None):
+            raise UserInputError(NO_THUMBS_DOWN)
+        return note
+
+    async def vote_reasons(self, guild_id: int, notes: int = 3) -> list[ReasonSummary]:
+        """/knowledge report: why members of this server marked entries not helpful (no DM's, no other server's)."""
+        return summarise(await self._repo().server_reasons(guild_id), notes=notes)
+
+    async def all_vote_reasons(self, notes: int = 3) -> list[ReasonSummary]:
+        """`imgbot kb report`: every server's reasons and the DMs', each summary with its server."""
+        return summarise(await self._repo().all_reasons(), notes=notes)
+
+    async def purge_vote_reasons(self, now: dt.datetime) -> int:
+        """Forget reasons and notes last given more than ``REASONS_KEPT`` (90 days) ago; returns how many votes."""
+        return await self._repo().purge_reasons(now - REASONS_KEPT)
 
     async def record_unanswered(self, question: str, guild_id: int | None, now: dt.datetime) -> None:
         """Count a question nothing answered, for the moderators of the server it was asked in (None: a DM, seen

@@ -31,6 +31,11 @@ _STAGE_COLOURS = {
 }
 
 
+def stage_colour(stage: Stage) -> discord.Colour:
+    """The colour of a stage's entries, so a browsed list and the entries it opens match."""
+    return discord.Colour(_STAGE_COLOURS[stage])
+
+
 def markdown_link(title: str, url: str) -> str:
     safe_title = title.replace("[", "(").replace("]", ")")
     return f"[{safe_title}]({url})"
@@ -50,7 +55,7 @@ def entry_embed(entry: KnowledgeEntry, question: str | None = None) -> discord.E
     embed = discord.Embed(
         title=entry.title,
         description=shorten(entry.body, DESCRIPTION_LIMIT),
-        colour=discord.Colour(_STAGE_COLOURS[entry.stage]),
+        colour=stage_colour(entry.stage),
     )
     if question:
         # Author names render no markdown, so only pings need neutralising.

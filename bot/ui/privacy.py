@@ -12,6 +12,7 @@ import math
 
 import discord
 
+from bot.knowledge.feedback import REASONS_KEPT
 from bot.knowledge.repository import UNANSWERED_KEPT
 from bot.privacy import DEFAULT_BACKUPS, BackupPolicy, privacy_sections
 from bot.readiness.service import SESSION_TTL
@@ -62,8 +63,8 @@ def privacy_summary(retention_days: int | None = None, backups: BackupPolicy = D
             "",
             "**How long:** until you delete it, except an unfinished readiness check "
             f"({SESSION_TTL.days} days after your last answer), a question I could not answer ({UNANSWERED_KEPT.days} "
-            "days, kept without your name), your own dates (30 days after each), and your study-group data in a "
-            "server you leave: deleted after "
+            f"days, kept without your name), why you marked an answer not helpful ({REASONS_KEPT.days} days), your "
+            "own dates (30 days after each), and your study-group data in a server you leave: deleted after "
             f"{_leaving(retention_days)}, unless you come back. {backup_line}",
             "",
             "**Your choices:** `/mydata export` sends you everything I hold; `/mydata delete` removes all of it "

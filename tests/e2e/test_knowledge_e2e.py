@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.knowledge.loader import load_knowledge_base
-from bot.sandbox import Emulator
+from bot.sandbox import Emulator, World
 from tests.conftest import DATA_DIR
-from tests.e2e.conftest import Live
+from tests.e2e.conftest import Live, running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -301,3 +302,131 @@ async def test_button_for_a_removed_entry_explains_instead_of_failing(live: Live
                 component["custom_id"] = "kb:vote:an-entry-that-was-removed:1"
     answer = await (await emu.click(reply, label="Helpful", user=emu.world.users["alice"])).response()
     assert answer.ephemeral and "no longer in the knowledge base" in answer.content
+
+
+# -- 👎 asks why -----------------------------------------------------------------------------------------------------
+
+
+async def test_thumbs_down_asks_why_and_only_that_servers_moderators_see_it(live: Live) -> None:
+    emu, world = live.emu, live.emu.world
+    alice, general, lobby = world.users["alice"], world.channel("general"), world.channel("lobby")
+    token = KB.get("eras-token")
+    assert token is not None
+    answer = await (await emu.slash("topic", {"name": "eras-token"}, user=alice, channel=general)).response()
+    assert not answer.ephemeral and answer.embeds[0]["title"] == token.title
+
+    # 👎: a private thank-you with an optional reasons menu and Tell us more.
+    asked = await (await emu.click(answer, label="Not helpful", user=alice)).response()
+    assert asked.ephemeral and "0 👍 · 1 👎" in asked.content and "tell us why" in asked.content
+    assert asked.message is not None
+    menu = asked.message.selects[0]
+    assert menu["custom_id"] == "kb:why:eras-token"
+    assert [o["label"] for o in menu["options"]] == [
+        "Wrong or out of date",
+        "Didn't answer my question",
+        "Too long or hard to read",
+        "Missing my situation",
+        "Something else",
+    ]
+    assert [b["label"] for b in asked.message.buttons] == ["Tell us more"]
+
+    picked = await (await emu.select(asked, ["wrong"], user=alice)).response()
+    assert picked.kind == "update" and "noted: **Wrong or out of date**" in picked.content
+    assert picked.message is not None
+    assert [o["value"] for o in picked.message.selects[0]["options"] if o.get("default")] == ["wrong"]
+
+    form = await (await emu.click(picked, label="Tell us more", user=alice)).response()
+    assert form.kind == "modal" and form.modal is not None
+    field = form.modal.field("note")
+    assert field.max_length == 300 and not field.required
+    typed = f"@everyone <@&{world.role('Match 2027').id}> the **fee** went up this cycle"
+    thanked = await (await emu.submit_modal(form, {"note": typed})).response()
+    assert thanked.ephemeral and "the \\*\\*fee\\*\\* went up this cycle" in thanked.content
+
+    # Kept with Alice's vote and the server it was said in, pings already neutralised.
+    hall = world.guild("IMG Study Hall")
+    [(reason, note, server)] = query(
+        live,
+        "SELECT reason, reason_note, reason_guild_id FROM entry_votes WHERE entry_id = 'eras-token' AND user_id = ?",
+        alice.id,
+    )
+    assert (reason, server) == ("wrong", hall.id) and "went up this cycle" in note and "@everyone" not in note
+
+    in_hall = await (await emu.slash("knowledge report", user=world.users["dr_admin"], channel=general)).response()
+    shown = next(f for f in in_hall.embeds[0]["fields"] if f["name"].startswith(f"Why 👎: {token.title[:40]}"))
+    assert "1 × Wrong or out of date" in shown["value"] and "the \\*\\*fee\\*\\* went up this cycle" in shown["value"]
+    assert str(alice.id) not in str(in_hall.embeds[0]) and alice.username not in str(in_hall.embeds[0])
+    in_owls = await (await emu.slash("knowledge report", user=world.users["night_admin"], channel=lobby)).response()
+    assert "went up this cycle" not in str(in_owls.embeds[0]) and "Why 👎: ERAS token" not in str(in_owls.embeds[0])
+    assert_never_pinged(emu)
+
+    # Marked helpful after all: what explained the 👎 goes with it, and the menu says there is nothing to explain.
+    await (await emu.click(answer, label="Helpful", user=alice)).response()
+    assert query(live, "SELECT reason, reason_note FROM entry_votes WHERE entry_id = 'eras-token'") == [(None, None)]
+    stale = await (await emu.select(picked, ["other"], user=alice)).response()
+    assert stale.ephemeral and "no 👎 on this answer any more" in stale.content
+
+
+# -- /topic with no name: browse by stage ----------------------------------------------------------------------------
+
+
+async def test_topic_without_a_name_browses_by_stage_to_an_entry(live: Live) -> None:
+    emu, world = live.emu, live.emu.world
+    carol, general = world.users["carol"], world.channel("general")
+    screen = await (await emu.slash("topic", user=carol, channel=general)).response()
+    assert screen.ephemeral and screen.embeds[0]["title"] == "Browse the knowledge base"
+    assert "**USMLE exams** · " in screen.embeds[0]["description"]
+    assert screen.message is not None
+    stages = screen.message.selects[0]
+    usmle = [e for e in KB.entries if e.stage.value == "usmle"]
+    assert {"label": "USMLE exams", "value": "usmle", "description": f"{len(usmle)} topics"}.items() <= next(
+        o for o in stages["options"] if o["value"] == "usmle"
+    ).items()
+
+    page = await (await emu.select(screen, ["usmle"], user=carol)).response()
+    assert page.kind == "update" and page.embeds[0]["title"] == f"USMLE exams · {len(usmle)} topics"
+    assert page.message is not None
+    topics = page.message.selects[0]
+    assert sorted(o["value"] for o in topics["options"]) == sorted(e.id for e in usmle)
+    assert [b["label"] for b in page.message.buttons] == ["All parts"]  # one page: no Previous or Next
+
+    opened = await (await emu.select(page, ["step-1"], user=carol)).response()
+    step1 = KB.get("step-1")
+    assert step1 is not None and opened.ephemeral and opened.embeds[0]["title"] == step1.title
+    assert button_labels(opened.components)[:2] == ["Helpful", "Not helpful"]  # as /topic shows it
+
+    back = await (await emu.click(page, label="All parts", user=carol)).response()
+    assert back.kind == "update" and back.embeds[0]["title"] == "Browse the knowledge base"
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_browsing_and_the_why_menu_keep_working_after_a_restart(tmp_path: Path) -> None:
+    """Their state is in their custom ids: a screen posted by one bot process works with the next."""
+    database = tmp_path / "bot.sqlite3"
+    async with Emulator(World.default()) as emu:
+        alice, general = emu.world.users["alice"], emu.world.channel("general")
+        async with running_bot(emu, database, name="first"):
+            stages = await (await emu.slash("topic", user=alice, channel=general)).response()
+            page_screen = await (await emu.slash("topic", user=alice, channel=general)).response()
+            page = await (await emu.select(page_screen, ["visa"], user=alice)).response()
+            answer = await (await emu.slash("topic", {"name": "soap"}, user=alice, channel=general)).response()
+            asked = await (await emu.click(answer, label="Not helpful", user=alice)).response()
+
+        async with running_bot(emu, database, name="second"):
+            usmle = await (await emu.select(stages, ["usmle"], user=alice)).response()
+            assert usmle.kind == "update" and usmle.embeds[0]["title"].startswith("USMLE exams")
+            opened = await (await emu.select(page, ["j1-waivers"], user=alice)).response()
+            assert opened.ephemeral and opened.embeds[0]["title"] == KB.get("j1-waivers").title  # type: ignore[union-attr]
+            back = await (await emu.click(page, label="All parts", user=alice)).response()
+            assert back.kind == "update" and back.embeds[0]["title"] == "Browse the knowledge base"
+
+            picked = await (await emu.select(asked, ["not-my-situation"], user=alice)).response()
+            assert "noted: **Missing my situation**" in picked.content
+            form = await (await emu.click(picked, label="Tell us more", user=alice)).response()
+            await (await emu.submit_modal(form, {"note": "nothing for couples matching"})).response()
+            report = await (
+                await emu.slash("knowledge report", user=emu.world.users["dr_admin"], channel=general)
+            ).response()
+            assert "1 × Missing my situation" in str(report.embeds[0])
+            assert "nothing for couples matching" in str(report.embeds[0])
+        emu.assert_clean()

@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 
 from bot.app import ImgBot
 from bot.content import Content
+from bot.knowledge.feedback import MAX_NOTE_CHARS, VoteReason
 from bot.knowledge.options import AskOptions, TopicOptions
 from bot.milestones.reminders import format_reminders, parse_reminders
 from bot.mydates.models import KIND_CHOICES, AddDateOptions, DmPause, ShareOptions
@@ -55,7 +56,7 @@ from bot.studygroups.models import (
     parse_with_clock,
 )
 from bot.studygroups.repository import name_key
-from bot.text import defuse_pings, would_ping
+from bot.text import defuse_pings, has_words, would_ping
 from bot.ui import milestones as milestone_screens
 from bot.ui import mydates as mydates_screens
 from bot.ui import quiz as quiz_screens
@@ -65,9 +66,10 @@ from bot.ui.embeds import entry_embed
 from bot.ui.errors import BaseModal, describe_user_error
 from bot.ui.forms import problems_text, typed_embed, typed_from_embeds
 from bot.ui.help import overview_embeds
+from bot.ui.knowledge_feedback import note_noted
 from bot.validation import FormErrors, UserInputError, parse_options, parse_options_with
 from cogs.help import HelpCog
-from cogs.knowledge import answer_view, no_answer_embed, suggestions_view
+from cogs.knowledge import VoteNoteModal, answer_view, no_answer_embed, report_embed, suggestions_view
 from cogs.milestones.events import event_id_of
 from cogs.onboarding.flow import GroupModal
 from cogs.quiz import solo_view
@@ -211,6 +213,7 @@ MODAL_FIELDS = {
     "CheckInModal": {"studied", "questions", "percent", "hours", "blockers"},
     "NumberModal": {"answer"},
     "GroupModal": {"name", "time", "zone", "days"},
+    "VoteNoteModal": {"note"},
 }
 
 
@@ -229,6 +232,10 @@ def test_modal_fields_listed_here_are_the_real_ones(app: App) -> None:
     setup_form = GroupModal(CHANNEL, {})
     assert {c.custom_id for c in setup_form.children if isinstance(c, discord.ui.TextInput)} == MODAL_FIELDS[
         "GroupModal"
+    ]
+    note_form = VoteNoteModal("soap", None)
+    assert {c.custom_id for c in note_form.children if isinstance(c, discord.ui.TextInput)} == MODAL_FIELDS[
+        "VoteNoteModal"
     ]
 
 
@@ -276,6 +283,39 @@ def test_topic(app: App, name: str) -> None:
     entry = service.topic(options.name)
     if entry is not None:
         assert_fits_and_never_pings(embeds=[entry_embed(entry)], view=answer_view(service, entry))
+
+
+@covers(("VoteNoteModal", "note"))
+@PROPERTY_SETTINGS
+@given(
+    st.one_of(bounded_text(0, MAX_NOTE_CHARS), st.text(min_size=MAX_NOTE_CHARS + 1, max_size=MAX_NOTE_CHARS + 40)),
+    st.sampled_from([None, *VoteReason]),
+)
+def test_vote_note_modal(app: App, typed: str, reason: VoteReason | None) -> None:
+    service = app.services.knowledge
+    user, now = new_user(), dt.datetime.now(dt.UTC)
+    app.run(service.vote("soap", user, False, now))
+    if reason is not None:
+        app.run(service.explain_vote("soap", user, GUILD, reason.value, now))
+    note = outcome(app, lambda: service.note_vote("soap", user, GUILD, typed, now))
+    stored = app.run(service.member_vote("soap", user))
+    assert stored is not None and not stored.helpful and stored.reason == reason
+    if note is None:
+        # Refused only when more was typed than the form lets anyone type; nothing was kept, and again the same way.
+        assert len(typed) > MAX_NOTE_CHARS and stored.note is None
+        assert outcome(app, lambda: service.note_vote("soap", user, GUILD, typed, now)) is None
+        return
+    # Whatever the form accepts is kept, as the member sees it: one line, no pings; blank keeps nothing.
+    assert stored.note == (note or None)
+    assert not would_ping(note) and "\n" not in note
+    assert note or not has_words(typed), "a note with words is never dropped"
+    assert_fits_and_never_pings(content=note_noted(note, in_server=True))
+    # This server's report quotes it safely, within Discord's limits.
+    tallies, unanswered = app.run(service.report(GUILD, limit=10))
+    reasons = app.run(service.vote_reasons(GUILD))
+    assert_fits_and_never_pings(embeds=[report_embed(tallies, unanswered, app.services.knowledge, reasons)])
+    if note:
+        assert note in next(r for r in reasons if r.entry_id == "soap").notes
 
 
 # -- /quiz -----------------------------------------------------------------------------------------------------------
