@@ -15,6 +15,8 @@ import pytest
 
 from bot.config import Settings
 from bot.content import Content
+from bot.interviews.mock import Phase, State, Table
+from bot.interviews.mock_repository import MockRepository
 from bot.interviews.repository import InterviewRepository
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.milestones.repository import MilestoneRepository
@@ -144,6 +146,18 @@ async def populate(conn: aiosqlite.Connection, services: dict[str, Any]) -> None
     for user in (ALICE, BOB):
         await interviews.add_note(user, "tell-me-about-yourself", "Tell me about yourself.", "Too long.", NOW)
         await interviews.add_entry(user, "Mercy Hospital IM", NOW.date(), 4, "J-1 only", NOW)
+    # A mock interview session Alice started: each interviewed the other and gave feedback.
+    mock = MockRepository(conn)
+    lobby = State(Phase.LOBBY, 0, NOW)
+    session = await mock.create_session(
+        guild_id=GUILD, channel_id=CHANNEL, group_id=1, started_by=ALICE, minutes=10, seed=7, state=lobby, now=NOW
+    )
+    assert session is not None
+    for user in (ALICE, BOB):
+        await mock.add_participant(session, user, NOW, 16)
+    await mock.start(session, lobby, State(Phase.ROUND, 1, NOW), [Table(ALICE, BOB)], NOW)
+    await mock.save_feedback(session, 1, ALICE, BOB, (4, 3, 5), "A clear story.", "Shorter start.", NOW)
+    await mock.save_feedback(session, 2, BOB, ALICE, (3, 4, 4), "Warm and honest.", "One example more.", NOW)
 
     milestones = MilestoneRepository(conn)
     await milestones.save_subscription(GUILD, CHANNEL, None, None, ALICE, NOW)
@@ -232,6 +246,10 @@ async def test_delete_leaves_nothing_of_the_member_in_any_table(
         "server_events",
         "interview_notes",
         "interview_log",
+        "mock_sessions",
+        "mock_participants",
+        "mock_seats",
+        "mock_feedback",
     ):
         assert table in before, table
     bob_before = await personal.export(BOB)
@@ -242,8 +260,10 @@ async def test_delete_leaves_nothing_of_the_member_in_any_table(
     assert await traces(conn, ALICE) == {}
     async with conn.execute("PRAGMA foreign_key_check") as cursor:
         assert await cursor.fetchall() == []
-    # Bob keeps all of his, and his export is unchanged (the group quiz Alice started goes on, unnamed).
-    assert await traces(conn, BOB) == bob_traces
+    # Bob keeps all of his, and his export is unchanged (the group quiz Alice started goes on, unnamed), but for the
+    # mock interview feedback he gave Alice: written for her, it went with her data.
+    assert await traces(conn, BOB) == bob_traces | {"mock_feedback": bob_traces["mock_feedback"] - 1}
+    bob_before["interviews"]["mock_interviews"]["feedback_given"] = []
     bob_after = await personal.export(BOB)
     assert {k: v for k, v in bob_after.items() if k != "exported_at"} == {
         k: v for k, v in bob_before.items() if k != "exported_at"
@@ -286,6 +306,10 @@ async def test_export_holds_everything_as_json(
     records = data["server_records"]
     assert [r["server_id"] for r in records["milestone_announcements_set_up"]] == [GUILD]
     assert [r["title"] for r in records["server_events_created"]] == ["Mock exam"]
+    mock = data["interviews"]["mock_interviews"]
+    assert [(s["your_seat"], s["you_started_it"]) for s in mock["sessions"]] == [("first", True)]
+    assert [f["strength"] for f in mock["feedback_received"]] == ["Warm and honest."]
+    assert [f["suggestion"] for f in mock["feedback_given"]] == ["Shorter start."]
     # Nothing of Bob's is in Alice's export.
     assert str(BOB) not in json.dumps(data)
 
