@@ -352,8 +352,12 @@ class MockInterviewService:
         session = await self.session(session_id)
         if not session.state.started:
             raise UserInputError("The session has not started yet: feedback comes after your round.")
-        await self._seat(session, user_id)
-        return tuple(await self.repository.feedback_for(session_id, user_id))
+        received = tuple(await self.repository.feedback_for(session_id, user_id))
+        if not received:
+            # Nothing yet: say so to members of the session only. (A member whose partner deleted their data has
+            # no table any more, but keeps the feedback they received.)
+            await self._seat(session, user_id)
+        return received
 
 
 def _named(group: StudyGroup | str) -> str:
