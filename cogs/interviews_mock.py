@@ -267,6 +267,8 @@ async def open_mock(interaction: Interaction, options: MockOptions) -> None:
         channel_check=lambda channel_id: require_postable(interaction, channel_id),
     )
     session = view.session
+    # Posting in the group's channel may wait on a rate limit longer than Discord waits for an answer.
+    await interaction.response.defer(ephemeral=True, thinking=True)
     channel = cast("ImgBot", interaction.client).get_partial_messageable(session.channel_id, guild_id=session.guild_id)
     try:
         message = await channel.send(**new_message(view))
@@ -275,7 +277,7 @@ async def open_mock(interaction: Interaction, options: MockOptions) -> None:
         raise
     await service.set_message(session.id, message.id, view.state.key)
     timers.arm(session.id, view.state)
-    await interaction.response.send_message(screens.opened_text(view, message.jump_url), ephemeral=True)
+    await interaction.followup.send(screens.opened_text(view, message.jump_url), ephemeral=True)
 
 
 # -- what the timers post --------------------------------------------------------------------------------------------

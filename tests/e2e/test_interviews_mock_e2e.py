@@ -7,6 +7,7 @@ ROUND_MINUTES takes ROUND_MINUTES * MINUTE seconds and the break BREAK_MINUTES *
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -216,6 +217,29 @@ async def test_a_four_member_session_survives_a_restart_swaps_roles_and_delivers
             assert len(seated) == 2 and not before & set(seated), seated
             ended = await click(emu, second, "End session", bob)
             assert ended.kind == "update" and title(second).startswith("Mock interviews ended")
+
+            # The feedback a member received is theirs: in /mydata export, gone with /mydata delete; what they gave
+            # stays with its candidate, without their name.
+            exported = await slash(emu, "mydata export", None, bob, general)
+            mine = json.loads(exported.attachments[0].data)["interviews"]["mock_interviews"]
+            assert [f["strength"] for f in mine["feedback_received"]] == [
+                "A vivid ICU story with a clear result. @everyone"
+            ]
+            assert [f["strength"] for f in mine["feedback_given"]] == ["Honest about the attempt."]
+            assert [s["your_seat"] for s in mine["sessions"]] == ["second", "first"]
+            asked = await slash(emu, "mydata delete", None, bob, general)
+            deleted = await click(emu, asked.message, "Delete everything", bob)
+            assert "1 mock interview feedback you received" in deleted.content
+            assert "1 mock interview feedback you gave, no longer naming you" in deleted.content
+            assert query(
+                database, "SELECT author_id, user_id FROM mock_feedback WHERE strength = ?", "Honest about the attempt."
+            ) == [(0, alice.id)]
+            assert (
+                "Honest about the attempt."
+                in (await private(emu, done, "My feedback", alice)).embeds[0]["fields"][0]["value"]
+            )
+            privacy = await slash(emu, "privacy", None, bob, general)
+            assert any(f["name"] == "Mock interviews" for f in privacy.embeds[0]["fields"])
 
         for message in emu.store.by_id.values():
             assert not message.pings, (message.text, message.pings)
