@@ -46,7 +46,7 @@ from bot.text import shorten
 from bot.ui import interviews as screens
 from bot.ui.errors import BaseModal, guarded
 from bot.validation import UserInputError
-from cogs.interviews_mock import DiscordMockPoster, MockButton, open_mock
+from cogs.interviews_mock import DiscordMockPoster, MockButton, SessionLocks, open_mock
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
@@ -626,6 +626,7 @@ class InterviewsCog(commands.Cog, name="Interviews"):
             MockRepository(bot.db), bot.services.studygroups, bot.content.interview_bank, timing
         )
         self.mock_timers = MockTimers(self.mock, bot.services.runner.scheduler, DiscordMockPoster(bot))
+        self.mock_locks = SessionLocks()
 
     async def cog_load(self) -> None:
         # Sessions that were running when the bot stopped get their timers back (the scheduler starts right after

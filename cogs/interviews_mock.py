@@ -10,8 +10,10 @@ a new message for each phase through ``DiscordMockPoster``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import weakref
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -66,6 +68,26 @@ def _parts(interaction: Interaction) -> tuple[MockInterviewService, MockTimers]:
     return service, timers
 
 
+class SessionLocks:
+    """A lock per session, while someone holds it (the cog keeps one of these)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def __call__(self, session_id: int) -> asyncio.Lock:
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = self._locks[session_id] = asyncio.Lock()
+        return lock
+
+
+def session_lock(interaction: Interaction, session_id: int) -> asyncio.Lock:
+    locks = getattr(cast("ImgBot", interaction.client).get_cog("Interviews"), "mock_locks", None)
+    if not isinstance(locks, SessionLocks):
+        raise UserInputError("Mock interviews are not available right now. Please try again in a minute.")
+    return locks(session_id)
+
+
 def is_moderator(interaction: Interaction) -> bool:
     """Moderators of study groups (Manage Channels, as for /studygroup-admin) may run any session."""
     return has_server_permissions(interaction, manage_channels=True)
@@ -100,6 +122,24 @@ class MockButton(
     async def callback(self, interaction: Interaction) -> None:
         service, timers = _parts(interaction)
         user_id = interaction.user.id
+        if self.action in {"join", "leave", "start", "end"}:
+            # One change of the public message at a time: two members joining at once must not have the slower
+            # answer redraw the list without the other.
+            async with session_lock(interaction, self.session_id):
+                await self._change(interaction, service, timers)
+        elif self.action == "q":
+            assignment = await service.assignment(self.session_id, user_id)
+            await interaction.response.send_message(embed=screens.assignment_embed(assignment), ephemeral=True)
+        elif self.action == "mine":
+            received = await service.feedback_received(self.session_id, user_id)
+            await interaction.response.send_message(embed=screens.feedback_embed(received), ephemeral=True)
+        else:
+            round_ = 1 if self.action == "fb1" else 2
+            target = await service.feedback_target(self.session_id, round_, user_id)
+            await interaction.response.send_modal(MockFeedbackModal(target))
+
+    async def _change(self, interaction: Interaction, service: MockInterviewService, timers: MockTimers) -> None:
+        user_id = interaction.user.id
         if self.action == "join":
             view, joined = await service.join(self.session_id, user_id)
             if not joined:
@@ -111,20 +151,10 @@ class MockButton(
             view = await service.begin(self.session_id, user_id, moderator=is_moderator(interaction))
             timers.arm(self.session_id, view.state)
             await redraw(interaction, view)
-        elif self.action == "end":
+        else:
             view = await service.end(self.session_id, user_id, moderator=is_moderator(interaction))
             timers.stopped(self.session_id)
             await redraw(interaction, view, ended_by=user_id)
-        elif self.action == "q":
-            assignment = await service.assignment(self.session_id, user_id)
-            await interaction.response.send_message(embed=screens.assignment_embed(assignment), ephemeral=True)
-        elif self.action == "mine":
-            received = await service.feedback_received(self.session_id, user_id)
-            await interaction.response.send_message(embed=screens.feedback_embed(received), ephemeral=True)
-        else:
-            round_ = 1 if self.action == "fb1" else 2
-            target = await service.feedback_target(self.session_id, round_, user_id)
-            await interaction.response.send_modal(MockFeedbackModal(target))
 
 
 def session_view(view: SessionView) -> discord.ui.View | None:

@@ -7,6 +7,7 @@ ROUND_MINUTES takes ROUND_MINUTES * MINUTE seconds and the break BREAK_MINUTES *
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -209,8 +210,11 @@ async def test_a_four_member_session_survives_a_restart_swaps_roles_and_delivers
             # A second session of the same group seats nobody with the partner of the first one.
             await slash(emu, "interview mock", {"minutes": ROUND_MINUTES}, bob, room)
             second = await emu.wait_for_message(room, titled("🎤 Mock interviews"), after=done, timeout=10)
-            for member in (alice, carol, admin):
-                await click(emu, second, "Join", member)
+            # Three join at once: the message lists all of them.
+            await asyncio.gather(*(click(emu, second, "Join", member) for member in (alice, carol, admin)))
+            listed = second.embeds[0]["fields"][0]
+            assert listed["name"] == "Joined (4 of 16)"
+            assert set(re.findall(r"<@(\d+)>", listed["value"])) == {str(m.id) for m in (alice, bob, carol, admin)}
             await click(emu, second, "Start", bob)
             before = {frozenset((alice.id, bob.id)), frozenset((carol.id, admin.id))}
             seated = [frozenset((*interviewers, candidate)) for interviewers, candidate in tables(second, 1)]
