@@ -133,20 +133,21 @@ def session_embed(view: SessionView, *, ended_by: int | None = None) -> discord.
 
 def _ended_embed(view: SessionView, ended_by: int | None) -> discord.Embed:
     state = view.state
-    if ended_by is not None:
-        because = f"{who(ended_by)} ended it"
-    elif not state.started:
-        because = f"Nobody started it within {LOBBY_MINUTES} minutes"
-    else:
-        because = "It ended"
     if not state.started:
         embed = discord.Embed(title=_title(view, "Mock interviews closed"), colour=ENDED_COLOUR)
-        embed.description = f"{because} before it began. Start a new one any time with `/interview mock`."
+        because = (
+            f"{who(ended_by)} ended it before it began."
+            if ended_by is not None
+            else f"Nobody started it within {LOBBY_MINUTES} minutes, so it closed."
+        )
+        embed.description = f"{because} Start a new one any time with `/interview mock`."
+        embed.set_footer(text=NOBODY_PINGED)
         return embed
     embed = discord.Embed(title=_title(view, "Mock interviews ended"), colour=ENDED_COLOUR)
-    rounds = "round 1" if state.round == 1 else f"rounds 1 to {state.round}"
+    who_ended = f"{who(ended_by)} ended it" if ended_by is not None else "It ended"
+    rounds = "round 1" if state.round == 1 else "both rounds"
     embed.description = (
-        f"{because} during round {state.round}. Feedback for {rounds} can still be given and read with the "
+        f"{who_ended} during round {state.round}. Feedback for {rounds} can still be given and read with the "
         "buttons below."
     )
     embed.set_footer(text=NOBODY_PINGED)
