@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.config import TEST_HOOK_PREFIX
 from bot.content import Content
 from bot.interviews.bank import InterviewBank
 from bot.interviews.mock import (
@@ -209,6 +210,8 @@ def test_a_lobby_nobody_starts_closes_and_any_running_session_can_be_ended() -> 
 
 
 def test_a_test_hook_shortens_the_minute() -> None:
+    # Named as a test hook, so that against real Discord it is ignored (bot.config.active_test_hooks).
+    assert MINUTE_ENV.startswith(TEST_HOOK_PREFIX)
     assert Timing.from_hooks({}) == Timing()
     fast = Timing.from_hooks({MINUTE_ENV: "1.5"})
     assert fast.minutes(10) == dt.timedelta(seconds=15)
