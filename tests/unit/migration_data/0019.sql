@@ -1,4 +1,4 @@
--- Rows for 0018_mock_interviews.sql (bot/interviews/mock_repository.py): a finished session of three members
+-- Rows for 0019_mock_interviews.sql (bot/interviews/mock_repository.py): a finished session of three members
 -- in a study group (one table, with a second interviewer) and its feedback, and a session still waiting in its lobby
 -- in another channel.
 
