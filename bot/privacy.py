@@ -551,6 +551,16 @@ DELETION_LABELS: dict[str, tuple[str, str]] = {
         "/mydates settings (recaps, paused reminders)",
     ),
     "my_dates_reminders": ("record of a date reminder", "records of date reminders"),
+    "mock_interview_sessions": ("place in a mock interview session", "places in mock interview sessions"),
+    "mock_feedback_received": ("mock interview feedback you received", "mock interview feedback forms you received"),
+    "mock_feedback_given_unnamed": (
+        "mock interview feedback you gave, no longer naming you",
+        "mock interview feedback forms you gave, no longer naming you",
+    ),
+    "mock_sessions_unnamed": (
+        "mock interview session you started, no longer naming you",
+        "mock interview sessions you started, no longer naming you",
+    ),
     "server_records_unnamed": (
         "server announcement or event no longer naming you",
         "server announcements or events no longer naming you",
@@ -656,6 +666,14 @@ def privacy_sections(
             "(program, date, impression, notes) and your rank draft's order and notes. Only you see them, in private "
             "replies; nothing is posted, shared or sent to NRMP unless you post it yourself. They stay until you "
             "delete them in /interview notes or /interview history, or all at once with /mydata delete.",
+        ),
+        (
+            "Mock interviews",
+            "When you take part in a mock interview session (/interview mock): that you joined, your table, and the "
+            "feedback forms: those your interviewers gave you (only you read them, with My feedback) and those you "
+            "gave (only your candidate reads them). Who sat together is used to pair members who have not "
+            "practised together yet. It stays until /mydata delete: then the feedback you received is deleted, and "
+            "the feedback you gave stays with the member you gave it to, without your name.",
         ),
         (
             "What I do not keep",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -20,6 +21,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config import active_test_hooks
+from bot.interviews.mock import DEFAULT_ROUND_MINUTES, MAX_ROUND_MINUTES, MIN_ROUND_MINUTES, Timing
+from bot.interviews.mock_repository import MockRepository
+from bot.interviews.mock_service import MockInterviewService
+from bot.interviews.mock_timers import MockTimers
 from bot.interviews.models import QUESTION_ID_CHARS, Category, InterviewQuestion
 from bot.interviews.options import (
     MAX_LOG_NOTES_CHARS,
@@ -29,6 +35,7 @@ from bot.interviews.options import (
     MAX_RANK_NOTE_CHARS,
     AnswerNote,
     LogEntry,
+    MockOptions,
     PracticeOptions,
     RankNote,
     parse,
@@ -39,6 +46,7 @@ from bot.text import shorten
 from bot.ui import interviews as screens
 from bot.ui.errors import BaseModal, guarded
 from bot.validation import UserInputError
+from cogs.interviews_mock import DiscordMockPoster, MockButton, SessionLocks, open_mock
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
@@ -599,7 +607,8 @@ async def send_export(interaction: Interaction) -> None:
 
 
 class InterviewsCog(commands.Cog, name="Interviews"):
-    """Interview season: practice questions with a timer and tips, notes, a log of interviews, a rank draft."""
+    """Interview season: practice questions with a timer and tips, notes, a log of interviews, a rank draft, and mock
+    interview sessions in study groups."""
 
     interview = app_commands.Group(
         name="interview", description="Interview season: practise questions, keep notes, log your interviews"
@@ -609,6 +618,20 @@ class InterviewsCog(commands.Cog, name="Interviews"):
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
         self.service = InterviewService(bot.content.interview_bank, InterviewRepository(bot.db), bot.content.calendar)
+        # Real minutes, unless an end-to-end test against the emulator shortens them (IMGBOT_TEST_MOCK_MINUTE_SECONDS).
+        timing = Timing.from_hooks(active_test_hooks(bot.settings, os.environ))
+        if timing != Timing():
+            log.warning("mock interview sessions run on test time: a minute lasts %s", timing.minute)
+        self.mock = MockInterviewService(
+            MockRepository(bot.db), bot.services.studygroups, bot.content.interview_bank, timing
+        )
+        self.mock_timers = MockTimers(self.mock, bot.services.runner.scheduler, DiscordMockPoster(bot))
+        self.mock_locks = SessionLocks()
+
+    async def cog_load(self) -> None:
+        # Sessions that were running when the bot stopped get their timers back (the scheduler starts right after
+        # the cogs load and runs what is already due at once).
+        await self.mock_timers.resume()
 
     # -- /interview practice -----------------------------------------------------------------------------------------
 
@@ -686,6 +709,32 @@ class InterviewsCog(commands.Cog, name="Interviews"):
     async def history(self, interaction: Interaction) -> None:
         await show_log(interaction, 0, new=True)
 
+    # -- /interview mock ---------------------------------------------------------------------------------------------
+
+    @interview.command(
+        name="mock", description="Mock interviews in your study group's channel: pairs, questions, feedback"
+    )
+    @app_commands.describe(
+        group="The study group (default: this channel's group, or your only group)",
+        minutes=f"Length of each of the two rounds: {MIN_ROUND_MINUTES} to {MAX_ROUND_MINUTES} minutes "
+        f"(default {DEFAULT_ROUND_MINUTES})",
+    )
+    async def mock_session(
+        self,
+        interaction: Interaction,
+        group: app_commands.Range[str, 1, 100] | None = None,
+        minutes: app_commands.Range[int, MIN_ROUND_MINUTES, MAX_ROUND_MINUTES] | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"group": group, "minutes": minutes}
+        await open_mock(interaction, parse(MockOptions, **{k: v for k, v in values.items() if v is not None}))
+
+    @mock_session.autocomplete("group")
+    async def group_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        groups = await self.bot.services.studygroups.group_choices(interaction.guild_id, str(current)[:100])
+        return [app_commands.Choice(name=shorten(g.name, 100), value=str(g.id)) for g in groups]
+
     # -- /rank draft -------------------------------------------------------------------------------------------------
 
     @rank.command(name="draft", description="Order the programs you interviewed at, privately, and export the list")
@@ -695,6 +744,14 @@ class InterviewsCog(commands.Cog, name="Interviews"):
 
 async def setup(bot: ImgBot) -> None:
     bot.add_dynamic_items(
-        PracticeButton, NoteAnswerButton, PageButton, PickSelect, NoteButton, LogEntryButton, RankButton, RankMiscButton
+        PracticeButton,
+        NoteAnswerButton,
+        PageButton,
+        PickSelect,
+        NoteButton,
+        LogEntryButton,
+        RankButton,
+        RankMiscButton,
+        MockButton,
     )
     await bot.add_cog(InterviewsCog(bot))

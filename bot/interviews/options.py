@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
+from bot.interviews.mock import DEFAULT_ROUND_MINUTES, MAX_ROUND_MINUTES, MIN_ROUND_MINUTES
 from bot.text import has_mention, has_words, strip_invisible
 from bot.validation import UserInputError
 
@@ -226,3 +227,73 @@ class RankNote(BaseModel):
     @classmethod
     def _note(cls, value: object) -> str | None:
         return _paragraph(value, "The note", MAX_RANK_NOTE_CHARS)
+
+
+# -- mock interviews -------------------------------------------------------------------------------------------------
+
+MAX_FEEDBACK_CHARS = 500
+"""One strength and one suggestion: a few sentences each, read at a glance after a round."""
+SCORE_WORDS = {1: "needs work", 2: "fair", 3: "good", 4: "very good", 5: "excellent"}
+
+
+class MockOptions(BaseModel):
+    """`/interview mock [group:] [minutes:]`: the group is resolved by the service (this channel's, or the member's
+    only group, when left out)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    group: str | None = None
+    minutes: int = DEFAULT_ROUND_MINUTES
+
+    @field_validator("group", mode="before")
+    @classmethod
+    def _group(cls, value: object) -> object:
+        if value is None:
+            return None
+        text = " ".join(_text(value, "The group").split())
+        return text[:100] or None
+
+    @field_validator("minutes", mode="before")
+    @classmethod
+    def _minutes(cls, value: object) -> int:
+        number = _whole_number(value)
+        if number is None or not MIN_ROUND_MINUTES <= number <= MAX_ROUND_MINUTES:
+            raise ValueError(
+                f"A round lasts {MIN_ROUND_MINUTES} to {MAX_ROUND_MINUTES} minutes ({DEFAULT_ROUND_MINUTES} unless "
+                "you choose): time for five questions and their answers."
+            )
+        return number
+
+
+def _score(value: object, what: str) -> int:
+    number = _whole_number(value)
+    if number is None or not 1 <= number <= 5:
+        raise ValueError(f"{what} is a whole number from 1 (needs work) to 5 (excellent).")
+    return number
+
+
+class MockFeedback(BaseModel):
+    """The feedback form an interviewer fills in for their candidate after a round."""
+
+    model_config = ConfigDict(frozen=True)
+
+    clarity: int
+    structure: int
+    content: int
+    strength: str
+    suggestion: str
+
+    @field_validator("clarity", "structure", "content", mode="before")
+    @classmethod
+    def _scores(cls, value: object, info: ValidationInfo) -> int:
+        return _score(value, str(info.field_name).capitalize())
+
+    @field_validator("strength", "suggestion", mode="before")
+    @classmethod
+    def _text_fields(cls, value: object, info: ValidationInfo) -> str:
+        what = "The strength" if info.field_name == "strength" else "The suggestion"
+        text = _paragraph(value, what, MAX_FEEDBACK_CHARS)
+        if text is None:
+            example = "clear STAR structure" if info.field_name == "strength" else "give one concrete example"
+            raise ValueError(f"{what}: write a few words, for example “{example}”.")
+        return text

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import TEST_HOOK_PREFIX, Settings, active_test_hooks
+from bot.interviews.mock import MINUTE_ENV as MOCK_MINUTE_ENV
 from bot.readiness.service import TEST_NOW_ENV
 from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV
 from bot.scheduling.delivery import CRASH_AFTER_SEND_ENV
@@ -45,6 +46,7 @@ HOOKS = {
     TEST_CLOCK_OFFSET_ENV: "86400",
     TEST_NOW_ENV: "2026-12-06T15:00:00+00:00",
     CRASH_AFTER_SEND_ENV: "1",
+    MOCK_MINUTE_ENV: "2",
 }
 
 

@@ -15,6 +15,8 @@ import pytest
 
 from bot.config import Settings
 from bot.content import Content
+from bot.interviews.mock import Phase, State, Table
+from bot.interviews.mock_repository import MockRepository
 from bot.interviews.repository import InterviewRepository
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.milestones.repository import MilestoneRepository
@@ -173,6 +175,19 @@ async def populate(conn: aiosqlite.Connection, services: dict[str, Any]) -> None
         )
         await deliveries.claim(record, NOW)
         await deliveries.mark_sent(key, 1_500_000_000_000_000_000 + user % 1000, NOW)
+    # A mock interview session Alice started with Bob: she interviewed him in round 1 and gave him feedback; in round
+    # 2 she received feedback from a second interviewer who has since deleted their data (author 0, no seat).
+    mock = MockRepository(conn)
+    lobby = State(Phase.LOBBY, 0, NOW)
+    session = await mock.create_session(
+        guild_id=GUILD, channel_id=CHANNEL, group_id=1, started_by=ALICE, minutes=10, seed=7, state=lobby, now=NOW
+    )
+    assert session is not None
+    for user in (ALICE, BOB):
+        await mock.add_participant(session, user, NOW, 16)
+    await mock.start(session, lobby, State(Phase.ROUND, 1, NOW), [Table(ALICE, BOB)], NOW)
+    await mock.save_feedback(session, 1, ALICE, BOB, (4, 3, 5), "A clear story.", "Shorter start.", NOW)
+    await mock.save_feedback(session, 2, 0, ALICE, (3, 4, 4), "Warm and honest.", "One example more.", NOW)
 
     milestones = MilestoneRepository(conn)
     await milestones.save_subscription(GUILD, CHANNEL, None, None, ALICE, NOW)
@@ -264,6 +279,10 @@ async def test_delete_leaves_nothing_of_the_member_in_any_table(
         "my_dates",
         "my_dates_sharing",
         "my_dates_dm_pauses",
+        "mock_sessions",
+        "mock_participants",
+        "mock_seats",
+        "mock_feedback",
     ):
         assert table in before, table
     bob_before = await personal.export(BOB)
@@ -322,6 +341,10 @@ async def test_export_holds_everything_as_json(
     mine = data["my_dates"]
     assert [d["kind"] for d in mine["dates"]] == ["oet"] and mine["reminders_paused"]["about"] == "OET exam"
     assert [r["status"] for r in mine["reminders_sent_or_skipped"]] == ["sent"]
+    mock = data["interviews"]["mock_interviews"]
+    assert [(s["your_seat"], s["you_started_it"]) for s in mock["sessions"]] == [("first", True)]
+    assert [f["strength"] for f in mock["feedback_received"]] == ["Warm and honest."]
+    assert [f["suggestion"] for f in mock["feedback_given"]] == ["Shorter start."]
     # Nothing of Bob's is in Alice's export.
     assert str(BOB) not in json.dumps(data)
 
