@@ -67,7 +67,10 @@ class Writer(threading.Thread):
                 n = 0
                 while not self.stop.wait(1 / COMMITS_PER_SECOND):
                     with conn:
-                        conn.execute("INSERT INTO entry_votes VALUES ('soap', ?, 1, 'x')", (n,))
+                        conn.execute(
+                            "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', ?, 1, 'x')",
+                            (n,),
+                        )
                     self.commits.append(time.monotonic())
                     n += 1
                     if n == 3:
