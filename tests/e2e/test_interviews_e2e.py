@@ -344,7 +344,9 @@ async def test_mydata_exports_and_deletes_notes_and_the_log(live: Live) -> None:
     assert "note on a practice answer" in done.content and "1 interview in your log" in done.content
     for table in ("interview_notes", "interview_log"):
         assert query(live.database, f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", bob.id) == [(0,)]
-    privacy = await run(emu, "privacy", None, bob)
+    summary = await run(emu, "privacy", None, bob)
+    assert "interview notes, interview log and rank draft" in summary.embeds[0]["description"]
+    privacy = await (await emu.click(summary, custom_id="privacy:details", user=bob)).response()
     assert any(f["name"] == "Interview practice and your rank draft" for f in privacy.embeds[0]["fields"])
 
 

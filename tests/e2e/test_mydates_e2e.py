@@ -94,7 +94,7 @@ async def test_add_list_remove_and_calendar(live: Live) -> None:
         ({"kind": "custom"}, "A custom date needs a title, e.g. `title: Mock OET speaking`."),
         ({"date": "2020-01-01", "time": "09:00"}, "2020-01-01 09:00 in Asia/Kolkata has already passed"),
         ({"time": "9am"}, "Use HH:MM in 24-hour time"),
-        ({"timezone": "EST"}, "Please pick the zone of your city"),
+        ({"timezone": "EST"}, "Did you mean `America/New_York`?"),
         ({"reminders": "soon"}, "Or `none` for no reminders."),
     ):
         refused = await add(**options)

@@ -120,10 +120,12 @@ async def test_imgbot_status_reads_the_heartbeat_of_the_running_bot(live: Live) 
             cwd=REPO_ROOT,
             env=env,
             stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+            stderr=asyncio.subprocess.PIPE,
         )
-        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode is not None
+        # The report on stdout (one JSON document with --json); which database it read, on stderr.
+        assert str(live.database) in err.decode(), err.decode()
         return proc.returncode, out.decode()
 
     code, text = await run()

@@ -40,7 +40,10 @@ def connect(path: Path | str, *, uri: bool = False) -> contextlib.closing[sqlite
 async def make_db(path: Path, votes: int = 3) -> None:
     conn = await open_database(path)
     try:
-        await conn.executemany("INSERT INTO entry_votes VALUES ('soap', ?, 1, 'x')", [(u,) for u in range(votes)])
+        await conn.executemany(
+            "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', ?, 1, 'x')",
+            [(u,) for u in range(votes)],
+        )
         await conn.commit()
     finally:
         await conn.close()
@@ -82,7 +85,7 @@ def test_every_way_of_opening_the_database_finds_an_awkwardly_named_file(tmp_pat
     info = backup_database(database, backups, NOW)
     assert count_votes(info.path) == 3  # tables and rows, not an empty copy of a stray file
     with connect(sqlite_uri(database, mode="rw"), uri=True) as conn, conn:
-        conn.execute("INSERT INTO entry_votes VALUES ('soap', 10, 1, 'x')")
+        conn.execute("INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', 10, 1, 'x')")
     assert count_votes(database) == 4
     result = restore_database(info.path, database, NOW)
     assert result.kept is not None and count_votes(database) == 3
@@ -117,7 +120,9 @@ def test_a_new_database_is_owner_only_whatever_the_umask(tmp_path: Path) -> None
         async def open_and_write() -> None:
             conn = await open_database(database)
             try:
-                await conn.execute("INSERT INTO entry_votes VALUES ('soap', 1, 1, 'x')")
+                await conn.execute(
+                    "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', 1, 1, 'x')"
+                )
                 await conn.commit()
                 # While open, in WAL mode: the side files exist, with the database's mode.
                 assert mode(Path(f"{database}-wal")) == mode(Path(f"{database}-shm")) == 0o600

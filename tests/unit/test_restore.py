@@ -32,7 +32,10 @@ def make_db(path: Path, migrations: int | None = None) -> None:
 
 def vote(path: Path, *users: int) -> None:
     with connect(path) as conn, conn:
-        conn.executemany("INSERT INTO entry_votes VALUES ('soap', ?, 1, 'x')", [(u,) for u in users])
+        conn.executemany(
+            "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', ?, 1, 'x')",
+            [(u,) for u in users],
+        )
 
 
 def deliver(path: Path, key: str, status: str = "sent", kind: str = "milestone") -> None:
@@ -199,7 +202,7 @@ def test_a_restore_waits_for_no_other_program(database: Path, tmp_path: Path, mo
     monkeypatch.setattr(backup_module, "BUSY_TIMEOUT_SECONDS", 0.1)
     with connect(database) as writer, connect(database) as reader:
         writer.execute("PRAGMA journal_mode = WAL")
-        writer.execute("INSERT INTO entry_votes VALUES ('soap', 9, 1, 'x')")
+        writer.execute("INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', 9, 1, 'x')")
         writer.commit()
         reader.execute("BEGIN")
         reader.execute("SELECT COUNT(*) FROM entry_votes").fetchone()  # an open read: the log cannot be reset
