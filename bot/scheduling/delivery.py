@@ -479,8 +479,9 @@ class Deliverer:
             return DeliveryResult(Outcome.RETRY_LATER, reason=reason, retry_after=error.retry_after)
         if found is None:
             return None
-        log.info("delivery %s was posted before a crash (message %s); recorded it", record.key, found)
         await repo.mark_sent(record.key, found, self._clock())
+        # Logged once it is recorded: "recorded it" must be true when the line appears (tests wait for it).
+        log.info("delivery %s was posted before a crash (message %s); recorded it", record.key, found)
         return DeliveryResult(Outcome.RECOVERED, found)
 
     def _must_look_up(self, record: DeliveryRecord) -> bool:
