@@ -36,6 +36,8 @@ from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
 from bot.knowledge.feedback import REASONS_KEPT
 from bot.knowledge.repository import UNANSWERED_KEPT
+from bot.knowledge.server_entries import ServerEntryAuthors
+from bot.knowledge.server_repository import ServerEntryRepository
 from bot.mydates.models import FORGET_AFTER
 from bot.mydates.personal_data import MyDatesData
 from bot.mydates.repository import MyDatesRepository
@@ -363,6 +365,7 @@ class PersonalData:
             MyDatesData(MyDatesRepository(conn)),
             ServerRecords(conn),
             InterviewData.of(conn),
+            ServerEntryAuthors(ServerEntryRepository(conn)),
         ]
         return cls(conn, sources, clock, backups=backups)
 
@@ -554,6 +557,10 @@ DELETION_LABELS: dict[str, tuple[str, str]] = {
     "server_records_unnamed": (
         "server announcement or event no longer naming you",
         "server announcements or events no longer naming you",
+    ),
+    "server_entries_unnamed": (
+        "server knowledge entry no longer naming you",
+        "server knowledge entries no longer naming you",
     ),
 }
 
