@@ -300,13 +300,14 @@ class ServerEntryIndex:
         return covered / total if named and total else 0.0
 
     def search(self, question: str, limit: int = 3) -> tuple[ServerHit, ...]:
-        """The entries the question matches, best first (at most ``limit``)."""
+        """The entries the question matches, best first (at most ``limit``): an entry the question names outright
+        (its title or an other name) before one that only covers its words."""
         terms = terms_of(question)
         if not terms:
             return ()
-        hits = [ServerHit(e.id, e.title, round(s, 4)) for e in self.entries if (s := self.score(e, terms)) >= MATCH_MIN]
-        hits.sort(key=lambda h: -h.score)
-        return tuple(hits[:limit])
+        scored = [(terms in e.phrases, s, e) for e in self.entries if (s := self.score(e, terms)) >= MATCH_MIN]
+        scored.sort(key=lambda item: (not item[0], -item[1]))
+        return tuple(ServerHit(e.id, e.title, round(s, 4)) for _, s, e in scored[:limit])
 
     def suggest(self, typed: str, limit: int = 25) -> list[tuple[int, str]]:
         """(id, title) for autocomplete: a title or other name starting with what was typed, then one of whose words
@@ -664,7 +665,7 @@ def entry_markdown(entry: ServerEntry, entry_id: str, server_name: str) -> str:
         "id": entry_id,
         "title": entry.title,
         "summary": _summary(entry.answer),
-        "aliases": sorted(dict.fromkeys(a.lower() for a in entry.aliases)),
+        "aliases": list(dict.fromkeys(a.lower() for a in entry.aliases)),
         "tags": [],
     }
     sources = [{"title": entry.title, "url": entry.link}] if entry.link else []
