@@ -695,6 +695,14 @@ def privacy_sections(
             f"{FORGET_AFTER.days} days after it passes, with the notes of its reminders; `/mydates remove` and "
             "/mydata delete remove it sooner.",
         ),
+        (
+            "A server's own answers (/knowledge add)",
+            "If you add or change one of a server's own knowledge entries as a moderator, your user id is kept with "
+            "it and shown on it as who added or last edited it, and when. The entry belongs to the server: /mydata "
+            "export lists it for you, /mydata delete removes your name from it (the entry stays, naming nobody), and "
+            "it is deleted with the server's other data when I am removed from the server, after the server's "
+            "retention period, unless I am added back first.",
+        ),
         ("Backups", _backups_text(backups)),
         (
             "Your choices",
