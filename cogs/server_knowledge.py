@@ -76,10 +76,12 @@ class ServerEntryModal(BaseModal):
     """Title, other names, answer and link of a server entry: empty for /knowledge add, the entry's for /knowledge
     edit, or what was typed when a refused form is fixed (``fixing``: the answer then replaces the refusal)."""
 
-    def __init__(self, entry_id: int | None, typed: dict[str, str], *, fixing: bool = False) -> None:
+    def __init__(self, entry_id: int | None, typed: dict[str, str], *, user_id: int, fixing: bool = False) -> None:
+        # discord.py finds an open modal by its custom_id alone: one per moderator, or two moderators adding entries
+        # at once would each submit into the other's form.
         super().__init__(
             title="Change a server entry" if entry_id else "Add a server entry",
-            custom_id=f"sk:form:{entry_id or 'new'}",
+            custom_id=f"sk:form:{entry_id or 'new'}:{user_id}",
             timeout=FORM_TIMEOUT,
         )
         self.entry_id = entry_id
@@ -195,7 +197,9 @@ class FixEntryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         else:
             await entries_of(interaction).entry(guild_id, self.entry_id)  # still there
         typed = typed_from(interaction.message.embeds if interaction.message else [])
-        await interaction.response.send_modal(ServerEntryModal(self.entry_id, typed, fixing=True))
+        await interaction.response.send_modal(
+            ServerEntryModal(self.entry_id, typed, user_id=interaction.user.id, fixing=True)
+        )
 
 
 # -- what the /knowledge commands do ---------------------------------------------------------------------------------
@@ -205,12 +209,12 @@ async def open_add_form(interaction: Interaction) -> None:
     guild_id = guild_of(interaction)
     # Refused before the form opens: nobody should write 4,000 characters to be told the server is full.
     await entries_of(interaction).ensure_room(guild_id)
-    await interaction.response.send_modal(ServerEntryModal(None, {}))
+    await interaction.response.send_modal(ServerEntryModal(None, {}, user_id=interaction.user.id))
 
 
 async def open_edit_form(interaction: Interaction, typed: str) -> None:
     entry = await entries_of(interaction).resolve(guild_of(interaction), typed)
-    await interaction.response.send_modal(ServerEntryModal(entry.id, typed_of(entry)))
+    await interaction.response.send_modal(ServerEntryModal(entry.id, typed_of(entry), user_id=interaction.user.id))
 
 
 async def ask_to_remove(interaction: Interaction, typed: str) -> None:

@@ -110,6 +110,24 @@ async def test_a_refused_form_lists_every_problem_and_fix_it_reopens_it_filled(l
     assert_never_pinged(emu)
 
 
+async def test_two_moderators_writing_at_once_each_save_their_own_form(live: Live) -> None:
+    emu = live.emu
+    admin, night_admin = emu.world.users["dr_admin"], emu.world.users["night_admin"]
+    hall_form = await run(emu, "knowledge add", None, admin, emu.world.channel("general"))
+    owls_form = await run(emu, "knowledge add", None, night_admin, emu.world.channel("lobby"))
+    # Sent in the other order than opened: each lands in its own form, in its own server.
+    owls = await (await emu.submit_modal(owls_form, {"title": "Owl hours", "answer": "From midnight."})).response()
+    hall = await (await emu.submit_modal(hall_form, {"title": "Hall rules", "answer": "Be kind."})).response()
+    assert owls.content.startswith("✅ Added **Owl hours**") and hall.content.startswith("✅ Added **Hall rules**")
+    rows = query(live, "SELECT title, created_by FROM server_entries WHERE title IN ('Owl hours', 'Hall rules')")
+    assert sorted(rows) == [("Hall rules", admin.id), ("Owl hours", night_admin.id)]
+    # Removed again, each by its own server's moderator (the later tests count this server's entries).
+    for title, user, channel in (("Owl hours", night_admin, "lobby"), ("Hall rules", admin, "general")):
+        asked = await run(emu, "knowledge remove", {"entry": title}, user, emu.world.channel(channel))
+        removed = await (await emu.click(asked, label="Yes, remove it", user=user)).response()
+        assert removed.content == f"🗑️ Removed **{title}** from this server's knowledge base."
+
+
 async def test_ask_answers_with_the_server_entry_labelled_as_the_servers(live: Live) -> None:
     emu = live.emu
     admin, alice, general = emu.world.users["dr_admin"], emu.world.users["alice"], emu.world.channel("general")

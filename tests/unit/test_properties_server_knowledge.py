@@ -104,7 +104,12 @@ def assert_entry_screens_fit(entry: ServerEntry, question: str | None = None) ->
 
 
 def test_the_modal_fields_listed_are_the_real_ones() -> None:
-    for modal in (ServerEntryModal(None, {}), ServerEntryModal(3, {"title": "x" * 500, "answer": "y" * 5000})):
+    longest = 2**64 - 1
+    for modal in (
+        ServerEntryModal(None, {}, user_id=1),
+        ServerEntryModal(longest, {"title": "x" * 500, "answer": "y" * 5000}, user_id=longest, fixing=True),
+    ):
+        assert len(modal.custom_id) <= 100
         assert {c.custom_id for c in modal.children if isinstance(c, discord.ui.TextInput)} == MODAL_FIELDS[
             "ServerEntryModal"
         ]
@@ -187,7 +192,7 @@ def test_entry_form(app: App, title: str, aliases: str, answer: str, link: str) 
     assert found is None or found.id == entry.id
     # The edit form opens with what is stored, within each input's length, and saves it unchanged.
     shown = typed_of(entry)
-    modal = ServerEntryModal(entry.id, shown)
+    modal = ServerEntryModal(entry.id, shown, user_id=user)
     assert {c.custom_id: c.default or "" for c in modal.children if isinstance(c, discord.ui.TextInput)} == shown
     again = parse_form(ServerEntryForm, **shown)
     assert again == form

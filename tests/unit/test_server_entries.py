@@ -4,6 +4,7 @@ Markdown export a moderator can propose for the curated base."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import zipfile
@@ -38,6 +39,7 @@ from tests.unit.test_studygroup_service import open_test_database
 GUILD, OTHER_GUILD = 1183440317201907712, 1190021588230107136
 ADMIN, MOD = 402117894126911488, 511234987650123776
 START = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+ONE_HOUR = dt.timedelta(hours=1)
 
 
 @dataclass
@@ -109,6 +111,15 @@ def test_a_question_that_is_an_entrys_name_matches_it_fully_and_best() -> None:
     hits = ServerEntryIndex([attendance, zoom]).search("hours?")
     # Both cover the one word; the entry the question names outright comes first, whatever the titles' order.
     assert [(h.entry_id, h.score) for h in hits] == [(5, 1.0), (4, 1.0)]
+
+
+def test_a_rebuilt_index_reads_again_only_the_entries_that_changed() -> None:
+    first = ServerEntryIndex([HOURS, MENTORS])
+    edited = dataclasses.replace(MENTORS, answer="Write to the residents in #pairing.", updated_at=START + ONE_HOUR)
+    second = ServerEntryIndex([HOURS, edited], first)
+    before, after = ({e.id: e for e in index.entries} for index in (first, second))
+    assert after[HOURS.id] is before[HOURS.id] and after[MENTORS.id] is not before[MENTORS.id]
+    assert "pairing" in after[MENTORS.id].words and "pairing" not in before[MENTORS.id].words
 
 
 def test_autocomplete_and_names_typed_by_hand() -> None:
