@@ -16,7 +16,7 @@ from bot.knowledge.models import KnowledgeEntry
 from bot.knowledge.options import MAX_QUESTION_CHARS, AskOptions, TopicOptions
 from bot.knowledge.pathway import PathwayStage
 from bot.knowledge.repository import UNANSWERED_KEPT, UnansweredQuestion, VoteTally
-from bot.knowledge.server_entries import MAX_ENTRIES, ServerEntries, ServerHit
+from bot.knowledge.server_entries import MAX_ENTRIES, SERVER_CHOICE_PREFIX, ServerEntries, ServerHit
 from bot.knowledge.service import NO_THUMBS_DOWN, Answer, BrowsePage, KnowledgeService
 from bot.text import quote_user_text, shorten
 from bot.ui.cooldowns import per_user_cooldown
@@ -640,7 +640,10 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
             app_commands.Choice(name=shorten(entry.title, 100), value=entry.id)
             for entry in self.service.autocomplete(current[:100], limit=25 - len(own))
         ]
-        return curated + [app_commands.Choice(name=choice_name(title), value=f"srv:{i}") for i, title in own]
+        return curated + [
+            app_commands.Choice(name=choice_name(title), value=f"{SERVER_CHOICE_PREFIX}{entry_id}")
+            for entry_id, title in own
+        ]
 
     @app_commands.command(name="pathway", description="The whole road from medical school to residency, step by step")
     @app_commands.describe(private="Show it only to you (default: everyone in the channel sees it)")

@@ -401,6 +401,7 @@ class ServerEntries:
         self._indexes: OrderedDict[int, ServerEntryIndex] = OrderedDict()
         self._stale: set[int] = set()
         """Servers whose cached index predates a change of their entries."""
+        self._building: dict[int, asyncio.Future[ServerEntryIndex]] = {}
         self._changes = 0
         """Counts every change: an index read from the database while a change happened is not kept (it may be
         the state before the change)."""
@@ -413,11 +414,21 @@ class ServerEntries:
             self._indexes.move_to_end(guild_id)
             if guild_id not in self._stale:
                 return cached
+        # Questions asked while the index is being built wait for that one build rather than each starting its own
+        # (after a restart, a busy full server would otherwise tokenize its answers once per question).
+        building = self._building.get(guild_id)
+        if building is None:
+            building = asyncio.ensure_future(self._build(guild_id, cached))
+            self._building[guild_id] = building
+            building.add_done_callback(lambda done: self._built(guild_id, done))
+        return await asyncio.shield(building)
+
+    async def _build(self, guild_id: int, previous: ServerEntryIndex | None) -> ServerEntryIndex:
         changes = self._changes
         rows = await self._repo.entries(guild_id)
         # On a thread: a full server's first reading takes a few hundred milliseconds of tokenizing, which must not
         # hold up every other interaction; after a change only the changed entry is read again.
-        index = await asyncio.to_thread(ServerEntryIndex, rows, cached)
+        index = await asyncio.to_thread(ServerEntryIndex, rows, previous)
         if changes == self._changes:
             self._indexes[guild_id] = index
             self._indexes.move_to_end(guild_id)
@@ -426,6 +437,13 @@ class ServerEntries:
                 evicted, _ = self._indexes.popitem(last=False)
                 self._stale.discard(evicted)
         return index
+
+    def _built(self, guild_id: int, done: asyncio.Future[ServerEntryIndex]) -> None:
+        if self._building.get(guild_id) is done:
+            del self._building[guild_id]
+        if not done.cancelled() and done.exception() is not None:
+            # Whoever asked gets the error through the shared error path; logged here too in case nobody waited.
+            log.warning("could not build the knowledge index of server %d", guild_id, exc_info=done.exception())
 
     def _changed(self, guild_id: int) -> None:
         self._changes += 1

@@ -4,6 +4,7 @@ Markdown export a moderator can propose for the curated base."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import io
@@ -234,6 +235,25 @@ async def test_a_stale_index_read_during_a_change_is_not_kept(conn: aiosqlite.Co
     repository.during_read = service
     assert await service.search(GUILD, "mentors") == ()  # read before the entry was added...
     assert [h.title for h in await service.search(GUILD, "mentors")] == ["Mentors"]  # ...and not kept
+
+
+async def test_questions_asked_while_an_index_is_built_share_that_build(
+    conn: aiosqlite.Connection, clock: Clock
+) -> None:
+    class CountingRepository(ServerEntryRepository):
+        reads = 0
+
+        async def entries(self, guild_id: int) -> list[ServerEntry]:
+            self.reads += 1
+            return await super().entries(guild_id)
+
+    repository = CountingRepository(conn)
+    service = ServerEntries(repository, clock)
+    await service.add(GUILD, ADMIN, form("Study hall hours"))
+    results = await asyncio.gather(*(service.search(GUILD, "study hall hours") for _ in range(5)))
+    assert repository.reads == 1 and all(len(hits) == 1 for hits in results)
+    await service.search(GUILD, "study hall hours")
+    assert repository.reads == 1  # kept
 
 
 # -- the bot leaving a server -----------------------------------------------------------------------------------------
