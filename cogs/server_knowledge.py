@@ -146,7 +146,7 @@ class ServerEntryModal(BaseModal):
             await self.refuse(interaction, refused)
             return
         added = self.entry_id is None
-        total = len(await service.index(guild_id)) if added else 0
+        total = await service.count(guild_id) if added else 0
         message: dict[str, Any] = {
             "content": saved_text(entry, added=added, total=total),
             "embed": server_entry_embed(entry),

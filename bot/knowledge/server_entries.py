@@ -500,6 +500,9 @@ class ServerEntries:
             )
         return found
 
+    async def count(self, guild_id: int) -> int:
+        return await self._repo.count(guild_id)
+
     async def ensure_room(self, guild_id: int) -> None:
         """Refuse (UserInputError) when the server has no room for another entry: before opening the form."""
         if await self._repo.count(guild_id) >= MAX_ENTRIES:
