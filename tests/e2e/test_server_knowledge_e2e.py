@@ -270,7 +270,7 @@ async def test_export_gives_markdown_files_with_the_curated_front_matter(live: L
     assert body.strip() == HOURS_ANSWER
 
     # More than a few entries: one .zip with a Markdown file each.
-    for number in range(4):
+    for number in range(9):
         await add_entry(
             emu, admin, general, {"title": f"Resource list {number}", "answer": f"Pinned in #res-{number}."}
         )
@@ -278,7 +278,16 @@ async def test_export_gives_markdown_files_with_the_curated_front_matter(live: L
     [attachment] = zipped.attachments
     assert attachment.filename == "img-study-hall-knowledge.zip"
     with zipfile.ZipFile(io.BytesIO(attachment.data)) as archive:
-        assert len(archive.namelist()) == 6 and "resource-list-3.md" in archive.namelist()
+        assert len(archive.namelist()) == 11 and "resource-list-8.md" in archive.namelist()
+    # Eleven entries: /knowledge list shows ten a page.
+    listed = await run(emu, "knowledge list", None, admin, general)
+    assert listed.embeds[0]["footer"]["text"].startswith("Page 1 of 2.") and button_labels(listed) == ["Next"]
+    assert len(listed.embeds[0]["description"].split("\n")) == 10
+    second = await (await emu.click(listed, label="Next", user=admin)).response()
+    assert second.kind == "update" and second.embeds[0]["description"].startswith("11. **Study hall hours**")
+    assert button_labels(second) == ["Previous"]
+    first = await (await emu.click(second, label="Previous", user=admin)).response()
+    assert first.embeds[0]["description"].startswith("1. **Resource list 0**")
 
 
 async def test_mydata_export_lists_the_entries_a_moderator_wrote(live: Live) -> None:

@@ -1,6 +1,6 @@
 """A server's own knowledge entries: the search beside the curated one, the limit of 200, one server never reaching
 another's entries, the index following every change, the retention after the bot leaves a server, /mydata, and the
-Markdown export a moderator can propose for the curated base."""
+Markdown export a moderator can propose for the curated base, and the moderators' list at its fullest."""
 
 from __future__ import annotations
 
@@ -33,7 +33,10 @@ from bot.knowledge.server_entries import (
     slug,
 )
 from bot.knowledge.server_repository import ServerEntryRepository
+from bot.sandbox.contract import check_message_body
 from bot.studygroups.reconcile import ServerStatus
+from bot.ui.embeds import DESCRIPTION_LIMIT
+from bot.ui.server_knowledge import list_embed, list_pages
 from bot.validation import FormErrors, UserInputError, parse_form
 from tests.unit.test_studygroup_service import open_test_database
 
@@ -415,3 +418,19 @@ def test_a_few_entries_are_files_of_their_own_more_are_one_zip_with_unique_names
         assert zipped.namelist()[-1] == "server-entry-99.md"
         assert len(set(zipped.namelist())) == len(many)
     assert len(slug("word " * 40)) <= 60
+
+
+def test_every_page_of_the_fullest_list_fits_discord() -> None:
+    """200 entries whose titles and other names are all markdown (each character escaped, so twice as long)."""
+    title, names = "*_" * 50, tuple(f"{'|~' * 14}{n}" for n in range(2))
+    full = [
+        ServerEntry(n, GUILD, f"{title[:97]}{n:03d}", names, "x", None, ADMIN, START, MOD, START + ONE_HOUR)
+        for n in range(MAX_ENTRIES)
+    ]
+    pages = list_pages(len(full))
+    assert pages == 20
+    for page in range(pages):
+        embed = list_embed(full, page)
+        assert not list(check_message_body({"embeds": [embed.to_dict()]})), page
+        assert len(embed.description or "") <= DESCRIPTION_LIMIT
+    assert list_embed(full, 99).footer.text.startswith("Page 20 of 20.")  # a page past the end shows the last
