@@ -23,6 +23,11 @@ from bot.cooldowns import Cooldowns
 from bot.db.backup import backup_database, ensure_sound, prune_backups
 from bot.db.connection import open_database, write_transaction
 from bot.knowledge.repository import KnowledgeFeedbackRepository
+from bot.knowledge.server_entries import RETENTION_EVERY as SERVER_ENTRIES_EVERY
+from bot.knowledge.server_entries import RETENTION_JOB as SERVER_ENTRIES_JOB
+from bot.knowledge.server_entries import RETENTION_TIMEOUT as SERVER_ENTRIES_TIMEOUT
+from bot.knowledge.server_entries import ServerEntries, ServerEntriesRetention
+from bot.knowledge.server_repository import ServerEntryRepository
 from bot.milestones.service import build_milestone_service
 from bot.mydates.reminders import FEED as MYDATES_FEED
 from bot.mydates.reminders import MyDateReminders
@@ -85,6 +90,7 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = (
     "cogs.knowledge",
+    "cogs.server_knowledge",
     "cogs.readiness",
     "cogs.quiz",
     "cogs.milestones",
@@ -315,6 +321,11 @@ class ImgBot(ShardedBot):
             studygroups, adapters.members, budget.lane(LOOKUPS_PER_SECOND, CONCURRENT_LOOKUPS)
         )
         quiz_timers = GroupQuizTimers(quiz, self._scheduler, adapters.quiz)
+        # A server's own knowledge entries; when the bot leaves a server they go after its study-group retention.
+        server_entries = ServerEntries(ServerEntryRepository(self._db), feed_clock)
+        server_entries_retention = ServerEntriesRetention(
+            server_entries, adapters.members, studygroups.retention_days, budget.lane(LOOKUPS_PER_SECOND)
+        )
         # What /privacy says is kept only for a while (unfinished readiness assessments, unanswered questions).
         privacy_retention = RetentionSweep(readiness, knowledge)
         workers = [
@@ -323,6 +334,13 @@ class ImgBot(ShardedBot):
             # Daily and at start-up, needing no gateway: what fell past its period while the bot was down goes first.
             Worker(RETENTION_JOB, RETENTION_EVERY, privacy_retention.run, needs_ready=False, timeout=RETENTION_TIMEOUT),
             Worker(RECONCILE_JOB, RECONCILE_EVERY, reconciler.run, timeout=RECONCILE_TIMEOUT),
+            # After ready: the bot's list of servers says which ones it left (or came back to) while offline.
+            Worker(
+                SERVER_ENTRIES_JOB,
+                SERVER_ENTRIES_EVERY,
+                server_entries_retention.run,
+                timeout=SERVER_ENTRIES_TIMEOUT,
+            ),
             # Dates passed 30 days ago, and their reminders' records, are forgotten (what /privacy says).
             Worker(
                 MYDATES_PURGE_JOB,
@@ -352,6 +370,7 @@ class ImgBot(ShardedBot):
         self.add_listener(self._scheduled_work_may_go, "on_shard_resumed")
         self._services = Services(
             knowledge=knowledge,
+            server_entries=server_entries,
             readiness=readiness,
             quiz=quiz,
             milestones=milestones,

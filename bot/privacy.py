@@ -36,6 +36,8 @@ from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
 from bot.knowledge.feedback import REASONS_KEPT
 from bot.knowledge.repository import UNANSWERED_KEPT
+from bot.knowledge.server_entries import ServerEntryAuthors
+from bot.knowledge.server_repository import ServerEntryRepository
 from bot.mydates.models import FORGET_AFTER
 from bot.mydates.personal_data import MyDatesData
 from bot.mydates.repository import MyDatesRepository
@@ -363,6 +365,7 @@ class PersonalData:
             MyDatesData(MyDatesRepository(conn)),
             ServerRecords(conn),
             InterviewData.of(conn),
+            ServerEntryAuthors(ServerEntryRepository(conn)),
         ]
         return cls(conn, sources, clock, backups=backups)
 
@@ -565,6 +568,10 @@ DELETION_LABELS: dict[str, tuple[str, str]] = {
         "server announcement or event no longer naming you",
         "server announcements or events no longer naming you",
     ),
+    "server_entries_unnamed": (
+        "server knowledge entry no longer naming you",
+        "server knowledge entries no longer naming you",
+    ),
 }
 
 
@@ -705,6 +712,14 @@ def privacy_sections(
             "14 days, and name you only if you chose `named: True`. A date is forgotten "
             f"{FORGET_AFTER.days} days after it passes, with the notes of its reminders; `/mydates remove` and "
             "/mydata delete remove it sooner.",
+        ),
+        (
+            "A server's own answers (/knowledge add)",
+            "If you add or change one of a server's own knowledge entries as a moderator, your user id is kept with "
+            "it and shown on it as who added or last edited it, and when. The entry belongs to the server: /mydata "
+            "export lists it for you, /mydata delete removes your name from it (the entry stays, naming nobody), and "
+            "it is deleted with the server's other data when I am removed from the server, after the server's "
+            "retention period, unless I am added back first.",
         ),
         ("Backups", _backups_text(backups)),
         (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.cooldowns import Cooldowns
+from bot.knowledge.server_entries import ServerEntries
 from bot.knowledge.service import KnowledgeService
 from bot.milestones.service import MilestoneService
 from bot.mydates.service import MyDatesService
@@ -22,6 +23,8 @@ from bot.studygroups.service import StudyGroupService
 @dataclass(frozen=True)
 class Services:
     knowledge: KnowledgeService
+    server_entries: ServerEntries
+    """A server's own knowledge entries (``/knowledge add``), searched beside the curated ones in that server."""
     readiness: ReadinessService
     quiz: QuizService
     milestones: MilestoneService

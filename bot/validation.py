@@ -30,6 +30,20 @@ class FormErrors(UserInputError):
         return frozenset(name for name, _ in self.problems)
 
 
+def parse_form(model: type[ModelT], **fields: Any) -> ModelT:
+    """Validate a form's fields (a modal's text inputs, by their custom_id); ``FormErrors`` with every field's
+    problem, in the order of the model's fields, when any is wrong, so the member fixes them all at once."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        problems: list[tuple[str, str]] = []
+        for error in exc.errors(include_url=False):
+            cause = error.get("ctx", {}).get("error")
+            message = str(cause) if isinstance(cause, ValueError) else str(error["msg"]).removeprefix("Value error, ")
+            problems.append((str(error["loc"][0]) if error["loc"] else "", message))
+        raise FormErrors(problems) from exc
+
+
 def parse_options(model: type[ModelT], **options: Any) -> ModelT:
     """Build ``model`` from a command's options or raise UserInputError with a readable explanation."""
     return parse_options_with(model, None, **options)

@@ -16,6 +16,7 @@ from bot.knowledge.models import KnowledgeEntry
 from bot.knowledge.options import MAX_QUESTION_CHARS, AskOptions, TopicOptions
 from bot.knowledge.pathway import PathwayStage
 from bot.knowledge.repository import UNANSWERED_KEPT, UnansweredQuestion, VoteTally
+from bot.knowledge.server_entries import MAX_ENTRIES, SERVER_CHOICE_PREFIX, ServerEntries, ServerHit
 from bot.knowledge.service import NO_THUMBS_DOWN, Answer, BrowsePage, KnowledgeService
 from bot.text import quote_user_text, shorten
 from bot.ui.cooldowns import per_user_cooldown
@@ -33,7 +34,9 @@ from bot.ui.knowledge_feedback import (
 )
 from bot.ui.permissions import server_permissions_check
 from bot.ui.plural import plural
+from bot.ui.server_knowledge import choice_name, server_entry_embed
 from bot.validation import UserInputError, parse_options
+from cogs import server_knowledge
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
@@ -42,6 +45,8 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
 
+SERVER_CHOICES = 5
+"""/topic's autocomplete keeps room for this many of the server's own entries beside the curated ones (25 in all)."""
 NOTE_FORM_TIMEOUT = 15 * 60
 """Seconds a **Tell us more** form stays open: long enough to write a line, short enough not to pile up."""
 
@@ -391,9 +396,13 @@ class BrowseNavButton(
 
 
 def answer_view(
-    service: KnowledgeService, entry: KnowledgeEntry, related: tuple[KnowledgeEntry, ...] | None = None
+    service: KnowledgeService,
+    entry: KnowledgeEntry,
+    related: tuple[KnowledgeEntry, ...] | None = None,
+    server: tuple[ServerHit, ...] = (),
 ) -> discord.ui.View:
-    """Vote buttons and a button per related entry; ``related`` as the answer already found them, if it did."""
+    """Vote buttons and a button per related entry; ``related`` as the answer already found them, if it did;
+    ``server``: the server's own entries the question also matched, offered below as **From this server**."""
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton(entry.id, True))
     view.add_item(VoteButton(entry.id, False))
@@ -401,13 +410,16 @@ def answer_view(
         item = OpenEntryButton(other.id, other.title)
         item.item.row = 1
         view.add_item(item)
+    server_knowledge.add_server_buttons(view, server, row=2)
     return view
 
 
-def suggestions_view(entries: tuple[KnowledgeEntry, ...]) -> discord.ui.View:
+def suggestions_view(entries: tuple[KnowledgeEntry, ...], server: tuple[ServerHit, ...] = ()) -> discord.ui.View:
+    """Curated topics close to the question, then (below) other server entries it matched."""
     view = discord.ui.View(timeout=None)
     for entry in entries[:5]:
         view.add_item(OpenEntryButton(entry.id, entry.title))
+    server_knowledge.add_server_buttons(view, server, row=1)
     return view
 
 
@@ -545,6 +557,10 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
     def service(self) -> KnowledgeService:
         return self.bot.services.knowledge
 
+    @property
+    def server_entries(self) -> ServerEntries:
+        return self.bot.services.server_entries
+
     @app_commands.command(name="ask", description="Ask about the road to US residency: ECFMG, USMLE, ERAS, Match…")
     @app_commands.describe(
         question="Your question in your own words, e.g. “when does ERAS open?” (max 300 characters)",
@@ -559,6 +575,16 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
     ) -> None:
         options = parse_options(AskOptions, question=question, private=private)
         answer = self.service.answer(options.question)
+        # The server's own entries are searched beside the curated ones, never instead: a confident curated answer
+        # is the answer and they are offered below it; one of them answers only when no curated entry does.
+        server = await self.server_entries.search(interaction.guild_id, options.question)
+        if answer.entry is None and (own := await server_knowledge.matched_entry(interaction, server)) is not None:
+            await interaction.response.send_message(
+                embed=server_entry_embed(own, question=options.question),
+                view=suggestions_view(answer.suggestions, server[1:]),
+                ephemeral=options.private,
+            )
+            return
         if answer.entry is None:
             # Never kept when asked privately; otherwise only this server's moderators see it (a DM's: no server).
             noted = not answer.result.not_english and not options.private
@@ -572,7 +598,7 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
             return
         await interaction.response.send_message(
             embed=entry_embed(answer.entry, question=options.question),
-            view=answer_view(self.service, answer.entry, answer.related),
+            view=answer_view(self.service, answer.entry, answer.related, server),
             ephemeral=options.private,
         )
 
@@ -592,6 +618,11 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
             return
         options = parse_options(TopicOptions, name=name)
         entry = self.service.topic(options.name)
+        # A curated topic first: a server entry by the same name is still one pick away in the list as you type.
+        own = await self.server_entries.find(interaction.guild_id, options.name) if entry is None else None
+        if own is not None:
+            await interaction.response.send_message(embed=server_entry_embed(own), ephemeral=private)
+            return
         if entry is None:
             close = self.service.autocomplete(options.name, limit=3)
             hint = f" Did you mean: {', '.join(f'**{e.title}**' for e in close)}?" if close else ""
@@ -603,9 +634,15 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
 
     @topic.autocomplete("name")
     async def topic_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [
+        # The server's own entries (marked) after the curated ones, with room kept for a few of them.
+        own = await self.server_entries.choices(interaction.guild_id, current[:100], limit=SERVER_CHOICES)
+        curated = [
             app_commands.Choice(name=shorten(entry.title, 100), value=entry.id)
-            for entry in self.service.autocomplete(current[:100], limit=25)
+            for entry in self.service.autocomplete(current[:100], limit=25 - len(own))
+        ]
+        return curated + [
+            app_commands.Choice(name=choice_name(title), value=f"{SERVER_CHOICE_PREFIX}{entry_id}")
+            for entry_id, title in own
         ]
 
     @app_commands.command(name="pathway", description="The whole road from medical school to residency, step by step")
@@ -625,6 +662,43 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
         await interaction.response.send_message(
             embed=report_embed(tallies, unanswered, self.service, reasons), ephemeral=True
         )
+
+    # -- the server's own entries (cogs/server_knowledge.py does the work) ----------------------------------------
+
+    async def entry_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=name, value=value)
+            for name, value in await server_knowledge.entry_choices(interaction, current)
+        ]
+
+    @knowledge_admin.command(name="add", description="Write an answer of this server's own for /ask and /topic")
+    @server_permissions_check(manage_guild=True)
+    async def add_entry(self, interaction: Interaction) -> None:
+        await server_knowledge.open_add_form(interaction)
+
+    @knowledge_admin.command(name="edit", description="Change one of this server's own entries")
+    @app_commands.describe(entry="The entry to change: start typing its title")
+    @app_commands.autocomplete(entry=entry_autocomplete)
+    @server_permissions_check(manage_guild=True)
+    async def edit_entry(self, interaction: Interaction, entry: app_commands.Range[str, 1, 100]) -> None:
+        await server_knowledge.open_edit_form(interaction, entry)
+
+    @knowledge_admin.command(name="remove", description="Remove one of this server's own entries")
+    @app_commands.describe(entry="The entry to remove: start typing its title")
+    @app_commands.autocomplete(entry=entry_autocomplete)
+    @server_permissions_check(manage_guild=True)
+    async def remove_entry(self, interaction: Interaction, entry: app_commands.Range[str, 1, 100]) -> None:
+        await server_knowledge.ask_to_remove(interaction, entry)
+
+    @knowledge_admin.command(name="list", description=f"This server's own entries (at most {MAX_ENTRIES})")
+    @server_permissions_check(manage_guild=True)
+    async def list_entries(self, interaction: Interaction) -> None:
+        await server_knowledge.show_list(interaction, 0, new=True)
+
+    @knowledge_admin.command(name="export", description="This server's own entries as Markdown files")
+    @server_permissions_check(manage_guild=True)
+    async def export_entries(self, interaction: Interaction) -> None:
+        await server_knowledge.send_export(interaction)
 
 
 async def setup(bot: ImgBot) -> None:

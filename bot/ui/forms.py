@@ -87,8 +87,13 @@ def typed_from_embeds(embeds: Sequence[discord.Embed], fields: Sequence[FormFiel
     for shown in embeds[0].fields:
         name = (shown.name or "").removeprefix(PROBLEM_MARK)
         if name in by_name and shown.value:
-            typed[by_name[name]] = _DEFUSED.sub(lambda m: m.group(0)[0], shown.value)
+            typed[by_name[name]] = restore_pings(shown.value)
     return typed
+
+
+def restore_pings(value: str) -> str:
+    """What was typed, from what a refusal showed of it: the pings ``defuse_pings`` broke put back."""
+    return _DEFUSED.sub(lambda m: m.group(0)[0], value)
 
 
 def fix_button(custom_id: str) -> discord.ui.Button[Any]:

@@ -14,6 +14,7 @@ import pytest
 from bot.app import BACKUP_JOB, HEARTBEAT_JOB, ImgBot
 from bot.content import Content
 from bot.knowledge.repository import UNANSWERED_KEPT
+from bot.knowledge.server_entries import RETENTION_JOB as SERVER_ENTRIES_JOB
 from bot.mydates.service import PURGE_JOB as MYDATES_PURGE_JOB
 from bot.privacy import RETENTION_JOB
 from bot.quiz.group_timers import EXPIRY_JOB
@@ -46,6 +47,7 @@ async def test_every_worker_is_registered_and_all_but_the_heartbeat_have_a_timeo
         HEARTBEAT_JOB,
         BACKUP_JOB,
         MYDATES_PURGE_JOB,
+        SERVER_ENTRIES_JOB,
     }
     assert workers[HEARTBEAT_JOB].timeout is None
     for name, worker in workers.items():
@@ -55,6 +57,9 @@ async def test_every_worker_is_registered_and_all_but_the_heartbeat_have_a_timeo
     assert backup_timeout is not None and backup_timeout >= dt.timedelta(minutes=30), "backups may take minutes"
     retention = workers[RETENTION_JOB]
     assert retention.every == dt.timedelta(days=1) and retention.at_start and not retention.needs_ready
+    # A server's own entries: it must know every server the bot is in before it may count one as left.
+    server_entries = workers[SERVER_ENTRIES_JOB]
+    assert server_entries.at_start and server_entries.needs_ready
 
 
 async def test_the_privacy_retention_sweep_runs_at_start_up_and_then_daily(bot: ImgBot) -> None:

@@ -19,6 +19,8 @@ from bot.interviews.mock import Phase, State, Table
 from bot.interviews.mock_repository import MockRepository
 from bot.interviews.repository import InterviewRepository
 from bot.knowledge.repository import KnowledgeFeedbackRepository
+from bot.knowledge.server_entries import ServerEntryForm
+from bot.knowledge.server_repository import ServerEntryRepository
 from bot.milestones.repository import MilestoneRepository
 from bot.mydates.models import DateKind
 from bot.mydates.reminders import reminder_key
@@ -45,7 +47,7 @@ from bot.studygroups.models import CheckInEntry, GroupCreateOptions, MemberSetti
 from bot.studygroups.nudges import nudge_delivery_key
 from bot.studygroups.repository import NUDGE_TARGET_KIND, StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
-from bot.validation import parse_options
+from bot.validation import parse_form, parse_options
 from tests.unit.test_studygroup_service import open_test_database
 
 # Snowflake-sized ids that no other number in the database contains, so a text search finds only them.
@@ -189,6 +191,15 @@ async def populate(conn: aiosqlite.Connection, services: dict[str, Any]) -> None
     await mock.save_feedback(session, 1, ALICE, BOB, (4, 3, 5), "A clear story.", "Shorter start.", NOW)
     await mock.save_feedback(session, 2, 0, ALICE, (3, 4, 4), "Warm and honest.", "One example more.", NOW)
 
+    # A server's own knowledge entries: Alice added one that Bob changed last, Bob added another.
+    server_entries = ServerEntryRepository(conn)
+    resources = parse_form(ServerEntryForm, title="Resources", answer="Pinned in #resources.")
+    added = await server_entries.add(GUILD, resources, ALICE, NOW, limit=200)
+    assert added is not None
+    await server_entries.update(GUILD, added.id, resources, BOB, NOW)
+    hours = parse_form(ServerEntryForm, title="Study hall hours", answer="Evenings.")
+    await server_entries.add(GUILD, hours, BOB, NOW, limit=200)
+
     milestones = MilestoneRepository(conn)
     await milestones.save_subscription(GUILD, CHANNEL, None, None, ALICE, NOW)
     await milestones.save_subscription(OTHER_GUILD, OTHER_CHANNEL, None, None, BOB, NOW)
@@ -283,6 +294,7 @@ async def test_delete_leaves_nothing_of_the_member_in_any_table(
         "mock_participants",
         "mock_seats",
         "mock_feedback",
+        "server_entries",
     ):
         assert table in before, table
     bob_before = await personal.export(BOB)
@@ -303,6 +315,7 @@ async def test_delete_leaves_nothing_of_the_member_in_any_table(
     assert counts["studygroup_checkins"] == 2 and counts["studygroup_settings"] == 1
     assert counts["studygroup_departures"] == 1 and counts["server_records_unnamed"] == 2
     assert counts["studygroup_nudges"] == 1
+    assert counts["server_entries_unnamed"] == 1
     assert (counts["my_dates"], counts["my_dates_settings"], counts["my_dates_reminders"]) == (1, 2, 1)
     assert counts["quiz_records"] > 0 and counts["readiness_records"] > 0
     assert set(counts) <= set(DELETION_LABELS)

@@ -1,0 +1,216 @@
+"""SQL for a server's own knowledge entries (``bot.knowledge.server_entries``) and the servers the bot left.
+
+Every statement about an entry names its server (``guild_id = ?``): an entry is found, changed or removed only in the
+server it belongs to, whatever id a button or an autocomplete value carries. Times are ISO 8601 UTC text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+
+import aiosqlite
+
+from bot.db.connection import write_transaction
+from bot.knowledge.server_entries import DuplicateTitleError, ServerEntry, ServerEntryForm, split_aliases, title_key
+
+
+def _db_time(moment: dt.datetime) -> str:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("naive datetime: store aware UTC times only")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _time(text: object) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(text)).astimezone(dt.UTC)
+
+
+_COLUMNS = "id, guild_id, title, aliases, answer, link, created_by, created_at, updated_by, updated_at"
+
+
+def _entry(row: Sequence[object]) -> ServerEntry:
+    return ServerEntry(
+        id=int(str(row[0])),
+        guild_id=int(str(row[1])),
+        title=str(row[2]),
+        aliases=tuple(split_aliases(str(row[3]))),
+        answer=str(row[4]),
+        link=None if row[5] is None else str(row[5]),
+        created_by=int(str(row[6])),
+        created_at=_time(row[7]),
+        updated_by=int(str(row[8])),
+        updated_at=_time(row[9]),
+    )
+
+
+def _is_duplicate(error: sqlite3.IntegrityError) -> bool:
+    return "server_entries.guild_id, server_entries.title_key" in str(error)
+
+
+class ServerEntryRepository:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def entries(self, guild_id: int) -> list[ServerEntry]:
+        """Every entry of the server, by title."""
+        async with self.conn.execute(
+            f"SELECT {_COLUMNS} FROM server_entries WHERE guild_id = ? ORDER BY title_key, id", (guild_id,)
+        ) as cursor:
+            return [_entry(row) for row in await cursor.fetchall()]
+
+    async def entry(self, guild_id: int, entry_id: int) -> ServerEntry | None:
+        async with self.conn.execute(
+            f"SELECT {_COLUMNS} FROM server_entries WHERE guild_id = ? AND id = ?", (guild_id, entry_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _entry(row)
+
+    async def count(self, guild_id: int) -> int:
+        async with self.conn.execute("SELECT COUNT(*) FROM server_entries WHERE guild_id = ?", (guild_id,)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def add(
+        self, guild_id: int, form: ServerEntryForm, user_id: int, now: dt.datetime, *, limit: int
+    ) -> ServerEntry | None:
+        """Add the entry unless the server already has ``limit`` (None then); DuplicateTitleError when the server has
+        one with this title. One statement checks and inserts, so two moderators adding at once cannot pass the
+        limit."""
+        stamp = _db_time(now)
+        try:
+            async with write_transaction(self.conn):
+                cursor = await self.conn.execute(
+                    "INSERT INTO server_entries (guild_id, title, title_key, aliases, answer, link, created_by, "
+                    "created_at, updated_by, updated_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                    "WHERE (SELECT COUNT(*) FROM server_entries WHERE guild_id = ?) < ?",
+                    (
+                        guild_id,
+                        form.title,
+                        title_key(form.title),
+                        ", ".join(form.aliases),
+                        form.answer,
+                        form.link,
+                        user_id,
+                        stamp,
+                        user_id,
+                        stamp,
+                        guild_id,
+                        limit,
+                    ),
+                )
+                if cursor.rowcount == 0:
+                    return None
+                entry_id = cursor.lastrowid
+                # A moderator adding an entry is proof the bot is in the server (back after a removal, say).
+                await self.conn.execute("DELETE FROM server_entries_departures WHERE guild_id = ?", (guild_id,))
+        except sqlite3.IntegrityError as error:
+            if _is_duplicate(error):
+                raise DuplicateTitleError(form.title) from error
+            raise
+        assert entry_id is not None
+        return await self.entry(guild_id, entry_id)
+
+    async def update(
+        self, guild_id: int, entry_id: int, form: ServerEntryForm, user_id: int, now: dt.datetime
+    ) -> ServerEntry | None:
+        """Change the entry (None when it is gone); DuplicateTitleError when another entry has this title."""
+        try:
+            async with write_transaction(self.conn):
+                cursor = await self.conn.execute(
+                    "UPDATE server_entries SET title = ?, title_key = ?, aliases = ?, answer = ?, link = ?, "
+                    "updated_by = ?, updated_at = ? WHERE guild_id = ? AND id = ?",
+                    (
+                        form.title,
+                        title_key(form.title),
+                        ", ".join(form.aliases),
+                        form.answer,
+                        form.link,
+                        user_id,
+                        _db_time(now),
+                        guild_id,
+                        entry_id,
+                    ),
+                )
+                changed = cursor.rowcount
+        except sqlite3.IntegrityError as error:
+            if _is_duplicate(error):
+                raise DuplicateTitleError(form.title) from error
+            raise
+        return await self.entry(guild_id, entry_id) if changed else None
+
+    async def remove(self, guild_id: int, entry_id: int) -> ServerEntry | None:
+        found = await self.entry(guild_id, entry_id)
+        if found is None:
+            return None
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(
+                "DELETE FROM server_entries WHERE guild_id = ? AND id = ?", (guild_id, entry_id)
+            )
+        return found if cursor.rowcount else None
+
+    # -- the bot leaving a server ---------------------------------------------------------------------------------
+
+    async def mark_left(self, guild_id: int, now: dt.datetime) -> bool:
+        """Start the server's retention clock if it has entries; leaving twice keeps the first time."""
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(
+                "INSERT OR IGNORE INTO server_entries_departures (guild_id, left_at) SELECT ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM server_entries WHERE guild_id = ?)",
+                (guild_id, _db_time(now), guild_id),
+            )
+        return cursor.rowcount > 0
+
+    async def clear_left(self, guild_id: int) -> bool:
+        async with self.conn.execute(
+            "SELECT 1 FROM server_entries_departures WHERE guild_id = ?", (guild_id,)
+        ) as cursor:
+            if await cursor.fetchone() is None:
+                # Every server the bot joins lands here; a read costs less than a commit.
+                return False
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute("DELETE FROM server_entries_departures WHERE guild_id = ?", (guild_id,))
+        return cursor.rowcount > 0
+
+    async def departures(self) -> list[tuple[int, dt.datetime]]:
+        async with self.conn.execute("SELECT guild_id, left_at FROM server_entries_departures ORDER BY 1") as cursor:
+            return [(int(row[0]), _time(row[1])) for row in await cursor.fetchall()]
+
+    async def guilds_with_entries(self) -> list[int]:
+        async with self.conn.execute("SELECT DISTINCT guild_id FROM server_entries ORDER BY 1") as cursor:
+            return [int(row[0]) for row in await cursor.fetchall()]
+
+    async def delete_server(self, guild_id: int) -> int:
+        """Delete the server's entries and its departure; returns entries deleted."""
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute("DELETE FROM server_entries WHERE guild_id = ?", (guild_id,))
+            await self.conn.execute("DELETE FROM server_entries_departures WHERE guild_id = ?", (guild_id,))
+        return max(cursor.rowcount, 0)
+
+    # -- personal data --------------------------------------------------------------------------------------------
+
+    async def entries_named(self, user_id: int) -> list[ServerEntry]:
+        """The entries ``user_id`` added or changed last, in every server."""
+        async with self.conn.execute(
+            f"SELECT {_COLUMNS} FROM server_entries WHERE created_by = ? OR updated_by = ? ORDER BY guild_id, id",
+            (user_id, user_id),
+        ) as cursor:
+            return [_entry(row) for row in await cursor.fetchall()]
+
+    async def unname(self, user_id: int) -> int:
+        """Remove ``user_id`` from the entries that name them (the entries stay the server's); returns how many."""
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(
+                "UPDATE server_entries SET created_by = CASE WHEN created_by = ? THEN 0 ELSE created_by END, "
+                "updated_by = CASE WHEN updated_by = ? THEN 0 ELSE updated_by END "
+                "WHERE created_by = ? OR updated_by = ?",
+                (user_id, user_id, user_id, user_id),
+            )
+        return max(cursor.rowcount, 0)
+
+    async def user_ids(self) -> set[int]:
+        async with self.conn.execute(
+            "SELECT created_by FROM server_entries WHERE created_by != 0 "
+            "UNION SELECT updated_by FROM server_entries WHERE updated_by != 0"
+        ) as cursor:
+            return {int(row[0]) for row in await cursor.fetchall()}
