@@ -178,12 +178,14 @@ class NoteAnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     @guarded
     async def callback(self, interaction: Interaction) -> None:
         question = service_of(interaction).question(self.question_id)
-        await interaction.response.send_modal(AnswerNoteModal(question))
+        await interaction.response.send_modal(AnswerNoteModal(question, user_id=interaction.user.id))
 
 
 class AnswerNoteModal(BaseModal):
-    def __init__(self, question: InterviewQuestion) -> None:
-        super().__init__(title="Note my answer", custom_id=f"iv:noteform:{question.id}", timeout=FORM_TIMEOUT)
+    def __init__(self, question: InterviewQuestion, *, user_id: int) -> None:
+        super().__init__(
+            title="Note my answer", form=f"iv:noteform:{question.id}", user_id=user_id, timeout=FORM_TIMEOUT
+        )
         self.question_id = question.id
         self.note: discord.ui.TextInput[AnswerNoteModal] = discord.ui.TextInput(
             label="What to remember about your answer",
@@ -393,7 +395,7 @@ class LogEntryButton(
             await show_entry(interaction, self.entry_id, self.page)
         elif self.action == "edit":
             entry = await service.entry(interaction.user.id, self.entry_id)
-            await interaction.response.send_modal(LogEntryModal(entry, self.page))
+            await interaction.response.send_modal(LogEntryModal(entry, self.page, user_id=interaction.user.id))
         elif self.action == "rm":
             await show_entry(interaction, self.entry_id, self.page, confirm=True)
         else:
@@ -405,8 +407,10 @@ class LogEntryButton(
 class LogEntryModal(BaseModal):
     """Changes one interview of the log: the same fields as `/interview log`, filled in."""
 
-    def __init__(self, entry: LoggedInterview, page: int) -> None:
-        super().__init__(title="Change this interview", custom_id=f"iv:logform:{entry.id}", timeout=FORM_TIMEOUT)
+    def __init__(self, entry: LoggedInterview, page: int, *, user_id: int) -> None:
+        super().__init__(
+            title="Change this interview", form=f"iv:logform:{entry.id}", user_id=user_id, timeout=FORM_TIMEOUT
+        )
         self.entry_id, self.page = entry.id, page
         self.program: discord.ui.TextInput[LogEntryModal] = discord.ui.TextInput(
             label="Program", custom_id="program", default=entry.program, max_length=MAX_PROGRAM_CHARS
@@ -511,7 +515,7 @@ class RankButton(
         service = service_of(interaction)
         if self.action == "note":
             entry = await service.entry(interaction.user.id, self.entry_id)
-            await interaction.response.send_modal(RankNoteModal(entry))
+            await interaction.response.send_modal(RankNoteModal(entry, user_id=interaction.user.id))
             return
         draft = await service.move(interaction.user.id, self.entry_id, -1 if self.action == "up" else 1)
         await show_draft(interaction, draft.page_of(self.entry_id), self.entry_id, new=False)
@@ -541,8 +545,8 @@ class RankMiscButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
 class RankNoteModal(BaseModal):
     """The draft's note on one program: why it sits where it does (empty clears it)."""
 
-    def __init__(self, entry: LoggedInterview) -> None:
-        super().__init__(title="Why this place?", custom_id=f"rk:noteform:{entry.id}", timeout=FORM_TIMEOUT)
+    def __init__(self, entry: LoggedInterview, *, user_id: int) -> None:
+        super().__init__(title="Why this place?", form=f"rk:noteform:{entry.id}", user_id=user_id, timeout=FORM_TIMEOUT)
         self.entry_id = entry.id
         self.note: discord.ui.TextInput[RankNoteModal] = discord.ui.TextInput(
             label=shorten(f"Note on {entry.program}", 45),

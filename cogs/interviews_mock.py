@@ -136,7 +136,7 @@ class MockButton(
         else:
             round_ = 1 if self.action == "fb1" else 2
             target = await service.feedback_target(self.session_id, round_, user_id)
-            await interaction.response.send_modal(MockFeedbackModal(target))
+            await interaction.response.send_modal(MockFeedbackModal(target, user_id=user_id))
 
     async def _change(self, interaction: Interaction, service: MockInterviewService, timers: MockTimers) -> None:
         user_id = interaction.user.id
@@ -201,10 +201,11 @@ async def redraw(interaction: Interaction, view: SessionView, *, ended_by: int |
 class MockFeedbackModal(BaseModal):
     """Clarity, structure and content from 1 to 5, one strength, one suggestion: for the candidate's eyes only."""
 
-    def __init__(self, target: FeedbackTarget) -> None:
+    def __init__(self, target: FeedbackTarget, *, user_id: int) -> None:
         super().__init__(
             title=f"Feedback · round {target.round}",
-            custom_id=f"ivm:fbform:{target.session_id}:{target.round}",
+            form=f"ivm:fbform:{target.session_id}:{target.round}",
+            user_id=user_id,
             timeout=FORM_TIMEOUT,
         )
         self.session_id, self.round = target.session_id, target.round

@@ -199,14 +199,14 @@ class TellUsMoreButton(
         given = await service.member_vote(self.entry_id, interaction.user.id)
         if given is None or given.helpful:
             raise UserInputError(NO_THUMBS_DOWN)
-        await interaction.response.send_modal(VoteNoteModal(self.entry_id, given.note))
+        await interaction.response.send_modal(VoteNoteModal(self.entry_id, given.note, user_id=interaction.user.id))
 
 
 class VoteNoteModal(BaseModal):
     """**Tell us more**: one optional line about a 👎; sent empty, it removes the line given before."""
 
-    def __init__(self, entry_id: str, current: str | None) -> None:
-        super().__init__(title=TELL_US_MORE, custom_id=f"kb:note:{entry_id}", timeout=NOTE_FORM_TIMEOUT)
+    def __init__(self, entry_id: str, current: str | None, *, user_id: int) -> None:
+        super().__init__(title=TELL_US_MORE, form=f"kb:note:{entry_id}", user_id=user_id, timeout=NOTE_FORM_TIMEOUT)
         self.entry_id = entry_id
         self.note: discord.ui.TextInput[VoteNoteModal] = discord.ui.TextInput(
             label="What was wrong or missing?",

@@ -158,7 +158,7 @@ class NumberButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"rd
     @guarded
     async def callback(self, interaction: Interaction) -> None:
         step, current = await current_number_step(interaction, self.step_id)
-        await interaction.response.send_modal(NumberModal(step, current))
+        await interaction.response.send_modal(NumberModal(step, current, user_id=interaction.user.id))
 
 
 class FixNumberButton(
@@ -182,7 +182,9 @@ class FixNumberButton(
     @guarded
     async def callback(self, interaction: Interaction) -> None:
         step, _ = await current_number_step(interaction, self.step_id)
-        await interaction.response.send_modal(NumberModal(step, self.typed or None, fixing=True))
+        await interaction.response.send_modal(
+            NumberModal(step, self.typed or None, user_id=interaction.user.id, fixing=True)
+        )
 
 
 async def current_number_step(interaction: Interaction, step_id: str) -> tuple[Step, str | None]:
@@ -200,8 +202,8 @@ class NumberModal(BaseModal):
     """A number question's answer. ``fixing``: opened from a refusal's **Fix it**, whose message the answer replaces
     (with the next question, or the refusal again)."""
 
-    def __init__(self, step: Step, current: str | None, *, fixing: bool = False) -> None:
-        super().__init__(title=step.title, custom_id=f"rd:modal:{step.id}", timeout=NUMBER_MODAL_TIMEOUT)
+    def __init__(self, step: Step, current: str | None, *, user_id: int, fixing: bool = False) -> None:
+        super().__init__(title=step.title, form=f"rd:modal:{step.id}", user_id=user_id, timeout=NUMBER_MODAL_TIMEOUT)
         self.step_id = step.id
         self.fixing = fixing
         self.answer: discord.ui.TextInput[NumberModal] = discord.ui.TextInput(

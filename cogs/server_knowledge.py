@@ -77,11 +77,10 @@ class ServerEntryModal(BaseModal):
     edit, or what was typed when a refused form is fixed (``fixing``: the answer then replaces the refusal)."""
 
     def __init__(self, entry_id: int | None, typed: dict[str, str], *, user_id: int, fixing: bool = False) -> None:
-        # discord.py finds an open modal by its custom_id alone: one per moderator, or two moderators adding entries
-        # at once would each submit into the other's form.
         super().__init__(
             title="Change a server entry" if entry_id else "Add a server entry",
-            custom_id=f"sk:form:{entry_id or 'new'}:{user_id}",
+            form=f"sk:form:{entry_id or 'new'}",
+            user_id=user_id,
             timeout=FORM_TIMEOUT,
         )
         self.entry_id = entry_id

@@ -180,8 +180,30 @@ class BaseView(discord.ui.View):
         await report_interaction_error(interaction, error, f"view {type(self).__name__}")
 
 
+CUSTOM_ID_LIMIT = 100
+"""Discord refuses a component or modal whose custom_id is longer than this."""
+
+
+def member_form_id(form: str, user_id: int) -> str:
+    """The custom_id of a form (modal) opened for one member: ``form`` names the form and what it is about
+    (``sg:modal:12``), the member's id follows it.
+
+    discord.py keeps open modals by custom_id alone and forgets one when it is submitted, so two members with the
+    same form open at once must get different ids, or the first submit drops the second member's form and their
+    answer ends in "This interaction failed". One member opening the same form twice keeps the newest, as Discord
+    shows only one form at a time anyway.
+    """
+    custom_id = f"{form}:{user_id}"
+    if len(custom_id) > CUSTOM_ID_LIMIT:
+        raise ValueError(f"form custom_id {custom_id!r} is longer than Discord's {CUSTOM_ID_LIMIT} characters")
+    return custom_id
+
+
 class BaseModal(discord.ui.Modal):
-    """A modal whose errors take the common path."""
+    """A modal whose errors take the common path, opened for one member (its custom_id is ``member_form_id``)."""
+
+    def __init__(self, *, title: str, form: str, user_id: int, timeout: float | None = None) -> None:
+        super().__init__(title=title, custom_id=member_form_id(form, user_id), timeout=timeout)
 
     # discord.py's Modal narrows BaseView.on_error (no item argument), which mypy reports on every subclass.
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:  # type: ignore[override]

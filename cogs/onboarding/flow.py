@@ -525,14 +525,14 @@ class GroupFormButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r
         if self.channel_id is None:
             raise UserInputError("Pick the group's channel first.")
         typed = setup_cog(interaction).forms.get((guild.id, interaction.user.id), {})
-        await interaction.response.send_modal(GroupModal(self.channel_id, typed))
+        await interaction.response.send_modal(GroupModal(self.channel_id, typed, user_id=interaction.user.id))
 
 
 class GroupModal(BaseModal):
     """The new group's name, check-in time, time zone and days, as /studygroup-admin create takes them."""
 
-    def __init__(self, channel_id: int, typed: dict[str, str]) -> None:
-        super().__init__(title="A first study group", custom_id=f"su:g:modal:{channel_id}")
+    def __init__(self, channel_id: int, typed: dict[str, str], *, user_id: int) -> None:
+        super().__init__(title="A first study group", form=f"su:g:modal:{channel_id}", user_id=user_id)
         self.channel_id = channel_id
         self.name: discord.ui.TextInput[GroupModal] = discord.ui.TextInput(
             label="Name",

@@ -60,10 +60,16 @@ class CheckInModal(BaseModal):
     opened from a refusal's **Fix it**, whose message the answer then replaces (the check-in's own screen)."""
 
     def __init__(
-        self, group: StudyGroup, current: CheckIn | None, *, typed: dict[str, str] | None = None, fixing: bool = False
+        self,
+        group: StudyGroup,
+        current: CheckIn | None,
+        *,
+        user_id: int,
+        typed: dict[str, str] | None = None,
+        fixing: bool = False,
     ) -> None:
         title = shorten(f"Check in: {group.name}", 45)
-        super().__init__(title=title, custom_id=f"sg:modal:{group.id}", timeout=CHECKIN_MODAL_TIMEOUT)
+        super().__init__(title=title, form=f"sg:modal:{group.id}", user_id=user_id, timeout=CHECKIN_MODAL_TIMEOUT)
         self.group_id = group.id
         self.fixing = fixing
         shown = typed_of(current) if typed is None else typed
@@ -197,7 +203,7 @@ async def open_check_in(interaction: Interaction, group: str | int | None) -> No
     target, current = await service.todays_check_in(
         guild_id_of(interaction), interaction.user.id, group=group, channel_id=interaction.channel_id
     )
-    await interaction.response.send_modal(CheckInModal(target, current))
+    await interaction.response.send_modal(CheckInModal(target, current, user_id=interaction.user.id))
 
 
 class FixCheckInButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sg:fix:(?P<group>[0-9]{1,20})"):
@@ -218,7 +224,9 @@ class FixCheckInButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         service = studygroups_of(interaction)
         target, _ = await service.todays_check_in(guild_id_of(interaction), interaction.user.id, group=self.group_id)
         typed = typed_from_message(interaction.message, CHECKIN_FIELDS)
-        await interaction.response.send_modal(CheckInModal(target, None, typed=typed, fixing=True))
+        await interaction.response.send_modal(
+            CheckInModal(target, None, user_id=interaction.user.id, typed=typed, fixing=True)
+        )
 
 
 class CheckInButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sg:checkin:(?P<group>[0-9]{1,20})"):

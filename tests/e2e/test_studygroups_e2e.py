@@ -305,3 +305,28 @@ async def test_an_archived_group_is_brought_back_by_a_moderator(live: Live) -> N
     assert any(f["name"] == "Comeback crew" and "you are in it" in f["value"] for f in listed.embeds[0]["fields"])
     again = await run(emu, "studygroup-admin unarchive", {"group": ref}, user=admin, channel=general)
     assert "is not archived" in again.content
+
+
+async def test_two_members_checking_in_to_one_group_at_once_each_save_their_own(live: Live) -> None:
+    # discord.py keeps an open form by its custom_id alone and forgets it on submit: if both members' forms had the
+    # group's id only, the first submit would drop the other's form and their answer would be lost.
+    emu, world = live.emu, live.emu.world
+    admin, alice, bob = world.users["dr_admin"], world.users["alice"], world.users["bob"]
+    general, hall = world.channel("general"), world.guild("IMG Study Hall")
+    room = await emu.create_channel(hall, "side-by-side-room")
+    await run(emu, "studygroup-admin create", {"name": "Side by side", "channel": room}, user=admin, channel=general)
+    ref = await group_id(emu, alice, general, "side by")
+    for member in (alice, bob):
+        await run(emu, "studygroup join", {"group": ref}, user=member, channel=general)
+
+    alice_form = await run(emu, "checkin", {"group": ref}, user=alice, channel=general)
+    bob_form = await run(emu, "checkin", {"group": ref}, user=bob, channel=general)
+    assert alice_form.modal is not None and bob_form.modal is not None
+    assert alice_form.modal.custom_id != bob_form.modal.custom_id
+    # Sent in the other order than opened: the first to open sends last.
+    bob_saved = await (await emu.submit_modal(bob_form, {"studied": "Bob's renal block"})).response()
+    alice_saved = await (await emu.submit_modal(alice_form, {"studied": "Alice's cardio block"})).response()
+    for saved in (bob_saved, alice_saved):
+        assert saved.embeds and saved.embeds[0]["title"] == "Check-in recorded ✅", saved
+    rows = query(live, "SELECT user_id, studied FROM study_checkins WHERE group_id = ? ORDER BY user_id", int(ref))
+    assert rows == sorted([(alice.id, "Alice's cardio block"), (bob.id, "Bob's renal block")])

@@ -227,13 +227,13 @@ def test_modal_fields_listed_here_are_the_real_ones(app: App) -> None:
             creator_id=1,
         )
     ).group
-    modal = CheckInModal(group, None)
+    modal = CheckInModal(group, None, user_id=1)
     assert {c.custom_id for c in modal.children if isinstance(c, discord.ui.TextInput)} == MODAL_FIELDS["CheckInModal"]
-    setup_form = GroupModal(CHANNEL, {})
+    setup_form = GroupModal(CHANNEL, {}, user_id=1)
     assert {c.custom_id for c in setup_form.children if isinstance(c, discord.ui.TextInput)} == MODAL_FIELDS[
         "GroupModal"
     ]
-    note_form = VoteNoteModal("soap", None)
+    note_form = VoteNoteModal("soap", None, user_id=1)
     assert {c.custom_id for c in note_form.children if isinstance(c, discord.ui.TextInput)} == MODAL_FIELDS[
         "VoteNoteModal"
     ]
@@ -678,7 +678,7 @@ def test_study_group_commands(
 def test_setup_group_form(app: App, name: str, checkin_time: str, zone: str, days: str) -> None:
     # /setup's study-group form hands its fields to /studygroup-admin create's checks, an empty field meaning "not
     # given": what the form sends must be what the command would do with the same options.
-    form = GroupModal(CHANNEL, {"name": name, "time": checkin_time, "zone": zone, "days": days})
+    form = GroupModal(CHANNEL, {"name": name, "time": checkin_time, "zone": zone, "days": days}, user_id=1)
     typed = {c.custom_id: c.default for c in form.children if isinstance(c, discord.ui.TextInput)}
     assert typed == {"name": name, "time": checkin_time, "zone": zone, "days": days}
     study_group_commands(

@@ -122,9 +122,9 @@ def test_the_modal_fields_listed_are_the_real_ones(app: App) -> None:
         service.log_interview(new_user(), parse(LogEntry, service.log_context(), program="P", date="2027-01-15"))
     )
     for modal, name in (
-        (AnswerNoteModal(question), "AnswerNoteModal"),
-        (LogEntryModal(entry, 0), "LogEntryModal"),
-        (RankNoteModal(entry), "RankNoteModal"),
+        (AnswerNoteModal(question, user_id=1), "AnswerNoteModal"),
+        (LogEntryModal(entry, 0, user_id=1), "LogEntryModal"),
+        (RankNoteModal(entry, user_id=1), "RankNoteModal"),
     ):
         assert {c.custom_id for c in modal.children if isinstance(c, discord.ui.TextInput)} == MODAL_FIELDS[name]
         assert len(modal.title) <= 45  # the labels are checked by the emulator when the end-to-end tests open them

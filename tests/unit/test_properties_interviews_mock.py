@@ -163,7 +163,7 @@ def started_session(app: App) -> tuple[SessionView, int, int]:
 
 
 def test_the_modal_fields_listed_are_the_real_ones(app: App) -> None:
-    modal = MockFeedbackModal(FeedbackTarget(1, 1, 2, None))
+    modal = MockFeedbackModal(FeedbackTarget(1, 1, 2, None), user_id=2)
     assert {c.custom_id for c in modal.children if isinstance(c, discord.ui.TextInput)} == MODAL_FIELDS[
         "MockFeedbackModal"
     ]
@@ -212,7 +212,7 @@ def test_mock_feedback_modal(
     assert_fits([interviewer], embeds=[screens.feedback_embed(received)])
     assert_fits([], content=screens.feedback_saved_text(saved))
     # The form opened again shows what was given, within Discord's limits for a field's default.
-    again = MockFeedbackModal(app.run(service.feedback_target(session_id, 1, interviewer)))
+    again = MockFeedbackModal(app.run(service.feedback_target(session_id, 1, interviewer)), user_id=interviewer)
     assert again.strength.default == saved.strength and again.clarity.default == str(saved.clarity)
 
 
