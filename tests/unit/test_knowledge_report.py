@@ -129,3 +129,46 @@ def test_an_empty_report_says_so() -> None:
     fits_and_never_pings(embed)
     assert field(embed, QUESTIONS_FIELD) == "None yet."
     assert field(embed, SERVER_ENTRIES_FIELD).startswith("None yet")
+
+
+async def test_kb_report_prints_the_same_groups_and_the_entries_answered_with_most(
+    tmp_path: Path, content: Content
+) -> None:
+    from bot.db.connection import open_database
+    from tests.unit.test_privacy_cli import imgbot
+
+    database = tmp_path / "bot.sqlite3"
+    conn = await open_database(database)
+    try:
+        knowledge = content.knowledge.with_feedback(KnowledgeFeedbackRepository(conn))
+        for question, server in [
+            ("when is match day", SERVER_A),
+            ("when is match day", SERVER_A),
+            ("match day date??", SERVER_A),
+            ("wen is match day 2027", SERVER_A),
+            ("best pizza near my rotation", SERVER_B),
+        ]:
+            await knowledge.record_unanswered(question, server, NOW)
+        entries = ServerEntries(ServerEntryRepository(conn), lambda: NOW)
+        hours = await entries.add(SERVER_A, MOD, parse_form(ServerEntryForm, title="Study hall hours", answer="8-11."))
+        await entries.count_answer(SERVER_A, hours.id)
+    finally:
+        await conn.close()
+
+    one = imgbot(database, "kb", "report", "--server", str(SERVER_A), cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    lines = one.stdout.splitlines()
+    at = lines.index(
+        f"Most frequent questions without a curated answer in server {SERVER_A}, similar wordings together:"
+    )
+    assert lines[at + 1 : at + 4] == [
+        "      4x  when is match day  (3 wordings)",
+        "          ~ match day date??",
+        "          ~ when is match day 2027",  # stored normalised, as the search reads it
+    ]
+    assert "pizza" not in one.stdout
+    at = lines.index(f"Server {SERVER_A}'s own entries /ask answered with most (candidates for the curated base):")
+    assert lines[at + 1] == "      1x  Study hall hours"
+    every = imgbot(database, "kb", "report", cwd=tmp_path).stdout
+    assert f"      4x  server {SERVER_A}" in every and "(3 wordings)" in every
+    assert f"      1x  server {SERVER_B}" in every and "best pizza near my rotation" in every
