@@ -110,7 +110,7 @@ def test_terms_use_the_search_normalisation() -> None:
     assert terms("Step II CK") == frozenset({"step2", "ck"})
 
 
-def test_many_wordings_group_quickly_enough() -> None:
+def test_every_wording_of_many_is_counted_in_exactly_one_group() -> None:
     # 1,000 stored wordings (the most the report reads) of 200 different questions.
     rows = [asked(f"topic{n % 200} question{n % 200} variant{n}", 1 + n % 7) for n in range(1000)]
     groups = group_questions(rows)
