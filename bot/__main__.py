@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import aiosqlite
 
     from bot.knowledge.feedback import ReasonSummary
+    from bot.knowledge.question_groups import QuestionGroup
     from bot.privacy import PersonalData
 
 log = logging.getLogger("bot")
@@ -370,32 +371,56 @@ def cmd_kb_stale(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _report(settings: Settings, content: Content, limit: int, server: int | None) -> None:
     from bot.knowledge.repository import KnowledgeFeedbackRepository
+    from bot.knowledge.server_entries import ServerEntries
+    from bot.knowledge.server_repository import ServerEntryRepository
 
     async with _read_only(settings, KNOWLEDGE_REPORT_SCHEMA, "the knowledge report") as conn:
         service = content.knowledge.with_feedback(KnowledgeFeedbackRepository(conn))
-        tallies, unanswered = await (service.report_all(limit) if server is None else service.report(server, limit))
+        tallies = await service.vote_tallies()
+        groups = await (
+            service.all_question_groups(limit) if server is None else service.question_groups(server, limit)
+        )
         reasons = await (service.all_vote_reasons() if server is None else service.vote_reasons(server))
+        answered = (
+            None if server is None else await ServerEntries(ServerEntryRepository(conn)).most_answered(server, limit)
+        )
     print("Votes per entry (helpful / not helpful):")
     if not tallies:
         print("  no votes yet")
     for tally in tallies:
         print(f"  {tally.helpful:5d} / {tally.not_helpful:<5d} {tally.entry_id}")
+    _print_question_groups(groups, server)
+    if answered is not None:
+        print(f"\nServer {server}'s own entries /ask answered with most (candidates for the curated base):")
+        if not answered:
+            print("  none yet")
+        for entry in answered:
+            print(f"  {entry.times:5d}x  {entry.title}")
+    _print_vote_reasons(reasons[:limit], server)
+
+
+def _print_question_groups(groups: list[QuestionGroup], server: int | None) -> None:
+    """The unanswered questions grouped as /knowledge report groups them: the wording asked most, how often all its
+    wordings were asked, how many there were, and the others (indented)."""
     if server is None:
         print(
-            "\nMost frequent questions without a curated answer, in every server "
+            "\nMost frequent questions without a curated answer, in every server, similar wordings counted together "
             "(no server: asked in a DM, or recorded before servers were kept):"
         )
     else:
-        print(f"\nMost frequent questions without a curated answer in server {server}:")
-    if not unanswered:
+        print(f"\nMost frequent questions without a curated answer in server {server}, similar wordings together:")
+    if not groups:
         print("  none recorded")
-    for item in unanswered:
-        if server is None:
-            where = "no server" if item.guild_id is None else f"server {item.guild_id}"
-            print(f"  {item.times:5d}x  {where:<27} {item.question}")
-        else:
-            print(f"  {item.times:5d}x  {item.question}")
-    _print_vote_reasons(reasons[:limit], server)
+    for group in groups:
+        where = (
+            ""
+            if server is not None
+            else f"{'no server' if group.guild_id is None else f'server {group.guild_id}':<27} "
+        )
+        wordings = "" if group.wordings == 1 else f"  ({group.wordings} wordings)"
+        print(f"  {group.times:5d}x  {where}{group.wording}{wordings}")
+        for other in group.others:
+            print(f"          {' ' * len(where)}~ {other}")
 
 
 def _print_vote_reasons(reasons: list[ReasonSummary], server: int | None) -> None:
@@ -478,9 +503,9 @@ class SchemaTooOld(Exception):
     """The database predates what a read-only command needs; the bot upgrades it when it starts."""
 
 
-KNOWLEDGE_REPORT_SCHEMA = 18
-"""The schema the knowledge report reads: unanswered questions with their server (0013) and the reasons given with
-a not-helpful vote (0018)."""
+KNOWLEDGE_REPORT_SCHEMA = 21
+"""The schema the knowledge report reads: unanswered questions with their server (0013), the reasons given with
+a not-helpful vote (0018) and how often /ask answered with each server entry (0021)."""
 
 
 @contextlib.asynccontextmanager

@@ -11,11 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.knowledge.feedback import MAX_NOTE_CHARS, REASONS_KEPT, ReasonSummary, VoteReason
+from bot.knowledge.feedback import MAX_NOTE_CHARS, VoteReason
 from bot.knowledge.models import KnowledgeEntry
 from bot.knowledge.options import MAX_QUESTION_CHARS, AskOptions, TopicOptions
 from bot.knowledge.pathway import PathwayStage
-from bot.knowledge.repository import UNANSWERED_KEPT, UnansweredQuestion, VoteTally
 from bot.knowledge.server_entries import MAX_ENTRIES, SERVER_CHOICE_PREFIX, ServerEntries, ServerHit
 from bot.knowledge.service import NO_THUMBS_DOWN, Answer, BrowsePage, KnowledgeService
 from bot.text import quote_user_text, shorten
@@ -26,12 +25,12 @@ from bot.ui.knowledge_browse import entry_options, page_embed, stage_options, st
 from bot.ui.knowledge_feedback import (
     REASON_PLACEHOLDER,
     TELL_US_MORE,
-    add_reason_fields,
     note_noted,
     reason_noted,
     reason_options,
     vote_thanks,
 )
+from bot.ui.knowledge_report import REPORT_LINES, KnowledgeReport, report_embed
 from bot.ui.permissions import server_permissions_check
 from bot.ui.plural import plural
 from bot.ui.server_knowledge import choice_name, server_entry_embed
@@ -504,42 +503,6 @@ def stage_embed(stage: PathwayStage, stages: int) -> discord.Embed:
     return embed
 
 
-def report_embed(
-    tallies: list[VoteTally],
-    unanswered: list[UnansweredQuestion],
-    service: KnowledgeService,
-    reasons: list[ReasonSummary] | None = None,
-) -> discord.Embed:
-    embed = discord.Embed(title="Knowledge base report", colour=BRAND_COLOUR)
-    missing = [f"`{u.times}×` {quote_user_text(u.question, 90)}" for u in unanswered[:10]]
-    embed.add_field(
-        name="Questions without a curated answer", value=shorten("\n".join(missing) or "None yet.", 1024), inline=False
-    )
-    unhelpful = sorted((t for t in tallies if t.not_helpful), key=lambda t: (-t.not_helpful, t.entry_id))[:10]
-    lines = []
-    for tally in unhelpful:
-        entry = service.knowledge.get(tally.entry_id)
-        title = entry.title if entry else tally.entry_id
-        lines.append(f"**{shorten(title, 60)}**: {tally.not_helpful} 👎 · {tally.helpful} 👍")
-    embed.add_field(
-        name="Entries marked not helpful", value=shorten("\n".join(lines) or "None yet.", 1024), inline=False
-    )
-    if reasons is not None:
-
-        def title_of(entry_id: str) -> str:
-            entry = service.knowledge.get(entry_id)
-            return shorten(entry.title if entry else entry_id, 60)
-
-        add_reason_fields(embed, reasons, title_of)
-    total = sum(t.helpful + t.not_helpful for t in tallies)
-    embed.set_footer(
-        text=f"{plural(total, 'vote')} in all. Questions: this server's own, stored without who asked them, kept "
-        f"{UNANSWERED_KEPT.days} days after they were last asked; private ones are never stored. Why 👎: this "
-        f"server's, without names, kept {REASONS_KEPT.days} days."
-    )
-    return embed
-
-
 class KnowledgeCog(commands.Cog, name="Knowledge"):
     """Pathway answers from the curated knowledge base."""
 
@@ -584,6 +547,8 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
                 view=suggestions_view(answer.suggestions, server[1:]),
                 ephemeral=options.private,
             )
+            # Counted for the report's "entries asked for most" (never who asked), after the answer is on its way.
+            await self.server_entries.count_answer(own.guild_id, own.id)
             return
         if answer.entry is None:
             # Never kept when asked privately; otherwise only this server's moderators see it (a DM's: no server).
@@ -652,16 +617,28 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
         view.add_item(PathwaySelect(self.service))
         await interaction.response.send_message(embed=pathway_embed(self.service), view=view, ephemeral=private)
 
-    @knowledge_admin.command(name="report", description="Questions without an answer and entries marked not helpful")
+    @knowledge_admin.command(
+        name="report", description="Unanswered questions grouped, entries asked for most, and why 👎"
+    )
     @server_permissions_check(manage_guild=True)
     async def report(self, interaction: Interaction) -> None:
         if interaction.guild_id is None:  # guild_only: Discord never sends it from a DM
             raise UserInputError("Use /knowledge report in a server.")
-        tallies, unanswered = await self.service.report(interaction.guild_id, limit=10)
-        reasons = await self.service.vote_reasons(interaction.guild_id)
-        await interaction.response.send_message(
-            embed=report_embed(tallies, unanswered, self.service, reasons), ephemeral=True
+        embed = report_embed(await self.gather_report(interaction.guild_id), self.title_of)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    async def gather_report(self, guild_id: int) -> KnowledgeReport:
+        """Everything /knowledge report shows, of this server only (the votes are per curated entry)."""
+        return KnowledgeReport(
+            groups=await self.service.question_groups(guild_id, limit=REPORT_LINES),
+            tallies=await self.service.vote_tallies(),
+            reasons=await self.service.vote_reasons(guild_id),
+            answered=await self.server_entries.most_answered(guild_id, limit=REPORT_LINES),
         )
+
+    def title_of(self, entry_id: str) -> str:
+        entry = self.service.knowledge.get(entry_id)
+        return entry.title if entry else entry_id
 
     # -- the server's own entries (cogs/server_knowledge.py does the work) ----------------------------------------
 

@@ -229,6 +229,16 @@ class ServerEntry:
 
 
 @dataclass(frozen=True)
+class AnsweredEntry:
+    """How often /ask answered with one of the server's entries (/knowledge report: candidates for the curated base)."""
+
+    id: int
+    title: str
+    times: int
+    last: dt.datetime
+
+
+@dataclass(frozen=True)
 class ServerHit:
     """A server entry a question matches: its id and title (the entry itself is read when shown), and how well."""
 
@@ -535,6 +545,16 @@ class ServerEntries:
         removed = await self._repo.remove(guild_id, entry_id)
         self._changed(guild_id)
         return removed
+
+    # -- what was asked --------------------------------------------------------------------------------------------
+
+    async def count_answer(self, guild_id: int, entry_id: int) -> bool:
+        """Count that /ask answered with the entry (never who asked); False when it was removed meanwhile."""
+        return await self._repo.count_answer(guild_id, entry_id, self.clock())
+
+    async def most_answered(self, guild_id: int, limit: int = 10) -> list[AnsweredEntry]:
+        """The server's entries /ask answered with most often: what members ask the curated base lacks."""
+        return await self._repo.most_answered(guild_id, limit)
 
     # -- the bot leaving a server --------------------------------------------------------------------------------
 

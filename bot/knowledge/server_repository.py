@@ -13,7 +13,14 @@ from collections.abc import Sequence
 import aiosqlite
 
 from bot.db.connection import write_transaction
-from bot.knowledge.server_entries import DuplicateTitleError, ServerEntry, ServerEntryForm, split_aliases, title_key
+from bot.knowledge.server_entries import (
+    AnsweredEntry,
+    DuplicateTitleError,
+    ServerEntry,
+    ServerEntryForm,
+    split_aliases,
+    title_key,
+)
 
 
 def _db_time(moment: dt.datetime) -> str:
@@ -148,6 +155,29 @@ class ServerEntryRepository:
                 "DELETE FROM server_entries WHERE guild_id = ? AND id = ?", (guild_id, entry_id)
             )
         return found if cursor.rowcount else None
+
+    # -- how often /ask answered with an entry (0021) ------------------------------------------------------------
+
+    async def count_answer(self, guild_id: int, entry_id: int, now: dt.datetime) -> bool:
+        """Count one /ask answered with the entry; False when it is gone (removed meanwhile)."""
+        async with write_transaction(self.conn):
+            cursor = await self.conn.execute(
+                "UPDATE server_entries SET times_answered = times_answered + 1, last_answered = ? "
+                "WHERE guild_id = ? AND id = ?",
+                (_db_time(now), guild_id, entry_id),
+            )
+        return cursor.rowcount > 0
+
+    async def most_answered(self, guild_id: int, limit: int) -> list[AnsweredEntry]:
+        """The server's entries /ask answered with, most often first (then the latest answered, then by title)."""
+        async with self.conn.execute(
+            "SELECT id, title, times_answered, last_answered FROM server_entries "
+            "WHERE guild_id = ? AND times_answered > 0 "
+            "ORDER BY times_answered DESC, last_answered DESC, title_key, id LIMIT ?",
+            (guild_id, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [AnsweredEntry(int(row[0]), str(row[1]), int(row[2]), _time(row[3])) for row in rows]
 
     # -- the bot leaving a server ---------------------------------------------------------------------------------
 

@@ -242,15 +242,15 @@ async def test_local_selects_local_modes_database_beside_the_configured_one(tmp_
 
 
 async def test_a_read_only_command_never_upgrades_an_older_database(tmp_path: Path) -> None:
-    # The report needs schema 18 (unanswered questions per server, not-helpful reasons); an older database is left
-    # as it is.
+    # The report needs schema 21 (unanswered questions per server, not-helpful reasons, answers with server entries);
+    # an older database is left as it is.
     database = tmp_path / "bot.sqlite3"
     async with aiosqlite.connect(database) as conn:
         await apply_migrations(conn, discover_migrations()[:17])
     done = imgbot("kb", "report", env_extra={"DATABASE_PATH": str(database)})
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.splitlines()[-1] == (
-        f"The database at {database} is at schema version 17; the knowledge report needs version 18 or later. "
+        f"The database at {database} is at schema version 17; the knowledge report needs version 21 or later. "
         "Start the bot (it upgrades the database) and try again."
     )
     async with aiosqlite.connect(database) as conn:

@@ -38,8 +38,9 @@ from bot.studygroups.service import StudyGroupService
 from bot.text import would_ping
 from bot.ui.knowledge_browse import entry_options, page_embed, stage_options, stages_embed
 from bot.ui.knowledge_feedback import REPORT_ENTRIES, add_reason_fields, note_noted, reason_lines
+from bot.ui.knowledge_report import KnowledgeReport, report_embed
 from bot.validation import UserInputError, parse_options
-from cogs.knowledge import browse_view, reasons_view, report_embed, stages_view
+from cogs.knowledge import browse_view, reasons_view, stages_view
 
 SERVER_A, SERVER_B = 1_183_440_317_201_907_712, 1_190_021_588_230_107_136
 ALICE, BOB, CAROL = 731_245_678_901_234_567, 845_129_876_543_210_987, 912_345_678_901_234_561
@@ -251,8 +252,8 @@ async def test_the_report_shows_reasons_within_discords_limits_and_quotes_notes_
             await knowledge.note_vote(entry, 10_000 + user, SERVER_A, f"{n}{user} {nasty}", NOW)
     reasons = await knowledge.vote_reasons(SERVER_A)
     assert len(reasons) == 8
-    tallies, unanswered = await knowledge.report(SERVER_A)
-    embed = report_embed(tallies, unanswered, knowledge, reasons)
+    report = KnowledgeReport(await knowledge.question_groups(SERVER_A), await knowledge.vote_tallies(), reasons, [])
+    embed = report_embed(report, lambda entry_id: entry_id)
     fits_and_never_pings(embed)
     why = [f for f in embed.fields if (f.name or "").startswith("Why 👎")]
     assert 1 <= len(why) <= REPORT_ENTRIES

@@ -67,9 +67,10 @@ from bot.ui.errors import BaseModal, describe_user_error
 from bot.ui.forms import problems_text, typed_embed, typed_from_embeds
 from bot.ui.help import overview_embeds
 from bot.ui.knowledge_feedback import note_noted
+from bot.ui.knowledge_report import KnowledgeReport, report_embed
 from bot.validation import FormErrors, UserInputError, parse_options, parse_options_with
 from cogs.help import HelpCog
-from cogs.knowledge import VoteNoteModal, answer_view, no_answer_embed, report_embed, suggestions_view
+from cogs.knowledge import VoteNoteModal, answer_view, no_answer_embed, suggestions_view
 from cogs.milestones.events import event_id_of
 from cogs.onboarding.flow import GroupModal
 from cogs.quiz import solo_view
@@ -311,9 +312,9 @@ def test_vote_note_modal(app: App, typed: str, reason: VoteReason | None) -> Non
     assert note or not has_words(typed), "a note with words is never dropped"
     assert_fits_and_never_pings(content=note_noted(note, in_server=True))
     # This server's report quotes it safely, within Discord's limits.
-    tallies, unanswered = app.run(service.report(GUILD, limit=10))
     reasons = app.run(service.vote_reasons(GUILD))
-    assert_fits_and_never_pings(embeds=[report_embed(tallies, unanswered, app.services.knowledge, reasons)])
+    report = KnowledgeReport(app.run(service.question_groups(GUILD)), app.run(service.vote_tallies()), reasons, [])
+    assert_fits_and_never_pings(embeds=[report_embed(report, lambda entry_id: entry_id)])
     if note:
         assert note in next(r for r in reasons if r.entry_id == "soap").notes
 
