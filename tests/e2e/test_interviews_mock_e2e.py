@@ -242,7 +242,9 @@ async def test_a_four_member_session_survives_a_restart_swaps_roles_and_delivers
                 "Honest about the attempt."
                 in (await private(emu, done, "My feedback", alice)).embeds[0]["fields"][0]["value"]
             )
-            privacy = await slash(emu, "privacy", None, bob, general)
+            summary = await slash(emu, "privacy", None, bob, general)
+            # The whole text, with its "Mock interviews" section, is behind the summary's Details button.
+            privacy = await (await emu.click(summary, custom_id="privacy:details", user=bob)).response()
             assert any(f["name"] == "Mock interviews" for f in privacy.embeds[0]["fields"])
 
         for message in emu.store.by_id.values():
