@@ -150,6 +150,9 @@ class ImgBot(ShardedBot):
     """The bot: an AutoShardedBot with Discord's recommended shard count (bot/sharding.py). ``guild_ready(guild_id)``
     tells whether the shard serving a server is connected and ready, so scheduled sends can wait for it."""
 
+    test_hooks: dict[str, str]
+    """The test settings (IMGBOT_TEST_*) in effect, decided once when the services are built (bot.config)."""
+
     def __init__(self, settings: Settings, content: Content, *, force_sync: bool = False) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -245,6 +248,7 @@ class ImgBot(ShardedBot):
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
         # Test settings (IMGBOT_TEST_*) only against a local emulator; against real Discord, ignored with a warning.
         hooks = active_test_hooks(self.settings, os.environ)
+        self.test_hooks = hooks
         # The system clock, unless an end-to-end test fixes the date (IMGBOT_TEST_READINESS_NOW, logged).
         readiness = ReadinessService(
             ReadinessRepository(self._db),

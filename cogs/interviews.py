@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -21,7 +20,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import active_test_hooks
 from bot.interviews.mock import DEFAULT_ROUND_MINUTES, MAX_ROUND_MINUTES, MIN_ROUND_MINUTES, Timing
 from bot.interviews.mock_repository import MockRepository
 from bot.interviews.mock_service import MockInterviewService
@@ -623,7 +621,7 @@ class InterviewsCog(commands.Cog, name="Interviews"):
         self.bot = bot
         self.service = InterviewService(bot.content.interview_bank, InterviewRepository(bot.db), bot.content.calendar)
         # Real minutes, unless an end-to-end test against the emulator shortens them (IMGBOT_TEST_MOCK_MINUTE_SECONDS).
-        timing = Timing.from_hooks(active_test_hooks(bot.settings, os.environ))
+        timing = Timing.from_hooks(bot.test_hooks)
         if timing != Timing():
             log.warning("mock interview sessions run on test time: a minute lasts %s", timing.minute)
         self.mock = MockInterviewService(

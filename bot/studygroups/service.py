@@ -227,7 +227,9 @@ class StudyGroupService:
         """A group of this server by id (what autocomplete sends) or name; UserInputError if none."""
         group: StudyGroup | None = None
         text = ref.strip() if isinstance(ref, str) else str(ref)
-        if text.isdigit():
+        # An id is what autocomplete sends: ASCII digits within SQLite's integers. A name made of digits (or of
+        # other scripts' digits, which int() reads too) is looked up as a name.
+        if text.isascii() and text.isdigit() and int(text) < 2**63:
             found = await self._repo.get_group(int(text))
             if found is not None and found.guild_id == guild_id:
                 group = found

@@ -146,7 +146,10 @@ async def test_kb_report_shows_one_server_or_every_server_with_its_id(tmp_path: 
 
     one = imgbot(database, "kb", "report", "--server", str(SERVER_A), cwd=tmp_path)
     assert one.returncode == 0, one.stderr
-    assert f"in server {SERVER_A}:" in one.stdout and "night float schedule in pgy1" in one.stdout
+    assert (
+        f"in server {SERVER_A}, similar wordings together:" in one.stdout
+        and "night float schedule in pgy1" in one.stdout
+    )
     assert "pizza" not in one.stdout and "park" not in one.stdout
 
     every = imgbot(database, "kb", "report", cwd=tmp_path)
