@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.milestones.reminders import describe_duration
+from bot.text import strip_invisible
 from bot.validation import UserInputError
 from bot.zones import ZoneError, resolve_zone, zone_choices
 
@@ -116,7 +117,8 @@ def parse_event_when(date_text: str, time_text: str, zone_text: str, now: dateti
 
 
 def clean_title(text: str) -> str:
-    title = " ".join(text.split())
+    # Zero-width and direction characters removed first: a title of only those would show as nothing.
+    title = " ".join(strip_invisible(text).split())
     if not title:
         raise UserInputError("Give the event a title, e.g. “Mock OET speaking exam”.")
     if len(title) > MAX_TITLE:

@@ -128,11 +128,12 @@ async def search_history(
     # A failed read is not "not posted": it raises, and the claim waits (or fails for a missing permission)
     # instead of being sent a second time.
     with delivery_errors(f"reading the history of {where}"):
-        async for message in channel.history(limit=HISTORY_CAP, after=after, oldest_first=True):
+        # One more than the cap: exactly HISTORY_CAP messages is a history read to its end, not one cut short.
+        async for message in channel.history(limit=HISTORY_CAP + 1, after=after, oldest_first=True):
             if carries_reference(message, me, reference):
                 return message.id
             read += 1
-    if read >= HISTORY_CAP:
+    if read > HISTORY_CAP:
         raise SkipDelivery(
             f"could not check whether it was posted: more than {HISTORY_CAP:,} messages in {where} since it was "
             "claimed (not posted again, to be sure it is not posted twice)"

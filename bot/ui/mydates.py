@@ -156,7 +156,9 @@ def sharing_text(sharing: Sharing | None) -> str:
 # -- the reminder DM ---------------------------------------------------------------------------------------------
 
 
-def reminder_embed(reminder: PlannedReminder, *, late: bool, nonce: str) -> discord.Embed:
+def reminder_embed(
+    reminder: PlannedReminder, *, late: bool, nonce: str, sender: discord.abc.User | None = None
+) -> discord.Embed:
     date = reminder.date
     when = "now" if reminder.offset <= dt.timedelta(0) else f"in {describe_duration(reminder.offset)}"
     description = (
@@ -172,10 +174,10 @@ def reminder_embed(reminder: PlannedReminder, *, late: bool, nonce: str) -> disc
         colour=COLOUR,
         timestamp=date.starts_at,
     )
-    embed.set_footer(
-        text=f"Your reminder from /mydates · /mydates remove cancels a date · ref {delivery_reference(nonce)}"
+    # The reference rides in the footer icon's URL, where the bot looks for it after a crash (bot/ui/channels.py).
+    return channels.set_reference_footer(
+        embed, "Your reminder from /mydates · /mydates remove cancels a date", delivery_reference(nonce), sender
     )
-    return embed
 
 
 class DiscordReminderSender:
@@ -191,7 +193,7 @@ class DiscordReminderSender:
         with delivery_errors(f"a date reminder to user {user_id}"):
             channel = await self.client.create_dm(discord.Object(user_id))
             sent = await channel.send(
-                embed=reminder_embed(reminder, late=late, nonce=nonce),
+                embed=reminder_embed(reminder, late=late, nonce=nonce, sender=self.client.user),
                 nonce=nonce,
                 allowed_mentions=discord.AllowedMentions.none(),
             )

@@ -38,7 +38,7 @@ from bot.ui.permissions import has_server_permissions, server_permissions_check
 from bot.validation import UserInputError
 from cogs.milestones.commands import check_role, events_reply, explain
 from cogs.milestones.scheduled_events import PERMISSION_HELP, can_make_events
-from cogs.studygroups.commands import require_postable
+from cogs.studygroups.commands import require_manages_channel, require_postable
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
@@ -490,6 +490,7 @@ class GroupChannelSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]], 
         notice = None
         if picked is not None and may_create_groups(interaction):
             try:
+                require_manages_channel(interaction, picked)
                 require_postable(interaction, picked)
             except UserInputError as refused:
                 notice, picked = Notice(str(refused), problem=True), None
@@ -589,6 +590,7 @@ class GroupModal(BaseModal):
 
     async def create(self, interaction: Interaction, guild: discord.Guild) -> Notice:
         """/studygroup-admin create's checks and service call."""
+        require_manages_channel(interaction, self.channel_id)
         require_postable(interaction, self.channel_id)
         services = services_of(interaction)
         options = parse_with_clock(

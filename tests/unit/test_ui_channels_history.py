@@ -118,11 +118,12 @@ async def test_past_the_cap_the_claim_cannot_be_checked(setup: Setup, monkeypatc
     assert HISTORY_CAP == 1_000
     monkeypatch.setattr(channels, "HISTORY_CAP", 150)
     claimed_at = datetime.now(UTC)
-    await setup.chatter(150)
+    await setup.chatter(151)
     posted = await setup.post(REFERENCE)
     with pytest.raises(SkipDelivery, match="more than 150 messages in #"):
         await setup.search(claimed_at)
-    # With the post within the cap, it is found as usual.
+    # With the post within one past the cap (the cap's messages read, then one more to know the history went on),
+    # it is found as usual.
     monkeypatch.setattr(channels, "HISTORY_CAP", 151)
     assert await setup.search(claimed_at) == posted
 
