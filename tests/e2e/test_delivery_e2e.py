@@ -91,7 +91,8 @@ async def test_killed_between_send_and_record_still_posts_exactly_once(tmp_path:
 
 async def test_fan_out_to_50_servers_is_paced_and_exactly_once(tmp_path: Path) -> None:
     """The code path of bench/fanout.py (2,000 servers there): one due instant, every server once, few 429s."""
-    figures = await measure(50, members_per_guild=5, lead=6, work_dir=tmp_path)
+    # A lead that covers a slow start on a busy machine (seen: over 6 s with two other suites running beside it).
+    figures = await measure(50, members_per_guild=5, lead=12, work_dir=tmp_path)
     assert (figures.delivered, figures.duplicates, figures.losses, figures.late_marked) == (50, 0, 0, 0)
     assert figures.rate_limited <= 0.01 * figures.requests
     assert figures.seconds < 5, figures.lines()

@@ -111,6 +111,8 @@ async def finished(setup: Setup, timeout: float = 10) -> None:  # noqa: ASYNC109
         while setup.timers.running(CHANNEL):
             await setup.scheduler.tasks.wait_idle()
             await asyncio.sleep(0.05)  # the next step's job fires on the scheduler's clock
+        # The timer is gone once the last step is decided; the step's own task (the results post) may still run.
+        await setup.scheduler.tasks.wait_idle()
 
 
 async def test_a_group_quiz_runs_question_by_question_on_the_scheduler(setup: Setup) -> None:
