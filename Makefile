@@ -23,6 +23,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/imgbot kb validate
 	$(BIN)/pytest -q -m "not soak"
 
@@ -55,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py --rate-limited 0.01
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

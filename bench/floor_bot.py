@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bot.discord_endpoints import use_endpoints  # noqa: E402
+from bot.discord_internals import use_endpoints  # noqa: E402
 
 READY_LINE = "floor bot ready"
 NOT_FOUND = {"title": "No curated answer yet", "description": "I don't have a reviewed answer for that yet."}

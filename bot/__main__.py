@@ -85,7 +85,7 @@ async def _run_bot(settings: Settings, content: Content) -> None:
     survived, by running without it."""
     import discord
 
-    from bot.discord_endpoints import use_endpoints
+    from bot.discord_internals import use_endpoints
     from bot.preflight import identify_bot, settings_for, without_members_intent
 
     assert settings.discord_token is not None
@@ -169,7 +169,7 @@ async def _sync(settings: Settings, content: Content, guild_id: int | None) -> i
     import discord
 
     from bot.app import ImgBot
-    from bot.discord_endpoints import use_endpoints
+    from bot.discord_internals import use_endpoints
     from bot.preflight import DiscordUnreachable, identify_bot, unreachable_line
 
     assert settings.discord_token is not None

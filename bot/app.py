@@ -22,6 +22,7 @@ from bot.content import Content
 from bot.cooldowns import Cooldowns
 from bot.db.backup import backup_database, ensure_sound, prune_backups
 from bot.db.connection import open_database, write_transaction
+from bot.discord_internals import wrap_interaction_parser
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.knowledge.server_entries import RETENTION_EVERY as SERVER_ENTRIES_EVERY
 from bot.knowledge.server_entries import RETENTION_JOB as SERVER_ENTRIES_JOB
@@ -182,8 +183,7 @@ class ImgBot(ShardedBot):
         self._error_collector: ErrorCollector | None = None
         # Every task discord.py starts for an interaction (command, autocomplete, component, modal) is created inside
         # this parser, so binding the interaction's id here tags every log record those tasks write.
-        parsers = self._connection.parsers
-        parsers["INTERACTION_CREATE"] = with_interaction_context(parsers["INTERACTION_CREATE"])
+        wrap_interaction_parser(self, with_interaction_context)
 
     @property
     def db(self) -> aiosqlite.Connection:

@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGED_DATA = Path(__file__).resolve().parent / "_data"
+"""The curated content inside a plain (not editable) install: the build copies data/ there (build_content.py)."""
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 
@@ -26,6 +28,17 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 log = logging.getLogger(__name__)
 
 
+def default_data_dir() -> Path:
+    """DATA_DIR when unset: the content shipped inside the package by a plain install, else the checkout's data/."""
+    return PACKAGED_DATA if PACKAGED_DATA.is_dir() else REPO_ROOT / "data"
+
+
+def default_var_dir() -> Path:
+    """Where the database and its backups go when unset: the checkout's var/, or for a plain install var/ in the
+    working directory (where .env is read from too): site-packages is no place for a database."""
+    return Path.cwd() / "var" if PACKAGED_DATA.is_dir() else REPO_ROOT / "var"
+
+
 class Settings(BaseSettings):
     """Everything the bot can be configured with; `.env.example` documents each key."""
 
@@ -34,8 +47,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     discord_token: SecretStr | None = Field(default=None, description="The bot token from the Developer Portal.")
-    database_path: Path = Field(default=REPO_ROOT / "var" / "imgbot.sqlite3")
-    data_dir: Path = Field(default=REPO_ROOT / "data")
+    database_path: Path = Field(default_factory=lambda: default_var_dir() / "imgbot.sqlite3")
+    data_dir: Path = Field(default_factory=default_data_dir)
     dev_guild_id: int | None = Field(default=None, description="Register commands to this server only.")
     discord_api_base: str = DISCORD_API_BASE
     discord_gateway_url: str = DISCORD_GATEWAY_URL
@@ -44,7 +57,7 @@ class Settings(BaseSettings):
         default="text", description="text: one readable line per record; json: one JSON object per line."
     )
     owner_ids: list[int] = Field(default_factory=list, description="Discord user ids allowed to use owner commands.")
-    backup_dir: Path = Field(default=REPO_ROOT / "var" / "backups")
+    backup_dir: Path = Field(default_factory=lambda: default_var_dir() / "backups")
     backup_interval_hours: float = Field(default=24.0, ge=0, description="0 turns scheduled backups off.")
     backup_keep: int = Field(default=7, ge=1)
     delivery_grace_hours: float = Field(

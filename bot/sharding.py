@@ -30,6 +30,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.discord_internals import make_closable
 from bot.observability.status import ShardFigures, ShardState
 
 log = logging.getLogger(__name__)
@@ -152,11 +153,7 @@ class ShardedBot(commands.AutoShardedBot):
         return tuple(figures)
 
     async def close(self) -> None:
-        # discord.py internals, kept here: AutoShardedClient.close() needs the event queue that login (or `async with
-        # bot`) creates in _async_setup_hook; a bot only prepared (tests) never had one. tests/unit/test_sharding.py
-        # fails if this stops being true.
-        if self._ready is discord.utils.MISSING:
-            await self._async_setup_hook()
+        await make_closable(self)  # a bot only prepared (tests) never logged in
         await super().close()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:

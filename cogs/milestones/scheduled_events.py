@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discord_internals import create_scheduled_event, edit_scheduled_event, list_scheduled_events
 from bot.milestones.discord_event_plan import EventPlan, EventsNotice
 from bot.milestones.discord_events import EventGone, GuildReadiness
 from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliveryError
@@ -83,20 +84,18 @@ class DiscordEventGateway:
 
     async def create(self, guild_id: int, plan: EventPlan) -> int:
         payload = {**_payload(plan), "entity_type": EXTERNAL, "privacy_level": GUILD_ONLY}
-        created = await self._call(
-            f"the event {plan.uid}", self.bot.http.create_guild_scheduled_event(guild_id, **payload)
-        )
+        created = await self._call(f"the event {plan.uid}", create_scheduled_event(self.bot.http, guild_id, payload))
         return int(created["id"])
 
     async def edit(self, guild_id: int, event_id: int, plan: EventPlan) -> None:
         await self._call(
-            f"moving the event {plan.uid}", self.bot.http.edit_scheduled_event(guild_id, event_id, **_payload(plan))
+            f"moving the event {plan.uid}", edit_scheduled_event(self.bot.http, guild_id, event_id, _payload(plan))
         )
 
     async def find(self, guild_id: int, name: str) -> int | None:
         me = self.bot.user
         try:
-            events = await self._call("listing events", self.bot.http.get_scheduled_events(guild_id, False))
+            events = await self._call("listing events", list_scheduled_events(self.bot.http, guild_id))
         except (DeliveryProblem, EventGone) as error:
             # Unsure whether the event exists: creating it now could make a second one, so the claim waits.
             raise TransientDeliveryError(f"could not list server {guild_id}'s events: {error}") from error

@@ -174,7 +174,7 @@ async def test_sync_registers_the_commands_and_says_only_that(tmp_path: Path) ->
         registered = len(emu.commands.in_scope(None))
         assert registered > 10
         # The one warning is the emulator's doing: DISCORD_API_BASE points away from Discord, which is worth saying.
-        said = [line for line in lines if "WARNING bot.discord_endpoints: using a non-Discord endpoint" not in line]
+        said = [line for line in lines if "WARNING bot.discord_internals: using a non-Discord endpoint" not in line]
         assert sorted(said) == sorted(
             [
                 f"imgbot keeps the registration in the database {database}.",

@@ -38,16 +38,16 @@ def plausible(emu: Emulator, spec: JsonDict, channel: Channel) -> Any:
         return spec["choices"][0]["value"]
     if kind == 3:
         return {
-            "date": f"{dt.date.today().year + 1}-03-04",
+            "date": f"{dt.datetime.now(dt.UTC).year + 1}-03-04",
             "time": "18:30",
             "timezone": "Asia/Kolkata",
             "reminders": "1d",
             "question": "what is soap",
-            "match_year": str(dt.date.today().year + 2),
+            "match_year": str(dt.datetime.now(dt.UTC).year + 2),
         }.get(name, "soap")
     if kind in (4, 10):
         if name == "match_year":
-            return dt.date.today().year + 2
+            return dt.datetime.now(dt.UTC).year + 2
         return spec.get("min_value") if spec.get("min_value") is not None else 3
     if kind == 5:
         return False

@@ -1,148 +1,75 @@
-"""The layers, enforced by the build rather than by a README sentence (../shared/STYLE.md, "The shape of the house").
+"""The layers are enforced by import-linter: ``lint-imports``, a step of ``make test``, checks the contracts of
+``[tool.importlinter]`` in pyproject.toml (domain code never imports discord; only the Discord-facing modules do;
+``bot`` never imports ``cogs``; the runtime never imports the emulator).
 
-Every module under ``bot/`` is parsed (not imported: nothing runs) and its imports read, including those inside
-functions and under ``TYPE_CHECKING``:
+This test checks what import-linter cannot, that the contracts' own lists are complete and current:
 
-- a domain module never imports discord, directly or through one of the modules that do (``DISCORD_FACING``);
-- nothing under ``bot/`` imports ``cogs`` (cogs are glue on top of ``bot/``, never below it);
-- ``bot/scheduling`` never imports discord: a feed talks to Discord through an adapter it is given.
+- every module directly under ``bot/`` is named exactly once, as domain code (a source of the first contract) or as
+  Discord-facing (an allowed importer of the second), so a new module is classified when it is added instead of
+  staying outside the first contract, which only checks the modules it names;
+- every module named Discord-facing imports discord today, so an exception cannot outlive its reason.
+
+The known ``bot -> cogs`` imports need no such check: lint-imports fails on an ``ignore_imports`` line that no longer
+matches an import.
 """
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import tomllib
 from pathlib import Path
+from typing import Any
+
+import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
-
-DISCORD_FACING: dict[str, str] = {
-    "bot.app": "the composition root: the Bot subclass, its intents, the Discord adapters of the services",
-    "bot.sharding": "the AutoShardedBot subclass and the shard count Discord recommends",
-    "bot.discord_endpoints": "discord.py's internals (Route.BASE, the gateway URL) touched in one place, to point it "
-    "at the emulator",
-    "bot.ui": "the Discord-facing helpers: embeds, views, modals, the error handler (the whole package)",
-    "bot.__main__": "the CLI: ``imgbot run`` turns discord.py's start-up errors (a refused token, a refused "
-    "privileged intent, a closed gateway) into one line each (bot/preflight.py words them)",
-}
-"""The modules (or packages) of ``bot/`` that may import discord, each with why. Everything else is domain code.
-``bot/sandbox`` (the emulator speaks Discord's protocol over HTTP, without discord.py) does not import discord, so
-it is held to the rule too."""
-
-MAY_START_THE_BOT: dict[str, str] = {
-    "bot.__main__": "the CLI: ``imgbot run`` builds and starts the bot (bot.app), ``--emulator`` points it there "
-    "(bot.discord_endpoints); it imports no discord itself",
-}
-"""Modules that may import the discord-facing ones (and so discord, through them) without importing it directly."""
-
-KNOWN_COGS_IMPORTS: dict[str, set[str]] = {
-    "bot.app": {
-        "cogs.milestones.messenger",
-        "cogs.milestones.scheduled_events",
-        "cogs.quiz.posting",
-        "cogs.studygroups.delivery",
-        "cogs.studygroups.members",
-    },
-}
-"""Imports of ``cogs`` that break the rule today, listed so that no new one can appear unnoticed: the composition
-root builds the services' Discord adapters (issue 12: "adapters are built where the services are built"), and those
-adapters still live in ``cogs/``. Moving them under ``bot/`` (next to ``bot/ui``) empties this list; the test then
-fails until the entry is removed, so the list never outlives the violation."""
+DOMAIN_CONTRACT = "Domain code never imports discord, directly or through another module"
+FACING_CONTRACT = "Only the Discord-facing modules import discord"
 
 
-@dataclass(frozen=True)
-class Module:
-    name: str
-    path: Path
-    imports: frozenset[str]
-    """Every module it imports, by absolute name (``from a import b`` counts as ``a`` and ``a.b``)."""
+def _contract(name: str) -> dict[str, Any]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    matching = [contract for contract in config["contracts"] if contract["name"] == name]
+    assert len(matching) == 1, f"pyproject.toml has no single contract named {name!r}"
+    contract: dict[str, Any] = matching[0]
+    return contract
 
 
-def _name_of(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+def _domain() -> list[str]:
+    return list(_contract(DOMAIN_CONTRACT)["source_modules"])
 
 
-def _imports(path: Path, name: str) -> frozenset[str]:
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: from the module's own package, one level up per extra dot
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                source = ".".join([*base, *([node.module] if node.module else [])])
-            else:
-                source = node.module or ""
-            found.add(source)
-            found.update(f"{source}.{alias.name}" for alias in node.names)
-    return frozenset(found)
+def _facing() -> list[str]:
+    """The Discord-facing modules of ``bot`` (the contract also allows ``cogs``, which is not under ``bot/``)."""
+    return [name for name in _contract(FACING_CONTRACT)["allowed_importers"] if name.startswith("bot.")]
 
 
-def _modules() -> Iterator[Module]:
-    for path in sorted((ROOT / "bot").rglob("*.py")):
-        name = _name_of(path)
-        yield Module(name, path, _imports(path, name))
+def _modules_under_bot() -> set[str]:
+    """Every module and package directly under ``bot/``, by dotted name."""
+    found = set()
+    for path in (ROOT / "bot").iterdir():
+        if path.suffix == ".py" and path.name != "__init__.py":
+            found.add(f"bot.{path.stem}")
+        elif path.is_dir() and (path / "__init__.py").exists():
+            found.add(f"bot.{path.name}")
+    return found
 
 
-MODULES = list(_modules())
+def test_every_module_under_bot_is_domain_or_discord_facing_exactly_once() -> None:
+    domain, facing = _domain(), _facing()
+    modules = _modules_under_bot()
+    assert {"bot.app", "bot.scheduling", "bot.ui", "bot.zones"} <= modules  # a wrong root would find nothing
+    assert len(domain) == len(set(domain)) and len(facing) == len(set(facing))
+    assert not set(domain) & set(facing), "a module is named both domain and Discord-facing"
+    unclassified = modules - set(domain) - set(facing)
+    assert not unclassified, f"{sorted(unclassified)}: name each in [tool.importlinter], as domain or Discord-facing"
+    assert set(domain) | set(facing) <= modules, "pyproject.toml names a module that is not under bot/"
 
 
-def _within(name: str, prefixes: Iterable[str]) -> bool:
-    return any(name == prefix or name.startswith(f"{prefix}.") for prefix in prefixes)
-
-
-def _top(name: str) -> str:
-    return name.split(".", 1)[0]
-
-
-def test_every_module_of_the_bot_is_read() -> None:
-    names = {module.name for module in MODULES}
-    # A guard against a test that checks nothing (a wrong root, a glob that finds no file).
-    assert {"bot.app", "bot.scheduling.runner", "bot.ui.embeds", "bot.studygroups.dispatch"} <= names
-    assert any("discord" in module.imports for module in MODULES)  # the parser does see imports
-
-
-def test_only_the_discord_facing_modules_import_discord() -> None:
-    offenders = {}
-    for module in MODULES:
-        if _within(module.name, DISCORD_FACING):
-            continue
-        direct = {name for name in module.imports if _top(name) == "discord"}
-        through = {name for name in module.imports if _within(name, DISCORD_FACING)}
-        if _within(module.name, MAY_START_THE_BOT):
-            through = set()
-        if direct or through:
-            offenders[module.name] = sorted(direct | through)
-    assert offenders == {}, "domain modules must not import discord (use an adapter built in bot/app.py)"
-
-
-def test_the_discord_facing_list_names_only_modules_that_need_it() -> None:
-    """So the exceptions cannot grow stale: each module named imports discord today."""
-    for name in DISCORD_FACING:
-        members = [module for module in MODULES if _within(module.name, [name])]
-        assert members, f"{name} is listed but does not exist"
-        assert any(_top(imported) == "discord" for module in members for imported in module.imports), name
-
-
-def test_nothing_under_bot_imports_cogs() -> None:
-    found = {}
-    for module in MODULES:
-        cogs = {name for name in module.imports if _top(name) == "cogs"}
-        # ``from cogs.x import Y`` reads as cogs.x and cogs.x.Y: the module is what counts.
-        modules = {name for name in cogs if name.rpartition(".")[0] not in cogs}
-        if modules:
-            found[module.name] = modules
-    assert found == KNOWN_COGS_IMPORTS
-
-
-def test_scheduling_never_imports_discord() -> None:
-    scheduling = [module for module in MODULES if _within(module.name, ["bot.scheduling"])]
-    assert len(scheduling) >= 8  # runner, scheduler, delivery, grace, pacing, clock, tasks and the package
-    for module in scheduling:
-        assert not {name for name in module.imports if _top(name) in {"discord", "cogs"}}, module.name
-        assert not {name for name in module.imports if _within(name, DISCORD_FACING)}, module.name
+def test_every_discord_facing_module_imports_discord_today() -> None:
+    graph = grimp.build_graph("bot", "cogs", include_external_packages=True, cache_dir=None)
+    assert graph.find_modules_that_directly_import("discord")  # the graph does see discord
+    for name in _facing():
+        members = {name} | graph.find_descendants(name)  # a package counts when any of its modules imports it
+        assert any("discord" in graph.find_modules_directly_imported_by(member) for member in members), (
+            f"{name} no longer imports discord: move it to the domain contract's sources in pyproject.toml"
+        )

@@ -64,7 +64,7 @@ def test_bad_limits_and_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="positive period"):
         Limit(1, dt.timedelta(0))
     with pytest.raises(ValueError, match="aware"):
-        Cooldowns({"ask": LIMIT}).hit("ask", 1, dt.datetime(2027, 1, 1))
+        Cooldowns({"ask": LIMIT}).hit("ask", 1, dt.datetime(2027, 1, 1))  # noqa: DTZ001 (naive on purpose)
 
 
 # How often a very keen person could use each command: reading an answer, answering a quiz, opening a file.

@@ -247,9 +247,9 @@ def test_official_season_opening_moves_the_cycle_boundary(tmp_path: Path) -> Non
 
 def test_naive_now_is_refused(shipped: CycleCalendar) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        shipped.current_match_year(datetime(2026, 11, 22))
+        shipped.current_match_year(datetime(2026, 11, 22))  # noqa: DTZ001 (naive on purpose)
     with pytest.raises(ValueError, match="timezone-aware"):
-        shipped.upcoming(datetime(2026, 11, 22))
+        shipped.upcoming(datetime(2026, 11, 22))  # noqa: DTZ001 (naive on purpose)
 
 
 # --- upcoming, between, reminders -----------------------------------------------------------------------------
@@ -293,7 +293,8 @@ def test_a_milestone_is_upcoming_until_its_instant(shipped: CycleCalendar) -> No
     assert shipped.upcoming(rol.at + timedelta(seconds=1), count=1)[0].kind is K.MATCH_WEEK
 
 
-nows = st.datetimes(min_value=datetime(2021, 1, 1), max_value=datetime(2095, 12, 31), timezones=st.just(UTC))
+# Hypothesis takes naive bounds (timezones= makes the values aware).
+nows = st.datetimes(min_value=datetime(2021, 1, 1), max_value=datetime(2095, 12, 31), timezones=st.just(UTC))  # noqa: DTZ001
 
 
 @settings(deadline=None, max_examples=60)

@@ -164,7 +164,7 @@ def test_milestones_and_items_mix(calendar: CycleCalendar) -> None:
     [
         ({"uid": "has space", "start": datetime(2027, 1, 1, tzinfo=UTC)}, "uid"),
         ({"uid": "a@b", "start": datetime(2027, 1, 1, tzinfo=UTC)}, "uid"),
-        ({"uid": "x", "start": datetime(2027, 1, 1)}, "timezone-aware"),
+        ({"uid": "x", "start": datetime(2027, 1, 1)}, "timezone-aware"),  # noqa: DTZ001 (naive on purpose)
         ({"uid": "x", "start": datetime(2027, 1, 1, tzinfo=UTC), "all_day": True}, "all-day item needs a date"),
         ({"uid": "x", "start": date(2027, 1, 1), "all_day": True, "end": date(2027, 1, 1)}, "later date"),
         ({"uid": "x", "start": datetime(2027, 1, 2, tzinfo=UTC), "end": datetime(2027, 1, 1, tzinfo=UTC)}, "end"),

@@ -159,7 +159,7 @@ def test_monitor_keeps_only_the_last_errors_and_snapshots_live_figures() -> None
     beat = monitor.heartbeat(FIGURES, NOW)
     assert beat == Heartbeat(7, "running", STARTED, NOW, 0.0425, 2, 17)
     with pytest.raises(ValueError, match="aware"):
-        StatusMonitor(dt.datetime(2026, 1, 1))
+        StatusMonitor(dt.datetime(2026, 1, 1))  # noqa: DTZ001 (naive on purpose)
 
 
 # -- what is shown --------------------------------------------------------------------------------------------------

@@ -532,7 +532,9 @@ def test_announcements_setup_reminders(app: App, reminders: str | None) -> None:
 
 
 # Days ahead of today (what a member would pick), dates too far or malformed, and anything.
-_future_dates = st.integers(min_value=1, max_value=800).map(lambda d: f"{dt.date.today() + dt.timedelta(days=d)}")
+_future_dates = st.integers(min_value=1, max_value=800).map(
+    lambda d: f"{dt.datetime.now(dt.UTC).date() + dt.timedelta(days=d)}"
+)
 _dates = _future_dates | st.sampled_from(["2030-03-04", "2027-02-30", "04/03/2030", "2030-3-4"]) | bounded_text(1, 10)
 _times = st.sampled_from(["18:30", "25:00", "2:30 AM", "18:30:59", "02:30"]) | bounded_text(1, 8)
 _zones = st.sampled_from(["Asia/Kolkata", "America/New_York", "UTC", "EST", "+05:30", "India"]) | bounded_text(1, 64)

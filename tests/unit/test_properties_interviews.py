@@ -179,7 +179,8 @@ def test_the_longest_practice_custom_ids_fit(app: App) -> None:
     st.integers(min_value=1, max_value=5),
     st.integers(min_value=0, max_value=16**6 - 1),
     st.integers(min_value=0, max_value=999_999),
-    st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2280, 1, 1), timezones=st.just(dt.UTC)),
+    # Hypothesis takes naive bounds (timezones= makes the values aware).
+    st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2280, 1, 1), timezones=st.just(dt.UTC)),  # noqa: DTZ001
 )
 def test_a_practice_cards_buttons_carry_its_whole_state(
     category: Category | None, minutes: int, seed: int, position: int, ends_at: dt.datetime

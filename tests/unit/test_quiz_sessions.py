@@ -102,7 +102,7 @@ def test_solo_rejects_old_buttons_and_bad_indexes() -> None:
 
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
-        SoloQuiz.start(QUESTIONS, seed=1, now=dt.datetime(2026, 11, 22, 15, 0))
+        SoloQuiz.start(QUESTIONS, seed=1, now=dt.datetime(2026, 11, 22, 15, 0))  # noqa: DTZ001 (naive on purpose)
 
 
 def test_an_empty_quiz_cannot_start() -> None:

@@ -556,7 +556,7 @@ def test_entry_ids_exist(content: Content) -> None:
 
 def test_evaluate_needs_an_aware_time(specialties: SpecialtyTable, calendar: CycleCalendar) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        evaluate(STRONG, specialties, datetime(2026, 11, 22), calendar)
+        evaluate(STRONG, specialties, datetime(2026, 11, 22), calendar)  # noqa: DTZ001 (naive on purpose)
 
 
 def _answers_strategy(specialty_ids: list[str]) -> st.SearchStrategy[Answers]:
@@ -592,7 +592,8 @@ _SPECIALTY_IDS = ["internal-medicine", "family-medicine", "pediatrics", "obgyn",
 @settings(deadline=None, max_examples=150)
 @given(
     answers=_answers_strategy(_SPECIALTY_IDS),
-    now=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2031, 12, 31), timezones=st.just(UTC)),
+    # Hypothesis takes naive bounds (timezones= makes the values aware).
+    now=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2031, 12, 31), timezones=st.just(UTC)),  # noqa: DTZ001
 )
 def test_any_answers_give_a_well_formed_result(
     specialties: SpecialtyTable, calendar: CycleCalendar, answers: Answers, now: datetime

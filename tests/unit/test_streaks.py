@@ -226,7 +226,7 @@ def test_midnight_edges() -> None:
 
 def test_naive_instants_are_refused() -> None:
     try:
-        local_day(dt.datetime(2026, 11, 22, 12, 0), "UTC")
+        local_day(dt.datetime(2026, 11, 22, 12, 0), "UTC")  # noqa: DTZ001 (naive on purpose)
     except ValueError:
         return
     raise AssertionError("a naive datetime must be refused")

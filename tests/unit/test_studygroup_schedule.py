@@ -44,6 +44,7 @@ from bot.studygroups.schedule import (
 from bot.validation import UserInputError
 
 CREATED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+KOLKATA = zoneinfo.ZoneInfo("Asia/Kolkata")
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
@@ -177,8 +178,11 @@ ZONES = [
     hour=st.integers(min_value=0, max_value=23),
     minute=st.sampled_from([0, 15, 30, 45, 59]),
     weekdays=st.frozensets(st.integers(min_value=0, max_value=6), min_size=1),
+    # Hypothesis takes naive bounds (timezones= makes the values aware).
     after=st.datetimes(
-        min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2028, 12, 31), timezones=st.just(dt.UTC)
+        min_value=dt.datetime(2025, 1, 1),  # noqa: DTZ001
+        max_value=dt.datetime(2028, 12, 31),  # noqa: DTZ001
+        timezones=st.just(dt.UTC),
     ),
 )
 def test_next_prompt_is_the_first_scheduled_instant_after(
@@ -256,18 +260,17 @@ def test_iso_week_53_and_the_new_year() -> None:
 @pytest.mark.parametrize(
     ("wall", "days", "expected_local"),
     [
-        (dt.time(20, 0), ALL_DAYS, dt.datetime(2026, 11, 29, 22, 0)),  # daily 20:00: Sunday 22:00
-        (dt.time(7, 0), ALL_DAYS, dt.datetime(2026, 11, 29, 20, 0)),  # morning group: Sunday 20:00
-        (dt.time(23, 30), ALL_DAYS, dt.datetime(2026, 11, 30, 1, 30)),  # late group: Monday 01:30
-        (dt.time(20, 0), WEEKDAYS, dt.datetime(2026, 11, 29, 20, 0)),  # last prompt Friday: Sunday 20:00
+        (dt.time(20, 0), ALL_DAYS, dt.datetime(2026, 11, 29, 22, 0, tzinfo=KOLKATA)),  # daily 20:00: Sunday 22:00
+        (dt.time(7, 0), ALL_DAYS, dt.datetime(2026, 11, 29, 20, 0, tzinfo=KOLKATA)),  # morning group: Sunday 20:00
+        (dt.time(23, 30), ALL_DAYS, dt.datetime(2026, 11, 30, 1, 30, tzinfo=KOLKATA)),  # late group: Monday 01:30
+        (dt.time(20, 0), WEEKDAYS, dt.datetime(2026, 11, 29, 20, 0, tzinfo=KOLKATA)),  # weekdays: Sunday 20:00
     ],
 )
 def test_recap_is_at_the_end_of_the_group_s_week(
     wall: dt.time, days: frozenset[int], expected_local: dt.datetime
 ) -> None:
-    zone = "Asia/Kolkata"
-    instant = recap_instant(Schedule(wall, zone, days), IsoWeek(2026, 48))
-    assert instant.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None) == expected_local
+    instant = recap_instant(Schedule(wall, "Asia/Kolkata", days), IsoWeek(2026, 48))
+    assert instant == expected_local
 
 
 def test_recap_on_a_dst_sunday() -> None:

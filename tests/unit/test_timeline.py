@@ -141,7 +141,7 @@ def test_plan_timeline_refuses_years_it_cannot_plan(calendar: CycleCalendar) -> 
     with pytest.raises(ValueError, match="cannot be planned"):
         plan_timeline(2026, NOW, calendar)
     with pytest.raises(ValueError, match="timezone-aware"):
-        plan_timeline(2028, datetime(2026, 11, 22), calendar)
+        plan_timeline(2028, datetime(2026, 11, 22), calendar)  # noqa: DTZ001 (naive on purpose)
 
 
 # -- the plan -------------------------------------------------------------------------------------------------
@@ -323,7 +323,8 @@ def test_target_entry_ids_exist(content: Content, calendar: CycleCalendar) -> No
 
 # -- properties -----------------------------------------------------------------------------------------------
 
-nows = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2034, 12, 31), timezones=st.just(UTC))
+# Hypothesis takes naive bounds (timezones= makes the values aware).
+nows = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2034, 12, 31), timezones=st.just(UTC))  # noqa: DTZ001
 
 
 @st.composite
