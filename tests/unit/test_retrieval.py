@@ -29,6 +29,8 @@ SETS = {
     "fresh/round1.yaml": (0.78, 0.86, 0.92),
     "fresh/round2.yaml": (0.68, 0.77, 0.95),
     "fresh/round3.yaml": (0.67, 0.77, 0.82),
+    # Scored once before any change (72.9 / 82.4 / 88.9); these floors are its score after nine new entries.
+    "fresh/round4.yaml": (0.76, 0.85, 0.84),
 }
 
 
