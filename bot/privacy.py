@@ -25,13 +25,14 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import Clock, utc_now
 from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
 from bot.knowledge.feedback import REASONS_KEPT
@@ -275,10 +276,6 @@ class StudyGroupData:
 # -- the aggregator ------------------------------------------------------------------------------------------
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 async def personal_columns(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
     """Every (table, column) of the live schema whose name says it holds a person's id."""
     async with conn.execute(
@@ -332,7 +329,7 @@ class PersonalData:
         self,
         conn: aiosqlite.Connection,
         sources: Sequence[PersonalDataSource],
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Clock = utc_now,
         *,
         backups: BackupPolicy | None = None,
     ) -> None:
@@ -353,7 +350,7 @@ class PersonalData:
         quiz: QuizService,
         readiness: ReadinessService,
         studygroups: StudyGroupService,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Clock = utc_now,
         backups: BackupPolicy | None = None,
     ) -> PersonalData:
         """Every feature the bot has today; add a source here when a feature stores something about people."""
@@ -448,7 +445,7 @@ def personal_data_for(
     conn: aiosqlite.Connection,
     content: Content,
     *,
-    clock: Callable[[], dt.datetime] = _utc_now,
+    clock: Clock = utc_now,
     backups: BackupPolicy | None = None,
 ) -> PersonalData:
     """``PersonalData`` over ``conn`` outside the running bot (`imgbot privacy`, after a restore): the same sources,
@@ -496,9 +493,7 @@ class RetentionSweep:
     The bot runs ``run`` as the worker ``RETENTION_JOB`` (every ``RETENTION_EVERY``, and once at start-up to catch up
     after downtime); it needs no gateway, and running it twice deletes nothing twice."""
 
-    def __init__(
-        self, readiness: ReadinessService, knowledge: KnowledgeService, clock: Callable[[], dt.datetime] = _utc_now
-    ) -> None:
+    def __init__(self, readiness: ReadinessService, knowledge: KnowledgeService, clock: Clock = utc_now) -> None:
         self.readiness = readiness
         self.knowledge = knowledge
         self._clock = clock

@@ -11,7 +11,8 @@
 No discord import here: a feed's adapter, built in ``bot/app.py``, talks to Discord.
 """
 
-from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV, Clock, OffsetClock, clock_from_env, system_clock
+from bot.db.timestamps import Clock
+from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV, OffsetClock, clock_from_env
 from bot.scheduling.delivery import (
     CRASH_AFTER_SEND_ENV,
     Deliverer,
@@ -85,6 +86,5 @@ __all__ = [
     "delivery_nonce",
     "delivery_reference",
     "find_by_reference",
-    "system_clock",
     "triage_missed",
 ]

@@ -28,12 +28,13 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import Clock, from_db, from_db_or_none, to_db, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +60,6 @@ def delivery_reference(nonce: str) -> str:
     """The short reference a delivered message carries in its footer (where members do not see it: the footer icon's
     URL, ``bot.ui.channels.set_reference_footer``); finds the message again after a crash."""
     return nonce[:10]
-
-
-def to_db(moment: datetime) -> str:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def from_db(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 class DeliveryStatus(StrEnum):
@@ -161,8 +152,8 @@ def _record(row: aiosqlite.Row) -> DeliveryRecord:
         status=DeliveryStatus(row["status"]),
         reason=row["reason"],
         message_id=row["message_id"],
-        claimed_at=from_db(row["claimed_at"]) if row["claimed_at"] else None,
-        finished_at=from_db(row["finished_at"]) if row["finished_at"] else None,
+        claimed_at=from_db_or_none(row["claimed_at"]),
+        finished_at=from_db_or_none(row["finished_at"]),
     )
 
 
@@ -392,7 +383,7 @@ class Deliverer:
         self,
         repository: DeliveryRepository,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         nonce_trust: timedelta = DEFAULT_NONCE_TRUST,
         crash_after_send: bool = False,
     ) -> None:
