@@ -15,6 +15,8 @@ from bot.db.timestamps import Clock
 from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV, OffsetClock, clock_from_env
 from bot.scheduling.delivery import (
     CRASH_AFTER_SEND_ENV,
+    DELIVERIES_KEPT,
+    TARGET_KINDS,
     Deliverer,
     DeliveryProblem,
     DeliveryRecord,
@@ -50,9 +52,11 @@ from bot.scheduling.tasks import TaskTracker
 
 __all__ = [
     "CRASH_AFTER_SEND_ENV",
+    "DELIVERIES_KEPT",
     "FIRST_RETRY",
     "LATE_AFTER",
     "SCHEDULED_PER_SECOND",
+    "TARGET_KINDS",
     "TEST_CLOCK_OFFSET_ENV",
     "Clock",
     "Deliverer",

@@ -50,6 +50,36 @@ tests/e2e/test_studygroups_schedule_e2e.py (study groups): with ``1`` the proces
 after a message was sent and before it was recorded, to prove the nonce protocol."""
 
 
+TARGET_KINDS = frozenset(
+    {
+        "milestone",  # bot/milestones: milestone announcements and their reminders
+        "event",  # bot/milestones: a server's own events' reminders
+        "discord-event",  # bot/milestones/discord_events.py: a Discord scheduled event created
+        "studygroup-prompt",  # bot/studygroups: the daily check-in prompt
+        "studygroup-recap",  # bot/studygroups: the weekly recap
+        "studygroup-nudge",  # bot/studygroups/nudges.py: a streak reminder by DM
+        "mydate-reminder",  # bot/mydates: a reminder of a member's own date by DM
+    }
+)
+"""Every ``deliveries.target_kind`` a feature writes. The table no longer lists them (its CHECK went in migration
+0024), so a new scheduled feature adds its kind here instead of rebuilding the table; ``DeliveryRepository`` refuses
+any other before writing, as the CHECK did."""
+
+DELIVERIES_KEPT = timedelta(days=400)
+"""A finished delivery row is forgotten once it was due, was about a moment, and was finished more than this long ago
+(``DeliveryRepository.prune_finished``, run daily by ``bot.privacy.RetentionSweep``).
+
+The row is what keeps a post from being made twice, so it must outlive every way its item could be due again, and
+400 days is far past all of them: a feed never looks further back for what it missed than its ``max_lookback`` (30
+days for announcements, 2 for the others), whatever the grace window (``DELIVERY_GRACE_HOURS``); a Discord event is
+planned only while its milestone is ahead, and ``occurs_at`` is that milestone; and it is more than a year, so every
+row of the last cycle's milestones is still there when the next cycle's are announced. A claim is never forgotten,
+however old: whether it was posted is unknown until recovery settles it. (A server event moved to a new time more
+than 400 days after a reminder went out gets that reminder again, for its new time.) The rows that name a member go
+much sooner: streak reminders after 3 days, reminders of a member's own dates 30 days after the date, as /privacy
+says."""
+
+
 def delivery_nonce(key: str) -> str:
     """A nonce that is the same for every attempt at one delivery: 25 base32 characters (125 bits) of SHA-256."""
     digest = hashlib.sha256(key.encode("utf-8")).digest()
@@ -169,6 +199,8 @@ class DeliveryRepository:
         return _record(row) if row else None
 
     async def _insert(self, record: DeliveryRecord) -> bool:
+        if record.target_kind not in TARGET_KINDS:
+            raise ValueError(f"unknown delivery target kind {record.target_kind!r}: add it to TARGET_KINDS")
         async with write_transaction(self._conn):
             cursor = await self._conn.execute(
                 f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -298,6 +330,19 @@ class DeliveryRepository:
         ) as cursor:
             rows = await cursor.fetchall()
         return [_record(row) for row in rows]
+
+    async def prune_finished(self, before: datetime) -> int:
+        """Forget the finished rows due, about a moment, and finished before ``before`` (``DELIVERIES_KEPT`` says why
+        that is safe); claims stay. How many went."""
+        stamp = to_db(before)
+        async with write_transaction(self._conn):
+            # Text comparisons are time comparisons: every column is written by to_db (bot/db/timestamps.py).
+            cursor = await self._conn.execute(
+                "DELETE FROM deliveries WHERE status != 'claimed' "
+                "AND finished_at < :before AND fire_at < :before AND occurs_at < :before",
+                {"before": stamp},
+            )
+        return max(cursor.rowcount, 0)
 
     async def watermark(self, name: str) -> datetime | None:
         async with self._conn.execute("SELECT value FROM bot_meta WHERE key = ?", (f"watermark:{name}",)) as cursor:
