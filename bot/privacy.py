@@ -477,8 +477,9 @@ RETENTION_EVERY = dt.timedelta(days=1)
 """What is past its period (30 and 90 days) is forgotten at most a day after /privacy says, and at every start-up;
 each run is a few indexed statements. A worker of the scheduling runner (``bot/app.py``)."""
 RETENTION_TIMEOUT = dt.timedelta(minutes=10)
-"""A few indexed statements take well under a second even after months of downtime; a run still going after this is
-stuck on the database, and ending it lets the next day's run start."""
+"""A few indexed statements take well under a second even after months of downtime (the first delivery prune after
+the upgrade that brought it, with years of records: under a minute); a run still going after this is stuck on the
+database, and ending it lets the next day's run start (a prune cut short keeps what it already forgot)."""
 
 
 @dataclass(frozen=True)

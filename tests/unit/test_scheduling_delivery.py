@@ -20,6 +20,7 @@ from bot.milestones.models import (
     event_delivery,
     milestone_delivery,
 )
+from bot.scheduling import delivery
 from bot.scheduling.delivery import (
     DELIVERIES_KEPT,
     NONCE_LENGTH,
@@ -448,3 +449,18 @@ async def test_finished_rows_long_past_are_pruned_and_claims_never(conn: aiosqli
     left = {r[0] for r in await (await conn.execute("SELECT key FROM deliveries")).fetchall()}
     assert left == {"claimed-long-ago", "sent-at-the-cutoff", "finished-recently", "about-the-future"}
     assert await repo.prune_finished(cutoff) == 0, "a second run deletes nothing twice"
+
+
+async def test_a_large_backlog_is_pruned_batch_after_batch_until_none_is_left(
+    conn: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "PRUNE_BATCH", 2)
+    repo = DeliveryRepository(conn)
+    old = NOW - DELIVERIES_KEPT - timedelta(days=1)
+    for n in range(5):
+        await repo.skip(replace(record(f"old-{n}"), fire_at=old, occurs_at=old), "beyond-grace", old)
+    assert await repo.claim(replace(record("old-claim"), fire_at=old, occurs_at=old), old)
+    # Batches of 2: 2, 2, then 1 (fewer than a batch: done).
+    assert await repo.prune_finished(NOW - DELIVERIES_KEPT) == 5
+    left = [r[0] for r in await (await conn.execute("SELECT key FROM deliveries")).fetchall()]
+    assert left == ["old-claim"]
