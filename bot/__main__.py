@@ -697,8 +697,9 @@ STATUS_SCHEMA = 8
 
 
 async def _status_report(settings: Settings, errors: int) -> StatusReport:
+    from bot.db.timestamps import utc_now
     from bot.observability.repository import StatusRepository
-    from bot.observability.service import stored_report, utc_now
+    from bot.observability.service import stored_report
 
     async with _read_only(settings, STATUS_SCHEMA, "the status") as conn:
         return await stored_report(StatusRepository(conn), utc_now(), errors)

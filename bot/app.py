@@ -330,8 +330,9 @@ class ImgBot(ShardedBot):
         server_entries_retention = ServerEntriesRetention(
             server_entries, adapters.members, studygroups.retention_days, budget.lane(LOOKUPS_PER_SECOND)
         )
-        # What /privacy says is kept only for a while (unfinished readiness assessments, unanswered questions).
-        privacy_retention = RetentionSweep(readiness, knowledge)
+        # What /privacy says is kept only for a while (unfinished readiness assessments, unanswered questions), and
+        # delivery records long past (DELIVERIES_KEPT).
+        privacy_retention = RetentionSweep(readiness, knowledge, deliveries)
         workers = [
             # Study-group data of members who left, past their server's retention period.
             Worker(PURGE_JOB, PURGE_EVERY, retention.run, needs_ready=False, timeout=PURGE_TIMEOUT),

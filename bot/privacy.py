@@ -15,7 +15,8 @@ deletion ledger (``bot/deletion_ledger.py``), so that a database restored from a
 ``PersonalData.reapply_deletions`` at every start-up, ``reapply_deletions(conn, content)`` after a restore.
 
 ``RetentionSweep.run`` forgets what /privacy says is kept only for a while (unfinished readiness assessments,
-unanswered questions): the bot runs it daily and at start-up (``RETENTION_JOB``, registered in ``bot/app.py``).
+unanswered questions), and old delivery records: the bot runs it daily and at start-up (``RETENTION_JOB``, registered
+in ``bot/app.py``).
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import Clock, utc_now
 from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
 from bot.knowledge.feedback import REASONS_KEPT
@@ -45,6 +47,7 @@ from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import SESSION_TTL, ReadinessService
+from bot.scheduling.delivery import DELIVERIES_KEPT, DeliveryRepository
 from bot.studygroups.models import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import NUDGE_RECORDS_KEPT, StudyGroupService
@@ -275,10 +278,6 @@ class StudyGroupData:
 # -- the aggregator ------------------------------------------------------------------------------------------
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 async def personal_columns(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
     """Every (table, column) of the live schema whose name says it holds a person's id."""
     async with conn.execute(
@@ -332,7 +331,7 @@ class PersonalData:
         self,
         conn: aiosqlite.Connection,
         sources: Sequence[PersonalDataSource],
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Clock = utc_now,
         *,
         backups: BackupPolicy | None = None,
     ) -> None:
@@ -353,7 +352,7 @@ class PersonalData:
         quiz: QuizService,
         readiness: ReadinessService,
         studygroups: StudyGroupService,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Clock = utc_now,
         backups: BackupPolicy | None = None,
     ) -> PersonalData:
         """Every feature the bot has today; add a source here when a feature stores something about people."""
@@ -448,7 +447,7 @@ def personal_data_for(
     conn: aiosqlite.Connection,
     content: Content,
     *,
-    clock: Callable[[], dt.datetime] = _utc_now,
+    clock: Clock = utc_now,
     backups: BackupPolicy | None = None,
 ) -> PersonalData:
     """``PersonalData`` over ``conn`` outside the running bot (`imgbot privacy`, after a restore): the same sources,
@@ -478,8 +477,9 @@ RETENTION_EVERY = dt.timedelta(days=1)
 """What is past its period (30 and 90 days) is forgotten at most a day after /privacy says, and at every start-up;
 each run is a few indexed statements. A worker of the scheduling runner (``bot/app.py``)."""
 RETENTION_TIMEOUT = dt.timedelta(minutes=10)
-"""A few indexed statements take well under a second even after months of downtime; a run still going after this is
-stuck on the database, and ending it lets the next day's run start."""
+"""A few indexed statements take well under a second even after months of downtime (the first delivery prune after
+the upgrade that brought it, with years of records: under a minute); a run still going after this is stuck on the
+database, and ending it lets the next day's run start (a prune cut short keeps what it already forgot)."""
 
 
 @dataclass(frozen=True)
@@ -487,35 +487,45 @@ class RetentionRun:
     readiness_sessions: int
     unanswered_questions: int
     vote_reasons: int = 0
+    deliveries: int = 0
 
 
 class RetentionSweep:
     """Forgets what /privacy says is kept only for a while: unfinished readiness assessments 30 days after their
     last answer (``SESSION_TTL``), unanswered questions 90 days after they were last asked (``UNANSWERED_KEPT``),
-    and why a member marked an answer not helpful 90 days after they said it (``REASONS_KEPT``).
+    and why a member marked an answer not helpful 90 days after they said it (``REASONS_KEPT``); and the records of
+    scheduled posts finished more than ``DELIVERIES_KEPT`` ago (400 days; these name servers and channels, not
+    members: the rows that name a member go much sooner, with their feature's data, as /privacy says).
     The bot runs ``run`` as the worker ``RETENTION_JOB`` (every ``RETENTION_EVERY``, and once at start-up to catch up
     after downtime); it needs no gateway, and running it twice deletes nothing twice."""
 
     def __init__(
-        self, readiness: ReadinessService, knowledge: KnowledgeService, clock: Callable[[], dt.datetime] = _utc_now
+        self,
+        readiness: ReadinessService,
+        knowledge: KnowledgeService,
+        deliveries: DeliveryRepository,
+        clock: Clock = utc_now,
     ) -> None:
         self.readiness = readiness
         self.knowledge = knowledge
         self._clock = clock
+        self.deliveries = deliveries
 
     async def run(self) -> RetentionRun:
         sessions = await self.readiness.purge_stale()
         questions = await self.knowledge.purge_unanswered(self._clock())
         reasons = await self.knowledge.purge_vote_reasons(self._clock())
-        if sessions or questions or reasons:
+        deliveries = await self.deliveries.prune_finished(self._clock() - DELIVERIES_KEPT)
+        if sessions or questions or reasons or deliveries:
             log.info(
-                "retention: forgot %d unfinished readiness assessment(s), %d unanswered question(s) and the reasons "
-                "for %d not-helpful vote(s)",
+                "retention: forgot %d unfinished readiness assessment(s), %d unanswered question(s), the reasons "
+                "for %d not-helpful vote(s) and %d delivery record(s)",
                 sessions,
                 questions,
                 reasons,
+                deliveries,
             )
-        return RetentionRun(sessions, questions, reasons)
+        return RetentionRun(sessions, questions, reasons, deliveries)
 
 
 def parse_user_id(text: str) -> int | None:

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Alarm, Calendar, Event
 
 from bot.cycle.models import NRMP_ZONE, Milestone
+from bot.db.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ def to_ics(
     """
     if not uid_domain or any(ch.isspace() or ch == "@" for ch in uid_domain):
         raise ValueError(f"uid_domain must be a bare domain name, got {uid_domain!r}")
-    stamp = (dtstamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    stamp = (dtstamp or utc_now()).astimezone(UTC).replace(microsecond=0)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

@@ -15,19 +15,10 @@ from typing import Any
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import from_db, from_db_or_none, to_db
 from bot.interviews.mock import Phase, State, Table
 
 _RUNNING = ("lobby", "round", "break")
-
-
-def _db_time(moment: dt.datetime) -> str:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("naive datetime: store aware UTC times only")
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _time(text: object) -> dt.datetime:
-    return dt.datetime.fromisoformat(str(text)).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -77,7 +68,7 @@ _FEEDBACK_COLUMNS = (
 
 
 def _session(row: Sequence[Any]) -> MockSession:
-    state = State(Phase(str(row[7])), int(row[8]), None if row[9] is None else _time(row[9]))
+    state = State(Phase(str(row[7])), int(row[8]), from_db_or_none(row[9]))
     return MockSession(
         id=int(row[0]),
         guild_id=int(row[1]),
@@ -89,7 +80,7 @@ def _session(row: Sequence[Any]) -> MockSession:
         state=state,
         message_id=None if row[10] is None else int(row[10]),
         shown=None if row[11] is None else str(row[11]),
-        created_at=_time(row[12]),
+        created_at=from_db(row[12]),
     )
 
 
@@ -104,8 +95,8 @@ def _feedback(row: Sequence[Any]) -> Feedback:
         content=int(row[6]),
         strength=str(row[7]),
         suggestion=str(row[8]),
-        created_at=_time(row[9]),
-        updated_at=_time(row[10]),
+        created_at=from_db(row[9]),
+        updated_at=from_db(row[10]),
     )
 
 
@@ -154,9 +145,9 @@ class MockRepository:
                         seed,
                         state.phase.value,
                         state.round,
-                        None if state.ends_at is None else _db_time(state.ends_at),
-                        _db_time(now),
-                        _db_time(now),
+                        None if state.ends_at is None else to_db(state.ends_at),
+                        to_db(now),
+                        to_db(now),
                     ),
                 )
         except sqlite3.IntegrityError:
@@ -192,8 +183,8 @@ class MockRepository:
             (
                 new.phase.value,
                 new.round,
-                None if new.ends_at is None else _db_time(new.ends_at),
-                _db_time(now),
+                None if new.ends_at is None else to_db(new.ends_at),
+                to_db(now),
                 session_id,
                 expected.phase.value,
                 expected.round,
@@ -228,7 +219,7 @@ class MockRepository:
         async with write_transaction(self.conn):
             await self.conn.execute(
                 "UPDATE mock_sessions SET message_id = ?, shown = ?, updated_at = ? WHERE id = ?",
-                (message_id, shown, _db_time(now), session_id),
+                (message_id, shown, to_db(now), session_id),
             )
 
     # -- participants and tables -------------------------------------------------------------------------------
@@ -240,7 +231,7 @@ class MockRepository:
                 "INSERT OR IGNORE INTO mock_participants (session_id, user_id, joined_at) SELECT ?, ?, ? "
                 "WHERE EXISTS (SELECT 1 FROM mock_sessions WHERE id = ? AND phase = 'lobby') "
                 "AND (SELECT COUNT(*) FROM mock_participants WHERE session_id = ?) < ?",
-                (session_id, user_id, _db_time(now), session_id, session_id, limit),
+                (session_id, user_id, to_db(now), session_id, session_id, limit),
             )
         return cursor.rowcount > 0
 
@@ -306,7 +297,7 @@ class MockRepository:
                     content,
                     strength,
                     suggestion,
-                    _db_time(now),
+                    to_db(now),
                     session_id,
                     round_,
                     author_id,
@@ -326,8 +317,8 @@ class MockRepository:
                         content,
                         strength,
                         suggestion,
-                        _db_time(now),
-                        _db_time(now),
+                        to_db(now),
+                        to_db(now),
                     ),
                 )
         found = await self.feedback_by(session_id, round_, author_id)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.db.timestamps import Clock, utc_now
 from bot.interviews import mock
 from bot.interviews.bank import InterviewBank
 from bot.interviews.mock import MAX_PARTICIPANTS, Phase, State, Table, Timing
@@ -31,10 +32,6 @@ log = logging.getLogger(__name__)
 SEED_LIMIT = 2**31
 ALL_GROUPS = 10_000
 """Every active group of a server, when looking for the one that posts in a channel."""
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Role(StrEnum):
@@ -109,7 +106,7 @@ class MockInterviewService:
         studygroups: StudyGroupService,
         bank: InterviewBank,
         timing: Timing | None = None,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self.repository = repository
         self.studygroups = studygroups

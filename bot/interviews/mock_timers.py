@@ -22,9 +22,10 @@ import asyncio
 import datetime as dt
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
+from bot.db.timestamps import Clock, utc_now
 from bot.interviews.mock import Phase, State
 from bot.interviews.mock_service import MockInterviewService, SessionView
 from bot.scheduling.delivery import DeliveryProblem, TransientDeliveryError
@@ -71,7 +72,7 @@ class MockTimers:
         scheduler: JobScheduler,
         poster: MockPoster,
         *,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Clock = utc_now,
         retry_delays: Sequence[dt.timedelta] = RETRY_DELAYS,
     ) -> None:
         self.service = service

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from bot.db.timestamps import utc_now
+
 MAX_QUESTION_CHARS = 300
 MAX_TIP_CHARS = 500
 MIN_TIP_CHARS = 40
@@ -131,6 +133,6 @@ class InterviewQuestion(BaseModel):
     @classmethod
     def _not_in_future(cls, value: dt.date) -> dt.date:
         # A day of slack: whoever edits the file may be ahead of UTC.
-        if value > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+        if value > utc_now().date() + dt.timedelta(days=1):
             raise ValueError("the reviewed date is in the future")
         return value

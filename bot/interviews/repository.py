@@ -13,16 +13,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.db.connection import write_transaction
-
-
-def _db_time(moment: dt.datetime) -> str:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("naive datetime: store aware UTC times only")
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _time(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+from bot.db.timestamps import from_db, to_db
 
 
 @dataclass(frozen=True)
@@ -52,7 +43,7 @@ _LOG_COLUMNS = "id, program, interview_date, impression, notes, rank_position, r
 
 
 def _note(row: Sequence[object]) -> SavedNote:
-    return SavedNote(int(str(row[0])), str(row[1]), str(row[2]), str(row[3]), _time(str(row[4])))
+    return SavedNote(int(str(row[0])), str(row[1]), str(row[2]), str(row[3]), from_db(str(row[4])))
 
 
 def _entry(row: Sequence[object]) -> LoggedInterview:
@@ -64,8 +55,8 @@ def _entry(row: Sequence[object]) -> LoggedInterview:
         notes=None if row[4] is None else str(row[4]),
         rank_position=None if row[5] is None else int(str(row[5])),
         rank_note=None if row[6] is None else str(row[6]),
-        created_at=_time(str(row[7])),
-        updated_at=_time(str(row[8])),
+        created_at=from_db(str(row[7])),
+        updated_at=from_db(str(row[8])),
     )
 
 
@@ -79,7 +70,7 @@ class InterviewRepository:
         async with write_transaction(self.conn):
             cursor = await self.conn.execute(
                 "INSERT INTO interview_notes (user_id, question_id, question, note, created_at) VALUES (?, ?, ?, ?, ?)",
-                (user_id, question_id, question, note, _db_time(now)),
+                (user_id, question_id, question, note, to_db(now)),
             )
         assert cursor.lastrowid is not None
         return SavedNote(cursor.lastrowid, question_id, question, note, now.astimezone(dt.UTC))
@@ -126,7 +117,7 @@ class InterviewRepository:
             cursor = await self.conn.execute(
                 "INSERT INTO interview_log (user_id, program, interview_date, impression, notes, created_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (user_id, program, date.isoformat(), impression, notes, _db_time(now), _db_time(now)),
+                (user_id, program, date.isoformat(), impression, notes, to_db(now), to_db(now)),
             )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
@@ -145,7 +136,7 @@ class InterviewRepository:
             cursor = await self.conn.execute(
                 "UPDATE interview_log SET program = ?, interview_date = ?, impression = ?, notes = ?, updated_at = ? "
                 "WHERE user_id = ? AND id = ?",
-                (program, date.isoformat(), impression, notes, _db_time(now), user_id, entry_id),
+                (program, date.isoformat(), impression, notes, to_db(now), user_id, entry_id),
             )
         return cursor.rowcount > 0
 
@@ -181,14 +172,14 @@ class InterviewRepository:
             for position, entry_id in enumerate(entry_ids, start=1):
                 await self.conn.execute(
                     "UPDATE interview_log SET rank_position = ?, updated_at = ? WHERE user_id = ? AND id = ?",
-                    (position, _db_time(now), user_id, entry_id),
+                    (position, to_db(now), user_id, entry_id),
                 )
 
     async def set_rank_note(self, user_id: int, entry_id: int, note: str | None, now: dt.datetime) -> bool:
         async with write_transaction(self.conn):
             cursor = await self.conn.execute(
                 "UPDATE interview_log SET rank_note = ?, updated_at = ? WHERE user_id = ? AND id = ?",
-                (note, _db_time(now), user_id, entry_id),
+                (note, to_db(now), user_id, entry_id),
             )
         return cursor.rowcount > 0
 

@@ -12,11 +12,12 @@ import datetime as dt
 import logging
 import math
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from bot.cycle import CycleCalendar, Milestone, MilestoneKind, MilestoneStatus
+from bot.db.timestamps import Clock, utc_now
 from bot.interviews.bank import Draw, InterviewBank, UnknownCategoryError
 from bot.interviews.models import Category, InterviewQuestion
 from bot.interviews.options import AnswerNote, LogEntry, PracticeOptions, RankNote
@@ -36,10 +37,6 @@ LOG_PER_PAGE = 10
 DRAFT_PER_PAGE = 10
 SEED_LIMIT = 16**6
 """Six hex digits in a custom_id: enough that two practice runs almost never share an order."""
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -158,7 +155,7 @@ class InterviewService:
         bank: InterviewBank,
         repository: InterviewRepository,
         calendar: CycleCalendar,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self.bank = bank
         self.repository = repository

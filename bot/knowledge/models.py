@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from bot.db.timestamps import utc_now
 from bot.source_urls import check_source_url
 
 EntryId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
@@ -120,7 +121,7 @@ class EntryFrontMatter(BaseModel):
     @field_validator("reviewed")
     @classmethod
     def _not_in_future(cls, value: dt.date) -> dt.date:
-        if value > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+        if value > utc_now().date() + dt.timedelta(days=1):
             raise ValueError("the reviewed date is in the future")
         return value
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import to_db
 from bot.knowledge.feedback import GivenReason, VoteReason
 
 
@@ -29,11 +30,6 @@ class UnansweredQuestion:
 
 UNANSWERED_KEPT = dt.timedelta(days=90)
 """An unanswered question is forgotten this long after it was last asked (``purge_unanswered``)."""
-
-
-def _stamp(moment: dt.datetime) -> str:
-    # UTC with microseconds always, so that stamps compare as text in time order (the purge relies on it).
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -81,7 +77,7 @@ class KnowledgeFeedbackRepository:
                 "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (entry_id, user_id) DO UPDATE SET helpful = excluded.helpful, "
                 "voted_at = excluded.voted_at",
-                (entry_id, user_id, int(helpful), now.isoformat()),
+                (entry_id, user_id, int(helpful), to_db(now)),
             )
             if helpful:
                 # What explained a 👎 that no longer stands goes with it.
@@ -126,7 +122,7 @@ class KnowledgeFeedbackRepository:
                 f"UPDATE entry_votes SET {column} = ?, "  # column names: this module's constants
                 f"{other} = CASE WHEN {_SAME_SERVER} THEN {other} ELSE NULL END, "
                 "reason_guild_id = ?, reason_at = ? WHERE entry_id = ? AND user_id = ? AND helpful = 0",
-                (value, guild_id, guild_id, _stamp(now), entry_id, user_id),
+                (value, guild_id, guild_id, to_db(now), entry_id, user_id),
             )
             # Nothing left to keep (a note removed and no reason): nothing to show, and nothing to forget later.
             await self._conn.execute(
@@ -157,7 +153,7 @@ class KnowledgeFeedbackRepository:
         async with write_transaction(self._conn):
             cursor = await self._conn.execute(
                 f"UPDATE entry_votes SET {_FORGET_REASON} WHERE reason_at < ?",
-                (_stamp(before),),
+                (to_db(before),),
             )
         return max(cursor.rowcount, 0)
 
@@ -179,7 +175,7 @@ class KnowledgeFeedbackRepository:
 
     async def record_unanswered(self, question: str, guild_id: int | None, now: dt.datetime) -> None:
         """Count a question in the server it was asked in (None: a DM); never who asked."""
-        stamp = _stamp(now)
+        stamp = to_db(now)
         async with write_transaction(self._conn):
             await self._conn.execute(
                 "INSERT INTO unanswered_questions (guild_id, question, times, first_seen, last_seen) "
@@ -212,5 +208,5 @@ class KnowledgeFeedbackRepository:
     async def purge_unanswered(self, before: dt.datetime) -> int:
         """Forget the questions last asked before ``before``; returns how many."""
         async with write_transaction(self._conn):
-            cursor = await self._conn.execute("DELETE FROM unanswered_questions WHERE last_seen < ?", (_stamp(before),))
+            cursor = await self._conn.execute("DELETE FROM unanswered_questions WHERE last_seen < ?", (to_db(before),))
         return max(cursor.rowcount, 0)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
+from bot.db.timestamps import Clock, utc_now
 from bot.knowledge.search import WEAK_WORDS, content_terms, normalize, tokenize
 from bot.source_urls import check_source_url
 from bot.studygroups.reconcile import ServerStatus
@@ -375,10 +376,6 @@ class ServerEntryIndex:
 # -- the feature ------------------------------------------------------------------------------------------------------
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class DuplicateTitleError(Exception):
     """The server already has an entry with this title (the database's unique index said so)."""
 
@@ -401,7 +398,7 @@ class ServerEntries:
     def __init__(
         self,
         repository: ServerEntryRepository,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Clock = utc_now,
         *,
         cache_limit: int = CACHE_LIMIT,
     ) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import from_db, to_db
 from bot.knowledge.server_entries import (
     AnsweredEntry,
     DuplicateTitleError,
@@ -21,17 +22,6 @@ from bot.knowledge.server_entries import (
     split_aliases,
     title_key,
 )
-
-
-def _db_time(moment: dt.datetime) -> str:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("naive datetime: store aware UTC times only")
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _time(text: object) -> dt.datetime:
-    return dt.datetime.fromisoformat(str(text)).astimezone(dt.UTC)
-
 
 _COLUMNS = "id, guild_id, title, aliases, answer, link, created_by, created_at, updated_by, updated_at"
 
@@ -45,9 +35,9 @@ def _entry(row: Sequence[object]) -> ServerEntry:
         answer=str(row[4]),
         link=None if row[5] is None else str(row[5]),
         created_by=int(str(row[6])),
-        created_at=_time(row[7]),
+        created_at=from_db(str(row[7])),
         updated_by=int(str(row[8])),
-        updated_at=_time(row[9]),
+        updated_at=from_db(str(row[9])),
     )
 
 
@@ -84,7 +74,7 @@ class ServerEntryRepository:
         """Add the entry unless the server already has ``limit`` (None then); DuplicateTitleError when the server has
         one with this title. One statement checks and inserts, so two moderators adding at once cannot pass the
         limit."""
-        stamp = _db_time(now)
+        stamp = to_db(now)
         try:
             async with write_transaction(self.conn):
                 cursor = await self.conn.execute(
@@ -134,7 +124,7 @@ class ServerEntryRepository:
                         form.answer,
                         form.link,
                         user_id,
-                        _db_time(now),
+                        to_db(now),
                         guild_id,
                         entry_id,
                     ),
@@ -164,7 +154,7 @@ class ServerEntryRepository:
             cursor = await self.conn.execute(
                 "UPDATE server_entries SET times_answered = times_answered + 1, last_answered = ? "
                 "WHERE guild_id = ? AND id = ?",
-                (_db_time(now), guild_id, entry_id),
+                (to_db(now), guild_id, entry_id),
             )
         return cursor.rowcount > 0
 
@@ -177,7 +167,7 @@ class ServerEntryRepository:
             (guild_id, limit),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [AnsweredEntry(int(row[0]), str(row[1]), int(row[2]), _time(row[3])) for row in rows]
+        return [AnsweredEntry(int(row[0]), str(row[1]), int(row[2]), from_db(row[3])) for row in rows]
 
     # -- the bot leaving a server ---------------------------------------------------------------------------------
 
@@ -187,7 +177,7 @@ class ServerEntryRepository:
             cursor = await self.conn.execute(
                 "INSERT OR IGNORE INTO server_entries_departures (guild_id, left_at) SELECT ?, ? "
                 "WHERE EXISTS (SELECT 1 FROM server_entries WHERE guild_id = ?)",
-                (guild_id, _db_time(now), guild_id),
+                (guild_id, to_db(now), guild_id),
             )
         return cursor.rowcount > 0
 
@@ -204,7 +194,7 @@ class ServerEntryRepository:
 
     async def departures(self) -> list[tuple[int, dt.datetime]]:
         async with self.conn.execute("SELECT guild_id, left_at FROM server_entries_departures ORDER BY 1") as cursor:
-            return [(int(row[0]), _time(row[1])) for row in await cursor.fetchall()]
+            return [(int(row[0]), from_db(row[1])) for row in await cursor.fetchall()]
 
     async def guilds_with_entries(self) -> list[int]:
         async with self.conn.execute("SELECT DISTINCT guild_id FROM server_entries ORDER BY 1") as cursor:

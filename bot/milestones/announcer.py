@@ -19,10 +19,11 @@ No discord import: ``Messenger`` is implemented in ``cogs/milestones/messenger.p
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.db.timestamps import Clock, utc_now
 from bot.milestones.announcements import Announcement, EntryTitles, announcement_for
 from bot.milestones.models import Notice, PauseReason, PlannedDelivery, TargetKind
 from bot.milestones.pausing import REASON_FOR_PROBLEM, pause_for_problem
@@ -88,7 +89,7 @@ class MilestoneAnnouncer(Feed[PlannedDelivery]):
         *,
         grace: timedelta,
         budget: RateBudget,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         horizon: timedelta = timedelta(days=3),
         sweep_every: timedelta = timedelta(minutes=10),
         max_lookback: timedelta = timedelta(days=30),

@@ -34,13 +34,14 @@ No discord import: ``EventGateway`` is implemented in ``cogs/milestones/schedule
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from bot.cycle import CycleCalendar
+from bot.db.timestamps import Clock, utc_now
 from bot.milestones.announcements import EntryTitles
 from bot.milestones.discord_event_plan import (
     TARGET_KIND,
@@ -140,7 +141,7 @@ class DiscordEventSync(Feed[EventWork]):
         entry_titles: EntryTitles,
         *,
         budget: RateBudget,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         sweep_every: timedelta = timedelta(minutes=10),
     ) -> None:
         self.calendar = calendar

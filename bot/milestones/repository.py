@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import from_db, to_db
 from bot.milestones.discord_event_plan import TARGET_KIND, EventLink, EventsSetting
 from bot.milestones.models import PauseReason, ServerEvent, Status, Subscription
 from bot.milestones.reminders import format_reminders, parse_reminders
-from bot.scheduling.delivery import from_db, to_db
 
 log = logging.getLogger(__name__)
 

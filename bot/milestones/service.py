@@ -8,13 +8,13 @@ events); the posting is two feeds of the scheduling runner (``announcer.Mileston
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import aiosqlite
 
 from bot.cycle import CalendarItem, CycleCalendar, Milestone, to_ics
+from bot.db.timestamps import Clock, utc_now
 from bot.milestones.announcements import Announcement, EntryTitles, milestone_announcement
 from bot.milestones.announcer import Messenger, MilestoneAnnouncer
 from bot.milestones.discord_event_plan import EventPlan, EventsSetting
@@ -99,7 +99,7 @@ class MilestoneService:
         entry_titles: EntryTitles,
         runner: Runner,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         discord_events: DiscordEventSync | None = None,
     ) -> None:
         self.runner = runner
@@ -411,7 +411,7 @@ def build_milestone_service(
     events: EventGateway,
     *,
     grace: timedelta,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> MilestoneService:
     """Wire the feature: repositories, planner, and its two feeds (announcements, Discord events) on ``runner``,
     talking to Discord through ``messenger`` and ``events`` (built in ``bot/app.py``)."""

@@ -11,9 +11,9 @@ from typing import Any
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import from_db, to_db
 from bot.milestones.reminders import format_reminders, parse_reminders
 from bot.mydates.models import DateKind, DmPause, MyDate, Sharing
-from bot.scheduling.delivery import from_db, to_db
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import from_db, to_db
 from bot.observability.status import DELIVERY_KINDS, DeliveryCounts, ErrorNote, Heartbeat, ShardFigures
-from bot.scheduling.delivery import from_db, to_db
 
 KEEP_ERRORS = 100
 """Older rows of error_log are deleted: the log file has the whole history, the table is for a quick look."""

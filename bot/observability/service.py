@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from bot.db.timestamps import Clock, utc_now
 from bot.observability.repository import StatusRepository
 from bot.observability.status import (
     HEARTBEAT_INTERVAL,
@@ -21,12 +22,7 @@ from bot.observability.status import (
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
 DELIVERY_WINDOW = dt.timedelta(hours=24)
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 async def stored_report(repository: StatusRepository, now: dt.datetime, errors: int = RECENT_ERRORS) -> StatusReport:

@@ -9,15 +9,14 @@ its welcome. Table ``server_welcomes`` (migration 0014).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 import aiosqlite
 
 from bot.db.connection import write_transaction
-from bot.scheduling.delivery import from_db, to_db
+from bot.db.timestamps import Clock, from_db, to_db, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ class Welcome:
 class WelcomeLedger:
     """The welcomes of every server, in SQL."""
 
-    def __init__(self, conn: aiosqlite.Connection, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, conn: aiosqlite.Connection, clock: Clock = utc_now) -> None:
         self._conn = conn
         self._clock = clock
 

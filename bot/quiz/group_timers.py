@@ -28,9 +28,10 @@ import contextlib
 import datetime as dt
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
+from bot.db.timestamps import Clock, utc_now
 from bot.quiz.repository import RunMode
 from bot.quiz.service import GroupClose, GroupOpen, QuizService
 from bot.quiz.sessions import GroupPhase, GroupResults
@@ -107,7 +108,7 @@ class GroupQuizTimers:
         scheduler: JobScheduler,
         poster: GroupQuizPoster,
         *,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Clock = utc_now,
         retry_delays: Sequence[dt.timedelta] = RETRY_DELAYS,
     ) -> None:
         self.service = service

@@ -17,6 +17,7 @@ from typing import Any
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import from_db, from_db_or_none, to_db
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +37,6 @@ class RunStatus(StrEnum):
 
 class RunConflictError(Exception):
     """The database refused a second running quiz for the same user (solo) or channel (group)."""
-
-
-def db_time(moment: dt.datetime) -> str:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("naive datetime: store aware UTC times only")
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _from_db(text: str | None) -> dt.datetime | None:
-    return None if text is None else dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -105,9 +96,6 @@ _RUN_COLUMNS = "id, mode, status, guild_id, channel_id, user_id, topic, started_
 
 
 def _run(row: aiosqlite.Row | tuple[Any, ...]) -> QuizRun:
-    started = _from_db(row[7])
-    updated = _from_db(row[8])
-    assert started is not None and updated is not None
     return QuizRun(
         id=int(row[0]),
         mode=RunMode(row[1]),
@@ -116,9 +104,9 @@ def _run(row: aiosqlite.Row | tuple[Any, ...]) -> QuizRun:
         channel_id=int(row[4]),
         user_id=int(row[5]),
         topic=row[6],
-        started_at=started,
-        updated_at=updated,
-        finished_at=_from_db(row[9]),
+        started_at=from_db(row[7]),
+        updated_at=from_db(row[8]),
+        finished_at=from_db_or_none(row[9]),
         state=json.loads(row[10]),
     )
 
@@ -141,7 +129,7 @@ class QuizRepository:
         now: dt.datetime,
     ) -> int:
         """Insert a running quiz; raises RunConflictError when the user (solo) or channel (group) has one."""
-        stamp = db_time(now)
+        stamp = to_db(now)
         try:
             async with write_transaction(self._conn):
                 cursor = await self._conn.execute(
@@ -201,7 +189,7 @@ class QuizRepository:
 
         Ending a run clears its state: the answers table keeps what stats and reviews need.
         """
-        stamp = db_time(now)
+        stamp = to_db(now)
         async with write_transaction(self._conn):
             if answers:
                 await self._conn.executemany(
@@ -217,7 +205,7 @@ class QuizRepository:
                             a.topic,
                             int(a.correct),
                             a.points,
-                            db_time(a.answered_at),
+                            to_db(a.answered_at),
                         )
                         for a in answers
                     ],
@@ -266,10 +254,10 @@ class QuizRepository:
             "SELECT user_id, SUM(points) AS total, SUM(correct) AS n_correct, COUNT(*) FROM quiz_answers "
             f"WHERE guild_id = ? AND answered_at <= ? AND NOT {_IN_A_REVIEW}"
         )
-        params: tuple[Any, ...] = (guild_id, db_time(until))
+        params: tuple[Any, ...] = (guild_id, to_db(until))
         if since is not None:
             sql += " AND answered_at >= ?"
-            params += (db_time(since),)
+            params += (to_db(since),)
         sql += " GROUP BY user_id HAVING total > 0 ORDER BY total DESC, n_correct DESC, user_id"
         async with self._conn.execute(sql, params) as cursor:
             rows = await cursor.fetchall()
@@ -290,9 +278,7 @@ class QuizRepository:
             rows = await cursor.fetchall()
         out = []
         for r in rows:
-            last_wrong = _from_db(r[3])
-            assert last_wrong is not None
-            out.append(ReviewRow(r[0], r[1], int(r[2]), last_wrong))
+            out.append(ReviewRow(r[0], r[1], int(r[2]), from_db(r[3])))
         return out
 
     # -- personal data -----------------------------------------------------------------------------------------------

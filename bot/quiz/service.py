@@ -12,10 +12,10 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.db.timestamps import Clock, utc_now
 from bot.knowledge.models import Stage
 from bot.quiz.bank import QuestionBank, UnknownTopicError
 from bot.quiz.models import Question
@@ -57,10 +57,6 @@ OVER = "That quiz is over: its questions can no longer be answered. `/quiz start
 """The reply to a button of a quiz that has ended (finished, stopped or timed out), pressed again later."""
 # A topic needs this many answers before stats call it weak: one unlucky answer says little.
 WEAK_TOPIC_MIN_ANSWERS = 3
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 # -- values handed to the cog --------------------------------------------------------------------------------------
@@ -211,7 +207,7 @@ class QuizService:
         bank: QuestionBank,
         repository: QuizRepository,
         *,
-        clock: Callable[[], dt.datetime] = utc_now,
+        clock: Clock = utc_now,
         rng: random.Random | None = None,
         solo_timeout: dt.timedelta = SOLO_IDLE_TIMEOUT,
         group_question_time: dt.timedelta = GROUP_QUESTION_TIME,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.db.timestamps import as_utc, from_db, to_db
 from bot.knowledge.models import Stage
 from bot.quiz.bank import QuestionBank, shuffle_options
 from bot.quiz.models import Difficulty, Question
@@ -51,20 +52,6 @@ class QuestionClosedError(QuizStateError):
 
 class SessionStateError(ValueError):
     """Stored state that cannot be turned back into a session (corrupt, or from an incompatible version)."""
-
-
-def _aware(now: dt.datetime) -> dt.datetime:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("naive datetime: quiz times must be timezone-aware (UTC)")
-    return now.astimezone(dt.UTC)
-
-
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _parse(text: str) -> dt.datetime:
-    return _aware(dt.datetime.fromisoformat(text))
 
 
 # -- values handed to the cog --------------------------------------------------------------------------------------
@@ -206,7 +193,7 @@ class SoloQuiz:
     ) -> SoloQuiz:
         if not questions:
             raise ValueError("a quiz needs at least one question")
-        now = _aware(now)
+        now = as_utc(now)
         return cls(list(questions), seed, now, now, review, idle_timeout)
 
     @property
@@ -233,7 +220,7 @@ class SoloQuiz:
 
     def answer(self, index: int, now: dt.datetime, *, number: int | None = None) -> Feedback:
         """Answer the current question with the option at ``index`` (as shown); ``number`` guards old buttons."""
-        now = _aware(now)
+        now = as_utc(now)
         if self.finished:
             raise QuizFinishedError("this quiz is already finished")
         if number is not None and number != self.position + 1:
@@ -286,7 +273,7 @@ class SoloQuiz:
 
     def is_expired(self, now: dt.datetime) -> bool:
         """True when the quiz is unfinished and nobody answered for ``idle_timeout``."""
-        return not self.finished and _aware(now) - self.last_activity_at >= self.idle_timeout
+        return not self.finished and as_utc(now) - self.last_activity_at >= self.idle_timeout
 
     def to_state(self) -> dict[str, Any]:
         return {
@@ -294,8 +281,8 @@ class SoloQuiz:
             "kind": "review" if self.review else "solo",
             "seed": self.seed,
             "queue": [q.id for q in self.queue],
-            "started_at": _stamp(self.started_at),
-            "last_activity_at": _stamp(self.last_activity_at),
+            "started_at": to_db(self.started_at),
+            "last_activity_at": to_db(self.last_activity_at),
             "idle_timeout": self.idle_timeout.total_seconds(),
             "answers": [
                 {
@@ -305,7 +292,7 @@ class SoloQuiz:
                     "pos": a.position,
                     "choice": a.choice,
                     "correct": a.correct,
-                    "at": _stamp(a.answered_at),
+                    "at": to_db(a.answered_at),
                 }
                 for a in self.answers
             ],
@@ -325,7 +312,7 @@ class SoloQuiz:
                     int(a["pos"]),
                     int(a["choice"]),
                     bool(a["correct"]),
-                    _parse(a["at"]),
+                    from_db(a["at"]),
                 )
                 for a in state["answers"]
             ]
@@ -341,8 +328,8 @@ class SoloQuiz:
             return cls(
                 queue=queue,
                 seed=int(state["seed"]),
-                started_at=_parse(state["started_at"]),
-                last_activity_at=_parse(state["last_activity_at"]),
+                started_at=from_db(state["started_at"]),
+                last_activity_at=from_db(state["last_activity_at"]),
                 review=state["kind"] == "review",
                 idle_timeout=dt.timedelta(seconds=float(state["idle_timeout"])),
                 answers=answers,
@@ -462,7 +449,7 @@ class GroupQuiz:
             raise ValueError("a quiz needs at least one question")
         if question_time <= dt.timedelta(0):
             raise ValueError("the question time must be positive")
-        now = _aware(now)
+        now = as_utc(now)
         return cls(list(questions), seed, now, now, question_time, grace)
 
     @property
@@ -493,7 +480,7 @@ class GroupQuiz:
         return _present(self.questions[self.index], self.seed, self.index, self.total)
 
     def open_next(self, now: dt.datetime) -> PresentedQuestion:
-        now = _aware(now)
+        now = as_utc(now)
         phase = self.phase
         if phase is GroupPhase.OPEN:
             raise QuizStateError("a question is still open; close it first")
@@ -510,14 +497,14 @@ class GroupQuiz:
         nobody could see it); answers already given stay."""
         if self.opened_at is None:
             raise QuestionClosedError("no question is open")
-        now = _aware(now)
+        now = as_utc(now)
         self.opened_at = now
         self.last_activity_at = now
         return _present(self.questions[self.index], self.seed, self.index, self.total)
 
     def answer(self, member_id: int, index: int, now: dt.datetime, *, number: int | None = None) -> GroupAnswerReceipt:
         """Record ``member_id``'s answer; a second answer to the same question is ignored (the first one stays)."""
-        now = _aware(now)
+        now = as_utc(now)
         if self.finished:
             raise QuizFinishedError("this quiz is already finished")
         if number is not None and number != self.index + 1:
@@ -540,7 +527,7 @@ class GroupQuiz:
 
     def close_question(self, now: dt.datetime) -> QuestionOutcome:
         """Stop taking answers, add the points to the totals and reveal the answer."""
-        now = _aware(now)
+        now = as_utc(now)
         if self.opened_at is None:
             raise QuestionClosedError("no question is open")
         question = self.questions[self.index]
@@ -589,12 +576,12 @@ class GroupQuiz:
         self.opened_at = None
         self.current_answers = {}
         self.ended_early = True
-        self.last_activity_at = _aware(now)
+        self.last_activity_at = as_utc(now)
         return self.results()
 
     def is_expired(self, now: dt.datetime) -> bool:
         """True when the quiz was left behind: a question open long past its deadline, or nothing opened since."""
-        now = _aware(now)
+        now = as_utc(now)
         deadline = self.deadline
         if deadline is not None:
             return now - deadline > self.grace
@@ -611,12 +598,12 @@ class GroupQuiz:
             "kind": "group",
             "seed": self.seed,
             "queue": [q.id for q in self.questions],
-            "started_at": _stamp(self.started_at),
-            "last_activity_at": _stamp(self.last_activity_at),
+            "started_at": to_db(self.started_at),
+            "last_activity_at": to_db(self.last_activity_at),
             "question_time": self.question_time.total_seconds(),
             "grace": self.grace.total_seconds(),
             "index": self.index,
-            "opened_at": None if self.opened_at is None else _stamp(self.opened_at),
+            "opened_at": None if self.opened_at is None else to_db(self.opened_at),
             "empty_streak": self.empty_streak,
             "ended_early": self.ended_early,
             "asked": self.asked,
@@ -625,7 +612,7 @@ class GroupQuiz:
                     "choice": a.choice,
                     "correct": a.correct,
                     "points": a.points,
-                    "at": _stamp(a.answered_at),
+                    "at": to_db(a.answered_at),
                 }
                 for a in self.current_answers.values()
             },
@@ -651,15 +638,15 @@ class GroupQuiz:
             return cls(
                 questions=questions,
                 seed=int(state["seed"]),
-                started_at=_parse(state["started_at"]),
-                last_activity_at=_parse(state["last_activity_at"]),
+                started_at=from_db(state["started_at"]),
+                last_activity_at=from_db(state["last_activity_at"]),
                 question_time=dt.timedelta(seconds=float(state["question_time"])),
                 grace=dt.timedelta(seconds=float(state["grace"])),
                 index=int(state["index"]),
-                opened_at=None if opened is None else _parse(opened),
+                opened_at=None if opened is None else from_db(opened),
                 current_answers={
                     int(member): GroupAnswer(
-                        int(member), int(a["choice"]), bool(a["correct"]), int(a["points"]), _parse(a["at"])
+                        int(member), int(a["choice"]), bool(a["correct"]), int(a["points"]), from_db(a["at"])
                     )
                     for member, a in state["current_answers"].items()
                 },

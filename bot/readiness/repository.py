@@ -15,19 +15,10 @@ from typing import Any
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import from_db, to_db
 from bot.readiness.models import Area, AreaStatus, OverallLevel, ReadinessHistory, SavedResult, diff_saves
 
 log = logging.getLogger(__name__)
-
-
-def _stamp(value: dt.datetime) -> str:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return value.astimezone(dt.UTC).isoformat()
-
-
-def _parse(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +56,8 @@ class ReadinessRepository:
             answers=answers if isinstance(answers, dict) else {},
             step_id=row[1],
             completed=bool(row[2]),
-            started_at=_parse(row[3]),
-            updated_at=_parse(row[4]),
+            started_at=from_db(row[3]),
+            updated_at=from_db(row[4]),
         )
 
     async def put_session(
@@ -84,8 +75,8 @@ class ReadinessRepository:
             json.dumps(dict(answers), sort_keys=True),
             step_id,
             int(completed),
-            _stamp(started_at),
-            _stamp(updated_at),
+            to_db(started_at),
+            to_db(updated_at),
         )
         async with write_transaction(self._conn):
             await self._conn.execute(
@@ -104,7 +95,7 @@ class ReadinessRepository:
     async def delete_sessions_before(self, cutoff: dt.datetime) -> int:
         """Forget assessments nobody touched since ``cutoff``; returns how many."""
         async with write_transaction(self._conn):
-            cursor = await self._conn.execute("DELETE FROM readiness_sessions WHERE updated_at < ?", (_stamp(cutoff),))
+            cursor = await self._conn.execute("DELETE FROM readiness_sessions WHERE updated_at < ?", (to_db(cutoff),))
         return cursor.rowcount
 
     # -- saved results ---------------------------------------------------------------------------------------
@@ -119,7 +110,7 @@ class ReadinessRepository:
         keep: int,
     ) -> SavedResult:
         """Store one result and keep only the member's newest ``keep`` results, atomically."""
-        stamp = _stamp(saved_at)
+        stamp = to_db(saved_at)
         async with write_transaction(self._conn):
             cursor = await self._conn.execute(
                 "INSERT INTO readiness_results (user_id, saved_at, overall) VALUES (?, ?, ?)",
@@ -164,7 +155,7 @@ class ReadinessRepository:
                     # An area retired in a later version: history simply stops showing it.
                     log.debug("skipping unknown readiness area %r in result %s", area, result_id)
         return [
-            SavedResult(id=int(r[0]), saved_at=_parse(r[1]), overall=OverallLevel(r[2]), statuses=statuses[int(r[0])])
+            SavedResult(id=int(r[0]), saved_at=from_db(r[1]), overall=OverallLevel(r[2]), statuses=statuses[int(r[0])])
             for r in rows
         ]
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.cycle import CycleCalendar
+from bot.db.timestamps import Clock, utc_now
 from bot.readiness.assessment import Progress, Questionnaire, Step, build_questionnaire, evaluate
 from bot.readiness.models import Answers, AssessmentResult, ReadinessHistory, SavedResult
 from bot.readiness.options import TimelineOptions
@@ -52,15 +53,11 @@ take as "now" when the service is built (time then runs on from it), so the end-
 real date. Read once, when the service is built, and logged at WARNING; never set it in production."""
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def clock_from_env(environ: Mapping[str, str]) -> Callable[[], dt.datetime]:
+def clock_from_env(environ: Mapping[str, str]) -> Clock:
     """The system clock, or one moved to ``IMGBOT_TEST_READINESS_NOW`` when that test hook is set."""
     raw = environ.get(TEST_NOW_ENV, "").strip()
     if not raw:
-        return _utc_now
+        return utc_now
     try:
         target = dt.datetime.fromisoformat(raw)
     except ValueError:
@@ -70,7 +67,7 @@ def clock_from_env(environ: Mapping[str, str]) -> Callable[[], dt.datetime]:
     log.warning(
         "%s=%s: /readiness and /timeline take that as now (a test hook; never set it in production)", TEST_NOW_ENV, raw
     )
-    return OffsetClock(target - _utc_now())
+    return OffsetClock(target - utc_now())
 
 
 class ReadinessService:
@@ -79,14 +76,14 @@ class ReadinessService:
         repository: ReadinessRepository,
         specialties: SpecialtyTable,
         calendar: CycleCalendar,
-        clock: Callable[[], dt.datetime] | None = None,
+        clock: Clock | None = None,
         *,
         uid_domain: str = DEFAULT_UID_DOMAIN,
     ) -> None:
         self._repo = repository
         self.specialties = specialties
         self.calendar = calendar
-        self._clock = clock or _utc_now
+        self._clock = clock or utc_now
         self._uid_domain = uid_domain
 
     def now(self) -> dt.datetime:

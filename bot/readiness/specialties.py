@@ -23,6 +23,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from bot.datafiles import DataFileError, DataProblem, YamlDocument, parse_yaml, validate_document
+from bot.db.timestamps import utc_now
 from bot.readiness.planning import format_day
 from bot.source_urls import check_source_url
 
@@ -356,7 +357,7 @@ def load_specialties(path: Path, *, today: dt.date | None = None) -> SpecialtyTa
     doc = parse_yaml(path)
     parsed = validate_document(doc, _SpecialtiesFile)
     problems = _duplicate_names(doc, parsed)
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or utc_now().date()
     if parsed.reviewed > today + dt.timedelta(days=1):
         problems.append(doc.problem(["reviewed"], "the reviewed date is in the future"))
     for index, mark in enumerate(parsed.passing_score.marks):

@@ -11,9 +11,12 @@
 No discord import here: a feed's adapter, built in ``bot/app.py``, talks to Discord.
 """
 
-from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV, Clock, OffsetClock, clock_from_env, system_clock
+from bot.db.timestamps import Clock
+from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV, OffsetClock, clock_from_env
 from bot.scheduling.delivery import (
     CRASH_AFTER_SEND_ENV,
+    DELIVERIES_KEPT,
+    TARGET_KINDS,
     Deliverer,
     DeliveryProblem,
     DeliveryRecord,
@@ -49,9 +52,11 @@ from bot.scheduling.tasks import TaskTracker
 
 __all__ = [
     "CRASH_AFTER_SEND_ENV",
+    "DELIVERIES_KEPT",
     "FIRST_RETRY",
     "LATE_AFTER",
     "SCHEDULED_PER_SECOND",
+    "TARGET_KINDS",
     "TEST_CLOCK_OFFSET_ENV",
     "Clock",
     "Deliverer",
@@ -85,6 +90,5 @@ __all__ = [
     "delivery_nonce",
     "delivery_reference",
     "find_by_reference",
-    "system_clock",
     "triage_missed",
 ]

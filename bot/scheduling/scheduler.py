@@ -20,6 +20,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.db.timestamps import utc_now
 from bot.observability.context import job_context
 from bot.scheduling.tasks import TaskTracker
 
@@ -42,7 +43,7 @@ class JobScheduler:
 
     def now(self) -> datetime:
         """The clock jobs run by: the real one (a feature's own clock may be moved by a test hook)."""
-        return datetime.now(UTC)
+        return utc_now()
 
     @property
     def running(self) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from bot.db.connection import write_transaction
+from bot.db.timestamps import from_db, from_db_or_none, to_db
 from bot.studygroups.models import (
     DEFAULT_RETENTION_DAYS,
     CheckIn,
@@ -44,20 +45,6 @@ class LeftReason(StrEnum):
 
 class GroupConflictError(Exception):
     """The database refused a second active group with the same name in a server, or in the same channel."""
-
-
-def db_time(moment: dt.datetime) -> str:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("naive datetime: store aware UTC times only")
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _from_db(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
-
-
-def _maybe_time(text: str | None) -> dt.datetime | None:
-    return None if text is None else _from_db(text)
 
 
 def name_key(name: str) -> str:
@@ -116,8 +103,8 @@ def _group(row: aiosqlite.Row | tuple[Any, ...]) -> StudyGroup:
         channel_id=int(row[2]),
         name=row[3],
         schedule=Schedule(parse_time_of_day(row[4]), row[5], parse_weekdays(row[6])),
-        created_at=_from_db(row[7]),
-        archived_at=_maybe_time(row[8]),
+        created_at=from_db(row[7]),
+        archived_at=from_db_or_none(row[8]),
     )
 
 
@@ -133,8 +120,8 @@ def _check_in(row: aiosqlite.Row | tuple[Any, ...]) -> CheckIn:
         percent_correct=None if row[7] is None else int(row[7]),
         minutes=None if row[8] is None else int(row[8]),
         blockers=row[9],
-        created_at=_from_db(row[10]),
-        updated_at=_from_db(row[11]),
+        created_at=from_db(row[10]),
+        updated_at=from_db(row[11]),
     )
 
 
@@ -143,8 +130,8 @@ def _membership(row: aiosqlite.Row | tuple[Any, ...]) -> Membership:
         group_id=int(row[0]),
         guild_id=int(row[1]),
         user_id=int(row[2]),
-        joined_at=_from_db(row[3]),
-        left_at=_maybe_time(row[4]),
+        joined_at=from_db(row[3]),
+        left_at=from_db_or_none(row[4]),
         left_reason=None if row[5] is None else LeftReason(row[5]),
     )
 
@@ -167,7 +154,7 @@ class StudyGroupRepository:
     async def create_group(
         self, *, guild_id: int, channel_id: int, name: str, schedule: Schedule, now: dt.datetime
     ) -> StudyGroup:
-        stamp = db_time(now)
+        stamp = to_db(now)
         try:
             async with write_transaction(self._conn):
                 cursor = await self._conn.execute(
@@ -248,7 +235,7 @@ class StudyGroupRepository:
         schedule: Schedule | None = None,
     ) -> StudyGroup:
         sets = ["updated_at = ?"]
-        params: list[Any] = [db_time(now)]
+        params: list[Any] = [to_db(now)]
         if name is not None:
             sets += ["name = ?", "name_key = ?"]
             params += [name, name_key(name)]
@@ -272,7 +259,7 @@ class StudyGroupRepository:
         return group
 
     async def archive_group(self, group_id: int, now: dt.datetime) -> StudyGroup:
-        stamp = db_time(now)
+        stamp = to_db(now)
         await self._write(
             [
                 (
@@ -288,7 +275,7 @@ class StudyGroupRepository:
     async def unarchive_group(self, group_id: int, now: dt.datetime, *, channel_id: int | None = None) -> bool:
         """Active again (in ``channel_id`` when given); False when it was not archived. GroupConflictError when an
         active group of the server has its name, or one posts in its channel (the unique indexes say so)."""
-        stamp = db_time(now)
+        stamp = to_db(now)
         try:
             counts = await self._write(
                 [
@@ -324,7 +311,7 @@ class StudyGroupRepository:
                     "ON CONFLICT (group_id, user_id) DO UPDATE SET joined_at = excluded.joined_at, left_at = "
                     "NULL, "
                     "left_reason = NULL WHERE study_group_members.left_at IS NOT NULL",
-                    (group.id, group.guild_id, user_id, db_time(now)),
+                    (group.id, group.guild_id, user_id, to_db(now)),
                 )
             ]
         )
@@ -336,7 +323,7 @@ class StudyGroupRepository:
                 (
                     "UPDATE study_group_members SET left_at = ?, left_reason = ? "
                     "WHERE group_id = ? AND user_id = ? AND left_at IS NULL",
-                    (db_time(now), reason.value, group_id, user_id),
+                    (to_db(now), reason.value, group_id, user_id),
                 )
             ]
         )
@@ -391,7 +378,7 @@ class StudyGroupRepository:
         Returns the stored check-in and whether it updated an earlier one. The zone of the first check-in of
         the day is kept: the day is the same day either way.
         """
-        stamp = db_time(now)
+        stamp = to_db(now)
         earlier = await self.check_in_on(group.id, user_id, local_date)
         async with (
             write_transaction(self._conn),
@@ -496,7 +483,7 @@ class StudyGroupRepository:
             in_a_group = bool((await cur.fetchone() or (0,))[0])
         if row is None:
             return MemberSettings(user_id, None, False, in_a_group=in_a_group)
-        return MemberSettings(user_id, row[0], bool(row[1]), _from_db(row[2]), _maybe_time(row[3]), in_a_group)
+        return MemberSettings(user_id, row[0], bool(row[1]), from_db(row[2]), from_db_or_none(row[3]), in_a_group)
 
     async def save_settings(self, user_id: int, *, zone: str | None, nudge: bool, now: dt.datetime) -> MemberSettings:
         await self._write(
@@ -507,7 +494,7 @@ class StudyGroupRepository:
                     "ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone, nudge = "
                     "excluded.nudge, "
                     "updated_at = excluded.updated_at, nudges_stopped_at = NULL",
-                    (user_id, zone, int(nudge), db_time(now)),
+                    (user_id, zone, int(nudge), to_db(now)),
                 )
             ]
         )
@@ -520,7 +507,7 @@ class StudyGroupRepository:
                 (
                     "UPDATE study_member_settings SET nudge = 0, updated_at = ?, nudges_stopped_at = ? "
                     "WHERE user_id = ? AND nudge = 1",
-                    (db_time(now), db_time(now), user_id),
+                    (to_db(now), to_db(now), user_id),
                 )
             ]
         )
@@ -553,7 +540,7 @@ class StudyGroupRepository:
                     "?) "
                     "ON CONFLICT (guild_id) DO UPDATE SET retention_days = excluded.retention_days, "
                     "updated_at = excluded.updated_at",
-                    (guild_id, days, db_time(now)),
+                    (guild_id, days, to_db(now)),
                 )
             ]
         )
@@ -563,7 +550,7 @@ class StudyGroupRepository:
 
         Returns the number of memberships ended. Leaving twice keeps the first departure time.
         """
-        stamp = db_time(now)
+        stamp = to_db(now)
         counts = await self._write(
             [
                 (
@@ -591,7 +578,7 @@ class StudyGroupRepository:
                     "UPDATE study_group_members SET left_at = NULL, left_reason = NULL, joined_at = ? "
                     "WHERE guild_id = ? AND user_id = ? AND left_reason = 'left_server' "
                     "AND group_id IN (SELECT id FROM study_groups WHERE archived_at IS NULL)",
-                    (db_time(now), guild_id, user_id),
+                    (to_db(now), guild_id, user_id),
                 ),
             ]
         )
@@ -639,7 +626,7 @@ class StudyGroupRepository:
             "LEFT JOIN study_guild_settings s ON s.guild_id = d.guild_id ORDER BY d.left_at",
             (DEFAULT_RETENTION_DAYS,),
         ) as cur:
-            return [Departure(int(r[0]), int(r[1]), _from_db(r[2]), int(r[3])) for r in await cur.fetchall()]
+            return [Departure(int(r[0]), int(r[1]), from_db(r[2]), int(r[3])) for r in await cur.fetchall()]
 
     # -- deleting --------------------------------------------------------------------------------------------
 
@@ -690,7 +677,7 @@ class StudyGroupRepository:
     async def prune_nudge_records(self, before: dt.datetime) -> int:
         """Forget nudge deliveries due before ``before``: they only exist so that a day's nudge is sent once."""
         counts = await self._write(
-            [("DELETE FROM deliveries WHERE target_kind = ? AND fire_at < ?", (NUDGE_TARGET_KIND, db_time(before)))]
+            [("DELETE FROM deliveries WHERE target_kind = ? AND fire_at < ?", (NUDGE_TARGET_KIND, to_db(before)))]
         )
         return counts[0]
 
@@ -767,8 +754,8 @@ class StudyGroupRepository:
                     "percent_correct": c.percent_correct,
                     "hours": None if c.minutes is None else round(c.minutes / 60, 2),
                     "blockers": c.blockers,
-                    "created_at": db_time(c.created_at),
-                    "updated_at": db_time(c.updated_at),
+                    "created_at": to_db(c.created_at),
+                    "updated_at": to_db(c.updated_at),
                 }
                 for c in (_check_in(r) for r in await cur.fetchall())
             ]
@@ -784,8 +771,8 @@ class StudyGroupRepository:
                 "streak_nudges": settings.nudge,
                 "streak_nudges_stopped_at": None
                 if settings.nudges_stopped_at is None
-                else db_time(settings.nudges_stopped_at),
-                "updated_at": db_time(settings.updated_at),
+                else to_db(settings.nudges_stopped_at),
+                "updated_at": to_db(settings.updated_at),
             },
             "studygroup_memberships": memberships,
             "studygroup_checkins": check_ins,

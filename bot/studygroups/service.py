@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.db.timestamps import Clock, utc_now
 from bot.studygroups import schedule as timing
 from bot.studygroups.charts import DayPoint, ProgressChart, daily_points, progress_chart
 from bot.studygroups.models import (
@@ -52,10 +53,6 @@ PROGRESS_DAYS = 30
 NUDGE_RECORDS_KEPT = dt.timedelta(days=3)
 """A record that a member was nudged on a day is only needed until that day is over everywhere (a day spans
 at most 26 hours of UTC), so it is forgotten after this."""
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _shown(name: str) -> str:
@@ -211,7 +208,7 @@ class MemberRoster:
 
 
 class StudyGroupService:
-    def __init__(self, repository: StudyGroupRepository, clock: Callable[[], dt.datetime] = utc_now) -> None:
+    def __init__(self, repository: StudyGroupRepository, clock: Clock = utc_now) -> None:
         self._repo = repository
         self._clock = clock
 

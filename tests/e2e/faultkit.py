@@ -15,9 +15,10 @@ from typing import Any
 import discord
 
 from bot.db.connection import open_database
+from bot.db.timestamps import to_db
 from bot.sandbox import Emulator, World
 from bot.sandbox.models import Message
-from bot.scheduling.delivery import delivery_reference, to_db
+from bot.scheduling.delivery import delivery_reference
 from bot.text import escape_markdown
 from bot.ui.channels import footer_references
 

@@ -15,10 +15,10 @@ import pytest
 import pytest_asyncio
 
 from bot.db.connection import open_database
+from bot.db.timestamps import to_db
 from bot.sandbox import Emulator, Interaction, Reply, World
 from bot.sandbox.faults import Fault, FaultInjector
 from bot.sandbox.world import Channel, User
-from bot.scheduling.delivery import to_db
 from tests.e2e.conftest import Live, running_bot
 from tests.e2e.faultkit import (
     CALLBACK,

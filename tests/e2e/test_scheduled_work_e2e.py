@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 
 from bot.db.connection import open_database
+from bot.db.timestamps import to_db
 from bot.sandbox import Emulator, World
 from bot.sandbox.faults import Fault
 from bot.scheduling import TEST_CLOCK_OFFSET_ENV
-from bot.scheduling.delivery import to_db
 from bot.text import escape_markdown
 from tests.e2e.conftest import running_bot
 from tests.e2e.faultkit import (

@@ -1,6 +1,6 @@
 """The bot's periodic jobs as ``bot/app.py`` wires them: every one registered with the runner, each with a timeout but
 the heartbeat, and the privacy retention sweep scheduled daily and run at start-up, where it forgets what /privacy
-says is kept only for a while."""
+says is kept only for a while and delivery records long past."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bot.privacy import RETENTION_JOB
 from bot.quiz.group_timers import EXPIRY_JOB
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import SESSION_TTL
+from bot.scheduling.delivery import DELIVERIES_KEPT, DeliveryRecord, DeliveryRepository, delivery_nonce
 from bot.studygroups.reconcile import RECONCILE_JOB
 from bot.studygroups.retention import PURGE_JOB
 from tests.conftest import make_settings
@@ -71,6 +72,14 @@ async def test_the_privacy_retention_sweep_runs_at_start_up_and_then_daily(bot: 
     knowledge = bot.services.knowledge
     await knowledge.record_unanswered("an old question", SERVER, now - UNANSWERED_KEPT - dt.timedelta(hours=1))
     await knowledge.record_unanswered("a recent question", SERVER, now - dt.timedelta(days=1))
+    deliveries = DeliveryRepository(bot.db)
+    for key, when in (
+        ("sg:recap:1:long-ago", now - DELIVERIES_KEPT - dt.timedelta(hours=1)),
+        ("sg:recap:1:recent", now),
+    ):
+        posted = DeliveryRecord(key, "sg:1", SERVER, 7, "studygroup-recap", "1", 0, when, when, delivery_nonce(key))
+        await deliveries.claim(posted, when)
+        await deliveries.mark_sent(key, 1, when)
 
     runner = bot.services.runner
     # start() spawns the workers' start-up runs last and returns without awaiting: the task is still there below.
@@ -85,3 +94,5 @@ async def test_the_privacy_retention_sweep_runs_at_start_up_and_then_daily(bot: 
     assert await readiness.get_session(111) is None, "an unfinished assessment past 30 days is forgotten"
     assert await readiness.get_session(222) is not None
     assert [q.question for q in (await knowledge.report(SERVER))[1]] == ["a recent question"]
+    assert await deliveries.get("sg:recap:1:long-ago") is None, "a delivery record past 400 days is forgotten"
+    assert await deliveries.get("sg:recap:1:recent") is not None

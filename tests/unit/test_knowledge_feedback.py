@@ -33,6 +33,7 @@ from bot.quiz.service import QuizService
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import ReadinessService
 from bot.sandbox.contract import check_message_body
+from bot.scheduling.delivery import DeliveryRepository
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
 from bot.text import would_ping
@@ -199,7 +200,7 @@ async def test_the_retention_sweep_forgets_reasons_90_days_after_they_were_given
         await knowledge.explain_vote("soap", user, SERVER_A, "wrong", when)
         await knowledge.note_vote("soap", user, SERVER_A, f"note from {user}", when)
     readiness = ReadinessService(ReadinessRepository(conn), content.specialties, content.calendar, lambda: NOW)
-    sweep = RetentionSweep(readiness, knowledge, clock=lambda: NOW)
+    sweep = RetentionSweep(readiness, knowledge, DeliveryRepository(conn), clock=lambda: NOW)
     assert await sweep.run() == RetentionRun(0, 0, vote_reasons=1)
     assert await knowledge.vote_reasons(SERVER_A) == [
         ReasonSummary("soap", SERVER_A, {VoteReason.WRONG: 1}, (f"note from {BOB}",), 1)

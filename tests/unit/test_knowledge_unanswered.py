@@ -18,6 +18,7 @@ from bot.knowledge.service import KnowledgeService
 from bot.privacy import RetentionRun, RetentionSweep
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import SESSION_TTL, ReadinessService
+from bot.scheduling.delivery import DeliveryRepository
 
 SERVER_A, SERVER_B = 1_183_440_317_201_907_712, 1_190_021_588_230_107_136
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -122,7 +123,7 @@ async def test_the_retention_sweep_forgets_what_is_past_its_period(
     await knowledge.record_unanswered("old question", SERVER_A, NOW - UNANSWERED_KEPT - dt.timedelta(hours=1))
     await knowledge.record_unanswered("recent question", SERVER_A, NOW - dt.timedelta(days=1))
 
-    sweep = RetentionSweep(readiness, knowledge, clock=lambda: NOW)
+    sweep = RetentionSweep(readiness, knowledge, DeliveryRepository(conn), clock=lambda: NOW)
     assert await sweep.run() == RetentionRun(readiness_sessions=1, unanswered_questions=1)
     assert await readiness_repo.get_session(111) is None and await readiness_repo.get_session(222) is not None
     assert [r.question for r in (await knowledge.report(SERVER_A))[1]] == ["recent question"]

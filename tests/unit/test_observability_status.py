@@ -13,6 +13,7 @@ import aiosqlite
 import pytest
 
 from bot.db.connection import open_database
+from bot.db.timestamps import to_db
 from bot.observability.context import interaction_fields, log_context
 from bot.observability.repository import KEEP_ERRORS, StatusRepository
 from bot.observability.service import StatusService, stored_report
@@ -30,7 +31,6 @@ from bot.observability.status import (
     status_json,
     status_text,
 )
-from bot.scheduling.delivery import to_db
 
 NOW = dt.datetime(2026, 2, 16, 12, 0, tzinfo=dt.UTC)
 STARTED = NOW - dt.timedelta(hours=3, minutes=25)

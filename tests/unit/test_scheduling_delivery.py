@@ -11,6 +11,7 @@ import pytest
 
 from bot.cycle import CycleCalendar, MilestoneKind, Reminder
 from bot.db.connection import open_database
+from bot.db.timestamps import to_db
 from bot.milestones.models import (
     PauseReason,
     ServerEvent,
@@ -19,8 +20,11 @@ from bot.milestones.models import (
     event_delivery,
     milestone_delivery,
 )
+from bot.scheduling import delivery
 from bot.scheduling.delivery import (
+    DELIVERIES_KEPT,
     NONCE_LENGTH,
+    TARGET_KINDS,
     Deliverer,
     DeliveryProblem,
     DeliveryRecord,
@@ -381,3 +385,82 @@ async def test_an_old_claim_that_cannot_be_checked_waits_instead_of_sending_agai
     assert result.outcome is Outcome.FAILED and channel.sends == []
     stored = await repo.get(record().key)
     assert stored is not None and stored.status is DeliveryStatus.FAILED
+
+
+# -- the kinds of delivery, and how long a row is kept -------------------------------------------------------------
+
+
+def test_every_feature_kind_is_allowed_and_every_allowed_kind_is_a_feature_s() -> None:
+    from bot.milestones.discord_event_plan import TARGET_KIND as DISCORD_EVENT_KIND
+    from bot.milestones.models import TargetKind
+    from bot.mydates.repository import REMINDER_TARGET_KIND
+    from bot.studygroups.dispatch import KINDS as STUDYGROUP_KINDS
+    from bot.studygroups.repository import NUDGE_TARGET_KIND
+
+    written = {
+        *(kind.value for kind in TargetKind),
+        DISCORD_EVENT_KIND,
+        *STUDYGROUP_KINDS.values(),
+        NUDGE_TARGET_KIND,
+        REMINDER_TARGET_KIND,
+    }
+    assert written == TARGET_KINDS
+
+
+async def test_an_unknown_kind_is_refused_by_the_repository_not_the_table(conn: aiosqlite.Connection) -> None:
+    repo = DeliveryRepository(conn)
+    unknown = replace(record("x:1"), target_kind="newsletter")
+    with pytest.raises(ValueError, match="newsletter"):
+        await repo.claim(unknown, NOW)
+    with pytest.raises(ValueError, match="newsletter"):
+        await repo.skip(unknown, "not now", NOW)
+    assert await repo.get(unknown.key) is None
+    # The table lists no kinds any more (migration 0024): a new feature needs no rebuild, only TARGET_KINDS.
+    cursor = await conn.execute(
+        "INSERT INTO deliveries (key, group_key, guild_id, channel_id, target_kind, target_ref, offset_seconds, "
+        "occurs_at, fire_at, nonce, status) VALUES ('x:2', 'x:2', 1, 2, 'newsletter', '1', 0, ?, ?, 'n', 'sent')",
+        (to_db(NOW), to_db(NOW)),
+    )
+    assert cursor.rowcount == 1
+    await conn.rollback()
+
+
+async def test_finished_rows_long_past_are_pruned_and_claims_never(conn: aiosqlite.Connection) -> None:
+    repo = DeliveryRepository(conn)
+    cutoff = NOW - DELIVERIES_KEPT
+    old = cutoff - timedelta(microseconds=1)
+
+    async def row(key: str, *, fire_at: datetime, occurs_at: datetime, finished_at: datetime | None) -> None:
+        kept = replace(record(key), fire_at=fire_at, occurs_at=occurs_at, nonce=delivery_nonce(key))
+        assert await repo.claim(kept, fire_at)
+        if finished_at is not None:
+            await repo.mark_sent(key, 1, finished_at)
+
+    await row("sent-long-ago", fire_at=old, occurs_at=old, finished_at=old)
+    await repo.skip(replace(record("skipped-long-ago"), fire_at=old, occurs_at=old), "beyond-grace", old)
+    await row("claimed-long-ago", fire_at=old, occurs_at=old, finished_at=None)
+    await row("sent-at-the-cutoff", fire_at=cutoff, occurs_at=cutoff, finished_at=cutoff)
+    # Due long ago but recorded only recently (given up after a long outage): its outcome is recent news.
+    await row("finished-recently", fire_at=old, occurs_at=old, finished_at=NOW - timedelta(days=1))
+    # Made long ago for a moment still ahead (a Discord event for next year's Match Day): still planned.
+    await row("about-the-future", fire_at=old, occurs_at=NOW + timedelta(days=30), finished_at=old)
+
+    assert await repo.prune_finished(cutoff) == 2
+    left = {r[0] for r in await (await conn.execute("SELECT key FROM deliveries")).fetchall()}
+    assert left == {"claimed-long-ago", "sent-at-the-cutoff", "finished-recently", "about-the-future"}
+    assert await repo.prune_finished(cutoff) == 0, "a second run deletes nothing twice"
+
+
+async def test_a_large_backlog_is_pruned_batch_after_batch_until_none_is_left(
+    conn: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "PRUNE_BATCH", 2)
+    repo = DeliveryRepository(conn)
+    old = NOW - DELIVERIES_KEPT - timedelta(days=1)
+    for n in range(5):
+        await repo.skip(replace(record(f"old-{n}"), fire_at=old, occurs_at=old), "beyond-grace", old)
+    assert await repo.claim(replace(record("old-claim"), fire_at=old, occurs_at=old), old)
+    # Batches of 2: 2, 2, then 1 (fewer than a batch: done).
+    assert await repo.prune_finished(NOW - DELIVERIES_KEPT) == 5
+    left = [r[0] for r in await (await conn.execute("SELECT key FROM deliveries")).fetchall()]
+    assert left == ["old-claim"]

@@ -9,9 +9,9 @@ from pathlib import Path
 import aiosqlite
 
 from bot.db.connection import apply_migrations, discover_migrations, open_database, schema_version
+from bot.db.timestamps import to_db
 from bot.observability.repository import StatusRepository
 from bot.observability.status import ErrorNote, Heartbeat, ShardFigures
-from bot.scheduling.delivery import to_db
 from tests.unit.test_cli import imgbot
 
 

@@ -12,6 +12,7 @@ import aiosqlite
 import pytest
 
 from bot.db.connection import open_database
+from bot.db.timestamps import utc_now
 from bot.scheduling import (
     TEST_CLOCK_OFFSET_ENV,
     DeliveryRepository,
@@ -24,7 +25,6 @@ from bot.scheduling import (
     TransientDeliveryError,
     clock_from_env,
     delivery_reference,
-    system_clock,
 )
 from bot.studygroups import schedule as timing
 from bot.studygroups.dispatch import RETRY_JOB, StudyGroupDispatcher
@@ -375,8 +375,8 @@ async def test_timers_are_armed_on_the_real_clock_when_the_dispatcher_s_clock_is
 
 
 def test_the_clock_test_hook_is_off_unless_set_and_says_so_when_it_is(caplog: pytest.LogCaptureFixture) -> None:
-    assert clock_from_env({}) is system_clock
-    assert clock_from_env({TEST_CLOCK_OFFSET_ENV: "  "}) is system_clock
+    assert clock_from_env({}) is utc_now
+    assert clock_from_env({TEST_CLOCK_OFFSET_ENV: "  "}) is utc_now
     with caplog.at_level(logging.WARNING, logger="bot.scheduling.clock"):
         moved = clock_from_env({TEST_CLOCK_OFFSET_ENV: "3600.5"})
     assert moved == OffsetClock(dt.timedelta(seconds=3600.5))

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.db.connection import open_database
+from bot.db.timestamps import to_db
 from bot.privacy import privacy_sections
 from bot.scheduling import DeliveryRecord, DeliveryRepository, JobScheduler, RateBudget, Runner, Worker, delivery_nonce
 from bot.scheduling.pacing import DISCORD_GLOBAL_PER_SECOND, Pacer
@@ -37,7 +38,7 @@ from bot.studygroups.reconcile import (
     lookup_batches,
     roster_changes,
 )
-from bot.studygroups.repository import NUDGE_TARGET_KIND, StudyGroupRepository, db_time
+from bot.studygroups.repository import NUDGE_TARGET_KIND, StudyGroupRepository
 from bot.studygroups.retention import PURGE_EVERY, PURGE_JOB, RetentionPurger
 from bot.studygroups.service import MemberRoster, StudyGroupService
 
@@ -233,7 +234,7 @@ async def test_reconcile_ends_the_groups_of_members_who_left_while_offline(conn:
     async with conn.execute("SELECT left_at FROM study_departures WHERE user_id = ?", (ALICE,)) as cursor:
         row = await cursor.fetchone()
     # The retention counts from when it was noticed, never from an earlier guess.
-    assert row is not None and row[0] == db_time(clock.now)
+    assert row is not None and row[0] == to_db(clock.now)
     assert await service.member_roster(GUILD) == MemberRoster(GUILD, members=(BOB,), departed=(ALICE,))
     assert len(await service.my_groups(GUILD, BOB)) == 1
     # The next run changes nothing: Alice's departure stands, nobody else moved.
