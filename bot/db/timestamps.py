@@ -3,7 +3,7 @@
 Every timestamp column holds UTC ISO 8601 with microseconds, ``2026-03-09T09:00:00.000000+00:00``: one width and one
 offset, so that comparing the text compares the instants. SQL relies on it without parsing anything: ``ORDER BY
 fire_at``, ``last_seen < ?``, the watermark's ``excluded.value > value``. (Readiness once left the fraction out when
-it was zero and votes were written as given: migration 0023 rewrote those rows in this form.)
+it was zero and votes were written as given: migration 0022 rewrote those rows in this form.)
 
 Times inside the bot are aware and in UTC (the user's zone only at the edge), so a naive datetime is a bug: it is
 refused here, in both directions, rather than taken for local time.

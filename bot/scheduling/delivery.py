@@ -62,7 +62,7 @@ TARGET_KINDS = frozenset(
     }
 )
 """Every ``deliveries.target_kind`` a feature writes. The table no longer lists them (its CHECK went in migration
-0024), so a new scheduled feature adds its kind here instead of rebuilding the table; ``DeliveryRepository`` refuses
+0023), so a new scheduled feature adds its kind here instead of rebuilding the table; ``DeliveryRepository`` refuses
 any other before writing, as the CHECK did."""
 
 DELIVERIES_KEPT = timedelta(days=400)

@@ -7,7 +7,7 @@ v. The remaining migrations are then applied and the result must keep every row 
 scratch. A new migration needs its own data file (``test_every_migration_has_a_data_file`` and
 ``test_every_final_table_has_data`` insist), so the next upgrade is tested against its tables too.
 
-A migration may rewrite how a moment is spelled (``0023_timestamps_one_form.sql`` puts every one in the form of
+A migration may rewrite how a moment is spelled (``0022_timestamps_one_form.sql`` puts every one in the form of
 ``bot/db/timestamps.py``), never the moment itself: rows are compared with their timestamps read as instants, and after
 every upgrade each timestamp in the database must be in that one form.
 """

@@ -415,7 +415,7 @@ async def test_an_unknown_kind_is_refused_by_the_repository_not_the_table(conn: 
     with pytest.raises(ValueError, match="newsletter"):
         await repo.skip(unknown, "not now", NOW)
     assert await repo.get(unknown.key) is None
-    # The table lists no kinds any more (migration 0024): a new feature needs no rebuild, only TARGET_KINDS.
+    # The table lists no kinds any more (migration 0023): a new feature needs no rebuild, only TARGET_KINDS.
     cursor = await conn.execute(
         "INSERT INTO deliveries (key, group_key, guild_id, channel_id, target_kind, target_ref, offset_seconds, "
         "occurs_at, fire_at, nonce, status) VALUES ('x:2', 'x:2', 1, 2, 'newsletter', '1', 0, ?, ?, 'n', 'sent')",
