@@ -34,6 +34,8 @@ import aiosqlite
 from bot.db.connection import write_transaction
 from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
+from bot.knowledge.community import ASKER_KEPT, CommunityAskers
+from bot.knowledge.community_repository import CommunityRepository
 from bot.knowledge.feedback import REASONS_KEPT
 from bot.knowledge.repository import UNANSWERED_KEPT
 from bot.knowledge.server_entries import ServerEntryAuthors
@@ -366,6 +368,7 @@ class PersonalData:
             ServerRecords(conn),
             InterviewData.of(conn),
             ServerEntryAuthors(ServerEntryRepository(conn)),
+            CommunityAskers(CommunityRepository(conn)),
         ]
         return cls(conn, sources, clock, backups=backups)
 
@@ -572,6 +575,10 @@ DELETION_LABELS: dict[str, tuple[str, str]] = {
         "server knowledge entry no longer naming you",
         "server knowledge entries no longer naming you",
     ),
+    "community_questions_unnamed": (
+        "question you asked the community, no longer naming you",
+        "questions you asked the community, no longer naming you",
+    ),
 }
 
 
@@ -720,6 +727,13 @@ def privacy_sections(
             "export lists it for you, /mydata delete removes your name from it (the entry stays, naming nobody), and "
             "it is deleted with the server's other data when I am removed from the server, after the server's "
             "retention period, unless I am added back first.",
+        ),
+        (
+            "Ask the community",
+            "If you post a question from /ask in a server's help channel, I keep it with where it went, its answer "
+            "once marked, and your user id, also when you post anonymously (never shown; kept so that you can mark "
+            f"the answer and find it in /mydata). Your id is forgotten {ASKER_KEPT.days} days after you asked, or at "
+            "/mydata delete; the post stays the server's.",
         ),
         ("Backups", _backups_text(backups)),
         (
