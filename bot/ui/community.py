@@ -100,7 +100,7 @@ def preview_embeds(
 
 def posted_text(link: str, *, forum: bool, tag: str | None, untagged_reason: str | None) -> str:
     """What the member is told, privately, once the question is up."""
-    what = "forum post" if forum else "thread"
+    what = (f"forum post tagged **{tag}**" if tag else "forum post") if forum else "message with a thread"
     text = f"✅ Posted. Your question is up as a {what}: {link}\nReplies appear there; "
     text += "you (or a moderator) can mark the one that answers it with **Apps → Mark as answer**."
     if forum and tag is None and untagged_reason:

@@ -225,7 +225,9 @@ async def test_a_question_becomes_a_forum_post_tagged_with_its_stage(live: Commu
     assert not posted.embeds and not posted.components
     thread = thread_of(live, posted)
     assert thread.parent_id == forum.id and thread.name == ERAS_QUESTION
-    assert f"https://discord.com/channels/{forum.guild_id}/{thread.id}" in posted.content
+    assert (
+        f"as a forum post tagged **ERAS**: https://discord.com/channels/{forum.guild_id}/{thread.id}" in posted.content
+    )
     # The stage tags were added to the forum (the server's own kept), and the post carries its stage's.
     eras = STAGE_TAGS[Stage.ERAS]
     assert [tag.name for tag in forum.available_tags] == ["Study tips", eras, *(t for t in all_tags() if t != eras)]
