@@ -730,10 +730,10 @@ def privacy_sections(
         ),
         (
             "Ask the community",
-            "If you post a question from /ask in a server's help channel, I keep it with where it went, its answer "
-            "once marked, and your user id, also when you post anonymously (never shown; kept so that you can mark "
-            f"the answer and find it in /mydata). Your id is forgotten {ASKER_KEPT.days} days after you asked, or at "
-            "/mydata delete; the post stays the server's.",
+            "If you post a question from /ask in a server's help channel, I keep it, where it went, its marked answer "
+            "and your user id, also when anonymous (never shown; so you can mark the answer and find it in /mydata). "
+            f"Your id goes {ASKER_KEPT.days} days after you asked, or at /mydata delete; the rest goes with the "
+            "server's data if I am removed from it.",
         ),
         ("Backups", _backups_text(backups)),
         (
