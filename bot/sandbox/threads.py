@@ -17,6 +17,9 @@ Routes (registered on the REST API by the emulator):
 
 Every change reaches the bot as Discord sends it: THREAD_CREATE (``newly_created``) and the post's MESSAGE_CREATE,
 THREAD_UPDATE, CHANNEL_UPDATE. A message sent to a forum itself is refused (50008) by the message route.
+
+Not emulated: the ``thread`` field Discord adds to a message a thread was started from (and its MESSAGE_UPDATE), thread
+members, and the per-thread counters (``message_count`` stays 0).
 """
 
 from __future__ import annotations
