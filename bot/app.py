@@ -23,6 +23,11 @@ from bot.cooldowns import Cooldowns
 from bot.db.backup import backup_database, ensure_sound, prune_backups
 from bot.db.connection import open_database, write_transaction
 from bot.discord_internals import wrap_interaction_parser
+from bot.knowledge.community import FORGET_EVERY as COMMUNITY_FORGET_EVERY
+from bot.knowledge.community import FORGET_JOB as COMMUNITY_FORGET_JOB
+from bot.knowledge.community import FORGET_TIMEOUT as COMMUNITY_FORGET_TIMEOUT
+from bot.knowledge.community import CommunityService
+from bot.knowledge.community_repository import CommunityRepository
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.knowledge.server_entries import RETENTION_EVERY as SERVER_ENTRIES_EVERY
 from bot.knowledge.server_entries import RETENTION_JOB as SERVER_ENTRIES_JOB
@@ -92,6 +97,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (
     "cogs.knowledge",
     "cogs.server_knowledge",
+    "cogs.community",
     "cogs.readiness",
     "cogs.quiz",
     "cogs.milestones",
@@ -330,6 +336,8 @@ class ImgBot(ShardedBot):
         server_entries_retention = ServerEntriesRetention(
             server_entries, adapters.members, studygroups.retention_days, budget.lane(LOOKUPS_PER_SECOND)
         )
+        # Ask the community: the help channels and the questions posted to them (go with the entries above).
+        community = CommunityService(CommunityRepository(self._db), feed_clock)
         # What /privacy says is kept only for a while (unfinished readiness assessments, unanswered questions), and
         # delivery records long past (DELIVERIES_KEPT).
         privacy_retention = RetentionSweep(readiness, knowledge, deliveries)
@@ -345,6 +353,14 @@ class ImgBot(ShardedBot):
                 SERVER_ENTRIES_EVERY,
                 server_entries_retention.run,
                 timeout=SERVER_ENTRIES_TIMEOUT,
+            ),
+            # The askers of community questions 90 days on, and posts that never reached Discord (what /privacy says).
+            Worker(
+                COMMUNITY_FORGET_JOB,
+                COMMUNITY_FORGET_EVERY,
+                community.forget_old,
+                needs_ready=False,
+                timeout=COMMUNITY_FORGET_TIMEOUT,
             ),
             # Dates passed 30 days ago, and their reminders' records, are forgotten (what /privacy says).
             Worker(
@@ -376,6 +392,7 @@ class ImgBot(ShardedBot):
         self._services = Services(
             knowledge=knowledge,
             server_entries=server_entries,
+            community=community,
             readiness=readiness,
             quiz=quiz,
             milestones=milestones,

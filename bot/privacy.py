@@ -36,6 +36,8 @@ from bot.db.connection import write_transaction
 from bot.db.timestamps import Clock, utc_now
 from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
+from bot.knowledge.community import ASKER_KEPT, CommunityAskers
+from bot.knowledge.community_repository import CommunityRepository
 from bot.knowledge.feedback import REASONS_KEPT
 from bot.knowledge.repository import UNANSWERED_KEPT
 from bot.knowledge.server_entries import ServerEntryAuthors
@@ -365,6 +367,7 @@ class PersonalData:
             ServerRecords(conn),
             InterviewData.of(conn),
             ServerEntryAuthors(ServerEntryRepository(conn)),
+            CommunityAskers(CommunityRepository(conn)),
         ]
         return cls(conn, sources, clock, backups=backups)
 
@@ -582,6 +585,10 @@ DELETION_LABELS: dict[str, tuple[str, str]] = {
         "server knowledge entry no longer naming you",
         "server knowledge entries no longer naming you",
     ),
+    "community_questions_unnamed": (
+        "question you asked the community, no longer naming you",
+        "questions you asked the community, no longer naming you",
+    ),
 }
 
 
@@ -730,6 +737,13 @@ def privacy_sections(
             "export lists it for you, /mydata delete removes your name from it (the entry stays, naming nobody), and "
             "it is deleted with the server's other data when I am removed from the server, after the server's "
             "retention period, unless I am added back first.",
+        ),
+        (
+            "Ask the community",
+            "If you post a question from /ask in a server's help channel, I keep it, where it went, its marked answer "
+            "and your user id, also when anonymous (never shown; so you can mark the answer and find it in /mydata). "
+            f"Your id goes {ASKER_KEPT.days} days after you asked, or at /mydata delete; the rest goes with the "
+            "server's data if I am removed from it.",
         ),
         ("Backups", _backups_text(backups)),
         (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.cooldowns import Cooldowns
+from bot.knowledge.community import CommunityService
 from bot.knowledge.server_entries import ServerEntries
 from bot.knowledge.service import KnowledgeService
 from bot.milestones.service import MilestoneService
@@ -25,6 +26,8 @@ class Services:
     knowledge: KnowledgeService
     server_entries: ServerEntries
     """A server's own knowledge entries (``/knowledge add``), searched beside the curated ones in that server."""
+    community: CommunityService
+    """Ask the community: each server's help channel and the questions members posted there from ``/ask``."""
     readiness: ReadinessService
     quiz: QuizService
     milestones: MilestoneService

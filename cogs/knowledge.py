@@ -35,7 +35,7 @@ from bot.ui.permissions import server_permissions_check
 from bot.ui.plural import plural
 from bot.ui.server_knowledge import choice_name, server_entry_embed
 from bot.validation import UserInputError, parse_options
-from cogs import server_knowledge
+from cogs import community, server_knowledge
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
@@ -555,11 +555,13 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
             noted = not answer.result.not_english and not options.private
             if noted:
                 await self.service.record_unanswered(options.question, interaction.guild_id, dt.datetime.now(dt.UTC))
-            await interaction.response.send_message(
-                embed=no_answer_embed(options.question, answer, noted=noted),
-                view=suggestions_view(answer.suggestions),
-                ephemeral=True,
+            embeds, view = (
+                [no_answer_embed(options.question, answer, noted=noted)],
+                suggestions_view(answer.suggestions),
             )
+            if interaction.guild_id is not None:
+                community.offer(embeds, view, options.question)  # Ask the community (cogs/community.py)
+            await interaction.response.send_message(embeds=embeds, view=view, ephemeral=True)
             return
         await interaction.response.send_message(
             embed=entry_embed(answer.entry, question=options.question),
@@ -671,6 +673,11 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
     @server_permissions_check(manage_guild=True)
     async def list_entries(self, interaction: Interaction) -> None:
         await server_knowledge.show_list(interaction, 0, new=True)
+
+    @knowledge_admin.command(name="settings", description="The help channel where members can ask the community")
+    @server_permissions_check(manage_guild=True)
+    async def settings(self, interaction: Interaction) -> None:
+        await community.show_settings(interaction)
 
     @knowledge_admin.command(name="export", description="This server's own entries as Markdown files")
     @server_permissions_check(manage_guild=True)

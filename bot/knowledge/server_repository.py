@@ -41,6 +41,14 @@ def _entry(row: Sequence[object]) -> ServerEntry:
     )
 
 
+_SERVER_DATA = (
+    "SELECT guild_id FROM server_entries UNION SELECT guild_id FROM community_questions "
+    "UNION SELECT guild_id FROM community_settings"
+)
+"""Every server with knowledge data of its own: entries, and Ask the community's questions and help channel (0022).
+All are kept for the server's retention period once the bot is removed from it, and go together."""
+
+
 def _is_duplicate(error: sqlite3.IntegrityError) -> bool:
     return "server_entries.guild_id, server_entries.title_key" in str(error)
 
@@ -172,11 +180,12 @@ class ServerEntryRepository:
     # -- the bot leaving a server ---------------------------------------------------------------------------------
 
     async def mark_left(self, guild_id: int, now: dt.datetime) -> bool:
-        """Start the server's retention clock if it has entries; leaving twice keeps the first time."""
+        """Start the server's retention clock if it has entries or community data; leaving twice keeps the first
+        time."""
         async with write_transaction(self.conn):
             cursor = await self.conn.execute(
                 "INSERT OR IGNORE INTO server_entries_departures (guild_id, left_at) SELECT ?, ? "
-                "WHERE EXISTS (SELECT 1 FROM server_entries WHERE guild_id = ?)",
+                f"WHERE ? IN ({_SERVER_DATA})",
                 (guild_id, to_db(now), guild_id),
             )
         return cursor.rowcount > 0
@@ -197,13 +206,17 @@ class ServerEntryRepository:
             return [(int(row[0]), from_db(row[1])) for row in await cursor.fetchall()]
 
     async def guilds_with_entries(self) -> list[int]:
-        async with self.conn.execute("SELECT DISTINCT guild_id FROM server_entries ORDER BY 1") as cursor:
+        """The servers with entries or community data."""
+        async with self.conn.execute(f"{_SERVER_DATA} ORDER BY 1") as cursor:
             return [int(row[0]) for row in await cursor.fetchall()]
 
     async def delete_server(self, guild_id: int) -> int:
-        """Delete the server's entries and its departure; returns entries deleted."""
+        """Delete the server's entries, its community questions and help channel, and its departure; returns entries
+        deleted."""
         async with write_transaction(self.conn):
             cursor = await self.conn.execute("DELETE FROM server_entries WHERE guild_id = ?", (guild_id,))
+            await self.conn.execute("DELETE FROM community_questions WHERE guild_id = ?", (guild_id,))
+            await self.conn.execute("DELETE FROM community_settings WHERE guild_id = ?", (guild_id,))
             await self.conn.execute("DELETE FROM server_entries_departures WHERE guild_id = ?", (guild_id,))
         return max(cursor.rowcount, 0)
 

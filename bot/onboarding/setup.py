@@ -21,6 +21,7 @@ class Step(IntEnum):
     ANNOUNCEMENTS = 1
     EVENTS = 2
     STUDY_GROUP = 3
+    HELP_CHANNEL = 4
 
 
 STEPS = len(Step)

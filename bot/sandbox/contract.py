@@ -576,6 +576,8 @@ _LIMIT_CHECKS: dict[tuple[str, str], str] = {
     ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original"): "message",
     ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"): "message",
     ("POST", "/interactions/{interaction_id}/{interaction_token}/callback"): "callback",
+    ("POST", "/channels/{channel_id}/threads"): "forum_post",
+    ("PATCH", "/channels/{channel_id}"): "channel_edit",
     ("PUT", "/applications/{application_id}/commands"): "commands",
     ("PUT", "/applications/{application_id}/guilds/{guild_id}/commands"): "commands",
     ("POST", "/applications/{application_id}/commands"): "commands",
@@ -583,10 +585,24 @@ _LIMIT_CHECKS: dict[tuple[str, str], str] = {
 }
 
 
+def check_channel_edit(body: Any) -> Iterator[Problem]:
+    """PATCH /channels/{id}: a forum tag's name is at most 20 characters (the spec says 50; Discord refuses more)."""
+    tags = body.get("available_tags") if isinstance(body, dict) else None
+    for i, tag in enumerate(tags if isinstance(tags, list) else []):
+        name = tag.get("name") if isinstance(tag, dict) else None
+        if isinstance(name, str) and not 1 <= len(name) <= 20:
+            yield f"available_tags[{i}].name", f"{len(name)} characters (must be 1-20)"
+
+
 def limit_problems(method: str, template: str, body: Any) -> list[Problem]:
     kind = _LIMIT_CHECKS.get((method, template))
     if kind == "message":
         return list(check_message_body(body))
+    if kind == "forum_post" and isinstance(body, dict) and isinstance(body.get("message"), dict):
+        # A forum post's first message is a message like any other: a bot's content stops at 2,000 characters.
+        return list(check_message_body(body["message"], "message"))
+    if kind == "channel_edit":
+        return list(check_channel_edit(body))
     if kind == "commands":
         return list(check_commands(body))
     if kind == "callback" and isinstance(body, dict):

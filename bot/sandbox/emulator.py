@@ -23,7 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.commands import CHAT_INPUT, CommandRegistry, RegisteredCommand
+from bot.sandbox.commands import CHAT_INPUT, MESSAGE_COMMAND, CommandRegistry, RegisteredCommand
+from bot.sandbox.context_menus import message_command_data
 from bot.sandbox.contract import ContractChecker, Violation, short_path
 from bot.sandbox.faults import FaultInjector, RateLimiter, Stats, compile_route
 from bot.sandbox.gateway import BotNotConnected, Gateway
@@ -46,6 +47,7 @@ from bot.sandbox.payloads import channel_payload, member_payload, message_payloa
 from bot.sandbox.permissions import ALL_PERMISSIONS, BOT_DEFAULT, Perm
 from bot.sandbox.rest import RequestRecord, RestApi
 from bot.sandbox.snowflake import SnowflakeFactory
+from bot.sandbox.threads import ThreadRoutes
 from bot.sandbox.world import Channel, ChannelType, Guild, Member, Role, User, World, make_bot_token
 
 log = logging.getLogger(__name__)
@@ -108,6 +110,9 @@ class Emulator:
         self._by_token: dict[str, Interaction] = {}
         self.gateway = Gateway(self.world, self.stats, self.faults, heartbeat_interval_ms=heartbeat_interval_ms)
         self.rest = RestApi(self)
+        # Forum posts, threads and channel edits (bot/sandbox/threads.py), on the same REST pipeline.
+        self.threads = ThreadRoutes(self)
+        self.threads.register()
         self.connect_timeout = 20.0
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -454,10 +459,12 @@ class Emulator:
         self.stats.gateway[f"interaction:{ix.type}"] += 1
         return ix
 
-    def _command(self, name: str, guild: Guild | None, user: User, channel: Channel, force: bool) -> RegisteredCommand:
+    def _command(
+        self, name: str, guild: Guild | None, user: User, channel: Channel, force: bool, ctype: int = CHAT_INPUT
+    ) -> RegisteredCommand:
         if guild is not None and not guild.bot_joined:
             raise InteractionError(f"the bot is not in {guild.name!r}, so its commands are not either")
-        command = self.commands.find(name, guild.id if guild else None, CHAT_INPUT)
+        command = self.commands.find(name, guild.id if guild else None, ctype)
         if command is None:
             registered = self.commands.describe()
             message = f"/{name} was never registered by the bot (registered: {registered})"
@@ -543,6 +550,31 @@ class Emulator:
         await self._deliver(ix)
         reply = await ix.response(timeout)
         return list(reply.choices or [])
+
+    async def message_command(
+        self, name: str, message: Message, *, user: User | Member | None = None, force: bool = False
+    ) -> Interaction:
+        """Run a message context-menu command (right-click a message → Apps → `name`) as `user`, on `message`, in
+        its channel; the bot receives the message in the interaction's resolved data, content included, as Discord
+        sends it to the command's app (bot/sandbox/context_menus.py)."""
+        channel = self.world.get_channel(message.channel_id)
+        if channel is None or message.deleted:
+            raise InteractionError("the message is gone")
+        if message.ephemeral:
+            raise InteractionError("an ephemeral message has no context menu")
+        who, where, guild = self._who_where(user, channel)
+        registered = self._command(name, guild, who, where, force, MESSAGE_COMMAND)
+        ix = Interaction(
+            id=self.ids.next(),
+            type=APPLICATION_COMMAND,
+            user=who,
+            channel=where,
+            guild=guild,
+            data=message_command_data(self.world, registered, message),
+            store=self.store,
+            command=registered,
+        )
+        return await self._deliver(ix)
 
     def _source(self, target: Message | Reply | Interaction) -> tuple[Message, Interaction | None]:
         if isinstance(target, Reply):

@@ -264,6 +264,9 @@ def interaction_metadata(ix: Interaction, original_response_id: int | None = Non
     if ix.type == APPLICATION_COMMAND and ix.command is not None:
         data["name"] = ix.command.name
         data["command_type"] = ix.command.type
+        if ix.command.type == 3 and ix.data.get("target_id") is not None:
+            # A message context-menu command: the message it was run on.
+            data["target_message_id"] = str(ix.data["target_id"])
     elif ix.type == MESSAGE_COMPONENT and ix.source_message is not None:
         data["interacted_message_id"] = str(ix.source_message.id)
     elif ix.type == MODAL_SUBMIT:

@@ -182,11 +182,13 @@ class MessageStore:
         interaction_metadata: JsonDict | None = None,
         webhook_id: int | None = None,
         reference_id: int | None = None,
+        message_id: int | None = None,
     ) -> Message:
-        """Store a new message. `interaction` is (interaction id, interaction type, user, command name)."""
+        """Store a new message. `interaction` is (interaction id, interaction type, user, command name);
+        `message_id` an id Discord gives it otherwise (a forum post's first message has the post's id)."""
         flags = (int(body.get("flags") or 0) & _SETTABLE_FLAGS) | extra_flags
         message = Message(
-            id=self.ids.next(),
+            id=message_id if message_id is not None else self.ids.next(),
             channel_id=channel.id,
             guild_id=channel.guild_id,
             author=author,

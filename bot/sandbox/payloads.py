@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.sandbox.models import Attachment, JsonDict, Message
 from bot.sandbox.snowflake import snowflake_time
-from bot.sandbox.world import Channel, ChannelType, Guild, Member, Role, ScheduledEvent, User, World
+from bot.sandbox.world import Channel, ChannelType, ForumTag, Guild, Member, Role, ScheduledEvent, User, World
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +128,15 @@ def channel_payload(world: World, channel: Channel, *, with_guild_id: bool = Tru
                     "archived": channel.archived,
                     "auto_archive_duration": 1440,
                     "archive_timestamp": iso(created),
-                    "locked": False,
+                    "locked": channel.locked,
                     "create_timestamp": iso(created),
                 },
             }
         )
+        parent = world.get_channel(channel.parent_id) if channel.parent_id else None
+        if parent is not None and parent.is_forum:
+            # A forum post: the tags it carries, in the order they were applied (order matters to clients).
+            payload["applied_tags"] = [str(tag_id) for tag_id in channel.applied_tags]
     else:
         payload.update(
             {
@@ -143,9 +147,31 @@ def channel_payload(world: World, channel: Channel, *, with_guild_id: bool = Tru
         )
         if channel.type != ChannelType.GUILD_CATEGORY:
             payload["topic"] = channel.topic
+        if channel.is_forum:
+            payload.update(
+                {
+                    "available_tags": [forum_tag_payload(tag) for tag in channel.available_tags],
+                    "default_reaction_emoji": None,
+                    "default_sort_order": None,
+                    "default_forum_layout": 0,
+                    "default_tag_setting": "match_some",
+                    "default_auto_archive_duration": 1440,
+                    "default_thread_rate_limit_per_user": 0,
+                }
+            )
     if with_guild_id or channel.is_thread:
         payload["guild_id"] = str(channel.guild_id)
     return payload
+
+
+def forum_tag_payload(tag: ForumTag) -> JsonDict:
+    return {
+        "id": str(tag.id),
+        "name": tag.name,
+        "moderated": tag.moderated,
+        "emoji_id": None,
+        "emoji_name": tag.emoji_name,
+    }
 
 
 def guild_create_payload(

@@ -556,7 +556,7 @@ class RestApi:
         interaction_ref = (ix.id, ix.type, ix.user, ix.command_name)
         metadata = interaction_metadata(ix)
         if ctype == 4:
-            _require_content(data, req.files)
+            require_content(data, req.files)
             message = emu.store.create(
                 channel=ix.channel,
                 author=emu.world.bot,
@@ -627,7 +627,7 @@ class RestApi:
         if not ix.responded:
             raise unknown("Webhook", 10015)
         body = req.json
-        _require_content(body, req.files)
+        require_content(body, req.files)
         original = ix.original
         if ix.callback_type == 5 and original is not None and original.loading:
             message = emu.store.edit(original, {k: v for k, v in body.items() if k != "flags"}, req.files)
@@ -722,6 +722,9 @@ class RestApi:
             visible, can_send = world.can_send(channel, world.bot.id)
             if not visible:
                 raise DiscordError(403, 50001, "Missing Access")
+            if channel.is_forum:
+                # A forum holds posts (POST /channels/{id}/threads, bot/sandbox/threads.py), never messages.
+                raise DiscordError(400, 50008, "Cannot send messages in a non-text channel")
             if not can_send:
                 raise DiscordError(403, 50013, "Missing Permissions")
             perms = world.permissions_in(channel, world.bot.id)
@@ -734,7 +737,7 @@ class RestApi:
             if existing is not None and self._remembers(existing):
                 emu.stats.other["nonce_deduplicated"] += 1
                 return ok(self._payload(existing))
-        _require_content(body, req.files)
+        require_content(body, req.files)
         reference_id: int | None = None
         ref = body.get("message_reference")
         if isinstance(ref, dict) and ref.get("message_id") is not None:
@@ -1049,7 +1052,7 @@ async def _parse_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
     return _loads(raw), []
 
 
-def _require_content(body: JsonDict, files: list[UploadedFile]) -> None:
+def require_content(body: JsonDict, files: list[UploadedFile]) -> None:
     keys = ("content", "embeds", "components", "sticker_ids", "poll", "attachments")
     if not files and not any(body.get(k) for k in keys):
         raise DiscordError(400, 50006, "Cannot send an empty message")

@@ -36,6 +36,7 @@ class ChannelType(IntEnum):
     ANNOUNCEMENT_THREAD = 10
     PUBLIC_THREAD = 11
     PRIVATE_THREAD = 12
+    GUILD_FORUM = 15
 
 
 THREAD_TYPES = frozenset({ChannelType.ANNOUNCEMENT_THREAD, ChannelType.PUBLIC_THREAD, ChannelType.PRIVATE_THREAD})
@@ -101,6 +102,17 @@ class Overwrite:
     deny: int = 0
 
 
+@dataclass(slots=True)
+class ForumTag:
+    """A tag of a forum channel (``available_tags``): a post carries up to five of them (``applied_tags``)."""
+
+    id: int
+    name: str
+    moderated: bool = False
+    """Only members with Manage Threads may apply or remove it."""
+    emoji_name: str | None = None
+
+
 @dataclass(slots=True, eq=False)
 class Channel:
     id: int
@@ -119,6 +131,14 @@ class Channel:
     # A channel the bot once knew (an id stored in its database) that an admin has since deleted.
     deleted: bool = False
     last_message_id: int | None = None
+    locked: bool = False
+    # A forum's tags, and the ids of those a post (a thread in a forum) carries (bot/sandbox/threads.py).
+    available_tags: list[ForumTag] = field(default_factory=list)
+    applied_tags: list[int] = field(default_factory=list)
+
+    @property
+    def is_forum(self) -> bool:
+        return self.type == ChannelType.GUILD_FORUM
 
     @property
     def is_thread(self) -> bool:
@@ -329,17 +349,37 @@ class World:
         self._channels_by_id[channel.id] = channel
         return channel
 
-    def add_thread(self, parent: Channel, name: str, *, owner: User | None = None) -> Channel:
+    def add_forum_tag(self, forum: Channel, name: str, *, moderated: bool = False) -> ForumTag:
+        """A tag a moderator added to a forum in its settings."""
+        if not forum.is_forum:
+            raise ValueError("only forum channels have tags")
+        tag = ForumTag(self.ids.next(), name, moderated)
+        forum.available_tags.append(tag)
+        return tag
+
+    def add_thread(
+        self,
+        parent: Channel,
+        name: str,
+        *,
+        owner: User | None = None,
+        thread_id: int | None = None,
+        private: bool = False,
+    ) -> Channel:
+        """A thread in ``parent``; ``thread_id`` the id Discord gives it otherwise (a thread started from a message
+        has the message's id)."""
         if parent.guild_id is None:
             raise ValueError("threads live in server channels")
         guild = self.guilds[parent.guild_id]
         kind = (
             ChannelType.ANNOUNCEMENT_THREAD
             if parent.type == ChannelType.GUILD_ANNOUNCEMENT
+            else ChannelType.PRIVATE_THREAD
+            if private
             else ChannelType.PUBLIC_THREAD
         )
         thread = Channel(
-            self.ids.next(),
+            thread_id if thread_id is not None else self.ids.next(),
             kind,
             name,
             guild_id=guild.id,

@@ -1,4 +1,4 @@
-"""Onboarding screens: the welcome a server gets when the bot joins, /setup's three steps and its summary.
+"""Onboarding screens: the welcome a server gets when the bot joins, /setup's four steps and its summary.
 
 Plain values in (a subscription, the Discord-events setting, the study groups, what the member picked but has not
 saved), embeds out, each inside Discord's limits by construction. The buttons and menus are the cog's
@@ -35,6 +35,7 @@ STEP_TITLES = {
     Step.ANNOUNCEMENTS: "Milestone announcements",
     Step.EVENTS: "Discord scheduled events",
     Step.STUDY_GROUP: "A first study group",
+    Step.HELP_CHANNEL: "Ask the community",
 }
 
 
@@ -187,16 +188,31 @@ def group_step_embed(
     if not may_create:
         lines.append(
             "Creating a study group needs the **Manage Channels** permission, which you don't have here. Someone "
-            "who has it can run `/studygroup-admin create`. **Finish** shows the summary."
+            "who has it can run `/studygroup-admin create`. **Next** goes on."
         )
     else:
         picked = f"<#{channel_id}>" if channel_id else "no channel yet"
         lines += [
             f"**Channel for a new group:** {picked}",
             "Pick its channel, then **Name, time and days…** to create it. Change an existing group with "
-            "`/studygroup-admin edit`. **Finish** skips this.",
+            "`/studygroup-admin edit`. **Next** skips this.",
         ]
     return _step_embed(Step.STUDY_GROUP, lines, notice)
+
+
+def help_step_embed(status: Sequence[str], notice: Notice | None = None) -> discord.Embed:
+    """Step 4: the help channel of **Ask the community** (``status``: the channel and what works there, as
+    /knowledge settings shows it)."""
+    lines = [
+        "When `/ask` has no reviewed answer, members may post their question in a help channel, with their name or "
+        "anonymously, and mark the reply that answers it. A forum works best (posts tagged by stage); a text channel "
+        "gets a thread per question. Optional.",
+        "",
+        *status,
+        "",
+        "Pick the channel below (it is saved at once), **Turn off** to have none, **Finish** for the summary.",
+    ]
+    return _step_embed(Step.HELP_CHANNEL, lines, notice)
 
 
 def summary_embed(
@@ -205,8 +221,10 @@ def summary_embed(
     groups: Sequence[GroupSummary],
     first_commands: Sequence[tuple[str, str]],
     notice: Notice | None = None,
+    help_channel: str | None = None,
 ) -> discord.Embed:
-    """The end of /setup: every setting as it is now, and what members can try first."""
+    """The end of /setup: every setting as it is now (``help_channel``: Ask the community's, in a line), and what
+    members can try first."""
     embed = discord.Embed(
         title="Setup done: here is how this server is set up",
         colour=SETUP_COLOUR,
@@ -220,6 +238,8 @@ def summary_embed(
     )
     embed.add_field(name="Discord scheduled events", value=events_line(subscription, setting), inline=False)
     embed.add_field(name="Study groups", value=shorten(groups_text(groups), FIELD_VALUE_LIMIT), inline=False)
+    if help_channel is not None:
+        embed.add_field(name="Ask the community", value=shorten(help_channel, FIELD_VALUE_LIMIT), inline=False)
     tries = "\n".join(f"`/{name}`: {description}" for name, description in first_commands)
     embed.add_field(name="Three commands members can try first", value=shorten(tries, FIELD_VALUE_LIMIT), inline=False)
     embed.set_footer(text="/help lists every command; moderators see theirs too.")

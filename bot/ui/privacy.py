@@ -55,8 +55,8 @@ def privacy_summary(retention_days: int | None = None, backups: BackupPolicy = D
             "**What I keep:** only what you give me through commands and buttons, so each feature works for you: "
             "your study groups, check-ins, time zone and reminder choice; quiz answers and scores; an unfinished "
             "readiness check, and its levels if you save them; your interview notes, interview log and rank draft; "
-            "your own dates (`/mydates`); your helpful votes; as a moderator, your name on the server answers you "
-            "write (`/knowledge add`).",
+            "your own dates (`/mydates`); your helpful votes; questions you ask the community (your id too, "
+            "unseen, when anonymous); as a moderator, your name on the server answers you write (`/knowledge add`).",
             "",
             "**What I don't:** I don't read or store your messages, and nothing is sold or shared. Others see what "
             "you post or share, and weekly recaps name who checked in; your group mates and moderators can see "

@@ -1,8 +1,9 @@
-"""/setup (Manage Server, declared and checked): a private flow of three steps, then a summary.
+"""/setup (Manage Server, declared and checked): a private flow of four steps, then a summary.
 
 1) milestone announcements (``/announcements setup``), 2) Discord scheduled events (``/announcements
-scheduled-events``), 3) a first study group (``/studygroup-admin create``, which also needs Manage Channels), then the
-server's settings and three commands members can try first. Each step saves through the feature's own service, after
+scheduled-events``), 3) a first study group (``/studygroup-admin create``, which also needs Manage Channels), 4) the
+help channel of Ask the community (``/knowledge settings``), then the server's settings and three commands members
+can try first. Each step saves through the feature's own service, after
 the feature's own checks (imported from its cog), so /setup never does more, or less, than the commands. Every
 screen has Back and Cancel and shows the server's current settings, so running it again changes them.
 
@@ -31,11 +32,13 @@ from bot.studygroups.models import MAX_GROUP_NAME, GroupCreateOptions, parse_wit
 from bot.studygroups.service import GroupSummary
 from bot.text import shorten
 from bot.ui import onboarding as screens
+from bot.ui.community import channel_status_lines, help_channel_line
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.help import catalog
 from bot.ui.onboarding import Notice
 from bot.ui.permissions import has_server_permissions, server_permissions_check
 from bot.validation import UserInputError
+from cogs import community
 from cogs.milestones.commands import check_role, events_reply, explain
 from cogs.milestones.scheduled_events import PERMISSION_HELP, can_make_events
 from cogs.studygroups.commands import require_manages_channel, require_postable
@@ -177,10 +180,23 @@ async def group_screen(interaction: Interaction, channel_id: int | None = None, 
     if may_create:
         view.add_item(GroupChannelSelect(channel_id))
         view.add_item(GroupFormButton(channel_id))
-    view.add_item(SetupButton("done", "Finish", discord.ButtonStyle.primary, row=1))
+    view.add_item(SetupButton("go:4", "Next", discord.ButtonStyle.primary, row=1))
     nav_row(view, "2")
     embed = screens.group_step_embed(settings.groups, channel_id, may_create=may_create, notice=notice)
     return embed, view
+
+
+async def help_screen(interaction: Interaction, notice: Notice | None = None) -> Screen:
+    """Step 4: Ask the community's help channel, picked and saved as /knowledge settings does it."""
+    guild = guild_of(interaction)
+    channel_id = await services_of(interaction).community.help_channel(guild.id)
+    check = await community.current_check(interaction)
+    view = discord.ui.View(timeout=None)
+    view.add_item(HelpChannelStepSelect(channel_id))
+    view.add_item(SetupButton("h:off", "Turn off", discord.ButtonStyle.secondary, row=1, disabled=channel_id is None))
+    view.add_item(SetupButton("done", "Finish", discord.ButtonStyle.primary, row=1))
+    nav_row(view, "3")
+    return screens.help_step_embed(channel_status_lines(check), notice), view
 
 
 def first_commands(interaction: Interaction) -> list[tuple[str, str]]:
@@ -192,9 +208,14 @@ def first_commands(interaction: Interaction) -> list[tuple[str, str]]:
 async def summary_screen(interaction: Interaction, notice: Notice | None = None) -> Screen:
     settings = await current_settings(interaction)
     view = discord.ui.View(timeout=None)
-    nav_row(view, "3", row=0)
+    nav_row(view, "4", row=0)
     embed = screens.summary_embed(
-        settings.subscription, settings.events, settings.groups, first_commands(interaction), notice
+        settings.subscription,
+        settings.events,
+        settings.groups,
+        first_commands(interaction),
+        notice,
+        help_channel=help_channel_line(await community.current_check(interaction)),
     )
     return embed, view
 
@@ -209,9 +230,10 @@ async def redraw(interaction: Interaction, screen: Screen) -> None:
 
 class SetupButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"su:(?P<action>start|cancel|done|go:[123]|e:on|e:off)",
+    template=r"su:(?P<action>start|cancel|done|go:[1234]|e:on|e:off|h:off)",
 ):
-    """Moving between the steps, Cancel, the events step's choice, and the welcome's Set up."""
+    """Moving between the steps, Cancel, the events step's choice, the help channel's Turn off, and the welcome's
+    Set up."""
 
     def __init__(
         self, action: str, label: str, style: discord.ButtonStyle, *, row: int = 0, disabled: bool = False
@@ -242,6 +264,12 @@ class SetupButton(
             await redraw(interaction, await events_screen(interaction))
         elif action == "go:3":
             await redraw(interaction, await group_screen(interaction))
+        elif action == "go:4":
+            await redraw(interaction, await help_screen(interaction))
+        elif action == "h:off":
+            await redraw(
+                interaction, await help_screen(interaction, await community.save_help_channel(interaction, None))
+            )
         elif action == "done":
             await redraw(interaction, await summary_screen(interaction))
         elif action in ("e:on", "e:off"):
@@ -586,7 +614,7 @@ class GroupModal(BaseModal):
             await redraw(interaction, await group_screen(interaction, self.channel_id, Notice(str(refused), True)))
             return
         forms.forget(key)
-        await redraw(interaction, await summary_screen(interaction, notice))
+        await redraw(interaction, await help_screen(interaction, notice))
 
     async def create(self, interaction: Interaction, guild: discord.Guild) -> Notice:
         """/studygroup-admin create's checks and service call."""
@@ -612,6 +640,37 @@ class GroupModal(BaseModal):
         if created.zone_defaulted:
             text += f" No time zone was given, so it uses {group.schedule.zone}."
         return Notice(text)
+
+
+class HelpChannelStepSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]], template=r"su:h:ch"):
+    """Step 4's help channel: saved at once, after the checks of /knowledge settings (cogs/community.py)."""
+
+    def __init__(self, channel_id: int | None) -> None:
+        super().__init__(
+            discord.ui.ChannelSelect(
+                custom_id="su:h:ch",
+                channel_types=community.HELP_CHANNEL_TYPES,
+                placeholder="The help channel (a forum or a text channel)…",
+                default_values=[discord.Object(channel_id)] if channel_id else [],
+                row=0,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> HelpChannelStepSelect:
+        return cls(None)
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        require_manager(interaction)
+        picked = self.item.values[0].id if self.item.values else None
+        try:
+            notice = await community.save_help_channel(interaction, picked)
+        except UserInputError as refused:
+            notice = Notice(str(refused), problem=True)
+        await redraw(interaction, await help_screen(interaction, notice))
 
 
 class FormMemory:
@@ -668,5 +727,6 @@ SETUP_ITEMS = (
     AnnouncementSaveButton,
     GroupChannelSelect,
     GroupFormButton,
+    HelpChannelStepSelect,
 )
 """Every button and menu of the flow: registered with the bot, so they answer after a restart."""

@@ -92,8 +92,9 @@ async def test_no_answer_is_private_offers_nothing_unrelated_and_is_counted(live
         reply = await ask("best pizza in new york")
         assert reply.ephemeral
         assert reply.embeds[0]["title"] == "No curated answer yet"
-        # Nothing in the knowledge base is about pizza: no topic is offered as if it were related.
-        assert not button_labels(reply.components)
+        # Nothing in the knowledge base is about pizza: no topic is offered as if it were related, only the way to
+        # ask the server's members (cogs/community.py).
+        assert button_labels(reply.components) == ["Ask the community"]
         assert not reply.embeds[0].get("fields")
     # A question close to an entry that the bot will not answer offers that entry, and only such entries.
     near = await ask("night float schedule in pgy1")

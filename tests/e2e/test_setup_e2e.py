@@ -1,6 +1,6 @@
 """/setup against the real bot process: every step through to the summary (announcements, Discord scheduled events, a
-first study group), Back, Cancel, a channel the bot cannot write in, a form refused and filled again, a member
-refused, and a second run that shows the saved settings and changes them.
+first study group, Ask the community's help channel), Back, Cancel, a channel the bot cannot write in, a form refused
+and filled again, a member refused, and a second run that shows the saved settings and changes them.
 
 Each step saves through the feature's own service, so the database rows checked here are the ones the features'
 commands write (``milestone_subscriptions``, ``milestone_discord_event_settings``, ``study_groups``).
@@ -19,9 +19,10 @@ from tests.e2e.conftest import Live
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
-STEP_1 = "Setup · step 1 of 3: Milestone announcements"
-STEP_2 = "Setup · step 2 of 3: Discord scheduled events"
-STEP_3 = "Setup · step 3 of 3: A first study group"
+STEP_1 = "Setup · step 1 of 4: Milestone announcements"
+STEP_2 = "Setup · step 2 of 4: Discord scheduled events"
+STEP_3 = "Setup · step 3 of 4: A first study group"
+STEP_4 = "Setup · step 4 of 4: Ask the community"
 SUMMARY = "Setup done: here is how this server is set up"
 
 
@@ -165,12 +166,26 @@ async def test_every_step_through_to_the_summary(live: Live) -> None:
     assert again.modal is not None
     assert again.modal.field("name").value == "Step 2 CK evening crew"
     assert again.modal.field("zone").value == "Mars/Base"
-    summary = await (await emu.submit_modal(again, {"zone": "Asia/Kolkata"})).response()
-    assert summary.embeds[0]["title"] == SUMMARY
+    reply = await (await emu.submit_modal(again, {"zone": "Asia/Kolkata"})).response()
+    assert reply.embeds[0]["title"] == STEP_4
     groups = query(live, "SELECT name, channel_id, timezone FROM study_groups")
     assert groups == [("Step 2 CK evening crew", study_room.id, "Asia/Kolkata")]
+    assert "Step 2 CK evening crew" in field(reply, "✅ Saved")
 
-    assert "Step 2 CK evening crew" in field(summary, "✅ Saved")
+    # Step 4: Ask the community's help channel, checked and saved as /knowledge settings does it.
+    assert "**Help channel:** none yet" in reply.embeds[0]["description"]
+    assert labelled(reply, "Turn off").get("disabled") is True
+    reply = await pick(emu, reply, "su:h:ch", [read_only])
+    assert "I can't post members' questions in" in field(reply, "⚠️ Not saved")
+    assert "Send Messages" in field(reply, "⚠️ Not saved")
+    general = world.channel("general")
+    reply = await pick(emu, reply, "su:h:ch", [general])
+    assert reply.embeds[0]["title"] == STEP_4 and f"<#{general.id}>" in field(reply, "✅ Saved")
+    assert query(live, "SELECT help_channel_id FROM community_settings") == [(general.id,)]
+    assert defaults(component(reply, "su:h:ch")) == [(general.id, "channel")]
+    summary = await click(emu, reply, "Finish")
+    assert summary.embeds[0]["title"] == SUMMARY
+    assert field(summary, "Ask the community") == f"<#{general.id}> (text channel with threads)"
     assert f"<#{announcements.id}>" in field(summary, "Milestone announcements")
     assert field(summary, "Discord scheduled events") == "on"
     assert "Step 2 CK evening crew" in field(summary, "Study groups")
@@ -205,8 +220,17 @@ async def test_running_it_again_shows_the_settings_and_changes_them(live: Live) 
     assert query(live, "SELECT enabled FROM milestone_discord_event_settings") == [(0,)]
     assert "Step 2 CK evening crew" in reply.embeds[0]["description"]
 
+    reply = await click(emu, reply, "Next")
+    general = world.channel("general")
+    assert reply.embeds[0]["title"] == STEP_4 and f"**Help channel:** <#{general.id}>" in reply.embeds[0]["description"]
     summary = await click(emu, reply, "Finish")
     assert summary.embeds[0]["title"] == SUMMARY
     assert field(summary, "Discord scheduled events") == "off"
     back = await click(emu, summary, "Back")
+    assert back.embeds[0]["title"] == STEP_4
+    # Turn off: Ask the community has no help channel any more.
+    off = await click(emu, back, "Turn off")
+    assert off.embeds[0]["title"] == STEP_4 and "**Help channel:** none yet" in off.embeds[0]["description"]
+    assert query(live, "SELECT COUNT(*) FROM community_settings") == [(0,)]
+    back = await click(emu, off, "Back")
     assert back.embeds[0]["title"] == STEP_3

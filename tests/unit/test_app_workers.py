@@ -13,6 +13,7 @@ import pytest
 
 from bot.app import BACKUP_JOB, HEARTBEAT_JOB, ImgBot
 from bot.content import Content
+from bot.knowledge.community import FORGET_JOB as COMMUNITY_FORGET_JOB
 from bot.knowledge.repository import UNANSWERED_KEPT
 from bot.knowledge.server_entries import RETENTION_JOB as SERVER_ENTRIES_JOB
 from bot.mydates.service import PURGE_JOB as MYDATES_PURGE_JOB
@@ -49,6 +50,7 @@ async def test_every_worker_is_registered_and_all_but_the_heartbeat_have_a_timeo
         BACKUP_JOB,
         MYDATES_PURGE_JOB,
         SERVER_ENTRIES_JOB,
+        COMMUNITY_FORGET_JOB,
     }
     assert workers[HEARTBEAT_JOB].timeout is None
     for name, worker in workers.items():
@@ -61,6 +63,9 @@ async def test_every_worker_is_registered_and_all_but_the_heartbeat_have_a_timeo
     # A server's own entries: it must know every server the bot is in before it may count one as left.
     server_entries = workers[SERVER_ENTRIES_JOB]
     assert server_entries.at_start and server_entries.needs_ready
+    # Ask the community's askers are forgotten after 90 days: daily, and at start-up to catch up after downtime.
+    forget = workers[COMMUNITY_FORGET_JOB]
+    assert forget.every == dt.timedelta(days=1) and forget.at_start and not forget.needs_ready
 
 
 async def test_the_privacy_retention_sweep_runs_at_start_up_and_then_daily(bot: ImgBot) -> None:

@@ -14,8 +14,12 @@ from bot.db.timestamps import as_utc, from_db, from_db_or_none, to_db, utc_now
 CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$")
 # Offsets from -14:00 to +14:00 in whole minutes (Python allows up to a day; real zones stay within this).
 OFFSETS = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: dt.timezone(dt.timedelta(minutes=m)))
-# Away from the ends of datetime's range, so that moving to UTC never overflows.
-MOMENTS = st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(9998, 12, 31), timezones=OFFSETS)
+# Away from the ends of datetime's range, so that moving to UTC never overflows. Hypothesis wants naive bounds.
+MOMENTS = st.datetimes(
+    min_value=dt.datetime(1971, 1, 1),  # noqa: DTZ001 (Hypothesis bounds are naive)
+    max_value=dt.datetime(9998, 12, 31),  # noqa: DTZ001 (Hypothesis bounds are naive)
+    timezones=OFFSETS,
+)
 
 
 def test_the_stored_form_is_utc_with_microseconds_even_when_they_are_zero() -> None:
@@ -27,11 +31,11 @@ def test_the_stored_form_is_utc_with_microseconds_even_when_they_are_zero() -> N
 
 def test_naive_times_are_refused_both_ways() -> None:
     with pytest.raises(ValueError, match="naive"):
-        to_db(dt.datetime(2026, 3, 9, 9, 0))
+        to_db(dt.datetime(2026, 3, 9, 9, 0))  # noqa: DTZ001 (naive on purpose)
     with pytest.raises(ValueError, match="naive"):
         from_db("2026-03-09T09:00:00.000000")
     with pytest.raises(ValueError, match="naive"):
-        as_utc(dt.datetime(2026, 3, 9, 9, 0))
+        as_utc(dt.datetime(2026, 3, 9, 9, 0))  # noqa: DTZ001 (naive on purpose)
 
 
 def test_a_column_that_may_be_null() -> None:

@@ -32,6 +32,7 @@ from cogs.onboarding.flow import (
     FormMemory,
     GroupChannelSelect,
     GroupFormButton,
+    HelpChannelStepSelect,
     SetupButton,
 )
 
@@ -120,6 +121,7 @@ def items_with_longest_ids() -> list[DynamicItem[Any]]:
         AnnouncementSaveButton(BIG_ID, BIG_ID, KEEP),
         GroupChannelSelect(BIG_ID),
         GroupFormButton(BIG_ID),
+        HelpChannelStepSelect(BIG_ID),
     ]
 
 
@@ -215,7 +217,8 @@ def test_every_screen_fits_with_the_longest_values() -> None:
         screens.events_step_embed(None, None),
         screens.group_step_embed(groups(50), BIG_ID, may_create=True, notice=notice),
         screens.group_step_embed((), None, may_create=False),
-        screens.summary_embed(paused, events, groups(50), first, notice),
+        screens.summary_embed(paused, events, groups(50), first, notice, help_channel="h" * 2000),
+        screens.help_step_embed(["s" * 1000] * 6, notice),
     ):
         assert_fits(embed)
     listed = screens.groups_text(groups(50))
