@@ -10,7 +10,6 @@ import logging
 import math
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import aiosqlite
 import discord
@@ -429,7 +428,7 @@ class ImgBot(ShardedBot):
             self._error_collector = None
 
     async def _on_app_command_error(
-        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+        self, interaction: discord.Interaction[ImgBot], error: app_commands.AppCommandError
     ) -> None:
         command = interaction.command.qualified_name if interaction.command else "unknown command"
         await report_interaction_error(interaction, error, f"/{command}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -21,6 +21,7 @@ from bot.text import quote_user_text, shorten
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
 from bot.ui.errors import BaseModal, guarded
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.knowledge_browse import entry_options, page_embed, stage_options, stages_embed
 from bot.ui.knowledge_feedback import (
     REASON_PLACEHOLDER,
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction[Any]
-
 SERVER_CHOICES = 5
 """/topic's autocomplete keeps room for this many of the server's own entries beside the curated ones (25 in all)."""
 NOTE_FORM_TIMEOUT = 15 * 60
@@ -51,7 +50,7 @@ NOTE_FORM_TIMEOUT = 15 * 60
 
 
 def knowledge_of(interaction: Interaction) -> KnowledgeService:
-    return cast("ImgBot", interaction.client).services.knowledge
+    return interaction.client.services.knowledge
 
 
 # -- buttons and selects that keep working after a restart (their state lives in the custom_id) -------------------
@@ -72,7 +71,7 @@ class OpenEntryButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> OpenEntryButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["entry_id"], label or match["entry_id"])
@@ -101,7 +100,7 @@ class VoteButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> VoteButton:
         return cls(match["entry_id"], match["helpful"] == "1")
 
@@ -154,7 +153,7 @@ class ReasonSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kb
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ReasonSelect:
         return cls(match["entry_id"])
 
@@ -188,7 +187,7 @@ class TellUsMoreButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> TellUsMoreButton:
         return cls(match["entry_id"])
 
@@ -218,7 +217,7 @@ class VoteNoteModal(BaseModal):
         )
         self.add_item(self.note)
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         service = _known_entry(interaction, self.entry_id)
         note = await service.note_vote(
             self.entry_id, interaction.user.id, interaction.guild_id, self.note.value, dt.datetime.now(dt.UTC)
@@ -250,7 +249,7 @@ class PathwaySelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"k
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PathwaySelect:
         return cls(knowledge_of(interaction))
 
@@ -321,7 +320,7 @@ class BrowseStageSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> BrowseStageSelect:
         return cls(knowledge_of(interaction))
 
@@ -354,7 +353,7 @@ class BrowseEntrySelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> BrowseEntrySelect:
         # The picked value is all the callback needs; the options are not rebuilt.
         return cls(custom_id=match.group(0))
@@ -384,7 +383,7 @@ class BrowseNavButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> BrowseNavButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["stage"], int(match["page"]), label or "…")

@@ -17,7 +17,6 @@ from discord import app_commands
 from bot.observability.logs import new_reference
 from bot.text import defuse_pings
 from bot.ui.channels import bold_list, lacking
-from bot.ui.cooldowns import CooldownActive, cooldown_message
 from bot.ui.plural import plural
 from bot.validation import UserInputError
 
@@ -42,8 +41,6 @@ def describe_user_error(error: BaseException) -> str | None:
         )
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command works inside a server, not in direct messages."
-    if isinstance(error, CooldownActive):
-        return cooldown_message(error)
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {plural(max(1, round(error.retry_after)), 'second')}."
     if isinstance(error, app_commands.CheckFailure):

@@ -16,7 +16,7 @@ import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -33,6 +33,7 @@ from bot.text import shorten
 from bot.ui import onboarding as screens
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.help import catalog
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.onboarding import Notice
 from bot.ui.permissions import has_server_permissions, server_permissions_check
 from bot.validation import UserInputError
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 FORM_MEMORY = 200
 """Study-group forms whose typed values are kept (in memory) to fill the form again after a refusal."""
@@ -63,7 +62,7 @@ NOT_A_MODERATOR = "Only moderators (members with **Manage Server**) can set me u
 
 
 def bot_of(interaction: Interaction) -> ImgBot:
-    return cast("ImgBot", interaction.client)
+    return interaction.client
 
 
 def services_of(interaction: Interaction) -> Services:
@@ -221,7 +220,7 @@ class SetupButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> SetupButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["action"], label or match["action"], discord.ButtonStyle.secondary)
@@ -283,7 +282,7 @@ class AnnouncementChannelSelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnnouncementChannelSelect:
         return cls(None, _id(match["role"]), match["rem"])
 
@@ -325,7 +324,7 @@ class AnnouncementRoleSelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnnouncementRoleSelect:
         return cls(_id(match["channel"]), None, match["rem"])
 
@@ -379,7 +378,7 @@ class AnnouncementRemindersSelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnnouncementRemindersSelect:
         return cls(_id(match["channel"]), _id(match["role"]), OWN)
 
@@ -415,7 +414,7 @@ class AnnouncementSaveButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnnouncementSaveButton:
         return cls(_id(match["channel"]), _id(match["role"]), match["rem"])
 
@@ -479,7 +478,7 @@ class GroupChannelSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]], 
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> GroupChannelSelect:
         return cls(None)
 
@@ -514,7 +513,7 @@ class GroupFormButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> GroupFormButton:
         return cls(_id(match["channel"]))
 
@@ -572,7 +571,7 @@ class GroupModal(BaseModal):
     def typed(self) -> dict[str, str]:
         return {"name": self.name.value, "time": self.time.value, "zone": self.zone.value, "days": self.days.value}
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         guild = require_manager(interaction)
         if not may_create_groups(interaction):
             raise UserInputError("Creating a study group needs the **Manage Channels** permission.")

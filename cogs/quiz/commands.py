@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -22,6 +22,7 @@ from bot.text import shorten
 from bot.ui import quiz as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import report_interaction_error
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.permissions import has_server_permissions, require_member_can_send_here
 from bot.validation import UserInputError, parse_options
 from cogs.knowledge import OpenEntryButton
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction[Any]
-
 # Display names seen in quiz interactions, so standings need no member lookups (most recent kept).
 NAME_CACHE_SIZE = 5000
 # Member lookups over REST for one leaderboard or standings message, at most.
@@ -42,7 +41,7 @@ READ_BUTTONS = 4
 
 
 def quiz_cog(interaction: Interaction) -> QuizCog:
-    cog = cast("ImgBot", interaction.client).get_cog("Quiz")
+    cog = interaction.client.get_cog("Quiz")
     if not isinstance(cog, QuizCog):
         raise UserInputError("Quizzes are not available right now. Please try again in a minute.")
     return cog
@@ -79,13 +78,13 @@ class SoloAnswerButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> SoloAnswerButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         index = int(match["index"])
         return cls(match["mode"] == "review", int(match["run"]), int(match["number"]), index, label or "ABCD"[index])
 
-    async def callback(self, interaction: Interaction) -> None:
+    async def callback(self, interaction: HookInteraction) -> None:
         await guarded(interaction, "button quiz:solo", lambda: quiz_cog(interaction).answer_solo(interaction, self))
 
 
@@ -118,13 +117,13 @@ class GroupAnswerButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> GroupAnswerButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         index = int(match["index"])
         return cls(int(match["run"]), int(match["number"]), index, label or "ABCD"[index])
 
-    async def callback(self, interaction: Interaction) -> None:
+    async def callback(self, interaction: HookInteraction) -> None:
         await guarded(interaction, "button quiz:group", lambda: quiz_cog(interaction).answer_group(interaction, self))
 
 
@@ -140,11 +139,11 @@ class ShareStatsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ShareStatsButton:
         return cls()
 
-    async def callback(self, interaction: Interaction) -> None:
+    async def callback(self, interaction: HookInteraction) -> None:
         await guarded(interaction, "button quiz:share-stats", lambda: quiz_cog(interaction).share_stats(interaction))
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -19,14 +19,13 @@ from bot.quiz.service import GroupClose, GroupOpen
 from bot.quiz.sessions import GroupResults, PresentedQuestion
 from bot.ui import quiz as screens
 from bot.ui.delivery_errors import delivery_errors
+from bot.ui.interaction import Interaction
 from cogs.quiz.commands import MAX_NAME_FETCHES, NAME_CACHE_SIZE, _read_buttons, group_closed_view, group_view
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 
 class MemberNames:

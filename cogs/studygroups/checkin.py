@@ -14,10 +14,11 @@ from bot.studygroups.service import CheckInReceipt
 from bot.text import shorten
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.forms import FormField, fix_button, problems_text, typed_embed, typed_from_message
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.plural import plural
 from bot.ui.studygroups import streak_line
 from bot.validation import FormErrors
-from cogs.studygroups.common import COLOUR, Interaction, guild_id_of, shown, studygroups_of
+from cogs.studygroups.common import COLOUR, guild_id_of, shown, studygroups_of
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class CheckInModal(BaseModal):
             "blockers": self.blockers.value,
         }
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         service = studygroups_of(interaction)
         try:
             entry = parse_form_with_clock(
@@ -215,7 +216,7 @@ class FixCheckInButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> FixCheckInButton:
         return cls(int(match["group"]))
 
@@ -240,7 +241,7 @@ class CheckInButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"s
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> CheckInButton:
         return cls(int(match["group"]))
 

@@ -27,11 +27,12 @@ from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 from bot.text import shorten
 from bot.ui.channels import Postable, missing_permissions
 from bot.ui.cooldowns import per_user_cooldown
+from bot.ui.interaction import Interaction
 from bot.ui.permissions import has_server_permissions, require_channel_permissions, server_permissions_check
 from bot.ui.studygroups import settings_saved_text, settings_text, viewed_progress_embed
 from bot.validation import UserInputError
 from cogs.studygroups.checkin import open_check_in
-from cogs.studygroups.common import COLOUR, Interaction, guild_id_of, shown, timestamp
+from cogs.studygroups.common import COLOUR, guild_id_of, shown, timestamp
 from cogs.studygroups.privacy import DeleteDataButton, send_privacy
 from cogs.studygroups.progress import send_own_progress
 

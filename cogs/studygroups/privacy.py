@@ -10,8 +10,9 @@ import discord
 
 from bot.privacy import BackupPolicy, describe_deletion
 from bot.ui.errors import guarded
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.privacy import DETAILS_LABEL, privacy_details_embed, privacy_summary_embed
-from cogs.studygroups.common import Interaction, personal_data_of, studygroups_of
+from cogs.studygroups.common import personal_data_of, studygroups_of
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class DeleteDataButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> DeleteDataButton:
         return cls(match["answer"])
 
@@ -56,7 +57,7 @@ class PrivacyDetailsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templ
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PrivacyDetailsButton:
         return cls()
 

@@ -5,7 +5,8 @@ functions and under ``TYPE_CHECKING``:
 
 - a domain module never imports discord, directly or through one of the modules that do (``DISCORD_FACING``);
 - nothing under ``bot/`` imports ``cogs`` (cogs are glue on top of ``bot/``, never below it);
-- ``bot/scheduling`` never imports discord: a feed talks to Discord through an adapter it is given.
+- ``bot/scheduling`` never imports discord: a feed talks to Discord through an adapter it is given;
+- nothing ``bot/app.py`` imports leads back to it: the layers under the composition root have no cycle.
 """
 
 from __future__ import annotations
@@ -146,3 +147,19 @@ def test_scheduling_never_imports_discord() -> None:
     for module in scheduling:
         assert not {name for name in module.imports if _top(name) in {"discord", "cogs"}}, module.name
         assert not {name for name in module.imports if _within(name, DISCORD_FACING)}, module.name
+
+
+def test_nothing_the_composition_root_imports_leads_back_to_it() -> None:
+    """``bot.app`` imports its error path and its adapters; none of them (nor what they import, under ``bot/``) may
+    name ``ImgBot``, not even for the type checker. ``bot/ui/interaction.py`` does, so only the cogs and the screens
+    the bot does not import take ``Interaction`` from it."""
+    by_name = {module.name: module for module in MODULES}
+    seen: set[str] = set()
+    to_visit = [name for name in by_name["bot.app"].imports if name in by_name]
+    while to_visit:
+        name = to_visit.pop()
+        if name not in seen:
+            seen.add(name)
+            to_visit.extend(imported for imported in by_name[name].imports if imported in by_name)
+    assert "bot.ui.errors" in seen  # the walk does follow the bot's imports
+    assert "bot.app" not in seen
