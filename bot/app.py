@@ -94,6 +94,7 @@ EXTENSIONS = (
     "cogs.quiz",
     "cogs.milestones",
     "cogs.studygroups",
+    "cogs.privacy",
     "cogs.mydates",
     "cogs.status",
     "cogs.onboarding",

@@ -1,9 +1,8 @@
-"""The study-group commands: /studygroup, /studygroup-admin, /studygroup-retention, /checkin, /progress,
-/settings, /privacy and /mydata."""
+"""The study-group commands: /studygroup, /studygroup-admin, /studygroup-retention, /checkin, /progress and
+/settings."""
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import TYPE_CHECKING, Literal
 
@@ -26,14 +25,12 @@ from bot.studygroups.service import StudyGroupService
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 from bot.text import shorten
 from bot.ui.channels import Postable, missing_permissions
-from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.interaction import Interaction
 from bot.ui.permissions import has_server_permissions, require_channel_permissions, server_permissions_check
 from bot.ui.studygroups import settings_saved_text, settings_text, viewed_progress_embed
 from bot.validation import UserInputError
 from cogs.studygroups.checkin import open_check_in
 from cogs.studygroups.common import COLOUR, guild_id_of, shown, timestamp
-from cogs.studygroups.privacy import DeleteDataButton, send_privacy
 from cogs.studygroups.progress import send_own_progress
 
 if TYPE_CHECKING:
@@ -82,7 +79,6 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         default_permissions=discord.Permissions(manage_channels=True),
         guild_only=True,
     )
-    mydata = app_commands.Group(name="mydata", description="Everything this bot stores about you: export or delete")
     # A command of its own: default_permissions applies to a whole top-level command, and /studygroup-admin is
     # declared for Manage Channels, while how long members' data is kept is a Manage Server decision.
     retention_group = app_commands.Group(
@@ -394,11 +390,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         reply = settings_saved_text(saved, zone_changed=timezone is not None, nudges_changed=nudges is not None)
         await interaction.response.send_message(reply, ephemeral=True)
 
-    # -- privacy ---------------------------------------------------------------------------------------------
-
-    @app_commands.command(name="privacy", description="What this bot keeps about you, why, and for how long")
-    async def privacy(self, interaction: Interaction) -> None:
-        await send_privacy(interaction)
+    # -- retention -------------------------------------------------------------------------------------------
 
     @retention_group.command(name="set", description="Days to keep study-group data of members who left")
     @app_commands.describe(
@@ -427,29 +419,5 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             f"Study-group data of members who leave this server is kept **{days} "
             f"{'day' if days == 1 else 'days'}** (the default is {DEFAULT_RETENTION_DAYS}). "
             "Change it with `/studygroup-retention set days:`.",
-            ephemeral=True,
-        )
-
-    @mydata.command(name="export", description="Everything this bot stores about you, as a file only you see")
-    @per_user_cooldown()
-    async def export(self, interaction: Interaction) -> None:
-        data = await self.bot.services.personal_data.export_json(interaction.user.id)
-        await interaction.response.send_message(
-            "Here is everything I store about you. See `/privacy` for why.",
-            file=discord.File(io.BytesIO(data), filename="my-data.json"),
-            ephemeral=True,
-        )
-
-    @mydata.command(name="delete", description="Delete everything this bot stores about you (asks first)")
-    async def delete(self, interaction: Interaction) -> None:
-        view = discord.ui.View(timeout=None)
-        view.add_item(DeleteDataButton("yes"))
-        view.add_item(DeleteDataButton("no"))
-        await interaction.response.send_message(
-            "This deletes everything I store about you in every server: study-group check-ins and memberships, "
-            "your settings, quiz answers, readiness results, interview notes and log, votes and your own dates "
-            "(/mydates). It cannot be undone. "
-            "(`/mydata export` first if you want a copy.)",
-            view=view,
             ephemeral=True,
         )

@@ -6,7 +6,6 @@ import datetime as dt
 
 from discord import app_commands
 
-from bot.privacy import PersonalData
 from bot.studygroups.service import StudyGroupService
 from bot.text import quote_user_text
 from bot.ui.interaction import Interaction
@@ -17,10 +16,6 @@ COLOUR = GROUP_COLOUR
 
 def studygroups_of(interaction: Interaction) -> StudyGroupService:
     return interaction.client.services.studygroups
-
-
-def personal_data_of(interaction: Interaction) -> PersonalData:
-    return interaction.client.services.personal_data
 
 
 def guild_id_of(interaction: Interaction) -> int:
