@@ -23,6 +23,7 @@ from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.knowledge_browse import entry_options, page_embed, stage_options, stages_embed
+from bot.ui.knowledge_entry import KNOWLEDGE_COG, OpenEntryButton
 from bot.ui.knowledge_feedback import (
     REASON_PLACEHOLDER,
     TELL_US_MORE,
@@ -54,31 +55,6 @@ def knowledge_of(interaction: Interaction) -> KnowledgeService:
 
 
 # -- buttons and selects that keep working after a restart (their state lives in the custom_id) -------------------
-
-
-class OpenEntryButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kb:open:(?P<entry_id>[a-z0-9-]{1,60})"
-):
-    """Opens a knowledge entry privately for whoever clicks it."""
-
-    def __init__(self, entry_id: str, label: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=shorten(label, 80), style=discord.ButtonStyle.secondary, custom_id=f"kb:open:{entry_id}"
-            )
-        )
-        self.entry_id = entry_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> OpenEntryButton:
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(match["entry_id"], label or match["entry_id"])
-
-    @guarded
-    async def callback(self, interaction: Interaction) -> None:
-        await send_entry(interaction, self.entry_id)
 
 
 class VoteButton(
@@ -502,7 +478,7 @@ def stage_embed(stage: PathwayStage, stages: int) -> discord.Embed:
     return embed
 
 
-class KnowledgeCog(commands.Cog, name="Knowledge"):
+class KnowledgeCog(commands.Cog, name=KNOWLEDGE_COG):
     """Pathway answers from the curated knowledge base."""
 
     knowledge_admin = app_commands.Group(
@@ -522,6 +498,10 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
     @property
     def server_entries(self) -> ServerEntries:
         return self.bot.services.server_entries
+
+    async def open_entry(self, interaction: Interaction, entry_id: str) -> None:
+        """What an ``OpenEntryButton`` (bot/ui/knowledge_entry.py) shows, under any feature's message."""
+        await send_entry(interaction, entry_id)
 
     @app_commands.command(name="ask", description="Ask about the road to US residency: ECFMG, USMLE, ERAS, Match…")
     @app_commands.describe(

@@ -29,9 +29,9 @@ from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.forms import FIX_LABEL, fix_button
 from bot.ui.interaction import HookInteraction, Interaction
+from bot.ui.knowledge_entry import OpenEntryButton
 from bot.ui.sharing import SHARE_LABEL, share_in_channel
 from bot.validation import UserInputError
-from cogs.knowledge import OpenEntryButton
 
 if TYPE_CHECKING:
     from bot.app import ImgBot

@@ -23,9 +23,9 @@ from bot.ui import quiz as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import report_interaction_error
 from bot.ui.interaction import HookInteraction, Interaction
+from bot.ui.knowledge_entry import OpenEntryButton
 from bot.ui.permissions import has_server_permissions, require_member_can_send_here
 from bot.validation import UserInputError, parse_options
-from cogs.knowledge import OpenEntryButton
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
