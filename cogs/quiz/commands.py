@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -21,7 +21,7 @@ from bot.quiz.sessions import PresentedQuestion, SoloSummary
 from bot.text import shorten
 from bot.ui import quiz as screens
 from bot.ui.cooldowns import per_user_cooldown
-from bot.ui.errors import report_interaction_error
+from bot.ui.errors import guarded
 from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.knowledge_entry import OpenEntryButton
 from bot.ui.permissions import has_server_permissions, require_member_can_send_here
@@ -45,14 +45,6 @@ def quiz_cog(interaction: Interaction) -> QuizCog:
     if not isinstance(cog, QuizCog):
         raise UserInputError("Quizzes are not available right now. Please try again in a minute.")
     return cog
-
-
-async def guarded(interaction: Interaction, where: str, action: Callable[[], Awaitable[None]]) -> None:
-    """Run a button's action with the shared error path (discord.py would only log a DynamicItem's errors)."""
-    try:
-        await action()
-    except Exception as error:
-        await report_interaction_error(interaction, error, where)
 
 
 # -- buttons that keep working after a restart (their state lives in the custom_id) --------------------------------
@@ -84,8 +76,9 @@ class SoloAnswerButton(
         index = int(match["index"])
         return cls(match["mode"] == "review", int(match["run"]), int(match["number"]), index, label or "ABCD"[index])
 
-    async def callback(self, interaction: HookInteraction) -> None:
-        await guarded(interaction, "button quiz:solo", lambda: quiz_cog(interaction).answer_solo(interaction, self))
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        await quiz_cog(interaction).answer_solo(interaction, self)
 
 
 class GroupAnswerButton(
@@ -123,8 +116,9 @@ class GroupAnswerButton(
         index = int(match["index"])
         return cls(int(match["run"]), int(match["number"]), index, label or "ABCD"[index])
 
-    async def callback(self, interaction: HookInteraction) -> None:
-        await guarded(interaction, "button quiz:group", lambda: quiz_cog(interaction).answer_group(interaction, self))
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        await quiz_cog(interaction).answer_group(interaction, self)
 
 
 class ShareStatsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"quiz:share-stats"):
@@ -143,8 +137,9 @@ class ShareStatsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     ) -> ShareStatsButton:
         return cls()
 
-    async def callback(self, interaction: HookInteraction) -> None:
-        await guarded(interaction, "button quiz:share-stats", lambda: quiz_cog(interaction).share_stats(interaction))
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        await quiz_cog(interaction).share_stats(interaction)
 
 
 def _read_buttons(view: discord.ui.View, entries: Iterable[str], titles: screens.EntryTitles, *, row: int) -> None:
