@@ -27,10 +27,18 @@ from bot.text import shorten
 from bot.ui.channels import Postable, missing_permissions
 from bot.ui.interaction import Interaction
 from bot.ui.permissions import has_server_permissions, require_channel_permissions, server_permissions_check
-from bot.ui.studygroups import settings_saved_text, settings_text, viewed_progress_embed
+from bot.ui.studygroups import (
+    group_info_embed,
+    group_list_embed,
+    settings_saved_text,
+    settings_text,
+    shown,
+    timestamp,
+    viewed_progress_embed,
+)
 from bot.validation import UserInputError
 from cogs.studygroups.checkin import open_check_in
-from cogs.studygroups.common import COLOUR, guild_id_of, shown, timestamp
+from cogs.studygroups.common import guild_id_of
 from cogs.studygroups.progress import send_own_progress
 
 if TYPE_CHECKING:
@@ -298,37 +306,14 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
                 "This server has no study groups yet. Someone with Manage Channels can start one with "
                 "`/studygroup-admin create`."
             )
-        embed = discord.Embed(title="Study groups", colour=COLOUR)
-        for summary in summaries[:25]:
-            group = summary.group
-            mine = " · you are in it" if summary.is_member else ""
-            people = "member" if summary.members == 1 else "members"
-            embed.add_field(
-                name=shorten(group.name, 256),
-                value=f"<#{group.channel_id}> · {summary.members} {people}{mine}\n{group.schedule.describe()}",
-                inline=False,
-            )
-        embed.set_footer(text="Join one with /studygroup join.")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.response.send_message(embed=group_list_embed(summaries), ephemeral=True)
 
     @studygroup.command(name="info", description="A group's members, schedule and this week so far")
     @app_commands.describe(group="Start typing the group's name")
     @app_commands.autocomplete(group=group_autocomplete)
     async def info(self, interaction: Interaction, group: app_commands.Range[str, 1, 100]) -> None:
         details = await self.service.info(guild_id_of(interaction), group)
-        found = details.group
-        embed = discord.Embed(title=shorten(found.name, 256), colour=COLOUR)
-        embed.add_field(name="Channel", value=f"<#{found.channel_id}>", inline=True)
-        embed.add_field(name="Prompts", value=found.schedule.describe(), inline=True)
-        embed.add_field(
-            name="Next prompt", value="archived" if not found.active else timestamp(details.next_prompt_at), inline=True
-        )
-        members = " ".join(f"<@{m}>" for m in details.member_ids[:40]) or "nobody yet"
-        if len(details.member_ids) > 40:
-            members += f" and {len(details.member_ids) - 40} more"
-        embed.add_field(name=f"Members ({len(details.member_ids)})", value=members, inline=False)
-        embed.add_field(name="This week so far", value=shorten(details.this_week.summary(), 1024), inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.response.send_message(embed=group_info_embed(details), ephemeral=True)
 
     # -- check-ins, progress, settings -----------------------------------------------------------------------
 
