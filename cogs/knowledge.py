@@ -18,8 +18,9 @@ from bot.knowledge.pathway import PathwayStage
 from bot.knowledge.server_entries import MAX_ENTRIES, SERVER_CHOICE_PREFIX, ServerEntries, ServerHit
 from bot.knowledge.service import NO_THUMBS_DOWN, Answer, BrowsePage, KnowledgeService
 from bot.text import quote_user_text, shorten
+from bot.ui.colours import BRAND_COLOUR, NOTICE_COLOUR
 from bot.ui.cooldowns import per_user_cooldown
-from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
+from bot.ui.embeds import entry_embed
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.knowledge_browse import entry_options, page_embed, stage_options, stages_embed

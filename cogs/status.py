@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.observability.status import StatusReport, status_sections
 from bot.text import escape_markdown, neutralize_mentions, shorten
-from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR
+from bot.ui.colours import BRAND_COLOUR, NOTICE_COLOUR
 from bot.ui.interaction import Interaction
 from bot.validation import UserInputError
 

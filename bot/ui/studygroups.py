@@ -30,13 +30,12 @@ from bot.studygroups.service import (
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME, StreakStatus
 from bot.text import quote_user_text, shorten
 from bot.ui.channels import set_reference_footer
+from bot.ui.colours import GROUP_COLOUR, NUDGE_COLOUR
 from bot.ui.plural import plural
 from bot.ui.sharing import author_name
 
 log = logging.getLogger(__name__)
 
-COLOUR = discord.Colour(0xE67E22)
-GROUP_COLOUR = discord.Colour(0x2E86C1)
 MAX_LINK_BUTTONS = 5
 BUTTON_LABEL_LIMIT = 80
 FOOTER_LIMIT = 2048
@@ -198,7 +197,7 @@ def nudge_embed(
     embed = discord.Embed(
         title="Your study streak needs today's check-in",
         description=shorten(description, DESCRIPTION_LIMIT),
-        colour=COLOUR,
+        colour=NUDGE_COLOUR,
     )
     return set_reference_footer(
         embed, "Turn these reminders off with /settings nudges: off", delivery_reference(nonce), sender

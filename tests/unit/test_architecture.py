@@ -163,3 +163,15 @@ def test_nothing_the_composition_root_imports_leads_back_to_it() -> None:
             to_visit.extend(imported for imported in by_name[name].imports if imported in by_name)
     assert "bot.ui.errors" in seen  # the walk does follow the bot's imports
     assert "bot.app" not in seen
+
+
+def test_colours_come_from_the_palette() -> None:
+    """One palette (bot/ui/colours.py): no other module of the bot or its cogs makes a colour of its own."""
+    found = []
+    for path in sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]):
+        if path == ROOT / "bot" / "ui" / "colours.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Call) and {"Colour", "Color"} & set(ast.unparse(node.func).split(".")):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
