@@ -31,6 +31,7 @@ from bot.studygroups.streaks import NUDGE_LOCAL_TIME, StreakStatus
 from bot.text import quote_user_text, shorten
 from bot.ui.channels import set_reference_footer
 from bot.ui.colours import GROUP_COLOUR, NUDGE_COLOUR
+from bot.ui.errors import shown_name
 from bot.ui.plural import plural
 from bot.ui.sharing import author_name
 
@@ -113,7 +114,7 @@ def progress_embed(
 def viewed_progress_embed(viewed: ViewedProgress, name: str) -> discord.Embed:
     """Another member's progress for the asker, saying why they may see it."""
     if viewed.access is ProgressAccess.GROUP_MATE:
-        groups = ", ".join(f"**{quote_user_text(g.name, 60)}**" for g in viewed.shared_groups[:SHARED_GROUPS_SHOWN])
+        groups = ", ".join(shown_name(g.name) for g in viewed.shared_groups[:SHARED_GROUPS_SHOWN])
         more = len(viewed.shared_groups) - SHARED_GROUPS_SHOWN
         why = f"You are both in {groups}" + (f" and {more} more" if more > 0 else "") + "."
     elif viewed.access is ProgressAccess.MODERATOR:
@@ -221,11 +222,7 @@ def nudge_view(nudge: MemberNudge) -> discord.ui.View:
     return view
 
 
-# -- groups: names, times, /studygroup list and info, the check-in receipt, scheduled posts -------------------------
-
-
-def shown(name: str) -> str:
-    return f"**{quote_user_text(name, 60)}**"
+# -- groups: times, /studygroup list and info, the check-in receipt, scheduled posts -------------------------
 
 
 def timestamp(moment: dt.datetime | None) -> str:
@@ -270,7 +267,7 @@ def receipt_embed(receipt: CheckInReceipt) -> discord.Embed:
     verb = "updated" if receipt.updated else "recorded"
     embed = discord.Embed(
         title=f"Check-in {verb} ✅",
-        description=f"{shown(receipt.group.name)} · {receipt.check_in.local_date:%A %d %B}\n"
+        description=f"{shown_name(receipt.group.name)} · {receipt.check_in.local_date:%A %d %B}\n"
         + streak_line(receipt.streak),
         colour=GROUP_COLOUR,
     )
@@ -285,7 +282,7 @@ def receipt_embed(receipt: CheckInReceipt) -> discord.Embed:
         embed.add_field(name="Today", value=" · ".join(numbers), inline=False)
     notes = []
     if receipt.joined:
-        notes.append(f"You joined {shown(receipt.group.name)} by checking in.")
+        notes.append(f"You joined {shown_name(receipt.group.name)} by checking in.")
     if receipt.zone_is_default:
         notes.append(
             f"Your day was counted in the group's time zone ({receipt.zone}). Set your own with `/settings timezone:`."

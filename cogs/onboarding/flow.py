@@ -31,7 +31,7 @@ from bot.studygroups.models import MAX_GROUP_NAME, GroupCreateOptions, parse_wit
 from bot.studygroups.service import GroupSummary
 from bot.text import shorten
 from bot.ui import onboarding as screens
-from bot.ui.errors import BaseModal, guarded
+from bot.ui.errors import BaseModal, guarded, user_message
 from bot.ui.help import catalog
 from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.onboarding import Notice
@@ -337,7 +337,7 @@ class AnnouncementRoleSelect(
             try:
                 warning = check_role(role, guild.me)
             except UserInputError as refused:
-                notice, role = Notice(str(refused), problem=True), None
+                notice, role = Notice(user_message(refused), problem=True), None
             else:
                 notice = Notice(warning, title="⚠️ Check this") if warning else None
         screen = await announcements_screen(
@@ -429,7 +429,7 @@ class AnnouncementSaveButton(
                 channel_id=self.channel_id,
                 role_id=self.role_id,
                 reminders=self.reminders,
-                notice=Notice(str(refused), problem=True),
+                notice=Notice(user_message(refused), problem=True),
             )
             await redraw(interaction, screen)
             return
@@ -492,7 +492,7 @@ class GroupChannelSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]], 
                 require_manages_channel(interaction, picked)
                 require_postable(interaction, picked)
             except UserInputError as refused:
-                notice, picked = Notice(str(refused), problem=True), None
+                notice, picked = Notice(user_message(refused), problem=True), None
         await redraw(interaction, await group_screen(interaction, picked, notice))
 
 
@@ -582,7 +582,9 @@ class GroupModal(BaseModal):
         except UserInputError as refused:
             # The form closes on submit; what was typed is kept to fill it again, and the screen says what to fix.
             forms.keep(key, self.typed())
-            await redraw(interaction, await group_screen(interaction, self.channel_id, Notice(str(refused), True)))
+            await redraw(
+                interaction, await group_screen(interaction, self.channel_id, Notice(user_message(refused), True))
+            )
             return
         forms.forget(key)
         await redraw(interaction, await summary_screen(interaction, notice))

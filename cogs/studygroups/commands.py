@@ -25,6 +25,7 @@ from bot.studygroups.service import StudyGroupService
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 from bot.text import shorten
 from bot.ui.channels import Postable, missing_permissions
+from bot.ui.errors import shown_name
 from bot.ui.interaction import Interaction
 from bot.ui.permissions import has_server_permissions, require_channel_permissions, server_permissions_check
 from bot.ui.studygroups import (
@@ -32,7 +33,6 @@ from bot.ui.studygroups import (
     group_list_embed,
     settings_saved_text,
     settings_text,
-    shown,
     timestamp,
     viewed_progress_embed,
 )
@@ -168,7 +168,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         await self.bot.services.runner.reschedule(self.dispatch)
         group = created.group
         lines = [
-            f"Study group {shown(group.name)} created in <#{group.channel_id}>.",
+            f"Study group {shown_name(group.name)} created in <#{group.channel_id}>.",
             f"Prompts: {group.schedule.describe()}; the next one is {timestamp(created.next_prompt_at)}.",
         ]
         if created.zone_defaulted:
@@ -216,7 +216,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         updated = await self.service.edit_group(guild_id_of(interaction), current.id, options)
         await self.bot.services.runner.reschedule(self.dispatch)
         await interaction.response.send_message(
-            f"{shown(updated.name)} now posts in <#{updated.channel_id}>, {updated.schedule.describe()}.",
+            f"{shown_name(updated.name)} now posts in <#{updated.channel_id}>, {updated.schedule.describe()}.",
             ephemeral=True,
         )
 
@@ -230,7 +230,8 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         archived = await self.service.archive_group(guild_id_of(interaction), current.id)
         await self.bot.services.runner.reschedule(self.dispatch)
         await interaction.response.send_message(
-            f"{shown(archived.name)} is archived: no more prompts or check-ins; its history is kept.", ephemeral=True
+            f"{shown_name(archived.name)} is archived: no more prompts or check-ins; its history is kept.",
+            ephemeral=True,
         )
 
     @admin.command(name="unarchive", description="Bring back an archived study group, with its members and history")
@@ -254,7 +255,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             and interaction.guild.get_channel_or_thread(target) is None
         ):
             raise UserInputError(
-                f"{shown(current.name)}'s old channel is gone. Give `channel:` to bring it back somewhere else."
+                f"{shown_name(current.name)}'s old channel is gone. Give `channel:` to bring it back somewhere else."
             )
         require_manages_channel(interaction, target)
         require_postable(interaction, target)
@@ -265,9 +266,9 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         group_now = restored.group
         people = "member is" if restored.members == 1 else "members are"
         await interaction.response.send_message(
-            f"{shown(group_now.name)} is back in <#{group_now.channel_id}>: {group_now.schedule.describe()}; the next "
-            f"prompt is {timestamp(restored.next_prompt_at)}. Its {restored.members} {people} in it again, with "
-            "their history; prompts missed while it was archived are not posted.",
+            f"{shown_name(group_now.name)} is back in <#{group_now.channel_id}>: {group_now.schedule.describe()}; "
+            f"the next prompt is {timestamp(restored.next_prompt_at)}. Its {restored.members} {people} in it again, "
+            "with their history; prompts missed while it was archived are not posted.",
             ephemeral=True,
         )
 
@@ -278,7 +279,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     @app_commands.autocomplete(group=group_autocomplete)
     async def join(self, interaction: Interaction, group: app_commands.Range[str, 1, 100]) -> None:
         result = await self.service.join(guild_id_of(interaction), interaction.user.id, group)
-        name = shown(result.group.name)
+        name = shown_name(result.group.name)
         text = (
             f"You joined {name}. Prompts come in <#{result.group.channel_id}> "
             f"{result.group.schedule.describe()}; check in with `/checkin`."
@@ -293,7 +294,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     async def leave(self, interaction: Interaction, group: app_commands.Range[str, 1, 100]) -> None:
         left = await self.service.leave(guild_id_of(interaction), interaction.user.id, group)
         await interaction.response.send_message(
-            f"You left {shown(left.name)}. Your past check-ins still count in `/progress`; "
+            f"You left {shown_name(left.name)}. Your past check-ins still count in `/progress`; "
             "`/mydata delete` removes them.",
             ephemeral=True,
         )
