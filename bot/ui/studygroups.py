@@ -17,7 +17,7 @@ import discord
 from bot.scheduling import delivery_reference
 from bot.studygroups.models import MemberSettings, StudyGroup, format_hours
 from bot.studygroups.nudges import MemberNudge
-from bot.studygroups.recap import WeeklyRecap
+from bot.studygroups.recap import ExamsAhead, WeeklyRecap
 from bot.studygroups.schedule import Occurrence
 from bot.studygroups.service import (
     CheckInReceipt,
@@ -312,6 +312,21 @@ def prompt_embed(
     return set_reference_footer(embed, f"{occurrence.local_date:%A %d %B}", delivery_reference(nonce), sender)
 
 
+def exams_ahead_line(exams: ExamsAhead, limit: int = 10) -> str:
+    """``3 members have an exam in the next 14 days. Good luck, <@1> and <@2>!`` (mentions show names; the recap is
+    posted pinging nobody)."""
+    who = "1 member has" if exams.members == 1 else f"{exams.members} members have"
+    text = f"{who} an exam in the next {exams.days} days."
+    if not exams.named:
+        return f"{text} Good luck!"
+    shown = [f"<@{user_id}>" for user_id in exams.named[:limit]]
+    more = len(exams.named) - len(shown)
+    if more > 0:
+        shown.append(f"{more} more")
+    names = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return f"{text} Good luck, {names}!"
+
+
 def recap_embed(
     group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str, sender: discord.abc.User | None
 ) -> discord.Embed:
@@ -334,6 +349,6 @@ def recap_embed(
         streaks = ", ".join(f"<@{s.user_id}> {s.days}" for s in recap.top_streaks[:5])
         embed.add_field(name="🔥 Streaks", value=streaks, inline=False)
     if recap.exams_ahead is not None:
-        embed.add_field(name="📅 Exams ahead", value=recap.exams_ahead.line(), inline=False)
+        embed.add_field(name="📅 Exams ahead", value=exams_ahead_line(recap.exams_ahead), inline=False)
     week_text = f"Week {week.monday:%d %b}–{week.sunday:%d %b}"
     return set_reference_footer(embed, week_text, delivery_reference(nonce), sender)
