@@ -35,7 +35,8 @@ from bot.db.connection import write_transaction
 from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
 from bot.knowledge.feedback import REASONS_KEPT
-from bot.knowledge.repository import UNANSWERED_KEPT
+from bot.knowledge.personal_data import KnowledgeVotes
+from bot.knowledge.repository import UNANSWERED_KEPT, KnowledgeFeedbackRepository
 from bot.knowledge.server_entries import ServerEntryAuthors
 from bot.knowledge.server_repository import ServerEntryRepository
 from bot.mydates.models import FORGET_AFTER
@@ -103,45 +104,6 @@ class PersonalDataSource(Protocol):
 
 
 # -- sources -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KnowledgeVotes:
-    """ "Was this helpful?" votes on knowledge-base answers (``entry_votes``)."""
-
-    conn: aiosqlite.Connection
-    name: str = "knowledge_votes"
-    covers: frozenset[tuple[str, str]] = frozenset({("entry_votes", "user_id")})
-
-    async def export(self, user_id: int) -> Any:
-        # A 👎's reason and note are the member's words about their vote: exported (and deleted) with it.
-        async with self.conn.execute(
-            "SELECT entry_id, helpful, voted_at, reason, reason_note, reason_guild_id, reason_at FROM entry_votes "
-            "WHERE user_id = ? ORDER BY voted_at, entry_id",
-            (user_id,),
-        ) as cursor:
-            return [_vote(r) for r in await cursor.fetchall()]
-
-    async def delete(self, user_id: int) -> dict[str, int]:
-        async with write_transaction(self.conn):
-            cursor = await self.conn.execute("DELETE FROM entry_votes WHERE user_id = ?", (user_id,))
-        return {"knowledge_votes": max(cursor.rowcount, 0)}
-
-    async def user_ids(self) -> set[int]:
-        async with self.conn.execute("SELECT DISTINCT user_id FROM entry_votes") as cursor:
-            return {int(r[0]) for r in await cursor.fetchall()}
-
-
-def _vote(row: aiosqlite.Row) -> dict[str, Any]:
-    vote: dict[str, Any] = {"entry": row[0], "helpful": bool(row[1]), "voted_at": row[2]}
-    if row[6] is not None:
-        vote["why_not_helpful"] = {
-            "reason": row[3],
-            "note": row[4],
-            "server_id": None if row[5] is None else str(row[5]),
-            "given_at": row[6],
-        }
-    return vote
 
 
 @dataclass(frozen=True)
@@ -358,7 +320,7 @@ class PersonalData:
     ) -> PersonalData:
         """Every feature the bot has today; add a source here when a feature stores something about people."""
         sources: list[PersonalDataSource] = [
-            KnowledgeVotes(conn),
+            KnowledgeVotes(KnowledgeFeedbackRepository(conn)),
             QuizData(quiz),
             ReadinessData(readiness),
             StudyGroupData(studygroups),
