@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
 
-from bot.db.connection import write_transaction
 from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
 from bot.knowledge.feedback import REASONS_KEPT
@@ -39,6 +38,8 @@ from bot.knowledge.personal_data import KnowledgeVotes
 from bot.knowledge.repository import UNANSWERED_KEPT, KnowledgeFeedbackRepository
 from bot.knowledge.server_entries import ServerEntryAuthors
 from bot.knowledge.server_repository import ServerEntryRepository
+from bot.milestones.personal_data import ServerRecords
+from bot.milestones.repository import MilestoneRepository
 from bot.mydates.models import FORGET_AFTER
 from bot.mydates.personal_data import MyDatesData
 from bot.mydates.repository import MyDatesRepository
@@ -104,69 +105,6 @@ class PersonalDataSource(Protocol):
 
 
 # -- sources -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ServerRecords:
-    """Milestone subscriptions and server events keep the moderator who set them up, to tell them about
-    problems.
-
-    The records belong to the server, so deleting a member's data removes their id (0 is never a Discord id)
-    and leaves the announcements running.
-    """
-
-    conn: aiosqlite.Connection
-    name: str = "server_records"
-    covers: frozenset[tuple[str, str]] = frozenset(
-        {("milestone_subscriptions", "configured_by"), ("server_events", "created_by")}
-    )
-
-    async def _tables(self) -> set[str]:
-        async with self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
-            return {r[0] for r in await cursor.fetchall()}
-
-    async def export(self, user_id: int) -> Any:
-        tables = await self._tables()
-        out: dict[str, Any] = {"milestone_announcements_set_up": [], "server_events_created": []}
-        if "milestone_subscriptions" in tables:
-            async with self.conn.execute(
-                "SELECT guild_id, channel_id, created_at, updated_at FROM milestone_subscriptions "
-                "WHERE configured_by = ? ORDER BY guild_id",
-                (user_id,),
-            ) as cursor:
-                out["milestone_announcements_set_up"] = [
-                    {"server_id": int(r[0]), "channel_id": int(r[1]), "created_at": r[2], "updated_at": r[3]}
-                    for r in await cursor.fetchall()
-                ]
-        if "server_events" in tables:
-            async with self.conn.execute(
-                "SELECT guild_id, title, starts_at, created_at FROM server_events WHERE created_by = ? ORDER BY id",
-                (user_id,),
-            ) as cursor:
-                out["server_events_created"] = [
-                    {"server_id": int(r[0]), "title": r[1], "starts_at": r[2], "created_at": r[3]}
-                    for r in await cursor.fetchall()
-                ]
-        return out
-
-    async def delete(self, user_id: int) -> dict[str, int]:
-        tables = await self._tables()
-        changed = 0
-        async with write_transaction(self.conn):
-            for table, column in sorted(self.covers):
-                if table in tables:
-                    cursor = await self.conn.execute(f"UPDATE {table} SET {column} = 0 WHERE {column} = ?", (user_id,))
-                    changed += max(cursor.rowcount, 0)
-        return {"server_records_unnamed": changed}
-
-    async def user_ids(self) -> set[int]:
-        tables = await self._tables()
-        found: set[int] = set()
-        for table, column in sorted(self.covers):
-            if table in tables:
-                async with self.conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} != 0") as cursor:
-                    found.update(int(r[0]) for r in await cursor.fetchall() if r[0] is not None)
-        return found
 
 
 @dataclass(frozen=True)
@@ -325,7 +263,7 @@ class PersonalData:
             ReadinessData(readiness),
             StudyGroupData(studygroups),
             MyDatesData(MyDatesRepository(conn)),
-            ServerRecords(conn),
+            ServerRecords(MilestoneRepository(conn)),
             InterviewData.of(conn),
             ServerEntryAuthors(ServerEntryRepository(conn)),
         ]
