@@ -6,8 +6,10 @@ the live schema that look like they hold a person's id (``user_id``, ``member_id
 and that no source covers. A unit test fails on any such column, so a new feature cannot forget the members'
 data; the app can also log them at start-up.
 
-Knowledge-base votes and the moderators named on milestone subscriptions and server events have no service
-methods for this (yet), so their small sources live here.
+Each feature answers for its own data, over its own repository: its source lives in its package
+(``bot/<feature>/personal_data.py``; ``ServerEntryAuthors`` in ``bot/knowledge/server_entries.py``,
+``InterviewData`` in ``bot/interviews/personal.py``), and ``PersonalData.for_features`` composes them. This module
+holds no feature's SQL.
 
 Deleting is per source, each in its own transaction: if one fails, the others have already happened and
 running the delete again finishes the job (every step is idempotent). Every deletion is first written to the
@@ -43,11 +45,14 @@ from bot.milestones.repository import MilestoneRepository
 from bot.mydates.models import FORGET_AFTER
 from bot.mydates.personal_data import MyDatesData
 from bot.mydates.repository import MyDatesRepository
+from bot.quiz.personal_data import QuizData
 from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
+from bot.readiness.personal_data import ReadinessData
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import SESSION_TTL, ReadinessService
 from bot.studygroups.models import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
+from bot.studygroups.personal_data import StudyGroupData
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import NUDGE_RECORDS_KEPT, StudyGroupService
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
@@ -102,74 +107,6 @@ class PersonalDataSource(Protocol):
 
     async def user_ids(self) -> set[int]:
         """Everyone this feature holds something about (to apply a deletion again, whose ledger keeps only a hash)."""
-
-
-# -- sources -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuizData:
-    service: QuizService
-    name: str = "quiz"
-    # Group quizzes a member started keep running for the others with user_id 0
-    # (QuizService.delete_user_data).
-    covers: frozenset[tuple[str, str]] = frozenset({("quiz_answers", "user_id"), ("quiz_runs", "user_id")})
-
-    async def export(self, user_id: int) -> Any:
-        return await self.service.export_user_data(user_id)
-
-    async def delete(self, user_id: int) -> dict[str, int]:
-        return {"quiz_records": await self.service.delete_user_data(user_id)}
-
-    async def user_ids(self) -> set[int]:
-        return await self.service.user_ids()
-
-
-@dataclass(frozen=True)
-class ReadinessData:
-    service: ReadinessService
-    name: str = "readiness"
-    # readiness_result_areas has no user column: its rows go with their result (ON DELETE CASCADE, and
-    # explicitly).
-    covers: frozenset[tuple[str, str]] = frozenset(
-        {("readiness_sessions", "user_id"), ("readiness_results", "user_id")}
-    )
-
-    async def export(self, user_id: int) -> Any:
-        return await self.service.export_user_data(user_id)
-
-    async def delete(self, user_id: int) -> dict[str, int]:
-        return {"readiness_records": await self.service.delete_user_data(user_id)}
-
-    async def user_ids(self) -> set[int]:
-        return await self.service.user_ids()
-
-
-@dataclass(frozen=True)
-class StudyGroupData:
-    """Groups, check-ins, settings, departures, and the streak-nudge deliveries: those rows of ``deliveries``
-    hold the member's id in ``target_ref`` and in their key, a column no name pattern can find, so the service
-    deletes them too (tests/unit/test_personal_data.py searches every column of every table for the id)."""
-
-    service: StudyGroupService
-    name: str = "study_groups"
-    covers: frozenset[tuple[str, str]] = frozenset(
-        {
-            ("study_group_members", "user_id"),
-            ("study_checkins", "user_id"),
-            ("study_member_settings", "user_id"),
-            ("study_departures", "user_id"),
-        }
-    )
-
-    async def export(self, user_id: int) -> Any:
-        return await self.service.export_user_data(user_id)
-
-    async def delete(self, user_id: int) -> dict[str, int]:
-        return await self.service.delete_user_data(user_id)
-
-    async def user_ids(self) -> set[int]:
-        return await self.service.user_ids()
 
 
 # -- the aggregator ------------------------------------------------------------------------------------------
