@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
 
+from bot.db.schema import table_columns
 from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
 from bot.knowledge.feedback import REASONS_KEPT
@@ -118,17 +119,7 @@ def _utc_now() -> dt.datetime:
 
 async def personal_columns(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
     """Every (table, column) of the live schema whose name says it holds a person's id."""
-    async with conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    ) as cursor:
-        tables = [r[0] for r in await cursor.fetchall()]
-    found = []
-    for table in tables:
-        async with conn.execute(f"PRAGMA table_info({table})") as cursor:
-            for row in await cursor.fetchall():
-                if PERSONAL_COLUMN.search(row[1]):
-                    found.append((table, row[1]))
-    return found
+    return [(table, column) for table, column in await table_columns(conn) if PERSONAL_COLUMN.search(column)]
 
 
 @dataclass(frozen=True)
