@@ -246,7 +246,7 @@ async def test_every_personal_column_is_covered(personal: PersonalData, conn: ai
     assert ("study_checkins", "user_id") in columns and ("server_events", "created_by") in columns
     assert await personal.uncovered_columns() == [], (
         "a table stores a person's id that /mydata delete does not remove: add a PersonalDataSource for it "
-        "in bot/privacy.py (PersonalData.for_features)"
+        "in the feature (bot/<feature>/personal_data.py) and list it in PersonalData.for_features (bot/privacy.py)"
     )
     # Every covered column exists: a renamed column would otherwise silently drop out of the check.
     assert personal.covered <= set(columns)
