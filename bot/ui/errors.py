@@ -2,6 +2,9 @@
 
 Users get a short, kind, ephemeral message; a real fault also gets a reference id that appears next to the
 traceback in the log, so a moderator's report can be matched to it.
+
+Its functions take ``discord.Interaction[Any]``: they need nothing of the bot's, and ``bot.app`` imports this module,
+so it may not name ``ImgBot`` (``bot/ui/interaction.py`` does).
 """
 
 from __future__ import annotations
