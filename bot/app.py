@@ -10,7 +10,6 @@ import logging
 import math
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import aiosqlite
 import discord
@@ -102,6 +101,7 @@ EXTENSIONS = (
     "cogs.quiz",
     "cogs.milestones",
     "cogs.studygroups",
+    "cogs.privacy",
     "cogs.mydates",
     "cogs.status",
     "cogs.onboarding",
@@ -447,7 +447,7 @@ class ImgBot(ShardedBot):
             self._error_collector = None
 
     async def _on_app_command_error(
-        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+        self, interaction: discord.Interaction[ImgBot], error: app_commands.AppCommandError
     ) -> None:
         command = interaction.command.qualified_name if interaction.command else "unknown command"
         await report_interaction_error(interaction, error, f"/{command}")

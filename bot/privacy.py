@@ -6,8 +6,10 @@ the live schema that look like they hold a person's id (``user_id``, ``member_id
 and that no source covers. A unit test fails on any such column, so a new feature cannot forget the members'
 data; the app can also log them at start-up.
 
-Knowledge-base votes and the moderators named on milestone subscriptions and server events have no service
-methods for this (yet), so their small sources live here.
+Each feature answers for its own data, over its own repository: its source lives in its package
+(``bot/<feature>/personal_data.py``; ``ServerEntryAuthors`` in ``bot/knowledge/server_entries.py``,
+``InterviewData`` in ``bot/interviews/personal.py``), and ``PersonalData.for_features`` composes them. This module
+holds no feature's SQL.
 
 Deleting is per source, each in its own transaction: if one fails, the others have already happened and
 running the delete again finishes the job (every step is idempotent). Every deletion is first written to the
@@ -32,25 +34,31 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
 
-from bot.db.connection import write_transaction
+from bot.db.schema import table_columns
 from bot.db.timestamps import Clock, utc_now
 from bot.deletion_ledger import DeletionLedger, user_hash
 from bot.interviews.personal import InterviewData
 from bot.knowledge.community import ASKER_KEPT, CommunityAskers
 from bot.knowledge.community_repository import CommunityRepository
 from bot.knowledge.feedback import REASONS_KEPT
-from bot.knowledge.repository import UNANSWERED_KEPT
+from bot.knowledge.personal_data import KnowledgeVotes
+from bot.knowledge.repository import UNANSWERED_KEPT, KnowledgeFeedbackRepository
 from bot.knowledge.server_entries import ServerEntryAuthors
 from bot.knowledge.server_repository import ServerEntryRepository
+from bot.milestones.personal_data import ServerRecords
+from bot.milestones.repository import MilestoneRepository
 from bot.mydates.models import FORGET_AFTER
 from bot.mydates.personal_data import MyDatesData
 from bot.mydates.repository import MyDatesRepository
+from bot.quiz.personal_data import QuizData
 from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
+from bot.readiness.personal_data import ReadinessData
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import SESSION_TTL, ReadinessService
 from bot.scheduling.delivery import DELIVERIES_KEPT, DeliveryRepository
 from bot.studygroups.models import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
+from bot.studygroups.personal_data import StudyGroupData
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import NUDGE_RECORDS_KEPT, StudyGroupService
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
@@ -107,192 +115,12 @@ class PersonalDataSource(Protocol):
         """Everyone this feature holds something about (to apply a deletion again, whose ledger keeps only a hash)."""
 
 
-# -- sources -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KnowledgeVotes:
-    """ "Was this helpful?" votes on knowledge-base answers (``entry_votes``)."""
-
-    conn: aiosqlite.Connection
-    name: str = "knowledge_votes"
-    covers: frozenset[tuple[str, str]] = frozenset({("entry_votes", "user_id")})
-
-    async def export(self, user_id: int) -> Any:
-        # A 👎's reason and note are the member's words about their vote: exported (and deleted) with it.
-        async with self.conn.execute(
-            "SELECT entry_id, helpful, voted_at, reason, reason_note, reason_guild_id, reason_at FROM entry_votes "
-            "WHERE user_id = ? ORDER BY voted_at, entry_id",
-            (user_id,),
-        ) as cursor:
-            return [_vote(r) for r in await cursor.fetchall()]
-
-    async def delete(self, user_id: int) -> dict[str, int]:
-        async with write_transaction(self.conn):
-            cursor = await self.conn.execute("DELETE FROM entry_votes WHERE user_id = ?", (user_id,))
-        return {"knowledge_votes": max(cursor.rowcount, 0)}
-
-    async def user_ids(self) -> set[int]:
-        async with self.conn.execute("SELECT DISTINCT user_id FROM entry_votes") as cursor:
-            return {int(r[0]) for r in await cursor.fetchall()}
-
-
-def _vote(row: aiosqlite.Row) -> dict[str, Any]:
-    vote: dict[str, Any] = {"entry": row[0], "helpful": bool(row[1]), "voted_at": row[2]}
-    if row[6] is not None:
-        vote["why_not_helpful"] = {
-            "reason": row[3],
-            "note": row[4],
-            "server_id": None if row[5] is None else str(row[5]),
-            "given_at": row[6],
-        }
-    return vote
-
-
-@dataclass(frozen=True)
-class ServerRecords:
-    """Milestone subscriptions and server events keep the moderator who set them up, to tell them about
-    problems.
-
-    The records belong to the server, so deleting a member's data removes their id (0 is never a Discord id)
-    and leaves the announcements running.
-    """
-
-    conn: aiosqlite.Connection
-    name: str = "server_records"
-    covers: frozenset[tuple[str, str]] = frozenset(
-        {("milestone_subscriptions", "configured_by"), ("server_events", "created_by")}
-    )
-
-    async def _tables(self) -> set[str]:
-        async with self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
-            return {r[0] for r in await cursor.fetchall()}
-
-    async def export(self, user_id: int) -> Any:
-        tables = await self._tables()
-        out: dict[str, Any] = {"milestone_announcements_set_up": [], "server_events_created": []}
-        if "milestone_subscriptions" in tables:
-            async with self.conn.execute(
-                "SELECT guild_id, channel_id, created_at, updated_at FROM milestone_subscriptions "
-                "WHERE configured_by = ? ORDER BY guild_id",
-                (user_id,),
-            ) as cursor:
-                out["milestone_announcements_set_up"] = [
-                    {"server_id": int(r[0]), "channel_id": int(r[1]), "created_at": r[2], "updated_at": r[3]}
-                    for r in await cursor.fetchall()
-                ]
-        if "server_events" in tables:
-            async with self.conn.execute(
-                "SELECT guild_id, title, starts_at, created_at FROM server_events WHERE created_by = ? ORDER BY id",
-                (user_id,),
-            ) as cursor:
-                out["server_events_created"] = [
-                    {"server_id": int(r[0]), "title": r[1], "starts_at": r[2], "created_at": r[3]}
-                    for r in await cursor.fetchall()
-                ]
-        return out
-
-    async def delete(self, user_id: int) -> dict[str, int]:
-        tables = await self._tables()
-        changed = 0
-        async with write_transaction(self.conn):
-            for table, column in sorted(self.covers):
-                if table in tables:
-                    cursor = await self.conn.execute(f"UPDATE {table} SET {column} = 0 WHERE {column} = ?", (user_id,))
-                    changed += max(cursor.rowcount, 0)
-        return {"server_records_unnamed": changed}
-
-    async def user_ids(self) -> set[int]:
-        tables = await self._tables()
-        found: set[int] = set()
-        for table, column in sorted(self.covers):
-            if table in tables:
-                async with self.conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} != 0") as cursor:
-                    found.update(int(r[0]) for r in await cursor.fetchall() if r[0] is not None)
-        return found
-
-
-@dataclass(frozen=True)
-class QuizData:
-    service: QuizService
-    name: str = "quiz"
-    # Group quizzes a member started keep running for the others with user_id 0
-    # (QuizService.delete_user_data).
-    covers: frozenset[tuple[str, str]] = frozenset({("quiz_answers", "user_id"), ("quiz_runs", "user_id")})
-
-    async def export(self, user_id: int) -> Any:
-        return await self.service.export_user_data(user_id)
-
-    async def delete(self, user_id: int) -> dict[str, int]:
-        return {"quiz_records": await self.service.delete_user_data(user_id)}
-
-    async def user_ids(self) -> set[int]:
-        return await self.service.user_ids()
-
-
-@dataclass(frozen=True)
-class ReadinessData:
-    service: ReadinessService
-    name: str = "readiness"
-    # readiness_result_areas has no user column: its rows go with their result (ON DELETE CASCADE, and
-    # explicitly).
-    covers: frozenset[tuple[str, str]] = frozenset(
-        {("readiness_sessions", "user_id"), ("readiness_results", "user_id")}
-    )
-
-    async def export(self, user_id: int) -> Any:
-        return await self.service.export_user_data(user_id)
-
-    async def delete(self, user_id: int) -> dict[str, int]:
-        return {"readiness_records": await self.service.delete_user_data(user_id)}
-
-    async def user_ids(self) -> set[int]:
-        return await self.service.user_ids()
-
-
-@dataclass(frozen=True)
-class StudyGroupData:
-    """Groups, check-ins, settings, departures, and the streak-nudge deliveries: those rows of ``deliveries``
-    hold the member's id in ``target_ref`` and in their key, a column no name pattern can find, so the service
-    deletes them too (tests/unit/test_personal_data.py searches every column of every table for the id)."""
-
-    service: StudyGroupService
-    name: str = "study_groups"
-    covers: frozenset[tuple[str, str]] = frozenset(
-        {
-            ("study_group_members", "user_id"),
-            ("study_checkins", "user_id"),
-            ("study_member_settings", "user_id"),
-            ("study_departures", "user_id"),
-        }
-    )
-
-    async def export(self, user_id: int) -> Any:
-        return await self.service.export_user_data(user_id)
-
-    async def delete(self, user_id: int) -> dict[str, int]:
-        return await self.service.delete_user_data(user_id)
-
-    async def user_ids(self) -> set[int]:
-        return await self.service.user_ids()
-
-
 # -- the aggregator ------------------------------------------------------------------------------------------
 
 
 async def personal_columns(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
     """Every (table, column) of the live schema whose name says it holds a person's id."""
-    async with conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    ) as cursor:
-        tables = [r[0] for r in await cursor.fetchall()]
-    found = []
-    for table in tables:
-        async with conn.execute(f"PRAGMA table_info({table})") as cursor:
-            for row in await cursor.fetchall():
-                if PERSONAL_COLUMN.search(row[1]):
-                    found.append((table, row[1]))
-    return found
+    return [(table, column) for table, column in await table_columns(conn) if PERSONAL_COLUMN.search(column)]
 
 
 @dataclass(frozen=True)
@@ -359,12 +187,12 @@ class PersonalData:
     ) -> PersonalData:
         """Every feature the bot has today; add a source here when a feature stores something about people."""
         sources: list[PersonalDataSource] = [
-            KnowledgeVotes(conn),
+            KnowledgeVotes(KnowledgeFeedbackRepository(conn)),
             QuizData(quiz),
             ReadinessData(readiness),
             StudyGroupData(studygroups),
             MyDatesData(MyDatesRepository(conn)),
-            ServerRecords(conn),
+            ServerRecords(MilestoneRepository(conn)),
             InterviewData.of(conn),
             ServerEntryAuthors(ServerEntryRepository(conn)),
             CommunityAskers(CommunityRepository(conn)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -12,6 +13,36 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 class UserInputError(Exception):
     """A mistake the user can fix; the message says how. Shown ephemerally, never logged as a bug."""
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A channel named in a ``Refusal``: the screen shows it as a link to the channel."""
+
+    id: int
+
+
+RefusalField = str | tuple[str, ...] | ChannelRef
+"""A name someone typed or chose (a study group's, a member's), several names, or a channel."""
+
+
+class Refusal(UserInputError):
+    """A UserInputError whose message names things: ``template`` has a ``{field}`` for each, and the screen decides
+    how they look (``bot.ui.errors.user_message``: names quoted safely and in bold, a channel as its link), so the
+    domain writes no Discord markup. As text (logs, tests) names are in quotes and a channel is its id."""
+
+    def __init__(self, template: str, **fields: RefusalField) -> None:
+        self.template = template
+        self.fields = fields
+        super().__init__(template.format_map({key: _plain(value) for key, value in fields.items()}))
+
+
+def _plain(value: RefusalField) -> str:
+    if isinstance(value, ChannelRef):
+        return f"channel {value.id}"
+    if isinstance(value, tuple):
+        return ", ".join(f'"{name}"' for name in value)
+    return f'"{value}"'
 
 
 class FormErrors(UserInputError):

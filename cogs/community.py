@@ -17,7 +17,7 @@ import contextlib
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
@@ -64,7 +64,8 @@ from bot.ui.community import (
     settings_embed,
     thread_note,
 )
-from bot.ui.errors import guarded
+from bot.ui.errors import guarded, user_message
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.onboarding import Notice
 from bot.ui.permissions import (
     has_server_permissions,
@@ -83,7 +84,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction[Any]
 HelpChannel = discord.ForumChannel | discord.TextChannel
 
 HELP_CHANNEL_TYPES = [discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.forum]
@@ -107,7 +107,7 @@ NO_HELP_CHANNEL = (
 
 
 def bot_of(interaction: Interaction) -> ImgBot:
-    return cast("ImgBot", interaction.client)
+    return interaction.client
 
 
 def community_of(interaction: Interaction) -> CommunityService:
@@ -219,7 +219,7 @@ class HelpChannelSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]], t
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> HelpChannelSelect:
         return cls()
 
@@ -230,7 +230,7 @@ class HelpChannelSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]], t
         try:
             notice = await save_help_channel(interaction, picked)
         except UserInputError as refused:
-            notice = Notice(str(refused), problem=True)
+            notice = Notice(user_message(refused), problem=True)
         embed, view = await settings_screen(interaction, notice)
         await interaction.response.edit_message(embed=embed, view=view)
 
@@ -245,7 +245,7 @@ class TurnOffButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"c
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> TurnOffButton:
         return cls()
 
@@ -365,7 +365,7 @@ class AskCommunityButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templat
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AskCommunityButton:
         return cls()
 
@@ -403,7 +403,7 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"c
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ChoiceButton:
         return cls(parse_stage(match["stage"]), anonymous=match["anonymous"] == "1")
 
@@ -435,7 +435,7 @@ class StageSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"cq:
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> StageSelect:
         return cls(None, anonymous=match["anonymous"] == "1")
 
@@ -454,7 +454,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cq
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> CancelButton:
         return cls()
 
@@ -480,7 +480,7 @@ class PostButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cq:
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PostButton:
         return cls(parse_stage(match["stage"]), anonymous=match["anonymous"] == "1")
 
@@ -671,7 +671,7 @@ class MakeEntryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> MakeEntryButton:
         return cls()
 

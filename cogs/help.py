@@ -8,7 +8,7 @@ the interaction) also see the commands Discord shows them; members see the membe
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -16,14 +16,13 @@ from discord.ext import commands
 
 from bot.text import quote_user_text
 from bot.ui import help as screens
+from bot.ui.interaction import Interaction
 from bot.validation import UserInputError
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 
 def asker_permissions(interaction: Interaction) -> discord.Permissions | None:

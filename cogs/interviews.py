@@ -14,7 +14,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -43,6 +43,7 @@ from bot.interviews.service import InterviewService, Page, PracticeCard, RankDra
 from bot.text import shorten
 from bot.ui import interviews as screens
 from bot.ui.errors import BaseModal, guarded
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.validation import UserInputError
 from cogs.interviews_mock import DiscordMockPoster, MockButton, SessionLocks, open_mock
 
@@ -50,8 +51,6 @@ if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 FORM_TIMEOUT = 30 * 60
 """How long an opened form waits for its answer (a form does not survive a restart; the button that opens it does)."""
@@ -62,7 +61,7 @@ QID = rf"[a-z0-9-]{{3,{QUESTION_ID_CHARS}}}"
 
 
 def service_of(interaction: Interaction) -> InterviewService:
-    cog = cast("ImgBot", interaction.client).get_cog("Interviews")
+    cog = interaction.client.get_cog("Interviews")
     if not isinstance(cog, InterviewsCog):
         raise UserInputError("Interview practice is not available right now. Please try again in a minute.")
     return cog.service
@@ -139,7 +138,7 @@ class PracticeButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PracticeButton:
         return cls(match["action"], CardState.parse(match), match["qid"])
 
@@ -169,7 +168,7 @@ class NoteAnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> NoteAnswerButton:
         return cls(match["qid"])
 
@@ -195,7 +194,7 @@ class AnswerNoteModal(BaseModal):
         )
         self.add_item(self.note)
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         fields = parse(AnswerNote, note=self.note.value)
         saved = await service_of(interaction).save_note(interaction.user.id, self.question_id, fields)
         await interaction.response.send_message(screens.note_saved_text(saved), ephemeral=True)
@@ -243,7 +242,7 @@ class PageButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PageButton:
         return cls(match["list"], int(match["page"]), match["tag"])
 
@@ -275,7 +274,7 @@ class PickSelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PickSelect:
         return cls(match["list"], int(match["page"]))
 
@@ -314,7 +313,7 @@ class NoteButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> NoteButton:
         # The label and style do not matter here: the click is handled, the message is redrawn by the callback.
         return cls(match["action"], int(match["id"]), int(match["page"]), "", discord.ButtonStyle.secondary)
@@ -382,7 +381,7 @@ class LogEntryButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> LogEntryButton:
         return cls(match["action"], int(match["id"]), int(match["page"]), "", discord.ButtonStyle.secondary)
 
@@ -434,7 +433,7 @@ class LogEntryModal(BaseModal):
         for field in (self.program, self.date, self.impression, self.notes):
             self.add_item(field)
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         service = service_of(interaction)
         fields = parse(
             LogEntry,
@@ -504,7 +503,7 @@ class RankButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> RankButton:
         return cls(match["action"], int(match["id"]))
 
@@ -528,7 +527,7 @@ class RankMiscButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> RankMiscButton:
         return cls(match["action"])
 
@@ -557,7 +556,7 @@ class RankNoteModal(BaseModal):
         )
         self.add_item(self.note)
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         fields = parse(RankNote, note=self.note.value)
         draft = await service_of(interaction).set_rank_note(interaction.user.id, self.entry_id, fields)
         await show_draft(interaction, draft.page_of(self.entry_id), self.entry_id, new=False)

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import re
 import weakref
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -26,6 +26,7 @@ from bot.ui import mock_interviews as screens
 from bot.ui.channels import Postable, missing_permissions
 from bot.ui.delivery_errors import delivery_errors
 from bot.ui.errors import BaseModal, guarded
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.permissions import has_server_permissions
 from bot.validation import UserInputError
 
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 FORM_TIMEOUT = 30 * 60
 """How long an opened feedback form waits (a form does not survive a restart; the button that opens it does)."""
@@ -61,7 +60,7 @@ STYLES = {
 
 def _parts(interaction: Interaction) -> tuple[MockInterviewService, MockTimers]:
     # The cog is found by name: ``cogs/interviews.py`` imports this module, not the other way round.
-    cog = cast("ImgBot", interaction.client).get_cog("Interviews")
+    cog = interaction.client.get_cog("Interviews")
     service, timers = getattr(cog, "mock", None), getattr(cog, "mock_timers", None)
     if not isinstance(service, MockInterviewService) or not isinstance(timers, MockTimers):
         raise UserInputError("Mock interviews are not available right now. Please try again in a minute.")
@@ -82,7 +81,7 @@ class SessionLocks:
 
 
 def session_lock(interaction: Interaction, session_id: int) -> asyncio.Lock:
-    locks = getattr(cast("ImgBot", interaction.client).get_cog("Interviews"), "mock_locks", None)
+    locks = getattr(interaction.client.get_cog("Interviews"), "mock_locks", None)
     if not isinstance(locks, SessionLocks):
         raise UserInputError("Mock interviews are not available right now. Please try again in a minute.")
     return locks(session_id)
@@ -114,7 +113,7 @@ class MockButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> MockButton:
         return cls(match["action"], int(match["id"]))
 
@@ -249,7 +248,7 @@ class MockFeedbackModal(BaseModal):
         for field in (self.clarity, self.structure, self.content, self.strength, self.suggestion):
             self.add_item(field)
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         form = parse(
             MockFeedback,
             clarity=self.clarity.value,
@@ -300,7 +299,7 @@ async def open_mock(interaction: Interaction, options: MockOptions) -> None:
     session = view.session
     # Posting in the group's channel may wait on a rate limit longer than Discord waits for an answer.
     await interaction.response.defer(ephemeral=True, thinking=True)
-    channel = cast("ImgBot", interaction.client).get_partial_messageable(session.channel_id, guild_id=session.guild_id)
+    channel = interaction.client.get_partial_messageable(session.channel_id, guild_id=session.guild_id)
     try:
         message = await channel.send(**new_message(view))
     except discord.HTTPException:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -18,10 +18,13 @@ from bot.knowledge.pathway import PathwayStage
 from bot.knowledge.server_entries import MAX_ENTRIES, SERVER_CHOICE_PREFIX, ServerEntries, ServerHit
 from bot.knowledge.service import NO_THUMBS_DOWN, Answer, BrowsePage, KnowledgeService
 from bot.text import quote_user_text, shorten
+from bot.ui.colours import BRAND_COLOUR, NOTICE_COLOUR
 from bot.ui.cooldowns import per_user_cooldown
-from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR, entry_embed
+from bot.ui.embeds import entry_embed
 from bot.ui.errors import BaseModal, guarded
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.knowledge_browse import entry_options, page_embed, stage_options, stages_embed
+from bot.ui.knowledge_entry import KNOWLEDGE_COG, OpenEntryButton
 from bot.ui.knowledge_feedback import (
     REASON_PLACEHOLDER,
     TELL_US_MORE,
@@ -42,8 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction[Any]
-
 SERVER_CHOICES = 5
 """/topic's autocomplete keeps room for this many of the server's own entries beside the curated ones (25 in all)."""
 NOTE_FORM_TIMEOUT = 15 * 60
@@ -51,35 +52,10 @@ NOTE_FORM_TIMEOUT = 15 * 60
 
 
 def knowledge_of(interaction: Interaction) -> KnowledgeService:
-    return cast("ImgBot", interaction.client).services.knowledge
+    return interaction.client.services.knowledge
 
 
 # -- buttons and selects that keep working after a restart (their state lives in the custom_id) -------------------
-
-
-class OpenEntryButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kb:open:(?P<entry_id>[a-z0-9-]{1,60})"
-):
-    """Opens a knowledge entry privately for whoever clicks it."""
-
-    def __init__(self, entry_id: str, label: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=shorten(label, 80), style=discord.ButtonStyle.secondary, custom_id=f"kb:open:{entry_id}"
-            )
-        )
-        self.entry_id = entry_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> OpenEntryButton:
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(match["entry_id"], label or match["entry_id"])
-
-    @guarded
-    async def callback(self, interaction: Interaction) -> None:
-        await send_entry(interaction, self.entry_id)
 
 
 class VoteButton(
@@ -101,7 +77,7 @@ class VoteButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> VoteButton:
         return cls(match["entry_id"], match["helpful"] == "1")
 
@@ -154,7 +130,7 @@ class ReasonSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kb
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ReasonSelect:
         return cls(match["entry_id"])
 
@@ -188,7 +164,7 @@ class TellUsMoreButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> TellUsMoreButton:
         return cls(match["entry_id"])
 
@@ -218,7 +194,7 @@ class VoteNoteModal(BaseModal):
         )
         self.add_item(self.note)
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         service = _known_entry(interaction, self.entry_id)
         note = await service.note_vote(
             self.entry_id, interaction.user.id, interaction.guild_id, self.note.value, dt.datetime.now(dt.UTC)
@@ -250,7 +226,7 @@ class PathwaySelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"k
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PathwaySelect:
         return cls(knowledge_of(interaction))
 
@@ -321,7 +297,7 @@ class BrowseStageSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> BrowseStageSelect:
         return cls(knowledge_of(interaction))
 
@@ -354,7 +330,7 @@ class BrowseEntrySelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> BrowseEntrySelect:
         # The picked value is all the callback needs; the options are not rebuilt.
         return cls(custom_id=match.group(0))
@@ -384,7 +360,7 @@ class BrowseNavButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> BrowseNavButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["stage"], int(match["page"]), label or "…")
@@ -503,7 +479,7 @@ def stage_embed(stage: PathwayStage, stages: int) -> discord.Embed:
     return embed
 
 
-class KnowledgeCog(commands.Cog, name="Knowledge"):
+class KnowledgeCog(commands.Cog, name=KNOWLEDGE_COG):
     """Pathway answers from the curated knowledge base."""
 
     knowledge_admin = app_commands.Group(
@@ -523,6 +499,10 @@ class KnowledgeCog(commands.Cog, name="Knowledge"):
     @property
     def server_entries(self) -> ServerEntries:
         return self.bot.services.server_entries
+
+    async def open_entry(self, interaction: Interaction, entry_id: str) -> None:
+        """What an ``OpenEntryButton`` (bot/ui/knowledge_entry.py) shows, under any feature's message."""
+        await send_entry(interaction, entry_id)
 
     @app_commands.command(name="ask", description="Ask about the road to US residency: ECFMG, USMLE, ERAS, Match…")
     @app_commands.describe(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -18,14 +18,13 @@ from discord.ext import commands
 from bot.mydates.models import KIND_CHOICES, MAX_TITLE, AddDateOptions, ShareOptions
 from bot.mydates.service import MyDatesService
 from bot.ui import mydates as screens
+from bot.ui.interaction import Interaction
 from bot.validation import UserInputError, parse_options, parse_options_with
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 
 class MyDatesCog(commands.Cog, name="My dates"):

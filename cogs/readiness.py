@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -28,16 +28,16 @@ from bot.ui import readiness as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.forms import FIX_LABEL, fix_button
+from bot.ui.interaction import HookInteraction, Interaction
+from bot.ui.knowledge_entry import OpenEntryButton
 from bot.ui.sharing import SHARE_LABEL, share_in_channel
 from bot.validation import UserInputError
-from cogs.knowledge import OpenEntryButton
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction[Any]
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 
 TIMELINE_LABELS = {"ics": "📅 Add to my calendar (.ics)", "share": SHARE_LABEL}
@@ -51,11 +51,11 @@ NUMBER_MODAL_TIMEOUT = 30 * 60
 
 
 def readiness_of(interaction: Interaction) -> ReadinessService:
-    return cast("ImgBot", interaction.client).services.readiness
+    return interaction.client.services.readiness
 
 
 def entry_title(interaction: Interaction) -> screens.TitleLookup:
-    knowledge = cast("ImgBot", interaction.client).services.knowledge.knowledge
+    knowledge = interaction.client.services.knowledge.knowledge
 
     def lookup(entry_id: str) -> str | None:
         entry = knowledge.get(entry_id)
@@ -94,7 +94,7 @@ class AnswerButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnswerButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["step"], match["value"], label or match["value"], discord.ButtonStyle.secondary)
@@ -129,7 +129,7 @@ class AnswerSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"rd
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnswerSelect:
         return cls(None, match["step"])
 
@@ -151,7 +151,7 @@ class NumberButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"rd
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> NumberButton:
         return cls(match["step"])
 
@@ -175,7 +175,7 @@ class FixNumberButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> FixNumberButton:
         return cls(match["step"], match["typed"])
 
@@ -216,7 +216,7 @@ class NumberModal(BaseModal):
         )
         self.add_item(self.answer)
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         try:
             progress = await readiness_of(interaction).answer(interaction.user.id, self.step_id, self.answer.value)
         except UserInputError as refused:
@@ -253,7 +253,7 @@ class FlowButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> FlowButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["action"], label or match["action"], discord.ButtonStyle.secondary)
@@ -346,7 +346,7 @@ class AreaSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"rd:a
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AreaSelect:
         return cls()
 
@@ -450,7 +450,7 @@ class TimelineButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> TimelineButton:
         request = screens.TimelineRequest.decode(match["year"], match["step1"], match["step2ck"], match["usce"])
         return cls(match["action"], request)
@@ -496,7 +496,7 @@ class TimelinePhaseSelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> TimelinePhaseSelect:
         return cls(screens.TimelineRequest.decode(match["year"], match["step1"], match["step2ck"], match["usce"]))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -22,6 +22,7 @@ from bot.knowledge.server_entries import ServerEntries, ServerEntry, ServerEntry
 from bot.text import shorten
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.forms import fix_button, problems_text
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.permissions import require_server_permissions
 from bot.ui.server_knowledge import (
     export_text,
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction[Any]
-
 FORM_TIMEOUT = 30 * 60
 """An opened entry form waits this long: 4,000 characters take a while to write (a modal does not survive a restart;
 a refusal's **Fix it** does)."""
@@ -53,7 +52,7 @@ TITLE_INPUT, ALIASES_INPUT, ANSWER_INPUT, LINK_INPUT = 100, 300, 4000, 500
 
 
 def entries_of(interaction: Interaction) -> ServerEntries:
-    return cast("ImgBot", interaction.client).services.server_entries
+    return interaction.client.services.server_entries
 
 
 def guild_of(interaction: Interaction) -> int:
@@ -132,7 +131,7 @@ class ServerEntryModal(BaseModal):
             "link": self.link.value,
         }
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         guild_id = moderator_guild(interaction)
         service = entries_of(interaction)
         try:
@@ -184,7 +183,7 @@ class FixEntryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> FixEntryButton:
         return cls(None if match["entry"] == "new" else int(match["entry"]))
 
@@ -278,7 +277,7 @@ class RemoveEntryButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> RemoveEntryButton:
         return cls(int(match["entry"]), confirm=match["confirm"] == "1")
 
@@ -303,7 +302,7 @@ class ListPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ListPageButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(int(match["page"]), label or "…")
@@ -330,7 +329,7 @@ class ServerEntryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ServerEntryButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(int(match["entry"]), label or "…")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -13,15 +13,14 @@ from discord.ext import commands
 
 from bot.observability.status import StatusReport, status_sections
 from bot.text import escape_markdown, neutralize_mentions, shorten
-from bot.ui.embeds import BRAND_COLOUR, NOTICE_COLOUR
+from bot.ui.colours import BRAND_COLOUR, NOTICE_COLOUR
+from bot.ui.interaction import Interaction
 from bot.validation import UserInputError
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 NOT_AN_OWNER = (
     "Only the bot's owners can see its status. An owner is a Discord user id listed in the bot's OWNER_IDS setting."
@@ -35,7 +34,7 @@ class NotAnOwner(app_commands.CheckFailure, UserInputError):
 
 async def is_bot_owner(interaction: Interaction) -> bool:
     """The runtime check of owner-only commands: listed in OWNER_IDS, whatever their role in this server."""
-    if interaction.user.id not in cast("ImgBot", interaction.client).settings.owner_ids:
+    if interaction.user.id not in interaction.client.settings.owner_ids:
         log.info("refused /%s for a non-owner", interaction.command.qualified_name if interaction.command else "?")
         raise NotAnOwner(NOT_AN_OWNER)
     return True

@@ -1,9 +1,11 @@
-"""SQL for knowledge-base feedback: votes per entry, why a member marked one not helpful, unanswered questions."""
+"""SQL for knowledge-base feedback: votes per entry, why a member marked one not helpful, unanswered questions, and a
+member's votes for /mydata."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import aiosqlite
 
@@ -210,3 +212,36 @@ class KnowledgeFeedbackRepository:
         async with write_transaction(self._conn):
             cursor = await self._conn.execute("DELETE FROM unanswered_questions WHERE last_seen < ?", (to_db(before),))
         return max(cursor.rowcount, 0)
+
+    # -- /mydata -------------------------------------------------------------------------------------------------
+
+    async def export_votes(self, user_id: int) -> list[dict[str, Any]]:
+        """The member's votes, oldest first, each with why it was not helpful if they said (their words about their
+        vote, exported and deleted with it)."""
+        async with self._conn.execute(
+            "SELECT entry_id, helpful, voted_at, reason, reason_note, reason_guild_id, reason_at FROM entry_votes "
+            "WHERE user_id = ? ORDER BY voted_at, entry_id",
+            (user_id,),
+        ) as cursor:
+            return [_exported_vote(r) for r in await cursor.fetchall()]
+
+    async def delete_votes(self, user_id: int) -> int:
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute("DELETE FROM entry_votes WHERE user_id = ?", (user_id,))
+        return max(cursor.rowcount, 0)
+
+    async def voter_ids(self) -> set[int]:
+        async with self._conn.execute("SELECT DISTINCT user_id FROM entry_votes") as cursor:
+            return {int(r[0]) for r in await cursor.fetchall()}
+
+
+def _exported_vote(row: aiosqlite.Row) -> dict[str, Any]:
+    vote: dict[str, Any] = {"entry": row[0], "helpful": bool(row[1]), "voted_at": row[2]}
+    if row[6] is not None:
+        vote["why_not_helpful"] = {
+            "reason": row[3],
+            "note": row[4],
+            "server_id": None if row[5] is None else str(row[5]),
+            "given_at": row[6],
+        }
+    return vote

@@ -1,9 +1,11 @@
-"""SQL for milestone subscriptions and server events. Nothing here decides anything; ``service`` does."""
+"""SQL for milestone subscriptions and server events, and the moderators they name for /mydata. Nothing here decides
+anything; ``service`` does."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiosqlite
 
@@ -27,6 +29,8 @@ _EVENT_COLUMNS = (
     "id, guild_id, channel_id, title, description, starts_at, zone, reminders, status, paused_reason, created_by, "
     "created_at, announce_from"
 )
+_NAMED_BY = (("milestone_subscriptions", "configured_by"), ("server_events", "created_by"))
+"""The moderator who set up a server's announcements, and who created an event: told about problems with them."""
 _POSTED = ("sent", "claimed")
 """Delivery states of a reminder that went out (or may have: a claim left by a crash)."""
 
@@ -428,3 +432,42 @@ class MilestoneRepository:
                     stamp,
                 ),
             )
+
+    # -- /mydata ---------------------------------------------------------------------------------------------------
+
+    async def export_named(self, user_id: int) -> dict[str, Any]:
+        """The announcements and events that name ``user_id`` as the moderator who set them up."""
+        async with self._conn.execute(
+            "SELECT guild_id, channel_id, created_at, updated_at FROM milestone_subscriptions "
+            "WHERE configured_by = ? ORDER BY guild_id",
+            (user_id,),
+        ) as cursor:
+            subscriptions = [
+                {"server_id": int(r[0]), "channel_id": int(r[1]), "created_at": r[2], "updated_at": r[3]}
+                for r in await cursor.fetchall()
+            ]
+        async with self._conn.execute(
+            "SELECT guild_id, title, starts_at, created_at FROM server_events WHERE created_by = ? ORDER BY id",
+            (user_id,),
+        ) as cursor:
+            events = [
+                {"server_id": int(r[0]), "title": r[1], "starts_at": r[2], "created_at": r[3]}
+                for r in await cursor.fetchall()
+            ]
+        return {"milestone_announcements_set_up": subscriptions, "server_events_created": events}
+
+    async def unname(self, user_id: int) -> int:
+        """The records belong to the server: they stay and keep running, naming nobody (0 is never a Discord id)."""
+        changed = 0
+        async with write_transaction(self._conn):
+            for table, column in _NAMED_BY:
+                cursor = await self._conn.execute(f"UPDATE {table} SET {column} = 0 WHERE {column} = ?", (user_id,))
+                changed += max(cursor.rowcount, 0)
+        return changed
+
+    async def named_user_ids(self) -> set[int]:
+        found: set[int] = set()
+        for table, column in _NAMED_BY:
+            async with self._conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} != 0") as cursor:
+                found.update(int(r[0]) for r in await cursor.fetchall() if r[0] is not None)
+        return found

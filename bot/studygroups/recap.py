@@ -68,25 +68,12 @@ class StreakEntry:
 @dataclass(frozen=True)
 class ExamsAhead:
     """Members of the group with an exam soon, counted only for those who opted in for the server (``/mydates
-    share-in-recaps``); ``named`` are those who also chose to be named, the only ones the recap names."""
+    share-in-recaps``); ``named`` are those who also chose to be named, the only ones the recap names
+    (``bot.ui.studygroups.exams_ahead_line``)."""
 
     members: int
     named: tuple[int, ...]
     days: int
-
-    def line(self, limit: int = 10) -> str:
-        """``3 members have an exam in the next 14 days. Good luck, <@1> and <@2>!`` (mentions show names; the
-        recap is posted pinging nobody)."""
-        who = "1 member has" if self.members == 1 else f"{self.members} members have"
-        text = f"{who} an exam in the next {self.days} days."
-        if not self.named:
-            return f"{text} Good luck!"
-        shown = [f"<@{user_id}>" for user_id in self.named[:limit]]
-        more = len(self.named) - len(shown)
-        if more > 0:
-            shown.append(f"{more} more")
-        names = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
-        return f"{text} Good luck, {names}!"
 
 
 @dataclass(frozen=True)

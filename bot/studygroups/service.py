@@ -2,7 +2,8 @@
 nudges, and what happens to a member's data when they leave a server.
 
 Every call takes ids and validated options (``bot.studygroups.models``) and returns plain values; mistakes a
-member can fix raise ``UserInputError`` with a message to show as is. The clock is injected.
+member can fix raise ``UserInputError`` with a message to show as is (a ``Refusal`` where it names a group, a
+member or a channel: ``bot.ui`` decides how those look). The clock is injected.
 
 Scope: a member's streak, totals and /progress are per server (check-ins in any group of that server count),
 so nothing from one server shows in another. Their zone and nudge choice are theirs, the same in every server.
@@ -41,8 +42,7 @@ from bot.studygroups.repository import (
     name_key,
 )
 from bot.studygroups.streaks import StreakStatus, local_day, nudge_instant, streak_status
-from bot.text import quote_user_text
-from bot.validation import UserInputError
+from bot.validation import ChannelRef, Refusal, UserInputError
 from bot.zones import UTC_NAME, zone_choices
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,6 @@ PROGRESS_DAYS = 30
 NUDGE_RECORDS_KEPT = dt.timedelta(days=3)
 """A record that a member was nudged on a day is only needed until that day is over everywhere (a day spans
 at most 26 hours of UTC), so it is forgotten after this."""
-
-
-def _shown(name: str) -> str:
-    return f"**{quote_user_text(name, 60)}**"
 
 
 # -- values handed to the cog --------------------------------------------------------------------------------
@@ -234,11 +230,11 @@ class StudyGroupService:
             candidates = await self._repo.groups_by_name(guild_id, text)
             group = candidates[0] if candidates else None
         if group is None:
-            raise UserInputError(
-                f"There is no study group called {_shown(text)} here. See `/studygroup list` for the groups."
+            raise Refusal(
+                "There is no study group called {name} here. See `/studygroup list` for the groups.", name=text
             )
         if not group.active and not include_archived:
-            raise UserInputError(f"{_shown(group.name)} is archived: its history is kept, but it is closed.")
+            raise Refusal("{name} is archived: its history is kept, but it is closed.", name=group.name)
         return group
 
     async def group_choices(self, guild_id: int, typed: str, limit: int = 25) -> tuple[StudyGroup, ...]:
@@ -287,14 +283,15 @@ class StudyGroupService:
         if name is not None:
             same_name = await self._repo.active_group_by_name(guild_id, name)
             if same_name is not None and same_name.id != except_id:
-                raise UserInputError(f"There is already a group called {_shown(name)} here. Pick another name.")
+                raise Refusal("There is already a group called {name} here. Pick another name.", name=name)
         if channel_id is not None:
             in_channel = await self._repo.active_group_in_channel(channel_id)
             if in_channel is not None and in_channel.id != except_id:
-                raise UserInputError(
-                    f"{_shown(in_channel.name)} already posts in that channel. Use another channel or a "
+                raise Refusal(
+                    "{name} already posts in that channel. Use another channel or a "
                     "thread "
-                    "(one group per channel, so everyone knows which group a check-in button belongs to)."
+                    "(one group per channel, so everyone knows which group a check-in button belongs to).",
+                    name=in_channel.name,
                 )
 
     async def edit_group(self, guild_id: int, ref: str | int, options: GroupEditOptions) -> StudyGroup:
@@ -341,23 +338,31 @@ class StudyGroupService:
         ``channel_id``. Prompts due while it was archived are not posted: the next one is the first."""
         group = await self.resolve_group(guild_id, ref, include_archived=True)
         if group.active:
-            raise UserInputError(f"{_shown(group.name)} is not archived: it is running in <#{group.channel_id}>.")
+            raise Refusal(
+                "{name} is not archived: it is running in {channel}.",
+                name=group.name,
+                channel=ChannelRef(group.channel_id),
+            )
         if len(await self._repo.groups(guild_id)) >= MAX_ACTIVE_GROUPS:
             raise UserInputError(
                 f"This server already has {MAX_ACTIVE_GROUPS} active study groups. Archive one you no longer use."
             )
         same_name = await self._repo.active_group_by_name(guild_id, group.name)
         if same_name is not None:
-            raise UserInputError(
-                f"An active group is called {_shown(group.name)} now. Rename or archive that one with "
-                "`/studygroup-admin edit` or `archive`, then unarchive this one."
+            raise Refusal(
+                "An active group is called {name} now. Rename or archive that one with "
+                "`/studygroup-admin edit` or `archive`, then unarchive this one.",
+                name=group.name,
             )
         target = channel_id if channel_id is not None else group.channel_id
         in_channel = await self._repo.active_group_in_channel(target)
         if in_channel is not None:
-            raise UserInputError(
-                f"{_shown(in_channel.name)} posts in <#{target}> now (one group per channel). Give `channel:` to bring "
-                f"{_shown(group.name)} back in another channel."
+            raise Refusal(
+                "{other} posts in {channel} now (one group per channel). Give `channel:` to bring "
+                "{name} back in another channel.",
+                other=in_channel.name,
+                channel=ChannelRef(target),
+                name=group.name,
             )
         now = self.now()
         try:
@@ -365,7 +370,7 @@ class StudyGroupService:
         except GroupConflictError as exc:
             raise UserInputError("Another group took that name or channel a moment ago. Try again.") from exc
         if not changed:
-            raise UserInputError(f"{_shown(group.name)} was brought back a moment ago (by someone else?).")
+            raise Refusal("{name} was brought back a moment ago (by someone else?).", name=group.name)
         restored = await self._repo.get_group(group.id)
         assert restored is not None
         members = len(await self._repo.members(group.id))
@@ -392,7 +397,7 @@ class StudyGroupService:
         """Leave a group; past check-ins stay (they are the member's, for /progress and /mydata)."""
         group = await self.resolve_group(guild_id, ref, include_archived=True)
         if not await self._repo.end_membership(group.id, user_id, self.now(), LeftReason.LEFT):
-            raise UserInputError(f"You are not in {_shown(group.name)}.")
+            raise Refusal("You are not in {name}.", name=group.name)
         return group
 
     async def list_groups(self, guild_id: int, user_id: int | None = None) -> tuple[GroupSummary, ...]:
@@ -432,8 +437,8 @@ class StudyGroupService:
             raise UserInputError(
                 "You are not in a study group here yet. Join one with `/studygroup join`, or see `/studygroup list`."
             )
-        names = ", ".join(_shown(g.name) for g in mine[:5])
-        raise UserInputError(f"You are in several groups ({names}). Pick one with `/checkin group:`.")
+        names = tuple(g.name for g in mine[:5])
+        raise Refusal("You are in several groups ({names}). Pick one with `/checkin group:`.", names=names)
 
     async def todays_check_in(
         self, guild_id: int, user_id: int, *, group: str | int | None = None, channel_id: int | None = None
@@ -538,11 +543,12 @@ class StudyGroupService:
         the reason when it cannot be shown. ``target_name`` is only quoted in those messages.
 
         The refusal is the same whether or not the member has check-ins, so it tells nothing about them."""
-        name = _shown(target_name)
         if target_is_bot:
-            raise UserInputError(f"{name} is a bot: bots don't check in, so there is no progress to show.")
+            raise Refusal("{name} is a bot: bots don't check in, so there is no progress to show.", name=target_name)
         if not target_in_server:
-            raise UserInputError(f"{name} is not a member of this server, so there is no progress here to show.")
+            raise Refusal(
+                "{name} is not a member of this server, so there is no progress here to show.", name=target_name
+            )
         if target_id == asker_id:
             return ViewedProgress(await self.progress(guild_id, asker_id), ProgressAccess.OWN, ())
         asker_groups = await self._repo.member_groups(guild_id, asker_id)
@@ -561,7 +567,7 @@ class StudyGroupService:
             )
         progress = await self.progress(guild_id, target_id)
         if progress.check_ins == 0:
-            raise UserInputError(f"{name} has no study-group check-ins in this server yet.")
+            raise Refusal("{name} has no study-group check-ins in this server yet.", name=target_name)
         shared = tuple(g for g in asker_groups if g.id in target_groups)
         return ViewedProgress(progress, access, shared)
 

@@ -17,14 +17,14 @@ import discord
 
 from bot.knowledge.community import COOLDOWN, CommunityPost, Marker, minutes
 from bot.text import defuse_pings, quote_user_text, shorten
-from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, NOTICE_COLOUR
+from bot.ui.colours import BRAND_COLOUR, COMMUNITY_COLOUR, NOTICE_COLOUR
+from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT
 from bot.ui.forms import restore_pings
 from bot.ui.onboarding import Notice
 from bot.ui.server_knowledge import typed_embeds
 
 log = logging.getLogger(__name__)
 
-COMMUNITY_COLOUR = discord.Colour(0x805AD5)
 QUESTION_FIELD = "Your question"
 OFFER_TITLE = "Ask the community"
 ASK_LABEL = "Ask the community"

@@ -4,36 +4,13 @@ from __future__ import annotations
 
 import discord
 
-from bot.knowledge.models import KnowledgeEntry, Stage
+from bot.knowledge.models import KnowledgeEntry
 from bot.text import neutralize_mentions, shorten
+from bot.ui.colours import stage_colour
 
 EMBED_TOTAL_LIMIT = 6000
 FIELD_VALUE_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
-
-BRAND_COLOUR = discord.Colour(0x2B6CB0)
-NOTICE_COLOUR = discord.Colour(0xD69E2E)
-
-_STAGE_COLOURS = {
-    Stage.ELIGIBILITY: 0x4A5568,
-    Stage.ECFMG: 0x2B6CB0,
-    Stage.USMLE: 0x6B46C1,
-    Stage.USCE: 0x2F855A,
-    Stage.DOCUMENTS: 0x2C7A7B,
-    Stage.ERAS: 0xC05621,
-    Stage.PROGRAMS: 0xB7791F,
-    Stage.INTERVIEWS: 0x975A16,
-    Stage.RANKING: 0xC53030,
-    Stage.MATCH_WEEK: 0xD53F8C,
-    Stage.VISA: 0x3182CE,
-    Stage.RESIDENCY: 0x38A169,
-    Stage.PLANNING: 0x718096,
-}
-
-
-def stage_colour(stage: Stage) -> discord.Colour:
-    """The colour of a stage's entries, so a browsed list and the entries it opens match."""
-    return discord.Colour(_STAGE_COLOURS[stage])
 
 
 def markdown_link(title: str, url: str) -> str:

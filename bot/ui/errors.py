@@ -2,6 +2,9 @@
 
 Users get a short, kind, ephemeral message; a real fault also gets a reference id that appears next to the
 traceback in the log, so a moderator's report can be matched to it.
+
+Its functions take ``discord.Interaction[Any]``: they need nothing of the bot's, and ``bot.app`` imports this module,
+so it may not name ``ImgBot`` (``bot/ui/interaction.py`` does).
 """
 
 from __future__ import annotations
@@ -15,11 +18,10 @@ import discord
 from discord import app_commands
 
 from bot.observability.logs import new_reference
-from bot.text import defuse_pings
+from bot.text import defuse_pings, quote_user_text
 from bot.ui.channels import bold_list, lacking
-from bot.ui.cooldowns import CooldownActive, cooldown_message
 from bot.ui.plural import plural
-from bot.validation import UserInputError
+from bot.validation import ChannelRef, Refusal, RefusalField, UserInputError
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +30,37 @@ def _permission_names(missing: list[str]) -> str:
     return ", ".join(name.replace("_", " ").replace("guild", "server").title() for name in missing)
 
 
+SHOWN_NAME_LIMIT = 60
+
+
+def shown_name(name: str) -> str:
+    """A name someone typed or chose (a study group's, a member's) inside a message: quoted safely, in bold."""
+    return f"**{quote_user_text(name, SHOWN_NAME_LIMIT)}**"
+
+
+def _shown_field(value: RefusalField) -> str:
+    if isinstance(value, ChannelRef):
+        return f"<#{value.id}>"
+    if isinstance(value, tuple):
+        return ", ".join(shown_name(name) for name in value)
+    return shown_name(value)
+
+
+def user_message(error: UserInputError) -> str:
+    """What the member is told about a mistake they can fix: a ``Refusal``'s names and channels formatted for
+    Discord, any other message as it is."""
+    if isinstance(error, Refusal):
+        return error.template.format_map({key: _shown_field(value) for key, value in error.fields.items()})
+    return str(error)
+
+
 def describe_user_error(error: BaseException) -> str | None:
     """The message for an error the user can fix, or None when it is a fault of ours."""
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
         error = error.__cause__
     if isinstance(error, UserInputError):
         # Services quote what was typed ("`<@123>` is not a time zone"); no message of ours ever means to ping.
-        return defuse_pings(str(error))
+        return defuse_pings(user_message(error))
     if isinstance(error, app_commands.MissingPermissions):
         return (
             f"This command needs the **{_permission_names(error.missing_permissions)}** permission. "
@@ -42,8 +68,6 @@ def describe_user_error(error: BaseException) -> str | None:
         )
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command works inside a server, not in direct messages."
-    if isinstance(error, CooldownActive):
-        return cooldown_message(error)
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {plural(max(1, round(error.retry_after)), 'second')}."
     if isinstance(error, app_commands.CheckFailure):

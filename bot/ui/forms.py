@@ -20,7 +20,8 @@ from typing import Any
 import discord
 
 from bot.text import defuse_pings
-from bot.ui.embeds import BRAND_COLOUR, FIELD_VALUE_LIMIT
+from bot.ui.colours import BRAND_COLOUR
+from bot.ui.embeds import FIELD_VALUE_LIMIT
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from discord import app_commands
 from discord.ext.commands import Cog
 
 from bot.text import shorten
-from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, FIELD_VALUE_LIMIT
+from bot.ui.colours import BRAND_COLOUR
+from bot.ui.embeds import DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, FIELD_VALUE_LIMIT
 
 log = logging.getLogger(__name__)
 
-HELP_COLOUR = BRAND_COLOUR
 LINE_LIMIT = 110
 """One command's line in the overview (its name and description), so that every line fits on a phone."""
 FIELD_NAME_LIMIT = 256
@@ -196,7 +196,7 @@ def overview_embeds(
     )
     if not in_server:
         intro += " In a server, moderators also see their own commands here."
-    embed = discord.Embed(title="What I can do", description=intro, colour=HELP_COLOUR)
+    embed = discord.Embed(title="What I can do", description=intro, colour=BRAND_COLOUR)
     for name, value in _fields(_by_topic(members), ""):
         embed.add_field(name=name, value=value, inline=False)
     embeds = [embed]
@@ -204,7 +204,7 @@ def overview_embeds(
         staff = discord.Embed(
             title="For moderators",
             description="Discord shows these only to members with the permission each needs.",
-            colour=HELP_COLOUR,
+            colour=BRAND_COLOUR,
         )
         for name, value in _fields(_by_topic(moderators), ""):
             staff.add_field(name=name, value=value, inline=False)
@@ -236,7 +236,7 @@ def _who(info: CommandInfo) -> str:
 
 
 def details_embed(info: CommandInfo) -> discord.Embed:
-    embed = discord.Embed(title=f"/{info.name}", description=info.description, colour=HELP_COLOUR)
+    embed = discord.Embed(title=f"/{info.name}", description=info.description, colour=BRAND_COLOUR)
     if info.options:
         lines = [_option_line(option) for option in info.options]
         text = "\n".join(lines)
@@ -254,7 +254,7 @@ def group_embed(group: str, commands: Sequence[CommandInfo]) -> discord.Embed:
     embed = discord.Embed(
         title=f"/{group}",
         description=shorten(f"{lines}\n\n`/help command:` with one of them shows its options.", DESCRIPTION_LIMIT),
-        colour=HELP_COLOUR,
+        colour=BRAND_COLOUR,
     )
     embed.add_field(name="Who can use it", value=_who(commands[0]), inline=False)
     return embed

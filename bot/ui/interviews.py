@@ -21,12 +21,12 @@ from bot.interviews.service import DRAFT_PER_PAGE, NOTES_PER_PAGE, PracticeCard,
 from bot.interviews.service import Page as ListPage
 from bot.milestones.announcements import spell_date
 from bot.text import escape_markdown, neutralize_mentions, quote_user_text, shorten
-from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, NOTICE_COLOUR, markdown_link
+from bot.ui.colours import BRAND_COLOUR, NOTICE_COLOUR, PRACTICE_COLOUR
+from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, markdown_link
 
 BUTTON_LABEL_LIMIT = 80
 OPTION_LABEL_LIMIT = 100
 TITLE_LIMIT = 256
-PRACTICE_COLOUR = discord.Colour(0x2C7A7B)
 PRIVATE = "Only you can see this."
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

@@ -51,6 +51,11 @@ NEEDED_PERMISSIONS = (
         "a study group's prompts and a group quiz can run in a thread",
     ),
     NeededPermission(
+        "create_public_threads",
+        "Create Public Threads",
+        "Ask the community in a text help channel: each question gets its own thread",
+    ),
+    NeededPermission(
         "manage_events",
         "Manage Events",
         "add Match Week, SOAP and Match Day to the server's Events tab (/announcements scheduled-events), and keep "
@@ -63,7 +68,11 @@ NOT_ASKED_FOR = (
         "Mention @everyone, @here and All Roles",
         "announcements ping only the role a moderator picks; let that role be mentioned in its settings instead",
     ),
-    ("Create Public Threads", "no feature creates threads; it only posts in threads that exist"),
+    (
+        "Manage Threads and Manage Channels",
+        "only in the help channel, if you like: they let a marked answer tag its post Answered and add the stage tags "
+        "to a forum; questions are posted without them",
+    ),
 )
 
 

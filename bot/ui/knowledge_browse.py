@@ -11,7 +11,7 @@ import discord
 from bot.knowledge.models import Stage
 from bot.knowledge.service import BrowsePage
 from bot.text import shorten
-from bot.ui.embeds import BRAND_COLOUR, stage_colour
+from bot.ui.colours import BRAND_COLOUR, stage_colour
 from bot.ui.plural import plural
 
 BROWSE_TITLE = "Browse the knowledge base"

@@ -13,7 +13,8 @@ from bot.knowledge.question_groups import QuestionGroup
 from bot.knowledge.repository import UNANSWERED_KEPT, VoteTally
 from bot.knowledge.server_entries import AnsweredEntry
 from bot.text import quote_user_text, shorten
-from bot.ui.embeds import BRAND_COLOUR, FIELD_VALUE_LIMIT
+from bot.ui.colours import BRAND_COLOUR
+from bot.ui.embeds import FIELD_VALUE_LIMIT
 from bot.ui.knowledge_feedback import add_reason_fields
 from bot.ui.plural import plural
 

@@ -16,12 +16,11 @@ from bot.milestones.service import CalendarFile, EventEdit, StatusReport
 from bot.scheduling.delivery import DeliveryRecord, DeliveryStatus
 from bot.text import quote_user_text, shorten
 from bot.ui.channels import POSTING_PERMISSIONS, bold_list, set_reference_footer
-from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, NOTICE_COLOUR, markdown_link
+from bot.ui.colours import BRAND_COLOUR, DANGER_COLOUR, EVENT_COLOUR, NOTICE_COLOUR
+from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, markdown_link
 
 log = logging.getLogger(__name__)
 
-EVENT_COLOUR = discord.Colour(0x2C7A7B)
-PAUSED_COLOUR = discord.Colour(0xC53030)
 PAUSED_EVENT = "its channel is gone or closed to me; `/event edit channel:` moves it"
 TITLE_LIMIT = 256
 
@@ -212,7 +211,7 @@ def status_embed(report: StatusReport) -> discord.Embed:
         embed = discord.Embed(
             title="Milestone announcements",
             description="\n".join(lines),
-            colour=BRAND_COLOUR if subscription.active else PAUSED_COLOUR,
+            colour=BRAND_COLOUR if subscription.active else DANGER_COLOUR,
         )
     if subscription is not None:
         embed.add_field(name="Discord scheduled events", value=_discord_events_line(report), inline=False)

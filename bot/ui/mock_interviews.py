@@ -26,12 +26,10 @@ from bot.interviews.mock import (
 from bot.interviews.mock_repository import Feedback
 from bot.interviews.mock_service import Assignment, Role, SessionView
 from bot.text import quote_user_text, shorten
+from bot.ui.colours import ENDED_COLOUR, MOCK_COLOUR, SUCCESS_COLOUR
 from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT
 from bot.ui.interviews import PRIVATE, TITLE_LIMIT, stars, user_paragraph
 
-MOCK_COLOUR = discord.Colour(0x6B46C1)
-DONE_COLOUR = discord.Colour(0x2F855A)
-ENDED_COLOUR = discord.Colour(0x718096)
 NOBODY_PINGED = "Nobody is pinged by this session."
 
 
@@ -117,7 +115,7 @@ def session_embed(view: SessionView, *, ended_by: int | None = None) -> discord.
         embed.set_footer(text=NOBODY_PINGED)
         return embed
     if state.phase is Phase.DONE:
-        embed = discord.Embed(title=_title(view, "✅ Mock interviews finished"), colour=DONE_COLOUR)
+        embed = discord.Embed(title=_title(view, "✅ Mock interviews finished"), colour=SUCCESS_COLOUR)
         given = ", ".join(f"round {r}: {_feedback_count(view, r)}" for r in range(1, ROUNDS + 1))
         embed.description = (
             "Both rounds are done. Well done, everyone!\n\n"

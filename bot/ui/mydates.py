@@ -20,12 +20,12 @@ from bot.mydates.service import CalendarFile
 from bot.scheduling import delivery_reference
 from bot.text import quote_user_text, shorten
 from bot.ui import channels
+from bot.ui.colours import MYDATES_COLOUR
 from bot.ui.delivery_errors import delivery_errors
 from bot.ui.embeds import DESCRIPTION_LIMIT
 
 log = logging.getLogger(__name__)
 
-COLOUR = discord.Colour(0x1ABC9C)
 NAME_LIMIT = 80
 DM_HELP = (
     "I can only DM you if you allow direct messages from members of a server we share (User Settings › "
@@ -53,7 +53,7 @@ def added_embed(added: AddedDate) -> discord.Embed:
     embed = discord.Embed(
         title=shorten(f"Saved: {date.kind.emoji} {shown_name(date)}", 256),
         description=f"{stamp(date.starts_at, 'F')} ({stamp(date.starts_at, 'R')})\nYou gave: {local_text(date)}",
-        colour=COLOUR,
+        colour=MYDATES_COLOUR,
     )
     if added.upcoming:
         text = (
@@ -81,7 +81,7 @@ def date_line(date: MyDate, now: dt.datetime) -> str:
 
 def dates_embed(dates: Sequence[MyDate], now: dt.datetime) -> discord.Embed:
     """Upcoming dates first (soonest first), then those passed (kept a while): as many as fit, then a count."""
-    embed = discord.Embed(title="Your dates", colour=COLOUR)
+    embed = discord.Embed(title="Your dates", colour=MYDATES_COLOUR)
     if not dates:
         embed.description = (
             "No dates yet. Add your exam, interview or deadline with `/mydates add`, and I will remind you by DM."
@@ -171,7 +171,7 @@ def reminder_embed(
     embed = discord.Embed(
         title=shorten(f"{date.kind.emoji} {shown_name(date)}: {when}", 256),
         description=description,
-        colour=COLOUR,
+        colour=MYDATES_COLOUR,
         timestamp=date.starts_at,
     )
     # The reference rides in the footer icon's URL, where the bot looks for it after a crash (bot/ui/channels.py).

@@ -19,12 +19,12 @@ from bot.milestones.reminders import describe_reminders
 from bot.onboarding.setup import STEPS, ReminderChoice, Step, current_choice
 from bot.studygroups.service import GroupSummary
 from bot.text import quote_user_text, shorten
-from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, NOTICE_COLOUR
+from bot.ui.colours import BRAND_COLOUR, NOTICE_COLOUR
+from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT
 from bot.ui.milestones import PAUSE_HELP
 
 log = logging.getLogger(__name__)
 
-SETUP_COLOUR = BRAND_COLOUR
 GROUPS_SHOWN = 5
 """Study groups listed on a screen; a server with more gets "and N more" (``/studygroup list`` has them all)."""
 
@@ -69,7 +69,7 @@ def welcome_embed(bot_name: str) -> discord.Embed:
         "• `/help` lists every command. **Moderators:** press **Set up** (or run `/setup`) to choose where "
         "announcements go.",
     ]
-    return discord.Embed(title="Thanks for adding me!", description="\n".join(lines), colour=SETUP_COLOUR)
+    return discord.Embed(title="Thanks for adding me!", description="\n".join(lines), colour=BRAND_COLOUR)
 
 
 # -- /setup ------------------------------------------------------------------------------------------------------
@@ -79,7 +79,7 @@ def _step_embed(step: Step, lines: Sequence[str], notice: Notice | None) -> disc
     embed = discord.Embed(
         title=f"Setup · step {int(step)} of {STEPS}: {STEP_TITLES[step]}",
         description=shorten("\n".join(lines), DESCRIPTION_LIMIT),
-        colour=NOTICE_COLOUR if notice is not None and notice.problem else SETUP_COLOUR,
+        colour=NOTICE_COLOUR if notice is not None and notice.problem else BRAND_COLOUR,
     )
     if notice is not None:
         name, value = notice.field()
@@ -227,7 +227,7 @@ def summary_embed(
     members can try first."""
     embed = discord.Embed(
         title="Setup done: here is how this server is set up",
-        colour=SETUP_COLOUR,
+        colour=BRAND_COLOUR,
         description="Members can use every command already; `/setup` changes any of this later.",
     )
     if notice is not None:

@@ -14,14 +14,14 @@ path (``bot.ui.errors``), like any other mistake the member can do something abo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import discord
 from discord import app_commands
 
+from bot.ui.interaction import Interaction
 from bot.validation import UserInputError
 
-Interaction = discord.Interaction[Any]
 T = TypeVar("T")
 
 

@@ -17,8 +17,8 @@ from bot.knowledge.repository import UNANSWERED_KEPT
 from bot.privacy import DEFAULT_BACKUPS, BackupPolicy, privacy_sections
 from bot.readiness.service import SESSION_TTL
 from bot.studygroups.models import DEFAULT_RETENTION_DAYS
+from bot.ui.colours import GROUP_COLOUR
 from bot.ui.plural import plural
-from bot.ui.studygroups import GROUP_COLOUR
 
 TITLE = "Privacy: what this bot keeps about you"
 SUMMARY_LIMIT = 1500

@@ -24,16 +24,14 @@ from bot.quiz.sessions import (
     Standing,
 )
 from bot.text import neutralize_mentions, quote_user_text, shorten
-from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, NOTICE_COLOUR, markdown_link
+from bot.ui.colours import BRAND_COLOUR, DANGER_COLOUR, NOTICE_COLOUR, RESULTS_COLOUR, SUCCESS_COLOUR
+from bot.ui.embeds import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, markdown_link
 
 LETTERS = "ABCD"
 BUTTON_LABEL_LIMIT = 80
 NAME_LIMIT = 40
 STANDINGS_SHOWN = 10
 
-CORRECT_COLOUR = discord.Colour(0x2F855A)
-WRONG_COLOUR = discord.Colour(0xC53030)
-RESULTS_COLOUR = discord.Colour(0xB7791F)
 
 # Looks up a knowledge entry's title by id (the id itself when the entry is gone).
 EntryTitles = Callable[[str], str]
@@ -117,7 +115,7 @@ def feedback_embed(feedback: Feedback, *, points: int, review: bool, titles: Ent
     embed = discord.Embed(
         title="✅ Correct!" if feedback.correct else "❌ Not quite",
         description=shorten("\n".join(lines), DESCRIPTION_LIMIT),
-        colour=CORRECT_COLOUR if feedback.correct else WRONG_COLOUR,
+        colour=SUCCESS_COLOUR if feedback.correct else DANGER_COLOUR,
     )
     if review:
         embed.set_footer(text="Reviews earn no points: they are for practice.")
@@ -249,7 +247,7 @@ def group_outcome_embed(
     embed = discord.Embed(
         title=f"Question {outcome.question.number} of {outcome.question.total}: the answer",
         description=shorten("\n".join(lines), DESCRIPTION_LIMIT),
-        colour=CORRECT_COLOUR,
+        colour=SUCCESS_COLOUR,
     )
     winners = [a for a in outcome.answers if a.correct]
     wrong = len(outcome.answers) - len(winners)

@@ -43,7 +43,8 @@ from bot.readiness.planning import (
 from bot.readiness.service import SESSION_TTL
 from bot.readiness.timeline import PlanItem, PlanStatus, TimelinePlan
 from bot.text import neutralize_mentions, shorten
-from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, FIELD_VALUE_LIMIT, NOTICE_COLOUR
+from bot.ui.colours import BRAND_COLOUR, DANGER_COLOUR, NOTICE_COLOUR, SUCCESS_COLOUR
+from bot.ui.embeds import DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, FIELD_VALUE_LIMIT
 from bot.ui.plural import plural
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,11 @@ FIELD_NAME_LIMIT = 256
 BUTTON_LABEL_LIMIT = 80
 CUSTOM_ID_LIMIT = 100
 
-READY_COLOUR = discord.Colour(0x2F855A)
-RED_FLAG_COLOUR = discord.Colour(0xC53030)
 
 LEVEL_COLOURS = {
-    OverallLevel.ON_TRACK: READY_COLOUR,
+    OverallLevel.ON_TRACK: SUCCESS_COLOUR,
     OverallLevel.NEEDS_WORK: NOTICE_COLOUR,
-    OverallLevel.AT_RISK: RED_FLAG_COLOUR,
+    OverallLevel.AT_RISK: DANGER_COLOUR,
 }
 STATUS_MARKS = {AreaStatus.RED_FLAG: "🚩", AreaStatus.NEEDS_WORK: "🟡", AreaStatus.READY: "✅"}
 TREND_MARKS = {Trend.IMPROVED: "⬆️", Trend.WORSE: "⬇️", Trend.NEW: "🆕", Trend.GONE: "➖", Trend.SAME: "•"}

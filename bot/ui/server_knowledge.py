@@ -16,13 +16,13 @@ import discord
 
 from bot.knowledge.server_entries import MAX_ALIASES_INPUT, MAX_ENTRIES, ServerEntry
 from bot.text import defuse_pings, neutralize_mentions, quote_user_text, shorten
-from bot.ui.embeds import BRAND_COLOUR, DESCRIPTION_LIMIT
+from bot.ui.colours import BRAND_COLOUR, SERVER_COLOUR
+from bot.ui.embeds import DESCRIPTION_LIMIT
 from bot.ui.forms import PROBLEM_MARK, FormField, restore_pings, typed_embed, typed_from_embeds
 from bot.ui.plural import plural
 
 log = logging.getLogger(__name__)
 
-SERVER_COLOUR = discord.Colour(0x319795)
 """Not a stage colour of the curated entries: a server entry is told apart at a glance."""
 SERVER_LABEL = "This server's own answer"
 NOT_CURATED = "Written by this server's moderators; not reviewed against official sources like the curated answers."

@@ -14,6 +14,7 @@ from typing import Any
 import discord
 
 from bot.text import neutralize_mentions, shorten
+from bot.ui.interaction import Interaction
 from bot.validation import UserInputError
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def share_button(custom_id: str) -> discord.ui.Button[Any]:
     return discord.ui.Button(label=SHARE_LABEL, style=discord.ButtonStyle.secondary, custom_id=custom_id)
 
 
-def ensure_owner(interaction: discord.Interaction[Any], owner_id: int, again: str) -> None:
+def ensure_owner(interaction: Interaction, owner_id: int, again: str) -> None:
     """Refuse (UserInputError, shown privately) a share by anyone but the screen's owner; ``again`` names the
     command that shows the clicker their own."""
     if interaction.user.id != owner_id:
@@ -40,7 +41,7 @@ def ensure_owner(interaction: discord.Interaction[Any], owner_id: int, again: st
 
 
 async def share_in_channel(
-    interaction: discord.Interaction[Any],
+    interaction: Interaction,
     embed: discord.Embed,
     *,
     view: discord.ui.View | None = None,

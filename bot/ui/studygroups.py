@@ -1,4 +1,5 @@
-"""Study-group screens: /progress (private, another member's, shared) and the streak-nudge DM.
+"""Study-group screens: /studygroup list and info, the check-in receipt, the scheduled prompts and weekly recaps,
+/progress (private, another member's, shared) and the streak-nudge DM.
 
 A DM has no server, so the check-in modal (which needs one) cannot open from it; the nudge's buttons are links to
 the group's channel, where today's prompt has its Check in button and ``/checkin`` works.
@@ -6,26 +7,36 @@ the group's channel, where today's prompt has its Check in button and ``/checkin
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 
 import discord
 
 from bot.scheduling import delivery_reference
-from bot.studygroups.models import MemberSettings, format_hours
+from bot.studygroups.models import MemberSettings, StudyGroup, format_hours
 from bot.studygroups.nudges import MemberNudge
-from bot.studygroups.service import MemberProgress, ProgressAccess, ViewedProgress
+from bot.studygroups.recap import ExamsAhead, WeeklyRecap
+from bot.studygroups.schedule import Occurrence
+from bot.studygroups.service import (
+    CheckInReceipt,
+    GroupInfo,
+    GroupSummary,
+    MemberProgress,
+    ProgressAccess,
+    ViewedProgress,
+)
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME, StreakStatus
 from bot.text import quote_user_text, shorten
 from bot.ui.channels import set_reference_footer
+from bot.ui.colours import GROUP_COLOUR, NUDGE_COLOUR
+from bot.ui.errors import shown_name
 from bot.ui.plural import plural
 from bot.ui.sharing import author_name
 
 log = logging.getLogger(__name__)
 
-COLOUR = discord.Colour(0xE67E22)
-GROUP_COLOUR = discord.Colour(0x2E86C1)
 MAX_LINK_BUTTONS = 5
 BUTTON_LABEL_LIMIT = 80
 FOOTER_LIMIT = 2048
@@ -103,7 +114,7 @@ def progress_embed(
 def viewed_progress_embed(viewed: ViewedProgress, name: str) -> discord.Embed:
     """Another member's progress for the asker, saying why they may see it."""
     if viewed.access is ProgressAccess.GROUP_MATE:
-        groups = ", ".join(f"**{quote_user_text(g.name, 60)}**" for g in viewed.shared_groups[:SHARED_GROUPS_SHOWN])
+        groups = ", ".join(shown_name(g.name) for g in viewed.shared_groups[:SHARED_GROUPS_SHOWN])
         more = len(viewed.shared_groups) - SHARED_GROUPS_SHOWN
         why = f"You are both in {groups}" + (f" and {more} more" if more > 0 else "") + "."
     elif viewed.access is ProgressAccess.MODERATOR:
@@ -187,7 +198,7 @@ def nudge_embed(
     embed = discord.Embed(
         title="Your study streak needs today's check-in",
         description=shorten(description, DESCRIPTION_LIMIT),
-        colour=COLOUR,
+        colour=NUDGE_COLOUR,
     )
     return set_reference_footer(
         embed, "Turn these reminders off with /settings nudges: off", delivery_reference(nonce), sender
@@ -209,3 +220,135 @@ def nudge_view(nudge: MemberNudge) -> discord.ui.View:
                 )
             )
     return view
+
+
+# -- groups: times, /studygroup list and info, the check-in receipt, scheduled posts -------------------------
+
+
+def timestamp(moment: dt.datetime | None) -> str:
+    return "none scheduled" if moment is None else f"<t:{int(moment.timestamp())}:F>"
+
+
+def group_list_embed(summaries: Sequence[GroupSummary]) -> discord.Embed:
+    """/studygroup list: the server's groups (25 at most, Discord's limit of fields), with their channel, members and
+    schedule."""
+    embed = discord.Embed(title="Study groups", colour=GROUP_COLOUR)
+    for summary in summaries[:25]:
+        group = summary.group
+        mine = " · you are in it" if summary.is_member else ""
+        people = "member" if summary.members == 1 else "members"
+        embed.add_field(
+            name=shorten(group.name, 256),
+            value=f"<#{group.channel_id}> · {summary.members} {people}{mine}\n{group.schedule.describe()}",
+            inline=False,
+        )
+    embed.set_footer(text="Join one with /studygroup join.")
+    return embed
+
+
+def group_info_embed(details: GroupInfo) -> discord.Embed:
+    """/studygroup info: a group's channel, schedule, next prompt, members and this week so far."""
+    found = details.group
+    embed = discord.Embed(title=shorten(found.name, 256), colour=GROUP_COLOUR)
+    embed.add_field(name="Channel", value=f"<#{found.channel_id}>", inline=True)
+    embed.add_field(name="Prompts", value=found.schedule.describe(), inline=True)
+    embed.add_field(
+        name="Next prompt", value="archived" if not found.active else timestamp(details.next_prompt_at), inline=True
+    )
+    members = " ".join(f"<@{m}>" for m in details.member_ids[:40]) or "nobody yet"
+    if len(details.member_ids) > 40:
+        members += f" and {len(details.member_ids) - 40} more"
+    embed.add_field(name=f"Members ({len(details.member_ids)})", value=members, inline=False)
+    embed.add_field(name="This week so far", value=shorten(details.this_week.summary(), 1024), inline=False)
+    return embed
+
+
+def receipt_embed(receipt: CheckInReceipt) -> discord.Embed:
+    verb = "updated" if receipt.updated else "recorded"
+    embed = discord.Embed(
+        title=f"Check-in {verb} ✅",
+        description=f"{shown_name(receipt.group.name)} · {receipt.check_in.local_date:%A %d %B}\n"
+        + streak_line(receipt.streak),
+        colour=GROUP_COLOUR,
+    )
+    numbers = []
+    if receipt.check_in.questions is not None:
+        numbers.append(plural(receipt.check_in.questions, "question", grouped=True))
+    if receipt.check_in.percent_correct is not None:
+        numbers.append(f"{receipt.check_in.percent_correct}% correct")
+    if receipt.check_in.minutes is not None:
+        numbers.append(format_hours(receipt.check_in.minutes))
+    if numbers:
+        embed.add_field(name="Today", value=" · ".join(numbers), inline=False)
+    notes = []
+    if receipt.joined:
+        notes.append(f"You joined {shown_name(receipt.group.name)} by checking in.")
+    if receipt.zone_is_default:
+        notes.append(
+            f"Your day was counted in the group's time zone ({receipt.zone}). Set your own with `/settings timezone:`."
+        )
+    if notes:
+        embed.add_field(name="Note", value="\n".join(notes), inline=False)
+    embed.set_footer(text="Only you can see this. Check in again today to change it.")
+    return embed
+
+
+def prompt_embed(
+    group: StudyGroup, occurrence: Occurrence, *, late: bool, nonce: str, sender: discord.abc.User | None
+) -> discord.Embed:
+    description = (
+        "What did you get done today? Press **Check in** (or use `/checkin` here): a line about what you studied "
+        "is enough, numbers are optional."
+    )
+    if late:
+        # Whatever made it late (the bot offline, Discord refusing for a while): it says when it was due.
+        description += f"\n*Posted late: this was due {discord.utils.format_dt(occurrence.due_at, 't')}.*"
+    embed = discord.Embed(
+        title=shorten(f"Check-in time: {group.name}", 256),
+        description=description,
+        colour=GROUP_COLOUR,
+        timestamp=occurrence.due_at,
+    )
+    return set_reference_footer(embed, f"{occurrence.local_date:%A %d %B}", delivery_reference(nonce), sender)
+
+
+def exams_ahead_line(exams: ExamsAhead, limit: int = 10) -> str:
+    """``3 members have an exam in the next 14 days. Good luck, <@1> and <@2>!`` (mentions show names; the recap is
+    posted pinging nobody)."""
+    who = "1 member has" if exams.members == 1 else f"{exams.members} members have"
+    text = f"{who} an exam in the next {exams.days} days."
+    if not exams.named:
+        return f"{text} Good luck!"
+    shown = [f"<@{user_id}>" for user_id in exams.named[:limit]]
+    more = len(exams.named) - len(shown)
+    if more > 0:
+        shown.append(f"{more} more")
+    names = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return f"{text} Good luck, {names}!"
+
+
+def recap_embed(
+    group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str, sender: discord.abc.User | None
+) -> discord.Embed:
+    week = recap.week
+    embed = discord.Embed(
+        title=shorten(f"Weekly recap: {group.name}", 256),
+        description=f"{recap.summary()}\n{recap.line}" + ("\n*Posted late.*" if late else ""),
+        colour=GROUP_COLOUR,
+    )
+    if recap.average_percent is not None:
+        embed.add_field(name="Average correct", value=f"{recap.average_percent}%", inline=True)
+    lines = [
+        f"<@{m.user_id}>: {m.days} {'day' if m.days == 1 else 'days'}"
+        + (f", {m.questions} questions" if m.questions else "")
+        for m in recap.members[:20]
+    ]
+    if lines:
+        embed.add_field(name="Who showed up", value="\n".join(lines), inline=False)
+    if recap.top_streaks:
+        streaks = ", ".join(f"<@{s.user_id}> {s.days}" for s in recap.top_streaks[:5])
+        embed.add_field(name="🔥 Streaks", value=streaks, inline=False)
+    if recap.exams_ahead is not None:
+        embed.add_field(name="📅 Exams ahead", value=exams_ahead_line(recap.exams_ahead), inline=False)
+    week_text = f"Week {week.monday:%d %b}–{week.sunday:%d %b}"
+    return set_reference_footer(embed, week_text, delivery_reference(nonce), sender)

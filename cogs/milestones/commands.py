@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -23,6 +23,7 @@ from bot.scheduling.delivery import DeliveryProblem, ProblemKind
 from bot.text import quote_user_text, shorten
 from bot.ui import milestones as screens
 from bot.ui.cooldowns import per_user_cooldown
+from bot.ui.interaction import Interaction
 from bot.ui.permissions import server_permissions_check
 from bot.validation import UserInputError
 from cogs.milestones.messenger import read_more_view
@@ -33,11 +34,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction[Any]
-
 
 def service_of(interaction: Interaction) -> MilestoneService:
-    return cast("ImgBot", interaction.client).services.milestones
+    return interaction.client.services.milestones
 
 
 def guild_of(interaction: Interaction) -> discord.Guild:

@@ -7,7 +7,7 @@ that daylight-saving time skips or repeats gets a clear message instead of silen
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -17,6 +17,7 @@ from bot.milestones.events import MAX_DESCRIPTION, MAX_TITLE
 from bot.milestones.service import MilestoneService
 from bot.text import quote_user_text
 from bot.ui import milestones as screens
+from bot.ui.interaction import Interaction
 from bot.ui.permissions import server_permissions_check
 from bot.validation import UserInputError
 from cogs.milestones.commands import explain, guild_of
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 
 def event_id_of(value: str) -> int:

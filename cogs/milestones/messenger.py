@@ -20,8 +20,8 @@ from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliv
 from bot.ui import channels
 from bot.ui.channels import Postable, missing_permissions, tell_server_admin
 from bot.ui.delivery_errors import delivery_errors
+from bot.ui.knowledge_entry import OpenEntryButton
 from bot.ui.milestones import announcement_content, announcement_embed, announcement_mentions, notice_text
-from cogs.knowledge import OpenEntryButton
 
 if TYPE_CHECKING:
     from bot.app import ImgBot

@@ -17,7 +17,7 @@ import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -33,8 +33,9 @@ from bot.studygroups.service import GroupSummary
 from bot.text import shorten
 from bot.ui import onboarding as screens
 from bot.ui.community import channel_status_lines, help_channel_line
-from bot.ui.errors import BaseModal, guarded
+from bot.ui.errors import BaseModal, guarded, user_message
 from bot.ui.help import catalog
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.onboarding import Notice
 from bot.ui.permissions import has_server_permissions, server_permissions_check
 from bot.validation import UserInputError
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 FORM_MEMORY = 200
 """Study-group forms whose typed values are kept (in memory) to fill the form again after a refusal."""
@@ -66,7 +65,7 @@ NOT_A_MODERATOR = "Only moderators (members with **Manage Server**) can set me u
 
 
 def bot_of(interaction: Interaction) -> ImgBot:
-    return cast("ImgBot", interaction.client)
+    return interaction.client
 
 
 def services_of(interaction: Interaction) -> Services:
@@ -243,7 +242,7 @@ class SetupButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> SetupButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["action"], label or match["action"], discord.ButtonStyle.secondary)
@@ -311,7 +310,7 @@ class AnnouncementChannelSelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnnouncementChannelSelect:
         return cls(None, _id(match["role"]), match["rem"])
 
@@ -353,7 +352,7 @@ class AnnouncementRoleSelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnnouncementRoleSelect:
         return cls(_id(match["channel"]), None, match["rem"])
 
@@ -366,7 +365,7 @@ class AnnouncementRoleSelect(
             try:
                 warning = check_role(role, guild.me)
             except UserInputError as refused:
-                notice, role = Notice(str(refused), problem=True), None
+                notice, role = Notice(user_message(refused), problem=True), None
             else:
                 notice = Notice(warning, title="⚠️ Check this") if warning else None
         screen = await announcements_screen(
@@ -407,7 +406,7 @@ class AnnouncementRemindersSelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnnouncementRemindersSelect:
         return cls(_id(match["channel"]), _id(match["role"]), OWN)
 
@@ -443,7 +442,7 @@ class AnnouncementSaveButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnnouncementSaveButton:
         return cls(_id(match["channel"]), _id(match["role"]), match["rem"])
 
@@ -458,7 +457,7 @@ class AnnouncementSaveButton(
                 channel_id=self.channel_id,
                 role_id=self.role_id,
                 reminders=self.reminders,
-                notice=Notice(str(refused), problem=True),
+                notice=Notice(user_message(refused), problem=True),
             )
             await redraw(interaction, screen)
             return
@@ -507,7 +506,7 @@ class GroupChannelSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]], 
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> GroupChannelSelect:
         return cls(None)
 
@@ -521,7 +520,7 @@ class GroupChannelSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]], 
                 require_manages_channel(interaction, picked)
                 require_postable(interaction, picked)
             except UserInputError as refused:
-                notice, picked = Notice(str(refused), problem=True), None
+                notice, picked = Notice(user_message(refused), problem=True), None
         await redraw(interaction, await group_screen(interaction, picked, notice))
 
 
@@ -542,7 +541,7 @@ class GroupFormButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> GroupFormButton:
         return cls(_id(match["channel"]))
 
@@ -600,7 +599,7 @@ class GroupModal(BaseModal):
     def typed(self) -> dict[str, str]:
         return {"name": self.name.value, "time": self.time.value, "zone": self.zone.value, "days": self.days.value}
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         guild = require_manager(interaction)
         if not may_create_groups(interaction):
             raise UserInputError("Creating a study group needs the **Manage Channels** permission.")
@@ -611,7 +610,9 @@ class GroupModal(BaseModal):
         except UserInputError as refused:
             # The form closes on submit; what was typed is kept to fill it again, and the screen says what to fix.
             forms.keep(key, self.typed())
-            await redraw(interaction, await group_screen(interaction, self.channel_id, Notice(str(refused), True)))
+            await redraw(
+                interaction, await group_screen(interaction, self.channel_id, Notice(user_message(refused), True))
+            )
             return
         forms.forget(key)
         await redraw(interaction, await help_screen(interaction, notice))
@@ -658,7 +659,7 @@ class HelpChannelStepSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> HelpChannelStepSelect:
         return cls(None)
 
@@ -669,7 +670,7 @@ class HelpChannelStepSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]
         try:
             notice = await community.save_help_channel(interaction, picked)
         except UserInputError as refused:
-            notice = Notice(str(refused), problem=True)
+            notice = Notice(user_message(refused), problem=True)
         await redraw(interaction, await help_screen(interaction, notice))
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -21,18 +21,17 @@ from bot.quiz.sessions import PresentedQuestion, SoloSummary
 from bot.text import shorten
 from bot.ui import quiz as screens
 from bot.ui.cooldowns import per_user_cooldown
-from bot.ui.errors import report_interaction_error
+from bot.ui.errors import guarded
+from bot.ui.interaction import HookInteraction, Interaction
+from bot.ui.knowledge_entry import OpenEntryButton
 from bot.ui.permissions import has_server_permissions, require_member_can_send_here
 from bot.validation import UserInputError, parse_options
-from cogs.knowledge import OpenEntryButton
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
     from cogs.quiz.posting import DiscordGroupQuizPoster, MemberNames
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 # Display names seen in quiz interactions, so standings need no member lookups (most recent kept).
 NAME_CACHE_SIZE = 5000
@@ -42,18 +41,10 @@ READ_BUTTONS = 4
 
 
 def quiz_cog(interaction: Interaction) -> QuizCog:
-    cog = cast("ImgBot", interaction.client).get_cog("Quiz")
+    cog = interaction.client.get_cog("Quiz")
     if not isinstance(cog, QuizCog):
         raise UserInputError("Quizzes are not available right now. Please try again in a minute.")
     return cog
-
-
-async def guarded(interaction: Interaction, where: str, action: Callable[[], Awaitable[None]]) -> None:
-    """Run a button's action with the shared error path (discord.py would only log a DynamicItem's errors)."""
-    try:
-        await action()
-    except Exception as error:
-        await report_interaction_error(interaction, error, where)
 
 
 # -- buttons that keep working after a restart (their state lives in the custom_id) --------------------------------
@@ -79,14 +70,15 @@ class SoloAnswerButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> SoloAnswerButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         index = int(match["index"])
         return cls(match["mode"] == "review", int(match["run"]), int(match["number"]), index, label or "ABCD"[index])
 
+    @guarded
     async def callback(self, interaction: Interaction) -> None:
-        await guarded(interaction, "button quiz:solo", lambda: quiz_cog(interaction).answer_solo(interaction, self))
+        await quiz_cog(interaction).answer_solo(interaction, self)
 
 
 class GroupAnswerButton(
@@ -118,14 +110,15 @@ class GroupAnswerButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> GroupAnswerButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         index = int(match["index"])
         return cls(int(match["run"]), int(match["number"]), index, label or "ABCD"[index])
 
+    @guarded
     async def callback(self, interaction: Interaction) -> None:
-        await guarded(interaction, "button quiz:group", lambda: quiz_cog(interaction).answer_group(interaction, self))
+        await quiz_cog(interaction).answer_group(interaction, self)
 
 
 class ShareStatsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"quiz:share-stats"):
@@ -140,12 +133,13 @@ class ShareStatsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ShareStatsButton:
         return cls()
 
+    @guarded
     async def callback(self, interaction: Interaction) -> None:
-        await guarded(interaction, "button quiz:share-stats", lambda: quiz_cog(interaction).share_stats(interaction))
+        await quiz_cog(interaction).share_stats(interaction)
 
 
 def _read_buttons(view: discord.ui.View, entries: Iterable[str], titles: screens.EntryTitles, *, row: int) -> None:

@@ -11,22 +11,22 @@ import datetime as dt
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot.quiz.service import GroupClose, GroupOpen
 from bot.quiz.sessions import GroupResults, PresentedQuestion
 from bot.ui import quiz as screens
+from bot.ui.colours import RESULTS_COLOUR
 from bot.ui.delivery_errors import delivery_errors
+from bot.ui.interaction import Interaction
 from cogs.quiz.commands import MAX_NAME_FETCHES, NAME_CACHE_SIZE, _read_buttons, group_closed_view, group_view
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction[Any]
 
 
 class MemberNames:
@@ -139,7 +139,7 @@ class DiscordGroupQuizPoster:
         channel = await self._channel(channel_id, guild_id)
         await self.clear_question(channel_id)
         if results is None:
-            embed = discord.Embed(title="🏁 Quiz ended", description=reason, colour=screens.RESULTS_COLOUR)
+            embed = discord.Embed(title="🏁 Quiz ended", description=reason, colour=RESULTS_COLOUR)
         else:
             names = await self.names.display_names(guild_id, [s.member_id for s in results.standings])
             embed = screens.group_results_embed(results, names, ended_because=reason)

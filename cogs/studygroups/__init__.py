@@ -1,13 +1,13 @@
 """Peer study groups: /studygroup (members), /studygroup-admin (Manage Channels), /studygroup-retention (Manage
 Server), /checkin, /progress and /settings; streak nudges by DM; members leaving and coming back (the member
-events, and a daily check with Discord for what happened while the bot was offline); plus /privacy and /mydata,
-which cover every feature.
+events, and a daily check with Discord for what happened while the bot was offline). /privacy and /mydata, which
+cover every feature, are ``cogs.privacy``.
 
 Managing groups sits in its own command, because ``default_permissions`` applies to a whole top-level command:
 on /studygroup it would hide join and list from the members the groups are for. Personal screens are ephemeral.
 Buttons are DynamicItems whose state is in the custom_id (the group id), so they keep working after a restart.
 The rules live in ``bot.studygroups``; this package only turns its values into messages: ``commands`` holds the
-commands, ``checkin``, ``progress`` and ``privacy`` their modal and buttons, ``delivery`` the scheduled prompts,
+commands, ``checkin`` and ``progress`` their modal and buttons, ``delivery`` the scheduled prompts,
 recaps and nudges, ``members`` the member events and the member directory.
 """
 
@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from cogs.studygroups.checkin import CheckInButton, FixCheckInButton
 from cogs.studygroups.commands import StudyGroupsCog
 from cogs.studygroups.members import StudyGroupMembersCog
-from cogs.studygroups.privacy import DeleteDataButton, PrivacyDetailsButton
 from cogs.studygroups.progress import ShareProgressButton
 
 if TYPE_CHECKING:
@@ -26,6 +25,6 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: ImgBot) -> None:
-    bot.add_dynamic_items(CheckInButton, FixCheckInButton, DeleteDataButton, PrivacyDetailsButton, ShareProgressButton)
+    bot.add_dynamic_items(CheckInButton, FixCheckInButton, ShareProgressButton)
     await bot.add_cog(StudyGroupsCog(bot))
     await bot.add_cog(StudyGroupMembersCog(bot))

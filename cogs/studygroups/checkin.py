@@ -9,15 +9,14 @@ from typing import Any
 
 import discord
 
-from bot.studygroups.models import CheckIn, CheckInEntry, StudyGroup, format_hours, parse_form_with_clock
-from bot.studygroups.service import CheckInReceipt
+from bot.studygroups.models import CheckIn, CheckInEntry, StudyGroup, parse_form_with_clock
 from bot.text import shorten
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.forms import FormField, fix_button, problems_text, typed_embed, typed_from_message
-from bot.ui.plural import plural
-from bot.ui.studygroups import streak_line
+from bot.ui.interaction import HookInteraction, Interaction
+from bot.ui.studygroups import receipt_embed
 from bot.validation import FormErrors
-from cogs.studygroups.common import COLOUR, Interaction, guild_id_of, shown, studygroups_of
+from cogs.studygroups.common import guild_id_of, studygroups_of
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ class CheckInModal(BaseModal):
             "blockers": self.blockers.value,
         }
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    async def on_submit(self, interaction: HookInteraction) -> None:
         service = studygroups_of(interaction)
         try:
             entry = parse_form_with_clock(
@@ -168,36 +167,6 @@ class CheckInModal(BaseModal):
             await interaction.response.send_message(ephemeral=True, **message)
 
 
-def receipt_embed(receipt: CheckInReceipt) -> discord.Embed:
-    verb = "updated" if receipt.updated else "recorded"
-    embed = discord.Embed(
-        title=f"Check-in {verb} ✅",
-        description=f"{shown(receipt.group.name)} · {receipt.check_in.local_date:%A %d %B}\n"
-        + streak_line(receipt.streak),
-        colour=COLOUR,
-    )
-    numbers = []
-    if receipt.check_in.questions is not None:
-        numbers.append(plural(receipt.check_in.questions, "question", grouped=True))
-    if receipt.check_in.percent_correct is not None:
-        numbers.append(f"{receipt.check_in.percent_correct}% correct")
-    if receipt.check_in.minutes is not None:
-        numbers.append(format_hours(receipt.check_in.minutes))
-    if numbers:
-        embed.add_field(name="Today", value=" · ".join(numbers), inline=False)
-    notes = []
-    if receipt.joined:
-        notes.append(f"You joined {shown(receipt.group.name)} by checking in.")
-    if receipt.zone_is_default:
-        notes.append(
-            f"Your day was counted in the group's time zone ({receipt.zone}). Set your own with `/settings timezone:`."
-        )
-    if notes:
-        embed.add_field(name="Note", value="\n".join(notes), inline=False)
-    embed.set_footer(text="Only you can see this. Check in again today to change it.")
-    return embed
-
-
 async def open_check_in(interaction: Interaction, group: str | int | None) -> None:
     service = studygroups_of(interaction)
     target, current = await service.todays_check_in(
@@ -215,7 +184,7 @@ class FixCheckInButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> FixCheckInButton:
         return cls(int(match["group"]))
 
@@ -240,7 +209,7 @@ class CheckInButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"s
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> CheckInButton:
         return cls(int(match["group"]))
 

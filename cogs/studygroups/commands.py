@@ -1,9 +1,8 @@
-"""The study-group commands: /studygroup, /studygroup-admin, /studygroup-retention, /checkin, /progress,
-/settings, /privacy and /mydata."""
+"""The study-group commands: /studygroup, /studygroup-admin, /studygroup-retention, /checkin, /progress and
+/settings."""
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import TYPE_CHECKING, Literal
 
@@ -26,13 +25,20 @@ from bot.studygroups.service import StudyGroupService
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 from bot.text import shorten
 from bot.ui.channels import Postable, missing_permissions
-from bot.ui.cooldowns import per_user_cooldown
+from bot.ui.errors import shown_name
+from bot.ui.interaction import Interaction
 from bot.ui.permissions import has_server_permissions, require_channel_permissions, server_permissions_check
-from bot.ui.studygroups import settings_saved_text, settings_text, viewed_progress_embed
+from bot.ui.studygroups import (
+    group_info_embed,
+    group_list_embed,
+    settings_saved_text,
+    settings_text,
+    timestamp,
+    viewed_progress_embed,
+)
 from bot.validation import UserInputError
 from cogs.studygroups.checkin import open_check_in
-from cogs.studygroups.common import COLOUR, Interaction, guild_id_of, shown, timestamp
-from cogs.studygroups.privacy import DeleteDataButton, send_privacy
+from cogs.studygroups.common import guild_id_of
 from cogs.studygroups.progress import send_own_progress
 
 if TYPE_CHECKING:
@@ -81,7 +87,6 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         default_permissions=discord.Permissions(manage_channels=True),
         guild_only=True,
     )
-    mydata = app_commands.Group(name="mydata", description="Everything this bot stores about you: export or delete")
     # A command of its own: default_permissions applies to a whole top-level command, and /studygroup-admin is
     # declared for Manage Channels, while how long members' data is kept is a Manage Server decision.
     retention_group = app_commands.Group(
@@ -163,7 +168,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         await self.bot.services.runner.reschedule(self.dispatch)
         group = created.group
         lines = [
-            f"Study group {shown(group.name)} created in <#{group.channel_id}>.",
+            f"Study group {shown_name(group.name)} created in <#{group.channel_id}>.",
             f"Prompts: {group.schedule.describe()}; the next one is {timestamp(created.next_prompt_at)}.",
         ]
         if created.zone_defaulted:
@@ -211,7 +216,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         updated = await self.service.edit_group(guild_id_of(interaction), current.id, options)
         await self.bot.services.runner.reschedule(self.dispatch)
         await interaction.response.send_message(
-            f"{shown(updated.name)} now posts in <#{updated.channel_id}>, {updated.schedule.describe()}.",
+            f"{shown_name(updated.name)} now posts in <#{updated.channel_id}>, {updated.schedule.describe()}.",
             ephemeral=True,
         )
 
@@ -225,7 +230,8 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         archived = await self.service.archive_group(guild_id_of(interaction), current.id)
         await self.bot.services.runner.reschedule(self.dispatch)
         await interaction.response.send_message(
-            f"{shown(archived.name)} is archived: no more prompts or check-ins; its history is kept.", ephemeral=True
+            f"{shown_name(archived.name)} is archived: no more prompts or check-ins; its history is kept.",
+            ephemeral=True,
         )
 
     @admin.command(name="unarchive", description="Bring back an archived study group, with its members and history")
@@ -249,7 +255,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             and interaction.guild.get_channel_or_thread(target) is None
         ):
             raise UserInputError(
-                f"{shown(current.name)}'s old channel is gone. Give `channel:` to bring it back somewhere else."
+                f"{shown_name(current.name)}'s old channel is gone. Give `channel:` to bring it back somewhere else."
             )
         require_manages_channel(interaction, target)
         require_postable(interaction, target)
@@ -260,9 +266,9 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         group_now = restored.group
         people = "member is" if restored.members == 1 else "members are"
         await interaction.response.send_message(
-            f"{shown(group_now.name)} is back in <#{group_now.channel_id}>: {group_now.schedule.describe()}; the next "
-            f"prompt is {timestamp(restored.next_prompt_at)}. Its {restored.members} {people} in it again, with "
-            "their history; prompts missed while it was archived are not posted.",
+            f"{shown_name(group_now.name)} is back in <#{group_now.channel_id}>: {group_now.schedule.describe()}; "
+            f"the next prompt is {timestamp(restored.next_prompt_at)}. Its {restored.members} {people} in it again, "
+            "with their history; prompts missed while it was archived are not posted.",
             ephemeral=True,
         )
 
@@ -273,7 +279,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     @app_commands.autocomplete(group=group_autocomplete)
     async def join(self, interaction: Interaction, group: app_commands.Range[str, 1, 100]) -> None:
         result = await self.service.join(guild_id_of(interaction), interaction.user.id, group)
-        name = shown(result.group.name)
+        name = shown_name(result.group.name)
         text = (
             f"You joined {name}. Prompts come in <#{result.group.channel_id}> "
             f"{result.group.schedule.describe()}; check in with `/checkin`."
@@ -288,7 +294,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     async def leave(self, interaction: Interaction, group: app_commands.Range[str, 1, 100]) -> None:
         left = await self.service.leave(guild_id_of(interaction), interaction.user.id, group)
         await interaction.response.send_message(
-            f"You left {shown(left.name)}. Your past check-ins still count in `/progress`; "
+            f"You left {shown_name(left.name)}. Your past check-ins still count in `/progress`; "
             "`/mydata delete` removes them.",
             ephemeral=True,
         )
@@ -301,37 +307,14 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
                 "This server has no study groups yet. Someone with Manage Channels can start one with "
                 "`/studygroup-admin create`."
             )
-        embed = discord.Embed(title="Study groups", colour=COLOUR)
-        for summary in summaries[:25]:
-            group = summary.group
-            mine = " · you are in it" if summary.is_member else ""
-            people = "member" if summary.members == 1 else "members"
-            embed.add_field(
-                name=shorten(group.name, 256),
-                value=f"<#{group.channel_id}> · {summary.members} {people}{mine}\n{group.schedule.describe()}",
-                inline=False,
-            )
-        embed.set_footer(text="Join one with /studygroup join.")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.response.send_message(embed=group_list_embed(summaries), ephemeral=True)
 
     @studygroup.command(name="info", description="A group's members, schedule and this week so far")
     @app_commands.describe(group="Start typing the group's name")
     @app_commands.autocomplete(group=group_autocomplete)
     async def info(self, interaction: Interaction, group: app_commands.Range[str, 1, 100]) -> None:
         details = await self.service.info(guild_id_of(interaction), group)
-        found = details.group
-        embed = discord.Embed(title=shorten(found.name, 256), colour=COLOUR)
-        embed.add_field(name="Channel", value=f"<#{found.channel_id}>", inline=True)
-        embed.add_field(name="Prompts", value=found.schedule.describe(), inline=True)
-        embed.add_field(
-            name="Next prompt", value="archived" if not found.active else timestamp(details.next_prompt_at), inline=True
-        )
-        members = " ".join(f"<@{m}>" for m in details.member_ids[:40]) or "nobody yet"
-        if len(details.member_ids) > 40:
-            members += f" and {len(details.member_ids) - 40} more"
-        embed.add_field(name=f"Members ({len(details.member_ids)})", value=members, inline=False)
-        embed.add_field(name="This week so far", value=shorten(details.this_week.summary(), 1024), inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.response.send_message(embed=group_info_embed(details), ephemeral=True)
 
     # -- check-ins, progress, settings -----------------------------------------------------------------------
 
@@ -393,11 +376,7 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
         reply = settings_saved_text(saved, zone_changed=timezone is not None, nudges_changed=nudges is not None)
         await interaction.response.send_message(reply, ephemeral=True)
 
-    # -- privacy ---------------------------------------------------------------------------------------------
-
-    @app_commands.command(name="privacy", description="What this bot keeps about you, why, and for how long")
-    async def privacy(self, interaction: Interaction) -> None:
-        await send_privacy(interaction)
+    # -- retention -------------------------------------------------------------------------------------------
 
     @retention_group.command(name="set", description="Days to keep study-group data of members who left")
     @app_commands.describe(
@@ -426,29 +405,5 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             f"Study-group data of members who leave this server is kept **{days} "
             f"{'day' if days == 1 else 'days'}** (the default is {DEFAULT_RETENTION_DAYS}). "
             "Change it with `/studygroup-retention set days:`.",
-            ephemeral=True,
-        )
-
-    @mydata.command(name="export", description="Everything this bot stores about you, as a file only you see")
-    @per_user_cooldown()
-    async def export(self, interaction: Interaction) -> None:
-        data = await self.bot.services.personal_data.export_json(interaction.user.id)
-        await interaction.response.send_message(
-            "Here is everything I store about you. See `/privacy` for why.",
-            file=discord.File(io.BytesIO(data), filename="my-data.json"),
-            ephemeral=True,
-        )
-
-    @mydata.command(name="delete", description="Delete everything this bot stores about you (asks first)")
-    async def delete(self, interaction: Interaction) -> None:
-        view = discord.ui.View(timeout=None)
-        view.add_item(DeleteDataButton("yes"))
-        view.add_item(DeleteDataButton("no"))
-        await interaction.response.send_message(
-            "This deletes everything I store about you in every server: study-group check-ins and memberships, "
-            "your settings, quiz answers, readiness results, interview notes and log, votes and your own dates "
-            "(/mydates). It cannot be undone. "
-            "(`/mydata export` first if you want a copy.)",
-            view=view,
             ephemeral=True,
         )

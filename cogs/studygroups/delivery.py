@@ -12,69 +12,21 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.scheduling import DeliveryProblem, ProblemKind, TransientDeliveryError, delivery_reference
+from bot.scheduling import DeliveryProblem, ProblemKind, TransientDeliveryError
 from bot.studygroups.models import StudyGroup
 from bot.studygroups.nudges import MemberNudge
 from bot.studygroups.recap import WeeklyRecap
 from bot.studygroups.schedule import Occurrence
-from bot.text import shorten
 from bot.ui import channels
 from bot.ui.channels import Postable, missing_permissions
 from bot.ui.delivery_errors import delivery_errors
-from bot.ui.studygroups import nudge_embed, nudge_view
+from bot.ui.studygroups import nudge_embed, nudge_view, prompt_embed, recap_embed
 from cogs.studygroups.checkin import CheckInButton
-from cogs.studygroups.common import COLOUR
 
 if TYPE_CHECKING:
     from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
-
-
-def prompt_embed(
-    group: StudyGroup, occurrence: Occurrence, *, late: bool, nonce: str, sender: discord.abc.User | None
-) -> discord.Embed:
-    description = (
-        "What did you get done today? Press **Check in** (or use `/checkin` here): a line about what you studied "
-        "is enough, numbers are optional."
-    )
-    if late:
-        # Whatever made it late (the bot offline, Discord refusing for a while): it says when it was due.
-        description += f"\n*Posted late: this was due {discord.utils.format_dt(occurrence.due_at, 't')}.*"
-    embed = discord.Embed(
-        title=shorten(f"Check-in time: {group.name}", 256),
-        description=description,
-        colour=COLOUR,
-        timestamp=occurrence.due_at,
-    )
-    return channels.set_reference_footer(embed, f"{occurrence.local_date:%A %d %B}", delivery_reference(nonce), sender)
-
-
-def recap_embed(
-    group: StudyGroup, recap: WeeklyRecap, *, late: bool, nonce: str, sender: discord.abc.User | None
-) -> discord.Embed:
-    week = recap.week
-    embed = discord.Embed(
-        title=shorten(f"Weekly recap: {group.name}", 256),
-        description=f"{recap.summary()}\n{recap.line}" + ("\n*Posted late.*" if late else ""),
-        colour=COLOUR,
-    )
-    if recap.average_percent is not None:
-        embed.add_field(name="Average correct", value=f"{recap.average_percent}%", inline=True)
-    lines = [
-        f"<@{m.user_id}>: {m.days} {'day' if m.days == 1 else 'days'}"
-        + (f", {m.questions} questions" if m.questions else "")
-        for m in recap.members[:20]
-    ]
-    if lines:
-        embed.add_field(name="Who showed up", value="\n".join(lines), inline=False)
-    if recap.top_streaks:
-        streaks = ", ".join(f"<@{s.user_id}> {s.days}" for s in recap.top_streaks[:5])
-        embed.add_field(name="🔥 Streaks", value=streaks, inline=False)
-    if recap.exams_ahead is not None:
-        embed.add_field(name="📅 Exams ahead", value=recap.exams_ahead.line(), inline=False)
-    week_text = f"Week {week.monday:%d %b}–{week.sunday:%d %b}"
-    return channels.set_reference_footer(embed, week_text, delivery_reference(nonce), sender)
 
 
 class DiscordPromptSender:

@@ -10,10 +10,11 @@ import discord
 
 from bot.studygroups.service import StudyGroupService
 from bot.ui.errors import guarded
+from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.sharing import ensure_owner, share_button, share_in_channel
 from bot.ui.studygroups import ProgressAudience, progress_embed
 from bot.validation import UserInputError
-from cogs.studygroups.common import Interaction, guild_id_of, studygroups_of
+from cogs.studygroups.common import guild_id_of, studygroups_of
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class ShareProgressButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templa
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ShareProgressButton:
         return cls(int(match["owner"]))
 

@@ -304,7 +304,8 @@ async def test_an_archived_group_is_brought_back_by_a_moderator(live: Live) -> N
     listed = await run(emu, "studygroup list", user=alice, channel=general)
     assert any(f["name"] == "Comeback crew" and "you are in it" in f["value"] for f in listed.embeds[0]["fields"])
     again = await run(emu, "studygroup-admin unarchive", {"group": ref}, user=admin, channel=general)
-    assert "is not archived" in again.content
+    # The service names the group and its channel; the screen shows the name in bold and the channel as a link.
+    assert again.content == f"**Comeback crew** is not archived: it is running in <#{room.id}>.", again.content
 
 
 async def test_two_members_checking_in_to_one_group_at_once_each_save_their_own(live: Live) -> None:

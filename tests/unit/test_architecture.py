@@ -7,7 +7,9 @@ This test checks what import-linter cannot, that the contracts' own lists are co
 - every module directly under ``bot/`` is named exactly once, as domain code (a source of the first contract) or as
   Discord-facing (an allowed importer of the second), so a new module is classified when it is added instead of
   staying outside the first contract, which only checks the modules it names;
-- every module named Discord-facing imports discord today, so an exception cannot outlive its reason.
+- every module named Discord-facing imports discord today, so an exception cannot outlive its reason;
+- nothing ``bot/app.py`` imports leads back to it: the layers under the composition root have no cycle;
+- colours come from one palette.
 
 The known ``bot -> cogs`` imports need no such check: lint-imports fails on an ``ignore_imports`` line that no longer
 matches an import.
@@ -15,6 +17,7 @@ matches an import.
 
 from __future__ import annotations
 
+import ast
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -73,3 +76,28 @@ def test_every_discord_facing_module_imports_discord_today() -> None:
         assert any("discord" in graph.find_modules_directly_imported_by(member) for member in members), (
             f"{name} no longer imports discord: move it to the domain contract's sources in pyproject.toml"
         )
+
+
+def test_nothing_the_composition_root_imports_leads_back_to_it() -> None:
+    """``bot.app`` imports its error path and its adapters; none of them (nor what they import) may name ``ImgBot``,
+    not even for the type checker. ``bot/ui/interaction.py`` does, so only the cogs and the screens the bot does not
+    import take ``Interaction`` from it."""
+    # Imports under TYPE_CHECKING count. Only ``bot`` is read: the five adapters still in cogs/ (the known exceptions
+    # of the bot-never-imports-cogs contract) name ImgBot, and moving them under bot/ is issue 15's open point.
+    graph = grimp.build_graph("bot", cache_dir=None)
+    imported = graph.find_modules_directly_imported_by("bot.app")
+    assert "bot.ui.errors" in imported  # the graph does see the bot's imports
+    cycles = {name: graph.find_shortest_chain(importer=name, imported="bot.app") for name in imported}
+    assert {name: chain for name, chain in cycles.items() if chain} == {}
+
+
+def test_colours_come_from_the_palette() -> None:
+    """One palette (bot/ui/colours.py): no other module of the bot or its cogs makes a colour of its own."""
+    found = []
+    for path in sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]):
+        if path == ROOT / "bot" / "ui" / "colours.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Call) and {"Colour", "Color"} & set(ast.unparse(node.func).split(".")):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from discord import app_commands
 
 from bot.app import EXTENSIONS, ImgBot
 from bot.content import Content
+from bot.ui.knowledge_entry import EntryOpener
 from bot.ui.permissions import ServerPermissionCheck
 from tests.conftest import make_settings
 
@@ -105,3 +107,14 @@ async def test_admin_commands_declare_and_check_permissions(bot: ImgBot) -> None
 
 async def test_definitions_hash_is_stable(bot: ImgBot) -> None:
     assert bot.command_definitions_hash() == bot.command_definitions_hash()
+
+
+async def test_reloading_the_knowledge_extension_leaves_the_others_its_button(bot: ImgBot) -> None:
+    """Quiz explanations, milestone posts and readiness results carry the button that opens a knowledge entry. It is
+    defined outside every extension, so after /ask's extension is reloaded they still build the class it registers
+    (an extension that defined it would leave them the old class), and the reloaded cog answers its clicks."""
+    await bot.reload_extension("cogs.knowledge")
+    assert isinstance(bot.get_cog("Knowledge"), EntryOpener)
+    registered = sys.modules["cogs.knowledge"].OpenEntryButton
+    for name in ("cogs.quiz.commands", "cogs.milestones.messenger", "cogs.readiness"):
+        assert sys.modules[name].OpenEntryButton is registered, name

@@ -17,6 +17,7 @@ PINNED = {
     "attach_files",
     "read_message_history",
     "send_messages_in_threads",
+    "create_public_threads",
     "manage_events",
 }
 
@@ -25,14 +26,14 @@ def test_the_permission_set_and_its_integer_are_pinned() -> None:
     assert {p.flag for p in NEEDED_PERMISSIONS} == PINNED
     assert all(getattr(needed_permissions(), flag) for flag in PINNED)
     assert needed_permissions().value.bit_count() == len(PINNED)  # nothing more
-    assert needed_permissions().value == 283467959296
+    assert needed_permissions().value == 317827697664
     assert needed_permissions().value == sum(getattr(discord.Permissions, flag).flag for flag in PINNED)
 
 
 def test_the_url_has_both_scopes_and_the_integer() -> None:
     assert invite_url(123456789012345678) == (
         "https://discord.com/oauth2/authorize?client_id=123456789012345678"
-        "&scope=bot+applications.commands&permissions=283467959296"
+        "&scope=bot+applications.commands&permissions=317827697664"
     )
 
 

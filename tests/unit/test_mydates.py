@@ -55,6 +55,7 @@ from bot.scheduling import (
 from bot.studygroups.recap import ExamsAhead
 from bot.text import would_ping
 from bot.ui.mydates import dates_embed
+from bot.ui.studygroups import exams_ahead_line
 from bot.validation import UserInputError, parse_options, parse_options_with
 from tests.unit.test_personal_data import traces
 
@@ -389,14 +390,14 @@ async def test_the_recap_counts_only_members_who_opted_in_here_and_names_only_th
     members = (BOB, ALICE, CAROL)
     exams = await setup.service.exams_ahead(GUILD, members, recap_at)
     assert exams == ExamsAhead(members=2, named=(ALICE,), days=14)
-    assert exams.line() == f"2 members have an exam in the next 14 days. Good luck, <@{ALICE}>!"
+    assert exams_ahead_line(exams) == f"2 members have an exam in the next 14 days. Good luck, <@{ALICE}>!"
     # An interview is not an exam; a date beyond 14 days is not counted; a member who turned it off is not counted.
     await setup.add(BOB, kind="interview", date="2026-12-05", time="09:00", timezone="UTC")
     assert await setup.service.exams_ahead(GUILD, members, recap_at + dt.timedelta(days=20)) is None
     await setup.service.share(ALICE, GUILD, parse_options(ShareOptions, share="off", named=None))
     assert await setup.service.exams_ahead(GUILD, members, recap_at) == ExamsAhead(1, (), 14)
-    assert ExamsAhead(1, (), 14).line() == "1 member has an exam in the next 14 days. Good luck!"
-    many = ExamsAhead(12, tuple(range(1, 13)), 14).line(limit=2)
+    assert exams_ahead_line(ExamsAhead(1, (), 14)) == "1 member has an exam in the next 14 days. Good luck!"
+    many = exams_ahead_line(ExamsAhead(12, tuple(range(1, 13)), 14), limit=2)
     assert many.endswith("Good luck, <@1>, <@2> and 10 more!")
 
 

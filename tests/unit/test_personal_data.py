@@ -18,6 +18,7 @@ from bot.content import Content
 from bot.interviews.mock import Phase, State, Table
 from bot.interviews.mock_repository import MockRepository
 from bot.interviews.repository import InterviewRepository
+from bot.knowledge.community_repository import CommunityRepository
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.knowledge.server_entries import ServerEntryForm
 from bot.knowledge.server_repository import ServerEntryRepository
@@ -200,6 +201,15 @@ async def populate(conn: aiosqlite.Connection, services: dict[str, Any]) -> None
     hours = parse_form(ServerEntryForm, title="Study hall hours", answer="Evenings.")
     await server_entries.add(GUILD, hours, BOB, NOW, limit=200)
 
+    # Ask the community: Alice asked with her name, Bob anonymously (his id is still kept, privately).
+    community = CommunityRepository(conn)
+    await community.set_help_channel(GUILD, CHANNEL, NOW)
+    for user, anonymous in ((ALICE, False), (BOB, True)):
+        asked = await community.reserve(
+            GUILD, CHANNEL, user, "Does a gap year hurt?", "programs", anonymous, NOW, since=NOW - dt.timedelta(hours=1)
+        )
+        assert asked is not None
+
     milestones = MilestoneRepository(conn)
     await milestones.save_subscription(GUILD, CHANNEL, None, None, ALICE, NOW)
     await milestones.save_subscription(OTHER_GUILD, OTHER_CHANNEL, None, None, BOB, NOW)
@@ -246,7 +256,7 @@ async def test_every_personal_column_is_covered(personal: PersonalData, conn: ai
     assert ("study_checkins", "user_id") in columns and ("server_events", "created_by") in columns
     assert await personal.uncovered_columns() == [], (
         "a table stores a person's id that /mydata delete does not remove: add a PersonalDataSource for it "
-        "in bot/privacy.py (PersonalData.for_features)"
+        "in the feature (bot/<feature>/personal_data.py) and list it in PersonalData.for_features (bot/privacy.py)"
     )
     # Every covered column exists: a renamed column would otherwise silently drop out of the check.
     assert personal.covered <= set(columns)

@@ -75,7 +75,7 @@ from cogs.milestones.events import event_id_of
 from cogs.onboarding.flow import GroupModal
 from cogs.quiz import solo_view
 from cogs.readiness import FixNumberButton, question_view, timeline_view
-from cogs.studygroups.checkin import CHECKIN_FIELDS, FixCheckInButton, receipt_embed
+from cogs.studygroups.checkin import CHECKIN_FIELDS, FixCheckInButton
 from cogs.studygroups.progress import ShareProgressButton
 from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
@@ -891,7 +891,7 @@ def test_checkin_modal(app: App, studied: str, questions: str, percent: str, hou
     user = new_user()
     receipt = outcome(app, lambda: service.check_in(guild, user, entry, group=group.id))
     assert receipt is not None, "a valid entry for an open group is always recorded"
-    assert_fits_and_never_pings(embeds=[receipt_embed(receipt)])
+    assert_fits_and_never_pings(embeds=[studygroup_screens.receipt_embed(receipt)])
     # Recorded as typed, as today's check-in in that group (which the member joined by checking in).
     stored = receipt.check_in
     typed = (entry.studied, entry.questions, entry.percent_correct, entry.minutes, entry.blockers)

@@ -24,7 +24,8 @@ from bot.studygroups.models import (
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.schedule import IsoWeek
 from bot.studygroups.service import ProgressAccess, StudyGroupService, progress_access
-from bot.validation import UserInputError
+from bot.ui.errors import describe_user_error
+from bot.validation import Refusal, UserInputError
 
 GUILD, OTHER_GUILD = 100, 200
 CHANNEL, OTHER_CHANNEL, THIRD_CHANNEL = 10, 20, 30
@@ -590,8 +591,9 @@ async def test_progress_of_another_member_needs_a_shared_active_group_or_manage_
     # A moderator sees any member who checked in, and is told when there is nothing to see.
     seen = await service.progress_for(GUILD, ALICE, CAROL, target_name="Carol", asker_manages_server=True)
     assert seen.access is ProgressAccess.MODERATOR and seen.shared_groups == () and seen.progress.check_ins == 1
-    with pytest.raises(UserInputError, match=r"\*\*Dave\*\* has no study-group check-ins in this server yet"):
+    with pytest.raises(Refusal, match='"Dave" has no study-group check-ins in this server yet') as nothing:
         await service.progress_for(GUILD, ALICE, DAVE, target_name="Dave", asker_manages_server=True)
+    assert nothing.value.fields == {"name": "Dave"}  # the screen shows the name (bot.ui.errors.user_message)
     # Carol and Dave share the morning group: Dave may look at Carol's.
     assert (await service.progress_for(GUILD, DAVE, CAROL, target_name="Carol")).access is ProgressAccess.GROUP_MATE
 
@@ -603,10 +605,11 @@ async def test_progress_of_another_member_needs_a_shared_active_group_or_manage_
     # One's own is always there (the cog answers it as /progress without user:).
     own = await service.progress_for(GUILD, ALICE, ALICE, target_name="Alice")
     assert own.access is ProgressAccess.OWN and own.progress.questions == 40
-    # Names are quoted safely in the messages.
+    # Names are quoted safely in what the member is shown (the screen formats them: bot.ui.errors).
     with pytest.raises(UserInputError) as pinged:
         await service.progress_for(GUILD, ALICE, 42, target_name="@everyone <@1>", target_is_bot=True)
-    assert "@everyone" not in str(pinged.value) and "<@1>" not in str(pinged.value)
+    shown = describe_user_error(pinged.value)
+    assert shown is not None and "@everyone" not in shown and "<@1>" not in shown
 
 
 async def test_group_mates_stop_seeing_progress_when_a_group_is_left_or_archived(

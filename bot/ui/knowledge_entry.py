@@ -1,0 +1,58 @@
+"""The button that opens a knowledge entry privately, shown under any feature's message (an answer, a quiz
+explanation, a milestone announcement, a readiness result).
+
+It lives here, outside every extension, so that each extension that shows it builds the same class: an extension
+that defined it would be imported by the others, and reloading it would leave them holding the old class (which
+discord.py registers again whenever they send it). The click is answered by the knowledge cog, found when it
+happens, so a reloaded cog answers with its new code.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol, runtime_checkable
+
+import discord
+
+from bot.text import shorten
+from bot.ui.errors import guarded
+from bot.ui.interaction import HookInteraction, Interaction
+from bot.validation import UserInputError
+
+KNOWLEDGE_COG = "Knowledge"
+"""The cog that answers the click (``KnowledgeCog`` in cogs/knowledge.py)."""
+
+
+@runtime_checkable
+class EntryOpener(Protocol):
+    async def open_entry(self, interaction: Interaction, entry_id: str) -> None:
+        """Show the entry to whoever clicked, privately, with its votes and related entries."""
+
+
+class OpenEntryButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kb:open:(?P<entry_id>[a-z0-9-]{1,60})"
+):
+    """Opens a knowledge entry privately for whoever clicks it."""
+
+    def __init__(self, entry_id: str, label: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=shorten(label, 80), style=discord.ButtonStyle.secondary, custom_id=f"kb:open:{entry_id}"
+            )
+        )
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> OpenEntryButton:
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["entry_id"], label or match["entry_id"])
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:
+        opener = interaction.client.get_cog(KNOWLEDGE_COG)
+        if not isinstance(opener, EntryOpener):
+            # Only while the knowledge extension is being reloaded (or failed to load).
+            raise UserInputError("The knowledge base is not available right now. Please try again in a minute.")
+        await opener.open_entry(interaction, self.entry_id)
