@@ -33,6 +33,7 @@ from bot.readiness.planning import count
 from bot.readiness.repository import ReadinessRepository, StoredSession
 from bot.readiness.specialties import SpecialtyTable
 from bot.readiness.timeline import DEFAULT_UID_DOMAIN, TimelinePlan, plan_from_options, plan_to_ics
+from bot.readiness.wording import QuestionnaireWords
 from bot.scheduling.clock import OffsetClock
 from bot.validation import UserInputError
 
@@ -81,11 +82,13 @@ class ReadinessService:
         calendar: CycleCalendar,
         clock: Callable[[], dt.datetime] | None = None,
         *,
+        words: QuestionnaireWords,
         uid_domain: str = DEFAULT_UID_DOMAIN,
     ) -> None:
         self._repo = repository
         self.specialties = specialties
         self.calendar = calendar
+        self.words = words
         self._clock = clock or _utc_now
         self._uid_domain = uid_domain
 
@@ -96,7 +99,7 @@ class ReadinessService:
         return now.astimezone(dt.UTC)
 
     def questionnaire(self, now: dt.datetime | None = None) -> Questionnaire:
-        return build_questionnaire(self.specialties, self.calendar, now or self.now())
+        return build_questionnaire(self.specialties, self.calendar, now or self.now(), self.words)
 
     # -- the assessment ------------------------------------------------------------------------------------------
 
