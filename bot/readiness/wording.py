@@ -17,9 +17,10 @@ import string
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.datafiles import DataFileError, DataProblem, YamlDocument, parse_yaml, validate_document
 
@@ -74,11 +75,7 @@ class QuestionnaireWords(Mapping[str, StepWords]):
         return len(self._steps)
 
 
-def _text_key(value: Any) -> Any:
-    # YAML 1.1 reads unquoted yes/no as booleans and 0-9 as numbers; option values "yes", "no", "0"... must be quoted.
-    if isinstance(value, bool | int | float):
-        raise ValueError(f"write {value!r} in quotes: unquoted, YAML reads it as a {type(value).__name__}")
-    return value
+_Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL)]
 
 
 class _StepEntry(BaseModel):
@@ -87,23 +84,8 @@ class _StepEntry(BaseModel):
     title: str = Field(min_length=1, max_length=MAX_TITLE)
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT)
     placeholder: str = Field(default="", max_length=MAX_LABEL)
-    options: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, _Label] = Field(default_factory=dict)
     texts: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("options", "texts", mode="before")
-    @classmethod
-    def _quoted(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {_text_key(key): _text_key(text) for key, text in value.items()}
-        return value
-
-    @field_validator("options")
-    @classmethod
-    def _label_length(cls, value: dict[str, str]) -> dict[str, str]:
-        for option, label in value.items():
-            if not 0 < len(label) <= MAX_LABEL:
-                raise ValueError(f"the label of {option!r} must be 1-{MAX_LABEL} characters")
-        return value
 
 
 class _QuestionnaireFile(BaseModel):
@@ -130,7 +112,35 @@ def _placeholder_problem(text: str, allowed: frozenset[str]) -> str | None:
 
 
 def _names(names: Sequence[str]) -> str:
-    return ", ".join(repr(name) for name in names)
+    return ", ".join(f"'{name}'" for name in names)
+
+
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        return next((value for name, value in node.value if name.value == key), None)
+    return None
+
+
+def _unquoted(doc: YamlDocument) -> list[DataProblem]:
+    """Option values and labels YAML reads as something other than text: unquoted yes and no are booleans in YAML 1.1
+    and 0 to 4 are numbers, so the option values "yes", "no", "0"... must be quoted. Found in the node tree, where the
+    text as written and its line are still known."""
+    problems = []
+    steps = _child(doc.root, "steps")
+    for step_key, step_node in steps.value if isinstance(steps, yaml.MappingNode) else ():
+        for group in ("options", "texts"):
+            entries = _child(step_node, group)
+            for key_node, value_node in entries.value if isinstance(entries, yaml.MappingNode) else ():
+                for node in (key_node, value_node):
+                    if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:str":
+                        read_as = node.tag.rsplit(":", 1)[-1]
+                        problems.append(
+                            doc.problem(
+                                ["steps", step_key.value, group, key_node.value],
+                                f"write {node.value!r} in quotes: unquoted, YAML reads it as a {read_as}",
+                            )
+                        )
+    return problems
 
 
 def _check_step(doc: YamlDocument, spec: StepSpec, entry: _StepEntry) -> list[DataProblem]:
@@ -163,6 +173,8 @@ def load_questionnaire_words(path: Path, specs: Sequence[StepSpec]) -> Questionn
     if not path.is_file():
         raise DataFileError([DataProblem(path, None, "", "questionnaire words file not found")])
     doc = parse_yaml(path)
+    if unquoted := _unquoted(doc):
+        raise DataFileError(unquoted)
     parsed = validate_document(doc, _QuestionnaireFile)
     by_id = {spec.id: spec for spec in specs}
     problems = []
