@@ -437,6 +437,7 @@ def build_questionnaire(
         "step2ck_period": _period_choices(words["step2ck_period"], passing),
         "specialty": _specialty_choices(words["specialty"], specialties),
     }
+    # The questions answered with a number, and its range; every other question is answered by picking an option.
     ranges = {
         "step2ck_score": (1, 300),
         "graduation_year": (1950, today.year + 6),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import string
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -59,20 +59,8 @@ class StepWords:
     texts: Mapping[str, str]
 
 
-class QuestionnaireWords(Mapping[str, StepWords]):
-    """Every question's words by step id, as loaded from the file."""
-
-    def __init__(self, steps: Mapping[str, StepWords]) -> None:
-        self._steps = dict(steps)
-
-    def __getitem__(self, step_id: str) -> StepWords:
-        return self._steps[step_id]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._steps)
-
-    def __len__(self) -> int:
-        return len(self._steps)
+QuestionnaireWords = Mapping[str, StepWords]
+"""Every question's words by step id, in the order of the questions, as loaded from the file."""
 
 
 _Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL)]
@@ -191,18 +179,16 @@ def load_questionnaire_words(path: Path, specs: Sequence[StepSpec]) -> Questionn
             problems.extend(_check_step(doc, spec, parsed.steps[spec.id]))
     if problems:
         raise DataFileError(problems)
-    words = QuestionnaireWords(
-        {
-            spec.id: StepWords(
-                title=entry.title,
-                prompt=entry.prompt,
-                placeholder=entry.placeholder,
-                options={value: entry.options[value] for value in spec.options},
-                texts=dict(entry.texts),
-            )
-            for spec in specs
-            for entry in (parsed.steps[spec.id],)
-        }
-    )
+    words = {
+        spec.id: StepWords(
+            title=entry.title,
+            prompt=entry.prompt,
+            placeholder=entry.placeholder,
+            options={value: entry.options[value] for value in spec.options},
+            texts=dict(entry.texts),
+        )
+        for spec in specs
+        for entry in (parsed.steps[spec.id],)
+    }
     log.info("loaded the words of %d questions from %s", len(words), path)
     return words

@@ -13,7 +13,7 @@ from bot.content import Content, load_content
 from bot.datafiles import DataFileError
 from bot.readiness.assessment import QUESTIONS, build_questionnaire
 from bot.readiness.models import Answers
-from bot.readiness.wording import QUESTIONNAIRE_FILE, StepSpec, load_questionnaire_words
+from bot.readiness.wording import QUESTIONNAIRE_FILE, StepSpec, StepWords, load_questionnaire_words
 from tests.conftest import DATA_DIR
 from tests.unit.test_cli import imgbot
 
@@ -53,7 +53,8 @@ def problems_of(path: Path, specs: tuple[StepSpec, ...] = QUESTIONS) -> list[str
 
 def test_the_shipped_file_words_every_question_and_option_in_the_order_of_the_rules(content: Content) -> None:
     words = content.questionnaire_words
-    assert list(words) == [spec.id for spec in QUESTIONS] == list(Answers.model_fields)
+    assert list(words) == [spec.id for spec in QUESTIONS]
+    assert set(words) == set(Answers.model_fields)  # every answer has its question
     questionnaire = build_questionnaire(content.specialties, content.calendar, NOW, words)
     assert [step.id for step in questionnaire] == [spec.id for spec in QUESTIONS]
     for spec in QUESTIONS:
@@ -196,3 +197,29 @@ def test_a_text_too_long_once_filled_in_stops_start_up(tmp_path: Path) -> None:
     [problem] = info.value.problems
     assert str(problem).startswith(f"{tmp_path / 'data' / QUESTIONNAIRE_FILE}: the questions cannot be shown: ")
     assert "step specialty: option" in str(problem) and "description too long" in str(problem)
+
+
+def test_every_placeholder_a_question_may_use_is_filled(content: Content) -> None:
+    # Words that use every placeholder each question declares: building the questions must fill them all, so no
+    # text the loader accepts can fail when it is shown.
+    def every(fields: frozenset[str]) -> str:
+        return " ".join(f"{{{name}}}" for name in sorted(fields))
+
+    shipped = content.questionnaire_words
+    words = {
+        spec.id: StepWords(
+            title=every(spec.fields) or shipped[spec.id].title,
+            prompt=every(spec.fields) or shipped[spec.id].prompt,
+            placeholder=every(spec.fields),
+            options=shipped[spec.id].options,
+            texts={name: every(fields) for name, fields in spec.texts.items()},
+        )
+        for spec in QUESTIONS
+    }
+    questionnaire = build_questionnaire(content.specialties, content.calendar, NOW, words)
+    period, target = questionnaire.get("step2ck_period"), questionnaire.get("target_match")
+    assert period is not None and period.title == "from July 1, 2025 218"
+    assert period.choices[0].label == "From July 1, 2025 from July 1, 2025 218"
+    assert target is not None and target.choices[0].label.startswith("September ")
+    assert all("{" not in step.prompt + step.title + step.placeholder for step in questionnaire)
+    assert all("{" not in choice.label + choice.description for step in questionnaire for choice in step.choices)
