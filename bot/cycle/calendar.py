@@ -96,7 +96,7 @@ class CycleCalendar:
             given = {m.kind: m for m in self._files[match_year].milestones} if match_year in self._files else {}
             projected = [m for m in project_cycle(match_year) if m.kind not in given]
             dated = sorted([*given.values(), *projected], key=_sort_key)
-            cached = tuple(replace(m, words=self.words[m.kind]) for m in dated)
+            cached = tuple(self._worded(m) for m in dated)
             self._cycles[match_year] = cached
         return list(cached)
 
@@ -187,8 +187,11 @@ class CycleCalendar:
             for given in self._files[year].milestones:
                 projected = project(year, given.kind)
                 if projected is not None and (projected.at, projected.all_day) != (given.at, given.all_day):
-                    pairs.append((given, projected))
+                    pairs.append((self._worded(given), self._worded(projected)))
         return pairs
+
+    def _worded(self, milestone: Milestone) -> Milestone:
+        return replace(milestone, words=self.words[milestone.kind])
 
     def _season_opens(self, match_year: int) -> datetime:
         opens = self.get(match_year, MilestoneKind.ERAS_SEASON_OPENS)

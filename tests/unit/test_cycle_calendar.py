@@ -182,6 +182,7 @@ def test_official_date_overrides_projection(tmp_path: Path) -> None:
     )
     [(given_rol, projected_rol)] = calendar.differences_from_rules()
     assert given_rol == rol and projected_rol.local_at.date() == date(2028, 3, 1)
+    assert given_rol.title == projected_rol.title == rol.title  # both worded, like every milestone the calendar gives
 
 
 def test_reported_projected_date_from_a_file_overrides_the_rule(tmp_path: Path) -> None:
