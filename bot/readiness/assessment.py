@@ -1,10 +1,11 @@
 """The /readiness self-assessment: the questions in order, and the rules that turn answers into a result.
 
 The questions are data the cog renders generically: a ``choice`` step becomes buttons or a select menu, a
-``number`` step a modal with one text field. Titles fit a modal title (45 characters), option labels and values a
-select option (100), and no step has more than 25 options. A step may apply only after certain earlier answers
-(the Step 2 CK score only once CK is passed); conditions look at earlier steps only, so walking forward from any
-step meets every step that applies.
+``number`` step a modal with one text field. Their words come from ``data/readiness/questionnaire.yaml``
+(``wording``); which questions and options exist, and the rules, are here (``QUESTIONS``, ``build_questionnaire``).
+Titles fit a modal title (45 characters), option labels and values a select option (100), and no step has more than
+25 options. A step may apply only after certain earlier answers (the Step 2 CK score only once CK is passed);
+conditions look at earlier steps only, so walking forward from any step meets every step that applies.
 
 ``evaluate`` is pure: the same answers, specialty table, time and calendar give the same result.
 """
