@@ -261,6 +261,7 @@ class ImgBot(ShardedBot):
             self.content.specialties,
             self.content.calendar,
             readiness_clock_from_env(hooks),
+            words=self.content.questionnaire_words,
         )
         quiz = QuizService(
             self.content.quiz_bank,

@@ -7,12 +7,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.cycle import CycleCalendar, MilestoneKind, load_cycle_dir
+from bot.cycle import CycleCalendar, MilestoneKind
 from bot.datafiles import DataFileError, DataProblem
+from bot.db.timestamps import utc_now
 from bot.interviews.bank import InterviewBank, load_interview_bank
 from bot.knowledge.service import KnowledgeService
 from bot.quiz.bank import QuestionBank, load_question_bank
+from bot.readiness.assessment import build_questionnaire, load_questionnaire_words_from_data_dir
 from bot.readiness.specialties import SpecialtyTable, load_specialties_from_data_dir
+from bot.readiness.wording import QUESTIONNAIRE_FILE, QuestionnaireWords
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +25,7 @@ class Content:
     knowledge: KnowledgeService
     calendar: CycleCalendar
     specialties: SpecialtyTable
+    questionnaire_words: QuestionnaireWords
     quiz_bank: QuestionBank
     interview_bank: InterviewBank
     load_seconds: float
@@ -38,7 +42,7 @@ def load_content(data_dir: Path) -> Content:
     except DataFileError as exc:
         problems.extend(exc.problems)
     try:
-        calendar = CycleCalendar(load_cycle_dir(data_dir / "cycles"))
+        calendar = CycleCalendar.from_directory(data_dir / "cycles")
     except DataFileError as exc:
         problems.extend(exc.problems)
     specialties: SpecialtyTable | None = None
@@ -46,6 +50,13 @@ def load_content(data_dir: Path) -> Content:
         specialties = load_specialties_from_data_dir(data_dir)
     except DataFileError as exc:
         problems.extend(exc.problems)
+    questionnaire_words: QuestionnaireWords | None = None
+    try:
+        questionnaire_words = load_questionnaire_words_from_data_dir(data_dir)
+    except DataFileError as exc:
+        problems.extend(exc.problems)
+    if questionnaire_words is not None and specialties is not None and calendar is not None:
+        problems.extend(_questionnaire_problems(data_dir, questionnaire_words, specialties, calendar))
     interview_bank: InterviewBank | None = None
     try:
         interview_bank = load_interview_bank(data_dir / "interviews")
@@ -71,6 +82,7 @@ def load_content(data_dir: Path) -> Content:
         or knowledge is None
         or calendar is None
         or specialties is None
+        or questionnaire_words is None
         or quiz_bank is None
         or interview_bank is None
     ):
@@ -81,7 +93,20 @@ def load_content(data_dir: Path) -> Content:
         knowledge=knowledge,
         calendar=calendar,
         specialties=specialties,
+        questionnaire_words=questionnaire_words,
         quiz_bank=quiz_bank,
         interview_bank=interview_bank,
         load_seconds=elapsed,
     )
+
+
+def _questionnaire_problems(
+    data_dir: Path, words: QuestionnaireWords, specialties: SpecialtyTable, calendar: CycleCalendar
+) -> list[DataProblem]:
+    """Build the questionnaire once as it would be shown now: a text that fits the file's limits can still be too
+    long for Discord once its placeholders are filled (a Match year, a specialty), and that must stop start-up."""
+    try:
+        build_questionnaire(specialties, calendar, utc_now(), words)
+    except ValueError as exc:
+        return [DataProblem(data_dir / QUESTIONNAIRE_FILE, None, "", f"the questions cannot be shown: {exc}")]
+    return []

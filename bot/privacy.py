@@ -286,7 +286,9 @@ def personal_data_for(
     return PersonalData.for_features(
         conn,
         quiz=QuizService(content.quiz_bank, QuizRepository(conn), clock=clock),
-        readiness=ReadinessService(ReadinessRepository(conn), content.specialties, content.calendar, clock),
+        readiness=ReadinessService(
+            ReadinessRepository(conn), content.specialties, content.calendar, clock, words=content.questionnaire_words
+        ),
         studygroups=StudyGroupService(StudyGroupRepository(conn), clock),
         clock=clock,
         backups=backups,

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.cycle.loader import CycleFile, cycle_window, load_cycle_dir
 from bot.cycle.models import Milestone, MilestoneKind, Reminder
 from bot.cycle.rules import MAX_MATCH_YEAR, MIN_MATCH_YEAR, PROJECTED_KINDS, project, project_cycle
+from bot.cycle.words import KINDS_FILE, MilestoneWords, load_milestone_words
+from bot.datafiles import DataFileError, DataProblem
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +39,14 @@ def _sort_key(milestone: Milestone) -> tuple[datetime, int, int]:
 
 
 class CycleCalendar:
-    """Every milestone of every Match cycle. Immutable after construction; each cycle is computed once."""
+    """Every milestone of every Match cycle, each with its words. Immutable after construction; each cycle is
+    computed once."""
 
-    def __init__(self, files: Iterable[CycleFile] = ()) -> None:
+    def __init__(self, files: Iterable[CycleFile], words: MilestoneWords) -> None:
+        missing = [kind.value for kind in MilestoneKind if kind not in words]
+        if missing:
+            raise ValueError(f"no words for milestone kind(s): {', '.join(missing)}")
+        self.words = words
         self._files: dict[int, CycleFile] = {}
         for cycle_file in files:
             if cycle_file.match_year in self._files:
@@ -55,8 +63,22 @@ class CycleCalendar:
 
     @classmethod
     def from_directory(cls, directory: Path) -> CycleCalendar:
-        """Load ``directory/match-YYYY.yaml`` (normally ``settings.data_dir / "cycles"``); DataFileError on bad data."""
-        return cls(load_cycle_dir(directory))
+        """Load ``directory/match-YYYY.yaml`` and the words in ``directory/milestone-kinds.yaml`` (normally
+        ``settings.data_dir / "cycles"``); DataFileError listing the problems of every file on bad data."""
+        problems: list[DataProblem] = []
+        files: list[CycleFile] | None = None
+        words: MilestoneWords | None = None
+        try:
+            files = load_cycle_dir(directory)
+        except DataFileError as exc:
+            problems.extend(exc.problems)
+        try:
+            words = load_milestone_words(directory / KINDS_FILE)
+        except DataFileError as exc:
+            problems.extend(exc.problems)
+        if problems or files is None or words is None:
+            raise DataFileError(problems)
+        return cls(files, words)
 
     @property
     def years_with_data(self) -> tuple[int, ...]:
@@ -73,7 +95,8 @@ class CycleCalendar:
         if cached is None:
             given = {m.kind: m for m in self._files[match_year].milestones} if match_year in self._files else {}
             projected = [m for m in project_cycle(match_year) if m.kind not in given]
-            cached = tuple(sorted([*given.values(), *projected], key=_sort_key))
+            dated = sorted([*given.values(), *projected], key=_sort_key)
+            cached = tuple(self._worded(m) for m in dated)
             self._cycles[match_year] = cached
         return list(cached)
 
@@ -164,8 +187,11 @@ class CycleCalendar:
             for given in self._files[year].milestones:
                 projected = project(year, given.kind)
                 if projected is not None and (projected.at, projected.all_day) != (given.at, given.all_day):
-                    pairs.append((given, projected))
+                    pairs.append((self._worded(given), self._worded(projected)))
         return pairs
+
+    def _worded(self, milestone: Milestone) -> Milestone:
+        return replace(milestone, words=self.words[milestone.kind])
 
     def _season_opens(self, match_year: int) -> datetime:
         opens = self.get(match_year, MilestoneKind.ERAS_SEASON_OPENS)

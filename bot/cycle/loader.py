@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from bot.cycle.models import Milestone, MilestoneKind, MilestoneStatus, Source, local_to_utc
 from bot.cycle.rules import MAX_MATCH_YEAR, MIN_MATCH_YEAR
+from bot.cycle.words import KINDS_FILE
 from bot.datafiles import DataFileError, DataProblem, YamlDocument, parse_yaml, validate_document
 from bot.source_urls import check_source_url
 
@@ -227,7 +228,8 @@ def load_cycle_files(paths: Iterable[Path]) -> list[CycleFile]:
 
 
 def load_cycle_dir(directory: Path) -> list[CycleFile]:
-    """Load every ``match-YYYY.yaml`` in ``directory`` (normally ``data/cycles``)."""
+    """Load every ``match-YYYY.yaml`` in ``directory`` (normally ``data/cycles``); the words file beside them
+    (``milestone-kinds.yaml``) is ``words``' to load."""
     if not directory.is_dir():
         raise DataFileError([DataProblem(directory, None, "", "cycle data directory not found")])
     problems = [
@@ -236,7 +238,7 @@ def load_cycle_dir(directory: Path) -> list[CycleFile]:
     ]
     files: list[CycleFile] = []
     try:
-        files = load_cycle_files(directory.glob("*.yaml"))
+        files = load_cycle_files(path for path in directory.glob("*.yaml") if path.name != KINDS_FILE)
     except DataFileError as exc:
         problems.extend(exc.problems)
     if problems:

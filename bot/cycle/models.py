@@ -1,10 +1,11 @@
-"""What a Match cycle is made of: the milestone kinds, what each one asks of an applicant, and dated milestones.
+"""What a Match cycle is made of: the milestone kinds, the rules of each kind, and dated milestones.
 
 A *Match cycle* is named by its Match year Y: "Match 2027" runs from the ERAS 2027 season opening (June 2026)
 to residency start (July 1, 2027). Every milestone belongs to exactly one cycle, so ERAS 2027 events belong to
 Match 2027 even though they happen in 2026.
 
-Pure data: no I/O, no discord. The dates themselves come from ``rules`` (projections) and ``loader`` (data files);
+Pure data: no I/O, no discord. The dates themselves come from ``rules`` (projections) and ``loader`` (data files),
+the words an applicant reads (title, checklist) from ``data/cycles/milestone-kinds.yaml`` (``words``);
 ``calendar.CycleCalendar`` combines them.
 """
 
@@ -55,7 +56,7 @@ class MilestoneKind(StrEnum):
 
     @property
     def info(self) -> KindInfo:
-        """Title, checklist, knowledge entry, reminder offsets and event length of this kind."""
+        """Knowledge entry, reminder offsets and event length of this kind (its words are in the data file)."""
         return KIND_INFO[self]
 
     @property
@@ -73,15 +74,22 @@ class MilestoneStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class KindInfo:
-    """What a milestone kind means to an applicant. Texts are plain English for readers of English as a second
-    language; times are never written here because the dated ``Milestone`` carries them."""
+    """The rules of a milestone kind: the knowledge entry it points readers to, when reminders go out, and how long
+    its calendar event lasts. What it says to an applicant is in ``KindWords``."""
 
-    title: str
-    checklist: tuple[str, ...]
     kb_entry: str
     reminder_offsets: tuple[timedelta, ...]
     duration: timedelta = timedelta(minutes=30)
     """Length of the calendar event for timed milestones (an .ics event needs one); all-day ones last one day."""
+
+
+@dataclass(frozen=True, slots=True)
+class KindWords:
+    """What a milestone kind says to an applicant, from ``data/cycles/milestone-kinds.yaml`` (``words``). Plain
+    English for readers of English as a second language; never a time, because the dated ``Milestone`` carries it."""
+
+    title: str
+    checklist: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +132,9 @@ class Milestone:
     All-day milestones (a date without a published time, e.g. residency start on July 1) are anchored at 00:00
     local time in ``zone``: they count as "passed" from the start of that day in US Eastern time. Show them as a
     date (``local_date``), never as a clock time or a Discord timestamp, so no reader sees them on the wrong day.
+
+    ``words`` (title and checklist) come from the data file; ``CycleCalendar`` gives them to every milestone it hands
+    out. The rules and the cycle files only date a kind, so the milestones they build have none yet.
     """
 
     kind: MilestoneKind
@@ -134,6 +145,8 @@ class Milestone:
     note: str = ""
     all_day: bool = False
     zone: str = NRMP_ZONE
+    # Not compared: the words follow from the kind, and a milestone is the same date whether or not it has them yet.
+    words: KindWords | None = field(default=None, repr=False, compare=False)
     _local: datetime = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -150,11 +163,16 @@ class Milestone:
 
     @property
     def title(self) -> str:
-        return self.kind.info.title
+        return self._words().title
 
     @property
     def checklist(self) -> tuple[str, ...]:
-        return self.kind.info.checklist
+        return self._words().checklist
+
+    def _words(self) -> KindWords:
+        if self.words is None:
+            raise LookupError(f"milestone {self.uid} has no words: take milestones from a CycleCalendar")
+        return self.words
 
     @property
     def kb_entry(self) -> str:
@@ -237,223 +255,102 @@ _DAY = timedelta(days=1)
 _WEEK = timedelta(days=7)
 _NOW = timedelta(0)
 
-_SOAP_ROUND_CHECKLIST = (
-    "Check R3 for offers as soon as the round starts.",
-    "You have two hours to accept or reject an offer.",
-    "Accepting an offer is a binding commitment, so accept only a position you want.",
-)
-
 # SOAP offer rounds are four separate kinds rather than one milestone with rounds: each has its own exact time and
 # two-hour answer window, so announcements can post at each round and the .ics shows four 2-hour events. Consumers
 # that want one "SOAP offer rounds" line can use SOAP_ROUND_1 and read the round times from the other three.
+# Titles and checklists are words, in data/cycles/milestone-kinds.yaml.
 KIND_INFO: Mapping[MilestoneKind, KindInfo] = {
     MilestoneKind.ERAS_SEASON_OPENS: KindInfo(
-        title="ERAS season opens",
-        checklist=(
-            "Create your MyERAS account and start filling in your application.",
-            "Get your ERAS token from ECFMG through your MyIntealth account.",
-            "Ask your letter writers now, so their letters are ready by September.",
-            "Request your MSPE and medical school transcript early.",
-        ),
         kb_entry="eras-overview",
         reminder_offsets=(_WEEK, _DAY, _NOW),
     ),
     MilestoneKind.ERAS_TOKEN_AVAILABLE: KindInfo(
-        title="ECFMG's ERAS token available to IMGs",
-        checklist=(
-            "Request your ERAS token from ECFMG in your MyIntealth account.",
-            "Register in MyERAS with the token as soon as you have it.",
-        ),
         kb_entry="eras-token",
         reminder_offsets=(_NOW,),
     ),
     MilestoneKind.PATHWAYS_OPENS: KindInfo(
-        title="ECFMG Pathways application opens",
-        checklist=(
-            "Read which Pathway fits you on the ECFMG website.",
-            "Book OET Medicine early if you still need a passing score.",
-            "Apply early: documents from your school or evaluators can take weeks.",
-        ),
         kb_entry="pathways-deadlines",
         reminder_offsets=(_NOW,),
     ),
     MilestoneKind.ERAS_SUBMISSION_OPENS: KindInfo(
-        title="Applicants may submit ERAS applications",
-        checklist=(
-            "Check every section of your application one more time, then submit.",
-            "Assign your letters, personal statement and USMLE transcript to each program.",
-            "Add your program signals if your specialty uses them.",
-        ),
         kb_entry="eras-submission",
         reminder_offsets=(_WEEK, _DAY, _NOW),
     ),
     MilestoneKind.NRMP_REGISTRATION_OPENS: KindInfo(
-        title="NRMP Match registration opens",
-        checklist=(
-            "Register for the Main Residency Match in the NRMP R3 system.",
-            "Use the same name that you use in ERAS.",
-            "Add your NRMP ID to your ERAS application.",
-        ),
         kb_entry="nrmp-registration",
         reminder_offsets=(_DAY, _NOW),
     ),
     MilestoneKind.ERAS_PROGRAM_REVIEW: KindInfo(
-        title="Programs start reviewing ERAS applications",
-        checklist=(
-            "Submit today if you have not: everything sent before now shows the same date to programs.",
-            "Keep your email and phone close; interview invitations can come quickly.",
-            "Get your interview setup ready: camera, light and a quiet room.",
-        ),
         kb_entry="eras-submission",
         reminder_offsets=(_WEEK, _DAY, _NOW),
     ),
     MilestoneKind.INTERVIEW_SEASON_BEGINS: KindInfo(
-        title="Interview season begins (approximate)",
-        checklist=(
-            "Answer interview invitations quickly, because dates fill up.",
-            "Practise common interview questions out loud.",
-            "Keep a list of programs, dates and the people you met.",
-        ),
         kb_entry="interview-season",
         reminder_offsets=(_NOW,),
     ),
     MilestoneKind.NRMP_REGISTRATION_DEADLINE: KindInfo(
-        title="NRMP standard registration deadline",
-        checklist=(
-            "Register for the Main Residency Match in the NRMP R3 system by this date; after it a late fee is added.",
-            "Late registration stays open only until the rank order list deadline; after that you cannot join.",
-            "Use the same name as in ERAS, and add your NRMP ID to your ERAS application.",
-        ),
         kb_entry="nrmp-registration",
         reminder_offsets=(_WEEK, _DAY, _NOW),
     ),
     MilestoneKind.INTERVIEW_SEASON_ENDS: KindInfo(
-        title="Interview season winds down (approximate)",
-        checklist=(
-            "Write down what you liked about each program while you still remember.",
-            "Send short thank-you notes if you wish, and follow the NRMP communication rules.",
-            "Start drafting your rank order list.",
-        ),
         kb_entry="interview-season",
         reminder_offsets=(_NOW,),
     ),
     MilestoneKind.PATHWAYS_DEADLINE: KindInfo(
-        title="ECFMG Pathways application deadline",
-        checklist=(
-            "Submit your Pathways application and every document before the deadline.",
-            "Make sure your OET Medicine scores have reached ECFMG.",
-            "Check your application status in your ECFMG account.",
-        ),
         kb_entry="pathways-deadlines",
         reminder_offsets=(timedelta(days=30), _WEEK, _DAY, _NOW),
     ),
     MilestoneKind.RANKING_OPENS: KindInfo(
-        title="Rank order list entry opens",
-        checklist=(
-            "Enter your rank order list in the NRMP R3 system.",
-            "Rank programs in your true order of preference.",
-            "Certify the list; you can still change it and certify again until the deadline.",
-        ),
         kb_entry="rank-order-list",
         reminder_offsets=(_DAY, _NOW),
     ),
     MilestoneKind.ROL_DEADLINE: KindInfo(
-        title="Rank order list (ROL) certification deadline",
-        checklist=(
-            "Certify your rank order list before the deadline: a list that is not certified is not used.",
-            "If you changed your list after certifying it, certify it again.",
-            "Check that ECFMG has reported your exam and skills requirements to the NRMP.",
-            "Do not wait for the last hour; websites can be slow.",
-        ),
         kb_entry="rol-deadline",
         reminder_offsets=(_WEEK, _DAY, timedelta(hours=3), _NOW),
     ),
     MilestoneKind.MATCH_WEEK: KindInfo(
-        title="Match Week begins: did I match?",
-        checklist=(
-            "Check your email and R3 to learn whether you matched.",
-            "If you did not match fully, check whether you are eligible for SOAP.",
-            "Have your SOAP documents ready: application, personal statement and letters.",
-        ),
         kb_entry="match-week",
         reminder_offsets=(_DAY, _NOW),
         duration=timedelta(hours=1),
     ),
     MilestoneKind.SOAP_OPENS: KindInfo(
-        title="SOAP: list of unfilled programs and applications open",
-        checklist=(
-            "Open the List of Unfilled Programs in R3.",
-            "Apply through ERAS to up to 45 programs that fit your eligibility and visa needs.",
-            "Stay reachable by phone and video for short interviews.",
-        ),
         kb_entry="soap",
         reminder_offsets=(_NOW,),
     ),
     MilestoneKind.SOAP_ROUND_1: KindInfo(
-        title="SOAP offer round 1",
-        checklist=_SOAP_ROUND_CHECKLIST,
         kb_entry="soap",
         reminder_offsets=(_DAY, _NOW),
         duration=timedelta(hours=2),
     ),
     MilestoneKind.SOAP_ROUND_2: KindInfo(
-        title="SOAP offer round 2",
-        checklist=_SOAP_ROUND_CHECKLIST,
         kb_entry="soap",
         reminder_offsets=(_NOW,),
         duration=timedelta(hours=2),
     ),
     MilestoneKind.SOAP_ROUND_3: KindInfo(
-        title="SOAP offer round 3",
-        checklist=_SOAP_ROUND_CHECKLIST,
         kb_entry="soap",
         reminder_offsets=(_NOW,),
         duration=timedelta(hours=2),
     ),
     MilestoneKind.SOAP_ROUND_4: KindInfo(
-        title="SOAP offer round 4",
-        checklist=_SOAP_ROUND_CHECKLIST,
         kb_entry="soap",
         reminder_offsets=(_NOW,),
         duration=timedelta(hours=2),
     ),
     MilestoneKind.SOAP_ENDS: KindInfo(
-        title="SOAP ends",
-        checklist=(
-            "If you accepted an offer, watch for the contract from your program.",
-            "If you have no position, rest first, then plan your next cycle.",
-            "Ask programs and mentors for honest feedback on your application.",
-        ),
         kb_entry="soap",
         reminder_offsets=(_NOW,),
     ),
     MilestoneKind.MATCH_DAY: KindInfo(
-        title="Match Day: results released",
-        checklist=(
-            "See where you matched in R3.",
-            "Celebrate, then answer your program's onboarding emails.",
-            "Start your visa paperwork with your program (J-1 through ECFMG, or H-1B).",
-        ),
         kb_entry="match-day",
         reminder_offsets=(_DAY, _NOW),
         duration=timedelta(hours=1),
     ),
     MilestoneKind.ERAS_SEASON_ENDS: KindInfo(
-        title="ERAS season ends",
-        checklist=(
-            "Save copies of anything you want to keep from MyERAS.",
-            "Applying again? The next ERAS season opens in early June.",
-        ),
         kb_entry="eras-overview",
         reminder_offsets=(_WEEK, _NOW),
     ),
     MilestoneKind.RESIDENCY_START: KindInfo(
-        title="Residency starts",
-        checklist=(
-            "Make sure your ECFMG certificate is in hand: you need it to start training.",
-            "Finish onboarding with your program: licence or training permit, visa and forms.",
-            "Ask your program when orientation starts, so you arrive in time.",
-        ),
         kb_entry="residency-start",
         reminder_offsets=(timedelta(days=30), _WEEK, _NOW),
     ),

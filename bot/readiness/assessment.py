@@ -1,10 +1,11 @@
 """The /readiness self-assessment: the questions in order, and the rules that turn answers into a result.
 
 The questions are data the cog renders generically: a ``choice`` step becomes buttons or a select menu, a
-``number`` step a modal with one text field. Titles fit a modal title (45 characters), option labels and values a
-select option (100), and no step has more than 25 options. A step may apply only after certain earlier answers
-(the Step 2 CK score only once CK is passed); conditions look at earlier steps only, so walking forward from any
-step meets every step that applies.
+``number`` step a modal with one text field. Their words come from ``data/readiness/questionnaire.yaml``
+(``wording``); which questions and options exist, and the rules, are here (``QUESTIONS``, ``build_questionnaire``).
+Titles fit a modal title (45 characters), option labels and values a select option (100), and no step has more than
+25 options. A step may apply only after certain earlier answers (the Step 2 CK score only once CK is passed);
+conditions look at earlier steps only, so walking forward from any step meets every step that applies.
 
 ``evaluate`` is pure: the same answers, specialty table, time and calendar give the same result.
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -58,15 +60,22 @@ from bot.readiness.planning import (
     milestone,
     no_exam_taken,
 )
-from bot.readiness.specialties import ScoreBand, SpecialtyTable
+from bot.readiness.specialties import PassingScore, ScoreBand, SpecialtyTable
+from bot.readiness.wording import (
+    MAX_LABEL,
+    MAX_PROMPT,
+    MAX_TITLE,
+    QUESTIONNAIRE_FILE,
+    QuestionnaireWords,
+    StepSpec,
+    StepWords,
+    load_questionnaire_words,
+)
 from bot.validation import UserInputError
 
 log = logging.getLogger(__name__)
 
-MAX_TITLE = 45
-MAX_LABEL = 100
 MAX_CHOICES = 25
-MAX_PROMPT = 300
 TARGET_YEARS_OFFERED = 5
 
 RECENT_GRADUATE_YEARS = 3
@@ -195,6 +204,19 @@ class Progress:
         return self.step.raw_value(self.answers) if self.step is not None else None
 
 
+def _prune(
+    answers: Answers, conditions: Sequence[tuple[str, Callable[[Answers], bool]]], check: CkScoreCheck | None
+) -> Answers:
+    current = answers
+    for step_id, applies in conditions:
+        if getattr(current, step_id) is not None and not applies(current):
+            current = current.model_copy(update={step_id: None})
+    score = current.step2ck_score
+    if score is not None and check is not None and check(score, current.step2ck_period) is not None:
+        current = _prune(current.model_copy(update={"step2ck_score": None, "step2ck_period": None}), conditions, check)
+    return current
+
+
 class Questionnaire:
     """The ordered steps, with navigation that respects which steps apply.
 
@@ -224,14 +246,7 @@ class Questionnaire:
     def prune(self, answers: Answers) -> Answers:
         """Clear answers to steps that no longer apply (e.g. the CK score after CK was changed to "not started"),
         and a passed CK score below the passing score (stored before the check existed): it is asked again."""
-        current = answers
-        for step in self.steps:
-            if getattr(current, step.id) is not None and not step.applies(current):
-                current = current.model_copy(update={step.id: None})
-        score, check = current.step2ck_score, self._ck_score_check
-        if score is not None and check is not None and check(score, current.step2ck_period) is not None:
-            current = self.prune(current.model_copy(update={"step2ck_score": None, "step2ck_period": None}))
-        return current
+        return _prune(answers, [(step.id, step.applies) for step in self.steps], self._ck_score_check)
 
     def applicable(self, answers: Answers) -> list[Step]:
         return [s for s in self.steps if s.applies(answers)]
@@ -285,239 +300,174 @@ class Questionnaire:
 
 
 # -- the questions --------------------------------------------------------------------------------------------
+# The words of every question are in data/readiness/questionnaire.yaml (``wording``). Here are the rules: which
+# questions exist and in which order, the options each offers, the number ranges, and when a follow-up applies.
 
-_EXAM_CHOICES = (
-    Choice(ExamStatus.PASSED, "Passed"),
-    Choice(ExamStatus.PASSED_AFTER_FAIL, "Passed, after a failed attempt"),
-    Choice(ExamStatus.SCHEDULED, "Exam date booked"),
-    Choice(ExamStatus.PREPARING, "Studying, no date booked yet"),
-    Choice(ExamStatus.FAILED, "Failed, not passed yet"),
-    Choice(ExamStatus.NOT_STARTED, "Not started"),
+_MATCH_YEAR_FIELDS = frozenset({"year", "month", "day"})
+_PERIOD_FIELDS = frozenset({"score", "period"})
+
+QUESTIONS: tuple[StepSpec, ...] = (
+    StepSpec(
+        "target_match",
+        options=(UNDECIDED,),
+        texts={
+            name: _MATCH_YEAR_FIELDS
+            for name in (
+                "upcoming_label",
+                "upcoming_description",
+                "projected_description",
+                "submitted_label",
+                "submitted_description",
+            )
+        },
+    ),
+    # Fixed options are shown in the order of their enum.
+    StepSpec("step1", options=tuple(ExamStatus)),
+    StepSpec("step2ck", options=tuple(ExamStatus)),
+    StepSpec("step2ck_score"),
+    StepSpec("step2ck_period", fields=_PERIOD_FIELDS, texts={"period_label": _PERIOD_FIELDS | {"Period"}}),
+    StepSpec(
+        "specialty",
+        options=(OTHER_SPECIALTY, UNDECIDED),
+        fields=frozenset({"applicants", "cycle"}),
+        texts={"specialty_description": frozenset({"name", "mean", "median", "applicants", "cycle"})},
+    ),
+    StepSpec("pathway", options=tuple(PathwayStatus)),
+    StepSpec("oet", options=tuple(OetStatus)),
+    StepSpec("graduation_year", fields=frozenset({"example_year"})),
+    StepSpec("usce_months"),
+    StepSpec("usce_kind", options=tuple(UsceKind)),
+    StepSpec("us_letters", options=("0", "1", "2", "3", "4")),
+    StepSpec("personal_statement", options=tuple(StatementStatus)),
+    StepSpec("consistency", options=tuple(ConsistencyStatus)),
+    StepSpec("visa", options=tuple(VisaPlan)),
+    StepSpec("step3", options=tuple(Step3Status)),
+    StepSpec("mentor", options=tuple(MentorStatus)),
 )
+"""Every question in the order asked, with the options and placeholders its words must have."""
 
 
-def _target_choices(calendar: CycleCalendar, now: datetime) -> tuple[Choice, ...]:
+def load_questionnaire_words_from_data_dir(data_dir: Path) -> QuestionnaireWords:
+    """The words of ``QUESTIONS`` from ``data_dir / "readiness/questionnaire.yaml"``; DataFileError on bad data."""
+    return load_questionnaire_words(data_dir / QUESTIONNAIRE_FILE, QUESTIONS)
+
+
+def _conditions(passing: PassingScore) -> dict[str, Callable[[Answers], bool]]:
+    """When each follow-up question applies (every other question always does); each looks at earlier answers only."""
+    return {
+        "step2ck_score": lambda a: a.step2ck is not None and a.step2ck.is_passed,
+        # The period matters only for a passed score below today's passing score (it was lower before).
+        "step2ck_period": lambda a: (
+            a.step2ck is not None
+            and a.step2ck.is_passed
+            and a.step2ck_score is not None
+            and a.step2ck_score < passing.score
+        ),
+        "oet": lambda a: a.pathway in (PathwayStatus.APPLIED, PathwayStatus.NOT_APPLIED),
+        "usce_kind": lambda a: a.usce_months is not None and a.usce_months > 0,
+        "step3": lambda a: a.visa in (VisaPlan.H1B, VisaPlan.UNSURE),
+    }
+
+
+def _options(words: StepWords) -> tuple[Choice, ...]:
+    """The fixed options of a question, labelled from the file, in the order ``QUESTIONS`` gives."""
+    return tuple(Choice(value, label.format()) for value, label in words.options.items())
+
+
+def _target_choices(words: StepWords, calendar: CycleCalendar, now: datetime) -> tuple[Choice, ...]:
     first = first_open_year(calendar, now)
+    texts = words.texts
     choices = []
     for year in range(first, first + TARGET_YEARS_OFFERED):
         submission = milestone(calendar, year, MilestoneKind.ERAS_SUBMISSION_OPENS)
-        projected = "" if submission.status is MilestoneStatus.OFFICIAL else " (projected)"
+        day = submission.local_date
+        values = {"year": year, "month": format_month(day), "day": format_day(day)}
         if submission.at <= now:
-            label = f"Match {year} (applications already in)"
-            description = f"ERAS submission opened {format_day(submission.local_date)}"
+            label, description = texts["submitted_label"], texts["submitted_description"]
         else:
-            label = f"Match {year} (apply {format_month(submission.local_date)})"
-            description = f"ERAS submission opens {format_day(submission.local_date)}{projected}"
-        choices.append(Choice(str(year), label, description))
-    choices.append(Choice(UNDECIDED, "Not decided yet"))
-    return tuple(choices)
+            label = texts["upcoming_label"]
+            official = submission.status is MilestoneStatus.OFFICIAL
+            description = texts["upcoming_description" if official else "projected_description"]
+        choices.append(Choice(str(year), label.format(**values), description.format(**values)))
+    return (*choices, *_options(words))
 
 
-def _specialty_choices(specialties: SpecialtyTable) -> tuple[Choice, ...]:
+def _specialty_choices(words: StepWords, specialties: SpecialtyTable) -> tuple[Choice, ...]:
+    describe = words.texts["specialty_description"]
     choices = [
         Choice(
             s.id,
             s.name,
-            f"Matched non-US IMGs averaged about {s.matched.mean} on CK ({specialties.cycle})",
+            describe.format(
+                name=s.name,
+                mean=s.matched.mean,
+                median=s.matched.median,
+                applicants=specialties.applicants,
+                cycle=specialties.cycle,
+            ),
         )
         for s in specialties
     ]
-    choices.append(Choice(OTHER_SPECIALTY, "Another specialty"))
-    choices.append(Choice(UNDECIDED, "Not decided yet"))
-    return tuple(choices)
+    return (*choices, *_options(words))
 
 
-def build_questionnaire(specialties: SpecialtyTable, calendar: CycleCalendar, now: datetime) -> Questionnaire:
-    """The questions as they stand at ``now`` (the Match years offered and the graduation-year range move)."""
+def _period_choices(words: StepWords, passing: PassingScore) -> tuple[Choice, ...]:
+    label = words.texts["period_label"]
+    return tuple(
+        Choice(m.key, label.format(Period=f"{m.period[0].upper()}{m.period[1:]}", period=m.period, score=m.score))
+        for m in passing.marks
+    )
+
+
+def build_questionnaire(
+    specialties: SpecialtyTable, calendar: CycleCalendar, now: datetime, words: QuestionnaireWords
+) -> Questionnaire:
+    """The questions as they stand at ``now`` (the Match years offered and the graduation-year range move), worded
+    by ``words`` (checked against ``QUESTIONS`` when loaded)."""
     today = local_today(now)
     passing = specialties.passing_score
-    steps = [
-        Step(
-            "target_match",
-            "Which Match are you aiming for?",
-            "The Match year is when results come out and residency starts on July 1. You apply in September "
-            "of the year before.",
-            StepKind.CHOICE,
-            _target_choices(calendar, now),
-        ),
-        Step(
-            "step1",
-            "Where are you with USMLE Step 1?",
-            "Step 1 is pass/fail. It is one of the two exams ECFMG certification needs.",
-            StepKind.CHOICE,
-            _EXAM_CHOICES,
-        ),
-        Step(
-            "step2ck",
-            "Where are you with USMLE Step 2 CK?",
-            "Step 2 CK has a three-digit score that programs look at closely.",
-            StepKind.CHOICE,
-            _EXAM_CHOICES,
-        ),
-        Step(
-            "step2ck_score",
-            "Your Step 2 CK score",
-            "Type the three-digit score from your USMLE score report.",
-            StepKind.NUMBER,
-            minimum=1,
-            maximum=300,
-            placeholder="For example 245",
-            applies=lambda a: a.step2ck is not None and a.step2ck.is_passed,
-        ),
-        Step(
-            "step2ck_period",
-            "When did you take Step 2 CK?",
-            f"Your score is below {passing.score}, the passing score for exams {passing.current.period}. It was lower "
-            "before, so the pass mark depends on when you took the exam.",
-            StepKind.CHOICE,
-            tuple(
-                Choice(m.key, f"{m.period[0].upper()}{m.period[1:]} (passing score {m.score})") for m in passing.marks
-            ),
-            applies=lambda a: (
-                a.step2ck is not None
-                and a.step2ck.is_passed
-                and a.step2ck_score is not None
-                and a.step2ck_score < passing.score
-            ),
-        ),
-        Step(
-            "specialty",
-            "Which specialty is your first choice?",
-            f"Scores are compared with {specialties.applicants} in {specialties.cycle} (NRMP Charting Outcomes), "
-            "as context only.",
-            StepKind.CHOICE,
-            _specialty_choices(specialties),
-        ),
-        Step(
-            "pathway",
-            "ECFMG Pathway (clinical skills)",
-            "ECFMG checks clinical and communication skills through a Pathway plus OET Medicine.",
-            StepKind.CHOICE,
-            (
-                Choice(PathwayStatus.MET, "Requirement met: Pathway accepted"),
-                Choice(PathwayStatus.APPLIED, "Applied, waiting for ECFMG"),
-                Choice(PathwayStatus.NOT_APPLIED, "Not applied yet"),
-                Choice(PathwayStatus.CS_PASSED, "Not needed: I passed the old Step 2 CS"),
-            ),
-        ),
-        Step(
-            "oet",
-            "Where are you with OET Medicine?",
-            "Every Pathway needs OET Medicine: 350 in listening, reading and speaking and 300 in writing, in one "
-            "sitting.",
-            StepKind.CHOICE,
-            (
-                Choice(OetStatus.PASSED, "Passed with the scores ECFMG needs"),
-                Choice(OetStatus.BOOKED, "Test date booked"),
-                Choice(OetStatus.PREPARING, "Preparing, no date booked yet"),
-                Choice(OetStatus.NOT_STARTED, "Not started"),
-            ),
-            applies=lambda a: a.pathway in (PathwayStatus.APPLIED, PathwayStatus.NOT_APPLIED),
-        ),
-        Step(
-            "graduation_year",
-            "Year you graduated (or will graduate)",
-            "The year on your medical school diploma. Students: the year you expect to graduate.",
-            StepKind.NUMBER,
-            minimum=1950,
-            maximum=today.year + 6,
-            placeholder=f"For example {today.year - 2}",
-        ),
-        Step(
-            "usce_months",
-            "Months of US clinical experience",
-            "Count finished months in US hospitals or clinics (externships, sub-internships, observerships). "
-            "Type 0 if you have none yet.",
-            StepKind.NUMBER,
-            minimum=0,
-            maximum=60,
-            placeholder="For example 3",
-        ),
-        Step(
-            "usce_kind",
-            "What kind of US experience?",
-            "Choose the most hands-on kind you have done.",
-            StepKind.CHOICE,
-            (
-                Choice(UsceKind.HANDS_ON, "Hands-on: externship, sub-internship or clinical work"),
-                Choice(UsceKind.OBSERVERSHIP, "Observership only"),
-                Choice(UsceKind.RESEARCH, "Research only, no clinical work"),
-            ),
-            applies=lambda a: a.usce_months is not None and a.usce_months > 0,
-        ),
-        Step(
-            "us_letters",
-            "Letters from US physicians",
-            "How many letters of recommendation from US physicians do you have, or have been promised?",
-            StepKind.CHOICE,
-            (
-                Choice("0", "None yet"),
-                Choice("1", "1"),
-                Choice("2", "2"),
-                Choice("3", "3"),
-                Choice("4", "4 or more"),
-            ),
-        ),
-        Step(
-            "personal_statement",
-            "Your personal statement",
-            "The one-page essay programs read in your application.",
-            StepKind.CHOICE,
-            (
-                Choice(StatementStatus.REVIEWED, "Written and reviewed by someone who knows US residency"),
-                Choice(StatementStatus.DRAFT, "Drafted, not reviewed yet"),
-                Choice(StatementStatus.NOT_STARTED, "Not started"),
-            ),
-        ),
-        Step(
-            "consistency",
-            "Do all your documents agree?",
-            "Names, dates and details should be the same in MyIntealth/ECFMG, ERAS, the NRMP, your CV, your "
-            "letters and your passport.",
-            StepKind.CHOICE,
-            (
-                Choice(ConsistencyStatus.CHECKED, "Checked: everything matches"),
-                Choice(ConsistencyStatus.NOT_CHECKED, "Not checked yet"),
-                Choice(ConsistencyStatus.DIFFERENCES, "Found differences I still need to fix"),
-            ),
-        ),
-        Step(
-            "visa",
-            "Which visa do you plan to train on?",
-            "Programs differ in the visas they sponsor, so this shapes your program list.",
-            StepKind.CHOICE,
-            (
-                Choice(VisaPlan.NONE_NEEDED, "None: I am a US citizen or permanent resident"),
-                Choice(VisaPlan.J1, "J-1 (sponsored by ECFMG)"),
-                Choice(VisaPlan.H1B, "H-1B (sponsored by the hospital)"),
-                Choice(VisaPlan.UNSURE, "Not sure yet"),
-            ),
-        ),
-        Step(
-            "step3",
-            "Where are you with USMLE Step 3?",
-            "An H-1B for residency needs all three Steps passed. Step 3 needs ECFMG certification first.",
-            StepKind.CHOICE,
-            (
-                Choice(Step3Status.PASSED, "Passed"),
-                Choice(Step3Status.SCHEDULED, "Booked or studying for it"),
-                Choice(Step3Status.NOT_TAKEN, "Not taken"),
-            ),
-            applies=lambda a: a.visa in (VisaPlan.H1B, VisaPlan.UNSURE),
-        ),
-        Step(
-            "mentor",
-            "A mentor for your rank list?",
-            "Someone who knows the Match and can look at your program and rank lists with you.",
-            StepKind.CHOICE,
-            (
-                Choice(MentorStatus.YES, "Yes, someone who knows the Match will review it"),
-                Choice(MentorStatus.INFORMAL, "Someone I can ask, but not really a mentor"),
-                Choice(MentorStatus.NO, "No one yet"),
-            ),
-        ),
-    ]
+    applies = _conditions(passing)
+    # Values for the {placeholders} of each question's title, prompt and placeholder.
+    fields: dict[str, dict[str, object]] = {
+        "step2ck_period": {"score": passing.score, "period": passing.current.period},
+        "specialty": {"applicants": specialties.applicants, "cycle": specialties.cycle},
+        "graduation_year": {"example_year": today.year - 2},
+    }
+    generated = {
+        "target_match": _target_choices(words["target_match"], calendar, now),
+        "step2ck_period": _period_choices(words["step2ck_period"], passing),
+        "specialty": _specialty_choices(words["specialty"], specialties),
+    }
+    # The questions answered with a number, and its range; every other question is answered by picking an option.
+    ranges = {
+        "step2ck_score": (1, 300),
+        "graduation_year": (1950, today.year + 6),
+        "usce_months": (0, 60),
+    }
+    steps = []
+    for spec in QUESTIONS:
+        worded, values = words[spec.id], fields.get(spec.id, {})
+        minimum, maximum = ranges.get(spec.id, (None, None))
+        steps.append(
+            Step(
+                spec.id,
+                worded.title.format(**values),
+                worded.prompt.format(**values),
+                StepKind.CHOICE if minimum is None else StepKind.NUMBER,
+                () if minimum is not None else generated.get(spec.id) or _options(worded),
+                minimum=minimum,
+                maximum=maximum,
+                placeholder=worded.placeholder.format(**values),
+                applies=applies.get(spec.id, _always),
+            )
+        )
     return Questionnaire(steps, passing.problem)
+
+
+def prune_answers(answers: Answers, passing: PassingScore) -> Answers:
+    """``Questionnaire.prune`` without the words: what ``evaluate`` needs, so scoring does not depend on wording."""
+    applies = _conditions(passing)
+    return _prune(answers, [(spec.id, applies.get(spec.id, _always)) for spec in QUESTIONS], passing.problem)
 
 
 # -- the rules ------------------------------------------------------------------------------------------------
@@ -1072,7 +1022,7 @@ def evaluate(answers: Answers, specialties: SpecialtyTable, now: datetime, calen
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
-    answers = build_questionnaire(specialties, calendar, now).prune(answers)
+    answers = prune_answers(answers, specialties.passing_score)
     found = [
         _timing(answers, now, calendar),
         _usmle(answers),

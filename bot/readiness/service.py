@@ -34,6 +34,7 @@ from bot.readiness.planning import count
 from bot.readiness.repository import ReadinessRepository, StoredSession
 from bot.readiness.specialties import SpecialtyTable
 from bot.readiness.timeline import DEFAULT_UID_DOMAIN, TimelinePlan, plan_from_options, plan_to_ics
+from bot.readiness.wording import QuestionnaireWords
 from bot.scheduling.clock import OffsetClock
 from bot.validation import UserInputError
 
@@ -78,11 +79,13 @@ class ReadinessService:
         calendar: CycleCalendar,
         clock: Clock | None = None,
         *,
+        words: QuestionnaireWords,
         uid_domain: str = DEFAULT_UID_DOMAIN,
     ) -> None:
         self._repo = repository
         self.specialties = specialties
         self.calendar = calendar
+        self.words = words
         self._clock = clock or utc_now
         self._uid_domain = uid_domain
 
@@ -93,7 +96,7 @@ class ReadinessService:
         return now.astimezone(dt.UTC)
 
     def questionnaire(self, now: dt.datetime | None = None) -> Questionnaire:
-        return build_questionnaire(self.specialties, self.calendar, now or self.now())
+        return build_questionnaire(self.specialties, self.calendar, now or self.now(), self.words)
 
     # -- the assessment ------------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bot.cycle.calendar import CycleCalendar
 from bot.cycle.loader import load_cycle_dir, load_cycle_file
 from bot.cycle.models import KIND_INFO, MilestoneKind, MilestoneStatus
+from bot.cycle.words import KINDS_FILE, load_milestone_words
 from bot.datafiles import DataFileError
 
 K = MilestoneKind
@@ -25,6 +26,11 @@ ET = ZoneInfo("America/New_York")
 @pytest.fixture(scope="module")
 def shipped() -> CycleCalendar:
     return CycleCalendar.from_directory(DATA_DIR)
+
+
+def calendar_of(directory: Path) -> CycleCalendar:
+    """The cycle files written to ``directory``, worded by the shipped words file."""
+    return CycleCalendar(load_cycle_dir(directory), load_milestone_words(DATA_DIR / KINDS_FILE))
 
 
 def utc(text: str) -> datetime:
@@ -130,18 +136,18 @@ def test_registration_deadline_is_official_only_when_a_data_file_says_so(tmp_pat
               url: https://www.nrmp.org/match-calendar/
         """,
     )
-    calendar = CycleCalendar.from_directory(tmp_path)
+    calendar = calendar_of(tmp_path)
     deadline = calendar.get(2028, K.NRMP_REGISTRATION_DEADLINE)
     assert deadline is not None and deadline.status is MilestoneStatus.OFFICIAL
     assert calendar.differences_from_rules() == []  # the last Friday of January 2028
 
 
-def test_kind_metadata_is_complete() -> None:
-    assert set(KIND_INFO) == set(MilestoneKind)
+def test_kind_metadata_is_complete(shipped: CycleCalendar) -> None:
+    assert set(KIND_INFO) == set(MilestoneKind) == set(shipped.words)
     for kind, info in KIND_INFO.items():
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", kind.value)
-        assert 2 <= len(info.checklist) <= 4, kind
-        assert all(item.endswith(".") and len(item) <= 120 for item in info.checklist), kind
+        assert 2 <= len(shipped.words[kind].checklist) <= 4, kind
+        assert all(item.endswith(".") and len(item) <= 120 for item in shipped.words[kind].checklist), kind
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", info.kb_entry), kind
         assert info.reminder_offsets and all(offset >= timedelta(0) for offset in info.reminder_offsets), kind
         assert timedelta(0) in info.reminder_offsets, kind  # every milestone is announced when it happens
@@ -163,7 +169,7 @@ def test_every_kind_links_to_a_knowledge_entry_that_exists() -> None:
 
 def test_official_date_overrides_projection(tmp_path: Path) -> None:
     write(tmp_path, "match-2028.yaml", one_milestone(2028, "rol-deadline", "2028-02-29", "21:00"))
-    calendar = CycleCalendar.from_directory(tmp_path)
+    calendar = calendar_of(tmp_path)
     rol = calendar.get(2028, K.ROL_DEADLINE)
     assert rol is not None
     assert rol.status is MilestoneStatus.OFFICIAL
@@ -176,6 +182,7 @@ def test_official_date_overrides_projection(tmp_path: Path) -> None:
     )
     [(given_rol, projected_rol)] = calendar.differences_from_rules()
     assert given_rol == rol and projected_rol.local_at.date() == date(2028, 3, 1)
+    assert given_rol.title == projected_rol.title == rol.title  # both worded, like every milestone the calendar gives
 
 
 def test_reported_projected_date_from_a_file_overrides_the_rule(tmp_path: Path) -> None:
@@ -196,7 +203,7 @@ def test_reported_projected_date_from_a_file_overrides_the_rule(tmp_path: Path) 
             note: Reported by a blog; not on nrmp.org yet.
         """,
     )
-    calendar = CycleCalendar.from_directory(tmp_path)
+    calendar = calendar_of(tmp_path)
     match_day = calendar.get(2028, K.MATCH_DAY)
     assert match_day is not None and match_day.is_projected
     assert match_day.local_date == date(2028, 3, 24)
@@ -206,7 +213,7 @@ def test_reported_projected_date_from_a_file_overrides_the_rule(tmp_path: Path) 
 def test_official_time_before_dst_converts_with_the_winter_offset(tmp_path: Path) -> None:
     # A hypothetical early Match Week in EST: 10:00 ET must become 15:00 UTC, not 14:00.
     write(tmp_path, "match-2030.yaml", one_milestone(2030, "match-week", "2030-03-04", "10:00"))
-    match_week = CycleCalendar.from_directory(tmp_path).get(2030, K.MATCH_WEEK)
+    match_week = calendar_of(tmp_path).get(2030, K.MATCH_WEEK)
     assert match_week is not None and match_week.at == datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 
 
@@ -240,7 +247,7 @@ def test_current_and_active_match_years(shipped: CycleCalendar, now: str, curren
 def test_official_season_opening_moves_the_cycle_boundary(tmp_path: Path) -> None:
     aamc = "https://students-residents.aamc.org/eras-timeline"
     write(tmp_path, "match-2029.yaml", one_milestone(2029, "eras-season-opens", "2028-06-14", "09:00", aamc))
-    calendar = CycleCalendar.from_directory(tmp_path)
+    calendar = calendar_of(tmp_path)
     assert calendar.current_match_year(utc("2028-06-10T00:00:00")) == 2028  # the rule alone would say 2029
     assert calendar.current_match_year(utc("2028-06-14T13:00:00")) == 2029
 

@@ -59,7 +59,11 @@ class Installation:
         return {
             "quiz": QuizService(self.content.quiz_bank, QuizRepository(self.db), clock=clock),
             "readiness": ReadinessService(
-                ReadinessRepository(self.db), self.content.specialties, self.content.calendar, clock
+                ReadinessRepository(self.db),
+                self.content.specialties,
+                self.content.calendar,
+                clock,
+                words=self.content.questionnaire_words,
             ),
             "studygroups": StudyGroupService(StudyGroupRepository(self.db), clock),
         }

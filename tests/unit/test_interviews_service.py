@@ -297,7 +297,9 @@ async def test_mydata_exports_and_deletes_one_members_interview_data(
     personal = PersonalData.for_features(
         conn,
         quiz=QuizService(content.quiz_bank, QuizRepository(conn), clock=clock),
-        readiness=ReadinessService(ReadinessRepository(conn), content.specialties, content.calendar, clock),
+        readiness=ReadinessService(
+            ReadinessRepository(conn), content.specialties, content.calendar, clock, words=content.questionnaire_words
+        ),
         studygroups=StudyGroupService(StudyGroupRepository(conn), clock),
         clock=clock,
     )

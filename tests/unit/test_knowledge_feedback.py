@@ -199,7 +199,9 @@ async def test_the_retention_sweep_forgets_reasons_90_days_after_they_were_given
         await thumbs_down(knowledge, "soap", user, at=when)
         await knowledge.explain_vote("soap", user, SERVER_A, "wrong", when)
         await knowledge.note_vote("soap", user, SERVER_A, f"note from {user}", when)
-    readiness = ReadinessService(ReadinessRepository(conn), content.specialties, content.calendar, lambda: NOW)
+    readiness = ReadinessService(
+        ReadinessRepository(conn), content.specialties, content.calendar, lambda: NOW, words=content.questionnaire_words
+    )
     sweep = RetentionSweep(readiness, knowledge, DeliveryRepository(conn), clock=lambda: NOW)
     assert await sweep.run() == RetentionRun(0, 0, vote_reasons=1)
     assert await knowledge.vote_reasons(SERVER_A) == [
@@ -220,7 +222,13 @@ async def test_mydata_exports_and_deletes_the_reason_with_the_vote(
     personal = PersonalData.for_features(
         conn,
         quiz=QuizService(content.quiz_bank, QuizRepository(conn), clock=lambda: NOW),
-        readiness=ReadinessService(ReadinessRepository(conn), content.specialties, content.calendar, lambda: NOW),
+        readiness=ReadinessService(
+            ReadinessRepository(conn),
+            content.specialties,
+            content.calendar,
+            lambda: NOW,
+            words=content.questionnaire_words,
+        ),
         studygroups=StudyGroupService(StudyGroupRepository(conn), lambda: NOW),
         clock=lambda: NOW,
     )

@@ -116,7 +116,9 @@ async def test_the_retention_sweep_forgets_what_is_past_its_period(
     conn: aiosqlite.Connection, knowledge: KnowledgeService, content: Content
 ) -> None:
     readiness_repo = ReadinessRepository(conn)
-    readiness = ReadinessService(readiness_repo, content.specialties, content.calendar, lambda: NOW)
+    readiness = ReadinessService(
+        readiness_repo, content.specialties, content.calendar, lambda: NOW, words=content.questionnaire_words
+    )
     stale, fresh = NOW - SESSION_TTL - dt.timedelta(hours=1), NOW - SESSION_TTL + dt.timedelta(hours=1)
     await readiness_repo.put_session(111, {}, "step1", completed=False, started_at=stale, updated_at=stale)
     await readiness_repo.put_session(222, {}, "step1", completed=False, started_at=fresh, updated_at=fresh)

@@ -358,7 +358,7 @@ def with_official(calendar: CycleCalendar, kind: MilestoneKind, at: datetime) ->
         for y in calendar.years_with_data
     ]
     files = [f for f in files if f.match_year != 2027]
-    return CycleCalendar([*files, CycleFile(Path("match-2027.yaml"), 2027, (official,))])
+    return CycleCalendar([*files, CycleFile(Path("match-2027.yaml"), 2027, (official,))], calendar.words)
 
 
 async def test_an_official_date_moves_the_projected_event(harness: Harness, content: Content) -> None:

@@ -76,7 +76,9 @@ async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
 def services(conn: aiosqlite.Connection, content: Content) -> dict[str, Any]:
     return {
         "quiz": QuizService(content.quiz_bank, QuizRepository(conn), clock=clock),
-        "readiness": ReadinessService(ReadinessRepository(conn), content.specialties, content.calendar, clock),
+        "readiness": ReadinessService(
+            ReadinessRepository(conn), content.specialties, content.calendar, clock, words=content.questionnaire_words
+        ),
         "studygroups": StudyGroupService(StudyGroupRepository(conn), clock),
     }
 

@@ -23,6 +23,8 @@ from bot.readiness.assessment import (
     StepKind,
     build_questionnaire,
     evaluate,
+    load_questionnaire_words_from_data_dir,
+    prune_answers,
 )
 from bot.readiness.models import (
     Answers,
@@ -40,6 +42,7 @@ from bot.readiness.models import (
     VisaPlan,
 )
 from bot.readiness.specialties import ScoreBand, SpecialtyTable, load_specialties, load_specialties_from_data_dir
+from bot.readiness.wording import QuestionnaireWords
 from bot.validation import UserInputError
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -57,8 +60,13 @@ def specialties() -> SpecialtyTable:
 
 
 @pytest.fixture(scope="module")
-def questionnaire(specialties: SpecialtyTable, calendar: CycleCalendar) -> Questionnaire:
-    return build_questionnaire(specialties, calendar, NOW)
+def words() -> QuestionnaireWords:
+    return load_questionnaire_words_from_data_dir(DATA_DIR)
+
+
+@pytest.fixture(scope="module")
+def questionnaire(specialties: SpecialtyTable, calendar: CycleCalendar, words: QuestionnaireWords) -> Questionnaire:
+    return build_questionnaire(specialties, calendar, NOW, words)
 
 
 # A member in good shape for Match 2028; each test changes what it is about.
@@ -618,6 +626,6 @@ def test_any_answers_give_a_well_formed_result(
             assert "red flag" not in found.finding.lower()
             # A score the assessment keeps is one that can be a pass (judged on the answers it keeps: a period
             # answered for a score that no longer needs one is dropped first).
-            kept = build_questionnaire(specialties, calendar, now).prune(answers)
+            kept = prune_answers(answers, specialties.passing_score)
             assert kept.step2ck_score is not None
             assert specialties.passing_score.problem(kept.step2ck_score, kept.step2ck_period) is None

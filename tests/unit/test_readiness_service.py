@@ -12,7 +12,7 @@ from icalendar import Calendar
 
 from bot.cycle import CycleCalendar
 from bot.db.connection import MIGRATIONS_DIR, Migration, apply_migrations, open_database
-from bot.readiness.assessment import Progress
+from bot.readiness.assessment import Progress, load_questionnaire_words_from_data_dir
 from bot.readiness.models import Area, AreaStatus, OverallLevel, Trend
 from bot.readiness.options import UnreachableMatchError
 from bot.readiness.repository import ReadinessRepository
@@ -70,7 +70,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def service(conn: aiosqlite.Connection, calendar: CycleCalendar, clock: Clock) -> ReadinessService:
-    return ReadinessService(ReadinessRepository(conn), load_specialties_from_data_dir(DATA_DIR), calendar, clock)
+    specialties, words = load_specialties_from_data_dir(DATA_DIR), load_questionnaire_words_from_data_dir(DATA_DIR)
+    return ReadinessService(ReadinessRepository(conn), specialties, calendar, clock, words=words)
 
 
 # Raw answers as the cog sends them (option values, or the text typed in a modal).

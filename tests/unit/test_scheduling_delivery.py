@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import aiosqlite
 import pytest
 
+from bot.content import Content
 from bot.cycle import CycleCalendar, MilestoneKind, Reminder
 from bot.db.connection import open_database
 from bot.db.timestamps import to_db
@@ -107,8 +108,8 @@ def subscription(guild_id: int = 42) -> Subscription:
     )
 
 
-def test_milestone_key_names_server_milestone_occurrence_and_reminder() -> None:
-    rol = CycleCalendar().get(2027, MilestoneKind.ROL_DEADLINE)
+def test_milestone_key_names_server_milestone_occurrence_and_reminder(content: Content) -> None:
+    rol = CycleCalendar((), content.calendar.words).get(2027, MilestoneKind.ROL_DEADLINE)
     assert rol is not None
     planned = milestone_delivery(subscription(), Reminder(rol, timedelta(days=7)))
     assert planned.key == f"m:42:rol-deadline-2027:7d:{rol.at:%Y%m%dT%H%MZ}"
