@@ -28,7 +28,8 @@ SETS = {
     "dev_questions.yaml": (0.90, 0.97, 0.82),
     "fresh/round1.yaml": (0.78, 0.86, 0.92),
     "fresh/round2.yaml": (0.68, 0.77, 0.95),
-    "fresh/round3.yaml": (0.67, 0.77, 0.82),
+    "fresh/round3.yaml": (0.70, 0.80, 0.87),
+    "fresh/round4.yaml": (0.75, 0.84, 0.91),
 }
 
 

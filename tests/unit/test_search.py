@@ -112,6 +112,34 @@ def test_refuses_out_of_scope_and_empty(content: Content) -> None:
         assert result.best is None
 
 
+def test_the_story_around_a_question_weighs_less_than_the_question(content: Content) -> None:
+    search = content.knowledge.search_index
+    # The dependant's visa is the background; registering for the Match is what is asked.
+    result = search.search(
+        "My husband has an H-1B and our kids are in school here. I passed CK with 245 last year. "
+        "Do I need to register with NRMP separately from ERAS?"
+    )
+    assert result.answered and result.hits[0].entry.id == "nrmp-registration", [h.entry.id for h in result.hits]
+    # ...but when the asking sentence names nothing ("can he work there?"), the background is the question.
+    result = search.search("My husband is joining me on a J-2. Can he work there?")
+    assert result.answered and result.hits[0].entry.id == "dependant-work-permits", [h.entry.id for h in result.hits]
+
+
+def test_long_questions_need_less_coverage_than_short_near_misses(content: Content) -> None:
+    search = content.knowledge.search_index
+    # Every detail of a long message weighs against every entry: it is answered with less of it covered...
+    long = (
+        "I finished my internship in Lagos last year and worked in a private clinic since then. I scored 236 on CK "
+        "and have one month of observership. Which programs are friendly to IMGs like me?"
+    )
+    result = search.search(long)
+    assert result.answered and result.hits[0].entry.id == "img-friendly-programs", (result.confidence, result.hits)
+    # ...while a short question sharing one pathway word with an entry is not a pathway question.
+    for question in ("best visa for my brother who is a software developer", "where can i buy a cheap used car"):
+        result = search.search(question)
+        assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
+
+
 def test_scores_are_ordered_and_bounded(content: Content) -> None:
     result = content.knowledge.search_index.search("j1 waiver conrad 30 after residency", limit=3)
     scores = [h.score for h in result.hits]
