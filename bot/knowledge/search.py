@@ -248,6 +248,14 @@ _STOPWORD_TEXT = """
     wouldnt shouldnt couldnt congrats congratulations heard hear till went ppl bc cuz coz lol lmao btw nothing
     im told tho though hmm kinda sorta doubt doubts query queries mam maam madam bhai brother sister
     kya hai hain ho hoga ka ki ke ko mein se aur bhi toh yaar kaise kab kitna kitne milega karna chahiye
+    kar karun karu karein karen karte karta karti kiya kiye kia hota hoti hote tha thi raha rahi rahe rha rhi rhe
+    sakta sakti sakte skta skte lena lun loon dena doon dun padega padegi wala wale wali bahut bohat bhot mujhe
+    mujhko mera meri hum humko hame hamein apna apni apne kaun kaunsa kaunse konsa kahan kaha kyun kyu kyunki
+    kyuki lekin par pe nahi nahin nhi na agar abhi ab phir fir wapas sab kuch kuchh koi bata batao batana
+    batayein samajh samjhao zaroori zaruri chalega chalegi milta milti milegi lagenge lagega lagta lagti jaldi
+    accha acha theek thik haan ji bhaiya didi yar jab tak wahan yahan jo jaise aisa aise aap tum unko usko uska
+    uski unka inka iska iski sath saath liye liya diya dekh dekho dekhna hua hue hui gaye gaya gayi hogi honge
+    chahte chahta chahti shuru
     since ago around across against along among behind despite near onto toward towards unless whether within
     not anymore anyway usa america american
 """
@@ -272,7 +280,7 @@ _WEAK_TEXT = """
     downside downsides january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday
     fee fees cost costs price prices pricing charge charges paid pay paying payment expensive cheap afford
-    affordable dollar dollars usd money budget lakh lakhs rupees spend spent
+    affordable dollar dollars usd money budget lakh lakhs rupees spend spent paise saal baar pehle baad
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.

@@ -56,6 +56,10 @@ def test_normalize_is_idempotent() -> None:
         ("hiii sirrr plsss :pray: when does eras open", "eras-overview"),
         ("<@123456> i didn't match what now", "unmatched-next-steps"),
         ("passed step 1 7yrs ago, does it expire", "seven-year-rule"),
+        # English mixed with Hindi or Urdu in Latin letters: the Hindi words around the topic are filler, not words
+        # the entries lack.
+        ("bhai soap mein kitne programs ko apply kar sakte hain?", "soap"),
+        ("yaar mujhe batao observership kaise milti hai, koi contact nahi hai mera", "finding-usce"),
     ],
 )
 def test_understands_how_imgs_ask(content: Content, question: str, expected: str) -> None:
