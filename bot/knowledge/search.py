@@ -227,6 +227,8 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
         ("validation", r"\bre-?\s*validation\b", " revalidation "),
+        # The NRMP's "All In" policy is named by two stopwords: "all-in", or "all in" before "policy", is one word.
+        ("all", r"\ball\s*-\s*in\b|\ball\s+in\b(?=\s*-?\s*polic)", " allin "),
         ("non", r"\bnon\s*-\s*", " non "),
     )
 )

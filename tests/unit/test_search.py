@@ -25,6 +25,8 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("did not get matched", ["unmatched"]),
         ("7yrs or 7-year", ["7", "year", "or", "7", "year"]),
         ("my 2nd attempt", ["my", "2", "attempt"]),
+        ("All-in or the All In policy?", ["allin", "or", "the", "allin", "policy"]),
+        ("all in one sitting", ["all", "in", "one", "sitting"]),
         ("<@!1234> hiii plsss :pray: <:sob:998877> https://example.org/x?y=1", ["hi", "pls"]),
     ],
 )
