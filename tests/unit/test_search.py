@@ -26,6 +26,7 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("7yrs or 7-year", ["7", "year", "or", "7", "year"]),
         ("my 2nd attempt", ["my", "2", "attempt"]),
         ("All-in or the All In policy?", ["allin", "or", "the", "allin", "policy"]),
+        ("idk if 3 wks is enough tbh", ["i", "dont", "know", "if", "3", "weeks", "is", "enough", "to", "be", "honest"]),
         ("all in one sitting", ["all", "in", "one", "sitting"]),
         ("<@!1234> hiii plsss :pray: <:sob:998877> https://example.org/x?y=1", ["hi", "pls"]),
     ],
@@ -62,6 +63,8 @@ def test_normalize_is_idempotent() -> None:
         # the entries lack.
         ("bhai soap mein kitne programs ko apply kar sakte hain?", "soap"),
         ("yaar mujhe batao observership kaise milti hai, koi contact nahi hai mera", "finding-usce"),
+        # Chat abbreviations are no words the entries lack: "rn" and "yr" would weigh as much as "pizza".
+        ("oet needed rn or can it wait a yr", "oet-medicine"),
     ],
 )
 def test_understands_how_imgs_ask(content: Content, question: str, expected: str) -> None:
