@@ -26,6 +26,8 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("7yrs or 7-year", ["7", "year", "or", "7", "year"]),
         ("my 2nd attempt", ["my", "2", "attempt"]),
         ("All-in or the All In policy?", ["allin", "or", "the", "allin", "policy"]),
+        ("4mo usce, 36hr calls, 2x, 225ish", ["4", "months", "usce", "36", "hours", "calls", "2", "times", "225"]),
+        ("15 min talk, min score", ["15", "minutes", "talk", "minimum", "score"]),
         ("idk if 3 wks is enough tbh", ["i", "dont", "know", "if", "3", "weeks", "is", "enough", "to", "be", "honest"]),
         ("all in one sitting", ["all", "in", "one", "sitting"]),
         ("<@!1234> hiii plsss :pray: <:sob:998877> https://example.org/x?y=1", ["hi", "pls"]),
