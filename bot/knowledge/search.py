@@ -175,6 +175,8 @@ _SHORTHAND = {
     "n": "and",
     "wid": "with",
     "w/o": "without",
+    "w/": "with",
+    "b/w": "between",
     # Chat abbreviations: typed as they are, each would be a word no entry has, which weighs heavily against every
     # answer (UNKNOWN_WORD_WEIGHT) though it says nothing about the topic.
     "wats": "what is",

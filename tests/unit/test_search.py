@@ -27,6 +27,7 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("my 2nd attempt", ["my", "2", "attempt"]),
         ("All-in or the All In policy?", ["allin", "or", "the", "allin", "policy"]),
         ("4mo usce, 36hr calls, 2x, 225ish", ["4", "months", "usce", "36", "hours", "calls", "2", "times", "225"]),
+        ("b/w IMG w/ visa", ["between", "img", "with", "visa"]),
         ("15 min talk, min score", ["15", "minutes", "talk", "minimum", "score"]),
         ("idk if 3 wks is enough tbh", ["i", "dont", "know", "if", "3", "weeks", "is", "enough", "to", "be", "honest"]),
         ("all in one sitting", ["all", "in", "one", "sitting"]),
@@ -67,6 +68,8 @@ def test_normalize_is_idempotent() -> None:
         ("yaar mujhe batao observership kaise milti hai, koi contact nahi hai mera", "finding-usce"),
         # Chat abbreviations are no words the entries lack: "rn" and "yr" would weigh as much as "pizza".
         ("oet needed rn or can it wait a yr", "oet-medicine"),
+        # How people say they are not coping names the well-being entry, though not in its words.
+        ("i feel so worthless after all these rejections, how do people keep going", "wellbeing"),
     ],
 )
 def test_understands_how_imgs_ask(content: Content, question: str, expected: str) -> None:
