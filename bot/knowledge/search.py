@@ -320,6 +320,8 @@ _STOPWORD_TEXT = """
     chahte chahta chahti shuru
     since ago around across against along among behind despite near onto toward towards unless whether within
     not anymore anyway usa america american
+    assalam assalamu salam salaam alaikum alaykum walaikum wallahi inshallah insha mashallah alhamdulillah namaste
+    hola youll itll theyll weve shes hes
 """
 # Question words that say what kind of answer is wanted ("when": a date, a deadline): not content, but they tell
 # apart entries on one subject (the rank list, its deadline), so search keeps them as everyday words.
@@ -343,6 +345,7 @@ _WEAK_TEXT = """
     monday tuesday wednesday thursday friday saturday sunday
     fee fees cost costs price prices pricing charge charges paid pay paying payment expensive cheap afford
     affordable dollar dollars usd money budget lakh lakhs rupees spend spent paise saal baar pehle baad
+    yesterday urgent urgently pointless useless honestly seriously dealbreaker vibes
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
