@@ -997,8 +997,12 @@ class KnowledgeSearch:
         parts = focus(question)
         if not parts.background:
             return frozenset()
-        asked = {self._correct(t) for sentence in parts.asked for t in tokenize(sentence)}
-        return frozenset({self._correct(t) for s in parts.background for t in tokenize(s)} - asked)
+
+        def words(sentences: tuple[str, ...]) -> set[str]:
+            # Spelled as search() spells the question's words, so that the two can be compared.
+            return {t if t in STOPWORDS else self._correct(t) for s in sentences for t in tokenize(s)}
+
+        return frozenset(words(parts.background) - words(parts.asked))
 
     def _bm25(self, searched: list[_Term]) -> dict[int, float]:
         """BM25 of the entries for the searched concepts, each by its own name when the entries use it.
