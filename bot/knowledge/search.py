@@ -274,15 +274,15 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
         # A number glued to its unit ("4mo", "36hr", "9pm", "2x", "225ish") is the number and the unit's word; the
         # glued token is a word no entry has, which would weigh against every answer.
-        ("", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
-        ("", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
+        ("m", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
+        ("hr", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
         # "15 min" is minutes; "min passing score", with no number before it, a minimum.
         ("min", r"\b(\d+)\s?mins?\b", r" \1 minutes "),
         ("min", r"\bmin\b", " minimum "),
-        ("", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
-        ("", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
-        ("", r"\b(\d+)x\b", r" \1 times "),
-        ("", r"\b(\d+)ish\b", r" \1 "),
+        ("wk", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
+        ("m", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
+        ("x", r"\b(\d+)x\b", r" \1 times "),
+        ("ish", r"\b(\d+)ish\b", r" \1 "),
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
         ("y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
