@@ -124,7 +124,7 @@ CLOSE_CONFIDENCE = 0.45
 SUGGESTION_MIN_SCORE = 0.3
 # A word only the background of a long message uses (the sentences around the question: bot/knowledge/focus.py)
 # keeps this share of its weight, for and against an entry.
-BACKGROUND_SHARE = 0.6
+BACKGROUND_SHARE = 0.45
 # ...provided the asking sentences name at least this many topics themselves.
 BACKGROUND_MIN_TOPICS = 1
 # Bonus to the ranking (not the confidence) when a title or alias appears word for word in the question, and again
