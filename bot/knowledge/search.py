@@ -20,9 +20,11 @@ question goes through:
 - meaning: each entry's closeness to the question by embeddings;
 - ranking by coverage, BM25 (each concept by its own name), how much the title names, resemblance, meaning, and
   titles or aliases found word for word; a question that is nothing but an entry's title or alias is that entry;
-- confidence: the best entry's coverage (or resemblance). Below CONFIDENCE_THRESHOLD the bot says it has no curated
-  answer instead of guessing, unless the entry is also close in meaning (CLOSE_CONFIDENCE, SEMANTIC_CONFIRM); an
-  answer also needs a word that names something, not everyday words alone.
+- background: in a message of several sentences, the words only the story around the question uses weigh less
+  (focus.py), when the asking sentences name a topic of their own;
+- confidence: the best entry's coverage (or resemblance). Below CONFIDENCE_THRESHOLD (lower for long questions) the
+  bot says it has no curated answer instead of guessing, unless the entry is also close in meaning
+  (CLOSE_CONFIDENCE, SEMANTIC_CONFIRM); an answer also needs a word that names something, not everyday words alone.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.datafiles import load_yaml_model
+from bot.knowledge.focus import focus
 from bot.knowledge.language import looks_non_english
 from bot.knowledge.loader import KnowledgeBase
 from bot.knowledge.models import KnowledgeEntry
@@ -58,11 +61,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # The figures below were set on tests/retrieval/questions.yaml, dev_questions.yaml and the fresh rounds 1 and 2
-# together (never on round 3), and sit on a broad plateau: nearby values give the same results within a question or
-# two (tests/retrieval/README.md).
+# together (the answer bar and the background share on rounds 1-3 as well; never on round 4), and sit on a broad
+# plateau: nearby values give the same results within a question or two (tests/retrieval/README.md).
 
-# Share of the question's weight the best entry must cover to count as an answer.
-CONFIDENCE_THRESHOLD = 0.48
+# Share of the question's weight the best entry must cover to count as an answer, for a question of up to
+# LONG_QUESTION_TERMS concepts. Each concept beyond lowers the bar by LONG_QUESTION_EASING, down to
+# LONG_QUESTION_FLOOR: every detail of a long message ("graduated 2019, house job, 2 years in ER, 150 programs")
+# weighs against every entry, so a long question in scope covers less than a short one, while the near misses that
+# should be refused ("tourist visa for thailand", "h1b for a software engineer") are short. Chosen on the fresh
+# rounds 1-3 and the curated sets together (_answer_easing), never on round 4.
+CONFIDENCE_THRESHOLD = 0.55
+LONG_QUESTION_TERMS = 5
+LONG_QUESTION_EASING = 0.04
+LONG_QUESTION_FLOOR = 0.25
 # ...and the least weight of matched words: one common word ("test", "best") is not a pathway question. A title or
 # alias of three words or more found word for word ("am i an img") is enough, however common its words.
 MIN_MATCHED_WEIGHT = 0.7
@@ -100,16 +111,22 @@ EXAMPLE_SHARE = 0.5
 EXAMPLE_CANDIDATE = 0.25
 # The meaning signal (bot/knowledge/semantic.py): entries closer than SEMANTIC_MIN (cosine) are ignored, the
 # SEMANTIC_CANDIDATES closest join the candidates, and closeness above SEMANTIC_MIN counts for SEMANTIC_SHARE of the
-# ranking. An entry at least SEMANTIC_CONFIRM close answers with word coverage from CLOSE_CONFIDENCE.
+# ranking. An entry at least SEMANTIC_CONFIRM close answers with word coverage from CLOSE_CONFIDENCE (lowered for
+# long questions as CONFIDENCE_THRESHOLD is).
 SEMANTIC_MIN = 0.35
 SEMANTIC_CANDIDATES = 5
 SEMANTIC_SHARE = 0.4
-SEMANTIC_CONFIRM = 0.55
-CLOSE_CONFIDENCE = 0.4
+SEMANTIC_CONFIRM = 0.5
+CLOSE_CONFIDENCE = 0.45
 # An entry the search did not answer with is offered (after a refusal, or in autocomplete) only when its hit score
 # (the best entry's coverage of the question, scaled by this entry's ranking against the best) reaches this: "best
 # pizza" shares one everyday word with some entry, and offering that entry would look random.
 SUGGESTION_MIN_SCORE = 0.3
+# A word only the background of a long message uses (the sentences around the question: bot/knowledge/focus.py)
+# keeps this share of its weight, for and against an entry.
+BACKGROUND_SHARE = 0.45
+# ...provided the asking sentences name at least this many topics themselves.
+BACKGROUND_MIN_TOPICS = 1
 # Bonus to the ranking (not the confidence) when a title or alias appears word for word in the question, and again
 # when it is the whole question.
 PHRASE_BONUS = 0.3
@@ -158,6 +175,55 @@ _SHORTHAND = {
     "n": "and",
     "wid": "with",
     "w/o": "without",
+    "w/": "with",
+    "b/w": "between",
+    # Chat abbreviations: typed as they are, each would be a word no entry has, which weighs heavily against every
+    # answer (UNKNOWN_WORD_WEIGHT) though it says nothing about the topic.
+    "wats": "what is",
+    "whts": "what is",
+    "wt": "what",
+    "rn": "right now",
+    "atm": "at the moment",
+    "asap": "soon",
+    "imo": "in my opinion",
+    "idk": "i dont know",
+    "dunno": "dont know",
+    "tbh": "to be honest",
+    "lmk": "let me know",
+    "nah": "no",
+    "nope": "no",
+    "yea": "yes",
+    "yeah": "yes",
+    "yep": "yes",
+    "yup": "yes",
+    "ofc": "of course",
+    "prolly": "probably",
+    "gotta": "have to",
+    "bout": "about",
+    "thn": "then",
+    "esp": "especially",
+    "diff": "different",
+    "approx": "about",
+    "yr": "year",
+    "yrs": "years",
+    "mnth": "month",
+    "mnths": "months",
+    "mos": "months",
+    "wk": "week",
+    "wks": "weeks",
+    "mins": "minutes",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "govt": "government",
+    "dept": "department",
+    "msg": "message",
+    "msgs": "messages",
+    "appt": "appointment",
+    "req": "requirement",
+    "reqs": "requirements",
+    "doc": "doctor",
+    "prof": "professor",
+    "univ": "university",
 }
 _SHORTHAND_WORD = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in _SHORTHAND) + r")(?![\w/])")
 # Letters typed again and again for emphasis ("plsss", "hiii", "sooo"); no English word has three in a row.
@@ -206,10 +272,23 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.
         ("k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
+        # A number glued to its unit ("4mo", "36hr", "9pm", "2x", "225ish") is the number and the unit's word; the
+        # glued token is a word no entry has, which would weigh against every answer.
+        ("m", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
+        ("hr", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
+        # "15 min" is minutes; "min passing score", with no number before it, a minimum.
+        ("min", r"\b(\d+)\s?mins?\b", r" \1 minutes "),
+        ("min", r"\bmin\b", " minimum "),
+        ("wk", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
+        ("m", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
+        ("x", r"\b(\d+)x\b", r" \1 times "),
+        ("ish", r"\b(\d+)ish\b", r" \1 "),
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
         ("y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
         ("validation", r"\bre-?\s*validation\b", " revalidation "),
+        # The NRMP's "All In" policy is named by two stopwords: "all-in", or "all in" before "policy", is one word.
+        ("all", r"\ball\s*-\s*in\b|\ball\s+in\b(?=\s*-?\s*polic)", " allin "),
         ("non", r"\bnon\s*-\s*", " non "),
     )
 )
@@ -231,8 +310,18 @@ _STOPWORD_TEXT = """
     wouldnt shouldnt couldnt congrats congratulations heard hear till went ppl bc cuz coz lol lmao btw nothing
     im told tho though hmm kinda sorta doubt doubts query queries mam maam madam bhai brother sister
     kya hai hain ho hoga ka ki ke ko mein se aur bhi toh yaar kaise kab kitna kitne milega karna chahiye
+    kar karun karu karein karen karte karta karti kiya kiye kia hota hoti hote tha thi raha rahi rahe rha rhi rhe
+    sakta sakti sakte skta skte lena lun loon dena doon dun padega padegi wala wale wali bahut bohat bhot mujhe
+    mujhko mera meri hum humko hame hamein apna apni apne kaun kaunsa kaunse konsa kahan kaha kyun kyu kyunki
+    kyuki lekin par pe nahi nahin nhi na agar abhi ab phir fir wapas sab kuch kuchh koi bata batao batana
+    batayein samajh samjhao zaroori zaruri chalega chalegi milta milti milegi lagenge lagega lagta lagti jaldi
+    accha acha theek thik haan ji bhaiya didi yar jab tak wahan yahan jo jaise aisa aise aap tum unko usko uska
+    uski unka inka iska iski sath saath liye liya diya dekh dekho dekhna hua hue hui gaye gaya gayi hogi honge
+    chahte chahta chahti shuru
     since ago around across against along among behind despite near onto toward towards unless whether within
     not anymore anyway usa america american
+    assalam assalamu salam salaam alaikum alaykum walaikum wallahi inshallah insha mashallah alhamdulillah namaste
+    hola youll itll theyll weve shes hes
 """
 # Question words that say what kind of answer is wanted ("when": a date, a deadline): not content, but they tell
 # apart entries on one subject (the rank list, its deadline), so search keeps them as everyday words.
@@ -255,7 +344,8 @@ _WEAK_TEXT = """
     downside downsides january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday
     fee fees cost costs price prices pricing charge charges paid pay paying payment expensive cheap afford
-    affordable dollar dollars usd money budget lakh lakhs rupees spend spent
+    affordable dollar dollars usd money budget lakh lakhs rupees spend spent paise saal baar pehle baad
+    yesterday urgent urgently pointless useless honestly seriously dealbreaker vibes
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
@@ -304,6 +394,11 @@ def normalize(text: str) -> str:
             text = pattern.sub(replacement, text)
     # The rules pad what they write with spaces; one space between words keeps normalising idempotent.
     return " ".join(text.split())
+
+
+def _answer_easing(concepts: int) -> float:
+    """How much lower the confidence a question of this many concepts needs (CONFIDENCE_THRESHOLD)."""
+    return LONG_QUESTION_EASING * max(0, concepts - LONG_QUESTION_TERMS)
 
 
 def _plain_text(text: str) -> str:
@@ -708,8 +803,9 @@ class KnowledgeSearch:
                     found.setdefault(rowid, size)
         return found
 
-    def _analyse(self, tokens: list[str]) -> tuple[list[_Term], bool]:
-        """The question's concepts with their weights; and whether it names a topic beyond its context words."""
+    def _analyse(self, tokens: list[str], background: frozenset[str] = frozenset()) -> tuple[list[_Term], bool]:
+        """The question's concepts with their weights; and whether it names a topic beyond its context words.
+        Concepts whose words are all in ``background`` (said around the question, not in it) weigh less."""
         concepts = self._concepts(tokens)
         finds = [self._find(c) for c in concepts]
         concepts = [
@@ -718,8 +814,16 @@ class KnowledgeSearch:
         ]
         has_topic = any(c.kind is _Kind.TOPIC and found.credits for c, found in zip(concepts, finds, strict=True))
 
+        # The background weighs less only when the asking sentences name a topic of their own: in "my wife comes on
+        # J-2. can she work there?" the question is all in the background.
+        in_background = [bool(background) and all(w in background for w in c.text.split()) for c in concepts]
+        asked_topics = sum(
+            c.kind is _Kind.TOPIC and found.named and not behind
+            for c, found, behind in zip(concepts, finds, in_background, strict=True)
+        )
+        share = BACKGROUND_SHARE if asked_topics >= BACKGROUND_MIN_TOPICS else 1.0
         terms = []
-        for concept, found in zip(concepts, finds, strict=True):
+        for concept, found, behind in zip(concepts, finds, in_background, strict=True):
             weight = self._weight(concept, found, has_topic)
             # What the entry lacks weighs against it: an unknown word, UNKNOWN_WORD_WEIGHT (context words and
             # numbers are never unknown); a word of running text, its full specificity; others, their weight.
@@ -729,6 +833,8 @@ class KnowledgeSearch:
                 penalty = self._idf(len(found.credits)) * PLAIN_UNMATCHED_SHARE
             else:
                 penalty = weight * KNOWN_UNMATCHED_SHARE
+            if behind:
+                weight, penalty = weight * share, penalty * share
             terms.append(_Term(concept, found.credits, weight, penalty))
         return terms, has_topic
 
@@ -808,7 +914,7 @@ class KnowledgeSearch:
         if looks_non_english(question, self._index.vocabulary_set):
             return SearchResult(question, (), (), 0.0, False, not_english=True)
         tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
-        terms, has_topic = self._analyse(tokens)
+        terms, has_topic = self._analyse(tokens, self._background_words(question))
         texts = tuple(t.concept.text for t in terms)
         # The whole question is the title or an alias of an entry ("ecfmg", "tell me about yourself", "what is an
         # img"): the user named the topic, as with /topic, however common or filler-like its words are.
@@ -879,9 +985,24 @@ class KnowledgeSearch:
         confidence = top[1]
         # Words that cover the question well enough answer it; words that cover less answer it only when the entry
         # is also close in meaning ("is it over for me" after a failed score), which off-topic questions seldom are.
-        sure = confidence >= CONFIDENCE_THRESHOLD or (confidence >= CLOSE_CONFIDENCE and top[4] >= SEMANTIC_CONFIRM)
+        easing = _answer_easing(len(terms))
+        sure = confidence >= max(LONG_QUESTION_FLOOR, CONFIDENCE_THRESHOLD - easing) or (
+            confidence >= max(LONG_QUESTION_FLOOR, CLOSE_CONFIDENCE - easing) and top[4] >= SEMANTIC_CONFIRM
+        )
         answered = top[3] in named or (sure and top[2])
         return SearchResult(question, texts, hits, round(confidence, 4), answered)
+
+    def _background_words(self, question: str) -> frozenset[str]:
+        """The words of a long message that only its background uses (bot/knowledge/focus.py), as searched."""
+        parts = focus(question)
+        if not parts.background:
+            return frozenset()
+
+        def words(sentences: tuple[str, ...]) -> set[str]:
+            # Spelled as search() spells the question's words, so that the two can be compared.
+            return {t if t in STOPWORDS else self._correct(t) for s in sentences for t in tokenize(s)}
+
+        return frozenset(words(parts.background) - words(parts.asked))
 
     def _bm25(self, searched: list[_Term]) -> dict[int, float]:
         """BM25 of the entries for the searched concepts, each by its own name when the entries use it.

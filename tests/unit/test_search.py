@@ -25,6 +25,12 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("did not get matched", ["unmatched"]),
         ("7yrs or 7-year", ["7", "year", "or", "7", "year"]),
         ("my 2nd attempt", ["my", "2", "attempt"]),
+        ("All-in or the All In policy?", ["allin", "or", "the", "allin", "policy"]),
+        ("4mo usce, 36hr calls, 2x, 225ish", ["4", "months", "usce", "36", "hours", "calls", "2", "times", "225"]),
+        ("b/w IMG w/ visa", ["between", "img", "with", "visa"]),
+        ("15 min talk, min score", ["15", "minutes", "talk", "minimum", "score"]),
+        ("idk if 3 wks is enough tbh", ["i", "dont", "know", "if", "3", "weeks", "is", "enough", "to", "be", "honest"]),
+        ("all in one sitting", ["all", "in", "one", "sitting"]),
         ("<@!1234> hiii plsss :pray: <:sob:998877> https://example.org/x?y=1", ["hi", "pls"]),
     ],
 )
@@ -56,6 +62,14 @@ def test_normalize_is_idempotent() -> None:
         ("hiii sirrr plsss :pray: when does eras open", "eras-overview"),
         ("<@123456> i didn't match what now", "unmatched-next-steps"),
         ("passed step 1 7yrs ago, does it expire", "seven-year-rule"),
+        # English mixed with Hindi or Urdu in Latin letters: the Hindi words around the topic are filler, not words
+        # the entries lack.
+        ("bhai soap mein kitne programs ko apply kar sakte hain?", "soap"),
+        ("yaar mujhe batao observership kaise milti hai, koi contact nahi hai mera", "finding-usce"),
+        # Chat abbreviations are no words the entries lack: "rn" and "yr" would weigh as much as "pizza".
+        ("oet needed rn or can it wait a yr", "oet-medicine"),
+        # How people say they are not coping names the well-being entry, though not in its words.
+        ("i feel so worthless after all these rejections, how do people keep going", "wellbeing"),
     ],
 )
 def test_understands_how_imgs_ask(content: Content, question: str, expected: str) -> None:
@@ -110,6 +124,34 @@ def test_refuses_out_of_scope_and_empty(content: Content) -> None:
         result = search.search(question)
         assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
         assert result.best is None
+
+
+def test_the_story_around_a_question_weighs_less_than_the_question(content: Content) -> None:
+    search = content.knowledge.search_index
+    # The dependant's visa is the background; registering for the Match is what is asked.
+    result = search.search(
+        "My husband has an H-1B and our kids are in school here. I passed CK with 245 last year. "
+        "Do I need to register with NRMP separately from ERAS?"
+    )
+    assert result.answered and result.hits[0].entry.id == "nrmp-registration", [h.entry.id for h in result.hits]
+    # ...but when the asking sentence names nothing ("can he work there?"), the background is the question.
+    result = search.search("My husband is joining me on a J-2. Can he work there?")
+    assert result.answered and result.hits[0].entry.id == "dependant-work-permits", [h.entry.id for h in result.hits]
+
+
+def test_long_questions_need_less_coverage_than_short_near_misses(content: Content) -> None:
+    search = content.knowledge.search_index
+    # Every detail of a long message weighs against every entry: it is answered with less of it covered...
+    long = (
+        "I finished my internship in Lagos last year and worked in a private clinic since then. I scored 236 on CK "
+        "and have one month of observership. Which programs are friendly to IMGs like me?"
+    )
+    result = search.search(long)
+    assert result.answered and result.hits[0].entry.id == "img-friendly-programs", (result.confidence, result.hits)
+    # ...while a short question sharing one pathway word with an entry is not a pathway question.
+    for question in ("best visa for my brother who is a software developer", "where can i buy a cheap used car"):
+        result = search.search(question)
+        assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
 
 
 def test_scores_are_ordered_and_bounded(content: Content) -> None:
