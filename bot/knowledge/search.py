@@ -380,6 +380,33 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
+class RankedEntry:
+    """A candidate entry with the unrounded figures it was ranked by."""
+
+    entry: KnowledgeEntry
+    # The ranking score: coverage, BM25, title, resemblance and meaning shares, and the phrase bonuses.
+    score: float
+    # How much of the question's weight it covers (or its closest member question does); the best one's is the
+    # confidence.
+    cover: float
+    # Cosine closeness to the question by embeddings (0 without the meaning signal).
+    meaning: float
+    # It has a word that names something with enough weight, or a title or alias of three words found as typed.
+    substantial: bool
+    # The whole question is its title or an alias.
+    named: bool
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The best candidates for a question, best first, before ``search`` rounds them into hits."""
+
+    terms: tuple[str, ...]
+    ranked: tuple[RankedEntry, ...]
+    not_english: bool = False
+
+
+@dataclass(frozen=True)
 class _Concept:
     """One thing the question says: a word, or a multi-word synonym key, with the other names it goes by."""
 
@@ -805,8 +832,31 @@ class KnowledgeSearch:
         return found
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
-        if looks_non_english(question, self._index.vocabulary_set):
+        ranking = self.rank(question, limit)
+        if ranking.not_english:
             return SearchResult(question, (), (), 0.0, False, not_english=True)
+        if not ranking.ranked:
+            return SearchResult(question, ranking.terms, (), 0.0, False)
+        top = ranking.ranked[0]
+        best_score = top.score or 1.0
+        hits = tuple(
+            SearchHit(ranked.entry, round(min(1.0, top.cover * ranked.score / best_score), 4))
+            for ranked in ranking.ranked
+        )
+        confidence = top.cover
+        # Words that cover the question well enough answer it; words that cover less answer it only when the entry
+        # is also close in meaning ("is it over for me" after a failed score), which off-topic questions seldom are.
+        sure = confidence >= CONFIDENCE_THRESHOLD or (
+            confidence >= CLOSE_CONFIDENCE and top.meaning >= SEMANTIC_CONFIRM
+        )
+        answered = top.named or (sure and top.substantial)
+        return SearchResult(question, ranking.terms, hits, round(confidence, 4), answered)
+
+    def rank(self, question: str, limit: int = 3) -> Ranking:
+        """The ``limit`` best candidates for the question with the unrounded figures ``search`` decides by (for
+        benchmarks and tuning: bench/kb_search.py --check-against compares them before and after a change)."""
+        if looks_non_english(question, self._index.vocabulary_set):
+            return Ranking((), (), not_english=True)
         tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
         terms, has_topic = self._analyse(tokens)
         texts = tuple(t.concept.text for t in terms)
@@ -833,7 +883,7 @@ class KnowledgeSearch:
         resembling = (rowid for rowid, cover in example_cover.items() if cover >= EXAMPLE_CANDIDATE)
         candidates = sorted(named.union(*(t.credits for t in searched), resembling, similar))
         if not candidates:
-            return SearchResult(question, texts, (), 0.0, False)
+            return Ranking(texts, ())
         ranks = self._bm25(searched)
         # bm25() is negative, best most negative: relative strength in 0..1 against the best candidate.
         best_rank = min(ranks.values(), default=-1.0) or -1.0
@@ -870,18 +920,12 @@ class KnowledgeSearch:
             substantial = (matched >= MIN_MATCHED_WEIGHT and topical) or length >= 3
             scored.append((combined, cover, substantial, rowid, meaning))
         scored.sort(key=lambda item: -item[0])
-        top = scored[0]
-        best_score = top[0] or 1.0
-        hits = tuple(
-            SearchHit(self._index.entries[rowid], round(min(1.0, top[1] * score / best_score), 4))
-            for score, _, _, rowid, _ in scored[:limit]
+        entries = self._index.entries
+        ranked = tuple(
+            RankedEntry(entries[rowid], combined, cover, meaning, substantial, rowid in named)
+            for combined, cover, substantial, rowid, meaning in scored[:limit]
         )
-        confidence = top[1]
-        # Words that cover the question well enough answer it; words that cover less answer it only when the entry
-        # is also close in meaning ("is it over for me" after a failed score), which off-topic questions seldom are.
-        sure = confidence >= CONFIDENCE_THRESHOLD or (confidence >= CLOSE_CONFIDENCE and top[4] >= SEMANTIC_CONFIRM)
-        answered = top[3] in named or (sure and top[2])
-        return SearchResult(question, texts, hits, round(confidence, 4), answered)
+        return Ranking(texts, ranked)
 
     def _bm25(self, searched: list[_Term]) -> dict[int, float]:
         """BM25 of the entries for the searched concepts, each by its own name when the entries use it.
