@@ -117,8 +117,10 @@ PHRASE_BONUS = 0.3
 _COLUMNS = ("title", "aliases", "tags", "summary", "body", "questions")
 # A word in one of these fields of some entry names a topic.
 _NAMING_COLUMNS = frozenset({"title", "aliases", "tags"})
-# Multi-word synonym keys are matched over at most this many words of the question.
+# Multi-word synonym keys are matched over at most this many words of the question...
 _MAX_KEY_WORDS = 4
+# ...and titles and aliases over at most this many.
+_MAX_PHRASE_WORDS = 8
 # Per-word caches are bounded: free text from users must not grow memory forever.
 _CACHE_LIMIT = 50_000
 
@@ -313,6 +315,15 @@ def _plain_text(text: str) -> str:
     return " ".join(_SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text).split())
 
 
+def _sizes_by_first_word(keys: Iterable[tuple[str, ...]], longest: int) -> dict[str, tuple[int, ...]]:
+    """For each word, the lengths (longest first, at most ``longest``) of the keys that start with it."""
+    sizes: dict[str, set[int]] = {}
+    for key in keys:
+        if key and len(key) <= longest:
+            sizes.setdefault(key[0], set()).add(len(key))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in sizes.items()}
+
+
 def _runs(owners: list[int]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Where each run of equal values starts in ``owners``, and the value of each run."""
     starts = [i for i, owner in enumerate(owners) if i == 0 or owner != owners[i - 1]]
@@ -451,6 +462,8 @@ class _Index:
     phrases: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     # The titles and aliases made only of context words and stopwords.
     context_phrases: frozenset[tuple[str, ...]] = frozenset()
+    # The lengths of the titles and aliases (of at most _MAX_PHRASE_WORDS) that start with each word.
+    phrase_sizes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     # Each title and alias by its meaningful words only ("am i an img" -> ("img",)), to recognise a question that
     # is nothing but the name of a topic ("what is an img").
     names: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
@@ -593,6 +606,9 @@ class KnowledgeSearch:
             # A context phrase ("home country") is one concept, like a multi-word synonym key.
             if " " in phrase:
                 self._multi_word.setdefault(tuple(phrase.split()), ())
+        # The sizes of the multi-word keys that start with each word, longest first, so a question's words are
+        # tried only against keys that could start there.
+        self._key_sizes = _sizes_by_first_word(self._multi_word, _MAX_KEY_WORDS)
         # The indexes take a few hundred milliseconds (the embedding model most of it), so they are built on a
         # thread of their own while start-up goes on (connecting to Discord takes longer); the first search waits
         # for them. Content is validated before this point, so a data error still stops start-up at once.
@@ -638,8 +654,9 @@ class KnowledgeSearch:
 
     @property
     def _index(self) -> _Index:
-        self.wait_until_ready()
-        assert self._built is not None
+        if self._built is None:  # read a few dozen times per search: the usual case first
+            self.wait_until_ready()
+            assert self._built is not None
         return self._built[0]
 
     @property
@@ -710,6 +727,7 @@ class KnowledgeSearch:
             frozenset(words),
             phrases,
             context_phrases,
+            _sizes_by_first_word(phrases, _MAX_PHRASE_WORDS),
             names,
             examples,
             np.asarray(example_sizes, dtype=np.float64),
@@ -779,7 +797,9 @@ class KnowledgeSearch:
         stated = _stated_scores(tokens)
         position = 0
         while position < len(tokens):
-            for size in range(min(_MAX_KEY_WORDS, len(tokens) - position), 1, -1):
+            for size in self._key_sizes.get(tokens[position], ()):
+                if size > len(tokens) - position:
+                    continue
                 key = tuple(tokens[position : position + size])
                 if key in self._multi_word:
                     text = " ".join(key)
@@ -843,13 +863,16 @@ class KnowledgeSearch:
         index = self._index
         found: dict[int, int] = {}
         tokens = [_fold(t) for t in tokens]
-        for size in range(min(len(tokens), 8), 0, -1):
-            for start in range(len(tokens) - size + 1):
+        for start, token in enumerate(tokens):
+            for size in index.phrase_sizes.get(token, ()):
+                if start + size > len(tokens):
+                    continue
                 phrase = tuple(tokens[start : start + size])
                 if skip_context and phrase in index.context_phrases:
                     continue
                 for rowid in index.phrases.get(phrase, ()):
-                    found.setdefault(rowid, size)
+                    if found.get(rowid, 0) < size:
+                        found[rowid] = size
         return found
 
     def _analyse(self, tokens: list[str]) -> tuple[list[_Term], bool]:
