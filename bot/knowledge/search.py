@@ -538,7 +538,7 @@ def _ranking_scores(
     resemblance: NDArray[np.float64],
     meaning: NDArray[np.float64],
     bm25: NDArray[np.float64],
-    phrase_lengths: NDArray[np.intp],
+    phrase_lengths: dict[int, int],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """The ranking formula, for every entry at once: each entry's ranking score, its cover of the question (the
     best one's is the confidence), and whether it has enough to answer at all.
@@ -546,8 +546,8 @@ def _ranking_scores(
     ``named``: the entries whose title or alias is the whole question; ``resemblance``: how well each entry's
     closest member question covers this one; ``meaning``: cosine closeness (0 without the meaning signal);
     ``bm25``: FTS5's BM25 (negative, best most negative; 0 for no match); ``phrase_lengths``: the longest title or
-    alias of each entry found word for word in the question (0 for none). Every weight is a constant at the top of
-    this module.
+    alias of each entry found word for word in the question (entries with none are left out). Every weight is a
+    constant at the top of this module.
     """
     total_weight = sum(t.weight for t in terms) or 1.0
     total_penalty = sum(t.penalty for t in terms)
@@ -569,13 +569,16 @@ def _ranking_scores(
     )
     # A single word ("img") is context in most questions; several words in a row, or the whole question, are the
     # user naming the topic.
-    lengths = phrase_lengths
-    bonus = np.where(lengths >= 2, np.minimum(1.0, lengths / 3), 1.0)
-    score = np.where((lengths >= 2) | ((lengths == 1) & (len(terms) == 1)), score + PHRASE_BONUS * bonus, score)
+    for rowid, length in phrase_lengths.items():  # a few entries at most
+        if length >= 2 or (length == 1 and len(terms) == 1):
+            score[rowid] += PHRASE_BONUS * min(1.0, length / 3 if length >= 2 else 1.0)
     score[named] += PHRASE_BONUS
     # Everyday words alone ("good evening", "test") are no pathway question, however well an entry has them: an
     # answer needs a word that names a topic, or a title or alias of three words found as typed.
-    substantial = ((matched >= MIN_MATCHED_WEIGHT) & evidence.topical) | (lengths >= 3)
+    substantial = (matched >= MIN_MATCHED_WEIGHT) & evidence.topical
+    for rowid, length in phrase_lengths.items():
+        if length >= 3:
+            substantial[rowid] = True
     return score, cover, substantial
 
 
@@ -987,7 +990,8 @@ class KnowledgeSearch:
         # img"): the user named the topic, as with /topic, however common or filler-like its words are.
         folded = tuple(_fold(t) for t in tokens)
         meaningful = tuple(_fold(t) for t in tokens if t not in STOPWORDS)
-        named = np.unique(np.asarray(index.phrases.get(folded) or index.names.get(meaningful) or (), dtype=np.intp))
+        named_rows = set(index.phrases.get(folded) or index.names.get(meaningful) or ())
+        named = np.fromiter(sorted(named_rows), dtype=np.intp, count=len(named_rows))
         # BM25 cannot weigh words differently, so when the question names a topic only the topic words go into
         # its query: "as a non-US IMG" would pull every question towards the IMG entry, "options" towards any
         # entry that happens to say it.
@@ -1011,16 +1015,13 @@ class KnowledgeSearch:
             meaning = sims.astype(np.float64)
         if not candidate.any():
             return Ranking(texts, ())
-        lengths = np.zeros(len(index.entries), dtype=np.intp)
-        for rowid, length in self._phrase_matches(tokens, skip_context=has_topic).items():
-            lengths[rowid] = length
+        lengths = self._phrase_matches(tokens, skip_context=has_topic)
         score, cover, substantial = _ranking_scores(
             terms, _evidence(terms, len(index.entries)), named, resemblance, meaning, self._bm25(searched), lengths
         )
         rows = np.flatnonzero(candidate)
         # Best first; equal scores in the entries' order (a stable sort of rows in ascending order).
         best = rows[np.argsort(-score[rows], kind="stable")[:limit]]
-        named_rows = frozenset(named.tolist())
         return Ranking(
             texts,
             tuple(
