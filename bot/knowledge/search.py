@@ -36,7 +36,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -883,7 +883,9 @@ class KnowledgeSearch:
         concepts = self._concepts(tokens)
         finds = [self._find(c) for c in concepts]
         concepts = [
-            replace(c, kind=_Kind.PLAIN) if c.kind is _Kind.TOPIC and found.credits and not found.named else c
+            _Concept(c.text, c.variants, _Kind.PLAIN)
+            if c.kind is _Kind.TOPIC and found.credits and not found.named
+            else c
             for c, found in zip(concepts, finds, strict=True)
         ]
         has_topic = any(c.kind is _Kind.TOPIC and found.credits for c, found in zip(concepts, finds, strict=True))
