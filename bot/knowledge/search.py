@@ -25,6 +25,11 @@ question goes through:
 - confidence: the best entry's coverage (or resemblance). Below CONFIDENCE_THRESHOLD (lower for long questions) the
   bot says it has no curated answer instead of guessing, unless the entry is also close in meaning
   (CLOSE_CONFIDENCE, SEMANTIC_CONFIRM); an answer also needs a word that names something, not everyday words alone.
+
+Every weight is a constant just below; the ranking formula that combines them is ``_ranking_scores``, computed for all
+entries at once with numpy (a question costs a fraction of a millisecond). ``KnowledgeSearch.rank`` gives the unrounded
+figures behind ``search``: ``bench/kb_search.py --dump`` / ``--check-against`` compare them for every question of the
+retrieval sets, to show that a change meant only to make search faster answers exactly as before.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,8 +139,10 @@ PHRASE_BONUS = 0.3
 _COLUMNS = ("title", "aliases", "tags", "summary", "body", "questions")
 # A word in one of these fields of some entry names a topic.
 _NAMING_COLUMNS = frozenset({"title", "aliases", "tags"})
-# Multi-word synonym keys are matched over at most this many words of the question.
+# Multi-word synonym keys are matched over at most this many words of the question...
 _MAX_KEY_WORDS = 4
+# ...and titles and aliases over at most this many.
+_MAX_PHRASE_WORDS = 8
 # Per-word caches are bounded: free text from users must not grow memory forever.
 _CACHE_LIMIT = 50_000
 
@@ -408,6 +415,15 @@ def _plain_text(text: str) -> str:
     return " ".join(_SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text).split())
 
 
+def _sizes_by_first_word(keys: Iterable[tuple[str, ...]], longest: int) -> dict[str, tuple[int, ...]]:
+    """For each word, the lengths (longest first, at most ``longest``) of the keys that start with it."""
+    sizes: dict[str, set[int]] = {}
+    for key in keys:
+        if key and len(key) <= longest:
+            sizes.setdefault(key[0], set()).add(len(key))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in sizes.items()}
+
+
 def _runs(owners: list[int]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Where each run of equal values starts in ``owners``, and the value of each run."""
     starts = [i for i, owner in enumerate(owners) if i == 0 or owner != owners[i - 1]]
@@ -475,6 +491,33 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
+class RankedEntry:
+    """A candidate entry with the unrounded figures it was ranked by."""
+
+    entry: KnowledgeEntry
+    # The ranking score: coverage, BM25, title, resemblance and meaning shares, and the phrase bonuses.
+    score: float
+    # How much of the question's weight it covers (or its closest member question does); the best one's is the
+    # confidence.
+    cover: float
+    # Cosine closeness to the question by embeddings (0 without the meaning signal).
+    meaning: float
+    # It has a word that names something with enough weight, or a title or alias of three words found as typed.
+    substantial: bool
+    # The whole question is its title or an alias.
+    named: bool
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The best candidates for a question, best first, before ``search`` rounds them into hits."""
+
+    terms: tuple[str, ...]
+    ranked: tuple[RankedEntry, ...]
+    not_english: bool = False
+
+
+@dataclass(frozen=True)
 class _Concept:
     """One thing the question says: a word, or a multi-word synonym key, with the other names it goes by."""
 
@@ -493,6 +536,9 @@ class _Found:
     # Some entry has it in its title, aliases or tags: it names a topic. A word that only ever appears in running
     # text ("options", "exactly") is an everyday word, however rare.
     named: bool
+    # The same credits as one value per entry (0 where it is absent), so a question's evidence is added up for all
+    # entries at once. Read only: words found nowhere share one row of zeros.
+    row: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -501,6 +547,7 @@ class _Term:
 
     concept: _Concept
     credits: dict[int, float]
+    row: NDArray[np.float64]
     weight: float
     penalty: float
 
@@ -515,6 +562,8 @@ class _Index:
     phrases: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     # The titles and aliases made only of context words and stopwords.
     context_phrases: frozenset[tuple[str, ...]] = frozenset()
+    # The lengths of the titles and aliases (of at most _MAX_PHRASE_WORDS) that start with each word.
+    phrase_sizes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     # Each title and alias by its meaningful words only ("am i an img" -> ("img",)), to recognise a question that
     # is nothing but the name of a topic ("what is an img").
     names: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
@@ -529,8 +578,108 @@ class _Index:
     example_words: dict[str, set[int]] = field(default_factory=dict)
     # The members' questions that contain each concept looked up so far (by its names).
     examples_cache: dict[tuple[str, ...], NDArray[np.intp]] = field(default_factory=dict)
-    # Where each word or phrase looked up so far occurs.
+    # Where each word or phrase looked up so far occurs; and each concept of several names (all of them merged).
     found_cache: dict[str, _Found] = field(default_factory=dict)
+    concept_cache: dict[tuple[str, ...], _Found] = field(default_factory=dict)
+    # Each word's spelling correction (itself when it needs none), once worked out.
+    corrections: dict[str, str] = field(default_factory=dict)
+    # Each name's own BM25 against every entry that has it (the entries, their scores), for _bm25.
+    bm25_cache: dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]] = field(default_factory=dict)
+    # The credits of a word found nowhere: zero for every entry (shared, so it is read only).
+    nowhere: NDArray[np.float64] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.nowhere = np.zeros(len(self.entries))
+        self.nowhere.flags.writeable = False
+
+
+def _found(index: _Index, credits: dict[int, float], named: bool) -> _Found:
+    if not credits:
+        return _Found(credits, named, index.nowhere)
+    row = np.zeros(len(index.entries))
+    row[list(credits)] = list(credits.values())
+    row.flags.writeable = False
+    return _Found(credits, named, row)
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What each entry has of the question's words, one value per entry."""
+
+    # The weight of the question it answers (a word's weight times the credit of the field it is in)...
+    matched: NDArray[np.float64]
+    # ...the penalty it avoids (what it leaves out weighs against it)...
+    covered: NDArray[np.float64]
+    # ...the weight its title names...
+    titled: NDArray[np.float64]
+    # ...and whether it has a word that names something (see _NAMING_KINDS).
+    topical: NDArray[np.bool_]
+
+
+def _evidence(terms: list[_Term], size: int) -> _Evidence:
+    matched, covered, titled = np.zeros(size), np.zeros(size), np.zeros(size)
+    topical = np.zeros(size, dtype=bool)
+    for term in terms:
+        if not term.credits:
+            continue
+        # Over every entry: one that lacks the word adds the weight times 0, which leaves its sum as it was.
+        matched += term.weight * term.row
+        covered += term.penalty * term.row
+        titled += term.weight * (term.row == FIELD_CREDITS[0])
+        if term.concept.kind in _NAMING_KINDS:
+            topical |= term.row > 0
+    return _Evidence(matched, covered, titled, topical)
+
+
+def _ranking_scores(
+    terms: list[_Term],
+    evidence: _Evidence,
+    named: NDArray[np.intp],
+    resemblance: NDArray[np.float64],
+    meaning: NDArray[np.float64],
+    bm25: NDArray[np.float64],
+    phrase_lengths: dict[int, int],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """The ranking formula, for every entry at once: each entry's ranking score, its cover of the question (the
+    best one's is the confidence), and whether it has enough to answer at all.
+
+    ``named``: the entries whose title or alias is the whole question; ``resemblance``: how well each entry's
+    closest member question covers this one; ``meaning``: cosine closeness (0 without the meaning signal);
+    ``bm25``: FTS5's BM25 (negative, best most negative; 0 for no match); ``phrase_lengths``: the longest title or
+    alias of each entry found word for word in the question (entries with none are left out). Every weight is a
+    constant at the top of this module.
+    """
+    total_weight = sum(t.weight for t in terms) or 1.0
+    total_penalty = sum(t.penalty for t in terms)
+    matched = evidence.matched
+    against = total_penalty - evidence.covered
+    cover = np.divide(matched, matched + against, out=np.zeros_like(matched), where=matched != 0)
+    cover[named] = 1.0
+    # A question much like one members ask about this entry is evidence of its own.
+    cover = np.maximum(cover, resemblance)
+    titled = evidence.titled / total_weight
+    # bm25() is negative, best most negative: relative strength in 0..1 against the best entry.
+    best_bm25 = float(bm25.min()) or -1.0
+    score = (
+        (1 - BM25_SHARE - TITLE_SHARE) * cover
+        + BM25_SHARE * bm25 / best_bm25
+        + TITLE_SHARE * titled
+        + EXAMPLE_SHARE * resemblance
+        + SEMANTIC_SHARE * np.maximum(0.0, meaning - SEMANTIC_MIN) / (1 - SEMANTIC_MIN)
+    )
+    # A single word ("img") is context in most questions; several words in a row, or the whole question, are the
+    # user naming the topic.
+    for rowid, length in phrase_lengths.items():  # a few entries at most
+        if length >= 2 or (length == 1 and len(terms) == 1):
+            score[rowid] += PHRASE_BONUS * min(1.0, length / 3 if length >= 2 else 1.0)
+    score[named] += PHRASE_BONUS
+    # Everyday words alone ("good evening", "test") are no pathway question, however well an entry has them: an
+    # answer needs a word that names a topic, or a title or alias of three words found as typed.
+    substantial = (matched >= MIN_MATCHED_WEIGHT) & evidence.topical
+    for rowid, length in phrase_lengths.items():
+        if length >= 3:
+            substantial[rowid] = True
+    return score, cover, substantial
 
 
 class KnowledgeSearch:
@@ -560,6 +709,9 @@ class KnowledgeSearch:
             # A context phrase ("home country") is one concept, like a multi-word synonym key.
             if " " in phrase:
                 self._multi_word.setdefault(tuple(phrase.split()), ())
+        # The sizes of the multi-word keys that start with each word, longest first, so a question's words are
+        # tried only against keys that could start there.
+        self._key_sizes = _sizes_by_first_word(self._multi_word, _MAX_KEY_WORDS)
         # The indexes take a few hundred milliseconds (the embedding model most of it), so they are built on a
         # thread of their own while start-up goes on (connecting to Discord takes longer); the first search waits
         # for them. Content is validated before this point, so a data error still stops start-up at once.
@@ -605,8 +757,9 @@ class KnowledgeSearch:
 
     @property
     def _index(self) -> _Index:
-        self.wait_until_ready()
-        assert self._built is not None
+        if self._built is None:  # read a few dozen times per search: the usual case first
+            self.wait_until_ready()
+            assert self._built is not None
         return self._built[0]
 
     @property
@@ -677,6 +830,7 @@ class KnowledgeSearch:
             frozenset(words),
             phrases,
             context_phrases,
+            _sizes_by_first_word(phrases, _MAX_PHRASE_WORDS),
             names,
             examples,
             np.asarray(example_sizes, dtype=np.float64),
@@ -699,7 +853,7 @@ class KnowledgeSearch:
                 named = named or column in _NAMING_COLUMNS
                 if credit > credits.get(rowid, 0.0):
                     credits[rowid] = credit
-        found = _Found(credits, named)
+        found = _found(index, credits, named)
         if len(index.found_cache) < _CACHE_LIMIT:
             index.found_cache[phrase] = found
         return found
@@ -711,6 +865,15 @@ class KnowledgeSearch:
         index = self._index
         if term in index.vocabulary_set or term in WEAK_WORDS or len(term) < 5 or term.isdigit():
             return term
+        corrected = index.corrections.get(term)
+        if corrected is None:
+            corrected = self._closest_known(term)
+            if len(index.corrections) < _CACHE_LIMIT:
+                index.corrections[term] = corrected
+        return corrected
+
+    def _closest_known(self, term: str) -> str:
+        index = self._index
         if self._lookup(term).credits:
             return term
         max_distance = 1 if len(term) < 8 else 2
@@ -737,7 +900,9 @@ class KnowledgeSearch:
         stated = _stated_scores(tokens)
         position = 0
         while position < len(tokens):
-            for size in range(min(_MAX_KEY_WORDS, len(tokens) - position), 1, -1):
+            for size in self._key_sizes.get(tokens[position], ()):
+                if size > len(tokens) - position:
+                    continue
                 key = tuple(tokens[position : position + size])
                 if key in self._multi_word:
                     text = " ".join(key)
@@ -756,6 +921,10 @@ class KnowledgeSearch:
         """The entries that contain the concept by any of its names, with the best credit among them."""
         if len(concept.variants) == 1:
             return self._lookup(concept.text)
+        index = self._index
+        cached = index.concept_cache.get(concept.variants)
+        if cached is not None:
+            return cached
         merged: dict[int, float] = {}
         named = False
         for variant in concept.variants:
@@ -764,7 +933,10 @@ class KnowledgeSearch:
             for rowid, credit in found.credits.items():
                 if credit > merged.get(rowid, 0.0):
                     merged[rowid] = credit
-        return _Found(merged, named)
+        result = _found(index, merged, named)
+        if len(index.concept_cache) < _CACHE_LIMIT:
+            index.concept_cache[concept.variants] = result
+        return result
 
     def _idf(self, document_frequency: int) -> float:
         n = len(self._index.entries)
@@ -794,13 +966,16 @@ class KnowledgeSearch:
         index = self._index
         found: dict[int, int] = {}
         tokens = [_fold(t) for t in tokens]
-        for size in range(min(len(tokens), 8), 0, -1):
-            for start in range(len(tokens) - size + 1):
+        for start, token in enumerate(tokens):
+            for size in index.phrase_sizes.get(token, ()):
+                if start + size > len(tokens):
+                    continue
                 phrase = tuple(tokens[start : start + size])
                 if skip_context and phrase in index.context_phrases:
                     continue
                 for rowid in index.phrases.get(phrase, ()):
-                    found.setdefault(rowid, size)
+                    if found.get(rowid, 0) < size:
+                        found[rowid] = size
         return found
 
     def _analyse(self, tokens: list[str], background: frozenset[str] = frozenset()) -> tuple[list[_Term], bool]:
@@ -809,7 +984,9 @@ class KnowledgeSearch:
         concepts = self._concepts(tokens)
         finds = [self._find(c) for c in concepts]
         concepts = [
-            replace(c, kind=_Kind.PLAIN) if c.kind is _Kind.TOPIC and found.credits and not found.named else c
+            _Concept(c.text, c.variants, _Kind.PLAIN)
+            if c.kind is _Kind.TOPIC and found.credits and not found.named
+            else c
             for c, found in zip(concepts, finds, strict=True)
         ]
         has_topic = any(c.kind is _Kind.TOPIC and found.credits for c, found in zip(concepts, finds, strict=True))
@@ -835,7 +1012,7 @@ class KnowledgeSearch:
                 penalty = weight * KNOWN_UNMATCHED_SHARE
             if behind:
                 weight, penalty = weight * share, penalty * share
-            terms.append(_Term(concept, found.credits, weight, penalty))
+            terms.append(_Term(concept, found.credits, found.row, weight, penalty))
         return terms, has_topic
 
     def _examples_with(self, concept: _Concept) -> NDArray[np.intp]:
@@ -855,12 +1032,13 @@ class KnowledgeSearch:
             index.examples_cache[concept.variants] = result
         return result
 
-    def _example_cover(self, terms: list[_Term]) -> dict[int, float]:
+    def _example_cover(self, terms: list[_Term]) -> NDArray[np.float64]:
         """For each entry, how well its closest member question covers this question (as coverage does)."""
         index = self._index
+        found_cover = np.zeros(len(index.entries))
         count = len(index.examples)
         if not count:
-            return {}
+            return found_cover
         # Per member question (arrays over all of them: a common word is in hundreds, and numpy adds faster than
         # dictionaries): the weight of the question it has, the penalty it avoids, how many of its words it has,
         # and whether one of them names something.
@@ -881,38 +1059,44 @@ class KnowledgeSearch:
         # Sharing only everyday words with a member's question ("good evening") is no resemblance.
         usable = topical & (matched >= MIN_MATCHED_WEIGHT)
         if not usable.any():
-            return {}
+            return found_cover
         cover = np.zeros(count)
         cover[usable] = matched[usable] / (matched[usable] + total_penalty - penalty_in[usable])
         # ...and how much of the member's question this one covers: "observership in usa" is all of "how to get an
         # observership in the usa", but little of "is an observership in the usa worth it at 40".
         cover *= np.minimum(1.0, words_in / index.example_sizes)
         # Member questions are stored entry by entry: the best of each entry's run.
-        best = np.maximum.reduceat(cover, index.example_starts)
-        return {int(index.example_entries[i]): float(best[i]) for i in np.flatnonzero(best)}
-
-    @staticmethod
-    def _evidence(terms: list[_Term]) -> dict[int, tuple[float, float, float, bool]]:
-        """For each entry that has some word of the question: the weight of the question it answers, the penalty
-        it avoids (what it leaves weighs against it), the weight its title names, and whether it has a word that
-        names something (see _NAMING_KINDS)."""
-        found: dict[int, tuple[float, float, float, bool]] = {}
-        title_credit = FIELD_CREDITS[0]
-        for term in terms:
-            naming = term.concept.kind in _NAMING_KINDS
-            for rowid, credit in term.credits.items():
-                matched, covered, titled, topical = found.get(rowid, (0.0, 0.0, 0.0, False))
-                found[rowid] = (
-                    matched + term.weight * credit,
-                    covered + term.penalty * credit,
-                    titled + (term.weight if credit == title_credit else 0.0),
-                    topical or naming,
-                )
-        return found
+        found_cover[index.example_entries] = np.maximum.reduceat(cover, index.example_starts)
+        return found_cover
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
-        if looks_non_english(question, self._index.vocabulary_set):
+        ranking = self.rank(question, limit)
+        if ranking.not_english:
             return SearchResult(question, (), (), 0.0, False, not_english=True)
+        if not ranking.ranked:
+            return SearchResult(question, ranking.terms, (), 0.0, False)
+        top = ranking.ranked[0]
+        best_score = top.score or 1.0
+        hits = tuple(
+            SearchHit(ranked.entry, round(min(1.0, top.cover * ranked.score / best_score), 4))
+            for ranked in ranking.ranked
+        )
+        confidence = top.cover
+        # Words that cover the question well enough answer it; words that cover less answer it only when the entry
+        # is also close in meaning ("is it over for me" after a failed score), which off-topic questions seldom are.
+        easing = _answer_easing(len(ranking.terms))
+        sure = confidence >= max(LONG_QUESTION_FLOOR, CONFIDENCE_THRESHOLD - easing) or (
+            confidence >= max(LONG_QUESTION_FLOOR, CLOSE_CONFIDENCE - easing) and top.meaning >= SEMANTIC_CONFIRM
+        )
+        answered = top.named or (sure and top.substantial)
+        return SearchResult(question, ranking.terms, hits, round(confidence, 4), answered)
+
+    def rank(self, question: str, limit: int = 3) -> Ranking:
+        """The ``limit`` best candidates for the question with the unrounded figures ``search`` decides by (for
+        benchmarks and tuning: bench/kb_search.py --check-against compares them before and after a change)."""
+        index = self._index
+        if looks_non_english(question, index.vocabulary_set):
+            return Ranking((), (), not_english=True)
         tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
         terms, has_topic = self._analyse(tokens, self._background_words(question))
         texts = tuple(t.concept.text for t in terms)
@@ -920,77 +1104,52 @@ class KnowledgeSearch:
         # img"): the user named the topic, as with /topic, however common or filler-like its words are.
         folded = tuple(_fold(t) for t in tokens)
         meaningful = tuple(_fold(t) for t in tokens if t not in STOPWORDS)
-        named = frozenset(self._index.phrases.get(folded) or self._index.names.get(meaningful) or ())
+        named_rows = set(index.phrases.get(folded) or index.names.get(meaningful) or ())
+        named = np.fromiter(sorted(named_rows), dtype=np.intp, count=len(named_rows))
         # BM25 cannot weigh words differently, so when the question names a topic only the topic words go into
         # its query: "as a non-US IMG" would pull every question towards the IMG entry, "options" towards any
         # entry that happens to say it.
         searched = [t for t in terms if t.credits and (t.concept.kind is _Kind.TOPIC or not has_topic)]
-        example_cover = self._example_cover(terms)
-        similar: set[int] = set()
+        # Everything below is one value per entry, for all entries at once.
+        resemblance = self._example_cover(terms)
+        # Candidates: every entry that contains one of those concepts by any of its names, whose members'
+        # questions resemble this one, or that is among the closest in meaning.
+        candidate = resemblance >= EXAMPLE_CANDIDATE
+        candidate[named] = True
+        for term in searched:
+            candidate |= term.row > 0
+        meaning = np.zeros(len(index.entries))
         semantic = self.semantic
         if semantic is not None:
             # Embedded as cleaned for words (no markdown, mentions or chat spellings): "**when** is `soap`" means
             # what "when is soap" means.
             sims = semantic.similarities(_plain_text(question))
             closest = sims.argsort()[::-1][:SEMANTIC_CANDIDATES]
-            similar = {int(i) for i in closest if sims[i] >= SEMANTIC_MIN}
-        # Candidates: every entry that contains one of those concepts by any of its names, whose members'
-        # questions resemble this one, or that is among the closest in meaning.
-        resembling = (rowid for rowid, cover in example_cover.items() if cover >= EXAMPLE_CANDIDATE)
-        candidates = sorted(named.union(*(t.credits for t in searched), resembling, similar))
-        if not candidates:
-            return SearchResult(question, texts, (), 0.0, False)
-        ranks = self._bm25(searched)
-        # bm25() is negative, best most negative: relative strength in 0..1 against the best candidate.
-        best_rank = min(ranks.values(), default=-1.0) or -1.0
-        total_weight = sum(t.weight for t in terms) or 1.0
-        phrase_lengths = self._phrase_matches(tokens, skip_context=has_topic)
-        evidence = self._evidence(terms)
-        total_penalty = sum(t.penalty for t in terms)
-        scored: list[tuple[float, float, bool, int, float]] = []
-        for rowid in candidates:
-            matched, penalty_covered, titled_weight, topical = evidence.get(rowid, (0.0, 0.0, 0.0, False))
-            against = total_penalty - penalty_covered
-            cover = 1.0 if rowid in named else matched / (matched + against) if matched else 0.0
-            # A question much like one members ask about this entry is evidence of its own.
-            resemblance = example_cover.get(rowid, 0.0)
-            cover = max(cover, resemblance)
-            titled = titled_weight / total_weight
-            meaning = float(sims[rowid]) if semantic is not None else 0.0
-            combined = (
-                (1 - BM25_SHARE - TITLE_SHARE) * cover
-                + BM25_SHARE * ranks.get(rowid, 0.0) / best_rank
-                + TITLE_SHARE * titled
-                + EXAMPLE_SHARE * resemblance
-                + SEMANTIC_SHARE * max(0.0, meaning - SEMANTIC_MIN) / (1 - SEMANTIC_MIN)
-            )
-            # A single word ("img") is context in most questions; several words in a row, or the whole question,
-            # are the user naming the topic.
-            length = phrase_lengths.get(rowid, 0)
-            if length >= 2 or (length == 1 and len(terms) == 1):
-                combined += PHRASE_BONUS * min(1.0, length / 3 if length >= 2 else 1.0)
-            if rowid in named:
-                combined += PHRASE_BONUS
-            # Everyday words alone ("good evening", "test") are no pathway question, however well an entry has
-            # them: an answer needs a word that names a topic, or a title or alias of three words found as typed.
-            substantial = (matched >= MIN_MATCHED_WEIGHT and topical) or length >= 3
-            scored.append((combined, cover, substantial, rowid, meaning))
-        scored.sort(key=lambda item: -item[0])
-        top = scored[0]
-        best_score = top[0] or 1.0
-        hits = tuple(
-            SearchHit(self._index.entries[rowid], round(min(1.0, top[1] * score / best_score), 4))
-            for score, _, _, rowid, _ in scored[:limit]
+            candidate[closest[sims[closest] >= SEMANTIC_MIN]] = True
+            meaning = sims.astype(np.float64)
+        if not candidate.any():
+            return Ranking(texts, ())
+        lengths = self._phrase_matches(tokens, skip_context=has_topic)
+        score, cover, substantial = _ranking_scores(
+            terms, _evidence(terms, len(index.entries)), named, resemblance, meaning, self._bm25(searched), lengths
         )
-        confidence = top[1]
-        # Words that cover the question well enough answer it; words that cover less answer it only when the entry
-        # is also close in meaning ("is it over for me" after a failed score), which off-topic questions seldom are.
-        easing = _answer_easing(len(terms))
-        sure = confidence >= max(LONG_QUESTION_FLOOR, CONFIDENCE_THRESHOLD - easing) or (
-            confidence >= max(LONG_QUESTION_FLOOR, CLOSE_CONFIDENCE - easing) and top[4] >= SEMANTIC_CONFIRM
+        rows = np.flatnonzero(candidate)
+        # Best first; equal scores in the entries' order (a stable sort of rows in ascending order).
+        best = rows[np.argsort(-score[rows], kind="stable")[:limit]]
+        return Ranking(
+            texts,
+            tuple(
+                RankedEntry(
+                    index.entries[rowid],
+                    float(score[rowid]),
+                    float(cover[rowid]),
+                    float(meaning[rowid]),
+                    bool(substantial[rowid]),
+                    rowid in named_rows,
+                )
+                for rowid in best.tolist()
+            ),
         )
-        answered = top[3] in named or (sure and top[2])
-        return SearchResult(question, texts, hits, round(confidence, 4), answered)
 
     def _background_words(self, question: str) -> frozenset[str]:
         """The words of a long message that only its background uses (bot/knowledge/focus.py), as searched."""
@@ -1004,21 +1163,40 @@ class KnowledgeSearch:
 
         return frozenset(words(parts.background) - words(parts.asked))
 
-    def _bm25(self, searched: list[_Term]) -> dict[int, float]:
-        """BM25 of the entries for the searched concepts, each by its own name when the entries use it.
+    def _bm25(self, searched: list[_Term]) -> NDArray[np.float64]:
+        """BM25 of every entry (0 for one that has none of them) for the searched concepts, each by its own name
+        when the entries use it.
 
         BM25 sums over the words it is given: an entry that uses "fee", "cost" and "price" must not count three
         times for one "fee" in the question.
         """
-        if not searched:
-            return {}
+        total = np.zeros(len(self._index.entries))
         names = (
             t.concept.variants if not self._lookup(t.concept.text).credits else (t.concept.text,) for t in searched
         )
-        match = " OR ".join(f'"{name}"' for name in dict.fromkeys(n for group in names for n in group))
+        for name in dict.fromkeys(n for group in names for n in group):
+            rows, scores = self._name_bm25(name)
+            total[rows] += scores
+        return total
+
+    def _name_bm25(self, name: str) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """The entries that have the word or phrase, and its BM25 in each (FIELD_WEIGHTS by field).
+
+        FTS5 scores an OR of phrases as the sum, phrase by phrase in the order given, of each phrase's own BM25
+        (a phrase's IDF counts the entries that have it, whatever else is asked), so adding these in the same order
+        gives the very sums that one query of all the names would, without a query per question.
+        """
+        index = self._index
+        cached = index.bm25_cache.get(name)
+        if cached is not None:
+            return cached
         weights = ", ".join(str(w) for w in FIELD_WEIGHTS)
-        query = f"SELECT rowid, bm25(kb, {weights}) FROM kb WHERE kb MATCH ?"
-        return dict(self._index.conn.execute(query, (match,)).fetchall())
+        found = index.conn.execute(f"SELECT rowid, bm25(kb, {weights}) FROM kb WHERE kb MATCH ?", (f'"{name}"',))
+        pairs = found.fetchall()
+        cached = (np.asarray([r for r, _ in pairs], dtype=np.intp), np.asarray([b for _, b in pairs]))
+        if len(index.bm25_cache) < _CACHE_LIMIT:
+            index.bm25_cache[name] = cached
+        return cached
 
     def suggest(self, prefix: str, limit: int = 25) -> list[KnowledgeEntry]:
         """Entries for autocomplete: title or alias starting with what was typed, then containing it, then fuzzy."""

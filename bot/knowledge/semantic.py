@@ -69,11 +69,9 @@ class TokenEmbeddings:
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """One unit vector per text (a zero vector for a text with no tokens)."""
         vectors = np.zeros((len(texts), self._table.shape[1]), dtype=np.float32)
-        encodings = (
-            self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
-            if len(texts) > 1
-            else [self._tokenizer.encode(texts[0], add_special_tokens=False)]
-        )
+        # Only the ids are used: the fast encoding leaves out the character offsets, half the time of a question's
+        # encoding (the ids are the same).
+        encodings = self._tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
         for row, encoding in enumerate(encodings):
             if encoding.ids:  # ids come from this tokenizer, so they index the table
                 vectors[row] = self._table[encoding.ids].mean(axis=0, dtype=np.float32)

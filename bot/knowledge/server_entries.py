@@ -327,6 +327,8 @@ class ServerEntryIndex:
 
         An entry's score is the share of the question's weight it covers: a word in its names counts whole, a word
         only in its answer ``BODY_CREDIT``; it needs a word of its names that is not an everyday one."""
+        if not self.entries:  # most servers have none: no need to read the question's words again
+            return ()
         terms = terms_of(question)
         if not terms:
             return ()
