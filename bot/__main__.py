@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.datafiles import DataFileError
+from bot.local_mode import LOCAL_DATABASE, LocalPaths, local_settings
 from bot.observability import logs
 from bot.observability.status import StatusReport, status_json, status_text
 from bot.preflight import SetupProblem
@@ -200,7 +201,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     content = _load_or_exit(settings)
     if local:
         try:
-            from bot.sandbox.local import run_local  # type: ignore[import-not-found,unused-ignore]
+            from discord_emulator.local import run_local  # type: ignore[import-not-found,unused-ignore]
         except ImportError:
             print(textwrap.fill(" ".join(NO_TOKEN_HELP.split()), 110), file=sys.stderr)
             return 2
@@ -480,8 +481,6 @@ def _shown(path: Path) -> str:
 
 def _local_hint(settings: Settings) -> str:
     """Where the data is when it is not where the command looked: local mode keeps its own database."""
-    from bot.sandbox.local_paths import LOCAL_DATABASE, LocalPaths
-
     if settings.database_path.name == LOCAL_DATABASE:
         return ": local mode has not been run with this DATABASE_PATH (`imgbot run --local`)"
     local = LocalPaths.beside(settings.database_path).database
@@ -493,8 +492,6 @@ def _local_hint(settings: Settings) -> str:
 def _say_database(settings: Settings, verb: str = "reads") -> None:
     """One line on stderr naming the database a command uses, so nobody reads the wrong one unawares (a real bot's
     and local mode's sit side by side); stdout stays the command's output (`imgbot status --json`)."""
-    from bot.sandbox.local_paths import LOCAL_DATABASE
-
     whose = " (local mode's)" if settings.database_path.name == LOCAL_DATABASE else ""
     print(f"imgbot {verb} the database {_shown(settings.database_path)}{whose}.", file=sys.stderr)
 
@@ -961,8 +958,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         verbose = verbose or settings.log_level == "DEBUG"
         configure_logging(settings, quiet=args.command != "run" and not verbose)
         if getattr(args, "local_database", False):
-            from bot.sandbox.local_paths import local_settings
-
             settings = local_settings(settings, settings.owner_ids)
         return int(args.func(args, settings))
     except KeyboardInterrupt:

@@ -18,11 +18,11 @@ import pytest_asyncio
 
 from bot.knowledge.community import ANSWERED_TAG, OTHER_TAG, STAGE_TAGS, all_tags
 from bot.knowledge.models import Stage
-from bot.sandbox import Emulator, World
-from bot.sandbox.interactions import Reply
-from bot.sandbox.models import Message
-from bot.sandbox.permissions import MODERATOR, Perm
-from bot.sandbox.world import Channel, ChannelType, Overwrite, OverwriteType, User
+from discord_emulator import Emulator, World
+from discord_emulator.interactions import Reply
+from discord_emulator.models import Message
+from discord_emulator.permissions import MODERATOR, Perm
+from discord_emulator.world import Channel, ChannelType, Overwrite, OverwriteType, User
 from tests.e2e.conftest import running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -29,13 +29,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Emulator, World
-from bot.sandbox.models import Message
-from bot.sandbox.rest import NONCE_MEMORY
-from bot.sandbox.world import Channel, User
 from bot.scheduling import TEST_CLOCK_OFFSET_ENV
 from bot.scheduling.delivery import DEFAULT_NONCE_TRUST
 from bot.text import escape_markdown
+from discord_emulator import Emulator, World
+from discord_emulator.models import Message
+from discord_emulator.rest import NONCE_MEMORY
+from discord_emulator.world import Channel, User
 from tests.e2e.conftest import bot_env
 from tests.e2e.faultkit import (
     Subscribed,
