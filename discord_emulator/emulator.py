@@ -47,7 +47,6 @@ from discord_emulator.payloads import channel_payload, member_payload, message_p
 from discord_emulator.permissions import ALL_PERMISSIONS, BOT_DEFAULT, Perm
 from discord_emulator.rest import RequestRecord, RestApi
 from discord_emulator.snowflake import SnowflakeFactory
-from discord_emulator.threads import ThreadRoutes
 from discord_emulator.world import Channel, ChannelType, Guild, Member, Role, User, World, make_bot_token
 
 log = logging.getLogger(__name__)
@@ -110,9 +109,6 @@ class Emulator:
         self._by_token: dict[str, Interaction] = {}
         self.gateway = Gateway(self.world, self.stats, self.faults, heartbeat_interval_ms=heartbeat_interval_ms)
         self.rest = RestApi(self)
-        # Forum posts, threads and channel edits (discord_emulator/threads.py), on the same REST pipeline.
-        self.threads = ThreadRoutes(self)
-        self.threads.register()
         self.connect_timeout = 20.0
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None

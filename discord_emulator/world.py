@@ -132,7 +132,7 @@ class Channel:
     deleted: bool = False
     last_message_id: int | None = None
     locked: bool = False
-    # A forum's tags, and the ids of those a post (a thread in a forum) carries (discord_emulator/threads.py).
+    # A forum's tags, and the ids of those a post (a thread in a forum) carries (discord_emulator/rest/channels.py).
     available_tags: list[ForumTag] = field(default_factory=list)
     applied_tags: list[int] = field(default_factory=list)
 

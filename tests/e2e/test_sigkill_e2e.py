@@ -223,7 +223,7 @@ async def sigkill_during_fan_out(tmp_path: Path, *, servers: int, kills: int, se
                     # The dead bot's requests all answered: what is posted now stays so until the next start.
                     await emu.wait_idle(timeout=10)
                     missing_after_downtime = {c for c, n in delivered_counts(emu, subscribed).items() if not n}
-                    emu.rest.forget_nonces()
+                    emu.rest.messages.forget_nonces()
                     bot.env[TEST_CLOCK_OFFSET_ENV] = f"{DOWNTIME.total_seconds():.0f}"
                     restarted_after_downtime = datetime.now(UTC)
                     context += f" and a downtime of {DOWNTIME}"

@@ -128,7 +128,7 @@ async def test_a_fault_before_the_effect_creates_nothing_and_nonces_are_forgotte
         assert (await post_message(emu, general.id, "n-before"))[0] == 200
         assert len(emu.messages_in(general)) == 1
         # Discord remembers a nonce for a few minutes only; past that, the same nonce makes a new message.
-        emu.rest.nonce_memory = timedelta(0)
+        emu.rest.messages.nonce_memory = timedelta(0)
         assert (await post_message(emu, general.id, "n-before"))[0] == 200
         assert len(emu.messages_in(general)) == 2
 
@@ -139,7 +139,7 @@ async def test_forget_nonces_forgets_what_was_made_so_far_and_remembers_what_com
     async with Emulator(World.default()) as emu:
         general = emu.world.channel("general")
         _, first = await post_message(emu, general.id, "n-old")
-        emu.rest.forget_nonces()
+        emu.rest.messages.forget_nonces()
         _, again = await post_message(emu, general.id, "n-old")
         assert first is not None and again is not None and again["id"] != first["id"]
         _, new = await post_message(emu, general.id, "n-new")

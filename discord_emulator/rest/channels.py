@@ -1,7 +1,8 @@
-"""Threads and forum channels, as Discord serves them: forum posts, threads from a message or without one, editing a
-forum's tags and a thread's name, state and tags, each with Discord's permission checks.
+"""Channels, threads and forum channels, as Discord serves them: a channel the bot can see (``GET /channels/{id}``),
+forum posts, threads from a message or without one, editing a forum's tags and a thread's name, state and tags, each
+with Discord's permission checks.
 
-Routes (registered on the REST API by the emulator):
+Routes:
 
 - ``POST /channels/{id}/threads``: in a forum (type 15) a post, which is a public thread and its first message (the
   message gets the thread's id), needing Send Messages in the forum; ``applied_tags`` must be the forum's own (at most
@@ -25,17 +26,14 @@ members, and the per-thread counters (``message_count`` stays 0).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from discord_emulator.models import JsonDict
 from discord_emulator.payloads import channel_payload
 from discord_emulator.permissions import Perm
-from discord_emulator.rest import DiscordError, RestRequest, RestResponse, form_error, ok, require_content
+from discord_emulator.rest.core import AddRoute, Resource
+from discord_emulator.rest.http import DiscordError, RestRequest, RestResponse, form_error, ok, require_content
 from discord_emulator.world import Channel, ChannelType, ForumTag
-
-if TYPE_CHECKING:
-    from discord_emulator.emulator import Emulator
-    from discord_emulator.rest import RestApi
 
 log = logging.getLogger(__name__)
 
@@ -57,18 +55,11 @@ def wrong_channel_type() -> DiscordError:
     return DiscordError(400, 50024, "Cannot execute action on this channel type")
 
 
-class ThreadRoutes:
-    """The thread and forum routes of the REST API (see the module docstring)."""
+class ChannelRoutes(Resource):
+    """The channel, thread and forum routes of the REST API (see the module docstring)."""
 
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-
-    @property
-    def rest(self) -> RestApi:
-        return self.emu.rest
-
-    def register(self) -> None:
-        add = self.rest.add
+    def register(self, add: AddRoute) -> None:
+        add("GET", "/channels/{channel_id}", self.get_channel)
         add("POST", "/channels/{channel_id}/threads", self.create_thread)
         add("POST", "/channels/{channel_id}/messages/{message_id}/threads", self.create_thread_from_message)
         add("PATCH", "/channels/{channel_id}", self.edit_channel)
@@ -119,10 +110,15 @@ class ThreadRoutes:
         await self.emu.gateway.dispatch(event, data, guild_id=thread.guild_id)
         return payload
 
+    # ----- a channel -------------------------------------------------------------------------------------------
+
+    async def get_channel(self, req: RestRequest) -> RestResponse:
+        return ok(channel_payload(self.emu.world, self.visible_channel(req)))
+
     # ----- creating threads -----------------------------------------------------------------------------------
 
     async def create_thread(self, req: RestRequest) -> RestResponse:
-        channel = self.rest._channel(req)
+        channel = self.visible_channel(req)
         if channel.is_forum:
             return await self._create_post(req, channel)
         if channel.type not in TEXT_PARENTS:
@@ -171,15 +167,15 @@ class ThreadRoutes:
         payload = await self._announce_thread(thread, "THREAD_CREATE")
         await emu.publish_message("MESSAGE_CREATE", message)
         await emu.store.notify()
-        return ok({**payload, "message": self.rest._payload(message)}, 201)
+        return ok({**payload, "message": self.payload(message)}, 201)
 
     async def create_thread_from_message(self, req: RestRequest) -> RestResponse:
         """A public thread on a message, with the message's id (one per message)."""
         emu = self.emu
-        channel = self.rest._channel(req)
+        channel = self.visible_channel(req)
         if channel.type not in TEXT_PARENTS:
             raise wrong_channel_type()
-        message = self.rest._channel_message(req, channel)
+        message = self.channel_message(req, channel)
         if not self._bot_perms(channel) & Perm.CREATE_PUBLIC_THREADS:
             raise missing_permissions()
         if emu.world.get_channel(message.id) is not None:
@@ -194,7 +190,7 @@ class ThreadRoutes:
     # ----- editing channels and threads -----------------------------------------------------------------------
 
     async def edit_channel(self, req: RestRequest) -> RestResponse:
-        channel = self.rest._channel(req)
+        channel = self.visible_channel(req)
         if channel.is_dm:
             raise wrong_channel_type()
         if channel.is_thread:
