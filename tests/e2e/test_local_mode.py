@@ -20,7 +20,7 @@ import pytest
 
 from bot.content import Content
 from discord_emulator.commands import RegisteredCommand
-from discord_emulator.console import (
+from discord_emulator.local.console import (
     ClickLine,
     ConsoleError,
     SelectLine,
@@ -29,7 +29,7 @@ from discord_emulator.console import (
     parse_slash,
     split_named_values,
 )
-from discord_emulator.display import TextRenderer
+from discord_emulator.local.display import TextRenderer
 from discord_emulator.world import World
 from tests.conftest import DATA_DIR, REPO_ROOT
 

@@ -17,7 +17,7 @@ import pytest
 
 from bot.cycle import CycleCalendar, MilestoneKind
 from discord_emulator import Channel, Emulator, Overwrite, OverwriteType, Perm, Reply
-from discord_emulator.display import TextRenderer
+from discord_emulator.local.display import TextRenderer
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import Live
 
