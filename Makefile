@@ -1,4 +1,5 @@
-# Every target builds .venv from nothing when needed, and rebuilds it when pyproject.toml changes.
+# Every target builds .venv from nothing when needed, and rebuilds it when pyproject.toml changes. It holds the
+# `emulator` extra too: `make run` without a token (local mode) and `make test` need the built-in Discord emulator.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,emulator]'
 	touch $(STAMP)
 
 install: $(STAMP)

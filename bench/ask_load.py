@@ -40,8 +40,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bot.sandbox import Emulator, World  # noqa: E402
-from bot.sandbox.world import Channel, User  # noqa: E402
+from discord_emulator import Emulator, World  # noqa: E402
+from discord_emulator.world import Channel, User  # noqa: E402
 from tests.e2e.harness import BotProcess  # noqa: E402
 
 READY_LINE = r"ready as .* in (\d+) servers"

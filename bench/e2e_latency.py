@@ -42,8 +42,8 @@ if str(REPO) not in sys.path:
 
 from bench.floor_bot import READY_LINE as FLOOR_READY_LINE  # noqa: E402
 from bot.knowledge.loader import load_knowledge_base  # noqa: E402
-from bot.sandbox import Emulator, World  # noqa: E402
-from bot.sandbox.world import Channel, User  # noqa: E402
+from discord_emulator import Emulator, World  # noqa: E402
+from discord_emulator.world import Channel, User  # noqa: E402
 from tests.e2e.harness import BotProcess  # noqa: E402
 
 Which = Literal["floor", "bot"]

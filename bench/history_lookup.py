@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bot.sandbox import Emulator, World  # noqa: E402
 from bot.scheduling.delivery import SkipDelivery  # noqa: E402
 from bot.ui.channels import HISTORY_CAP, search_history  # noqa: E402
+from discord_emulator import Emulator, World  # noqa: E402
 
 HISTORY_ROUTE = "GET /channels/{channel_id}/messages"
 

@@ -37,8 +37,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.fanout import prepare_database  # noqa: E402
-from bot.sandbox import Emulator, World  # noqa: E402
-from bot.sandbox.gateway import recommended_shards  # noqa: E402
+from discord_emulator import Emulator, World  # noqa: E402
+from discord_emulator.gateway import recommended_shards  # noqa: E402
 from tests.e2e.harness import BotProcess  # noqa: E402
 
 READY_LINE = r"ready as .* in (\d+) servers"

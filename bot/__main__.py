@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.datafiles import DataFileError
+from bot.local_mode import LOCAL_DATABASE, LocalPaths, bot_environment, local_settings, prepare_local
 from bot.observability import logs
 from bot.observability.status import StatusReport, status_json, status_text
 from bot.preflight import SetupProblem
@@ -43,6 +45,10 @@ at https://discord.com/developers/applications, add a bot, copy its token and pu
 repository root as `DISCORD_TOKEN=your-token` (see `.env.example` for every setting); then invite the bot with the
 `bot` and `applications.commands` scopes and run `make run` again. To try the bot without Discord, run
 `imgbot run --local`."""
+
+NO_EMULATOR_HELP = """\
+Local mode runs the bot against the built-in Discord emulator, which is not installed here: install the project with
+its `emulator` extra (`pip install '.[emulator]'`; `make install` does) and run `imgbot run --local` again."""
 
 
 def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
@@ -199,18 +205,35 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         logging.getLogger().setLevel(logging.WARNING)
     content = _load_or_exit(settings)
     if local:
-        try:
-            from bot.sandbox.local import run_local  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            print(textwrap.fill(" ".join(NO_TOKEN_HELP.split()), 110), file=sys.stderr)
-            return 2
-        return int(run_local(settings, script=args.script))
+        return _run_local(settings, args.script)
     with _hold_database(settings):
         try:
             asyncio.run(_run_bot(settings, content))
         except KeyboardInterrupt:
             log.info("stopped by keyboard interrupt")
     return 0
+
+
+def _run_local(settings: Settings, script: Path | None) -> int:
+    """Local mode: the emulator (the `emulator` extra, imported only here) and this bot as a subprocess against it."""
+    try:
+        from discord_emulator.local import LocalBot, run_local
+    except ImportError as exc:
+        log.debug("the emulator cannot be imported: %s", exc)
+        help_text = (NO_TOKEN_HELP + " " if settings.discord_token is None else "") + NO_EMULATOR_HELP
+        print(textwrap.fill(" ".join(help_text.split()), 110), file=sys.stderr)
+        return 2
+    paths = LocalPaths.beside(settings.database_path)
+    bot = LocalBot(
+        argv=(sys.executable, "-m", "bot", "run"),
+        environment=functools.partial(bot_environment, settings),
+        log=paths.log,
+        files=paths.files,
+        database=paths.database,
+        prepare=functools.partial(prepare_local, paths),
+        debug=settings.log_level == "DEBUG",
+    )
+    return int(run_local(bot, script=script))
 
 
 @contextlib.contextmanager
@@ -480,8 +503,6 @@ def _shown(path: Path) -> str:
 
 def _local_hint(settings: Settings) -> str:
     """Where the data is when it is not where the command looked: local mode keeps its own database."""
-    from bot.sandbox.local_paths import LOCAL_DATABASE, LocalPaths
-
     if settings.database_path.name == LOCAL_DATABASE:
         return ": local mode has not been run with this DATABASE_PATH (`imgbot run --local`)"
     local = LocalPaths.beside(settings.database_path).database
@@ -493,8 +514,6 @@ def _local_hint(settings: Settings) -> str:
 def _say_database(settings: Settings, verb: str = "reads") -> None:
     """One line on stderr naming the database a command uses, so nobody reads the wrong one unawares (a real bot's
     and local mode's sit side by side); stdout stays the command's output (`imgbot status --json`)."""
-    from bot.sandbox.local_paths import LOCAL_DATABASE
-
     whose = " (local mode's)" if settings.database_path.name == LOCAL_DATABASE else ""
     print(f"imgbot {verb} the database {_shown(settings.database_path)}{whose}.", file=sys.stderr)
 
@@ -961,8 +980,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         verbose = verbose or settings.log_level == "DEBUG"
         configure_logging(settings, quiet=args.command != "run" and not verbose)
         if getattr(args, "local_database", False):
-            from bot.sandbox.local_paths import local_settings
-
             settings = local_settings(settings, settings.owner_ids)
         return int(args.func(args, settings))
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.sandbox import Emulator, World
+from discord_emulator import Emulator, World
 from tests.conftest import DATA_DIR
 from tests.e2e.harness import BotProcess
 

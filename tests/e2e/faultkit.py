@@ -16,11 +16,11 @@ import discord
 
 from bot.db.connection import open_database
 from bot.db.timestamps import to_db
-from bot.sandbox import Emulator, World
-from bot.sandbox.models import Message
 from bot.scheduling.delivery import delivery_reference
 from bot.text import escape_markdown
 from bot.ui.channels import footer_references
+from discord_emulator import Emulator, World
+from discord_emulator.models import Message
 
 SEND = "POST /channels/{channel_id}/messages"
 CALLBACK = "POST /interactions/{interaction_id}/{interaction_token}/callback"

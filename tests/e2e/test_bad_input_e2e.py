@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import Emulator
-from bot.sandbox.commands import SUB_COMMAND, SUB_COMMAND_GROUP, RegisteredCommand
-from bot.sandbox.interactions import Interaction, Reply
-from bot.sandbox.models import JsonDict, Message
-from bot.sandbox.world import Channel
 from bot.text import would_ping
+from discord_emulator import Emulator
+from discord_emulator.commands import SUB_COMMAND, SUB_COMMAND_GROUP, RegisteredCommand
+from discord_emulator.interactions import Interaction, Reply
+from discord_emulator.models import JsonDict, Message
+from discord_emulator.world import Channel
 from tests.e2e.conftest import Live
 from tests.unit.nasty import NASTY_SAMPLES
 

@@ -18,11 +18,11 @@ import pytest_asyncio
 
 from bot.knowledge.community import ANSWERED_TAG, OTHER_TAG, STAGE_TAGS, all_tags
 from bot.knowledge.models import Stage
-from bot.sandbox import Emulator, World
-from bot.sandbox.interactions import Reply
-from bot.sandbox.models import Message
-from bot.sandbox.permissions import MODERATOR, Perm
-from bot.sandbox.world import Channel, ChannelType, Overwrite, OverwriteType, User
+from discord_emulator import Emulator, World
+from discord_emulator.interactions import Reply
+from discord_emulator.models import Message
+from discord_emulator.permissions import MODERATOR, Perm
+from discord_emulator.world import Channel, ChannelType, Overwrite, OverwriteType, User
 from tests.e2e.conftest import running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -34,7 +34,8 @@ OFF_ROAD_QUESTION = "@everyone what is the best pizza in Boston <@&{role}>?"
 """Nothing on the road to residency: tagged "Other questions". /ask itself takes the mentions out of a question
 (bot.knowledge.options), so they never reach the post; the post breaks any ping it quotes all the same."""
 OFF_ROAD_ASKED = "what is the best pizza in Boston ?"
-ANKI_QUESTION = "Should I use Anki for the USMLE?"
+STUDY_GEAR_QUESTION = "Which noise-cancelling headphones do you use while studying?"
+"""Refused, and close to no stage: tagged "Other questions" until the member picks one."""
 
 
 @dataclass
@@ -261,7 +262,7 @@ async def test_an_anonymous_post_shows_no_name_and_no_ping(live: Community) -> N
 
 async def test_one_question_per_member_every_ten_minutes(live: Community) -> None:
     alice = live.user("alice")
-    refusal = await refused_ask(live, alice, ANKI_QUESTION)
+    refusal = await refused_ask(live, alice, STUDY_GEAR_QUESTION)
     refused = await click(live.emu, refusal, "Ask the community", alice)
     assert "one question to the community every 10 minutes" in refused.content
     assert query(live, "SELECT COUNT(*) FROM community_questions WHERE asked_by = ?", alice.id) == [(1,)]
@@ -269,7 +270,7 @@ async def test_one_question_per_member_every_ten_minutes(live: Community) -> Non
 
 async def test_cancel_posts_nothing(live: Community) -> None:
     gita = live.user("gita")
-    preview = await preview_of(live, gita, ANKI_QUESTION)
+    preview = await preview_of(live, gita, STUDY_GEAR_QUESTION)
     cancelled = await click(live.emu, preview, "Cancel", gita)
     assert cancelled.content.startswith("Not posted.") and not cancelled.components
     assert query(live, "SELECT COUNT(*) FROM community_questions WHERE asked_by = ?", gita.id) == [(0,)]
@@ -277,7 +278,7 @@ async def test_cancel_posts_nothing(live: Community) -> None:
 
 async def test_the_stage_can_be_corrected_before_posting(live: Community) -> None:
     emu, gita = live.emu, live.user("gita")
-    preview = await preview_of(live, gita, ANKI_QUESTION)
+    preview = await preview_of(live, gita, STUDY_GEAR_QUESTION)
     assert f"tagged **{OTHER_TAG}**" in preview.embeds[0]["description"]
     usmle = await (await emu.select(preview, [Stage.USMLE.value], user=gita)).response()
     assert "tagged **USMLE**" in usmle.embeds[0]["description"] and "· USMLE\n" in usmle.embeds[1]["description"]

@@ -18,8 +18,8 @@ import pytest
 
 from bot.db.backup import backup_database, list_backups
 from bot.db.connection import open_database
-from bot.sandbox import Emulator, Reply, User, World
-from bot.sandbox.world import Channel
+from discord_emulator import Emulator, Reply, User, World
+from discord_emulator.world import Channel
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import bot_env, running_bot
 from tests.e2e.harness import BotProcess

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bench.fanout import measure
-from bot.sandbox import Channel, Emulator, World
 from bot.scheduling import CRASH_AFTER_SEND_ENV, TEST_CLOCK_OFFSET_ENV
+from discord_emulator import Channel, Emulator, World
 from tests.e2e.conftest import running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")

@@ -16,9 +16,9 @@ import pytest_asyncio
 
 from bot.db.connection import open_database
 from bot.db.timestamps import to_db
-from bot.sandbox import Emulator, Interaction, Reply, World
-from bot.sandbox.faults import Fault, FaultInjector
-from bot.sandbox.world import Channel, User
+from discord_emulator import Emulator, Interaction, Reply, World
+from discord_emulator.faults import Fault, FaultInjector
+from discord_emulator.world import Channel, User
 from tests.e2e.conftest import Live, running_bot
 from tests.e2e.faultkit import (
     CALLBACK,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.preflight import PORTAL
-from bot.sandbox import Emulator, World
-from bot.sandbox.gateway import INTENT_GUILD_MEMBERS
+from discord_emulator import Emulator, World
+from discord_emulator.gateway import INTENT_GUILD_MEMBERS
 from tests.e2e.conftest import bot_env
 from tests.e2e.harness import BotProcess
 

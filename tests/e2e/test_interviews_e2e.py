@@ -19,8 +19,8 @@ import pytest
 from bot.cycle import CycleCalendar, MilestoneKind, MilestoneStatus
 from bot.interviews.bank import load_interview_bank
 from bot.interviews.models import Category, InterviewQuestion
-from bot.sandbox import Emulator, User, World
-from bot.sandbox.interactions import Reply
+from discord_emulator import Emulator, User, World
+from discord_emulator.interactions import Reply
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import Live, running_bot
 

@@ -18,8 +18,8 @@ import pytest
 
 from bot.interviews.bank import load_interview_bank
 from bot.interviews.mock import BREAK_MINUTES, MINUTE_ENV, QUESTIONS_PER_ROUND
-from bot.sandbox import Emulator, Message, User, World
-from bot.sandbox.interactions import Reply
+from discord_emulator import Emulator, Message, User, World
+from discord_emulator.interactions import Reply
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import running_bot
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.knowledge.loader import load_knowledge_base
-from bot.sandbox import Emulator, World
+from discord_emulator import Emulator, World
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import Live, running_bot
 

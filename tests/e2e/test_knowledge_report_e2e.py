@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import Emulator
-from bot.sandbox.interactions import Reply
-from bot.sandbox.world import Channel, User
 from bot.ui.knowledge_report import QUESTIONS_FIELD, SERVER_ENTRIES_FIELD
+from discord_emulator import Emulator
+from discord_emulator.interactions import Reply
+from discord_emulator.world import Channel, User
 from tests.e2e.conftest import Live
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

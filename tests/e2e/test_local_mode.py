@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from bot.content import Content
-from bot.sandbox.commands import RegisteredCommand
-from bot.sandbox.console import (
+from discord_emulator.commands import RegisteredCommand
+from discord_emulator.local.console import (
     ClickLine,
     ConsoleError,
     SelectLine,
@@ -29,8 +29,8 @@ from bot.sandbox.console import (
     parse_slash,
     split_named_values,
 )
-from bot.sandbox.display import TextRenderer
-from bot.sandbox.world import World
+from discord_emulator.local.display import TextRenderer
+from discord_emulator.world import World
 from tests.conftest import DATA_DIR, REPO_ROOT
 
 EPHEMERAL = "[ephemeral — only you see this]"

@@ -14,10 +14,10 @@ import pytest
 
 from bot.cycle import CycleCalendar
 from bot.milestones.discord_event_plan import plan_discord_events
-from bot.sandbox import Emulator, Perm, Reply, World
-from bot.sandbox.permissions import BOT_DEFAULT
-from bot.sandbox.world import Guild, User
 from bot.scheduling import CRASH_AFTER_SEND_ENV
+from discord_emulator import Emulator, Perm, Reply, World
+from discord_emulator.permissions import BOT_DEFAULT
+from discord_emulator.world import Guild, User
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import running_bot
 

@@ -16,8 +16,8 @@ import icalendar
 import pytest
 
 from bot.cycle import CycleCalendar, MilestoneKind
-from bot.sandbox import Channel, Emulator, Overwrite, OverwriteType, Perm, Reply
-from bot.sandbox.display import TextRenderer
+from discord_emulator import Channel, Emulator, Overwrite, OverwriteType, Perm, Reply
+from discord_emulator.local.display import TextRenderer
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import Live
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.sandbox import Emulator, Overwrite, OverwriteType, Perm, Reply, User, World
-from bot.sandbox.world import Channel
+from discord_emulator import Emulator, Overwrite, OverwriteType, Perm, Reply, User, World
+from discord_emulator.world import Channel
 from tests.e2e.conftest import Live, running_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]

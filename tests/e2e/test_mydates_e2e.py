@@ -19,11 +19,11 @@ import icalendar
 import pytest
 
 from bot.mydates.reminders import PAUSED
-from bot.sandbox import Channel, Emulator, Message, Reply, User, World
 from bot.scheduling import CRASH_AFTER_SEND_ENV, TEST_CLOCK_OFFSET_ENV
 from bot.studygroups.models import Schedule
 from bot.studygroups.schedule import IsoWeek, recap_instant
 from bot.text import would_ping
+from discord_emulator import Channel, Emulator, Message, Reply, User, World
 from tests.e2e.conftest import Live, running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

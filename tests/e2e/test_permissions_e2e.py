@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import Emulator
-from bot.sandbox.commands import RegisteredCommand
-from bot.sandbox.models import InteractionError, JsonDict
-from bot.sandbox.world import Channel
+from discord_emulator import Emulator
+from discord_emulator.commands import RegisteredCommand
+from discord_emulator.models import InteractionError, JsonDict
+from discord_emulator.world import Channel
 from tests.e2e.conftest import Live
 from tests.e2e.test_bad_input_e2e import FAULT, leaves
 

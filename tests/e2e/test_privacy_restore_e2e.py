@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import Emulator, Reply, World
-from bot.sandbox.world import Channel, User
+from discord_emulator import Emulator, Reply, World
+from discord_emulator.world import Channel, User
 from tests.e2e.conftest import running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")

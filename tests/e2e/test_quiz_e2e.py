@@ -21,9 +21,9 @@ import pytest_asyncio
 from bot.knowledge.loader import load_knowledge_base
 from bot.quiz.bank import load_question_bank
 from bot.quiz.models import Question
-from bot.sandbox import Emulator, World
-from bot.sandbox.interactions import Reply
-from bot.sandbox.models import Message
+from discord_emulator import Emulator, World
+from discord_emulator.interactions import Reply
+from discord_emulator.models import Message
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import Live, running_bot
 

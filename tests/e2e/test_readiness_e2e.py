@@ -20,9 +20,9 @@ import pytest_asyncio
 from icalendar import Calendar
 
 from bot.readiness.service import TEST_NOW_ENV
-from bot.sandbox import Emulator, Message, Reply, User, World
-from bot.sandbox.rest import RequestRecord
-from bot.sandbox.world import Channel
+from discord_emulator import Emulator, Message, Reply, User, World
+from discord_emulator.rest import RequestRecord
+from discord_emulator.world import Channel
 from tests.e2e.conftest import Live, running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Emulator, World
 from bot.scheduling import CRASH_AFTER_SEND_ENV, delivery_reference
+from discord_emulator import Emulator, World
 from tests.e2e.conftest import running_bot
 from tests.e2e.test_studygroups_schedule_e2e import ahead, count, create_group, prompt_of, query
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Emulator, World
+from discord_emulator import Emulator, World
 from tests.e2e.conftest import running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")

@@ -26,10 +26,10 @@ import pytest
 
 from bot.db.connection import open_database
 from bot.db.timestamps import to_db
-from bot.sandbox import Emulator, World
-from bot.sandbox.faults import Fault
 from bot.scheduling import TEST_CLOCK_OFFSET_ENV
 from bot.text import escape_markdown
+from discord_emulator import Emulator, World
+from discord_emulator.faults import Fault
 from tests.e2e.conftest import running_bot
 from tests.e2e.faultkit import (
     PROMPT_KIND,

@@ -14,9 +14,9 @@ import pytest
 
 from bot.datafiles import split_front_matter
 from bot.knowledge.loader import load_knowledge_base
-from bot.sandbox import Emulator, World
-from bot.sandbox.interactions import Reply
-from bot.sandbox.world import Channel, User
+from discord_emulator import Emulator, World
+from discord_emulator.interactions import Reply
+from discord_emulator.world import Channel, User
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import Live, running_bot
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import Emulator, Reply
-from bot.sandbox.models import JsonDict
+from discord_emulator import Emulator, Reply
+from discord_emulator.models import JsonDict
 from tests.e2e.conftest import Live
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Emulator, World
-from bot.sandbox.gateway import IDENTIFY_WINDOW, MAX_GUILDS_PER_SESSION, shard_of
-from bot.sandbox.models import Message
+from discord_emulator import Emulator, World
+from discord_emulator.gateway import IDENTIFY_WINDOW, MAX_GUILDS_PER_SESSION, shard_of
+from discord_emulator.models import Message
 from tests.e2e.conftest import bot_env
 from tests.e2e.faultkit import Subscribed, exactly_once_problems, query, seed_announcements
 from tests.e2e.harness import BotProcess

@@ -29,13 +29,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Emulator, World
-from bot.sandbox.models import Message
-from bot.sandbox.rest import NONCE_MEMORY
-from bot.sandbox.world import Channel, User
 from bot.scheduling import TEST_CLOCK_OFFSET_ENV
 from bot.scheduling.delivery import DEFAULT_NONCE_TRUST
 from bot.text import escape_markdown
+from discord_emulator import Emulator, World
+from discord_emulator.models import Message
+from discord_emulator.rest import NONCE_MEMORY
+from discord_emulator.world import Channel, User
 from tests.e2e.conftest import bot_env
 from tests.e2e.faultkit import (
     Subscribed,
@@ -223,7 +223,7 @@ async def sigkill_during_fan_out(tmp_path: Path, *, servers: int, kills: int, se
                     # The dead bot's requests all answered: what is posted now stays so until the next start.
                     await emu.wait_idle(timeout=10)
                     missing_after_downtime = {c for c, n in delivered_counts(emu, subscribed).items() if not n}
-                    emu.rest.forget_nonces()
+                    emu.rest.messages.forget_nonces()
                     bot.env[TEST_CLOCK_OFFSET_ENV] = f"{DOWNTIME.total_seconds():.0f}"
                     restarted_after_downtime = datetime.now(UTC)
                     context += f" and a downtime of {DOWNTIME}"

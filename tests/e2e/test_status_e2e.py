@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.sandbox import Emulator, World
+from discord_emulator import Emulator, World
 from tests.conftest import DATA_DIR, REPO_ROOT
 from tests.e2e.conftest import Live, running_bot
 

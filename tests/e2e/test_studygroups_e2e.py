@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.privacy import DEFAULT_BACKUPS, privacy_sections
-from bot.sandbox import Emulator, InteractionError, Overwrite, OverwriteType, Perm, Reply, User
-from bot.sandbox.world import Channel
 from bot.studygroups.models import DEFAULT_RETENTION_DAYS
+from discord_emulator import Emulator, InteractionError, Overwrite, OverwriteType, Perm, Reply, User
+from discord_emulator.world import Channel
 from tests.e2e.conftest import Live
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from bot.privacy import PRIVACY_SECTIONS
-from bot.sandbox import Emulator, Reply, User, World
-from bot.sandbox.world import Channel
 from bot.scheduling import TEST_CLOCK_OFFSET_ENV
 from bot.studygroups.streaks import NUDGE_LOCAL_TIME
 from bot.zones import ZoneError, resolve_zone
+from discord_emulator import Emulator, Reply, User, World
+from discord_emulator.world import Channel
 from tests.e2e.conftest import Live, running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.sandbox import Emulator, InteractionError, Message, Reply, User
-from bot.sandbox.world import Channel
+from discord_emulator import Emulator, InteractionError, Message, Reply, User
+from discord_emulator.world import Channel
 from tests.e2e.conftest import Live
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]

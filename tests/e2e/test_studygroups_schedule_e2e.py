@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sandbox import Channel, Emulator, Message, User, World
 from bot.scheduling import CRASH_AFTER_SEND_ENV, TEST_CLOCK_OFFSET_ENV
 from bot.studygroups.models import Schedule
 from bot.studygroups.schedule import IsoWeek, recap_instant
+from discord_emulator import Channel, Emulator, Message, User, World
 from tests.e2e.conftest import Live, running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import Emulator, Message, Overwrite, OverwriteType, Perm, World
-from bot.sandbox.world import Channel, Guild
+from discord_emulator import Emulator, Message, Overwrite, OverwriteType, Perm, World
+from discord_emulator.world import Channel, Guild
 from tests.e2e.conftest import running_bot
 from tests.e2e.test_setup_e2e import STEP_1
 

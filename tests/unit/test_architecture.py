@@ -1,6 +1,7 @@
 """The layers are enforced by import-linter: ``lint-imports``, a step of ``make test``, checks the contracts of
 ``[tool.importlinter]`` in pyproject.toml (domain code never imports discord; only the Discord-facing modules do;
-``bot`` never imports ``cogs``; the runtime never imports the emulator).
+``bot`` never imports ``cogs``; the runtime never imports the emulator, ``discord_emulator``, except local mode; the
+emulator imports neither the bot nor discord.py, and inside it the REST routes never import the emulator).
 
 This test checks what import-linter cannot, that the contracts' own lists are complete and current:
 
@@ -9,7 +10,9 @@ This test checks what import-linter cannot, that the contracts' own lists are co
   staying outside the first contract, which only checks the modules it names;
 - every module named Discord-facing imports discord today, so an exception cannot outlive its reason;
 - nothing ``bot/app.py`` imports leads back to it: the layers under the composition root have no cycle;
-- colours come from one palette.
+- colours come from one palette;
+- every top-level package is checked by mypy and import-linter and built into the wheel;
+- what the emulator needs beyond the runtime's dependencies comes with the ``emulator`` extra, not with the bot.
 
 The known ``bot -> cogs`` imports need no such check: lint-imports fails on an ``ignore_imports`` line that no longer
 matches an import.
@@ -18,6 +21,8 @@ matches an import.
 from __future__ import annotations
 
 import ast
+import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -29,8 +34,12 @@ DOMAIN_CONTRACT = "Domain code never imports discord, directly or through anothe
 FACING_CONTRACT = "Only the Discord-facing modules import discord"
 
 
+def _pyproject() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
 def _contract(name: str) -> dict[str, Any]:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    config = _pyproject()["tool"]["importlinter"]
     matching = [contract for contract in config["contracts"] if contract["name"] == name]
     assert len(matching) == 1, f"pyproject.toml has no single contract named {name!r}"
     contract: dict[str, Any] = matching[0]
@@ -101,3 +110,41 @@ def test_colours_come_from_the_palette() -> None:
             if isinstance(node, ast.Call) and {"Colour", "Color"} & set(ast.unparse(node.func).split(".")):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert found == []
+
+
+def _top_level_packages() -> set[str]:
+    """The project's importable packages at the repository root (the tests are not shipped)."""
+    return {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests"}
+
+
+def test_every_top_level_package_is_type_checked_import_checked_and_shipped() -> None:
+    config = _pyproject()
+    packages = _top_level_packages()
+    assert {"bot", "cogs", "discord_emulator"} <= packages
+    assert set(config["tool"]["mypy"]["packages"]) == packages
+    assert set(config["tool"]["importlinter"]["root_packages"]) == packages
+    assert {name.rstrip("*") for name in config["tool"]["setuptools"]["packages"]["find"]["include"]} == packages
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower() for requirement in requirements}
+
+
+def _third_party_imports(graph: grimp.ImportGraph, package: str) -> set[str]:
+    modules = {package} | graph.find_descendants(package)
+    imported = {name for module in modules for name in graph.find_modules_directly_imported_by(module)}
+    return {name for name in imported if "." not in name and name not in _top_level_packages()} - set(
+        sys.stdlib_module_names
+    )
+
+
+def test_what_only_the_emulator_needs_comes_with_the_emulator_extra() -> None:
+    project = _pyproject()["project"]
+    runtime = _requirement_names(project["dependencies"])
+    emulator_extra = _requirement_names(project["optional-dependencies"]["emulator"])
+    graph = grimp.build_graph(*sorted(_top_level_packages()), include_external_packages=True, cache_dir=None)
+    runtime_imports = _third_party_imports(graph, "bot") | _third_party_imports(graph, "cogs")
+    only_emulator = _third_party_imports(graph, "discord_emulator") - runtime_imports
+    assert "jsonschema" in only_emulator  # the graph does see the emulator's own imports
+    assert only_emulator <= emulator_extra, "add it to [project.optional-dependencies] emulator"
+    assert not only_emulator & runtime, "a dependency of the emulator alone is not the bot's: move it to the extra"

@@ -162,10 +162,15 @@ _DIRECT_TRANSACTION_CALL = re.compile(r"\.\s*(commit|rollback)\s*\(")
 def test_no_module_commits_or_rolls_back_by_itself() -> None:
     """Only write_transaction may end a transaction on the shared connection; anything else can commit or discard
     another coroutine's half-done work."""
-    allowed = {ROOT / "bot" / "db" / "connection.py"}
+    allowed = {
+        ROOT / "bot" / "db" / "connection.py",
+        # Local mode clears the commands' registration with a connection of its own, before the bot starts: there is
+        # no shared connection yet, so nothing of anyone else's to commit.
+        ROOT / "bot" / "local_mode.py",
+    }
     offenders = []
     for path in sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]):
-        if path in allowed or (ROOT / "bot" / "sandbox") in path.parents:
+        if path in allowed:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if _DIRECT_TRANSACTION_CALL.search(line):

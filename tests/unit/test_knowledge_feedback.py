@@ -32,7 +32,6 @@ from bot.quiz.repository import QuizRepository
 from bot.quiz.service import QuizService
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import ReadinessService
-from bot.sandbox.contract import check_message_body
 from bot.scheduling.delivery import DeliveryRepository
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
@@ -42,6 +41,7 @@ from bot.ui.knowledge_feedback import REPORT_ENTRIES, add_reason_fields, note_no
 from bot.ui.knowledge_report import KnowledgeReport, report_embed
 from bot.validation import UserInputError, parse_options
 from cogs.knowledge import browse_view, reasons_view, stages_view
+from discord_emulator.contract import check_message_body
 
 SERVER_A, SERVER_B = 1_183_440_317_201_907_712, 1_190_021_588_230_107_136
 ALICE, BOB, CAROL = 731_245_678_901_234_567, 845_129_876_543_210_987, 912_345_678_901_234_561

@@ -1,4 +1,4 @@
-"""Local mode's settings (bot/sandbox/local_paths.py, bot/sandbox/local.py): its own files beside the configured
+"""Local mode's settings (bot/local_mode.py, discord_emulator/local/): its own files beside the configured
 database, the same knowledge data, and the emulated server's owner as the bot's owner."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 from bot.config import Settings
-from bot.sandbox.local import bot_environment, local_owner_ids
-from bot.sandbox.local_paths import LocalPaths, local_settings
-from bot.sandbox.world import World
+from bot.local_mode import LocalPaths, bot_environment, local_settings
+from discord_emulator.local import local_owner_ids
+from discord_emulator.world import World
 from tests.conftest import DATA_DIR
 
 

@@ -39,7 +39,6 @@ from bot.mydates.reminders import (
 from bot.mydates.repository import REMINDER_TARGET_KIND, MyDatesRepository
 from bot.mydates.service import MyDatesService
 from bot.privacy import DELETION_LABELS, deletion_counts_text, personal_data_for
-from bot.sandbox.contract import check_message_body
 from bot.scheduling import (
     DeliveryProblem,
     DeliveryRepository,
@@ -57,6 +56,7 @@ from bot.text import would_ping
 from bot.ui.mydates import dates_embed
 from bot.ui.studygroups import exams_ahead_line
 from bot.validation import UserInputError, parse_options, parse_options_with
+from discord_emulator.contract import check_message_body
 from tests.unit.test_personal_data import traces
 
 ALICE, BOB, CAROL = 731_245_678_901_234_567, 845_129_876_543_210_987, 402_117_894_126_911_500

@@ -20,7 +20,7 @@ from bot.preflight import (
     identify_bot,
     settings_for,
 )
-from bot.sandbox import Emulator, World
+from discord_emulator import Emulator, World
 
 PORTAL_PAGE = "https://discord.com/developers/applications/42/bot"
 

@@ -5,7 +5,7 @@ people type at a bot: pings in disguise, other scripts, markdown, blanks, huge o
 
 - validation and the service either succeed or raise UserInputError (a message saying how to fix it), nothing else;
 - the reply the cog builds from the result (the same screen functions) fits Discord's limits, checked with the
-  emulator's own contract code (bot/sandbox/contract.py) rather than a second copy of the limits;
+  emulator's own contract code (discord_emulator/contract.py) rather than a second copy of the limits;
 - nothing typed comes back as a ping: no reply text, and no error message as the error path shows it, would ping;
 - the outcome is the one the input asks for: what was accepted is what is stored and shown (a quiz of the size asked,
   the group as created or edited, the settings and check-in as typed), what was refused left nothing behind, and
@@ -43,7 +43,6 @@ from bot.mydates.reminders import PlannedReminder
 from bot.quiz.options import LeaderboardOptions, LeaderboardPeriod, QuizReviewOptions, QuizStartOptions
 from bot.readiness.assessment import Step, StepKind
 from bot.readiness.options import TimelineOptions
-from bot.sandbox.contract import check_message_body
 from bot.studygroups.models import (
     MAX_RETENTION_DAYS,
     CheckInEntry,
@@ -77,6 +76,7 @@ from cogs.quiz import solo_view
 from cogs.readiness import FixNumberButton, question_view, timeline_view
 from cogs.studygroups.checkin import CHECKIN_FIELDS, FixCheckInButton
 from cogs.studygroups.progress import ShareProgressButton
+from discord_emulator.contract import check_message_body
 from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
 

@@ -26,11 +26,11 @@ from bot.content import Content
 from bot.interviews.mock import MAX_ROUND_MINUTES, MIN_ROUND_MINUTES, Phase, State
 from bot.interviews.mock_service import FeedbackTarget, MockInterviewService, SessionView
 from bot.interviews.options import MockFeedback, MockOptions, parse
-from bot.sandbox.contract import check_message_body
 from bot.studygroups.models import GroupCreateOptions, parse_with_clock
 from bot.text import would_ping
 from bot.ui import mock_interviews as screens
 from cogs.interviews_mock import MockButton, MockFeedbackModal, session_view
+from discord_emulator.contract import check_message_body
 from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
 from tests.unit.test_properties_commands import MODAL_FIELDS, App, covers, outcome, parsed

@@ -33,7 +33,6 @@ from bot.knowledge.server_entries import (
     ServerEntryForm,
     terms_of,
 )
-from bot.sandbox.contract import check_message_body
 from bot.text import defuse_pings
 from bot.ui.embeds import DESCRIPTION_LIMIT, entry_embed
 from bot.ui.forms import problems_text
@@ -49,6 +48,7 @@ from bot.ui.server_knowledge import (
 from bot.validation import FormErrors, parse_form, parse_options
 from cogs.knowledge import answer_view, suggestions_view
 from cogs.server_knowledge import FixEntryButton, ServerEntryModal
+from discord_emulator.contract import check_message_body
 from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
 from tests.unit.test_properties_commands import (

@@ -15,8 +15,6 @@ import discord
 import discord.http
 import pytest
 
-from bot.sandbox import Emulator, World
-from bot.sandbox.world import Channel
 from bot.scheduling.delivery import SkipDelivery
 from bot.ui import channels
 from bot.ui.channels import (
@@ -27,6 +25,8 @@ from bot.ui.channels import (
     search_history,
     set_reference_footer,
 )
+from discord_emulator import Emulator, World
+from discord_emulator.world import Channel
 
 HISTORY_ROUTE = "GET /channels/{channel_id}/messages"
 REFERENCE = "abcdefghij"
