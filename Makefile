@@ -20,10 +20,12 @@ STAMP := $(VENV)/.installed
 #   the rest, one at a time, as the whole suite used to.
 # One file, serially: .venv/bin/pytest -q tests/e2e/test_quiz_e2e.py (without -n, pytest runs in one process).
 PARALLEL := -n 4 --dist loadfile --no-loadscope-reorder
+# Extra pytest options for both phases, e.g. `make test PYTEST_ARGS=--durations=30` to list the slowest tests.
+PYTEST_ARGS ?=
 # The second phase collects tests/e2e only (collecting every test takes about 10 s of CPU), where `alone` is allowed.
 define pytest_in_two_phases
-	$(BIN)/pytest -q -m "not soak and not alone" $(PARALLEL) $(1)
-	$(BIN)/pytest -q -m "alone and not soak" tests/e2e
+	$(BIN)/pytest -q -m "not soak and not alone" $(PARALLEL) $(PYTEST_ARGS) $(1)
+	$(BIN)/pytest -q -m "alone and not soak" $(PYTEST_ARGS) tests/e2e
 endef
 
 .PHONY: install run local test lint typecheck unit e2e soak bench validate clean
@@ -59,7 +61,7 @@ validate: $(STAMP)
 	$(BIN)/imgbot kb validate
 
 unit: $(STAMP)
-	$(BIN)/pytest -q tests/unit $(PARALLEL)
+	$(BIN)/pytest -q tests/unit $(PARALLEL) $(PYTEST_ARGS)
 
 e2e: $(STAMP)
 	$(call pytest_in_two_phases,tests/e2e)
