@@ -5,6 +5,33 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# How `make test` (and `make unit`, `make e2e`) run the tests: on 4 worker processes (pytest-xdist), then the few
+# marked `alone` one at a time.
+# - 4 workers on a 2-core machine: most of the suite's wall time is end-to-end tests waiting on a bot process and the
+#   emulator (about 6 of its 14 serial minutes are CPU), so two workers per core keep both cores busy while tests
+#   wait. More would only make the bot processes queue for a core, which the end-to-end tests' own clocks (Discord's
+#   3 s to answer an interaction, a phase of a session that must outlast a restart) would feel first.
+# - --dist loadfile: a test file is one unit of work, run on one worker, so a module's shared bot starts once.
+#   (Not --dist loadgroup: with pytest 9.2 it silently stops grouping, pytest-xdist issue #1386.) Tests marked
+#   `heavy` take a lock so that no two of them run at once on any worker (tests/conftest.py).
+# - --no-loadscope-reorder: files start in collection order, the long end-to-end ones first, and the many short unit
+#   test files fill in at the end, instead of a long file starting last and running alone.
+# - Tests marked `alone` give a bot a head start of seconds before a post is due or bound a fan-out's wall time: with
+#   three other workers starting bots beside them, a start can take longer than the head start, so they run after
+#   the rest, one at a time, as the whole suite used to.
+# One file, serially: .venv/bin/pytest -q tests/e2e/test_quiz_e2e.py (without -n, pytest runs in one process).
+PARALLEL := -n 4 --dist loadfile --no-loadscope-reorder
+# Extra pytest options for both phases, e.g. `make test PYTEST_ARGS=--durations=30` to list the slowest tests.
+PYTEST_ARGS ?=
+# The second phase collects tests/e2e only (collecting every test takes about 10 s of CPU), where `alone` is allowed.
+# PYTHONDONTWRITEBYTECODE emptied: the tests start well over 150 bot and command-line processes, and where the
+# environment says not to write bytecode, each compiles the bot's modules again (about 0.3 s of CPU) and each worker
+# rewrites every test module's asserts again (about 5 s). The files go to __pycache__/ (ignored by git).
+define pytest_in_two_phases
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -m "not soak and not alone" $(PARALLEL) $(PYTEST_ARGS) $(1)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -m "alone and not soak" $(PYTEST_ARGS) tests/e2e
+endef
+
 .PHONY: install run local test lint typecheck unit e2e soak bench validate clean
 
 $(STAMP): pyproject.toml
@@ -26,7 +53,7 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/imgbot kb validate
-	$(BIN)/pytest -q -m "not soak"
+	$(call pytest_in_two_phases)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,10 +66,10 @@ validate: $(STAMP)
 	$(BIN)/imgbot kb validate
 
 unit: $(STAMP)
-	$(BIN)/pytest -q tests/unit
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q tests/unit $(PARALLEL) $(PYTEST_ARGS)
 
 e2e: $(STAMP)
-	$(BIN)/pytest -q tests/e2e
+	$(call pytest_in_two_phases,tests/e2e)
 
 soak: $(STAMP)
 	$(BIN)/pytest -q -s -m soak

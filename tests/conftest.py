@@ -1,16 +1,57 @@
-"""Shared fixtures: the repository's real data, loaded once, and settings that never read the developer's .env."""
+"""Shared fixtures: the repository's real data, loaded once, and settings that never read the developer's .env.
+
+Also what lets the suite run on several worker processes at once (pytest-xdist, see the Makefile's PARALLEL): a
+Hypothesis profile that does not time examples, and the lock that keeps tests marked ``heavy`` apart.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bot.config import Settings
 from bot.content import Content, load_content
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
+
+# Hypothesis checks properties, not speed: its default 200 ms deadline per example and its "too slow" health check
+# time the wall clock, which on two cores shared by four test workers (and whatever else the machine runs) measures
+# the machine, and fails a test as "flaky" when its rerun is quicker. A test with a speed to keep asserts it itself,
+# on CPU time (tests/emulator/test_emulator_world.py). A test's own @settings still applies on top of this profile.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``make test`` runs the tests marked ``alone`` after the others and looks for them in tests/e2e only (collecting
+    every test again costs about 10 s of CPU): one marked elsewhere would never run, so it stops the run instead."""
+    e2e = REPO_ROOT / "tests" / "e2e"
+    misplaced = [item.nodeid for item in items if item.get_closest_marker("alone") and e2e not in item.path.parents]
+    if misplaced:
+        raise pytest.UsageError(f"only tests under tests/e2e may be marked alone (Makefile): {misplaced}")
+
+
+@pytest.fixture(autouse=True)
+def heavy_tests_one_at_a_time(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """A test marked ``heavy`` (a fan-out to thousands of servers, a bot killed and restarted again and again, two bots
+    measured side by side) waits until no other heavy test runs on any worker of this run: two of them at once would
+    take both cores from each other and from every other test. An exclusive lock on a file in the run's temporary
+    directory, which all of its workers share (each worker's own is a subdirectory of it); without workers there is
+    nothing to wait for."""
+    if request.node.get_closest_marker("heavy") is None or "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    with (tmp_path_factory.getbasetemp().parent / "heavy.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed, after the test's teardown
+        yield
 
 
 @pytest.fixture(scope="session")

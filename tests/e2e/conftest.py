@@ -3,6 +3,9 @@
 One emulator and one bot process per test module (starting a bot costs about two seconds); tests that restart or
 kill the bot start their own. After every test the emulator's contract checks must be clean: a request that breaks
 Discord's limits or a route Discord does not have fails the test that caused it.
+
+Safe on parallel workers (``make test`` runs four): each emulator listens on a port the system picks, and each bot's
+database, backups and logs are in its test's own temporary directory (``bot_env``); a test file runs on one worker.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from tests.e2e.harness import BotProcess
 
 
 def bot_env(emu: Emulator, database: Path, **extra: str) -> dict[str, str]:
-    return emu.bot_env() | {"DATABASE_PATH": str(database), "DATA_DIR": str(DATA_DIR), "LOG_LEVEL": "INFO"} | extra
+    """The bot's settings for a test: every file it may write beside ``database`` (a test's own temporary directory,
+    never the repository's ``var/``, which tests running at the same time would share)."""
+    files = {"DATABASE_PATH": str(database), "BACKUP_DIR": str(database.parent / "backups")}
+    return emu.bot_env() | files | {"DATA_DIR": str(DATA_DIR), "LOG_LEVEL": "INFO"} | extra
 
 
 @asynccontextmanager

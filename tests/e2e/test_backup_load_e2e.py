@@ -89,6 +89,7 @@ class Writer(threading.Thread):
         pytest.param(200, 120.0, id="200MB", marks=pytest.mark.soak),
     ],
 )
+@pytest.mark.heavy  # a 24 MB database built and copied: never beside another heavy test (tests/conftest.py)
 async def test_a_backup_under_write_load_finishes_in_bounded_time_and_leaves_nothing(
     tmp_path: Path, megabytes: int, bound: float
 ) -> None:

@@ -10,6 +10,7 @@ from bench.e2e_latency import measure
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 
+@pytest.mark.heavy  # two bots under bursts of /ask: never beside another heavy test (tests/conftest.py)
 async def test_the_floor_and_the_bot_answer_every_ask_of_the_same_world() -> None:
     report = await measure(interactions=20, concurrency=5, repeat=1, warmup=5)
     assert report.errors == 0 and report.members == 100

@@ -41,6 +41,7 @@ EDIT_ORIGINAL = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original
 
 
 @pytest.mark.asyncio(loop_scope="function")
+@pytest.mark.alone  # the bot must start within its 8 s head start: not beside other bots starting (Makefile)
 async def test_fan_out_through_429_and_5xx_bursts_posts_every_announcement_once(tmp_path: Path) -> None:
     database = tmp_path / "bot.sqlite3"
     world = World.generate(50, members_per_guild=5, seed=3)
@@ -97,6 +98,7 @@ GROUP = "Lost-answer crew"
 
 
 @pytest.mark.asyncio(loop_scope="function")
+@pytest.mark.alone  # the bot must start within its 7 s head start: not beside other bots starting (Makefile)
 async def test_answers_lost_after_the_message_was_made_post_nothing_twice(tmp_path: Path) -> None:
     """The hard case for "exactly once": Discord creates the message and then answers 500/502/504 (discord.py retries
     those on its own) or 503, or the connection drops (the bot's delivery retries). Every retry carries the

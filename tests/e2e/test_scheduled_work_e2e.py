@@ -74,6 +74,7 @@ ISSUE = Windows(retry_after=60, rooms=90, generals=60)
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.alone  # a 14 s head start, then ON_TIME for 150 posts: not beside other tests (Makefile)
 async def test_faulty_channels_hold_back_no_other_group_or_server(tmp_path: Path) -> None:
     await faulty_channels_hold_back_nobody(tmp_path, QUICK)
 

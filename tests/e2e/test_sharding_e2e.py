@@ -83,11 +83,13 @@ async def wait_recorded(database: Path, servers: int, timeout: float) -> None:  
             await asyncio.sleep(0.2)
 
 
+@pytest.mark.heavy  # 2,600 servers on 3 shards: never beside another heavy test (tests/conftest.py)
 async def test_a_fan_out_to_servers_of_a_sharded_bot_survives_a_sigkill_exactly_once(tmp_path: Path) -> None:
     await sharded_fan_out_survives_a_sigkill(tmp_path, every=20)
 
 
 @pytest.mark.soak
+@pytest.mark.heavy
 async def test_a_fan_out_to_every_server_of_a_sharded_bot_survives_a_sigkill_exactly_once(tmp_path: Path) -> None:
     await sharded_fan_out_survives_a_sigkill(tmp_path, every=1)
 

@@ -273,12 +273,14 @@ def soak_seed(default: int) -> int:
     return int(value) if value else default
 
 
+@pytest.mark.heavy  # six bot starts and a fan-out: never beside another heavy test (tests/conftest.py)
 async def test_five_sigkills_during_a_fan_out_to_50_servers(tmp_path: Path) -> None:
     await sigkill_during_fan_out(tmp_path, servers=50, kills=5, seed=soak_seed(20260607))
 
 
 @pytest.mark.soak
 @pytest.mark.timeout(900)
+@pytest.mark.heavy
 async def test_twenty_sigkills_during_a_fan_out_to_200_servers(tmp_path: Path) -> None:
     await sigkill_during_fan_out(
         tmp_path, servers=200, kills=20, seed=soak_seed(random.SystemRandom().randrange(10**6))

@@ -22,7 +22,8 @@ import pytest
 
 from tests.conftest import DATA_DIR, REPO_ROOT
 
-pytestmark = pytest.mark.install
+# heavy: building and installing a wheel takes a core for about 20 s (tests/conftest.py keeps heavy tests apart).
+pytestmark = [pytest.mark.install, pytest.mark.heavy]
 
 STEP_TIMEOUT = 180
 """Seconds for one step (build, environment, install, question); each takes under 10 s on an idle machine, and this

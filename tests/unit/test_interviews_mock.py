@@ -156,9 +156,10 @@ def test_the_largest_sessions_are_seated_quickly(count: int) -> None:
     2-core machine: about 0.08 s for 15 members (the slowest: odd) and 0.02 s for 16; the bound leaves room."""
     members = list(range(1, count + 1))
     history = {frozenset(p): 1 + (p[0] * 7 + p[1] * 3) % 4 for p in itertools.combinations(members, 2)}
-    started = time.perf_counter()
+    # CPU time: on a busy machine (the suite runs on four workers) the wall clock also counts waiting for a core.
+    started = time.process_time()
     tables = pair_members(members, history)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert sorted(m for t in tables for m in t.members) == members
 
 
