@@ -343,7 +343,9 @@ def test_the_unit_runs_imgbot_run_from_a_virtualenv_sandboxed_with_its_data_writ
         assert Path(settings[key]).is_relative_to(data), key
 
 
-def test_the_environment_file_sets_real_settings_and_no_token() -> None:
+def test_the_environment_file_sets_real_settings_and_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in Settings.model_fields:  # the file's values, not the developer's environment's
+        monkeypatch.delenv(name.upper(), raising=False)
     settings = env_file(ENV_EXAMPLE)
     assert settings["DISCORD_TOKEN"] == ""
     names = {name.upper() for name in Settings.model_fields}
