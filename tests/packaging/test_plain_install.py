@@ -2,89 +2,24 @@
 another directory answers from the curated content the wheel carries (build_content.py, bot/config.py's
 ``default_data_dir``).
 
-Offline and in about 20 s: the wheel is built with the .venv's own setuptools (``--no-build-isolation``), installed
-without dependencies into a new virtual environment (``--no-deps --no-index``), and that environment borrows the
-.venv's installed dependencies through a ``.pth`` line. Paths named in a ``.pth`` file are added to ``sys.path``
-without reading the ``.pth`` files they hold, so the .venv's editable install of this checkout stays out of it: the
-``bot`` imported is the installed one, which the test checks.
+Offline and in about 20 s: the ``installed`` environment (tests/packaging/conftest.py, built once per session and
+shared with test_deploy.py) and how it borrows the .venv's dependencies are described in fresh_install.py; the
+``bot`` imported there is the installed one, which the first test checks.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA_DIR, REPO_ROOT
+from tests.conftest import DATA_DIR
+from tests.packaging.fresh_install import clean_env, python_of, run
 
 # heavy: building and installing a wheel takes a core for about 20 s (tests/conftest.py keeps heavy tests apart).
 pytestmark = [pytest.mark.install, pytest.mark.heavy]
-
-STEP_TIMEOUT = 180
-"""Seconds for one step (build, environment, install, question); each takes under 10 s on an idle machine, and this
-leaves room for a machine running several suites at once."""
-
-LEFT_OUT = {"var", "build"}
-"""Top-level entries a build never reads: the bot's own database and backups, setuptools' build directory. Hidden
-ones (.git, .venv, .env, the tool caches) are left out too."""
-
-
-def run(
-    command: list[str | Path], cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    argv = [str(part) for part in command]
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=STEP_TIMEOUT)
-    assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
-    return done
-
-
-def copy_of_the_checkout(target: Path) -> Path:
-    """The checkout as `pip install .` would read it, copied: a build in place would leave build/ and *.egg-info in
-    the repository, and a build/ left by an earlier run can slip stale files into the wheel."""
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        top = Path(directory) == REPO_ROOT
-        return {
-            name
-            for name in names
-            if name == "__pycache__"
-            or name.endswith(".egg-info")
-            or (top and (name.startswith(".") or name in LEFT_OUT))
-        }
-
-    shutil.copytree(REPO_ROOT, target, ignore=ignore)
-    return target
-
-
-def python_of(venv: Path) -> Path:
-    return venv / "bin" / "python"
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with the project installed from its wheel; its path."""
-    root = tmp_path_factory.mktemp("plain-install")
-    source = copy_of_the_checkout(root / "source")
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    run([*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", root / "wheel", source])
-    [wheel] = (root / "wheel").glob("img_pathway_bot-*.whl")
-
-    venv = root / "venv"
-    run([sys.executable, "-m", "venv", "--without-pip", venv])
-    run([*pip, "--python", python_of(venv), "install", "--no-deps", "--no-index", "-q", wheel])
-    site = run([python_of(venv), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]).stdout.strip()
-    (Path(site) / "_dependencies_from_dev_venv.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
-    return venv
-
-
-def clean_env(home: Path) -> dict[str, str]:
-    """No DATA_DIR, no PYTHONPATH, no virtual environment activated: what a fresh shell has."""
-    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
 
 
 def test_the_installed_bot_is_the_wheels_and_finds_its_content(installed: Path, tmp_path: Path) -> None:
