@@ -16,6 +16,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.announcements import DiscordMessenger
+from bot.adapters.group_quiz import DiscordGroupQuizPoster, MemberNames
+from bot.adapters.member_directory import DiscordMemberDirectory
+from bot.adapters.scheduled_events import DiscordEventGateway
+from bot.adapters.studygroup_posts import DiscordNudgeSender, DiscordPromptSender
 from bot.config import Settings, active_test_hooks
 from bot.content import Content
 from bot.cooldowns import Cooldowns
@@ -85,11 +90,6 @@ from bot.studygroups.retention import PURGE_EVERY, PURGE_JOB, RetentionPurger
 from bot.studygroups.service import StudyGroupService
 from bot.ui.errors import report_interaction_error
 from bot.ui.mydates import DiscordReminderSender
-from cogs.milestones.messenger import DiscordMessenger
-from cogs.milestones.scheduled_events import DiscordEventGateway
-from cogs.quiz.posting import DiscordGroupQuizPoster, MemberNames
-from cogs.studygroups.delivery import DiscordNudgeSender, DiscordPromptSender
-from cogs.studygroups.members import DiscordMemberDirectory
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ class ImgBot(ShardedBot):
             prompts=DiscordPromptSender(self),
             nudges=DiscordNudgeSender(self),
             members=DiscordMemberDirectory(self, budget.lane(DiscordMemberDirectory.REST_PER_SECOND)),
-            quiz=DiscordGroupQuizPoster(self, names),
+            quiz=DiscordGroupQuizPoster(self, names, self._entry_title),
             mydates=DiscordReminderSender(self),
         )
         self._adapters = adapters

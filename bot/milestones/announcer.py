@@ -12,7 +12,7 @@ module says what an item is, how it is posted and found again, and what a server
 - **Problems**: a deleted channel or role, or a missing permission, pauses what it breaks in that server and tells
   its admin by DM (``pausing``); the server's other posts of the moment are not even tried; other servers go on.
 
-No discord import: ``Messenger`` is implemented in ``cogs/milestones/messenger.py`` and given here by
+No discord import: ``Messenger`` is implemented in ``bot/adapters/announcements.py`` and given here by
 ``bot/app.py``.
 """
 
@@ -52,7 +52,7 @@ ANNOUNCEMENT_KINDS = tuple(kind.value for kind in TargetKind)
 
 
 class Messenger(Protocol):
-    """What the announcer needs from Discord (implemented in ``cogs/milestones/messenger.py``)."""
+    """What the announcer needs from Discord (implemented in ``bot/adapters/announcements.py``)."""
 
     async def post(
         self, guild_id: int, channel_id: int, announcement: Announcement, *, nonce: str, role_required: bool

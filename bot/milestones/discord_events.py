@@ -28,7 +28,7 @@ event goes through ``find`` first. A full sweep records as skipped the claims no
 switched off, announcements stopped or the bot gone, the milestone passed), so that they do not wait forever; one
 planned again later is reopened and recovered like any other.
 
-No discord import: ``EventGateway`` is implemented in ``cogs/milestones/scheduled_events.py``.
+No discord import: ``EventGateway`` is implemented in ``bot/adapters/scheduled_events.py``.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class EventGone(Exception):
 
 
 class EventGateway(Protocol):
-    """What the sync needs from Discord (implemented in ``cogs/milestones/scheduled_events.py``)."""
+    """What the sync needs from Discord (implemented in ``bot/adapters/scheduled_events.py``)."""
 
     def readiness(self, guild_id: int) -> GuildReadiness: ...
 

@@ -18,7 +18,8 @@ Posting a step can fail two ways, and the poster says which (``bot.scheduling.de
 - **for good** (``DeliveryProblem``: the channel is gone, the bot lacks the permission): the quiz ends at once; only
   a message Discord rejected as such (a bug of ours, not the channel's) is followed by a word to the channel.
 
-No discord import: ``GroupQuizPoster`` is implemented in ``cogs/quiz/posting.py`` and given here by ``bot/app.py``.
+No discord import: ``GroupQuizPoster`` is implemented in ``bot/adapters/group_quiz.py`` and given here by
+``bot/app.py``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ prompt or recap is due, re-armed after every sweep. A prompt Discord refused for
 connection, a long 429) is retried alone 15 s later, then after 30 s, 1 min, ... up to the sweep interval; no other
 group waits for it.
 
-No discord import: ``PromptSender`` is implemented in ``cogs/studygroups/delivery.py`` and given here by
+No discord import: ``PromptSender`` is implemented in ``bot/adapters/studygroup_posts.py`` and given here by
 ``bot/app.py``.
 """
 

@@ -16,7 +16,7 @@ nudges (``bot.scheduling.runner``), swept every ``POLL_EVERY`` and once at start
 Nudge rows name a member (``target_ref`` is their id): /mydata export and delete cover them, and they are pruned
 a few days after their day (``StudyGroupService.prune_nudge_records``).
 
-No discord import: ``NudgeSender`` is implemented in ``cogs/studygroups/delivery.py`` and given here by
+No discord import: ``NudgeSender`` is implemented in ``bot/adapters/studygroup_posts.py`` and given here by
 ``bot/app.py``.
 """
 

@@ -1,12 +1,13 @@
 """Noticing the members who left a server, or came back, while the bot was offline.
 
-The member events (cogs/studygroups/members.py) arrive only while the bot is connected, and the bot keeps no member list
-(it is built for thousands of servers), so a departure during downtime would never be seen and that member's data
-would be kept for ever. This job asks Discord about the few members that matter: those with study-group data in a
-server, up to ``MAX_IDS_PER_LOOKUP`` per request (the adapter uses the gateway's member request by user ids, which
-has no REST rate limit, and falls back to REST), paced by a lane of the process's rate budget so that thousands of
-servers never make a burst. It is a worker of the scheduling runner (``bot.scheduling.runner``): once after ready
-(never delaying it) and then every ``RECONCILE_EVERY`` under a stable job id.
+The member events (cogs/studygroups/member_events.py) arrive only while the bot is connected, and the bot keeps no
+member list (it is built for thousands of servers), so a departure during downtime would never be seen and that
+member's data would be kept for ever. This job asks Discord about the few members that matter: those with
+study-group data in a server, up to ``MAX_IDS_PER_LOOKUP`` per request (the adapter uses the gateway's member
+request by user ids, which has no REST rate limit, and falls back to REST), paced by a lane of the process's rate
+budget so that thousands of servers never make a burst. It is a worker of the scheduling runner
+(``bot.scheduling.runner``): once after ready (never delaying it) and then every ``RECONCILE_EVERY`` under a stable
+job id.
 
 What it does with the answers is the member events' work: a member found gone leaves now (the retention counts
 from when it was noticed, so it is never shorter than the server chose); a member whose data waits for deletion
@@ -14,7 +15,7 @@ and who is there again gets their groups back; a server the bot is no longer in 
 leaving. An answer that is not certain (an outage, a timeout, a server Discord does not confirm the bot has left)
 changes nothing: that server is asked about again on the next run.
 
-No discord import: ``MemberDirectory`` is implemented in ``cogs/studygroups/members.py`` and given here by
+No discord import: ``MemberDirectory`` is implemented in ``bot/adapters/member_directory.py`` and given here by
 ``bot/app.py``.
 """
 

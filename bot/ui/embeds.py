@@ -11,6 +11,12 @@ from bot.ui.colours import stage_colour
 EMBED_TOTAL_LIMIT = 6000
 FIELD_VALUE_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
+AUTHOR_NAME_LIMIT = 256
+
+
+def author_name(name: str) -> str:
+    """A member's display name for an embed's author line (rendered without markdown, so only pings matter)."""
+    return shorten(" ".join(neutralize_mentions(name).split()) or "A member", AUTHOR_NAME_LIMIT)
 
 
 def markdown_link(title: str, url: str) -> str:

@@ -5,6 +5,9 @@ It lives here, outside every extension, so that each extension that shows it bui
 that defined it would be imported by the others, and reloading it would leave them holding the old class (which
 discord.py registers again whenever they send it). The click is answered by the knowledge cog, found when it
 happens, so a reloaded cog answers with its new code.
+
+Interactions are typed ``discord.Interaction[Any]``: ``bot.app`` imports this module through the announcements'
+adapter, so it may not name ``ImgBot`` (``bot/ui/interaction.py`` does).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import discord
 
 from bot.text import shorten
 from bot.ui.errors import guarded
-from bot.ui.interaction import HookInteraction, Interaction
 from bot.validation import UserInputError
 
 KNOWLEDGE_COG = "Knowledge"
@@ -25,7 +27,7 @@ KNOWLEDGE_COG = "Knowledge"
 
 @runtime_checkable
 class EntryOpener(Protocol):
-    async def open_entry(self, interaction: Interaction, entry_id: str) -> None:
+    async def open_entry(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
         """Show the entry to whoever clicked, privately, with its votes and related entries."""
 
 
@@ -44,13 +46,13 @@ class OpenEntryButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> OpenEntryButton:
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["entry_id"], label or match["entry_id"])
 
     @guarded
-    async def callback(self, interaction: Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
         opener = interaction.client.get_cog(KNOWLEDGE_COG)
         if not isinstance(opener, EntryOpener):
             # Only while the knowledge extension is being reloaded (or failed to load).

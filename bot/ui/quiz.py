@@ -2,7 +2,8 @@
 
 Pure functions from the quiz service's values to embeds, so every screen is built in one place and kept inside
 Discord's limits. Names of members are what people typed themselves: they are escaped here, at the point of display.
-The buttons live with the cog (``cogs/quiz.py``) because their callbacks need the bot.
+The buttons are the cog's (``cogs/quiz/commands.py``), but for a group question's (``bot.ui.quiz_buttons``), which
+the bot's poster sends too.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from typing import Any
 
 import discord
 
-from bot.text import neutralize_mentions, shorten
 from bot.ui.interaction import Interaction
 from bot.validation import UserInputError
 
@@ -21,12 +20,6 @@ log = logging.getLogger(__name__)
 
 SHARE_LABEL = "Share in this channel"
 SHARED_NOTE = "✅ Shared in this channel."
-AUTHOR_NAME_LIMIT = 256
-
-
-def author_name(name: str) -> str:
-    """A member's display name for an embed's author line (rendered without markdown, so only pings matter)."""
-    return shorten(" ".join(neutralize_mentions(name).split()) or "A member", AUTHOR_NAME_LIMIT)
 
 
 def share_button(custom_id: str) -> discord.ui.Button[Any]:

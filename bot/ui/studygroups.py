@@ -31,9 +31,9 @@ from bot.studygroups.streaks import NUDGE_LOCAL_TIME, StreakStatus
 from bot.text import quote_user_text, shorten
 from bot.ui.channels import set_reference_footer
 from bot.ui.colours import GROUP_COLOUR, NUDGE_COLOUR
+from bot.ui.embeds import author_name
 from bot.ui.errors import shown_name
 from bot.ui.plural import plural
-from bot.ui.sharing import author_name
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Milestone announcements (/milestones, /announcements) and server events (/event).
 
-The commands are glue: ``bot.milestones`` decides, ``bot.ui.milestones`` draws, ``messenger`` talks to Discord for
-the announcer.
+The commands are glue: ``bot.milestones`` decides, ``bot.ui.milestones`` draws, ``bot.adapters.announcements`` talks
+to Discord for the announcer.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.announcements import read_more_view
+from bot.adapters.scheduled_events import PERMISSION_HELP, can_make_events
 from bot.milestones.models import PauseReason
 from bot.milestones.pausing import REASON_FOR_PROBLEM
 from bot.milestones.service import MAX_NEXT, DiscordEventsChange, MilestoneService
@@ -26,8 +28,6 @@ from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.interaction import Interaction
 from bot.ui.permissions import server_permissions_check
 from bot.validation import UserInputError
-from cogs.milestones.messenger import read_more_view
-from cogs.milestones.scheduled_events import PERMISSION_HELP, can_make_events
 
 if TYPE_CHECKING:
     from bot.app import ImgBot

@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.announcements import DiscordMessenger
 from bot.milestones.events import MAX_DESCRIPTION, MAX_TITLE
 from bot.milestones.service import MilestoneService
 from bot.text import quote_user_text
@@ -21,7 +22,6 @@ from bot.ui.interaction import Interaction
 from bot.ui.permissions import server_permissions_check
 from bot.validation import UserInputError
 from cogs.milestones.commands import explain, guild_of
-from cogs.milestones.messenger import DiscordMessenger
 
 if TYPE_CHECKING:
     from bot.app import ImgBot

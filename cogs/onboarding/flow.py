@@ -23,6 +23,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.scheduled_events import PERMISSION_HELP, can_make_events
 from bot.milestones.discord_event_plan import EventsSetting
 from bot.milestones.models import Subscription
 from bot.milestones.reminders import describe_reminders
@@ -41,7 +42,6 @@ from bot.ui.permissions import has_server_permissions, server_permissions_check
 from bot.validation import UserInputError
 from cogs import community
 from cogs.milestones.commands import check_role, events_reply, explain
-from cogs.milestones.scheduled_events import PERMISSION_HELP, can_make_events
 from cogs.studygroups.commands import require_manages_channel, require_postable
 
 if TYPE_CHECKING:

@@ -2,8 +2,8 @@
 
 The quiz service keeps every running quiz in the database; this package is the glue: ``commands`` holds the commands
 and their buttons (state in the custom_id: quiz run, question number, option, so they keep working after a restart),
-``posting`` how a group quiz's timers (``bot.quiz.group_timers``, on the bot's one scheduler) post, built in
-``bot/app.py``.
+a group question's buttons are ``bot.ui.quiz_buttons``, and how a group quiz's timers (``bot.quiz.group_timers``, on
+the bot's one scheduler) post is ``bot.adapters.group_quiz``, built in ``bot/app.py``.
 
 How long a group question stays open is the ``QUIZ_GROUP_SECONDS`` setting; the pause between questions is a third
 of that, at most 8 seconds.
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.quiz.commands import GroupAnswerButton, QuizCog, ShareStatsButton, SoloAnswerButton, solo_view
+from bot.ui.quiz_buttons import GroupAnswerButton
+from cogs.quiz.commands import QuizCog, ShareStatsButton, SoloAnswerButton, solo_view
 
 if TYPE_CHECKING:
     from bot.app import ImgBot

@@ -1,4 +1,5 @@
-"""/quiz: the commands, their buttons, and the views of a group quiz's questions (``posting`` sends them).
+"""/quiz: the commands and their buttons (a group question's buttons are ``bot.ui.quiz_buttons``: the bot's poster
+sends them too).
 
 Buttons carry their state in the custom_id (quiz run, question number, option) so they keep working after a restart.
 """
@@ -23,21 +24,15 @@ from bot.ui import quiz as screens
 from bot.ui.cooldowns import per_user_cooldown
 from bot.ui.errors import guarded
 from bot.ui.interaction import HookInteraction, Interaction
-from bot.ui.knowledge_entry import OpenEntryButton
 from bot.ui.permissions import has_server_permissions, require_member_can_send_here
+from bot.ui.quiz_buttons import GroupAnswerButton, read_buttons
 from bot.validation import UserInputError, parse_options
 
 if TYPE_CHECKING:
+    from bot.adapters.group_quiz import DiscordGroupQuizPoster, MemberNames
     from bot.app import ImgBot
-    from cogs.quiz.posting import DiscordGroupQuizPoster, MemberNames
 
 log = logging.getLogger(__name__)
-
-# Display names seen in quiz interactions, so standings need no member lookups (most recent kept).
-NAME_CACHE_SIZE = 5000
-# Member lookups over REST for one leaderboard or standings message, at most.
-MAX_NAME_FETCHES = 10
-READ_BUTTONS = 4
 
 
 def quiz_cog(interaction: Interaction) -> QuizCog:
@@ -81,46 +76,6 @@ class SoloAnswerButton(
         await quiz_cog(interaction).answer_solo(interaction, self)
 
 
-class GroupAnswerButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"quiz:group:(?P<run>[0-9]{1,18}):(?P<number>[0-9]{1,3}):(?P<index>[0-3])",
-):
-    """One option of a group question; every member's first click counts."""
-
-    def __init__(
-        self,
-        run_id: int,
-        number: int,
-        index: int,
-        label: str,
-        *,
-        style: discord.ButtonStyle = discord.ButtonStyle.primary,
-        disabled: bool = False,
-    ) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=shorten(label, screens.BUTTON_LABEL_LIMIT),
-                style=style,
-                custom_id=f"quiz:group:{run_id}:{number}:{index}",
-                row=index,
-                disabled=disabled,
-            )
-        )
-        self.run_id, self.number, self.index = run_id, number, index
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> GroupAnswerButton:
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        index = int(match["index"])
-        return cls(int(match["run"]), int(match["number"]), index, label or "ABCD"[index])
-
-    @guarded
-    async def callback(self, interaction: Interaction) -> None:
-        await quiz_cog(interaction).answer_group(interaction, self)
-
-
 class ShareStatsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"quiz:share-stats"):
     """Posts the clicker's own stats in the channel, for everyone: sharing is their choice, never the default."""
 
@@ -142,43 +97,10 @@ class ShareStatsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         await quiz_cog(interaction).share_stats(interaction)
 
 
-def _read_buttons(view: discord.ui.View, entries: Iterable[str], titles: screens.EntryTitles, *, row: int) -> None:
-    for entry in list(dict.fromkeys(entries))[:READ_BUTTONS]:
-        item = OpenEntryButton(entry, f"Read: {titles(entry)}")
-        item.item.row = row
-        view.add_item(item)
-
-
 def solo_view(run_id: int, question: PresentedQuestion, *, review: bool) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for index, option in enumerate(question.options):
         view.add_item(SoloAnswerButton(review, run_id, question.number, index, screens.option_label(index, option)))
-    return view
-
-
-def group_view(run_id: int, question: PresentedQuestion) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for index, option in enumerate(question.options):
-        view.add_item(GroupAnswerButton(run_id, question.number, index, screens.option_label(index, option)))
-    return view
-
-
-def group_closed_view(run_id: int, question: PresentedQuestion, correct_index: int) -> discord.ui.View:
-    """The question's buttons, disabled, with the right answer in green (colour is not the only cue: ✅ too)."""
-    view = discord.ui.View(timeout=None)
-    for index, option in enumerate(question.options):
-        right = index == correct_index
-        label = screens.option_label(index, option)
-        view.add_item(
-            GroupAnswerButton(
-                run_id,
-                question.number,
-                index,
-                f"✅ {label}" if right else label,
-                style=discord.ButtonStyle.success if right else discord.ButtonStyle.secondary,
-                disabled=True,
-            )
-        )
     return view
 
 
@@ -307,13 +229,13 @@ class QuizCog(commands.Cog, name="Quiz"):
         if step.next_question is not None:
             embeds.append(screens.solo_question_embed(step.next_question, review=button.review))
             view = solo_view(button.run_id, step.next_question, review=button.review)
-            _read_buttons(view, [step.feedback.entry], self.entry_title, row=4)
+            read_buttons(view, [step.feedback.entry], self.entry_title, row=4)
         else:
             assert step.summary is not None
             embeds.append(screens.solo_summary_embed(step.summary, self.entry_title))
             view = discord.ui.View(timeout=None)
             entries = [e for topic in step.summary.weakest for e in topic.entries] or [step.feedback.entry]
-            _read_buttons(view, entries, self.entry_title, row=0)
+            read_buttons(view, entries, self.entry_title, row=0)
         await interaction.response.edit_message(content=None, embeds=embeds, view=view)
 
     async def answer_group(self, interaction: Interaction, button: GroupAnswerButton) -> None:

@@ -7,17 +7,19 @@ Managing groups sits in its own command, because ``default_permissions`` applies
 on /studygroup it would hide join and list from the members the groups are for. Personal screens are ephemeral.
 Buttons are DynamicItems whose state is in the custom_id (the group id), so they keep working after a restart.
 The rules live in ``bot.studygroups``; this package only turns its values into messages: ``commands`` holds the
-commands, ``checkin`` and ``progress`` their modal and buttons, ``delivery`` the scheduled prompts,
-recaps and nudges, ``members`` the member events and the member directory.
+commands, ``checkin`` and ``progress`` their modal and buttons, ``member_events`` the member events. The scheduled
+prompts, recaps and nudges go through ``bot.adapters.studygroup_posts``, the daily member check through
+``bot.adapters.member_directory``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.studygroups.checkin import CheckInButton, FixCheckInButton
+from bot.ui.checkin_button import CheckInButton
+from cogs.studygroups.checkin import FixCheckInButton
 from cogs.studygroups.commands import StudyGroupsCog
-from cogs.studygroups.members import StudyGroupMembersCog
+from cogs.studygroups.member_events import StudyGroupMembersCog
 from cogs.studygroups.progress import ShareProgressButton
 
 if TYPE_CHECKING:

@@ -1,5 +1,6 @@
-"""The check-in: the modal (pre-filled with today's), its receipt, the Check in button on a group's prompt, and the
-**Fix it** button of a refused check-in (``bot.ui.forms``)."""
+"""The check-in: the modal (pre-filled with today's), its receipt, and the **Fix it** button of a refused check-in
+(``bot.ui.forms``). The Check in button on a group's prompt is ``bot.ui.checkin_button``: the bot's prompt sender
+sends it, and the cog opens this modal for it."""
 
 from __future__ import annotations
 
@@ -196,23 +197,3 @@ class FixCheckInButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         await interaction.response.send_modal(
             CheckInModal(target, None, user_id=interaction.user.id, typed=typed, fixing=True)
         )
-
-
-class CheckInButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"sg:checkin:(?P<group>[0-9]{1,20})"):
-    """On a group's prompt: opens the check-in modal for that group."""
-
-    def __init__(self, group_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(custom_id=f"sg:checkin:{group_id}", label="Check in", style=discord.ButtonStyle.primary)
-        )
-        self.group_id = group_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> CheckInButton:
-        return cls(int(match["group"]))
-
-    @guarded
-    async def callback(self, interaction: Interaction) -> None:
-        await open_check_in(interaction, self.group_id)

@@ -325,6 +325,10 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     async def checkin(self, interaction: Interaction, group: app_commands.Range[str, 1, 100] | None = None) -> None:
         await open_check_in(interaction, group)
 
+    async def open_check_in_form(self, interaction: Interaction, group_id: int) -> None:
+        """The Check in button on a group's prompt (``bot.ui.checkin_button``): the form for that group."""
+        await open_check_in(interaction, group_id)
+
     @app_commands.command(name="progress", description="Your streak and the last 7 and 30 days (only you see it)")
     @app_commands.describe(
         user="A member of one of your study groups (moderators: anyone here); only you see the answer",

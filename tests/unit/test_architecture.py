@@ -13,9 +13,6 @@ This test checks what import-linter cannot, that the contracts' own lists are co
 - colours come from one palette;
 - every top-level package is checked by mypy and import-linter and built into the wheel;
 - what the emulator needs beyond the runtime's dependencies comes with the ``emulator`` extra, not with the bot.
-
-The known ``bot -> cogs`` imports need no such check: lint-imports fails on an ``ignore_imports`` line that no longer
-matches an import.
 """
 
 from __future__ import annotations
@@ -91,8 +88,8 @@ def test_nothing_the_composition_root_imports_leads_back_to_it() -> None:
     """``bot.app`` imports its error path and its adapters; none of them (nor what they import) may name ``ImgBot``,
     not even for the type checker. ``bot/ui/interaction.py`` does, so only the cogs and the screens the bot does not
     import take ``Interaction`` from it."""
-    # Imports under TYPE_CHECKING count. Only ``bot`` is read: the five adapters still in cogs/ (the known exceptions
-    # of the bot-never-imports-cogs contract) name ImgBot, and moving them under bot/ is issue 15's open point.
+    # Imports under TYPE_CHECKING count. Only ``bot`` is read: it never imports ``cogs`` (import-linter), so no chain
+    # back to bot.app passes through a cog.
     graph = grimp.build_graph("bot", cache_dir=None)
     imported = graph.find_modules_directly_imported_by("bot.app")
     assert "bot.ui.errors" in imported  # the graph does see the bot's imports

@@ -13,8 +13,10 @@ from discord import app_commands
 
 from bot.app import EXTENSIONS, ImgBot
 from bot.content import Content
+from bot.ui.checkin_button import STUDY_GROUPS_COG, CheckInButton, CheckInOpener
 from bot.ui.knowledge_entry import EntryOpener
 from bot.ui.permissions import ServerPermissionCheck
+from bot.ui.quiz_buttons import QUIZ_COG, GroupAnswerButton, GroupAnswerTaker
 from tests.conftest import make_settings
 
 NAME = re.compile(r"^[-_'\w]{1,32}$")
@@ -116,5 +118,18 @@ async def test_reloading_the_knowledge_extension_leaves_the_others_its_button(bo
     await bot.reload_extension("cogs.knowledge")
     assert isinstance(bot.get_cog("Knowledge"), EntryOpener)
     registered = sys.modules["cogs.knowledge"].OpenEntryButton
-    for name in ("cogs.quiz.commands", "cogs.milestones.messenger", "cogs.readiness"):
+    for name in ("bot.ui.quiz_buttons", "bot.adapters.announcements", "cogs.readiness"):
         assert sys.modules[name].OpenEntryButton is registered, name
+
+
+async def test_reloading_quiz_and_study_groups_leaves_the_adapters_the_buttons_they_register(bot: ImgBot) -> None:
+    """The bot's adapters (bot/adapters/) send a group question's answer buttons and a prompt's Check in button, and
+    the extensions register them. Both take them from bot/ui, so after a reload the extension registers the class the
+    adapters send, and the reloaded cog answers its clicks."""
+    await bot.reload_extension("cogs.quiz")
+    await bot.reload_extension("cogs.studygroups")
+    assert isinstance(bot.get_cog(QUIZ_COG), GroupAnswerTaker)
+    assert isinstance(bot.get_cog(STUDY_GROUPS_COG), CheckInOpener)
+    assert sys.modules["cogs.quiz"].GroupAnswerButton is GroupAnswerButton
+    assert sys.modules["cogs.studygroups"].CheckInButton is CheckInButton
+    assert sys.modules["bot.adapters.studygroup_posts"].CheckInButton is CheckInButton

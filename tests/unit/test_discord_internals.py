@@ -21,12 +21,12 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.scheduled_events import DiscordEventGateway
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY_URL
 from bot.cycle import MilestoneKind
 from bot.discord_internals import make_closable, use_endpoints, wrap_interaction_parser
 from bot.milestones.discord_event_plan import EventPlan
 from bot.observability.context import current, with_interaction_context
-from cogs.milestones.scheduled_events import DiscordEventGateway
 
 if TYPE_CHECKING:
     from bot.app import ImgBot

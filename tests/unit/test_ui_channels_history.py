@@ -129,7 +129,7 @@ async def test_past_the_cap_the_claim_cannot_be_checked(setup: Setup, monkeypatc
 
 
 async def test_the_dm_history_is_paged_the_same_way(setup: Setup) -> None:
-    # Streak nudges go by DM, and a member may have talked to the bot since (cogs/studygroups/delivery.py).
+    # Streak nudges go by DM, and a member may have talked to the bot since (bot/adapters/studygroup_posts.py).
     alice = setup.emu.world.users["alice"]
     dm = await setup.client.create_dm(discord.Object(alice.id))
     claimed_at = datetime.now(UTC)

@@ -1,8 +1,8 @@
 """How a group quiz's timers (``bot.quiz.group_timers``) post, and the display names quizzes show.
 
-Built in ``bot/app.py`` with the services (the timers are given the poster), and used by the cog for names. A module
-of its own, not the extension's: ``load_extension`` runs ``cogs/quiz/__init__.py`` afresh, and views sent from here
-must carry the same button classes the extension registers.
+Built in ``bot/app.py`` with the services (the timers are given the poster), and used by the cog for names. The
+buttons it sends are ``bot.ui.quiz_buttons``, the classes the quiz extension registers, whichever copy of the
+extension is loaded.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import discord
 
@@ -20,23 +20,24 @@ from bot.quiz.sessions import GroupResults, PresentedQuestion
 from bot.ui import quiz as screens
 from bot.ui.colours import RESULTS_COLOUR
 from bot.ui.delivery_errors import delivery_errors
-from bot.ui.interaction import Interaction
-from cogs.quiz.commands import MAX_NAME_FETCHES, NAME_CACHE_SIZE, _read_buttons, group_closed_view, group_view
-
-if TYPE_CHECKING:
-    from bot.app import ImgBot
+from bot.ui.quiz_buttons import group_closed_view, group_view, read_buttons
 
 log = logging.getLogger(__name__)
+
+# Display names seen in quiz interactions, so standings need no member lookups (most recent kept).
+NAME_CACHE_SIZE = 5000
+# Member lookups over REST for one leaderboard or standings message, at most.
+MAX_NAME_FETCHES = 10
 
 
 class MemberNames:
     """Display names seen in quiz interactions, so standings need no member lookups (most recent kept)."""
 
-    def __init__(self, bot: ImgBot) -> None:
+    def __init__(self, bot: discord.Client) -> None:
         self.bot = bot
         self._names: OrderedDict[tuple[int | None, int], str] = OrderedDict()
 
-    def remember(self, interaction: Interaction) -> None:
+    def remember(self, interaction: discord.Interaction[Any]) -> None:
         key = (interaction.guild_id, interaction.user.id)
         self._names[key] = interaction.user.display_name
         self._names.move_to_end(key)
@@ -73,16 +74,18 @@ class DiscordGroupQuizPoster:
     """How the group-quiz timers (``bot.quiz.group_timers``) post: questions with their buttons, answers and
     standings, the closed question redrawn with its answer."""
 
-    def __init__(self, bot: ImgBot, names: MemberNames) -> None:
+    def __init__(self, bot: discord.Client, names: MemberNames, titles: Callable[[str], str | None]) -> None:
         self.bot = bot
         self.names = names
+        self.titles = titles
+        """A knowledge entry's title by its id (None if there is no such entry)."""
         self._question_messages: dict[int, tuple[discord.Message, PresentedQuestion]] = {}
         """Channel -> its open question's message and question, to redraw it when the question closes or the quiz
         ends."""
 
     def entry_title(self, entry_id: str) -> str:
-        entry = self.bot.services.knowledge.knowledge.get(entry_id)
-        return entry.title if entry is not None else entry_id
+        title = self.titles(entry_id)
+        return title if title is not None else entry_id
 
     async def _channel(self, channel_id: int, guild_id: int | None) -> discord.PartialMessageable:
         await self.bot.wait_until_ready()
@@ -129,7 +132,7 @@ class DiscordGroupQuizPoster:
         if closed.results is not None:
             embeds.append(screens.group_results_embed(closed.results, names))
         view = discord.ui.View(timeout=None)
-        _read_buttons(view, [outcome.entry], self.entry_title, row=0)
+        read_buttons(view, [outcome.entry], self.entry_title, row=0)
         with delivery_errors(f"group quiz {closed.run_id}'s answer {outcome.question.number}"):
             await channel.send(embeds=embeds, view=view, nonce=f"gq{closed.run_id}a{outcome.question.number}")
 

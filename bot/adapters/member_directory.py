@@ -1,21 +1,16 @@
-"""Members leaving and coming back: the member events, and the directory the daily check asks Discord with."""
+"""Who is in a server, asked of Discord: the directory the daily member check (``bot.studygroups.reconcile``) and
+the retention of a server's own knowledge entries (``bot.knowledge.server_entries``) use."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
-from discord.ext import commands
 
 from bot.scheduling.pacing import Lane, Pacer
 from bot.studygroups.reconcile import MAX_IDS_PER_LOOKUP, MemberLookupError, ServerStatus
-from bot.studygroups.service import StudyGroupService
-
-if TYPE_CHECKING:
-    from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +27,7 @@ class DiscordMemberDirectory:
     """The fallback asks one member per request: a lane of the rate budget at this rate (``bot/app.py``), slow
     enough to stay far from the per-route limit and to leave the budget to what is due."""
 
-    def __init__(self, bot: ImgBot, rest_pacer: Lane | Pacer) -> None:
+    def __init__(self, bot: discord.Client, rest_pacer: Lane | Pacer) -> None:
         self.bot = bot
         self.rest_pacer = rest_pacer
 
@@ -91,33 +86,3 @@ class DiscordMemberDirectory:
                     raise MemberLookupError(f"{type(error).__name__}: {error}") from error
             present.add(user_id)
         return present
-
-
-class StudyGroupMembersCog(commands.Cog, name="Study-group members"):
-    """Members leaving a server and coming back; the bot leaving a server."""
-
-    def __init__(self, bot: ImgBot) -> None:
-        self.bot = bot
-
-    @property
-    def service(self) -> StudyGroupService:
-        return self.bot.services.studygroups
-
-    @commands.Cog.listener()
-    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        # The raw event: no member cache is kept (bot/app.py), and leaving is all that matters here.
-        if payload.user.bot:
-            return
-        await self.service.member_left(payload.guild_id, payload.user.id)
-
-    @commands.Cog.listener()
-    async def on_member_join(self, member: discord.Member) -> None:
-        if member.bot:
-            return
-        await self.service.member_returned(member.guild.id, member.id)
-
-    @commands.Cog.listener()
-    async def on_guild_remove(self, guild: discord.Guild) -> None:
-        # Removed from the server (an outage is on_guild_unavailable instead): everyone's groups there end, with the
-        # server's retention. Members still there get their groups back if the bot is added again (the daily check).
-        await self.service.server_left(guild.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
@@ -19,12 +19,9 @@ from bot.studygroups.recap import WeeklyRecap
 from bot.studygroups.schedule import Occurrence
 from bot.ui import channels
 from bot.ui.channels import Postable, missing_permissions
+from bot.ui.checkin_button import CheckInButton
 from bot.ui.delivery_errors import delivery_errors
 from bot.ui.studygroups import nudge_embed, nudge_view, prompt_embed, recap_embed
-from cogs.studygroups.checkin import CheckInButton
-
-if TYPE_CHECKING:
-    from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +29,7 @@ log = logging.getLogger(__name__)
 class DiscordPromptSender:
     """The dispatcher's way to Discord; Discord's answers become the delivery machinery's terms."""
 
-    def __init__(self, bot: ImgBot) -> None:
+    def __init__(self, bot: discord.Client) -> None:
         self.bot = bot
 
     async def find_posted(self, guild_id: int, channel_id: int, reference: str, since: dt.datetime) -> int | None:
@@ -77,7 +74,7 @@ class DiscordNudgeSender:
     """Streak nudges by DM; Discord's answers become the delivery machinery's terms (403: the member does not
     accept DMs from the bot, and their nudges are turned off)."""
 
-    def __init__(self, bot: ImgBot) -> None:
+    def __init__(self, bot: discord.Client) -> None:
         self.bot = bot
 
     def _server_name(self, guild_id: int) -> str:

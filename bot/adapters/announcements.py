@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
@@ -22,9 +22,6 @@ from bot.ui.channels import Postable, missing_permissions, tell_server_admin
 from bot.ui.delivery_errors import delivery_errors
 from bot.ui.knowledge_entry import OpenEntryButton
 from bot.ui.milestones import announcement_content, announcement_embed, announcement_mentions, notice_text
-
-if TYPE_CHECKING:
-    from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +36,7 @@ def read_more_view(announcement: Announcement) -> discord.ui.View | None:
 
 
 class DiscordMessenger:
-    def __init__(self, bot: ImgBot) -> None:
+    def __init__(self, bot: discord.Client) -> None:
         self.bot = bot
 
     def target_problem(self, guild_id: int, channel_id: int, role_id: int | None) -> DeliveryProblem | None:

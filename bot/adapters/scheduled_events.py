@@ -9,7 +9,7 @@ admin ``EventGone`` (left deleted).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
@@ -19,9 +19,6 @@ from bot.milestones.discord_events import EventGone, GuildReadiness
 from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliveryError
 from bot.ui.channels import tell_server_admin
 from bot.ui.delivery_errors import delivery_errors
-
-if TYPE_CHECKING:
-    from bot.app import ImgBot
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +57,7 @@ def notice_text(notice: EventsNotice, server_name: str) -> str:
 
 
 class DiscordEventGateway:
-    def __init__(self, bot: ImgBot) -> None:
+    def __init__(self, bot: discord.Client) -> None:
         self.bot = bot
 
     def readiness(self, guild_id: int) -> GuildReadiness:
