@@ -596,7 +596,7 @@ minutes only if hundreds of servers removed the bot during a downtime."""
 
 
 class ServerPresence(Protocol):
-    """Whether the bot is still in a server (``cogs/studygroups/members.py``'s ``DiscordMemberDirectory``)."""
+    """Whether the bot is still in a server (``bot/adapters/member_directory.py``'s ``DiscordMemberDirectory``)."""
 
     def server_status(self, guild_id: int) -> ServerStatus: ...
 
