@@ -8,7 +8,8 @@ the server (thanks, congratulations, "dm me": focus.py) gets no answer; any othe
 - normalisation, for entries and questions alike, that makes the many spellings of one thing one token ("H-1B",
   "h1b" -> ``h1b``; "Step II" -> ``step2``; "non-US IMG" -> ``nonusimg``; "if i don't match" -> ``unmatched``;
   "wen" -> "when") and drops Discord noise (mentions, emoji, links, markdown, "plsss");
-- spelling correction of unknown words towards the words that name topics ("recomendation");
+- spelling correction of unknown words towards the words that name topics ("recomendation"), never of a common word
+  spelled right ("cancer" is not "cancel");
 - concepts: each meaningful word, or a multi-word key of ``data/search/synonyms.yaml``, with its other names there
   ("lor" -> "letter of recommendation"). A concept is a *topic* word; *context* (who asks: "as a non-US IMG",
   "from Egypt", "for IM", "with 240 CK"), which weighs little when the question names a topic too; *weak* (everyday
@@ -876,6 +877,11 @@ class KnowledgeSearch:
     def _closest_known(self, term: str) -> str:
         index = self._index
         if self._lookup(term).credits:
+            return term
+        # A common word spelled right is no typo, however close to a topic word: "cancer" is not "cancel",
+        # "password" not "passport", "president" not "resident".
+        semantic = self.semantic
+        if semantic is not None and semantic.is_word(term):
             return term
         max_distance = 1 if len(term) < 8 else 2
         candidates = process.extract(term, index.vocabulary, scorer=OSA.distance, score_cutoff=max_distance, limit=8)

@@ -128,6 +128,12 @@ def test_typos_are_corrected(content: Content) -> None:
     assert result.answered and result.hits[0].entry.id == "observership"
 
 
+def test_common_words_are_not_corrected_into_topic_words(content: Content) -> None:
+    # "cancer" is one letter from "cancel" and "password" from "passport", but they are words, not typos.
+    terms = content.knowledge.search_index.search("my mother has cancer and i forgot my password").terms
+    assert "cancer" in terms and "password" in terms and "cancel" not in terms, terms
+
+
 def test_refuses_out_of_scope_and_empty(content: Content) -> None:
     search = content.knowledge.search_index
     for question in ("best pizza in new york", "what is the weather today", "", "!!!", "thanks"):
