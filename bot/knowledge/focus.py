@@ -4,7 +4,8 @@ Members often write several sentences about themselves before they ask ("I'm fro
 job and 2 years in ER. Step 1 passed 2023, CK 238. Applied to 150 programs and have 2 interviews. Should I start
 preparing for SOAP?"). Every word of the story is weighed like a word of the question, so a long story decides the
 topic, or its details (a country, a job, a month) count against every entry and the question is refused. The
-sentences that ask (ending in "?", or opening with a question word) say what is wanted; the others are background,
+sentences that ask (ending in "?", or opening with a question word), and a line that leads into them ("Three
+questions about SOAP:"), say what is wanted; the others are background,
 which search weighs less (bot/knowledge/search.py, BACKGROUND_SHARE).
 
 A message can also be chat for the server rather than a question: thanks ("ty", "thanks bot, that helped"),
@@ -31,6 +32,8 @@ _ASKING_OPENERS_TEXT = """
 _ASKING_OPENERS = frozenset(_ASKING_OPENERS_TEXT.split())
 
 _WORD = re.compile(r"[a-z0-9]+")
+# A Discord emoji written as text (":pray:") ends a sentence with a colon that leads into nothing.
+_SHORTCODE_AT_END = re.compile(r":[a-z0-9_+-]+:$", re.IGNORECASE)
 # Thanks, congratulations and good wishes. A sentence that opens with one ("congrats to everyone who matched!!",
 # "thanks bot") and asks nothing is chat; one that only ends with it ("nrmp registration deadline, thanks") is a
 # question signed off politely. "ty" and "tq" are also abbreviations ("TY vs prelim"), so they are chat only in a
@@ -100,7 +103,10 @@ class Focus:
 
 
 def _asks(sentence: str) -> bool:
-    if sentence.rstrip(" )*_~`'\"").endswith("?"):
+    # A line that ends with a colon leads into the questions ("Three questions about SOAP:", "quick doubt about
+    # the J-1:"): it names what they are about.
+    ending = sentence.rstrip(" )*_~`'\"")
+    if ending.endswith("?") or (ending.endswith(":") and not _SHORTCODE_AT_END.search(ending)):
         return True
     first = _FIRST_WORD.search(sentence.lower())
     return first is not None and first.group(0).replace("'", "") in _ASKING_OPENERS

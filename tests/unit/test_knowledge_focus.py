@@ -78,3 +78,10 @@ def test_chat_for_the_server_is_told_apart(message: str) -> None:
 )
 def test_a_question_is_not_chat(message: str) -> None:
     assert not is_chat(message)
+
+
+def test_a_line_leading_into_the_questions_is_asked() -> None:
+    parts = focus("I passed CK in May.\nTwo questions about the J-1:\n1) who sponsors it?\n2) how long can I stay")
+    assert "Two questions about the J-1:" in parts.asked
+    # An emoji typed as text ends with a colon too, but leads into nothing.
+    assert focus("I passed CK in May :pray:\nwhen does eras open").background == ("I passed CK in May :pray:",)
