@@ -4,8 +4,14 @@ Members often write several sentences about themselves before they ask ("I'm fro
 job and 2 years in ER. Step 1 passed 2023, CK 238. Applied to 150 programs and have 2 interviews. Should I start
 preparing for SOAP?"). Every word of the story is weighed like a word of the question, so a long story decides the
 topic, or its details (a country, a job, a month) count against every entry and the question is refused. The
-sentences that ask (ending in "?", or opening with a question word) say what is wanted; the others are background,
+sentences that ask (ending in "?", or opening with a question word), and a line that leads into them ("Three
+questions about SOAP:"), say what is wanted; the others are background,
 which search weighs less (bot/knowledge/search.py, BACKGROUND_SHARE).
+
+A message can also be chat for the server rather than a question: thanks ("ty", "thanks bot, that helped"),
+congratulations ("congrats to everyone who matched!!"), greetings, or a call for members to get in touch ("anyone in
+Lahore want to study together? dm me"). Its topic words ("matched", "CK") would find an entry, and answering chat
+with a knowledge entry looks broken, so search gives no answer to it (``is_chat``).
 """
 
 from __future__ import annotations
@@ -25,6 +31,68 @@ _ASKING_OPENERS_TEXT = """
 """
 _ASKING_OPENERS = frozenset(_ASKING_OPENERS_TEXT.split())
 
+_WORD = re.compile(r"[a-z0-9]+")
+# A Discord emoji written as text (":pray:") ends a sentence with a colon that leads into nothing.
+_SHORTCODE_AT_END = re.compile(r":[a-z0-9_+-]+:$", re.IGNORECASE)
+# Thanks, congratulations and good wishes. A sentence that opens with one ("congrats to everyone who matched!!",
+# "thanks bot") and asks nothing is chat; one that only ends with it ("nrmp registration deadline, thanks") is a
+# question signed off politely. "ty" and "tq" are also abbreviations ("TY vs prelim"), so they are chat only in a
+# message of chat words alone (_CHAT_ONLY).
+_THANKS_TEXT = (
+    "thanks thank thx thnx thanx tnx tks tysm tyvm thankyou thanku congrats congratulations congratz grats cheers"
+)
+_THANKS = frozenset(_THANKS_TEXT.split())
+# Words before the thanks that do not change what the sentence is ("ok thanks", "hi all, congrats").
+_OPENING_TEXT = "ok okay oh omg wow hi hey hello guys all everyone and big huge many so really"
+_OPENING = frozenset(_OPENING_TEXT.split())
+# A sentence that goes with thanks: praise for the help ("you're a legend", "that really helped a lot").
+_PRAISE_TEXT = "helped helpful helps legend lifesaver awesome amazing great best appreciated appreciate"
+_PRAISE = frozenset(_PRAISE_TEXT.split())
+# "thank you email", "thank-you notes": a topic of its own (what to send after an interview), not thanks.
+_THANK_YOU_THING = re.compile(
+    r"\bthank\s*-?\s*(?:you|u)\s+(?:e-?)?(?:notes?|mails?|emails?|letters?|cards?|messages?|msgs?)\b"
+)
+# "thanks in advance": a sign-off under a question, not thanks for an answer.
+_IN_ADVANCE = re.compile(r"\b(?:thanks?|thx|ty)\s+(?:you\s+|u\s+)?in\s+adv(?:ance)?\b|\btia\b")
+# Asking members to get in touch: the message is for people, not for the knowledge base.
+_CONTACT_ME = re.compile(r"\b(?:dm|pm|inbox|message|msg|text|ping)\s+me\b|\bhmu\b")
+# A message of nothing but these is chat however it is read: greetings, thanks (with "ty"), who it is addressed
+# to, and filler ("ty", "gm everyone", "thank you so much bro").
+_CHAT_ONLY_TEXT = """
+    ty tq you u so much very lot lots a the to for it this that bot guys guy everyone everybody all folks bro sis man
+    dude fam team friends sir maam doc doctors seniors again really truly still and haha lol lmao yay hi hello hey hii
+    hiya heya yo gm gn good morning evening night afternoon welcome bye goodbye salam salaam assalamu alaikum namaste
+    hola k kk cool nice same too
+"""
+_CHAT_ONLY = _THANKS | _OPENING | _PRAISE | frozenset(_CHAT_ONLY_TEXT.split())
+
+
+def _thanks_sentence(words: list[str]) -> bool:
+    opening = next((w for w in words if w not in _OPENING), "")
+    return opening in _THANKS or (opening == "good" and "luck" in words)
+
+
+def is_chat(text: str) -> bool:
+    """Whether a message is chat for the server (thanks, congratulations, greetings, "dm me") that asks the
+    knowledge base nothing. A sentence that asks ("thanks! when is SOAP?") keeps the message a question."""
+    lowered = text.lower().replace("’", "'").replace("'", "")
+    lowered = _IN_ADVANCE.sub(" ", _THANK_YOU_THING.sub(" ", lowered))
+    if _CONTACT_ME.search(lowered):
+        return True
+    words = _WORD.findall(lowered)
+    if not words:
+        return False
+    if all(w in _CHAT_ONLY for w in words):
+        return True
+    sentences = [s for s in _SENTENCE_BREAK.split(lowered.strip()) if s.strip()]
+    if any(_asks(s) for s in sentences):
+        return False
+    said = [_WORD.findall(s) for s in sentences]
+    # Thanks or congratulations, and nothing else but praise or chat words.
+    return any(_thanks_sentence(w) for w in said) and all(
+        _thanks_sentence(w) or any(x in _PRAISE for x in w) or all(x in _CHAT_ONLY for x in w) for w in said
+    )
+
 
 @dataclass(frozen=True)
 class Focus:
@@ -35,7 +103,10 @@ class Focus:
 
 
 def _asks(sentence: str) -> bool:
-    if sentence.rstrip(" )*_~`'\"").endswith("?"):
+    # A line that ends with a colon leads into the questions ("Three questions about SOAP:", "quick doubt about
+    # the J-1:"): it names what they are about.
+    ending = sentence.rstrip(" )*_~`'\"")
+    if ending.endswith("?") or (ending.endswith(":") and not _SHORTCODE_AT_END.search(ending)):
         return True
     first = _FIRST_WORD.search(sentence.lower())
     return first is not None and first.group(0).replace("'", "") in _ASKING_OPENERS

@@ -2,13 +2,14 @@
 
 Entries live in an in-memory SQLite FTS5 index (title, aliases, tags, summary, body, and the questions members ask
 about each entry) and an embedding index (bot/knowledge/semantic.py), both built on a thread of their own at
-start-up. A question written in another language is told the knowledge base is in English (language.py); any other
-question goes through:
+start-up. A question written in another language is told the knowledge base is in English (language.py), and chat for
+the server (thanks, congratulations, "dm me": focus.py) gets no answer; any other question goes through:
 
 - normalisation, for entries and questions alike, that makes the many spellings of one thing one token ("H-1B",
   "h1b" -> ``h1b``; "Step II" -> ``step2``; "non-US IMG" -> ``nonusimg``; "if i don't match" -> ``unmatched``;
   "wen" -> "when") and drops Discord noise (mentions, emoji, links, markdown, "plsss");
-- spelling correction of unknown words towards the words that name topics ("recomendation");
+- spelling correction of unknown words towards the words that name topics ("recomendation"), never of a common word
+  spelled right ("cancer" is not "cancel");
 - concepts: each meaningful word, or a multi-word key of ``data/search/synonyms.yaml``, with its other names there
   ("lor" -> "letter of recommendation"). A concept is a *topic* word; *context* (who asks: "as a non-US IMG",
   "from Egypt", "for IM", "with 240 CK"), which weighs little when the question names a topic too; *weak* (everyday
@@ -55,7 +56,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.datafiles import load_yaml_model
-from bot.knowledge.focus import focus
+from bot.knowledge.focus import focus, is_chat
 from bot.knowledge.language import looks_non_english
 from bot.knowledge.loader import KnowledgeBase
 from bot.knowledge.models import KnowledgeEntry
@@ -353,6 +354,7 @@ _WEAK_TEXT = """
     fee fees cost costs price prices pricing charge charges paid pay paying payment expensive cheap afford
     affordable dollar dollars usd money budget lakh lakhs rupees spend spent paise saal baar pehle baad
     yesterday urgent urgently pointless useless honestly seriously dealbreaker vibes
+    increase increases increased jump jumps jumped rise rises higher lower double doubles extra
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
@@ -876,6 +878,11 @@ class KnowledgeSearch:
         index = self._index
         if self._lookup(term).credits:
             return term
+        # A common word spelled right is no typo, however close to a topic word: "cancer" is not "cancel",
+        # "password" not "passport", "president" not "resident".
+        semantic = self.semantic
+        if semantic is not None and semantic.is_word(term):
+            return term
         max_distance = 1 if len(term) < 8 else 2
         candidates = process.extract(term, index.vocabulary, scorer=OSA.distance, score_cutoff=max_distance, limit=8)
         if not candidates:
@@ -1097,6 +1104,9 @@ class KnowledgeSearch:
         index = self._index
         if looks_non_english(question, index.vocabulary_set):
             return Ranking((), (), not_english=True)
+        if is_chat(question):
+            # Thanks, congratulations, "dm me": for the server, not the knowledge base; no answer, no suggestion.
+            return Ranking((), ())
         tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
         terms, has_topic = self._analyse(tokens, self._background_words(question))
         texts = tuple(t.concept.text for t in terms)

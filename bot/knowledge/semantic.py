@@ -66,6 +66,11 @@ class TokenEmbeddings:
         self._tokenizer.no_truncation()
         self._table = _map_tensor(package / "weights" / f"{_MODEL}_{_DIMENSIONS}.safetensors", "embedding.weight")
 
+    def is_word(self, word: str) -> bool:
+        """Whether the tokenizer has the word whole (as it starts a word): a common English word ("cancer",
+        "password"), not a misspelling, which it splits into pieces ("recomendation")."""
+        return self._tokenizer.token_to_id("▁" + word) is not None
+
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """One unit vector per text (a zero vector for a text with no tokens)."""
         vectors = np.zeros((len(texts), self._table.shape[1]), dtype=np.float32)
@@ -95,6 +100,10 @@ class SemanticIndex:
             texts += [entry.title, entry.summary, *entry.aliases, *entry.questions]
         self._starts = np.asarray(starts, dtype=np.intp)
         self._vectors = self._model.embed(texts)
+
+    def is_word(self, word: str) -> bool:
+        """Whether the word is a common word as spelled (TokenEmbeddings.is_word)."""
+        return self._model.is_word(word)
 
     def similarities(self, question: str) -> NDArray[np.float32]:
         """Cosine similarity of the question to each entry (by position), the best over the entry's texts."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge.focus import focus
+from bot.knowledge.focus import focus, is_chat
 
 
 def test_the_story_is_background_and_the_question_is_asked() -> None:
@@ -45,3 +45,43 @@ def test_without_both_parts_everything_is_the_question(text: str) -> None:
 
 def test_decimals_do_not_split_sentences() -> None:
     assert focus("Is $4.5k normal for an externship?").asked == ("Is $4.5k normal for an externship?",)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "ty",
+        "gm everyone",
+        "thank you so much bro 🙏",
+        "Congrats to all of you who matched!!! 🎉",
+        "thanks bot. you're a legend",
+        "good luck to everyone applying this cycle",
+        "looking for a study partner for CK, dm me",
+        "anyone selling their uworld sub? hmu",
+    ],
+)
+def test_chat_for_the_server_is_told_apart(message: str) -> None:
+    assert is_chat(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "ty vs prelim",  # "ty" is also the transitional year
+        "congrats guys! when do contracts come?",  # it asks
+        "nrmp registration deadline, thanks",  # a question signed off with thanks
+        "thanks in advance: how many programs for FM",
+        "thank you emails after interviews, yes or no",  # the thing sent after an interview
+        "is step 1 pass fail",
+        "",
+    ],
+)
+def test_a_question_is_not_chat(message: str) -> None:
+    assert not is_chat(message)
+
+
+def test_a_line_leading_into_the_questions_is_asked() -> None:
+    parts = focus("I passed CK in May.\nTwo questions about the J-1:\n1) who sponsors it?\n2) how long can I stay")
+    assert "Two questions about the J-1:" in parts.asked
+    # An emoji typed as text ends with a colon too, but leads into nothing.
+    assert focus("I passed CK in May :pray:\nwhen does eras open").background == ("I passed CK in May :pray:",)

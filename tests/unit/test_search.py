@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.content import Content
+from bot.knowledge.focus import is_chat
 from bot.knowledge.search import content_terms, normalize, tokenize
 
 
@@ -70,6 +71,12 @@ def test_normalize_is_idempotent() -> None:
         ("oet needed rn or can it wait a yr", "oet-medicine"),
         # How people say they are not coping names the well-being entry, though not in its words.
         ("i feel so worthless after all these rejections, how do people keep going", "wellbeing"),
+        # Abbreviations members type for pathway words ("reg", "supp", "extern", "sigs"), which no entry spells so.
+        ("last day for nrmp reg this cycle", "nrmp-registration"),
+        ("how do i link my advanced programs in the supp list", "supplemental-rank-list"),
+        ("can an extern examine patients", "externship"),
+        # "thank you" before a note or an email is the thing sent after an interview, not thanks.
+        ("thank you notes to programs after interviews, expected?", "post-interview-communication"),
     ],
 )
 def test_understands_how_imgs_ask(content: Content, question: str, expected: str) -> None:
@@ -88,11 +95,14 @@ def test_a_question_that_is_an_alias_is_answered(content: Content) -> None:
 
 def test_every_title_and_alias_finds_its_entry(content: Content) -> None:
     # Aliases are the words users type for the entry; typed alone, each must bring the entry up. (Some aliases
-    # are shared by two entries, hence the top three.)
+    # are shared by two entries, hence the top three.) An alias that is also chat ("ty" is thanks) names nothing
+    # alone: test_chat_gets_no_answer.
     search = content.knowledge.search_index
     missing = []
     for entry in content.knowledge.knowledge.entries:
         for name in (entry.title, *entry.aliases):
+            if is_chat(name):
+                continue
             result = search.search(name)
             if not result.answered or entry.id not in [h.entry.id for h in result.hits[:3]]:
                 missing.append(f"{name!r} -> {[h.entry.id for h in result.hits]} (expected {entry.id})")
@@ -118,12 +128,46 @@ def test_typos_are_corrected(content: Content) -> None:
     assert result.answered and result.hits[0].entry.id == "observership"
 
 
+def test_common_words_are_not_corrected_into_topic_words(content: Content) -> None:
+    # "cancer" is one letter from "cancel" and "password" from "passport", but they are words, not typos.
+    terms = content.knowledge.search_index.search("my mother has cancer and i forgot my password").terms
+    assert "cancer" in terms and "password" in terms and "cancel" not in terms, terms
+
+
 def test_refuses_out_of_scope_and_empty(content: Content) -> None:
     search = content.knowledge.search_index
     for question in ("best pizza in new york", "what is the weather today", "", "!!!", "thanks"):
         result = search.search(question)
         assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
         assert result.best is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "ty",
+        "thx bro",
+        "congratulations everyone who matched today!!",
+        "thanks, that helped a lot. you guys are the best",
+        "anyone from karachi preparing for step 1? pm me",
+    ],
+)
+def test_chat_gets_no_answer(content: Content, message: str) -> None:
+    # Thanks, congratulations and calls to get in touch are for the server: no entry, not even as a suggestion,
+    # though "matched" or "step 1" would find one.
+    result = content.knowledge.search_index.search(message)
+    assert not result.answered and not result.hits, (message, [h.entry.id for h in result.hits])
+
+
+def test_chat_words_around_a_question_keep_it_a_question(content: Content) -> None:
+    search = content.knowledge.search_index
+    for question, expected in (
+        ("ty vs prelim for neurology", "ty-vs-prelim"),
+        ("congrats on matching everyone! what happens with the contract now?", "match-contract"),
+        ("thanks in advance, how much does eras cost for 60 programs", "eras-fees"),
+    ):
+        result = search.search(question)
+        assert result.answered and result.hits[0].entry.id == expected, (question, [h.entry.id for h in result.hits])
 
 
 def test_the_story_around_a_question_weighs_less_than_the_question(content: Content) -> None:
