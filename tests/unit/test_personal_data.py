@@ -49,7 +49,7 @@ from bot.studygroups.nudges import nudge_delivery_key
 from bot.studygroups.repository import NUDGE_TARGET_KIND, StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
 from bot.validation import parse_form, parse_options
-from tests.unit.test_studygroup_service import open_test_database
+from tests.unit.studygroups.test_service import open_test_database
 
 # Snowflake-sized ids that no other number in the database contains, so a text search finds only them.
 ALICE = 731_245_678_901_234_567

@@ -15,8 +15,8 @@ from bot.deletion_ledger import ledger_path_for
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.privacy import personal_data_for
 from tests.conftest import DATA_DIR, REPO_ROOT
+from tests.unit.knowledge.test_unanswered import NOW, SERVER_A, SERVER_B
 from tests.unit.test_deletion_ledger import Installation
-from tests.unit.test_knowledge_unanswered import NOW, SERVER_A, SERVER_B
 from tests.unit.test_personal_data import ALICE, BOB, clock, populate, traces
 
 

@@ -13,7 +13,7 @@ from bot.db.connection import apply_migrations, discover_migrations, open_databa
 from bot.db.timestamps import to_db
 from bot.observability.repository import StatusRepository
 from bot.observability.status import ErrorNote, Heartbeat, ShardFigures
-from tests.unit.test_cli import imgbot
+from tests.unit.cli.test_commands import imgbot
 
 
 async def write_database(path: Path, beat_age: dt.timedelta, state: str = "running") -> dt.datetime:

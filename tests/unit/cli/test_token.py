@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.test_cli_errors import imgbot
+from tests.unit.cli.test_errors import imgbot
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhJkLm.a-secret-part-nobody-may-see-1234567"
 LEAK = """

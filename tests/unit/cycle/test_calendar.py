@@ -17,9 +17,10 @@ from bot.cycle.loader import load_cycle_dir, load_cycle_file
 from bot.cycle.models import KIND_INFO, MilestoneKind, MilestoneStatus
 from bot.cycle.words import KINDS_FILE, load_milestone_words
 from bot.datafiles import DataFileError
+from tests.conftest import REPO_ROOT
 
 K = MilestoneKind
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "cycles"
+DATA_DIR = REPO_ROOT / "data" / "cycles"
 ET = ZoneInfo("America/New_York")
 
 

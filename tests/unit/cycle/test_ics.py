@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -11,8 +10,9 @@ from icalendar import Calendar
 from bot.cycle.calendar import CycleCalendar
 from bot.cycle.ics import PRODID, CalendarItem, milestone_item, to_ics
 from bot.cycle.models import Milestone, MilestoneKind
+from tests.conftest import REPO_ROOT
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "cycles"
+DATA_DIR = REPO_ROOT / "data" / "cycles"
 DOMAIN = "imgbot.example.org"
 STAMP = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

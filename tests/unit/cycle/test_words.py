@@ -13,7 +13,7 @@ from bot.cycle.loader import load_cycle_dir
 from bot.cycle.rules import project
 from bot.datafiles import DataFileError
 from tests.conftest import DATA_DIR
-from tests.unit.test_cli import imgbot
+from tests.unit.cli.test_commands import imgbot
 
 K = MilestoneKind
 SHIPPED = DATA_DIR / "cycles" / KINDS_FILE

@@ -126,7 +126,7 @@ async def scratch_schema() -> set[tuple[str, str, str, str | None]]:
 def test_every_migration_has_a_data_file() -> None:
     expected = {data_file(m.version).name for m in MIGRATIONS}
     present = {p.name for p in DATA_DIR.glob("*.sql")}
-    assert expected - present == set(), "each new migration needs rows for its tables in tests/unit/migration_data/"
+    assert expected - present == set(), "each new migration needs rows for its tables in tests/unit/db/migration_data/"
     assert present - expected == set(), "a data file without a migration of the same number is never loaded"
 
 
@@ -137,7 +137,7 @@ async def test_every_final_table_has_data() -> None:
         empty = [table for table, (_, rows) in (await snapshot(conn)).items() if not rows]
     finally:
         await conn.close()
-    assert empty == [], f"tables without rows in any tests/unit/migration_data file: {empty}"
+    assert empty == [], f"tables without rows in any tests/unit/db/migration_data file: {empty}"
 
 
 # LATEST is included although nothing is left to apply: it is the only case in which the newest data file is loaded,

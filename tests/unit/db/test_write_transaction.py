@@ -22,9 +22,10 @@ from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.scheduling.delivery import DeliveryRecord, DeliveryRepository, DeliveryStatus, delivery_nonce
 from bot.studygroups.models import Schedule
 from bot.studygroups.repository import GroupConflictError, StudyGroupRepository
+from tests.conftest import REPO_ROOT
 
 NOW = dt.datetime(2027, 3, 3, 12, 0, tzinfo=dt.UTC)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 
 
 @pytest.fixture

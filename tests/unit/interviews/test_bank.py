@@ -15,8 +15,8 @@ from bot.datafiles import DataFileError
 from bot.interviews.bank import MIN_PER_CATEGORY, InterviewBank, UnknownCategoryError, load_interview_bank
 from bot.interviews.models import MAX_PITFALLS, Category
 from tests.conftest import DATA_DIR
+from tests.unit.cli.test_commands import imgbot
 from tests.unit.nasty import FEW_EXAMPLES
-from tests.unit.test_cli import imgbot
 
 BANK = load_interview_bank(DATA_DIR / "interviews")
 

@@ -32,7 +32,7 @@ from bot.studygroups.models import GroupCreateOptions, parse_with_clock
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
 from bot.validation import UserInputError
-from tests.unit.test_studygroup_service import open_test_database
+from tests.unit.studygroups.test_service import open_test_database
 
 START = dt.datetime(2026, 12, 10, 18, 0, tzinfo=dt.UTC)
 GUILD = 1_183_449_152_834_830_386

@@ -35,7 +35,7 @@ from bot.readiness.service import ReadinessService
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
 from bot.validation import UserInputError
-from tests.unit.test_studygroup_service import open_test_database
+from tests.unit.studygroups.test_service import open_test_database
 
 NOW = dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()

@@ -45,7 +45,7 @@ from bot.privacy import PERSONAL_COLUMN
 from bot.studygroups.reconcile import ServerStatus
 from bot.text import would_ping
 from bot.validation import UserInputError
-from tests.unit.test_studygroup_service import open_test_database
+from tests.unit.studygroups.test_service import open_test_database
 
 GUILD, OTHER_GUILD = 1183440317201907712, 1190021588230107136
 HELP, THREAD, MESSAGE, REPLY = 1183440317201907720, 1183440317201907801, 1183440317201907801, 1183440317201907855

@@ -329,7 +329,7 @@ def test_a_stage_with_more_than_25_entries_is_paged(content: Content) -> None:
 
 
 async def test_kb_report_prints_the_reasons_of_one_server_or_of_every_server(tmp_path: Path, content: Content) -> None:
-    from tests.unit.test_privacy_cli import imgbot
+    from tests.unit.cli.test_privacy import imgbot
 
     database = tmp_path / "bot.sqlite3"
     conn = await open_database(database)

@@ -20,8 +20,8 @@ from bot.knowledge.service import KnowledgeService
 from bot.ui.embeds import FIELD_VALUE_LIMIT
 from bot.ui.knowledge_report import QUESTIONS_FIELD, SERVER_ENTRIES_FIELD, KnowledgeReport, report_embed
 from bot.validation import parse_form
-from tests.unit.test_knowledge_feedback import fits_and_never_pings
-from tests.unit.test_studygroup_service import open_test_database
+from tests.unit.knowledge.test_feedback import fits_and_never_pings
+from tests.unit.studygroups.test_service import open_test_database
 
 SERVER_A, SERVER_B = 1_183_440_317_201_907_712, 1_190_021_588_230_107_136
 MOD = 402_117_894_126_911_488
@@ -135,7 +135,7 @@ async def test_kb_report_prints_the_same_groups_and_the_entries_answered_with_mo
     tmp_path: Path, content: Content
 ) -> None:
     from bot.db.connection import open_database
-    from tests.unit.test_privacy_cli import imgbot
+    from tests.unit.cli.test_privacy import imgbot
 
     database = tmp_path / "bot.sqlite3"
     conn = await open_database(database)

@@ -38,7 +38,7 @@ from bot.ui.embeds import DESCRIPTION_LIMIT
 from bot.ui.server_knowledge import list_embed, list_pages
 from bot.validation import FormErrors, UserInputError, parse_form
 from discord_emulator.contract import check_message_body
-from tests.unit.test_studygroup_service import open_test_database
+from tests.unit.studygroups.test_service import open_test_database
 
 GUILD, OTHER_GUILD = 1183440317201907712, 1190021588230107136
 ADMIN, MOD = 402117894126911488, 511234987650123776

@@ -48,7 +48,7 @@ from bot.scheduling.pacing import RateBudget
 from bot.scheduling.runner import Runner
 from bot.scheduling.scheduler import JobScheduler
 from bot.validation import UserInputError
-from tests.unit.test_milestones_announcer import Clock, FakeDiscord
+from tests.unit.milestones.test_announcer import Clock, FakeDiscord
 
 ADMIN = 5
 BIG_KINDS = {MilestoneKind.MATCH_WEEK, MilestoneKind.SOAP_OPENS, MilestoneKind.MATCH_DAY}

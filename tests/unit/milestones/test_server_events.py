@@ -11,7 +11,7 @@ from bot.milestones.announcements import event_announcement
 from bot.milestones.models import ServerEvent, Status
 from bot.text import would_ping
 from bot.validation import UserInputError
-from tests.unit.test_milestones_announcer import ADMIN, Harness, conn, harness
+from tests.unit.milestones.test_announcer import ADMIN, Harness, conn, harness
 
 __all__ = ["conn", "harness"]  # fixtures of the announcer's tests, used here as they are
 

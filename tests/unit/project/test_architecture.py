@@ -24,12 +24,13 @@ import ast
 import re
 import sys
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import grimp
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO_ROOT
+
+ROOT = REPO_ROOT
 DOMAIN_CONTRACT = "Domain code never imports discord, directly or through another module"
 FACING_CONTRACT = "Only the Discord-facing modules import discord"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO_ROOT
+
+REPO = REPO_ROOT
 # A home or workspace directory of some machine: work, root, home or Users directly under the root directory.
 MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:work|root|home|Users)/[\w.-]+")
 

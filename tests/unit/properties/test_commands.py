@@ -191,10 +191,10 @@ def parsed(call: Callable[[], T]) -> T | None:
 
 
 def test_every_typed_option_and_modal_field_has_a_property_test(app: App) -> None:
-    # A feature may keep its property tests in a module of its own (test_properties_<feature>.py); importing it
+    # A feature may keep its property tests in a module of its own (properties/test_<feature>.py); importing it
     # registers what it covers and its modals' fields here.
-    for path in sorted(Path(__file__).parent.glob("test_properties_*.py")):
-        importlib.import_module(f"tests.unit.{path.stem}")
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        importlib.import_module(f"tests.unit.properties.{path.stem}")
     typed = {
         (command.qualified_name, parameter.name)
         for command in app.bot.tree.walk_commands()

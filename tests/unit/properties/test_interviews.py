@@ -1,6 +1,6 @@
 """Property tests over every option of /interview and /rank and every field of their forms, through the service.
 
-The same properties as ``test_properties_commands.py`` (whose guard imports this module, so what it covers counts):
+The same properties as ``properties/test_commands.py`` (whose guard imports this module, so what it covers counts):
 validation and the service succeed or raise a clear UserInputError; every screen built from the result fits Discord's
 limits and never pings; what was accepted is what is stored and shown, and what was refused left nothing behind.
 """
@@ -38,7 +38,7 @@ from cogs.interviews import (
 )
 from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
-from tests.unit.test_properties_commands import (
+from tests.unit.properties.test_commands import (
     MODAL_FIELDS,
     App,
     assert_fits_and_never_pings,

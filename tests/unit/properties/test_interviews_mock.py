@@ -1,6 +1,6 @@
 """Property tests over the options of /interview mock and every field of its feedback form, through the service.
 
-The same properties as ``test_properties_commands.py`` (whose guard imports this module, so what it covers counts):
+The same properties as ``properties/test_commands.py`` (whose guard imports this module, so what it covers counts):
 validation and the service succeed or raise a clear UserInputError; every screen fits Discord's limits; what was
 accepted is what is stored and shown, what was refused left nothing behind. Session screens name members by mention,
 which in an embed never pings (and every message goes out with no mentions allowed): those of the session's members
@@ -33,7 +33,7 @@ from cogs.interviews_mock import MockButton, MockFeedbackModal, session_view
 from discord_emulator.contract import check_message_body
 from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
-from tests.unit.test_properties_commands import MODAL_FIELDS, App, covers, outcome, parsed
+from tests.unit.properties.test_commands import MODAL_FIELDS, App, covers, outcome, parsed
 
 MODAL_FIELDS["MockFeedbackModal"] = {"clarity", "structure", "content", "strength", "suggestion"}
 

@@ -1,7 +1,7 @@
 """Property tests over the entry form of /knowledge add and edit, the entry option of /knowledge edit and remove, and
 /ask and /topic in a server with its own entries, through the service.
 
-The same properties as ``test_properties_commands.py`` (whose guard imports this module, so what it covers counts):
+The same properties as ``properties/test_commands.py`` (whose guard imports this module, so what it covers counts):
 validation and the service succeed or raise a clear UserInputError (a refused form names every field it refuses);
 every screen built from the result fits Discord's limits and never pings; what was accepted is what is stored, shown
 and found again, and what was refused left nothing behind; a refusal's **Fix it** gets back exactly what was typed.
@@ -51,7 +51,7 @@ from cogs.server_knowledge import FixEntryButton, ServerEntryModal
 from discord_emulator.contract import check_message_body
 from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
-from tests.unit.test_properties_commands import (
+from tests.unit.properties.test_commands import (
     MODAL_FIELDS,
     App,
     assert_fits_and_never_pings,

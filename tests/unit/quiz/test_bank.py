@@ -13,8 +13,9 @@ from bot.knowledge.loader import load_knowledge_base
 from bot.knowledge.models import Stage
 from bot.quiz.bank import QuestionBank, UnknownTopicError, load_question_bank, shuffle_options
 from bot.quiz.models import MAX_OPTION_CHARS, Question
+from tests.conftest import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 KNOWN = {"step-1", "step-2-ck", "j1-visa", "eras-fees"}
 
 QUESTION = """\

@@ -23,7 +23,7 @@ from bot.quiz.service import GroupClose, GroupOpen, QuizService
 from bot.quiz.sessions import GroupResults
 from bot.scheduling import JobScheduler
 from bot.scheduling.delivery import DeliveryProblem, ProblemKind, TransientDeliveryError
-from tests.unit.test_quiz_service import ALICE, BANK, CHANNEL, GUILD, start
+from tests.unit.quiz.test_service import ALICE, BANK, CHANNEL, GUILD, start
 
 QUESTION_TIME = dt.timedelta(seconds=0.3)
 RETRY_DELAYS = (dt.timedelta(seconds=0.05),) * 3

@@ -44,8 +44,9 @@ from bot.readiness.models import (
 from bot.readiness.specialties import ScoreBand, SpecialtyTable, load_specialties, load_specialties_from_data_dir
 from bot.readiness.wording import QuestionnaireWords
 from bot.validation import UserInputError
+from tests.conftest import REPO_ROOT
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = REPO_ROOT / "data"
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 
 

@@ -19,8 +19,9 @@ from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import TEST_NOW_ENV, ReadinessService, clock_from_env
 from bot.readiness.specialties import load_specialties_from_data_dir
 from bot.validation import UserInputError
+from tests.conftest import REPO_ROOT
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = REPO_ROOT / "data"
 START = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 ALICE, BOB = 1001, 2002
 

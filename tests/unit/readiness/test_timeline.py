@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,8 +24,9 @@ from bot.readiness.planning import (
 )
 from bot.readiness.timeline import PlanStatus, TimelinePlan, plan_from_options, plan_timeline, plan_to_ics
 from bot.validation import UserInputError
+from tests.conftest import REPO_ROOT
 
-CYCLES = Path(__file__).resolve().parents[2] / "data" / "cycles"
+CYCLES = REPO_ROOT / "data" / "cycles"
 ET = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 K = MilestoneKind

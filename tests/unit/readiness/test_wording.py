@@ -15,7 +15,7 @@ from bot.readiness.assessment import QUESTIONS, build_questionnaire
 from bot.readiness.models import Answers
 from bot.readiness.wording import QUESTIONNAIRE_FILE, StepSpec, StepWords, load_questionnaire_words
 from tests.conftest import DATA_DIR
-from tests.unit.test_cli import imgbot
+from tests.unit.cli.test_commands import imgbot
 
 SHIPPED = DATA_DIR / QUESTIONNAIRE_FILE
 SHIPPED_TEXT = SHIPPED.read_text(encoding="utf-8")
