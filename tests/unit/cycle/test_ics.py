@@ -10,16 +10,9 @@ from icalendar import Calendar
 from bot.cycle.calendar import CycleCalendar
 from bot.cycle.ics import PRODID, CalendarItem, milestone_item, to_ics
 from bot.cycle.models import Milestone, MilestoneKind
-from tests.conftest import REPO_ROOT
 
-DATA_DIR = REPO_ROOT / "data" / "cycles"
 DOMAIN = "imgbot.example.org"
 STAMP = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def calendar() -> CycleCalendar:
-    return CycleCalendar.from_directory(DATA_DIR)
 
 
 def parse(data: bytes) -> Calendar:

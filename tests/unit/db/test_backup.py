@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import fcntl
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -30,25 +28,9 @@ from bot.db.backup import (
 from bot.db.connection import discover_migrations, open_database
 from bot.db.errors import DatabaseUnusable
 from tests.conftest import DATA_DIR, REPO_ROOT, make_settings
+from tests.unit.db.conftest import connect, make_db
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
-
-
-async def make_db(path: Path, votes: int) -> None:
-    conn = await open_database(path)
-    try:
-        for user in range(votes):
-            await conn.execute(
-                "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', ?, 1, 'x')", (user,)
-            )
-        await conn.commit()
-    finally:
-        await conn.close()
-
-
-def connect(path: Path | str, *, uri: bool = False) -> contextlib.closing[sqlite3.Connection]:
-    """A connection closed at the end of the block (sqlite3's own ``with`` only commits)."""
-    return contextlib.closing(sqlite3.connect(path, uri=uri))
 
 
 def count_votes(path: Path) -> int:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import os
 import signal
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from bot.db.errors import DatabaseUnusable
 from bot.db.files import sqlite_uri, tighten_permissions
 from bot.db.lock import DatabaseInUse, DatabaseLock, lock_path
 from tests.conftest import DATA_DIR, REPO_ROOT
+from tests.unit.db.conftest import connect, make_db
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 # Every character SQLite's URI parser treats specially, in a directory name and in the file's name.
@@ -31,22 +30,6 @@ AWKWARD_NAME = "bot #1?%20.sqlite3"
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def connect(path: Path | str, *, uri: bool = False) -> contextlib.closing[sqlite3.Connection]:
-    return contextlib.closing(sqlite3.connect(path, uri=uri))
-
-
-async def make_db(path: Path, votes: int = 3) -> None:
-    conn = await open_database(path)
-    try:
-        await conn.executemany(
-            "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', ?, 1, 'x')",
-            [(u,) for u in range(votes)],
-        )
-        await conn.commit()
-    finally:
-        await conn.close()
 
 
 def count_votes(path: Path) -> int:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import sqlite3
 import stat
 from pathlib import Path
 
@@ -15,13 +13,10 @@ from bot.db import backup as backup_module
 from bot.db.backup import BackupError, backup_database, check_integrity, restore_database
 from bot.db.connection import apply_migrations_sync, discover_migrations
 from bot.db.lock import DatabaseInUse, DatabaseLock
+from tests.unit.db.conftest import connect
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(hours=1)
-
-
-def connect(path: Path | str, *, uri: bool = False) -> contextlib.closing[sqlite3.Connection]:
-    return contextlib.closing(sqlite3.connect(path, uri=uri))
 
 
 def make_db(path: Path, migrations: int | None = None) -> None:

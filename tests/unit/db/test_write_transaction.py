@@ -11,13 +11,12 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
-from bot.db.connection import open_database, write_transaction
+from bot.db.connection import write_transaction
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.scheduling.delivery import DeliveryRecord, DeliveryRepository, DeliveryStatus, delivery_nonce
 from bot.studygroups.models import Schedule
@@ -26,15 +25,6 @@ from tests.conftest import REPO_ROOT
 
 NOW = dt.datetime(2027, 3, 3, 12, 0, tzinfo=dt.UTC)
 ROOT = REPO_ROOT
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 def claim_record(key: str = "sg:1:2027-03-03") -> DeliveryRecord:

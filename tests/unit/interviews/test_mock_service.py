@@ -5,9 +5,7 @@ and feedback for the right members only; the timers' steps, a restart, and Disco
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import aiosqlite
 import pytest
@@ -32,7 +30,6 @@ from bot.studygroups.models import GroupCreateOptions, parse_with_clock
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
 from bot.validation import UserInputError
-from tests.unit.studygroups.test_service import open_test_database
 
 START = dt.datetime(2026, 12, 10, 18, 0, tzinfo=dt.UTC)
 GUILD = 1_183_449_152_834_830_386
@@ -69,15 +66,6 @@ class World:
         for member in members:
             view, _ = await self.service.join(view.session.id, member)
         return view
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_test_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -35,7 +33,6 @@ from bot.readiness.service import ReadinessService
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
 from bot.validation import UserInputError
-from tests.unit.studygroups.test_service import open_test_database
 
 NOW = dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -44,15 +41,6 @@ ALICE, BOB = 731_245_678_901_234_567, 845_129_876_543_210_987
 
 def clock() -> dt.datetime:
     return NOW
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_test_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture

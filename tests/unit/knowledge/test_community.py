@@ -5,9 +5,7 @@ asker's id forgotten after 90 days or at /mydata delete, everything gone with th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiosqlite
 import pytest
@@ -45,7 +43,6 @@ from bot.privacy import PERSONAL_COLUMN
 from bot.studygroups.reconcile import ServerStatus
 from bot.text import would_ping
 from bot.validation import UserInputError
-from tests.unit.studygroups.test_service import open_test_database
 
 GUILD, OTHER_GUILD = 1183440317201907712, 1190021588230107136
 HELP, THREAD, MESSAGE, REPLY = 1183440317201907720, 1183440317201907801, 1183440317201907801, 1183440317201907855
@@ -184,15 +181,6 @@ def test_the_cooldown_counts_from_the_last_question() -> None:
 
 
 # -- the service ------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_test_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture

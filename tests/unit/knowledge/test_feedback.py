@@ -5,7 +5,6 @@ after it was given; and /topic with no name, which browses the knowledge base by
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
@@ -46,20 +45,6 @@ from discord_emulator.contract import check_message_body
 SERVER_A, SERVER_B = 1_183_440_317_201_907_712, 1_190_021_588_230_107_136
 ALICE, BOB, CAROL = 731_245_678_901_234_567, 845_129_876_543_210_987, 912_345_678_901_234_561
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-@pytest.fixture
-def knowledge(conn: aiosqlite.Connection, content: Content) -> KnowledgeService:
-    return content.knowledge.with_feedback(KnowledgeFeedbackRepository(conn))
 
 
 def fits_and_never_pings(embed: discord.Embed | None = None, view: discord.ui.View | None = None) -> None:

@@ -4,7 +4,6 @@ limits however many and however long the questions are."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
@@ -21,25 +20,10 @@ from bot.ui.embeds import FIELD_VALUE_LIMIT
 from bot.ui.knowledge_report import QUESTIONS_FIELD, SERVER_ENTRIES_FIELD, KnowledgeReport, report_embed
 from bot.validation import parse_form
 from tests.unit.knowledge.test_feedback import fits_and_never_pings
-from tests.unit.studygroups.test_service import open_test_database
 
 SERVER_A, SERVER_B = 1_183_440_317_201_907_712, 1_190_021_588_230_107_136
 MOD = 402_117_894_126_911_488
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_test_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-@pytest.fixture
-def knowledge(conn: aiosqlite.Connection, content: Content) -> KnowledgeService:
-    return content.knowledge.with_feedback(KnowledgeFeedbackRepository(conn))
 
 
 @pytest.fixture

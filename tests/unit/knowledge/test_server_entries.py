@@ -9,7 +9,6 @@ import dataclasses
 import datetime as dt
 import io
 import zipfile
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +37,6 @@ from bot.ui.embeds import DESCRIPTION_LIMIT
 from bot.ui.server_knowledge import list_embed, list_pages
 from bot.validation import FormErrors, UserInputError, parse_form
 from discord_emulator.contract import check_message_body
-from tests.unit.studygroups.test_service import open_test_database
 
 GUILD, OTHER_GUILD = 1183440317201907712, 1190021588230107136
 ADMIN, MOD = 402117894126911488, 511234987650123776
@@ -52,15 +50,6 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self.now
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_test_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ and the rows kept from before servers were recorded are visible to no server; th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
-import pytest
 
 from bot.content import Content
-from bot.db.connection import apply_migrations, discover_migrations, open_database
+from bot.db.connection import apply_migrations, discover_migrations
 from bot.knowledge.repository import UNANSWERED_KEPT, KnowledgeFeedbackRepository, UnansweredQuestion
 from bot.knowledge.service import KnowledgeService
 from bot.privacy import RetentionRun, RetentionSweep
@@ -22,20 +20,6 @@ from bot.scheduling.delivery import DeliveryRepository
 
 SERVER_A, SERVER_B = 1_183_440_317_201_907_712, 1_190_021_588_230_107_136
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-@pytest.fixture
-def knowledge(conn: aiosqlite.Connection, content: Content) -> KnowledgeService:
-    return content.knowledge.with_feedback(KnowledgeFeedbackRepository(conn))
 
 
 def questions(rows: list[UnansweredQuestion]) -> list[tuple[str, int, int | None]]:

@@ -14,7 +14,6 @@ import pytest
 
 from bot.content import Content
 from bot.cycle import MilestoneKind
-from bot.db.connection import open_database
 from bot.milestones.announcements import Announcement
 from bot.milestones.announcer import RETRY_JOB, MilestoneAnnouncer, job_id
 from bot.milestones.discord_event_plan import EventPlan, EventsNotice
@@ -118,12 +117,9 @@ class Harness:
 
 
 @pytest.fixture
-async def conn() -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(":memory:")
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def database_path() -> str:
+    """``conn`` in memory: no test here opens the database a second time."""
+    return ":memory:"
 
 
 @pytest.fixture

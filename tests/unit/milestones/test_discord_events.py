@@ -15,7 +15,6 @@ import pytest
 
 from bot.content import Content
 from bot.cycle import CycleCalendar, CycleFile, Milestone, MilestoneKind, MilestoneStatus, Source
-from bot.db.connection import open_database
 from bot.milestones.discord_event_plan import (
     DESCRIPTION_MAX,
     LOCATION_MAX,
@@ -128,12 +127,9 @@ class Harness:
 
 
 @pytest.fixture
-async def conn() -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(":memory:")
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def database_path() -> str:
+    """``conn`` in memory: no test here opens the database a second time."""
+    return ":memory:"
 
 
 def build_harness(conn: aiosqlite.Connection, content: Content, events: FakeEvents, clock: Clock) -> Harness:

@@ -11,9 +11,9 @@ from bot.milestones.announcements import event_announcement
 from bot.milestones.models import ServerEvent, Status
 from bot.text import would_ping
 from bot.validation import UserInputError
-from tests.unit.milestones.test_announcer import ADMIN, Harness, conn, harness
+from tests.unit.milestones.test_announcer import ADMIN, Harness, database_path, harness
 
-__all__ = ["conn", "harness"]  # fixtures of the announcer's tests, used here as they are
+__all__ = ["database_path", "harness"]  # fixtures of the announcer's tests, used here as they are
 
 START = datetime(2027, 3, 4, 18, 0, tzinfo=UTC)
 

@@ -6,13 +6,11 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Iterable
-from pathlib import Path
+from collections.abc import Iterable
 
 import aiosqlite
 import pytest
 
-from bot.db.connection import open_database
 from bot.db.timestamps import to_db
 from bot.observability.context import interaction_fields, log_context
 from bot.observability.repository import KEEP_ERRORS, StatusRepository
@@ -35,15 +33,6 @@ from bot.observability.status import (
 NOW = dt.datetime(2026, 2, 16, 12, 0, tzinfo=dt.UTC)
 STARTED = NOW - dt.timedelta(hours=3, minutes=25)
 FIGURES = LiveFigures(latency=0.0425, guilds=2, jobs=17)
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 def heartbeat(beat_at: dt.datetime = NOW, state: str = "running", latency: float | None = 0.0425) -> Heartbeat:

@@ -17,7 +17,6 @@ and fails when a typed option or field has no property test here.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import importlib
 import itertools
@@ -33,8 +32,6 @@ from discord import app_commands
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.app import ImgBot
-from bot.content import Content
 from bot.knowledge.feedback import MAX_NOTE_CHARS, VoteReason
 from bot.knowledge.options import AskOptions, TopicOptions
 from bot.milestones.reminders import format_reminders, parse_reminders
@@ -77,8 +74,8 @@ from cogs.readiness import FixNumberButton, question_view, timeline_view
 from cogs.studygroups.checkin import CHECKIN_FIELDS, FixCheckInButton
 from cogs.studygroups.progress import ShareProgressButton
 from discord_emulator.contract import check_message_body
-from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
+from tests.unit.properties.conftest import App
 
 T = TypeVar("T")
 GUILD, CHANNEL = 900_000_000_000_000_001, 900_000_000_000_000_002
@@ -98,36 +95,6 @@ _users = itertools.count(10_000)
 
 def new_user() -> int:
     return next(_users)
-
-
-# -- one prepared bot (database, services, cogs) per module; hypothesis examples run on its event loop ---------------
-
-
-class App:
-    def __init__(self, runner: asyncio.Runner, bot: ImgBot) -> None:
-        self.runner, self.bot = runner, bot
-
-    @property
-    def services(self) -> Any:
-        return self.bot.services
-
-    def run(self, coroutine: Awaitable[T]) -> T:
-        async def wrapped() -> T:
-            return await coroutine
-
-        return self.runner.run(wrapped())
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, content: Content) -> Iterator[App]:
-    runner = asyncio.Runner()
-    bot = ImgBot(make_settings(Path(tmp_path_factory.mktemp("props"))), content)
-    runner.run(bot.prepare())
-    try:
-        yield App(runner, bot)
-    finally:
-        runner.run(bot.close())
-        runner.close()
 
 
 # -- the properties every reply must have ----------------------------------------------------------------------------

@@ -7,18 +7,12 @@ limits and never pings; what was accepted is what is stored and shown, and what 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import discord
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.app import ImgBot
-from bot.content import Content
 from bot.interviews.models import Category
 from bot.interviews.options import LOG_FUTURE, LOG_PAST, AnswerNote, LogEntry, PracticeOptions, RankNote, parse
 from bot.interviews.service import InterviewService
@@ -36,11 +30,10 @@ from cogs.interviews import (
     notes_view,
     practice_view,
 )
-from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
+from tests.unit.properties.conftest import App
 from tests.unit.properties.test_commands import (
     MODAL_FIELDS,
-    App,
     assert_fits_and_never_pings,
     covers,
     new_user,
@@ -70,18 +63,6 @@ MONTHS = (
     "November",
     "December",
 )
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, content: Content) -> Iterator[App]:
-    runner = asyncio.Runner()
-    bot = ImgBot(make_settings(Path(tmp_path_factory.mktemp("props-interviews"))), content)
-    runner.run(bot.prepare())
-    try:
-        yield App(runner, bot)
-    finally:
-        runner.run(bot.close())
-        runner.close()
 
 
 def interviews(app: App) -> InterviewService:

@@ -9,20 +9,15 @@ are taken out before checking that nothing else in a screen, above all nothing t
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import itertools
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import discord
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.app import ImgBot
-from bot.content import Content
 from bot.interviews.mock import MAX_ROUND_MINUTES, MIN_ROUND_MINUTES, Phase, State
 from bot.interviews.mock_service import FeedbackTarget, MockInterviewService, SessionView
 from bot.interviews.options import MockFeedback, MockOptions, parse
@@ -31,26 +26,14 @@ from bot.text import would_ping
 from bot.ui import mock_interviews as screens
 from cogs.interviews_mock import MockButton, MockFeedbackModal, session_view
 from discord_emulator.contract import check_message_body
-from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
-from tests.unit.properties.test_commands import MODAL_FIELDS, App, covers, outcome, parsed
+from tests.unit.properties.conftest import App
+from tests.unit.properties.test_commands import MODAL_FIELDS, covers, outcome, parsed
 
 MODAL_FIELDS["MockFeedbackModal"] = {"clarity", "structure", "content", "strength", "suggestion"}
 
 _guilds = itertools.count(7_000_000_000_000_001)
 _members = itertools.count(20_000)
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, content: Content) -> Iterator[App]:
-    runner = asyncio.Runner()
-    bot = ImgBot(make_settings(Path(tmp_path_factory.mktemp("props-mock"))), content)
-    runner.run(bot.prepare())
-    try:
-        yield App(runner, bot)
-    finally:
-        runner.run(bot.close())
-        runner.close()
 
 
 def mock_service(app: App) -> MockInterviewService:

@@ -9,19 +9,13 @@ and found again, and what was refused left nothing behind; a refusal's **Fix it*
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import itertools
-from collections.abc import Iterator
-from pathlib import Path
 
 import discord
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.app import ImgBot
-from bot.content import Content
 from bot.knowledge.options import AskOptions
 from bot.knowledge.server_entries import (
     MAX_ALIAS_CHARS,
@@ -49,11 +43,10 @@ from bot.validation import FormErrors, parse_form, parse_options
 from cogs.knowledge import answer_view, suggestions_view
 from cogs.server_knowledge import FixEntryButton, ServerEntryModal
 from discord_emulator.contract import check_message_body
-from tests.conftest import make_settings
 from tests.unit.nasty import FEW_EXAMPLES, PROPERTY_SETTINGS, bounded_text, nasty_text
+from tests.unit.properties.conftest import App
 from tests.unit.properties.test_commands import (
     MODAL_FIELDS,
-    App,
     assert_fits_and_never_pings,
     covers,
     new_user,
@@ -71,18 +64,6 @@ _guilds = itertools.count(700_000_000_000_000_001)
 def new_guild() -> int:
     """A server of its own per example: entries of one never meet another's title or limit."""
     return next(_guilds)
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, content: Content) -> Iterator[App]:
-    runner = asyncio.Runner()
-    bot = ImgBot(make_settings(Path(tmp_path_factory.mktemp("props-server-knowledge"))), content)
-    runner.run(bot.prepare())
-    try:
-        yield App(runner, bot)
-    finally:
-        runner.run(bot.close())
-        runner.close()
 
 
 def entries(app: App) -> ServerEntries:

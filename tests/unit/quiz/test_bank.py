@@ -12,8 +12,9 @@ from bot.datafiles import DataFileError
 from bot.knowledge.loader import load_knowledge_base
 from bot.knowledge.models import Stage
 from bot.quiz.bank import QuestionBank, UnknownTopicError, load_question_bank, shuffle_options
-from bot.quiz.models import MAX_OPTION_CHARS, Question
+from bot.quiz.models import MAX_OPTION_CHARS
 from tests.conftest import REPO_ROOT
+from tests.unit.quiz.conftest import make_question
 
 REPO = REPO_ROOT
 KNOWN = {"step-1", "step-2-ck", "j1-visa", "eras-fees"}
@@ -52,22 +53,6 @@ def problems(directory: Path, known: set[str] = KNOWN) -> list[str]:
     with pytest.raises(DataFileError) as info:
         load_question_bank(directory, known)
     return [str(p) for p in info.value.problems]
-
-
-def make_question(qid: str, topic: Stage, entry: str = "step-1") -> Question:
-    return Question.model_validate(
-        {
-            "id": qid,
-            "topic": topic.value,
-            "entry": entry,
-            "question": f"Which option is right for {qid}?",
-            "options": ["Right", "Wrong one", "Wrong two", "Wrong three"],
-            "answer": "Right",
-            "explanation": "Because the first option is the right one here.",
-            "source": "https://www.usmle.org/common-questions",
-            "difficulty": "easy",
-        }
-    )
 
 
 # -- loading good files ---------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,34 +14,18 @@ from hypothesis import strategies as st
 from bot.db.connection import open_database
 from bot.knowledge.models import Stage
 from bot.quiz.bank import QuestionBank
-from bot.quiz.models import Question
 from bot.quiz.options import LeaderboardOptions, LeaderboardPeriod, QuizMode, QuizReviewOptions, QuizStartOptions
 from bot.quiz.repository import NewAnswer, QuizRepository, RunConflictError, RunMode, RunStatus
 from bot.quiz.scoring import SOLO_POINTS
 from bot.quiz.service import QuizService
 from bot.quiz.sessions import GroupPhase, PresentedQuestion
 from bot.validation import UserInputError, parse_options
+from tests.unit.quiz.conftest import make_question
 
 T0 = dt.datetime(2026, 11, 22, 15, 0, tzinfo=dt.UTC)
 GUILD, OTHER_GUILD = 1000, 2000
 CHANNEL, OTHER_CHANNEL = 10, 20
 ALICE, BOB, CAROL = 1, 2, 3
-
-
-def make_question(qid: str, topic: Stage, entry: str) -> Question:
-    return Question.model_validate(
-        {
-            "id": qid,
-            "topic": topic.value,
-            "entry": entry,
-            "question": f"Which option is right for {qid}?",
-            "options": ["Right", "Wrong one", "Wrong two", "Wrong three"],
-            "answer": "Right",
-            "explanation": "Because the first option is the right one here.",
-            "source": "https://www.usmle.org/common-questions",
-            "difficulty": "easy",
-        }
-    )
 
 
 BANK = QuestionBank(
@@ -75,15 +58,6 @@ def wrong(q: PresentedQuestion | None) -> int:
 
 def start(questions: int = 5, topic: str | None = None, mode: str = "solo") -> QuizStartOptions:
     return parse_options(QuizStartOptions, topic=topic, questions=questions, mode=mode)
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(tmp_path / "db.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture
@@ -212,13 +186,13 @@ async def test_unknown_topic_and_short_topics(service: QuizService) -> None:
     ]
 
 
-async def test_solo_quiz_survives_a_restart(conn: aiosqlite.Connection, clock: Clock, tmp_path: Path) -> None:
+async def test_solo_quiz_survives_a_restart(conn: aiosqlite.Connection, clock: Clock, database_path: Path) -> None:
     first = QuizService(BANK, QuizRepository(conn), clock=clock, rng=random.Random(5))
     started = await first.start_solo(ALICE, guild_id=GUILD, channel_id=CHANNEL, options=start(4))
     step = await first.answer_solo(ALICE, right(started.question))
     await conn.close()
 
-    reopened = await open_database(tmp_path / "db.sqlite3")
+    reopened = await open_database(database_path)
     try:
         clock.advance(minutes=5)
         second = QuizService(BANK, QuizRepository(reopened), clock=clock, rng=random.Random(999))

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from bot.knowledge.models import Stage
 from bot.quiz.bank import QuestionBank
-from bot.quiz.models import Question
 from bot.quiz.scoring import BASE_POINTS, MAX_POINTS, competition_ranks, group_points, remaining_fraction
 from bot.quiz.sessions import (
     GROUP_EMPTY_LIMIT,
@@ -24,25 +23,10 @@ from bot.quiz.sessions import (
     SoloQuiz,
     StaleQuestionError,
 )
+from tests.unit.quiz.conftest import make_question
 
 T0 = dt.datetime(2026, 11, 22, 15, 0, tzinfo=dt.UTC)
 SECOND = dt.timedelta(seconds=1)
-
-
-def make_question(qid: str, topic: Stage, entry: str) -> Question:
-    return Question.model_validate(
-        {
-            "id": qid,
-            "topic": topic.value,
-            "entry": entry,
-            "question": f"Which option is right for {qid}?",
-            "options": ["Right", "Wrong one", "Wrong two", "Wrong three"],
-            "answer": "Right",
-            "explanation": "Because the first option is the right one here.",
-            "source": "https://www.usmle.org/common-questions",
-            "difficulty": "easy",
-        }
-    )
 
 
 QUESTIONS = [

@@ -51,11 +51,6 @@ NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def calendar() -> CycleCalendar:
-    return CycleCalendar.from_directory(DATA_DIR / "cycles")
-
-
-@pytest.fixture(scope="module")
 def specialties() -> SpecialtyTable:
     return load_specialties_from_data_dir(DATA_DIR)
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiosqlite
 import pytest
 from icalendar import Calendar
 
 from bot.cycle import CycleCalendar
-from bot.db.connection import MIGRATIONS_DIR, Migration, apply_migrations, open_database
 from bot.readiness.assessment import Progress, load_questionnaire_words_from_data_dir
 from bot.readiness.models import Area, AreaStatus, OverallLevel, Trend
 from bot.readiness.options import UnreachableMatchError
@@ -35,33 +32,6 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
-
-
-async def open_test_database(path: Path) -> aiosqlite.Connection:
-    """The real ``open_database``; while another feature's migration 0002 is not written yet, apply 0001 and
-    ours directly (``open_database`` refuses a numbering gap), with the same connection settings."""
-    if any(MIGRATIONS_DIR.glob("0002_*.sql")):
-        return await open_database(path)
-    conn = await aiosqlite.connect(path)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA foreign_keys = ON")
-    ours = [Migration(int(p.name[:4]), p) for p in sorted(MIGRATIONS_DIR.glob("000[13]_*.sql"))]
-    await apply_migrations(conn, ours)
-    return conn
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_test_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(scope="module")
-def calendar() -> CycleCalendar:
-    return CycleCalendar.from_directory(DATA_DIR / "cycles")
 
 
 @pytest.fixture

@@ -24,17 +24,10 @@ from bot.readiness.planning import (
 )
 from bot.readiness.timeline import PlanStatus, TimelinePlan, plan_from_options, plan_timeline, plan_to_ics
 from bot.validation import UserInputError
-from tests.conftest import REPO_ROOT
 
-CYCLES = REPO_ROOT / "data" / "cycles"
 ET = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 K = MilestoneKind
-
-
-@pytest.fixture(scope="module")
-def calendar() -> CycleCalendar:
-    return CycleCalendar.from_directory(CYCLES)
 
 
 def parse(calendar: CycleCalendar, now: datetime = NOW, **options: object) -> TimelineOptions:

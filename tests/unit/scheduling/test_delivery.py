@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +10,6 @@ import pytest
 
 from bot.content import Content
 from bot.cycle import CycleCalendar, MilestoneKind, Reminder
-from bot.db.connection import open_database
 from bot.db.timestamps import to_db
 from bot.milestones.models import (
     PauseReason,
@@ -67,12 +65,9 @@ class FakeChannel:
 
 
 @pytest.fixture
-async def conn() -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(":memory:")
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def database_path() -> str:
+    """``conn`` in memory: no test here opens the database a second time."""
+    return ":memory:"
 
 
 def record(key: str = "e:1:7:0:20270303T120000Z") -> DeliveryRecord:

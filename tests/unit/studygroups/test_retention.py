@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.db.connection import open_database
 from bot.db.timestamps import to_db
 from bot.privacy import privacy_sections
 from bot.scheduling import DeliveryRecord, DeliveryRepository, JobScheduler, RateBudget, Runner, Worker, delivery_nonce
@@ -56,12 +55,9 @@ class Clock:
 
 
 @pytest.fixture
-async def conn() -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(":memory:")
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def database_path() -> str:
+    """``conn`` in memory: no test here opens the database a second time."""
+    return ":memory:"
 
 
 async def count(conn: aiosqlite.Connection, sql: str, *args: object) -> int:

@@ -4,14 +4,11 @@ progress, settings, nudges, recaps, members leaving and coming back, and the opt
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
 
-from bot.db.connection import MIGRATIONS_DIR, Migration, apply_migrations, open_database
 from bot.studygroups.models import (
     WEEKDAYS,
     CheckInEntry,
@@ -43,29 +40,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += dt.timedelta(**delta)
-
-
-async def open_test_database(path: Path) -> aiosqlite.Connection:
-    """The real ``open_database``; if another feature's migration is missing (being written), apply the ones
-    that exist with the same connection settings (``open_database`` refuses a gap in the numbering)."""
-    numbers = sorted(int(p.name[:4]) for p in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
-    if numbers == list(range(1, len(numbers) + 1)):
-        return await open_database(path)
-    conn = await aiosqlite.connect(path)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA foreign_keys = ON")
-    found = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
-    await apply_migrations(conn, [Migration(int(p.name[:4]), p) for p in found])
-    return conn
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_test_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture
