@@ -63,7 +63,7 @@ def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
 def quiet_voice_warnings() -> None:
     """The bot never joins a voice channel, so discord.py's warnings that PyNaCl and davey (its voice libraries) are
     missing describe nothing the bot needs. discord.py warns once per process and offers these switches to say it
-    has been warned; they are set before a client is built (tests/unit/test_cli.py checks they still exist)."""
+    has been warned; they are set before a client is built (tests/unit/cli/test_commands.py checks they still exist)."""
     from discord.voice_client import VoiceClient
 
     VoiceClient.warn_nacl = False

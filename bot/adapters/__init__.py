@@ -4,5 +4,5 @@ with the services. Discord's answers become the delivery machinery's terms (``bo
 reminders' sender is still ``bot.ui.mydates.DiscordReminderSender``, beside the screens it sends.
 
 They take a ``discord.Client``, never ``ImgBot``: ``bot.app`` imports them, and a module of theirs that named it would
-close an import cycle (tests/unit/test_architecture.py).
+close an import cycle (tests/unit/project/test_architecture.py).
 """

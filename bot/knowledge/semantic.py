@@ -4,7 +4,7 @@ WordLlama (https://github.com/dleemiller/WordLlama) ships its 256-dimension toke
 its PyPI wheel; a text's embedding is the average of its tokens' vectors, so it costs about 0.1 ms on a CPU and
 nothing is downloaded at run time. Only the two files are used from the package: importing it would configure
 logging, pull in requests, and keep a float32 copy of the 32,000 x 256 table (about 75 MB more memory than the
-float16 table mapped here); the averaging is the same as WordLlama's (tests/unit/test_knowledge_semantic.py checks).
+float16 table mapped here); the averaging is the same as WordLlama's (tests/unit/knowledge/test_semantic.py checks).
 
 Each entry is represented by its title, summary, aliases and the questions members ask about it; an entry's
 similarity to a question is that of its closest text. It catches what words alone miss ("what about the contract"

@@ -497,7 +497,8 @@ class ServerEntries:
     async def resolve(self, guild_id: int, typed: str) -> ServerEntry:
         """The entry a moderator picked in /knowledge edit or remove (its id from autocomplete, or its title)."""
         text = typed.strip().removeprefix(SERVER_CHOICE_PREFIX)
-        if text.isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() cannot read.
+        if text.isdecimal():
             found = await self._repo.entry(guild_id, int(text))
             if found is not None:
                 return found

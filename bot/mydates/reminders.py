@@ -68,7 +68,7 @@ def reminder_key(user_id: int, date_id: int, offset: dt.timedelta) -> str:
 def parse_reminder_key(key: str) -> tuple[int, int, dt.timedelta] | None:
     """``md:{user}:{date}:{seconds}`` -> (user id, date id, offset); None for a key that is not one."""
     parts = key.removeprefix(KEY_PREFIX).split(":") if key.startswith(KEY_PREFIX) else []
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+    if len(parts) != 3 or not all(part.isdecimal() for part in parts):
         return None
     return int(parts[0]), int(parts[1]), dt.timedelta(seconds=int(parts[2]))
 

@@ -112,7 +112,7 @@ class MyDatesService:
     async def _resolve(self, user_id: int, ref: str) -> MyDate:
         text = " ".join(ref.split())
         mine = await self.repository.of_user(user_id)
-        if text.isdigit():
+        if text.isdecimal():
             found = [date for date in mine if date.id == int(text)]
         else:
             folded = text.casefold()

@@ -36,7 +36,7 @@ def _count(value: object, low: int, high: int, message: str) -> int:
         raise ValueError(message)
     if isinstance(value, str):
         value = value.strip()
-        if not value.isdigit():
+        if not value.isdecimal():
             raise ValueError(message)
         value = int(value)
     if isinstance(value, float) and value.is_integer():

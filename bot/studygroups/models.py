@@ -303,7 +303,7 @@ def _zone(value: object, info: ValidationInfo) -> str:
 
 
 def _snowflake(value: object, what: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"Pick {what} from the list.")
@@ -430,7 +430,7 @@ class RetentionOptions(BaseModel):
     @field_validator("days", mode="before")
     @classmethod
     def _days(cls, value: object) -> int:
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isdecimal():
             value = int(value.strip())
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_RETENTION_DAYS:
             raise ValueError(

@@ -2,8 +2,8 @@
 the services and the settings with their types.
 
 ``bot.app`` is imported for the type checker only, and no module that ``bot.app`` imports may import this one
-(tests/unit/test_architecture.py): the bot imports its error path and adapters from this package, and a module of
-theirs that named ``ImgBot`` would close a cycle. At run time the aliases are discord.py's own class.
+(tests/unit/project/test_architecture.py): the bot imports its error path and adapters from this package, and a
+module of theirs that named ``ImgBot`` would close a cycle. At run time the aliases are discord.py's own class.
 """
 
 from __future__ import annotations

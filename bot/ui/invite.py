@@ -1,7 +1,7 @@
 """The invite link (``imgbot invite``): the ``bot`` and ``applications.commands`` scopes and exactly the permissions the
 features use, each with the reason a server's owner reads before granting it.
 
-A permission belongs here only if some feature needs it; tests/unit/test_invite.py pins the set and checks the code
+A permission belongs here only if some feature needs it; tests/unit/ui/test_invite.py pins the set and checks the code
 for the calls that would need one more (a thread created, a scheduled event made, a file sent).
 """
 

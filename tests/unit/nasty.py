@@ -1,6 +1,6 @@
 """Hypothesis strategies for what users type at the bot: pings in every disguise, every script, markdown, blanks.
 
-Shared by tests/unit/test_properties_*.py. Also a small deterministic list (NASTY_SAMPLES) for the end-to-end
+Shared by tests/unit/properties/. Also a small deterministic list (NASTY_SAMPLES) for the end-to-end
 sample, so the emulator tests need no random generation.
 """
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -49,7 +47,6 @@ from bot.studygroups.nudges import nudge_delivery_key
 from bot.studygroups.repository import NUDGE_TARGET_KIND, StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
 from bot.validation import parse_form, parse_options
-from tests.unit.test_studygroup_service import open_test_database
 
 # Snowflake-sized ids that no other number in the database contains, so a text search finds only them.
 ALICE = 731_245_678_901_234_567
@@ -61,15 +58,6 @@ NOW = dt.datetime(2026, 11, 22, 15, 0, tzinfo=dt.UTC)
 
 def clock() -> dt.datetime:
     return NOW
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_test_database(tmp_path / "bot.sqlite3")
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture

@@ -1,0 +1,84 @@
+"""Retrieval quality over the labelled sets in tests/retrieval/ (see its README): guards against regressions.
+
+`questions.yaml` is the reference set; `dev_questions.yaml` was written separately, from the entry topics and the
+way IMGs write, so that a search change that only fits one set shows up as a failure on the other. `fresh/round1`
+was written by someone who had read neither the entries nor the code, and scored before any change; search was then
+tuned on it, so it too measures tuning now, as do rounds 2 to 5 (each scored once before it was tuned on). Only a new
+fresh round says how search does for users (the README).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.content import Content
+from tests.conftest import REPO_ROOT
+
+RETRIEVAL = REPO_ROOT / "tests" / "retrieval"
+# top-1, top-3, out-of-scope refused: the floors each set is held to, a little under what search does today. The
+# out-of-scope floors of the older sets are lower than they were (90 %): their near-misses ("tourist visa for my
+# parents", "canadian work permit", "driving license in texas") sit closer to a knowledge base that now covers
+# visitor visas, Canada and moving to the US, and a word the entries never use counts less against an answer than
+# it did, because fresh questions are full of such words ("yesterday", a school's name). Members asking in scope
+# gained more than the near-misses lost (README, figures).
+SETS = {
+    "questions.yaml": (0.92, 0.97, 0.90),
+    "dev_questions.yaml": (0.92, 0.97, 0.84),
+    "fresh/round1.yaml": (0.80, 0.89, 0.95),
+    "fresh/round2.yaml": (0.75, 0.85, 0.95),
+    "fresh/round3.yaml": (0.72, 0.82, 0.87),
+    "fresh/round4.yaml": (0.82, 0.92, 0.86),
+    "fresh/round5.yaml": (0.79, 0.90, 0.91),
+}
+
+
+def _load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((RETRIEVAL / name).read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_retrieval_quality(content: Content, name: str) -> None:
+    min_top1, min_top3, min_refused = SETS[name]
+    data = _load(name)
+    search = content.knowledge.search_index
+    in_scope, out_of_scope = data["in_scope"], data["out_of_scope"]
+    assert len(in_scope) >= 80 and len(out_of_scope) >= 10
+    out_of_scope = [q if isinstance(q, str) else q["q"] for q in out_of_scope]
+
+    top1 = top3 = 0
+    misses = []
+    for item in in_scope:
+        result = search.search(item["q"], limit=3)
+        ids = [h.entry.id for h in result.hits] if result.answered else []
+        expected = set(item["expect"])
+        top1 += bool(ids[:1] and ids[0] in expected)
+        top3 += bool(expected & set(ids[:3]))
+        if not (ids[:1] and ids[0] in expected):
+            misses.append(f"{item['q']!r}: expected {item['expect']}, got {ids} ({result.confidence:.2f})")
+    answered = [q for q in out_of_scope if search.search(q).answered]
+
+    top1_rate, top3_rate = top1 / len(in_scope), top3 / len(in_scope)
+    refusal_rate = 1 - len(answered) / len(out_of_scope)
+    report = f"{name}: top-1 {top1_rate:.1%}, top-3 {top3_rate:.1%}, out-of-scope refused {refusal_rate:.1%}"
+    print(report)
+    assert top1_rate >= min_top1, report + "\n" + "\n".join(misses)
+    assert top3_rate >= min_top3, report + "\n" + "\n".join(misses)
+    assert refusal_rate >= min_refused, report + "\nanswered: " + ", ".join(map(repr, answered))
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_every_expected_id_exists(content: Content, name: str) -> None:
+    data = _load(name)
+    unknown = {i for item in data["in_scope"] for i in item["expect"]} - {
+        e.id for e in content.knowledge.knowledge.entries
+    }
+    assert not unknown
+
+
+def test_the_sets_cover_every_entry(content: Content) -> None:
+    expected = {i for name in SETS for item in _load(name)["in_scope"] for i in item["expect"]}
+    assert {e.id for e in content.knowledge.knowledge.entries} - expected == set()
