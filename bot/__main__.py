@@ -752,7 +752,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _snowflake(text: str) -> int:
-    if not (text.isdigit() and 17 <= len(text) <= 20):
+    if not (text.isascii() and text.isdigit() and 17 <= len(text) <= 20):
         raise argparse.ArgumentTypeError(f"{text!r} is not a Discord id (a number of 17 to 20 digits)")
     return int(text)
 
