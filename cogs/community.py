@@ -283,7 +283,7 @@ class Target:
 
 async def posting_target(interaction: Interaction, stage: Stage | None) -> Target:
     """The help channel, after every check a member's question must pass before it is shown or posted: a channel is
-    set, the bot can post there, the member can read it."""
+    set, the bot can post there, the member can read it and post there themselves."""
     guild = guild_of(interaction)
     channel_id = await community_of(interaction).help_channel(guild.id)
     if channel_id is None:
@@ -302,8 +302,12 @@ async def posting_target(interaction: Interaction, stage: Stage | None) -> Targe
     channel = guild.get_channel(channel_id)
     assert isinstance(channel, discord.ForumChannel | discord.TextChannel)
     if isinstance(interaction.user, discord.Member):
-        # The answers come there: a member who cannot read the channel would never see them.
-        require_channel_permissions(interaction.user, channel, view_channel=True, read_message_history=True)
+        # The answers come there: a member who cannot read the channel would never see them. And the bot posts for
+        # the member, so it may not post where they may not (a read-only channel; discord.py's permissions_for
+        # already takes everything from a timed-out member), anonymously or not. In a forum that is Create Posts.
+        require_channel_permissions(
+            interaction.user, channel, view_channel=True, read_message_history=True, send_messages=True
+        )
     if not isinstance(channel, discord.ForumChannel):
         return Target(channel, None, None)
     name = stage_tag(stage)

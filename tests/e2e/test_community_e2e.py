@@ -420,6 +420,28 @@ async def test_a_forum_the_bot_may_not_tag_gets_untagged_posts_and_moderators_ar
     assert thread.applied_tags == [] and live.channel("quiet-forum").available_tags == []
 
 
+async def test_a_member_who_may_not_post_in_the_help_channel_cannot_post_through_the_bot(live: Community) -> None:
+    """A read-only forum for one member (a timeout takes the same permission away): refused with the permission's
+    name, at the preview and at **Post it** alike, and nothing is posted."""
+    emu, frank = live.emu, live.user("frank")
+    forum = live.channel("quiet-forum")
+    before = len(forum.available_tags), query(live, "SELECT COUNT(*) FROM community_questions")
+    preview = await preview_of(live, frank, ERAS_QUESTION)
+    forum.overwrites.append(Overwrite(frank.id, OverwriteType.MEMBER, deny=int(Perm.SEND_MESSAGES)))
+    await emu.update_channel(forum)
+    try:
+        for refused in (
+            await click(emu, preview, "Post it anonymously", frank),
+            await click(emu, await refused_ask(live, frank, ERAS_QUESTION), "Ask the community", frank),
+        ):
+            assert refused.kind == "message" and refused.ephemeral, refused.text
+            assert refused.content == f"You need the **Create Posts** permission in <#{forum.id}>."
+    finally:
+        forum.overwrites.pop()
+        await emu.update_channel(forum)
+    assert (len(forum.available_tags), query(live, "SELECT COUNT(*) FROM community_questions")) == before
+
+
 # -- /mydata -----------------------------------------------------------------------------------------------------------
 
 
