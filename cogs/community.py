@@ -24,6 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.knowledge.community import (
+    ALREADY_MARKED,
     ANSWERED_TAG,
     NOT_A_QUESTION,
     NOT_ALLOWED,
@@ -31,6 +32,7 @@ from bot.knowledge.community import (
     CommunityPost,
     CommunityQuestion,
     CommunityService,
+    MarkChange,
     Marker,
     answer_problem,
     answered_title,
@@ -639,11 +641,19 @@ async def mark_as_answer(interaction: Interaction, message: discord.Message) -> 
         raise UserInputError(problem)
     await interaction.response.defer(ephemeral=True, thinking=True)
     marked = await community_of(interaction).mark_answer(question.id, message.id)
+    if marked.change is MarkChange.SAME:
+        # Marked twice (or by the asker and a moderator at once): the thread and the asker heard it the first time.
+        await interaction.followup.send(ALREADY_MARKED, ephemeral=True)
+        return
+    changed = marked.change is MarkChange.CHANGED
     outcome = MarkOutcome(
         answer_link=message.jump_url,
         post_problem=await mark_post(thread),
-        noted_in_thread=await note_in_thread(thread, thread_note(message.jump_url, marker)),
-        asker_told=await maybe_tell_asker(client, marked, marker, message.jump_url, thread.guild.name),
+        noted_in_thread=await note_in_thread(thread, thread_note(message.jump_url, marker, changed=changed)),
+        # Only the first answer is news for the asker's DMs; a change is said in the thread they follow.
+        asker_told=None
+        if changed
+        else await maybe_tell_asker(client, marked.question, marker, message.jump_url, thread.guild.name),
     )
     can_make_entry = marker is Marker.MODERATOR and has_server_permissions(interaction, manage_guild=True)
     reply: dict[str, Any] = {"content": marked_text(outcome, marker, can_make_entry=can_make_entry)}

@@ -207,8 +207,10 @@ class MarkOutcome:
     question no longer names anyone)."""
 
 
-def thread_note(answer_link: str, marker: Marker) -> str:
+def thread_note(answer_link: str, marker: Marker, *, changed: bool = False) -> str:
     who = "The asker" if marker is Marker.ASKER else "A moderator"
+    if changed:
+        return f"✅ {who} changed the answer to this reply: {answer_link}"
     return f"✅ {who} marked this reply as the answer: {answer_link}"
 
 

@@ -356,6 +356,29 @@ async def test_a_moderator_marks_the_asker_hears_by_dm_and_the_entry_form_opens_
     ]
 
 
+async def test_marking_the_answer_again_posts_nothing_and_a_changed_answer_is_said_once(live: Community) -> None:
+    emu, admin, dev = live.emu, live.user("dr_admin"), live.user("dev")
+    thread = question_thread(live, dev)
+    [(answer_id,)] = query(live, "SELECT answer_message_id FROM community_questions WHERE asked_by = ?", dev.id)
+    answer = live.emu.store.get(int(answer_id))
+    assert answer is not None
+    said, dms = len(emu.messages_in(thread)), len(emu.dms_with(dev))
+    # The asker and a moderator both marking the same reply, or one marking it twice: said once, privately.
+    for marker in (admin, dev):
+        again = await mark(live, answer, marker)
+        assert again.ephemeral and again.text == "That reply is already marked as the answer; nothing changed."
+    assert len(emu.messages_in(thread)) == said and len(emu.dms_with(dev)) == dms
+    # Another reply: one note in the thread; the asker was DMed about the first answer and is not again.
+    other = next(m for m in emu.messages_in(thread) if m.content == "Try the North End.")
+    changed = await mark(live, other, admin)
+    link = f"https://discord.com/channels/{thread.guild_id}/{thread.id}/{other.id}"
+    assert changed.text.startswith(f"✅ Marked {link} as the answer.") and "DM" not in changed.text
+    notes = emu.messages_in(thread)[said:]
+    assert [note.content for note in notes] == [f"✅ A moderator changed the answer to this reply: {link}"]
+    assert len(emu.dms_with(dev)) == dms
+    assert query(live, "SELECT answer_message_id FROM community_questions WHERE asked_by = ?", dev.id) == [(other.id,)]
+
+
 async def test_a_thread_keeper_may_mark_but_not_make_an_entry(live: Community) -> None:
     emu, gita, tess = live.emu, live.user("gita"), live.user("tess")
     thread = question_thread(live, gita)
