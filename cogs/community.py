@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -59,6 +60,7 @@ from bot.ui.community import (
     asker_dm,
     entry_embeds,
     marked_text,
+    maybe_posted_text,
     offer_embed,
     posted_text,
     preview_embeds,
@@ -504,7 +506,19 @@ class PostButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cq:
         await interaction.response.defer()
         try:
             thread, message, tag = await publish(target, post)
+        except discord.RateLimited as error:
+            # Longer than the bot waits (bot/app.py's max_ratelimit_timeout): the request was never made.
+            await service.cancel(reserved)
+            log.warning("could not post a community question in %d: rate limited", target.channel.id)
+            await interaction.edit_original_response(
+                content=f"⚠️ Discord is busy (try again in {error.retry_after:.0f} s). Nothing was posted."
+            )
+            return
         except discord.HTTPException as error:
+            if error.status >= 500:
+                await maybe_posted(interaction, target, error)
+                return
+            # Discord answered that it did not do it: the member may try again at once.
             await service.cancel(reserved)
             log.warning("could not post a community question in %d: %s %s", target.channel.id, error.status, error.text)
             await interaction.edit_original_response(
@@ -512,9 +526,9 @@ class PostButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cq:
                 "posted; try again, or tell a moderator.",
             )
             return
-        except Exception:
-            await service.cancel(reserved)
-            raise
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            await maybe_posted(interaction, target, error)
+            return
         await service.posted(reserved, thread.id, message.id)
         reason = target.untagged_reason or (None if tag else "the forum has no room for another tag (20 at most)")
         await interaction.edit_original_response(
@@ -522,6 +536,13 @@ class PostButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cq:
             embeds=[],
             view=None,
         )
+
+
+async def maybe_posted(interaction: Interaction, target: Target, error: BaseException) -> None:
+    """The post's outcome is unknown: the reservation stays, so the cooldown holds and a second press cannot post
+    the question twice; the member is told to look. (Any other error keeps it too, through the error path.)"""
+    log.warning("posting a community question in %d: no clear answer (%r)", target.channel.id, error)
+    await interaction.edit_original_response(content=maybe_posted_text(target.channel.mention), embeds=[], view=None)
 
 
 # -- the Discord side of posting and marking ---------------------------------------------------------------------------
@@ -556,9 +577,10 @@ async def publish(target: Target, post: CommunityPost) -> tuple[discord.Thread, 
     message = await channel.send(post.content, allowed_mentions=none)
     try:
         thread = await message.create_thread(name=post.title, auto_archive_duration=ARCHIVE_AFTER)
-    except discord.HTTPException:
-        # A question without its thread would collect answers nobody can mark: it goes.
-        with contextlib.suppress(discord.HTTPException):
+    except BaseException:
+        # A question without its thread would collect answers nobody can mark: it goes, whatever went wrong (a
+        # refusal, a 5xx, a timeout, a dropped connection, the bot stopping).
+        with contextlib.suppress(Exception):
             await message.delete()
         raise
     return thread, message, None

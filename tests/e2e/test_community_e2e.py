@@ -411,6 +411,34 @@ async def test_in_a_text_channel_a_question_is_a_message_with_a_thread(live: Com
     assert "could not DM the asker" in marked.text and emu.dms_with(carol) == []
 
 
+async def test_when_discord_gives_no_clear_answer_the_message_goes_and_the_cooldown_holds(live: Community) -> None:
+    """The thread on the question's message fails without a clear answer: a 503 (which discord.py does not retry;
+    a 500 is the same after its retries), and the connection dropped after Discord made the thread. The message
+    never stays without its thread; the member is told it may have been posted and where to look; the reservation
+    stays, so pressing again cannot post the question twice."""
+    emu, desk = live.emu, live.channel("help-desk")
+    route = f"POST /channels/{desk.id}/messages/{{message_id}}/threads"
+    for name, fault in (
+        ("bob", lambda: emu.faults.error(route, status=503)),
+        ("tess", lambda: emu.faults.drop(route, after_effect=True)),
+    ):
+        user = live.user(name)
+        preview = await preview_of(live, user, PODCAST_QUESTION)
+        before = len(emu.messages_in(desk))
+        injected = fault()
+        told = await post_it(live, preview, "Post it anonymously", user)
+        assert injected.exhausted, f"the fault for {name} never struck"
+        assert told.content == (
+            "⚠️ Discord did not answer clearly, so your question may have been posted. Look in "
+            f"<#{desk.id}> before asking again; if it is not there, you can post it in 10 minutes."
+        )
+        assert not told.embeds and not told.components
+        assert len(emu.messages_in(desk)) == before, "the question's message stayed without its thread"
+        assert query(live, "SELECT thread_id FROM community_questions WHERE asked_by = ?", user.id) == [(None,)]
+        again = await click(emu, await refused_ask(live, user, PODCAST_QUESTION), "Ask the community", user)
+        assert "one question to the community every 10 minutes" in again.content
+
+
 async def test_a_permission_the_bot_lost_is_named_when_a_member_asks(live: Community) -> None:
     emu, erin = live.emu, live.user("erin")
     desk = live.channel("help-desk")
