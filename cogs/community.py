@@ -13,9 +13,11 @@ Everything a member typed is posted with no mentions allowed and every ping brok
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -548,14 +550,34 @@ async def maybe_posted(interaction: Interaction, target: Target, error: BaseExce
 # -- the Discord side of posting and marking ---------------------------------------------------------------------------
 
 
+_tag_edits: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+"""One tag edit per forum at a time (a lock lives while someone holds or awaits it)."""
+
+
+def tag_edit_lock(forum_id: int) -> asyncio.Lock:
+    lock = _tag_edits.get(forum_id)
+    if lock is None:
+        lock = _tag_edits[forum_id] = asyncio.Lock()
+    return lock
+
+
 async def ensure_tags(forum: discord.ForumChannel, first: str) -> discord.ForumChannel:
     """Add the tags the forum lacks (``first`` before the others, as many as fit), if there are any; the forum as it
     is afterwards. The caller checked Manage Channels."""
-    plan = plan_tags([tag.name for tag in forum.available_tags], first=[first])
-    if not plan.add:
+    if not plan_tags([tag.name for tag in forum.available_tags], first=[first]).add:
         return forum
-    added = [discord.ForumTag(name=name, emoji="✅" if name == ANSWERED_TAG else None) for name in plan.add]
-    edited = await forum.edit(available_tags=[*forum.available_tags, *added])
+    # Discord replaces a forum's whole tag list with the one sent: two first posts at once, each adding the tags to
+    # the list it read, would delete each other's (and take them off the post just made). So one edit per forum at a
+    # time, on the tags as they are now: the cache may not have seen the edit before ours yet.
+    async with tag_edit_lock(forum.id):
+        fresh = await forum.guild.fetch_channel(forum.id)
+        if isinstance(fresh, discord.ForumChannel):
+            forum = fresh
+        plan = plan_tags([tag.name for tag in forum.available_tags], first=[first])
+        if not plan.add:
+            return forum
+        added = [discord.ForumTag(name=name, emoji="✅" if name == ANSWERED_TAG else None) for name in plan.add]
+        edited = await forum.edit(available_tags=[*forum.available_tags, *added])
     log.info("added %d tags to the help forum %d of server %d", len(added), forum.id, forum.guild.id)
     return edited if isinstance(edited, discord.ForumChannel) else forum
 

@@ -57,7 +57,8 @@ class Community:
 def community_world() -> World:
     """The default world, plus: #ask-the-community (a forum with a tag of the server's own, where the bot's role may
     manage the channel and its threads), #quiet-forum (a forum where it may not), #help-desk (a text channel where it
-    may manage threads), #no-threads (where it may not create threads), more members, and a thread keeper."""
+    may manage threads), #no-threads (where it may not create threads), #fresh-forum (a forum it may manage, without
+    tags), more members, and a thread keeper."""
     world = World.default()
     hall = world.guild("IMG Study Hall")
     bot_role = world.bot_role(hall).id
@@ -78,7 +79,13 @@ def community_world() -> World:
         "no-threads",
         overwrites=[Overwrite(world.bot.id, OverwriteType.MEMBER, deny=int(Perm.CREATE_PUBLIC_THREADS))],
     )
-    for name in ("dev", "erin", "frank", "gita"):
+    world.add_channel(
+        hall,
+        "fresh-forum",
+        type=ChannelType.GUILD_FORUM,
+        overwrites=[Overwrite(bot_role, OverwriteType.ROLE, allow=managing)],
+    )
+    for name in ("dev", "erin", "frank", "gita", "hana", "ivan"):
         world.add_member(hall, world.add_user(name, name.title()))
     keepers = world.add_role(hall, "Thread Keepers", permissions=int(Perm.MANAGE_THREADS))
     world.add_member(hall, world.add_user("tess", "Tess"), roles=[keepers])
@@ -491,6 +498,32 @@ async def test_a_member_who_may_not_post_in_the_help_channel_cannot_post_through
         forum.overwrites.pop()
         await emu.update_channel(forum)
     assert (len(forum.available_tags), query(live, "SELECT COUNT(*) FROM community_questions")) == before
+
+
+async def test_two_first_posts_at_once_in_a_forum_without_tags_each_keep_their_tag(live: Community) -> None:
+    """Discord replaces a forum's whole tag list: two first posts at once must not each add the tags over the
+    other's. The first tag edit is held up a second in the emulator so that the second post certainly starts
+    while it is under way (without that, which comes first is up to the scheduler)."""
+    emu, hana, ivan = live.emu, live.user("hana"), live.user("ivan")
+    forum = live.channel("fresh-forum")
+    await set_help_channel(live, "fresh-forum")
+    previews = [await preview_of(live, hana, ERAS_QUESTION), await preview_of(live, ivan, STUDY_GEAR_QUESTION)]
+    slowed = emu.faults.slow(f"PATCH /channels/{forum.id}", 1.0, times=1)
+    before = [preview.message.edits if preview.message else 0 for preview in previews]
+    for preview, user in zip(previews, (hana, ivan), strict=True):
+        await emu.click(preview, label="Post it anonymously", user=user)
+    for preview, edits in zip(previews, before, strict=True):
+        await emu.wait_for_message(
+            live.channel("general"),
+            lambda m, shown=preview.message, edits=edits: m is shown and m.edits > edits,
+            include_ephemeral=True,
+        )
+    assert slowed.exhausted
+    asked = query(live, "SELECT thread_id FROM community_questions WHERE asked_by IN (?, ?)", hana.id, ivan.id)
+    threads = [live.world.get_channel(int(thread_id)) for (thread_id,) in asked]
+    tags = {thread.name: tag_names(forum, thread.applied_tags) for thread in threads if thread is not None}
+    assert tags == {ERAS_QUESTION: [STAGE_TAGS[Stage.ERAS]], STUDY_GEAR_QUESTION: [OTHER_TAG]}
+    assert sorted(tag.name for tag in forum.available_tags) == sorted(all_tags())
 
 
 # -- /mydata -----------------------------------------------------------------------------------------------------------
