@@ -24,6 +24,7 @@ from discord_emulator.models import Message
 from discord_emulator.permissions import MODERATOR, Perm
 from discord_emulator.world import Channel, ChannelType, Overwrite, OverwriteType, User
 from tests.e2e.conftest import running_bot
+from tests.e2e.mydata import delete_everything
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -536,7 +537,7 @@ async def test_mydata_exports_an_anonymous_question_and_delete_unnames_it(live: 
     assert question["posted_anonymously"] is True and question["question"] == OFF_ROAD_ASKED
     assert question["answer_message_id"] is not None
     asked = await run(emu, "mydata delete", None, dev, general)
-    done = await click(emu, asked, "Delete everything", dev)
+    done = await delete_everything(emu, asked, dev)
     assert "1 question you asked the community, no longer naming you" in done.content
     assert query(live, "SELECT COUNT(*) FROM community_questions WHERE asked_by = ?", dev.id) == [(0,)]
     assert query(live, "SELECT COUNT(*) FROM community_questions WHERE asked_by = 0") == [(1,)]
