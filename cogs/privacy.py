@@ -128,7 +128,8 @@ class PrivacyCog(commands.Cog, name="Your data"):
         await interaction.response.send_message(
             "This deletes everything I store about you in every server: study-group check-ins and memberships, "
             "your settings, quiz answers, readiness results, interview notes and log, votes and your own dates "
-            "(/mydates). It cannot be undone. "
+            "(/mydates); questions you asked the community and server records (server entries, settings you made as "
+            "a moderator) stay, no longer naming you. It cannot be undone. "
             "(`/mydata export` first if you want a copy.)",
             view=view,
             ephemeral=True,

@@ -537,6 +537,11 @@ async def test_mydata_exports_an_anonymous_question_and_delete_unnames_it(live: 
     assert question["posted_anonymously"] is True and question["question"] == OFF_ROAD_ASKED
     assert question["answer_message_id"] is not None
     asked = await run(emu, "mydata delete", None, dev, general)
+    # The prompt says beforehand what stays, un-named, rather than going.
+    assert (
+        "questions you asked the community and server records (server entries, settings you made as a moderator) "
+        "stay, no longer naming you." in asked.content
+    )
     done = await delete_everything(emu, asked, dev)
     assert "1 question you asked the community, no longer naming you" in done.content
     assert query(live, "SELECT COUNT(*) FROM community_questions WHERE asked_by = ?", dev.id) == [(0,)]
