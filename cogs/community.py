@@ -13,17 +13,21 @@ Everything a member typed is posted with no mentions allowed and every ping brok
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.knowledge.community import (
+    ALREADY_MARKED,
     ANSWERED_TAG,
     NOT_A_QUESTION,
     NOT_ALLOWED,
@@ -31,6 +35,7 @@ from bot.knowledge.community import (
     CommunityPost,
     CommunityQuestion,
     CommunityService,
+    MarkChange,
     Marker,
     answer_problem,
     answered_title,
@@ -57,6 +62,7 @@ from bot.ui.community import (
     asker_dm,
     entry_embeds,
     marked_text,
+    maybe_posted_text,
     offer_embed,
     posted_text,
     preview_embeds,
@@ -283,7 +289,7 @@ class Target:
 
 async def posting_target(interaction: Interaction, stage: Stage | None) -> Target:
     """The help channel, after every check a member's question must pass before it is shown or posted: a channel is
-    set, the bot can post there, the member can read it."""
+    set, the bot can post there, the member can read it and post there themselves."""
     guild = guild_of(interaction)
     channel_id = await community_of(interaction).help_channel(guild.id)
     if channel_id is None:
@@ -302,8 +308,12 @@ async def posting_target(interaction: Interaction, stage: Stage | None) -> Targe
     channel = guild.get_channel(channel_id)
     assert isinstance(channel, discord.ForumChannel | discord.TextChannel)
     if isinstance(interaction.user, discord.Member):
-        # The answers come there: a member who cannot read the channel would never see them.
-        require_channel_permissions(interaction.user, channel, view_channel=True, read_message_history=True)
+        # The answers come there: a member who cannot read the channel would never see them. And the bot posts for
+        # the member, so it may not post where they may not (a read-only channel; discord.py's permissions_for
+        # already takes everything from a timed-out member), anonymously or not. In a forum that is Create Posts.
+        require_channel_permissions(
+            interaction.user, channel, view_channel=True, read_message_history=True, send_messages=True
+        )
     if not isinstance(channel, discord.ForumChannel):
         return Target(channel, None, None)
     name = stage_tag(stage)
@@ -498,7 +508,19 @@ class PostButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cq:
         await interaction.response.defer()
         try:
             thread, message, tag = await publish(target, post)
+        except discord.RateLimited as error:
+            # Longer than the bot waits (bot/app.py's max_ratelimit_timeout): the request was never made.
+            await service.cancel(reserved)
+            log.warning("could not post a community question in %d: rate limited", target.channel.id)
+            await interaction.edit_original_response(
+                content=f"⚠️ Discord is busy (try again in {error.retry_after:.0f} s). Nothing was posted."
+            )
+            return
         except discord.HTTPException as error:
+            if error.status >= 500:
+                await maybe_posted(interaction, target, error)
+                return
+            # Discord answered that it did not do it: the member may try again at once.
             await service.cancel(reserved)
             log.warning("could not post a community question in %d: %s %s", target.channel.id, error.status, error.text)
             await interaction.edit_original_response(
@@ -506,9 +528,9 @@ class PostButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cq:
                 "posted; try again, or tell a moderator.",
             )
             return
-        except Exception:
-            await service.cancel(reserved)
-            raise
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            await maybe_posted(interaction, target, error)
+            return
         await service.posted(reserved, thread.id, message.id)
         reason = target.untagged_reason or (None if tag else "the forum has no room for another tag (20 at most)")
         await interaction.edit_original_response(
@@ -518,17 +540,44 @@ class PostButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cq:
         )
 
 
+async def maybe_posted(interaction: Interaction, target: Target, error: BaseException) -> None:
+    """The post's outcome is unknown: the reservation stays, so the cooldown holds and a second press cannot post
+    the question twice; the member is told to look. (Any other error keeps it too, through the error path.)"""
+    log.warning("posting a community question in %d: no clear answer (%r)", target.channel.id, error)
+    await interaction.edit_original_response(content=maybe_posted_text(target.channel.mention), embeds=[], view=None)
+
+
 # -- the Discord side of posting and marking ---------------------------------------------------------------------------
+
+
+_tag_edits: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+"""One tag edit per forum at a time (a lock lives while someone holds or awaits it)."""
+
+
+def tag_edit_lock(forum_id: int) -> asyncio.Lock:
+    lock = _tag_edits.get(forum_id)
+    if lock is None:
+        lock = _tag_edits[forum_id] = asyncio.Lock()
+    return lock
 
 
 async def ensure_tags(forum: discord.ForumChannel, first: str) -> discord.ForumChannel:
     """Add the tags the forum lacks (``first`` before the others, as many as fit), if there are any; the forum as it
     is afterwards. The caller checked Manage Channels."""
-    plan = plan_tags([tag.name for tag in forum.available_tags], first=[first])
-    if not plan.add:
+    if not plan_tags([tag.name for tag in forum.available_tags], first=[first]).add:
         return forum
-    added = [discord.ForumTag(name=name, emoji="✅" if name == ANSWERED_TAG else None) for name in plan.add]
-    edited = await forum.edit(available_tags=[*forum.available_tags, *added])
+    # Discord replaces a forum's whole tag list with the one sent: two first posts at once, each adding the tags to
+    # the list it read, would delete each other's (and take them off the post just made). So one edit per forum at a
+    # time, on the tags as they are now: the cache may not have seen the edit before ours yet.
+    async with tag_edit_lock(forum.id):
+        fresh = await forum.guild.fetch_channel(forum.id)
+        if isinstance(fresh, discord.ForumChannel):
+            forum = fresh
+        plan = plan_tags([tag.name for tag in forum.available_tags], first=[first])
+        if not plan.add:
+            return forum
+        added = [discord.ForumTag(name=name, emoji="✅" if name == ANSWERED_TAG else None) for name in plan.add]
+        edited = await forum.edit(available_tags=[*forum.available_tags, *added])
     log.info("added %d tags to the help forum %d of server %d", len(added), forum.id, forum.guild.id)
     return edited if isinstance(edited, discord.ForumChannel) else forum
 
@@ -550,9 +599,10 @@ async def publish(target: Target, post: CommunityPost) -> tuple[discord.Thread, 
     message = await channel.send(post.content, allowed_mentions=none)
     try:
         thread = await message.create_thread(name=post.title, auto_archive_duration=ARCHIVE_AFTER)
-    except discord.HTTPException:
-        # A question without its thread would collect answers nobody can mark: it goes.
-        with contextlib.suppress(discord.HTTPException):
+    except BaseException:
+        # A question without its thread would collect answers nobody can mark: it goes, whatever went wrong (a
+        # refusal, a 5xx, a timeout, a dropped connection, the bot stopping).
+        with contextlib.suppress(Exception):
             await message.delete()
         raise
     return thread, message, None
@@ -635,11 +685,19 @@ async def mark_as_answer(interaction: Interaction, message: discord.Message) -> 
         raise UserInputError(problem)
     await interaction.response.defer(ephemeral=True, thinking=True)
     marked = await community_of(interaction).mark_answer(question.id, message.id)
+    if marked.change is MarkChange.SAME:
+        # Marked twice (or by the asker and a moderator at once): the thread and the asker heard it the first time.
+        await interaction.followup.send(ALREADY_MARKED, ephemeral=True)
+        return
+    changed = marked.change is MarkChange.CHANGED
     outcome = MarkOutcome(
         answer_link=message.jump_url,
         post_problem=await mark_post(thread),
-        noted_in_thread=await note_in_thread(thread, thread_note(message.jump_url, marker)),
-        asker_told=await maybe_tell_asker(client, marked, marker, message.jump_url, thread.guild.name),
+        noted_in_thread=await note_in_thread(thread, thread_note(message.jump_url, marker, changed=changed)),
+        # Only the first answer is news for the asker's DMs; a change is said in the thread they follow.
+        asker_told=None
+        if changed
+        else await maybe_tell_asker(client, marked.question, marker, message.jump_url, thread.guild.name),
     )
     can_make_entry = marker is Marker.MODERATOR and has_server_permissions(interaction, manage_guild=True)
     reply: dict[str, Any] = {"content": marked_text(outcome, marker, can_make_entry=can_make_entry)}

@@ -51,9 +51,12 @@ class DeleteDataButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         if self.answer != "yes":
             await interaction.response.edit_message(content="Nothing was deleted.", view=None)
             return
+        # Deleting goes through every feature's tables and the deletion ledger: it may take longer than the 3 s
+        # Discord gives an answer, so the press is acknowledged first and the prompt becomes the result after.
+        await interaction.response.defer(ephemeral=True)
         personal = interaction.client.services.personal_data
         counts = await personal.delete(interaction.user.id)
-        await interaction.response.edit_message(content=describe_deletion(counts, personal.backups), view=None)
+        await interaction.edit_original_response(content=describe_deletion(counts, personal.backups), view=None)
 
 
 class PrivacyDetailsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"privacy:details"):
@@ -108,8 +111,10 @@ class PrivacyCog(commands.Cog, name="Your data"):
     @mydata.command(name="export", description="Everything this bot stores about you, as a file only you see")
     @per_user_cooldown()
     async def export(self, interaction: Interaction) -> None:
+        # Every feature's data is read and written out first: acknowledged before, as deleting is.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         data = await self.bot.services.personal_data.export_json(interaction.user.id)
-        await interaction.response.send_message(
+        await interaction.followup.send(
             "Here is everything I store about you. See `/privacy` for why.",
             file=discord.File(io.BytesIO(data), filename="my-data.json"),
             ephemeral=True,
@@ -123,7 +128,8 @@ class PrivacyCog(commands.Cog, name="Your data"):
         await interaction.response.send_message(
             "This deletes everything I store about you in every server: study-group check-ins and memberships, "
             "your settings, quiz answers, readiness results, interview notes and log, votes and your own dates "
-            "(/mydates). It cannot be undone. "
+            "(/mydates); questions you asked the community and server records (server entries, settings you made as "
+            "a moderator) stay, no longer naming you. It cannot be undone. "
             "(`/mydata export` first if you want a copy.)",
             view=view,
             ephemeral=True,

@@ -228,6 +228,33 @@ def may_mark(question: CommunityQuestion, user_id: int, *, moderator: bool) -> M
     return None
 
 
+class MarkChange(StrEnum):
+    """What a **Mark as answer** changed, which decides what is said about it and to whom."""
+
+    FIRST = "first"
+    """The question had no answer: said in the thread, and the asker is told (when someone else marked it)."""
+    CHANGED = "changed"
+    """A moderator (or the asker) picked another reply: said once in the thread; the asker was told already."""
+    SAME = "same"
+    """That reply is the answer already: nothing changes and nothing is posted."""
+
+
+@dataclass(frozen=True)
+class Marked:
+    question: CommunityQuestion
+    """The question as it is now."""
+    change: MarkChange
+
+
+ALREADY_MARKED = "That reply is already marked as the answer; nothing changed."
+
+
+def mark_change(before: CommunityQuestion, message_id: int) -> MarkChange:
+    if before.answer_message_id == message_id:
+        return MarkChange.SAME
+    return MarkChange.FIRST if before.answered_at is None else MarkChange.CHANGED
+
+
 NOT_ALLOWED = (
     "Only the member who asked this question and the server's moderators (Manage Server or Manage Threads) can mark "
     "its answer. If a reply helped you, react to it or say thanks in the thread."
@@ -335,12 +362,14 @@ class CommunityService:
     async def in_thread(self, thread_id: int) -> CommunityQuestion | None:
         return await self._repo.by_thread(thread_id)
 
-    async def mark_answer(self, question_id: int, message_id: int) -> CommunityQuestion:
-        """Record the reply that answered the question (marking another later replaces it)."""
+    async def mark_answer(self, question_id: int, message_id: int) -> Marked:
+        """Record the reply that answered the question (marking another later replaces it), and what that changed:
+        the first answer, another one, or nothing (that reply was the answer already)."""
         marked = await self._repo.mark_answer(question_id, message_id, self.clock())
         if marked is None:
             raise UserInputError("That question is no longer recorded (its server data was deleted).")
-        return marked
+        before, after = marked
+        return Marked(after, mark_change(before, message_id))
 
     # -- what is kept, and for how long --------------------------------------------------------------------------------
 

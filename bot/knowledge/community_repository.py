@@ -131,13 +131,23 @@ class CommunityRepository:
     async def by_thread(self, thread_id: int) -> CommunityQuestion | None:
         return await self._one("thread_id = ?", (thread_id,))
 
-    async def mark_answer(self, question_id: int, message_id: int, now: dt.datetime) -> CommunityQuestion | None:
+    async def mark_answer(
+        self, question_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[CommunityQuestion, CommunityQuestion] | None:
+        """The question before and after ``message_id`` became its answer (None: no such question). Read and written
+        in one turn, so of two marks at once only one finds the question unanswered; marking the answer again
+        changes nothing (not even when it was marked)."""
         async with write_transaction(self.conn):
-            await self.conn.execute(
-                "UPDATE community_questions SET answer_message_id = ?, answered_at = ? WHERE id = ?",
-                (message_id, to_db(now), question_id),
-            )
-        return await self._one("id = ?", (question_id,))
+            before = await self._one("id = ?", (question_id,))
+            if before is None:
+                return None
+            if before.answer_message_id != message_id:
+                await self.conn.execute(
+                    "UPDATE community_questions SET answer_message_id = ?, answered_at = ? WHERE id = ?",
+                    (message_id, to_db(now), question_id),
+                )
+            after = await self._one("id = ?", (question_id,))
+        return (before, after) if after is not None else None
 
     # -- retention ----------------------------------------------------------------------------------------------
 

@@ -343,7 +343,9 @@ class DiscordEventSync(Feed[EventWork]):
         log.warning("server %s: Discord events stopped, the bot lacks Manage Events; telling its admin", work.guild_id)
         links = await self.repository.discord_event_links([work.guild_id])
         names = tuple(p.name for p in self.planned(self.clock()) if (work.guild_id, p.uid) not in links)
-        notice = EventsNotice(guild_id=work.guild_id, recipients=(work.configured_by,), names=names)
+        # configured_by is 0 once its moderator ran /mydata delete: nobody to DM (the server's owner is told instead).
+        recipients = (work.configured_by,) if work.configured_by else ()
+        notice = EventsNotice(guild_id=work.guild_id, recipients=recipients, names=names)
         async with self.budget.slot():
             told = await self.gateway.notify(notice)
         if not told:

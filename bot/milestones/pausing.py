@@ -63,7 +63,8 @@ async def pause_for_problem(
         return None
     recipients: list[int] = []
     for user_id in (subscription.configured_by if subscription is not None else None, also_tell):
-        if user_id is not None and user_id not in recipients:
+        # 0 is who set it up after their /mydata delete: nobody to DM (the server's owner is told instead).
+        if user_id and user_id not in recipients:
             recipients.append(user_id)
     return Notice(
         guild_id=guild_id,

@@ -108,6 +108,15 @@ def posted_text(link: str, *, forum: bool, tag: str | None, untagged_reason: str
     return text
 
 
+def maybe_posted_text(channel_mention: str) -> str:
+    """Posting failed without a clear answer from Discord (a 5xx, a timeout, a dropped connection): it may have
+    done it. The cooldown holds, so a second press cannot post the question twice."""
+    return (
+        f"⚠️ Discord did not answer clearly, so your question may have been posted. Look in {channel_mention} before "
+        f"asking again; if it is not there, you can post it in {minutes(COOLDOWN)} minutes."
+    )
+
+
 # -- the help channel's settings ---------------------------------------------------------------------------------------
 
 
@@ -207,8 +216,10 @@ class MarkOutcome:
     question no longer names anyone)."""
 
 
-def thread_note(answer_link: str, marker: Marker) -> str:
+def thread_note(answer_link: str, marker: Marker, *, changed: bool = False) -> str:
     who = "The asker" if marker is Marker.ASKER else "A moderator"
+    if changed:
+        return f"✅ {who} changed the answer to this reply: {answer_link}"
     return f"✅ {who} marked this reply as the answer: {answer_link}"
 
 

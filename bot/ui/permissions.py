@@ -118,6 +118,9 @@ def require_channel_permissions(
 ) -> None:
     """Refuse unless ``member`` holds ``perms`` in ``channel`` (its overwrites applied; a thread's are its parent's)."""
     missing = lacking(channel.permissions_for(member), _checked_names(perms))
+    if isinstance(channel, discord.ForumChannel):
+        # Send Messages is labelled Create Posts in a forum's settings, where the member or a moderator will look.
+        missing = ["create_posts" if name == "send_messages" else name for name in missing]
     if missing:
         raise PermissionRefused(f"You need the **{permission_names(missing)}** permission in {channel.mention}.")
 

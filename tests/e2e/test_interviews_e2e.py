@@ -23,6 +23,7 @@ from discord_emulator import Emulator, User, World
 from discord_emulator.interactions import Reply
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import Live, running_bot
+from tests.e2e.mydata import delete_everything
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -340,7 +341,7 @@ async def test_mydata_exports_and_deletes_notes_and_the_log(live: Live) -> None:
     assert [e["program"] for e in data["interviews"]["interview_log"]] == ["Riverside Community IM"]
 
     asked = await run(emu, "mydata delete", None, bob)
-    done = await click(emu, asked, "Delete everything", bob)
+    done = await delete_everything(emu, asked, bob)
     assert "note on a practice answer" in done.content and "1 interview in your log" in done.content
     for table in ("interview_notes", "interview_log"):
         assert query(live.database, f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", bob.id) == [(0,)]

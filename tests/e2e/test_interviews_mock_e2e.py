@@ -22,6 +22,7 @@ from discord_emulator import Emulator, Message, User, World
 from discord_emulator.interactions import Reply
 from tests.conftest import DATA_DIR
 from tests.e2e.conftest import running_bot
+from tests.e2e.mydata import delete_everything
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -234,7 +235,7 @@ async def test_a_four_member_session_survives_a_restart_swaps_roles_and_delivers
             assert [f["strength"] for f in mine["feedback_given"]] == ["Honest about the attempt."]
             assert [s["your_seat"] for s in mine["sessions"]] == ["second", "first"]
             asked = await slash(emu, "mydata delete", None, bob, general)
-            deleted = await click(emu, asked.message, "Delete everything", bob)
+            deleted = await delete_everything(emu, asked, bob)
             assert "1 mock interview feedback you received" in deleted.content
             assert "1 mock interview feedback you gave, no longer naming you" in deleted.content
             assert query(

@@ -14,6 +14,7 @@ from bot.studygroups.models import DEFAULT_RETENTION_DAYS
 from discord_emulator import Emulator, InteractionError, Overwrite, OverwriteType, Perm, Reply, User
 from discord_emulator.world import Channel
 from tests.e2e.conftest import Live
+from tests.e2e.mydata import delete_everything
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -225,7 +226,7 @@ async def test_privacy_export_and_delete_leave_nothing(live: Live) -> None:
     assert query(live, "SELECT COUNT(*) FROM study_checkins WHERE user_id = ?", carol.id) == [(1,)]
 
     asked = await run(emu, "mydata delete", user=carol, channel=general)
-    done = await (await emu.click(asked, label="Delete everything")).response()
+    done = await delete_everything(emu, asked, carol)
     assert done.content.startswith("Deleted: ") and "study-group check-in" in done.content, done.content
 
     # Nothing of hers remains anywhere: every column of every table of the bot's database file.

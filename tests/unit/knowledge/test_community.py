@@ -4,6 +4,7 @@ asker's id forgotten after 90 days or at /mydata delete, everything gone with th
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from bot.knowledge.community import (
     CommunityAskers,
     CommunityQuestion,
     CommunityService,
+    MarkChange,
     Marker,
     all_tags,
     answer_problem,
@@ -235,10 +237,23 @@ async def test_marking_records_the_answer_and_a_later_mark_replaces_it(service: 
     asked = await post(service, ALICE, "When is SOAP?", THREAD)
     assert await service.in_thread(THREAD) == asked and await service.in_thread(THREAD + 9) is None
     clock.now = START + dt.timedelta(hours=5)
+    first = clock.now
     marked = await service.mark_answer(asked.id, REPLY)
-    assert marked.answer_message_id == REPLY and marked.answered_at == clock.now
+    assert marked.change is MarkChange.FIRST
+    assert marked.question.answer_message_id == REPLY and marked.question.answered_at == first
+    # The same reply again changes nothing, not even when it was marked: nothing is said twice.
+    clock.now = START + dt.timedelta(hours=6)
+    same = await service.mark_answer(asked.id, REPLY)
+    assert same.change is MarkChange.SAME and same.question == marked.question
     again = await service.mark_answer(asked.id, REPLY + 1)
-    assert again.answer_message_id == REPLY + 1
+    assert again.change is MarkChange.CHANGED
+    assert again.question.answer_message_id == REPLY + 1 and again.question.answered_at == clock.now
+
+
+async def test_of_two_marks_at_once_only_one_is_the_first(service: CommunityService) -> None:
+    asked = await post(service, ALICE, "When is SOAP?", THREAD)
+    changes = await asyncio.gather(service.mark_answer(asked.id, REPLY), service.mark_answer(asked.id, REPLY))
+    assert sorted(marked.change for marked in changes) == sorted([MarkChange.FIRST, MarkChange.SAME])
 
 
 async def test_askers_are_forgotten_after_90_days_and_unfinished_posts_after_an_hour(

@@ -19,6 +19,7 @@ from bot.milestones.announcer import RETRY_JOB, MilestoneAnnouncer, job_id
 from bot.milestones.discord_event_plan import EventPlan, EventsNotice
 from bot.milestones.discord_events import GuildReadiness
 from bot.milestones.models import Notice, PauseReason, Status
+from bot.milestones.repository import MilestoneRepository
 from bot.milestones.service import MilestoneService, build_milestone_service
 from bot.scheduling.delivery import (
     DeliveryProblem,
@@ -233,6 +234,20 @@ async def test_subscribing_never_posts_what_was_due_before(harness: Harness, con
     await subscribe(h, range(1, 2))
     await h.run("start-up")
     assert h.discord.posts == []
+
+
+async def test_a_pause_notice_never_names_a_moderator_who_deleted_their_data(
+    harness: Harness, conn: aiosqlite.Connection, content: Content
+) -> None:
+    """After /mydata delete the subscription's configured_by is 0: no DM to user 0 (the owner is told instead)."""
+    h = harness
+    await subscribe(h, range(2, 3))
+    assert await MilestoneRepository(conn).unname(ADMIN) == 1
+    h.discord.broken[20] = ProblemKind.NO_PERMISSION
+    h.clock.now = rol_at(content)
+    await h.run()
+    [notice] = h.discord.notices
+    assert notice.guild_id == 2 and notice.recipients == ()
 
 
 async def test_a_broken_channel_pauses_that_server_only_and_its_admin_is_told_once(

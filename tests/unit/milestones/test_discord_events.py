@@ -34,6 +34,7 @@ from bot.milestones.discord_events import (
     SyncFigures,
     sync_figures,
 )
+from bot.milestones.repository import MilestoneRepository
 from bot.milestones.service import MilestoneService, build_milestone_service
 from bot.scheduling.delivery import (
     DeliveryProblem,
@@ -535,6 +536,18 @@ async def test_a_full_sweep_over_more_servers_than_sqlite_binds_variables(
 
 
 # -- refused -----------------------------------------------------------------------------------------------------------
+
+
+async def test_a_refusal_tells_nobody_by_id_once_its_moderator_deleted_their_data(
+    harness: Harness, conn: aiosqlite.Connection
+) -> None:
+    """configured_by is 0 after /mydata delete: the notice has no recipient (never user 0; the owner is told)."""
+    h = harness
+    await subscribed(h, 1)
+    assert await MilestoneRepository(conn).unname(ADMIN + 1) == 1
+    h.events.refuse.add(1)
+    await h.opt_in(1)
+    assert [(n.guild_id, n.recipients) for n in h.events.notices] == [(1, ())]
 
 
 async def test_a_refusal_stops_that_server_only_and_tells_its_admin_once(
