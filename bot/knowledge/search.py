@@ -96,6 +96,10 @@ KNOWN_UNMATCHED_SHARE = 0.5
 # ...and a word of running text only ("laptop", "phone") for this share of its specificity, though it weighs little
 # for an entry that has it: it names no topic, but a question about it is often about something else.
 PLAIN_UNMATCHED_SHARE = 0.6
+# ...and the name of another country's or profession's exam or licence (PLAB, NCLEX: data/search/synonyms.yaml,
+# `elsewhere`) weighs this much against every entry, even one that mentions it in passing: the question is about a
+# pathway the knowledge base does not cover, however many US pathway words it shares ("PLAB 2 slot dates").
+ELSEWHERE_WEIGHT = 6.0
 # Numbers (years, scores) say little about which topic is asked.
 NUMBER_WEIGHT = 0.5
 # Everyday words ("good", "tips", "worth") are rare in a small set of entries, which makes their IDF look
@@ -150,10 +154,32 @@ _CACHE_LIMIT = 50_000
 _ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _TOKEN = re.compile(r"[a-z0-9]+")
 # Discord markup that is not words: mentions <@123>, channels <#123>, custom emoji <:name:123>, :shortcodes:, links.
-_DISCORD_MARKUP = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>|(?<!\w):[a-z0-9_+-]+:(?!\w)|https?://\S+", re.IGNORECASE)
+# Mentions typed as text ("@everyone", "@MatchBot") say who is addressed, not what is asked.
+_DISCORD_MARKUP = re.compile(
+    r"<(?:@[!&]?|#|a?:\w+:)\d+>|(?<!\w):[a-z0-9_+-]+:(?!\w)|https?://\S+|(?<![\w.])@\w+", re.IGNORECASE
+)
 _INTERNAL_MEDICINE = re.compile(r"\bIM\b")
+# "II" and "IIs" in capitals are interview invites ("got my first II", "0 IIs"), except as a numeral: "Step II",
+# "Part II", or the ECG leads "II, III, aVF".
+_INTERVIEW_INVITE = re.compile(r"(?<![\w-])(?:(\w+)[ -])?IIs?\b(?!,?\s*III)")
+_NUMBERED_BY_II = frozenset(
+    {"step", "part", "phase", "stage", "grade", "class", "level", "type", "war", "lead", "world"}
+)
 _POSSESSIVE = re.compile(r"'s\b")
 _MARKDOWN = re.compile(r"[*_`~|]+|^\s*(?:>+|-#)\s?", re.MULTILINE)
+# A greeting that opens a message and says whom it is for ("Good day house,", "Please my people,", "Hi po!", "Dear
+# seniors,"): its words ("house", "people") are no part of the question, and weigh against every answer.
+_SALUTATION = re.compile(
+    r"^\W*(?:hi+|hello|hey|oi|ola|hola|buenas|good\s+(?:day|morning|evening|eve|afternoon)|dear|greetings|please|"
+    r"pls|plz|yalla|salam|namaste)\b([^,.!?:;\n]{0,40})[,.!?:;\n]+",
+    re.IGNORECASE,
+)
+_ADDRESSEES_TEXT = """
+    house people peeps fam family team all everyone everybody guys folks friends frnds colleagues seniors juniors
+    doctors docs doc drs dr sir sirs maam madam mam bhai bhaiya didi brothers sisters bro bros sis po pessoal gente
+    amigos my the dear respected esteemed fellow imgs members community group
+"""
+_ADDRESSEES = frozenset(_ADDRESSEES_TEXT.split())
 # Chat spellings of the small words that say what is asked ("wen is the deadline", "hw to apply", "shd i take
 # step 3"), and of negations, which the rules below need spelled out.
 _SHORTHAND = {
@@ -187,6 +213,8 @@ _SHORTHAND = {
     "b/w": "between",
     # Chat abbreviations: typed as they are, each would be a word no entry has, which weighs heavily against every
     # answer (UNKNOWN_WORD_WEIGHT) though it says nothing about the topic.
+    "q": "question",
+    "qs": "questions",
     "wats": "what is",
     "whts": "what is",
     "wt": "what",
@@ -291,6 +319,15 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("m", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
         ("x", r"\b(\d+)x\b", r" \1 times "),
         ("ish", r"\b(\d+)ish\b", r" \1 "),
+        # "I'm 38", "38 years old", "42yo": the asker's age, which the entries call age ("i am 38 with two kids,
+        # too late?"); not "I'm 25 days out" or "I have 38 programs".
+        (
+            "",
+            r"\b(?:(?:im|i\s+am|iam)\s+([1-7]\d)\b(?!\s*(?:days?|weeks?|months?|hours?|minutes?|programs?|"
+            r"interviews?|apps?|applications?|percent|%|k|usd|dollars?|\$))|([1-7]\d)\s*-?\s*(?:years?\s*-?\s*old|yrs?\s*-?\s*old|"
+            r"y/?o|yo)\b|aged\s+([1-7]\d)\b)",
+            r" age \1\2\3 ",
+        ),
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
         ("y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
@@ -330,6 +367,8 @@ _STOPWORD_TEXT = """
     not anymore anyway usa america american
     assalam assalamu salam salaam alaikum alaykum walaikum wallahi inshallah insha mashallah alhamdulillah namaste
     hola youll itll theyll weve shes hes
+    po opo lang naman sana kasi mga oi pessoal gente obrigado obrigada buenas gracias amigos yalla wallah habibi
+    akhi ukhti
 """
 # Question words that say what kind of answer is wanted ("when": a date, a deadline): not content, but they tell
 # apart entries on one subject (the rank list, its deadline), so search keeps them as everyday words.
@@ -381,6 +420,7 @@ class _SynonymFile(BaseModel):
 
     synonyms: dict[str, list[str]]
     context: list[str] = []
+    elsewhere: list[str] = []
 
 
 def normalize(text: str) -> str:
@@ -394,6 +434,8 @@ def normalize(text: str) -> str:
     text = _MARKDOWN.sub(" ", text)
     # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
     text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
+    if "II" in text:
+        text = _INTERVIEW_INVITE.sub(_interview_invite, text)
     text = _REPEATED_LETTER.sub(r"\1", text.lower()).replace("’", "'")
     # "dean's letter" -> "dean letter", "don't" -> "dont" (a stopword) rather than "don" and "t".
     text = _POSSESSIVE.sub("", text).replace("'", "")
@@ -405,6 +447,23 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+def _without_salutation(text: str) -> str:
+    """The message without an opening greeting to its readers ("Good day house, ..."), which is all words of
+    address; anything else in the opening clause ("Hey is step 1 pass fail, or not?") keeps it whole."""
+    found = _SALUTATION.match(text)
+    if found is None or not all(w in _ADDRESSEES for w in _TOKEN.findall(found.group(1).lower())):
+        return text
+    rest = text[found.end() :]
+    return rest if rest.strip() else text
+
+
+def _interview_invite(match: re.Match[str]) -> str:
+    before = match.group(1)
+    if before and before.lower() in _NUMBERED_BY_II:
+        return match.group(0)
+    return f"{before or ''} interview invite "
+
+
 def _answer_easing(concepts: int) -> float:
     """How much lower the confidence a question of this many concepts needs (CONFIDENCE_THRESHOLD)."""
     return LONG_QUESTION_EASING * max(0, concepts - LONG_QUESTION_TERMS)
@@ -413,7 +472,10 @@ def _answer_easing(concepts: int) -> float:
 def _plain_text(text: str) -> str:
     """The question as words for the meaning signal: no Discord markup or markdown, chat spellings spelled out, but
     otherwise as typed (the embeddings know "H-1B" and "didn't" better than this module's tokens)."""
-    text = _MARKDOWN.sub(" ", _DISCORD_MARKUP.sub(" ", text)).lower()
+    text = _MARKDOWN.sub(" ", _DISCORD_MARKUP.sub(" ", text))
+    if "II" in text:
+        text = _INTERVIEW_INVITE.sub(_interview_invite, text)
+    text = text.lower()
     return " ".join(_SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text).split())
 
 
@@ -693,6 +755,7 @@ class KnowledgeSearch:
         synonyms: dict[str, list[str]] | None = None,
         context: Iterable[str] = (),
         semantic: bool = True,
+        elsewhere: Iterable[str] = (),
     ) -> None:
         self.knowledge = knowledge
         # Single-word keys, and multi-word keys as token tuples (matched over adjacent words of the question).
@@ -707,6 +770,11 @@ class KnowledgeSearch:
                 self._multi_word[key_tokens] = names
         self.context = frozenset(" ".join(tokenize(word)) for word in context) - {""}
         self._context_words = frozenset(_fold(word) for phrase in self.context for word in phrase.split())
+        # Other countries' and professions' exams and licences: each is one concept, never a typo of a known word.
+        self.elsewhere = frozenset(" ".join(tokenize(name)) for name in elsewhere) - {""}
+        for phrase in self.elsewhere:
+            if " " in phrase:
+                self._multi_word.setdefault(tuple(phrase.split()), ())
         for phrase in self.context:
             # A context phrase ("home country") is one concept, like a multi-word synonym key.
             if " " in phrase:
@@ -728,7 +796,7 @@ class KnowledgeSearch:
         if not path.exists():
             return cls(knowledge)
         loaded = load_yaml_model(path, _SynonymFile)
-        return cls(knowledge, loaded.synonyms, loaded.context)
+        return cls(knowledge, loaded.synonyms, loaded.context, elsewhere=loaded.elsewhere)
 
     def _build_all(self, semantic: bool) -> None:
         started = time.perf_counter()
@@ -865,7 +933,13 @@ class KnowledgeSearch:
     def _correct(self, term: str) -> str:
         """Replace an unknown word by the closest known one, if it is close enough to be a typo."""
         index = self._index
-        if term in index.vocabulary_set or term in WEAK_WORDS or len(term) < 5 or term.isdigit():
+        if (
+            term in index.vocabulary_set
+            or term in WEAK_WORDS
+            or len(term) < 5
+            or term.isdigit()
+            or term in self.elsewhere
+        ):
             return term
         corrected = index.corrections.get(term)
         if corrected is None:
@@ -989,7 +1063,8 @@ class KnowledgeSearch:
         """The question's concepts with their weights; and whether it names a topic beyond its context words.
         Concepts whose words are all in ``background`` (said around the question, not in it) weigh less."""
         concepts = self._concepts(tokens)
-        finds = [self._find(c) for c in concepts]
+        # Another pathway's exam is found in no entry for this question, whichever entries name it in passing.
+        finds = [_found(self._index, {}, True) if c.text in self.elsewhere else self._find(c) for c in concepts]
         concepts = [
             _Concept(c.text, c.variants, _Kind.PLAIN)
             if c.kind is _Kind.TOPIC and found.credits and not found.named
@@ -1011,7 +1086,10 @@ class KnowledgeSearch:
             weight = self._weight(concept, found, has_topic)
             # What the entry lacks weighs against it: an unknown word, UNKNOWN_WORD_WEIGHT (context words and
             # numbers are never unknown); a word of running text, its full specificity; others, their weight.
-            if not found.credits and concept.kind is _Kind.TOPIC:
+            if concept.text in self.elsewhere:
+                # In the story around a question ("my parents say go back and do FCPS") it is a detail, no more.
+                penalty = UNKNOWN_WORD_WEIGHT if behind else ELSEWHERE_WEIGHT
+            elif not found.credits and concept.kind is _Kind.TOPIC:
                 penalty = UNKNOWN_WORD_WEIGHT
             elif concept.kind is _Kind.PLAIN:
                 penalty = self._idf(len(found.credits)) * PLAIN_UNMATCHED_SHARE
@@ -1107,6 +1185,7 @@ class KnowledgeSearch:
         if is_chat(question):
             # Thanks, congratulations, "dm me": for the server, not the knowledge base; no answer, no suggestion.
             return Ranking((), ())
+        question = _without_salutation(question)
         tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
         terms, has_topic = self._analyse(tokens, self._background_words(question))
         texts = tuple(t.concept.text for t in terms)
