@@ -304,6 +304,8 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
             " unmatched ",
         ),
         ("match", r"\b(?:not\s+matched|not\s+matching|no\s+match|without\s+matching)\b", " unmatched "),
+        # "everyone matched except me", "all my friends matched but me": the asker is the one who did not.
+        ("match", r"\bmatched\s+(?:except|but|other\s+than|apart\s+from)\s+(?:me|myself|us)\b", " unmatched "),
         ("%", r"%", " percent "),
         ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.
@@ -428,7 +430,7 @@ def normalize(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", _ZERO_WIDTH.sub("", text))
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    if "<" in text or ":" in text:
+    if "<" in text or ":" in text or "@" in text:
         text = _DISCORD_MARKUP.sub(" ", text)
     # Discord markdown (**bold**, `code`, ~~strike~~, ||spoiler||) is emphasis, not words; "_" joins no words either.
     text = _MARKDOWN.sub(" ", text)
