@@ -33,6 +33,12 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("idk if 3 wks is enough tbh", ["i", "dont", "know", "if", "3", "weeks", "is", "enough", "to", "be", "honest"]),
         ("all in one sitting", ["all", "in", "one", "sitting"]),
         ("<@!1234> hiii plsss :pray: <:sob:998877> https://example.org/x?y=1", ["hi", "pls"]),
+        # A mention typed as text, "q" for question, "II" for an interview invite (but not Step II or ECG lead II).
+        ("@everyone quick q: got my first II", ["quick", "question", "got", "my", "first", "interview", "invite"]),
+        ("Step II CK, or lead II, III", ["step2", "ck", "or", "lead", "ii", "i"]),
+        # The asker's age, however it is written.
+        ("I'm 38, a 40-year-old", ["age", "38", "a", "age", "40"]),
+        ("everyone matched except me", ["everyone", "unmatched"]),
     ],
 )
 def test_normalisation_unifies_spellings(text: str, expected: list[str]) -> None:
@@ -140,6 +146,29 @@ def test_refuses_out_of_scope_and_empty(content: Content) -> None:
         result = search.search(question)
         assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
         assert result.best is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["PLAB 1 exam booking and fees", "NCLEX passing score for foreign nurses", "SMLE exam dates and passing score"],
+)
+def test_other_countries_and_professions_exams_are_refused(content: Content, question: str) -> None:
+    # They share words with USMLE entries ("passing score", "booking"), but ask about a pathway the entries do not
+    # cover.
+    result = content.knowledge.search_index.search(question)
+    assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
+
+
+def test_another_pathway_named_in_the_story_is_only_a_detail(content: Content) -> None:
+    question = "My father wants me to do FCPS at home. I passed Step 1 and CK though. How many programs should I apply?"
+    result = content.knowledge.search_index.search(question)
+    assert result.best is not None and result.best.id == "how-many-programs", result
+
+
+def test_an_opening_greeting_to_the_readers_is_no_part_of_the_question(content: Content) -> None:
+    result = content.knowledge.search_index.search("Good day house, how do I register for the match?")
+    assert result.best is not None and result.best.id == "nrmp-registration"
+    assert "house" not in result.terms, result.terms
 
 
 @pytest.mark.parametrize(
