@@ -170,14 +170,14 @@ _MARKDOWN = re.compile(r"[*_`~|]+|^\s*(?:>+|-#)\s?", re.MULTILINE)
 # A greeting that opens a message and says whom it is for ("Good day house,", "Please my people,", "Hi po!", "Dear
 # seniors,"): its words ("house", "people") are no part of the question, and weigh against every answer.
 _SALUTATION = re.compile(
-    r"^\W*(?:hi+|hello|hey|oi|ola|hola|buenas|good\s+(?:day|morning|evening|eve|afternoon)|dear|greetings|please|"
-    r"pls|plz|yalla|salam|namaste)\b([^,.!?:;\n]{0,40})[,.!?:;\n]+",
+    r"^\W*(?:(?:hi+|hello|hey|oi|ola|hola|buenas|good\s+(?:day|morning|evening|eve|afternoon)|dear|greetings|please|"
+    r"pls|plz|yalla|salam|namaste)\b)?([^,.!?:;\n]{0,40})[,.!?:;\n]+",
     re.IGNORECASE,
 )
 _ADDRESSEES_TEXT = """
     house people peeps fam family team all everyone everybody guys folks friends frnds colleagues seniors juniors
     doctors docs doc drs dr sir sirs maam madam mam bhai bhaiya didi brothers sisters bro bros sis po pessoal gente
-    amigos my the dear respected esteemed fellow imgs members community group
+    amigos my the dear respected esteemed fellow imgs members community group doctor doctors
 """
 _ADDRESSEES = frozenset(_ADDRESSEES_TEXT.split())
 # Chat spellings of the small words that say what is asked ("wen is the deadline", "hw to apply", "shd i take
@@ -306,6 +306,13 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("match", r"\b(?:not\s+matched|not\s+matching|no\s+match|without\s+matching)\b", " unmatched "),
         # "everyone matched except me", "all my friends matched but me": the asker is the one who did not.
         ("match", r"\bmatched\s+(?:except|but|other\s+than|apart\s+from)\s+(?:me|myself|us)\b", " unmatched "),
+        # "thank you mail", "thank-you note": the note sent after an interview, one word (not "thank" and "you",
+        # stopwords, next to "mail").
+        (
+            "thank",
+            r"\bthank\s*-?\s*(?:you|u)\s+(?:e-?)?(?:notes?|mails?|emails?|letters?|cards?|messages?|msgs?)\b",
+            " thankyou note ",
+        ),
         ("%", r"%", " percent "),
         ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.
@@ -396,6 +403,7 @@ _WEAK_TEXT = """
     affordable dollar dollars usd money budget lakh lakhs rupees spend spent paise saal baar pehle baad
     yesterday urgent urgently pointless useless honestly seriously dealbreaker vibes
     increase increases increased jump jumps jumped rise rises higher lower double doubles extra
+    decent reasonable realistic realistically solid fair proper properly sufficient adequate
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
@@ -453,7 +461,10 @@ def _without_salutation(text: str) -> str:
     """The message without an opening greeting to its readers ("Good day house, ..."), which is all words of
     address; anything else in the opening clause ("Hey is step 1 pass fail, or not?") keeps it whole."""
     found = _SALUTATION.match(text)
+    # With no greeting word, the clause must still name whom it addresses ("Doctor, what is...", "Seniors,").
     if found is None or not all(w in _ADDRESSEES for w in _TOKEN.findall(found.group(1).lower())):
+        return text
+    if not found.group(0)[: found.start(1)].strip(" \t\n*_~>") and not found.group(1).strip():
         return text
     rest = text[found.end() :]
     return rest if rest.strip() else text
