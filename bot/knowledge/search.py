@@ -213,6 +213,15 @@ _SHORTHAND = {
     "b/w": "between",
     # Chat abbreviations: typed as they are, each would be a word no entry has, which weighs heavily against every
     # answer (UNKNOWN_WORD_WEIGHT) though it says nothing about the topic.
+    # Words run together in chat: typed as one, each is a word no entry has.
+    "alot": "a lot",
+    "abit": "a bit",
+    "atleast": "at least",
+    "aswell": "as well",
+    "incase": "in case",
+    "infact": "in fact",
+    "ofcourse": "of course",
+    "eachother": "each other",
     "q": "question",
     "qs": "questions",
     "wats": "what is",
@@ -377,7 +386,7 @@ _STOPWORD_TEXT = """
     assalam assalamu salam salaam alaikum alaykum walaikum wallahi inshallah insha mashallah alhamdulillah namaste
     hola youll itll theyll weve shes hes
     po opo lang naman sana kasi mga oi pessoal gente obrigado obrigada buenas gracias amigos yalla wallah habibi
-    akhi ukhti
+    akhi ukhti de del
 """
 # Question words that say what kind of answer is wanted ("when": a date, a deadline): not content, but they tell
 # apart entries on one subject (the rank list, its deadline), so search keeps them as everyday words.
