@@ -35,6 +35,7 @@ retrieval sets, to show that a change meant only to make search faster answers e
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import math
@@ -386,7 +387,7 @@ _STOPWORD_TEXT = """
     assalam assalamu salam salaam alaikum alaykum walaikum wallahi inshallah insha mashallah alhamdulillah namaste
     hola youll itll theyll weve shes hes
     po opo lang naman sana kasi mga oi pessoal gente obrigado obrigada buenas gracias amigos yalla wallah habibi
-    akhi ukhti de del
+    akhi ukhti de del regarding concerning needful
 """
 # Question words that say what kind of answer is wanted ("when": a date, a deadline): not content, but they tell
 # apart entries on one subject (the rank list, its deadline), so search keeps them as everyday words.
@@ -540,6 +541,21 @@ def _stated_scores(tokens: list[str]) -> set[int]:
     return stated
 
 
+_INFLECTIONS = (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", ""))
+
+
+def _inflection_root(word: str) -> str:
+    """A word without an inflection ("applying", "applied", "applies" -> "apply"; "planned" -> "plan"), so that two
+    forms of one word compare equal while derived words ("election", "elective") do not."""
+    for suffix, replacement in _INFLECTIONS:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)] + replacement
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
 def _fold(token: str) -> str:
     """A word without its plural "s", so that "no interview yet" finds the alias "no interviews"."""
     return token[:-1] if len(token) > 3 and token.endswith("s") and not token.endswith("ss") else token
@@ -671,6 +687,8 @@ class _Index:
     corrections: dict[str, str] = field(default_factory=dict)
     # Each name's own BM25 against every entry that has it (the entries, their scores), for _bm25.
     bm25_cache: dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]] = field(default_factory=dict)
+    # Every word the entries spell, in any field, sorted: the forms a question's word may be another form of.
+    surface: list[str] = field(default_factory=list)
     # The credits of a word found nowhere: zero for every entry (shared, so it is read only).
     nowhere: NDArray[np.float64] = field(init=False)
 
@@ -874,6 +892,7 @@ class KnowledgeSearch:
         example_sizes: list[int] = []
         example_words: dict[str, set[int]] = {}
         rows = []
+        surface: set[str] = set()
         for rowid, entry in enumerate(entry_list):
             for name in (entry.title, *entry.aliases):
                 name_words = tokenize(name)
@@ -903,6 +922,8 @@ class KnowledgeSearch:
             # an ordinary word such as "seniors" is never turned into a different one ("mentors").
             for text in normalized[:4]:
                 vocabulary.update(_TOKEN.findall(text))
+            for text in normalized:
+                surface.update(_TOKEN.findall(text))
             rows.append((rowid, *normalized))
         conn.executemany(
             "INSERT INTO kb(rowid, title, aliases, tags, summary, body, questions) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
@@ -928,6 +949,7 @@ class KnowledgeSearch:
             np.asarray(example_sizes, dtype=np.float64),
             *_runs(examples),
             example_words,
+            surface=sorted(surface),
         )
 
     # -- looking words up ----------------------------------------------------------------------------------------
@@ -945,10 +967,29 @@ class KnowledgeSearch:
                 named = named or column in _NAMING_COLUMNS
                 if credit > credits.get(rowid, 0.0):
                     credits[rowid] = credit
+        if named and " " not in phrase and not self._spelled_in_entries(phrase):
+            # FTS5's stemmer makes "election" "elective" and "regarding" "regarded": a word the entries never spell,
+            # in this or another inflection, is only a relative of theirs, so it names none of their topics (a
+            # word of running text, see _Kind.PLAIN).
+            named = False
         found = _found(index, credits, named)
         if len(index.found_cache) < _CACHE_LIMIT:
             index.found_cache[phrase] = found
         return found
+
+    def _spelled_in_entries(self, word: str) -> bool:
+        """Whether the entries spell the word, or another inflection of it ("applied" for "applying")."""
+        surface = self._index.surface
+        start = bisect.bisect_left(surface, word[:3])
+        if start < len(surface) and surface[start] == word:
+            return True
+        root = _inflection_root(word)
+        for known in itertools.islice(surface, start, None):
+            if not known.startswith(word[:3]):
+                return False
+            if known == word or _inflection_root(known) == root:
+                return True
+        return False
 
     # -- query understanding -------------------------------------------------------------------------------------
 

@@ -140,6 +140,14 @@ def test_common_words_are_not_corrected_into_topic_words(content: Content) -> No
     assert "cancer" in terms and "password" in terms and "cancel" not in terms, terms
 
 
+def test_a_word_that_only_shares_a_stem_with_the_entries_names_no_topic(content: Content) -> None:
+    # The stemmer makes "election" and "elective" one word; "elective" is a sub-internship, an election is not.
+    search = content.knowledge.search_index
+    assert not search.search("which party won the election last year").answered
+    result = search.search("applying for electives in us hospitals")
+    assert result.best is not None and result.best.id == "sub-internship"
+
+
 def test_refuses_out_of_scope_and_empty(content: Content) -> None:
     search = content.knowledge.search_index
     for question in ("best pizza in new york", "what is the weather today", "", "!!!", "thanks"):
