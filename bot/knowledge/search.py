@@ -14,7 +14,8 @@ the server (thanks, congratulations, "dm me": focus.py) gets no answer; any othe
   ("lor" -> "letter of recommendation"). A concept is a *topic* word; *context* (who asks: "as a non-US IMG",
   "from Egypt", "for IM", "with 240 CK"), which weighs little when the question names a topic too; *weak* (everyday
   words and question words: "good", "options", "when"; and words that only ever appear in running text), capped
-  low; or a *number*;
+  low; or a *number*; the name of another country's or profession's exam (``elsewhere`` in synonyms.yaml: "PLAB",
+  "NCLEX") weighs heavily against every entry;
 - evidence per entry: the concepts it names, weighted by specificity (IDF) and by the field they are in (title >
   aliases > summary > tags > body), against those it lacks (a word the knowledge base never uses weighs most);
 - resemblance: how well an entry's closest member question and the question cover each other;
@@ -35,6 +36,7 @@ retrieval sets, to show that a change meant only to make search faster answers e
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import math
@@ -96,6 +98,10 @@ KNOWN_UNMATCHED_SHARE = 0.5
 # ...and a word of running text only ("laptop", "phone") for this share of its specificity, though it weighs little
 # for an entry that has it: it names no topic, but a question about it is often about something else.
 PLAIN_UNMATCHED_SHARE = 0.6
+# ...and the name of another country's or profession's exam or licence (PLAB, NCLEX: data/search/synonyms.yaml,
+# `elsewhere`) weighs this much against every entry, even one that mentions it in passing: the question is about a
+# pathway the knowledge base does not cover, however many US pathway words it shares ("PLAB 2 slot dates").
+ELSEWHERE_WEIGHT = 6.0
 # Numbers (years, scores) say little about which topic is asked.
 NUMBER_WEIGHT = 0.5
 # Everyday words ("good", "tips", "worth") are rare in a small set of entries, which makes their IDF look
@@ -150,10 +156,32 @@ _CACHE_LIMIT = 50_000
 _ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _TOKEN = re.compile(r"[a-z0-9]+")
 # Discord markup that is not words: mentions <@123>, channels <#123>, custom emoji <:name:123>, :shortcodes:, links.
-_DISCORD_MARKUP = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>|(?<!\w):[a-z0-9_+-]+:(?!\w)|https?://\S+", re.IGNORECASE)
+# Mentions typed as text ("@everyone", "@MatchBot") say who is addressed, not what is asked.
+_DISCORD_MARKUP = re.compile(
+    r"<(?:@[!&]?|#|a?:\w+:)\d+>|(?<!\w):[a-z0-9_+-]+:(?!\w)|https?://\S+|(?<![\w.])@\w+", re.IGNORECASE
+)
 _INTERNAL_MEDICINE = re.compile(r"\bIM\b")
+# "II" and "IIs" in capitals are interview invites ("got my first II", "0 IIs"), except as a numeral: "Step II",
+# "Part II", or the ECG leads "II, III, aVF".
+_INTERVIEW_INVITE = re.compile(r"(?<![\w-])(?:(\w+)[ -])?IIs?\b(?!,?\s*III)")
+_NUMBERED_BY_II = frozenset(
+    {"step", "part", "phase", "stage", "grade", "class", "level", "type", "war", "lead", "world"}
+)
 _POSSESSIVE = re.compile(r"'s\b")
 _MARKDOWN = re.compile(r"[*_`~|]+|^\s*(?:>+|-#)\s?", re.MULTILINE)
+# A greeting that opens a message and says whom it is for ("Good day house,", "Please my people,", "Hi po!", "Dear
+# seniors,"): its words ("house", "people") are no part of the question, and weigh against every answer.
+_SALUTATION = re.compile(
+    r"^\W*(?:(?:hi+|hello|hey|oi|ola|hola|buenas|good\s+(?:day|morning|evening|eve|afternoon)|dear|greetings|please|"
+    r"pls|plz|yalla|salam|namaste)\b)?([^,.!?:;\n]{0,40})[,.!?:;\n]+",
+    re.IGNORECASE,
+)
+_ADDRESSEES_TEXT = """
+    house people peeps fam family team all everyone everybody guys folks friends frnds colleagues seniors juniors
+    doctors docs doc drs dr sir sirs maam madam mam bhai bhaiya didi brothers sisters bro bros sis po pessoal gente
+    amigos my the dear respected esteemed fellow imgs members community group doctor doctors
+"""
+_ADDRESSEES = frozenset(_ADDRESSEES_TEXT.split())
 # Chat spellings of the small words that say what is asked ("wen is the deadline", "hw to apply", "shd i take
 # step 3"), and of negations, which the rules below need spelled out.
 _SHORTHAND = {
@@ -187,6 +215,17 @@ _SHORTHAND = {
     "b/w": "between",
     # Chat abbreviations: typed as they are, each would be a word no entry has, which weighs heavily against every
     # answer (UNKNOWN_WORD_WEIGHT) though it says nothing about the topic.
+    # Words run together in chat: typed as one, each is a word no entry has.
+    "alot": "a lot",
+    "abit": "a bit",
+    "atleast": "at least",
+    "aswell": "as well",
+    "incase": "in case",
+    "infact": "in fact",
+    "ofcourse": "of course",
+    "eachother": "each other",
+    "q": "question",
+    "qs": "questions",
     "wats": "what is",
     "whts": "what is",
     "wt": "what",
@@ -276,6 +315,15 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
             " unmatched ",
         ),
         ("match", r"\b(?:not\s+matched|not\s+matching|no\s+match|without\s+matching)\b", " unmatched "),
+        # "everyone matched except me", "all my friends matched but me": the asker is the one who did not.
+        ("match", r"\bmatched\s+(?:except|but|other\s+than|apart\s+from)\s+(?:me|myself|us)\b", " unmatched "),
+        # "thank you mail", "thank-you note": the note sent after an interview, one word (not "thank" and "you",
+        # stopwords, next to "mail").
+        (
+            "thank",
+            r"\bthank\s*-?\s*(?:you|u)\s+(?:e-?)?(?:notes?|mails?|emails?|letters?|cards?|messages?|msgs?)\b",
+            " thankyou note ",
+        ),
         ("%", r"%", " percent "),
         ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.
@@ -291,6 +339,15 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("m", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
         ("x", r"\b(\d+)x\b", r" \1 times "),
         ("ish", r"\b(\d+)ish\b", r" \1 "),
+        # "I'm 38", "38 years old", "42yo": the asker's age, which the entries call age ("i am 38 with two kids,
+        # too late?"); not "I'm 25 days out" or "I have 38 programs".
+        (
+            "",
+            r"\b(?:(?:im|i\s+am|iam)\s+([1-7]\d)\b(?!\s*(?:days?|weeks?|months?|hours?|minutes?|programs?|"
+            r"interviews?|apps?|applications?|percent|%|k|usd|dollars?|\$))|([1-7]\d)\s*-?\s*(?:years?\s*-?\s*old|yrs?\s*-?\s*old|"
+            r"y/?o|yo)\b|aged\s+([1-7]\d)\b)",
+            r" age \1\2\3 ",
+        ),
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
         ("y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
@@ -330,6 +387,8 @@ _STOPWORD_TEXT = """
     not anymore anyway usa america american
     assalam assalamu salam salaam alaikum alaykum walaikum wallahi inshallah insha mashallah alhamdulillah namaste
     hola youll itll theyll weve shes hes
+    po opo lang naman sana kasi mga oi pessoal gente obrigado obrigada buenas gracias amigos yalla wallah habibi
+    akhi ukhti de del regarding concerning needful
 """
 # Question words that say what kind of answer is wanted ("when": a date, a deadline): not content, but they tell
 # apart entries on one subject (the rank list, its deadline), so search keeps them as everyday words.
@@ -355,6 +414,7 @@ _WEAK_TEXT = """
     affordable dollar dollars usd money budget lakh lakhs rupees spend spent paise saal baar pehle baad
     yesterday urgent urgently pointless useless honestly seriously dealbreaker vibes
     increase increases increased jump jumps jumped rise rises higher lower double doubles extra
+    decent reasonable realistic realistically solid fair proper properly sufficient adequate
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
@@ -381,6 +441,7 @@ class _SynonymFile(BaseModel):
 
     synonyms: dict[str, list[str]]
     context: list[str] = []
+    elsewhere: list[str] = []
 
 
 def normalize(text: str) -> str:
@@ -388,12 +449,14 @@ def normalize(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", _ZERO_WIDTH.sub("", text))
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    if "<" in text or ":" in text:
+    if "<" in text or ":" in text or "@" in text:
         text = _DISCORD_MARKUP.sub(" ", text)
     # Discord markdown (**bold**, `code`, ~~strike~~, ||spoiler||) is emphasis, not words; "_" joins no words either.
     text = _MARKDOWN.sub(" ", text)
     # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
     text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
+    if "II" in text:
+        text = _INTERVIEW_INVITE.sub(_interview_invite, text)
     text = _REPEATED_LETTER.sub(r"\1", text.lower()).replace("’", "'")
     # "dean's letter" -> "dean letter", "don't" -> "dont" (a stopword) rather than "don" and "t".
     text = _POSSESSIVE.sub("", text).replace("'", "")
@@ -405,6 +468,26 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+def _without_salutation(text: str) -> str:
+    """The message without an opening greeting to its readers ("Good day house, ..."), which is all words of
+    address; anything else in the opening clause ("Hey is step 1 pass fail, or not?") keeps it whole."""
+    found = _SALUTATION.match(text)
+    # With no greeting word, the clause must still name whom it addresses ("Doctor, what is...", "Seniors,").
+    if found is None or not all(w in _ADDRESSEES for w in _TOKEN.findall(found.group(1).lower())):
+        return text
+    if not found.group(0)[: found.start(1)].strip(" \t\n*_~>") and not found.group(1).strip():
+        return text
+    rest = text[found.end() :]
+    return rest if rest.strip() else text
+
+
+def _interview_invite(match: re.Match[str]) -> str:
+    before = match.group(1)
+    if before and before.lower() in _NUMBERED_BY_II:
+        return match.group(0)
+    return f"{before or ''} interview invite "
+
+
 def _answer_easing(concepts: int) -> float:
     """How much lower the confidence a question of this many concepts needs (CONFIDENCE_THRESHOLD)."""
     return LONG_QUESTION_EASING * max(0, concepts - LONG_QUESTION_TERMS)
@@ -413,7 +496,10 @@ def _answer_easing(concepts: int) -> float:
 def _plain_text(text: str) -> str:
     """The question as words for the meaning signal: no Discord markup or markdown, chat spellings spelled out, but
     otherwise as typed (the embeddings know "H-1B" and "didn't" better than this module's tokens)."""
-    text = _MARKDOWN.sub(" ", _DISCORD_MARKUP.sub(" ", text)).lower()
+    text = _MARKDOWN.sub(" ", _DISCORD_MARKUP.sub(" ", text))
+    if "II" in text:
+        text = _INTERVIEW_INVITE.sub(_interview_invite, text)
+    text = text.lower()
     return " ".join(_SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text).split())
 
 
@@ -454,6 +540,21 @@ def _stated_scores(tokens: list[str]) -> set[int]:
         if after in stated and tokens[before] in _SCORED_EXAMS:
             stated.add(before)
     return stated
+
+
+_INFLECTIONS = (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", ""))
+
+
+def _inflection_root(word: str) -> str:
+    """A word without an inflection ("applying", "applied", "applies" -> "apply"; "planned" -> "plan"), so that two
+    forms of one word compare equal while derived words ("election", "elective") do not."""
+    for suffix, replacement in _INFLECTIONS:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)] + replacement
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
 def _fold(token: str) -> str:
@@ -587,6 +688,8 @@ class _Index:
     corrections: dict[str, str] = field(default_factory=dict)
     # Each name's own BM25 against every entry that has it (the entries, their scores), for _bm25.
     bm25_cache: dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]] = field(default_factory=dict)
+    # Every word the entries spell, in any field, sorted: the forms a question's word may be another form of.
+    surface: list[str] = field(default_factory=list)
     # The credits of a word found nowhere: zero for every entry (shared, so it is read only).
     nowhere: NDArray[np.float64] = field(init=False)
 
@@ -693,6 +796,7 @@ class KnowledgeSearch:
         synonyms: dict[str, list[str]] | None = None,
         context: Iterable[str] = (),
         semantic: bool = True,
+        elsewhere: Iterable[str] = (),
     ) -> None:
         self.knowledge = knowledge
         # Single-word keys, and multi-word keys as token tuples (matched over adjacent words of the question).
@@ -707,6 +811,11 @@ class KnowledgeSearch:
                 self._multi_word[key_tokens] = names
         self.context = frozenset(" ".join(tokenize(word)) for word in context) - {""}
         self._context_words = frozenset(_fold(word) for phrase in self.context for word in phrase.split())
+        # Other countries' and professions' exams and licences: each is one concept, never a typo of a known word.
+        self.elsewhere = frozenset(" ".join(tokenize(name)) for name in elsewhere) - {""}
+        for phrase in self.elsewhere:
+            if " " in phrase:
+                self._multi_word.setdefault(tuple(phrase.split()), ())
         for phrase in self.context:
             # A context phrase ("home country") is one concept, like a multi-word synonym key.
             if " " in phrase:
@@ -728,7 +837,7 @@ class KnowledgeSearch:
         if not path.exists():
             return cls(knowledge)
         loaded = load_yaml_model(path, _SynonymFile)
-        return cls(knowledge, loaded.synonyms, loaded.context)
+        return cls(knowledge, loaded.synonyms, loaded.context, elsewhere=loaded.elsewhere)
 
     def _build_all(self, semantic: bool) -> None:
         started = time.perf_counter()
@@ -784,6 +893,7 @@ class KnowledgeSearch:
         example_sizes: list[int] = []
         example_words: dict[str, set[int]] = {}
         rows = []
+        surface: set[str] = set()
         for rowid, entry in enumerate(entry_list):
             for name in (entry.title, *entry.aliases):
                 name_words = tokenize(name)
@@ -813,6 +923,8 @@ class KnowledgeSearch:
             # an ordinary word such as "seniors" is never turned into a different one ("mentors").
             for text in normalized[:4]:
                 vocabulary.update(_TOKEN.findall(text))
+            for text in normalized:
+                surface.update(_TOKEN.findall(text))
             rows.append((rowid, *normalized))
         conn.executemany(
             "INSERT INTO kb(rowid, title, aliases, tags, summary, body, questions) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
@@ -838,6 +950,7 @@ class KnowledgeSearch:
             np.asarray(example_sizes, dtype=np.float64),
             *_runs(examples),
             example_words,
+            surface=sorted(surface),
         )
 
     # -- looking words up ----------------------------------------------------------------------------------------
@@ -855,17 +968,42 @@ class KnowledgeSearch:
                 named = named or column in _NAMING_COLUMNS
                 if credit > credits.get(rowid, 0.0):
                     credits[rowid] = credit
+        if named and " " not in phrase and not self._spelled_in_entries(phrase):
+            # FTS5's stemmer makes "election" "elective" and "regarding" "regarded": a word the entries never spell,
+            # in this or another inflection, is only a relative of theirs, so it names none of their topics (a
+            # word of running text, see _Kind.PLAIN).
+            named = False
         found = _found(index, credits, named)
         if len(index.found_cache) < _CACHE_LIMIT:
             index.found_cache[phrase] = found
         return found
+
+    def _spelled_in_entries(self, word: str) -> bool:
+        """Whether the entries spell the word, or another inflection of it ("applied" for "applying")."""
+        surface = self._index.surface
+        start = bisect.bisect_left(surface, word[:3])
+        if start < len(surface) and surface[start] == word:
+            return True
+        root = _inflection_root(word)
+        for known in itertools.islice(surface, start, None):
+            if not known.startswith(word[:3]):
+                return False
+            if known == word or _inflection_root(known) == root:
+                return True
+        return False
 
     # -- query understanding -------------------------------------------------------------------------------------
 
     def _correct(self, term: str) -> str:
         """Replace an unknown word by the closest known one, if it is close enough to be a typo."""
         index = self._index
-        if term in index.vocabulary_set or term in WEAK_WORDS or len(term) < 5 or term.isdigit():
+        if (
+            term in index.vocabulary_set
+            or term in WEAK_WORDS
+            or len(term) < 5
+            or term.isdigit()
+            or term in self.elsewhere
+        ):
             return term
         corrected = index.corrections.get(term)
         if corrected is None:
@@ -989,7 +1127,8 @@ class KnowledgeSearch:
         """The question's concepts with their weights; and whether it names a topic beyond its context words.
         Concepts whose words are all in ``background`` (said around the question, not in it) weigh less."""
         concepts = self._concepts(tokens)
-        finds = [self._find(c) for c in concepts]
+        # Another pathway's exam is found in no entry for this question, whichever entries name it in passing.
+        finds = [_found(self._index, {}, True) if c.text in self.elsewhere else self._find(c) for c in concepts]
         concepts = [
             _Concept(c.text, c.variants, _Kind.PLAIN)
             if c.kind is _Kind.TOPIC and found.credits and not found.named
@@ -1011,7 +1150,10 @@ class KnowledgeSearch:
             weight = self._weight(concept, found, has_topic)
             # What the entry lacks weighs against it: an unknown word, UNKNOWN_WORD_WEIGHT (context words and
             # numbers are never unknown); a word of running text, its full specificity; others, their weight.
-            if not found.credits and concept.kind is _Kind.TOPIC:
+            if concept.text in self.elsewhere:
+                # In the story around a question ("my parents say go back and do FCPS") it is a detail, no more.
+                penalty = UNKNOWN_WORD_WEIGHT if behind else ELSEWHERE_WEIGHT
+            elif not found.credits and concept.kind is _Kind.TOPIC:
                 penalty = UNKNOWN_WORD_WEIGHT
             elif concept.kind is _Kind.PLAIN:
                 penalty = self._idf(len(found.credits)) * PLAIN_UNMATCHED_SHARE
@@ -1107,6 +1249,7 @@ class KnowledgeSearch:
         if is_chat(question):
             # Thanks, congratulations, "dm me": for the server, not the knowledge base; no answer, no suggestion.
             return Ranking((), ())
+        question = _without_salutation(question)
         tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
         terms, has_topic = self._analyse(tokens, self._background_words(question))
         texts = tuple(t.concept.text for t in terms)

@@ -3,7 +3,7 @@
 `questions.yaml` is the reference set; `dev_questions.yaml` was written separately, from the entry topics and the
 way IMGs write, so that a search change that only fits one set shows up as a failure on the other. `fresh/round1`
 was written by someone who had read neither the entries nor the code, and scored before any change; search was then
-tuned on it, so it too measures tuning now, as do rounds 2 to 5 (each scored once before it was tuned on). Only a new
+tuned on it, so it too measures tuning now, as do rounds 2 to 6 (each scored once before it was tuned on). Only a new
 fresh round says how search does for users (the README).
 """
 
@@ -32,6 +32,7 @@ SETS = {
     "fresh/round3.yaml": (0.72, 0.82, 0.87),
     "fresh/round4.yaml": (0.82, 0.92, 0.86),
     "fresh/round5.yaml": (0.79, 0.90, 0.91),
+    "fresh/round6.yaml": (0.69, 0.80, 0.86),
 }
 
 

@@ -33,6 +33,12 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("idk if 3 wks is enough tbh", ["i", "dont", "know", "if", "3", "weeks", "is", "enough", "to", "be", "honest"]),
         ("all in one sitting", ["all", "in", "one", "sitting"]),
         ("<@!1234> hiii plsss :pray: <:sob:998877> https://example.org/x?y=1", ["hi", "pls"]),
+        # A mention typed as text, "q" for question, "II" for an interview invite (but not Step II or ECG lead II).
+        ("@everyone quick q: got my first II", ["quick", "question", "got", "my", "first", "interview", "invite"]),
+        ("Step II CK, or lead II, III", ["step2", "ck", "or", "lead", "ii", "i"]),
+        # The asker's age, however it is written.
+        ("I'm 38, a 40-year-old", ["age", "38", "a", "age", "40"]),
+        ("everyone matched except me", ["everyone", "unmatched"]),
     ],
 )
 def test_normalisation_unifies_spellings(text: str, expected: list[str]) -> None:
@@ -134,12 +140,43 @@ def test_common_words_are_not_corrected_into_topic_words(content: Content) -> No
     assert "cancer" in terms and "password" in terms and "cancel" not in terms, terms
 
 
+def test_a_word_that_only_shares_a_stem_with_the_entries_names_no_topic(content: Content) -> None:
+    # The stemmer makes "election" and "elective" one word; "elective" is a sub-internship, an election is not.
+    search = content.knowledge.search_index
+    assert not search.search("which party won the election last year").answered
+    result = search.search("applying for electives in us hospitals")
+    assert result.best is not None and result.best.id == "sub-internship"
+
+
 def test_refuses_out_of_scope_and_empty(content: Content) -> None:
     search = content.knowledge.search_index
     for question in ("best pizza in new york", "what is the weather today", "", "!!!", "thanks"):
         result = search.search(question)
         assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
         assert result.best is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["PLAB 1 exam booking and fees", "NCLEX passing score for foreign nurses", "SMLE exam dates and passing score"],
+)
+def test_other_countries_and_professions_exams_are_refused(content: Content, question: str) -> None:
+    # They share words with USMLE entries ("passing score", "booking"), but ask about a pathway the entries do not
+    # cover.
+    result = content.knowledge.search_index.search(question)
+    assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
+
+
+def test_another_pathway_named_in_the_story_is_only_a_detail(content: Content) -> None:
+    question = "My father wants me to do FCPS at home. I passed Step 1 and CK though. How many programs should I apply?"
+    result = content.knowledge.search_index.search(question)
+    assert result.best is not None and result.best.id == "how-many-programs", result
+
+
+def test_an_opening_greeting_to_the_readers_is_no_part_of_the_question(content: Content) -> None:
+    result = content.knowledge.search_index.search("Good day house, how do I register for the match?")
+    assert result.best is not None and result.best.id == "nrmp-registration"
+    assert "house" not in result.terms, result.terms
 
 
 @pytest.mark.parametrize(
