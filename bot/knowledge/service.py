@@ -80,6 +80,9 @@ class KnowledgeService:
         self.pathway_stages = pathway
         self.pathway_steps: tuple[PathwayStep, ...] = steps_of(pathway)
         self._feedback = feedback
+        self._related: dict[tuple[str, int], tuple[KnowledgeEntry, ...]] = {}
+        """``related_to`` per (entry id, limit): the curated entries and their index never change while the bot
+        runs, and every /ask answer needs its entry's related ones (one lookup instead of comparing entries)."""
 
     @classmethod
     def load(cls, data_dir: Path, feedback: KnowledgeFeedbackRepository | None = None) -> KnowledgeService:
@@ -104,6 +107,15 @@ class KnowledgeService:
 
     def related_to(self, entry: KnowledgeEntry, limit: int = 3) -> tuple[KnowledgeEntry, ...]:
         """The entry's own related list first, then its nearest neighbours by search."""
+        if self.knowledge.get(entry.id) is not entry:  # not one of this knowledge base's entries: not kept
+            return self._find_related(entry, limit)
+        key = (entry.id, limit)
+        known = self._related.get(key)
+        if known is None:
+            known = self._related[key] = self._find_related(entry, limit)
+        return known
+
+    def _find_related(self, entry: KnowledgeEntry, limit: int) -> tuple[KnowledgeEntry, ...]:
         found: list[KnowledgeEntry] = []
         for related_id in entry.related:
             related = self.knowledge.get(related_id)
