@@ -1,14 +1,21 @@
 """End-to-end latency of /ask: the real bot against the floor (a minimal discord.py bot), same run, same emulator world.
 
 Run: .venv/bin/python bench/e2e_latency.py [--interactions 500] [--concurrency 20] [--repeat 3] [--warmup 100]
-     [--contract-checks] [--profile-bot FILE]
+     [--questions both|repeated|distinct] [--contract-checks] [--profile-bot FILE]
 
 Both bots run as their own process against one emulator and one generated world of 100 members (4 servers of 25),
 one after the other, with per-user cooldowns off: the real bot (``imgbot run``, at its default log level INFO) and
 bench/floor_bot.py, which answers /ask from a dict with one embed of the same entry's text and does nothing else.
 Each is warmed first (the knowledge search builds its index on a background thread at start-up and the first
 search waits for it; the first burst also opens discord.py's HTTP connections), then sent --interactions /ask
-questions from tests/retrieval/questions.yaml, --concurrency at a time, each from the next member.
+questions, --concurrency at a time, each from the next member. Two sets of questions, each measured on its own
+(--questions both, the default):
+
+- repeated: the 209 of tests/retrieval/questions.yaml in turn, so each is asked about three times in a round and
+  the bot's answers kept by question (bot/knowledge/service.py) answer the repeats without a search;
+- distinct: every in-scope question of the retrieval sets (tests/retrieval/*.yaml and fresh/*.yaml, about 1,500;
+  the few longer than Discord lets a member type left out), none asked twice in a round (warm-up included), so
+  every /ask is searched. The targets are judged on this one.
 
 Latency = INTERACTION_CREATE handed to the bot's gateway connection -> its interaction callback reaching the
 emulator's REST handler (``Interaction.callback_at - delivered_at``); throughput = interactions / wall time of the
@@ -26,6 +33,7 @@ import asyncio
 import gc
 import json
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -42,11 +50,13 @@ if str(REPO) not in sys.path:
 
 from bench.floor_bot import READY_LINE as FLOOR_READY_LINE  # noqa: E402
 from bot.knowledge.loader import load_knowledge_base  # noqa: E402
+from bot.knowledge.options import MAX_QUESTION_CHARS  # noqa: E402
 from discord_emulator import Emulator, World  # noqa: E402
 from discord_emulator.world import Channel, User  # noqa: E402
 from tests.e2e.harness import BotProcess  # noqa: E402
 
 Which = Literal["floor", "bot"]
+QuestionSet = Literal["repeated", "distinct"]
 
 BOT_READY_LINE = r"ready as .* in \d+ servers"
 TARGET_P99_RATIO = 1.5
@@ -54,6 +64,26 @@ TARGET_THROUGHPUT_RATIO = 0.67
 # 4 servers of 26 members (the owner and the bot included): 100 members who ask, the owners among them.
 GUILDS, MEMBERS_PER_GUILD = 4, 26
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+RETRIEVAL = REPO / "tests" / "retrieval"
+REPEATED_SET = RETRIEVAL / "questions.yaml"
+
+
+def labelled_questions(which: QuestionSet) -> list[dict[str, object]]:
+    """The in-scope questions (each with its labels) a burst sends, in the order it sends them."""
+    paths = [REPEATED_SET]
+    if which == "distinct":
+        paths += [RETRIEVAL / "dev_questions.yaml", *sorted((RETRIEVAL / "fresh").glob("*.yaml"))]
+    items: dict[str, dict[str, object]] = {}
+    for path in paths:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["in_scope"]:
+            # Discord refuses a longer one before the bot sees it (the option's max_length).
+            if len(str(item["q"])) <= MAX_QUESTION_CHARS:
+                items.setdefault(str(item["q"]), item)
+    ordered = list(items.values())
+    if which == "distinct":
+        # Seeded, so every run sends the same questions; mixed, so a burst is not one set's style after another.
+        random.Random(12).shuffle(ordered)
+    return ordered
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -110,6 +140,7 @@ class Burst:
 @dataclass
 class Report:
     members: int
+    questions: QuestionSet = "repeated"
     rounds: dict[Which, list[Burst]] = field(default_factory=lambda: {"floor": [], "bot": []})
     ready_s: list[float] = field(default_factory=list)
     """The real bot's process start to the emulator's READY and GUILD_CREATEs sent, each round."""
@@ -187,11 +218,14 @@ async def measure(
     profile_bot: Path | None = None,
     freeze_gc: bool = False,
     progress: bool = False,
+    question_set: QuestionSet = "repeated",
 ) -> Report:
     """Run both bots ``repeat`` times against one emulator; ``freeze_gc`` keeps this process's collector off the
     emulator's world between rounds (a full collection mid-burst would stall the emulator and show as latency)."""
-    labelled = yaml.safe_load((REPO / "tests/retrieval/questions.yaml").read_text(encoding="utf-8"))["in_scope"]
+    labelled = labelled_questions(question_set)
     questions = [str(item["q"]) for item in labelled]
+    if question_set == "distinct" and len(questions) < warmup + interactions:
+        raise ValueError(f"{len(questions)} distinct questions: fewer than {warmup + interactions} to send")
     world = World.generate(guilds=GUILDS, members_per_guild=MEMBERS_PER_GUILD, seed=1)
     askers = [
         (member.user, guild.channel("general"))
@@ -199,7 +233,7 @@ async def measure(
         for member in guild.members.values()
         if not member.user.bot
     ]
-    report = Report(members=len(askers))
+    report = Report(members=len(askers), questions=question_set)
     with tempfile.TemporaryDirectory(prefix="e2e-latency-") as tmp:
         answers_path = Path(tmp) / "floor_answers.json"
         answers_path.write_text(json.dumps(floor_answers(labelled)), encoding="utf-8")
@@ -219,7 +253,7 @@ async def measure(
                 }
                 bot_command = None
                 if profile_bot is not None:
-                    profile = f"{profile_bot}.{round_}" if repeat > 1 else str(profile_bot)
+                    profile = f"{profile_bot}.{question_set}.{round_}"
                     bot_command = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "bot", "run"]
                 return BotProcess(bot_command, env=env, cwd=REPO, name="bot", stop_timeout=30), BOT_READY_LINE
 
@@ -253,15 +287,21 @@ async def measure(
                             report.bot_output = proc.output
                     report.rounds[which].append(measured)
                     if progress:
-                        print(f"  round {round_ + 1} {which:5}  {measured.line()}", flush=True)
+                        print(f"  {question_set} round {round_ + 1} {which:5}  {measured.line()}", flush=True)
     return report
 
 
 def print_report(report: Report, args: argparse.Namespace) -> None:
     checks = "on" if args.contract_checks else "off"
+    asked = (
+        "each asked about 3 times (answers kept by question serve the repeats)"
+        if report.questions == "repeated"
+        else "none asked twice (every one searched)"
+    )
     print(
-        f"/ask end to end: {args.interactions} interactions, {args.concurrency} at a time, {report.members} members, "
-        f"cooldowns off, contract checks {checks}; median of {args.repeat} rounds"
+        f"/ask end to end, {report.questions} questions ({asked}): {args.interactions} interactions, "
+        f"{args.concurrency} at a time, {report.members} members, cooldowns off, contract checks {checks}; "
+        f"median of {args.repeat} rounds"
     )
     print(f"  bot process start to gateway ready: {statistics.median(report.ready_s):.2f} s")
     rows: tuple[tuple[Which, str], ...] = (("floor", "floor (bench/floor_bot.py)"), ("bot", "bot (imgbot run)"))
@@ -278,26 +318,32 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
         f"(target <= {TARGET_P99_RATIO}x)   max {report.ratio('max'):.2f}x   "
         f"throughput {report.ratio('throughput'):.2f}x (target >= {TARGET_THROUGHPUT_RATIO}x)   "
         f"CPU {report.ratio('cpu_ms'):.2f}x: targets {'met' if report.met else 'NOT met'}"
+        + ("" if report.questions == "distinct" else " (judged on the distinct questions only)")
     )
 
 
 async def run(args: argparse.Namespace) -> int:
-    loadavg_before = load_average()
-    report = await measure(
-        interactions=args.interactions,
-        concurrency=args.concurrency,
-        repeat=args.repeat,
-        warmup=args.warmup,
-        contract_checks=args.contract_checks,
-        profile_bot=args.profile_bot,
-        freeze_gc=True,
-        progress=True,
-    )
-    print_report(report, args)
-    print(f"  errors {report.errors}; load average before / after: {loadavg_before} / {load_average()}")
+    sets: tuple[QuestionSet, ...] = ("repeated", "distinct") if args.questions == "both" else (args.questions,)
+    errors = 0
+    for question_set in sets:
+        loadavg_before = load_average()
+        report = await measure(
+            interactions=args.interactions,
+            concurrency=args.concurrency,
+            repeat=args.repeat,
+            warmup=args.warmup,
+            contract_checks=args.contract_checks,
+            profile_bot=args.profile_bot,
+            freeze_gc=True,
+            progress=True,
+            question_set=question_set,
+        )
+        print_report(report, args)
+        print(f"  errors {report.errors}; load average before / after: {loadavg_before} / {load_average()}")
+        errors += report.errors
     if args.profile_bot:
-        print(f"bot profile written to {args.profile_bot} (python -m pstats FILE)")
-    return 0 if report.errors == 0 else 1
+        print(f"bot profiles written to {args.profile_bot}.SET.ROUND (python -m pstats FILE)")
+    return 0 if errors == 0 else 1
 
 
 def main() -> None:
@@ -306,6 +352,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3, help="rounds; each starts both bots once")
     parser.add_argument("--warmup", type=int, default=100, help="interactions sent to each bot before measuring")
+    parser.add_argument(
+        "--questions",
+        choices=("both", "repeated", "distinct"),
+        default="both",
+        help="repeated: questions.yaml in turn, each asked about 3 times; distinct: none asked twice; both (default)",
+    )
     parser.add_argument("--contract-checks", action="store_true")
     parser.add_argument("--profile-bot", type=Path, help="run the real bot under cProfile and write its profile here")
     args = parser.parse_args()

@@ -24,7 +24,7 @@ from bot.ui.embeds import entry_embed
 from bot.ui.errors import BaseModal, guarded
 from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.knowledge_browse import entry_options, page_embed, stage_options, stages_embed
-from bot.ui.knowledge_entry import KNOWLEDGE_COG, OpenEntryButton
+from bot.ui.knowledge_entry import KNOWLEDGE_COG, OpenEntryButton, untracked
 from bot.ui.knowledge_feedback import (
     REASON_PLACEHOLDER,
     TELL_US_MORE,
@@ -370,6 +370,13 @@ class BrowseNavButton(
         await show_browse(interaction, self.stage, self.page)
 
 
+ANSWER_VIEWS_KEPT = 1_000
+"""Answer views kept built (one per curated entry and its related entries: about as many as there are entries)."""
+
+_answer_views: dict[tuple[str, tuple[tuple[str, str], ...]], discord.ui.View] = {}
+"""An answer's buttons without server entries, by what they show: the same for every /ask that entry answers."""
+
+
 def answer_view(
     service: KnowledgeService,
     entry: KnowledgeEntry,
@@ -377,20 +384,31 @@ def answer_view(
     server: tuple[ServerHit, ...] = (),
 ) -> discord.ui.View:
     """Vote buttons and a button per related entry; ``related`` as the answer already found them, if it did;
-    ``server``: the server's own entries the question also matched, offered below as **From this server**."""
+    ``server``: the server's own entries the question also matched, offered below as **From this server**.
+
+    Every item is a dynamic one, so the view is sent untracked; without server entries it is built once per entry
+    (it shows nothing else) and sent as it is: building it cost about a tenth of an answer's time outside the search."""
+    others = service.related_to(entry) if related is None else related
+    key = (entry.id, tuple((other.id, other.title) for other in others))
+    if not server and (kept := _answer_views.get(key)) is not None:
+        return kept
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton(entry.id, True))
     view.add_item(VoteButton(entry.id, False))
-    for other in service.related_to(entry) if related is None else related:
+    for other in others:
         item = OpenEntryButton(other.id, other.title)
         item.item.row = 1
         view.add_item(item)
     server_knowledge.add_server_buttons(view, server, row=2)
+    untracked(view)
+    if not server and len(_answer_views) < ANSWER_VIEWS_KEPT:
+        _answer_views[key] = view
     return view
 
 
 def suggestions_view(entries: tuple[KnowledgeEntry, ...], server: tuple[ServerHit, ...] = ()) -> discord.ui.View:
-    """Curated topics close to the question, then (below) other server entries it matched."""
+    """Curated topics close to the question, then (below) other server entries it matched. Dynamic items only: the
+    caller sends it untracked (``untracked``) once it has added what it adds."""
     view = discord.ui.View(timeout=None)
     for entry in entries[:5]:
         view.add_item(OpenEntryButton(entry.id, entry.title))
@@ -524,7 +542,7 @@ class KnowledgeCog(commands.Cog, name=KNOWLEDGE_COG):
         if answer.entry is None and (own := await server_knowledge.matched_entry(interaction, server)) is not None:
             await interaction.response.send_message(
                 embed=server_entry_embed(own, question=options.question),
-                view=suggestions_view(answer.suggestions, server[1:]),
+                view=untracked(suggestions_view(answer.suggestions, server[1:])),
                 ephemeral=options.private,
             )
             # Counted for the report's "entries asked for most" (never who asked), after the answer is on its way.
@@ -541,7 +559,7 @@ class KnowledgeCog(commands.Cog, name=KNOWLEDGE_COG):
             )
             if interaction.guild_id is not None:
                 community.offer(embeds, view, options.question)  # Ask the community (cogs/community.py)
-            await interaction.response.send_message(embeds=embeds, view=view, ephemeral=True)
+            await interaction.response.send_message(embeds=embeds, view=untracked(view), ephemeral=True)
             return
         await interaction.response.send_message(
             embed=entry_embed(answer.entry, question=options.question),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,9 @@ GROUPED_WORDINGS = 1_000
 """The most asked stored wordings the report groups: a server rarely has as many within the 90 days they are kept.
 Grouping that many takes ~35 ms when they share few words and ~300 ms at worst, when every wording shares common words
 with every group (measured on this project's 2-core machine), so it runs on a thread, not on the bot's event loop."""
+
+ANSWERS_KEPT = 2_048
+"""/ask answers kept by question, the least recently asked dropped first: about 1.3 KB each, 2.6 MB when full."""
 
 NO_THUMBS_DOWN = (
     "You have no 👎 on this answer any more (you marked it helpful, or deleted your data), so there is nothing to "
@@ -80,6 +84,13 @@ class KnowledgeService:
         self.pathway_stages = pathway
         self.pathway_steps: tuple[PathwayStep, ...] = steps_of(pathway)
         self._feedback = feedback
+        self._answers: OrderedDict[str, Answer] = OrderedDict()
+        """``answer`` per question as asked (after validation), for the questions members ask again word for word.
+        Nothing else decides an answer: the curated entries and their index never change while the bot runs, and
+        the server's own entries are searched apart (``ServerEntries``)."""
+        self._related: dict[tuple[str, int], tuple[KnowledgeEntry, ...]] = {}
+        """``related_to`` per (entry id, limit): the curated entries and their index never change while the bot
+        runs, and every /ask answer needs its entry's related ones (one lookup instead of comparing entries)."""
 
     @classmethod
     def load(cls, data_dir: Path, feedback: KnowledgeFeedbackRepository | None = None) -> KnowledgeService:
@@ -95,6 +106,16 @@ class KnowledgeService:
         return self.search_index.search(question, limit=limit)
 
     def answer(self, question: str) -> Answer:
+        kept = self._answers.get(question)
+        if kept is not None:
+            self._answers.move_to_end(question)
+            return kept
+        answer = self._answers[question] = self._search_answer(question)
+        if len(self._answers) > ANSWERS_KEPT:
+            self._answers.popitem(last=False)
+        return answer
+
+    def _search_answer(self, question: str) -> Answer:
         result = self.search_index.search(question, limit=4)
         entry = result.best
         if entry is not None:
@@ -104,6 +125,15 @@ class KnowledgeService:
 
     def related_to(self, entry: KnowledgeEntry, limit: int = 3) -> tuple[KnowledgeEntry, ...]:
         """The entry's own related list first, then its nearest neighbours by search."""
+        if self.knowledge.get(entry.id) is not entry:  # not one of this knowledge base's entries: not kept
+            return self._find_related(entry, limit)
+        key = (entry.id, limit)
+        known = self._related.get(key)
+        if known is None:
+            known = self._related[key] = self._find_related(entry, limit)
+        return known
+
+    def _find_related(self, entry: KnowledgeEntry, limit: int) -> tuple[KnowledgeEntry, ...]:
         found: list[KnowledgeEntry] = []
         for related_id in entry.related:
             related = self.knowledge.get(related_id)

@@ -13,7 +13,7 @@ adapter, so it may not name ``ImgBot`` (``bot/ui/interaction.py`` does).
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import discord
 
@@ -58,3 +58,19 @@ class OpenEntryButton(
             # Only while the knowledge extension is being reloaded (or failed to load).
             raise UserInputError("The knowledge base is not available right now. Please try again in a minute.")
         await opener.open_entry(interaction, self.entry_id)
+
+
+ViewT = TypeVar("ViewT", bound=discord.ui.View)
+
+
+def untracked(view: ViewT) -> ViewT:
+    """``view``, marked finished so that discord.py does not keep it per message it is sent with.
+
+    Only for a view of ``DynamicItem``s: a click on one is routed by its custom_id to a fresh item (registered with
+    ``add_dynamic_items`` at start-up), never to the view sent, so keeping the view does nothing for its buttons. It
+    still costs: an ephemeral message's view gets a 15-minute timeout task each time. A finished view can be sent
+    again and again, so the same answer's buttons are built once (cogs/knowledge.py)."""
+    if not all(isinstance(item, discord.ui.DynamicItem) for item in view.children):
+        raise ValueError("only a view of dynamic items works without being tracked")
+    view.stop()
+    return view
