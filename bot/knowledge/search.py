@@ -14,8 +14,9 @@ the server (thanks, congratulations, "dm me": focus.py) gets no answer; any othe
   ("lor" -> "letter of recommendation"). A concept is a *topic* word; *context* (who asks: "as a non-US IMG",
   "from Egypt", "for IM", "with 240 CK"), which weighs little when the question names a topic too; *weak* (everyday
   words and question words: "good", "options", "when"; and words that only ever appear in running text), capped
-  low; or a *number*; the name of another country's or profession's exam (``elsewhere`` in synonyms.yaml: "PLAB",
-  "NCLEX") weighs heavily against every entry;
+  low; or a *number*; the name of another country's or profession's exam, or of a subject next to the entries that
+  none covers (``elsewhere`` in synonyms.yaml: "PLAB", "NCLEX", "visit me", "credit card") weighs heavily against
+  every entry;
 - evidence per entry: the concepts it names, weighted by specificity (IDF) and by the field they are in (title >
   aliases > summary > tags > body), against those it lacks (a word the knowledge base never uses weighs most);
 - resemblance: how well an entry's closest member question and the question cover each other;

@@ -167,6 +167,26 @@ def test_other_countries_and_professions_exams_are_refused(content: Content, que
     assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "visa for my mother to come visit me in Chicago",
+        "which credit card has no annual fee",
+        "car insurance quotes in Ohio",
+    ],
+)
+def test_family_visits_and_us_life_admin_are_refused(content: Content, question: str) -> None:
+    # They share words with the visitor-visa and moving entries ("tourist visa", "credit"), but no entry covers a
+    # parent's visit or a credit card.
+    result = content.knowledge.search_index.search(question)
+    assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
+
+
+def test_credit_history_for_renting_is_still_answered(content: Content) -> None:
+    result = content.knowledge.search_index.search("no us credit history, how do i rent an apartment before july")
+    assert result.best is not None and result.best.id == "moving-to-the-us-for-residency", result
+
+
 def test_another_pathway_named_in_the_story_is_only_a_detail(content: Content) -> None:
     question = "My father wants me to do FCPS at home. I passed Step 1 and CK though. How many programs should I apply?"
     result = content.knowledge.search_index.search(question)
