@@ -39,6 +39,8 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         # The asker's age, however it is written.
         ("I'm 38, a 40-year-old", ["age", "38", "a", "age", "40"]),
         ("everyone matched except me", ["everyone", "unmatched"]),
+        # A number spelled out is the number; "Step two" is the exam.
+        ("five years out, Step two", ["5", "year", "out", "step2"]),
     ],
 )
 def test_normalisation_unifies_spellings(text: str, expected: list[str]) -> None:
@@ -180,6 +182,15 @@ def test_family_visits_and_us_life_admin_are_refused(content: Content, question:
     # parent's visit or a credit card.
     result = content.knowledge.search_index.search(question)
     assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
+
+
+def test_chat_words_of_bengali_and_a_prefix_do_not_count_against_the_answer(content: Content) -> None:
+    # "apni ki mone koren" (what do you think) and "auto-" name nothing; as words no entry has they would weigh
+    # against every answer.
+    search = content.knowledge.search_index
+    plain = search.search("will programs reject me for a step 1 fail?")
+    padded = search.search("apni ki mone koren, will programs auto-reject me for a step 1 fail?")
+    assert padded.answered and padded.confidence >= plain.confidence - 0.05, (plain, padded)
 
 
 def test_credit_history_for_renting_is_still_answered(content: Content) -> None:
