@@ -9,9 +9,10 @@ questions about SOAP:"), say what is wanted; the others are background,
 which search weighs less (bot/knowledge/search.py, BACKGROUND_SHARE).
 
 A message can also be chat for the server rather than a question: thanks ("ty", "thanks bot, that helped"),
-congratulations ("congrats to everyone who matched!!"), greetings, or a call for members to get in touch ("anyone in
-Lahore want to study together? dm me"). Its topic words ("matched", "CK") would find an entry, and answering chat
-with a knowledge entry looks broken, so search gives no answer to it (``is_chat``).
+congratulations ("congrats to everyone who matched!!"), greetings and introductions ("first message here, hi!"), a
+call for company ("who's up studying") or for members to get in touch ("anyone in Lahore want to study together? dm
+me"), or a task for a general assistant ("translate to spanish: ..."). Its topic words ("matched", "CK") would find an
+entry, and answering chat with a knowledge entry looks broken, so search gives no answer to it (``is_chat``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,26 @@ _THANK_YOU_THING = re.compile(
 _IN_ADVANCE = re.compile(r"\b(?:thanks?|thx|ty)\s+(?:you\s+|u\s+)?in\s+adv(?:ance)?\b|\btia\b")
 # Asking members to get in touch: the message is for people, not for the knowledge base.
 _CONTACT_ME = re.compile(r"\b(?:dm|pm|inbox|message|msg|text|ping)\s+me\b|\bhmu\b")
+# A member introducing themselves ("first message here, hi!", "new here", "just joined"): unless a sentence asks
+# something, the message is for the server.
+_INTRODUCTION = re.compile(
+    r"\b(?:first\s+(?:message|msg|post|time\s+posting)|new\s+(?:here|member|to\s+(?:this|the)\s+(?:server|group))|"
+    r"just\s+joined)\b"
+)
+# A call for company ("who's up?", "anyone awake studying at 3am", "anyone online for a study session?") is for the
+# members, question mark or not; "anyone online who did SOAP?" goes on to ask them something.
+_COMPANY = re.compile(r"^\W*(?:whos|who\s+is|anyone|anybody)\s+(?:else\s+)?(?:up|awake|online)\b(?!\s+(?:who|that)\b)")
+# A task for a general assistant: translating text into another language ("translate to spanish: good morning",
+# "can you translate this into French"); "translate my transcript?" asks whether it must be. Whether a document must
+# be translated into English is a question for the knowledge base, so a message that mentions English is no task.
+_TRANSLATE_OPENING = re.compile(
+    r"^\W*(?:(?:can|could|would|will)\s+(?:you|u)\s+|pl(?:ea)?se?\s+|pls\s+|kindly\s+)?translate\s*"
+    r"(?::|(?:this|that|these|it|the\s+following|for\s+me|to|into)\b)"
+)
+_TRANSLATE_INTO = re.compile(
+    r"\btranslat\w*\b.{0,60}\b(?:to|into|in)\s+(?:french|spanish|german|arabic|hindi|urdu|chinese|mandarin|"
+    r"portuguese|russian|italian|japanese|korean|turkish|bengali|tagalog|persian|farsi|polish)\b"
+)
 # A message of nothing but these is chat however it is read: greetings, thanks (with "ty"), who it is addressed
 # to, and filler ("ty", "gm everyone", "thank you so much bro").
 _CHAT_ONLY_TEXT = """
@@ -72,12 +93,16 @@ def _thanks_sentence(words: list[str]) -> bool:
     return opening in _THANKS or (opening == "good" and "luck" in words)
 
 
+def _translation_task(lowered: str) -> bool:
+    return "english" not in lowered and bool(_TRANSLATE_OPENING.search(lowered) or _TRANSLATE_INTO.search(lowered))
+
+
 def is_chat(text: str) -> bool:
     """Whether a message is chat for the server (thanks, congratulations, greetings, "dm me") that asks the
     knowledge base nothing. A sentence that asks ("thanks! when is SOAP?") keeps the message a question."""
     lowered = text.lower().replace("’", "'").replace("'", "")
     lowered = _IN_ADVANCE.sub(" ", _THANK_YOU_THING.sub(" ", lowered))
-    if _CONTACT_ME.search(lowered):
+    if _CONTACT_ME.search(lowered) or _COMPANY.search(lowered) or _translation_task(lowered):
         return True
     words = _WORD.findall(lowered)
     if not words:
@@ -87,6 +112,8 @@ def is_chat(text: str) -> bool:
     sentences = [s for s in _SENTENCE_BREAK.split(lowered.strip()) if s.strip()]
     if any(_asks(s) for s in sentences):
         return False
+    if _INTRODUCTION.search(lowered):
+        return True
     said = [_WORD.findall(s) for s in sentences]
     # Thanks or congratulations, and nothing else but praise or chat words.
     return any(_thanks_sentence(w) for w in said) and all(

@@ -14,8 +14,9 @@ the server (thanks, congratulations, "dm me": focus.py) gets no answer; any othe
   ("lor" -> "letter of recommendation"). A concept is a *topic* word; *context* (who asks: "as a non-US IMG",
   "from Egypt", "for IM", "with 240 CK"), which weighs little when the question names a topic too; *weak* (everyday
   words and question words: "good", "options", "when"; and words that only ever appear in running text), capped
-  low; or a *number*; the name of another country's or profession's exam (``elsewhere`` in synonyms.yaml: "PLAB",
-  "NCLEX") weighs heavily against every entry;
+  low; or a *number*; the name of another country's or profession's exam, or of a subject next to the entries that
+  none covers (``elsewhere`` in synonyms.yaml: "PLAB", "NCLEX", "visit me", "credit card") weighs heavily against
+  every entry;
 - evidence per entry: the concepts it names, weighted by specificity (IDF) and by the field they are in (title >
   aliases > summary > tags > body), against those it lacks (a word the knowledge base never uses weighs most);
 - resemblance: how well an entry's closest member question and the question cover each other;
@@ -45,7 +46,7 @@ import sqlite3
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -276,9 +277,15 @@ _SHORTHAND_WORD = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in _
 # Letters typed again and again for emphasis ("plsss", "hiii", "sooo"); no English word has three in a row.
 _REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
 
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=2
+    )
+}
 # Spellings that mean one thing. Applied to entries and questions alike, so both sides agree. Each rule has a piece
 # of text it cannot match without ("" for none), checked first: most texts skip most rules, and start-up is faster.
-_CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+_CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = tuple(
     (trigger, re.compile(pattern), replacement)
     for trigger, pattern, replacement in (
         ("u.", r"\bu\.\s?s\.(\s?a\.?)?", " us "),
@@ -323,6 +330,13 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
             "thank",
             r"\bthank\s*-?\s*(?:you|u)\s+(?:e-?)?(?:notes?|mails?|emails?|letters?|cards?|messages?|msgs?)\b",
             " thankyou note ",
+        ),
+        # "five years out", "two interviews": a number spelled out is the number ("Step two" is read above). As a
+        # word it is one the entries seldom use, which would weigh against every answer like a word of another topic.
+        (
+            "",
+            r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b",
+            lambda m: f" {_NUMBER_WORDS[m.group(0)]} ",
         ),
         ("%", r"%", " percent "),
         ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
@@ -389,6 +403,8 @@ _STOPWORD_TEXT = """
     hola youll itll theyll weve shes hes
     po opo lang naman sana kasi mga oi pessoal gente obrigado obrigada buenas gracias amigos yalla wallah habibi
     akhi ukhti de del regarding concerning needful
+    ami amar amake apni apnar apnara tumi tomar tomra ki kore koren korbo korbe korte korle mone hoy hobe hocche
+    achhe ache ase naki kintu ekta ekhon tahole jodi keno kothay kivabe bolun bolen bolo janaben dada apu vai
 """
 # Question words that say what kind of answer is wanted ("when": a date, a deadline): not content, but they tell
 # apart entries on one subject (the rank list, its deadline), so search keeps them as everyday words.
@@ -415,6 +431,7 @@ _WEAK_TEXT = """
     yesterday urgent urgently pointless useless honestly seriously dealbreaker vibes
     increase increases increased jump jumps jumped rise rises higher lower double doubles extra
     decent reasonable realistic realistically solid fair proper properly sufficient adequate
+    auto automatic automatically
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.

@@ -58,6 +58,10 @@ def test_decimals_do_not_split_sentences() -> None:
         "good luck to everyone applying this cycle",
         "looking for a study partner for CK, dm me",
         "anyone selling their uworld sub? hmu",
+        "just joined the server, hello all",  # an introduction that asks nothing
+        "anyone awake? grinding uworld",  # a call for company, question mark or not
+        "translate into Arabic: see you tomorrow",  # a task for a general assistant
+        "could you translate this for me, it's for my aunt",
     ],
 )
 def test_chat_for_the_server_is_told_apart(message: str) -> None:
@@ -73,6 +77,10 @@ def test_chat_for_the_server_is_told_apart(message: str) -> None:
         "thanks in advance: how many programs for FM",
         "thank you emails after interviews, yes or no",  # the thing sent after an interview
         "is step 1 pass fail",
+        "new here, how do I register for ERAS?",  # introduces themselves, then asks
+        "anyone online who passed CK recently?",  # asks the members something
+        "do i need to translate my diploma into english",  # whether a document must be translated
+        "translate my med school transcript?",
         "",
     ],
 )

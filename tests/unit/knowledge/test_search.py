@@ -39,6 +39,8 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         # The asker's age, however it is written.
         ("I'm 38, a 40-year-old", ["age", "38", "a", "age", "40"]),
         ("everyone matched except me", ["everyone", "unmatched"]),
+        # A number spelled out is the number; "Step two" is the exam.
+        ("five years out, Step two", ["5", "year", "out", "step2"]),
     ],
 )
 def test_normalisation_unifies_spellings(text: str, expected: list[str]) -> None:
@@ -165,6 +167,35 @@ def test_other_countries_and_professions_exams_are_refused(content: Content, que
     # cover.
     result = content.knowledge.search_index.search(question)
     assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "visa for my mother to come visit me in Chicago",
+        "which credit card has no annual fee",
+        "car insurance quotes in Ohio",
+    ],
+)
+def test_family_visits_and_us_life_admin_are_refused(content: Content, question: str) -> None:
+    # They share words with the visitor-visa and moving entries ("tourist visa", "credit"), but no entry covers a
+    # parent's visit or a credit card.
+    result = content.knowledge.search_index.search(question)
+    assert not result.answered, (question, result.confidence, [h.entry.id for h in result.hits])
+
+
+def test_chat_words_of_bengali_and_a_prefix_do_not_count_against_the_answer(content: Content) -> None:
+    # "apni ki mone koren" (what do you think) and "auto-" name nothing; as words no entry has they would weigh
+    # against every answer.
+    search = content.knowledge.search_index
+    plain = search.search("will programs reject me for a step 1 fail?")
+    padded = search.search("apni ki mone koren, will programs auto-reject me for a step 1 fail?")
+    assert padded.answered and padded.confidence >= plain.confidence - 0.05, (plain, padded)
+
+
+def test_credit_history_for_renting_is_still_answered(content: Content) -> None:
+    result = content.knowledge.search_index.search("no us credit history, how do i rent an apartment before july")
+    assert result.best is not None and result.best.id == "moving-to-the-us-for-residency", result
 
 
 def test_another_pathway_named_in_the_story_is_only_a_detail(content: Content) -> None:
