@@ -403,6 +403,7 @@ _STOPWORD_TEXT = """
     hola youll itll theyll weve shes hes
     po opo lang naman sana kasi mga oi pessoal gente obrigado obrigada buenas gracias amigos yalla wallah habibi
     akhi ukhti de del regarding concerning needful
+    sorry apologies apologise apologize ping pinging tagging
     ami amar amake apni apnar apnara tumi tomar tomra ki kore koren korbo korbe korte korle mone hoy hobe hocche
     achhe ache ase naki kintu ekta ekhon tahole jodi keno kothay kivabe bolun bolen bolo janaben dada apu vai
 """
@@ -432,6 +433,7 @@ _WEAK_TEXT = """
     increase increases increased jump jumps jumped rise rises higher lower double doubles extra
     decent reasonable realistic realistically solid fair proper properly sufficient adequate
     auto automatic automatically
+    commonly typically typical often frequently sometimes mostly rarely ever
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
