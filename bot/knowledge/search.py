@@ -372,7 +372,8 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
     )
 )
 
-# Words that carry no meaning for finding an entry. Chat filler of Discord servers included.
+# Words that carry no meaning for finding an entry. Chat filler of Discord servers included: greetings, apologies for
+# a ping, and the small words of Hinglish, Bengali, Arabic, Tagalog and Nigerian Pidgin chat ("oga", "abeg").
 _STOPWORD_TEXT = """
     a about above after again all also am an and any anyone anybody anything are as at be because been before
     being below between both but by can could did do does doing done during each either else even ever every few
@@ -403,6 +404,8 @@ _STOPWORD_TEXT = """
     hola youll itll theyll weve shes hes
     po opo lang naman sana kasi mga oi pessoal gente obrigado obrigada buenas gracias amigos yalla wallah habibi
     akhi ukhti de del regarding concerning needful
+    sorry apologies apologise apologize ping pinging tagging
+    oga una wan abeg dey wetin sha abi shey oya aaya aayi aaye
     ami amar amake apni apnar apnara tumi tomar tomra ki kore koren korbo korbe korte korle mone hoy hobe hocche
     achhe ache ase naki kintu ekta ekhon tahole jodi keno kothay kivabe bolun bolen bolo janaben dada apu vai
 """
@@ -412,7 +415,9 @@ _QUESTION_WORDS = frozenset({"when", "how much"})
 STOPWORDS = frozenset(_STOPWORD_TEXT.split()) - _QUESTION_WORDS
 
 # Everyday words that rarely decide the topic. They are still searched (an alias such as "good step 2 score" or
-# "time limit" still matches word for word) but weigh little; see WEAK_WEIGHT.
+# "time limit" still matches word for word) but weigh little; see WEAK_WEIGHT. How a member feels ("terrified",
+# "crying") and how often something happens ("commonly") are among them: no entry uses most of them, so as words
+# the knowledge base never uses they weighed against every answer to the question they came with.
 _WEAK_TEXT = """
     good best better worse worst worth bad great fine right wrong sure true real possible important enough
     exactly tips tip advice guide guidance thing things stuff lot lots way ways make makes made use used using
@@ -432,6 +437,9 @@ _WEAK_TEXT = """
     increase increases increased jump jumps jumped rise rises higher lower double doubles extra
     decent reasonable realistic realistically solid fair proper properly sufficient adequate
     auto automatic automatically
+    commonly typically typical often frequently sometimes mostly rarely ever
+    terrified devastated heartbroken breathe crying cried cry overwhelmed
+    shattered afraid frightened sad upset desperate
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
