@@ -11,7 +11,6 @@ import math
 import os
 from dataclasses import dataclass
 
-import aiosqlite
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -25,7 +24,7 @@ from bot.config import Settings, active_test_hooks
 from bot.content import Content
 from bot.cooldowns import Cooldowns
 from bot.db.backup import backup_database, ensure_sound, prune_backups
-from bot.db.connection import open_database, write_transaction
+from bot.db.connection import Connection, open_database, write_transaction
 from bot.discord_internals import wrap_interaction_parser
 from bot.knowledge.community import FORGET_EVERY as COMMUNITY_FORGET_EVERY
 from bot.knowledge.community import FORGET_JOB as COMMUNITY_FORGET_JOB
@@ -176,7 +175,7 @@ class ImgBot(ShardedBot):
         self.settings = settings
         self.content = content
         self.force_sync = force_sync
-        self._db: aiosqlite.Connection | None = None
+        self._db: Connection | None = None
         self._services: Services | None = None
         self.synced_commands = False
         self._scheduler: JobScheduler | None = None
@@ -192,7 +191,7 @@ class ImgBot(ShardedBot):
         wrap_interaction_parser(self, with_interaction_context)
 
     @property
-    def db(self) -> aiosqlite.Connection:
+    def db(self) -> Connection:
         if self._db is None:
             raise RuntimeError("the database is opened in setup_hook")
         return self._db
@@ -246,10 +245,14 @@ class ImgBot(ShardedBot):
 
     async def prepare(self) -> None:
         """Open the database, build the services and load every cog (everything but talking to Discord)."""
-        path = self.settings.database_path
-        # A damaged file stops the start with one line pointing to `imgbot db restore` (DatabaseUnusable).
-        await asyncio.to_thread(ensure_sound, path, self.settings.backup_dir)
-        self._db = await open_database(path)
+        if self.settings.uses_postgres:
+            if "database_path" in self.settings.model_fields_set:
+                log.info("DATABASE_URL and DATABASE_PATH are both set: using DATABASE_URL")
+            log.info("database: PostgreSQL at %s", self.settings.database_shown)
+        else:
+            # A damaged file stops the start with one line pointing to `imgbot db restore` (DatabaseUnusable).
+            await asyncio.to_thread(ensure_sound, self.settings.database_path, self.settings.backup_dir)
+        self._db = await open_database(self.settings.database_target)
         self._status = StatusService(self.monitor, StatusRepository(self._db), self._live_figures)
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
         # Test settings (IMGBOT_TEST_*) only against a local emulator; against real Discord, ignored with a warning.

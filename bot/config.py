@@ -48,6 +48,11 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = Field(default=None, description="The bot token from the Developer Portal.")
     database_path: Path = Field(default_factory=lambda: default_var_dir() / "imgbot.sqlite3")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/db selects PostgreSQL; unset: SQLite at DATABASE_PATH. "
+        "Secret: it may hold a password, so it is never logged.",
+    )
     data_dir: Path = Field(default_factory=default_data_dir)
     dev_guild_id: int | None = Field(default=None, description="Register commands to this server only.")
     discord_api_base: str = DISCORD_API_BASE
@@ -88,10 +93,39 @@ class Settings(BaseSettings):
         # `.env.example` ships the key with an empty value; treat that as "not set".
         return None if value == "" else value
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "DATABASE_URL must start with postgresql:// (leave it unset to use SQLite at DATABASE_PATH)"
+            )
+        return value
+
     @field_validator("discord_token", mode="before")
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def database_target(self) -> Path | str:
+        """What ``open_database`` opens: DATABASE_URL when set (it wins over DATABASE_PATH), else DATABASE_PATH."""
+        return self.database_url.get_secret_value() if self.database_url is not None else self.database_path
+
+    @property
+    def database_shown(self) -> str:
+        """The database for a log line or a message: the URL without its password, or the SQLite file."""
+        if self.database_url is None:
+            return str(self.database_path)
+        parts = urlsplit(self.database_url.get_secret_value())
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        user = f"{parts.username}@" if parts.username else ""
+        return f"{parts.scheme}://{user}{host}{port}{parts.path}"
 
     @property
     def members_intent_required(self) -> bool:

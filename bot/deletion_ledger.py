@@ -38,7 +38,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,10 @@ def ledger_path_for(database: Path) -> Path:
     return database.with_name(f"{database.stem}.deletions{database.suffix or '.sqlite3'}")
 
 
-async def database_file(conn: aiosqlite.Connection) -> Path | None:
-    """The file of ``conn``'s main database; None in memory."""
+async def database_file(conn: Connection) -> Path | None:
+    """The file of ``conn``'s main database; None in memory or on PostgreSQL."""
+    if not isinstance(conn, aiosqlite.Connection):
+        return None
     async with conn.execute("PRAGMA database_list") as cursor:
         for row in await cursor.fetchall():
             if row[1] == "main":
@@ -87,7 +89,7 @@ def user_hash(key: str, user_id: int) -> str:
 class DeletionLedger:
     """The ledger of one database: its file beside the database (none for an in-memory one) and its table."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._resolved = False
         self._path: Path | None = None

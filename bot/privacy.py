@@ -32,8 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import aiosqlite
-
+from bot.db.connection import Connection
 from bot.db.schema import table_columns
 from bot.db.timestamps import Clock, utc_now
 from bot.deletion_ledger import DeletionLedger, user_hash
@@ -118,7 +117,7 @@ class PersonalDataSource(Protocol):
 # -- the aggregator ------------------------------------------------------------------------------------------
 
 
-async def personal_columns(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
+async def personal_columns(conn: Connection) -> list[tuple[str, str]]:
     """Every (table, column) of the live schema whose name says it holds a person's id."""
     return [(table, column) for table, column in await table_columns(conn) if PERSONAL_COLUMN.search(column)]
 
@@ -159,7 +158,7 @@ class PersonalData:
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         sources: Sequence[PersonalDataSource],
         clock: Clock = utc_now,
         *,
@@ -177,7 +176,7 @@ class PersonalData:
     @classmethod
     def for_features(
         cls,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         *,
         quiz: QuizService,
         readiness: ReadinessService,
@@ -275,7 +274,7 @@ class PersonalData:
 
 
 def personal_data_for(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     content: Content,
     *,
     clock: Clock = utc_now,
@@ -295,7 +294,7 @@ def personal_data_for(
     )
 
 
-async def reapply_deletions(conn: aiosqlite.Connection, content: Content) -> ReapplyReport:
+async def reapply_deletions(conn: Connection, content: Content) -> ReapplyReport:
     """The restore hook: after a database file was replaced (``imgbot db restore``), apply again every deletion of
     the ledger (the file beside ``conn``'s database) that the restored database has not seen. ``conn`` must be
     migrated (``open_database``). The bot also does this at every start-up, so a file copied back by hand is

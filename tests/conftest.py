@@ -6,16 +6,20 @@ Hypothesis profile that does not time examples, and the lock that keeps tests ma
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, settings
 
 from bot.config import Settings
 from bot.content import Content, load_content
+from bot.db.connection import open_database
+from tests.postgres_server import PostgresServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -63,3 +67,47 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"database_path": tmp_path / "bot.sqlite3", "data_dir": DATA_DIR}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+BACKENDS = ["sqlite", "postgresql"]
+"""Every test that touches the database runs once on each (the ``backend`` fixture)."""
+
+TEMPLATE = "bot_template"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """This worker's own throwaway PostgreSQL server, with a template database that holds the bot's schema."""
+    server = PostgresServer.start()
+    try:
+
+        async def make_template() -> None:
+            conn = await asyncpg.connect(server.url())
+            try:
+                await conn.execute(f"CREATE DATABASE {TEMPLATE}")
+            finally:
+                await conn.close()
+            migrated = await open_database(server.url(TEMPLATE))
+            await migrated.close()
+
+        asyncio.run(make_template())
+        yield server
+    finally:
+        server.stop()
+
+
+async def new_postgres_database(server: PostgresServer) -> str:
+    """A new database holding the bot's schema (copied from the template); its URL."""
+    name = server.new_name()
+    conn = await asyncpg.connect(server.url())
+    try:
+        await conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    finally:
+        await conn.close()
+    return server.url(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database the test runs on; a test that uses it runs once for each backend."""
+    return str(request.param)

@@ -1,8 +1,10 @@
-"""Opening the SQLite database and applying the numbered migrations.
+"""Opening the database (SQLite by default, PostgreSQL when ``DATABASE_URL`` names one) and applying the numbered
+migrations.
 
-Each file in ``migrations/`` is ``NNNN_name.sql``; the number of the last one applied is kept in
-``PRAGMA user_version``. Every migration runs in its own transaction, so a crash mid-way leaves the previous
-version intact.
+Each file in ``migrations/`` is ``NNNN_name.sql`` for SQLite, and ``migrations/postgresql/`` holds the same numbers for
+PostgreSQL (``test_migrations`` checks the two lists match). The number of the last one applied is kept in
+``PRAGMA user_version`` on SQLite and in the ``schema_version`` table on PostgreSQL. Every migration runs in its own
+transaction, so a crash mid-way leaves the previous version intact.
 
 The bot shares one connection among all its coroutines, and SQLite's transaction belongs to the connection, not to
 the coroutine that began it: without care, one coroutine's ``rollback()`` discards another's uncommitted write, and
@@ -22,14 +24,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import aiosqlite
+import asyncpg
 
+from bot.db import postgres
 from bot.db.files import create_private_file, private_dir, sqlite_uri
+from bot.db.postgres import PgConnection
 
 log = logging.getLogger(__name__)
 
+Connection: TypeAlias = aiosqlite.Connection | PgConnection
+Row: TypeAlias = aiosqlite.Row | asyncpg.Record
+"""A row either backend returns: read by position or by column name."""
+"""The bot's database connection, whichever backend: repositories use only what both offer (bot/db/postgres.py)."""
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+PG_MIGRATIONS_DIR = MIGRATIONS_DIR / "postgresql"
 SYNCHRONOUS = "FULL"
 """Every commit is on disk before it returns. With WAL, NORMAL survives the bot's own crash but not a power cut or an
 OS crash, which can lose the last commits: a delivery claimed, posted and then forgotten would be claimed and posted
@@ -64,7 +76,9 @@ def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-async def schema_version(conn: aiosqlite.Connection) -> int:
+async def schema_version(conn: Connection) -> int:
+    if isinstance(conn, PgConnection):
+        return await _pg_schema_version(conn)
     async with conn.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
@@ -85,8 +99,10 @@ def _script(migration: Migration) -> str:
     return f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
 
 
-async def apply_migrations(conn: aiosqlite.Connection, migrations: list[Migration] | None = None) -> int:
+async def apply_migrations(conn: Connection, migrations: list[Migration] | None = None) -> int:
     """Bring the schema up to date; returns the resulting version."""
+    if isinstance(conn, PgConnection):
+        return await _apply_pg_migrations(conn, migrations)
     migrations = discover_migrations() if migrations is None else migrations
     current = await schema_version(conn)
     for migration in _pending(current, migrations):
@@ -117,6 +133,36 @@ def apply_migrations_sync(conn: sqlite3.Connection, migrations: list[Migration] 
     return current
 
 
+_PG_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+
+
+async def _pg_schema_version(conn: PgConnection) -> int:
+    await conn.executescript(_PG_VERSION_TABLE)
+    async with conn.execute("SELECT MAX(version) FROM schema_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+async def _apply_pg_migrations(conn: PgConnection, migrations: list[Migration] | None) -> int:
+    migrations = discover_migrations(PG_MIGRATIONS_DIR) if migrations is None else migrations
+    async with conn.transaction() as tx:
+        # Two bot processes starting on one database at once: the second waits here, then finds nothing to do.
+        await tx.execute("SELECT pg_advisory_xact_lock(4711)")
+        await tx.executescript(_PG_VERSION_TABLE)
+        current = await _pg_schema_version(tx)
+        for migration in _pending(current, migrations):
+            log.info("applying migration postgresql/%s", migration.path.name)
+            await tx.executescript(migration.sql)
+            await tx.execute("DELETE FROM schema_version")
+            await tx.execute("INSERT INTO schema_version (version) VALUES (?)", (migration.version,))
+            current = migration.version
+    return current
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
 @dataclass
 class _WriteGate:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -126,11 +172,11 @@ class _WriteGate:
 # Keyed by the connection itself rather than a subclass returned by open_database: every aiosqlite.Connection gets
 # the same protection (tests and tools open some with aiosqlite.connect), the type in every signature stays
 # aiosqlite.Connection, and the gate goes away with the connection.
-_gates: weakref.WeakKeyDictionary[aiosqlite.Connection, _WriteGate] = weakref.WeakKeyDictionary()
+_gates: weakref.WeakKeyDictionary[Connection, _WriteGate] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
-async def write_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+async def write_transaction(conn: Connection) -> AsyncIterator[Connection]:
     """Run the block's statements as one transaction of their own: committed when it ends, rolled back if it raises.
 
     Writers on ``conn`` take turns for the whole block, so no other coroutine's commit or rollback can land in the
@@ -146,6 +192,12 @@ async def write_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqli
     async with gate.lock:
         gate.holder = task
         try:
+            if isinstance(conn, PgConnection):
+                # Writers still take turns in this process, as on SQLite: repositories may read, then write, and
+                # count on no other coroutine of the bot writing in between. Other processes are PostgreSQL's to order.
+                async with conn.transaction() as tx:
+                    yield tx
+                return
             if conn.in_transaction:
                 # Only a write made outside write_transaction leaves this behind; committing it with our block
                 # would hide the bug, and it is someone else's half-done change.
@@ -161,7 +213,21 @@ async def write_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqli
             gate.holder = None
 
 
-async def open_database(path: Path | str) -> aiosqlite.Connection:
+async def open_database(path: Path | str) -> Connection:
+    """Open the database, migrated to the latest schema: PostgreSQL when ``path`` is a ``postgresql://`` URL, else
+    SQLite (``open_sqlite``)."""
+    if is_postgres_url(path):
+        conn = await postgres.connect(str(path))
+        try:
+            await apply_migrations(conn)
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+    return await open_sqlite(path)
+
+
+async def open_sqlite(path: Path | str) -> aiosqlite.Connection:
     """Open (creating if needed) the database in WAL mode with foreign keys on, migrated to the latest schema.
 
     A new database file is created owner-only (0600) in an owner-only directory; SQLite gives its ``-wal`` and

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import aiosqlite
+from bot.db.connection import Connection
 
 
-async def table_columns(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
+async def table_columns(conn: Connection) -> list[tuple[str, str]]:
     """Every (table, column) of the schema: tables by name, columns in their order; SQLite's own tables left out."""
     async with conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"

@@ -12,9 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import from_db, from_db_or_none, to_db
 from bot.interviews.mock import Phase, State, Table
 
@@ -67,7 +65,7 @@ _FEEDBACK_COLUMNS = (
 )
 
 
-def _session(row: Sequence[Any]) -> MockSession:
+def _session(row: Row | tuple[Any, ...]) -> MockSession:
     state = State(Phase(str(row[7])), int(row[8]), from_db_or_none(row[9]))
     return MockSession(
         id=int(row[0]),
@@ -84,7 +82,7 @@ def _session(row: Sequence[Any]) -> MockSession:
     )
 
 
-def _feedback(row: Sequence[Any]) -> Feedback:
+def _feedback(row: Row) -> Feedback:
     return Feedback(
         session_id=int(row[0]),
         round=int(row[1]),
@@ -113,7 +111,7 @@ def _tables(rows: Sequence[Sequence[Any]]) -> list[Table]:
 
 
 class MockRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # -- sessions ------------------------------------------------------------------------------------------------
@@ -256,7 +254,7 @@ class MockRepository:
         async with self.conn.execute(
             "SELECT table_no, seat, user_id FROM mock_seats WHERE session_id = ?", (session_id,)
         ) as cursor:
-            return _tables(list(await cursor.fetchall()))
+            return _tables([tuple(row) for row in await cursor.fetchall()])
 
     async def group_history(self, group_id: int, before_session: int) -> list[list[Table]]:
         """The tables of every earlier session of the group that started."""
@@ -265,7 +263,7 @@ class MockRepository:
             "JOIN mock_sessions m ON m.id = s.session_id WHERE m.group_id = ? AND m.id < ? ORDER BY s.session_id",
             (group_id, before_session),
         ) as cursor:
-            rows = list(await cursor.fetchall())
+            rows: list[Row] = list(await cursor.fetchall())
         by_session: dict[int, list[Sequence[Any]]] = {}
         for row in rows:
             by_session.setdefault(int(row[0]), []).append(row[1:])

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
+from bot.db.connection import Connection
 from bot.interviews.mock_repository import Feedback, MockRepository
 from bot.interviews.repository import InterviewRepository
 
@@ -49,7 +48,7 @@ class InterviewData:
     )
 
     @classmethod
-    def of(cls, conn: aiosqlite.Connection) -> InterviewData:
+    def of(cls, conn: Connection) -> InterviewData:
         return cls(InterviewRepository(conn), MockRepository(conn))
 
     async def _mock_export(self, user_id: int) -> dict[str, Any]:

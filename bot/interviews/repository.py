@@ -10,9 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import from_db, to_db
 
 
@@ -42,11 +40,11 @@ _NOTE_COLUMNS = "id, question_id, question, note, created_at"
 _LOG_COLUMNS = "id, program, interview_date, impression, notes, rank_position, rank_note, created_at, updated_at"
 
 
-def _note(row: Sequence[object]) -> SavedNote:
+def _note(row: Row) -> SavedNote:
     return SavedNote(int(str(row[0])), str(row[1]), str(row[2]), str(row[3]), from_db(str(row[4])))
 
 
-def _entry(row: Sequence[object]) -> LoggedInterview:
+def _entry(row: Row) -> LoggedInterview:
     return LoggedInterview(
         id=int(str(row[0])),
         program=str(row[1]),
@@ -61,7 +59,7 @@ def _entry(row: Sequence[object]) -> LoggedInterview:
 
 
 class InterviewRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # -- practice notes ------------------------------------------------------------------------------------------

@@ -4,11 +4,8 @@ it (migration 0024). Times in the one stored form (bot/db/timestamps.py)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import from_db, to_db
 from bot.knowledge.community import CommunityQuestion, parse_stage
 
@@ -23,7 +20,7 @@ _COLUMNS = (
 )
 
 
-def _question(row: Sequence[object]) -> CommunityQuestion:
+def _question(row: Row) -> CommunityQuestion:
     return CommunityQuestion(
         id=int(str(row[0])),
         guild_id=int(str(row[1])),
@@ -41,7 +38,7 @@ def _question(row: Sequence[object]) -> CommunityQuestion:
 
 
 class CommunityRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # -- the help channel ---------------------------------------------------------------------------------------

@@ -7,9 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import to_db
 from bot.knowledge.feedback import GivenReason, VoteReason
 
@@ -43,7 +41,7 @@ class MemberVote:
     note: str | None
 
 
-def _given(row: aiosqlite.Row) -> GivenReason:
+def _given(row: Row) -> GivenReason:
     return GivenReason(row[0], None if row[1] is None else int(row[1]), _reason(row[2]), row[3], row[4])
 
 
@@ -65,12 +63,12 @@ _FORGET_REASON = "reason = NULL, reason_note = NULL, reason_guild_id = NULL, rea
 _GIVEN_COLUMNS = "entry_id, reason_guild_id, reason, reason_note, reason_at"
 
 
-def _unanswered(row: aiosqlite.Row) -> UnansweredQuestion:
+def _unanswered(row: Row) -> UnansweredQuestion:
     return UnansweredQuestion(row[0], int(row[1]), row[2], None if row[3] is None else int(row[3]))
 
 
 class KnowledgeFeedbackRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def record_vote(self, entry_id: str, user_id: int, helpful: bool, now: dt.datetime) -> None:
@@ -235,7 +233,7 @@ class KnowledgeFeedbackRepository:
             return {int(r[0]) for r in await cursor.fetchall()}
 
 
-def _exported_vote(row: aiosqlite.Row) -> dict[str, Any]:
+def _exported_vote(row: Row) -> dict[str, Any]:
     vote: dict[str, Any] = {"entry": row[0], "helpful": bool(row[1]), "voted_at": row[2]}
     if row[6] is not None:
         vote["why_not_helpful"] = {

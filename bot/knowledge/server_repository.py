@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Sequence
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import from_db, to_db
 from bot.knowledge.server_entries import (
     AnsweredEntry,
@@ -26,7 +23,7 @@ from bot.knowledge.server_entries import (
 _COLUMNS = "id, guild_id, title, aliases, answer, link, created_by, created_at, updated_by, updated_at"
 
 
-def _entry(row: Sequence[object]) -> ServerEntry:
+def _entry(row: Row) -> ServerEntry:
     return ServerEntry(
         id=int(str(row[0])),
         guild_id=int(str(row[1])),
@@ -54,7 +51,7 @@ def _is_duplicate(error: sqlite3.IntegrityError) -> bool:
 
 
 class ServerEntryRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def entries(self, guild_id: int) -> list[ServerEntry]:

@@ -7,9 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import from_db, to_db
 from bot.milestones.discord_event_plan import TARGET_KIND, EventLink, EventsSetting
 from bot.milestones.models import PauseReason, ServerEvent, Status, Subscription
@@ -45,7 +43,7 @@ def _reason(text: str | None) -> PauseReason | None:
         return PauseReason.BY_ADMIN
 
 
-def _subscription(row: aiosqlite.Row) -> Subscription:
+def _subscription(row: Row) -> Subscription:
     return Subscription(
         guild_id=row["guild_id"],
         channel_id=row["channel_id"],
@@ -60,7 +58,7 @@ def _subscription(row: aiosqlite.Row) -> Subscription:
     )
 
 
-def _event(row: aiosqlite.Row) -> ServerEvent:
+def _event(row: Row) -> ServerEvent:
     return ServerEvent(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -79,7 +77,7 @@ def _event(row: aiosqlite.Row) -> ServerEvent:
 
 
 class MilestoneRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     # -- subscriptions ---------------------------------------------------------------------------------------------
@@ -337,7 +335,7 @@ class MilestoneRepository:
                 (reason.value, *args),
             ) as cursor,
         ):
-            rows = await cursor.fetchall()
+            rows: list[Row] = list(await cursor.fetchall())
         titles = [row[0] for row in sorted(rows, key=lambda row: row[1])]
         return titles
 

@@ -11,9 +11,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.cycle import CalendarItem, CycleCalendar, Milestone, to_ics
+from bot.db.connection import Connection
 from bot.db.timestamps import Clock, utc_now
 from bot.milestones.announcements import Announcement, EntryTitles, milestone_announcement
 from bot.milestones.announcer import Messenger, MilestoneAnnouncer
@@ -403,7 +402,7 @@ class MilestoneService:
 
 
 def build_milestone_service(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     calendar: CycleCalendar,
     entry_titles: EntryTitles,
     runner: Runner,

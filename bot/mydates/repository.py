@@ -8,9 +8,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, write_transaction
 from bot.db.timestamps import from_db, to_db
 from bot.milestones.reminders import format_reminders, parse_reminders
 from bot.mydates.models import DateKind, DmPause, MyDate, Sharing
@@ -38,7 +36,7 @@ def _date(row: Sequence[Any]) -> MyDate:
 
 
 class MyDatesRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:

@@ -7,9 +7,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, write_transaction
 from bot.db.timestamps import from_db, to_db
 from bot.observability.status import DELIVERY_KINDS, DeliveryCounts, ErrorNote, Heartbeat, ShardFigures
 
@@ -18,7 +16,7 @@ KEEP_ERRORS = 100
 
 
 class StatusRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def write(self, beat: Heartbeat, errors: Iterable[ErrorNote] = ()) -> None:

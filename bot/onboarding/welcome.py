@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, write_transaction
 from bot.db.timestamps import Clock, from_db, to_db, utc_now
 
 log = logging.getLogger(__name__)
@@ -40,7 +38,7 @@ class Welcome:
 class WelcomeLedger:
     """The welcomes of every server, in SQL."""
 
-    def __init__(self, conn: aiosqlite.Connection, clock: Clock = utc_now) -> None:
+    def __init__(self, conn: Connection, clock: Clock = utc_now) -> None:
         self._conn = conn
         self._clock = clock
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import from_db, from_db_or_none, to_db
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ the same answers, so "1/3 right" on the board is "1 of 3" in /quiz stats)."""
 _RUN_COLUMNS = "id, mode, status, guild_id, channel_id, user_id, topic, started_at, updated_at, finished_at, state"
 
 
-def _run(row: aiosqlite.Row | tuple[Any, ...]) -> QuizRun:
+def _run(row: Row | tuple[Any, ...]) -> QuizRun:
     return QuizRun(
         id=int(row[0]),
         mode=RunMode(row[1]),
@@ -112,7 +112,7 @@ def _run(row: aiosqlite.Row | tuple[Any, ...]) -> QuizRun:
 
 
 class QuizRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     # -- runs --------------------------------------------------------------------------------------------------------

@@ -12,9 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import from_db, to_db
 from bot.readiness.models import Area, AreaStatus, OverallLevel, ReadinessHistory, SavedResult, diff_saves
 
@@ -33,7 +31,7 @@ class StoredSession:
 
 
 class ReadinessRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     # -- in-progress assessments ---------------------------------------------------------------------------------
@@ -138,7 +136,7 @@ class ReadinessRepository:
             sql += " LIMIT ?"
             params = (user_id, limit)
         async with self._conn.execute(sql, params) as cursor:
-            rows = list(await cursor.fetchall())
+            rows: list[Row] = list(await cursor.fetchall())
         rows.reverse()
         if not rows:
             return []

@@ -31,9 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import aiosqlite
-
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import Clock, from_db, from_db_or_none, to_db, utc_now
 
 log = logging.getLogger(__name__)
@@ -171,7 +169,7 @@ _COLUMNS = (
 )
 
 
-def _record(row: aiosqlite.Row) -> DeliveryRecord:
+def _record(row: Row) -> DeliveryRecord:
     return DeliveryRecord(
         key=row["key"],
         group_key=row["group_key"],
@@ -195,7 +193,7 @@ def _record(row: aiosqlite.Row) -> DeliveryRecord:
 class DeliveryRepository:
     """SQL for the ``deliveries`` table (and the watermark of runs in ``bot_meta``)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def get(self, key: str) -> DeliveryRecord | None:

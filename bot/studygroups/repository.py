@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.db.connection import write_transaction
+from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import from_db, from_db_or_none, to_db
 from bot.studygroups.models import (
     DEFAULT_RETENTION_DAYS,
@@ -96,7 +96,7 @@ _CHECKIN_COLUMNS = (
 )
 
 
-def _group(row: aiosqlite.Row | tuple[Any, ...]) -> StudyGroup:
+def _group(row: Row | tuple[Any, ...]) -> StudyGroup:
     return StudyGroup(
         id=int(row[0]),
         guild_id=int(row[1]),
@@ -108,7 +108,7 @@ def _group(row: aiosqlite.Row | tuple[Any, ...]) -> StudyGroup:
     )
 
 
-def _check_in(row: aiosqlite.Row | tuple[Any, ...]) -> CheckIn:
+def _check_in(row: Row | tuple[Any, ...]) -> CheckIn:
     return CheckIn(
         group_id=int(row[0]),
         guild_id=int(row[1]),
@@ -125,7 +125,7 @@ def _check_in(row: aiosqlite.Row | tuple[Any, ...]) -> CheckIn:
     )
 
 
-def _membership(row: aiosqlite.Row | tuple[Any, ...]) -> Membership:
+def _membership(row: Row | tuple[Any, ...]) -> Membership:
     return Membership(
         group_id=int(row[0]),
         guild_id=int(row[1]),
@@ -137,7 +137,7 @@ def _membership(row: aiosqlite.Row | tuple[Any, ...]) -> Membership:
 
 
 class StudyGroupRepository:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def _write(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> list[int]:

@@ -32,6 +32,7 @@ from bot.scheduling.delivery import (
 from bot.scheduling.pacing import RateBudget
 from bot.scheduling.runner import Runner, SweepReport
 from bot.scheduling.scheduler import JobScheduler
+from tests.unit.conftest import memory_or_postgres
 
 GRACE = timedelta(hours=6)
 ADMIN = 5
@@ -118,9 +119,9 @@ class Harness:
 
 
 @pytest.fixture
-def database_path() -> str:
-    """``conn`` in memory: no test here opens the database a second time."""
-    return ":memory:"
+async def database_path(backend: str, request: pytest.FixtureRequest) -> str:
+    """``conn`` in memory on SQLite: no test here opens the database a second time."""
+    return await memory_or_postgres(backend, request)
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ from bot.scheduling.pacing import RateBudget
 from bot.scheduling.runner import Runner
 from bot.scheduling.scheduler import JobScheduler
 from bot.validation import UserInputError
+from tests.unit.conftest import memory_or_postgres
 from tests.unit.milestones.test_announcer import Clock, FakeDiscord
 
 ADMIN = 5
@@ -128,9 +129,9 @@ class Harness:
 
 
 @pytest.fixture
-def database_path() -> str:
-    """``conn`` in memory: no test here opens the database a second time."""
-    return ":memory:"
+async def database_path(backend: str, request: pytest.FixtureRequest) -> str:
+    """``conn`` in memory on SQLite: no test here opens the database a second time."""
+    return await memory_or_postgres(backend, request)
 
 
 def build_harness(conn: aiosqlite.Connection, content: Content, events: FakeEvents, clock: Clock) -> Harness:

@@ -36,6 +36,7 @@ from bot.scheduling.delivery import (
     delivery_nonce,
     delivery_reference,
 )
+from tests.unit.conftest import memory_or_postgres
 
 NOW = datetime(2027, 3, 3, 12, 0, tzinfo=UTC)
 
@@ -65,9 +66,9 @@ class FakeChannel:
 
 
 @pytest.fixture
-def database_path() -> str:
-    """``conn`` in memory: no test here opens the database a second time."""
-    return ":memory:"
+async def database_path(backend: str, request: pytest.FixtureRequest) -> str:
+    """``conn`` in memory on SQLite: no test here opens the database a second time."""
+    return await memory_or_postgres(backend, request)
 
 
 def record(key: str = "e:1:7:0:20270303T120000Z") -> DeliveryRecord:

@@ -40,6 +40,7 @@ from bot.studygroups.reconcile import (
 from bot.studygroups.repository import NUDGE_TARGET_KIND, StudyGroupRepository
 from bot.studygroups.retention import PURGE_EVERY, PURGE_JOB, RetentionPurger
 from bot.studygroups.service import MemberRoster, StudyGroupService
+from tests.unit.conftest import memory_or_postgres
 
 GUILD, CHANNEL = 1183449152834830386, 1183449153304596563
 ALICE, BOB = 402117894126911488, 402117894126911499
@@ -55,9 +56,9 @@ class Clock:
 
 
 @pytest.fixture
-def database_path() -> str:
-    """``conn`` in memory: no test here opens the database a second time."""
-    return ":memory:"
+async def database_path(backend: str, request: pytest.FixtureRequest) -> str:
+    """``conn`` in memory on SQLite: no test here opens the database a second time."""
+    return await memory_or_postgres(backend, request)
 
 
 async def count(conn: aiosqlite.Connection, sql: str, *args: object) -> int:
