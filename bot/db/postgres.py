@@ -10,12 +10,13 @@ constraint violation is raised as ``sqlite3.IntegrityError`` (the one error the 
 lives in its own numbered migrations (``migrations/postgresql``).
 
 Statements outside ``write_transaction`` run on any pooled connection and commit by themselves (reads, mostly).
-``transaction()`` pins one pooled connection inside a PostgreSQL transaction; ``write_transaction`` uses it, so a
-block's statements commit or roll back together exactly as on SQLite.
+``transaction()`` pins one pooled connection inside a PostgreSQL transaction for the task that opened it;
+``write_transaction`` uses it, so a block's statements commit or roll back together exactly as on SQLite.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 import sqlite3
@@ -140,15 +141,18 @@ class PgConnection:
 
     backend = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool, url: str, bound: _Conn | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self.url = url
-        self._bound = bound
+        # The connection of the transaction the current task is in, if any. The repositories write
+        # ``async with write_transaction(self._conn): await self._conn.execute(…)``: on SQLite the block and its
+        # statements share the one connection; here the statements find the block's pooled connection through this
+        # variable, so they run inside its transaction, while every other task's statements use the pool.
+        self._tx: contextvars.ContextVar[_Conn | None] = contextvars.ContextVar(f"pg_tx_{id(self)}", default=None)
 
-    # What aiosqlite.Connection has and the shared code reads: a statement outside a transaction commits by itself.
     @property
     def in_transaction(self) -> bool:
-        return self._bound is not None and self._bound.is_in_transaction()
+        return self._tx.get() is not None
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> PgResult:
         return PgResult(self, sql, tuple(parameters or ()))
@@ -157,22 +161,16 @@ class PgConnection:
         rows = [tuple(p) for p in parameters]
         query = to_postgres(sql)
         try:
-            if self._bound is not None:
-                await self._bound.executemany(query, rows)
-            else:
-                async with self._pool.acquire() as conn:
-                    await conn.executemany(query, rows)
+            async with self._connection() as conn:
+                await conn.executemany(query, rows)
         except _integrity_error as exc:
             raise sqlite3.IntegrityError(str(exc)) from exc
         return PgCursor([], len(rows))
 
     async def executescript(self, sql: str) -> None:
         """Several statements at once, with no parameters (migrations and tests' fixtures)."""
-        if self._bound is not None:
-            await self._bound.execute(sql)
-        else:
-            async with self._pool.acquire() as conn:
-                await conn.execute(sql)
+        async with self._connection() as conn:
+            await conn.execute(sql)
 
     async def commit(self) -> None:
         """Nothing to do: outside ``transaction()`` every statement has committed already."""
@@ -181,23 +179,34 @@ class PgConnection:
         """Nothing to do outside ``transaction()`` (see ``commit``); inside, the block's end rolls back."""
 
     async def close(self) -> None:
-        if self._bound is None:
-            await self._pool.close()
+        await self._pool.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
-        """One pooled connection in a transaction for the block: committed when it ends, rolled back if it raises."""
-        if self._bound is not None:
+        """The block's statements (this task's, on this connection) run in one transaction on one pooled connection:
+        committed when the block ends, rolled back if it raises."""
+        if self._tx.get() is not None:
             raise RuntimeError("transactions do not nest; finish the outer one first")
         async with self._pool.acquire() as conn, conn.transaction():
-            yield PgConnection(self._pool, self.url, bound=conn)
+            token = self._tx.set(conn)
+            try:
+                yield self
+            finally:
+                self._tx.reset(token)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[_Conn]:
+        bound = self._tx.get()
+        if bound is not None:
+            yield bound
+            return
+        async with self._pool.acquire() as conn:
+            yield conn
 
     async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:
         query = to_postgres(sql)
         try:
-            if self._bound is not None:
-                return await _statement(self._bound, query, parameters)
-            async with self._pool.acquire() as conn:
+            async with self._connection() as conn:
                 return await _statement(conn, query, parameters)
         except _integrity_error as exc:
             raise sqlite3.IntegrityError(str(exc)) from exc
