@@ -32,7 +32,22 @@ define pytest_in_two_phases
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -m "alone and not soak" $(PYTEST_ARGS) tests/e2e
 endef
 
-.PHONY: install run local test lint typecheck unit e2e soak bench validate clean
+.PHONY: install run local test lint typecheck unit e2e soak bench validate clean postgres-programs
+
+# The tests run every database test on PostgreSQL too, on throwaway servers of their own (tests/postgres_server.py),
+# which need PostgreSQL's server programs (initdb, pg_ctl, postgres; pg_dump and pg_restore for backups). Debian keeps
+# them in `pg_config --bindir`, outside PATH. When they are missing, install Debian's package; no default cluster is
+# created or started (createcluster.conf), since the tests make their own.
+PG_FOUND = $(shell { command -v initdb || ls "$$(pg_config --bindir 2>/dev/null)/initdb" || ls /usr/lib/postgresql/*/bin/initdb; } 2>/dev/null | head -n 1)
+SUDO = $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+postgres-programs:
+ifeq ($(PG_FOUND),)
+	$(SUDO) mkdir -p /etc/postgresql-common
+	echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.conf >/dev/null
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql \
+		|| { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; }
+endif
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +62,7 @@ run: $(STAMP)
 	$(BIN)/imgbot run
 
 ## Every check CI runs: lint, types, data validation, unit and end-to-end tests.
-test: $(STAMP)
+test: $(STAMP) postgres-programs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -65,10 +80,10 @@ typecheck: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/imgbot kb validate
 
-unit: $(STAMP)
+unit: $(STAMP) postgres-programs
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q tests/unit $(PARALLEL) $(PYTEST_ARGS)
 
-e2e: $(STAMP)
+e2e: $(STAMP) postgres-programs
 	$(call pytest_in_two_phases,tests/e2e)
 
 soak: $(STAMP)

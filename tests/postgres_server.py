@@ -25,6 +25,9 @@ START_TIMEOUT = 60
 
 def bindir() -> Path | None:
     """Where the PostgreSQL server programs are, or None when this machine has none."""
+    initdb = shutil.which("initdb")
+    if initdb is not None:
+        return Path(initdb).parent
     found = shutil.which("pg_config")
     if found is not None:
         out = subprocess.run([found, "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
