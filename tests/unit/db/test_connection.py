@@ -71,6 +71,32 @@ async def test_two_processes_opening_an_empty_postgres_database_at_once_both_get
         await second.close()
 
 
+READ_BOUND = 10
+"""Seconds a version read may take while another process migrates; it needs milliseconds. Reads that waited for the
+migration's transaction would wait until it ends, which in this test is never."""
+
+
+async def test_reading_the_postgres_version_during_a_first_migration_neither_waits_nor_fails(
+    postgres: PostgresServer,
+) -> None:
+    """``imgbot status`` (or a second process) reads the version while the first process is still migrating a new
+    database: it reads the last committed version (none yet: 0), without creating or waiting for anything."""
+    url = await new_empty_postgres_database(postgres)
+    migrator = await asyncpg.connect(url)
+    reader = await connect_postgres(url)
+    try:
+        migrating = migrator.transaction()
+        await migrating.start()
+        await migrator.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        await migrator.execute("INSERT INTO schema_version (version) VALUES (3)")
+        assert await asyncio.wait_for(schema_version(reader), READ_BOUND) == 0
+        await migrating.commit()
+        assert await asyncio.wait_for(schema_version(reader), READ_BOUND) == 3
+    finally:
+        await migrator.close()
+        await reader.close()
+
+
 def failing_migrations(directory: Path) -> tuple[Migration, Migration]:
     good = directory / "0001_good.sql"
     good.write_text("CREATE TABLE a (x INTEGER);", encoding="utf-8")
