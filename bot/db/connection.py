@@ -3,8 +3,9 @@ migrations.
 
 Each file in ``migrations/`` is ``NNNN_name.sql`` for SQLite, and ``migrations/postgresql/`` holds the same numbers for
 PostgreSQL (``test_migrations`` checks the two lists match). The number of the last one applied is kept in
-``PRAGMA user_version`` on SQLite and in the ``schema_version`` table on PostgreSQL. Every migration runs in its own
-transaction, so a crash mid-way leaves the previous version intact.
+``PRAGMA user_version`` on SQLite and in the ``schema_version`` table on PostgreSQL. On SQLite every migration runs in
+its own transaction, so a crash mid-way leaves the previous version intact; on PostgreSQL one start's pending
+migrations run in one transaction, under an advisory lock that makes a second process starting at once wait.
 
 The bot shares one connection among all its coroutines, and SQLite's transaction belongs to the connection, not to
 the coroutine that began it: without care, one coroutine's ``rollback()`` discards another's uncommitted write, and
