@@ -7,6 +7,7 @@ Hypothesis profile that does not time examples, and the lock that keeps tests ma
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import fcntl
 import os
 from collections.abc import Iterator
@@ -90,7 +91,10 @@ def postgres() -> Iterator[PostgresServer]:
             migrated = await open_database(server.url(TEMPLATE))
             await migrated.close()
 
-        asyncio.run(make_template())
+        # The first test asking for the server is usually inside an async fixture (``database_path``), whose event
+        # loop is running in this thread: asyncio.run needs a thread without one.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, make_template()).result()
         yield server
     finally:
         server.stop()

@@ -9,6 +9,8 @@ from typing import Any
 import aiosqlite
 import pytest
 
+from bot.db.connection import Connection, write_transaction
+from bot.db.postgres import PgConnection
 from bot.studygroups.models import (
     WEEKDAYS,
     CheckInEntry,
@@ -425,12 +427,21 @@ async def test_nudges_read_no_history_outside_the_members_evening(conn: aiosqlit
     assert repository.history_reads == 1  # Bob's only
 
 
-async def test_a_members_latest_check_in_is_read_through_an_index(conn: aiosqlite.Connection) -> None:
+LATEST_CHECK_IN = "SELECT * FROM study_checkins WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1"
+
+
+async def test_a_members_latest_check_in_is_read_through_an_index(conn: Connection) -> None:
     # The nudge poll asks it for every member with nudges on and no zone set, every ten minutes (migration 0010).
-    async with conn.execute(
-        "EXPLAIN QUERY PLAN SELECT * FROM study_checkins WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-        (BOB,),
-    ) as cursor:
+    if isinstance(conn, PgConnection):
+        # PostgreSQL's planner reads a table this small whole; with that choice taken away, the plan says whether
+        # the index can serve the query and its order (no Sort step).
+        async with write_transaction(conn):
+            await conn.execute("SET LOCAL enable_seqscan = off")
+            async with conn.execute(f"EXPLAIN {LATEST_CHECK_IN}", (BOB,)) as cursor:
+                plan = " | ".join(str(row[0]) for row in await cursor.fetchall())
+        assert "Index Scan Backward using study_checkins_user_latest" in plan and "Sort" not in plan, plan
+        return
+    async with conn.execute(f"EXPLAIN QUERY PLAN {LATEST_CHECK_IN}", (BOB,)) as cursor:
         plan = " | ".join(str(row[3]) for row in await cursor.fetchall())
     assert "USING INDEX study_checkins_user_latest (user_id=?)" in plan and "TEMP B-TREE" not in plan
 
