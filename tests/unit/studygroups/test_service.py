@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.db.connection import Connection, write_transaction
@@ -50,7 +49,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(conn: aiosqlite.Connection, clock: Clock) -> StudyGroupService:
+def service(conn: Connection, clock: Clock) -> StudyGroupService:
     return StudyGroupService(StudyGroupRepository(conn), clock)
 
 
@@ -398,7 +397,7 @@ async def test_nudges_only_when_the_streak_would_break(service: StudyGroupServic
 class CountingRepository(StudyGroupRepository):
     """The real repository, counting how often a member's whole check-in history is read."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         super().__init__(conn)
         self.history_reads = 0
 
@@ -407,7 +406,7 @@ class CountingRepository(StudyGroupRepository):
         return await super().check_in_days(guild_id, user_id)
 
 
-async def test_nudges_read_no_history_outside_the_members_evening(conn: aiosqlite.Connection, clock: Clock) -> None:
+async def test_nudges_read_no_history_outside_the_members_evening(conn: Connection, clock: Clock) -> None:
     repository = CountingRepository(conn)
     service = StudyGroupService(repository, clock)
     await service.create_group(GUILD, create(clock), creator_id=ALICE)
@@ -450,7 +449,7 @@ async def test_a_members_latest_check_in_is_read_through_an_index(conn: Connecti
 
 
 async def test_member_left_then_purged_after_retention(
-    service: StudyGroupService, clock: Clock, conn: aiosqlite.Connection
+    service: StudyGroupService, clock: Clock, conn: Connection
 ) -> None:
     created = await service.create_group(GUILD, create(clock), creator_id=ALICE)
     await service.create_group(OTHER_GUILD, create(clock, channel_id=THIRD_CHANNEL), creator_id=ALICE)
