@@ -91,10 +91,10 @@ def postgres() -> Iterator[PostgresServer]:
             migrated = await open_database(server.url(TEMPLATE))
             await migrated.close()
 
-        # The first test asking for the server is usually inside an async fixture (``database_path``), whose event
-        # loop is running in this thread: asyncio.run needs a thread without one.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(asyncio.run, make_template()).result()
+        # In a thread of its own: the fixture is often first requested from inside an async fixture (getfixturevalue
+        # in tests/unit/conftest.py), where this thread's event loop is already running and asyncio.run would refuse.
+        with concurrent.futures.ThreadPoolExecutor(1) as worker:
+            worker.submit(asyncio.run, make_template()).result()
         yield server
     finally:
         server.stop()
@@ -106,6 +106,18 @@ async def new_postgres_database(server: PostgresServer) -> str:
     conn = await asyncpg.connect(server.url())
     try:
         await conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    finally:
+        await conn.close()
+    return server.url(name)
+
+
+async def new_empty_postgres_database(server: PostgresServer) -> str:
+    """A new database without the bot's schema (copied from ``template0``, not the template), for tests of the
+    migrations themselves; its URL."""
+    name = server.new_name("empty")
+    conn = await asyncpg.connect(server.url())
+    try:
+        await conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
     finally:
         await conn.close()
     return server.url(name)
