@@ -181,7 +181,8 @@ class KnowledgeFeedbackRepository:
             await self._conn.execute(
                 "INSERT INTO unanswered_questions (guild_id, question, times, first_seen, last_seen) "
                 "VALUES (?, ?, 1, ?, ?) ON CONFLICT (COALESCE(guild_id, 0), question) "
-                "DO UPDATE SET times = times + 1, last_seen = excluded.last_seen",
+                # The table named: on PostgreSQL a bare "times" could be the excluded row's as well.
+                "DO UPDATE SET times = unanswered_questions.times + 1, last_seen = excluded.last_seen",
                 (guild_id, question, stamp, stamp),
             )
 
