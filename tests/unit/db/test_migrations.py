@@ -379,3 +379,69 @@ async def test_both_backends_hold_the_same_rows_after_the_same_upgrades(postgres
     finally:
         await lite.close()
         await pg.close()
+
+
+_PG_INDEXES = """
+SELECT t.relname, i.relname, x.indisunique, x.indpred IS NOT NULL
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_class t ON t.oid = x.indrelid
+WHERE t.relnamespace = 'public'::regnamespace AND t.relname <> 'schema_version'
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+"""
+"""The indexes made by CREATE INDEX, not those PostgreSQL makes for a PRIMARY KEY or UNIQUE constraint."""
+
+_PG_FOREIGN_KEYS = """
+SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, r.attname, c.confdeltype::text
+FROM pg_constraint c
+JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+JOIN pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = c.confkey[1]
+WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+"""
+_PG_ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+Index = tuple[str, str, bool, bool]
+ForeignKey = tuple[str, str, str, str, str]
+
+
+async def indexes(conn: Connection) -> set[Index]:
+    """(table, index, unique, partial) of every index a migration created by name."""
+    if isinstance(conn, PgConnection):
+        return {(str(t), str(i), bool(u), bool(p)) for t, i, u, p in await fetch(conn, _PG_INDEXES)}
+    found: set[Index] = set()
+    for table in await tables(conn):
+        for _, name, unique, origin, partial in await fetch(conn, f"PRAGMA index_list({quote(table)})"):
+            if origin == "c":  # CREATE INDEX, not SQLite's own for a PRIMARY KEY or UNIQUE constraint
+                found.add((table, str(name), bool(unique), bool(partial)))
+    return found
+
+
+async def foreign_keys(conn: Connection) -> set[ForeignKey]:
+    """(table, column, referenced table, referenced column, ON DELETE) of every reference (all are one column)."""
+    if isinstance(conn, PgConnection):
+        rows = await fetch(conn, _PG_FOREIGN_KEYS)
+        return {(str(t), str(c), str(rt), str(rc), _PG_ON_DELETE[str(d)]) for t, c, rt, rc, d in rows}
+    found: set[ForeignKey] = set()
+    for table in await tables(conn):
+        for row in await fetch(conn, f"PRAGMA foreign_key_list({quote(table)})"):
+            found.add((table, str(row[3]), str(row[2]), str(row[4]), str(row[6])))
+    return found
+
+
+async def test_both_backends_end_with_the_same_indexes_and_references(postgres: PostgresServer) -> None:
+    """Every index (unique and partial ones too) and every foreign key with its ON DELETE rule exists on both: a
+    PostgreSQL twin that forgot one would be slower, or would let a duplicate or an orphan in, only in production."""
+    lite = await connect_sqlite()
+    pg = await connect_postgres(postgres)
+    try:
+        await apply_migrations(lite, MIGRATIONS)
+        await apply_migrations(pg, PG_MIGRATIONS)
+        lite_indexes = await indexes(lite)
+        assert lite_indexes, "the comparison found no index at all"
+        assert await indexes(pg) == lite_indexes
+        lite_references = await foreign_keys(lite)
+        assert lite_references, "the comparison found no reference at all"
+        assert await foreign_keys(pg) == lite_references
+    finally:
+        await lite.close()
+        await pg.close()
