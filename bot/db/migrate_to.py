@@ -165,11 +165,11 @@ async def _occupied(conn: asyncpg.Connection, tables: list[str]) -> list[str]:
     for table in tables:
         if await conn.fetchval(f'SELECT EXISTS (SELECT 1 FROM public."{table}")'):
             found.append(table)
-    for table in ("deletions", "ledger_meta"):
-        if await conn.fetchval("SELECT to_regclass($1)", f"{LEDGER_SCHEMA}.{table}") is not None and (
-            await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {LEDGER_SCHEMA}.{table})")
-        ):
-            found.append(f"{LEDGER_SCHEMA}.{table}")
+    # Its key and format alone are no data: a bot that started once on the database made them.
+    if await conn.fetchval("SELECT to_regclass($1)", f"{LEDGER_SCHEMA}.deletions") is not None and (
+        await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {LEDGER_SCHEMA}.deletions)")
+    ):
+        found.append(f"{LEDGER_SCHEMA}.deletions")
     return found
 
 
@@ -184,7 +184,8 @@ async def _copy_table(pg: asyncpg.Connection, source: sqlite3.Connection, table:
         )
     convert = [_converter(theirs[c]) for c in mine]
     names = ", ".join(f'"{c}"' for c in mine)
-    rows = await asyncio.to_thread(lambda: source.execute(f'SELECT {names} FROM "{table}"').fetchall())
+    # Read on this thread (sqlite3 connections stay on the thread that made them); the copy is all this process does.
+    rows = source.execute(f'SELECT {names} FROM "{table}"').fetchall()
     records = [tuple(None if v is None else f(v) for f, v in zip(convert, row, strict=True)) for row in rows]
     if records:
         await pg.copy_records_to_table(table, records=records, columns=mine, schema_name="public")

@@ -27,16 +27,19 @@ is never touched: the caller applies it again to the restored data (``after``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncpg
@@ -355,38 +358,45 @@ def _restore_script(carry: bool) -> str:
 
 
 def _replace_tables(url: str, archive: Path, carry: bool, timeout: float) -> None:
-    """Step 3 of the module docstring: psql runs the script and then what ``pg_restore`` makes of the archive, as
-    one transaction that stops at the first error."""
+    """Step 3 of the module docstring: psql runs the script and then what ``pg_restore`` makes of the archive, in
+    one transaction that stops at the first error. It is committed only once pg_restore has read the whole archive
+    without error: an archive cut short must not leave half the tables restored."""
     address, env = libpq_target(url)
     restore = [str(pg_program("pg_restore")), "--schema=public", "--no-owner", "--no-privileges", "--file=-"]
-    psql = [str(pg_program("psql")), "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1"]
-    with subprocess.Popen(
-        [*psql, "--dbname", address], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-    ) as writer:
-        assert writer.stdin is not None
+    psql = [str(pg_program("psql")), "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", "--dbname", address]
+    with tempfile.TemporaryFile() as reader_err, tempfile.TemporaryFile() as writer_err:
         with subprocess.Popen(
-            [*restore, str(archive)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-        ) as reader:
-            assert reader.stdout is not None
-            try:
-                writer.stdin.write(_restore_script(carry).encode())
-                shutil.copyfileobj(reader.stdout, writer.stdin, 1 << 20)
+            psql, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=writer_err, env=env
+        ) as writer:
+            assert writer.stdin is not None
+            with subprocess.Popen(
+                [*restore, str(archive)], stdout=subprocess.PIPE, stderr=reader_err, env=env
+            ) as reader:
+                assert reader.stdout is not None
+                with contextlib.suppress(BrokenPipeError):  # psql stopped at an error: its message says which
+                    writer.stdin.write(b"BEGIN;\n" + _restore_script(carry).encode())
+                    shutil.copyfileobj(reader.stdout, writer.stdin, 1 << 20)
+                read_whole = reader.wait(timeout) == 0
+            with contextlib.suppress(BrokenPipeError):
+                # Without COMMIT, psql's end of input ends the session and PostgreSQL rolls the transaction back.
+                writer.stdin.write(b"COMMIT;\n" if read_whole else b"ROLLBACK;\n")
                 writer.stdin.close()
-            except BrokenPipeError:
-                pass  # psql stopped at an error: its message says which
-            reader_err = reader.stderr.read().decode(errors="replace") if reader.stderr else ""
-            reader.wait(timeout)
-        try:
-            _, writer_err = writer.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            writer.kill()
-            raise BackupError(f"the restore took longer than {timeout:.0f} s; nothing was replaced") from None
-    if reader.returncode != 0:
-        raise BackupError(f"pg_restore could not read {archive}: {_first_error(reader_err)}; nothing was replaced")
-    if writer.returncode != 0:
-        raise BackupError(
-            f"the restore failed and nothing was replaced: {_first_error(writer_err.decode(errors='replace'))}"
-        )
+            try:
+                writer.wait(timeout)
+            except subprocess.TimeoutExpired:
+                writer.kill()
+                raise BackupError(f"the restore took longer than {timeout:.0f} s; nothing was replaced") from None
+        if not read_whole:
+            raise BackupError(
+                f"pg_restore could not read {archive}: {_first_error(_text(reader_err))}; nothing was replaced"
+            )
+        if writer.returncode != 0:
+            raise BackupError(f"the restore failed and nothing was replaced: {_first_error(_text(writer_err))}")
+
+
+def _text(file: IO[bytes]) -> str:
+    file.seek(0)
+    return file.read().decode(errors="replace")
 
 
 async def _columns(conn: asyncpg.Connection, schema: str, table: str) -> list[str]:
