@@ -188,7 +188,15 @@ async def _copy_table(pg: asyncpg.Connection, source: sqlite3.Connection, table:
     rows = source.execute(f'SELECT {names} FROM "{table}"').fetchall()
     records = [tuple(None if v is None else f(v) for f, v in zip(convert, row, strict=True)) for row in rows]
     if records:
-        await pg.copy_records_to_table(table, records=records, columns=mine, schema_name="public")
+        try:
+            await pg.copy_records_to_table(table, records=records, columns=mine, schema_name="public")
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            # SQLite kept what PostgreSQL refuses: typically a row whose parent is gone, written while SQLite's
+            # foreign keys were off (they are on in the bot since its first version; an SQLite shell has them off).
+            raise MigrationRefused(
+                f"{table} holds a row PostgreSQL refuses ({exc}); nothing was written. Mend the SQLite database "
+                "(`PRAGMA foreign_key_check` in an SQLite shell names such rows) and migrate again"
+            ) from None
     copied = int(await pg.fetchval(f'SELECT COUNT(*) FROM public."{table}"'))
     return TableCopied(table, len(rows), copied)
 

@@ -46,7 +46,8 @@ class Installation:
 
     database: Path | str
     content: Content
-    backups: Path
+    backups: Path | None = None
+    """Where PostgreSQL's backups go (required there; an SQLite backup is a copy beside the file)."""
     conn: Connection | None = None
     _backups_made: int = field(default=0)
 
@@ -99,6 +100,7 @@ class Installation:
             # Backups are named by the second: each one of a test is a second later than the one before.
             self._backups_made += 1
             now = NOW + dt.timedelta(seconds=self._backups_made)
+            assert self.backups is not None
             return backup_postgres(self.database, "the test database", self.backups, now).path
         target = self.file.with_name(name)
         with sqlite3.connect(self.file) as source, sqlite3.connect(target) as copy:
@@ -114,6 +116,7 @@ class Installation:
         if isinstance(self.database, str):
             self._backups_made += 1
             now = NOW + dt.timedelta(seconds=self._backups_made)
+            assert self.backups is not None
             await restore_postgres(backup, self.database, "the test database", self.backups, now)
             return
         await asyncio.to_thread(_copy_back, backup, self.file)
