@@ -433,3 +433,21 @@ def test_a_restore_cut_short_is_finished_at_the_next_start(pg_database: str, tmp
     assert pg.rows(url, "SELECT key FROM deliveries ORDER BY key") == [("after-backup",), ("before-backup",)]
     assert not carry_schema_left(url) and pg.run(check_postgres(url)).problems == []
     assert pg.run(finish_interrupted_restore(url)) is None
+
+
+def test_settings_a_newer_pg_restore_writes_do_not_stop_the_restore(
+    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pg_restore 17 starts its script with ``SET transaction_timeout = 0``, which a 15 server does not know: such a
+    setting fails on its own, before the restore's transaction, and the restore goes on."""
+    url, backups = pg_database, tmp_path / "backups"
+    archive = backup_postgres(url, SHOWN, backups, NOW).path
+    pg.vote(url, 4)
+    real = pg_backup.pg_program("pg_restore")
+    newer = tmp_path / "pg_restore"
+    newer.write_text(f'#!/bin/sh\necho "SET imgbot_unknown_setting = 0;"\nexec {real} "$@"\n', encoding="utf-8")
+    newer.chmod(0o755)
+    found = pg_backup.pg_program
+    monkeypatch.setattr(pg_backup, "pg_program", lambda name: newer if name == "pg_restore" else found(name))
+    pg_backup._replace_tables(url, archive, True, 60)
+    assert pg.votes(url) == 3 and carry_schema_left(url)
