@@ -18,6 +18,7 @@ from bot.db import backup as backup_module
 from bot.db import pg_backup
 from bot.db.backup import BackupError, JournalCarried, RestoreResult, backup_database, check_integrity, restore_database
 from bot.db.connection import PG_MIGRATIONS_DIR, apply_migrations_sync, discover_migrations, open_database
+from bot.db.errors import DatabaseProblem
 from bot.db.lock import DatabaseInUse, DatabaseLock, PostgresLock
 from bot.db.pg_backup import (
     CARRY_SCHEMA,
@@ -351,6 +352,17 @@ async def test_the_bot_holds_the_lock_from_start_to_close(pg_database: str, tmp_
         await bot.close()
     async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False) as lock:
         assert lock.held
+        refused = ImgBot(make_settings(tmp_path, database_url=url), content)
+        try:
+            with pytest.raises(DatabaseProblem) as caught:
+                await refused.prepare()
+        finally:
+            await refused.close()
+    shown = make_settings(tmp_path, database_url=url).database_shown
+    assert str(caught.value) == (
+        f"cannot start: the database {shown} is in use by a restore (pid {os.getpid()}). Let it finish, then start "
+        "the bot again"
+    )
 
 
 def test_the_postgres_follow_up_runs_while_the_lock_is_held(pg_database: str, tmp_path: Path) -> None:
