@@ -260,12 +260,16 @@ class ImgBot(ShardedBot):
                 log.info("DATABASE_URL and DATABASE_PATH are both set: using DATABASE_URL")
             log.info("database: PostgreSQL at %s", self.settings.database_shown)
             url = self.settings.database_url.get_secret_value()
-            # Held (shared with the other bot processes) while the bot runs: a restore or a migration into this
-            # database is refused meanwhile, and this bot is refused while one of them runs (bot/db/lock.py).
+            # Held while the bot runs (bot/db/lock.py): a restore or a migration into this database is refused
+            # meanwhile, this bot is refused while one of them runs, and, as on SQLite, a second bot process on the
+            # same database is refused too (one process serves every shard; processes that share the shards,
+            # issue 16 part 2, would hold it shared).
             try:
-                self._run_lock = await PostgresLock.acquire(url, self.settings.database_shown, "the bot", shared=True)
+                self._run_lock = await PostgresLock.acquire(url, self.settings.database_shown, "the bot", shared=False)
             except DatabaseInUse as exc:
-                raise DatabaseProblem(f"cannot start: {exc}. Let it finish, then start the bot again") from None
+                raise DatabaseProblem(
+                    f"cannot start: {exc}. Stop that bot, or let the restore or migration finish, then start again"
+                ) from None
             self._db = await open_database(url)
             await finish_interrupted_restore(url)
         else:

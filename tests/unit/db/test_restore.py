@@ -321,11 +321,7 @@ async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, 
     url, backups = pg_database, tmp_path / "backups"
     archive = await asyncio.to_thread(backup_postgres, url, SHOWN, backups, NOW)
     await pg.fetch(url, "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', 4, 1, 'x')")
-    # Two bot processes (two ranges of shards) hold the lock shared; a restore wants it alone.
-    async with (
-        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
-        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
-    ):
+    async with await PostgresLock.acquire(url, SHOWN, "the bot", shared=False):
         with pytest.raises(BackupError) as refused:
             await restore_postgres(archive.path, url, SHOWN, backups, LATER)
         message = str(refused.value)
@@ -336,7 +332,7 @@ async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, 
         # And while a restore runs, a bot is refused (it takes the lock at start, bot/app.py).
     async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False):
         with pytest.raises(DatabaseInUse, match="in use by a restore"):
-            await PostgresLock.acquire(url, SHOWN, "the bot", shared=True)
+            await PostgresLock.acquire(url, SHOWN, "the bot", shared=False)
     await restore_postgres(archive.path, url, SHOWN, backups, LATER)
     assert await pg.fetch(url, "SELECT COUNT(*) FROM entry_votes") == [(3,)]
 
@@ -344,11 +340,16 @@ async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, 
 async def test_the_bot_holds_the_lock_from_start_to_close(pg_database: str, tmp_path: Path, content: Content) -> None:
     url = pg_database
     bot = ImgBot(make_settings(tmp_path, database_url=url), content)
+    second = ImgBot(make_settings(tmp_path, database_url=url), content)
     try:
         await bot.prepare()
         with pytest.raises(DatabaseInUse, match=r"in use by the bot \(pid"):
             await PostgresLock.acquire(url, SHOWN, "a restore", shared=False)
+        # One bot process per database, as on SQLite.
+        with pytest.raises(DatabaseProblem, match=r"cannot start: .* is in use by the bot \(pid"):
+            await second.prepare()
     finally:
+        await second.close()
         await bot.close()
     async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False) as lock:
         assert lock.held
@@ -360,9 +361,20 @@ async def test_the_bot_holds_the_lock_from_start_to_close(pg_database: str, tmp_
             await refused.close()
     shown = make_settings(tmp_path, database_url=url).database_shown
     assert str(caught.value) == (
-        f"cannot start: the database {shown} is in use by a restore (pid {os.getpid()}). Let it finish, then start "
-        "the bot again"
+        f"cannot start: the database {shown} is in use by a restore (pid {os.getpid()}). Stop that bot, or let the "
+        "restore or migration finish, then start again"
     )
+
+
+async def test_processes_that_may_run_side_by_side_share_the_lock(pg_database: str) -> None:
+    """Shared holders (processes sharing the shards, issue 16 part 2) keep out only an exclusive one."""
+    url = pg_database
+    async with (
+        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
+        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
+    ):
+        with pytest.raises(DatabaseInUse, match=r"in use by the bot \(pid"):
+            await PostgresLock.acquire(url, SHOWN, "a restore", shared=False)
 
 
 def test_the_postgres_follow_up_runs_while_the_lock_is_held(pg_database: str, tmp_path: Path) -> None:
@@ -373,7 +385,7 @@ def test_the_postgres_follow_up_runs_while_the_lock_is_held(pg_database: str, tm
     async def after(target: str) -> None:
         seen.append(target)
         with pytest.raises(DatabaseInUse, match="a restore"):
-            await PostgresLock.acquire(target, SHOWN, "the bot", shared=True)
+            await PostgresLock.acquire(target, SHOWN, "the bot", shared=False)
 
     pg_restore(archive, url, backups, after=after)
     assert seen == [url]
