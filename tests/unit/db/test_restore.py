@@ -17,7 +17,13 @@ from bot.content import Content
 from bot.db import backup as backup_module
 from bot.db import pg_backup
 from bot.db.backup import BackupError, JournalCarried, RestoreResult, backup_database, check_integrity, restore_database
-from bot.db.connection import PG_MIGRATIONS_DIR, apply_migrations_sync, discover_migrations, open_database
+from bot.db.connection import (
+    PG_MIGRATIONS_DIR,
+    apply_migrations,
+    apply_migrations_sync,
+    discover_migrations,
+    open_database,
+)
 from bot.db.errors import DatabaseProblem
 from bot.db.lock import DatabaseInUse, DatabaseLock, PostgresLock
 from bot.db.pg_backup import (
@@ -29,6 +35,7 @@ from bot.db.pg_backup import (
     list_pg_backups,
     restore_postgres,
 )
+from bot.db.postgres import connect as pg_connect
 from tests.conftest import make_settings
 from tests.postgres_server import PostgresServer
 from tests.unit.db import postgres_helpers as pg
@@ -475,3 +482,33 @@ def test_settings_a_newer_pg_restore_writes_do_not_stop_the_restore(
     monkeypatch.setattr(pg_backup, "pg_program", lambda name: newer if name == "pg_restore" else found(name))
     pg_backup._replace_tables(url, archive, True, 60)
     assert pg.votes(url) == 3 and carry_schema_left(url)
+
+
+def test_an_older_postgres_archive_is_brought_to_the_current_schema_before_the_record_is_carried(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    backups = tmp_path / "backups"
+    old = pg.new_empty_database(postgres)
+
+    async def at_version_5() -> None:
+        conn = await open_database(old)  # migrated to the latest: dropped and made again at 5 below
+        await conn.close()
+        conn = await pg_connect(old)
+        try:
+            await conn.executescript("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            await apply_migrations(conn, discover_migrations(PG_MIGRATIONS_DIR)[:5])
+        finally:
+            await conn.close()
+
+    pg.run(at_version_5())  # before the study-group kinds of delivery existed
+    pg.vote(old, 7)
+    archive = backup_postgres(old, SHOWN, backups, NOW).path
+    assert archive_version(archive) == 5
+    database = pg.new_database(postgres)
+    pg.deliver(database, "sg:prompt:1:2026-11-22", kind="studygroup-prompt")
+    pg.deliver(database, "nudge", kind="studygroup-nudge")
+    result = pg_restore(archive, database, backups)
+    assert result.schema_version == len(discover_migrations(PG_MIGRATIONS_DIR))
+    assert pg.votes(database) == 1
+    assert result.journal is not None and (result.journal.deliveries, result.journal.refused) == (2, 0)
+    assert pg.rows(database, "SELECT key FROM deliveries ORDER BY key") == [("nudge",), ("sg:prompt:1:2026-11-22",)]
