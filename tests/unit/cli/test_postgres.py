@@ -136,8 +136,11 @@ def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path
     backup = imgbot(tmp_path, "db", "backup", url=url)
     assert backup.returncode == 1
     assert backup.stderr.splitlines()[-1].startswith(f"imgbot db backup: could not back up {where}: pg_dump failed")
+    # The target given on the command line only (no DATABASE_URL): still named, still without its password.
+    pg.run(sqlite_with_votes(tmp_path / "bot.sqlite3", 1))
     moved = imgbot(tmp_path, "db", "migrate-to", url)
-    assert moved.returncode == 1 and len(moved.stderr.splitlines()) == 2  # which database, then what went wrong
+    assert moved.returncode == 1
+    assert moved.stderr.splitlines()[-1].startswith(f"imgbot db migrate-to: the database {where} cannot be used: ")
     assert PASSWORD not in printed(check, backup, moved)
 
 
