@@ -70,6 +70,8 @@ LEDGER_SCHEMA = "deletion_ledger_file"
 CARRY_SCHEMA = "imgbot_restore_carry"
 """Where a restore keeps the record of what was posted while the bot's tables are replaced (module docstring)."""
 EXCLUDED_SCHEMAS = (LEDGER_SCHEMA, CARRY_SCHEMA)
+DEBIAN_PROGRAMS = Path("/usr/lib/postgresql")
+"""Where Debian and Ubuntu keep each PostgreSQL version's programs (``15/bin/pg_dump``)."""
 BOOKKEEPING = "schema_version"
 """The migrations' own table (``bot.db.connection``), not bot data."""
 
@@ -88,8 +90,10 @@ def pg_program(name: str) -> Path:
         bindir = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
         if bindir and (Path(bindir) / name).is_file():
             return Path(bindir) / name
-    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
-        return candidate
+    versions = [p for p in DEBIAN_PROGRAMS.glob(f"*/bin/{name}") if re.fullmatch(r"\d+(\.\d+)?", p.parts[-3])]
+    if versions:
+        # By number: 15 is newer than 9.6, which sorts after it by name.
+        return max(versions, key=lambda p: tuple(int(part) for part in p.parts[-3].split(".")))
     raise BackupError(
         f"{name} is not installed: install PostgreSQL's client programs (Debian and Ubuntu: "
         "`apt-get install postgresql-client`), of the server's major version or newer"
