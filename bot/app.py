@@ -260,16 +260,13 @@ class ImgBot(ShardedBot):
                 log.info("DATABASE_URL and DATABASE_PATH are both set: using DATABASE_URL")
             log.info("database: PostgreSQL at %s", self.settings.database_shown)
             url = self.settings.database_url.get_secret_value()
-            # Held while the bot runs (bot/db/lock.py): a restore or a migration into this database is refused
-            # meanwhile, this bot is refused while one of them runs, and, as on SQLite, a second bot process on the
-            # same database is refused too (one process serves every shard; processes that share the shards,
-            # issue 16 part 2, would hold it shared).
+            # Held while the bot runs (bot/db/lock.py), shared: several processes may serve one database, each a
+            # range of shards (issue 16 part 2). A restore or a migration into it, which want it alone, are refused
+            # meanwhile, and this bot is refused while one of them runs.
             try:
-                self._run_lock = await PostgresLock.acquire(url, self.settings.database_shown, "the bot", shared=False)
+                self._run_lock = await PostgresLock.acquire(url, self.settings.database_shown, "the bot", shared=True)
             except DatabaseInUse as exc:
-                raise DatabaseProblem(
-                    f"cannot start: {exc}. Stop that bot, or let the restore or migration finish, then start again"
-                ) from None
+                raise DatabaseProblem(f"cannot start: {exc}. Let it finish, then start the bot again") from None
             self._db = await open_database(url)
             await finish_interrupted_restore(url)
         else:

@@ -116,7 +116,7 @@ async def test_a_restore_is_refused_while_a_bot_runs_on_postgresql(tmp_path: Pat
     assert (await asyncio.to_thread(imgbot, tmp_path, "db", "migrate-to", target)).returncode == 0
     assert (await asyncio.to_thread(imgbot, tmp_path, "db", "backup", url=target)).returncode == 0
     [archive] = sorted((tmp_path / "backups").glob("imgbot-*.pgdump"))
-    async with await PostgresLock.acquire(target, shown(target), "the bot", shared=False):
+    async with await PostgresLock.acquire(target, shown(target), "the bot", shared=True):
         refused = await asyncio.to_thread(imgbot, tmp_path, "db", "restore", str(archive), url=target)
     assert refused.returncode == 1 and refused.stdout == ""
     [line] = refused.stderr.splitlines()

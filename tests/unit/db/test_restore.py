@@ -328,7 +328,7 @@ async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, 
     url, backups = pg_database, tmp_path / "backups"
     archive = await asyncio.to_thread(backup_postgres, url, SHOWN, backups, NOW)
     await pg.fetch(url, "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', 4, 1, 'x')")
-    async with await PostgresLock.acquire(url, SHOWN, "the bot", shared=False):
+    async with await PostgresLock.acquire(url, SHOWN, "the bot", shared=True):
         with pytest.raises(BackupError) as refused:
             await restore_postgres(archive.path, url, SHOWN, backups, LATER)
         message = str(refused.value)
@@ -339,7 +339,7 @@ async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, 
         # And while a restore runs, a bot is refused (it takes the lock at start, bot/app.py).
     async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False):
         with pytest.raises(DatabaseInUse, match="in use by a restore"):
-            await PostgresLock.acquire(url, SHOWN, "the bot", shared=False)
+            await PostgresLock.acquire(url, SHOWN, "the bot", shared=True)
     await restore_postgres(archive.path, url, SHOWN, backups, LATER)
     assert await pg.fetch(url, "SELECT COUNT(*) FROM entry_votes") == [(3,)]
 
@@ -350,11 +350,12 @@ async def test_the_bot_holds_the_lock_from_start_to_close(pg_database: str, tmp_
     second = ImgBot(make_settings(tmp_path, database_url=url), content)
     try:
         await bot.prepare()
+        # A second process (another range of shards, issue 16 part 2) shares it; a restore is refused while either
+        # holds it.
+        await second.prepare()
+        await bot.close()
         with pytest.raises(DatabaseInUse, match=r"in use by the bot \(pid"):
             await PostgresLock.acquire(url, SHOWN, "a restore", shared=False)
-        # One bot process per database, as on SQLite.
-        with pytest.raises(DatabaseProblem, match=r"cannot start: .* is in use by the bot \(pid"):
-            await second.prepare()
     finally:
         await second.close()
         await bot.close()
@@ -368,8 +369,8 @@ async def test_the_bot_holds_the_lock_from_start_to_close(pg_database: str, tmp_
             await refused.close()
     shown = make_settings(tmp_path, database_url=url).database_shown
     assert str(caught.value) == (
-        f"cannot start: the database {shown} is in use by a restore (pid {os.getpid()}). Stop that bot, or let the "
-        "restore or migration finish, then start again"
+        f"cannot start: the database {shown} is in use by a restore (pid {os.getpid()}). Let it finish, then start "
+        "the bot again"
     )
 
 
@@ -392,7 +393,7 @@ def test_the_postgres_follow_up_runs_while_the_lock_is_held(pg_database: str, tm
     async def after(target: str) -> None:
         seen.append(target)
         with pytest.raises(DatabaseInUse, match="a restore"):
-            await PostgresLock.acquire(target, SHOWN, "the bot", shared=False)
+            await PostgresLock.acquire(target, SHOWN, "the bot", shared=True)
 
     pg_restore(archive, url, backups, after=after)
     assert seen == [url]
