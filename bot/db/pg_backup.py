@@ -70,6 +70,8 @@ LEDGER_SCHEMA = "deletion_ledger_file"
 CARRY_SCHEMA = "imgbot_restore_carry"
 """Where a restore keeps the record of what was posted while the bot's tables are replaced (module docstring)."""
 EXCLUDED_SCHEMAS = (LEDGER_SCHEMA, CARRY_SCHEMA)
+CARRY_LOCK_KEY = 4713
+"""The transaction lock of writing the carried record back (4711 is the migrations', 4712 the deletion ledger's)."""
 DEBIAN_PROGRAMS = Path("/usr/lib/postgresql")
 """Where Debian and Ubuntu keep each PostgreSQL version's programs (``15/bin/pg_dump``)."""
 BOOKKEEPING = "schema_version"
@@ -506,10 +508,15 @@ async def reset_identities(
         )
 
 
-async def _carry_back(conn: asyncpg.Connection) -> JournalCarried:
+async def _carry_back(conn: asyncpg.Connection) -> JournalCarried | None:
     """Step 4: write the carried record back into the restored (and migrated) tables, then drop the carry schema;
-    one transaction."""
+    one transaction. None when there is nothing to carry (no carry schema)."""
     async with conn.transaction():
+        # Several bot processes may start at once on a database a restore left unfinished: one of them finishes it,
+        # the others then find nothing to do.
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", CARRY_LOCK_KEY)
+        if not await _schema_exists(conn, CARRY_SCHEMA):
+            return None
         deliveries, refused = await _carry_table(conn, JOURNAL_TABLES[0])
         events, refused_events = await _carry_table(conn, JOURNAL_TABLES[1])
         watermarks = 0
@@ -542,7 +549,7 @@ async def _migrate(url: str) -> int:
 async def _carry_back_at(url: str) -> JournalCarried | None:
     conn = await asyncpg.connect(url)
     try:
-        return await _carry_back(conn) if await _schema_exists(conn, CARRY_SCHEMA) else None
+        return await _carry_back(conn)
     finally:
         await conn.close()
 

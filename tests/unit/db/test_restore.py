@@ -513,3 +513,20 @@ def test_an_older_postgres_archive_is_brought_to_the_current_schema_before_the_r
     assert pg.votes(database) == 1
     assert result.journal is not None and (result.journal.deliveries, result.journal.refused) == (2, 0)
     assert pg.rows(database, "SELECT key FROM deliveries ORDER BY key") == [("nudge",), ("sg:prompt:1:2026-11-22",)]
+
+
+def test_two_processes_starting_at_once_finish_a_cut_short_restore_once(pg_database: str, tmp_path: Path) -> None:
+    url = pg_database
+    archive = backup_postgres(url, SHOWN, tmp_path / "backups", NOW).path
+    pg.deliver(url, "after-backup")
+    pg_backup._replace_tables(url, archive, True, 60)
+
+    async def two_starts() -> list[JournalCarried | None]:
+        conn = await open_database(url)
+        await conn.close()
+        return list(await asyncio.gather(finish_interrupted_restore(url), finish_interrupted_restore(url)))
+
+    results = pg.run(two_starts())
+    assert sorted(r is None for r in results) == [False, True], results
+    assert pg.rows(url, "SELECT key FROM deliveries ORDER BY key") == [("after-backup",), ("before-backup",)]
+    assert not carry_schema_left(url)
