@@ -1,18 +1,44 @@
-"""Restores: refused while the bot runs, a sound copy of what they replace, and never a second post of what was sent."""
+"""Restores: refused while the bot runs, a sound copy of what they replace, and never a second post of what was sent;
+on SQLite (a file replaced) and on PostgreSQL (pg_dump archives, bot/db/pg_backup.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.app import ImgBot
+from bot.content import Content
 from bot.db import backup as backup_module
-from bot.db.backup import BackupError, backup_database, check_integrity, restore_database
-from bot.db.connection import apply_migrations_sync, discover_migrations
-from bot.db.lock import DatabaseInUse, DatabaseLock
+from bot.db import pg_backup
+from bot.db.backup import BackupError, JournalCarried, RestoreResult, backup_database, check_integrity, restore_database
+from bot.db.connection import (
+    PG_MIGRATIONS_DIR,
+    apply_migrations,
+    apply_migrations_sync,
+    discover_migrations,
+    open_database,
+)
+from bot.db.errors import DatabaseProblem
+from bot.db.lock import DatabaseInUse, DatabaseLock, PostgresLock
+from bot.db.pg_backup import (
+    CARRY_SCHEMA,
+    archive_version,
+    backup_postgres,
+    check_postgres,
+    finish_interrupted_restore,
+    list_pg_backups,
+    restore_postgres,
+)
+from bot.db.postgres import connect as pg_connect
+from tests.conftest import make_settings
+from tests.postgres_server import PostgresServer
+from tests.unit.db import postgres_helpers as pg
 from tests.unit.db.conftest import connect
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -224,3 +250,283 @@ def test_a_backup_an_earlier_version_made_restores_and_is_left_as_it_was(databas
 def test_the_database_itself_is_no_backup(database: Path) -> None:
     with pytest.raises(BackupError, match="is the database itself"):
         restore_database(database, database, LATER)
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------------------------
+
+SHOWN = "the test database"
+
+
+@pytest.fixture
+def pg_database(postgres: PostgresServer) -> str:
+    url = pg.new_database(postgres)
+    pg.vote(url, 1, 2, 3)
+    pg.deliver(url, "before-backup")
+    pg.set_watermark(url, "studygroups", "2026-11-22T11:00:00.000000+00:00")
+    return url
+
+
+def pg_restore(archive: Path, url: str, backups: Path, **options: Any) -> RestoreResult:
+    return pg.run(restore_postgres(archive, url, SHOWN, backups, LATER, **options))
+
+
+def carry_schema_left(url: str) -> bool:
+    return bool(pg.rows(url, "SELECT COUNT(*) FROM pg_namespace WHERE nspname = ?", CARRY_SCHEMA)[0][0])
+
+
+def test_a_postgres_restore_brings_data_back_and_keeps_the_record_of_what_was_posted(
+    pg_database: str, tmp_path: Path
+) -> None:
+    url, backups = pg_database, tmp_path / "backups"
+    archive = backup_postgres(url, SHOWN, backups, NOW).path
+    # After the backup: members' data (which the restore takes back) and posts in Discord (which it cannot).
+    pg.vote(url, 4, 5)
+    pg.deliver(url, "after-backup")
+    pg.deliver(url, "claimed-after-backup", status="claimed")
+    pg.set_watermark(url, "studygroups", "2026-11-22T12:30:00.000000+00:00")
+    pg.rows(
+        url,
+        "INSERT INTO milestone_discord_events VALUES (1, 'match-day-2027', 2027, 555, 's', 'e', 0, 'f', 'active', "
+        "'c', 'u')",
+    )
+
+    result = pg_restore(archive, url, backups)
+
+    assert pg.votes(url) == 3
+    assert pg.rows(url, "SELECT key, status FROM deliveries ORDER BY key") == [
+        ("after-backup", "sent"),
+        ("before-backup", "sent"),
+        ("claimed-after-backup", "claimed"),
+    ]
+    assert pg.rows(url, "SELECT value FROM bot_meta WHERE key = 'watermark:studygroups'") == [
+        ("2026-11-22T12:30:00.000000+00:00",)
+    ]
+    assert pg.rows(url, "SELECT event_id FROM milestone_discord_events") == [(555,)]
+    assert result.journal is not None
+    assert (result.journal.deliveries, result.journal.discord_events, result.journal.watermarks) == (2, 1, 1)
+    assert result.schema_version == len(discover_migrations(PG_MIGRATIONS_DIR))
+    # The replaced database is kept as an archive beside the backups, owner-only, restorable like one.
+    assert result.kept == backups / "before-restore-20261122T130000Z.pgdump"
+    assert archive_version(result.kept) == result.schema_version and mode(result.kept) == 0o600
+    assert list_pg_backups(backups) == [archive], "the kept archive is not a backup that pruning would count"
+    assert not carry_schema_left(url)
+
+
+def test_a_postgres_watermark_never_goes_back(pg_database: str, tmp_path: Path) -> None:
+    url, backups = pg_database, tmp_path / "backups"
+    pg.set_watermark(url, "studygroups", "2026-11-22T13:00:00.000000+00:00")
+    archive = backup_postgres(url, SHOWN, backups, NOW).path
+    pg.set_watermark(url, "studygroups", "2026-11-22T12:00:00.000000+00:00")
+    result = pg_restore(archive, url, backups)
+    assert result.journal is not None and result.journal.watermarks == 0
+    assert pg.rows(url, "SELECT value FROM bot_meta WHERE key = 'watermark:studygroups'") == [
+        ("2026-11-22T13:00:00.000000+00:00",)
+    ]
+
+
+async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, tmp_path: Path) -> None:
+    url, backups = pg_database, tmp_path / "backups"
+    archive = await asyncio.to_thread(backup_postgres, url, SHOWN, backups, NOW)
+    await pg.fetch(url, "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', 4, 1, 'x')")
+    async with await PostgresLock.acquire(url, SHOWN, "the bot", shared=True):
+        with pytest.raises(BackupError) as refused:
+            await restore_postgres(archive.path, url, SHOWN, backups, LATER)
+        message = str(refused.value)
+        assert f"{SHOWN} is in use by the bot (pid {os.getpid()})" in message
+        assert "Stop the bot first" in message and "nothing was changed" in message
+        assert await pg.fetch(url, "SELECT COUNT(*) FROM entry_votes") == [(4,)]
+        assert sorted(backups.iterdir()) == [archive.path]
+        # And while a restore runs, a bot is refused (it takes the lock at start, bot/app.py).
+    async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False):
+        with pytest.raises(DatabaseInUse, match="in use by a restore"):
+            await PostgresLock.acquire(url, SHOWN, "the bot", shared=True)
+    await restore_postgres(archive.path, url, SHOWN, backups, LATER)
+    assert await pg.fetch(url, "SELECT COUNT(*) FROM entry_votes") == [(3,)]
+
+
+async def test_the_bot_holds_the_lock_from_start_to_close(pg_database: str, tmp_path: Path, content: Content) -> None:
+    url = pg_database
+    bot = ImgBot(make_settings(tmp_path, database_url=url), content)
+    second = ImgBot(make_settings(tmp_path, database_url=url), content)
+    try:
+        await bot.prepare()
+        # A second process (another range of shards, issue 16 part 2) shares it; a restore is refused while either
+        # holds it.
+        await second.prepare()
+        await bot.close()
+        with pytest.raises(DatabaseInUse, match=r"in use by the bot \(pid"):
+            await PostgresLock.acquire(url, SHOWN, "a restore", shared=False)
+    finally:
+        await second.close()
+        await bot.close()
+    async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False) as lock:
+        assert lock.held
+        refused = ImgBot(make_settings(tmp_path, database_url=url), content)
+        try:
+            with pytest.raises(DatabaseProblem) as caught:
+                await refused.prepare()
+        finally:
+            await refused.close()
+    shown = make_settings(tmp_path, database_url=url).database_shown
+    assert str(caught.value) == (
+        f"cannot start: the database {shown} is in use by a restore (pid {os.getpid()}). Let it finish, then start "
+        "the bot again"
+    )
+
+
+async def test_processes_that_may_run_side_by_side_share_the_lock(pg_database: str) -> None:
+    """Shared holders (processes sharing the shards, issue 16 part 2) keep out only an exclusive one."""
+    url = pg_database
+    async with (
+        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
+        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
+    ):
+        with pytest.raises(DatabaseInUse, match=r"in use by the bot \(pid"):
+            await PostgresLock.acquire(url, SHOWN, "a restore", shared=False)
+
+
+def test_the_postgres_follow_up_runs_while_the_lock_is_held(pg_database: str, tmp_path: Path) -> None:
+    url, backups = pg_database, tmp_path / "backups"
+    archive = backup_postgres(url, SHOWN, backups, NOW).path
+    seen: list[str] = []
+
+    async def after(target: str) -> None:
+        seen.append(target)
+        with pytest.raises(DatabaseInUse, match="a restore"):
+            await PostgresLock.acquire(target, SHOWN, "the bot", shared=True)
+
+    pg_restore(archive, url, backups, after=after)
+    assert seen == [url]
+
+
+def test_without_a_record_to_carry_over_a_postgres_restore_needs_allow_reposts(
+    pg_database: str, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    backups = tmp_path / "backups"
+    archive = backup_postgres(pg_database, SHOWN, backups, NOW).path
+    fresh = pg.new_empty_database(postgres)
+    with pytest.raises(BackupError, match=r"holds no bot data.* --allow-reposts"):
+        pg_restore(archive, fresh, backups)
+    assert pg.rows(fresh, "SELECT to_regclass('public.entry_votes') IS NULL") == [(True,)]
+    result = pg_restore(archive, fresh, backups, allow_reposts=True)
+    assert result.journal is None and result.kept is None and pg.votes(fresh) == 3
+
+
+def test_unreadable_newer_or_sqlite_archives_are_refused(pg_database: str, tmp_path: Path) -> None:
+    url, backups = pg_database, tmp_path / "backups"
+    garbage = tmp_path / "garbage.pgdump"
+    garbage.write_bytes(b"this is no archive" * 100)
+    with pytest.raises(BackupError, match="input file does not appear to be a valid archive"):
+        pg_restore(garbage, url, backups)
+    sqlite_backup = tmp_path / "imgbot-20261101T000000Z.sqlite3"
+    make_db(sqlite_backup)
+    with pytest.raises(BackupError, match=r"is an SQLite backup .* `imgbot db migrate-to`"):
+        pg_restore(sqlite_backup, url, backups)
+    with pytest.raises(BackupError, match="there is no backup file at"):
+        pg_restore(tmp_path / "nope.pgdump", url, backups)
+    pg.rows(url, "UPDATE schema_version SET version = 999")
+    newer = backup_postgres(url, SHOWN, tmp_path / "newer", NOW).path
+    pg.rows(url, "UPDATE schema_version SET version = ?", len(discover_migrations(PG_MIGRATIONS_DIR)))
+    with pytest.raises(BackupError, match="newer than this code knows"):
+        pg_restore(newer, url, backups)
+    assert pg.votes(url) == 3 and not backups.exists(), "nothing was changed, nothing kept"
+
+
+def test_an_archive_cut_short_replaces_nothing(pg_database: str, tmp_path: Path) -> None:
+    url = pg_database
+    archive = backup_postgres(url, SHOWN, tmp_path / "backups", NOW).path
+    cut = tmp_path / "cut.pgdump"
+    data = archive.read_bytes()
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    pg.vote(url, 4)
+    # Step 3 alone, with the carry: pg_restore stops part-way, and the transaction is rolled back, not committed.
+    with pytest.raises(BackupError, match="nothing was replaced"):
+        pg_backup._replace_tables(url, cut, True, 60)
+    assert pg.votes(url) == 4 and not carry_schema_left(url)
+
+
+def test_a_restore_cut_short_is_finished_at_the_next_start(pg_database: str, tmp_path: Path) -> None:
+    url = pg_database
+    archive = backup_postgres(url, SHOWN, tmp_path / "backups", NOW).path
+    pg.deliver(url, "after-backup")
+    # Step 3 done (tables replaced, the record carried aside); the process dies before step 4.
+    pg_backup._replace_tables(url, archive, True, 60)
+    assert carry_schema_left(url)
+    assert any("a restore did not finish" in p for p in pg.run(check_postgres(url)).problems)
+
+    async def start() -> JournalCarried | None:
+        # What the bot does at start (bot/app.py prepare): migrate, then finish what the restore left.
+        conn = await open_database(url)
+        await conn.close()
+        return await finish_interrupted_restore(url)
+
+    carried = pg.run(start())
+    assert carried is not None and carried.deliveries == 1
+    assert pg.rows(url, "SELECT key FROM deliveries ORDER BY key") == [("after-backup",), ("before-backup",)]
+    assert not carry_schema_left(url) and pg.run(check_postgres(url)).problems == []
+    assert pg.run(finish_interrupted_restore(url)) is None
+
+
+def test_settings_a_newer_pg_restore_writes_do_not_stop_the_restore(
+    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pg_restore 17 starts its script with ``SET transaction_timeout = 0``, which a 15 server does not know: such a
+    setting fails on its own, before the restore's transaction, and the restore goes on."""
+    url, backups = pg_database, tmp_path / "backups"
+    archive = backup_postgres(url, SHOWN, backups, NOW).path
+    pg.vote(url, 4)
+    real = pg_backup.pg_program("pg_restore")
+    newer = tmp_path / "pg_restore"
+    newer.write_text(f'#!/bin/sh\necho "SET imgbot_unknown_setting = 0;"\nexec {real} "$@"\n', encoding="utf-8")
+    newer.chmod(0o755)
+    found = pg_backup.pg_program
+    monkeypatch.setattr(pg_backup, "pg_program", lambda name: newer if name == "pg_restore" else found(name))
+    pg_backup._replace_tables(url, archive, True, 60)
+    assert pg.votes(url) == 3 and carry_schema_left(url)
+
+
+def test_an_older_postgres_archive_is_brought_to_the_current_schema_before_the_record_is_carried(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    backups = tmp_path / "backups"
+    old = pg.new_empty_database(postgres)
+
+    async def at_version_5() -> None:
+        conn = await open_database(old)  # migrated to the latest: dropped and made again at 5 below
+        await conn.close()
+        conn = await pg_connect(old)
+        try:
+            await conn.executescript("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            await apply_migrations(conn, discover_migrations(PG_MIGRATIONS_DIR)[:5])
+        finally:
+            await conn.close()
+
+    pg.run(at_version_5())  # before the study-group kinds of delivery existed
+    pg.vote(old, 7)
+    archive = backup_postgres(old, SHOWN, backups, NOW).path
+    assert archive_version(archive) == 5
+    database = pg.new_database(postgres)
+    pg.deliver(database, "sg:prompt:1:2026-11-22", kind="studygroup-prompt")
+    pg.deliver(database, "nudge", kind="studygroup-nudge")
+    result = pg_restore(archive, database, backups)
+    assert result.schema_version == len(discover_migrations(PG_MIGRATIONS_DIR))
+    assert pg.votes(database) == 1
+    assert result.journal is not None and (result.journal.deliveries, result.journal.refused) == (2, 0)
+    assert pg.rows(database, "SELECT key FROM deliveries ORDER BY key") == [("nudge",), ("sg:prompt:1:2026-11-22",)]
+
+
+def test_two_processes_starting_at_once_finish_a_cut_short_restore_once(pg_database: str, tmp_path: Path) -> None:
+    url = pg_database
+    archive = backup_postgres(url, SHOWN, tmp_path / "backups", NOW).path
+    pg.deliver(url, "after-backup")
+    pg_backup._replace_tables(url, archive, True, 60)
+
+    async def two_starts() -> list[JournalCarried | None]:
+        conn = await open_database(url)
+        await conn.close()
+        return list(await asyncio.gather(finish_interrupted_restore(url), finish_interrupted_restore(url)))
+
+    results = pg.run(two_starts())
+    assert sorted(r is None for r in results) == [False, True], results
+    assert pg.rows(url, "SELECT key FROM deliveries ORDER BY key") == [("after-backup",), ("before-backup",)]
+    assert not carry_schema_left(url)
