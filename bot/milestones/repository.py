@@ -189,7 +189,8 @@ class MilestoneRepository:
         async with write_transaction(self._conn):
             cursor = await self._conn.execute(
                 "INSERT INTO server_events (guild_id, channel_id, title, description, starts_at, zone, reminders, "
-                "status, created_by, created_at, announce_from) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
+                "status, created_by, created_at, announce_from) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?) "
+                "RETURNING id",
                 (
                     guild_id,
                     channel_id,
@@ -203,7 +204,9 @@ class MilestoneRepository:
                     to_db(now),
                 ),
             )
-        event = await self.event(guild_id, int(cursor.lastrowid or 0))
+            row = await cursor.fetchone()
+        assert row is not None
+        event = await self.event(guild_id, int(row[0]))
         assert event is not None
         return event
 
@@ -388,7 +391,7 @@ class MilestoneRepository:
         sql = f"SELECT {_LINK_COLUMNS} FROM milestone_discord_events"
         args: tuple[object, ...] = ()
         if guild_ids is not None:
-            sql += f" WHERE guild_id IN ({', '.join('?' * len(guild_ids))})" if guild_ids else " WHERE 0"
+            sql += f" WHERE guild_id IN ({', '.join('?' * len(guild_ids))})" if guild_ids else " WHERE 1 = 0"
             args = tuple(guild_ids)
         async with self._conn.execute(sql, args) as cursor:
             rows = await cursor.fetchall()

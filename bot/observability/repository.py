@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable
 
 from bot.db.connection import Connection, write_transaction
+from bot.db.postgres import PgConnection
 from bot.db.timestamps import from_db, to_db
 from bot.observability.status import DELIVERY_KINDS, DeliveryCounts, ErrorNote, Heartbeat, ShardFigures
 
@@ -66,11 +67,8 @@ class StatusRepository:
 
     async def _shards(self) -> tuple[ShardFigures, ...]:
         # `imgbot status` reads the database without migrating it: one from before 0012 has no shards to show.
-        async with self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'status_shards'"
-        ) as cursor:
-            if await cursor.fetchone() is None:
-                return ()
+        if not await self._has_table("status_shards"):
+            return ()
         async with self._conn.execute(
             "SELECT shard_id, state, latency_ms, guilds FROM status_shards ORDER BY shard_id"
         ) as cursor:
@@ -84,6 +82,17 @@ class StatusRepository:
             )
             for r in rows
         )
+
+    async def _has_table(self, name: str) -> bool:
+        # Each engine names its tables in its own catalogue: SQLite in sqlite_master, PostgreSQL in information_schema
+        # (the tables of the schema the connection uses).
+        sql = (
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+            if isinstance(self._conn, PgConnection)
+            else "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        )
+        async with self._conn.execute(sql, (name,)) as cursor:
+            return await cursor.fetchone() is not None
 
     async def recent_errors(self, limit: int) -> list[ErrorNote]:
         """Newest first."""
@@ -101,15 +110,17 @@ class StatusRepository:
         An older claim is not pending: every feature retries or gives up its claims within hours, so one left from
         before the window (the status shows a day) is a leftover that would otherwise show as pending forever."""
         after = to_db(since)
+        # COUNT of a CASE without ELSE counts the rows it holds for: a condition is a boolean on PostgreSQL, which
+        # SUM does not add up as SQLite does its 0/1; and COUNT is an integer on both (SUM of BIGINT is NUMERIC).
         async with self._conn.execute(
             "SELECT target_kind, "
-            "SUM(status = 'sent' AND finished_at >= :after), "
-            "SUM(status = 'sent' AND late = 1 AND finished_at >= :after), "
-            "SUM(status = 'skipped' AND finished_at >= :after), "
-            "SUM(status = 'failed' AND finished_at >= :after), "
-            "SUM(status = 'claimed' AND COALESCE(claimed_at, fire_at) >= :after) "
-            "FROM deliveries WHERE finished_at >= :after OR status = 'claimed' GROUP BY target_kind",
-            {"after": after},
+            "COUNT(CASE WHEN status = 'sent' AND finished_at >= ? THEN 1 END), "
+            "COUNT(CASE WHEN status = 'sent' AND late = 1 AND finished_at >= ? THEN 1 END), "
+            "COUNT(CASE WHEN status = 'skipped' AND finished_at >= ? THEN 1 END), "
+            "COUNT(CASE WHEN status = 'failed' AND finished_at >= ? THEN 1 END), "
+            "COUNT(CASE WHEN status = 'claimed' AND COALESCE(claimed_at, fire_at) >= ? THEN 1 END) "
+            "FROM deliveries WHERE finished_at >= ? OR status = 'claimed' GROUP BY target_kind",
+            (after,) * 6,
         ) as cursor:
             rows = await cursor.fetchall()
         found = {str(r[0]): DeliveryCounts(str(r[0]), *(int(v or 0) for v in r[1:])) for r in rows}

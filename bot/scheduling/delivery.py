@@ -340,14 +340,15 @@ class DeliveryRepository:
 
         In transactions of ``PRUNE_BATCH`` rows: the first run after an upgrade may have years of backlog."""
         # Text comparisons are time comparisons: every column is written by to_db (bot/db/timestamps.py).
-        params = {"before": to_db(before), "batch": PRUNE_BATCH}
+        stamp = to_db(before)
         pruned = 0
         while True:
             async with write_transaction(self._conn):
+                # By key (the primary key), which both engines have; SQLite's rowid is not PostgreSQL's.
                 cursor = await self._conn.execute(
-                    "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries WHERE status != 'claimed' "
-                    "AND finished_at < :before AND fire_at < :before AND occurs_at < :before LIMIT :batch)",
-                    params,
+                    "DELETE FROM deliveries WHERE key IN (SELECT key FROM deliveries WHERE status != 'claimed' "
+                    "AND finished_at < ? AND fire_at < ? AND occurs_at < ? LIMIT ?)",
+                    (stamp, stamp, stamp, PRUNE_BATCH),
                 )
             deleted = max(cursor.rowcount, 0)
             pruned += deleted

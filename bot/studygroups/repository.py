@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-
-import aiosqlite
 
 from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import from_db, from_db_or_none, to_db
@@ -160,7 +159,7 @@ class StudyGroupRepository:
                 cursor = await self._conn.execute(
                     "INSERT INTO study_groups (guild_id, channel_id, name, name_key, checkin_time, timezone, "
                     "weekdays, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         guild_id,
                         channel_id,
@@ -173,11 +172,13 @@ class StudyGroupRepository:
                         stamp,
                     ),
                 )
-        except aiosqlite.IntegrityError as exc:
-            # write_transaction has rolled the refused insert back.
+                row = await cursor.fetchone()
+        except sqlite3.IntegrityError as exc:
+            # write_transaction has rolled the refused insert back (on PostgreSQL the violation is re-raised as
+            # sqlite3's IntegrityError: bot/db/postgres.py).
             raise GroupConflictError(str(exc)) from exc
-        assert cursor.lastrowid is not None
-        group = await self.get_group(cursor.lastrowid)
+        assert row is not None
+        group = await self.get_group(int(row[0]))
         assert group is not None
         return group
 
@@ -252,7 +253,7 @@ class StudyGroupRepository:
         try:
             async with write_transaction(self._conn):
                 await self._conn.execute(f"UPDATE study_groups SET {', '.join(sets)} WHERE id = ?", (*params, group_id))
-        except aiosqlite.IntegrityError as exc:
+        except sqlite3.IntegrityError as exc:
             raise GroupConflictError(str(exc)) from exc
         group = await self.get_group(group_id)
         assert group is not None
@@ -286,7 +287,7 @@ class StudyGroupRepository:
                     )
                 ]
             )
-        except aiosqlite.IntegrityError as exc:
+        except sqlite3.IntegrityError as exc:
             raise GroupConflictError(str(exc)) from exc
         return counts[0] > 0
 
