@@ -23,6 +23,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from bench.e2e_latency import measure
 from bot.db.connection import PG_MIGRATIONS_DIR, discover_migrations
 from bot.scheduling import CRASH_AFTER_SEND_ENV
 from discord_emulator import Channel, Emulator, Message, Reply, User, World
@@ -269,3 +270,19 @@ async def test_mydata_export_shows_a_members_data_and_delete_leaves_none_in_any_
     again = await run(emu, "mydata export", user=carol, channel=general)
     after = json.loads(again.attachments[0].data) if again.attachments else {}
     assert "Pathoma chapter 3" not in json.dumps(after), after
+
+
+@pytest.mark.heavy  # two bots under bursts of /ask: never beside another heavy test (tests/conftest.py)
+async def test_the_latency_bench_measures_the_bot_on_sqlite_and_on_a_throwaway_postgresql_in_one_run() -> None:
+    """The code path of ``bench/e2e_latency.py --database both``, small (the floor left out: its own test has it)."""
+    report = await measure(
+        interactions=20, concurrency=5, repeat=1, warmup=5, databases=("sqlite", "postgresql"), floor=False
+    )
+    assert report.errors == 0 and report.compares_databases
+    for which in ("bot", "bot-postgresql"):
+        (burst,) = report.rounds[which]
+        assert len(burst.latencies_ms) == 20 and burst.wall_s > 0, which
+    assert report.rounds["floor"] == []
+    assert report.database_ratio("p99") > 0 and report.database_ratio("throughput") > 0
+    assert "database: PostgreSQL at postgresql://postgres@127.0.0.1:" in report.postgres_output
+    assert "database: PostgreSQL" not in report.bot_output
