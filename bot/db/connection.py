@@ -137,7 +137,13 @@ _PG_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER 
 
 
 async def _pg_schema_version(conn: PgConnection) -> int:
-    await conn.executescript(_PG_VERSION_TABLE)
+    # A read only (no CREATE TABLE IF NOT EXISTS here): creating the table outside the migrations' advisory lock
+    # collided with a first migration still in progress (a duplicate-key error on PostgreSQL's catalogue), and a
+    # reader such as `imgbot status` need not be allowed to create tables. The migrations create it under the lock.
+    async with conn.execute("SELECT to_regclass('schema_version') IS NOT NULL") as cursor:
+        exists = await cursor.fetchone()
+    if not exists or not exists[0]:
+        return 0
     async with conn.execute("SELECT MAX(version) FROM schema_version") as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row and row[0] is not None else 0

@@ -11,8 +11,10 @@ CREATE TABLE unanswered_questions_0013 (
     first_seen TEXT    NOT NULL,
     last_seen  TEXT    NOT NULL
 );
+-- The new ids in the order the questions were first asked: SQLite numbers them in its row order, which is the order
+-- they were inserted; PostgreSQL has no such order (an updated row moves), so it is spelled out.
 INSERT INTO unanswered_questions_0013 (question, times, first_seen, last_seen)
-    SELECT question, times, first_seen, last_seen FROM unanswered_questions;
+    SELECT question, times, first_seen, last_seen FROM unanswered_questions ORDER BY first_seen, question;
 DROP TABLE unanswered_questions;
 ALTER TABLE unanswered_questions_0013 RENAME TO unanswered_questions;
 -- The names a table created as unanswered_questions would have had.
