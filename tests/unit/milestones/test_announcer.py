@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
 import pytest
 
 from bot.content import Content
 from bot.cycle import MilestoneKind
+from bot.db.connection import Connection
 from bot.milestones.announcements import Announcement
 from bot.milestones.announcer import RETRY_JOB, MilestoneAnnouncer, job_id
 from bot.milestones.discord_event_plan import EventPlan, EventsNotice
@@ -125,7 +125,7 @@ async def database_path(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def harness(conn: aiosqlite.Connection, content: Content) -> AsyncIterator[Harness]:
+async def harness(conn: Connection, content: Content) -> AsyncIterator[Harness]:
     rol = content.calendar.get(2027, MilestoneKind.ROL_DEADLINE)
     assert rol is not None
     clock = Clock(rol.at - timedelta(days=30))
@@ -238,7 +238,7 @@ async def test_subscribing_never_posts_what_was_due_before(harness: Harness, con
 
 
 async def test_a_pause_notice_never_names_a_moderator_who_deleted_their_data(
-    harness: Harness, conn: aiosqlite.Connection, content: Content
+    harness: Harness, conn: Connection, content: Content
 ) -> None:
     """After /mydata delete the subscription's configured_by is 0: no DM to user 0 (the owner is told instead)."""
     h = harness

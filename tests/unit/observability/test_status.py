@@ -9,8 +9,10 @@ import logging
 from collections.abc import Iterable
 
 import aiosqlite
+import asyncpg
 import pytest
 
+from bot.db.connection import Connection
 from bot.db.timestamps import to_db
 from bot.observability.context import interaction_fields, log_context
 from bot.observability.repository import KEEP_ERRORS, StatusRepository
@@ -45,7 +47,7 @@ def report(beat: Heartbeat | None, errors: Iterable[ErrorNote] = (), source: str
 
 
 async def insert_delivery(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     key: str,
     kind: str,
     status: str,
@@ -204,7 +206,7 @@ def test_json_has_stable_keys_and_plain_values() -> None:
 # -- the database ---------------------------------------------------------------------------------------------------
 
 
-async def test_heartbeat_is_one_row_replaced_at_every_beat(conn: aiosqlite.Connection) -> None:
+async def test_heartbeat_is_one_row_replaced_at_every_beat(conn: Connection) -> None:
     repository = StatusRepository(conn)
     assert await repository.heartbeat() is None
     await repository.write(heartbeat(NOW - dt.timedelta(minutes=1), latency=None))
@@ -216,7 +218,7 @@ async def test_heartbeat_is_one_row_replaced_at_every_beat(conn: aiosqlite.Conne
         assert tuple(await cursor.fetchone() or ()) == (1,)
 
 
-async def test_errors_are_kept_newest_first_and_pruned(conn: aiosqlite.Connection) -> None:
+async def test_errors_are_kept_newest_first_and_pruned(conn: Connection) -> None:
     repository = StatusRepository(conn)
     notes = [ErrorNote(NOW + dt.timedelta(seconds=n), f"{n:06x}", f"error {n}") for n in range(KEEP_ERRORS + 5)]
     await repository.write(heartbeat(), notes[:50])
@@ -227,7 +229,7 @@ async def test_errors_are_kept_newest_first_and_pruned(conn: aiosqlite.Connectio
         assert tuple(await cursor.fetchone() or ()) == (KEEP_ERRORS,)
 
 
-async def test_deliveries_of_the_last_24_hours_by_kind_and_outcome(conn: aiosqlite.Connection) -> None:
+async def test_deliveries_of_the_last_24_hours_by_kind_and_outcome(conn: Connection) -> None:
     hour = dt.timedelta(hours=1)
     rows = [
         ("m1", "milestone", "sent", NOW - hour, False),
@@ -264,7 +266,7 @@ async def test_deliveries_of_the_last_24_hours_by_kind_and_outcome(conn: aiosqli
 class SignallingRepository(StatusRepository):
     """A real repository that also says when it wrote, so a test can await the write."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         super().__init__(conn)
         self.written = asyncio.Event()
 
@@ -273,7 +275,7 @@ class SignallingRepository(StatusRepository):
         self.written.set()
 
 
-async def test_an_error_is_stored_at_once_not_at_the_next_beat(conn: aiosqlite.Connection) -> None:
+async def test_an_error_is_stored_at_once_not_at_the_next_beat(conn: Connection) -> None:
     monitor = StatusMonitor(STARTED, pid=9)
     repository = SignallingRepository(conn)
     service = StatusService(monitor, repository, lambda: FIGURES, interval=dt.timedelta(hours=1), clock=lambda: NOW)
@@ -292,18 +294,18 @@ async def test_an_error_is_stored_at_once_not_at_the_next_beat(conn: aiosqlite.C
     assert monitor.on_error is None
 
 
-async def test_a_failed_write_keeps_the_errors_for_the_next_beat(conn: aiosqlite.Connection) -> None:
+async def test_a_failed_write_keeps_the_errors_for_the_next_beat(conn: Connection) -> None:
     monitor = StatusMonitor(STARTED, pid=9)
     service = StatusService(monitor, StatusRepository(conn), lambda: FIGURES, clock=lambda: NOW)
     monitor.note_error(ErrorNote(NOW, "aaaaaa", "first"))
     await conn.execute("DROP TABLE error_log")
-    with pytest.raises(aiosqlite.OperationalError):
+    with pytest.raises((aiosqlite.OperationalError, asyncpg.UndefinedTableError)):
         await service.beat()
     assert [n.reference for n in monitor.take_unsaved()] == ["aaaaaa"]
 
 
 async def test_live_report_uses_memory_for_the_bot_and_the_database_for_deliveries(
-    conn: aiosqlite.Connection,
+    conn: Connection,
 ) -> None:
     await insert_delivery(conn, "m1", "milestone", "sent", NOW - dt.timedelta(hours=1))
     await conn.commit()
@@ -368,7 +370,7 @@ def test_json_lists_the_shards() -> None:
     assert isinstance(unsharded, dict) and unsharded["shards"] == []
 
 
-async def test_the_shards_are_replaced_with_every_heartbeat(conn: aiosqlite.Connection) -> None:
+async def test_the_shards_are_replaced_with_every_heartbeat(conn: Connection) -> None:
     repository = StatusRepository(conn)
     first = sharded(ShardFigures(0, "ready", 0.04, 2), ShardFigures(1, "connecting", float("inf"), 0))
     await repository.write(first)
@@ -382,7 +384,7 @@ async def test_the_shards_are_replaced_with_every_heartbeat(conn: aiosqlite.Conn
     assert stored is not None and stored.shards == (ShardFigures(0, "disconnected", None, 2),)
 
 
-async def test_the_live_report_carries_the_probe_shards(conn: aiosqlite.Connection) -> None:
+async def test_the_live_report_carries_the_probe_shards(conn: Connection) -> None:
     shards = (ShardFigures(0, "ready", 0.02, 1), ShardFigures(1, "ready", 0.03, 1))
     figures = dataclasses.replace(FIGURES, shards=shards)
     service = StatusService(StatusMonitor(STARTED, pid=7), StatusRepository(conn), lambda: figures, clock=lambda: NOW)

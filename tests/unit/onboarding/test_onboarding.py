@@ -4,15 +4,13 @@ screens inside Discord's limits with the longest values they can be given."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import discord
 import pytest
 from discord.ui import DynamicItem
 
-from bot.db.connection import open_database
+from bot.db.connection import Connection
 from bot.milestones.discord_event_plan import EventsSetting
 from bot.milestones.models import PauseReason, Status, Subscription
 from bot.milestones.reminders import MAX_REMINDERS, parse_reminders
@@ -42,12 +40,9 @@ BIG_ID = 2**64 - 1
 
 
 @pytest.fixture
-async def ledger(tmp_path: Path) -> AsyncIterator[WelcomeLedger]:
-    conn = await open_database(tmp_path / "bot.sqlite3")
-    try:
-        yield WelcomeLedger(conn, clock=lambda: NOW)
-    finally:
-        await conn.close()
+def ledger(conn: Connection) -> WelcomeLedger:
+    """The ledger on the bot's database, on each backend (the ``conn`` fixture opens and closes it)."""
+    return WelcomeLedger(conn, clock=lambda: NOW)
 
 
 # -- the welcome ledger ----------------------------------------------------------------------------------------------

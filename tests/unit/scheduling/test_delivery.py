@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
 import pytest
 
 from bot.content import Content
 from bot.cycle import CycleCalendar, MilestoneKind, Reminder
+from bot.db.connection import Connection
 from bot.db.timestamps import to_db
 from bot.milestones.models import (
     PauseReason,
@@ -149,7 +149,7 @@ def test_nonce_is_short_deterministic_and_distinct() -> None:
 # -- the protocol ----------------------------------------------------------------------------------------------------
 
 
-async def test_sends_once_and_records(conn: aiosqlite.Connection) -> None:
+async def test_sends_once_and_records(conn: Connection) -> None:
     repo, channel = DeliveryRepository(conn), FakeChannel()
     deliverer = Deliverer(repo, clock=Clock(NOW))
     first = await deliverer.deliver(record(), channel.send)
@@ -160,7 +160,7 @@ async def test_sends_once_and_records(conn: aiosqlite.Connection) -> None:
     assert stored is not None and stored.status is DeliveryStatus.SENT and stored.message_id == first.message_id
 
 
-async def test_claim_is_committed_before_sending(conn: aiosqlite.Connection) -> None:
+async def test_claim_is_committed_before_sending(conn: Connection) -> None:
     repo = DeliveryRepository(conn)
     seen: list[DeliveryStatus | None] = []
 
@@ -173,7 +173,7 @@ async def test_claim_is_committed_before_sending(conn: aiosqlite.Connection) -> 
     assert seen == [DeliveryStatus.CLAIMED]
 
 
-async def test_crash_between_send_and_record_resends_with_the_same_nonce(conn: aiosqlite.Connection) -> None:
+async def test_crash_between_send_and_record_resends_with_the_same_nonce(conn: Connection) -> None:
     repo, channel, clock = DeliveryRepository(conn), FakeChannel(), Clock(NOW)
     # The first process claimed and sent, then died before recording.
     assert await repo.claim(record(), NOW)
@@ -184,7 +184,7 @@ async def test_crash_between_send_and_record_resends_with_the_same_nonce(conn: a
     assert channel.sends == [record().nonce, record().nonce] and len(channel.by_nonce) == 1
 
 
-async def test_old_claim_is_looked_up_before_sending_again(conn: aiosqlite.Connection) -> None:
+async def test_old_claim_is_looked_up_before_sending_again(conn: Connection) -> None:
     repo, channel, clock = DeliveryRepository(conn), FakeChannel(), Clock(NOW)
     assert await repo.claim(record(), NOW)
     clock.now = NOW + timedelta(minutes=30)  # Discord no longer remembers the nonce
@@ -199,7 +199,7 @@ async def test_old_claim_is_looked_up_before_sending_again(conn: aiosqlite.Conne
     assert channel.sends == [] and looked_up == [record().nonce[:10]]
 
 
-async def test_a_claim_left_by_an_earlier_process_is_looked_up_however_recent(conn: aiosqlite.Connection) -> None:
+async def test_a_claim_left_by_an_earlier_process_is_looked_up_however_recent(conn: Connection) -> None:
     # Discord does not document how long it remembers a nonce, so after a restart the history is always read.
     repo, channel, clock = DeliveryRepository(conn), FakeChannel(), Clock(NOW)
     assert await repo.claim(record(), NOW)  # the earlier process claimed, posted (or not) and died
@@ -226,7 +226,7 @@ async def test_a_claim_left_by_an_earlier_process_is_looked_up_however_recent(co
     assert stored is not None and (stored.status, stored.message_id) == (DeliveryStatus.SENT, 4242)
 
 
-async def test_a_claim_of_this_process_trusts_its_nonce_only_for_a_while(conn: aiosqlite.Connection) -> None:
+async def test_a_claim_of_this_process_trusts_its_nonce_only_for_a_while(conn: Connection) -> None:
     repo, channel, clock = DeliveryRepository(conn), FakeChannel(), Clock(NOW)
     failures = 2
     looked_up: list[str] = []
@@ -252,7 +252,7 @@ async def test_a_claim_of_this_process_trusts_its_nonce_only_for_a_while(conn: a
     assert looked_up == [record().key] and len(channel.sends) == 1
 
 
-async def test_a_claim_that_can_never_be_checked_is_given_up_not_sent(conn: aiosqlite.Connection) -> None:
+async def test_a_claim_that_can_never_be_checked_is_given_up_not_sent(conn: Connection) -> None:
     # The history past the look-up's cap: whether it was posted cannot be known, and posting twice is worse.
     repo, channel = DeliveryRepository(conn), FakeChannel()
     assert await repo.claim(record(), NOW)
@@ -267,7 +267,7 @@ async def test_a_claim_that_can_never_be_checked_is_given_up_not_sent(conn: aios
     assert stored.reason == "could not check whether it was posted: more than 1,000 messages"
 
 
-async def test_a_problem_marks_the_row_failed(conn: aiosqlite.Connection) -> None:
+async def test_a_problem_marks_the_row_failed(conn: Connection) -> None:
     repo = DeliveryRepository(conn)
 
     async def send(nonce: str) -> int:
@@ -280,7 +280,7 @@ async def test_a_problem_marks_the_row_failed(conn: aiosqlite.Connection) -> Non
     assert stored is not None and stored.status is DeliveryStatus.FAILED and "10003" in (stored.reason or "")
 
 
-async def test_a_transient_error_leaves_the_claim_for_a_retry(conn: aiosqlite.Connection) -> None:
+async def test_a_transient_error_leaves_the_claim_for_a_retry(conn: Connection) -> None:
     repo, channel = DeliveryRepository(conn), FakeChannel()
     attempts = 0
 
@@ -298,7 +298,7 @@ async def test_a_transient_error_leaves_the_claim_for_a_retry(conn: aiosqlite.Co
     assert await repo.claimed(["event"]) == []
 
 
-async def test_skip_records_why(conn: aiosqlite.Connection) -> None:
+async def test_skip_records_why(conn: Connection) -> None:
     repo = DeliveryRepository(conn)
     await repo.skip(record(), "beyond-grace", NOW)
     stored = await repo.get(record().key)
@@ -309,7 +309,7 @@ async def test_skip_records_why(conn: aiosqlite.Connection) -> None:
     assert channel.sends == []
 
 
-async def test_recent_lists_only_the_kinds_asked_for(conn: aiosqlite.Connection) -> None:
+async def test_recent_lists_only_the_kinds_asked_for(conn: Connection) -> None:
     # Study-group prompts share the table; a server's announcement status must not show them.
     repo, channel = DeliveryRepository(conn), FakeChannel()
     deliverer = Deliverer(repo, clock=Clock(NOW))
@@ -320,7 +320,7 @@ async def test_recent_lists_only_the_kinds_asked_for(conn: aiosqlite.Connection)
     assert [r.key for r in await repo.recent(1, ["studygroup-prompt"])] == [prompt.key]
 
 
-async def test_known_since_lists_only_the_kinds_asked_for(conn: aiosqlite.Connection) -> None:
+async def test_known_since_lists_only_the_kinds_asked_for(conn: Connection) -> None:
     # The announcer asks which of its deliveries exist; a study group's prompts or nudges are none of its business
     # (and loading them would grow with every member's nudges).
     repo, channel = DeliveryRepository(conn), FakeChannel()
@@ -334,7 +334,7 @@ async def test_known_since_lists_only_the_kinds_asked_for(conn: aiosqlite.Connec
     assert await repo.known_since(NOW + timedelta(minutes=1), ["event"]) == {}
 
 
-async def test_reopen_makes_only_a_skipped_row_a_claim_again(conn: aiosqlite.Connection) -> None:
+async def test_reopen_makes_only_a_skipped_row_a_claim_again(conn: Connection) -> None:
     repo = DeliveryRepository(conn)
     await repo.skip(record(), "not planned", NOW)
     assert await repo.reopen(record().key)
@@ -349,7 +349,7 @@ async def test_reopen_makes_only_a_skipped_row_a_claim_again(conn: aiosqlite.Con
     assert [r.key for r in await repo.claimed(["event"])] == []
 
 
-async def test_claims_are_listed_per_kind_and_a_finished_row_keeps_its_outcome(conn: aiosqlite.Connection) -> None:
+async def test_claims_are_listed_per_kind_and_a_finished_row_keeps_its_outcome(conn: Connection) -> None:
     # Found by CI: the announcer recovered a study group's claim as a milestone whose target was gone and marked it
     # skipped, after the study group had recorded it sent.
     repo = DeliveryRepository(conn)
@@ -364,7 +364,7 @@ async def test_claims_are_listed_per_kind_and_a_finished_row_keeps_its_outcome(c
     assert stored is not None and stored.status is DeliveryStatus.SENT and stored.message_id == 77
 
 
-async def test_an_old_claim_that_cannot_be_checked_waits_instead_of_sending_again(conn: aiosqlite.Connection) -> None:
+async def test_an_old_claim_that_cannot_be_checked_waits_instead_of_sending_again(conn: Connection) -> None:
     # Found in review: a failed history read used to count as "not posted", so the message went out a second time.
     repo, channel, clock = DeliveryRepository(conn), FakeChannel(), Clock(NOW)
     assert await repo.claim(record(), NOW)
@@ -404,7 +404,7 @@ def test_every_feature_kind_is_allowed_and_every_allowed_kind_is_a_feature_s() -
     assert written == TARGET_KINDS
 
 
-async def test_an_unknown_kind_is_refused_by_the_repository_not_the_table(conn: aiosqlite.Connection) -> None:
+async def test_an_unknown_kind_is_refused_by_the_repository_not_the_table(conn: Connection) -> None:
     repo = DeliveryRepository(conn)
     unknown = replace(record("x:1"), target_kind="newsletter")
     with pytest.raises(ValueError, match="newsletter"):
@@ -422,7 +422,7 @@ async def test_an_unknown_kind_is_refused_by_the_repository_not_the_table(conn: 
     await conn.rollback()
 
 
-async def test_finished_rows_long_past_are_pruned_and_claims_never(conn: aiosqlite.Connection) -> None:
+async def test_finished_rows_long_past_are_pruned_and_claims_never(conn: Connection) -> None:
     repo = DeliveryRepository(conn)
     cutoff = NOW - DELIVERIES_KEPT
     old = cutoff - timedelta(microseconds=1)
@@ -449,7 +449,7 @@ async def test_finished_rows_long_past_are_pruned_and_claims_never(conn: aiosqli
 
 
 async def test_a_large_backlog_is_pruned_batch_after_batch_until_none_is_left(
-    conn: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
+    conn: Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(delivery, "PRUNE_BATCH", 2)
     repo = DeliveryRepository(conn)

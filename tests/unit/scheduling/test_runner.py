@@ -1,7 +1,7 @@
-"""The runner with a fake feed and a fake clock against a real (in-memory) database: one item's failure (an
-exception, a long 429, a malformed answer, a timeout) never delays or stops another and is logged once with its key;
-retries back off per item and never come sooner than Discord's retry_after; late is decided at the moment of
-sending; items past their grace are skipped; a held-back item keeps the watermark; workers fail alone."""
+"""The runner with a fake feed and a fake clock against a real database (SQLite in memory, and PostgreSQL): one
+item's failure (an exception, a long 429, a malformed answer, a timeout) never delays or stops another and is logged
+once with its key; retries back off per item and never come sooner than Discord's retry_after; late is decided at the
+moment of sending; items past their grace are skipped; a held-back item keeps the watermark; workers fail alone."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import aiosqlite
 import pytest
 
-from bot.db.connection import open_database
+from bot.db.connection import Connection, open_database
 from bot.scheduling import (
     DeliveryRecord,
     DeliveryRepository,
@@ -34,6 +33,7 @@ from bot.scheduling import (
     delivery_nonce,
 )
 from bot.scheduling.scheduler import JobFactory
+from tests.unit.conftest import memory_or_postgres
 
 T0 = dt.datetime(2027, 3, 1, 20, 0, tzinfo=dt.UTC)
 KIND = "event"  # any of the kinds the deliveries table allows
@@ -184,7 +184,7 @@ def hangs_until(release: asyncio.Event) -> Behaviour:
 class SlowRecording(DeliveryRepository):
     """A disk that takes its time: recording a sent message takes longer than the item's whole timeout."""
 
-    def __init__(self, conn: aiosqlite.Connection, delay: dt.timedelta) -> None:
+    def __init__(self, conn: Connection, delay: dt.timedelta) -> None:
         super().__init__(conn)
         self.delay = delay
 
@@ -195,7 +195,7 @@ class SlowRecording(DeliveryRepository):
 
 @dataclass
 class Setup:
-    conn: aiosqlite.Connection
+    conn: Connection
     clock: Clock
     scheduler: FakeScheduler
     deliveries: DeliveryRepository
@@ -212,8 +212,14 @@ class Setup:
 
 
 @pytest.fixture
-async def setup() -> AsyncIterator[Setup]:
-    conn = await open_database(":memory:")
+async def database_path(backend: str, request: pytest.FixtureRequest) -> str:
+    """The runner's tests never reopen the database."""
+    return await memory_or_postgres(backend, request)
+
+
+@pytest.fixture
+async def setup(conn: Connection) -> AsyncIterator[Setup]:
+    """Claims and records go to the bot's database on each backend (the ``conn`` fixture closes it)."""
     clock = Clock()
     scheduler = FakeScheduler(clock)
     deliveries = DeliveryRepository(conn)
@@ -222,7 +228,6 @@ async def setup() -> AsyncIterator[Setup]:
         yield Setup(conn, clock, scheduler, deliveries)
     finally:
         await scheduler.shutdown()
-        await conn.close()
 
 
 async def test_one_items_failure_never_delays_or_stops_another(setup: Setup, caplog: pytest.LogCaptureFixture) -> None:

@@ -8,10 +8,9 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import aiosqlite
 import pytest
 
-from bot.db.connection import open_database
+from bot.db.connection import Connection
 from bot.db.timestamps import utc_now
 from bot.scheduling import (
     TEST_CLOCK_OFFSET_ENV,
@@ -32,6 +31,7 @@ from bot.studygroups.models import CheckInEntry, GroupCreateOptions, StudyGroup,
 from bot.studygroups.recap import WeeklyRecap
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
+from tests.unit.conftest import memory_or_postgres
 
 GUILD, CHANNEL, ALICE = 1183449152834830386, 1183449153304596563, 402117894126911488
 MONDAY = dt.datetime(2026, 11, 16, 19, 0, tzinfo=dt.UTC)
@@ -89,7 +89,7 @@ class FakeSender:
 
 @dataclass
 class Setup:
-    conn: aiosqlite.Connection
+    conn: Connection
     clock: Clock
     service: StudyGroupService
     dispatcher: StudyGroupDispatcher
@@ -108,8 +108,13 @@ class Setup:
 
 
 @pytest.fixture
-async def setup() -> AsyncIterator[Setup]:
-    conn = await open_database(":memory:")
+async def database_path(backend: str, request: pytest.FixtureRequest) -> str:
+    """These tests never reopen the database."""
+    return await memory_or_postgres(backend, request)
+
+
+@pytest.fixture
+async def setup(conn: Connection) -> AsyncIterator[Setup]:
     clock = Clock()
     service = StudyGroupService(StudyGroupRepository(conn), clock)
     sender = FakeSender()
@@ -127,10 +132,9 @@ async def setup() -> AsyncIterator[Setup]:
         yield setup
     finally:
         await runner.scheduler.shutdown()
-        await conn.close()
 
 
-async def statuses(conn: aiosqlite.Connection) -> dict[str, tuple[str, str, int]]:
+async def statuses(conn: Connection) -> dict[str, tuple[str, str, int]]:
     async with conn.execute("SELECT key, status, target_kind, late FROM deliveries") as cursor:
         return {row[0]: (row[1], row[2], row[3]) for row in await cursor.fetchall()}
 

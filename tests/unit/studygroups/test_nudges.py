@@ -8,10 +8,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
 import pytest
 
-from bot.db.connection import open_database
+from bot.db.connection import Connection
 from bot.scheduling import (
     DeliveryProblem,
     DeliveryRepository,
@@ -29,6 +28,7 @@ from bot.studygroups.nudges import POLL_JOB, MemberNudge, NudgeDispatcher, nudge
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
 from bot.validation import UserInputError
+from tests.unit.conftest import memory_or_postgres
 
 GUILD, OTHER_GUILD = 1183449152834830386, 1098765432109876543
 CHANNEL, OTHER_CHANNEL = 1183449153304596563, 1098765432109876601
@@ -78,7 +78,7 @@ class FakeDMs:
 
 @dataclass
 class Setup:
-    conn: aiosqlite.Connection
+    conn: Connection
     clock: Clock
     service: StudyGroupService
     deliveries: DeliveryRepository
@@ -103,8 +103,13 @@ def due(report: SweepReport) -> int:
 
 
 @pytest.fixture
-async def setup() -> AsyncIterator[Setup]:
-    conn = await open_database(":memory:")
+async def database_path(backend: str, request: pytest.FixtureRequest) -> str:
+    """These tests never reopen the database (a restart is a new dispatcher and runner on the same one)."""
+    return await memory_or_postgres(backend, request)
+
+
+@pytest.fixture
+async def setup(conn: Connection) -> AsyncIterator[Setup]:
     clock = Clock()
     service = StudyGroupService(StudyGroupRepository(conn), clock)
     deliveries = DeliveryRepository(conn)
@@ -116,7 +121,6 @@ async def setup() -> AsyncIterator[Setup]:
         yield Setup(conn, clock, service, deliveries, dms, dispatcher, runner)
     finally:
         await runner.scheduler.shutdown()
-        await conn.close()
 
 
 def entry() -> CheckInEntry:
@@ -144,7 +148,7 @@ async def at_risk(setup: Setup, *users: int, guilds: tuple[tuple[int, int], ...]
     setup.clock.now = WEDNESDAY_EVENING
 
 
-async def rows(conn: aiosqlite.Connection) -> dict[str, tuple[str, int, str]]:
+async def rows(conn: Connection) -> dict[str, tuple[str, int, str]]:
     async with conn.execute(
         "SELECT key, status, guild_id, target_ref FROM deliveries WHERE target_kind = 'studygroup-nudge'"
     ) as cursor:

@@ -9,11 +9,11 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.db.connection import Connection
 from bot.db.timestamps import to_db
 from bot.privacy import privacy_sections
 from bot.scheduling import DeliveryRecord, DeliveryRepository, JobScheduler, RateBudget, Runner, Worker, delivery_nonce
@@ -61,14 +61,14 @@ async def database_path(backend: str, request: pytest.FixtureRequest) -> str:
     return await memory_or_postgres(backend, request)
 
 
-async def count(conn: aiosqlite.Connection, sql: str, *args: object) -> int:
+async def count(conn: Connection, sql: str, *args: object) -> int:
     async with conn.execute(sql, args) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
 
 
 async def test_purge_runs_at_start_and_under_one_job_and_deletes_after_the_period(
-    conn: aiosqlite.Connection,
+    conn: Connection,
 ) -> None:
     clock = Clock()
     service = StudyGroupService(StudyGroupRepository(conn), clock)
@@ -119,7 +119,7 @@ async def test_purge_runs_at_start_and_under_one_job_and_deletes_after_the_perio
     assert again.purge.members == 0 and again.nudge_records_forgotten == 0
 
 
-async def test_members_who_never_used_study_groups_leave_and_join_without_a_trace(conn: aiosqlite.Connection) -> None:
+async def test_members_who_never_used_study_groups_leave_and_join_without_a_trace(conn: Connection) -> None:
     service = StudyGroupService(StudyGroupRepository(conn), Clock())
     assert await service.member_left(GUILD, ALICE) == 0
     assert await service.member_returned(GUILD, ALICE) == 0
@@ -170,7 +170,7 @@ OTHER_GUILD, OTHER_CHANNEL = 1183449152834830999, 1183449153304596999
 CAROL = 402117894126911777
 
 
-async def sample_service(conn: aiosqlite.Connection, clock: Clock) -> StudyGroupService:
+async def sample_service(conn: Connection, clock: Clock) -> StudyGroupService:
     """Alice and Bob check in to a group of GUILD; Carol joined a group of OTHER_GUILD."""
     service = StudyGroupService(StudyGroupRepository(conn), clock)
     for guild, channel in ((GUILD, CHANNEL), (OTHER_GUILD, OTHER_CHANNEL)):
@@ -182,9 +182,7 @@ async def sample_service(conn: aiosqlite.Connection, clock: Clock) -> StudyGroup
     return service
 
 
-def workers(
-    conn: aiosqlite.Connection, scheduler: JobScheduler, purger: RetentionPurger, reconciler: MemberReconciler
-) -> Runner:
+def workers(conn: Connection, scheduler: JobScheduler, purger: RetentionPurger, reconciler: MemberReconciler) -> Runner:
     """The two jobs as bot/app.py registers them."""
     runner = Runner(scheduler, DeliveryRepository(conn), RateBudget())
     runner.add_worker(Worker(PURGE_JOB, PURGE_EVERY, purger.run, needs_ready=False))
@@ -214,7 +212,7 @@ def test_lookup_batches_ask_about_everyone_once_within_the_limit(ids: list[int],
     assert len(batches) == -(-len(ids) // size)
 
 
-async def test_reconcile_ends_the_groups_of_members_who_left_while_offline(conn: aiosqlite.Connection) -> None:
+async def test_reconcile_ends_the_groups_of_members_who_left_while_offline(conn: Connection) -> None:
     clock = Clock()
     service = await sample_service(conn, clock)
     await service.leave(GUILD, ALICE, "Crew")  # left the group herself: her check-in is still data to watch over
@@ -239,7 +237,7 @@ async def test_reconcile_ends_the_groups_of_members_who_left_while_offline(conn:
     assert (again.left, again.returned) == (0, 0)
 
 
-async def test_reconcile_gives_groups_back_to_members_who_returned_while_offline(conn: aiosqlite.Connection) -> None:
+async def test_reconcile_gives_groups_back_to_members_who_returned_while_offline(conn: Connection) -> None:
     clock = Clock()
     service = await sample_service(conn, clock)
     await service.member_left(GUILD, BOB)
@@ -256,7 +254,7 @@ async def test_reconcile_gives_groups_back_to_members_who_returned_while_offline
     assert (await service.purge_expired()).members == 0
 
 
-async def test_a_server_the_bot_was_removed_from_counts_as_everyone_leaving(conn: aiosqlite.Connection) -> None:
+async def test_a_server_the_bot_was_removed_from_counts_as_everyone_leaving(conn: Connection) -> None:
     clock = Clock()
     service = await sample_service(conn, clock)
     await service.set_retention(GUILD, parse_with_clock(RetentionOptions, clock(), days=3))
@@ -279,7 +277,7 @@ async def test_a_server_the_bot_was_removed_from_counts_as_everyone_leaving(conn
     assert len(await service.my_groups(OTHER_GUILD, CAROL)) == 1
 
 
-async def test_uncertain_answers_change_nothing(conn: aiosqlite.Connection) -> None:
+async def test_uncertain_answers_change_nothing(conn: Connection) -> None:
     clock = Clock()
     service = await sample_service(conn, clock)
     # GUILD is missing from the bot's list but Discord does not confirm the removal; OTHER_GUILD's lookup fails.
@@ -298,7 +296,7 @@ async def test_uncertain_answers_change_nothing(conn: aiosqlite.Connection) -> N
     assert len(await service.my_groups(OTHER_GUILD, CAROL)) == 1
 
 
-async def test_large_rosters_are_asked_about_in_batches_of_at_most_100(conn: aiosqlite.Connection) -> None:
+async def test_large_rosters_are_asked_about_in_batches_of_at_most_100(conn: Connection) -> None:
     clock = Clock()
     service = await sample_service(conn, clock)
     crowd = [ALICE + 1000 + n for n in range(230)]
@@ -315,7 +313,7 @@ async def test_large_rosters_are_asked_about_in_batches_of_at_most_100(conn: aio
     assert set((await service.member_roster(GUILD)).departed) == gone
 
 
-async def test_reconciler_runs_after_ready_and_daily_under_one_job(conn: aiosqlite.Connection) -> None:
+async def test_reconciler_runs_after_ready_and_daily_under_one_job(conn: Connection) -> None:
     clock = Clock()
     service = await sample_service(conn, clock)
     scheduler = JobScheduler()
@@ -334,7 +332,7 @@ async def test_reconciler_runs_after_ready_and_daily_under_one_job(conn: aiosqli
     assert await service.member_roster(GUILD) == MemberRoster(GUILD, members=(ALICE,), departed=(BOB,))
 
 
-async def test_the_pacer_spaces_lookups_so_many_servers_never_burst(conn: aiosqlite.Connection) -> None:
+async def test_the_pacer_spaces_lookups_so_many_servers_never_burst(conn: Connection) -> None:
     clock = Clock()
     service = StudyGroupService(StudyGroupRepository(conn), clock)
     guilds = [GUILD + n for n in range(12)]

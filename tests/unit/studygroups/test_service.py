@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import aiosqlite
 import pytest
 
+from bot.db.connection import Connection, write_transaction
+from bot.db.postgres import PgConnection
 from bot.studygroups.models import (
     WEEKDAYS,
     CheckInEntry,
@@ -48,7 +49,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(conn: aiosqlite.Connection, clock: Clock) -> StudyGroupService:
+def service(conn: Connection, clock: Clock) -> StudyGroupService:
     return StudyGroupService(StudyGroupRepository(conn), clock)
 
 
@@ -396,7 +397,7 @@ async def test_nudges_only_when_the_streak_would_break(service: StudyGroupServic
 class CountingRepository(StudyGroupRepository):
     """The real repository, counting how often a member's whole check-in history is read."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         super().__init__(conn)
         self.history_reads = 0
 
@@ -405,7 +406,7 @@ class CountingRepository(StudyGroupRepository):
         return await super().check_in_days(guild_id, user_id)
 
 
-async def test_nudges_read_no_history_outside_the_members_evening(conn: aiosqlite.Connection, clock: Clock) -> None:
+async def test_nudges_read_no_history_outside_the_members_evening(conn: Connection, clock: Clock) -> None:
     repository = CountingRepository(conn)
     service = StudyGroupService(repository, clock)
     await service.create_group(GUILD, create(clock), creator_id=ALICE)
@@ -425,12 +426,21 @@ async def test_nudges_read_no_history_outside_the_members_evening(conn: aiosqlit
     assert repository.history_reads == 1  # Bob's only
 
 
-async def test_a_members_latest_check_in_is_read_through_an_index(conn: aiosqlite.Connection) -> None:
+LATEST_CHECK_IN = "SELECT * FROM study_checkins WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1"
+
+
+async def test_a_members_latest_check_in_is_read_through_an_index(conn: Connection) -> None:
     # The nudge poll asks it for every member with nudges on and no zone set, every ten minutes (migration 0010).
-    async with conn.execute(
-        "EXPLAIN QUERY PLAN SELECT * FROM study_checkins WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-        (BOB,),
-    ) as cursor:
+    if isinstance(conn, PgConnection):
+        # PostgreSQL's planner reads a table this small whole; with that choice taken away, the plan says whether
+        # the index can serve the query and its order (no Sort step).
+        async with write_transaction(conn):
+            await conn.execute("SET LOCAL enable_seqscan = off")
+            async with conn.execute(f"EXPLAIN {LATEST_CHECK_IN}", (BOB,)) as cursor:
+                plan = " | ".join(str(row[0]) for row in await cursor.fetchall())
+        assert "Index Scan Backward using study_checkins_user_latest" in plan and "Sort" not in plan, plan
+        return
+    async with conn.execute(f"EXPLAIN QUERY PLAN {LATEST_CHECK_IN}", (BOB,)) as cursor:
         plan = " | ".join(str(row[3]) for row in await cursor.fetchall())
     assert "USING INDEX study_checkins_user_latest (user_id=?)" in plan and "TEMP B-TREE" not in plan
 
@@ -439,7 +449,7 @@ async def test_a_members_latest_check_in_is_read_through_an_index(conn: aiosqlit
 
 
 async def test_member_left_then_purged_after_retention(
-    service: StudyGroupService, clock: Clock, conn: aiosqlite.Connection
+    service: StudyGroupService, clock: Clock, conn: Connection
 ) -> None:
     created = await service.create_group(GUILD, create(clock), creator_id=ALICE)
     await service.create_group(OTHER_GUILD, create(clock, channel_id=THIRD_CHANNEL), creator_id=ALICE)
