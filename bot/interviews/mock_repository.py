@@ -130,10 +130,12 @@ class MockRepository:
     ) -> int | None:
         """A new session; None when the channel already has a running one (the partial unique index)."""
         try:
-            async with write_transaction(self.conn):
-                cursor = await self.conn.execute(
+            async with (
+                write_transaction(self.conn),
+                self.conn.execute(
                     "INSERT INTO mock_sessions (guild_id, channel_id, group_id, started_by, minutes, seed, phase, "
-                    "round, phase_ends_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "round, phase_ends_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "RETURNING id",
                     (
                         guild_id,
                         channel_id,
@@ -147,11 +149,13 @@ class MockRepository:
                         to_db(now),
                         to_db(now),
                     ),
-                )
+                ) as cursor,
+            ):
+                row = await cursor.fetchone()
         except sqlite3.IntegrityError:
             return None
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        assert row is not None
+        return int(row[0])
 
     async def session(self, session_id: int) -> MockSession | None:
         async with self.conn.execute(
@@ -225,10 +229,13 @@ class MockRepository:
     async def add_participant(self, session_id: int, user_id: int, now: dt.datetime, limit: int) -> bool:
         """Join a session still in its lobby, while it has room; False when not added (already in, full, started)."""
         async with write_transaction(self.conn):
+            # The CASTs type the selected values for PostgreSQL, which cannot tell them from a bare SELECT list.
             cursor = await self.conn.execute(
-                "INSERT OR IGNORE INTO mock_participants (session_id, user_id, joined_at) SELECT ?, ?, ? "
+                "INSERT INTO mock_participants (session_id, user_id, joined_at) "
+                "SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT) "
                 "WHERE EXISTS (SELECT 1 FROM mock_sessions WHERE id = ? AND phase = 'lobby') "
-                "AND (SELECT COUNT(*) FROM mock_participants WHERE session_id = ?) < ?",
+                "AND (SELECT COUNT(*) FROM mock_participants WHERE session_id = ?) < ? "
+                "ON CONFLICT (session_id, user_id) DO NOTHING",
                 (session_id, user_id, to_db(now), session_id, session_id, limit),
             )
         return cursor.rowcount > 0
@@ -244,9 +251,10 @@ class MockRepository:
         return cursor.rowcount > 0
 
     async def participants(self, session_id: int) -> list[int]:
-        """Who joined, in the order they joined."""
+        """Who joined, in the order they joined (two joins in the same microsecond, which only a frozen test clock
+        makes, by member id: the table has no column of insertion order that both backends keep)."""
         async with self.conn.execute(
-            "SELECT user_id FROM mock_participants WHERE session_id = ? ORDER BY joined_at, rowid", (session_id,)
+            "SELECT user_id FROM mock_participants WHERE session_id = ? ORDER BY joined_at, user_id", (session_id,)
         ) as cursor:
             return [int(r[0]) for r in await cursor.fetchall()]
 

@@ -65,26 +65,34 @@ class InterviewRepository:
     # -- practice notes ------------------------------------------------------------------------------------------
 
     async def add_note(self, user_id: int, question_id: str, question: str, note: str, now: dt.datetime) -> SavedNote:
-        async with write_transaction(self.conn):
-            cursor = await self.conn.execute(
-                "INSERT INTO interview_notes (user_id, question_id, question, note, created_at) VALUES (?, ?, ?, ?, ?)",
+        async with (
+            write_transaction(self.conn),
+            self.conn.execute(
+                "INSERT INTO interview_notes (user_id, question_id, question, note, created_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (user_id, question_id, question, note, to_db(now)),
-            )
-        assert cursor.lastrowid is not None
-        return SavedNote(cursor.lastrowid, question_id, question, note, now.astimezone(dt.UTC))
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        assert row is not None
+        return SavedNote(int(row[0]), question_id, question, note, now.astimezone(dt.UTC))
 
     async def count_notes(self, user_id: int) -> int:
         async with self.conn.execute("SELECT COUNT(*) FROM interview_notes WHERE user_id = ?", (user_id,)) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
-    async def notes(self, user_id: int, *, offset: int = 0, limit: int = -1) -> list[SavedNote]:
-        """The member's notes, newest first."""
-        async with self.conn.execute(
-            f"SELECT {_NOTE_COLUMNS} FROM interview_notes WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-            (user_id, limit, offset),
-        ) as cursor:
-            return [_note(r) for r in await cursor.fetchall()]
+    async def notes(self, user_id: int, *, offset: int = 0, limit: int | None = None) -> list[SavedNote]:
+        """The member's notes, newest first: ``limit`` of them from ``offset`` on, or all from ``offset`` on."""
+        sql = f"SELECT {_NOTE_COLUMNS} FROM interview_notes WHERE user_id = ? ORDER BY id DESC"
+        params: tuple[int, ...] = (user_id,)
+        if limit is not None:
+            # No LIMIT at all for "all": SQLite's "LIMIT -1" (no bound) is an error on PostgreSQL.
+            sql += " LIMIT ? OFFSET ?"
+            params += (limit, offset)
+        async with self.conn.execute(sql, params) as cursor:
+            notes = [_note(r) for r in await cursor.fetchall()]
+        return notes if limit is not None else notes[offset:]
 
     async def note(self, user_id: int, note_id: int) -> SavedNote | None:
         async with self.conn.execute(
@@ -111,14 +119,17 @@ class InterviewRepository:
         notes: str | None,
         now: dt.datetime,
     ) -> int:
-        async with write_transaction(self.conn):
-            cursor = await self.conn.execute(
+        async with (
+            write_transaction(self.conn),
+            self.conn.execute(
                 "INSERT INTO interview_log (user_id, program, interview_date, impression, notes, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (user_id, program, date.isoformat(), impression, notes, to_db(now), to_db(now)),
-            )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
 
     async def update_entry(
         self,

@@ -90,12 +90,16 @@ class CommunityRepository:
     ) -> int | None:
         """Record a question about to be posted, unless the member asked one in this server since ``since`` (None
         then): checked and inserted in one statement."""
-        async with write_transaction(self.conn):
-            cursor = await self.conn.execute(
+        # The CASTs type the selected values for PostgreSQL, which cannot tell them from a bare SELECT list.
+        async with (
+            write_transaction(self.conn),
+            self.conn.execute(
                 "INSERT INTO community_questions "
-                "(guild_id, channel_id, question, stage, asked_by, anonymous, asked_at) SELECT ?, ?, ?, ?, ?, ?, ? "
+                "(guild_id, channel_id, question, stage, asked_by, anonymous, asked_at) "
+                "SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), "
+                "CAST(? AS BIGINT), CAST(? AS TEXT) "
                 "WHERE NOT EXISTS (SELECT 1 FROM community_questions "
-                "WHERE asked_by = ? AND guild_id = ? AND asked_at > ?)",
+                "WHERE asked_by = ? AND guild_id = ? AND asked_at > ?) RETURNING id",
                 (
                     guild_id,
                     channel_id,
@@ -108,8 +112,10 @@ class CommunityRepository:
                     guild_id,
                     to_db(since),
                 ),
-            )
-        return cursor.lastrowid if cursor.rowcount else None
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return None if row is None else int(row[0])
 
     async def posted(self, question_id: int, thread_id: int, message_id: int) -> CommunityQuestion | None:
         async with write_transaction(self.conn):

@@ -55,9 +55,10 @@ def _reason(value: str | None) -> VoteReason | None:
         return None
 
 
-_SAME_SERVER = "COALESCE(reason_guild_id, 0) = COALESCE(?, 0)"
+_SAME_SERVER = "COALESCE(reason_guild_id, 0) = COALESCE(CAST(? AS BIGINT), 0)"
 """What a member explains belongs to one server: explaining the same vote in another server drops what they said in
-the first (its moderators should not see a note written for another server's)."""
+the first (its moderators should not see a note written for another server's). The CAST: PostgreSQL would otherwise
+type the parameter from the 0 beside it, a 32-bit integer no server id fits in."""
 
 _FORGET_REASON = "reason = NULL, reason_note = NULL, reason_guild_id = NULL, reason_at = NULL"
 _GIVEN_COLUMNS = "entry_id, reason_guild_id, reason, reason_note, reason_at"
@@ -180,7 +181,8 @@ class KnowledgeFeedbackRepository:
             await self._conn.execute(
                 "INSERT INTO unanswered_questions (guild_id, question, times, first_seen, last_seen) "
                 "VALUES (?, ?, 1, ?, ?) ON CONFLICT (COALESCE(guild_id, 0), question) "
-                "DO UPDATE SET times = times + 1, last_seen = excluded.last_seen",
+                # The table named: on PostgreSQL a bare "times" could be the excluded row's as well.
+                "DO UPDATE SET times = unanswered_questions.times + 1, last_seen = excluded.last_seen",
                 (guild_id, question, stamp, stamp),
             )
 

@@ -46,7 +46,17 @@ _SERVER_DATA = (
 All are kept for the server's retention period once the bot is removed from it, and go together."""
 
 
+_TITLE_INDEX = "server_entries_title"
+"""The unique index on (guild_id, title_key), named alike in both backends' migrations."""
+
+
 def _is_duplicate(error: sqlite3.IntegrityError) -> bool:
+    """Whether ``error`` is the server already having an entry with this title (not another constraint).
+
+    SQLite names the index's columns in its message; PostgreSQL names the index, and asyncpg's error (the cause of
+    the ``sqlite3.IntegrityError`` bot/db/postgres.py raises) carries it as ``constraint_name``."""
+    if getattr(error.__cause__, "constraint_name", None) == _TITLE_INDEX:
+        return True
     return "server_entries.guild_id, server_entries.title_key" in str(error)
 
 
@@ -82,10 +92,13 @@ class ServerEntryRepository:
         stamp = to_db(now)
         try:
             async with write_transaction(self.conn):
-                cursor = await self.conn.execute(
+                # The CASTs type the selected values for PostgreSQL, which cannot tell them from a bare SELECT list.
+                async with self.conn.execute(
                     "INSERT INTO server_entries (guild_id, title, title_key, aliases, answer, link, created_by, "
-                    "created_at, updated_by, updated_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
-                    "WHERE (SELECT COUNT(*) FROM server_entries WHERE guild_id = ?) < ?",
+                    "created_at, updated_by, updated_at) SELECT CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), "
+                    "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), "
+                    "CAST(? AS BIGINT), CAST(? AS TEXT) "
+                    "WHERE (SELECT COUNT(*) FROM server_entries WHERE guild_id = ?) < ? RETURNING id",
                     (
                         guild_id,
                         form.title,
@@ -100,17 +113,17 @@ class ServerEntryRepository:
                         guild_id,
                         limit,
                     ),
-                )
-                if cursor.rowcount == 0:
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is None:
                     return None
-                entry_id = cursor.lastrowid
+                entry_id = int(row[0])
                 # A moderator adding an entry is proof the bot is in the server (back after a removal, say).
                 await self.conn.execute("DELETE FROM server_entries_departures WHERE guild_id = ?", (guild_id,))
         except sqlite3.IntegrityError as error:
             if _is_duplicate(error):
                 raise DuplicateTitleError(form.title) from error
             raise
-        assert entry_id is not None
         return await self.entry(guild_id, entry_id)
 
     async def update(
@@ -181,8 +194,8 @@ class ServerEntryRepository:
         time."""
         async with write_transaction(self.conn):
             cursor = await self.conn.execute(
-                "INSERT OR IGNORE INTO server_entries_departures (guild_id, left_at) SELECT ?, ? "
-                f"WHERE ? IN ({_SERVER_DATA})",
+                "INSERT INTO server_entries_departures (guild_id, left_at) SELECT CAST(? AS BIGINT), CAST(? AS TEXT) "
+                f"WHERE CAST(? AS BIGINT) IN ({_SERVER_DATA}) ON CONFLICT (guild_id) DO NOTHING",
                 (guild_id, to_db(now), guild_id),
             )
         return cursor.rowcount > 0

@@ -72,14 +72,14 @@ class MyDatesRepository:
                 row = await cursor.fetchone()
             if row is not None and int(row[0]) >= limit:
                 return None
-            cursor = await self._conn.execute(
+            async with self._conn.execute(
                 "INSERT INTO my_dates (user_id, kind, title, starts_at, timezone, reminders, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (user_id, kind.value, title, to_db(starts_at), zone, format_reminders(reminders), to_db(now)),
-            )
-            new_id = cursor.lastrowid
-        assert new_id is not None
-        added = await self.get(new_id)
+            ) as cursor:
+                inserted = await cursor.fetchone()
+        assert inserted is not None
+        added = await self.get(int(inserted[0]))
         assert added is not None
         return added
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-
-import aiosqlite
 
 from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import from_db, from_db_or_none, to_db
@@ -131,17 +130,20 @@ class QuizRepository:
         """Insert a running quiz; raises RunConflictError when the user (solo) or channel (group) has one."""
         stamp = to_db(now)
         try:
-            async with write_transaction(self._conn):
-                cursor = await self._conn.execute(
+            async with (
+                write_transaction(self._conn),
+                self._conn.execute(
                     "INSERT INTO quiz_runs (mode, status, guild_id, channel_id, user_id, topic, started_at, "
-                    "updated_at, state) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                    "updated_at, state) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (mode.value, guild_id, channel_id, user_id, topic, stamp, stamp, json.dumps(state)),
-                )
-        except aiosqlite.IntegrityError as exc:
-            # write_transaction has rolled the refused insert back.
+                ) as cursor,
+            ):
+                row = await cursor.fetchone()
+        except sqlite3.IntegrityError as exc:
+            # write_transaction has rolled the refused insert back. (PostgreSQL's refusal is raised as this too.)
             raise RunConflictError(str(exc)) from exc
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        assert row is not None
+        return int(row[0])
 
     async def get_run(self, run_id: int) -> QuizRun | None:
         async with self._conn.execute(f"SELECT {_RUN_COLUMNS} FROM quiz_runs WHERE id = ?", (run_id,)) as cursor:
@@ -258,7 +260,8 @@ class QuizRepository:
         if since is not None:
             sql += " AND answered_at >= ?"
             params += (to_db(since),)
-        sql += " GROUP BY user_id HAVING total > 0 ORDER BY total DESC, n_correct DESC, user_id"
+        # HAVING repeats the sum: PostgreSQL does not let it name the select list's aliases (ORDER BY may).
+        sql += " GROUP BY user_id HAVING SUM(points) > 0 ORDER BY total DESC, n_correct DESC, user_id"
         async with self._conn.execute(sql, params) as cursor:
             rows = await cursor.fetchall()
         return [LeaderRow(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
@@ -271,7 +274,7 @@ class QuizRepository:
             "         MAX(CASE WHEN correct = 0 THEN answered_at END) AS last_wrong,"
             "         MAX(CASE WHEN correct = 1 THEN answered_at END) AS last_right"
             "  FROM quiz_answers WHERE user_id = ? GROUP BY question_id"
-            ") WHERE last_wrong IS NOT NULL AND (last_right IS NULL OR last_right < last_wrong)"
+            ") AS per_question WHERE last_wrong IS NOT NULL AND (last_right IS NULL OR last_right < last_wrong)"
             " ORDER BY last_wrong, question_id",
             (user_id,),
         ) as cursor:

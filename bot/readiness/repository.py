@@ -110,12 +110,13 @@ class ReadinessRepository:
         """Store one result and keep only the member's newest ``keep`` results, atomically."""
         stamp = to_db(saved_at)
         async with write_transaction(self._conn):
-            cursor = await self._conn.execute(
-                "INSERT INTO readiness_results (user_id, saved_at, overall) VALUES (?, ?, ?)",
+            async with self._conn.execute(
+                "INSERT INTO readiness_results (user_id, saved_at, overall) VALUES (?, ?, ?) RETURNING id",
                 (user_id, stamp, overall.value),
-            )
-            result_id = cursor.lastrowid
-            assert result_id is not None
+            ) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            result_id = int(row[0])
             await self._conn.executemany(
                 "INSERT INTO readiness_result_areas (result_id, area, status) VALUES (?, ?, ?)",
                 [(result_id, area.value, status.value) for area, status in statuses.items()],

@@ -13,6 +13,8 @@ import pytest
 
 from bot.config import Settings
 from bot.content import Content
+from bot.db.connection import Connection
+from bot.db.schema import table_columns
 from bot.interviews.mock import Phase, State, Table
 from bot.interviews.mock_repository import MockRepository
 from bot.interviews.repository import InterviewRepository
@@ -217,24 +219,17 @@ async def populate(conn: aiosqlite.Connection, services: dict[str, Any]) -> None
         )
 
 
-async def tables(conn: aiosqlite.Connection) -> list[str]:
-    async with conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    ) as cursor:
-        return [r[0] for r in await cursor.fetchall()]
-
-
-async def traces(conn: aiosqlite.Connection, user_id: int) -> dict[str, int]:
-    """Rows per table in which any column equals the id or (as text, e.g. JSON state, keys) contains it."""
+async def traces(conn: Connection, user_id: int) -> dict[str, int]:
+    """Rows per table in which any column, as text, holds the id (equals it, or contains it: JSON state, keys)."""
+    columns: dict[str, list[str]] = {}
+    for table, column in await table_columns(conn):
+        columns.setdefault(table, []).append(column)
     found: dict[str, int] = {}
-    for table in await tables(conn):
-        async with conn.execute(f"PRAGMA table_info({table})") as cursor:
-            columns = [r[1] for r in await cursor.fetchall()]
-        condition = " OR ".join(f"{c} = ? OR CAST({c} AS TEXT) LIKE ?" for c in columns)
-        params: list[object] = []
-        for _ in columns:
-            params += [user_id, f"%{user_id}%"]
-        async with conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {condition}", params) as cursor:
+    for table, names in columns.items():
+        # As text on both backends (PostgreSQL compares a BIGINT column with a text pattern only once cast).
+        condition = " OR ".join(f'CAST("{c}" AS TEXT) LIKE ?' for c in names)
+        params = [f"%{user_id}%"] * len(names)
+        async with conn.execute(f'SELECT COUNT(*) FROM "{table}" WHERE {condition}', params) as cursor:
             row = await cursor.fetchone()
         if row is not None and row[0]:
             found[table] = int(row[0])

@@ -5,18 +5,23 @@ and the rows kept from before servers were recorded are visible to no server; th
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import aiosqlite
+import pytest
 
 from bot.content import Content
-from bot.db.connection import apply_migrations, discover_migrations
+from bot.db import postgres
+from bot.db.connection import MIGRATIONS_DIR, PG_MIGRATIONS_DIR, Connection, apply_migrations, discover_migrations
+from bot.db.postgres import PgConnection
 from bot.knowledge.repository import UNANSWERED_KEPT, KnowledgeFeedbackRepository, UnansweredQuestion
 from bot.knowledge.service import KnowledgeService
 from bot.privacy import RetentionRun, RetentionSweep
 from bot.readiness.repository import ReadinessRepository
 from bot.readiness.service import SESSION_TTL, ReadinessService
 from bot.scheduling.delivery import DeliveryRepository
+from tests.conftest import new_empty_postgres_database
+from tests.postgres_server import PostgresServer
 
 SERVER_A, SERVER_B = 1_183_440_317_201_907_712, 1_190_021_588_230_107_136
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -74,26 +79,36 @@ async def test_questions_are_forgotten_90_days_after_they_were_last_asked(knowle
     assert await knowledge.purge_unanswered(NOW) == 0
 
 
-async def test_rows_from_before_servers_were_kept_are_visible_to_no_server(tmp_path: Path, content: Content) -> None:
-    migrations = discover_migrations()
-    conn = await aiosqlite.connect(tmp_path / "old.sqlite3")
+@pytest.fixture
+async def empty(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Connection]:
+    """A database without the bot's tables, on the test's backend (the test migrates it itself)."""
+    if backend == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        conn: Connection = await postgres.connect(await new_empty_postgres_database(server), max_size=2)
+    else:
+        conn = await aiosqlite.connect(":memory:")
     try:
-        await apply_migrations(conn, migrations[:12])
-        await conn.execute(
-            "INSERT INTO unanswered_questions (question, times, first_seen, last_seen) "
-            "VALUES ('asked privately in some server', 3, ?, ?)",
-            ((NOW - dt.timedelta(days=5)).isoformat(), (NOW - dt.timedelta(days=1)).isoformat()),
-        )
-        await conn.commit()
-        await apply_migrations(conn, migrations)
-        knowledge = content.knowledge.with_feedback(KnowledgeFeedbackRepository(conn))
-        for server in (SERVER_A, SERVER_B):
-            assert (await knowledge.report(server))[1] == []
-        assert questions((await knowledge.report_all())[1]) == [("asked privately in some server", 3, None)]
-        # Kept only for the same period as every question.
-        assert await knowledge.purge_unanswered(NOW + UNANSWERED_KEPT) == 1
+        yield conn
     finally:
         await conn.close()
+
+
+async def test_rows_from_before_servers_were_kept_are_visible_to_no_server(empty: Connection, content: Content) -> None:
+    migrations = discover_migrations(PG_MIGRATIONS_DIR if isinstance(empty, PgConnection) else MIGRATIONS_DIR)
+    await apply_migrations(empty, migrations[:12])
+    await empty.execute(
+        "INSERT INTO unanswered_questions (question, times, first_seen, last_seen) "
+        "VALUES ('asked privately in some server', 3, ?, ?)",
+        ((NOW - dt.timedelta(days=5)).isoformat(), (NOW - dt.timedelta(days=1)).isoformat()),
+    )
+    await empty.commit()
+    await apply_migrations(empty, migrations)
+    knowledge = content.knowledge.with_feedback(KnowledgeFeedbackRepository(empty))
+    for server in (SERVER_A, SERVER_B):
+        assert (await knowledge.report(server))[1] == []
+    assert questions((await knowledge.report_all())[1]) == [("asked privately in some server", 3, None)]
+    # Kept only for the same period as every question.
+    assert await knowledge.purge_unanswered(NOW + UNANSWERED_KEPT) == 1
 
 
 async def test_the_retention_sweep_forgets_what_is_past_its_period(

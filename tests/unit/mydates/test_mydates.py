@@ -11,12 +11,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
 import icalendar
 import pytest
 
 from bot.content import Content
-from bot.db.connection import open_database
+from bot.db.connection import Connection
 from bot.milestones.reminders import parse_reminders
 from bot.mydates.models import (
     DEFAULT_REMINDERS,
@@ -57,6 +56,7 @@ from bot.ui.mydates import dates_embed
 from bot.ui.studygroups import exams_ahead_line
 from bot.validation import UserInputError, parse_options, parse_options_with
 from discord_emulator.contract import check_message_body
+from tests.unit.conftest import memory_or_postgres
 from tests.unit.test_personal_data import traces
 
 ALICE, BOB, CAROL = 731_245_678_901_234_567, 845_129_876_543_210_987, 402_117_894_126_911_500
@@ -99,7 +99,7 @@ class FakeDMs:
 
 @dataclass
 class Setup:
-    conn: aiosqlite.Connection
+    conn: Connection
     clock: Clock
     repository: MyDatesRepository
     service: MyDatesService
@@ -127,8 +127,13 @@ class Setup:
 
 
 @pytest.fixture
-async def setup() -> AsyncIterator[Setup]:
-    conn = await open_database(":memory:")
+async def database_path(backend: str, request: pytest.FixtureRequest) -> str:
+    """``conn`` in memory on SQLite: no test here opens the database a second time."""
+    return await memory_or_postgres(backend, request)
+
+
+@pytest.fixture
+async def setup(conn: Connection) -> AsyncIterator[Setup]:
     clock = Clock()
     repository = MyDatesRepository(conn)
     deliveries = DeliveryRepository(conn)
@@ -141,7 +146,6 @@ async def setup() -> AsyncIterator[Setup]:
         yield Setup(conn, clock, repository, service, deliveries, dms, feed, runner)
     finally:
         await runner.scheduler.shutdown()
-        await conn.close()
 
 
 def at(text: str) -> dt.datetime:

@@ -10,12 +10,10 @@ import datetime as dt
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import aiosqlite
 import pytest
 
-from bot.db.connection import open_database
+from bot.db.connection import Connection
 from bot.quiz import group_timers
 from bot.quiz.group_timers import GroupQuizTimers, job_id
 from bot.quiz.repository import QuizRepository
@@ -83,7 +81,7 @@ class FakePoster:
 
 @dataclass
 class Setup:
-    conn: aiosqlite.Connection
+    conn: Connection
     scheduler: JobScheduler
     service: QuizService
     poster: FakePoster
@@ -91,8 +89,7 @@ class Setup:
 
 
 @pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    conn = await open_database(tmp_path / "db.sqlite3")
+async def setup(conn: Connection) -> AsyncIterator[Setup]:
     scheduler = JobScheduler()
     scheduler.start()
     service = QuizService(BANK, QuizRepository(conn), group_question_time=QUESTION_TIME, rng=random.Random(1))
@@ -102,7 +99,6 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
         yield Setup(conn, scheduler, service, poster, timers)
     finally:
         await scheduler.shutdown()
-        await conn.close()
 
 
 async def finished(setup: Setup, timeout: float = 10) -> None:  # noqa: ASYNC109 - like the emulator's waits

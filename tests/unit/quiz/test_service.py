@@ -8,10 +8,10 @@ from pathlib import Path
 
 import aiosqlite
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.db.connection import open_database
+from bot.db.connection import Connection, open_database, write_transaction
 from bot.knowledge.models import Stage
 from bot.quiz.bank import QuestionBank
 from bot.quiz.options import LeaderboardOptions, LeaderboardPeriod, QuizMode, QuizReviewOptions, QuizStartOptions
@@ -424,35 +424,33 @@ async def test_leaderboard_is_per_server_with_ties(conn: aiosqlite.Connection, c
     assert board.since == clock.now - dt.timedelta(days=7)
 
 
-@settings(max_examples=40, deadline=None)
+# One database for every example (a fresh one each would cost a PostgreSQL database apiece): each example starts by
+# emptying the quiz tables, so no example sees another's answers.
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     ages=st.lists(st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=30)), min_size=1, max_size=8),
     boundary=st.sampled_from([dt.timedelta(days=7), dt.timedelta(days=7, microseconds=1)]),
 )
-def test_week_is_the_last_seven_days_rolling(ages: list[dt.timedelta], boundary: dt.timedelta) -> None:
+async def test_week_is_the_last_seven_days_rolling(
+    conn: Connection, ages: list[dt.timedelta], boundary: dt.timedelta
+) -> None:
     """An answer exactly 7 days old still counts for the week; one microsecond older does not."""
     now = dt.datetime(2026, 11, 22, 15, 0, 0, 500_000, tzinfo=dt.UTC)
     ages = [*ages, boundary]
-
-    async def scenario() -> tuple[int, int]:
-        conn = await open_database(":memory:")
-        try:
-            repo = QuizRepository(conn)
-            run = await repo.create_run(
-                mode=RunMode.GROUP, guild_id=GUILD, channel_id=CHANNEL, user_id=ALICE, topic=None, state={}, now=now
-            )
-            answers = [NewAnswer(i, ALICE, GUILD, f"q{i}", "usmle", True, 100, now - age) for i, age in enumerate(ages)]
-            await repo.update_run(run, now=now, status=RunStatus.FINISHED, answers=answers)
-            service = QuizService(BANK, repo, clock=lambda: now)
-            week = await service.leaderboard(GUILD, LeaderboardPeriod.WEEK, user_id=ALICE)
-            ever = await service.leaderboard(GUILD, LeaderboardPeriod.ALL, user_id=ALICE)
-            return (week.you.points if week.you else 0), (ever.you.points if ever.you else 0)
-        finally:
-            await conn.close()
-
-    week_points, all_points = asyncio.run(scenario())
-    assert week_points == 100 * sum(1 for age in ages if age <= dt.timedelta(days=7))
-    assert all_points == 100 * len(ages)
+    async with write_transaction(conn):
+        await conn.execute("DELETE FROM quiz_answers")
+        await conn.execute("DELETE FROM quiz_runs")
+    repo = QuizRepository(conn)
+    run = await repo.create_run(
+        mode=RunMode.GROUP, guild_id=GUILD, channel_id=CHANNEL, user_id=ALICE, topic=None, state={}, now=now
+    )
+    answers = [NewAnswer(i, ALICE, GUILD, f"q{i}", "usmle", True, 100, now - age) for i, age in enumerate(ages)]
+    await repo.update_run(run, now=now, status=RunStatus.FINISHED, answers=answers)
+    service = QuizService(BANK, repo, clock=lambda: now)
+    week = await service.leaderboard(GUILD, LeaderboardPeriod.WEEK, user_id=ALICE)
+    ever = await service.leaderboard(GUILD, LeaderboardPeriod.ALL, user_id=ALICE)
+    assert (week.you.points if week.you else 0) == 100 * sum(1 for age in ages if age <= dt.timedelta(days=7))
+    assert (ever.you.points if ever.you else 0) == 100 * len(ages)
 
 
 async def test_answers_in_the_future_of_the_clock_do_not_count(conn: aiosqlite.Connection) -> None:
