@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import sys
 import textwrap
@@ -18,8 +19,9 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from bot.config import Settings
 from bot.content import Content, load_content
@@ -30,8 +32,7 @@ from bot.observability.status import StatusReport, status_json, status_text
 from bot.preflight import SetupProblem
 
 if TYPE_CHECKING:
-    import aiosqlite
-
+    from bot.db.connection import Connection
     from bot.knowledge.feedback import ReasonSummary
     from bot.knowledge.question_groups import QuestionGroup
     from bot.privacy import PersonalData
@@ -239,13 +240,21 @@ def _run_local(settings: Settings, script: Path | None) -> int:
 @contextlib.contextmanager
 def _hold_database(settings: Settings) -> Iterator[None]:
     """The running bot holds its database's lock for the process's life (bot/db/lock.py): a second bot, or a
-    restore, on the same database is refused. Its files are made owner-only before anything is read."""
+    restore, on the same database is refused. Its files are made owner-only before anything is read.
+
+    On PostgreSQL the database is no file: the bot holds the database's advisory lock itself, on a connection of its
+    own (bot/app.py, ``PostgresLock``), and its only files are the backups."""
     from bot.db.backup import list_backups
     from bot.db.errors import DatabaseProblem
-    from bot.db.files import tighten_permissions
+    from bot.db.files import tighten_files, tighten_permissions
     from bot.db.lock import DatabaseInUse, DatabaseLock
+    from bot.db.pg_backup import list_pg_backups
     from bot.deletion_ledger import ledger_path_for
 
+    if settings.uses_postgres:
+        tighten_files(list_pg_backups(settings.backup_dir))
+        yield
+        return
     try:
         lock = DatabaseLock.acquire(settings.database_path, "the bot")
     except DatabaseInUse as exc:
@@ -491,7 +500,9 @@ def _user_id_or_exit(text: str) -> int:
 def _database_or_exit(settings: Settings) -> None:
     """Exit status 1 with one line when the database file does not exist: a command that reads it never creates it
     (an empty database would answer "nothing recorded", which is wrong, and a typo in DATABASE_PATH would leave a
-    stray file behind)."""
+    stray file behind). A PostgreSQL database is never created by connecting: a wrong name fails to connect."""
+    if settings.uses_postgres:
+        return
     if not settings.database_path.exists():
         print(f"There is no database at {_shown(settings.database_path)}{_local_hint(settings)}.", file=sys.stderr)
         raise SystemExit(1)
@@ -515,7 +526,12 @@ def _say_database(settings: Settings, verb: str = "reads") -> None:
     """One line on stderr naming the database a command uses, so nobody reads the wrong one unawares (a real bot's
     and local mode's sit side by side); stdout stays the command's output (`imgbot status --json`)."""
     whose = " (local mode's)" if settings.database_path.name == LOCAL_DATABASE else ""
-    print(f"imgbot {verb} the database {_shown(settings.database_path)}{whose}.", file=sys.stderr)
+    print(f"imgbot {verb} the database {_database_shown(settings)}{whose}.", file=sys.stderr)
+
+
+def _database_shown(settings: Settings) -> str:
+    """The database in a message: PostgreSQL's URL without its password, or the SQLite file's full path."""
+    return settings.database_shown if settings.uses_postgres else _shown(settings.database_path)
 
 
 class SchemaTooOld(Exception):
@@ -528,23 +544,29 @@ a not-helpful vote (0018) and how often /ask answered with each server entry (00
 
 
 @contextlib.asynccontextmanager
-async def _read_only(settings: Settings, needs: int, what: str) -> AsyncIterator[aiosqlite.Connection]:
+async def _read_only(settings: Settings, needs: int, what: str) -> AsyncIterator[Connection]:
     """The database opened read-only and never migrated: it may be the live bot's, and upgrading its schema is the
     bot's job (a migration run from here could race the bot's own, or change a database an older bot still uses).
-    SchemaTooOld when it is older than version ``needs``."""
+    SchemaTooOld when it is older than version ``needs``. On PostgreSQL: a small pool of its own, not migrated."""
     import aiosqlite
 
+    from bot.db import postgres
     from bot.db.connection import schema_version
     from bot.db.files import sqlite_uri
 
-    conn = await aiosqlite.connect(sqlite_uri(settings.database_path, mode="ro"), uri=True)
+    conn: Connection
+    if settings.database_url is not None:
+        conn = await postgres.connect(settings.database_url.get_secret_value(), min_size=1, max_size=2)
+    else:
+        conn = await aiosqlite.connect(sqlite_uri(settings.database_path, mode="ro"), uri=True)
     try:
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA busy_timeout = 5000")
+        if isinstance(conn, aiosqlite.Connection):
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA busy_timeout = 5000")
         version = await schema_version(conn)
         if version < needs:
             raise SchemaTooOld(
-                f"The database at {_shown(settings.database_path)} is at schema version {version}; {what} needs "
+                f"The database at {_database_shown(settings)} is at schema version {version}; {what} needs "
                 f"version {needs} or later. Start the bot (it upgrades the database) and try again."
             )
         yield conn
@@ -563,7 +585,7 @@ def _run_privacy(settings: Settings, what: str, action: Callable[[PersonalData],
     content = _load_or_exit(settings)
 
     async def run() -> T:
-        conn = await open_database(settings.database_path)
+        conn = await open_database(settings.database_target)
         try:
             return await action(personal_data_for(conn, content, backups=BackupPolicy.of(settings)))
         finally:
@@ -577,6 +599,7 @@ def _run_privacy(settings: Settings, what: str, action: Callable[[PersonalData],
 
 
 def cmd_privacy_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.pg_backup import LEDGER_SCHEMA
     from bot.deletion_ledger import ledger_path_for
     from bot.privacy import deletion_counts_text
 
@@ -592,9 +615,14 @@ def cmd_privacy_delete(args: argparse.Namespace, settings: Settings) -> int:
     _say_database(settings, "deletes from")
     counts = _run_privacy(settings, "Deletion", lambda personal: personal.delete(user_id))
     deleted = deletion_counts_text(counts) or "nothing was stored"
+    ledger = (
+        f"(the schema {LEDGER_SCHEMA} of the database)"
+        if settings.uses_postgres
+        else str(ledger_path_for(settings.database_path))
+    )
     print(
         f"Deleted everything stored about user {user_id} ({deleted}); the deletion is in the ledger "
-        f"{ledger_path_for(settings.database_path)} and is applied again if an older backup is restored."
+        f"{ledger} and is applied again if an older backup is restored."
     )
     return 0
 
@@ -632,51 +660,72 @@ def cmd_privacy_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
     from bot.db.backup import backup_database
+    from bot.db.pg_backup import backup_postgres
 
     directory = args.dir or settings.backup_dir
-    info = backup_database(settings.database_path, directory, dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    if settings.database_url is not None:
+        info = backup_postgres(settings.database_url.get_secret_value(), settings.database_shown, directory, now)
+    else:
+        info = backup_database(settings.database_path, directory, now)
     print(
-        f"Backed up {settings.database_path} to {info.path} "
+        f"Backed up {_database_shown(settings)} to {info.path} "
         f"({info.size_bytes:,} bytes, schema {info.schema_version}, {info.seconds:.1f} s)."
     )
     return 0
 
 
+async def _reapply_ledger(target: Path | str, content: Content) -> str:
+    """The deletion ledger's restore hook (bot/privacy.py), run before the restore releases its lock: a member who
+    deleted their data after the backup was made is deleted again before any bot can read the restored data."""
+    from bot.db.connection import open_database
+    from bot.privacy import reapply_deletions
+
+    conn = await open_database(target)
+    try:
+        report = await reapply_deletions(conn, content)
+    finally:
+        await conn.close()
+    return f"{report.deletions} deletions applied again from the ledger ({report.members} members)."
+
+
 def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db.backup import restore_database
+    from bot.db.backup import RestoreResult, restore_database
+    from bot.db.pg_backup import restore_postgres
 
     follow_up: list[str] = []
 
-    def reapply_deletions(database: Path) -> None:
-        # The deletion ledger's restore hook (bot/privacy.py), run before the lock is released: a member who
-        # deleted their data after the backup was made is deleted again before any bot can read the file.
-        from bot.db.connection import open_database
-        from bot.privacy import reapply_deletions as reapply
-
+    async def reapply(target: Path | str) -> None:
         content = _load_or_exit(settings)
-
-        async def run() -> str:
-            conn = await open_database(database)
-            try:
-                report = await reapply(conn, content)
-            finally:
-                await conn.close()
-            return f"{report.deletions} deletions applied again from the ledger ({report.members} members)."
-
         try:
-            follow_up.append(asyncio.run(run()))
+            follow_up.append(await _reapply_ledger(target, content))
         except Exception as exc:
             log.debug("reapplying the deletion ledger failed", exc_info=True)
             follow_up.append(f"warning: the deletion ledger could not be applied ({exc}); the bot applies it at start.")
 
-    result = restore_database(
-        args.file,
-        settings.database_path,
-        dt.datetime.now(dt.UTC),
-        allow_reposts=args.allow_reposts,
-        after=reapply_deletions,
-    )
-    print(f"Restored {settings.database_path} from {args.file} (schema {result.schema_version}).")
+    now = dt.datetime.now(dt.UTC)
+    result: RestoreResult
+    if settings.database_url is not None:
+        result = asyncio.run(
+            restore_postgres(
+                args.file,
+                settings.database_url.get_secret_value(),
+                settings.database_shown,
+                settings.backup_dir,
+                now,
+                allow_reposts=args.allow_reposts,
+                after=reapply,
+            )
+        )
+    else:
+        result = restore_database(
+            args.file,
+            settings.database_path,
+            now,
+            allow_reposts=args.allow_reposts,
+            after=lambda database: asyncio.run(reapply(database)),
+        )
+    print(f"Restored {_database_shown(settings)} from {args.file} (schema {result.schema_version}).")
     if result.journal is not None:
         carried = result.journal
         refused = f"; {carried.refused} refused (see the log)" if carried.refused else ""
@@ -689,6 +738,8 @@ def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
         print("Nothing was carried over (--allow-reposts): the last grace window's announcements may be posted again.")
     if result.kept is not None:
         how = "as it was, since it is damaged" if result.kept_as_is else "as a checked copy"
+        if settings.uses_postgres:
+            how = "as an archive (restore it like a backup)"
         print(f"The database it replaced is kept, {how}, as {result.kept}.")
     for line in follow_up:
         print(line, file=sys.stderr if line.startswith("warning:") else sys.stdout)
@@ -701,11 +752,70 @@ def cmd_db_check(args: argparse.Namespace, settings: Settings) -> int:
 
     _database_or_exit(settings)
     _say_database(settings, "checks")
+    if settings.database_url is not None:
+        return _check_postgres(settings.database_url.get_secret_value())
     problems = check_integrity(settings.database_path)
     for problem in problems:
         print(problem, file=sys.stderr)
     print("OK: the database passed its integrity check." if not problems else f"{len(problems)} problem(s) found.")
     return 0 if not problems else 1
+
+
+def _check_postgres(url: str) -> int:
+    from bot.db.pg_backup import check_postgres
+
+    report = asyncio.run(check_postgres(url))
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    if 0 < report.schema_version < report.known_version:
+        print(
+            f"The schema is at version {report.schema_version}, older than this bot's ({report.known_version}): "
+            "the bot upgrades it when it starts."
+        )
+    if report.problems:
+        print(f"{len(report.problems)} problem(s) found.")
+        return 1
+    print(
+        f"OK: schema version {report.schema_version}; {len(report.rows)} tables read through, "
+        f"{sum(report.rows.values()):,} rows."
+    )
+    return 0
+
+
+def cmd_db_migrate_to(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.migrate_to import migrate_to
+
+    url: SecretStr | None = args.url if args.url is not None else settings.database_url
+    if url is None:
+        print(
+            "imgbot db migrate-to needs the PostgreSQL database to copy into: `imgbot db migrate-to "
+            "postgresql://user@host:port/database`, or DATABASE_URL (which keeps a password off the command line).",
+            file=sys.stderr,
+        )
+        return 2
+    target = settings.model_copy(update={"database_url": url})
+    secret = url.get_secret_value()
+    source = settings.database_path
+    print(f"imgbot copies the SQLite database {_shown(source)} into {target.database_shown}.", file=sys.stderr)
+    result = asyncio.run(migrate_to(source, secret, target.database_shown))
+    width = max(len(t.table) for t in result.tables)
+    print(f"{'table':<{width}}  {'SQLite':>9}  {'PostgreSQL':>10}")
+    for table in result.tables:
+        print(f"{table.table:<{width}}  {table.sqlite_rows:>9,}  {table.postgres_rows:>10,}")
+    print(
+        f"Copied {len(result.tables)} tables, {result.rows:,} rows (every count equal), and "
+        f"{result.ledger_entries} deletion-ledger entries, at schema {result.schema_version}, in "
+        f"{result.seconds:.1f} s. Set DATABASE_URL to {target.database_shown} (with its password) to run the bot "
+        f"on it; {_shown(source)} is left as it was."
+    )
+    return 0
+
+
+def _postgres_url(text: str) -> SecretStr:
+    """An argparse type: a postgresql:// URL, kept secret (it may hold a password)."""
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError("the target must be a postgresql:// URL (postgresql://user@host:port/db)")
+    return SecretStr(text)
 
 
 # -- status -------------------------------------------------------------------------------------------------------
@@ -840,8 +950,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="restore even when the record of what was posted cannot be carried over from the replaced database",
     )
     restore.set_defaults(func=cmd_db_restore)
-    check = db.add_parser("check", parents=[database], help="run SQLite's integrity check on the database")
+    check = db.add_parser(
+        "check",
+        parents=[database],
+        help="check the database: SQLite's integrity check, or on PostgreSQL its schema version and every table read",
+    )
     check.set_defaults(func=cmd_db_check)
+    migrate = db.add_parser(
+        "migrate-to",
+        help="copy the SQLite database (DATABASE_PATH) into an empty PostgreSQL database (refused while the bot runs)",
+    )
+    migrate.add_argument(
+        "url",
+        nargs="?",
+        type=_postgres_url,
+        help="postgresql://user@host:port/database (default: DATABASE_URL; a password is better kept there)",
+    )
+    migrate.set_defaults(func=cmd_db_migrate_to)
 
     status = sub.add_parser(
         "status", parents=[database], help="is the bot running? uptime, latency, servers, jobs, deliveries, errors"
@@ -910,6 +1035,8 @@ def _failure_line(exc: BaseException, settings: Settings | None) -> str | None:
     if isinstance(exc, ValidationError):
         problems = ("{}: {}".format(".".join(map(str, e["loc"])).upper() or "settings", e["msg"]) for e in exc.errors())
         return "invalid settings (environment or .env): " + "; ".join(problems)
+    if settings is not None and settings.uses_postgres and _postgres_unreachable(exc):
+        return f"the database {settings.database_shown} cannot be used: {str(exc) or type(exc).__name__}"
     if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", 0) & 0xFF in _ENVIRONMENT_ERRORS:
         where = f" {settings.database_path}" if settings is not None else ""
         return f"the database{where} cannot be used: {exc}"
@@ -935,11 +1062,32 @@ def _failure_line(exc: BaseException, settings: Settings | None) -> str | None:
     return None
 
 
+def _postgres_unreachable(exc: BaseException) -> bool:
+    """PostgreSQL cannot be reached or refuses this login or database: the operator's to fix, not a bug."""
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is None:
+        return False
+    refusals = (
+        asyncpg.PostgresConnectionError,
+        asyncpg.InvalidAuthorizationSpecificationError,
+        asyncpg.InvalidCatalogNameError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+        asyncpg.InsufficientPrivilegeError,
+    )
+    return isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror, *refusals))
+
+
 def _redacted(text: str, settings: Settings | None) -> str:
     """``text`` without the token: nothing of ours puts it in an exception, but an exception's text may be a
     library's (or a bug's), and what is printed here is not logging, whose redaction does not apply."""
     token = settings.discord_token.get_secret_value() if settings is not None and settings.discord_token else ""
-    return text.replace(token, logs.REDACTED) if token else text
+    text = text.replace(token, logs.REDACTED) if token else text
+    # DATABASE_URL's password, likewise (a driver's message may quote the URL it was given).
+    password = (
+        urlsplit(settings.database_url.get_secret_value()).password if settings and settings.database_url else None
+    )
+    return text.replace(password, logs.REDACTED) if password else text
 
 
 def _report_failure(args: argparse.Namespace, exc: BaseException, settings: Settings | None, verbose: bool) -> int:

@@ -25,6 +25,8 @@ from bot.content import Content
 from bot.cooldowns import Cooldowns
 from bot.db.backup import backup_database, ensure_sound, prune_backups
 from bot.db.connection import Connection, open_database, write_transaction
+from bot.db.lock import PostgresLock
+from bot.db.pg_backup import backup_postgres, finish_interrupted_restore, prune_pg_backups
 from bot.discord_internals import wrap_interaction_parser
 from bot.knowledge.community import FORGET_EVERY as COMMUNITY_FORGET_EVERY
 from bot.knowledge.community import FORGET_JOB as COMMUNITY_FORGET_JOB
@@ -184,6 +186,7 @@ class ImgBot(ShardedBot):
         """The periodic jobs registered with the runner (built in prepare)."""
         self.monitor = StatusMonitor(dt.datetime.now(dt.UTC))
         self._status: StatusService | None = None
+        self._run_lock: PostgresLock | None = None
         self._beating = False
         self._error_collector: ErrorCollector | None = None
         # Every task discord.py starts for an interaction (command, autocomplete, component, modal) is created inside
@@ -225,10 +228,16 @@ class ImgBot(ShardedBot):
         logging.getLogger().addHandler(self._error_collector)
 
     async def _backup(self) -> None:
-        """Back the database up, keeping BACKUP_KEEP copies (a worker every BACKUP_INTERVAL_HOURS)."""
-        await asyncio.to_thread(
-            backup_database, self.settings.database_path, self.settings.backup_dir, dt.datetime.now(dt.UTC)
-        )
+        """Back the database up, keeping BACKUP_KEEP copies (a worker every BACKUP_INTERVAL_HOURS): a pg_dump
+        archive on PostgreSQL, an SQLite snapshot otherwise."""
+        now = dt.datetime.now(dt.UTC)
+        if self.settings.database_url is not None:
+            url = self.settings.database_url.get_secret_value()
+            shown = self.settings.database_shown
+            await asyncio.to_thread(backup_postgres, url, shown, self.settings.backup_dir, now)
+            await asyncio.to_thread(prune_pg_backups, self.settings.backup_dir, self.settings.backup_keep)
+            return
+        await asyncio.to_thread(backup_database, self.settings.database_path, self.settings.backup_dir, now)
         await asyncio.to_thread(prune_backups, self.settings.backup_dir, self.settings.backup_keep)
 
     async def _scheduled_work_may_go(self, shard_id: int) -> None:
@@ -245,14 +254,20 @@ class ImgBot(ShardedBot):
 
     async def prepare(self) -> None:
         """Open the database, build the services and load every cog (everything but talking to Discord)."""
-        if self.settings.uses_postgres:
+        if self.settings.database_url is not None:
             if "database_path" in self.settings.model_fields_set:
                 log.info("DATABASE_URL and DATABASE_PATH are both set: using DATABASE_URL")
             log.info("database: PostgreSQL at %s", self.settings.database_shown)
+            url = self.settings.database_url.get_secret_value()
+            # Held (shared with the other bot processes) while the bot runs: a restore or a migration into this
+            # database is refused meanwhile, and this bot is refused while one of them runs (bot/db/lock.py).
+            self._run_lock = await PostgresLock.acquire(url, self.settings.database_shown, "the bot", shared=True)
+            self._db = await open_database(url)
+            await finish_interrupted_restore(url)
         else:
             # A damaged file stops the start with one line pointing to `imgbot db restore` (DatabaseUnusable).
             await asyncio.to_thread(ensure_sound, self.settings.database_path, self.settings.backup_dir)
-        self._db = await open_database(self.settings.database_target)
+            self._db = await open_database(self.settings.database_path)
         self._status = StatusService(self.monitor, StatusRepository(self._db), self._live_figures)
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
         # Test settings (IMGBOT_TEST_*) only against a local emulator; against real Discord, ignored with a warning.
@@ -435,6 +450,9 @@ class ImgBot(ShardedBot):
         if self._db is not None:
             await self._db.close()
             self._db = None
+        if self._run_lock is not None:
+            await self._run_lock.release()
+            self._run_lock = None
 
     async def _stop_heartbeat(self) -> None:
         """Record a clean stop (with any last errors) while the database is still open (the heartbeat's worker

@@ -4,7 +4,9 @@
 hold them, and restoring one would bring them back. So each deletion is also written down twice:
 
 - in **the ledger file** beside the database (``var/imgbot.sqlite3`` -> ``var/imgbot.deletions.sqlite3``), which
-  neither a restore nor a copied-back database file replaces: every deletion ever made;
+  neither a restore nor a copied-back database file replaces: every deletion ever made. On PostgreSQL the "file" is
+  the schema ``deletion_ledger_file`` (tables ``deletions`` and ``ledger_meta``, made by the ledger when absent) of
+  the same database: backups leave it out and restores never touch it (``bot.db.pg_backup``);
 - in **the database** (table ``deletion_ledger``): the deletions this database has applied.
 
 An entry of the file that the database lacks is a deletion this database has not seen: it was restored from a backup
@@ -39,6 +41,8 @@ from pathlib import Path
 import aiosqlite
 
 from bot.db.connection import Connection, write_transaction
+from bot.db.pg_backup import LEDGER_SCHEMA
+from bot.db.postgres import PgConnection
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,31 @@ CREATE TABLE IF NOT EXISTS deletions (entry TEXT PRIMARY KEY, user_hash TEXT NOT
 PRAGMA user_version = {LEDGER_FORMAT};
 COMMIT;
 """
+
+
+PG_SCHEMA_SQL = f"""
+SELECT pg_advisory_xact_lock(4712);
+CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA};
+CREATE TABLE IF NOT EXISTS {LEDGER_SCHEMA}.ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS {LEDGER_SCHEMA}.deletions (
+    written   BIGINT GENERATED ALWAYS AS IDENTITY,
+    entry     TEXT PRIMARY KEY,
+    user_hash TEXT NOT NULL
+);
+INSERT INTO {LEDGER_SCHEMA}.ledger_meta (key, value) VALUES ('format', '{LEDGER_FORMAT}') ON CONFLICT DO NOTHING;
+"""
+"""The ledger's schema on PostgreSQL. Made in one transaction under an advisory lock: the bot and `imgbot privacy`
+may both make it at once, and two ``CREATE … IF NOT EXISTS`` racing each other can still collide."""
+
+
+@dataclass(frozen=True)
+class _LedgerTables:
+    """Where the ledger is: its connection and its two tables' names, and the column that orders its entries."""
+
+    conn: Connection
+    deletions: str
+    meta: str
+    order: str
 
 
 class LedgerError(RuntimeError):
@@ -94,14 +123,23 @@ class DeletionLedger:
         self._resolved = False
         self._path: Path | None = None
         self._key: str | None = None
+        self._schema_ready = False
 
     async def path(self) -> Path | None:
-        """The ledger file, beside the database file; None when the database is in memory (tests)."""
+        """The ledger file, beside the database file; None on PostgreSQL (the ledger is a schema of the database,
+        ``location``) and when the database is in memory (tests)."""
         if not self._resolved:
             database = await database_file(self._conn)
             self._path = None if database is None else ledger_path_for(database)
             self._resolved = True
         return self._path
+
+    async def location(self) -> str | None:
+        """Where the ledger is kept, for a message; None when there is none (an in-memory database)."""
+        if isinstance(self._conn, PgConnection):
+            return f"schema {LEDGER_SCHEMA} of the database"
+        path = await self.path()
+        return None if path is None else str(path)
 
     async def hash(self, user_id: int) -> str:
         return user_hash(await self.key(), user_id)
@@ -112,9 +150,10 @@ class DeletionLedger:
         entry = LedgerEntry(secrets.token_hex(16), await self.hash(user_id))
         async with self._file() as ledger:
             if ledger is not None:
-                async with write_transaction(ledger):
-                    await ledger.execute(
-                        "INSERT INTO deletions (entry, user_hash) VALUES (?, ?)", (entry.entry, entry.user_hash)
+                async with write_transaction(ledger.conn):
+                    await ledger.conn.execute(
+                        f"INSERT INTO {ledger.deletions} (entry, user_hash) VALUES (?, ?)",
+                        (entry.entry, entry.user_hash),
                     )
         return entry
 
@@ -124,7 +163,7 @@ class DeletionLedger:
             return
         async with write_transaction(self._conn):
             await self._conn.executemany(
-                "INSERT OR IGNORE INTO deletion_ledger (entry, user_hash) VALUES (?, ?)",
+                "INSERT INTO deletion_ledger (entry, user_hash) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(e.entry, e.user_hash) for e in entries],
             )
 
@@ -137,14 +176,17 @@ class DeletionLedger:
         async with self._file() as ledger:
             if ledger is None:
                 return []
-            async with ledger.execute("SELECT entry, user_hash FROM deletions ORDER BY rowid") as cursor:
+            async with ledger.conn.execute(
+                f"SELECT entry, user_hash FROM {ledger.deletions} ORDER BY {ledger.order}"
+            ) as cursor:
                 written = [LedgerEntry(str(r[0]), str(r[1])) for r in await cursor.fetchall()]
             known = {e.entry for e in written}
             missing = [(entry, hashed) for entry, hashed in applied.items() if entry not in known]
             if missing:
-                async with write_transaction(ledger):
-                    await ledger.executemany(
-                        "INSERT OR IGNORE INTO deletions (entry, user_hash) VALUES (?, ?)", missing
+                async with write_transaction(ledger.conn):
+                    await ledger.conn.executemany(
+                        f"INSERT INTO {ledger.deletions} (entry, user_hash) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        missing,
                     )
                 log.warning("the deletion ledger lacked %d deletion(s) this database had applied; added", len(missing))
         return [e for e in written if e.entry not in applied]
@@ -161,11 +203,11 @@ class DeletionLedger:
         async with self._file() as ledger:
             if ledger is not None:
                 # Whoever writes the file first wins (the bot and `imgbot privacy` may both be making it).
-                async with write_transaction(ledger):
-                    await ledger.execute(
-                        "INSERT OR IGNORE INTO ledger_meta (key, value) VALUES (?, ?)", (KEY_NAME, key)
+                async with write_transaction(ledger.conn):
+                    await ledger.conn.execute(
+                        f"INSERT INTO {ledger.meta} (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", (KEY_NAME, key)
                     )
-                async with ledger.execute("SELECT value FROM ledger_meta WHERE key = ?", (KEY_NAME,)) as cursor:
+                async with ledger.conn.execute(f"SELECT value FROM {ledger.meta} WHERE key = ?", (KEY_NAME,)) as cursor:
                     row = await cursor.fetchone()
                 assert row is not None
                 key = str(row[0])
@@ -185,8 +227,12 @@ class DeletionLedger:
         return key
 
     @contextlib.asynccontextmanager
-    async def _file(self) -> AsyncIterator[aiosqlite.Connection | None]:
-        """The ledger file, opened for one operation (deletions are rare; no second connection is kept open)."""
+    async def _file(self) -> AsyncIterator[_LedgerTables | None]:
+        """The ledger file, opened for one operation (deletions are rare; no second connection is kept open); on
+        PostgreSQL its schema, made when absent."""
+        if isinstance(self._conn, PgConnection):
+            yield await self._schema(self._conn)
+            return
         path = await self.path()
         if path is None:
             yield None
@@ -215,9 +261,26 @@ class DeletionLedger:
                     f"the deletion ledger {path} was written by a newer version of the bot (format {version}); "
                     "run that version"
                 )
-            yield conn
+            yield _LedgerTables(conn, "deletions", "ledger_meta", "rowid")
         finally:
             await conn.close()
+
+    async def _schema(self, conn: PgConnection) -> _LedgerTables:
+        if not self._schema_ready:
+            async with write_transaction(conn):
+                await conn.executescript(PG_SCHEMA_SQL)
+                async with conn.execute(
+                    f"SELECT value FROM {LEDGER_SCHEMA}.ledger_meta WHERE key = 'format'"
+                ) as cursor:
+                    row = await cursor.fetchone()
+            version = int(row[0]) if row is not None else LEDGER_FORMAT
+            if version > LEDGER_FORMAT:
+                raise LedgerError(
+                    f"the deletion ledger (schema {LEDGER_SCHEMA}) was written by a newer version of the bot "
+                    f"(format {version}); run that version"
+                )
+            self._schema_ready = True
+        return _LedgerTables(conn, f"{LEDGER_SCHEMA}.deletions", f"{LEDGER_SCHEMA}.ledger_meta", "written")
 
 
 def _unreadable(path: Path, exc: Exception) -> LedgerError:

@@ -43,7 +43,12 @@ def local_settings(settings: Settings, owner_ids: list[int] | None = None) -> Se
     (backups...) replaced by a ``local-`` one beside it, so trying things never touches a real bot's data. The
     knowledge data is the same. ``owner_ids``: the emulated world's owners (real owners' ids mean nothing there)."""
     paths = LocalPaths.beside(settings.database_path)
-    update: dict[str, object] = {"database_path": paths.database, "owner_ids": list(owner_ids or [])}
+    # Local mode's database is always its own SQLite file, never the real bot's PostgreSQL (DATABASE_URL).
+    update: dict[str, object] = {
+        "database_path": paths.database,
+        "database_url": None,
+        "owner_ids": list(owner_ids or []),
+    }
     for name in Settings.model_fields:
         if name in ("database_path", "data_dir") or not isinstance(getattr(settings, name), Path):
             continue

@@ -190,7 +190,7 @@ def _vacuum_into(conn: sqlite3.Connection, target: Path, deadline: float | None 
 
 
 @contextlib.contextmanager
-def _held(path: Path) -> Iterator[int]:
+def holding_file(path: Path) -> Iterator[int]:
     """Open ``path`` and hold an flock on it: a backup in progress marks its file so that a cleanup by another
     process (the CLI while the bot backs up) leaves it alone. SQLite's own locks are of another kind and unaffected."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -201,9 +201,9 @@ def _held(path: Path) -> Iterator[int]:
         os.close(fd)
 
 
-def _in_use(path: Path) -> bool:
+def file_in_use(path: Path) -> bool:
     try:
-        with _held(path):
+        with holding_file(path):
             return False
     except BlockingIOError:
         return True
@@ -238,7 +238,7 @@ def remove_leftovers(directory: Path) -> list[Path]:
     for path in sorted(directory.iterdir()):
         if BACKUP_NAME.match(path.name):
             removed += _fold_side_files(path)
-        elif _LEFTOVER.match(path.name) and path.is_file() and not _in_use(path):
+        elif _LEFTOVER.match(path.name) and path.is_file() and not file_in_use(path):
             path.unlink(missing_ok=True)
             removed.append(path)
     for path in removed:
@@ -269,7 +269,7 @@ def backup_database(
     except OSError as exc:
         raise BackupError(f"cannot write in the backup directory {directory}: {_one_line(exc)}") from exc
     try:
-        with _held(partial):
+        with holding_file(partial):
             try:
                 with _connect(sqlite_uri(source, mode="rw")) as conn:
                     if int(conn.execute("PRAGMA user_version").fetchone()[0]) == 0:

@@ -104,6 +104,14 @@ def tighten_permissions(database: Path, backup_dir: Path, others: Iterable[Path]
     candidates = database_family(database) + list(others)
     if database.parent.is_dir():
         candidates += sorted(p for p in database.parent.glob("*.log") if p.is_file())
+    changed = tighten_files(candidates)
+    _warn_open_directories((database.parent, backup_dir))
+    return changed
+
+
+def tighten_files(candidates: Iterable[Path]) -> list[Path]:
+    """Make each existing regular file of ``candidates`` owner-only; returns those changed, each logged. (On
+    PostgreSQL the bot's only files are its backups: ``bot.__main__`` tightens those alone.)"""
     changed = []
     for path in candidates:
         try:
@@ -115,7 +123,11 @@ def tighten_permissions(database: Path, backup_dir: Path, others: Iterable[Path]
         path.chmod(mode & ~0o077)
         log.info("tightened the permissions of %s from %03o to %03o (owner only)", path, mode, mode & ~0o077)
         changed.append(path)
-    for directory in dict.fromkeys((database.parent, backup_dir)):
+    return changed
+
+
+def _warn_open_directories(directories: Iterable[Path]) -> None:
+    for directory in dict.fromkeys(directories):
         try:
             mode = stat.S_IMODE(directory.stat().st_mode)
         except FileNotFoundError:
@@ -128,4 +140,3 @@ def tighten_permissions(database: Path, backup_dir: Path, others: Iterable[Path]
                 mode,
                 directory,
             )
-    return changed

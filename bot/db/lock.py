@@ -1,6 +1,7 @@
 """The lock a process holds on the database while it must be the only one changing it.
 
-The running bot holds it for its whole life (``imgbot run``); a restore holds it while it replaces the file. It is an
+The running bot holds it for its whole life (``imgbot run``); a restore holds it while it replaces the file. On
+PostgreSQL the same guard is an advisory lock (``PostgresLock``, at the end of this module). It is an
 OS file lock (``flock``) on ``<database>.lock`` beside the database: the kernel releases it when the process ends,
 however it ends (SIGKILL, a crash, a power cut), so a lock is never left stale and nothing has to be cleaned up. The
 file itself stays (0600) and says who holds the lock, for the message of whoever is refused.
@@ -18,6 +19,8 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+import asyncpg
+
 from bot.db.errors import DatabaseProblem
 from bot.db.files import PRIVATE_FILE, private_dir
 
@@ -27,7 +30,7 @@ log = logging.getLogger(__name__)
 class DatabaseInUse(DatabaseProblem):
     """Another process holds the database's lock."""
 
-    def __init__(self, database: Path, holder: str) -> None:
+    def __init__(self, database: Path | str, holder: str) -> None:
         super().__init__(f"the database {database} is in use by {holder}")
         self.database = database
         self.holder = holder
@@ -92,3 +95,67 @@ def _read_holder(fd: int) -> str:
         text = ""
     # The holder writes its line just after locking: a refusal in between finds the file empty.
     return text or "another process"
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------------------------
+
+RUN_LOCK_KEY = 0x696D67626F74
+"""The advisory lock (a bigint, "imgbot" in ASCII) every running bot holds shared and a restore holds exclusively."""
+
+
+class PostgresLock:
+    """The same guard on PostgreSQL: a session advisory lock on a connection of its own, held until released.
+
+    Running bots hold it *shared* (several processes may serve one database, each a range of shards); a restore or
+    ``imgbot db migrate-to`` holds it *exclusively*, so either waits for nobody and is refused while any bot runs,
+    and a bot is refused while one of them runs. PostgreSQL releases it when the connection ends, however the
+    process ends, so it is never left stale. Who holds it is read from ``pg_stat_activity`` (its application name)."""
+
+    def __init__(self, conn: asyncpg.Connection, database: str) -> None:
+        self.database = database
+        self._conn: asyncpg.Connection | None = conn
+
+    @classmethod
+    async def acquire(cls, url: str, shown: str, holder: str, *, shared: bool) -> PostgresLock:
+        """Take the lock now or raise ``DatabaseInUse`` (never waits). ``shown`` names the database without its
+        password; ``holder`` says what this process is ("the bot", "a restore")."""
+        name = f"imgbot: {holder} (pid {os.getpid()})"[:63]
+        conn = await asyncpg.connect(url, server_settings={"application_name": name})
+        try:
+            kind = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+            if not await conn.fetchval(f"SELECT {kind}($1)", RUN_LOCK_KEY):
+                raise DatabaseInUse(shown, await _pg_holders(conn))
+        except BaseException:
+            await conn.close()
+            raise
+        log.debug("holding the advisory lock on %s as %s", shown, holder)
+        return cls(conn, shown)
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def release(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()  # ending the session releases its advisory locks
+
+    async def __aenter__(self) -> PostgresLock:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.release()
+
+
+async def _pg_holders(conn: asyncpg.Connection) -> str:
+    rows = await conn.fetch(
+        "SELECT DISTINCT a.application_name FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND (l.classid::bigint << 32) + l.objid::bigint = $1 AND l.pid <> pg_backend_pid()",
+        RUN_LOCK_KEY,
+    )
+    names = sorted(str(r[0]).removeprefix("imgbot: ") for r in rows if r[0])
+    return ", ".join(names) or "another process"

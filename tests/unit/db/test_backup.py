@@ -1,4 +1,5 @@
-"""Backups: one-step snapshots that finish under write load, leave nothing behind and clean up after older versions."""
+"""Backups: one-step snapshots that finish under write load, leave nothing behind and clean up after older versions;
+on PostgreSQL, checked pg_dump archives named and kept the same way (bot/db/pg_backup.py)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,22 @@ from bot.db.backup import (
     remove_leftovers,
     restore_database,
 )
-from bot.db.connection import discover_migrations, open_database
+from bot.db.connection import PG_MIGRATIONS_DIR, discover_migrations, open_database
 from bot.db.errors import DatabaseUnusable
+from bot.db.pg_backup import (
+    LEDGER_SCHEMA,
+    archive_version,
+    backup_postgres,
+    check_postgres,
+    libpq_target,
+    list_pg_backups,
+    pg_program,
+    prune_pg_backups,
+)
+from bot.deletion_ledger import DeletionLedger
 from tests.conftest import DATA_DIR, REPO_ROOT, make_settings
+from tests.postgres_server import PostgresServer
+from tests.unit.db import postgres_helpers as pg
 from tests.unit.db.conftest import connect, make_db
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -238,3 +252,99 @@ def test_cli_backup_check_restore(tmp_path: Path) -> None:
     missing = imgbot("restore", str(tmp_path / "nope.sqlite3"))
     assert missing.returncode == 1
     assert missing.stderr == f"imgbot db restore: there is no backup file at {tmp_path / 'nope.sqlite3'}\n"
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------------------------
+
+SHOWN = "the test database"
+
+
+def test_a_postgres_backup_is_a_checked_private_archive_without_the_ledger(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = pg.new_database(postgres)
+    pg.vote(url, 1, 2)
+    pg.run(_delete_through_the_ledger(url))
+    directory = tmp_path / "new" / "backups"
+    old_umask = os.umask(0o022)
+    try:
+        info = backup_postgres(url, SHOWN, directory, NOW)
+    finally:
+        os.umask(old_umask)
+    assert info.path == directory / "imgbot-20261122T120000Z.pgdump"
+    assert info.schema_version == len(discover_migrations(PG_MIGRATIONS_DIR)) == archive_version(info.path)
+    assert mode(info.path) == 0o600 and mode(directory) == 0o700
+    assert names(directory) == {info.path.name}, "no .partial left"
+    listing = subprocess.run(
+        [str(pg_program("pg_restore")), "--list", str(info.path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "TABLE DATA public entry_votes" in listing
+    assert LEDGER_SCHEMA not in listing, "the ledger must outlive a restore: never in a backup"
+
+
+async def _delete_through_the_ledger(url: str) -> None:
+    conn = await open_database(url)
+    try:
+        ledger = DeletionLedger(conn)
+        await ledger.mark_applied([await ledger.record(1)])
+    finally:
+        await conn.close()
+
+
+def test_postgres_backups_are_named_and_kept_like_sqlite_ones(postgres: PostgresServer, tmp_path: Path) -> None:
+    url = pg.new_database(postgres)
+    pg.vote(url, 1)
+    backups = tmp_path / "backups"
+    made = [backup_postgres(url, SHOWN, backups, NOW + dt.timedelta(hours=h)).path for h in range(3)]
+    others = [backups / "imgbot-20261101T000000Z.sqlite3", backups / "before-restore-20261101T000000Z.pgdump"]
+    for other in others:
+        other.write_bytes(b"x")
+    assert list_pg_backups(backups) == made
+    with pytest.raises(BackupError, match="already exists"):
+        backup_postgres(url, SHOWN, backups, NOW)
+    assert prune_pg_backups(backups, keep=2) == made[:1]
+    assert list_pg_backups(backups) == made[1:] and all(o.exists() for o in others)
+    # What an unfinished backup left is removed by the next one.
+    leftover = backups / "imgbot-20261122T150000Z.pgdump.partial"
+    leftover.write_bytes(b"half")
+    backup_postgres(url, SHOWN, backups, NOW + dt.timedelta(hours=5))
+    assert not leftover.exists()
+
+
+def test_a_failed_postgres_backup_is_one_line_without_the_password(tmp_path: Path) -> None:
+    url = "postgresql://imgbot:s3cret-pw@127.0.0.1:1/nowhere"
+    address, env = libpq_target(url)
+    assert address == "postgresql://imgbot@127.0.0.1:1/nowhere" and env["PGPASSWORD"] == "s3cret-pw"
+    with pytest.raises(BackupError) as failed:
+        backup_postgres(url, address, tmp_path / "backups", NOW)
+    message = str(failed.value)
+    assert message.startswith(f"could not back up {address}: pg_dump failed: ") and "connection" in message
+    assert "s3cret" not in message and "\n" not in message
+    assert names(tmp_path / "backups") == set()
+
+
+def test_check_says_what_is_wrong_with_a_postgres_database(postgres: PostgresServer) -> None:
+    url = pg.new_database(postgres)
+    pg.vote(url, 1)
+    report = pg.run(check_postgres(url))
+    assert report.problems == [] and report.schema_version == report.known_version
+    assert report.rows["entry_votes"] == 1 and "schema_version" not in report.rows
+    pg.rows(url, "UPDATE schema_version SET version = 999")
+    assert pg.run(check_postgres(url)).problems == [
+        f"schema version 999 is newer than this code knows ({report.known_version}): run a newer bot"
+    ]
+    empty = pg.new_empty_database(postgres)
+    assert "holds no bot data" in pg.run(check_postgres(empty)).problems[0]
+
+
+async def test_the_bot_backs_postgres_up_on_schedule(
+    postgres: PostgresServer, tmp_path: Path, content: Content
+) -> None:
+    url = await asyncio.to_thread(pg.new_database, postgres)
+    backups = tmp_path / "backups"
+    older = await asyncio.to_thread(backup_postgres, url, SHOWN, backups, NOW)
+    bot = ImgBot(make_settings(tmp_path, database_url=url, backup_dir=backups, backup_keep=1), content)
+    await bot._backup()  # the BACKUP_JOB worker's run
+    [kept] = list_pg_backups(backups)
+    assert kept != older.path and archive_version(kept) == older.schema_version
+    assert list_backups(backups) == [], "no SQLite snapshot of DATABASE_PATH"

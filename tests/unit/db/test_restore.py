@@ -1,18 +1,36 @@
-"""Restores: refused while the bot runs, a sound copy of what they replace, and never a second post of what was sent."""
+"""Restores: refused while the bot runs, a sound copy of what they replace, and never a second post of what was sent;
+on SQLite (a file replaced) and on PostgreSQL (pg_dump archives, bot/db/pg_backup.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.app import ImgBot
+from bot.content import Content
 from bot.db import backup as backup_module
-from bot.db.backup import BackupError, backup_database, check_integrity, restore_database
-from bot.db.connection import apply_migrations_sync, discover_migrations
-from bot.db.lock import DatabaseInUse, DatabaseLock
+from bot.db import pg_backup
+from bot.db.backup import BackupError, JournalCarried, RestoreResult, backup_database, check_integrity, restore_database
+from bot.db.connection import PG_MIGRATIONS_DIR, apply_migrations_sync, discover_migrations, open_database
+from bot.db.lock import DatabaseInUse, DatabaseLock, PostgresLock
+from bot.db.pg_backup import (
+    CARRY_SCHEMA,
+    archive_version,
+    backup_postgres,
+    check_postgres,
+    finish_interrupted_restore,
+    list_pg_backups,
+    restore_postgres,
+)
+from tests.conftest import make_settings
+from tests.postgres_server import PostgresServer
+from tests.unit.db import postgres_helpers as pg
 from tests.unit.db.conftest import connect
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -224,3 +242,194 @@ def test_a_backup_an_earlier_version_made_restores_and_is_left_as_it_was(databas
 def test_the_database_itself_is_no_backup(database: Path) -> None:
     with pytest.raises(BackupError, match="is the database itself"):
         restore_database(database, database, LATER)
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------------------------
+
+SHOWN = "the test database"
+
+
+@pytest.fixture
+def pg_database(postgres: PostgresServer) -> str:
+    url = pg.new_database(postgres)
+    pg.vote(url, 1, 2, 3)
+    pg.deliver(url, "before-backup")
+    pg.set_watermark(url, "studygroups", "2026-11-22T11:00:00.000000+00:00")
+    return url
+
+
+def pg_restore(archive: Path, url: str, backups: Path, **options: Any) -> RestoreResult:
+    return pg.run(restore_postgres(archive, url, SHOWN, backups, LATER, **options))
+
+
+def carry_schema_left(url: str) -> bool:
+    return bool(pg.rows(url, "SELECT COUNT(*) FROM pg_namespace WHERE nspname = ?", CARRY_SCHEMA)[0][0])
+
+
+def test_a_postgres_restore_brings_data_back_and_keeps_the_record_of_what_was_posted(
+    pg_database: str, tmp_path: Path
+) -> None:
+    url, backups = pg_database, tmp_path / "backups"
+    archive = backup_postgres(url, SHOWN, backups, NOW).path
+    # After the backup: members' data (which the restore takes back) and posts in Discord (which it cannot).
+    pg.vote(url, 4, 5)
+    pg.deliver(url, "after-backup")
+    pg.deliver(url, "claimed-after-backup", status="claimed")
+    pg.set_watermark(url, "studygroups", "2026-11-22T12:30:00.000000+00:00")
+    pg.rows(
+        url,
+        "INSERT INTO milestone_discord_events VALUES (1, 'match-day-2027', 2027, 555, 's', 'e', 0, 'f', 'active', "
+        "'c', 'u')",
+    )
+
+    result = pg_restore(archive, url, backups)
+
+    assert pg.votes(url) == 3
+    assert pg.rows(url, "SELECT key, status FROM deliveries ORDER BY key") == [
+        ("after-backup", "sent"),
+        ("before-backup", "sent"),
+        ("claimed-after-backup", "claimed"),
+    ]
+    assert pg.rows(url, "SELECT value FROM bot_meta WHERE key = 'watermark:studygroups'") == [
+        ("2026-11-22T12:30:00.000000+00:00",)
+    ]
+    assert pg.rows(url, "SELECT event_id FROM milestone_discord_events") == [(555,)]
+    assert result.journal is not None
+    assert (result.journal.deliveries, result.journal.discord_events, result.journal.watermarks) == (2, 1, 1)
+    assert result.schema_version == len(discover_migrations(PG_MIGRATIONS_DIR))
+    # The replaced database is kept as an archive beside the backups, owner-only, restorable like one.
+    assert result.kept == backups / "before-restore-20261122T130000Z.pgdump"
+    assert archive_version(result.kept) == result.schema_version and mode(result.kept) == 0o600
+    assert list_pg_backups(backups) == [archive], "the kept archive is not a backup that pruning would count"
+    assert not carry_schema_left(url)
+
+
+def test_a_postgres_watermark_never_goes_back(pg_database: str, tmp_path: Path) -> None:
+    url, backups = pg_database, tmp_path / "backups"
+    pg.set_watermark(url, "studygroups", "2026-11-22T13:00:00.000000+00:00")
+    archive = backup_postgres(url, SHOWN, backups, NOW).path
+    pg.set_watermark(url, "studygroups", "2026-11-22T12:00:00.000000+00:00")
+    result = pg_restore(archive, url, backups)
+    assert result.journal is not None and result.journal.watermarks == 0
+    assert pg.rows(url, "SELECT value FROM bot_meta WHERE key = 'watermark:studygroups'") == [
+        ("2026-11-22T13:00:00.000000+00:00",)
+    ]
+
+
+async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, tmp_path: Path) -> None:
+    url, backups = pg_database, tmp_path / "backups"
+    archive = await asyncio.to_thread(backup_postgres, url, SHOWN, backups, NOW)
+    await pg.fetch(url, "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', 4, 1, 'x')")
+    # Two bot processes (two ranges of shards) hold the lock shared; a restore wants it alone.
+    async with (
+        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
+        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
+    ):
+        with pytest.raises(BackupError) as refused:
+            await restore_postgres(archive.path, url, SHOWN, backups, LATER)
+        message = str(refused.value)
+        assert f"{SHOWN} is in use by the bot (pid {os.getpid()})" in message
+        assert "Stop the bot first" in message and "nothing was changed" in message
+        assert await pg.fetch(url, "SELECT COUNT(*) FROM entry_votes") == [(4,)]
+        assert sorted(backups.iterdir()) == [archive.path]
+        # And while a restore runs, a bot is refused (it takes the lock at start, bot/app.py).
+    async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False):
+        with pytest.raises(DatabaseInUse, match="in use by a restore"):
+            await PostgresLock.acquire(url, SHOWN, "the bot", shared=True)
+    await restore_postgres(archive.path, url, SHOWN, backups, LATER)
+    assert await pg.fetch(url, "SELECT COUNT(*) FROM entry_votes") == [(3,)]
+
+
+async def test_the_bot_holds_the_lock_from_start_to_close(pg_database: str, tmp_path: Path, content: Content) -> None:
+    url = pg_database
+    bot = ImgBot(make_settings(tmp_path, database_url=url), content)
+    try:
+        await bot.prepare()
+        with pytest.raises(DatabaseInUse, match=r"in use by the bot \(pid"):
+            await PostgresLock.acquire(url, SHOWN, "a restore", shared=False)
+    finally:
+        await bot.close()
+    async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False) as lock:
+        assert lock.held
+
+
+def test_the_postgres_follow_up_runs_while_the_lock_is_held(pg_database: str, tmp_path: Path) -> None:
+    url, backups = pg_database, tmp_path / "backups"
+    archive = backup_postgres(url, SHOWN, backups, NOW).path
+    seen: list[str] = []
+
+    async def after(target: str) -> None:
+        seen.append(target)
+        with pytest.raises(DatabaseInUse, match="a restore"):
+            await PostgresLock.acquire(target, SHOWN, "the bot", shared=True)
+
+    pg_restore(archive, url, backups, after=after)
+    assert seen == [url]
+
+
+def test_without_a_record_to_carry_over_a_postgres_restore_needs_allow_reposts(
+    pg_database: str, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    backups = tmp_path / "backups"
+    archive = backup_postgres(pg_database, SHOWN, backups, NOW).path
+    fresh = pg.new_empty_database(postgres)
+    with pytest.raises(BackupError, match=r"holds no bot data.* --allow-reposts"):
+        pg_restore(archive, fresh, backups)
+    assert pg.rows(fresh, "SELECT to_regclass('public.entry_votes') IS NULL") == [(True,)]
+    result = pg_restore(archive, fresh, backups, allow_reposts=True)
+    assert result.journal is None and result.kept is None and pg.votes(fresh) == 3
+
+
+def test_unreadable_newer_or_sqlite_archives_are_refused(pg_database: str, tmp_path: Path) -> None:
+    url, backups = pg_database, tmp_path / "backups"
+    garbage = tmp_path / "garbage.pgdump"
+    garbage.write_bytes(b"this is no archive" * 100)
+    with pytest.raises(BackupError, match="input file does not appear to be a valid archive"):
+        pg_restore(garbage, url, backups)
+    sqlite_backup = tmp_path / "imgbot-20261101T000000Z.sqlite3"
+    make_db(sqlite_backup)
+    with pytest.raises(BackupError, match=r"is an SQLite backup .* `imgbot db migrate-to`"):
+        pg_restore(sqlite_backup, url, backups)
+    with pytest.raises(BackupError, match="there is no backup file at"):
+        pg_restore(tmp_path / "nope.pgdump", url, backups)
+    pg.rows(url, "UPDATE schema_version SET version = 999")
+    newer = backup_postgres(url, SHOWN, tmp_path / "newer", NOW).path
+    pg.rows(url, "UPDATE schema_version SET version = ?", len(discover_migrations(PG_MIGRATIONS_DIR)))
+    with pytest.raises(BackupError, match="newer than this code knows"):
+        pg_restore(newer, url, backups)
+    assert pg.votes(url) == 3 and not backups.exists(), "nothing was changed, nothing kept"
+
+
+def test_an_archive_cut_short_replaces_nothing(pg_database: str, tmp_path: Path) -> None:
+    url = pg_database
+    archive = backup_postgres(url, SHOWN, tmp_path / "backups", NOW).path
+    cut = tmp_path / "cut.pgdump"
+    data = archive.read_bytes()
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    pg.vote(url, 4)
+    # Step 3 alone, with the carry: pg_restore stops part-way, and the transaction is rolled back, not committed.
+    with pytest.raises(BackupError, match="nothing was replaced"):
+        pg_backup._replace_tables(url, cut, True, 60)
+    assert pg.votes(url) == 4 and not carry_schema_left(url)
+
+
+def test_a_restore_cut_short_is_finished_at_the_next_start(pg_database: str, tmp_path: Path) -> None:
+    url = pg_database
+    archive = backup_postgres(url, SHOWN, tmp_path / "backups", NOW).path
+    pg.deliver(url, "after-backup")
+    # Step 3 done (tables replaced, the record carried aside); the process dies before step 4.
+    pg_backup._replace_tables(url, archive, True, 60)
+    assert carry_schema_left(url)
+    assert any("a restore did not finish" in p for p in pg.run(check_postgres(url)).problems)
+
+    async def start() -> JournalCarried | None:
+        # What the bot does at start (bot/app.py prepare): migrate, then finish what the restore left.
+        conn = await open_database(url)
+        await conn.close()
+        return await finish_interrupted_restore(url)
+
+    carried = pg.run(start())
+    assert carried is not None and carried.deliveries == 1
+    assert pg.rows(url, "SELECT key FROM deliveries ORDER BY key") == [("after-backup",), ("before-backup",)]
+    assert not carry_schema_left(url) and pg.run(check_postgres(url)).problems == []
+    assert pg.run(finish_interrupted_restore(url)) is None
