@@ -29,10 +29,11 @@ measure the emulator, not the bot.
 --database picks the real bot's storage: sqlite (the default, a fresh file each round), postgresql, or both: then each
 round also starts the bot on PostgreSQL, the three processes in turn (the order rotated every round), and the summary
 adds PostgreSQL / SQLite for p50, p99 and throughput, against the target: /ask p99 on PostgreSQL within 20 % of
-SQLite's (issue 16; an answer reads nothing from the database). PostgreSQL is the one DATABASE_URL (or --database-url)
-names, every round on the same database (the bot brings its schema up to date at start), or else a throwaway server
-started for the run (tests/postgres_server.py: the machine's PostgreSQL server programs, on loopback, fsync off),
-with a fresh database each round.
+SQLite's (issue 16; an answer neither reads nor writes the database, a question the bot cannot answer is counted in
+unanswered_questions before the reply). PostgreSQL is the one DATABASE_URL (or --database-url) names, every round on
+the same database (the bot brings its schema up to date at start), or else a throwaway server started for the run
+(tests/postgres_server.py: the machine's PostgreSQL server programs, on loopback, fsync off), with a fresh database
+each round.
 """
 
 from __future__ import annotations
