@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import aiosqlite
 import pytest
 
 from bot.content import Content
+from bot.db.connection import Connection
 from bot.interviews.mock import (
     LOBBY_MINUTES,
     MAX_PARTICIPANTS,
@@ -51,7 +51,7 @@ class Clock:
 
 @dataclass
 class World:
-    conn: aiosqlite.Connection
+    conn: Connection
     clock: Clock
     groups: StudyGroupService
     service: MockInterviewService
@@ -69,7 +69,7 @@ class World:
 
 
 @pytest.fixture
-async def world(conn: aiosqlite.Connection, content: Content) -> World:
+async def world(conn: Connection, content: Content) -> World:
     clock = Clock()
     groups = StudyGroupService(StudyGroupRepository(conn), clock)
     crew = await groups.create_group(

@@ -8,11 +8,11 @@ import datetime as dt
 import json
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.content import Content
 from bot.cycle import MilestoneKind
+from bot.db.connection import Connection
 from bot.interviews import service as service_module
 from bot.interviews.models import Category
 from bot.interviews.options import (
@@ -44,7 +44,7 @@ def clock() -> dt.datetime:
 
 
 @pytest.fixture
-def service(conn: aiosqlite.Connection, content: Content) -> InterviewService:
+def service(conn: Connection, content: Content) -> InterviewService:
     return InterviewService(content.interview_bank, InterviewRepository(conn), content.calendar, clock)
 
 
@@ -280,7 +280,7 @@ async def test_the_deadline_and_the_export(service: InterviewService, content: C
 
 
 async def test_mydata_exports_and_deletes_one_members_interview_data(
-    conn: aiosqlite.Connection, service: InterviewService, content: Content
+    conn: Connection, service: InterviewService, content: Content
 ) -> None:
     personal = PersonalData.for_features(
         conn,

@@ -8,9 +8,9 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
-import aiosqlite
 import pytest
 
+from bot.db.connection import Connection
 from bot.knowledge.community import (
     ANSWERED_TAG,
     ASKER_KEPT,
@@ -191,7 +191,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(conn: aiosqlite.Connection, clock: Clock) -> CommunityService:
+def service(conn: Connection, clock: Clock) -> CommunityService:
     return CommunityService(CommunityRepository(conn), clock)
 
 
@@ -274,7 +274,7 @@ async def test_askers_are_forgotten_after_90_days_and_unfinished_posts_after_an_
 
 
 async def test_mydata_exports_anonymous_questions_too_and_delete_unnames_them(
-    service: CommunityService, conn: aiosqlite.Connection
+    service: CommunityService, conn: Connection
 ) -> None:
     source = CommunityAskers(CommunityRepository(conn))
     reserved = await service.reserve(GUILD, HELP, ALICE, "Asked without my name", Stage.VISA, anonymous=True)
@@ -304,7 +304,7 @@ class Presence:
 
 
 async def test_community_data_goes_with_the_servers_data_after_its_retention(
-    service: CommunityService, conn: aiosqlite.Connection, clock: Clock
+    service: CommunityService, conn: Connection, clock: Clock
 ) -> None:
     entries = ServerEntries(ServerEntryRepository(conn), clock)
 

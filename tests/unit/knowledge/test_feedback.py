@@ -7,12 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import aiosqlite
 import discord
 import pytest
 
 from bot.content import Content
-from bot.db.connection import open_database
+from bot.db.connection import Connection, open_database
 from bot.knowledge.feedback import (
     MAX_NOTE_CHARS,
     REASONS_KEPT,
@@ -131,7 +130,7 @@ async def test_explaining_in_another_server_drops_what_was_said_in_the_first(kno
 
 
 async def test_a_note_with_nothing_left_and_no_reason_leaves_nothing_to_keep(
-    knowledge: KnowledgeService, conn: aiosqlite.Connection
+    knowledge: KnowledgeService, conn: Connection
 ) -> None:
     await thumbs_down(knowledge, "soap", ALICE)
     await knowledge.note_vote("soap", ALICE, SERVER_A, "hm", NOW)
@@ -177,7 +176,7 @@ def test_reasons_are_kept_as_long_as_unanswered_questions() -> None:
 
 
 async def test_the_retention_sweep_forgets_reasons_90_days_after_they_were_given_and_keeps_the_votes(
-    conn: aiosqlite.Connection, knowledge: KnowledgeService, content: Content
+    conn: Connection, knowledge: KnowledgeService, content: Content
 ) -> None:
     old, recent = NOW - REASONS_KEPT - dt.timedelta(hours=1), NOW - REASONS_KEPT + dt.timedelta(hours=1)
     for user, when in ((ALICE, old), (BOB, recent)):
@@ -198,7 +197,7 @@ async def test_the_retention_sweep_forgets_reasons_90_days_after_they_were_given
 
 
 async def test_mydata_exports_and_deletes_the_reason_with_the_vote(
-    conn: aiosqlite.Connection, knowledge: KnowledgeService, content: Content
+    conn: Connection, knowledge: KnowledgeService, content: Content
 ) -> None:
     await thumbs_down(knowledge, "soap", ALICE)
     await knowledge.explain_vote("soap", ALICE, SERVER_A, "wrong", NOW)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import aiosqlite
 import discord
 import pytest
 
 from bot.content import Content
+from bot.db.connection import Connection
 from bot.knowledge.feedback import VoteReason
 from bot.knowledge.repository import KnowledgeFeedbackRepository
 from bot.knowledge.server_entries import ServerEntries, ServerEntryForm
@@ -27,7 +27,7 @@ NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def entries(conn: aiosqlite.Connection) -> ServerEntries:
+def entries(conn: Connection) -> ServerEntries:
     return ServerEntries(ServerEntryRepository(conn), lambda: NOW)
 
 

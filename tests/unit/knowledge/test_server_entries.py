@@ -12,10 +12,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from bot.datafiles import split_front_matter
+from bot.db.connection import Connection
 from bot.knowledge.models import KnowledgeEntry
 from bot.knowledge.server_entries import (
     FILES_BEFORE_ZIP,
@@ -58,7 +58,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(conn: aiosqlite.Connection, clock: Clock) -> ServerEntries:
+def service(conn: Connection, clock: Clock) -> ServerEntries:
     return ServerEntries(ServerEntryRepository(conn), clock)
 
 
@@ -207,11 +207,11 @@ async def test_the_index_follows_every_change_and_never_crosses_servers(service:
         await service.edit(GUILD, added.id, MOD, form("Library hours"))
 
 
-async def test_a_stale_index_read_during_a_change_is_not_kept(conn: aiosqlite.Connection, clock: Clock) -> None:
+async def test_a_stale_index_read_during_a_change_is_not_kept(conn: Connection, clock: Clock) -> None:
     class SlowRepository(ServerEntryRepository):
         """Lets a change land while an index is being read."""
 
-        def __init__(self, conn: aiosqlite.Connection) -> None:
+        def __init__(self, conn: Connection) -> None:
             super().__init__(conn)
             self.during_read: ServerEntries | None = None
 
@@ -229,9 +229,7 @@ async def test_a_stale_index_read_during_a_change_is_not_kept(conn: aiosqlite.Co
     assert [h.title for h in await service.search(GUILD, "mentors")] == ["Mentors"]  # ...and not kept
 
 
-async def test_questions_asked_while_an_index_is_built_share_that_build(
-    conn: aiosqlite.Connection, clock: Clock
-) -> None:
+async def test_questions_asked_while_an_index_is_built_share_that_build(conn: Connection, clock: Clock) -> None:
     class CountingRepository(ServerEntryRepository):
         reads = 0
 
@@ -330,7 +328,7 @@ async def test_a_moderator_adding_an_entry_proves_the_bot_is_back(service: Serve
 
 
 async def test_mydata_exports_a_moderators_entries_and_delete_unnames_them(
-    service: ServerEntries, conn: aiosqlite.Connection, clock: Clock
+    service: ServerEntries, conn: Connection, clock: Clock
 ) -> None:
     authors = ServerEntryAuthors(ServerEntryRepository(conn))
     hours = await service.add(GUILD, ADMIN, form("Study hall hours", link="https://example.org/hall"))

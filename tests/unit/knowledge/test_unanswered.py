@@ -112,7 +112,7 @@ async def test_rows_from_before_servers_were_kept_are_visible_to_no_server(empty
 
 
 async def test_the_retention_sweep_forgets_what_is_past_its_period(
-    conn: aiosqlite.Connection, knowledge: KnowledgeService, content: Content
+    conn: Connection, knowledge: KnowledgeService, content: Content
 ) -> None:
     readiness_repo = ReadinessRepository(conn)
     readiness = ReadinessService(

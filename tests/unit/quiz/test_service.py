@@ -6,7 +6,6 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiosqlite
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -66,7 +65,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(conn: aiosqlite.Connection, clock: Clock) -> QuizService:
+def service(conn: Connection, clock: Clock) -> QuizService:
     return QuizService(BANK, QuizRepository(conn), clock=clock, rng=random.Random(1))
 
 
@@ -104,7 +103,7 @@ def test_other_command_options() -> None:
 
 
 async def test_solo_quiz_runs_to_a_summary_and_earns_points_once(
-    conn: aiosqlite.Connection, service: QuizService, clock: Clock
+    conn: Connection, service: QuizService, clock: Clock
 ) -> None:
     started = await service.start_solo(ALICE, guild_id=GUILD, channel_id=CHANNEL, options=start(3, "usmle"))
     question = started.question
@@ -144,7 +143,7 @@ async def test_a_second_solo_quiz_is_refused_while_one_runs(service: QuizService
     assert fresh.question.number == 1
 
 
-async def test_the_database_refuses_two_running_quizzes(conn: aiosqlite.Connection) -> None:
+async def test_the_database_refuses_two_running_quizzes(conn: Connection) -> None:
     repo = QuizRepository(conn)
 
     async def create(mode: RunMode, channel: int, user: int = ALICE) -> int:
@@ -186,7 +185,7 @@ async def test_unknown_topic_and_short_topics(service: QuizService) -> None:
     ]
 
 
-async def test_solo_quiz_survives_a_restart(conn: aiosqlite.Connection, clock: Clock, database_path: Path) -> None:
+async def test_solo_quiz_survives_a_restart(conn: Connection, clock: Clock, database_path: Path) -> None:
     first = QuizService(BANK, QuizRepository(conn), clock=clock, rng=random.Random(5))
     started = await first.start_solo(ALICE, guild_id=GUILD, channel_id=CHANNEL, options=start(4))
     step = await first.answer_solo(ALICE, right(started.question))
@@ -316,7 +315,7 @@ async def test_group_quiz_points_standings_and_results(service: QuizService, clo
     await service.start_group(GUILD, CHANNEL, CAROL, start(3, mode="group"))
 
 
-async def test_group_quiz_survives_a_restart(conn: aiosqlite.Connection, clock: Clock) -> None:
+async def test_group_quiz_survives_a_restart(conn: Connection, clock: Clock) -> None:
     first = QuizService(BANK, QuizRepository(conn), clock=clock, rng=random.Random(3))
     opened = await first.start_group(GUILD, CHANNEL, ALICE, start(3, mode="group"))
     await first.answer_group(CHANNEL, BOB, right(opened.question))
@@ -404,7 +403,7 @@ async def test_the_leaderboard_and_stats_count_the_same_answers_reviews_apart(
     assert len(await service.review_queue(ALICE)) == 1
 
 
-async def test_leaderboard_is_per_server_with_ties(conn: aiosqlite.Connection, clock: Clock) -> None:
+async def test_leaderboard_is_per_server_with_ties(conn: Connection, clock: Clock) -> None:
     repo = QuizRepository(conn)
     run = await repo.create_run(
         mode=RunMode.GROUP, guild_id=GUILD, channel_id=CHANNEL, user_id=ALICE, topic=None, state={}, now=T0
@@ -453,7 +452,7 @@ async def test_week_is_the_last_seven_days_rolling(
     assert (ever.you.points if ever.you else 0) == 100 * len(ages)
 
 
-async def test_answers_in_the_future_of_the_clock_do_not_count(conn: aiosqlite.Connection) -> None:
+async def test_answers_in_the_future_of_the_clock_do_not_count(conn: Connection) -> None:
     repo = QuizRepository(conn)
     run = await repo.create_run(
         mode=RunMode.GROUP, guild_id=GUILD, channel_id=CHANNEL, user_id=ALICE, topic=None, state={}, now=T0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
 import pytest
 from icalendar import Calendar
 
 from bot.cycle import CycleCalendar
+from bot.db.connection import Connection
 from bot.readiness.assessment import Progress, load_questionnaire_words_from_data_dir
 from bot.readiness.models import Area, AreaStatus, OverallLevel, Trend
 from bot.readiness.options import UnreachableMatchError
@@ -40,7 +40,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(conn: aiosqlite.Connection, calendar: CycleCalendar, clock: Clock) -> ReadinessService:
+def service(conn: Connection, calendar: CycleCalendar, clock: Clock) -> ReadinessService:
     specialties, words = load_specialties_from_data_dir(DATA_DIR), load_questionnaire_words_from_data_dir(DATA_DIR)
     return ReadinessService(ReadinessRepository(conn), specialties, calendar, clock, words=words)
 
@@ -195,7 +195,7 @@ async def test_stale_and_invalid_answers_change_nothing(service: ReadinessServic
 
 
 async def test_a_passed_score_below_the_passing_score_is_questioned_and_not_stored(
-    service: ReadinessService, conn: aiosqlite.Connection
+    service: ReadinessService, conn: Connection
 ) -> None:
     await service.start(ALICE)
     await service.answer(ALICE, "target_match", "2028")
@@ -223,7 +223,7 @@ async def test_a_passed_score_below_the_passing_score_is_questioned_and_not_stor
 
 
 async def test_a_stored_score_below_the_passing_score_is_asked_again(
-    service: ReadinessService, conn: aiosqlite.Connection
+    service: ReadinessService, conn: Connection
 ) -> None:
     # Saved by a version that did not check it: the member is asked for the score again instead of judged on it.
     repo = ReadinessRepository(conn)
@@ -244,9 +244,7 @@ def test_the_end_to_end_clock_hook(monkeypatch: pytest.MonkeyPatch) -> None:
         clock_from_env({TEST_NOW_ENV: "next tuesday"})
 
 
-async def test_answers_from_an_older_version_keep_what_still_fits(
-    service: ReadinessService, conn: aiosqlite.Connection
-) -> None:
+async def test_answers_from_an_older_version_keep_what_still_fits(service: ReadinessService, conn: Connection) -> None:
     repo = ReadinessRepository(conn)
     stored = {"target_match": 2028, "step1": "passed", "step2ck": "retired-status", "removed_question": "x"}
     await repo.put_session(ALICE, stored, "step2ck", completed=False, started_at=START, updated_at=START)
@@ -264,7 +262,7 @@ async def test_members_are_kept_apart(service: ReadinessService) -> None:
     assert bob is not None and bob.answers.target_match == 2030
 
 
-async def test_export_and_delete_user_data(service: ReadinessService, conn: aiosqlite.Connection) -> None:
+async def test_export_and_delete_user_data(service: ReadinessService, conn: Connection) -> None:
     await answer_all(service, ALICE, AT_RISK)
     await service.finish(ALICE)
     await service.save(ALICE)
@@ -290,7 +288,7 @@ async def test_export_and_delete_user_data(service: ReadinessService, conn: aios
     assert (await service.finish(BOB)).overall is OverallLevel.AT_RISK
 
 
-async def test_saved_results_are_capped_per_member(conn: aiosqlite.Connection) -> None:
+async def test_saved_results_are_capped_per_member(conn: Connection) -> None:
     repo = ReadinessRepository(conn)
     for day in range(4):
         await repo.add_result(
