@@ -783,6 +783,7 @@ def _check_postgres(url: str) -> int:
 
 
 def cmd_db_migrate_to(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.errors import DatabaseProblem
     from bot.db.migrate_to import migrate_to
 
     url: SecretStr | None = args.url if args.url is not None else settings.database_url
@@ -797,7 +798,12 @@ def cmd_db_migrate_to(args: argparse.Namespace, settings: Settings) -> int:
     secret = url.get_secret_value()
     source = settings.database_path
     print(f"imgbot copies the SQLite database {_shown(source)} into {target.database_shown}.", file=sys.stderr)
-    result = asyncio.run(migrate_to(source, secret, target.database_shown))
+    try:
+        result = asyncio.run(migrate_to(source, secret, target.database_shown))
+    except Exception as exc:
+        if _postgres_unreachable(exc):  # DATABASE_URL may be unset: say which database, as for the others
+            raise DatabaseProblem(f"the database {target.database_shown} cannot be used: {exc}") from None
+        raise
     width = max(len(t.table) for t in result.tables)
     print(f"{'table':<{width}}  {'SQLite':>9}  {'PostgreSQL':>10}")
     for table in result.tables:
@@ -805,8 +811,8 @@ def cmd_db_migrate_to(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Copied {len(result.tables)} tables, {result.rows:,} rows (every count equal), and "
         f"{result.ledger_entries} deletion-ledger entries, at schema {result.schema_version}, in "
-        f"{result.seconds:.1f} s. Set DATABASE_URL to {target.database_shown} (with its password) to run the bot "
-        f"on it; {_shown(source)} is left as it was."
+        f"{result.seconds:.1f} s. Set DATABASE_URL to {target.database_shown} (its password there or in PGPASSWORD) "
+        f"to run the bot on it; {_shown(source)} is left as it was."
     )
     return 0
 

@@ -25,7 +25,8 @@ from bot.content import Content
 from bot.cooldowns import Cooldowns
 from bot.db.backup import backup_database, ensure_sound, prune_backups
 from bot.db.connection import Connection, open_database, write_transaction
-from bot.db.lock import PostgresLock
+from bot.db.errors import DatabaseProblem
+from bot.db.lock import DatabaseInUse, PostgresLock
 from bot.db.pg_backup import backup_postgres, finish_interrupted_restore, prune_pg_backups
 from bot.discord_internals import wrap_interaction_parser
 from bot.knowledge.community import FORGET_EVERY as COMMUNITY_FORGET_EVERY
@@ -259,9 +260,16 @@ class ImgBot(ShardedBot):
                 log.info("DATABASE_URL and DATABASE_PATH are both set: using DATABASE_URL")
             log.info("database: PostgreSQL at %s", self.settings.database_shown)
             url = self.settings.database_url.get_secret_value()
-            # Held (shared with the other bot processes) while the bot runs: a restore or a migration into this
-            # database is refused meanwhile, and this bot is refused while one of them runs (bot/db/lock.py).
-            self._run_lock = await PostgresLock.acquire(url, self.settings.database_shown, "the bot", shared=True)
+            # Held while the bot runs (bot/db/lock.py): a restore or a migration into this database is refused
+            # meanwhile, this bot is refused while one of them runs, and, as on SQLite, a second bot process on the
+            # same database is refused too (one process serves every shard; processes that share the shards,
+            # issue 16 part 2, would hold it shared).
+            try:
+                self._run_lock = await PostgresLock.acquire(url, self.settings.database_shown, "the bot", shared=False)
+            except DatabaseInUse as exc:
+                raise DatabaseProblem(
+                    f"cannot start: {exc}. Stop that bot, or let the restore or migration finish, then start again"
+                ) from None
             self._db = await open_database(url)
             await finish_interrupted_restore(url)
         else:

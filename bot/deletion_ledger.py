@@ -60,7 +60,7 @@ COMMIT;
 
 
 PG_SCHEMA_SQL = f"""
-SELECT pg_advisory_xact_lock(4712);
+SELECT pg_advisory_xact_lock(4712); -- the ledger's own (4711 is the migrations')
 CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA};
 CREATE TABLE IF NOT EXISTS {LEDGER_SCHEMA}.ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS {LEDGER_SCHEMA}.deletions (
@@ -126,20 +126,13 @@ class DeletionLedger:
         self._schema_ready = False
 
     async def path(self) -> Path | None:
-        """The ledger file, beside the database file; None on PostgreSQL (the ledger is a schema of the database,
-        ``location``) and when the database is in memory (tests)."""
+        """The ledger file, beside the database file; None on PostgreSQL (the ledger is the schema LEDGER_SCHEMA of
+        the database itself) and when the database is in memory (tests)."""
         if not self._resolved:
             database = await database_file(self._conn)
             self._path = None if database is None else ledger_path_for(database)
             self._resolved = True
         return self._path
-
-    async def location(self) -> str | None:
-        """Where the ledger is kept, for a message; None when there is none (an in-memory database)."""
-        if isinstance(self._conn, PgConnection):
-            return f"schema {LEDGER_SCHEMA} of the database"
-        path = await self.path()
-        return None if path is None else str(path)
 
     async def hash(self, user_id: int) -> str:
         return user_hash(await self.key(), user_id)

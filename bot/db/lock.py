@@ -100,16 +100,17 @@ def _read_holder(fd: int) -> str:
 # -- PostgreSQL ---------------------------------------------------------------------------------------------------
 
 RUN_LOCK_KEY = 0x696D67626F74
-"""The advisory lock (a bigint, "imgbot" in ASCII) every running bot holds shared and a restore holds exclusively."""
+"""The advisory lock (a bigint, "imgbot" in ASCII) a running bot, a restore and a migration into the database hold."""
 
 
 class PostgresLock:
     """The same guard on PostgreSQL: a session advisory lock on a connection of its own, held until released.
 
-    Running bots hold it *shared* (several processes may serve one database, each a range of shards); a restore or
-    ``imgbot db migrate-to`` holds it *exclusively*, so either waits for nobody and is refused while any bot runs,
-    and a bot is refused while one of them runs. PostgreSQL releases it when the connection ends, however the
-    process ends, so it is never left stale. Who holds it is read from ``pg_stat_activity`` (its application name)."""
+    The running bot, a restore and ``imgbot db migrate-to`` each hold it exclusively, so each is refused while another
+    runs, as on SQLite. It can also be taken *shared*, for processes that may run side by side (several bot processes
+    sharing the shards, issue 16 part 2): shared holders keep out only the exclusive ones. PostgreSQL releases it when
+    the connection ends, however the process ends, so it is never left stale. Who holds it is read from
+    ``pg_stat_activity`` (the application name each holder gives its connection)."""
 
     def __init__(self, conn: asyncpg.Connection, database: str) -> None:
         self.database = database

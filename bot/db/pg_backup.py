@@ -70,6 +70,8 @@ LEDGER_SCHEMA = "deletion_ledger_file"
 CARRY_SCHEMA = "imgbot_restore_carry"
 """Where a restore keeps the record of what was posted while the bot's tables are replaced (module docstring)."""
 EXCLUDED_SCHEMAS = (LEDGER_SCHEMA, CARRY_SCHEMA)
+DEBIAN_PROGRAMS = Path("/usr/lib/postgresql")
+"""Where Debian and Ubuntu keep each PostgreSQL version's programs (``15/bin/pg_dump``)."""
 BOOKKEEPING = "schema_version"
 """The migrations' own table (``bot.db.connection``), not bot data."""
 
@@ -88,8 +90,10 @@ def pg_program(name: str) -> Path:
         bindir = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
         if bindir and (Path(bindir) / name).is_file():
             return Path(bindir) / name
-    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
-        return candidate
+    versions = [p for p in DEBIAN_PROGRAMS.glob(f"*/bin/{name}") if re.fullmatch(r"\d+(\.\d+)?", p.parts[-3])]
+    if versions:
+        # By number: 15 is newer than 9.6, which sorts after it by name.
+        return max(versions, key=lambda p: tuple(int(part) for part in p.parts[-3].split(".")))
     raise BackupError(
         f"{name} is not installed: install PostgreSQL's client programs (Debian and Ubuntu: "
         "`apt-get install postgresql-client`), of the server's major version or newer"
@@ -121,10 +125,13 @@ def _run(command: Sequence[str | Path], env: dict[str, str], timeout: float, wha
     return done.stdout
 
 
-def _first_error(stderr: str) -> str:
+def _first_error(stderr: str, *, last: bool = False) -> str:
+    """The line of a program's errors that says what failed: the first, or with ``last`` the last (psql's script
+    may have tolerated errors before the one that stopped it)."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if "error" in line.lower() or "fatal" in line.lower()]
-    return (errors or lines or ["no message"])[0]
+    found = errors or lines or ["no message"]
+    return found[-1] if last else found[0]
 
 
 # -- archives -------------------------------------------------------------------------------------------------------
@@ -357,6 +364,11 @@ def _restore_script(carry: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+_PREAMBLE = re.compile(rb"^(?:--.*|\s*|SET [a-z_]+ = .*;|SELECT pg_catalog\.set_config\(.*\);|\\(?:un)?restrict \S+)$")
+"""The settings pg_restore's script starts with. A pg_restore newer than the server may set what the server does not
+know (version 17's ``transaction_timeout`` on a 15 server): they run before the transaction, errors tolerated."""
+
+
 def _replace_tables(url: str, archive: Path, carry: bool, timeout: float) -> None:
     """Step 3 of the module docstring: psql runs the script and then what ``pg_restore`` makes of the archive, in
     one transaction that stops at the first error. It is committed only once pg_restore has read the whole archive
@@ -373,9 +385,12 @@ def _replace_tables(url: str, archive: Path, carry: bool, timeout: float) -> Non
                 [*restore, str(archive)], stdout=subprocess.PIPE, stderr=reader_err, env=env
             ) as reader:
                 assert reader.stdout is not None
-                with contextlib.suppress(BrokenPipeError):  # psql stopped at an error: its message says which
-                    writer.stdin.write(b"BEGIN;\n" + _restore_script(carry).encode())
-                    shutil.copyfileobj(reader.stdout, writer.stdin, 1 << 20)
+                try:
+                    _feed(reader.stdout, writer.stdin, carry)
+                except BrokenPipeError:
+                    pass  # psql stopped at an error: its message says which
+                finally:
+                    reader.stdout.close()  # a pg_restore still writing gets EPIPE and stops, rather than wait
                 read_whole = reader.wait(timeout) == 0
             with contextlib.suppress(BrokenPipeError):
                 # Without COMMIT, psql's end of input ends the session and PostgreSQL rolls the transaction back.
@@ -386,12 +401,25 @@ def _replace_tables(url: str, archive: Path, carry: bool, timeout: float) -> Non
             except subprocess.TimeoutExpired:
                 writer.kill()
                 raise BackupError(f"the restore took longer than {timeout:.0f} s; nothing was replaced") from None
-        if not read_whole:
-            raise BackupError(
-                f"pg_restore could not read {archive}: {_first_error(_text(reader_err))}; nothing was replaced"
-            )
         if writer.returncode != 0:
-            raise BackupError(f"the restore failed and nothing was replaced: {_first_error(_text(writer_err))}")
+            why = _first_error(_text(writer_err), last=True)
+            raise BackupError(f"the restore failed and nothing was replaced: {why}")
+        if not read_whole:
+            why = _first_error(_text(reader_err))
+            raise BackupError(f"pg_restore could not read {archive}: {why}; nothing was replaced")
+
+
+def _feed(script: IO[bytes], psql: IO[bytes], carry: bool) -> None:
+    """pg_restore's script into psql: its settings with errors tolerated, then our transaction (BEGIN, the carry
+    and the drop) and the rest of the script in it, stopping at the first error."""
+    psql.write(b"\\set ON_ERROR_STOP 0\n")
+    line = script.readline()
+    while line and _PREAMBLE.match(line.rstrip(b"\r\n")):
+        psql.write(line)
+        line = script.readline()
+    psql.write(b"\\set ON_ERROR_STOP 1\nBEGIN;\n" + _restore_script(carry).encode())
+    psql.write(line)
+    shutil.copyfileobj(script, psql, 1 << 20)
 
 
 def _text(file: IO[bytes]) -> str:

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -32,6 +33,8 @@ from tests.conftest import REPO_ROOT
 from tests.e2e.harness import BotProcess
 from tests.packaging.conftest import PlainInstall
 from tests.packaging.fresh_install import STEP_TIMEOUT, build_wheel, clean_env
+from tests.postgres_server import PostgresServer
+from tests.unit.db.postgres_helpers import new_empty_database
 
 # heavy: it builds wheels and runs a bot from a fresh install (tests/conftest.py keeps heavy tests apart).
 pytestmark = [pytest.mark.install, pytest.mark.heavy]
@@ -150,6 +153,21 @@ def the_bot_service() -> dict[str, Any]:
     service = compose()["services"]["imgbot"]
     assert isinstance(service, dict)
     return service
+
+
+def the_database_service() -> dict[str, Any]:
+    service = compose()["services"]["postgres"]
+    assert isinstance(service, dict)
+    return service
+
+
+COMPOSE_VARIABLE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::?[-?][^}]*)?\}")
+"""``${NAME}``, ``${NAME:?message}``, ``${NAME:-default}``: what Compose fills in from deploy/.env or the shell."""
+
+
+def interpolated(value: str, variables: dict[str, str]) -> str:
+    """``value`` as Compose passes it on, with ``variables`` standing for deploy/.env."""
+    return COMPOSE_VARIABLE.sub(lambda match: variables[match.group(1)], value)
 
 
 def unit_sections(text: str) -> dict[str, list[tuple[str, str]]]:
@@ -273,7 +291,7 @@ def test_the_compose_file_runs_the_services_the_readme_names_with_a_volume_and_a
     image: list[Stage],
 ) -> None:
     spec = compose()
-    assert set(spec["services"]) == services_the_readme_names() == {"imgbot"}
+    assert set(spec["services"]) == services_the_readme_names() == {"imgbot", "postgres"}
     service = the_bot_service()
     build = service["build"]
     assert (DEPLOY / build["context"]).resolve() == REPO_ROOT
@@ -286,9 +304,10 @@ def test_the_compose_file_runs_the_services_the_readme_names_with_a_volume_and_a
     [mount] = service["volumes"]
     name, _, target = mount.partition(":")
     assert target == volume and name in spec["volumes"]  # a named volume, declared
-    assert set(service["environment"]) == {"DATABASE_PATH", "BACKUP_DIR"}  # on the volume, whatever imgbot.env says
-    for key, value in service["environment"].items():
-        assert value == final.env()[key] and Path(value).is_relative_to(volume), key
+    environment = service["environment"]
+    assert set(environment) == {"DATABASE_PATH", "BACKUP_DIR", "DATABASE_URL", "PGPASSWORD"}
+    for key in ("DATABASE_PATH", "BACKUP_DIR"):  # on the volume, whatever imgbot.env says
+        assert environment[key] == final.env()[key] and Path(environment[key]).is_relative_to(volume), key
 
     options, command = healthcheck(final)
     check = service["healthcheck"]
@@ -301,12 +320,41 @@ def test_the_compose_file_runs_the_services_the_readme_names_with_a_volume_and_a
     }
 
 
+def test_the_bot_uses_the_postgres_service_with_the_password_kept_out_of_the_url() -> None:
+    spec = compose()
+    bot, database = the_bot_service(), the_database_service()
+    url = urlsplit(bot["environment"]["DATABASE_URL"])
+    variables = database["environment"]
+    # The service's own database and user, on Compose's network (the service's name is its host name).
+    assert (url.scheme, url.hostname, url.port) == ("postgresql", "postgres", 5432)
+    assert (url.username, url.path) == (variables["POSTGRES_USER"], f"/{variables['POSTGRES_DB']}")
+    assert url.password is None, "a URL is shown in messages: the password goes in PGPASSWORD"
+    Settings(_env_file=None, database_url=bot["environment"]["DATABASE_URL"])  # type: ignore[call-arg]
+    # One password, from deploy/.env, for both; Compose stops with the message when it is not set.
+    assert bot["environment"]["PGPASSWORD"] == variables["POSTGRES_PASSWORD"]
+    assert COMPOSE_VARIABLE.fullmatch(variables["POSTGRES_PASSWORD"]) and ":?" in variables["POSTGRES_PASSWORD"]
+    assert interpolated(variables["POSTGRES_PASSWORD"], {"POSTGRES_PASSWORD": "pw"}) == "pw"
+    # The bot starts once the database answers; the database's data on a named volume, declared; not published.
+    assert bot["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    [mount] = database["volumes"]
+    name, _, target = mount.partition(":")
+    assert name in spec["volumes"] and target == "/var/lib/postgresql/data"
+    assert "ports" not in database
+    assert database["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert database["image"].startswith("postgres:")
+
+
 def test_the_compose_env_file_is_the_example_copied_where_git_ignores_it() -> None:
     env = DEPLOY / the_bot_service()["env_file"]
     assert env == DEPLOY / "imgbot.env"
     ignored = subprocess.run(["git", "check-ignore", "-q", str(env)], cwd=REPO_ROOT, timeout=STEP_TIMEOUT)
     assert ignored.returncode == 0, f"{env.relative_to(REPO_ROOT)} (it will hold the token) is not git-ignored"
     assert "cp deploy/systemd/imgbot.env.example deploy/imgbot.env" in COMPOSE.read_text(encoding="utf-8")
+    # The database password: deploy/.env, which Compose reads to fill in ${POSTGRES_PASSWORD}.
+    password_file = DEPLOY / ".env"
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(password_file)], cwd=REPO_ROOT, timeout=STEP_TIMEOUT)
+    assert ignored.returncode == 0, "deploy/.env (it will hold the database password) is not git-ignored"
+    assert "> deploy/.env" in COMPOSE.read_text(encoding="utf-8")
 
 
 # -- the systemd unit and its environment file --------------------------------------------------------------------
@@ -444,7 +492,7 @@ def files_under(directory: Path) -> list[Path]:
 
 
 async def test_the_images_commands_run_in_a_plain_install(
-    image: list[Stage], plain_install: PlainInstall, tmp_path: Path
+    image: list[Stage], plain_install: PlainInstall, tmp_path: Path, postgres: PostgresServer
 ) -> None:
     final = image[-1]
     [volume] = exec_form(final.one("VOLUME"))
@@ -464,19 +512,27 @@ async def test_the_images_commands_run_in_a_plain_install(
     assert done.returncode == 0, done.stdout + done.stderr
     assert files_under(scratch) == files_under(container.data) == files_under(container.home) == []
 
-    _, health = healthcheck(final)
-    # Before the bot's first start there is no database: not healthy (the start period covers this).
-    assert (await run_in(container, health, image_env, container.data)).returncode == 1
+    # The `postgres` service as Compose starts it: a new, empty database (the test's server stands for it, its URL
+    # for the service's name on Compose's network), its password from deploy/.env.
+    database = await asyncio.to_thread(new_empty_database, postgres)
+    compose_env = {
+        key: interpolated(str(value), {"POSTGRES_PASSWORD": "from-deploy-.env"})
+        for key, value in the_bot_service()["environment"].items()
+    }
+    compose_env["DATABASE_URL"] = database
 
     async with Emulator(World.default()) as emu:
         # Compose's order: the image's ENV, then env_file (the example, with the token set, and the emulator
-        # standing for Discord's addresses), then the service's environment, which puts the data on the volume.
+        # standing for Discord's addresses), then the service's environment, which puts the backups on the volume
+        # and the data in the `postgres` service.
         settings = env_file(ENV_EXAMPLE) | emu.bot_env()
-        environment = {
-            key: container.on_the_volume(str(value), volume) for key, value in the_bot_service()["environment"].items()
-        }
+        environment = {key: container.on_the_volume(value, volume) for key, value in compose_env.items()}
         env = image_env | settings | environment
-        assert env["DATABASE_PATH"] == str(container.data / "imgbot.sqlite3")
+        assert env["BACKUP_DIR"] == str(container.data / "backups")
+
+        _, health = healthcheck(final)
+        # Before the bot's first start the database is empty: not healthy (the start period covers this).
+        assert (await run_in(container, health, env, container.data)).returncode == 1
 
         # `imgbot check`, as deploy/README.md says to run before the first start.
         check = await run_in(container, ["imgbot", "check"], env, container.data)
@@ -498,9 +554,7 @@ async def test_the_images_commands_run_in_a_plain_install(
         after = await run_in(container, health, env, container.data)
         assert after.returncode == 3 and "stopped (pid " in after.stdout, after.stdout + after.stderr
 
-    # Everything the bot wrote is on the volume: the image's read-only root file system (compose.yaml's read_only,
-    # the unit's ProtectSystem=strict) and a HOME or /tmp that does not last take nothing it needs.
-    written = {path.relative_to(container.data).as_posix() for path in files_under(container.data)}
-    assert {"imgbot.sqlite3", "imgbot.sqlite3.lock"} <= written, written
-    assert files_under(container.home) == files_under(container.tmp) == []
+    # The bot's data is in PostgreSQL; nothing of it on the volume (which only backups use) nor on the image's
+    # read-only root file system (compose.yaml's read_only), a HOME or a /tmp that does not last.
+    assert files_under(container.data) == files_under(container.home) == files_under(container.tmp) == []
     assert set(files_under(container.venv)) == installed_before

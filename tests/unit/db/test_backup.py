@@ -16,6 +16,7 @@ import pytest
 
 from bot.app import ImgBot
 from bot.content import Content
+from bot.db import pg_backup
 from bot.db.backup import (
     BackupError,
     backup_database,
@@ -348,3 +349,17 @@ async def test_the_bot_backs_postgres_up_on_schedule(
     [kept] = list_pg_backups(backups)
     assert kept != older.path and archive_version(kept) == older.schema_version
     assert list_backups(backups) == [], "no SQLite snapshot of DATABASE_PATH"
+
+
+def test_the_client_programs_are_found_off_the_path_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Debian keeps them in /usr/lib/postgresql/<version>/bin, outside PATH when only the server is installed; the
+    newest version is taken (15 before 9.6, whatever their names' order)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # neither pg_dump nor pg_config on it
+    monkeypatch.setattr(pg_backup, "DEBIAN_PROGRAMS", tmp_path / "postgresql")
+    with pytest.raises(BackupError, match=r"pg_dump is not installed: .*apt-get install postgresql-client"):
+        pg_program("pg_dump")
+    for version in ("9.6", "15", "13"):
+        program = tmp_path / "postgresql" / version / "bin" / "pg_dump"
+        program.parent.mkdir(parents=True)
+        program.write_text("#!/bin/sh\n", encoding="utf-8")
+    assert pg_program("pg_dump") == tmp_path / "postgresql" / "15" / "bin" / "pg_dump"

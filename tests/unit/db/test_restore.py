@@ -17,7 +17,14 @@ from bot.content import Content
 from bot.db import backup as backup_module
 from bot.db import pg_backup
 from bot.db.backup import BackupError, JournalCarried, RestoreResult, backup_database, check_integrity, restore_database
-from bot.db.connection import PG_MIGRATIONS_DIR, apply_migrations_sync, discover_migrations, open_database
+from bot.db.connection import (
+    PG_MIGRATIONS_DIR,
+    apply_migrations,
+    apply_migrations_sync,
+    discover_migrations,
+    open_database,
+)
+from bot.db.errors import DatabaseProblem
 from bot.db.lock import DatabaseInUse, DatabaseLock, PostgresLock
 from bot.db.pg_backup import (
     CARRY_SCHEMA,
@@ -28,6 +35,7 @@ from bot.db.pg_backup import (
     list_pg_backups,
     restore_postgres,
 )
+from bot.db.postgres import connect as pg_connect
 from tests.conftest import make_settings
 from tests.postgres_server import PostgresServer
 from tests.unit.db import postgres_helpers as pg
@@ -320,11 +328,7 @@ async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, 
     url, backups = pg_database, tmp_path / "backups"
     archive = await asyncio.to_thread(backup_postgres, url, SHOWN, backups, NOW)
     await pg.fetch(url, "INSERT INTO entry_votes (entry_id, user_id, helpful, voted_at) VALUES ('soap', 4, 1, 'x')")
-    # Two bot processes (two ranges of shards) hold the lock shared; a restore wants it alone.
-    async with (
-        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
-        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
-    ):
+    async with await PostgresLock.acquire(url, SHOWN, "the bot", shared=False):
         with pytest.raises(BackupError) as refused:
             await restore_postgres(archive.path, url, SHOWN, backups, LATER)
         message = str(refused.value)
@@ -335,7 +339,7 @@ async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, 
         # And while a restore runs, a bot is refused (it takes the lock at start, bot/app.py).
     async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False):
         with pytest.raises(DatabaseInUse, match="in use by a restore"):
-            await PostgresLock.acquire(url, SHOWN, "the bot", shared=True)
+            await PostgresLock.acquire(url, SHOWN, "the bot", shared=False)
     await restore_postgres(archive.path, url, SHOWN, backups, LATER)
     assert await pg.fetch(url, "SELECT COUNT(*) FROM entry_votes") == [(3,)]
 
@@ -343,14 +347,41 @@ async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, 
 async def test_the_bot_holds_the_lock_from_start_to_close(pg_database: str, tmp_path: Path, content: Content) -> None:
     url = pg_database
     bot = ImgBot(make_settings(tmp_path, database_url=url), content)
+    second = ImgBot(make_settings(tmp_path, database_url=url), content)
     try:
         await bot.prepare()
         with pytest.raises(DatabaseInUse, match=r"in use by the bot \(pid"):
             await PostgresLock.acquire(url, SHOWN, "a restore", shared=False)
+        # One bot process per database, as on SQLite.
+        with pytest.raises(DatabaseProblem, match=r"cannot start: .* is in use by the bot \(pid"):
+            await second.prepare()
     finally:
+        await second.close()
         await bot.close()
     async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False) as lock:
         assert lock.held
+        refused = ImgBot(make_settings(tmp_path, database_url=url), content)
+        try:
+            with pytest.raises(DatabaseProblem) as caught:
+                await refused.prepare()
+        finally:
+            await refused.close()
+    shown = make_settings(tmp_path, database_url=url).database_shown
+    assert str(caught.value) == (
+        f"cannot start: the database {shown} is in use by a restore (pid {os.getpid()}). Stop that bot, or let the "
+        "restore or migration finish, then start again"
+    )
+
+
+async def test_processes_that_may_run_side_by_side_share_the_lock(pg_database: str) -> None:
+    """Shared holders (processes sharing the shards, issue 16 part 2) keep out only an exclusive one."""
+    url = pg_database
+    async with (
+        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
+        await PostgresLock.acquire(url, SHOWN, "the bot", shared=True),
+    ):
+        with pytest.raises(DatabaseInUse, match=r"in use by the bot \(pid"):
+            await PostgresLock.acquire(url, SHOWN, "a restore", shared=False)
 
 
 def test_the_postgres_follow_up_runs_while_the_lock_is_held(pg_database: str, tmp_path: Path) -> None:
@@ -361,7 +392,7 @@ def test_the_postgres_follow_up_runs_while_the_lock_is_held(pg_database: str, tm
     async def after(target: str) -> None:
         seen.append(target)
         with pytest.raises(DatabaseInUse, match="a restore"):
-            await PostgresLock.acquire(target, SHOWN, "the bot", shared=True)
+            await PostgresLock.acquire(target, SHOWN, "the bot", shared=False)
 
     pg_restore(archive, url, backups, after=after)
     assert seen == [url]
@@ -433,3 +464,51 @@ def test_a_restore_cut_short_is_finished_at_the_next_start(pg_database: str, tmp
     assert pg.rows(url, "SELECT key FROM deliveries ORDER BY key") == [("after-backup",), ("before-backup",)]
     assert not carry_schema_left(url) and pg.run(check_postgres(url)).problems == []
     assert pg.run(finish_interrupted_restore(url)) is None
+
+
+def test_settings_a_newer_pg_restore_writes_do_not_stop_the_restore(
+    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pg_restore 17 starts its script with ``SET transaction_timeout = 0``, which a 15 server does not know: such a
+    setting fails on its own, before the restore's transaction, and the restore goes on."""
+    url, backups = pg_database, tmp_path / "backups"
+    archive = backup_postgres(url, SHOWN, backups, NOW).path
+    pg.vote(url, 4)
+    real = pg_backup.pg_program("pg_restore")
+    newer = tmp_path / "pg_restore"
+    newer.write_text(f'#!/bin/sh\necho "SET imgbot_unknown_setting = 0;"\nexec {real} "$@"\n', encoding="utf-8")
+    newer.chmod(0o755)
+    found = pg_backup.pg_program
+    monkeypatch.setattr(pg_backup, "pg_program", lambda name: newer if name == "pg_restore" else found(name))
+    pg_backup._replace_tables(url, archive, True, 60)
+    assert pg.votes(url) == 3 and carry_schema_left(url)
+
+
+def test_an_older_postgres_archive_is_brought_to_the_current_schema_before_the_record_is_carried(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    backups = tmp_path / "backups"
+    old = pg.new_empty_database(postgres)
+
+    async def at_version_5() -> None:
+        conn = await open_database(old)  # migrated to the latest: dropped and made again at 5 below
+        await conn.close()
+        conn = await pg_connect(old)
+        try:
+            await conn.executescript("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            await apply_migrations(conn, discover_migrations(PG_MIGRATIONS_DIR)[:5])
+        finally:
+            await conn.close()
+
+    pg.run(at_version_5())  # before the study-group kinds of delivery existed
+    pg.vote(old, 7)
+    archive = backup_postgres(old, SHOWN, backups, NOW).path
+    assert archive_version(archive) == 5
+    database = pg.new_database(postgres)
+    pg.deliver(database, "sg:prompt:1:2026-11-22", kind="studygroup-prompt")
+    pg.deliver(database, "nudge", kind="studygroup-nudge")
+    result = pg_restore(archive, database, backups)
+    assert result.schema_version == len(discover_migrations(PG_MIGRATIONS_DIR))
+    assert pg.votes(database) == 1
+    assert result.journal is not None and (result.journal.deliveries, result.journal.refused) == (2, 0)
+    assert pg.rows(database, "SELECT key FROM deliveries ORDER BY key") == [("nudge",), ("sg:prompt:1:2026-11-22",)]
