@@ -165,6 +165,8 @@ class Report:
     rounds: dict[Which, list[Burst]] = field(default_factory=lambda: {"floor": [], "bot": [], "bot-postgresql": []})
     ready_s: list[float] = field(default_factory=list)
     """The real bot's process start to the emulator's READY and GUILD_CREATEs sent, each round (first database)."""
+    postgres_ready_s: list[float] = field(default_factory=list)
+    """The same for the bot on PostgreSQL (``--database both``): its pool connects and its schema is checked first."""
     bot_output: str = ""
     """The real bot's log, of the last round (first database)."""
     postgres_output: str = ""
@@ -364,6 +366,8 @@ async def measure(
                         await emu.wait_for_identify(timeout=60, since=since)
                         if which == "bot":
                             report.ready_s.append(time.monotonic() - started)
+                        elif which == "bot-postgresql":
+                            report.postgres_ready_s.append(time.monotonic() - started)
                         # on_ready comes 2 s (discord.py's guild_ready_timeout) after the last GUILD_CREATE.
                         await proc.wait_for_output(ready_line, timeout=60)
                         # Not counted: fills the search index and caches and discord.py's connection pool.
@@ -403,7 +407,10 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
         f"{args.concurrency} at a time, {report.members} members, cooldowns off, contract checks {checks}, "
         f"the bot on {stored}; median of {args.repeat} rounds"
     )
-    print(f"  bot process start to gateway ready: {statistics.median(report.ready_s):.2f} s")
+    on_postgres = (
+        f" (on PostgreSQL: {statistics.median(report.postgres_ready_s):.2f} s)" if report.postgres_ready_s else ""
+    )
+    print(f"  bot process start to gateway ready: {statistics.median(report.ready_s):.2f} s{on_postgres}")
     rows: list[tuple[Which, str]] = [
         ("floor", "floor (bench/floor_bot.py)"),
         ("bot", f"bot (imgbot run, {DATABASE_NAMES[report.databases[0]]})"),

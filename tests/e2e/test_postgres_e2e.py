@@ -282,7 +282,7 @@ async def test_the_latency_bench_measures_the_bot_on_sqlite_and_on_a_throwaway_p
     for which in ("bot", "bot-postgresql"):
         (burst,) = report.rounds[which]
         assert len(burst.latencies_ms) == 20 and burst.wall_s > 0, which
-    assert report.rounds["floor"] == []
+    assert report.rounds["floor"] == [] and len(report.ready_s) == len(report.postgres_ready_s) == 1
     assert report.database_ratio("p99") > 0 and report.database_ratio("throughput") > 0
     assert "database: PostgreSQL at postgresql://postgres@127.0.0.1:" in report.postgres_output
     assert "database: PostgreSQL" not in report.bot_output
