@@ -57,9 +57,10 @@ class BotProcess:
         self.command = list(command or DEFAULT_COMMAND)
         self.env = dict(env or {})
         if database_url is not None:
-            # The bot keeps its data in this PostgreSQL database: DATABASE_URL wins over DATABASE_PATH (bot/config.py),
-            # which still places the files kept beside the database (its lock, the deletion ledger), so a test keeps
-            # DATABASE_PATH in its own temporary directory. In ``env``, so every start and restart uses it.
+            # The bot keeps its data in this PostgreSQL database: DATABASE_URL wins over DATABASE_PATH (bot/config.py).
+            # Keep DATABASE_PATH in the test's own directory all the same: a bot that used it by mistake would write
+            # there, where the test can see it, and never in the repository's var/. In ``env``, so every start and
+            # restart uses the same database.
             self.env["DATABASE_URL"] = database_url
         self.cwd = Path(cwd) if cwd is not None else REPO_ROOT
         self.name = name

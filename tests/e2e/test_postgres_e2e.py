@@ -6,8 +6,9 @@ not again after the restart; /mydata export shows a member's data and /mydata de
 The same behaviours are tested on SQLite by their own modules (test_restart_e2e, test_studygroups_schedule_e2e,
 test_studygroups_e2e, test_milestones_e2e); this module runs the paths that read and write the database once more
 with PostgreSQL underneath. One bot for the module, on a fresh database of this worker's throwaway server (the
-``postgres`` fixture, tests/conftest.py); the bot's DATABASE_PATH is in the module's temporary directory and only
-places the files kept beside a database (its lock, the deletion ledger): no SQLite database may appear there.
+``postgres`` fixture, tests/conftest.py). On PostgreSQL the bot keeps nothing in files (its lock is an advisory lock,
+the deletion ledger a schema of the same database); its DATABASE_PATH points into the module's temporary directory
+all the same, and no SQLite database may appear there.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ async def test_the_bot_runs_on_postgresql_and_ask_answers(live: Live) -> None:
     # On PostgreSQL, and saying so (the URL has no password to hide here); DATABASE_PATH only places its files.
     await live.bot.wait_for_output(r"DATABASE_URL and DATABASE_PATH are both set: using DATABASE_URL", timeout=1)
     await live.bot.wait_for_output(rf"database: PostgreSQL at {re.escape(url_of(live))}", timeout=1)
-    assert not live.database.exists(), "no SQLite database may be made beside the lock"
+    assert not live.database.exists(), "a bot on PostgreSQL made an SQLite database"
     # At the latest PostgreSQL migration (copied from the migrated template, tests/conftest.py; nothing left to apply).
     latest = discover_migrations(PG_MIGRATIONS_DIR)[-1].version
     assert await query(live, "SELECT MAX(version) FROM schema_version") == [(latest,)]
@@ -252,20 +253,20 @@ async def test_mydata_export_shows_a_members_data_and_delete_leaves_none_in_any_
     done = await delete_everything(emu, asked, carol)
     assert done.content.startswith("Deleted: ") and "study-group check-in" in done.content, done.content
 
-    # Nothing of hers remains anywhere: every column of every table of the bot's schema.
+    # Nothing of hers remains anywhere: every column of every table of every schema of the bot's database (the
+    # deletion ledger's schema included: it keeps a keyed hash, never the id).
     needle = str(carol.id)
-    tables = [
-        row[0]
-        for row in await query(
-            live, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name"
-        )
-    ]
-    assert len(tables) > 5, tables
+    tables = await query(
+        live,
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
+    )
+    assert len(tables) > 5 and ("public", "study_checkins") in tables, tables
     found = []
-    for table in tables:
-        for row in await query(live, f'SELECT * FROM "{table}"'):
+    for schema, table in tables:
+        for row in await query(live, f'SELECT * FROM "{schema}"."{table}"'):
             if any(needle in str(value) for value in row):
-                found.append((table, row))
+                found.append((schema, table, row))
     assert not found, found
     again = await run(emu, "mydata export", user=carol, channel=general)
     after = json.loads(again.attachments[0].data) if again.attachments else {}
