@@ -1,7 +1,8 @@
 """End-to-end latency of /ask: the real bot against the floor (a minimal discord.py bot), same run, same emulator world.
 
 Run: .venv/bin/python bench/e2e_latency.py [--interactions 500] [--concurrency 20] [--repeat 3] [--warmup 100]
-     [--questions both|repeated|distinct] [--contract-checks] [--profile-bot FILE]
+     [--questions both|repeated|distinct] [--database sqlite|postgresql|both] [--database-url URL]
+     [--contract-checks] [--profile-bot FILE]
 
 Both bots run as their own process against one emulator and one generated world of 100 members (4 servers of 25),
 one after the other, with per-user cooldowns off: the real bot (``imgbot run``, at its default log level INFO) and
@@ -24,12 +25,22 @@ error. Each bot is started --repeat times (floor first, then the bot, the order 
 each time); the summary gives each figure's median over the rounds and the ratios bot / floor, against the targets:
 /ask p99 <= 1.5x the floor's, throughput >= 0.67x the floor's. Contract (OpenAPI) checks are off by default: they
 measure the emulator, not the bot.
+
+--database picks the real bot's storage: sqlite (the default, a fresh file each round), postgresql, or both: then each
+round also starts the bot on PostgreSQL, the three processes in turn (the order rotated every round), and the summary
+adds PostgreSQL / SQLite for p50, p99 and throughput, against the target: /ask p99 on PostgreSQL within 20 % of
+SQLite's (issue 16; an answer neither reads nor writes the database, a question the bot cannot answer is counted in
+unanswered_questions before the reply). PostgreSQL is the one DATABASE_URL (or --database-url) names, every round on
+the same database (the bot brings its schema up to date at start), or else a throwaway server started for the run
+(tests/postgres_server.py: the machine's PostgreSQL server programs, on loopback, fsync off), with a fresh database
+each round.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -38,10 +49,12 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import asyncpg
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,13 +67,19 @@ from bot.knowledge.options import MAX_QUESTION_CHARS  # noqa: E402
 from discord_emulator import Emulator, World  # noqa: E402
 from discord_emulator.world import Channel, User  # noqa: E402
 from tests.e2e.harness import BotProcess  # noqa: E402
+from tests.postgres_server import PostgresServer  # noqa: E402
 
-Which = Literal["floor", "bot"]
+Which = Literal["floor", "bot", "bot-postgresql"]
+"""The floor, the real bot on the run's first database, and (``--database both``) the real bot on PostgreSQL."""
 QuestionSet = Literal["repeated", "distinct"]
+Database = Literal["sqlite", "postgresql"]
+DATABASE_NAMES: dict[Database, str] = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 BOT_READY_LINE = r"ready as .* in \d+ servers"
 TARGET_P99_RATIO = 1.5
 TARGET_THROUGHPUT_RATIO = 0.67
+TARGET_POSTGRES_P99_RATIO = 1.2
+"""Issue 16: /ask p99 with the bot on PostgreSQL within 20 % of the same on SQLite."""
 # 4 servers of 26 members (the owner and the bot included): 100 members who ask, the owners among them.
 GUILDS, MEMBERS_PER_GUILD = 4, 26
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -141,18 +160,36 @@ class Burst:
 class Report:
     members: int
     questions: QuestionSet = "repeated"
-    rounds: dict[Which, list[Burst]] = field(default_factory=lambda: {"floor": [], "bot": []})
+    databases: tuple[Database, ...] = ("sqlite",)
+    """The real bot's storage: "bot" is the bot on the first, "bot-postgresql" on PostgreSQL when it is the second."""
+    rounds: dict[Which, list[Burst]] = field(default_factory=lambda: {"floor": [], "bot": [], "bot-postgresql": []})
     ready_s: list[float] = field(default_factory=list)
-    """The real bot's process start to the emulator's READY and GUILD_CREATEs sent, each round."""
+    """The real bot's process start to the emulator's READY and GUILD_CREATEs sent, each round (first database)."""
+    postgres_ready_s: list[float] = field(default_factory=list)
+    """The same for the bot on PostgreSQL (``--database both``): its pool connects and its schema is checked first."""
     bot_output: str = ""
-    """The real bot's log, of the last round."""
+    """The real bot's log, of the last round (first database)."""
+    postgres_output: str = ""
+    """The log of the bot on PostgreSQL (``--database both``), of the last round."""
 
     def median(self, which: Which, figure: str) -> float:
-        return statistics.median(getattr(burst, figure) for burst in self.rounds[which])
+        return float(statistics.median(getattr(burst, figure) for burst in self.rounds[which]))
 
     def ratio(self, figure: str) -> float:
         """Bot / floor, of the medians."""
         return self.median("bot", figure) / self.median("floor", figure)
+
+    @property
+    def compares_databases(self) -> bool:
+        return len(self.databases) == 2
+
+    def database_ratio(self, figure: str) -> float:
+        """The bot on PostgreSQL / the bot on SQLite, of the medians (``--database both``)."""
+        return self.median("bot-postgresql", figure) / self.median("bot", figure)
+
+    @property
+    def postgres_met(self) -> bool:
+        return self.database_ratio("p99") <= TARGET_POSTGRES_P99_RATIO
 
     @property
     def met(self) -> bool:
@@ -208,6 +245,43 @@ def floor_answers(questions: list[dict[str, object]]) -> dict[str, dict[str, str
     return answers
 
 
+class PostgresDatabases:
+    """Where the bot on PostgreSQL keeps its data, round by round: the database ``url`` names (every round on it), or
+    else a fresh database per round on a throwaway server started for the run (stopped by ``close``)."""
+
+    def __init__(self, url: str | None) -> None:
+        self._url = url
+        self._server: PostgresServer | None = None
+
+    async def for_round(self, round_: int) -> str:
+        if self._url is not None:
+            return self._url
+        if self._server is None:
+            # initdb and start-up: a few seconds, before any bot runs (nothing measured waits for it).
+            self._server = await asyncio.to_thread(PostgresServer.start)
+        name = f"e2e_latency_{round_}"
+        conn = await asyncpg.connect(self._server.url())
+        try:
+            await conn.execute(f"CREATE DATABASE {name}")
+        finally:
+            await conn.close()
+        return self._server.url(name)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await asyncio.to_thread(self._server.stop)
+            self._server = None
+
+
+@contextlib.asynccontextmanager
+async def postgres_databases(url: str | None) -> AsyncIterator[PostgresDatabases]:
+    databases = PostgresDatabases(url)
+    try:
+        yield databases
+    finally:
+        await databases.close()
+
+
 async def measure(
     *,
     interactions: int = 500,
@@ -219,9 +293,18 @@ async def measure(
     freeze_gc: bool = False,
     progress: bool = False,
     question_set: QuestionSet = "repeated",
+    databases: Sequence[Database] = ("sqlite",),
+    database_url: str | None = None,
+    floor: bool = True,
 ) -> Report:
-    """Run both bots ``repeat`` times against one emulator; ``freeze_gc`` keeps this process's collector off the
-    emulator's world between rounds (a full collection mid-burst would stall the emulator and show as latency)."""
+    """Run the floor and the bot (on each of ``databases``) ``repeat`` times against one emulator; ``freeze_gc``
+    keeps this process's collector off the emulator's world between rounds (a full collection mid-burst would stall
+    the emulator and show as latency). ``database_url``: the PostgreSQL database to use (else a throwaway server);
+    ``floor=False`` leaves the floor out (its figures and the ratios to it are then absent)."""
+    if not 1 <= len(databases) <= 2 or len(set(databases)) != len(databases):
+        raise ValueError(f"one database, or sqlite and postgresql: not {databases!r}")
+    if len(databases) == 2 and tuple(databases) != ("sqlite", "postgresql"):
+        raise ValueError("to compare, SQLite comes first: the ratios are PostgreSQL / SQLite")
     labelled = labelled_questions(question_set)
     questions = [str(item["q"]) for item in labelled]
     if question_set == "distinct" and len(questions) < warmup + interactions:
@@ -233,34 +316,49 @@ async def measure(
         for member in guild.members.values()
         if not member.user.bot
     ]
-    report = Report(members=len(askers), questions=question_set)
+    report = Report(members=len(askers), questions=question_set, databases=tuple(databases))
+    storage: dict[Which, Database] = {"bot": databases[0]}
+    if len(databases) == 2:
+        storage["bot-postgresql"] = databases[1]
+    contestants: list[Which] = list(storage)
+    if floor:
+        contestants.insert(0, "floor")
     with tempfile.TemporaryDirectory(prefix="e2e-latency-") as tmp:
         answers_path = Path(tmp) / "floor_answers.json"
         answers_path.write_text(json.dumps(floor_answers(labelled)), encoding="utf-8")
-        async with Emulator(world, contract_checks=contract_checks) as emu:
+        async with (
+            Emulator(world, contract_checks=contract_checks) as emu,
+            postgres_databases(database_url) as postgres,
+        ):
 
-            def process(which: Which, round_: int) -> tuple[BotProcess, str]:
+            async def process(which: Which, round_: int) -> tuple[BotProcess, str]:
                 if which == "floor":
                     env = emu.bot_env() | {"FLOOR_ANSWERS": str(answers_path)}
                     command = [sys.executable, str(REPO / "bench" / "floor_bot.py")]
                     return BotProcess(command, env=env, cwd=REPO, name="floor", stop_timeout=30), FLOOR_READY_LINE
+                database = storage[which]
                 env = emu.bot_env() | {
-                    "DATABASE_PATH": str(Path(tmp) / f"bot-{round_}.sqlite3"),
+                    # On PostgreSQL it only places the files kept beside a database (the lock, the deletion ledger).
+                    "DATABASE_PATH": str(Path(tmp) / f"{which}-{round_}.sqlite3"),
                     "DATA_DIR": str(REPO / "data"),
                     "LOG_LEVEL": "INFO",
                     "BACKUP_INTERVAL_HOURS": "0",
                     "COMMAND_COOLDOWNS": "false",
                 }
+                url = await postgres.for_round(round_) if database == "postgresql" else None
                 bot_command = None
                 if profile_bot is not None:
-                    profile = f"{profile_bot}.{question_set}.{round_}"
+                    profile = f"{profile_bot}.{question_set}.{database}.{round_}"
                     bot_command = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "bot", "run"]
-                return BotProcess(bot_command, env=env, cwd=REPO, name="bot", stop_timeout=30), BOT_READY_LINE
+                name = f"bot-{database}"
+                bot = BotProcess(bot_command, env=env, cwd=REPO, name=name, stop_timeout=30, database_url=url)
+                return bot, BOT_READY_LINE
 
             for round_ in range(repeat):
-                order: tuple[Which, Which] = ("floor", "bot") if round_ % 2 == 0 else ("bot", "floor")
-                for which in order:
-                    proc, ready_line = process(which, round_)
+                # Each process first, in the middle and last in turn, so none gains from its place in the round.
+                shift = round_ % len(contestants)
+                for which in contestants[shift:] + contestants[:shift]:
+                    proc, ready_line = await process(which, round_)
                     since = emu.identify_count
                     started = time.monotonic()
                     await proc.start()
@@ -268,6 +366,8 @@ async def measure(
                         await emu.wait_for_identify(timeout=60, since=since)
                         if which == "bot":
                             report.ready_s.append(time.monotonic() - started)
+                        elif which == "bot-postgresql":
+                            report.postgres_ready_s.append(time.monotonic() - started)
                         # on_ready comes 2 s (discord.py's guild_ready_timeout) after the last GUILD_CREATE.
                         await proc.wait_for_output(ready_line, timeout=60)
                         # Not counted: fills the search index and caches and discord.py's connection pool.
@@ -285,9 +385,12 @@ async def measure(
                         await proc.stop()
                         if which == "bot":
                             report.bot_output = proc.output
+                        elif which == "bot-postgresql":
+                            report.postgres_output = proc.output
                     report.rounds[which].append(measured)
                     if progress:
-                        print(f"  {question_set} round {round_ + 1} {which:5}  {measured.line()}", flush=True)
+                        label = which if which == "floor" else f"bot on {DATABASE_NAMES[storage[which]]}"
+                        print(f"  {question_set} round {round_ + 1} {label:17}  {measured.line()}", flush=True)
     return report
 
 
@@ -298,19 +401,28 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
         if report.questions == "repeated"
         else "none asked twice (every one searched)"
     )
+    stored = " and ".join(DATABASE_NAMES[d] for d in report.databases)
     print(
         f"/ask end to end, {report.questions} questions ({asked}): {args.interactions} interactions, "
-        f"{args.concurrency} at a time, {report.members} members, cooldowns off, contract checks {checks}; "
-        f"median of {args.repeat} rounds"
+        f"{args.concurrency} at a time, {report.members} members, cooldowns off, contract checks {checks}, "
+        f"the bot on {stored}; median of {args.repeat} rounds"
     )
-    print(f"  bot process start to gateway ready: {statistics.median(report.ready_s):.2f} s")
-    rows: tuple[tuple[Which, str], ...] = (("floor", "floor (bench/floor_bot.py)"), ("bot", "bot (imgbot run)"))
+    on_postgres = (
+        f" (on PostgreSQL: {statistics.median(report.postgres_ready_s):.2f} s)" if report.postgres_ready_s else ""
+    )
+    print(f"  bot process start to gateway ready: {statistics.median(report.ready_s):.2f} s{on_postgres}")
+    rows: list[tuple[Which, str]] = [
+        ("floor", "floor (bench/floor_bot.py)"),
+        ("bot", f"bot (imgbot run, {DATABASE_NAMES[report.databases[0]]})"),
+    ]
+    if report.compares_databases:
+        rows.append(("bot-postgresql", "bot (imgbot run, PostgreSQL)"))
     for which, name in rows:
         p50, p99, top, throughput, cpu = (
             report.median(which, figure) for figure in ("p50", "p99", "max", "throughput", "cpu_ms")
         )
         print(
-            f"  {name:26}  p50 {p50:5.1f} ms   p99 {p99:5.1f} ms   max {top:5.1f} ms   "
+            f"  {name:32}  p50 {p50:5.1f} ms   p99 {p99:5.1f} ms   max {top:5.1f} ms   "
             f"throughput {throughput:4.0f}/s   CPU {cpu:.2f} ms per interaction"
         )
     print(
@@ -320,10 +432,17 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
         f"CPU {report.ratio('cpu_ms'):.2f}x: targets {'met' if report.met else 'NOT met'}"
         + ("" if report.questions == "distinct" else " (judged on the distinct questions only)")
     )
+    if report.compares_databases:
+        print(
+            f"  PostgreSQL / SQLite: p50 {report.database_ratio('p50'):.2f}x   p99 {report.database_ratio('p99'):.2f}x "
+            f"(target <= {TARGET_POSTGRES_P99_RATIO}x)   throughput {report.database_ratio('throughput'):.2f}x   "
+            f"CPU {report.database_ratio('cpu_ms'):.2f}x: target {'met' if report.postgres_met else 'NOT met'}"
+        )
 
 
 async def run(args: argparse.Namespace) -> int:
     sets: tuple[QuestionSet, ...] = ("repeated", "distinct") if args.questions == "both" else (args.questions,)
+    databases: tuple[Database, ...] = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
     errors = 0
     for question_set in sets:
         loadavg_before = load_average()
@@ -337,12 +456,14 @@ async def run(args: argparse.Namespace) -> int:
             freeze_gc=True,
             progress=True,
             question_set=question_set,
+            databases=databases,
+            database_url=args.database_url,
         )
         print_report(report, args)
         print(f"  errors {report.errors}; load average before / after: {loadavg_before} / {load_average()}")
         errors += report.errors
     if args.profile_bot:
-        print(f"bot profiles written to {args.profile_bot}.SET.ROUND (python -m pstats FILE)")
+        print(f"bot profiles written to {args.profile_bot}.SET.DATABASE.ROUND (python -m pstats FILE)")
     return 0 if errors == 0 else 1
 
 
@@ -350,7 +471,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--interactions", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--repeat", type=int, default=3, help="rounds; each starts both bots once")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; each starts every process once")
     parser.add_argument("--warmup", type=int, default=100, help="interactions sent to each bot before measuring")
     parser.add_argument(
         "--questions",
@@ -358,9 +479,22 @@ def main() -> None:
         default="both",
         help="repeated: questions.yaml in turn, each asked about 3 times; distinct: none asked twice; both (default)",
     )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql", "both"),
+        default="sqlite",
+        help="the real bot's storage; both: each round runs it on SQLite and on PostgreSQL and compares them",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL") or None,
+        help="the PostgreSQL database to use (default: DATABASE_URL; unset: a throwaway server for the run)",
+    )
     parser.add_argument("--contract-checks", action="store_true")
     parser.add_argument("--profile-bot", type=Path, help="run the real bot under cProfile and write its profile here")
     args = parser.parse_args()
+    if args.database_url is not None and not args.database_url.startswith(("postgresql://", "postgres://")):
+        parser.error("--database-url (or DATABASE_URL) must start with postgresql://")
     sys.exit(asyncio.run(run(args)))
 
 

@@ -5,6 +5,9 @@ await bot.start()
 ...
 await bot.stop()        # SIGTERM, then wait; SIGKILL if it does not exit in time
 assert bot.returncode == 0, bot.output
+
+On PostgreSQL: ``BotProcess(env=..., database_url=await new_postgres_database(server))`` (tests/conftest.py).
+Every start, restarts included, uses that same database.
 """
 
 from __future__ import annotations
@@ -49,9 +52,16 @@ class BotProcess:
         cwd: Path | str | None = None,
         name: str = "bot",
         stop_timeout: float = 15.0,
+        database_url: str | None = None,
     ) -> None:
         self.command = list(command or DEFAULT_COMMAND)
         self.env = dict(env or {})
+        if database_url is not None:
+            # The bot keeps its data in this PostgreSQL database: DATABASE_URL wins over DATABASE_PATH (bot/config.py).
+            # Keep DATABASE_PATH in the test's own directory all the same: a bot that used it by mistake would write
+            # there, where the test can see it, and never in the repository's var/. In ``env``, so every start and
+            # restart uses the same database.
+            self.env["DATABASE_URL"] = database_url
         self.cwd = Path(cwd) if cwd is not None else REPO_ROOT
         self.name = name
         self.stop_timeout = stop_timeout
@@ -152,6 +162,11 @@ class BotProcess:
         await self.stop()
 
     # ----- state ----------------------------------------------------------------------------------------------
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL database the bot uses, or None when it uses SQLite (DATABASE_PATH)."""
+        return self.env.get("DATABASE_URL")
 
     @property
     def pid(self) -> int | None:
