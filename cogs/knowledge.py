@@ -551,15 +551,18 @@ class KnowledgeCog(commands.Cog, name=KNOWLEDGE_COG):
         if answer.entry is None:
             # Never kept when asked privately; otherwise only this server's moderators see it (a DM's: no server).
             noted = not answer.result.not_english and not options.private
-            if noted:
-                await self.service.record_unanswered(options.question, interaction.guild_id, dt.datetime.now(dt.UTC))
             embeds, view = (
                 [no_answer_embed(options.question, answer, noted=noted)],
                 suggestions_view(answer.suggestions),
             )
             if interaction.guild_id is not None:
                 community.offer(embeds, view, options.question)  # Ask the community (cogs/community.py)
+            asked_at = dt.datetime.now(dt.UTC)
             await interaction.response.send_message(embeds=embeds, view=untracked(view), ephemeral=True)
+            if noted:
+                # After the reply, like count_answer above: a write waits its turn behind other writers (on
+                # PostgreSQL several round trips), and the member's answer need not wait for the moderators' list.
+                await self.service.record_unanswered(options.question, interaction.guild_id, asked_at)
             return
         await interaction.response.send_message(
             embed=entry_embed(answer.entry, question=options.question),

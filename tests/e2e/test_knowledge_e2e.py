@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,16 @@ def button_labels(components: list[dict[str, Any]]) -> list[str]:
 def query(live: Live, sql: str, *args: object) -> list[tuple[Any, ...]]:
     with sqlite3.connect(f"file:{live.database}?mode=ro", uri=True) as conn:
         return conn.execute(sql, args).fetchall()
+
+
+async def stored(live: Live, sql: str, until: Callable[[list[tuple[Any, ...]]], bool]) -> list[tuple[Any, ...]]:
+    """Rows the bot writes right after its reply (an unanswered question, cogs/knowledge.py), read until ``until``
+    says they are there. The write takes milliseconds; the 10 s bound only ends a test whose bot never writes."""
+    deadline = time.monotonic() + 10
+    while not until(rows := query(live, sql)):
+        assert time.monotonic() < deadline, rows
+        await asyncio.sleep(0.02)
+    return rows
 
 
 def assert_never_pinged(emu: Emulator) -> None:
@@ -106,10 +119,9 @@ async def test_no_answer_is_private_offers_nothing_unrelated_and_is_counted(live
     assert spanish.ephemeral
     assert spanish.embeds[0]["title"] == "I can only answer in English for now"
     assert "ask it in English" in spanish.embeds[0]["description"]
-    assert sorted(query(live, "SELECT question, times FROM unanswered_questions")) == [
-        ("best pizza in new york", 2),
-        ("night float schedule in pgy1", 1),
-    ]
+    expected = [("best pizza in new york", 2), ("night float schedule in pgy1", 1)]
+    rows = await stored(live, "SELECT question, times FROM unanswered_questions", lambda r: sorted(r) == expected)
+    assert sorted(rows) == expected
     # Nothing identifies who asked.
     columns = [row[1] for row in query(live, "PRAGMA table_info(unanswered_questions)")]
     assert not any("user" in c for c in columns)
@@ -256,10 +268,13 @@ async def test_each_server_sees_only_its_own_unanswered_questions(live: Live) ->
 
     await ask("best sushi restaurant in tokyo", alice, lobby)
     await ask("best bagel shop in boston", bob, world.dm_channel_for(bob))
-    stored = dict(query(live, "SELECT question, guild_id FROM unanswered_questions"))
-    assert stored["best pizza in new york"] == hall.id  # asked in #general by the test above
-    assert stored["best sushi restaurant in tokyo"] == owls.id
-    assert stored["best bagel shop in boston"] is None  # a DM: no server
+    both = {"best sushi restaurant in tokyo", "best bagel shop in boston"}
+    asked = dict(
+        await stored(live, "SELECT question, guild_id FROM unanswered_questions", lambda r: both <= {q for q, _ in r})
+    )
+    assert asked["best pizza in new york"] == hall.id  # asked in #general by the test above
+    assert asked["best sushi restaurant in tokyo"] == owls.id
+    assert asked["best bagel shop in boston"] is None  # a DM: no server
 
     async def report(user: str, channel: Any) -> str:
         reply = await (await emu.slash("knowledge report", user=world.users[user], channel=channel)).response()
