@@ -65,6 +65,7 @@ from bot.readiness.service import ReadinessService
 from bot.readiness.service import clock_from_env as readiness_clock_from_env
 from bot.scheduling import (
     CRASH_AFTER_SEND_ENV,
+    SCHEDULED_PER_SECOND,
     DeliveryRepository,
     JobScheduler,
     RateBudget,
@@ -111,6 +112,10 @@ MAX_RATELIMIT_TIMEOUT = 30.0
 """discord.py's max_ratelimit_timeout (30 s is its smallest): a 429 asking for a longer wait raises RateLimited
 instead of sleeping, so a scheduled item Discord holds back fails alone and is retried, and nobody waits behind it."""
 HEARTBEAT_JOB = "status:heartbeat"
+PER_PROCESS_JOBS = frozenset({HEARTBEAT_JOB, RECONCILE_JOB})
+"""The periodic jobs every process of a cluster runs: its heartbeat, and the member check of its own servers. The
+others work over the whole database (purges, retention, backups, abandoned quizzes): the process with shard 0 runs
+them (``ShardedBot.runs_cluster_jobs``); they post through REST, which any process may use for any server."""
 BACKUP_JOB = "db:backup"
 
 # How long each worker may run (``Worker.timeout``). A run that hangs (a request nobody answers, a database held by
@@ -171,6 +176,9 @@ class ImgBot(ShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             max_ratelimit_timeout=MAX_RATELIMIT_TIMEOUT,
+            # A process of a cluster runs the shards SHARDS names out of SHARD_COUNT; alone, discord.py asks Discord.
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            shard_count=settings.shard_count if settings.shard_ids is not None else None,
         )
         self.settings = settings
         self.content = content
@@ -272,7 +280,8 @@ class ImgBot(ShardedBot):
             group_question_time=dt.timedelta(seconds=self.settings.quiz_group_seconds),
         )
         self._scheduler = JobScheduler()
-        budget = RateBudget()
+        # In a cluster each process paces its own scheduled work at its share of the bot's budget (SHARDS).
+        budget = RateBudget(SCHEDULED_PER_SECOND * self.settings.scheduled_rate_share)
         # Tests only: exit between sending and recording a scheduled post (tests/e2e/test_delivery_e2e.py and
         # tests/e2e/test_studygroups_schedule_e2e.py).
         crash_after_send = hooks.get(CRASH_AFTER_SEND_ENV) == "1"
@@ -285,6 +294,8 @@ class ImgBot(ShardedBot):
             budget,
             ready=self.wait_until_ready,
             server_ready=self.guild_ready,
+            owns=self.owns if self.settings.shard_ids is not None else None,
+            watermark_scope=self.settings.cluster_slot,
             crash_after_send=crash_after_send,
         )
         # The Discord side of every scheduled feature, built here with the services (none is attached later).
@@ -386,6 +397,9 @@ class ImgBot(ShardedBot):
             workers.append(
                 Worker(BACKUP_JOB, every, self._backup, at_start=False, needs_ready=False, timeout=BACKUP_TIMEOUT)
             )
+        if not self.runs_cluster_jobs:
+            # Jobs over the whole database run in the process with shard 0; the others keep those of their servers.
+            workers = [w for w in workers if w.name in PER_PROCESS_JOBS]
         for worker in workers:
             runner.add_worker(worker)
         self.workers = tuple(workers)
