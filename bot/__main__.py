@@ -725,12 +725,17 @@ STATUS_SCHEMA = 8
 
 
 async def _status_report(settings: Settings, errors: int) -> StatusReport:
+    from bot.db.connection import schema_version
     from bot.db.timestamps import utc_now
+    from bot.observability.cluster import CLUSTER_SCHEMA, ProcessRegistry
     from bot.observability.repository import StatusRepository
     from bot.observability.service import stored_report
 
     async with _read_only(settings, STATUS_SCHEMA, "the status") as conn:
-        return await stored_report(StatusRepository(conn), utc_now(), errors)
+        # A database from before the cluster's table (0025) has no processes to list.
+        clustered = await schema_version(conn) >= CLUSTER_SCHEMA
+        processes = await ProcessRegistry(conn).processes() if clustered else []
+        return await stored_report(StatusRepository(conn), utc_now(), errors, processes)
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:

@@ -54,6 +54,7 @@ from typing import Any, Generic, Literal, TypeVar
 from bot.observability.context import job_context
 from bot.scheduling.delivery import (
     DEFAULT_NONCE_TRUST,
+    ClaimOwners,
     Deliverer,
     DeliveryProblem,
     DeliveryRecord,
@@ -310,6 +311,7 @@ class Runner:
         server_ready: Callable[[int | None], bool] | None = None,
         owns: Callable[[int | None], bool] | None = None,
         watermark_scope: str | None = None,
+        owners: ClaimOwners | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         crash_after_send: bool = False,
     ) -> None:
@@ -323,6 +325,7 @@ class Runner:
         """Whether this process serves a server (None: DMs). In a cluster of processes (SHARDS), each process sweeps
         only its own servers' items, recovers only their claims and records skips only for them."""
         self._watermark_scope = watermark_scope
+        self._owners = owners
         """In a cluster, each process keeps its own watermarks (named after its shards): one process passing an item
         must not make another pass over its own items due at the same time."""
         self.crash_after_send = crash_after_send
@@ -368,6 +371,7 @@ class Runner:
             clock=lambda: feed.clock(),
             nonce_trust=feed.policy.nonce_trust,
             crash_after_send=self.crash_after_send,
+            owners=self._owners,
         )
 
     def add_worker(self, worker: Worker) -> None:
