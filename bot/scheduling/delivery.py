@@ -19,7 +19,7 @@ marks the row ``failed``; a transient one (Discord down) leaves it ``claimed`` f
 The row also says what was delivered (target kind, reference, offset, occurrence), so a claim left by a crash can be
 rebuilt without the plan that made it.
 
-Several processes of one bot (a cluster, SHARDS) share the table. Each claims as itself (``claimed_by``), and a claim
+Several processes of one bot (a cluster, SHARDS) share the table. Each claims as itself (``claim_process``), and a claim
 another process made is left alone while that process runs (``ClaimOwners.alive``: its heartbeat is recent, and on
 the same machine its pid exists): only a claim whose maker is gone is taken over, in one statement that succeeds for
 one taker only, then looked up and sent as above. So two processes whose shard ranges overlap by mistake still send
@@ -168,13 +168,13 @@ class DeliveryRecord:
     message_id: int | None = None
     claimed_at: datetime | None = None
     finished_at: datetime | None = None
-    claimed_by: str | None = None
+    claim_process: str | None = None
     """The process of a cluster that claimed it (None: a process alone, which no other process runs beside)."""
 
 
 _COLUMNS = (
     "key, group_key, guild_id, channel_id, target_kind, target_ref, offset_seconds, occurs_at, fire_at, nonce, late, "
-    "status, reason, message_id, claimed_at, finished_at, claimed_by"
+    "status, reason, message_id, claimed_at, finished_at, claim_process"
 )
 
 
@@ -196,7 +196,7 @@ def _record(row: Row) -> DeliveryRecord:
         message_id=row["message_id"],
         claimed_at=from_db_or_none(row["claimed_at"]),
         finished_at=from_db_or_none(row["finished_at"]),
-        claimed_by=row["claimed_by"],
+        claim_process=row["claim_process"],
     )
 
 
@@ -206,7 +206,7 @@ class DeliveryRepository:
     def __init__(self, conn: Connection, owner: str | None = None) -> None:
         self._conn = conn
         self.owner = owner
-        """This process in a cluster (its instance): written as ``claimed_by`` of its claims."""
+        """This process in a cluster (its instance): written as ``claim_process`` of its claims."""
 
     async def get(self, key: str) -> DeliveryRecord | None:
         async with self._conn.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE key = ?", (key,)) as cursor:
@@ -237,22 +237,23 @@ class DeliveryRepository:
                     record.message_id,
                     to_db(record.claimed_at) if record.claimed_at else None,
                     to_db(record.finished_at) if record.finished_at else None,
-                    record.claimed_by,
+                    record.claim_process,
                 ),
             )
             return cursor.rowcount == 1
 
     async def claim(self, record: DeliveryRecord, now: datetime) -> bool:
         """Insert the row as claimed (committed); False when a row with this key already exists."""
-        return await self._insert(replace(record, status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=self.owner))
+        claimed = replace(record, status=DeliveryStatus.CLAIMED, claimed_at=now, claim_process=self.owner)
+        return await self._insert(claimed)
 
     async def take_over(self, key: str, previous: str | None) -> bool:
         """Make a claim another process left this process's; False when it is no longer that one's claim (finished,
         or taken over by another process first)."""
-        maker = "claimed_by IS NULL" if previous is None else "claimed_by = ?"
+        maker = "claim_process IS NULL" if previous is None else "claim_process = ?"
         async with write_transaction(self._conn):
             cursor = await self._conn.execute(
-                f"UPDATE deliveries SET claimed_by = ? WHERE key = ? AND status = 'claimed' AND {maker}",
+                f"UPDATE deliveries SET claim_process = ? WHERE key = ? AND status = 'claimed' AND {maker}",
                 (self.owner, key) if previous is None else (self.owner, key, previous),
             )
             return cursor.rowcount == 1
@@ -508,13 +509,13 @@ class Deliverer:
         busy = await self._claimed_elsewhere(existing)
         if busy is not None:
             return Claim(existing, recovering=True, done=busy)
-        return Claim(replace(existing, claimed_by=repo.owner), recovering=True)
+        return Claim(replace(existing, claim_process=repo.owner), recovering=True)
 
     async def _claimed_elsewhere(self, existing: DeliveryRecord) -> DeliveryResult | None:
         """None when the unfinished claim is this process's to finish: its own, or one it took over from a process
         that is gone. Otherwise why not: another running process holds it (or took it over first)."""
         repo = self.repository
-        maker = existing.claimed_by
+        maker = existing.claim_process
         if repo.owner is None or maker == repo.owner:
             return None
         if maker is not None and self.owners is not None and await self.owners.alive(maker):

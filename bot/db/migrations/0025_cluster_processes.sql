@@ -16,6 +16,6 @@ CREATE TABLE status_processes (
     jobs       INTEGER NOT NULL CHECK (jobs >= 0)
 );
 
--- Which process claimed a delivery (NULL: a process that was not part of a cluster, or a claim from before this
+-- Which process claimed a delivery (not "claimed_by": a name ending in _by is a person, bot/privacy.py) (NULL: a process that was not part of a cluster, or a claim from before this
 -- migration). Another process recovers the claim only once that one is gone (bot/scheduling/delivery.py).
-ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+ALTER TABLE deliveries ADD COLUMN claim_process TEXT;

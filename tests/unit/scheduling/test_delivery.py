@@ -494,7 +494,7 @@ async def test_a_claim_another_running_process_holds_is_left_to_it(conn: aiosqli
     assert late.outcome is Outcome.RETRY_LATER  # not skipped under the first one's feet
     assert channel.sends == [] and looked_up == []
     stored = await first.get(record().key)
-    assert stored is not None and (stored.status, stored.claimed_by) == (DeliveryStatus.CLAIMED, "0-3/8:aaa")
+    assert stored is not None and (stored.status, stored.claim_process) == (DeliveryStatus.CLAIMED, "0-3/8:aaa")
     owners.running.discard("0-3/8:aaa")  # killed before it sent
     # Two processes saw it was the dead one's: one statement each, and only the first takes it.
     third = DeliveryRepository(conn, owner="4-7/8:ccc")
@@ -508,7 +508,7 @@ async def test_a_claim_another_running_process_holds_is_left_to_it(conn: aiosqli
     done = await deliverer.deliver(record(), channel.send, not_there)
     assert done.outcome is Outcome.RECOVERED and channel.sends == [record().nonce] and looked_up == [record().key]
     stored = await first.get(record().key)
-    assert stored is not None and (stored.status, stored.claimed_by) == (DeliveryStatus.SENT, "2-5/8:bbb")
+    assert stored is not None and (stored.status, stored.claim_process) == (DeliveryStatus.SENT, "2-5/8:bbb")
 
 
 async def test_a_process_alone_recovers_every_claim_as_before(conn: aiosqlite.Connection) -> None:
