@@ -16,6 +16,7 @@ CREATE TABLE status_processes (
     jobs       INTEGER NOT NULL CHECK (jobs >= 0)
 );
 
--- Which process claimed a delivery (not "claimed_by": a name ending in _by is a person, bot/privacy.py) (NULL: a process that was not part of a cluster, or a claim from before this
--- migration). Another process recovers the claim only once that one is gone (bot/scheduling/delivery.py).
+-- Which process claimed a delivery (NULL: a process that was not part of a cluster, or a claim from before this
+-- migration). Another process recovers the claim only once that one is gone (bot/scheduling/delivery.py). Not named
+-- claimed_by: to the privacy check (bot/privacy.py) a column ending in _by holds a person's id.
 ALTER TABLE deliveries ADD COLUMN claim_process TEXT;
