@@ -7,6 +7,7 @@ Hypothesis profile that does not time examples, and the lock that keeps tests ma
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import fcntl
 import os
 from collections.abc import Iterator
@@ -90,7 +91,10 @@ def postgres() -> Iterator[PostgresServer]:
             migrated = await open_database(server.url(TEMPLATE))
             await migrated.close()
 
-        asyncio.run(make_template())
+        # In a thread of its own: the fixture is often first requested from inside an async fixture (getfixturevalue
+        # in tests/unit/conftest.py), where this thread's event loop is already running and asyncio.run would refuse.
+        with concurrent.futures.ThreadPoolExecutor(1) as worker:
+            worker.submit(asyncio.run, make_template()).result()
         yield server
     finally:
         server.stop()
@@ -102,6 +106,18 @@ async def new_postgres_database(server: PostgresServer) -> str:
     conn = await asyncpg.connect(server.url())
     try:
         await conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    finally:
+        await conn.close()
+    return server.url(name)
+
+
+async def new_empty_postgres_database(server: PostgresServer) -> str:
+    """A new database without the bot's schema (copied from ``template0``, not the template), for tests of the
+    migrations themselves; its URL."""
+    name = server.new_name("empty")
+    conn = await asyncpg.connect(server.url())
+    try:
+        await conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
     finally:
         await conn.close()
     return server.url(name)

@@ -65,7 +65,10 @@ class PostgresServer:
         server = cls(directory, _free_port(), found, as_postgres)
         if as_postgres:
             shutil.chown(directory, "postgres", "postgres")
-        server._run("initdb", "-D", str(server.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+        # The C collation orders text by bytes, as SQLite does, whatever the machine's locale.
+        server._run(
+            "initdb", "-D", str(server.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"
+        )
         server._run(
             "pg_ctl",
             "-D",

@@ -3,8 +3,9 @@ migrations.
 
 Each file in ``migrations/`` is ``NNNN_name.sql`` for SQLite, and ``migrations/postgresql/`` holds the same numbers for
 PostgreSQL (``test_migrations`` checks the two lists match). The number of the last one applied is kept in
-``PRAGMA user_version`` on SQLite and in the ``schema_version`` table on PostgreSQL. Every migration runs in its own
-transaction, so a crash mid-way leaves the previous version intact.
+``PRAGMA user_version`` on SQLite and in the ``schema_version`` table on PostgreSQL. On SQLite every migration runs in
+its own transaction, so a crash mid-way leaves the previous version intact; on PostgreSQL one start's pending
+migrations run in one transaction, under an advisory lock that makes a second process starting at once wait.
 
 The bot shares one connection among all its coroutines, and SQLite's transaction belongs to the connection, not to
 the coroutine that began it: without care, one coroutine's ``rollback()`` discards another's uncommitted write, and
@@ -137,7 +138,13 @@ _PG_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER 
 
 
 async def _pg_schema_version(conn: PgConnection) -> int:
-    await conn.executescript(_PG_VERSION_TABLE)
+    # A read only (no CREATE TABLE IF NOT EXISTS here): creating the table outside the migrations' advisory lock
+    # collided with a first migration still in progress (a duplicate-key error on PostgreSQL's catalogue), and a
+    # reader such as `imgbot status` need not be allowed to create tables. The migrations create it under the lock.
+    async with conn.execute("SELECT to_regclass('schema_version') IS NOT NULL") as cursor:
+        exists = await cursor.fetchone()
+    if not exists or not exists[0]:
+        return 0
     async with conn.execute("SELECT MAX(version) FROM schema_version") as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
