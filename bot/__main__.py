@@ -200,6 +200,15 @@ async def _sync(settings: Settings, content: Content, guild_id: int | None) -> i
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.shards is not None or args.shard_count is not None:
+        chosen = {"shards": args.shards, "shard_count": args.shard_count}
+        try:
+            settings = Settings.model_validate(
+                {**settings.model_dump(), **{k: v for k, v in chosen.items() if v is not None}}
+            )
+        except ValidationError as exc:
+            print(f"imgbot run: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+            return 2
     local = bool(args.local or args.script or settings.discord_token is None)
     if local and settings.log_level != "DEBUG":
         # The terminal belongs to the person trying the bot; the bot's own log goes to var/local-bot.log.
@@ -832,12 +841,17 @@ STATUS_SCHEMA = 8
 
 
 async def _status_report(settings: Settings, errors: int) -> StatusReport:
+    from bot.db.connection import schema_version
     from bot.db.timestamps import utc_now
+    from bot.observability.cluster import CLUSTER_SCHEMA, ProcessRegistry
     from bot.observability.repository import StatusRepository
     from bot.observability.service import stored_report
 
     async with _read_only(settings, STATUS_SCHEMA, "the status") as conn:
-        return await stored_report(StatusRepository(conn), utc_now(), errors)
+        # A database from before the cluster's table (0025) has no processes to list.
+        clustered = await schema_version(conn) >= CLUSTER_SCHEMA
+        processes = await ProcessRegistry(conn).processes() if clustered else []
+        return await stored_report(StatusRepository(conn), utc_now(), errors, processes)
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -916,6 +930,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start the bot (local mode against the emulator when no token is set)")
     run.add_argument("--local", action="store_true", help="run against the built-in Discord emulator")
     run.add_argument("--script", type=Path, help="local mode: run the commands in FILE and print the transcript")
+    run.add_argument("--shards", help="a process of a cluster: its shards, 0-3 or 0,2,5 (as SHARDS)")
+    run.add_argument("--shard-count", type=int, help="the bot's total number of shards (as SHARD_COUNT)")
     run.set_defaults(func=cmd_run)
 
     ask = sub.add_parser("ask", help="answer questions from the knowledge base")

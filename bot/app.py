@@ -48,10 +48,11 @@ from bot.mydates.service import PURGE_EVERY as MYDATES_PURGE_EVERY
 from bot.mydates.service import PURGE_JOB as MYDATES_PURGE_JOB
 from bot.mydates.service import PURGE_TIMEOUT as MYDATES_PURGE_TIMEOUT
 from bot.mydates.service import MyDatesService
+from bot.observability.cluster import ProcessIdentity, ProcessRegistry
 from bot.observability.context import with_interaction_context
 from bot.observability.repository import StatusRepository
 from bot.observability.service import StatusService
-from bot.observability.status import HEARTBEAT_INTERVAL, ErrorCollector, LiveFigures, StatusMonitor
+from bot.observability.status import HEARTBEAT_INTERVAL, ErrorCollector, LiveFigures, State, StatusMonitor
 from bot.privacy import (
     RETENTION_EVERY,
     RETENTION_JOB,
@@ -68,6 +69,7 @@ from bot.readiness.service import ReadinessService
 from bot.readiness.service import clock_from_env as readiness_clock_from_env
 from bot.scheduling import (
     CRASH_AFTER_SEND_ENV,
+    SCHEDULED_PER_SECOND,
     DeliveryRepository,
     JobScheduler,
     RateBudget,
@@ -114,6 +116,10 @@ MAX_RATELIMIT_TIMEOUT = 30.0
 """discord.py's max_ratelimit_timeout (30 s is its smallest): a 429 asking for a longer wait raises RateLimited
 instead of sleeping, so a scheduled item Discord holds back fails alone and is retried, and nobody waits behind it."""
 HEARTBEAT_JOB = "status:heartbeat"
+PER_PROCESS_JOBS = frozenset({HEARTBEAT_JOB, RECONCILE_JOB})
+"""The periodic jobs every process of a cluster runs: its heartbeat, and the member check of its own servers. The
+others work over the whole database (purges, retention, backups, abandoned quizzes): the process with shard 0 runs
+them (``ShardedBot.runs_cluster_jobs``); they post through REST, which any process may use for any server."""
 BACKUP_JOB = "db:backup"
 
 # How long each worker may run (``Worker.timeout``). A run that hangs (a request nobody answers, a database held by
@@ -174,6 +180,9 @@ class ImgBot(ShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             max_ratelimit_timeout=MAX_RATELIMIT_TIMEOUT,
+            # A process of a cluster runs the shards SHARDS names out of SHARD_COUNT; alone, discord.py asks Discord.
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            shard_count=settings.shard_count if settings.shard_ids is not None else None,
         )
         self.settings = settings
         self.content = content
@@ -188,6 +197,9 @@ class ImgBot(ShardedBot):
         self.monitor = StatusMonitor(dt.datetime.now(dt.UTC))
         self._status: StatusService | None = None
         self._run_lock: PostgresLock | None = None
+        self._registry: ProcessRegistry | None = None
+        self.process: ProcessIdentity | None = None
+        """This process, when it is one of a cluster (SHARDS)."""
         self._beating = False
         self._error_collector: ErrorCollector | None = None
         # Every task discord.py starts for an interaction (command, autocomplete, component, modal) is created inside
@@ -249,6 +261,7 @@ class ImgBot(ShardedBot):
         """The status heartbeat (a worker every minute, and soon after an error is logged)."""
         try:
             await self.status_service.beat()
+            await self._process_beat("running")
         except Exception:
             # Logged as a warning: an error here would wake the heartbeat again at once.
             log.warning("could not write the status heartbeat", exc_info=True)
@@ -292,11 +305,14 @@ class ImgBot(ShardedBot):
             group_question_time=dt.timedelta(seconds=self.settings.quiz_group_seconds),
         )
         self._scheduler = JobScheduler()
-        budget = RateBudget()
+        # In a cluster each process paces its own scheduled work at its share of the bot's budget (SHARDS).
+        budget = RateBudget(SCHEDULED_PER_SECOND * self.settings.scheduled_rate_share)
         # Tests only: exit between sending and recording a scheduled post (tests/e2e/test_delivery_e2e.py and
         # tests/e2e/test_studygroups_schedule_e2e.py).
         crash_after_send = hooks.get(CRASH_AFTER_SEND_ENV) == "1"
-        deliveries = DeliveryRepository(self._db)
+        await self._join_cluster()
+        me = self.process
+        deliveries = DeliveryRepository(self._db, owner=me.instance if me is not None else None)
         # A scheduled post goes to a server only once the shard serving it is ready (bot/sharding.py); when a shard
         # becomes ready again, what was held back for it goes.
         runner = Runner(
@@ -305,6 +321,9 @@ class ImgBot(ShardedBot):
             budget,
             ready=self.wait_until_ready,
             server_ready=self.guild_ready,
+            owns=self.owns if self.settings.shard_ids is not None else None,
+            watermark_scope=self.settings.cluster_slot,
+            owners=self._registry,
             crash_after_send=crash_after_send,
         )
         # The Discord side of every scheduled feature, built here with the services (none is attached later).
@@ -406,6 +425,9 @@ class ImgBot(ShardedBot):
             workers.append(
                 Worker(BACKUP_JOB, every, self._backup, at_start=False, needs_ready=False, timeout=BACKUP_TIMEOUT)
             )
+        if not self.runs_cluster_jobs:
+            # Jobs over the whole database run in the process with shard 0; the others keep those of their servers.
+            workers = [w for w in workers if w.name in PER_PROCESS_JOBS]
         for worker in workers:
             runner.add_worker(worker)
         self.workers = tuple(workers)
@@ -459,6 +481,30 @@ class ImgBot(ShardedBot):
             await self._run_lock.release()
             self._run_lock = None
 
+    async def _join_cluster(self) -> None:
+        """A process of a cluster (SHARDS): say so in the database, and warn when another running process has some
+        of the same shards (both would schedule those servers; deliveries stay exactly once, through the claims)."""
+        slot = self.settings.cluster_slot
+        if slot is None or self._db is None:
+            return
+        self._registry = ProcessRegistry(self._db)
+        self.process = ProcessIdentity.new(slot, self.monitor.started_at)
+        for other in await self._registry.register(self.process):
+            log.warning(
+                "another running process (%s on %s, pid %d) has shards %s, overlapping this one's %s: give each "
+                "process its own shards (SHARDS); deliveries stay exactly once, but those servers are scheduled twice",
+                other.instance,
+                other.host,
+                other.pid,
+                other.slot,
+                slot,
+            )
+        log.info("process %s of a cluster: shards %s", self.process.instance, slot)
+
+    async def _process_beat(self, state: State) -> None:
+        if self._registry is not None and self.process is not None:
+            await self._registry.beat(self.process, self._live_figures(), state)
+
     async def _stop_heartbeat(self) -> None:
         """Record a clean stop (with any last errors) while the database is still open (the heartbeat's worker
         stopped with the scheduler)."""
@@ -466,6 +512,7 @@ class ImgBot(ShardedBot):
             self._beating = False
             if self._status is not None and self._db is not None:
                 try:
+                    await self._process_beat("stopped")
                     await self._status.beat("stopped")
                 except Exception:
                     log.warning("could not record the clean stop in the status heartbeat", exc_info=True)
@@ -520,6 +567,7 @@ class ImgBot(ShardedBot):
         log.info("ready as %s (%s) in %d servers", user, user.id if user else "?", len(self.guilds))
         # The heartbeat starts with the gateway connection, so `imgbot sync` (no gateway) never writes one.
         beat = await self.status_service.beat()
+        await self._process_beat("running")
         log.info("status heartbeat at ready: %d servers, %d scheduled jobs", beat.guilds, beat.jobs)
         # From here on the heartbeat is a worker (every minute); before ready there is nothing to report.
         self._beating = True

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +26,20 @@ TEST_HOOK_PREFIX = "IMGBOT_TEST_"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 log = logging.getLogger(__name__)
+
+
+def parse_shards(text: str) -> tuple[int, ...]:
+    """``0-3`` -> (0, 1, 2, 3); ``0,2,5`` -> (0, 2, 5); ``1-2,6`` -> (1, 2, 6). Sorted, without repeats."""
+    found: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError(f"shards must look like 0-3 or 0,2,5, not {text!r}")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first:
+            raise ValueError(f"shard range {part} runs backwards")
+        found.update(range(first, last + 1))
+    return tuple(sorted(found))
 
 
 def default_data_dir() -> Path:
@@ -83,6 +97,19 @@ class Settings(BaseSettings):
     quiz_group_seconds: int = Field(
         default=30, ge=3, le=600, description="How long each question of a group quiz stays open, in seconds."
     )
+    shards: str | None = Field(
+        default=None,
+        description="This process's shards when several processes share the bot: a range `0-3` or a list `0,2,5`; "
+        "needs SHARD_COUNT. Unset: one process runs every shard (Discord's recommended count).",
+    )
+    shard_count: int | None = Field(default=None, ge=1, le=4096, description="The bot's total shard count (SHARDS).")
+    rate_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="This process's share of Discord's 50 requests/s for scheduled work; unset: its shards' share "
+        "of SHARD_COUNT (3 of 8 shards: 3/8), or all of it for one process.",
+    )
     command_cooldowns: bool = Field(
         default=True, description="Per-user limits on the costliest commands; off only for load benchmarks."
     )
@@ -101,6 +128,44 @@ class Settings(BaseSettings):
                 "DATABASE_URL must start with postgresql:// (leave it unset to use SQLite at DATABASE_PATH)"
             )
         return value
+
+    @field_validator("shards", mode="before")
+    @classmethod
+    def _shards_parse(cls, value: object) -> object:
+        if value in ("", None):
+            return None
+        parse_shards(str(value))  # raises ValueError with the reason
+        return str(value).replace(" ", "")
+
+    @model_validator(mode="after")
+    def _shards_within_count(self) -> Settings:
+        if self.shards is not None:
+            if self.shard_count is None:
+                raise ValueError("SHARDS needs SHARD_COUNT (the bot's total number of shards)")
+            outside = [i for i in parse_shards(self.shards) if i >= self.shard_count]
+            if outside:
+                raise ValueError(
+                    f"SHARDS {self.shards} names shard {outside[0]}, but SHARD_COUNT is {self.shard_count}"
+                )
+        return self
+
+    @property
+    def scheduled_rate_share(self) -> float:
+        """This process's share of the bot's rate budget: RATE_SHARE, else its shards' share of SHARD_COUNT."""
+        if self.rate_share is not None:
+            return self.rate_share
+        ids = self.shard_ids
+        return 1.0 if ids is None or self.shard_count is None else len(ids) / self.shard_count
+
+    @property
+    def cluster_slot(self) -> str | None:
+        """This process's place in a cluster (``0-3/8``), naming what it keeps apart from the others; None alone."""
+        return None if self.shards is None else f"{self.shards}/{self.shard_count}"
+
+    @property
+    def shard_ids(self) -> tuple[int, ...] | None:
+        """This process's shards, or None: every shard of the recommended count."""
+        return None if self.shards is None else parse_shards(self.shards)
 
     @field_validator("discord_token", mode="before")
     @classmethod

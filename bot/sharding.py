@@ -114,6 +114,21 @@ class ShardedBot(commands.AutoShardedBot):
         self.add_listener(self._shard_resumed, "on_shard_resumed")
         self.add_listener(self._shard_disconnected, "on_shard_disconnect")
 
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this process serves ``guild_id`` (None: DMs, which Discord sends on shard 0). Always, unless the
+        process runs a part of the bot's shards (SHARDS and SHARD_COUNT: a cluster of processes); before the shard
+        count is known (one process asking Discord for it), every server is its own."""
+        if self.shard_ids is None or self.shard_count is None:
+            return True
+        shard_id = 0 if guild_id is None else shard_id_for(guild_id, self.shard_count)
+        return shard_id in self.shard_ids
+
+    @property
+    def runs_cluster_jobs(self) -> bool:
+        """The jobs that concern the whole bot rather than some servers (backups, retention, the daily member check
+        of DMs) run in one process of a cluster: the one with shard 0."""
+        return self.shard_ids is None or 0 in self.shard_ids
+
     def guild_ready(self, guild_id: int | None) -> bool:
         """Whether the shard serving ``guild_id`` (``None``: a DM, served by shard 0) is connected and has received
         all its servers, so a message can be sent there now. False before the shards are launched."""
@@ -125,14 +140,15 @@ class ShardedBot(commands.AutoShardedBot):
         return shard is not None and not shard.is_closed() and self.shard_readiness.is_ready(shard_id)
 
     def shard_figures(self) -> tuple[ShardFigures, ...]:
-        """Every shard of the count Discord gave (those not launched yet as connecting), in id order."""
+        """Every shard of this process (all of the count Discord gave, unless SHARDS names some; those not launched
+        yet as connecting), in id order."""
         count = self.shard_count
         if count is None:
             return ()
         launched = self.shards
         servers = Counter(guild.shard_id for guild in self.guilds)
         figures = []
-        for shard_id in range(count):
+        for shard_id in self.shard_ids if self.shard_ids is not None else range(count):
             info = launched.get(shard_id)
             latency = info.latency if info is not None else math.nan
             state: ShardState

@@ -10,6 +10,7 @@ import aiohttp
 import discord
 
 from bot.scheduling.pacing import Lane, Pacer
+from bot.sharding import ShardedBot
 from bot.studygroups.reconcile import MAX_IDS_PER_LOOKUP, MemberLookupError, ServerStatus
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ class DiscordMemberDirectory:
         self.rest_pacer = rest_pacer
 
     def server_status(self, guild_id: int) -> ServerStatus:
+        if isinstance(self.bot, ShardedBot) and not self.bot.owns(guild_id):
+            # Served by another process of the cluster (SHARDS): this one cannot tell, and leaves it to that one.
+            return ServerStatus.UNAVAILABLE
         # After ready discord.py lists every server the bot is in (READY names them all, available or not).
         guild = self.bot.get_guild(guild_id)
         if guild is None:

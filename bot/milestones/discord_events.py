@@ -192,7 +192,15 @@ class DiscordEventSync(Feed[EventWork]):
                     items.append(self._create(EventWork(guild_id, plan, None, configured_by), now))
                 elif link.active and link.fingerprint != plan.fingerprint:
                     work = EventWork(guild_id, plan, link, configured_by)
-                    items.append(Item(f"{UPDATE_PREFIX}{guild_id}:{plan.uid}", now, work, serial=f"de:{guild_id}"))
+                    items.append(
+                        Item(
+                            f"{UPDATE_PREFIX}{guild_id}:{plan.uid}",
+                            now,
+                            work,
+                            serial=f"de:{guild_id}",
+                            guild_id=guild_id,
+                        )
+                    )
                 else:
                     unchanged += 1
         # A claim given up while nothing planned it, planned again: unfinished again (the event may exist).

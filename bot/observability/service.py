@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.db.timestamps import Clock, utc_now
 from bot.observability.repository import StatusRepository
@@ -15,6 +15,7 @@ from bot.observability.status import (
     RECENT_ERRORS,
     Heartbeat,
     LiveFigures,
+    ProcessBeat,
     State,
     StatusMonitor,
     StatusReport,
@@ -25,9 +26,16 @@ log = logging.getLogger(__name__)
 DELIVERY_WINDOW = dt.timedelta(hours=24)
 
 
-async def stored_report(repository: StatusRepository, now: dt.datetime, errors: int = RECENT_ERRORS) -> StatusReport:
-    """What the database says: the last heartbeat, the deliveries of the last 24 hours, the last errors."""
+async def stored_report(
+    repository: StatusRepository,
+    now: dt.datetime,
+    errors: int = RECENT_ERRORS,
+    processes: Sequence[ProcessBeat] = (),
+) -> StatusReport:
+    """What the database says: the last heartbeat, the deliveries of the last 24 hours, the last errors (and the
+    processes of a cluster, read by the caller from ``status_processes``)."""
     return StatusReport(
+        processes=tuple(processes),
         now=now,
         heartbeat=await repository.heartbeat(),
         deliveries=await repository.deliveries_since(now - DELIVERY_WINDOW),

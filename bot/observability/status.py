@@ -101,6 +101,25 @@ class DeliveryCounts:
 
 
 @dataclass(frozen=True)
+class ProcessBeat:
+    """A process of a cluster (SHARDS), as its row in ``status_processes`` says (bot/observability/cluster.py)."""
+
+    instance: str
+    slot: str
+    host: str
+    pid: int
+    state: State
+    started_at: dt.datetime
+    beat_at: dt.datetime
+    latency: float | None
+    guilds: int
+    jobs: int
+
+    def running(self, now: dt.datetime) -> bool:
+        return self.state == "running" and now - self.beat_at <= STALE_AFTER
+
+
+@dataclass(frozen=True)
 class StatusReport:
     now: dt.datetime
     heartbeat: Heartbeat | None
@@ -108,6 +127,8 @@ class StatusReport:
     errors: list[ErrorNote]
     source: Literal["live", "database"]
     window: dt.timedelta = field(default=dt.timedelta(hours=24))
+    processes: tuple[ProcessBeat, ...] = ()
+    """The processes of a cluster that ran in the last day (none for a bot run as one process)."""
 
     @property
     def heartbeat_age(self) -> dt.timedelta | None:
@@ -115,9 +136,10 @@ class StatusReport:
 
     @property
     def running(self) -> bool:
+        """The bot runs: its heartbeat is recent, or (a cluster) one of its processes' is."""
         age = self.heartbeat_age
         alive = self.heartbeat is not None and self.heartbeat.state == "running"
-        return alive and age is not None and age <= STALE_AFTER
+        return (alive and age is not None and age <= STALE_AFTER) or any(p.running(self.now) for p in self.processes)
 
 
 _SNOWFLAKE = re.compile(r"\b\d{15,20}\b")
@@ -326,12 +348,31 @@ def status_sections(report: StatusReport, format_time: Callable[[dt.datetime], s
     deliveries = [(counts.label, _deliveries(counts)) for counts in report.deliveries]
     errors = [(format_time(note.at), f"[{note.reference}] {note.summary}") for note in report.errors]
     shards = [Section("Gateway shards", _shard_rows(beat.shards))] if beat is not None and beat.shards else []
+    processes = (
+        [Section("Processes", [_process_row(p, report.now) for p in report.processes])] if report.processes else []
+    )
     return [
         Section("", rows),
+        *processes,
         *shards,
         Section(f"Deliveries in the last {hours} hours", deliveries),
         Section("Last errors", errors or [("none", "")]),
     ]
+
+
+def _process_row(process: ProcessBeat, now: dt.datetime) -> tuple[str, str]:
+    if process.running(now):
+        said = "running"
+    elif process.state == "stopped":
+        said = "stopped"
+    else:
+        said = "not running (no heartbeat for too long)"
+    age = format_duration(max(now - process.beat_at, dt.timedelta(0)))
+    return (
+        f"shards {process.slot}",
+        f"{said}, {process.host} pid {process.pid}, heartbeat {age} ago, {process.guilds:,} servers, "
+        f"latency {_latency(process.latency)}",
+    )
 
 
 def status_text(report: StatusReport) -> str:
@@ -377,6 +418,22 @@ def status_json(report: StatusReport) -> dict[str, object]:
                 for shard in beat.shards
             ],
         },
+        "processes": [
+            {
+                "instance": p.instance,
+                "shards": p.slot,
+                "host": p.host,
+                "pid": p.pid,
+                "state": p.state,
+                "running": p.running(report.now),
+                "started_at": p.started_at.isoformat(),
+                "beat_at": p.beat_at.isoformat(),
+                "latency_ms": None if p.latency is None else round(p.latency * 1000, 1),
+                "guilds": p.guilds,
+                "jobs": p.jobs,
+            }
+            for p in report.processes
+        ],
         "deliveries_window_hours": report.window.total_seconds() / 3600,
         "deliveries": {c.kind: {k: v for k, v in asdict(c).items() if k != "kind"} for c in report.deliveries},
         "errors": [{"at": n.at.isoformat(), "reference": n.reference, "summary": n.summary} for n in report.errors],

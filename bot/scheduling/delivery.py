@@ -18,6 +18,12 @@ marks the row ``failed``; a transient one (Discord down) leaves it ``claimed`` f
 
 The row also says what was delivered (target kind, reference, offset, occurrence), so a claim left by a crash can be
 rebuilt without the plan that made it.
+
+Several processes of one bot (a cluster, SHARDS) share the table. Each claims as itself (``claim_process``), and a claim
+another process made is left alone while that process runs (``ClaimOwners.alive``: its heartbeat is recent, and on
+the same machine its pid exists): only a claim whose maker is gone is taken over, in one statement that succeeds for
+one taker only, then looked up and sent as above. So two processes whose shard ranges overlap by mistake still send
+each delivery once.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from bot.db.connection import Connection, Row, write_transaction
 from bot.db.timestamps import Clock, from_db, from_db_or_none, to_db, utc_now
@@ -161,11 +168,13 @@ class DeliveryRecord:
     message_id: int | None = None
     claimed_at: datetime | None = None
     finished_at: datetime | None = None
+    claim_process: str | None = None
+    """The process of a cluster that claimed it (None: a process alone, which no other process runs beside)."""
 
 
 _COLUMNS = (
     "key, group_key, guild_id, channel_id, target_kind, target_ref, offset_seconds, occurs_at, fire_at, nonce, late, "
-    "status, reason, message_id, claimed_at, finished_at"
+    "status, reason, message_id, claimed_at, finished_at, claim_process"
 )
 
 
@@ -187,14 +196,17 @@ def _record(row: Row) -> DeliveryRecord:
         message_id=row["message_id"],
         claimed_at=from_db_or_none(row["claimed_at"]),
         finished_at=from_db_or_none(row["finished_at"]),
+        claim_process=row["claim_process"],
     )
 
 
 class DeliveryRepository:
     """SQL for the ``deliveries`` table (and the watermark of runs in ``bot_meta``)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, owner: str | None = None) -> None:
         self._conn = conn
+        self.owner = owner
+        """This process in a cluster (its instance): written as ``claim_process`` of its claims."""
 
     async def get(self, key: str) -> DeliveryRecord | None:
         async with self._conn.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE key = ?", (key,)) as cursor:
@@ -206,7 +218,7 @@ class DeliveryRepository:
             raise ValueError(f"unknown delivery target kind {record.target_kind!r}: add it to TARGET_KINDS")
         async with write_transaction(self._conn):
             cursor = await self._conn.execute(
-                f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (key) DO NOTHING",
                 (
                     record.key,
@@ -225,13 +237,26 @@ class DeliveryRepository:
                     record.message_id,
                     to_db(record.claimed_at) if record.claimed_at else None,
                     to_db(record.finished_at) if record.finished_at else None,
+                    record.claim_process,
                 ),
             )
             return cursor.rowcount == 1
 
     async def claim(self, record: DeliveryRecord, now: datetime) -> bool:
         """Insert the row as claimed (committed); False when a row with this key already exists."""
-        return await self._insert(replace(record, status=DeliveryStatus.CLAIMED, claimed_at=now))
+        claimed = replace(record, status=DeliveryStatus.CLAIMED, claimed_at=now, claim_process=self.owner)
+        return await self._insert(claimed)
+
+    async def take_over(self, key: str, previous: str | None) -> bool:
+        """Make a claim another process left this process's; False when it is no longer that one's claim (finished,
+        or taken over by another process first)."""
+        maker = "claim_process IS NULL" if previous is None else "claim_process = ?"
+        async with write_transaction(self._conn):
+            cursor = await self._conn.execute(
+                f"UPDATE deliveries SET claim_process = ? WHERE key = ? AND status = 'claimed' AND {maker}",
+                (self.owner, key) if previous is None else (self.owner, key, previous),
+            )
+            return cursor.rowcount == 1
 
     async def skip(self, record: DeliveryRecord, reason: str, now: datetime) -> None:
         """Record that this delivery will not be made (a new row, or a claim given up)."""
@@ -412,6 +437,12 @@ class Claim:
     """Set when there is nothing left to do (the row is finished)."""
 
 
+class ClaimOwners(Protocol):
+    """Which processes of a cluster are running (bot/observability/cluster.py)."""
+
+    async def alive(self, instance: str) -> bool: ...
+
+
 SendFn = Callable[[str], Awaitable[int]]
 """Sends the message with the given nonce; returns its id. Raises DeliveryProblem or TransientDeliveryError."""
 FindFn = Callable[[DeliveryRecord], Awaitable[int | None]]
@@ -442,8 +473,11 @@ class Deliverer:
         clock: Clock = utc_now,
         nonce_trust: timedelta = DEFAULT_NONCE_TRUST,
         crash_after_send: bool = False,
+        owners: ClaimOwners | None = None,
     ) -> None:
         self.repository = repository
+        self.owners = owners
+        """In a cluster: which other processes still run, whose claims are theirs to finish."""
         self._clock = clock
         self.nonce_trust = nonce_trust
         self.crash_after_send = crash_after_send
@@ -473,7 +507,24 @@ class Deliverer:
         if existing.status is not DeliveryStatus.CLAIMED:
             self._claimed_here.pop(record.key, None)
             return Claim(existing, recovering=True, done=DeliveryResult(Outcome.ALREADY_DONE, existing.message_id))
-        return Claim(existing, recovering=True)
+        busy = await self._claimed_elsewhere(existing)
+        if busy is not None:
+            return Claim(existing, recovering=True, done=busy)
+        return Claim(replace(existing, claim_process=repo.owner), recovering=True)
+
+    async def _claimed_elsewhere(self, existing: DeliveryRecord) -> DeliveryResult | None:
+        """None when the unfinished claim is this process's to finish: its own, or one it took over from a process
+        that is gone. Otherwise why not: another running process holds it (or took it over first)."""
+        repo = self.repository
+        maker = existing.claim_process
+        if repo.owner is None or maker == repo.owner:
+            return None
+        if maker is not None and self.owners is not None and await self.owners.alive(maker):
+            return DeliveryResult(Outcome.RETRY_LATER, reason=f"claimed by process {maker}, which is running")
+        if not await repo.take_over(existing.key, maker):
+            return DeliveryResult(Outcome.RETRY_LATER, reason="another process took the claim over first")
+        log.info("delivery %s: took over the claim of %s, which is gone", existing.key, maker or "an earlier process")
+        return None
 
     async def give_up_unless_posted(self, record: DeliveryRecord, find: FindFn | None, reason: str) -> DeliveryResult:
         """A delivery too late to be made: recorded as skipped with ``reason``, unless it was claimed and ``find``
@@ -489,6 +540,9 @@ class Deliverer:
             return DeliveryResult(Outcome.SKIPPED, reason=reason)
         if existing.status is not DeliveryStatus.CLAIMED:
             return DeliveryResult(Outcome.ALREADY_DONE, existing.message_id)
+        busy = await self._claimed_elsewhere(existing)
+        if busy is not None:
+            return busy
         if find is not None:
             looked = await self._look_up(existing, find)
             if looked is not None:

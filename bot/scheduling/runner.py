@@ -54,6 +54,7 @@ from typing import Any, Generic, Literal, TypeVar
 from bot.observability.context import job_context
 from bot.scheduling.delivery import (
     DEFAULT_NONCE_TRUST,
+    ClaimOwners,
     Deliverer,
     DeliveryProblem,
     DeliveryRecord,
@@ -102,10 +103,19 @@ class Item(Generic[P]):
     """The occurrence it belongs to (its key when empty), for ``policy.supersede``."""
     serial: str | None = None
     """Items sharing this never run at the same time (one server's Discord events, made one after another)."""
+    guild_id: int | None = None
+    """The server an item without a row concerns (an item with a row says it in ``record.guild_id``)."""
 
     @property
     def fire_at(self) -> datetime:
         return self.due_at
+
+    @property
+    def server(self) -> int | None:
+        """The server the item goes to; None for a DM."""
+        if self.record is not None:
+            return self.record.guild_id or None
+        return self.guild_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +309,9 @@ class Runner:
         *,
         ready: Callable[[], Awaitable[None]] | None = None,
         server_ready: Callable[[int | None], bool] | None = None,
+        owns: Callable[[int | None], bool] | None = None,
+        watermark_scope: str | None = None,
+        owners: ClaimOwners | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         crash_after_send: bool = False,
     ) -> None:
@@ -308,6 +321,13 @@ class Runner:
         self._ready = ready
         self._server_ready = server_ready
         """Whether a server (None: DMs) can be sent to now (its gateway shard is connected and ready)."""
+        self._owns = owns
+        """Whether this process serves a server (None: DMs). In a cluster of processes (SHARDS), each process sweeps
+        only its own servers' items, recovers only their claims and records skips only for them."""
+        self._watermark_scope = watermark_scope
+        self._owners = owners
+        """In a cluster, each process keeps its own watermarks (named after its shards): one process passing an item
+        must not make another pass over its own items due at the same time."""
         self.crash_after_send = crash_after_send
         self._feeds: dict[str, Feed[Any]] = {}
         self._deliverers: dict[str, Deliverer] = {}
@@ -351,6 +371,7 @@ class Runner:
             clock=lambda: feed.clock(),
             nonce_trust=feed.policy.nonce_trust,
             crash_after_send=self.crash_after_send,
+            owners=self._owners,
         )
 
     def add_worker(self, worker: Worker) -> None:
@@ -533,7 +554,7 @@ class Runner:
         policy = feed.policy
         if not policy.watermark:
             return now
-        watermark = await self.deliveries.watermark(feed.name)
+        watermark = await self.deliveries.watermark(self._watermark_name(feed))
         since = watermark if watermark is not None else now - (policy.rescan or policy.max_lookback)
         if policy.rescan is not None:
             since = min(since, now - policy.rescan)
@@ -544,7 +565,13 @@ class Runner:
         crash, or the next sweep, finds it again from there."""
         unresolved = self._unresolved.setdefault(feed.name, {})
         mark = min([now, *(due - timedelta(microseconds=1) for due in unresolved.values())])
-        await self.deliveries.advance_watermark(feed.name, mark)
+        await self.deliveries.advance_watermark(self._watermark_name(feed), mark)
+
+    def _watermark_name(self, feed: Feed[Any]) -> str:
+        return feed.name if self._watermark_scope is None else f"{feed.name}@{self._watermark_scope}"
+
+    def _mine(self, server: int | None) -> bool:
+        return self._owns is None or self._owns(server)
 
     async def _collect_and_launch(
         self, feed: Feed[Any], trigger: str, scope: frozenset[int] | None, report: SweepReport, now: datetime
@@ -552,7 +579,7 @@ class Runner:
         policy = feed.policy
         since = await self._since(feed, now)
         sweep = Sweep(trigger, since, now, scope)
-        items = [item for item in await feed.due(sweep) if item.due_at <= now]
+        items = [item for item in await feed.due(sweep) if item.due_at <= now and self._mine(item.server)]
         report.notes = sweep.notes
         busy = self._busy_keys()
         if scope is None:
@@ -587,7 +614,7 @@ class Runner:
         if scope is None:
             seen = {item.key for item in items}
             for record in await self.deliveries.claimed(feed.kinds):
-                if record.key in seen or record.key in busy:
+                if record.key in seen or record.key in busy or not self._mine(record.guild_id or None):
                     continue
                 try:
                     recovered = await feed.recover(record)
@@ -641,7 +668,7 @@ class Runner:
     def _shard_check(self, item: Item[Any]) -> Hold | None:
         if self._server_ready is None or item.record is None:
             return None
-        if self._server_ready(item.record.guild_id or None):
+        if self._server_ready(item.server):
             return None
         return Hold("its gateway shard is not ready")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import TEST_HOOK_PREFIX, Settings, active_test_hooks
+from bot.config import TEST_HOOK_PREFIX, Settings, active_test_hooks, parse_shards
 from bot.interviews.mock import MINUTE_ENV as MOCK_MINUTE_ENV
 from bot.readiness.service import TEST_NOW_ENV
 from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV
@@ -99,3 +99,24 @@ def test_test_hooks_are_ignored_with_one_warning_anywhere_else(
     with caplog.at_level(logging.WARNING):
         assert active_test_hooks(settings, {"PATH": "/usr/bin"}) == {}
     assert hook_warnings(caplog) == [], "nothing set, nothing to warn about"
+
+
+def test_shards_name_a_range_or_a_list_within_the_shard_count(tmp_path: Path) -> None:
+    assert parse_shards("0-3") == (0, 1, 2, 3)
+    assert parse_shards("5, 0,2") == (0, 2, 5)
+    assert parse_shards("1-2,6") == (1, 2, 6)
+    settings = make_settings(tmp_path, shards="2-3", shard_count=8)
+    assert settings.shard_ids == (2, 3)
+    assert settings.scheduled_rate_share == pytest.approx(2 / 8)
+    assert settings.cluster_slot == "2-3/8"
+    assert make_settings(tmp_path, shards="2-3", shard_count=8, rate_share=0.5).scheduled_rate_share == 0.5
+    alone = make_settings(tmp_path)
+    assert alone.shard_ids is None and alone.scheduled_rate_share == 1.0 and alone.cluster_slot is None
+    for shards, count, reason in [
+        ("3-1", 8, "runs backwards"),
+        ("a-b", 8, "must look like"),
+        ("0-3", None, "needs SHARD_COUNT"),
+        ("6-8", 8, "names shard 8"),
+    ]:
+        with pytest.raises(ValueError, match=reason):
+            make_settings(tmp_path, shards=shards, shard_count=count)

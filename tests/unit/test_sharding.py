@@ -156,3 +156,26 @@ async def test_shard_available_is_dispatched_once_guild_ready_turned_true(monkey
         await bot._shard_resumed(1)
         await asyncio.wait_for(done.wait(), 5)
         assert seen == [(1, True), (1, True)]
+
+
+async def test_a_process_of_a_cluster_owns_only_the_servers_of_its_shards() -> None:
+    bot = ShardedBot(
+        command_prefix=commands.when_mentioned,
+        intents=discord.Intents.none(),
+        help_command=None,
+        shard_ids=[2, 3],
+        shard_count=4,
+    )
+    try:
+        assert bot.owns(guild_id_on(2, 4)) and bot.owns(guild_id_on(3, 4, serial=9))
+        assert not bot.owns(guild_id_on(0, 4)) and not bot.owns(guild_id_on(1, 4))
+        assert not bot.owns(None)  # DMs come on shard 0, which another process runs
+        assert not bot.runs_cluster_jobs
+        assert [f.id for f in bot.shard_figures()] == [2, 3]  # its own shards only
+    finally:
+        await bot.close()
+    alone = sharded_bot()
+    try:
+        assert alone.owns(guild_id_on(1, 4)) and alone.owns(None) and alone.runs_cluster_jobs
+    finally:
+        await alone.close()

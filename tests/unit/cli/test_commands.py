@@ -255,3 +255,13 @@ async def test_a_read_only_command_never_upgrades_an_older_database(tmp_path: Pa
     )
     async with aiosqlite.connect(database) as conn:
         assert await schema_version(conn) == 17
+
+
+def test_run_refuses_shards_it_cannot_use_with_one_line(tmp_path: Path) -> None:
+    env = {"DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
+    backwards = imgbot("run", "--shards", "3-1", "--shard-count", "4", env_extra=env)
+    assert backwards.returncode == 2 and backwards.stderr == "imgbot run: shard range 3-1 runs backwards\n"
+    no_count = imgbot("run", "--shards", "0-1", env_extra=env)
+    assert no_count.returncode == 2
+    assert no_count.stderr == "imgbot run: SHARDS needs SHARD_COUNT (the bot's total number of shards)\n"
+    assert not (tmp_path / "bot.sqlite3").exists()  # refused before anything was opened

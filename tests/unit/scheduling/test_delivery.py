@@ -461,3 +461,62 @@ async def test_a_large_backlog_is_pruned_batch_after_batch_until_none_is_left(
     assert await repo.prune_finished(NOW - DELIVERIES_KEPT) == 5
     left = [r[0] for r in await (await conn.execute("SELECT key FROM deliveries")).fetchall()]
     assert left == ["old-claim"]
+
+
+class Owners:
+    """Which processes of a cluster run (``ClaimOwners``)."""
+
+    def __init__(self, *running: str) -> None:
+        self.running = set(running)
+
+    async def alive(self, instance: str) -> bool:
+        return instance in self.running
+
+
+async def test_a_claim_another_running_process_holds_is_left_to_it(conn: Connection) -> None:
+    """Two processes whose shards overlap by mistake: the second one never sends what the first one claimed while
+    the first one runs, nor gives it up as too late; once the first is gone, exactly one process takes it over,
+    looks for it in the channel and sends it."""
+    first, second = DeliveryRepository(conn, owner="0-3/8:aaa"), DeliveryRepository(conn, owner="2-5/8:bbb")
+    channel, clock = FakeChannel(), Clock(NOW)
+    owners = Owners("0-3/8:aaa", "2-5/8:bbb")
+    assert await first.claim(record(), NOW)  # the first is about to send it
+    looked_up: list[str] = []
+
+    async def not_there(claimed: DeliveryRecord) -> int | None:
+        looked_up.append(claimed.key)
+        return None
+
+    deliverer = Deliverer(second, clock=clock, owners=owners)
+    busy = await deliverer.deliver(record(), channel.send, not_there)
+    assert busy.outcome is Outcome.RETRY_LATER and busy.reason == "claimed by process 0-3/8:aaa, which is running"
+    late = await deliverer.give_up_unless_posted(record(), not_there, "too late")
+    assert late.outcome is Outcome.RETRY_LATER  # not skipped under the first one's feet
+    assert channel.sends == [] and looked_up == []
+    stored = await first.get(record().key)
+    assert stored is not None and (stored.status, stored.claim_process) == (DeliveryStatus.CLAIMED, "0-3/8:aaa")
+    owners.running.discard("0-3/8:aaa")  # killed before it sent
+    # Two processes saw it was the dead one's: one statement each, and only the first takes it.
+    third = DeliveryRepository(conn, owner="4-7/8:ccc")
+    assert await third.take_over(record().key, "0-3/8:aaa")
+    assert not await second.take_over(record().key, "0-3/8:aaa")
+    owners.running.add("4-7/8:ccc")  # the taker runs: the claim is its to finish
+    busy = await deliverer.deliver(record(), channel.send, not_there)
+    assert busy.outcome is Outcome.RETRY_LATER and busy.reason == "claimed by process 4-7/8:ccc, which is running"
+    assert channel.sends == []
+    owners.running.discard("4-7/8:ccc")
+    done = await deliverer.deliver(record(), channel.send, not_there)
+    assert done.outcome is Outcome.RECOVERED and channel.sends == [record().nonce] and looked_up == [record().key]
+    stored = await first.get(record().key)
+    assert stored is not None and (stored.status, stored.claim_process) == (DeliveryStatus.SENT, "2-5/8:bbb")
+
+
+async def test_a_process_alone_recovers_every_claim_as_before(conn: Connection) -> None:
+    """No cluster (no owner): claims of an earlier process (even one that was part of a cluster) are recovered at
+    once, without asking who runs."""
+    assert await DeliveryRepository(conn, owner="0-3/8:aaa").claim(record(), NOW)
+    channel = FakeChannel()
+    result = await Deliverer(DeliveryRepository(conn), clock=Clock(NOW), owners=Owners("0-3/8:aaa")).deliver(
+        record(), channel.send
+    )
+    assert result.outcome is Outcome.RECOVERED and channel.sends == [record().nonce]

@@ -659,3 +659,47 @@ async def test_a_worker_without_a_timeout_of_its_own_is_stopped_after_its_interv
     finally:
         await scheduler.shutdown()
         await conn.close()
+
+
+async def test_processes_of_a_cluster_each_send_only_their_servers_items_and_keep_their_own_watermarks(
+    setup: Setup,
+) -> None:
+    """Two processes (SHARDS) sharing one database: each sweeps, claims, skips and recovers only the items of the
+    servers it owns, so together they send every item once; one process's watermark never passes the other's items."""
+    keys = [f"post-{n}" for n in range(10)]
+    due = {k: T0 for k in keys}
+    guilds = {k: n % 2 + 1 for n, k in enumerate(keys)}  # servers 1 and 2
+    even = FakeFeed(setup.clock, dict(due), guilds=dict(guilds))
+    odd = FakeFeed(setup.clock, dict(due), guilds=dict(guilds))
+    budget = RateBudget(50, 32)
+    first = Runner(setup.scheduler, setup.deliveries, budget, owns=lambda g: g == 1, watermark_scope="0/2")
+    second = Runner(setup.scheduler, setup.deliveries, budget, owns=lambda g: g == 2, watermark_scope="1/2")
+    first.add(even)
+    second.add(odd)
+    # Each process's watermark starts where the single process's was.
+    for scope in ("0/2", "1/2"):
+        await setup.deliveries.set_watermark(f"fake@{scope}", T0 - dt.timedelta(minutes=1))
+    setup.scheduler.start()
+    setup.clock.now = T0 + dt.timedelta(seconds=1)
+    one = await first.sweep(even)
+    assert sorted(one.sent) == sorted(k for k in keys if guilds[k] == 1)
+    # The first process's watermark has moved past T0; the second's has not, so its items are still found.
+    assert await setup.deliveries.watermark("fake@0/2") == setup.clock.now
+    two = await second.sweep(odd)
+    assert sorted(two.sent) == sorted(k for k in keys if guilds[k] == 2)
+    sent = [key for key, _, _ in even.sent + odd.sent]
+    assert sorted(sent) == sorted(keys)  # every item once, across both
+
+
+async def test_a_process_of_a_cluster_leaves_other_servers_claims_alone(setup: Setup) -> None:
+    """A claim left by a crash is recovered by the process that owns its server, not by another."""
+    feed = FakeFeed(setup.clock, {"mine": T0, "theirs": T0}, guilds={"mine": 1, "theirs": 2})
+    for key in ("mine", "theirs"):
+        assert await setup.deliveries.claim(feed.item(key).record, T0)  # type: ignore[arg-type]
+    runner = Runner(setup.scheduler, setup.deliveries, RateBudget(50, 32), owns=lambda g: g == 1)
+    runner.add(feed)
+    setup.scheduler.start()
+    setup.clock.now = T0 + dt.timedelta(seconds=1)
+    report = await runner.sweep(feed)
+    assert report.sent == ["mine"] and feed.looked_for == ["mine"]
+    assert await setup.status("theirs") == ("claimed", 0, None)

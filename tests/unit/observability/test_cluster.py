@@ -1,0 +1,86 @@
+"""The processes of a cluster in ``status_processes`` (bot/observability/cluster.py): who runs, overlap warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+from bot.db.connection import Connection
+from bot.observability.cluster import ProcessIdentity, ProcessRegistry, slot_shards
+from bot.observability.status import STALE_AFTER, LiveFigures, StatusReport, status_json, status_text
+
+T0 = dt.datetime(2027, 3, 3, 12, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def a_dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped), so no process has it now."""
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
+def test_a_slot_names_its_shards_and_their_count() -> None:
+    assert slot_shards("0-3/8") == (frozenset({0, 1, 2, 3}), 8)
+    assert slot_shards("1,5/6") == (frozenset({1, 5}), 6)
+
+
+async def test_a_running_process_is_alive_until_it_stops_or_its_heartbeat_is_old(conn: Connection) -> None:
+    clock = Clock()
+    registry = ProcessRegistry(conn, clock)
+    me = ProcessIdentity.new("0-3/8", T0)
+    assert await registry.register(me) == []
+    assert await registry.alive(me.instance) and not await registry.alive("4-7/8:unknown")
+    clock.now = T0 + STALE_AFTER + dt.timedelta(seconds=1)
+    assert not await registry.alive(me.instance)  # no heartbeat for too long: crashed
+    await registry.beat(me, LiveFigures(latency=0.04, guilds=3000, jobs=12))
+    assert await registry.alive(me.instance)
+    await registry.beat(me, LiveFigures(latency=None, guilds=3000, jobs=0), "stopped")
+    assert not await registry.alive(me.instance)
+
+
+async def test_a_process_on_this_machine_whose_pid_is_gone_is_not_alive_and_is_marked_stopped(
+    conn: Connection,
+) -> None:
+    registry = ProcessRegistry(conn, Clock())
+    killed = ProcessIdentity("0-3/8:dead", "0-3/8", ProcessIdentity.new("x", T0).host, a_dead_pid(), T0)
+    await registry.beat(killed, LiveFigures(latency=None, guilds=10, jobs=1))
+    assert not await registry.alive(killed.instance)  # its heartbeat is recent, but its pid is gone: SIGKILL
+    restarted = ProcessIdentity.new("0-3/8", T0)
+    assert await registry.register(restarted) == []  # not an overlap: the predecessor is gone
+    states = {p.instance: p.state for p in await registry.processes()}
+    assert states == {killed.instance: "stopped", restarted.instance: "running"}
+
+
+async def test_overlapping_shards_or_another_shard_count_are_reported(conn: Connection) -> None:
+    registry = ProcessRegistry(conn, Clock())
+    first = ProcessIdentity.new("0-3/8", T0)
+    assert await registry.register(first) == []
+    assert await registry.register(ProcessIdentity.new("4-7/8", T0)) == []  # disjoint: fine
+    overlapping = await registry.register(ProcessIdentity.new("3-4/8", T0))
+    assert sorted(p.slot for p in overlapping) == ["0-3/8", "4-7/8"]
+    other_count = await registry.register(ProcessIdentity.new("8-9/10", T0))
+    assert len(other_count) == 3  # another count splits the servers differently: everyone overlaps
+
+
+async def test_imgbot_status_lists_the_processes(conn: Connection) -> None:
+    clock = Clock()
+    registry = ProcessRegistry(conn, clock)
+    me = ProcessIdentity.new("0-3/8", T0)
+    await registry.register(me)
+    await registry.beat(me, LiveFigures(latency=0.0415, guilds=3011, jobs=12))
+    report = StatusReport(T0, None, [], [], "database", processes=tuple(await registry.processes()))
+    assert report.running  # one process of the cluster runs
+    text = status_text(report)
+    assert "Processes:" in text
+    assert f"shards 0-3/8: running, {me.host} pid {os.getpid()}, heartbeat 0s ago, 3,011 servers, latency 42 ms" in text
+    listed = status_json(report)["processes"]
+    assert isinstance(listed, list) and listed[0]["shards"] == "0-3/8" and listed[0]["running"] is True
