@@ -105,8 +105,9 @@ _made_by_this_test: list[tuple[PostgresServer, str]] = []
 the disk and make stopping the server take a minute."""
 
 
-async def new_postgres_database(server: PostgresServer) -> str:
-    """A new database holding the bot's schema (copied from the template), dropped after the test; its URL."""
+async def new_postgres_database(server: PostgresServer, *, for_module: bool = False) -> str:
+    """A new database holding the bot's schema (copied from the template); its URL. Dropped after the test that made
+    it, unless ``for_module`` (a module-scoped fixture's, which outlives that test): then when the server stops."""
     name = server.new_name()
     conn = await asyncpg.connect(server.url())
     try:
@@ -115,7 +116,8 @@ async def new_postgres_database(server: PostgresServer) -> str:
         await conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
     finally:
         await conn.close()
-    _made_by_this_test.append((server, name))
+    if not for_module:
+        _made_by_this_test.append((server, name))
     return server.url(name)
 
 

@@ -44,7 +44,7 @@ READY_TIMEOUT = 40.0
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def live(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     """This module's bot on PostgreSQL (named ``live`` so tests/e2e/conftest.py's contract checks apply to it)."""
-    url = await new_postgres_database(postgres)
+    url = await new_postgres_database(postgres, for_module=True)
     database = tmp_path_factory.mktemp("bot-pg") / "bot.sqlite3"
     async with Emulator(World.default()) as emu:
         bot = BotProcess(env=bot_env(emu, database), name="imgbot-pg", database_url=url)
