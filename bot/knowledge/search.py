@@ -180,7 +180,7 @@ _SALUTATION = re.compile(
 _ADDRESSEES_TEXT = """
     house people peeps fam family team all everyone everybody guys folks friends frnds colleagues seniors juniors
     doctors docs doc drs dr sir sirs maam madam mam bhai bhaiya didi brothers sisters bro bros sis po pessoal gente
-    amigos my the dear respected esteemed fellow imgs members community group doctor doctors
+    amigos my the dear respected esteemed fellow imgs members community group doctor doctors ya yaa
 """
 _ADDRESSEES = frozenset(_ADDRESSEES_TEXT.split())
 # Chat spellings of the small words that say what is asked ("wen is the deadline", "hw to apply", "shd i take
@@ -317,8 +317,9 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
         # before it, because "my names don't match" is a question about documents.
         (
             "match",
-            r"\b(?:i|we|you|u|he|she|they)\s+(?:dont|do\s+not|doesnt|does\s+not|wont|will\s+not|cant|cannot|"
-            r"can\s+not|may\s+not|might\s+not)\s+(?:get\s+|be\s+)?match(?:ed|ing)?\b",
+            r"\b(?:i|we|you|u|he|she|they)\s+(?:am\s+|was\s+|were\s+|is\s+|are\s+|have\s+|has\s+)?(?:dont|do\s+not|"
+            r"doesnt|does\s+not|wont|will\s+not|cant|cannot|can\s+not|may\s+not|might\s+not|not|never)\s+"
+            r"(?:get\s+|got\s+|be\s+|been\s+)?match(?:ed|ing)?\b",
             " unmatched ",
         ),
         ("match", r"\b(?:not\s+matched|not\s+matching|no\s+match|without\s+matching)\b", " unmatched "),
@@ -439,7 +440,8 @@ _WEAK_TEXT = """
     auto automatic automatically
     commonly typically typical often frequently sometimes mostly rarely ever
     terrified devastated heartbroken breathe crying cried cry overwhelmed
-    shattered afraid frightened sad upset desperate
+    shattered afraid frightened sad upset desperate ashamed embarrassed shaking freaking stupid silly dumb
+    confuse confusing clarify clarification share sharing
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
@@ -585,6 +587,16 @@ def _inflection_root(word: str) -> str:
 def _fold(token: str) -> str:
     """A word without its plural "s", so that "no interview yet" finds the alias "no interviews"."""
     return token[:-1] if len(token) > 3 and token.endswith("s") and not token.endswith("ss") else token
+
+
+# Articles and possessives inside a title or alias say nothing about it: "change the program" is the alias "change
+# program", "send my transcript" is "send transcript".
+_PHRASE_FILLER = frozenset({"a", "an", "the", "my", "your", "our", "his", "her", "their"})
+
+
+def _phrase_tokens(tokens: Iterable[str]) -> tuple[str, ...]:
+    """Words as titles and aliases are matched word for word: folded, without articles and possessives."""
+    return tuple(_fold(t) for t in tokens if t not in _PHRASE_FILLER)
 
 
 def content_terms(text: str) -> list[str]:
@@ -922,7 +934,7 @@ class KnowledgeSearch:
         for rowid, entry in enumerate(entry_list):
             for name in (entry.title, *entry.aliases):
                 name_words = tokenize(name)
-                tokens = tuple(_fold(t) for t in name_words)
+                tokens = _phrase_tokens(name_words)
                 if len(tokens) >= 2 or (tokens and name_words[0] not in STOPWORDS):
                     phrases.setdefault(tokens, []).append(rowid)
                 meaningful = tuple(_fold(t) for t in name_words if t not in STOPWORDS)
@@ -1135,7 +1147,7 @@ class KnowledgeSearch:
         """
         index = self._index
         found: dict[int, int] = {}
-        tokens = [_fold(t) for t in tokens]
+        tokens = list(_phrase_tokens(tokens))
         for start, token in enumerate(tokens):
             for size in index.phrase_sizes.get(token, ()):
                 if start + size > len(tokens):
@@ -1280,7 +1292,7 @@ class KnowledgeSearch:
         texts = tuple(t.concept.text for t in terms)
         # The whole question is the title or an alias of an entry ("ecfmg", "tell me about yourself", "what is an
         # img"): the user named the topic, as with /topic, however common or filler-like its words are.
-        folded = tuple(_fold(t) for t in tokens)
+        folded = _phrase_tokens(tokens)
         meaningful = tuple(_fold(t) for t in tokens if t not in STOPWORDS)
         named_rows = set(index.phrases.get(folded) or index.names.get(meaningful) or ())
         named = np.fromiter(sorted(named_rows), dtype=np.intp, count=len(named_rows))

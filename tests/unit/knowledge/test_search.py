@@ -39,6 +39,10 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         # The asker's age, however it is written.
         ("I'm 38, a 40-year-old", ["age", "38", "a", "age", "40"]),
         ("everyone matched except me", ["everyone", "unmatched"]),
+        # Not matching as non-native speakers write it: "I not match", "I am not matched", "we were never matched".
+        ("if i not match", ["if", "unmatched"]),
+        ("i am not matched again", ["unmatched", "again"]),
+        ("we were not matched", ["unmatched"]),
         # A number spelled out is the number; "Step two" is the exam.
         ("five years out, Step two", ["5", "year", "out", "step2"]),
     ],
@@ -85,6 +89,14 @@ def test_normalize_is_idempotent() -> None:
         ("can an extern examine patients", "externship"),
         # "thank you" before a note or an email is the thing sent after an interview, not thanks.
         ("thank you notes to programs after interviews, expected?", "post-interview-communication"),
+        # How the asker feels ("ashamed", "stupid") and asks ("please clarify", "i am confuse") names no topic.
+        ("feeling ashamed and stupid after failing ck, can i still match?", "usmle-attempts"),
+        ("i am confuse, please clarify whether interns must pass step 3", "step-3"),
+        # "A US letter" is a letter of recommendation from a US physician ("us" alone is a stopword).
+        ("can i get interviews with no US letter at all", "letters-of-recommendation"),
+        # "Ya doctor," opens the message as a greeting; an article inside an alias ("change the program") is no word
+        # the alias lacks.
+        ("ya doctor, can i change the program after one year there?", "changing-program-or-specialty"),
     ],
 )
 def test_understands_how_imgs_ask(content: Content, question: str, expected: str) -> None:
