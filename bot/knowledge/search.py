@@ -339,6 +339,12 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
             r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b",
             lambda m: f" {_NUMBER_WORDS[m.group(0)]} ",
         ),
+        # "the difference between a J-1 and an H-1B" asks what "J-1 vs H-1B" asks.
+        (
+            "between",
+            r"\bdiff(?:erence)?s?\s+(?:between|b/w)\s+(?:an?\s+|the\s+)?(\w+)\s+and\s+(?:an?\s+|the\s+)?(\w+)\b",
+            r" \1 vs \2 ",
+        ),
         ("%", r"%", " percent "),
         ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.

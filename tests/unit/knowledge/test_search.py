@@ -39,6 +39,7 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         # The asker's age, however it is written.
         ("I'm 38, a 40-year-old", ["age", "38", "a", "age", "40"]),
         ("everyone matched except me", ["everyone", "unmatched"]),
+        ("the difference between a J-1 and an H-1B", ["the", "j1", "vs", "h1b"]),
         # Not matching as non-native speakers write it: "I not match", "I am not matched", "we were never matched".
         ("if i not match", ["if", "unmatched"]),
         ("i am not matched again", ["unmatched", "again"]),
@@ -94,6 +95,9 @@ def test_normalize_is_idempotent() -> None:
         ("i am confuse, please clarify whether interns must pass step 3", "step-3"),
         # "A US letter" is a letter of recommendation from a US physician ("us" alone is a stopword).
         ("can i get interviews with no US letter at all", "letters-of-recommendation"),
+        ("do programs want letters from US doctors or are my own professors fine", "letters-of-recommendation"),
+        # "The difference between A and B" asks what "A vs B" asks.
+        ("what is the difference between j1 and h1b during residency", "visa-overview"),
         # "Ya doctor," opens the message as a greeting; an article inside an alias ("change the program") is no word
         # the alias lacks.
         ("ya doctor, can i change the program after one year there?", "changing-program-or-specialty"),
