@@ -1059,6 +1059,9 @@ class KnowledgeSearch:
         index = self._index
         if self._lookup(term).credits:
             return term
+        # Doing a thing again is the thing ("rewrite", "resend", "reupload"), when the entries never say it so.
+        if term.startswith("re") and len(term) >= 6 and self._lookup(term[2:]).credits:
+            return term[2:]
         # A common word spelled right is no typo, however close to a topic word: "cancer" is not "cancel",
         # "password" not "passport", "president" not "resident".
         semantic = self.semantic

@@ -96,6 +96,8 @@ def test_normalize_is_idempotent() -> None:
         # "A US letter" is a letter of recommendation from a US physician ("us" alone is a stopword).
         ("can i get interviews with no US letter at all", "letters-of-recommendation"),
         ("do programs want letters from US doctors or are my own professors fine", "letters-of-recommendation"),
+        # Doing a thing again is the thing: "rewrite" is "write", a word the entries use, not a word they lack.
+        ("should i rewrite my personal statement from scratch for my second cycle", "personal-statement"),
         # "The difference between A and B" asks what "A vs B" asks.
         ("what is the difference between j1 and h1b during residency", "visa-overview"),
         # "Ya doctor," opens the message as a greeting; an article inside an alias ("change the program") is no word
