@@ -447,7 +447,7 @@ _WEAK_TEXT = """
     commonly typically typical often frequently sometimes mostly rarely ever
     terrified devastated heartbroken breathe crying cried cry overwhelmed
     shattered afraid frightened sad upset desperate ashamed embarrassed shaking freaking stupid silly dumb
-    confuse confusing clarify clarification share sharing
+    confuse confusing clarify clarification share sharing main
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.

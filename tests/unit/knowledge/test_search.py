@@ -178,7 +178,12 @@ def test_refuses_out_of_scope_and_empty(content: Content) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["PLAB 1 exam booking and fees", "NCLEX passing score for foreign nurses", "SMLE exam dates and passing score"],
+    [
+        "PLAB 1 exam booking and fees",
+        "NCLEX passing score for foreign nurses",
+        "SMLE exam dates and passing score",
+        "medical council of ireland registration exam, how hard is it",
+    ],
 )
 def test_other_countries_and_professions_exams_are_refused(content: Content, question: str) -> None:
     # They share words with USMLE entries ("passing score", "booking"), but ask about a pathway the entries do not
