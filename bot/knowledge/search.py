@@ -447,7 +447,7 @@ _WEAK_TEXT = """
     commonly typically typical often frequently sometimes mostly rarely ever
     terrified devastated heartbroken breathe crying cried cry overwhelmed
     shattered afraid frightened sad upset desperate ashamed embarrassed shaking freaking stupid silly dumb
-    confuse confusing clarify clarification share sharing main
+    confuse confusing clarify clarification share sharing main batch batchmates classmates
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
@@ -854,6 +854,9 @@ class KnowledgeSearch:
                 self._multi_word[key_tokens] = names
         self.context = frozenset(" ".join(tokenize(word)) for word in context) - {""}
         self._context_words = frozenset(_fold(word) for phrase in self.context for word in phrase.split())
+        # The context words and phrases as matched inside titles and aliases (folded), by the words they start with.
+        self._context_keys = frozenset(_phrase_tokens(phrase.split()) for phrase in self.context)
+        self._context_sizes = _sizes_by_first_word(self._context_keys, _MAX_PHRASE_WORDS)
         # Other countries' and professions' exams and licences: each is one concept, never a typo of a known word.
         self.elsewhere = frozenset(" ".join(tokenize(name)) for name in elsewhere) - {""}
         for phrase in self.elsewhere:
@@ -1156,18 +1159,36 @@ class KnowledgeSearch:
         """
         index = self._index
         found: dict[int, int] = {}
-        tokens = list(_phrase_tokens(tokens))
-        for start, token in enumerate(tokens):
-            for size in index.phrase_sizes.get(token, ()):
-                if start + size > len(tokens):
-                    continue
-                phrase = tuple(tokens[start : start + size])
-                if skip_context and phrase in index.context_phrases:
-                    continue
-                for rowid in index.phrases.get(phrase, ()):
-                    if found.get(rowid, 0) < size:
-                        found[rowid] = size
+        words = list(_phrase_tokens(tokens))
+        # In a question that names a topic, who asks may sit inside the name of the topic: "how many IM programs" is
+        # the alias "how many programs", "img friendly FM programs" is "img friendly programs".
+        variants = [words, self._without_context(words)] if skip_context else [words]
+        for tokens in variants:
+            for start, token in enumerate(tokens):
+                for size in index.phrase_sizes.get(token, ()):
+                    if start + size > len(tokens):
+                        continue
+                    phrase = tuple(tokens[start : start + size])
+                    if skip_context and phrase in index.context_phrases:
+                        continue
+                    for rowid in index.phrases.get(phrase, ()):
+                        if found.get(rowid, 0) < size:
+                            found[rowid] = size
         return found
+
+    def _without_context(self, words: list[str]) -> list[str]:
+        """The words without the context words and phrases among them ("internal medicine", "img", "india")."""
+        kept: list[str] = []
+        position = 0
+        while position < len(words):
+            for size in self._context_sizes.get(words[position], ()):
+                if tuple(words[position : position + size]) in self._context_keys:
+                    position += size
+                    break
+            else:
+                kept.append(words[position])
+                position += 1
+        return kept
 
     def _analyse(self, tokens: list[str], background: frozenset[str] = frozenset()) -> tuple[list[_Term], bool]:
         """The question's concepts with their weights; and whether it names a topic beyond its context words.

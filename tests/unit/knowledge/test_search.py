@@ -98,6 +98,8 @@ def test_normalize_is_idempotent() -> None:
         ("do programs want letters from US doctors or are my own professors fine", "letters-of-recommendation"),
         # Doing a thing again is the thing: "rewrite" is "write", a word the entries use, not a word they lack.
         ("should i rewrite my personal statement from scratch for my second cycle", "personal-statement"),
+        # Who asks may sit inside the name of a topic: "number of FM programs" is the alias "number of programs".
+        ("number of FM programs to apply with usce and 2 pubs", "how-many-programs"),
         # "The difference between A and B" asks what "A vs B" asks.
         ("what is the difference between j1 and h1b during residency", "visa-overview"),
         # "Ya doctor," opens the message as a greeting; an article inside an alias ("change the program") is no word
@@ -109,6 +111,16 @@ def test_understands_how_imgs_ask(content: Content, question: str, expected: str
     result = content.knowledge.search_index.search(question)
     assert result.answered, (question, result.confidence)
     assert result.hits[0].entry.id == expected, (question, [h.entry.id for h in result.hits])
+
+
+@pytest.mark.parametrize("nationality", ["Vietnamese", "Ukrainian", "Syrian", "Kenyan", "Brazilian"])
+def test_a_nationality_is_who_asks_not_what(content: Content, nationality: str) -> None:
+    # "I am Vietnamese doctor": biography, like the country itself; it weighs neither for nor against an entry.
+    search = content.knowledge.search_index
+    plain = search.search("grad here, is step 1 pass fail now?")
+    introduced = search.search(f"{nationality} grad here, is step 1 pass fail now?")
+    assert introduced.answered and introduced.best == plain.best
+    assert introduced.confidence == pytest.approx(plain.confidence)
 
 
 def test_a_question_that_is_an_alias_is_answered(content: Content) -> None:
