@@ -100,6 +100,9 @@ def test_normalize_is_idempotent() -> None:
         ("should i rewrite my personal statement from scratch for my second cycle", "personal-statement"),
         # Who asks may sit inside the name of a topic: "number of FM programs" is the alias "number of programs".
         ("number of FM programs to apply with usce and 2 pubs", "how-many-programs"),
+        # Community abbreviations: "SOP" for the personal statement, "TOR" for a Philippine transcript of records.
+        ("how long should my sop be for eras", "personal-statement"),
+        ("does ecfmg need my tor sent by the registrar", "credential-verification"),
         # "The difference between A and B" asks what "A vs B" asks.
         ("what is the difference between j1 and h1b during residency", "visa-overview"),
         # "Ya doctor," opens the message as a greeting; an article inside an alias ("change the program") is no word
