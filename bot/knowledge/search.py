@@ -290,6 +290,8 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
     for trigger, pattern, replacement in (
         ("u.", r"\bu\.\s?s\.(\s?a\.?)?", " us "),
         ("1", r"\bh\s*-?\s*1\s*-?\s*b\b", " h1b "),
+        # "H1" alone is the H-1B in members' shorthand ("j1 or h1 which better").
+        ("1", r"\bh-?1\b", " h1b "),
         ("1", r"\bj\s*-?\s*1\b", " j1 "),
         ("2019", r"\bds\s*-?\s*2019\b", " ds2019 "),
         ("212", r"\b212\s*\(?\s*e\s*\)?", " 212e "),
@@ -339,6 +341,8 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
             r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b",
             lambda m: f" {_NUMBER_WORDS[m.group(0)]} ",
         ),
+        # "j1 or h1b which is better", "IM or FM, which": a choice between two, as "J-1 vs H-1B" asks it.
+        ("or", r"\b(\w+)\s+or\s+(\w+)\s*,?\s+(?=which\b)", r" \1 vs \2 "),
         # "the difference between a J-1 and an H-1B" asks what "J-1 vs H-1B" asks.
         (
             "between",

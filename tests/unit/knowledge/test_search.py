@@ -40,6 +40,8 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("I'm 38, a 40-year-old", ["age", "38", "a", "age", "40"]),
         ("everyone matched except me", ["everyone", "unmatched"]),
         ("the difference between a J-1 and an H-1B", ["the", "j1", "vs", "h1b"]),
+        # "H1" is members' shorthand for the H-1B; "A or B, which" is a choice between two.
+        ("j1 or h1, which better", ["j1", "vs", "h1b", "which", "better"]),
         # Not matching as non-native speakers write it: "I not match", "I am not matched", "we were never matched".
         ("if i not match", ["if", "unmatched"]),
         ("i am not matched again", ["unmatched", "again"]),
@@ -100,6 +102,10 @@ def test_normalize_is_idempotent() -> None:
         ("should i rewrite my personal statement from scratch for my second cycle", "personal-statement"),
         # Who asks may sit inside the name of a topic: "number of FM programs" is the alias "number of programs".
         ("number of FM programs to apply with usce and 2 pubs", "how-many-programs"),
+        # Finding programs by the visa they sponsor is the programs' side, not the visa's.
+        ("where can i find h1b programs", "freida"),
+        # A final-year student applying: ECFMG must report exams and Pathway by the rank list deadline.
+        ("can i match as a final year student before my diploma", "ecfmg-verification-for-match"),
         # Community abbreviations: "SOP" for the personal statement, "TOR" for a Philippine transcript of records.
         ("how long should my sop be for eras", "personal-statement"),
         ("does ecfmg need my tor sent by the registrar", "credential-verification"),
