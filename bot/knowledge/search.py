@@ -341,6 +341,13 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
             r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b",
             lambda m: f" {_NUMBER_WORDS[m.group(0)]} ",
         ),
+        # "how is CaRMS different from the NRMP": a comparison, as "CaRMS vs NRMP" asks it
+        # ("my name is different from my passport" is not).
+        (
+            "differ",
+            r"\b(?:is|are)\s+(?:an?\s+|the\s+)?(\w+)\s+different\s+(?:from|than|to)\s+(?:an?\s+|the\s+)?(\w+)\b",
+            r" \1 vs \2 ",
+        ),
         # "j1 or h1b which is better", "IM or FM, which": a choice between two, as "J-1 vs H-1B" asks it.
         ("or", r"\b(\w+)\s+or\s+(\w+)\s*,?\s+(?=which\b)", r" \1 vs \2 "),
         # "the difference between a J-1 and an H-1B" asks what "J-1 vs H-1B" asks.

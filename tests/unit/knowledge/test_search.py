@@ -42,6 +42,8 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("the difference between a J-1 and an H-1B", ["the", "j1", "vs", "h1b"]),
         # "H1" is members' shorthand for the H-1B; "A or B, which" is a choice between two.
         ("j1 or h1, which better", ["j1", "vs", "h1b", "which", "better"]),
+        ("how is a TY different from a prelim", ["how", "ty", "vs", "prelim"]),
+        ("my name is different from my passport", ["my", "name", "is", "different", "from", "my", "passport"]),
         # Not matching as non-native speakers write it: "I not match", "I am not matched", "we were never matched".
         ("if i not match", ["if", "unmatched"]),
         ("i am not matched again", ["unmatched", "again"]),
