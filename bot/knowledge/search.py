@@ -512,6 +512,16 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+# "what is SOAP?", "what is this MSPE thing,", "what is the meaning of ROL", "what does YOG mean": the name asked
+# about, up to the end of its clause.
+_DEFINITION = re.compile(
+    r"\b(?:what\s+is\s+(?:the\s+)?meaning\s+of|meaning\s+of|what\s+is|whats|what\s+are|what\s+does)\s+"
+    r"(?:this\s+|that\s+|the\s+|an?\s+)?([a-z0-9][a-z0-9 -]{0,40}?)"
+    r"\s*(?:\s(?:thing|stuff|exactly|actually|mean|means))?"
+    r"\s*(?:[?,.!;:]|$|\s+and\s|\s+or\s)"
+)
+
+
 def _without_salutation(text: str) -> str:
     """The message without an opening greeting to its readers ("Good day house, ..."), which is all words of
     address; anything else in the opening clause ("Hey is step 1 pass fail, or not?") keeps it whole."""
@@ -798,6 +808,7 @@ def _ranking_scores(
     meaning: NDArray[np.float64],
     bm25: NDArray[np.float64],
     phrase_lengths: dict[int, int],
+    defined: NDArray[np.intp] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """The ranking formula, for every entry at once: each entry's ranking score, its cover of the question (the
     best one's is the confidence), and whether it has enough to answer at all.
@@ -805,7 +816,8 @@ def _ranking_scores(
     ``named``: the entries whose title or alias is the whole question; ``resemblance``: how well each entry's
     closest member question covers this one; ``meaning``: cosine closeness (0 without the meaning signal);
     ``bm25``: FTS5's BM25 (negative, best most negative; 0 for no match); ``phrase_lengths``: the longest title or
-    alias of each entry found word for word in the question (entries with none are left out). Every weight is a
+    alias of each entry found word for word in the question (entries with none are left out); ``defined``: the
+    entries whose title or alias the question asks the meaning of ("what is this SOAP thing"). Every weight is a
     constant at the top of this module.
     """
     total_weight = sum(t.weight for t in terms) or 1.0
@@ -832,6 +844,8 @@ def _ranking_scores(
         if length >= 2 or (length == 1 and len(terms) == 1):
             score[rowid] += PHRASE_BONUS * min(1.0, length / 3 if length >= 2 else 1.0)
     score[named] += PHRASE_BONUS
+    if defined is not None:
+        score[defined] += PHRASE_BONUS
     # Everyday words alone ("good evening", "test") are no pathway question, however well an entry has them: an
     # answer needs a word that names a topic, or a title or alias of three words found as typed.
     substantial = (matched >= MIN_MATCHED_WEIGHT) & evidence.topical
@@ -1361,8 +1375,16 @@ class KnowledgeSearch:
         if not candidate.any():
             return Ranking(texts, ())
         lengths = self._phrase_matches(tokens, skip_context=has_topic)
+        defined = self._defined(question)
         score, cover, substantial = _ranking_scores(
-            terms, _evidence(terms, len(index.entries)), named, resemblance, meaning, self._bm25(searched), lengths
+            terms,
+            _evidence(terms, len(index.entries)),
+            named,
+            resemblance,
+            meaning,
+            self._bm25(searched),
+            lengths,
+            defined,
         )
         rows = np.flatnonzero(candidate)
         # Best first; equal scores in the entries' order (a stable sort of rows in ascending order).
@@ -1381,6 +1403,20 @@ class KnowledgeSearch:
                 for rowid in best.tolist()
             ),
         )
+
+    def _defined(self, question: str) -> NDArray[np.intp] | None:
+        """The entries whose title or alias the question asks the meaning of: "what is this SOAP thing, ...",
+        "what is meaning of MSPE?". Inside a longer message a name of one word earns no phrase bonus (it is often
+        context), but asked about like this it is the topic."""
+        index = self._index
+        rows: set[int] = set()
+        for found in _DEFINITION.finditer(normalize(question)):
+            words = [t if t in STOPWORDS else self._correct(t) for t in _TOKEN.findall(found.group(1))]
+            meaningful = tuple(_fold(t) for t in words if t not in STOPWORDS)
+            rows.update(index.phrases.get(_phrase_tokens(words)) or index.names.get(meaningful) or ())
+        if not rows:
+            return None
+        return np.fromiter(sorted(rows), dtype=np.intp, count=len(rows))
 
     def _background_words(self, question: str) -> frozenset[str]:
         """The words of a long message that only its background uses (bot/knowledge/focus.py), as searched."""

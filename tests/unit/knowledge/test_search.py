@@ -108,6 +108,13 @@ def test_normalize_is_idempotent() -> None:
         ("where can i find h1b programs", "freida"),
         # A final-year student applying: ECFMG must report exams and Pathway by the rank list deadline.
         ("can i match as a final year student before my diploma", "ecfmg-verification-for-match"),
+        # Asked what a name means ("what is this SOAP thing"), the entry it names is the answer, not the entries
+        # around the rest of the message.
+        (
+            "bro what is this soap thing, is it like a second chance after match day? my friends keep talking about it",
+            "soap",
+        ),
+        ("what is meaning of soap and can i join if i am not matching", "soap"),
         # Community abbreviations: "SOP" for the personal statement, "TOR" for a Philippine transcript of records.
         ("how long should my sop be for eras", "personal-statement"),
         ("does ecfmg need my tor sent by the registrar", "credential-verification"),
