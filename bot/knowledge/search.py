@@ -671,7 +671,7 @@ class RankedEntry:
     meaning: float
     # It has a word that names something with enough weight, or a title or alias of three words found as typed.
     substantial: bool
-    # The whole question is its title or an alias.
+    # The whole question is its title or an alias, or asks what one of them means ("what is MSPE, ...").
     named: bool
 
 
@@ -1375,7 +1375,8 @@ class KnowledgeSearch:
         if not candidate.any():
             return Ranking(texts, ())
         lengths = self._phrase_matches(tokens, skip_context=has_topic)
-        defined = self._defined(question)
+        defined_rows = self._defined(question)
+        defined = np.fromiter(sorted(defined_rows), dtype=np.intp, count=len(defined_rows))
         score, cover, substantial = _ranking_scores(
             terms,
             _evidence(terms, len(index.entries)),
@@ -1398,13 +1399,13 @@ class KnowledgeSearch:
                     float(cover[rowid]),
                     float(meaning[rowid]),
                     bool(substantial[rowid]),
-                    rowid in named_rows,
+                    rowid in named_rows or rowid in defined_rows,
                 )
                 for rowid in best.tolist()
             ),
         )
 
-    def _defined(self, question: str) -> NDArray[np.intp] | None:
+    def _defined(self, question: str) -> set[int]:
         """The entries whose title or alias the question asks the meaning of: "what is this SOAP thing, ...",
         "what is meaning of MSPE?". Inside a longer message a name of one word earns no phrase bonus (it is often
         context), but asked about like this it is the topic."""
@@ -1414,9 +1415,7 @@ class KnowledgeSearch:
             words = [t if t in STOPWORDS else self._correct(t) for t in _TOKEN.findall(found.group(1))]
             meaningful = tuple(_fold(t) for t in words if t not in STOPWORDS)
             rows.update(index.phrases.get(_phrase_tokens(words)) or index.names.get(meaningful) or ())
-        if not rows:
-            return None
-        return np.fromiter(sorted(rows), dtype=np.intp, count=len(rows))
+        return rows
 
     def _background_words(self, question: str) -> frozenset[str]:
         """The words of a long message that only its background uses (bot/knowledge/focus.py), as searched."""

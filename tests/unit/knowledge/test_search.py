@@ -141,6 +141,25 @@ def test_a_nationality_is_who_asks_not_what(content: Content, nationality: str) 
     assert introduced.confidence == pytest.approx(plain.confidence)
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("plz tell what is MSPE, my college gives only a bonafide and a conduct certificate", "mspe"),
+        ("what is USCE, my seniors keep saying it but nobody explains", "usce-overview"),
+    ],
+)
+def test_asking_what_a_name_means_is_answered(content: Content, question: str, expected: str) -> None:
+    # The rest of the message ("bonafide", "nobody explains") is words no entry has, but the member named the topic
+    # and asked what it is, as a question that is only the name does.
+    result = content.knowledge.search_index.search(question)
+    assert result.answered and result.hits[0].entry.id == expected, (question, result)
+
+
+def test_a_definition_of_something_else_is_still_refused(content: Content) -> None:
+    for question in ("what is pubg, my brother plays it all day", "what is a good soap for dry skin?"):
+        assert not content.knowledge.search_index.search(question).answered, question
+
+
 def test_a_question_that_is_an_alias_is_answered(content: Content) -> None:
     # Filler-like or very common words are still the user naming the topic when they are the whole question.
     search = content.knowledge.search_index
