@@ -349,7 +349,7 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
             r" \1 vs \2 ",
         ),
         # "j1 or h1b which is better", "IM or FM, which": a choice between two, as "J-1 vs H-1B" asks it.
-        ("or", r"\b(\w+)\s+or\s+(\w+)\s*,?\s+(?=which\b)", r" \1 vs \2 "),
+        ("which", r"\b(\w+)\s+or\s+(\w+)\s*,?\s+(?=which\b)", r" \1 vs \2 "),
         # "the difference between a J-1 and an H-1B" asks what "J-1 vs H-1B" asks.
         (
             "between",
@@ -1342,7 +1342,8 @@ class KnowledgeSearch:
             # Thanks, congratulations, "dm me": for the server, not the knowledge base; no answer, no suggestion.
             return Ranking((), ())
         question = _without_salutation(question)
-        tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
+        normalized = normalize(question)
+        tokens = [t if t in STOPWORDS else self._correct(t) for t in _TOKEN.findall(normalized)]
         terms, has_topic = self._analyse(tokens, self._background_words(question))
         texts = tuple(t.concept.text for t in terms)
         # The whole question is the title or an alias of an entry ("ecfmg", "tell me about yourself", "what is an
@@ -1375,7 +1376,7 @@ class KnowledgeSearch:
         if not candidate.any():
             return Ranking(texts, ())
         lengths = self._phrase_matches(tokens, skip_context=has_topic)
-        defined_rows = self._defined(question)
+        defined_rows = self._defined(normalized)
         defined = np.fromiter(sorted(defined_rows), dtype=np.intp, count=len(defined_rows))
         score, cover, substantial = _ranking_scores(
             terms,
@@ -1405,13 +1406,15 @@ class KnowledgeSearch:
             ),
         )
 
-    def _defined(self, question: str) -> set[int]:
+    def _defined(self, normalized: str) -> set[int]:
         """The entries whose title or alias the question asks the meaning of: "what is this SOAP thing, ...",
         "what is meaning of MSPE?". Inside a longer message a name of one word earns no phrase bonus (it is often
         context), but asked about like this it is the topic."""
         index = self._index
         rows: set[int] = set()
-        for found in _DEFINITION.finditer(normalize(question)):
+        if "what" not in normalized and "meaning" not in normalized:
+            return rows
+        for found in _DEFINITION.finditer(normalized):
             words = [t if t in STOPWORDS else self._correct(t) for t in _TOKEN.findall(found.group(1))]
             meaningful = tuple(_fold(t) for t in words if t not in STOPWORDS)
             rows.update(index.phrases.get(_phrase_tokens(words)) or index.names.get(meaningful) or ())
