@@ -140,6 +140,11 @@ SUGGESTION_MIN_SCORE = 0.3
 BACKGROUND_SHARE = 0.45
 # ...provided the asking sentences name at least this many topics themselves.
 BACKGROUND_MIN_TOPICS = 1
+# Share of the ranking for how much of an entry's title the question names: of two entries the question matches
+# equally ("how to send my transcript to ERAS"), the one whose title it names more of ("Medical school transcript in
+# ERAS", not "USMLE transcript in ERAS ($80 fee, release and resend)"). The share is of the title's words plus one,
+# so that a title of one word ("Observerships") is not all named by any question that says it.
+TITLE_RECALL_SHARE = 0.15
 # Bonus to the ranking (not the confidence) when a title or alias appears word for word in the question, and again
 # when it is the whole question.
 PHRASE_BONUS = 0.3
@@ -752,6 +757,11 @@ class _Index:
     corrections: dict[str, str] = field(default_factory=dict)
     # Each name's own BM25 against every entry that has it (the entries, their scores), for _bm25.
     bm25_cache: dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]] = field(default_factory=dict)
+    # Each title's meaningful words (folded): the entries whose title has each word, and how many each title has.
+    title_words: dict[str, list[int]] = field(default_factory=dict)
+    title_sizes: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    # The meaningful words of each concept's names looked up so far.
+    name_words_cache: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
     # Every word the entries spell, in any field, sorted: the forms a question's word may be another form of.
     surface: list[str] = field(default_factory=list)
     # The credits of a word found nowhere: zero for every entry (shared, so it is read only).
@@ -809,6 +819,7 @@ def _ranking_scores(
     bm25: NDArray[np.float64],
     phrase_lengths: dict[int, int],
     defined: NDArray[np.intp] | None = None,
+    title_recall: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """The ranking formula, for every entry at once: each entry's ranking score, its cover of the question (the
     best one's is the confidence), and whether it has enough to answer at all.
@@ -846,6 +857,8 @@ def _ranking_scores(
     score[named] += PHRASE_BONUS
     if defined is not None:
         score[defined] += PHRASE_BONUS
+    if title_recall is not None:
+        score += TITLE_RECALL_SHARE * title_recall
     # Everyday words alone ("good evening", "test") are no pathway question, however well an entry has them: an
     # answer needs a word that names a topic, or a title or alias of three words found as typed.
     substantial = (matched >= MIN_MATCHED_WEIGHT) & evidence.topical
@@ -965,7 +978,13 @@ class KnowledgeSearch:
         example_words: dict[str, set[int]] = {}
         rows = []
         surface: set[str] = set()
+        title_words: dict[str, list[int]] = {}
+        title_sizes: list[int] = []
         for rowid, entry in enumerate(entry_list):
+            title_set = {_fold(t) for t in tokenize(entry.title) if t not in STOPWORDS}
+            title_sizes.append(len(title_set) or 1)
+            for word in title_set:
+                title_words.setdefault(word, []).append(rowid)
             for name in (entry.title, *entry.aliases):
                 name_words = tokenize(name)
                 tokens = _phrase_tokens(name_words)
@@ -1022,6 +1041,8 @@ class KnowledgeSearch:
             *_runs(examples),
             example_words,
             surface=sorted(surface),
+            title_words=title_words,
+            title_sizes=np.asarray(title_sizes, dtype=np.float64),
         )
 
     # -- looking words up ----------------------------------------------------------------------------------------
@@ -1187,7 +1208,11 @@ class KnowledgeSearch:
         words = list(_phrase_tokens(tokens))
         # In a question that names a topic, who asks may sit inside the name of the topic: "how many IM programs" is
         # the alias "how many programs", "img friendly FM programs" is "img friendly programs".
-        variants = [words, self._without_context(words)] if skip_context else [words]
+        variants = [words]
+        if skip_context:
+            reduced = self._without_context(words)
+            if len(reduced) < len(words):
+                variants.append(reduced)
         for tokens in variants:
             for start, token in enumerate(tokens):
                 for size in index.phrase_sizes.get(token, ()):
@@ -1387,6 +1412,7 @@ class KnowledgeSearch:
             self._bm25(searched),
             lengths,
             defined,
+            self._title_recall(terms),
         )
         rows = np.flatnonzero(candidate)
         # Best first; equal scores in the entries' order (a stable sort of rows in ascending order).
@@ -1405,6 +1431,27 @@ class KnowledgeSearch:
                 for rowid in best.tolist()
             ),
         )
+
+    def _title_recall(self, terms: list[_Term]) -> NDArray[np.float64]:
+        """For each entry, the share of its title's meaningful words that the question names, by any of their names
+        ("sop" names "personal statement")."""
+        index = self._index
+        words: set[str] = set()
+        for term in terms:
+            words |= self._name_words(term.concept.variants)
+        rows = [row for word in words for row in index.title_words.get(word, ())]
+        hits = np.bincount(rows, minlength=len(index.entries)) if rows else np.zeros(len(index.entries))
+        return hits / (index.title_sizes + 1)
+
+    def _name_words(self, names: tuple[str, ...]) -> frozenset[str]:
+        """The meaningful words (folded) of a concept's names."""
+        cache = self._index.name_words_cache
+        found = cache.get(names)
+        if found is None:
+            found = frozenset(_fold(w) for name in names for w in name.split() if w not in STOPWORDS)
+            if len(cache) < _CACHE_LIMIT:
+                cache[names] = found
+        return found
 
     def _defined(self, normalized: str) -> set[int]:
         """The entries whose title or alias the question asks the meaning of: "what is this SOAP thing, ...",

@@ -115,6 +115,9 @@ def test_normalize_is_idempotent() -> None:
             "soap",
         ),
         ("what is meaning of soap and can i join if i am not matching", "soap"),
+        # Of two entries the question matches alike, the one whose title it names more of: "Medical school
+        # transcript in ERAS", not "USMLE transcript in ERAS ($80 fee, release and resend)".
+        ("how to send transcript to eras as img", "medical-school-transcript"),
         # Community abbreviations: "SOP" for the personal statement, "TOR" for a Philippine transcript of records.
         ("how long should my sop be for eras", "personal-statement"),
         ("does ecfmg need my tor sent by the registrar", "credential-verification"),
