@@ -358,7 +358,7 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
         # "the difference between a J-1 and an H-1B" asks what "J-1 vs H-1B" asks.
         (
             "between",
-            r"\bdiff(?:erence)?s?\s+(?:between|b/w)\s+(?:an?\s+|the\s+)?(\w+)\s+and\s+(?:an?\s+|the\s+)?(\w+)\b",
+            r"\bdiff(?:erence|erent)?s?\s+(?:between|b/w)\s+(?:an?\s+|the\s+)?(\w+)\s+and\s+(?:an?\s+|the\s+)?(\w+)\b",
             r" \1 vs \2 ",
         ),
         ("%", r"%", " percent "),
@@ -463,7 +463,8 @@ _WEAK_TEXT = """
     commonly typically typical often frequently sometimes mostly rarely ever
     terrified devastated heartbroken breathe crying cried cry overwhelmed
     shattered afraid frightened sad upset desperate ashamed embarrassed shaking freaking stupid silly dumb
-    confuse confusing clarify clarification share sharing main batch batchmates classmates
+    confuse confusing clarify clarification share sharing main batch batchmates classmates server servers
+    channel channels
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.

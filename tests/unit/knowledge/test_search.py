@@ -40,6 +40,7 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("I'm 38, a 40-year-old", ["age", "38", "a", "age", "40"]),
         ("everyone matched except me", ["everyone", "unmatched"]),
         ("the difference between a J-1 and an H-1B", ["the", "j1", "vs", "h1b"]),
+        ("wat is the diff b/w TY and prelim", ["what", "is", "the", "ty", "vs", "prelim"]),
         # "H1" is members' shorthand for the H-1B; "A or B, which" is a choice between two.
         ("j1 or h1, which better", ["j1", "vs", "h1b", "which", "better"]),
         ("how is a TY different from a prelim", ["how", "ty", "vs", "prelim"]),
@@ -118,6 +119,8 @@ def test_normalize_is_idempotent() -> None:
         # Of two entries the question matches alike, the one whose title it names more of: "Medical school
         # transcript in ERAS", not "USMLE transcript in ERAS ($80 fee, release and resend)".
         ("how to send transcript to eras as img", "medical-school-transcript"),
+        # "This server" is the community the member writes in, not a subject.
+        ("people in this server say a gap is a red flag, is my 2 year gap after graduation bad", "explaining-gaps"),
         # Community abbreviations: "SOP" for the personal statement, "TOR" for a Philippine transcript of records.
         ("how long should my sop be for eras", "personal-statement"),
         ("does ecfmg need my tor sent by the registrar", "credential-verification"),
