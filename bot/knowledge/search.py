@@ -464,7 +464,7 @@ _WEAK_TEXT = """
     terrified devastated heartbroken breathe crying cried cry overwhelmed
     shattered afraid frightened sad upset desperate ashamed embarrassed shaking freaking stupid silly dumb
     confuse confusing clarify clarification share sharing main batch batchmates classmates server servers
-    channel channels
+    channel channels realized realised realize realise noticed
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.

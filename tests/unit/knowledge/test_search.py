@@ -121,6 +121,11 @@ def test_normalize_is_idempotent() -> None:
         ("how to send transcript to eras as img", "medical-school-transcript"),
         # "This server" is the community the member writes in, not a subject.
         ("people in this server say a gap is a red flag, is my 2 year gap after graduation bad", "explaining-gaps"),
+        # Noticing something ("just realized") says when the member saw it, not what it is about.
+        (
+            "just realized i put the wrong letter on one program after applying, can i reassign it?",
+            "eras-after-submission",
+        ),
         # Community abbreviations: "SOP" for the personal statement, "TOR" for a Philippine transcript of records.
         ("how long should my sop be for eras", "personal-statement"),
         ("does ecfmg need my tor sent by the registrar", "credential-verification"),
