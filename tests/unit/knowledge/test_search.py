@@ -96,7 +96,7 @@ def test_normalize_is_idempotent() -> None:
         # "thank you" before a note or an email is the thing sent after an interview, not thanks.
         ("thank you notes to programs after interviews, expected?", "post-interview-communication"),
         # How the asker feels ("ashamed", "stupid") and asks ("please clarify", "i am confuse") names no topic.
-        ("feeling ashamed and stupid after failing ck, can i still match?", "usmle-attempts"),
+        ("feeling ashamed and stupid, failed ck once, how many attempts do i have left?", "usmle-attempts"),
         ("i am confuse, please clarify whether interns must pass step 3", "step-3"),
         # "A US letter" is a letter of recommendation from a US physician ("us" alone is a stopword).
         ("can i get interviews with no US letter at all", "letters-of-recommendation"),
