@@ -28,14 +28,14 @@ SETS = {
     "questions.yaml": (0.93, 0.97, 0.90),
     "dev_questions.yaml": (0.93, 0.97, 0.84),
     "fresh/round1.yaml": (0.80, 0.89, 0.95),
-    "fresh/round2.yaml": (0.76, 0.86, 0.95),
-    "fresh/round3.yaml": (0.73, 0.83, 0.87),
+    "fresh/round2.yaml": (0.78, 0.86, 0.95),
+    "fresh/round3.yaml": (0.74, 0.84, 0.87),
     "fresh/round4.yaml": (0.85, 0.94, 0.91),
-    "fresh/round5.yaml": (0.82, 0.91, 0.91),
-    "fresh/round6.yaml": (0.73, 0.85, 0.91),
-    "fresh/round7.yaml": (0.77, 0.88, 0.93),
+    "fresh/round5.yaml": (0.83, 0.92, 0.91),
+    "fresh/round6.yaml": (0.74, 0.85, 0.91),
+    "fresh/round7.yaml": (0.78, 0.89, 0.93),
     "fresh/round8.yaml": (0.76, 0.84, 0.89),
-    "fresh/round9.yaml": (0.80, 0.88, 0.91),
+    "fresh/round9.yaml": (0.81, 0.88, 0.91),
 }
 
 
