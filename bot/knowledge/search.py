@@ -114,8 +114,10 @@ CONTEXT_SHARE = 0.3
 # BM25 field weights: title, aliases, tags, summary, body, questions.
 FIELD_WEIGHTS = (8.0, 10.0, 3.0, 4.0, 0.5, 2.0)
 # Shares of the ranking score: BM25 (relative to the best entry) and how much of the question the title names (an
-# alias may only mention a neighbouring subject: "step 3 for visa"). The rest is coverage.
-BM25_SHARE = 0.4
+# alias may only mention a neighbouring subject: "step 3 for visa"). The rest is coverage. BM25 was 0.4 before the
+# title's recall had a share of its own (TITLE_RECALL_SHARE): at 0.3, 6 more questions of rounds 1-9 right at top-1;
+# BM25 alone let an entry whose title says "H-1B" outrank the one on finding H-1B programs.
+BM25_SHARE = 0.3
 TITLE_SHARE = 0.1
 # An entry's closest member question ("what if i dont match") stands in for the entry's own coverage of the question
 # when it covers more; this is its share in the ranking.
@@ -140,6 +142,11 @@ SUGGESTION_MIN_SCORE = 0.3
 BACKGROUND_SHARE = 0.45
 # ...provided the asking sentences name at least this many topics themselves.
 BACKGROUND_MIN_TOPICS = 1
+# Share of the ranking for how much of an entry's title the question names: of two entries the question matches
+# equally ("how to send my transcript to ERAS"), the one whose title it names more of ("Medical school transcript in
+# ERAS", not "USMLE transcript in ERAS ($80 fee, release and resend)"). The share is of the title's words plus one,
+# so that a title of one word ("Observerships") is not all named by any question that says it.
+TITLE_RECALL_SHARE = 0.15
 # Bonus to the ranking (not the confidence) when a title or alias appears word for word in the question, and again
 # when it is the whole question.
 PHRASE_BONUS = 0.3
@@ -180,7 +187,7 @@ _SALUTATION = re.compile(
 _ADDRESSEES_TEXT = """
     house people peeps fam family team all everyone everybody guys folks friends frnds colleagues seniors juniors
     doctors docs doc drs dr sir sirs maam madam mam bhai bhaiya didi brothers sisters bro bros sis po pessoal gente
-    amigos my the dear respected esteemed fellow imgs members community group doctor doctors
+    amigos my the dear respected esteemed fellow imgs members community group doctor doctors ya yaa
 """
 _ADDRESSEES = frozenset(_ADDRESSEES_TEXT.split())
 # Chat spellings of the small words that say what is asked ("wen is the deadline", "hw to apply", "shd i take
@@ -290,6 +297,8 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
     for trigger, pattern, replacement in (
         ("u.", r"\bu\.\s?s\.(\s?a\.?)?", " us "),
         ("1", r"\bh\s*-?\s*1\s*-?\s*b\b", " h1b "),
+        # "H1" alone is the H-1B in members' shorthand ("j1 or h1 which better").
+        ("1", r"\bh-?1\b", " h1b "),
         ("1", r"\bj\s*-?\s*1\b", " j1 "),
         ("2019", r"\bds\s*-?\s*2019\b", " ds2019 "),
         ("212", r"\b212\s*\(?\s*e\s*\)?", " 212e "),
@@ -317,8 +326,9 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
         # before it, because "my names don't match" is a question about documents.
         (
             "match",
-            r"\b(?:i|we|you|u|he|she|they)\s+(?:dont|do\s+not|doesnt|does\s+not|wont|will\s+not|cant|cannot|"
-            r"can\s+not|may\s+not|might\s+not)\s+(?:get\s+|be\s+)?match(?:ed|ing)?\b",
+            r"\b(?:i|we|you|u|he|she|they)\s+(?:am\s+|was\s+|were\s+|is\s+|are\s+|have\s+|has\s+)?(?:dont|do\s+not|"
+            r"doesnt|does\s+not|wont|will\s+not|cant|cannot|can\s+not|may\s+not|might\s+not|not|never)\s+"
+            r"(?:get\s+|got\s+|be\s+|been\s+)?match(?:ed|ing)?\b",
             " unmatched ",
         ),
         ("match", r"\b(?:not\s+matched|not\s+matching|no\s+match|without\s+matching)\b", " unmatched "),
@@ -337,6 +347,21 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
             "",
             r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b",
             lambda m: f" {_NUMBER_WORDS[m.group(0)]} ",
+        ),
+        # "how is CaRMS different from the NRMP": a comparison, as "CaRMS vs NRMP" asks it
+        # ("my name is different from my passport" is not).
+        (
+            "differ",
+            r"\b(?:is|are)\s+(?:an?\s+|the\s+)?(\w+)\s+different\s+(?:from|than|to)\s+(?:an?\s+|the\s+)?(\w+)\b",
+            r" \1 vs \2 ",
+        ),
+        # "j1 or h1b which is better", "IM or FM, which": a choice between two, as "J-1 vs H-1B" asks it.
+        ("which", r"\b(\w+)\s+or\s+(\w+)\s*,?\s+(?=which\b)", r" \1 vs \2 "),
+        # "the difference between a J-1 and an H-1B" asks what "J-1 vs H-1B" asks.
+        (
+            "between",
+            r"\bdiff(?:erence|erent)?s?\s+(?:between|b/w)\s+(?:an?\s+|the\s+)?(\w+)\s+and\s+(?:an?\s+|the\s+)?(\w+)\b",
+            r" \1 vs \2 ",
         ),
         ("%", r"%", " percent "),
         ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
@@ -439,7 +464,9 @@ _WEAK_TEXT = """
     auto automatic automatically
     commonly typically typical often frequently sometimes mostly rarely ever
     terrified devastated heartbroken breathe crying cried cry overwhelmed
-    shattered afraid frightened sad upset desperate
+    shattered afraid frightened sad upset desperate ashamed embarrassed shaking freaking stupid silly dumb
+    confuse confusing clarify clarification share sharing main batch batchmates classmates server servers
+    channel channels realized realised realize realise noticed
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
@@ -491,6 +518,16 @@ def normalize(text: str) -> str:
             text = pattern.sub(replacement, text)
     # The rules pad what they write with spaces; one space between words keeps normalising idempotent.
     return " ".join(text.split())
+
+
+# "what is SOAP?", "what is this MSPE thing,", "what is the meaning of ROL", "what does YOG mean": the name asked
+# about, up to the end of its clause.
+_DEFINITION = re.compile(
+    r"\b(?:what\s+is\s+(?:the\s+)?meaning\s+of|meaning\s+of|what\s+is|whats|what\s+are|what\s+does)\s+"
+    r"(?:this\s+|that\s+|the\s+|an?\s+)?([a-z0-9][a-z0-9 -]{0,40}?)"
+    r"\s*(?:\s(?:thing|stuff|exactly|actually|mean|means))?"
+    r"\s*(?:[?,.!;:]|$|\s+and\s|\s+or\s)"
+)
 
 
 def _without_salutation(text: str) -> str:
@@ -587,6 +624,16 @@ def _fold(token: str) -> str:
     return token[:-1] if len(token) > 3 and token.endswith("s") and not token.endswith("ss") else token
 
 
+# Articles and possessives inside a title or alias say nothing about it: "change the program" is the alias "change
+# program", "send my transcript" is "send transcript".
+_PHRASE_FILLER = frozenset({"a", "an", "the", "my", "your", "our", "his", "her", "their"})
+
+
+def _phrase_tokens(tokens: Iterable[str]) -> tuple[str, ...]:
+    """Words as titles and aliases are matched word for word: folded, without articles and possessives."""
+    return tuple(_fold(t) for t in tokens if t not in _PHRASE_FILLER)
+
+
 def content_terms(text: str) -> list[str]:
     """The meaningful words of a question, in order, without repeats."""
     seen: dict[str, None] = {}
@@ -632,7 +679,7 @@ class RankedEntry:
     meaning: float
     # It has a word that names something with enough weight, or a title or alias of three words found as typed.
     substantial: bool
-    # The whole question is its title or an alias.
+    # The whole question is its title or an alias, or asks what one of them means ("what is MSPE, ...").
     named: bool
 
 
@@ -713,6 +760,11 @@ class _Index:
     corrections: dict[str, str] = field(default_factory=dict)
     # Each name's own BM25 against every entry that has it (the entries, their scores), for _bm25.
     bm25_cache: dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]] = field(default_factory=dict)
+    # Each title's meaningful words (folded): the entries whose title has each word, and how many each title has.
+    title_words: dict[str, list[int]] = field(default_factory=dict)
+    title_sizes: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    # The meaningful words of each concept's names looked up so far.
+    name_words_cache: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
     # Every word the entries spell, in any field, sorted: the forms a question's word may be another form of.
     surface: list[str] = field(default_factory=list)
     # The credits of a word found nowhere: zero for every entry (shared, so it is read only).
@@ -769,6 +821,8 @@ def _ranking_scores(
     meaning: NDArray[np.float64],
     bm25: NDArray[np.float64],
     phrase_lengths: dict[int, int],
+    defined: NDArray[np.intp] | None = None,
+    title_recall: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """The ranking formula, for every entry at once: each entry's ranking score, its cover of the question (the
     best one's is the confidence), and whether it has enough to answer at all.
@@ -776,7 +830,8 @@ def _ranking_scores(
     ``named``: the entries whose title or alias is the whole question; ``resemblance``: how well each entry's
     closest member question covers this one; ``meaning``: cosine closeness (0 without the meaning signal);
     ``bm25``: FTS5's BM25 (negative, best most negative; 0 for no match); ``phrase_lengths``: the longest title or
-    alias of each entry found word for word in the question (entries with none are left out). Every weight is a
+    alias of each entry found word for word in the question (entries with none are left out); ``defined``: the
+    entries whose title or alias the question asks the meaning of ("what is this SOAP thing"). Every weight is a
     constant at the top of this module.
     """
     total_weight = sum(t.weight for t in terms) or 1.0
@@ -803,6 +858,10 @@ def _ranking_scores(
         if length >= 2 or (length == 1 and len(terms) == 1):
             score[rowid] += PHRASE_BONUS * min(1.0, length / 3 if length >= 2 else 1.0)
     score[named] += PHRASE_BONUS
+    if defined is not None:
+        score[defined] += PHRASE_BONUS
+    if title_recall is not None:
+        score += TITLE_RECALL_SHARE * title_recall
     # Everyday words alone ("good evening", "test") are no pathway question, however well an entry has them: an
     # answer needs a word that names a topic, or a title or alias of three words found as typed.
     substantial = (matched >= MIN_MATCHED_WEIGHT) & evidence.topical
@@ -836,6 +895,9 @@ class KnowledgeSearch:
                 self._multi_word[key_tokens] = names
         self.context = frozenset(" ".join(tokenize(word)) for word in context) - {""}
         self._context_words = frozenset(_fold(word) for phrase in self.context for word in phrase.split())
+        # The context words and phrases as matched inside titles and aliases (folded), by the words they start with.
+        self._context_keys = frozenset(_phrase_tokens(phrase.split()) for phrase in self.context)
+        self._context_sizes = _sizes_by_first_word(self._context_keys, _MAX_PHRASE_WORDS)
         # Other countries' and professions' exams and licences: each is one concept, never a typo of a known word.
         self.elsewhere = frozenset(" ".join(tokenize(name)) for name in elsewhere) - {""}
         for phrase in self.elsewhere:
@@ -919,10 +981,16 @@ class KnowledgeSearch:
         example_words: dict[str, set[int]] = {}
         rows = []
         surface: set[str] = set()
+        title_words: dict[str, list[int]] = {}
+        title_sizes: list[int] = []
         for rowid, entry in enumerate(entry_list):
+            title_set = {_fold(t) for t in tokenize(entry.title) if t not in STOPWORDS}
+            title_sizes.append(len(title_set) or 1)
+            for word in title_set:
+                title_words.setdefault(word, []).append(rowid)
             for name in (entry.title, *entry.aliases):
                 name_words = tokenize(name)
-                tokens = tuple(_fold(t) for t in name_words)
+                tokens = _phrase_tokens(name_words)
                 if len(tokens) >= 2 or (tokens and name_words[0] not in STOPWORDS):
                     phrases.setdefault(tokens, []).append(rowid)
                 meaningful = tuple(_fold(t) for t in name_words if t not in STOPWORDS)
@@ -976,6 +1044,8 @@ class KnowledgeSearch:
             *_runs(examples),
             example_words,
             surface=sorted(surface),
+            title_words=title_words,
+            title_sizes=np.asarray(title_sizes, dtype=np.float64),
         )
 
     # -- looking words up ----------------------------------------------------------------------------------------
@@ -1041,6 +1111,9 @@ class KnowledgeSearch:
         index = self._index
         if self._lookup(term).credits:
             return term
+        # Doing a thing again is the thing ("rewrite", "resend", "reupload"), when the entries never say it so.
+        if term.startswith("re") and len(term) >= 6 and self._lookup(term[2:]).credits:
+            return term[2:]
         # A common word spelled right is no typo, however close to a topic word: "cancer" is not "cancel",
         # "password" not "passport", "president" not "resident".
         semantic = self.semantic
@@ -1135,18 +1208,40 @@ class KnowledgeSearch:
         """
         index = self._index
         found: dict[int, int] = {}
-        tokens = [_fold(t) for t in tokens]
-        for start, token in enumerate(tokens):
-            for size in index.phrase_sizes.get(token, ()):
-                if start + size > len(tokens):
-                    continue
-                phrase = tuple(tokens[start : start + size])
-                if skip_context and phrase in index.context_phrases:
-                    continue
-                for rowid in index.phrases.get(phrase, ()):
-                    if found.get(rowid, 0) < size:
-                        found[rowid] = size
+        words = list(_phrase_tokens(tokens))
+        # In a question that names a topic, who asks may sit inside the name of the topic: "how many IM programs" is
+        # the alias "how many programs", "img friendly FM programs" is "img friendly programs".
+        variants = [words]
+        if skip_context:
+            reduced = self._without_context(words)
+            if len(reduced) < len(words):
+                variants.append(reduced)
+        for tokens in variants:
+            for start, token in enumerate(tokens):
+                for size in index.phrase_sizes.get(token, ()):
+                    if start + size > len(tokens):
+                        continue
+                    phrase = tuple(tokens[start : start + size])
+                    if skip_context and phrase in index.context_phrases:
+                        continue
+                    for rowid in index.phrases.get(phrase, ()):
+                        if found.get(rowid, 0) < size:
+                            found[rowid] = size
         return found
+
+    def _without_context(self, words: list[str]) -> list[str]:
+        """The words without the context words and phrases among them ("internal medicine", "img", "india")."""
+        kept: list[str] = []
+        position = 0
+        while position < len(words):
+            for size in self._context_sizes.get(words[position], ()):
+                if tuple(words[position : position + size]) in self._context_keys:
+                    position += size
+                    break
+            else:
+                kept.append(words[position])
+                position += 1
+        return kept
 
     def _analyse(self, tokens: list[str], background: frozenset[str] = frozenset()) -> tuple[list[_Term], bool]:
         """The question's concepts with their weights; and whether it names a topic beyond its context words.
@@ -1275,12 +1370,13 @@ class KnowledgeSearch:
             # Thanks, congratulations, "dm me": for the server, not the knowledge base; no answer, no suggestion.
             return Ranking((), ())
         question = _without_salutation(question)
-        tokens = [t if t in STOPWORDS else self._correct(t) for t in tokenize(question)]
+        normalized = normalize(question)
+        tokens = [t if t in STOPWORDS else self._correct(t) for t in _TOKEN.findall(normalized)]
         terms, has_topic = self._analyse(tokens, self._background_words(question))
         texts = tuple(t.concept.text for t in terms)
         # The whole question is the title or an alias of an entry ("ecfmg", "tell me about yourself", "what is an
         # img"): the user named the topic, as with /topic, however common or filler-like its words are.
-        folded = tuple(_fold(t) for t in tokens)
+        folded = _phrase_tokens(tokens)
         meaningful = tuple(_fold(t) for t in tokens if t not in STOPWORDS)
         named_rows = set(index.phrases.get(folded) or index.names.get(meaningful) or ())
         named = np.fromiter(sorted(named_rows), dtype=np.intp, count=len(named_rows))
@@ -1308,8 +1404,18 @@ class KnowledgeSearch:
         if not candidate.any():
             return Ranking(texts, ())
         lengths = self._phrase_matches(tokens, skip_context=has_topic)
+        defined_rows = self._defined(normalized)
+        defined = np.fromiter(sorted(defined_rows), dtype=np.intp, count=len(defined_rows))
         score, cover, substantial = _ranking_scores(
-            terms, _evidence(terms, len(index.entries)), named, resemblance, meaning, self._bm25(searched), lengths
+            terms,
+            _evidence(terms, len(index.entries)),
+            named,
+            resemblance,
+            meaning,
+            self._bm25(searched),
+            lengths,
+            defined,
+            self._title_recall(terms),
         )
         rows = np.flatnonzero(candidate)
         # Best first; equal scores in the entries' order (a stable sort of rows in ascending order).
@@ -1323,11 +1429,46 @@ class KnowledgeSearch:
                     float(cover[rowid]),
                     float(meaning[rowid]),
                     bool(substantial[rowid]),
-                    rowid in named_rows,
+                    rowid in named_rows or rowid in defined_rows,
                 )
                 for rowid in best.tolist()
             ),
         )
+
+    def _title_recall(self, terms: list[_Term]) -> NDArray[np.float64]:
+        """For each entry, the share of its title's meaningful words that the question names, by any of their names
+        ("sop" names "personal statement")."""
+        index = self._index
+        words: set[str] = set()
+        for term in terms:
+            words |= self._name_words(term.concept.variants)
+        rows = [row for word in words for row in index.title_words.get(word, ())]
+        hits = np.bincount(rows, minlength=len(index.entries)) if rows else np.zeros(len(index.entries))
+        return hits / (index.title_sizes + 1)
+
+    def _name_words(self, names: tuple[str, ...]) -> frozenset[str]:
+        """The meaningful words (folded) of a concept's names."""
+        cache = self._index.name_words_cache
+        found = cache.get(names)
+        if found is None:
+            found = frozenset(_fold(w) for name in names for w in name.split() if w not in STOPWORDS)
+            if len(cache) < _CACHE_LIMIT:
+                cache[names] = found
+        return found
+
+    def _defined(self, normalized: str) -> set[int]:
+        """The entries whose title or alias the question asks the meaning of: "what is this SOAP thing, ...",
+        "what is meaning of MSPE?". Inside a longer message a name of one word earns no phrase bonus (it is often
+        context), but asked about like this it is the topic."""
+        index = self._index
+        rows: set[int] = set()
+        if "what" not in normalized and "meaning" not in normalized:
+            return rows
+        for found in _DEFINITION.finditer(normalized):
+            words = [t if t in STOPWORDS else self._correct(t) for t in _TOKEN.findall(found.group(1))]
+            meaningful = tuple(_fold(t) for t in words if t not in STOPWORDS)
+            rows.update(index.phrases.get(_phrase_tokens(words)) or index.names.get(meaningful) or ())
+        return rows
 
     def _background_words(self, question: str) -> frozenset[str]:
         """The words of a long message that only its background uses (bot/knowledge/focus.py), as searched."""

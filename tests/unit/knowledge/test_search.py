@@ -39,6 +39,16 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         # The asker's age, however it is written.
         ("I'm 38, a 40-year-old", ["age", "38", "a", "age", "40"]),
         ("everyone matched except me", ["everyone", "unmatched"]),
+        ("the difference between a J-1 and an H-1B", ["the", "j1", "vs", "h1b"]),
+        ("wat is the diff b/w TY and prelim", ["what", "is", "the", "ty", "vs", "prelim"]),
+        # "H1" is members' shorthand for the H-1B; "A or B, which" is a choice between two.
+        ("j1 or h1, which better", ["j1", "vs", "h1b", "which", "better"]),
+        ("how is a TY different from a prelim", ["how", "ty", "vs", "prelim"]),
+        ("my name is different from my passport", ["my", "name", "is", "different", "from", "my", "passport"]),
+        # Not matching as non-native speakers write it: "I not match", "I am not matched", "we were never matched".
+        ("if i not match", ["if", "unmatched"]),
+        ("i am not matched again", ["unmatched", "again"]),
+        ("we were not matched", ["unmatched"]),
         # A number spelled out is the number; "Step two" is the exam.
         ("five years out, Step two", ["5", "year", "out", "step2"]),
     ],
@@ -85,12 +95,80 @@ def test_normalize_is_idempotent() -> None:
         ("can an extern examine patients", "externship"),
         # "thank you" before a note or an email is the thing sent after an interview, not thanks.
         ("thank you notes to programs after interviews, expected?", "post-interview-communication"),
+        # How the asker feels ("ashamed", "stupid") and asks ("please clarify", "i am confuse") names no topic.
+        ("feeling ashamed and stupid, failed ck once, how many attempts do i have left?", "usmle-attempts"),
+        ("i am confuse, please clarify whether interns must pass step 3", "step-3"),
+        # "A US letter" is a letter of recommendation from a US physician ("us" alone is a stopword).
+        ("can i get interviews with no US letter at all", "letters-of-recommendation"),
+        ("do programs want letters from US doctors or are my own professors fine", "letters-of-recommendation"),
+        # Doing a thing again is the thing: "rewrite" is "write", a word the entries use, not a word they lack.
+        ("should i rewrite my personal statement from scratch for my second cycle", "personal-statement"),
+        # Who asks may sit inside the name of a topic: "number of FM programs" is the alias "number of programs".
+        ("number of FM programs to apply with usce and 2 pubs", "how-many-programs"),
+        # Finding programs by the visa they sponsor is the programs' side, not the visa's.
+        ("where can i find h1b programs", "freida"),
+        # A final-year student applying: ECFMG must report exams and Pathway by the rank list deadline.
+        ("can i match as a final year student before my diploma", "ecfmg-verification-for-match"),
+        # Asked what a name means ("what is this SOAP thing"), the entry it names is the answer, not the entries
+        # around the rest of the message.
+        (
+            "bro what is this soap thing, is it like a second chance after match day? my friends keep talking about it",
+            "soap",
+        ),
+        ("what is meaning of soap and can i join if i am not matching", "soap"),
+        # Of two entries the question matches alike, the one whose title it names more of: "Medical school
+        # transcript in ERAS", not "USMLE transcript in ERAS ($80 fee, release and resend)".
+        ("how to send transcript to eras as img", "medical-school-transcript"),
+        # "This server" is the community the member writes in, not a subject.
+        ("people in this server say a gap is a red flag, is my 2 year gap after graduation bad", "explaining-gaps"),
+        # Noticing something ("just realized") says when the member saw it, not what it is about.
+        (
+            "just realized i put the wrong letter on one program after applying, can i reassign it?",
+            "eras-after-submission",
+        ),
+        # Community abbreviations: "SOP" for the personal statement, "TOR" for a Philippine transcript of records.
+        ("how long should my sop be for eras", "personal-statement"),
+        ("does ecfmg need my tor sent by the registrar", "credential-verification"),
+        # "The difference between A and B" asks what "A vs B" asks.
+        ("what is the difference between j1 and h1b during residency", "visa-overview"),
+        # "Ya doctor," opens the message as a greeting; an article inside an alias ("change the program") is no word
+        # the alias lacks.
+        ("ya doctor, can i change the program after one year there?", "changing-program-or-specialty"),
     ],
 )
 def test_understands_how_imgs_ask(content: Content, question: str, expected: str) -> None:
     result = content.knowledge.search_index.search(question)
     assert result.answered, (question, result.confidence)
     assert result.hits[0].entry.id == expected, (question, [h.entry.id for h in result.hits])
+
+
+@pytest.mark.parametrize("nationality", ["Vietnamese", "Ukrainian", "Syrian", "Kenyan", "Brazilian"])
+def test_a_nationality_is_who_asks_not_what(content: Content, nationality: str) -> None:
+    # "I am Vietnamese doctor": biography, like the country itself; it weighs neither for nor against an entry.
+    search = content.knowledge.search_index
+    plain = search.search("grad here, is step 1 pass fail now?")
+    introduced = search.search(f"{nationality} grad here, is step 1 pass fail now?")
+    assert introduced.answered and introduced.best == plain.best
+    assert introduced.confidence == pytest.approx(plain.confidence)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("plz tell what is MSPE, my college gives only a bonafide and a conduct certificate", "mspe"),
+        ("what is USCE, my seniors keep saying it but nobody explains", "usce-overview"),
+    ],
+)
+def test_asking_what_a_name_means_is_answered(content: Content, question: str, expected: str) -> None:
+    # The rest of the message ("bonafide", "nobody explains") is words no entry has, but the member named the topic
+    # and asked what it is, as a question that is only the name does.
+    result = content.knowledge.search_index.search(question)
+    assert result.answered and result.hits[0].entry.id == expected, (question, result)
+
+
+def test_a_definition_of_something_else_is_still_refused(content: Content) -> None:
+    for question in ("what is pubg, my brother plays it all day", "what is a good soap for dry skin?"):
+        assert not content.knowledge.search_index.search(question).answered, question
 
 
 def test_a_question_that_is_an_alias_is_answered(content: Content) -> None:
@@ -160,7 +238,12 @@ def test_refuses_out_of_scope_and_empty(content: Content) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["PLAB 1 exam booking and fees", "NCLEX passing score for foreign nurses", "SMLE exam dates and passing score"],
+    [
+        "PLAB 1 exam booking and fees",
+        "NCLEX passing score for foreign nurses",
+        "SMLE exam dates and passing score",
+        "medical council of ireland registration exam, how hard is it",
+    ],
 )
 def test_other_countries_and_professions_exams_are_refused(content: Content, question: str) -> None:
     # They share words with USMLE entries ("passing score", "booking"), but ask about a pathway the entries do not
