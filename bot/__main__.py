@@ -57,6 +57,8 @@ def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     only, so a command prints what was asked of it and not how the content was loaded."""
     # The token is replaced wherever it could appear in a record (a library's debug output, an exception text).
     token = [settings.discord_token.get_secret_value()] if settings.discord_token is not None else []
+    if settings.database_password:  # and the database's password, should a library or an error ever print it
+        token.append(settings.database_password)
     level = max(settings.log_level_number, logging.WARNING) if quiet else settings.log_level_number
     logs.configure_logging(level, settings.log_format, token)
 
@@ -203,8 +205,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if args.shards is not None or args.shard_count is not None:
         chosen = {"shards": args.shards, "shard_count": args.shard_count}
         try:
+            # Only what was set (exclude_unset), so the settings left to their defaults still count as not chosen.
             settings = Settings.model_validate(
-                {**settings.model_dump(), **{k: v for k, v in chosen.items() if v is not None}}
+                {**settings.model_dump(exclude_unset=True), **{k: v for k, v in chosen.items() if v is not None}}
             )
         except ValidationError as exc:
             print(f"imgbot run: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)

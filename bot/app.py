@@ -11,6 +11,7 @@ import math
 import os
 from dataclasses import dataclass
 
+import asyncpg
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -24,7 +25,7 @@ from bot.config import Settings, active_test_hooks
 from bot.content import Content
 from bot.cooldowns import Cooldowns
 from bot.db.backup import backup_database, ensure_sound, prune_backups
-from bot.db.connection import Connection, open_database, write_transaction
+from bot.db.connection import Connection, open_database, postgres_upgrade_pending, write_transaction
 from bot.db.errors import DatabaseProblem
 from bot.db.lock import DatabaseInUse, PostgresLock
 from bot.db.pg_backup import backup_postgres, finish_interrupted_restore, prune_pg_backups
@@ -48,7 +49,7 @@ from bot.mydates.service import PURGE_EVERY as MYDATES_PURGE_EVERY
 from bot.mydates.service import PURGE_JOB as MYDATES_PURGE_JOB
 from bot.mydates.service import PURGE_TIMEOUT as MYDATES_PURGE_TIMEOUT
 from bot.mydates.service import MyDatesService
-from bot.observability.cluster import ProcessIdentity, ProcessRegistry
+from bot.observability.cluster import ProcessIdentity, ProcessRegistry, instance_key
 from bot.observability.context import with_interaction_context
 from bot.observability.repository import StatusRepository
 from bot.observability.service import StatusService
@@ -116,10 +117,15 @@ MAX_RATELIMIT_TIMEOUT = 30.0
 """discord.py's max_ratelimit_timeout (30 s is its smallest): a 429 asking for a longer wait raises RateLimited
 instead of sleeping, so a scheduled item Discord holds back fails alone and is retried, and nobody waits behind it."""
 HEARTBEAT_JOB = "status:heartbeat"
-PER_PROCESS_JOBS = frozenset({HEARTBEAT_JOB, RECONCILE_JOB})
-"""The periodic jobs every process of a cluster runs: its heartbeat, and the member check of its own servers. The
-others work over the whole database (purges, retention, backups, abandoned quizzes): the process with shard 0 runs
-them (``ShardedBot.runs_cluster_jobs``); they post through REST, which any process may use for any server."""
+_IN_USE_HINT = (
+    "A restore or a migration: let it finish, then start the bot again. Another bot: stop it, or run every process "
+    "as part of one cluster (SHARDS and SHARD_COUNT), which share the database"
+)
+PER_PROCESS_JOBS = frozenset({HEARTBEAT_JOB, RECONCILE_JOB, SERVER_ENTRIES_JOB, EXPIRY_JOB})
+"""The periodic jobs every process of a cluster runs, each for its own servers: its heartbeat, the member check, the
+servers it left while offline (their own entries) and abandoned group quizzes (each posts in its servers' channels).
+The others work over the whole database and post nothing (purges, retention, backups): the process with shard 0 runs
+them (``ShardedBot.runs_cluster_jobs``)."""
 BACKUP_JOB = "db:backup"
 
 # How long each worker may run (``Worker.timeout``). A run that hangs (a request nobody answers, a database held by
@@ -197,6 +203,7 @@ class ImgBot(ShardedBot):
         self.monitor = StatusMonitor(dt.datetime.now(dt.UTC))
         self._status: StatusService | None = None
         self._run_lock: PostgresLock | None = None
+        self._stopping: asyncio.Task[None] | None = None
         self._registry: ProcessRegistry | None = None
         self.process: ProcessIdentity | None = None
         """This process, when it is one of a cluster (SHARDS)."""
@@ -260,6 +267,7 @@ class ImgBot(ShardedBot):
     async def _beat(self) -> None:
         """The status heartbeat (a worker every minute, and soon after an error is logged)."""
         try:
+            await self._keep_run_lock()
             await self.status_service.beat()
             await self._process_beat("running")
         except Exception:
@@ -273,20 +281,16 @@ class ImgBot(ShardedBot):
                 log.info("DATABASE_URL and DATABASE_PATH are both set: using DATABASE_URL")
             log.info("database: PostgreSQL at %s", self.settings.database_shown)
             url = self.settings.database_url.get_secret_value()
-            # Held while the bot runs (bot/db/lock.py), shared: several processes may serve one database, each a
-            # range of shards (issue 16 part 2). A restore or a migration into it, which want it alone, are refused
-            # meanwhile, and this bot is refused while one of them runs.
-            try:
-                self._run_lock = await PostgresLock.acquire(url, self.settings.database_shown, "the bot", shared=True)
-            except DatabaseInUse as exc:
-                raise DatabaseProblem(f"cannot start: {exc}. Let it finish, then start the bot again") from None
-            self._db = await open_database(url)
+            self._db = await self._open_postgres(url)
             await finish_interrupted_restore(url)
         else:
             # A damaged file stops the start with one line pointing to `imgbot db restore` (DatabaseUnusable).
             await asyncio.to_thread(ensure_sound, self.settings.database_path, self.settings.backup_dir)
             self._db = await open_database(self.settings.database_path)
-        self._status = StatusService(self.monitor, StatusRepository(self._db), self._live_figures)
+        one_process = self.settings.shard_ids is None  # a process of a cluster has its own row (status_processes)
+        self._status = StatusService(
+            self.monitor, StatusRepository(self._db, one_process=one_process), self._live_figures
+        )
         knowledge = self.content.knowledge.with_feedback(KnowledgeFeedbackRepository(self._db))
         # Test settings (IMGBOT_TEST_*) only against a local emulator; against real Discord, ignored with a warning.
         hooks = active_test_hooks(self.settings, os.environ)
@@ -373,7 +377,9 @@ class ImgBot(ShardedBot):
         reconciler = MemberReconciler(
             studygroups, adapters.members, budget.lane(LOOKUPS_PER_SECOND, CONCURRENT_LOOKUPS)
         )
-        quiz_timers = GroupQuizTimers(quiz, self._scheduler, adapters.quiz)
+        quiz_timers = GroupQuizTimers(
+            quiz, self._scheduler, adapters.quiz, owns=self.owns if self.settings.shard_ids is not None else None
+        )
         # A server's own knowledge entries; when the bot leaves a server they go after its study-group retention.
         server_entries = ServerEntries(ServerEntryRepository(self._db), feed_clock)
         server_entries_retention = ServerEntriesRetention(
@@ -481,6 +487,41 @@ class ImgBot(ShardedBot):
             await self._run_lock.release()
             self._run_lock = None
 
+    async def _open_postgres(self, url: str) -> Connection:
+        """Take the run lock (bot/db/lock.py), then open (and upgrade) the database.
+
+        The lock is held while the bot runs. A process of a cluster (SHARDS) holds it shared with the others; a bot
+        run as one process holds it alone, so neither can start beside the other. A restore or a migration into the
+        database, which want it alone, are refused meanwhile. Upgrading the schema needs it alone too: a process of
+        a cluster that finds migrations to apply while other processes run refuses to start instead of changing the
+        schema under them."""
+        shown = self.settings.database_shown
+        cluster = self.settings.shard_ids is not None
+        try:
+            lock = await PostgresLock.acquire(url, shown, "the bot", shared=cluster)
+        except DatabaseInUse as exc:
+            raise DatabaseProblem(f"cannot start: {exc}. {_IN_USE_HINT}") from None
+        try:
+            if cluster and await postgres_upgrade_pending(url):
+                await lock.release()
+                try:
+                    alone = await PostgresLock.acquire(url, shown, "the bot (upgrading the database)", shared=False)
+                except DatabaseInUse as exc:
+                    raise DatabaseProblem(
+                        f"cannot upgrade the database {shown} while other processes of the bot use it "
+                        f"({exc.holder}): stop every process, start one (it upgrades the database), then the others"
+                    ) from None
+                async with alone:
+                    upgraded = await open_database(url)
+                    await upgraded.close()
+                lock = await PostgresLock.acquire(url, shown, "the bot", shared=True)
+            db = await open_database(url)
+        except BaseException:
+            await lock.release()
+            raise
+        self._run_lock = lock
+        return db
+
     async def _join_cluster(self) -> None:
         """A process of a cluster (SHARDS): say so in the database, and warn when another running process has some
         of the same shards (both would schedule those servers; deliveries stay exactly once, through the claims)."""
@@ -489,6 +530,9 @@ class ImgBot(ShardedBot):
             return
         self._registry = ProcessRegistry(self._db)
         self.process = ProcessIdentity.new(slot, self.monitor.started_at)
+        if self._run_lock is not None:
+            # The others tell this process runs from this lock (bot/observability/cluster.py), held as long as it.
+            await self._run_lock.hold_key(instance_key(self.process.instance))
         for other in await self._registry.register(self.process):
             log.warning(
                 "another running process (%s on %s, pid %d) has shards %s, overlapping this one's %s: give each "
@@ -500,6 +544,28 @@ class ImgBot(ShardedBot):
                 slot,
             )
         log.info("process %s of a cluster: shards %s", self.process.instance, slot)
+
+    async def _keep_run_lock(self) -> None:
+        """PostgreSQL ends the lock with its connection (a restart of the server, a failover, a dropped connection)
+        while the pool reconnects unnoticed: then a restore would no longer be refused. Take it again, or stop."""
+        lock, url = self._run_lock, self.settings.database_url
+        if lock is None or url is None or await lock.still_held():
+            return
+        log.error("the connection holding the database lock ended (PostgreSQL restarted?); taking the lock again")
+        await lock.release()
+        self._run_lock = None
+        cluster = self.settings.shard_ids is not None
+        try:
+            again = await PostgresLock.acquire(
+                url.get_secret_value(), self.settings.database_shown, "the bot", shared=cluster
+            )
+        except (DatabaseInUse, OSError, asyncpg.PostgresError) as exc:
+            log.critical("cannot take the database lock again (%s): stopping, so nothing changes under a restore", exc)
+            self._stopping = asyncio.get_running_loop().create_task(self.close())
+            return
+        if self.process is not None:
+            await again.hold_key(instance_key(self.process.instance))
+        self._run_lock = again
 
     async def _process_beat(self, state: State) -> None:
         if self._registry is not None and self.process is not None:

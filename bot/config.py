@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +26,12 @@ TEST_HOOK_PREFIX = "IMGBOT_TEST_"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 log = logging.getLogger(__name__)
+
+
+_UNPARSABLE_URL = (
+    "DATABASE_URL must be postgresql://user@host:port/database; a password with @, #, / or ? in it must be "
+    "percent-encoded (or leave it out and set PGPASSWORD)"
+)
 
 
 def parse_shards(text: str) -> tuple[int, ...]:
@@ -58,7 +64,10 @@ class Settings(BaseSettings):
 
     # A key with an empty value (`.env.example` ships several) is not set: the default applies, and the setting does
     # not count as chosen by the owner (MEMBERS_INTENT= is not MEMBERS_INTENT=true; see members_intent_required).
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
+    # hide_input_in_errors: a refused value is never repeated in the message (a token, a password in DATABASE_URL).
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True, hide_input_in_errors=True
+    )
 
     discord_token: SecretStr | None = Field(default=None, description="The bot token from the Developer Portal.")
     database_path: Path = Field(default_factory=lambda: default_var_dir() / "imgbot.sqlite3")
@@ -123,10 +132,21 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+        # The messages never repeat the value: it may hold a password.
+        if value is None:
+            return None
+        url = value.get_secret_value()
+        if not url.startswith(("postgresql://", "postgres://")):
             raise ValueError(
                 "DATABASE_URL must start with postgresql:// (leave it unset to use SQLite at DATABASE_PATH)"
             )
+        parts = urlsplit(url)
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            raise ValueError(_UNPARSABLE_URL) from None
+        if not parts.hostname or not parts.path.strip("/") or "#" in url or parts.netloc.count("@") > 1:
+            raise ValueError(_UNPARSABLE_URL)
         return value
 
     @field_validator("shards", mode="before")
@@ -180,6 +200,15 @@ class Settings(BaseSettings):
     def database_target(self) -> Path | str:
         """What ``open_database`` opens: DATABASE_URL when set (it wins over DATABASE_PATH), else DATABASE_PATH."""
         return self.database_url.get_secret_value() if self.database_url is not None else self.database_path
+
+    @property
+    def database_password(self) -> str | None:
+        """The password in DATABASE_URL (its user part or a ``password=`` parameter), to keep out of every log."""
+        if self.database_url is None:
+            return None
+        parts = urlsplit(self.database_url.get_secret_value())
+        given = dict(parse_qsl(parts.query)).get("password")
+        return unquote(parts.password) if parts.password else given
 
     @property
     def database_shown(self) -> str:

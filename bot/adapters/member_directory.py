@@ -35,7 +35,7 @@ class DiscordMemberDirectory:
     def server_status(self, guild_id: int) -> ServerStatus:
         if isinstance(self.bot, ShardedBot) and not self.bot.owns(guild_id):
             # Served by another process of the cluster (SHARDS): this one cannot tell, and leaves it to that one.
-            return ServerStatus.UNAVAILABLE
+            return ServerStatus.ELSEWHERE
         # After ready discord.py lists every server the bot is in (READY names them all, available or not).
         guild = self.bot.get_guild(guild_id)
         if guild is None:

@@ -166,6 +166,15 @@ async def _apply_pg_migrations(conn: PgConnection, migrations: list[Migration] |
     return current
 
 
+async def postgres_upgrade_pending(url: str) -> bool:
+    """Whether opening the PostgreSQL database at ``url`` would apply migrations (read only)."""
+    conn = await postgres.connect(url, max_size=1)
+    try:
+        return await _pg_schema_version(conn) < len(discover_migrations(PG_MIGRATIONS_DIR))
+    finally:
+        await conn.close()
+
+
 def is_postgres_url(target: object) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 

@@ -136,6 +136,24 @@ class PostgresLock:
     def held(self) -> bool:
         return self._conn is not None and not self._conn.is_closed()
 
+    async def still_held(self) -> bool:
+        """Whether the session holding the lock is still there: PostgreSQL restarted, a failover or a dropped
+        connection ends it, and the lock with it, while the bot's pool reconnects as if nothing happened."""
+        if self._conn is None or self._conn.is_closed():
+            return False
+        try:
+            await self._conn.fetchval("SELECT 1", timeout=10)
+        except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError):
+            return False
+        return True
+
+    async def hold_key(self, key: int) -> None:
+        """Also hold the advisory lock ``key`` in this session, until it ends: a process of a cluster holds one named
+        after itself, so the others can tell it runs (``bot.observability.cluster``) without trusting a pid."""
+        if self._conn is None:
+            raise RuntimeError("the lock is released")
+        await self._conn.execute("SELECT pg_advisory_lock($1)", key)
+
     async def release(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None

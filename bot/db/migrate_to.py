@@ -244,13 +244,14 @@ async def migrate_to(source: Path, url: str, shown: str) -> MigrationResult:
             f"refused: {source} is in use by {exc.holder}. Stop the bot first, then migrate (nothing was changed)"
         ) from None
     with file_lock:
-        migrated = await open_database(url)
-        await migrated.close()
+        # The lock first: a target a bot is using (the wrong URL) must be refused before its schema is touched.
         try:
             pg_lock = await PostgresLock.acquire(url, shown, "a migration from SQLite", shared=False)
         except DatabaseInUse as exc:
-            raise MigrationRefused(f"refused: {shown} is in use by {exc.holder} (nothing was copied)") from None
+            raise MigrationRefused(f"refused: {shown} is in use by {exc.holder} (nothing was changed)") from None
         async with pg_lock:
+            migrated = await open_database(url)
+            await migrated.close()
             pg = await asyncpg.connect(url)
             try:
                 with _sqlite(source) as conn:

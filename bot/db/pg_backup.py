@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -107,12 +107,15 @@ def libpq_target(url: str) -> tuple[str, dict[str, str]]:
     visible to every user of the machine (``ps``), a process's environment is not."""
     parts = urlsplit(url)
     env = dict(os.environ)
-    if parts.password is None:
+    # libpq also takes the password as a parameter (?password=...): moved to the environment as well.
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"]
+    given = dict(parse_qsl(parts.query)).get("password")
+    if parts.password is None and given is None:
         return url, env
-    env["PGPASSWORD"] = unquote(parts.password)
+    env["PGPASSWORD"] = unquote(parts.password) if parts.password is not None else str(given)
     userinfo, _, hostport = parts.netloc.rpartition("@")
-    netloc = f"{userinfo.partition(':')[0]}@{hostport}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), env
+    netloc = f"{userinfo.partition(':')[0]}@{hostport}" if userinfo else hostport
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), parts.fragment)), env
 
 
 def _run(command: Sequence[str | Path], env: dict[str, str], timeout: float, what: str) -> str:

@@ -640,6 +640,10 @@ class ServerEntriesRetention:
         left = back = purged = deleted = 0
         for guild_id in await service.guilds_with_entries():
             status = self.presence.server_status(guild_id)
+            if status is ServerStatus.ELSEWHERE:
+                # Another process of the cluster serves it, and runs this job for it.
+                departures.pop(guild_id, None)
+                continue
             if guild_id in departures:
                 # Listed again (available or in an outage): the bot was added back while it was offline.
                 if status is not ServerStatus.NOT_LISTED:

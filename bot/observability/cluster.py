@@ -4,8 +4,11 @@ Each process of a bot run as several (``imgbot run --shards 0-3 --shard-count 8`
 ``status_processes`` (migration 0025) at start, every minute and at a clean stop. From those rows:
 
 - a process tells whether a delivery another one claimed is still that one's to finish (``alive``, used by
-  ``bot.scheduling.delivery``): its row says running, its last beat is recent, and, on the same machine, its pid
-  exists (so a process killed and restarted at once takes over its predecessor's claims without waiting);
+  ``bot.scheduling.delivery``). On PostgreSQL (where a cluster runs) each process holds an advisory lock named after
+  its instance on its lock connection (``instance_key``), which PostgreSQL releases the moment the process ends,
+  however it ends: so a process killed and restarted at once takes over its predecessor's claims without waiting,
+  and neither a shared hostname nor a pid seen from another container fools it. On SQLite (one process), its row
+  says running, its last beat is recent and, on the same machine, its pid exists;
 - a process starting with shards another running process also runs is warned (``register``): two processes would
   then both schedule those servers. Deliveries stay exactly once (the claims), but the work is done twice;
 - ``imgbot status`` lists every process with its shards and last heartbeat.
@@ -14,6 +17,7 @@ Each process of a bot run as several (``imgbot run --shards 0-3 --shard-count 8`
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import secrets
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 
 from bot.config import parse_shards
 from bot.db.connection import Connection, Row, write_transaction
+from bot.db.postgres import PgConnection
 from bot.db.timestamps import Clock, from_db, to_db, utc_now
 from bot.observability.status import LiveFigures, ProcessBeat, State
 
@@ -57,6 +62,18 @@ def slot_shards(slot: str) -> tuple[frozenset[int], int]:
     return frozenset(parse_shards(ids)), int(count)
 
 
+def instance_key(instance: str) -> int:
+    """The advisory lock a process of a cluster holds while it runs: a positive 63-bit number from its instance."""
+    return int.from_bytes(hashlib.sha256(instance.encode()).digest()[:8], "big") >> 1
+
+
+_LOCK_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND (CAST(classid AS BIGINT) << 32) + CAST(objid AS BIGINT) = ?)"
+)
+
+
 def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -83,7 +100,7 @@ class ProcessRegistry:
         (killed: they never said so); return the running processes whose shards overlap this one's."""
         now = self._clock()
         everyone = await self.processes()
-        gone = [p.instance for p in everyone if p.state == "running" and p.host == me.host and not _pid_exists(p.pid)]
+        gone = [p.instance for p in everyone if p.state == "running" and not await self._runs(p)]
         async with write_transaction(self._conn):
             await self._conn.execute("DELETE FROM status_processes WHERE beat_at < ?", (to_db(now - KEPT_FOR),))
             for instance in gone:
@@ -129,9 +146,14 @@ class ProcessRegistry:
             f"SELECT {_COLUMNS} FROM status_processes WHERE instance = ?", (instance,)
         ) as cursor:
             row = await cursor.fetchone()
-        if row is None:
-            return False
-        process = _process(row)
+        return row is not None and await self._runs(_process(row))
+
+    async def _runs(self, process: ProcessBeat) -> bool:
+        if isinstance(self._conn, PgConnection):
+            # Its lock, not its row: the row of a process killed a second ago still looks fresh.
+            async with self._conn.execute(_LOCK_HELD, (instance_key(process.instance),)) as cursor:
+                row = await cursor.fetchone()
+            return bool(row and row[0])
         if not process.running(self._clock()):
             return False
         return process.host != self._host or _pid_exists(process.pid)

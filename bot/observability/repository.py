@@ -17,26 +17,37 @@ KEEP_ERRORS = 100
 
 
 class StatusRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, one_process: bool = True) -> None:
         self._conn = conn
+        self.one_process = one_process
+        """False for a process of a cluster (SHARDS): the one heartbeat row and its shards are a bot run as one
+        process's; each process of a cluster has its row in ``status_processes`` (bot/observability/cluster.py)."""
 
     async def write(self, beat: Heartbeat, errors: Iterable[ErrorNote] = ()) -> None:
-        """Replace the heartbeat and add ``errors``, in one transaction."""
-        latency_ms = _milliseconds(beat.latency)
+        """Replace the heartbeat (a bot run as one process) and add ``errors``, in one transaction."""
         notes = list(errors)
         async with write_transaction(self._conn):
-            await self._conn.execute(
-                "INSERT INTO status_heartbeat (id, pid, state, started_at, beat_at, latency_ms, guilds, jobs) "
-                "VALUES (1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, "
-                "state = excluded.state, started_at = excluded.started_at, beat_at = excluded.beat_at, "
-                "latency_ms = excluded.latency_ms, guilds = excluded.guilds, jobs = excluded.jobs",
-                (beat.pid, beat.state, to_db(beat.started_at), to_db(beat.beat_at), latency_ms, beat.guilds, beat.jobs),
-            )
-            await self._conn.execute("DELETE FROM status_shards")
-            await self._conn.executemany(
-                "INSERT INTO status_shards (shard_id, state, latency_ms, guilds) VALUES (?, ?, ?, ?)",
-                [(shard.id, shard.state, _milliseconds(shard.latency), shard.guilds) for shard in beat.shards],
-            )
+            if self.one_process:
+                await self._conn.execute(
+                    "INSERT INTO status_heartbeat (id, pid, state, started_at, beat_at, latency_ms, guilds, jobs) "
+                    "VALUES (1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, "
+                    "state = excluded.state, started_at = excluded.started_at, beat_at = excluded.beat_at, "
+                    "latency_ms = excluded.latency_ms, guilds = excluded.guilds, jobs = excluded.jobs",
+                    (
+                        beat.pid,
+                        beat.state,
+                        to_db(beat.started_at),
+                        to_db(beat.beat_at),
+                        _milliseconds(beat.latency),
+                        beat.guilds,
+                        beat.jobs,
+                    ),
+                )
+                await self._conn.execute("DELETE FROM status_shards")
+                await self._conn.executemany(
+                    "INSERT INTO status_shards (shard_id, state, latency_ms, guilds) VALUES (?, ?, ?, ?)",
+                    [(shard.id, shard.state, _milliseconds(shard.latency), shard.guilds) for shard in beat.shards],
+                )
             if notes:
                 await self._conn.executemany(
                     "INSERT INTO error_log (reference, occurred_at, summary) VALUES (?, ?, ?)",

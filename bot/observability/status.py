@@ -326,7 +326,10 @@ def status_sections(report: StatusReport, format_time: Callable[[dt.datetime], s
     rows: list[tuple[str, str]] = []
     beat = report.heartbeat
     age = report.heartbeat_age
-    if beat is None or age is None:
+    if (beat is None or age is None) and report.processes:
+        running = sum(p.running(report.now) for p in report.processes)
+        rows.append(("Bot", f"a cluster: {running} of its processes running (below)"))
+    elif beat is None or age is None:
         rows.append(("Bot", "no heartbeat yet: the bot has not connected with this database"))
     else:
         if report.running:

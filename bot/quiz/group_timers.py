@@ -29,7 +29,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from bot.db.timestamps import Clock, utc_now
@@ -111,11 +111,14 @@ class GroupQuizTimers:
         *,
         clock: Clock = utc_now,
         retry_delays: Sequence[dt.timedelta] = RETRY_DELAYS,
+        owns: Callable[[int | None], bool] | None = None,
     ) -> None:
         self.service = service
         self.scheduler = scheduler
         self.poster = poster
         self.clock = clock
+        self.owns = owns
+        """In a cluster (SHARDS): whether this process serves a server (None: DMs); it ends only those quizzes."""
         self.retry_delays = tuple(retry_delays)
         """``RETRY_DELAYS``; shorter in tests."""
         self.pause = min(PAUSE_MAX, service.group_question_time / 3)
@@ -324,7 +327,7 @@ class GroupQuizTimers:
 
     async def expire(self) -> None:
         """End quizzes nobody touched for a long time, and tell a group channel why its quiz ended."""
-        ended = [q for q in await self.service.expire_abandoned() if q.mode is RunMode.GROUP]
+        ended = [q for q in await self.service.expire_abandoned(self.owns) if q.mode is RunMode.GROUP]
 
         async def announce(quiz_channel: tuple[int, int | None, GroupResults | None]) -> None:
             channel_id, guild_id, results = quiz_channel

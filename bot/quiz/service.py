@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -637,12 +638,15 @@ class QuizService:
 
     # -- housekeeping ------------------------------------------------------------------------------------------------
 
-    async def expire_abandoned(self) -> tuple[ExpiredQuiz, ...]:
-        """Mark timed-out quizzes expired (run this every minute or so, and at start-up); returns what ended."""
+    async def expire_abandoned(self, owns: Callable[[int | None], bool] | None = None) -> tuple[ExpiredQuiz, ...]:
+        """Mark timed-out quizzes expired (run this every minute or so, and at start-up); returns what ended. With
+        ``owns`` (a process of a cluster), only the quizzes of the servers it serves (None: DMs)."""
         async with self._lock:
             now = self._now()
             expired = []
             for run in await self._repo.running_runs():
+                if owns is not None and not owns(run.guild_id):
+                    continue
                 solo: SoloSummary | None = None
                 group: GroupResults | None = None
                 try:

@@ -52,6 +52,8 @@ class ServerStatus(StrEnum):
     """The bot is in it but Discord has an outage there: nobody can be asked about."""
     NOT_LISTED = "not-listed"
     """Not among the bot's servers: it was removed (to be confirmed with Discord before anyone's groups end)."""
+    ELSEWHERE = "elsewhere"
+    """Served by another process of the bot (a cluster, SHARDS): that process looks after it, this one leaves it."""
 
 
 class MemberLookupError(Exception):
@@ -157,6 +159,8 @@ class MemberReconciler:
         if not roster.members and not roster.departed:
             return
         status = self.directory.server_status(guild_id)
+        if status is ServerStatus.ELSEWHERE:
+            return
         if status is ServerStatus.UNAVAILABLE:
             report.servers_skipped += 1
             return

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import TEST_HOOK_PREFIX, Settings, active_test_hooks, parse_shards
+from bot.db.pg_backup import libpq_target
 from bot.interviews.mock import MINUTE_ENV as MOCK_MINUTE_ENV
 from bot.readiness.service import TEST_NOW_ENV
 from bot.scheduling.clock import TEST_CLOCK_OFFSET_ENV
@@ -120,3 +121,23 @@ def test_shards_name_a_range_or_a_list_within_the_shard_count(tmp_path: Path) ->
     ]:
         with pytest.raises(ValueError, match=reason):
             make_settings(tmp_path, shards=shards, shard_count=count)
+
+
+def test_a_database_url_that_cannot_be_read_is_refused_without_repeating_it(tmp_path: Path) -> None:
+    for url in ("postgresql://imgbot:s3c#r3t@db:5432/imgbot", "postgresql://u:p@h:54x/db", "mysql://u@h/db"):
+        with pytest.raises(ValueError, match="DATABASE_URL must") as refused:
+            make_settings(tmp_path, database_url=url)
+        assert "s3c" not in str(refused.value) and url not in str(refused.value)
+    encoded = make_settings(tmp_path, database_url="postgresql://u:p%40x@h:5432/db?sslmode=require")
+    assert encoded.database_password == "p@x" and encoded.database_shown == "postgresql://u@h:5432/db"
+    in_query = make_settings(tmp_path, database_url="postgresql://u@h/db?password=zz")
+    assert in_query.database_password == "zz" and "zz" not in in_query.database_shown
+
+
+def test_a_backup_command_line_never_carries_the_password() -> None:
+    for url in ("postgresql://u:secret@h:5432/db", "postgresql://u@h:5432/db?password=secret&sslmode=require"):
+        target, env = libpq_target(url)
+        assert "secret" not in target and env["PGPASSWORD"] == "secret"
+    assert libpq_target("postgresql://u@h:5432/db?password=secret&sslmode=require")[0] == (
+        "postgresql://u@h:5432/db?sslmode=require"
+    )

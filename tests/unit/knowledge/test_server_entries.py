@@ -256,8 +256,12 @@ class Presence:
     listed: set[int] = field(default_factory=set)
     removed: set[int] = field(default_factory=set)
     asked: list[int] = field(default_factory=list)
+    elsewhere: set[int] = field(default_factory=set)
+    """Served by another process of a cluster (SHARDS)."""
 
     def server_status(self, guild_id: int) -> ServerStatus:
+        if guild_id in self.elsewhere:
+            return ServerStatus.ELSEWHERE
         return ServerStatus.AVAILABLE if guild_id in self.listed else ServerStatus.NOT_LISTED
 
     async def confirm_removed(self, guild_id: int) -> bool:
@@ -421,3 +425,22 @@ def test_every_page_of_the_fullest_list_fits_discord() -> None:
         assert not list(check_message_body({"embeds": [embed.to_dict()]})), page
         assert len(embed.description or "") <= DESCRIPTION_LIMIT
     assert list_embed(full, 99).footer.text.startswith("Page 20 of 20.")  # a page past the end shows the last
+
+
+async def test_a_process_of_a_cluster_leaves_another_processs_servers_alone(
+    service: ServerEntries, clock: Clock
+) -> None:
+    """The process serving a server records its departure; another process's run neither calls it back nor purges
+    its entries (each process runs the job for its own servers)."""
+
+    async def retention(guild_id: int) -> int:
+        return 0
+
+    await service.add(GUILD, ADMIN, form("Study hall hours"))
+    assert await service.server_left(GUILD) is True  # recorded by the process that serves it
+    other_process = ServerEntriesRetention(service, Presence(elsewhere={GUILD}), retention)
+    report = await other_process.run()
+    assert (report.back, report.servers_purged, report.entries_deleted) == (0, 0, 0)
+    assert [g for g, _ in await service.departures()] == [GUILD] and len(await service.entries(GUILD)) == 1
+    own_process = ServerEntriesRetention(service, Presence(), retention)
+    assert (await own_process.run()).entries_deleted == 1

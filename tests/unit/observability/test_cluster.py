@@ -6,9 +6,14 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
 
 from bot.db.connection import Connection
-from bot.observability.cluster import ProcessIdentity, ProcessRegistry, slot_shards
+from bot.db.postgres import PgConnection
+from bot.observability.cluster import ProcessIdentity, ProcessRegistry, instance_key, slot_shards
 from bot.observability.status import STALE_AFTER, LiveFigures, StatusReport, status_json, status_text
 
 T0 = dt.datetime(2027, 3, 3, 12, 0, tzinfo=dt.UTC)
@@ -28,54 +33,100 @@ def a_dead_pid() -> int:
     return int(done.stdout)
 
 
+class Processes:
+    """Processes of a cluster as the bot runs them: on PostgreSQL each holds the advisory lock of its instance on a
+    connection of its own while it runs (bot/app.py), and ``kill`` ends that connection as a SIGKILL would."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.sessions: dict[str, asyncpg.Connection] = {}
+
+    async def start(self, registry: ProcessRegistry, me: ProcessIdentity) -> list[str]:
+        if isinstance(self.conn, PgConnection):
+            session = await asyncpg.connect(self.conn.url)
+            await session.execute("SELECT pg_advisory_lock($1)", instance_key(me.instance))
+            self.sessions[me.instance] = session
+        return sorted(p.slot for p in await registry.register(me))
+
+    async def kill(self, me: ProcessIdentity) -> None:
+        session = self.sessions.pop(me.instance, None)
+        if session is not None:
+            await session.close()
+
+    async def close(self) -> None:
+        for session in self.sessions.values():
+            await session.close()
+
+
+@pytest.fixture
+async def processes(conn: Connection) -> AsyncIterator[Processes]:
+    running = Processes(conn)
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
 def test_a_slot_names_its_shards_and_their_count() -> None:
     assert slot_shards("0-3/8") == (frozenset({0, 1, 2, 3}), 8)
     assert slot_shards("1,5/6") == (frozenset({1, 5}), 6)
 
 
-async def test_a_running_process_is_alive_until_it_stops_or_its_heartbeat_is_old(conn: Connection) -> None:
+async def test_a_process_is_alive_while_it_runs_and_not_once_it_stopped(conn: Connection, processes: Processes) -> None:
     clock = Clock()
     registry = ProcessRegistry(conn, clock)
     me = ProcessIdentity.new("0-3/8", T0)
-    assert await registry.register(me) == []
+    assert await processes.start(registry, me) == []
     assert await registry.alive(me.instance) and not await registry.alive("4-7/8:unknown")
+    await registry.beat(me, LiveFigures(latency=None, guilds=3000, jobs=0), "stopped")
+    if isinstance(conn, PgConnection):
+        # On PostgreSQL its lock says it runs: a row can say anything a second before a SIGKILL.
+        assert await registry.alive(me.instance)
+        await processes.kill(me)
+    assert not await registry.alive(me.instance)
+
+
+async def test_on_sqlite_a_process_whose_heartbeat_is_old_is_not_alive(conn: Connection, processes: Processes) -> None:
+    if isinstance(conn, PgConnection):
+        pytest.skip("on PostgreSQL the instance's lock says whether it runs (the test above)")
+    clock = Clock()
+    registry = ProcessRegistry(conn, clock)
+    me = ProcessIdentity.new("0-3/8", T0)
+    await processes.start(registry, me)
     clock.now = T0 + STALE_AFTER + dt.timedelta(seconds=1)
     assert not await registry.alive(me.instance)  # no heartbeat for too long: crashed
     await registry.beat(me, LiveFigures(latency=0.04, guilds=3000, jobs=12))
     assert await registry.alive(me.instance)
-    await registry.beat(me, LiveFigures(latency=None, guilds=3000, jobs=0), "stopped")
-    assert not await registry.alive(me.instance)
 
 
-async def test_a_process_on_this_machine_whose_pid_is_gone_is_not_alive_and_is_marked_stopped(
-    conn: Connection,
+async def test_a_killed_process_is_not_alive_and_is_marked_stopped_when_the_next_one_starts(
+    conn: Connection, processes: Processes
 ) -> None:
     registry = ProcessRegistry(conn, Clock())
     killed = ProcessIdentity("0-3/8:dead", "0-3/8", ProcessIdentity.new("x", T0).host, a_dead_pid(), T0)
-    await registry.beat(killed, LiveFigures(latency=None, guilds=10, jobs=1))
-    assert not await registry.alive(killed.instance)  # its heartbeat is recent, but its pid is gone: SIGKILL
+    await processes.start(registry, killed)
+    await processes.kill(killed)
+    assert not await registry.alive(killed.instance)  # its heartbeat is recent, but it is gone: SIGKILL
     restarted = ProcessIdentity.new("0-3/8", T0)
-    assert await registry.register(restarted) == []  # not an overlap: the predecessor is gone
+    assert await processes.start(registry, restarted) == []  # not an overlap: the predecessor is gone
     states = {p.instance: p.state for p in await registry.processes()}
     assert states == {killed.instance: "stopped", restarted.instance: "running"}
 
 
-async def test_overlapping_shards_or_another_shard_count_are_reported(conn: Connection) -> None:
+async def test_overlapping_shards_or_another_shard_count_are_reported(conn: Connection, processes: Processes) -> None:
     registry = ProcessRegistry(conn, Clock())
-    first = ProcessIdentity.new("0-3/8", T0)
-    assert await registry.register(first) == []
-    assert await registry.register(ProcessIdentity.new("4-7/8", T0)) == []  # disjoint: fine
-    overlapping = await registry.register(ProcessIdentity.new("3-4/8", T0))
-    assert sorted(p.slot for p in overlapping) == ["0-3/8", "4-7/8"]
-    other_count = await registry.register(ProcessIdentity.new("8-9/10", T0))
-    assert len(other_count) == 3  # another count splits the servers differently: everyone overlaps
+    assert await processes.start(registry, ProcessIdentity.new("0-3/8", T0)) == []
+    assert await processes.start(registry, ProcessIdentity.new("4-7/8", T0)) == []  # disjoint: fine
+    assert await processes.start(registry, ProcessIdentity.new("3-4/8", T0)) == ["0-3/8", "4-7/8"]
+    # Another count splits the servers differently: everyone overlaps.
+    assert len(await processes.start(registry, ProcessIdentity.new("8-9/10", T0))) == 3
 
 
-async def test_imgbot_status_lists_the_processes(conn: Connection) -> None:
+async def test_imgbot_status_lists_the_processes(conn: Connection, processes: Processes) -> None:
     clock = Clock()
     registry = ProcessRegistry(conn, clock)
     me = ProcessIdentity.new("0-3/8", T0)
-    await registry.register(me)
+    await processes.start(registry, me)
     await registry.beat(me, LiveFigures(latency=0.0415, guilds=3011, jobs=12))
     report = StatusReport(T0, None, [], [], "database", processes=tuple(await registry.processes()))
     assert report.running  # one process of the cluster runs

@@ -213,6 +213,16 @@ async def test_abandoned_solo_quiz_times_out(service: QuizService, clock: Clock)
     assert expired.solo_summary is not None and expired.solo_summary.answered == 1
     assert not expired.solo_summary.finished
     assert await service.current_solo(ALICE) is None
+
+
+async def test_a_process_of_a_cluster_ends_only_its_own_servers_abandoned_quizzes(
+    service: QuizService, clock: Clock
+) -> None:
+    await service.start_solo(ALICE, guild_id=GUILD, channel_id=CHANNEL, options=start(3))
+    clock.advance(minutes=30)
+    assert await service.expire_abandoned(owns=lambda guild_id: guild_id != GUILD) == ()  # another process's
+    (expired,) = await service.expire_abandoned(owns=lambda guild_id: guild_id == GUILD)
+    assert expired.user_id == ALICE
     with pytest.raises(UserInputError, match="no quiz running"):
         await service.answer_solo(ALICE, 0)
 
