@@ -304,11 +304,11 @@ def backup_database(
     return info
 
 
-def list_backups(directory: Path) -> list[Path]:
-    """Backups in ``directory``, oldest first (the time stamp is in the name)."""
+def list_backups(directory: Path, name: re.Pattern[str] = BACKUP_NAME) -> list[Path]:
+    """Backups in ``directory`` (SQLite's, or those ``name`` matches), oldest first (the time stamp is in the name)."""
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.iterdir() if BACKUP_NAME.match(p.name))
+    return sorted(p for p in directory.iterdir() if name.match(p.name))
 
 
 def prune_backups(directory: Path, keep: int) -> list[Path]:

@@ -54,6 +54,7 @@ from bot.db.backup import (
     RestoreResult,
     file_in_use,
     holding_file,
+    list_backups,
 )
 from bot.db.connection import PG_MIGRATIONS_DIR, discover_migrations, open_database
 from bot.db.files import create_private_file, fsync_dir, fsync_file, private_dir
@@ -249,10 +250,8 @@ def backup_postgres(
 
 
 def list_pg_backups(directory: Path) -> list[Path]:
-    """PostgreSQL backups in ``directory``, oldest first (the time stamp is in the name)."""
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.iterdir() if PG_BACKUP_NAME.match(p.name))
+    """PostgreSQL backups in ``directory``, oldest first."""
+    return list_backups(directory, PG_BACKUP_NAME)
 
 
 def prune_pg_backups(directory: Path, keep: int) -> list[Path]:
