@@ -116,8 +116,9 @@ MAX_RATELIMIT_TIMEOUT = 30.0
 """discord.py's max_ratelimit_timeout (30 s is its smallest): a 429 asking for a longer wait raises RateLimited
 instead of sleeping, so a scheduled item Discord holds back fails alone and is retried, and nobody waits behind it."""
 HEARTBEAT_JOB = "status:heartbeat"
-PER_PROCESS_JOBS = frozenset({HEARTBEAT_JOB, RECONCILE_JOB})
-"""The periodic jobs every process of a cluster runs: its heartbeat, and the member check of its own servers. The
+PER_PROCESS_JOBS = frozenset({HEARTBEAT_JOB, RECONCILE_JOB, SERVER_ENTRIES_JOB})
+"""The periodic jobs every process of a cluster runs: its heartbeat, the member check of its own servers and the
+retention of their own knowledge entries (both look at the process's list of servers, which has only its own). The
 others work over the whole database (purges, retention, backups, abandoned quizzes): the process with shard 0 runs
 them (``ShardedBot.runs_cluster_jobs``); they post through REST, which any process may use for any server."""
 BACKUP_JOB = "db:backup"
@@ -377,7 +378,12 @@ class ImgBot(ShardedBot):
         # A server's own knowledge entries; when the bot leaves a server they go after its study-group retention.
         server_entries = ServerEntries(ServerEntryRepository(self._db), feed_clock)
         server_entries_retention = ServerEntriesRetention(
-            server_entries, adapters.members, studygroups.retention_days, budget.lane(LOOKUPS_PER_SECOND)
+            server_entries,
+            adapters.members,
+            studygroups.retention_days,
+            budget.lane(LOOKUPS_PER_SECOND),
+            # In a cluster each process looks after its own servers' entries (SERVER_ENTRIES_JOB runs in each).
+            owns=self.owns if self.settings.shard_ids is not None else None,
         )
         # Ask the community: the help channels and the questions posted to them (go with the entries above).
         community = CommunityService(CommunityRepository(self._db), feed_clock)
