@@ -1,8 +1,9 @@
 """Cluster fan-out figure: one milestone due in N subscribed servers, served by several bot processes (SHARDS) that
 share one PostgreSQL, against the emulator enforcing Discord's global limit of 50 requests per second.
 
-Run: .venv/bin/python bench/cluster_fanout.py [--servers 6000] [--shard-count 6] [--processes 0-1,2-3,4-5]
-                                              [--kill] [--overlap] [--lead 90]
+Run: .venv/bin/python bench/cluster_fanout.py [--servers 6000] [--shard-count 6] [--processes 0-1 2-3 4-5]
+                                              [--kill] [--overlap] [--share-by-servers] [--lead 90]
+                                              [--max-concurrency 1]
 
 The subscriptions and events (one #general per server, reminder "0": exactly one message per server) are written
 straight into a fresh database of a throwaway PostgreSQL server (tests/postgres_server.py) before the bots start; then
@@ -14,12 +15,18 @@ resident memory (peak), what `imgbot status --json` lists, and the overlap warni
   once: still every server exactly once (its unfinished claim is taken over, found by its nonce).
 - ``--overlap``: two processes with overlapping ranges (``0-3`` and ``2-5`` of 6): both schedule shards 2 and 3;
   still exactly once, and the second one warns in its log.
+- ``--share-by-servers``: each process's RATE_SHARE is its share of the servers rather than of the shards (by
+  default a process paces its posts at its shards' share of the 46/s budget, so the one whose shards hold the most
+  servers finishes last).
+- ``--servers``: a smaller world for a slower machine (the default run takes about 4 minutes: 40 s of starts, a
+  90 s lead, a 130 s fan-out).
 
 The processes are started one after another: Discord accepts one IDENTIFY per 5 s for a bot (max_concurrency 1, all
 but the largest bots), whichever process sends it, and a process only paces its own. Each starts once the previous
 one is ready (all its shards identified) and 5 s have passed (``IDENTIFY_WINDOW``), so the emulator counts no
-IDENTIFY too soon. Duplicates are counted after every delivery row is `sent`, the processes have stopped and the
-emulator has no connection or request left (``Emulator.wait_idle``): nothing sent can still arrive.
+IDENTIFY too soon; with ``--max-concurrency`` at least the shard count (a bot Discord lets identify that many shards
+at once) they start together. Duplicates are counted after every delivery row is `sent`, the processes have
+stopped and the emulator has no connection or request left (``Emulator.wait_idle``): nothing sent can still arrive.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import os
 import signal
 import sys
@@ -106,6 +114,10 @@ class Figures:
     requests: int
     rate_limited: int
     identify_too_soon: int
+    servers_by_process: dict[str, int]
+    """The servers each process serves (its shards')."""
+    rate_shares: dict[str, float]
+    """RATE_SHARE given to each process (empty: each took its shards' share, bot/config.py)."""
     memory_mib: dict[str, float]
     """Peak resident memory (VmHWM) of each process, by its range (the restarted one: its second life)."""
     processes: list[dict[str, Any]]
@@ -130,13 +142,18 @@ class Figures:
                 f"SIGKILL:              process {self.ranges[1]} killed with {posted} of its {own} servers posted "
                 f"({self.killed_at} of all), restarted at once"
             ]
+        served = ", ".join(f"{r} ({n} servers)" for r, n in self.servers_by_process.items())
+        shared = ", ".join(f"{r} {v:.4f} (RATE_SHARE)" for r, v in self.rate_shares.items()) or (
+            "each its shards' share of the 46/s scheduled budget"
+        )
         started = "one after another, IDENTIFY once per 5 s" if self.max_concurrency == 1 else "together"
         late = "" if self.ready_before_due else " AFTER the due instant: the time below is not the fan-out's"
         listed = ", ".join(f"{p['shards']} {'running' if p['running'] else p['state']}" for p in self.processes)
         warned = {name: len(lines) for name, lines in self.warnings.items() if lines}
         return [
             f"servers:              {self.servers} on {self.shard_count} shards",
-            f"processes:            {', '.join(self.ranges)} (one PostgreSQL)",
+            f"processes:            {served} (one PostgreSQL)",
+            f"rate shares:          {shared}",
             f"all ready after:      {self.ready_seconds:.1f} s (started {started}){late}",
             *kill,
             f"all delivered after:  {self.seconds:.1f} s  (floor {self.floor:.1f} s at {GLOBAL_LIMIT}/s, "
@@ -231,6 +248,13 @@ async def delivery_rows(url: str) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in rows}
 
 
+def servers_shares(channels: dict[int, int], shard_count: int, ranges: Sequence[str]) -> dict[str, float]:
+    """Each range's share of the servers (rounded down to 1/10,000, so that the shares add up to at most 1): the
+    RATE_SHARE that lets every process finish a fan-out to all of them at the same time."""
+    shards = Counter(shard_of(guild, shard_count) for guild in channels)
+    return {r: math.floor(sum(shards[i] for i in parse_shards(r)) / len(channels) * 10_000) / 10_000 for r in ranges}
+
+
 async def claims(url: str, shard_count: int) -> tuple[Counter[str], int]:
     """The announcements' rows by the slot of the process that claimed them, and how many were claimed by a process
     whose shards do not include the server's."""
@@ -318,12 +342,14 @@ async def measure(
     work_dir: Path | None = None,
     members_per_guild: int = 2,
     max_concurrency: int = 1,
+    share_by_servers: bool = False,
 ) -> Figures:
     """Run the cluster's fan-out once and return its figures. ``ranges``: one process per shard range of
     ``shard_count`` (by default three disjoint ones). ``kill``: SIGKILL the second process when half the servers
     have their post, then restart it. ``lead``: seconds from now to the due instant (every process should be ready
     before it). ``max_concurrency``: the IDENTIFYs Discord accepts per 5 s (the processes start together when it is
-    at least the shard count). ``database_url``: a database to use (the tests' own server's, migrated or not);
+    at least the shard count). ``share_by_servers``: each process's RATE_SHARE is its share of the servers (by
+    default, its share of the shards). ``database_url``: a database to use (the tests' own server's, migrated or not);
     else a throwaway PostgreSQL server is started for the run."""
     with contextlib.ExitStack() as stack:
         directory = work_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cluster-fanout-")))
@@ -338,7 +364,16 @@ async def measure(
             database_url = server.url("cluster_fanout")
         chosen = tuple(ranges) if ranges is not None else disjoint_ranges(shard_count)
         return await _measure(
-            servers, shard_count, chosen, kill, lead, database_url, directory, members_per_guild, max_concurrency
+            servers,
+            shard_count,
+            chosen,
+            kill,
+            lead,
+            database_url,
+            directory,
+            members_per_guild,
+            max_concurrency,
+            share_by_servers,
         )
 
 
@@ -352,6 +387,7 @@ async def _measure(
     directory: Path,
     members_per_guild: int,
     max_concurrency: int,
+    share_by_servers: bool,
 ) -> Figures:
     world = World.generate(servers, members_per_guild=members_per_guild, seed=servers)
     now = datetime.now(UTC)
@@ -371,8 +407,15 @@ async def _measure(
             "BACKUP_INTERVAL_HOURS": "0",
             "SHARD_COUNT": str(shard_count),
         }
+        shares = servers_shares(channels, shard_count, ranges) if share_by_servers else {}
         bots = [
-            BotProcess(env=base | {"SHARDS": r}, name=f"shards-{r}", stop_timeout=30, database_url=url) for r in ranges
+            BotProcess(
+                env=base | {"SHARDS": r} | ({"RATE_SHARE": f"{shares[r]:.4f}"} if r in shares else {}),
+                name=f"shards-{r}",
+                stop_timeout=30,
+                database_url=url,
+            )
+            for r in ranges
         ]
         arrivals = Arrivals(emu, set(channels.values()))
         memory: dict[str, float] = {}
@@ -440,6 +483,10 @@ async def _measure(
         requests=requests,
         rate_limited=rate_limited,
         identify_too_soon=identify_too_soon,
+        servers_by_process={
+            r: sum(1 for guild in channels if shard_of(guild, shard_count) in parse_shards(r)) for r in ranges
+        },
+        rate_shares=shares,
         memory_mib=memory,
         processes=processes,
         warnings={bot.name: [line for line in bot.output.splitlines() if OVERLAP_WARNING in line] for bot in bots},
@@ -460,6 +507,9 @@ def main() -> None:
     parser.add_argument(
         "--max-concurrency", type=int, default=1, help="IDENTIFYs per 5 s; >= the shard count: start together"
     )
+    parser.add_argument(
+        "--share-by-servers", action="store_true", help="RATE_SHARE of each process: its share of the servers"
+    )
     args = parser.parse_args()
     ranges = overlapping_ranges(args.shard_count) if args.overlap else disjoint_ranges(args.shard_count)
     if args.processes:
@@ -472,6 +522,7 @@ def main() -> None:
             kill=args.kill,
             lead=args.lead,
             max_concurrency=args.max_concurrency,
+            share_by_servers=args.share_by_servers,
         )
     )
     print("\n".join(figures.lines()))
