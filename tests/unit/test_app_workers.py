@@ -79,6 +79,16 @@ async def test_a_process_of_a_cluster_without_shard_0_runs_only_the_jobs_of_its_
         assert {worker.name for worker in instance.workers} == {HEARTBEAT_JOB, RECONCILE_JOB, SERVER_ENTRIES_JOB}
 
 
+async def test_a_process_with_a_small_share_of_the_rate_budget_starts(tmp_path: Path, content: Content) -> None:
+    """1 shard of 10 paces its scheduled work at 4.6/s, slower than the member lookups' own 5/s: their lane is capped
+    at the budget instead of refusing to start (``Lane``: never faster than its budget)."""
+    instance = ImgBot(make_settings(tmp_path, shards="3", shard_count=10), content)
+    assert instance.settings.scheduled_rate_share == pytest.approx(0.1)
+    async with instance:
+        await instance.prepare()
+        assert HEARTBEAT_JOB in {worker.name for worker in instance.workers}
+
+
 async def test_the_privacy_retention_sweep_runs_at_start_up_and_then_daily(bot: ImgBot) -> None:
     now = dt.datetime.now(dt.UTC)
     readiness = ReadinessRepository(bot.db)
