@@ -78,6 +78,7 @@ from bot.scheduling import (
     Worker,
     clock_from_env,
 )
+from bot.scheduling.pacing import Lane
 from bot.services import Services
 from bot.sharding import ShardedBot
 from bot.startup_heap import freeze_startup_heap
@@ -127,6 +128,13 @@ servers it left while offline (their own entries) and abandoned group quizzes (e
 The others work over the whole database and post nothing (purges, retention, backups): the process with shard 0 runs
 them (``ShardedBot.runs_cluster_jobs``)."""
 BACKUP_JOB = "db:backup"
+
+
+def _lane(budget: RateBudget, per_second: float, concurrency: int = 1) -> Lane:
+    """A slower limit of the process's budget, never faster than the budget: in a cluster a process's budget is its
+    share of the bot's (1 shard of 10: 4.6/s), which may be slower than a lane's own rate (member lookups' 5/s)."""
+    return budget.lane(min(per_second, budget.per_second), concurrency)
+
 
 # How long each worker may run (``Worker.timeout``). A run that hangs (a request nobody answers, a database held by
 # something else) is ended and logged, instead of having every later run skipped as "still running".
@@ -337,7 +345,7 @@ class ImgBot(ShardedBot):
             events=DiscordEventGateway(self),
             prompts=DiscordPromptSender(self),
             nudges=DiscordNudgeSender(self),
-            members=DiscordMemberDirectory(self, budget.lane(DiscordMemberDirectory.REST_PER_SECOND)),
+            members=DiscordMemberDirectory(self, _lane(budget, DiscordMemberDirectory.REST_PER_SECOND)),
             quiz=DiscordGroupQuizPoster(self, names, self._entry_title),
             mydates=DiscordReminderSender(self),
         )
@@ -375,7 +383,7 @@ class ImgBot(ShardedBot):
         runner.add(studygroup_nudges)
         retention = RetentionPurger(studygroups)
         reconciler = MemberReconciler(
-            studygroups, adapters.members, budget.lane(LOOKUPS_PER_SECOND, CONCURRENT_LOOKUPS)
+            studygroups, adapters.members, _lane(budget, LOOKUPS_PER_SECOND, CONCURRENT_LOOKUPS)
         )
         quiz_timers = GroupQuizTimers(
             quiz, self._scheduler, adapters.quiz, owns=self.owns if self.settings.shard_ids is not None else None
@@ -383,7 +391,12 @@ class ImgBot(ShardedBot):
         # A server's own knowledge entries; when the bot leaves a server they go after its study-group retention.
         server_entries = ServerEntries(ServerEntryRepository(self._db), feed_clock)
         server_entries_retention = ServerEntriesRetention(
-            server_entries, adapters.members, studygroups.retention_days, budget.lane(LOOKUPS_PER_SECOND)
+            server_entries,
+            adapters.members,
+            studygroups.retention_days,
+            _lane(budget, LOOKUPS_PER_SECOND),
+            # In a cluster each process looks after its own servers' entries (SERVER_ENTRIES_JOB runs in each).
+            owns=self.owns if self.settings.shard_ids is not None else None,
         )
         # Ask the community: the help channels and the questions posted to them (go with the entries above).
         community = CommunityService(CommunityRepository(self._db), feed_clock)

@@ -627,18 +627,24 @@ class ServerEntriesRetention:
         presence: ServerPresence,
         retention_days: Callable[[int], Awaitable[int]],
         pacer: Lane | Pacer | None = None,
+        owns: Callable[[int], bool] | None = None,
     ) -> None:
         self.service = service
         self.presence = presence
         self.retention_days = retention_days
         self.pacer = pacer
+        self.owns = owns
+        """In a cluster of processes (SHARDS): the servers this process serves, the only ones it looks at. Another
+        process's server is not in this one's list: it would look removed, or (``server_status`` says UNAVAILABLE
+        for it) back, and its retention would be cancelled at every run. None: every server."""
 
     async def run(self) -> RetentionReport:
         service = self.service
         now = service.clock()
-        departures = dict(await service.departures())
+        mine = self.owns or (lambda guild_id: True)
+        departures = {guild_id: at for guild_id, at in await service.departures() if mine(guild_id)}
         left = back = purged = deleted = 0
-        for guild_id in await service.guilds_with_entries():
+        for guild_id in filter(mine, await service.guilds_with_entries()):
             status = self.presence.server_status(guild_id)
             if status is ServerStatus.ELSEWHERE:
                 # Another process of the cluster serves it, and runs this job for it.

@@ -96,9 +96,12 @@ class ProcessRegistry:
         self._host = socket.gethostname()
 
     async def register(self, me: ProcessIdentity) -> list[ProcessBeat]:
-        """Write this process's first row; mark as stopped the rows of processes on this machine whose pid is gone
-        (killed: they never said so); return the running processes whose shards overlap this one's."""
+        """Write this process's first row; mark as stopped the rows of processes that no longer run (killed: they
+        never said so); return the running processes whose shards overlap this one's."""
         now = self._clock()
+        # This process's row first, then the others': of two processes starting at the same moment, the one that
+        # reads last sees the other (reading first, both could miss each other, and neither would warn).
+        await self.beat(me, LiveFigures(latency=None, guilds=0, jobs=0), "running")
         everyone = await self.processes()
         gone = [p.instance for p in everyone if p.state == "running" and not await self._runs(p)]
         async with write_transaction(self._conn):
@@ -107,7 +110,6 @@ class ProcessRegistry:
                 await self._conn.execute(
                     "UPDATE status_processes SET state = 'stopped' WHERE instance = ?", (instance,)
                 )
-        await self.beat(me, LiveFigures(latency=None, guilds=0, jobs=0), "running")
         mine, count = slot_shards(me.slot)
         overlapping = []
         for other in everyone:

@@ -68,6 +68,27 @@ async def test_every_worker_is_registered_and_all_but_the_heartbeat_have_a_timeo
     assert forget.every == dt.timedelta(days=1) and forget.at_start and not forget.needs_ready
 
 
+async def test_a_process_of_a_cluster_without_shard_0_runs_only_the_jobs_of_its_own_servers(
+    tmp_path: Path, content: Content
+) -> None:
+    """The jobs over the whole database run in the process with shard 0; the others keep their heartbeat and the two
+    jobs that look at the process's own list of servers (which holds only its shards' servers)."""
+    instance = ImgBot(make_settings(tmp_path, shards="2-3", shard_count=4), content)
+    async with instance:
+        await instance.prepare()
+        assert {worker.name for worker in instance.workers} == {HEARTBEAT_JOB, RECONCILE_JOB, SERVER_ENTRIES_JOB}
+
+
+async def test_a_process_with_a_small_share_of_the_rate_budget_starts(tmp_path: Path, content: Content) -> None:
+    """1 shard of 10 paces its scheduled work at 4.6/s, slower than the member lookups' own 5/s: their lane is capped
+    at the budget instead of refusing to start (``Lane``: never faster than its budget)."""
+    instance = ImgBot(make_settings(tmp_path, shards="3", shard_count=10), content)
+    assert instance.settings.scheduled_rate_share == pytest.approx(0.1)
+    async with instance:
+        await instance.prepare()
+        assert HEARTBEAT_JOB in {worker.name for worker in instance.workers}
+
+
 async def test_the_privacy_retention_sweep_runs_at_start_up_and_then_daily(bot: ImgBot) -> None:
     now = dt.datetime.now(dt.UTC)
     readiness = ReadinessRepository(bot.db)

@@ -346,17 +346,22 @@ async def test_a_postgres_restore_is_refused_while_a_bot_runs(pg_database: str, 
 
 async def test_the_bot_holds_the_lock_from_start_to_close(pg_database: str, tmp_path: Path, content: Content) -> None:
     url = pg_database
-    bot = ImgBot(make_settings(tmp_path, database_url=url), content)
-    second = ImgBot(make_settings(tmp_path, database_url=url), content)
+    cluster = {"database_url": url, "shards": "0", "shard_count": 2}
+    bot = ImgBot(make_settings(tmp_path, **cluster), content)
+    second = ImgBot(make_settings(tmp_path, **{**cluster, "shards": "1"}), content)
+    alone = ImgBot(make_settings(tmp_path, database_url=url), content)
     try:
         await bot.prepare()
-        # A second process (another range of shards, issue 16 part 2) shares it; a restore is refused while either
-        # holds it.
+        # A second process of the cluster (another range of shards) shares it; a restore is refused while either
+        # holds it, and so is a bot run as one process, which wants it alone.
         await second.prepare()
         await bot.close()
         with pytest.raises(DatabaseInUse, match=r"in use by the bot \(pid"):
             await PostgresLock.acquire(url, SHOWN, "a restore", shared=False)
+        with pytest.raises(DatabaseProblem, match="Another bot: stop it, or run every process as part of one cluster"):
+            await alone.prepare()
     finally:
+        await alone.close()
         await second.close()
         await bot.close()
     async with await PostgresLock.acquire(url, SHOWN, "a restore", shared=False) as lock:
@@ -369,9 +374,35 @@ async def test_the_bot_holds_the_lock_from_start_to_close(pg_database: str, tmp_
             await refused.close()
     shown = make_settings(tmp_path, database_url=url).database_shown
     assert str(caught.value) == (
-        f"cannot start: the database {shown} is in use by a restore (pid {os.getpid()}). Let it finish, then start "
-        "the bot again"
+        f"cannot start: the database {shown} is in use by a restore (pid {os.getpid()}). A restore or a migration: "
+        "let it finish, then start the bot again. Another bot: stop it, or run every process as part of one cluster "
+        "(SHARDS and SHARD_COUNT), which share the database"
     )
+
+
+async def test_a_process_of_a_cluster_does_not_upgrade_the_schema_under_the_others(
+    postgres: PostgresServer, tmp_path: Path, content: Content
+) -> None:
+    """Migrations to apply while another process of the cluster runs (it holds the lock shared): refused, and the
+    schema is left as it was; alone, the process upgrades it and then shares the lock as usual."""
+    url = pg.new_empty_database(postgres)
+    settings = make_settings(tmp_path, database_url=url, shards="0", shard_count=2)
+    other = await PostgresLock.acquire(url, SHOWN, "the bot", shared=True)
+    bot = ImgBot(settings, content)
+    try:
+        with pytest.raises(DatabaseProblem, match=r"cannot upgrade the database .* stop every process, start one"):
+            await bot.prepare()
+    finally:
+        await bot.close()
+        await other.release()
+    assert pg.rows(url, "SELECT to_regclass('schema_version') IS NULL") == [(True,)]  # nothing was applied
+    first = ImgBot(settings, content)
+    try:
+        await first.prepare()  # alone: upgrades, then holds the lock shared
+        async with await PostgresLock.acquire(url, SHOWN, "the bot", shared=True):
+            pass
+    finally:
+        await first.close()
 
 
 async def test_processes_that_may_run_side_by_side_share_the_lock(pg_database: str) -> None:

@@ -321,6 +321,41 @@ async def test_a_removal_while_offline_counts_from_when_it_is_noticed_and_a_retu
     assert await service.departures() == [] and await service.guilds_with_entries() == []
 
 
+async def test_a_process_of_a_cluster_leaves_the_entries_of_other_processes_servers_alone(
+    service: ServerEntries, clock: Clock
+) -> None:
+    """In a cluster (SHARDS) a process's list has only its own servers, and for another process's server
+    ``server_status`` says UNAVAILABLE (bot/adapters/member_directory.py): read as "listed again", it cancelled that
+    server's departure at every run, so its entries were never deleted. Each process looks after its own servers."""
+
+    async def retention(guild_id: int) -> int:
+        return 7
+
+    await service.add(GUILD, ADMIN, form("Study hall hours"))
+    await service.add(OTHER_GUILD, ADMIN, form("Q-bank rules"))
+    # The bot was removed from OTHER_GUILD; the process serving it recorded the departure as it happened.
+    assert await service.server_left(OTHER_GUILD) is True
+
+    class ServedElsewhere(Presence):
+        def server_status(self, guild_id: int) -> ServerStatus:
+            return ServerStatus.UNAVAILABLE if guild_id == OTHER_GUILD else super().server_status(guild_id)
+
+    here = ServedElsewhere(listed={GUILD})
+    this_process = ServerEntriesRetention(service, here, retention, owns=lambda guild_id: guild_id == GUILD)
+    report = await this_process.run()
+    assert (report.back, report.left_while_offline, report.servers_purged) == (0, 0, 0)
+    assert [guild_id for guild_id, _ in await service.departures()] == [OTHER_GUILD], "its departure stands"
+    assert here.asked == []
+
+    # The process serving OTHER_GUILD deletes its entries once the retention period is over; GUILD's stay.
+    clock.now = START + dt.timedelta(days=7)
+    assert (await this_process.run()).servers_purged == 0
+    there = ServerEntriesRetention(service, Presence(), retention, owns=lambda guild_id: guild_id == OTHER_GUILD)
+    report = await there.run()
+    assert (report.servers_purged, report.entries_deleted) == (1, 1)
+    assert await service.entries(OTHER_GUILD) == [] and len(await service.entries(GUILD)) == 1
+
+
 async def test_a_moderator_adding_an_entry_proves_the_bot_is_back(service: ServerEntries) -> None:
     await service.add(GUILD, ADMIN, form("Study hall hours"))
     await service.server_left(GUILD)

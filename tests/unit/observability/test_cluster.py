@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import subprocess
@@ -135,3 +136,14 @@ async def test_imgbot_status_lists_the_processes(conn: Connection, processes: Pr
     assert f"shards 0-3/8: running, {me.host} pid {os.getpid()}, heartbeat 0s ago, 3,011 servers, latency 42 ms" in text
     listed = status_json(report)["processes"]
     assert isinstance(listed, list) and listed[0]["shards"] == "0-3/8" and listed[0]["running"] is True
+
+
+async def test_two_overlapping_processes_starting_at_the_same_moment_are_reported(conn: Connection) -> None:
+    """Each writes its own row before it reads the others': whichever reads last sees the other one. Read first,
+    both could read before either wrote, and neither would warn."""
+    first, second = ProcessIdentity.new("0-3/6", T0), ProcessIdentity.new("2-5/6", T0)
+    found = await asyncio.gather(
+        ProcessRegistry(conn, Clock()).register(first), ProcessRegistry(conn, Clock()).register(second)
+    )
+    reported = {p.instance for overlapping in found for p in overlapping}
+    assert reported & {first.instance, second.instance}, found
