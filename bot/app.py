@@ -49,7 +49,7 @@ from bot.mydates.service import PURGE_EVERY as MYDATES_PURGE_EVERY
 from bot.mydates.service import PURGE_JOB as MYDATES_PURGE_JOB
 from bot.mydates.service import PURGE_TIMEOUT as MYDATES_PURGE_TIMEOUT
 from bot.mydates.service import MyDatesService
-from bot.observability.cluster import ProcessIdentity, ProcessRegistry, instance_key
+from bot.observability.cluster import ProcessIdentity, ProcessRegistry, instance_key, server_share
 from bot.observability.context import with_interaction_context
 from bot.observability.repository import StatusRepository
 from bot.observability.service import StatusService
@@ -212,6 +212,7 @@ class ImgBot(ShardedBot):
         self._status: StatusService | None = None
         self._run_lock: PostgresLock | None = None
         self._stopping: asyncio.Task[None] | None = None
+        self._budget: RateBudget | None = None
         self._registry: ProcessRegistry | None = None
         self.process: ProcessIdentity | None = None
         """This process, when it is one of a cluster (SHARDS)."""
@@ -319,6 +320,7 @@ class ImgBot(ShardedBot):
         self._scheduler = JobScheduler()
         # In a cluster each process paces its own scheduled work at its share of the bot's budget (SHARDS).
         budget = RateBudget(SCHEDULED_PER_SECOND * self.settings.scheduled_rate_share)
+        self._budget = budget
         # Tests only: exit between sending and recording a scheduled post (tests/e2e/test_delivery_e2e.py and
         # tests/e2e/test_studygroups_schedule_e2e.py).
         crash_after_send = hooks.get(CRASH_AFTER_SEND_ENV) == "1"
@@ -583,6 +585,25 @@ class ImgBot(ShardedBot):
     async def _process_beat(self, state: State) -> None:
         if self._registry is not None and self.process is not None:
             await self._registry.beat(self.process, self._live_figures(), state)
+            if state == "running" and self.settings.rate_share is None:
+                await self._share_by_servers(self._registry, self.process)
+
+    async def _share_by_servers(self, registry: ProcessRegistry, me: ProcessIdentity) -> None:
+        """Pace at this process's share of the bot's servers once every shard's process has reported them: a fan-out
+        ends when the process with the most servers is done, so shares by shards (equal for equal ranges) would
+        leave the busiest one slowest. Each process reads the same heartbeats, so the shares add up to the budget."""
+        share = server_share(me, len(self.guilds), await registry.processes(), dt.datetime.now(dt.UTC))
+        budget = self._budget
+        if share is None or budget is None:
+            return
+        rate = SCHEDULED_PER_SECOND * min(1.0, max(share, 0.01))
+        if abs(rate - budget.per_second) > 0.02 * budget.per_second:
+            log.info(
+                "scheduled posts paced at %.1f/s: this process's share of the bot's servers (%.1f %%)",
+                rate,
+                share * 100,
+            )
+            budget.set_rate(rate)
 
     async def _stop_heartbeat(self) -> None:
         """Record a clean stop (with any last errors) while the database is still open (the heartbeat's worker

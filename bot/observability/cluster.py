@@ -74,6 +74,23 @@ _LOCK_HELD = (
 )
 
 
+def server_share(me: ProcessIdentity, my_servers: int, processes: list[ProcessBeat], now: dt.datetime) -> float | None:
+    """This process's share of the bot's servers, from the running processes' last heartbeats; None until the running
+    processes cover every shard between them (before, the others' servers are not known yet and a share of the few
+    counted would be too large) or while nobody reported a server."""
+    mine, count = slot_shards(me.slot)
+    others = [p for p in processes if p.instance != me.instance and p.running(now)]
+    covered = set(mine)
+    for other in others:
+        ids, other_count = slot_shards(other.slot)
+        if other_count == count:
+            covered |= ids
+    total = my_servers + sum(p.guilds for p in others)
+    if covered != set(range(count)) or my_servers <= 0 or total <= 0:
+        return None
+    return my_servers / total
+
+
 def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -82,6 +82,14 @@ class Pacer:
 class RateBudget(Pacer):
     """The process's one pacer for scheduled requests (see the module docstring)."""
 
+    def set_rate(self, per_second: float) -> None:
+        """Pace at ``per_second`` from the next turn on (a process of a cluster whose share of the bot's servers
+        changed). Lanes made earlier keep their own rate, each turn of theirs still a turn of this budget."""
+        if not 0 < per_second <= DISCORD_GLOBAL_PER_SECOND:
+            raise ValueError(f"per_second must be in (0, {DISCORD_GLOBAL_PER_SECOND}], got {per_second}")
+        self.per_second = per_second
+        self.interval = 1.0 / per_second
+
     def lane(self, per_second: float, concurrency: int = 1) -> Lane:
         """A slower limit for one kind of request; each of its turns is a turn of this budget too."""
         return Lane(self, per_second, concurrency)

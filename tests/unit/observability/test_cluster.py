@@ -14,8 +14,8 @@ import pytest
 
 from bot.db.connection import Connection
 from bot.db.postgres import PgConnection
-from bot.observability.cluster import ProcessIdentity, ProcessRegistry, instance_key, slot_shards
-from bot.observability.status import STALE_AFTER, LiveFigures, StatusReport, status_json, status_text
+from bot.observability.cluster import ProcessIdentity, ProcessRegistry, instance_key, server_share, slot_shards
+from bot.observability.status import STALE_AFTER, LiveFigures, ProcessBeat, StatusReport, status_json, status_text
 
 T0 = dt.datetime(2027, 3, 3, 12, 0, tzinfo=dt.UTC)
 
@@ -42,11 +42,15 @@ class Processes:
         self.conn = conn
         self.sessions: dict[str, asyncpg.Connection] = {}
 
-    async def start(self, registry: ProcessRegistry, me: ProcessIdentity) -> list[str]:
+    async def hold(self, me: ProcessIdentity) -> None:
+        """What a process does before it registers (bot/app.py): hold the lock named after it."""
         if isinstance(self.conn, PgConnection):
             session = await asyncpg.connect(self.conn.url)
             await session.execute("SELECT pg_advisory_lock($1)", instance_key(me.instance))
             self.sessions[me.instance] = session
+
+    async def start(self, registry: ProcessRegistry, me: ProcessIdentity) -> list[str]:
+        await self.hold(me)
         return sorted(p.slot for p in await registry.register(me))
 
     async def kill(self, me: ProcessIdentity) -> None:
@@ -138,12 +142,32 @@ async def test_imgbot_status_lists_the_processes(conn: Connection, processes: Pr
     assert isinstance(listed, list) and listed[0]["shards"] == "0-3/8" and listed[0]["running"] is True
 
 
-async def test_two_overlapping_processes_starting_at_the_same_moment_are_reported(conn: Connection) -> None:
+async def test_two_overlapping_processes_starting_at_the_same_moment_are_reported(
+    conn: Connection, processes: Processes
+) -> None:
     """Each writes its own row before it reads the others': whichever reads last sees the other one. Read first,
     both could read before either wrote, and neither would warn."""
     first, second = ProcessIdentity.new("0-3/6", T0), ProcessIdentity.new("2-5/6", T0)
+    await processes.hold(first)
+    await processes.hold(second)
     found = await asyncio.gather(
         ProcessRegistry(conn, Clock()).register(first), ProcessRegistry(conn, Clock()).register(second)
     )
     reported = {p.instance for overlapping in found for p in overlapping}
     assert reported & {first.instance, second.instance}, found
+
+
+def test_a_process_paces_at_its_share_of_the_servers_once_every_shard_has_reported() -> None:
+    now = T0
+    me = ProcessIdentity("0-1/6:a", "0-1/6", "h", 1, T0)
+
+    def beat(instance: str, slot: str, guilds: int, state: str = "running") -> ProcessBeat:
+        return ProcessBeat(instance, slot, "h", 2, state, T0, now, None, guilds, 0)  # type: ignore[arg-type]
+
+    two = [beat("2-3/6:b", "2-3/6", 1944)]
+    assert server_share(me, 2050, two, now) is None  # shards 4-5 have not reported: not known yet
+    three = [*two, beat("4-5/6:c", "4-5/6", 2006)]
+    assert server_share(me, 2050, three, now) == pytest.approx(2050 / 6000)
+    stopped = [*two, beat("4-5/6:c", "4-5/6", 2006, "stopped")]
+    assert server_share(me, 2050, stopped, now) is None  # a shard nobody runs: shares by shards again
+    assert server_share(me, 0, three, now) is None
