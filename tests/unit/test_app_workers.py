@@ -71,12 +71,13 @@ async def test_every_worker_is_registered_and_all_but_the_heartbeat_have_a_timeo
 async def test_a_process_of_a_cluster_without_shard_0_runs_only_the_jobs_of_its_own_servers(
     tmp_path: Path, content: Content
 ) -> None:
-    """The jobs over the whole database run in the process with shard 0; the others keep their heartbeat and the two
-    jobs that look at the process's own list of servers (which holds only its shards' servers)."""
+    """The jobs over the whole database run in the process with shard 0; the others keep their heartbeat and the
+    jobs for their own servers (the member check, their knowledge entries' retention, their abandoned quizzes)."""
     instance = ImgBot(make_settings(tmp_path, shards="2-3", shard_count=4), content)
     async with instance:
         await instance.prepare()
-        assert {worker.name for worker in instance.workers} == {HEARTBEAT_JOB, RECONCILE_JOB, SERVER_ENTRIES_JOB}
+        names = {worker.name for worker in instance.workers}
+        assert names == {HEARTBEAT_JOB, RECONCILE_JOB, SERVER_ENTRIES_JOB, EXPIRY_JOB}
 
 
 async def test_a_process_with_a_small_share_of_the_rate_budget_starts(tmp_path: Path, content: Content) -> None:
