@@ -15,9 +15,9 @@ resident memory (peak), what `imgbot status --json` lists, and the overlap warni
   once: still every server exactly once (its unfinished claim is taken over, found by its nonce).
 - ``--overlap``: two processes with overlapping ranges (``0-3`` and ``2-5`` of 6): both schedule shards 2 and 3;
   still exactly once, and the second one warns in its log.
-- ``--share-by-servers``: each process's RATE_SHARE is its share of the servers rather than of the shards (by
-  default a process paces its posts at its shards' share of the 46/s budget, so the one whose shards hold the most
-  servers finishes last).
+- ``--share-by-servers``: each process's RATE_SHARE fixed at its share of the servers. Without it a process paces
+  its posts at its shards' share of the 46/s budget until every shard's process has reported its servers in its
+  heartbeat, then at its share of the servers (bot/app.py), which is what this option fixes from the start.
 - ``--servers``: a smaller world for a slower machine (the default run takes about 4 minutes: 40 s of starts, a
   90 s lead, a 130 s fan-out).
 
@@ -144,7 +144,7 @@ class Figures:
             ]
         served = ", ".join(f"{r} ({n} servers)" for r, n in self.servers_by_process.items())
         shared = ", ".join(f"{r} {v:.4f} (RATE_SHARE)" for r, v in self.rate_shares.items()) or (
-            "each its shards' share of the 46/s scheduled budget"
+            "each its shards' share of the 46/s budget, then its share of the servers once all have reported"
         )
         started = "one after another, IDENTIFY once per 5 s" if self.max_concurrency == 1 else "together"
         late = "" if self.ready_before_due else " AFTER the due instant: the time below is not the fan-out's"
