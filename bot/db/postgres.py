@@ -29,7 +29,11 @@ import asyncpg
 import asyncpg.pool
 
 _Conn: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
-_RETURNS_ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES|SHOW|EXPLAIN)\b|\bRETURNING\b", re.IGNORECASE)
+_RETURNS_ROWS = re.compile(
+    # Leading blanks, comments and parentheses skipped: "-- why\n(SELECT ...)" returns rows too.
+    r"^(?:\s|--[^\n]*\n|/\*.*?\*/|\()*(SELECT|WITH|VALUES|SHOW|EXPLAIN|TABLE)\b|\bRETURNING\b",
+    re.IGNORECASE | re.DOTALL,
+)
 _STATUS_COUNT = re.compile(r"(\d+)$")
 
 
