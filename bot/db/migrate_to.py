@@ -135,10 +135,21 @@ def _autoincrement_floors(conn: sqlite3.Connection) -> dict[str, int]:
 # -- the target -----------------------------------------------------------------------------------------------------
 
 
+def _whole(value: Any) -> int:
+    """An integer column's value: 1.0 or "7" as SQLite may hold them, but never 1.5 cut to 1 (the counts would not
+    notice): the row is refused like any other PostgreSQL rejects."""
+    number = float(value) if isinstance(value, str) and not value.strip().lstrip("-").isdigit() else value
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(number)
+    return int(number)
+
+
 def _converter(data_type: str) -> Callable[[Any], Any]:
     """SQLite stores what it is given whatever the column says; PostgreSQL's COPY wants the column's type."""
     if data_type in ("bigint", "integer", "smallint"):
-        return lambda v: int(v)
+        return _whole
     if data_type in ("double precision", "real"):
         return lambda v: float(v)
     if data_type == "boolean":
@@ -186,7 +197,13 @@ async def _copy_table(pg: asyncpg.Connection, source: sqlite3.Connection, table:
     names = ", ".join(f'"{c}"' for c in mine)
     # Read on this thread (sqlite3 connections stay on the thread that made them); the copy is all this process does.
     rows = source.execute(f'SELECT {names} FROM "{table}"').fetchall()
-    records = [tuple(None if v is None else f(v) for f, v in zip(convert, row, strict=True)) for row in rows]
+    try:
+        records = [tuple(None if v is None else f(v) for f, v in zip(convert, row, strict=True)) for row in rows]
+    except (ValueError, TypeError) as exc:
+        raise MigrationRefused(
+            f"{table} holds a value its PostgreSQL column cannot take ({exc}); nothing was written. Mend the SQLite "
+            "database and migrate again"
+        ) from None
     if records:
         try:
             await pg.copy_records_to_table(table, records=records, columns=mine, schema_name="public")

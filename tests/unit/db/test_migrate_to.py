@@ -192,3 +192,15 @@ def test_a_row_postgresql_refuses_rolls_the_whole_copy_back(source: Path, postgr
     assert "nothing was written" in str(refused.value)
     assert pg.rows(target, "SELECT COUNT(*) FROM entry_votes") == [(0,)]
     assert pg.rows(target, f"SELECT to_regclass('{LEDGER_SCHEMA}.deletions') IS NULL") == [(True,)]
+
+
+def test_a_fraction_in_an_integer_column_is_refused_not_cut(source: Path, postgres: PostgresServer) -> None:
+    """SQLite keeps 1.5 in an INTEGER column if told to; copying it as 1 would change it, and the counts would not
+    notice: refused, naming the table, and nothing written."""
+    with sqlite3.connect(source) as conn:
+        conn.execute("UPDATE entry_votes SET user_id = 1.5 WHERE rowid = (SELECT MIN(rowid) FROM entry_votes)")
+    conn.close()
+    target = pg.new_database(postgres)
+    with pytest.raises(MigrationRefused, match=r"entry_votes holds a value .*1\.5.* nothing was written"):
+        pg.run(migrate_to(source, target, SHOWN))
+    assert pg.rows(target, "SELECT COUNT(*) FROM entry_votes") == [(0,)]
