@@ -163,6 +163,7 @@ _CACHE_LIMIT = 50_000
 
 _ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _TOKEN = re.compile(r"[a-z0-9]+")
+_DIGIT = re.compile(r"\d")
 # Discord markup that is not words: mentions <@123>, channels <#123>, custom emoji <:name:123>, :shortcodes:, links.
 # Mentions typed as text ("@everyone", "@MatchBot") say who is addressed, not what is asked.
 _DISCORD_MARKUP = re.compile(
@@ -292,8 +293,10 @@ _NUMBER_WORDS = {
 }
 # Spellings that mean one thing. Applied to entries and questions alike, so both sides agree. Each rule has a piece
 # of text it cannot match without ("" for none), checked first: most texts skip most rules, and start-up is faster.
-_CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = tuple(
-    (trigger, re.compile(pattern), replacement)
+# A trigger that starts with "#" also needs a digit (``\d``) in the text: the rules about numbers, about a dozen, are
+# most of the time spent on a question that has none.
+_CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = tuple(
+    (trigger.removeprefix("#"), trigger.startswith("#"), re.compile(pattern), replacement)
     for trigger, pattern, replacement in (
         ("u.", r"\bu\.\s?s\.(\s?a\.?)?", " us "),
         ("1", r"\bh\s*-?\s*1\s*-?\s*b\b", " h1b "),
@@ -364,31 +367,31 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
             r" \1 vs \2 ",
         ),
         ("%", r"%", " percent "),
-        ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
+        ("#", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.
-        ("k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
+        ("#k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
         # A number glued to its unit ("4mo", "36hr", "9pm", "2x", "225ish") is the number and the unit's word; the
         # glued token is a word no entry has, which would weigh against every answer.
-        ("m", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
-        ("hr", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
+        ("#m", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
+        ("#hr", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
         # "15 min" is minutes; "min passing score", with no number before it, a minimum.
-        ("min", r"\b(\d+)\s?mins?\b", r" \1 minutes "),
+        ("#min", r"\b(\d+)\s?mins?\b", r" \1 minutes "),
         ("min", r"\bmin\b", " minimum "),
-        ("wk", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
-        ("m", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
-        ("x", r"\b(\d+)x\b", r" \1 times "),
-        ("ish", r"\b(\d+)ish\b", r" \1 "),
+        ("#wk", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
+        ("#m", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
+        ("#x", r"\b(\d+)x\b", r" \1 times "),
+        ("#ish", r"\b(\d+)ish\b", r" \1 "),
         # "I'm 38", "38 years old", "42yo": the asker's age, which the entries call age ("i am 38 with two kids,
         # too late?"); not "I'm 25 days out" or "I have 38 programs".
         (
-            "",
+            "#",
             r"\b(?:(?:im|i\s+am|iam)\s+([1-7]\d)\b(?!\s*(?:days?|weeks?|months?|hours?|minutes?|programs?|"
             r"interviews?|apps?|applications?|percent|%|k|usd|dollars?|\$))|([1-7]\d)\s*-?\s*(?:years?\s*-?\s*old|yrs?\s*-?\s*old|"
             r"y/?o|yo)\b|aged\s+([1-7]\d)\b)",
             r" age \1\2\3 ",
         ),
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
-        ("y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
+        ("#y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
         ("validation", r"\bre-?\s*validation\b", " revalidation "),
         # The NRMP's "All In" policy is named by two stopwords: "all-in", or "all in" before "policy", is one word.
@@ -513,8 +516,8 @@ def normalize(text: str) -> str:
     # "dean's letter" -> "dean letter", "don't" -> "dont" (a stopword) rather than "don" and "t".
     text = _POSSESSIVE.sub("", text).replace("'", "")
     text = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text)
-    for trigger, pattern, replacement in _CANONICAL:
-        if trigger in text:
+    for trigger, needs_digit, pattern, replacement in _CANONICAL:
+        if trigger in text and (not needs_digit or _DIGIT.search(text)):
             text = pattern.sub(replacement, text)
     # The rules pad what they write with spaces; one space between words keeps normalising idempotent.
     return " ".join(text.split())
