@@ -770,6 +770,8 @@ class _Index:
     name_words_cache: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
     # Every word the entries spell, in any field, sorted: the forms a question's word may be another form of.
     surface: list[str] = field(default_factory=list)
+    # The vocabulary's words of each length window (length, distance), for spelling correction.
+    spellings_near: dict[tuple[int, int], list[str]] = field(default_factory=dict)
     # The credits of a word found nowhere: zero for every entry (shared, so it is read only).
     nowhere: NDArray[np.float64] = field(init=False)
 
@@ -1111,7 +1113,6 @@ class KnowledgeSearch:
         return corrected
 
     def _closest_known(self, term: str) -> str:
-        index = self._index
         if self._lookup(term).credits:
             return term
         # Doing a thing again is the thing ("rewrite", "resend", "reupload"), when the entries never say it so.
@@ -1123,13 +1124,26 @@ class KnowledgeSearch:
         if semantic is not None and semantic.is_word(term):
             return term
         max_distance = 1 if len(term) < 8 else 2
-        candidates = process.extract(term, index.vocabulary, scorer=OSA.distance, score_cutoff=max_distance, limit=8)
+        candidates = process.extract(
+            term, self._spellings_near(len(term), max_distance), scorer=OSA.distance, score_cutoff=max_distance, limit=8
+        )
         if not candidates:
             return term
         best_distance = min(c[1] for c in candidates)
         # Among equally close words prefer the one most entries use: typos are of common words.
         closest = [c[0] for c in candidates if c[1] == best_distance]
         return max(closest, key=lambda w: (len(self._lookup(w).credits), w))
+
+    def _spellings_near(self, length: int, distance: int) -> list[str]:
+        """The known words within ``distance`` letters of ``length`` long, in the vocabulary's order: no other word
+        is that few edits away, and equally close ones come out in the same order as from the whole vocabulary."""
+        index = self._index
+        key = (length, distance)
+        near = index.spellings_near.get(key)
+        if near is None:
+            near = [word for word in index.vocabulary if abs(len(word) - length) <= distance]
+            index.spellings_near[key] = near
+        return near
 
     def _kind(self, text: str) -> _Kind:
         if text.isdigit():

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
+from bot.content import Content
 from bot.knowledge.language import looks_non_english
 from bot.knowledge.search import _CANONICAL, _DIGIT, normalize
 
@@ -44,3 +47,28 @@ def test_the_language_check_of_plain_ascii_is_the_general_one(text: str) -> None
     that is no word and not ASCII sends the same words down the general path, which must agree."""
     known = frozenset({"usmle", "soap", "ck"})
     assert looks_non_english(text, known) == looks_non_english(text + " ·", known)
+
+
+def typos(word: str) -> list[str]:
+    """A letter left out, doubled, swapped with the next, and one changed: the typos spelling correction meets."""
+    found = []
+    for i in range(len(word)):
+        found += [word[:i] + word[i + 1 :], word[:i] + word[i] + word[i:], word[:i] + "x" + word[i + 1 :]]
+        if i + 1 < len(word):
+            found.append(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
+    return found
+
+
+def test_spelling_correction_looks_only_where_a_close_word_can_be(content: Content) -> None:
+    """No word further than ``distance`` letters in length is within ``distance`` edits, so leaving them out finds
+    the same words, and equally close ones in the same order (the first ``limit`` of a tie are the same ones)."""
+    search = content.knowledge.search_index
+    vocabulary = search._index.vocabulary
+    for word in vocabulary[::7]:
+        for typo in typos(word):
+            distance = 1 if len(typo) < 8 else 2
+            everywhere = process.extract(typo, vocabulary, scorer=OSA.distance, score_cutoff=distance, limit=8)
+            near = process.extract(
+                typo, search._spellings_near(len(typo), distance), scorer=OSA.distance, score_cutoff=distance, limit=8
+            )
+            assert [(w, d) for w, d, _ in near] == [(w, d) for w, d, _ in everywhere], typo
