@@ -1341,16 +1341,21 @@ class KnowledgeSearch:
             words_in[found] += term.concept.text.count(" ") + 1
             if term.concept.kind in _NAMING_KINDS:
                 topical[found] = True
-        total_penalty = sum(t.penalty for t in terms)
         # Sharing only everyday words with a member's question ("good evening") is no resemblance.
-        usable = topical & (matched >= MIN_MATCHED_WEIGHT)
-        if not usable.any():
+        usable = np.flatnonzero(topical & (matched >= MIN_MATCHED_WEIGHT))
+        if not usable.size:
             return found_cover
+        total_penalty = sum(t.penalty for t in terms)
+        kept = matched[usable]
         cover = np.zeros(count)
-        cover[usable] = matched[usable] / (matched[usable] + total_penalty - penalty_in[usable])
-        # ...and how much of the member's question this one covers: "observership in usa" is all of "how to get an
-        # observership in the usa", but little of "is an observership in the usa worth it at 40".
-        cover *= np.minimum(1.0, words_in / index.example_sizes)
+        # ...times how much of the member's question this one covers: "observership in usa" is all of "how to get an
+        # observership in the usa", but little of "is an observership in the usa worth it at 40". (Only the usable
+        # ones: the others cover nothing.)
+        cover[usable] = (
+            kept
+            / (kept + total_penalty - penalty_in[usable])
+            * np.minimum(1.0, words_in[usable] / index.example_sizes[usable])
+        )
         # Member questions are stored entry by entry: the best of each entry's run.
         found_cover[index.example_entries] = np.maximum.reduceat(cover, index.example_starts)
         return found_cover

@@ -113,8 +113,10 @@ class TokenEmbeddings:
         ids = self._ids(text)
         if not ids:
             return np.zeros(self._rows.shape[1], dtype=np.float32)
-        # The same reductions as ``embed`` (a mean in float32, then the 2-norm), so the same bits.
-        vector: NDArray[np.float32] = self._rows[ids].mean(axis=0, dtype=np.float32)
+        # The same arithmetic as ``embed``, so the same bits: the mean as numpy's ``mean`` takes it (a float32 sum,
+        # divided in place by the count), then the 2-norm as ``linalg.norm`` takes it.
+        vector: NDArray[np.float32] = np.add.reduce(self._rows[ids], axis=0, dtype=np.float32)
+        np.true_divide(vector, np.intp(len(ids)), out=vector, casting="unsafe")
         length = np.sqrt(np.add.reduce(vector * vector))
         if length > 0:
             vector /= length
