@@ -804,18 +804,21 @@ class _Evidence:
 
 
 def _evidence(terms: list[_Term], size: int) -> _Evidence:
-    matched, covered, titled = np.zeros(size), np.zeros(size), np.zeros(size)
-    topical = np.zeros(size, dtype=bool)
-    for term in terms:
-        if not term.credits:
-            continue
-        # Over every entry: one that lacks the word adds the weight times 0, which leaves its sum as it was.
-        matched += term.weight * term.row
-        covered += term.penalty * term.row
-        titled += term.weight * (term.row == FIELD_CREDITS[0])
-        if term.concept.kind in _NAMING_KINDS:
-            topical |= term.row > 0
-    return _Evidence(matched, covered, titled, topical)
+    found = [term for term in terms if term.credits]
+    if not found:
+        return _Evidence(np.zeros(size), np.zeros(size), np.zeros(size), np.zeros(size, dtype=bool))
+    # One row per word of the question, over every entry: one that lacks the word adds the weight times 0, which
+    # leaves its sum as it was. Summed down the rows, in the question's order, as adding word by word would.
+    rows = np.array([term.row for term in found])
+    weights = np.array([[term.weight] for term in found])
+    penalties = np.array([[term.penalty] for term in found])
+    naming = [term.concept.kind in _NAMING_KINDS for term in found]
+    return _Evidence(
+        np.add.reduce(weights * rows, axis=0),
+        np.add.reduce(penalties * rows, axis=0),
+        np.add.reduce(weights * (rows == FIELD_CREDITS[0]), axis=0),
+        np.logical_or.reduce(rows[naming] > 0, axis=0),
+    )
 
 
 def _ranking_scores(
@@ -915,6 +918,8 @@ class KnowledgeSearch:
         # The sizes of the multi-word keys that start with each word, longest first, so a question's words are
         # tried only against keys that could start there.
         self._key_sizes = _sizes_by_first_word(self._multi_word, _MAX_KEY_WORDS)
+        # Each concept made so far, by its text and kind: the same few hundred words come up again and again.
+        self._concepts_made: dict[tuple[str, _Kind], _Concept] = {}
         # The indexes take a few hundred milliseconds (the embedding model most of it), so they are built on a
         # thread of their own while start-up goes on (connecting to Discord takes longer); the first search waits
         # for them. Content is validated before this point, so a data error still stops start-up at once.
@@ -1166,16 +1171,27 @@ class KnowledgeSearch:
                 key = tuple(tokens[position : position + size])
                 if key in self._multi_word:
                     text = " ".join(key)
-                    concepts.setdefault(text, _Concept(text, (text, *self._multi_word[key]), self._kind(text)))
+                    if text not in concepts:
+                        concepts[text] = self._concept(text, self._kind(text))
                     position += size
                     break
             else:
                 token = tokens[position]
                 if token not in STOPWORDS and token not in concepts:
                     kind = _Kind.CONTEXT if position in stated else self._kind(token)
-                    concepts[token] = _Concept(token, (token, *self.synonyms.get(token, ())), kind)
+                    concepts[token] = self._concept(token, kind)
                 position += 1
         return list(concepts.values())
+
+    def _concept(self, text: str, kind: _Kind) -> _Concept:
+        """The concept of a word (or a multi-word key, words apart by spaces) as ``kind``, with its other names."""
+        made = self._concepts_made.get((text, kind))
+        if made is None:
+            names = self._multi_word[tuple(text.split())] if " " in text else self.synonyms.get(text, ())
+            made = _Concept(text, (text, *names), kind)
+            if len(self._concepts_made) < _CACHE_LIMIT:
+                self._concepts_made[(text, kind)] = made
+        return made
 
     def _find(self, concept: _Concept) -> _Found:
         """The entries that contain the concept by any of its names, with the best credit among them."""
@@ -1267,9 +1283,7 @@ class KnowledgeSearch:
         # Another pathway's exam is found in no entry for this question, whichever entries name it in passing.
         finds = [_found(self._index, {}, True) if c.text in self.elsewhere else self._find(c) for c in concepts]
         concepts = [
-            _Concept(c.text, c.variants, _Kind.PLAIN)
-            if c.kind is _Kind.TOPIC and found.credits and not found.named
-            else c
+            self._concept(c.text, _Kind.PLAIN) if c.kind is _Kind.TOPIC and found.credits and not found.named else c
             for c, found in zip(concepts, finds, strict=True)
         ]
         has_topic = any(c.kind is _Kind.TOPIC and found.credits for c, found in zip(concepts, finds, strict=True))

@@ -18,7 +18,7 @@ import importlib.util
 import json
 import logging
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,10 +38,10 @@ _WORDS_KEPT = 50_000
 """Words whose tokens are kept (``TokenEmbeddings.embed_one``): free text from members must not grow memory forever."""
 
 
-def _words_tokenized_apart(tokenizer: Tokenizer) -> bool:
+def _words_tokenized_apart(vocabulary: Iterable[str]) -> bool:
     """Whether no token spans a space: every token that holds the word mark holds it first, or is marks only (runs
     of spaces, which ``embed_one`` never splits). Then tokenizing words one by one gives the tokens of the whole."""
-    return all(_WORD_MARK not in token[1:] or not token.strip(_WORD_MARK) for token in tokenizer.get_vocab())
+    return all(_WORD_MARK not in token[1:] or not token.strip(_WORD_MARK) for token in vocabulary)
 
 
 def _package_dir() -> Path:
@@ -81,9 +81,8 @@ class TokenEmbeddings:
         self._word_ids: dict[str, list[int]] = {}
         vocabulary = self._tokenizer.get_vocab()
         self._starts_word = np.zeros(len(vocabulary), dtype=bool)
-        for token, token_id in vocabulary.items():
-            self._starts_word[token_id] = token.startswith(_WORD_MARK)
-        self._words_apart = _words_tokenized_apart(self._tokenizer)
+        self._starts_word[[i for token, i in vocabulary.items() if token.startswith(_WORD_MARK)]] = True
+        self._words_apart = _words_tokenized_apart(vocabulary)
 
     def is_word(self, word: str) -> bool:
         """Whether the tokenizer has the word whole (as it starts a word): a common English word ("cancer",
