@@ -121,6 +121,13 @@ class TokenEmbeddings:
             vector /= length
         return vector
 
+    def learn_words(self, words: Iterable[str]) -> None:
+        """Tokenize these words ahead of ``embed_one`` (in one pass), as it would when a text first has them."""
+        new = sorted({word for word in words if _WORD_MARK not in word and word not in self._word_ids})
+        room = _WORDS_KEPT - len(self._word_ids)
+        if new and room > 0:
+            self._ids(" ".join(new[:room]))
+
     def _ids(self, text: str) -> list[int]:
         words = text.split(" ")
         if not self._words_apart or _WORD_MARK in text or "" in words:
@@ -154,6 +161,8 @@ class SemanticIndex:
             texts += [entry.title, entry.summary, *entry.aliases, *entry.questions]
         self._starts = np.asarray(starts, dtype=np.intp)
         self._vectors = self._model.embed(texts)
+        # Questions use the entries' words: tokenized now, on the index's thread, they are not tokenized in /ask.
+        self._model.learn_words(word for text in texts for word in text.lower().split())
 
     def is_word(self, word: str) -> bool:
         """Whether the word is a common word as spelled (TokenEmbeddings.is_word)."""

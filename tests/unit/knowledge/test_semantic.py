@@ -54,3 +54,13 @@ def test_one_text_embeds_bit_for_bit_as_a_batch_of_one() -> None:
         for text in texts:
             assert model.embed_one(text).tobytes() == model.embed([text])[0].tobytes(), text
     assert "match" in model._word_ids and "two" not in model._word_ids
+
+
+def test_words_learnt_ahead_give_the_same_vectors() -> None:
+    """The index tokenizes its texts' words at start (``learn_words``); a question of them is not tokenized again
+    and embeds the same, bit for bit."""
+    model = TokenEmbeddings()
+    model.learn_words(["when", "does", "eras", "open?", "▁marked"])
+    assert {"when", "does", "eras", "open?"} <= model._word_ids.keys() and "▁marked" not in model._word_ids
+    for text in ["when does eras open?", "eras open? when", "when does eras open"]:
+        assert model.embed_one(text).tobytes() == model.embed([text])[0].tobytes(), text
