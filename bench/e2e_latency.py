@@ -335,6 +335,10 @@ async def measure(
                 if which == "floor":
                     env = emu.bot_env() | {"FLOOR_ANSWERS": str(answers_path)}
                     command = [sys.executable, str(REPO / "bench" / "floor_bot.py")]
+                    if profile_bot is not None:
+                        # The floor's profile beside the bot's: what both spend per interaction shows in both.
+                        profile = f"{profile_bot}.{question_set}.floor.{round_}"
+                        command = [sys.executable, "-m", "cProfile", "-o", profile, *command[1:]]
                     return BotProcess(command, env=env, cwd=REPO, name="floor", stop_timeout=30), FLOOR_READY_LINE
                 database = storage[which]
                 env = emu.bot_env() | {
@@ -463,7 +467,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"  errors {report.errors}; load average before / after: {loadavg_before} / {load_average()}")
         errors += report.errors
     if args.profile_bot:
-        print(f"bot profiles written to {args.profile_bot}.SET.DATABASE.ROUND (python -m pstats FILE)")
+        print(f"profiles written to {args.profile_bot}.SET.DATABASE.ROUND and .SET.floor.ROUND (python -m pstats FILE)")
     return 0 if errors == 0 else 1
 
 
@@ -491,7 +495,9 @@ def main() -> None:
         help="the PostgreSQL database to use (default: DATABASE_URL; unset: a throwaway server for the run)",
     )
     parser.add_argument("--contract-checks", action="store_true")
-    parser.add_argument("--profile-bot", type=Path, help="run the real bot under cProfile and write its profile here")
+    parser.add_argument(
+        "--profile-bot", type=Path, help="run the real bot (and the floor) under cProfile and write their profiles here"
+    )
     args = parser.parse_args()
     if args.database_url is not None and not args.database_url.startswith(("postgresql://", "postgres://")):
         parser.error("--database-url (or DATABASE_URL) must start with postgresql://")

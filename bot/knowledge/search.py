@@ -163,6 +163,7 @@ _CACHE_LIMIT = 50_000
 
 _ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _TOKEN = re.compile(r"[a-z0-9]+")
+_DIGIT = re.compile(r"\d")
 # Discord markup that is not words: mentions <@123>, channels <#123>, custom emoji <:name:123>, :shortcodes:, links.
 # Mentions typed as text ("@everyone", "@MatchBot") say who is addressed, not what is asked.
 _DISCORD_MARKUP = re.compile(
@@ -292,8 +293,10 @@ _NUMBER_WORDS = {
 }
 # Spellings that mean one thing. Applied to entries and questions alike, so both sides agree. Each rule has a piece
 # of text it cannot match without ("" for none), checked first: most texts skip most rules, and start-up is faster.
-_CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = tuple(
-    (trigger, re.compile(pattern), replacement)
+# A trigger that starts with "#" also needs a digit (``\d``) in the text: the rules about numbers, about a dozen, are
+# most of the time spent on a question that has none.
+_CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = tuple(
+    (trigger.removeprefix("#"), trigger.startswith("#"), re.compile(pattern), replacement)
     for trigger, pattern, replacement in (
         ("u.", r"\bu\.\s?s\.(\s?a\.?)?", " us "),
         ("1", r"\bh\s*-?\s*1\s*-?\s*b\b", " h1b "),
@@ -364,31 +367,31 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
             r" \1 vs \2 ",
         ),
         ("%", r"%", " percent "),
-        ("", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
+        ("#", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.
-        ("k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
+        ("#k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
         # A number glued to its unit ("4mo", "36hr", "9pm", "2x", "225ish") is the number and the unit's word; the
         # glued token is a word no entry has, which would weigh against every answer.
-        ("m", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
-        ("hr", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
+        ("#m", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
+        ("#hr", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
         # "15 min" is minutes; "min passing score", with no number before it, a minimum.
-        ("min", r"\b(\d+)\s?mins?\b", r" \1 minutes "),
+        ("#min", r"\b(\d+)\s?mins?\b", r" \1 minutes "),
         ("min", r"\bmin\b", " minimum "),
-        ("wk", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
-        ("m", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
-        ("x", r"\b(\d+)x\b", r" \1 times "),
-        ("ish", r"\b(\d+)ish\b", r" \1 "),
+        ("#wk", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
+        ("#m", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
+        ("#x", r"\b(\d+)x\b", r" \1 times "),
+        ("#ish", r"\b(\d+)ish\b", r" \1 "),
         # "I'm 38", "38 years old", "42yo": the asker's age, which the entries call age ("i am 38 with two kids,
         # too late?"); not "I'm 25 days out" or "I have 38 programs".
         (
-            "",
+            "#",
             r"\b(?:(?:im|i\s+am|iam)\s+([1-7]\d)\b(?!\s*(?:days?|weeks?|months?|hours?|minutes?|programs?|"
             r"interviews?|apps?|applications?|percent|%|k|usd|dollars?|\$))|([1-7]\d)\s*-?\s*(?:years?\s*-?\s*old|yrs?\s*-?\s*old|"
             r"y/?o|yo)\b|aged\s+([1-7]\d)\b)",
             r" age \1\2\3 ",
         ),
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
-        ("y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
+        ("#y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
         ("validation", r"\bre-?\s*validation\b", " revalidation "),
         # The NRMP's "All In" policy is named by two stopwords: "all-in", or "all in" before "policy", is one word.
@@ -513,8 +516,8 @@ def normalize(text: str) -> str:
     # "dean's letter" -> "dean letter", "don't" -> "dont" (a stopword) rather than "don" and "t".
     text = _POSSESSIVE.sub("", text).replace("'", "")
     text = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text)
-    for trigger, pattern, replacement in _CANONICAL:
-        if trigger in text:
+    for trigger, needs_digit, pattern, replacement in _CANONICAL:
+        if trigger in text and (not needs_digit or _DIGIT.search(text)):
             text = pattern.sub(replacement, text)
     # The rules pad what they write with spaces; one space between words keeps normalising idempotent.
     return " ".join(text.split())
@@ -767,6 +770,8 @@ class _Index:
     name_words_cache: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
     # Every word the entries spell, in any field, sorted: the forms a question's word may be another form of.
     surface: list[str] = field(default_factory=list)
+    # The vocabulary's words of each length window (length, distance), for spelling correction.
+    spellings_near: dict[tuple[int, int], list[str]] = field(default_factory=dict)
     # The credits of a word found nowhere: zero for every entry (shared, so it is read only).
     nowhere: NDArray[np.float64] = field(init=False)
 
@@ -799,18 +804,21 @@ class _Evidence:
 
 
 def _evidence(terms: list[_Term], size: int) -> _Evidence:
-    matched, covered, titled = np.zeros(size), np.zeros(size), np.zeros(size)
-    topical = np.zeros(size, dtype=bool)
-    for term in terms:
-        if not term.credits:
-            continue
-        # Over every entry: one that lacks the word adds the weight times 0, which leaves its sum as it was.
-        matched += term.weight * term.row
-        covered += term.penalty * term.row
-        titled += term.weight * (term.row == FIELD_CREDITS[0])
-        if term.concept.kind in _NAMING_KINDS:
-            topical |= term.row > 0
-    return _Evidence(matched, covered, titled, topical)
+    found = [term for term in terms if term.credits]
+    if not found:
+        return _Evidence(np.zeros(size), np.zeros(size), np.zeros(size), np.zeros(size, dtype=bool))
+    # One row per word of the question, over every entry: one that lacks the word adds the weight times 0, which
+    # leaves its sum as it was. Summed down the rows, in the question's order, as adding word by word would.
+    rows = np.array([term.row for term in found])
+    weights = np.array([[term.weight] for term in found])
+    penalties = np.array([[term.penalty] for term in found])
+    naming = [term.concept.kind in _NAMING_KINDS for term in found]
+    return _Evidence(
+        np.add.reduce(weights * rows, axis=0),
+        np.add.reduce(penalties * rows, axis=0),
+        np.add.reduce(weights * (rows == FIELD_CREDITS[0]), axis=0),
+        np.logical_or.reduce(rows[naming] > 0, axis=0),
+    )
 
 
 def _ranking_scores(
@@ -910,6 +918,8 @@ class KnowledgeSearch:
         # The sizes of the multi-word keys that start with each word, longest first, so a question's words are
         # tried only against keys that could start there.
         self._key_sizes = _sizes_by_first_word(self._multi_word, _MAX_KEY_WORDS)
+        # Each concept made so far, by its text and kind: the same few hundred words come up again and again.
+        self._concepts_made: dict[tuple[str, _Kind], _Concept] = {}
         # The indexes take a few hundred milliseconds (the embedding model most of it), so they are built on a
         # thread of their own while start-up goes on (connecting to Discord takes longer); the first search waits
         # for them. Content is validated before this point, so a data error still stops start-up at once.
@@ -1108,7 +1118,6 @@ class KnowledgeSearch:
         return corrected
 
     def _closest_known(self, term: str) -> str:
-        index = self._index
         if self._lookup(term).credits:
             return term
         # Doing a thing again is the thing ("rewrite", "resend", "reupload"), when the entries never say it so.
@@ -1120,13 +1129,26 @@ class KnowledgeSearch:
         if semantic is not None and semantic.is_word(term):
             return term
         max_distance = 1 if len(term) < 8 else 2
-        candidates = process.extract(term, index.vocabulary, scorer=OSA.distance, score_cutoff=max_distance, limit=8)
+        candidates = process.extract(
+            term, self._spellings_near(len(term), max_distance), scorer=OSA.distance, score_cutoff=max_distance, limit=8
+        )
         if not candidates:
             return term
         best_distance = min(c[1] for c in candidates)
         # Among equally close words prefer the one most entries use: typos are of common words.
         closest = [c[0] for c in candidates if c[1] == best_distance]
         return max(closest, key=lambda w: (len(self._lookup(w).credits), w))
+
+    def _spellings_near(self, length: int, distance: int) -> list[str]:
+        """The known words within ``distance`` letters of ``length`` long, in the vocabulary's order: no other word
+        is that few edits away, and equally close ones come out in the same order as from the whole vocabulary."""
+        index = self._index
+        key = (length, distance)
+        near = index.spellings_near.get(key)
+        if near is None:
+            near = [word for word in index.vocabulary if abs(len(word) - length) <= distance]
+            index.spellings_near[key] = near
+        return near
 
     def _kind(self, text: str) -> _Kind:
         if text.isdigit():
@@ -1149,16 +1171,27 @@ class KnowledgeSearch:
                 key = tuple(tokens[position : position + size])
                 if key in self._multi_word:
                     text = " ".join(key)
-                    concepts.setdefault(text, _Concept(text, (text, *self._multi_word[key]), self._kind(text)))
+                    if text not in concepts:
+                        concepts[text] = self._concept(text, self._kind(text))
                     position += size
                     break
             else:
                 token = tokens[position]
                 if token not in STOPWORDS and token not in concepts:
                     kind = _Kind.CONTEXT if position in stated else self._kind(token)
-                    concepts[token] = _Concept(token, (token, *self.synonyms.get(token, ())), kind)
+                    concepts[token] = self._concept(token, kind)
                 position += 1
         return list(concepts.values())
+
+    def _concept(self, text: str, kind: _Kind) -> _Concept:
+        """The concept of a word (or a multi-word key, words apart by spaces) as ``kind``, with its other names."""
+        made = self._concepts_made.get((text, kind))
+        if made is None:
+            names = self._multi_word[tuple(text.split())] if " " in text else self.synonyms.get(text, ())
+            made = _Concept(text, (text, *names), kind)
+            if len(self._concepts_made) < _CACHE_LIMIT:
+                self._concepts_made[(text, kind)] = made
+        return made
 
     def _find(self, concept: _Concept) -> _Found:
         """The entries that contain the concept by any of its names, with the best credit among them."""
@@ -1250,9 +1283,7 @@ class KnowledgeSearch:
         # Another pathway's exam is found in no entry for this question, whichever entries name it in passing.
         finds = [_found(self._index, {}, True) if c.text in self.elsewhere else self._find(c) for c in concepts]
         concepts = [
-            _Concept(c.text, c.variants, _Kind.PLAIN)
-            if c.kind is _Kind.TOPIC and found.credits and not found.named
-            else c
+            self._concept(c.text, _Kind.PLAIN) if c.kind is _Kind.TOPIC and found.credits and not found.named else c
             for c, found in zip(concepts, finds, strict=True)
         ]
         has_topic = any(c.kind is _Kind.TOPIC and found.credits for c, found in zip(concepts, finds, strict=True))
@@ -1324,16 +1355,21 @@ class KnowledgeSearch:
             words_in[found] += term.concept.text.count(" ") + 1
             if term.concept.kind in _NAMING_KINDS:
                 topical[found] = True
-        total_penalty = sum(t.penalty for t in terms)
         # Sharing only everyday words with a member's question ("good evening") is no resemblance.
-        usable = topical & (matched >= MIN_MATCHED_WEIGHT)
-        if not usable.any():
+        usable = np.flatnonzero(topical & (matched >= MIN_MATCHED_WEIGHT))
+        if not usable.size:
             return found_cover
+        total_penalty = sum(t.penalty for t in terms)
+        kept = matched[usable]
         cover = np.zeros(count)
-        cover[usable] = matched[usable] / (matched[usable] + total_penalty - penalty_in[usable])
-        # ...and how much of the member's question this one covers: "observership in usa" is all of "how to get an
-        # observership in the usa", but little of "is an observership in the usa worth it at 40".
-        cover *= np.minimum(1.0, words_in / index.example_sizes)
+        # ...times how much of the member's question this one covers: "observership in usa" is all of "how to get an
+        # observership in the usa", but little of "is an observership in the usa worth it at 40". (Only the usable
+        # ones: the others cover nothing.)
+        cover[usable] = (
+            kept
+            / (kept + total_penalty - penalty_in[usable])
+            * np.minimum(1.0, words_in[usable] / index.example_sizes[usable])
+        )
         # Member questions are stored entry by entry: the best of each entry's run.
         found_cover[index.example_entries] = np.maximum.reduceat(cover, index.example_starts)
         return found_cover

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import discord
 
 from bot.knowledge.models import KnowledgeEntry
@@ -34,20 +36,47 @@ def sources_text(entry: KnowledgeEntry) -> str:
     return "\n".join(lines)
 
 
-def entry_embed(entry: KnowledgeEntry, question: str | None = None) -> discord.Embed:
-    embed = discord.Embed(
-        title=entry.title,
-        description=shorten(entry.body, DESCRIPTION_LIMIT),
-        colour=stage_colour(entry.stage),
-    )
-    if question:
-        # Author names render no markdown, so only pings need neutralising.
-        embed.set_author(name=shorten(f"“{' '.join(neutralize_mentions(question).split())}”", 256))
-    embed.add_field(name="Sources", value=sources_text(entry) or "—", inline=False)
+@dataclass(frozen=True)
+class _EntryParts:
+    """What an entry's embed shows whoever asks: the same for every /ask it answers."""
+
+    entry: KnowledgeEntry
+    description: str
+    colour: discord.Colour
+    sources: str
+    footer: str
+
+
+ENTRY_PARTS_KEPT = 1_000
+"""Entries whose embed parts are kept (about as many as the knowledge base has)."""
+
+_entry_parts: dict[str, _EntryParts] = {}
+
+
+def _parts_of(entry: KnowledgeEntry) -> _EntryParts:
+    # Entries are frozen; kept by id, and built again if another object (a reloaded knowledge base) has that id.
+    kept = _entry_parts.get(entry.id)
+    if kept is not None and kept.entry is entry:
+        return kept
     footer = f"{entry.stage.label} · Reviewed {entry.reviewed:%d %b %Y}"
     if entry.cycle:
         footer += f" · {entry.cycle}"
-    embed.set_footer(text=footer)
+    parts = _EntryParts(
+        entry, shorten(entry.body, DESCRIPTION_LIMIT), stage_colour(entry.stage), sources_text(entry) or "—", footer
+    )
+    if len(_entry_parts) < ENTRY_PARTS_KEPT or entry.id in _entry_parts:
+        _entry_parts[entry.id] = parts
+    return parts
+
+
+def entry_embed(entry: KnowledgeEntry, question: str | None = None) -> discord.Embed:
+    parts = _parts_of(entry)
+    embed = discord.Embed(title=entry.title, description=parts.description, colour=parts.colour)
+    if question:
+        # Author names render no markdown, so only pings need neutralising.
+        embed.set_author(name=shorten(f"“{' '.join(neutralize_mentions(question).split())}”", 256))
+    embed.add_field(name="Sources", value=parts.sources, inline=False)
+    embed.set_footer(text=parts.footer)
     return embed
 
 
