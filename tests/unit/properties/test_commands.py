@@ -774,7 +774,7 @@ def study_group_commands(
 def names_group(typed: str, group: StudyGroup) -> bool:
     """Whether ``/studygroup ... group: typed`` names ``group``: its id (what autocomplete sends) or its name."""
     text = typed.strip()
-    return (text.isdigit() and int(text) == group.id) or name_key(text) == name_key(group.name)
+    return (text.isascii() and text.isdigit() and int(text) == group.id) or name_key(text) == name_key(group.name)
 
 
 @covers(("settings", "timezone"), ("settings", "nudges"), ("studygroup-retention set", "days"))
