@@ -28,8 +28,9 @@ from tests.e2e.mydata import delete_everything
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-ERAS_QUESTION = "ERAS photo: professional photographer or phone?"
-"""No reviewed answer (the curated search only comes close), and what it comes close to is about ERAS."""
+ERAS_QUESTION = "Which browser works best for MyERAS?"
+"""No reviewed answer (the curated search only comes close), and what it comes close to is about ERAS. (It was "ERAS
+photo: professional photographer or phone?" until the ERAS photo entry learnt to answer that one.)"""
 PODCAST_QUESTION = "Good podcasts for the ERAS season?"
 OFF_ROAD_QUESTION = "@everyone what is the best pizza in Boston <@&{role}>?"
 """Nothing on the road to residency: tagged "Other questions". /ask itself takes the mentions out of a question
