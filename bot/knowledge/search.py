@@ -279,6 +279,19 @@ _SHORTHAND = {
     "doc": "doctor",
     "prof": "professor",
     "univ": "university",
+    # Months as members shorten them: the month itself, an everyday word like its full name.
+    "jan": "january",
+    "feb": "february",
+    "mar": "march",
+    "apr": "april",
+    "jun": "june",
+    "jul": "july",
+    "aug": "august",
+    "sep": "september",
+    "sept": "september",
+    "oct": "october",
+    "nov": "november",
+    "dec": "december",
 }
 _SHORTHAND_WORD = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in _SHORTHAND) + r")(?![\w/])")
 # Letters typed again and again for emphasis ("plsss", "hiii", "sooo"); no English word has three in a row.
@@ -300,6 +313,7 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
         # "H1" alone is the H-1B in members' shorthand ("j1 or h1 which better").
         ("1", r"\bh-?1\b", " h1b "),
         ("1", r"\bj\s*-?\s*1\b", " j1 "),
+        # Every other visa class the same way: "F-1", "J-2", "H-4", "B-2", "O-1" are one token each, as "f1" is.
         ("2019", r"\bds\s*-?\s*2019\b", " ds2019 "),
         ("212", r"\b212\s*\(?\s*e\s*\)?", " 212e "),
         ("cex", r"\bmini\s*-?\s*cex\b", " minicex "),
@@ -467,6 +481,10 @@ _WEAK_TEXT = """
     shattered afraid frightened sad upset desperate ashamed embarrassed shaking freaking stupid silly dumb
     confuse confusing clarify clarification share sharing main batch batchmates classmates server servers
     channel channels realized realised realize realise noticed
+    exist exists existing roughly waste wasted wasting idea ideas easy easier easily
+    top highly honest trust affect affects affected bother bothered smart somewhere maybe difficult
+    advantage happy nice super huge tiny tired suppose literally seems felt meanwhile afterwards besides barely
+    annoying perfect terribly regret bored quiet
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
