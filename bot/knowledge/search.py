@@ -101,8 +101,10 @@ KNOWN_UNMATCHED_SHARE = 0.5
 PLAIN_UNMATCHED_SHARE = 0.6
 # ...and the name of another country's or profession's exam or licence (PLAB, NCLEX: data/search/synonyms.yaml,
 # `elsewhere`) weighs this much against every entry, even one that mentions it in passing: the question is about a
-# pathway the knowledge base does not cover, however many US pathway words it shares ("PLAB 2 slot dates").
-ELSEWHERE_WEIGHT = 6.0
+# pathway the knowledge base does not cover, however many US pathway words it shares ("PLAB 2 slot dates"). At 6.0,
+# a question sharing three or four pathway words ("software engineer ... H-1B lottery", "SCFHS Prometric exam")
+# was still answered; 8.0 refuses them with no in-scope question of any set lost.
+ELSEWHERE_WEIGHT = 8.0
 # Numbers (years, scores) say little about which topic is asked.
 NUMBER_WEIGHT = 0.5
 # Everyday words ("good", "tips", "worth") are rare in a small set of entries, which makes their IDF look

@@ -262,6 +262,10 @@ def test_other_countries_and_professions_exams_are_refused(content: Content, que
         "visa for my mother to come visit me in Chicago",
         "which credit card has no annual fee",
         "car insurance quotes in Ohio",
+        # Study outside medicine, or before it: business school, a child's college, an au pair's J-1.
+        "personal statement for my son's undergrad application",
+        "F1 visa for an MBA at a US business school",
+        "au pair visa interview questions",
     ],
 )
 def test_family_visits_and_us_life_admin_are_refused(content: Content, question: str) -> None:
