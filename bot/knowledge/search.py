@@ -178,6 +178,13 @@ _NUMBERED_BY_II = frozenset(
     {"step", "part", "phase", "stage", "grade", "class", "level", "type", "war", "lead", "world"}
 )
 _POSSESSIVE = re.compile(r"'s\b")
+# The name of the person a member quotes ("my friend Priya says", "my senior Ahmed told me") is who said it, not
+# what is asked: a capitalised word right after a relative, friend or colleague is dropped (a name in capitals,
+# "my friend IM resident", is an abbreviation and stays).
+_QUOTED_PERSON = re.compile(
+    r"\b((?:[Mm]y|[Oo]ur)\s+(?:friend|senior|junior|sister|brother|cousin|colleague|classmate|batchmate|roommate|"
+    r"mentor|uncle|aunt|wife|husband|neighbou?r)s?)\s+[A-Z][a-z]+\b"
+)
 _MARKDOWN = re.compile(r"[*_`~|]+|^\s*(?:>+|-#)\s?", re.MULTILINE)
 # A greeting that opens a message and says whom it is for ("Good day house,", "Please my people,", "Hi po!", "Dear
 # seniors,"): its words ("house", "people") are no part of the question, and weigh against every answer.
@@ -446,6 +453,7 @@ _STOPWORD_TEXT = """
     po opo lang naman sana kasi mga oi pessoal gente obrigado obrigada buenas gracias amigos yalla wallah habibi
     akhi ukhti de del regarding concerning needful
     sorry apologies apologise apologize ping pinging tagging
+    yo sup heya hiya dude
     oga una wan abeg dey wetin sha abi shey oya aaya aayi aaye
     ami amar amake apni apnar apnara tumi tomar tomra ki kore koren korbo korbe korte korle mone hoy hobe hocche
     achhe ache ase naki kintu ekta ekhon tahole jodi keno kothay kivabe bolun bolen bolo janaben dada apu vai
@@ -487,6 +495,11 @@ _WEAK_TEXT = """
     top highly honest trust affect affects affected bother bothered smart somewhere maybe difficult
     advantage happy nice super huge tiny tired suppose literally seems felt meanwhile afterwards besides barely
     annoying perfect terribly regret bored quiet
+    normal hurt understand mention small saw almost strong stronger weaker point single forever always
+    nobody clear everywhere reasons talk quickly worry chose straight wrote sent taken left stop stopped
+    stopping care due especially received partly pressure forgetting forgotten panicked safer risk click written
+    promise value tight scratch forward approach scale pull rough newer direct deal goal bound upcoming remotely
+    mad rude eyes medium effect holistically maximum unreliable woke ton rich
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
@@ -527,6 +540,7 @@ def normalize(text: str) -> str:
     text = _MARKDOWN.sub(" ", text)
     # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
     text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
+    text = _QUOTED_PERSON.sub(r"\1", text)
     if "II" in text:
         text = _INTERVIEW_INVITE.sub(_interview_invite, text)
     text = _REPEATED_LETTER.sub(r"\1", text.lower()).replace("’", "'")

@@ -55,6 +55,10 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("exam in Feb or Sept?", ["exam", "in", "february", "or", "september"]),
         ("dec 2026 to jan 2027", ["december", "2026", "to", "january", "2027"]),
         ("aug, oct, nov", ["august", "october", "november"]),
+        # The name of someone quoted is who said it; a name in capitals is an abbreviation.
+        ("my friend Priya says", ["my", "friend", "says"]),
+        ("our senior Ahmed told us", ["our", "senior", "told", "us"]),
+        ("my cousin IM resident", ["my", "cousin", "internal", "medicine", "resident"]),
     ],
 )
 def test_normalisation_unifies_spellings(text: str, expected: list[str]) -> None:
@@ -64,6 +68,7 @@ def test_normalisation_unifies_spellings(text: str, expected: list[str]) -> None
 def test_content_terms_drop_chat_filler() -> None:
     assert content_terms("guys can someone please tell me when does ERAS open??") == ["eras", "open"]
     assert content_terms("hello!!! 🙂") == []
+    assert content_terms("yo dude, sup") == []
 
 
 def test_normalize_is_idempotent() -> None:
@@ -290,6 +295,8 @@ def test_chat_words_of_bengali_and_a_prefix_do_not_count_against_the_answer(cont
         ("is an observership worth it?", "honestly is an observership a waste or worth it, any idea?"),
         ("can i apply to residency on an f1 visa?", "maybe a smart idea: can i apply to residency on an f1 visa?"),
         ("does a step 1 fail matter for programs?", "does a step 1 fail affect top programs roughly as much?"),
+        ("is a research year worth it?", "is a research year worth it, or a waste of time and a risk, be clear"),
+        ("is a step 3 score useful?", "nobody will say it straight: is a step 3 score useful or pointless?"),
     ],
 )
 def test_everyday_words_do_not_count_against_the_answer(content: Content, plain: str, padded: str) -> None:
