@@ -415,7 +415,14 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
         ("validation", r"\bre-?\s*validation\b", " revalidation "),
         # The NRMP's "All In" policy is named by two stopwords: "all-in", or "all in" before "policy", is one word.
-        ("all", r"\ball\s*-\s*in\b|\ball\s+in\b(?=\s*-?\s*polic)", " allin "),
+        # So is "all in" that a rule applies to or that something breaks: "does all in apply to prelims", "isnt that
+        # against all in", "under all in" ("all in one sitting" stays two words).
+        (
+            "all",
+            r"\ball\s*-\s*in\b|\ball\s+in\b(?=\s*-?\s*(?:polic|rules?\b|appl(?:y|ies)\b))",
+            " allin ",
+        ),
+        ("all", r"\b(against|violat\w*|break\w*|under|nrmp)\s+all\s+in\b", r" \1 allin "),
         ("non", r"\bnon\s*-\s*", " non "),
     )
 )

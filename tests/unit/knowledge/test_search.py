@@ -59,6 +59,10 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("my friend Priya says", ["my", "friend", "says"]),
         ("our senior Ahmed told us", ["our", "senior", "told", "us"]),
         ("my cousin IM resident", ["my", "cousin", "internal", "medicine", "resident"]),
+        # "All in" is the NRMP policy when a rule applies to it or something breaks it.
+        ("does all in apply to TY", ["does", "allin", "apply", "to", "ty"]),
+        ("isnt that against all in", ["isnt", "that", "against", "allin"]),
+        ("all in rules", ["allin", "rules"]),
     ],
 )
 def test_normalisation_unifies_spellings(text: str, expected: list[str]) -> None:
@@ -140,6 +144,9 @@ def test_normalize_is_idempotent() -> None:
         ("does ecfmg need my tor sent by the registrar", "credential-verification"),
         # "The difference between A and B" asks what "A vs B" asks.
         ("what is the difference between j1 and h1b during residency", "visa-overview"),
+        # "Questions to ask" are the asker's, to others ("question" and "ask" alone are chat filler).
+        ("what should i ask the PD at the end of my interview", "questions-to-ask"),
+        ("question to ask the program coordinator about visas", "questions-to-ask"),
         # "Ya doctor," opens the message as a greeting; an article inside an alias ("change the program") is no word
         # the alias lacks.
         ("ya doctor, can i change the program after one year there?", "changing-program-or-specialty"),
