@@ -171,6 +171,23 @@ _DISCORD_MARKUP = re.compile(
     r"<(?:@[!&]?|#|a?:\w+:)\d+>|(?<!\w):[a-z0-9_+-]+:(?!\w)|https?://\S+|(?<![\w.])@\w+", re.IGNORECASE
 )
 _INTERNAL_MEDICINE = re.compile(r"\bIM\b")
+# Abbreviations that are also English words, read as the abbreviation only when typed in capitals in a message that
+# is not shouted ("my SON letter" is the Statement of Need; "MY SON IS..." and "my son" are a son).
+_CAPITALS_ABBREVIATIONS = {"SON": " statement of need ", "NExT": " nextexam "}
+_CAPITALS_ABBREVIATION = re.compile(r"\b(?:" + "|".join(_CAPITALS_ABBREVIATIONS) + r")\b")
+_CAPITALS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+_LETTERS_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+# A message is shouted when at least this share of its words of two letters or more is in capitals.
+SHOUTED_SHARE = 0.6
+
+
+def _capitals_abbreviations(text: str) -> str:
+    words = len(_LETTERS_WORD.findall(text))
+    if not words or len(_CAPITALS_WORD.findall(text)) >= SHOUTED_SHARE * words:
+        return text
+    return _CAPITALS_ABBREVIATION.sub(lambda m: _CAPITALS_ABBREVIATIONS[m.group(0)], text)
+
+
 # "II" and "IIs" in capitals are interview invites ("got my first II", "0 IIs"), except as a numeral: "Step II",
 # "Part II", or the ECG leads "II, III, aVF".
 _INTERVIEW_INVITE = re.compile(r"(?<![\w-])(?:(\w+)[ -])?IIs?\b(?!,?\s*III)")
@@ -547,6 +564,8 @@ def normalize(text: str) -> str:
     text = _MARKDOWN.sub(" ", text)
     # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
     text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
+    if "SON" in text or "NExT" in text:
+        text = _capitals_abbreviations(text)
     text = _QUOTED_PERSON.sub(r"\1", text)
     if "II" in text:
         text = _INTERVIEW_INVITE.sub(_interview_invite, text)

@@ -63,6 +63,10 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("does all in apply to TY", ["does", "allin", "apply", "to", "ty"]),
         ("isnt that against all in", ["isnt", "that", "against", "allin"]),
         ("all in rules", ["allin", "rules"]),
+        # An abbreviation that is also a word counts in capitals only, and not in a shouted message.
+        ("my SON letter", ["my", "statement", "of", "need", "letter"]),
+        ("MY SON IS A DOCTOR", ["my", "son", "is", "a", "doctor"]),
+        ("NExT in India, my next exam", ["nextexam", "in", "india", "my", "next", "exam"]),
     ],
 )
 def test_normalisation_unifies_spellings(text: str, expected: list[str]) -> None:
@@ -278,6 +282,7 @@ def test_other_countries_and_professions_exams_are_refused(content: Content, que
         "personal statement for my son's undergrad application",
         "F1 visa for an MBA at a US business school",
         "au pair visa interview questions",
+        "how to prepare for the NExT in India",
     ],
 )
 def test_family_visits_and_us_life_admin_are_refused(content: Content, question: str) -> None:
