@@ -283,6 +283,10 @@ def test_other_countries_and_professions_exams_are_refused(content: Content, que
         "F1 visa for an MBA at a US business school",
         "au pair visa interview questions",
         "how to prepare for the NExT in India",
+        # Other health professions, and a child's college.
+        "how do foreign pharmacists get a US license",
+        "do dental school grads from india need the usmle",
+        "recommendation letter for my son's college application",
     ],
 )
 def test_family_visits_and_us_life_admin_are_refused(content: Content, question: str) -> None:
@@ -317,6 +321,13 @@ def test_everyday_words_do_not_count_against_the_answer(content: Content, plain:
     search = content.knowledge.search_index
     before, after = search.search(plain), search.search(padded)
     assert after.answered and after.best == before.best, (before, after)
+
+
+@pytest.mark.parametrize("profession", ["dentist", "pharmacist", "physiotherapist"])
+def test_a_spouses_profession_is_who_they_are(content: Content, profession: str) -> None:
+    # Another health profession in the plural is a question about that profession; one person of it is a spouse.
+    result = content.knowledge.search_index.search(f"my wife is a {profession}, can she work on H4?")
+    assert result.best is not None and result.best.id == "dependant-work-permits", result
 
 
 def test_credit_history_for_renting_is_still_answered(content: Content) -> None:
