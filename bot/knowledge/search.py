@@ -305,6 +305,7 @@ _SHORTHAND = {
     "doc": "doctor",
     "prof": "professor",
     "univ": "university",
+    "enuf": "enough",
     # Months as members shorten them: the month itself, an everyday word like its full name.
     "jan": "january",
     "feb": "february",
@@ -342,6 +343,10 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
         # Every other visa class the same way: "F-1", "J-2", "H-4", "B-2", "O-1" are one token each, as "f1" is.
         ("2019", r"\bds\s*-?\s*2019\b", " ds2019 "),
         ("212", r"\b212\s*\(?\s*e\s*\)?", " 212e "),
+        # A visa refusal under section 214(b), however typed: "214b", "214 (b)".
+        ("214", r"\b214\s*\(?\s*b\b\s*\)?", " 214b "),
+        # The visitor visa's two classes typed as one word ("b1b2 ok for observership?") are the two classes.
+        ("b1b2", r"\bb1b2\b", " b1 b2 "),
         ("cex", r"\bmini\s*-?\s*cex\b", " minicex "),
         ("pgy", r"\bpgy\s*-?\s*(\d)\b", r" pgy\1 "),
         ("sub", r"\bsub\s*-?\s*i(nternships?|s)?\b", r" subinternship "),

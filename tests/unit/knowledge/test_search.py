@@ -63,6 +63,10 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("does all in apply to TY", ["does", "allin", "apply", "to", "ty"]),
         ("isnt that against all in", ["isnt", "that", "against", "allin"]),
         ("all in rules", ["allin", "rules"]),
+        # A 214(b) refusal and the visitor visa's classes, however typed; "enuf" is enough.
+        ("refused under 214(b), 214 b or 214b", ["refused", "under", "214b", "214b", "or", "214b"]),
+        ("b1b2 or B1/B2", ["b1", "b2", "or", "b1", "b2"]),
+        ("is 230 enuf", ["is", "230", "enough"]),
         # An abbreviation that is also a word counts in capitals only, and not in a shouted message.
         ("my SON letter", ["my", "statement", "of", "need", "letter"]),
         ("MY SON IS A DOCTOR", ["my", "son", "is", "a", "doctor"]),
