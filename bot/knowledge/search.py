@@ -324,6 +324,13 @@ _SHORTHAND_WORD = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in _
 # Letters typed again and again for emphasis ("plsss", "hiii", "sooo"); no English word has three in a row.
 _REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
 
+# Specialties as members name them, for the rules below that need to know one.
+_SPECIALTIES = (
+    r"psych|psychiatry|peds|paeds|pediatrics|neuro|neurology|pathology|path|surgery|gen\s+surg|radiology|rads|"
+    r"anesthesia|anesthesiology|family\s+medicine|fm|internal\s+medicine|obgyn|derm|dermatology|ophtho|"
+    r"ophthalmology|ortho|orthopedics|urology|ent|em|emergency\s+medicine|neurosurgery|pm&r|pmr"
+)
+
 _NUMBER_WORDS = {
     word: str(value)
     for value, word in enumerate(
@@ -435,6 +442,14 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
         ("y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
+        # A specialty said to be IMG-friendly ("psych img friendly?", "is pathology friendly for IMGs") is an
+        # IMG-friendly specialty: the question is how IMGs match in it, not how to judge one program.
+        (
+            "friendly",
+            r"\b(specialt(?:y|ies)|" + _SPECIALTIES + r")\b((?:\s+\w+){0,4}?\s+(?:img\s*-?\s*friendly|friendly\s+"
+            r"(?:for|to)\s+imgs?)\b)",
+            r" \1\2 specialty ",
+        ),
         ("validation", r"\bre-?\s*validation\b", " revalidation "),
         # The NRMP's "All In" policy is named by two stopwords: "all-in", or "all in" before "policy", is one word.
         # So is "all in" that a rule applies to or that something breaks: "does all in apply to prelims", "isnt that

@@ -67,6 +67,10 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("refused under 214(b), 214 b or 214b", ["refused", "under", "214b", "214b", "or", "214b"]),
         ("b1b2 or B1/B2", ["b1", "b2", "or", "b1", "b2"]),
         ("is 230 enuf", ["is", "230", "enough"]),
+        # A specialty said to be IMG-friendly is an IMG-friendly specialty.
+        ("is rads img friendly", ["is", "rads", "img", "friendly", "specialty"]),
+        ("neurology friendly to IMGs?", ["neurology", "friendly", "to", "imgs", "specialty"]),
+        ("is this program img friendly", ["is", "this", "program", "img", "friendly"]),
         # An abbreviation that is also a word counts in capitals only, and not in a shouted message.
         ("my SON letter", ["my", "statement", "of", "need", "letter"]),
         ("MY SON IS A DOCTOR", ["my", "son", "is", "a", "doctor"]),
