@@ -291,6 +291,9 @@ def test_other_countries_and_professions_exams_are_refused(content: Content, que
         "F1 visa for an MBA at a US business school",
         "au pair visa interview questions",
         "how to prepare for the NExT in India",
+        # Crypto tokens are not the ERAS token.
+        "is crypto a good way to save for the match",
+        "bitcoin price now",
         # Other health professions, and a child's college.
         "how do foreign pharmacists get a US license",
         "do dental school grads from india need the usmle",
