@@ -544,6 +544,8 @@ _WEAK_TEXT = """
     stopping care due especially received partly pressure forgetting forgotten panicked safer risk click written
     promise value tight scratch forward approach scale pull rough newer direct deal goal bound upcoming remotely
     mad rude eyes medium effect holistically maximum unreliable woke ton rich
+    possibility carefully remember less none gone talking picked anywhere hurting pushed forces himself herself
+    elsewhere tries mid path ruining pressured
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
