@@ -350,6 +350,8 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
         # Every other visa class the same way: "F-1", "J-2", "H-4", "B-2", "O-1" are one token each, as "f1" is.
         ("2019", r"\bds\s*-?\s*2019\b", " ds2019 "),
         ("212", r"\b212\s*\(?\s*e\s*\)?", " 212e "),
+        # Immigration forms are one token each ("I-765", "I-485", "I-90"), as the entries' aliases spell them ("i765").
+        ("i", r"\bi\s*-\s*(\d{2,3})\b", r" i\1 "),
         # A visa refusal under section 214(b), however typed: "214b", "214 (b)".
         ("214", r"\b214\s*\(?\s*b\b\s*\)?", " 214b "),
         # The visitor visa's two classes typed as one word ("b1b2 ok for observership?") are the two classes.

@@ -66,6 +66,7 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         # A 214(b) refusal and the visitor visa's classes, however typed; "enuf" is enough.
         ("refused under 214(b), 214 b or 214b", ["refused", "under", "214b", "214b", "or", "214b"]),
         ("b1b2 or B1/B2", ["b1", "b2", "or", "b1", "b2"]),
+        ("I-765 and i-485, not i 20", ["i765", "and", "i485", "not", "i", "20"]),
         ("is 230 enuf", ["is", "230", "enough"]),
         # A specialty said to be IMG-friendly is an IMG-friendly specialty.
         ("is rads img friendly", ["is", "rads", "img", "friendly", "specialty"]),
