@@ -444,6 +444,14 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
         ("y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
+        # Questions someone else asks the member ("what questions do programs ask", "what questions do IMGs get
+        # asked") are interview questions; the questions the member asks are "questions to ask".
+        (
+            "question",
+            r"\bquestions\s+(?:do|will|did|would|might|could|can)\s+(?!i\b|we\b)(\w+(?:\s+\w+)?)\s+(?:\w+\s+)?"
+            r"(?:get\s+)?ask(?:ed)?\b",
+            r" interview questions \1 ask ",
+        ),
         # A specialty said to be IMG-friendly ("psych img friendly?", "is pathology friendly for IMGs") is an
         # IMG-friendly specialty: the question is how IMGs match in it, not how to judge one program.
         (

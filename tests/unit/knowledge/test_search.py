@@ -68,6 +68,10 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("b1b2 or B1/B2", ["b1", "b2", "or", "b1", "b2"]),
         ("I-765 and i-485, not i 20", ["i765", "and", "i485", "not", "i", "20"]),
         ("is 230 enuf", ["is", "230", "enough"]),
+        # Questions others ask the member are interview questions; the member's own are not.
+        ("what questions will they ask", ["what", "interview", "questions", "they", "ask"]),
+        ("questions do PDs usually ask", ["interview", "questions", "pds", "usually", "ask"]),
+        ("what questions do i ask", ["what", "questions", "do", "i", "ask"]),
         # A specialty said to be IMG-friendly is an IMG-friendly specialty.
         ("is rads img friendly", ["is", "rads", "img", "friendly", "specialty"]),
         ("neurology friendly to IMGs?", ["neurology", "friendly", "to", "imgs", "specialty"]),
