@@ -452,6 +452,7 @@ _CANONICAL: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], st
             r"(?:get\s+)?ask(?:ed)?\b",
             r" interview questions \1 ask ",
         ),
+        ("question", r"\bquestions\s+(?:do|should|can|could|shall|would)\s+(?:i|we)\s+ask\b", " questions to ask "),
         # A specialty said to be IMG-friendly ("psych img friendly?", "is pathology friendly for IMGs") is an
         # IMG-friendly specialty: the question is how IMGs match in it, not how to judge one program.
         (

@@ -71,7 +71,7 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         # Questions others ask the member are interview questions; the member's own are not.
         ("what questions will they ask", ["what", "interview", "questions", "they", "ask"]),
         ("questions do PDs usually ask", ["interview", "questions", "pds", "usually", "ask"]),
-        ("what questions do i ask", ["what", "questions", "do", "i", "ask"]),
+        ("what questions do i ask", ["what", "questions", "to", "ask"]),
         # A specialty said to be IMG-friendly is an IMG-friendly specialty.
         ("is rads img friendly", ["is", "rads", "img", "friendly", "specialty"]),
         ("neurology friendly to IMGs?", ["neurology", "friendly", "to", "imgs", "specialty"]),
