@@ -553,8 +553,8 @@ _WEAK_TEXT = """
     normal hurt understand mention small saw almost strong stronger weaker point single forever always
     nobody clear everywhere reasons talk quickly worry chose straight wrote sent taken left stop stopped
     stopping care due especially received partly pressure forgetting forgotten panicked safer risk click written
-    promise value tight scratch forward approach scale pull rough newer direct deal goal bound upcoming remotely
-    mad rude eyes medium effect holistically maximum unreliable woke ton rich
+    promise value tight forward approach scale pull rough newer direct deal goal bound upcoming remotely
+    mad rude eyes medium effect holistically unreliable woke ton rich
     possibility carefully remember less none gone talking picked anywhere hurting pushed forces himself herself
     elsewhere tries mid path ruining pressured
 """
