@@ -101,8 +101,10 @@ KNOWN_UNMATCHED_SHARE = 0.5
 PLAIN_UNMATCHED_SHARE = 0.6
 # ...and the name of another country's or profession's exam or licence (PLAB, NCLEX: data/search/synonyms.yaml,
 # `elsewhere`) weighs this much against every entry, even one that mentions it in passing: the question is about a
-# pathway the knowledge base does not cover, however many US pathway words it shares ("PLAB 2 slot dates").
-ELSEWHERE_WEIGHT = 6.0
+# pathway the knowledge base does not cover, however many US pathway words it shares ("PLAB 2 slot dates"). At 6.0,
+# a question sharing three or four pathway words ("software engineer ... H-1B lottery", "SCFHS Prometric exam")
+# was still answered; 8.0 refuses them with no in-scope question of any set lost.
+ELSEWHERE_WEIGHT = 8.0
 # Numbers (years, scores) say little about which topic is asked.
 NUMBER_WEIGHT = 0.5
 # Everyday words ("good", "tips", "worth") are rare in a small set of entries, which makes their IDF look
@@ -170,6 +172,23 @@ _DISCORD_MARKUP = re.compile(
     r"<(?:@[!&]?|#|a?:\w+:)\d+>|(?<!\w):[a-z0-9_+-]+:(?!\w)|https?://\S+|(?<![\w.])@\w+", re.IGNORECASE
 )
 _INTERNAL_MEDICINE = re.compile(r"\bIM\b")
+# Abbreviations that are also English words, read as the abbreviation only when typed in capitals in a message that
+# is not shouted ("my SON letter" is the Statement of Need; "MY SON IS..." and "my son" are a son).
+_CAPITALS_ABBREVIATIONS = {"SON": " statement of need ", "NExT": " nextexam "}
+_CAPITALS_ABBREVIATION = re.compile(r"\b(?:" + "|".join(_CAPITALS_ABBREVIATIONS) + r")\b")
+_CAPITALS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+_LETTERS_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+# A message is shouted when at least this share of its words of two letters or more is in capitals.
+SHOUTED_SHARE = 0.6
+
+
+def _capitals_abbreviations(text: str) -> str:
+    words = len(_LETTERS_WORD.findall(text))
+    if not words or len(_CAPITALS_WORD.findall(text)) >= SHOUTED_SHARE * words:
+        return text
+    return _CAPITALS_ABBREVIATION.sub(lambda m: _CAPITALS_ABBREVIATIONS[m.group(0)], text)
+
+
 # "II" and "IIs" in capitals are interview invites ("got my first II", "0 IIs"), except as a numeral: "Step II",
 # "Part II", or the ECG leads "II, III, aVF".
 _INTERVIEW_INVITE = re.compile(r"(?<![\w-])(?:(\w+)[ -])?IIs?\b(?!,?\s*III)")
@@ -177,6 +196,13 @@ _NUMBERED_BY_II = frozenset(
     {"step", "part", "phase", "stage", "grade", "class", "level", "type", "war", "lead", "world"}
 )
 _POSSESSIVE = re.compile(r"'s\b")
+# The name of the person a member quotes ("my friend Priya says", "my senior Ahmed told me") is who said it, not
+# what is asked: a capitalised word right after a relative, friend or colleague is dropped (a name in capitals,
+# "my friend IM resident", is an abbreviation and stays).
+_QUOTED_PERSON = re.compile(
+    r"\b((?:[Mm]y|[Oo]ur)\s+(?:friend|senior|junior|sister|brother|cousin|colleague|classmate|batchmate|roommate|"
+    r"mentor|uncle|aunt|wife|husband|neighbou?r)s?)\s+[A-Z][a-z]+\b"
+)
 _MARKDOWN = re.compile(r"[*_`~|]+|^\s*(?:>+|-#)\s?", re.MULTILINE)
 # A greeting that opens a message and says whom it is for ("Good day house,", "Please my people,", "Hi po!", "Dear
 # seniors,"): its words ("house", "people") are no part of the question, and weigh against every answer.
@@ -280,10 +306,31 @@ _SHORTHAND = {
     "doc": "doctor",
     "prof": "professor",
     "univ": "university",
+    "enuf": "enough",
+    # Months as members shorten them: the month itself, an everyday word like its full name.
+    "jan": "january",
+    "feb": "february",
+    "mar": "march",
+    "apr": "april",
+    "jun": "june",
+    "jul": "july",
+    "aug": "august",
+    "sep": "september",
+    "sept": "september",
+    "oct": "october",
+    "nov": "november",
+    "dec": "december",
 }
 _SHORTHAND_WORD = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in _SHORTHAND) + r")(?![\w/])")
 # Letters typed again and again for emphasis ("plsss", "hiii", "sooo"); no English word has three in a row.
 _REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
+
+# Specialties as members name them, for the rules below that need to know one.
+_SPECIALTIES = (
+    r"psych|psychiatry|peds|paeds|pediatrics|neuro|neurology|pathology|path|surgery|gen\s+surg|radiology|rads|"
+    r"anesthesia|anesthesiology|family\s+medicine|fm|internal\s+medicine|obgyn|derm|dermatology|ophtho|"
+    r"ophthalmology|ortho|orthopedics|urology|ent|em|emergency\s+medicine|neurosurgery|pm&r|pmr"
+)
 
 _NUMBER_WORDS = {
     word: str(value)
@@ -303,8 +350,15 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         # "H1" alone is the H-1B in members' shorthand ("j1 or h1 which better").
         ("1", r"\bh-?1\b", " h1b "),
         ("1", r"\bj\s*-?\s*1\b", " j1 "),
+        # Every other visa class the same way: "F-1", "J-2", "H-4", "B-2", "O-1" are one token each, as "f1" is.
         ("2019", r"\bds\s*-?\s*2019\b", " ds2019 "),
         ("212", r"\b212\s*\(?\s*e\s*\)?", " 212e "),
+        # Immigration forms are one token each ("I-765", "I-485", "I-90"), as the entries' aliases spell them ("i765").
+        ("i", r"\bi\s*-\s*(\d{2,3})\b", r" i\1 "),
+        # A visa refusal under section 214(b), however typed: "214b", "214 (b)".
+        ("214", r"\b214\s*\(?\s*b\b\s*\)?", " 214b "),
+        # The visitor visa's two classes typed as one word ("b1b2 ok for observership?") are the two classes.
+        ("b1b2", r"\bb1b2\b", " b1 b2 "),
         ("cex", r"\bmini\s*-?\s*cex\b", " minicex "),
         ("pgy", r"\bpgy\s*-?\s*(\d)\b", r" pgy\1 "),
         ("sub", r"\bsub\s*-?\s*i(nternships?|s)?\b", r" subinternship "),
@@ -393,9 +447,33 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
         ("#y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
+        # Questions someone else asks the member ("what questions do programs ask", "what questions do IMGs get
+        # asked") are interview questions; the questions the member asks are "questions to ask".
+        (
+            "question",
+            r"\bquestions\s+(?:do|will|did|would|might|could|can)\s+(?!i\b|we\b)(\w+(?:\s+\w+)?)\s+(?:\w+\s+)?"
+            r"(?:get\s+)?ask(?:ed)?\b",
+            r" interview questions \1 ask ",
+        ),
+        ("question", r"\bquestions\s+(?:do|should|can|could|shall|would)\s+(?:i|we)\s+ask\b", " questions to ask "),
+        # A specialty said to be IMG-friendly ("psych img friendly?", "is pathology friendly for IMGs") is an
+        # IMG-friendly specialty: the question is how IMGs match in it, not how to judge one program.
+        (
+            "friendly",
+            r"\b(specialt(?:y|ies)|" + _SPECIALTIES + r")\b((?:\s+\w+){0,4}?\s+(?:img\s*-?\s*friendly|friendly\s+"
+            r"(?:for|to)\s+imgs?)\b)",
+            r" \1\2 specialty ",
+        ),
         ("validation", r"\bre-?\s*validation\b", " revalidation "),
         # The NRMP's "All In" policy is named by two stopwords: "all-in", or "all in" before "policy", is one word.
-        ("all", r"\ball\s*-\s*in\b|\ball\s+in\b(?=\s*-?\s*polic)", " allin "),
+        # So is "all in" that a rule applies to or that something breaks: "does all in apply to prelims", "isnt that
+        # against all in", "under all in" ("all in one sitting" stays two words).
+        (
+            "all",
+            r"\ball\s*-\s*in\b|\ball\s+in\b(?=\s*-?\s*(?:polic|rules?\b|appl(?:y|ies)\b))",
+            " allin ",
+        ),
+        ("all", r"\b(against|violat\w*|break\w*|under|nrmp)\s+all\s+in\b", r" \1 allin "),
         ("non", r"\bnon\s*-\s*", " non "),
     )
 )
@@ -433,6 +511,7 @@ _STOPWORD_TEXT = """
     po opo lang naman sana kasi mga oi pessoal gente obrigado obrigada buenas gracias amigos yalla wallah habibi
     akhi ukhti de del regarding concerning needful
     sorry apologies apologise apologize ping pinging tagging
+    yo sup heya hiya dude
     oga una wan abeg dey wetin sha abi shey oya aaya aayi aaye
     ami amar amake apni apnar apnara tumi tomar tomra ki kore koren korbo korbe korte korle mone hoy hobe hocche
     achhe ache ase naki kintu ekta ekhon tahole jodi keno kothay kivabe bolun bolen bolo janaben dada apu vai
@@ -470,6 +549,17 @@ _WEAK_TEXT = """
     shattered afraid frightened sad upset desperate ashamed embarrassed shaking freaking stupid silly dumb
     confuse confusing clarify clarification share sharing main batch batchmates classmates server servers
     channel channels realized realised realize realise noticed
+    exist exists existing roughly waste wasted wasting idea ideas easy easier easily
+    top highly honest trust affect affects affected bother bothered smart somewhere maybe difficult
+    advantage happy nice super huge tiny tired suppose literally seems felt meanwhile afterwards besides barely
+    annoying perfect terribly regret bored quiet
+    normal hurt understand mention small saw almost strong stronger weaker point single forever always
+    nobody clear everywhere reasons talk quickly worry chose straight wrote sent taken left stop stopped
+    stopping care due especially received partly pressure forgetting forgotten panicked safer risk click written
+    promise value tight forward approach scale pull rough newer direct deal goal bound upcoming remotely
+    mad rude eyes medium effect holistically unreliable woke ton rich
+    possibility carefully remember less none gone talking picked anywhere hurting pushed forces himself herself
+    elsewhere tries mid path ruining pressured
 """
 WEAK_WORDS = (frozenset(_WEAK_TEXT.split()) | _QUESTION_WORDS) - STOPWORDS
 # Exams whose three-digit score IMGs state as part of their profile.
@@ -510,6 +600,9 @@ def normalize(text: str) -> str:
     text = _MARKDOWN.sub(" ", text)
     # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
     text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
+    if "SON" in text or "NExT" in text:
+        text = _capitals_abbreviations(text)
+    text = _QUOTED_PERSON.sub(r"\1", text)
     if "II" in text:
         text = _INTERVIEW_INVITE.sub(_interview_invite, text)
     text = _REPEATED_LETTER.sub(r"\1", text.lower()).replace("’", "'")
