@@ -36,7 +36,10 @@ SETS = {
     "fresh/round7.yaml": (0.78, 0.89, 0.93),
     "fresh/round8.yaml": (0.76, 0.84, 0.89),
     "fresh/round9.yaml": (0.81, 0.88, 0.91),
-    "fresh/round10.yaml": (0.80, 0.88, 0.84),
+    "fresh/round10.yaml": (0.87, 0.93, 0.90),
+    "fresh/round11.yaml": (0.88, 0.92, 0.93),
+    "fresh/round12.yaml": (0.79, 0.90, 0.91),
+    "fresh/round13.yaml": (0.74, 0.82, 0.87),
 }
 
 
