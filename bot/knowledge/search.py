@@ -176,15 +176,16 @@ _INTERNAL_MEDICINE = re.compile(r"\bIM\b")
 # is not shouted ("my SON letter" is the Statement of Need; "MY SON IS..." and "my son" are a son).
 _CAPITALS_ABBREVIATIONS = {"SON": " statement of need ", "NExT": " nextexam "}
 _CAPITALS_ABBREVIATION = re.compile(r"\b(?:" + "|".join(_CAPITALS_ABBREVIATIONS) + r")\b")
-_CAPITALS_WORD = re.compile(r"\b[A-Z]{2,}\b")
-_LETTERS_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
-# A message is shouted when at least this share of its words of two letters or more is in capitals.
-SHOUTED_SHARE = 0.6
+# A message is shouted when an ordinary small word is in capitals ("MY SON IS..."): counting capitals alone would
+# call "ECFMG SON for J1?" shouted, and members' questions are full of abbreviations.
+_SHOUTED_WORD = re.compile(
+    r"\b(?:MY|IS|ARE|THE|AND|FOR|HOW|WHAT|WHY|WHEN|CAN|HELP|PLEASE|ME|IT|TO|OF|ON|WITH|THIS|THAT|WILL|NOT|HAVE|HAS|"
+    r"DOES|DID|WAS|HE|SHE|HIS|HER|GET|NEED|ANY|URGENT)\b"
+)
 
 
 def _capitals_abbreviations(text: str) -> str:
-    words = len(_LETTERS_WORD.findall(text))
-    if not words or len(_CAPITALS_WORD.findall(text)) >= SHOUTED_SHARE * words:
+    if _SHOUTED_WORD.search(text):
         return text
     return _CAPITALS_ABBREVIATION.sub(lambda m: _CAPITALS_ABBREVIATIONS[m.group(0)], text)
 
@@ -197,11 +198,13 @@ _NUMBERED_BY_II = frozenset(
 )
 _POSSESSIVE = re.compile(r"'s\b")
 # The name of the person a member quotes ("my friend Priya says", "my senior Ahmed told me") is who said it, not
-# what is asked: a capitalised word right after a relative, friend or colleague is dropped (a name in capitals,
-# "my friend IM resident", is an abbreviation and stays).
+# what is asked: a capitalised word right after a relative, friend or colleague, and before a verb of saying or
+# doing, is dropped. Without the verb it may be what is asked ("my wife Canadian citizen", "my senior Matched with
+# 230"), and a name in capitals ("my friend IM resident") is an abbreviation: both stay.
 _QUOTED_PERSON = re.compile(
     r"\b((?:[Mm]y|[Oo]ur)\s+(?:friend|senior|junior|sister|brother|cousin|colleague|classmate|batchmate|roommate|"
-    r"mentor|uncle|aunt|wife|husband|neighbou?r)s?)\s+[A-Z][a-z]+\b"
+    r"mentor|uncle|aunt|wife|husband|neighbou?r)s?)\s+[A-Z][a-z]+\b(?=\s+(?:says?|said|tells?|told|thinks?|thought|"
+    r"asks?|asked|mentioned|suggest(?:s|ed)?|believes?|recommend(?:s|ed)?|writes?|wrote|is|was|has|had|got|did|does)\b)"
 )
 _MARKDOWN = re.compile(r"[*_`~|]+|^\s*(?:>+|-#)\s?", re.MULTILINE)
 # A greeting that opens a message and says whom it is for ("Good day house,", "Please my people,", "Hi po!", "Dear
@@ -327,9 +330,9 @@ _REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
 
 # Specialties as members name them, for the rules below that need to know one.
 _SPECIALTIES = (
-    r"psych|psychiatry|peds|paeds|pediatrics|neuro|neurology|pathology|path|surgery|gen\s+surg|radiology|rads|"
+    r"psych|psychiatry|peds|paeds|pediatrics|neuro|neurology|pathology|surgery|gen\s+surg|radiology|rads|"
     r"anesthesia|anesthesiology|family\s+medicine|fm|internal\s+medicine|obgyn|derm|dermatology|ophtho|"
-    r"ophthalmology|ortho|orthopedics|urology|ent|em|emergency\s+medicine|neurosurgery|pm&r|pmr"
+    r"ophthalmology|ortho|orthopedics|urology|ent|emergency\s+medicine|neurosurgery|pm&r|pmr"
 )
 
 _NUMBER_WORDS = {
@@ -354,7 +357,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         ("2019", r"\bds\s*-?\s*2019\b", " ds2019 "),
         ("212", r"\b212\s*\(?\s*e\s*\)?", " 212e "),
         # Immigration forms are one token each ("I-765", "I-485", "I-90"), as the entries' aliases spell them ("i765").
-        ("i", r"\bi\s*-\s*(\d{2,3})\b", r" i\1 "),
+        ("#i", r"\bi-(\d{2,3})\b", r" i\1 "),
         # A visa refusal under section 214(b), however typed: "214b", "214 (b)".
         ("214", r"\b214\s*\(?\s*b\b\s*\)?", " 214b "),
         # The visitor visa's two classes typed as one word ("b1b2 ok for observership?") are the two classes.
@@ -460,8 +463,8 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         # IMG-friendly specialty: the question is how IMGs match in it, not how to judge one program.
         (
             "friendly",
-            r"\b(specialt(?:y|ies)|" + _SPECIALTIES + r")\b((?:\s+\w+){0,4}?\s+(?:img\s*-?\s*friendly|friendly\s+"
-            r"(?:for|to)\s+imgs?)\b)",
+            r"\b(specialt(?:y|ies)|" + _SPECIALTIES + r")\b((?:\s+(?!programs?\b)\w+){0,4}?\s+(?:img\s*-?\s*friendly|"
+            r"friendly\s+(?:for|to)\s+imgs?)\b)(?!\s+specialty\b)",
             r" \1\2 specialty ",
         ),
         ("validation", r"\bre-?\s*validation\b", " revalidation "),
@@ -470,9 +473,12 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         # against all in", "under all in" ("all in one sitting" stays two words).
         (
             "all",
-            r"\ball\s*-\s*in\b|\ball\s+in\b(?=\s*-?\s*(?:polic|rules?\b|appl(?:y|ies)\b))",
+            r"\ball\s*-\s*in\b|\ball\s+in\b(?=\s*-?\s*(?:polic|rules?\b))",
             " allin ",
         ),
+        # ...and "all in" asked about as a rule that applies ("does all in apply to prelims"), not "go all in, apply
+        # to 200 programs".
+        ("all", r"\b(does|do|would|will)\s+(?:the\s+)?all\s+in\b(?=\s+appl(?:y|ies)\b)", r" \1 allin "),
         ("all", r"\b(against|violat\w*|break\w*|under|nrmp)\s+all\s+in\b", r" \1 allin "),
         ("non", r"\bnon\s*-\s*", " non "),
     )

@@ -36,6 +36,8 @@ _WORD_MARK = "\u2581"
 """What the tokenizer writes for a space (and at the start of a text): every word's first token begins with it."""
 _WORDS_KEPT = 50_000
 """Words whose tokens are kept (``TokenEmbeddings.embed_one``): free text from members must not grow memory forever."""
+_WORD_KEPT_LENGTH = 40
+"""Longer words (a pasted link, a run of letters) are tokenized each time, not kept: each would hold many tokens."""
 
 
 def _words_tokenized_apart(vocabulary: Iterable[str]) -> bool:
@@ -140,7 +142,8 @@ class TokenEmbeddings:
             starts = np.flatnonzero(self._starts_word[found]).tolist()
             if len(starts) == len(new) and starts[0] == 0:
                 for word, start, end in zip(new, starts, [*starts[1:], len(found)], strict=True):
-                    known[word] = found[start:end]
+                    if len(word) <= _WORD_KEPT_LENGTH:
+                        known[word] = found[start:end]
         if any(word not in known for word in words):  # the cache is full, or a word did not split as expected
             return list(self._tokenizer.encode(text, add_special_tokens=False).ids)
         return [token for word in words for token in known[word]]

@@ -48,7 +48,8 @@ class _EntryParts:
 
 
 ENTRY_PARTS_KEPT = 1_000
-"""Entries whose embed parts are kept (about as many as the knowledge base has)."""
+"""Entries whose embed parts are kept: several times the curated knowledge base (about 140 entries), so a server's
+own entries fit too, while a bound keeps memory from growing with them."""
 
 _entry_parts: dict[str, _EntryParts] = {}
 

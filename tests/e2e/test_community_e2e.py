@@ -30,7 +30,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ERAS_QUESTION = "Which browser works best for MyERAS?"
 """No reviewed answer (the curated search only comes close), and what it comes close to is about ERAS. (It was "ERAS
-photo: professional photographer or phone?" until the ERAS photo entry learnt to answer that one.)"""
+photo: professional photographer or phone?", which now sits at the ERAS photo entry's answer bar.)"""
 PODCAST_QUESTION = "Good podcasts for the ERAS season?"
 OFF_ROAD_QUESTION = "@everyone what is the best pizza in Boston <@&{role}>?"
 """Nothing on the road to residency: tagged "Other questions". /ask itself takes the mentions out of a question

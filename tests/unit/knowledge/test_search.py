@@ -59,10 +59,14 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("my friend Priya says", ["my", "friend", "says"]),
         ("our senior Ahmed told us", ["our", "senior", "told", "us"]),
         ("my cousin IM resident", ["my", "cousin", "internal", "medicine", "resident"]),
+        # Without a verb of saying after it, the capitalised word may be what is asked, and stays.
+        ("my senior Matched with 230", ["my", "senior", "matched", "with", "230"]),
+        ("my wife Canadian citizen", ["my", "wife", "canadian", "citizen"]),
         # "All in" is the NRMP policy when a rule applies to it or something breaks it.
         ("does all in apply to TY", ["does", "allin", "apply", "to", "ty"]),
         ("isnt that against all in", ["isnt", "that", "against", "allin"]),
         ("all in rules", ["allin", "rules"]),
+        ("go all in apply to 200", ["go", "all", "in", "apply", "to", "200"]),
         # A 214(b) refusal and the visitor visa's classes, however typed; "enuf" is enough.
         ("refused under 214(b), 214 b or 214b", ["refused", "under", "214b", "214b", "or", "214b"]),
         ("b1b2 or B1/B2", ["b1", "b2", "or", "b1", "b2"]),
@@ -76,9 +80,12 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("is rads img friendly", ["is", "rads", "img", "friendly", "specialty"]),
         ("neurology friendly to IMGs?", ["neurology", "friendly", "to", "imgs", "specialty"]),
         ("is this program img friendly", ["is", "this", "program", "img", "friendly"]),
+        ("which psych programs are img friendly", ["which", "psych", "programs", "are", "img", "friendly"]),
         # An abbreviation that is also a word counts in capitals only, and not in a shouted message.
         ("my SON letter", ["my", "statement", "of", "need", "letter"]),
         ("MY SON IS A DOCTOR", ["my", "son", "is", "a", "doctor"]),
+        # Abbreviations in capitals are not shouting.
+        ("ECFMG SON for J1", ["ecfmg", "statement", "of", "need", "for", "j1"]),
         ("NExT in India, my next exam", ["nextexam", "in", "india", "my", "next", "exam"]),
     ],
 )
@@ -92,8 +99,11 @@ def test_content_terms_drop_chat_filler() -> None:
     assert content_terms("yo dude, sup") == []
 
 
-def test_normalize_is_idempotent() -> None:
-    text = "H-1B vs J1, Step II CK"
+@pytest.mark.parametrize(
+    "text",
+    ["H-1B vs J1, Step II CK", "psych img friendly", "neurology friendly to IMGs?", "does all in apply to TY"],
+)
+def test_normalize_is_idempotent(text: str) -> None:
     assert normalize(normalize(text)) == normalize(text)
 
 
@@ -210,6 +220,14 @@ def test_a_question_that_is_an_alias_is_answered(content: Content) -> None:
     for question, expected in (("tell me about yourself", "interview-questions"), ("ecfmg", "ecfmg-certification")):
         result = search.search(question)
         assert result.answered and result.hits[0].entry.id == expected, (question, result)
+
+
+def test_no_title_or_alias_is_another_pathway(content: Content) -> None:
+    # An `elsewhere` word weighs against every entry, the one that names it too: an entry titled or aliased by one
+    # could not answer a question that names it ("does my FCPS count in the US").
+    search = content.knowledge.search_index
+    named = {" ".join(tokenize(n)) for e in content.knowledge.knowledge.entries for n in (e.title, *e.aliases)}
+    assert not named & search.elsewhere
 
 
 def test_every_title_and_alias_finds_its_entry(content: Content) -> None:
