@@ -72,6 +72,8 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("b1b2 or B1/B2", ["b1", "b2", "or", "b1", "b2"]),
         ("I-765 and i-485, not i 20", ["i765", "and", "i485", "not", "i", "20"]),
         ("is 230 enuf", ["is", "230", "enough"]),
+        # Chat spellings of everyday words: each would otherwise be a word no entry has, weighing against every answer.
+        ("lor frm home prof, hv 2 bt need 1 mor", ["lor", "from", "home", "professor", "have", "2", "but", "need", "1", "mor"]),
         # Questions others ask the member are interview questions; the member's own are not.
         ("what questions will they ask", ["what", "interview", "questions", "they", "ask"]),
         ("questions do PDs usually ask", ["interview", "questions", "pds", "usually", "ask"]),
