@@ -73,7 +73,7 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("I-765 and i-485, not i 20", ["i765", "and", "i485", "not", "i", "20"]),
         ("is 230 enuf", ["is", "230", "enough"]),
         # Chat spellings of everyday words: each would otherwise be a word no entry has, weighing against every answer.
-        ("lor frm home prof, hv 2 bt need 1 mor", ["lor", "from", "home", "professor", "have", "2", "but", "need", "1", "mor"]),
+        ("lor frm prof, hv 2 bt need 1", ["lor", "from", "professor", "have", "2", "but", "need", "1"]),
         # Questions others ask the member are interview questions; the member's own are not.
         ("what questions will they ask", ["what", "interview", "questions", "they", "ask"]),
         ("questions do PDs usually ask", ["interview", "questions", "pds", "usually", "ask"]),
