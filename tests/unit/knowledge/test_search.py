@@ -74,6 +74,7 @@ from bot.knowledge.search import content_terms, normalize, tokenize
         ("is 230 enuf", ["is", "230", "enough"]),
         # Chat spellings of everyday words: each would otherwise be a word no entry has, weighing against every answer.
         ("lor frm prof, hv 2 bt need 1", ["lor", "from", "professor", "have", "2", "but", "need", "1"]),
+        ("any1 knw", ["anyone", "know"]),
         # Questions others ask the member are interview questions; the member's own are not.
         ("what questions will they ask", ["what", "interview", "questions", "they", "ask"]),
         ("questions do PDs usually ask", ["interview", "questions", "pds", "usually", "ask"]),
