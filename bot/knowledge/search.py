@@ -29,8 +29,9 @@ the server (thanks, congratulations, "dm me": focus.py) gets no answer; any othe
   bot says it has no curated answer instead of guessing, unless the entry is also close in meaning
   (CLOSE_CONFIDENCE, SEMANTIC_CONFIRM); an answer also needs a word that names something, not everyday words alone.
 
-Every weight is a constant just below; the ranking formula that combines them is ``_ranking_scores``, computed for all
-entries at once with numpy (a question costs a fraction of a millisecond). ``KnowledgeSearch.rank`` gives the unrounded
+Every weight is a constant just below; the ranking formula that combines them is ``_ranking_scores`` (its terms are
+``_ranking_parts``, on which bench/fit_ranking.py fits the shares and the answer bar), computed for all entries at once
+with numpy (a question costs a fraction of a millisecond). ``KnowledgeSearch.rank`` gives the unrounded
 figures behind ``search``: ``bench/kb_search.py --dump`` / ``--check-against`` compare them for every question of the
 retrieval sets, to show that a change meant only to make search faster answers exactly as before.
 """
@@ -72,6 +73,13 @@ log = logging.getLogger(__name__)
 # The figures below were set on tests/retrieval/questions.yaml, dev_questions.yaml and the fresh rounds 1 and 2
 # together (the answer bar and the background share on rounds 1-3 as well; never on round 4), and sit on a broad
 # plateau: nearby values give the same results within a question or two (tests/retrieval/README.md).
+#
+# bench/fit_ranking.py fits the ranking shares (COVER_SHARE ... DEFINED_BONUS) by a listwise softmax over each
+# question's candidates, and the answer bar by grid search, on every labelled set, and scores each round it left out.
+# Measured 2026-12-07 with the content of that day: fitted leave-one-round-out (rounds 8-14) they do no better than
+# these hand-set figures at the same out-of-scope refusal (top-1 85.0 against 85.3 %, top-3 92.9 against 92.8 %,
+# out-of-scope refused 93.7 % both); a fit that seemed to win did so by answering more out-of-scope questions. So
+# the hand-set figures stay; run the script again before changing one.
 
 # Share of the question's weight the best entry must cover to count as an answer, for a question of up to
 # LONG_QUESTION_TERMS concepts. Each concept beyond lowers the bar by LONG_QUESTION_EASING, down to
@@ -115,10 +123,11 @@ WEAK_WEIGHT = 0.5
 CONTEXT_SHARE = 0.3
 # BM25 field weights: title, aliases, tags, summary, body, questions.
 FIELD_WEIGHTS = (8.0, 10.0, 3.0, 4.0, 0.5, 2.0)
-# Shares of the ranking score: BM25 (relative to the best entry) and how much of the question the title names (an
-# alias may only mention a neighbouring subject: "step 3 for visa"). The rest is coverage. BM25 was 0.4 before the
-# title's recall had a share of its own (TITLE_RECALL_SHARE): at 0.3, 6 more questions of rounds 1-9 right at top-1;
-# BM25 alone let an entry whose title says "H-1B" outrank the one on finding H-1B programs.
+# Shares of the ranking score: coverage, BM25 (relative to the best entry) and how much of the
+# question the title names (an alias may only mention a neighbouring subject: "step 3 for visa"). BM25 was 0.4 before
+# the title's recall had a share of its own (TITLE_RECALL_SHARE); BM25 alone let an entry whose title says "H-1B" outrank the one on finding H-1B programs.
+# Only their ratios matter: a hit's score is its ranking score over the best one's.
+COVER_SHARE = 0.6
 BM25_SHARE = 0.3
 TITLE_SHARE = 0.1
 # An entry's closest member question ("what if i dont match") stands in for the entry's own coverage of the question
@@ -149,9 +158,11 @@ BACKGROUND_MIN_TOPICS = 1
 # ERAS", not "USMLE transcript in ERAS ($80 fee, release and resend)"). The share is of the title's words plus one,
 # so that a title of one word ("Observerships") is not all named by any question that says it.
 TITLE_RECALL_SHARE = 0.15
-# Bonus to the ranking (not the confidence) when a title or alias appears word for word in the question, and again
-# when it is the whole question.
+# Bonuses to the ranking (not the confidence) when a title or alias appears word for word in the question (full for
+# three words or more), when it is the whole question, and when the question asks what it means.
 PHRASE_BONUS = 0.3
+NAMED_BONUS = 0.3
+DEFINED_BONUS = 0.3
 
 _COLUMNS = ("title", "aliases", "tags", "summary", "body", "questions")
 # A word in one of these fields of some entry names a topic.
@@ -958,6 +969,100 @@ def _evidence(terms: list[_Term], size: int) -> _Evidence:
     )
 
 
+@dataclass(frozen=True)
+class _RankingParts:
+    """The terms the ranking score adds up, one value per entry each, before their shares (RANKING_FEATURES names
+    them in this order; bench/fit_ranking.py fits the shares on them)."""
+
+    # How much of the question's weight it covers (or its closest member question does): the best one's is the
+    # confidence.
+    cover: NDArray[np.float64]
+    # FTS5's BM25 relative to the best entry's (0..1).
+    bm25: NDArray[np.float64]
+    # The share of the question's weight its title names.
+    titled: NDArray[np.float64]
+    # How well its closest member question covers the question.
+    resemblance: NDArray[np.float64]
+    # Closeness in meaning above SEMANTIC_MIN, scaled to 0..1.
+    meaning: NDArray[np.float64]
+    # A title or alias found word for word (0..1 by its length), the whole question, or asked the meaning of.
+    phrase: NDArray[np.float64]
+    named: NDArray[np.float64]
+    defined: NDArray[np.float64]
+    # The share of its title's words the question names.
+    title_recall: NDArray[np.float64]
+    # It has enough to answer at all.
+    substantial: NDArray[np.bool_]
+
+    def matrix(self) -> NDArray[np.float64]:
+        """One row per entry, one column per RANKING_FEATURES."""
+        return np.column_stack([getattr(self, name) for name in RANKING_FEATURES])
+
+
+RANKING_FEATURES = ("cover", "bm25", "titled", "resemblance", "meaning", "phrase", "named", "defined", "title_recall")
+
+
+def _ranking_parts(
+    terms: list[_Term],
+    evidence: _Evidence,
+    named: NDArray[np.intp],
+    resemblance: NDArray[np.float64],
+    meaning: NDArray[np.float64],
+    bm25: NDArray[np.float64],
+    phrase_lengths: dict[int, int],
+    defined: NDArray[np.intp] | None = None,
+    title_recall: NDArray[np.float64] | None = None,
+) -> _RankingParts:
+    """The terms of the ranking formula (``_ranking_scores``) for every entry at once.
+
+    ``named``: the entries whose title or alias is the whole question; ``resemblance``: how well each entry's
+    closest member question covers this one; ``meaning``: cosine closeness (0 without the meaning signal);
+    ``bm25``: FTS5's BM25 (negative, best most negative; 0 for no match); ``phrase_lengths``: the longest title or
+    alias of each entry found word for word in the question (entries with none are left out); ``defined``: the
+    entries whose title or alias the question asks the meaning of ("what is this SOAP thing").
+    """
+    size = len(resemblance)
+    total_weight = sum(t.weight for t in terms) or 1.0
+    total_penalty = sum(t.penalty for t in terms)
+    matched = evidence.matched
+    against = total_penalty - evidence.covered
+    cover = np.divide(matched, matched + against, out=np.zeros_like(matched), where=matched != 0)
+    cover[named] = 1.0
+    # A question much like one members ask about this entry is evidence of its own.
+    cover = np.maximum(cover, resemblance)
+    # bm25() is negative, best most negative: relative strength in 0..1 against the best entry.
+    best_bm25 = float(bm25.min()) or -1.0
+    # A single word ("img") is context in most questions; several words in a row, or the whole question, are the
+    # user naming the topic.
+    phrase = np.zeros(size)
+    for rowid, length in phrase_lengths.items():  # a few entries at most
+        if length >= 2 or (length == 1 and len(terms) == 1):
+            phrase[rowid] = min(1.0, length / 3 if length >= 2 else 1.0)
+    is_named = np.zeros(size)
+    is_named[named] = 1.0
+    is_defined = np.zeros(size)
+    if defined is not None:
+        is_defined[defined] = 1.0
+    # Everyday words alone ("good evening", "test") are no pathway question, however well an entry has them: an
+    # answer needs a word that names a topic, or a title or alias of three words found as typed.
+    substantial = (matched >= MIN_MATCHED_WEIGHT) & evidence.topical
+    for rowid, length in phrase_lengths.items():
+        if length >= 3:
+            substantial[rowid] = True
+    return _RankingParts(
+        cover=cover,
+        bm25=bm25 / best_bm25,
+        titled=evidence.titled / total_weight,
+        resemblance=resemblance,
+        meaning=np.maximum(0.0, meaning - SEMANTIC_MIN) / (1 - SEMANTIC_MIN),
+        phrase=phrase,
+        named=is_named,
+        defined=is_defined,
+        title_recall=np.zeros(size) if title_recall is None else title_recall,
+        substantial=substantial,
+    )
+
+
 def _ranking_scores(
     terms: list[_Term],
     evidence: _Evidence,
@@ -970,50 +1075,21 @@ def _ranking_scores(
     title_recall: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """The ranking formula, for every entry at once: each entry's ranking score, its cover of the question (the
-    best one's is the confidence), and whether it has enough to answer at all.
-
-    ``named``: the entries whose title or alias is the whole question; ``resemblance``: how well each entry's
-    closest member question covers this one; ``meaning``: cosine closeness (0 without the meaning signal);
-    ``bm25``: FTS5's BM25 (negative, best most negative; 0 for no match); ``phrase_lengths``: the longest title or
-    alias of each entry found word for word in the question (entries with none are left out); ``defined``: the
-    entries whose title or alias the question asks the meaning of ("what is this SOAP thing"). Every weight is a
-    constant at the top of this module.
-    """
-    total_weight = sum(t.weight for t in terms) or 1.0
-    total_penalty = sum(t.penalty for t in terms)
-    matched = evidence.matched
-    against = total_penalty - evidence.covered
-    cover = np.divide(matched, matched + against, out=np.zeros_like(matched), where=matched != 0)
-    cover[named] = 1.0
-    # A question much like one members ask about this entry is evidence of its own.
-    cover = np.maximum(cover, resemblance)
-    titled = evidence.titled / total_weight
-    # bm25() is negative, best most negative: relative strength in 0..1 against the best entry.
-    best_bm25 = float(bm25.min()) or -1.0
+    best one's is the confidence), and whether it has enough to answer at all. The arguments are
+    ``_ranking_parts``'s; every weight is a constant at the top of this module."""
+    parts = _ranking_parts(terms, evidence, named, resemblance, meaning, bm25, phrase_lengths, defined, title_recall)
     score = (
-        (1 - BM25_SHARE - TITLE_SHARE) * cover
-        + BM25_SHARE * bm25 / best_bm25
-        + TITLE_SHARE * titled
-        + EXAMPLE_SHARE * resemblance
-        + SEMANTIC_SHARE * np.maximum(0.0, meaning - SEMANTIC_MIN) / (1 - SEMANTIC_MIN)
+        COVER_SHARE * parts.cover
+        + BM25_SHARE * parts.bm25
+        + TITLE_SHARE * parts.titled
+        + EXAMPLE_SHARE * parts.resemblance
+        + SEMANTIC_SHARE * parts.meaning
     )
-    # A single word ("img") is context in most questions; several words in a row, or the whole question, are the
-    # user naming the topic.
-    for rowid, length in phrase_lengths.items():  # a few entries at most
-        if length >= 2 or (length == 1 and len(terms) == 1):
-            score[rowid] += PHRASE_BONUS * min(1.0, length / 3 if length >= 2 else 1.0)
-    score[named] += PHRASE_BONUS
-    if defined is not None:
-        score[defined] += PHRASE_BONUS
-    if title_recall is not None:
-        score += TITLE_RECALL_SHARE * title_recall
-    # Everyday words alone ("good evening", "test") are no pathway question, however well an entry has them: an
-    # answer needs a word that names a topic, or a title or alias of three words found as typed.
-    substantial = (matched >= MIN_MATCHED_WEIGHT) & evidence.topical
-    for rowid, length in phrase_lengths.items():
-        if length >= 3:
-            substantial[rowid] = True
-    return score, cover, substantial
+    score += PHRASE_BONUS * parts.phrase
+    score += NAMED_BONUS * parts.named
+    score += DEFINED_BONUS * parts.defined
+    score += TITLE_RECALL_SHARE * parts.title_recall
+    return score, parts.cover, parts.substantial
 
 
 class KnowledgeSearch:

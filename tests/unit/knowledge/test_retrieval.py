@@ -23,7 +23,9 @@ RETRIEVAL = REPO_ROOT / "tests" / "retrieval"
 # parents", "canadian work permit", "driving license in texas") sit closer to a knowledge base that now covers
 # visitor visas, Canada and moving to the US, and a word the entries never use counts less against an answer than
 # it did, because fresh questions are full of such words ("yesterday", a school's name). Members asking in scope
-# gained more than the near-misses lost (README, figures).
+# gained more than the near-misses lost (README, figures). Rounds 12-14's top-3 (and round 14's top-1) floors rose
+# with the content and chat spellings of 2026-12-07's third session (round 12 top-3 94.1 %, round 13 88.0 %, round 14
+# 83.9 / 94.1 %); round 15 joined then, a tuning set since its only blind score.
 SETS = {
     "questions.yaml": (0.93, 0.97, 0.90),
     "dev_questions.yaml": (0.93, 0.97, 0.84),
@@ -38,9 +40,10 @@ SETS = {
     "fresh/round9.yaml": (0.81, 0.88, 0.91),
     "fresh/round10.yaml": (0.87, 0.93, 0.90),
     "fresh/round11.yaml": (0.88, 0.92, 0.93),
-    "fresh/round12.yaml": (0.79, 0.90, 0.91),
-    "fresh/round13.yaml": (0.76, 0.84, 0.87),
-    "fresh/round14.yaml": (0.77, 0.87, 0.86),
+    "fresh/round12.yaml": (0.79, 0.92, 0.91),
+    "fresh/round13.yaml": (0.76, 0.87, 0.87),
+    "fresh/round14.yaml": (0.79, 0.89, 0.86),
+    "fresh/round15.yaml": (0.79, 0.86, 0.80),
 }
 
 
