@@ -36,8 +36,9 @@ OFF_ROAD_QUESTION = "@everyone what is the best pizza in Boston <@&{role}>?"
 """Nothing on the road to residency: tagged "Other questions". /ask itself takes the mentions out of a question
 (bot.knowledge.options), so they never reach the post; the post breaks any ping it quotes all the same."""
 OFF_ROAD_ASKED = "what is the best pizza in Boston ?"
-LATE_NIGHT_QUESTION = "Which tea keeps you awake during long nights?"
-"""Refused, and close to no stage (its nearest entries score far below a suggestion): tagged "Other questions" until
+TEA_QUESTION = "Which tea tastes best with cardamom?"
+"""Refused, and close to no stage (its nearest entries score far below a suggestion; a question about staying awake
+at night now finds the entry on interviews in the middle of the night): tagged "Other questions" until
 the member picks one."""
 
 
@@ -272,7 +273,7 @@ async def test_an_anonymous_post_shows_no_name_and_no_ping(live: Community) -> N
 
 async def test_one_question_per_member_every_ten_minutes(live: Community) -> None:
     alice = live.user("alice")
-    refusal = await refused_ask(live, alice, LATE_NIGHT_QUESTION)
+    refusal = await refused_ask(live, alice, TEA_QUESTION)
     refused = await click(live.emu, refusal, "Ask the community", alice)
     assert "one question to the community every 10 minutes" in refused.content
     assert query(live, "SELECT COUNT(*) FROM community_questions WHERE asked_by = ?", alice.id) == [(1,)]
@@ -280,7 +281,7 @@ async def test_one_question_per_member_every_ten_minutes(live: Community) -> Non
 
 async def test_cancel_posts_nothing(live: Community) -> None:
     gita = live.user("gita")
-    preview = await preview_of(live, gita, LATE_NIGHT_QUESTION)
+    preview = await preview_of(live, gita, TEA_QUESTION)
     cancelled = await click(live.emu, preview, "Cancel", gita)
     assert cancelled.content.startswith("Not posted.") and not cancelled.components
     assert query(live, "SELECT COUNT(*) FROM community_questions WHERE asked_by = ?", gita.id) == [(0,)]
@@ -288,7 +289,7 @@ async def test_cancel_posts_nothing(live: Community) -> None:
 
 async def test_the_stage_can_be_corrected_before_posting(live: Community) -> None:
     emu, gita = live.emu, live.user("gita")
-    preview = await preview_of(live, gita, LATE_NIGHT_QUESTION)
+    preview = await preview_of(live, gita, TEA_QUESTION)
     assert f"tagged **{OTHER_TAG}**" in preview.embeds[0]["description"]
     usmle = await (await emu.select(preview, [Stage.USMLE.value], user=gita)).response()
     assert "tagged **USMLE**" in usmle.embeds[0]["description"] and "· USMLE\n" in usmle.embeds[1]["description"]
@@ -510,7 +511,7 @@ async def test_two_first_posts_at_once_in_a_forum_without_tags_each_keep_their_t
     emu, hana, ivan = live.emu, live.user("hana"), live.user("ivan")
     forum = live.channel("fresh-forum")
     await set_help_channel(live, "fresh-forum")
-    previews = [await preview_of(live, hana, ERAS_QUESTION), await preview_of(live, ivan, LATE_NIGHT_QUESTION)]
+    previews = [await preview_of(live, hana, ERAS_QUESTION), await preview_of(live, ivan, TEA_QUESTION)]
     slowed = emu.faults.slow(f"PATCH /channels/{forum.id}", 1.0, times=1)
     before = [preview.message.edits if preview.message else 0 for preview in previews]
     for preview, user in zip(previews, (hana, ivan), strict=True):
@@ -525,7 +526,7 @@ async def test_two_first_posts_at_once_in_a_forum_without_tags_each_keep_their_t
     asked = query(live, "SELECT thread_id FROM community_questions WHERE asked_by IN (?, ?)", hana.id, ivan.id)
     threads = [live.world.get_channel(int(thread_id)) for (thread_id,) in asked]
     tags = {thread.name: tag_names(forum, thread.applied_tags) for thread in threads if thread is not None}
-    assert tags == {ERAS_QUESTION: [STAGE_TAGS[Stage.ERAS]], LATE_NIGHT_QUESTION: [OTHER_TAG]}
+    assert tags == {ERAS_QUESTION: [STAGE_TAGS[Stage.ERAS]], TEA_QUESTION: [OTHER_TAG]}
     assert sorted(tag.name for tag in forum.available_tags) == sorted(all_tags())
 
 
