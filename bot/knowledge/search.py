@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -165,7 +165,8 @@ _CACHE_LIMIT = 50_000
 
 _ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _TOKEN = re.compile(r"[a-z0-9]+")
-_DIGIT = re.compile(r"\d")
+# A number and the word right after it, if any ("5k", "3 yrs", "12-year"): what the rules about units need.
+_NUMBER_UNIT = re.compile(r"\d+\s*-?\s*([a-z]*)")
 # Discord markup that is not words: mentions <@123>, channels <#123>, custom emoji <:name:123>, :shortcodes:, links.
 # Mentions typed as text ("@everyone", "@MatchBot") say who is addressed, not what is asked.
 _DISCORD_MARKUP = re.compile(
@@ -207,6 +208,8 @@ _QUOTED_PERSON = re.compile(
     r"asks?|asked|mentioned|suggest(?:s|ed)?|believes?|recommend(?:s|ed)?|writes?|wrote|is|was|has|had|got|did|does)\b)"
 )
 _MARKDOWN = re.compile(r"[*_`~|]+|^\s*(?:>+|-#)\s?", re.MULTILINE)
+# What any markdown has: a text without it is left as it is.
+_MARKDOWN_SIGN = re.compile(r"[*_`~|>]|-#")
 # A greeting that opens a message and says whom it is for ("Good day house,", "Please my people,", "Hi po!", "Dear
 # seniors,"): its words ("house", "people") are no part of the question, and weigh against every answer.
 _SALUTATION = re.compile(
@@ -325,6 +328,10 @@ _SHORTHAND = {
     "dec": "december",
 }
 _SHORTHAND_WORD = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in _SHORTHAND) + r")(?![\w/])")
+# A chat spelling is a whole run of word characters and slashes ("w/o", "b4"), since _SHORTHAND_WORD needs neither
+# before nor after it: a text with no such run that is a key of _SHORTHAND has none.
+_WORD_OR_SLASHES = re.compile(r"[\w/]+")
+_SHORTHAND_KEYS = frozenset(_SHORTHAND)
 # Letters typed again and again for emphasis ("plsss", "hiii", "sooo"); no English word has three in a row.
 _REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
 
@@ -341,12 +348,40 @@ _NUMBER_WORDS = {
         ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=2
     )
 }
-# Spellings that mean one thing. Applied to entries and questions alike, so both sides agree. Each rule has a piece
-# of text it cannot match without ("" for none), checked first: most texts skip most rules, and start-up is faster.
-# A trigger that starts with "#" also needs a digit (``\d``) in the text: the rules about numbers, about a dozen, are
-# most of the time spent on a question that has none.
-_CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = tuple(
-    (trigger.removeprefix("#"), trigger.startswith("#"), re.compile(pattern), replacement)
+
+
+class _Rule(NamedTuple):
+    """One spelling rule of ``_CANONICAL``, with what a text needs for the rule to have anything to replace (a
+    tuple, unpacked in ``normalize``'s loop: the fastest way to read its fields)."""
+
+    # A piece of text it needs ("" for none), or one of the others...
+    trigger: str
+    others: tuple[str, ...]
+    # ...whether it needs a digit...
+    needs_digit: bool
+    # ...and the words of which one must follow a number ("5k", "3 yrs"), if any.
+    units: frozenset[str] | None
+    pattern: re.Pattern[str]
+    replacement: str | Callable[[re.Match[str]], str]
+
+
+def _rule(trigger: str, pattern: str, replacement: str | Callable[[re.Match[str]], str]) -> _Rule:
+    needs_digit = trigger.startswith("#")
+    trigger = trigger.removeprefix("#")
+    if trigger.startswith("="):
+        return _Rule("", (), True, frozenset(trigger[1:].split()), re.compile(pattern), replacement)
+    first, *others = trigger.split("|")
+    return _Rule(first, tuple(others), needs_digit, None, re.compile(pattern), replacement)
+
+
+# Spellings that mean one thing. Applied to entries and questions alike, so both sides agree. Each rule has pieces of
+# text it cannot match without, "|" between them ("" for none), checked first: most texts skip most rules, and a
+# question is read and start-up is done faster. A trigger that starts with "#" also needs a digit (``\d``) in the
+# text: the rules about numbers, about a dozen, are most of the time spent on a question that has none; "#=" and
+# words: a number followed by one of the words (after spaces or a hyphen), as in "5k" or "3 yrs", since most
+# questions that have numbers have none of the units.
+_CANONICAL: tuple[_Rule, ...] = tuple(
+    _rule(trigger, pattern, replacement)
     for trigger, pattern, replacement in (
         ("u.", r"\bu\.\s?s\.(\s?a\.?)?", " us "),
         ("1", r"\bh\s*-?\s*1\s*-?\s*b\b", " h1b "),
@@ -357,7 +392,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         ("2019", r"\bds\s*-?\s*2019\b", " ds2019 "),
         ("212", r"\b212\s*\(?\s*e\s*\)?", " 212e "),
         # Immigration forms are one token each ("I-765", "I-485", "I-90"), as the entries' aliases spell them ("i765").
-        ("#i", r"\bi-(\d{2,3})\b", r" i\1 "),
+        ("#i-", r"\bi-(\d{2,3})\b", r" i\1 "),
         # A visa refusal under section 214(b), however typed: "214b", "214 (b)".
         ("214", r"\b214\s*\(?\s*b\b\s*\)?", " 214b "),
         # The visitor visa's two classes typed as one word ("b1b2 ok for observership?") are the two classes.
@@ -368,7 +403,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         ("step", r"\bstep\s*-?\s*(?:3|iii|three)\b", " step3 "),
         ("step", r"\bstep\s*-?\s*(?:2|ii|two)\s*-?\s*(ck|cs)\b", r" step2 \1 "),
         ("step", r"\bstep\s*-?\s*(?:2|ii|two)\b", " step2 "),
-        ("2", r"\b2\s*-?\s*(ck|cs)\b", r" step2 \1 "),
+        ("#=ck cs", r"\b2\s*-?\s*(ck|cs)\b", r" step2 \1 "),
         ("step", r"\bstep\s*-?\s*(?:1|i|one)\b", " step1 "),
         ("/", r"\bpass\s*/\s*fail\b", " pass fail "),
         ("/", r"\bp\s*/\s*f\b", " pass fail "),
@@ -393,7 +428,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         ),
         ("match", r"\b(?:not\s+matched|not\s+matching|no\s+match|without\s+matching)\b", " unmatched "),
         # "everyone matched except me", "all my friends matched but me": the asker is the one who did not.
-        ("match", r"\bmatched\s+(?:except|but|other\s+than|apart\s+from)\s+(?:me|myself|us)\b", " unmatched "),
+        ("matched", r"\bmatched\s+(?:except|but|other\s+than|apart\s+from)\s+(?:me|myself|us)\b", " unmatched "),
         # "thank you mail", "thank-you note": the note sent after an interview, one word (not "thank" and "you",
         # stopwords, next to "mail").
         (
@@ -404,7 +439,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         # "five years out", "two interviews": a number spelled out is the number ("Step two" is read above). As a
         # word it is one the entries seldom use, which would weigh against every answer like a word of another topic.
         (
-            "",
+            "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve",
             r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b",
             lambda m: f" {_NUMBER_WORDS[m.group(0)]} ",
         ),
@@ -424,20 +459,20 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
             r" \1 vs \2 ",
         ),
         ("%", r"%", " percent "),
-        ("#", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
+        ("#=st nd rd th", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.
-        ("#k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
+        ("#=k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
         # A number glued to its unit ("4mo", "36hr", "9pm", "2x", "225ish") is the number and the unit's word; the
         # glued token is a word no entry has, which would weigh against every answer.
-        ("#m", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
-        ("#hr", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
+        ("#=mo mos mnth mnths", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
+        ("#=hr hrs", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
         # "15 min" is minutes; "min passing score", with no number before it, a minimum.
-        ("#min", r"\b(\d+)\s?mins?\b", r" \1 minutes "),
+        ("#=min mins", r"\b(\d+)\s?mins?\b", r" \1 minutes "),
         ("min", r"\bmin\b", " minimum "),
-        ("#wk", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
-        ("#m", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
-        ("#x", r"\b(\d+)x\b", r" \1 times "),
-        ("#ish", r"\b(\d+)ish\b", r" \1 "),
+        ("#=wk wks", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
+        ("#=am pm", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
+        ("#=x", r"\b(\d+)x\b", r" \1 times "),
+        ("#=ish", r"\b(\d+)ish\b", r" \1 "),
         # "I'm 38", "38 years old", "42yo": the asker's age, which the entries call age ("i am 38 with two kids,
         # too late?"); not "I'm 25 days out" or "I have 38 programs".
         (
@@ -448,7 +483,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
             r" age \1\2\3 ",
         ),
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
-        ("#y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
+        ("#=yr yrs year years", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
         # Questions someone else asks the member ("what questions do programs ask", "what questions do IMGs get
         # asked") are interview questions; the questions the member asks are "questions to ask".
@@ -600,26 +635,57 @@ def normalize(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", _ZERO_WIDTH.sub("", text))
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    # Each pattern below is tried only on a text that has what it needs (a scan for a letter or two costs much
+    # less than trying a pattern at every position of the text).
+    text = _without_markup(text)
+    # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
+    if "IM" in text:
+        text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
+    if "SON" in text or "NExT" in text:
+        text = _capitals_abbreviations(text)
+    if "my" in text or "My" in text or "our" in text or "Our" in text:
+        text = _QUOTED_PERSON.sub(r"\1", text)
+    if "II" in text:
+        text = _INTERVIEW_INVITE.sub(_interview_invite, text)
+    text = _REPEATED_LETTER.sub(r"\1", text.lower())
+    if "'" in text or "’" in text:
+        # "dean's letter" -> "dean letter", "don't" -> "dont" (a stopword) rather than "don" and "t".
+        text = _POSSESSIVE.sub("", text.replace("’", "'")).replace("'", "")
+    text = _spelled_out(text)
+    # The words right after the text's numbers, worked out when a rule about numbers first needs them, and again
+    # after a rule changes the text.
+    units: frozenset[str] | None = None
+    for trigger, others, needs_digit, needs_unit, pattern, replacement in _CANONICAL:
+        if trigger not in text and not (others and any(other in text for other in others)):
+            continue
+        if needs_digit:
+            if units is None:
+                units = frozenset(_NUMBER_UNIT.findall(text))
+            # No number at all, or none followed by a word the rule needs.
+            if not units or (needs_unit is not None and needs_unit.isdisjoint(units)):
+                continue
+        replaced = pattern.sub(replacement, text)
+        if replaced is not text:  # re returns the very text when nothing matched
+            text, units = replaced, None
+    # The rules pad what they write with spaces; one space between words keeps normalising idempotent.
+    return " ".join(text.split())
+
+
+def _without_markup(text: str) -> str:
+    """The text without Discord markup and markdown (``_DISCORD_MARKUP``, ``_MARKDOWN``)."""
     if "<" in text or ":" in text or "@" in text:
         text = _DISCORD_MARKUP.sub(" ", text)
     # Discord markdown (**bold**, `code`, ~~strike~~, ||spoiler||) is emphasis, not words; "_" joins no words either.
-    text = _MARKDOWN.sub(" ", text)
-    # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
-    text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
-    if "SON" in text or "NExT" in text:
-        text = _capitals_abbreviations(text)
-    text = _QUOTED_PERSON.sub(r"\1", text)
-    if "II" in text:
-        text = _INTERVIEW_INVITE.sub(_interview_invite, text)
-    text = _REPEATED_LETTER.sub(r"\1", text.lower()).replace("’", "'")
-    # "dean's letter" -> "dean letter", "don't" -> "dont" (a stopword) rather than "don" and "t".
-    text = _POSSESSIVE.sub("", text).replace("'", "")
-    text = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text)
-    for trigger, needs_digit, pattern, replacement in _CANONICAL:
-        if trigger in text and (not needs_digit or _DIGIT.search(text)):
-            text = pattern.sub(replacement, text)
-    # The rules pad what they write with spaces; one space between words keeps normalising idempotent.
-    return " ".join(text.split())
+    if _MARKDOWN_SIGN.search(text):
+        text = _MARKDOWN.sub(" ", text)
+    return text
+
+
+def _spelled_out(text: str) -> str:
+    """Chat spellings (``_SHORTHAND``) spelled out, in a lowercased text."""
+    if _SHORTHAND_KEYS.isdisjoint(_WORD_OR_SLASHES.findall(text)):
+        return text
+    return _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text)
 
 
 # "what is SOAP?", "what is this MSPE thing,", "what is the meaning of ROL", "what does YOG mean": the name asked
@@ -660,11 +726,10 @@ def _answer_easing(concepts: int) -> float:
 def _plain_text(text: str) -> str:
     """The question as words for the meaning signal: no Discord markup or markdown, chat spellings spelled out, but
     otherwise as typed (the embeddings know "H-1B" and "didn't" better than this module's tokens)."""
-    text = _MARKDOWN.sub(" ", _DISCORD_MARKUP.sub(" ", text))
+    text = _without_markup(text)
     if "II" in text:
         text = _INTERVIEW_INVITE.sub(_interview_invite, text)
-    text = text.lower()
-    return " ".join(_SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text).split())
+    return " ".join(_spelled_out(text.lower()).split())
 
 
 def _sizes_by_first_word(keys: Iterable[tuple[str, ...]], longest: int) -> dict[str, tuple[int, ...]]:
@@ -988,6 +1053,7 @@ class KnowledgeSearch:
         context: Iterable[str] = (),
         semantic: bool = True,
         elsewhere: Iterable[str] = (),
+        build_now: bool = True,
     ) -> None:
         self.knowledge = knowledge
         # Single-word keys, and multi-word keys as token tuples (matched over adjacent words of the question).
@@ -1021,19 +1087,29 @@ class KnowledgeSearch:
         self._concepts_made: dict[tuple[str, _Kind], _Concept] = {}
         # The indexes take a few hundred milliseconds (the embedding model most of it), so they are built on a
         # thread of their own while start-up goes on (connecting to Discord takes longer); the first search waits
-        # for them. Content is validated before this point, so a data error still stops start-up at once.
+        # for them. Content is validated before this point, so a data error still stops start-up at once. With
+        # ``build_now`` false the thread starts at ``start_building`` (or the first search): start-up validates the
+        # rest of the content first, which the builder would otherwise slow down by holding the GIL half the time.
         self._built: tuple[_Index, SemanticIndex | None] | None = None
         self._failure: BaseException | None = None
         self._builder = threading.Thread(target=self._build_all, args=(semantic,), name="knowledge-index", daemon=True)
-        self._builder.start()
+        self._start_lock = threading.Lock()
+        if build_now:
+            self.start_building()
 
     @classmethod
-    def from_data_dir(cls, knowledge: KnowledgeBase, data_dir: Path) -> KnowledgeSearch:
+    def from_data_dir(cls, knowledge: KnowledgeBase, data_dir: Path, build_now: bool = True) -> KnowledgeSearch:
         path = data_dir / "search" / "synonyms.yaml"
         if not path.exists():
-            return cls(knowledge)
+            return cls(knowledge, build_now=build_now)
         loaded = load_yaml_model(path, _SynonymFile)
-        return cls(knowledge, loaded.synonyms, loaded.context, elsewhere=loaded.elsewhere)
+        return cls(knowledge, loaded.synonyms, loaded.context, elsewhere=loaded.elsewhere, build_now=build_now)
+
+    def start_building(self) -> None:
+        """Start building the indexes on their thread, unless that has started already."""
+        with self._start_lock:
+            if self._builder.ident is None:
+                self._builder.start()
 
     def _build_all(self, semantic: bool) -> None:
         started = time.perf_counter()
@@ -1058,6 +1134,7 @@ class KnowledgeSearch:
     def wait_until_ready(self) -> None:
         """Block until the indexes are built (at once after the first time); re-raise a failure to build them."""
         if self._built is None:
+            self.start_building()
             self._builder.join()
             if self._failure is not None:
                 raise RuntimeError("the knowledge search index could not be built") from self._failure
