@@ -57,7 +57,10 @@ def looks_non_english(text: str, known: Collection[str] = frozenset()) -> bool:
         return False
     if text.isascii():
         # Most questions: every letter is Latin and unaccented, and no "¿" or "¡", so only the word lists decide.
-        lowered = [w.lower() for w in words]
+        # Lowercasing ASCII changes no letter into a non-letter, so the words of the lowercased text are these.
+        lowered = _WORD.findall(text.lower())
+        if _FOREIGN_WORDS.isdisjoint(lowered):
+            return False  # most English questions: no foreign word at all, and it takes two
         foreign = sum(1 for i, w in enumerate(lowered) if w in _FOREIGN_WORDS and (i == 0 or not words[i][0].isupper()))
         english = sum(1 for w in lowered if w in _ENGLISH_WORDS or (w in known and w not in _FOREIGN_WORDS))
         return foreign >= 2 and foreign > english

@@ -617,6 +617,10 @@ class _Kind(Enum):
     PLAIN = "plain"
     NUMBER = "number"
 
+    # Kinds are hashed a few hundred times per question (as keys of the concept cache, in _NAMING_KINDS); Enum's
+    # own __hash__ is Python code. Members are singletons compared by identity, so identity's hash agrees.
+    __hash__ = object.__hash__
+
 
 # Kinds of words that name something: a topic, or who is asking and with what ("CK 212", "as an IMG").
 _NAMING_KINDS = frozenset({_Kind.TOPIC, _Kind.CONTEXT})
@@ -883,9 +887,9 @@ class _Found:
     row: NDArray[np.float64]
 
 
-@dataclass(frozen=True)
-class _Term:
-    """A concept of the question, with the entries that contain it and what it weighs for and against them."""
+class _Term(NamedTuple):
+    """A concept of the question, with the entries that contain it and what it weighs for and against them (a
+    tuple: a long question makes a few dozen, and a tuple is made several times faster than a frozen dataclass)."""
 
     concept: _Concept
     credits: dict[int, float]
@@ -938,10 +942,14 @@ class _Index:
     spellings_near: dict[tuple[int, int], list[str]] = field(default_factory=dict)
     # The credits of a word found nowhere: zero for every entry (shared, so it is read only).
     nowhere: NDArray[np.float64] = field(init=False)
+    # The IDF of a word by the number of entries that have it (0 to all of them), worked out once.
+    idf: list[float] = field(init=False)
 
     def __post_init__(self) -> None:
         self.nowhere = np.zeros(len(self.entries))
         self.nowhere.flags.writeable = False
+        n = len(self.entries)
+        self.idf = [math.log((n - frequency + 0.5) / (frequency + 0.5) + 1.0) for frequency in range(n + 1)]
 
 
 def _found(index: _Index, credits: dict[int, float], named: bool) -> _Found:
@@ -1061,7 +1069,7 @@ class KnowledgeSearch:
         self._multi_word: dict[tuple[str, ...], tuple[str, ...]] = {}
         for key, alternatives in (synonyms or {}).items():
             key_tokens = tuple(tokenize(key))
-            names = tuple(dict.fromkeys(" ".join(tokenize(a)) for a in alternatives if tokenize(a)))
+            names = tuple(dict.fromkeys(" ".join(tokens) for tokens in map(tokenize, alternatives) if tokens))
             if len(key_tokens) == 1:
                 self.synonyms[key_tokens[0]] = names
             elif key_tokens:
@@ -1391,8 +1399,7 @@ class KnowledgeSearch:
         return result
 
     def _idf(self, document_frequency: int) -> float:
-        n = len(self._index.entries)
-        return math.log((n - document_frequency + 0.5) / (document_frequency + 0.5) + 1.0)
+        return self._index.idf[document_frequency]
 
     def _weight(self, concept: _Concept, found: _Found, has_topic: bool) -> float:
         if concept.kind is _Kind.NUMBER:
@@ -1409,15 +1416,16 @@ class KnowledgeSearch:
             return idf * CONTEXT_SHARE if has_topic else idf
         return idf
 
-    def _phrase_matches(self, tokens: list[str], skip_context: bool) -> dict[int, int]:
-        """For each entry, the length of its longest title or alias that the question contains word for word.
+    def _phrase_matches(self, folded: tuple[str, ...], skip_context: bool) -> dict[int, int]:
+        """For each entry, the length of its longest title or alias that the question (its words as
+        ``_phrase_tokens`` makes them) contains word for word.
 
         With ``skip_context``, titles and aliases made only of context words ("non us img") do not count: in a
         question that also names a topic they are the asker describing themselves, not naming the topic.
         """
         index = self._index
         found: dict[int, int] = {}
-        words = list(_phrase_tokens(tokens))
+        words = list(folded)
         # In a question that names a topic, who asks may sit inside the name of the topic: "how many IM programs" is
         # the alias "how many programs", "img friendly FM programs" is "img friendly programs".
         variants = [words]
@@ -1425,15 +1433,19 @@ class KnowledgeSearch:
             reduced = self._without_context(words)
             if len(reduced) < len(words):
                 variants.append(reduced)
+        sizes_of, phrases, context_phrases = index.phrase_sizes, index.phrases, index.context_phrases
         for tokens in variants:
+            length = len(tokens)
             for start, token in enumerate(tokens):
-                for size in index.phrase_sizes.get(token, ()):
-                    if start + size > len(tokens):
+                if token not in sizes_of:  # most words start no title or alias
+                    continue
+                for size in sizes_of[token]:
+                    if start + size > length:
                         continue
                     phrase = tuple(tokens[start : start + size])
-                    if skip_context and phrase in index.context_phrases:
+                    if skip_context and phrase in context_phrases:
                         continue
-                    for rowid in index.phrases.get(phrase, ()):
+                    for rowid in phrases.get(phrase, ()):
                         if found.get(rowid, 0) < size:
                             found[rowid] = size
         return found
@@ -1518,19 +1530,30 @@ class KnowledgeSearch:
         # Per member question (arrays over all of them: a common word is in hundreds, and numpy adds faster than
         # dictionaries): the weight of the question it has, the penalty it avoids, how many of its words it has,
         # and whether one of them names something.
-        matched = np.zeros(count)
-        penalty_in = np.zeros(count)
-        words_in = np.zeros(count)
-        topical = np.zeros(count, dtype=bool)
+        # Each term's member questions hold each of them once, so adding them up as one bincount (which adds in the
+        # order given, from zero) gives the sums adding term by term would, in a few numpy calls instead of four
+        # per term.
+        founds: list[NDArray[np.intp]] = []
+        kept_terms: list[_Term] = []
+        naming: list[NDArray[np.intp]] = []
         for term in terms:
             found = self._examples_with(term.concept)
-            if not found.size:
-                continue
-            matched[found] += term.weight
-            penalty_in[found] += term.penalty
-            words_in[found] += term.concept.text.count(" ") + 1
-            if term.concept.kind in _NAMING_KINDS:
-                topical[found] = True
+            if found.size:
+                founds.append(found)
+                kept_terms.append(term)
+                if term.concept.kind in _NAMING_KINDS:
+                    naming.append(found)
+        if not naming:
+            return found_cover  # nothing usable: see below
+        where = np.concatenate(founds)
+        sizes = [found.size for found in founds]
+        matched = np.bincount(where, np.array([t.weight for t in kept_terms]).repeat(sizes), count)
+        penalty_in = np.bincount(where, np.array([t.penalty for t in kept_terms]).repeat(sizes), count)
+        words_in = np.bincount(
+            where, np.array([t.concept.text.count(" ") + 1.0 for t in kept_terms]).repeat(sizes), count
+        )
+        topical = np.zeros(count, dtype=bool)
+        topical[np.concatenate(naming)] = True
         # Sharing only everyday words with a member's question ("good evening") is no resemblance.
         usable = np.flatnonzero(topical & (matched >= MIN_MATCHED_WEIGHT))
         if not usable.size:
@@ -1615,7 +1638,7 @@ class KnowledgeSearch:
             meaning = sims.astype(np.float64)
         if not candidate.any():
             return Ranking(texts, ())
-        lengths = self._phrase_matches(tokens, skip_context=has_topic)
+        lengths = self._phrase_matches(folded, skip_context=has_topic)
         defined_rows = self._defined(normalized)
         defined = np.fromiter(sorted(defined_rows), dtype=np.intp, count=len(defined_rows))
         score, cover, substantial = _ranking_scores(
@@ -1701,14 +1724,18 @@ class KnowledgeSearch:
         BM25 sums over the words it is given: an entry that uses "fee", "cost" and "price" must not count three
         times for one "fee" in the question.
         """
-        total = np.zeros(len(self._index.entries))
+        size = len(self._index.entries)
         names = (
             t.concept.variants if not self._lookup(t.concept.text).credits else (t.concept.text,) for t in searched
         )
-        for name in dict.fromkeys(n for group in names for n in group):
-            rows, scores = self._name_bm25(name)
-            total[rows] += scores
-        return total
+        found = [self._name_bm25(name) for name in dict.fromkeys(n for group in names for n in group)]
+        if not found:
+            return np.zeros(size)
+        # Each name has an entry once, so one bincount (adding in the order given, from zero) adds up the very sums
+        # that adding name by name would.
+        rows = np.concatenate([rows for rows, _ in found])
+        # (Weighted, bincount counts in float64 already: the conversion copies nothing; it tells the type checker.)
+        return np.bincount(rows, np.concatenate([scores for _, scores in found]), size).astype(np.float64, copy=False)
 
     def _name_bm25(self, name: str) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """The entries that have the word or phrase, and its BM25 in each (FIELD_WEIGHTS by field).

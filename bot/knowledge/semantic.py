@@ -135,6 +135,10 @@ class TokenEmbeddings:
         if not self._words_apart or _WORD_MARK in text or "" in words:
             return list(self._tokenizer.encode(text, add_special_tokens=False).ids)
         known = self._word_ids
+        try:  # most questions: every word seen before
+            return [token for word in words for token in known[word]]
+        except KeyError:
+            pass
         new = [word for word in dict.fromkeys(words) if word not in known]
         if new and len(known) < _WORDS_KEPT:
             # The new words in one pass, split where each word's first token (the one with the word mark) starts.

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.content import Content
+from bot.knowledge import focus
 from bot.knowledge.language import looks_non_english
 from bot.knowledge.search import (
     _CANONICAL,
@@ -104,6 +106,31 @@ def test_the_steps_before_the_rules_are_skipped_only_where_they_cannot_match(tex
         assert "'" in text
     lowered = text.lower()
     assert _spelled_out(lowered) == _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], lowered)
+
+
+@given(pieced | texts | st.sampled_from(["thank you mail", "thanks in adv", "tia", "translate this into french"]))
+def test_the_chat_patterns_are_skipped_only_where_they_cannot_match(text: str) -> None:
+    lowered = text.lower()
+    if focus._THANK_YOU_THING.search(lowered):
+        assert "thank" in lowered
+    if focus._IN_ADVANCE.search(lowered):
+        assert "adv" in lowered or "tia" in lowered
+    if focus._TRANSLATE_OPENING.search(lowered) or focus._TRANSLATE_INTO.search(lowered):
+        assert "translat" in lowered
+
+
+def test_bm25_added_up_at_once_is_added_up_name_by_name(content: Content) -> None:
+    """``_bm25`` adds every name's scores in one bincount: the same additions, in the same order, as name by name."""
+    search = content.knowledge.search_index
+    for question in ["fee cost price of eras", "h1b vs j1 visa for im residency", "soap match week unmatched", "x"]:
+        tokens = [search._correct(t) for t in normalize(question).split()]
+        terms, _ = search._analyse(tokens)
+        total = np.zeros(len(search._index.entries))
+        names = [t.concept.variants if not search._lookup(t.concept.text).credits else (t.concept.text,) for t in terms]
+        for name in dict.fromkeys(n for group in names for n in group):
+            rows, scores = search._name_bm25(name)
+            total[rows] += scores
+        assert search._bm25(terms).tobytes() == total.tobytes(), question
 
 
 def test_the_rules_about_numbers_still_apply_when_there_is_one() -> None:
