@@ -762,6 +762,8 @@ def _stated_scores(tokens: list[str]) -> set[int]:
     like their country, unless the question is about nothing else.
     """
     stated: set[int] = set()
+    if _SCORED_EXAMS.isdisjoint(tokens):  # most questions name no scored exam: nothing below can match
+        return stated
     content = [i for i, t in enumerate(tokens) if t not in STOPWORDS]
     for before, after in itertools.pairwise(content):
         pair = (tokens[before], tokens[after])
@@ -1625,8 +1627,8 @@ class KnowledgeSearch:
         # questions resemble this one, or that is among the closest in meaning.
         candidate = resemblance >= EXAMPLE_CANDIDATE
         candidate[named] = True
-        for term in searched:
-            candidate |= term.row > 0
+        if searched:
+            candidate |= np.logical_or.reduce(np.array([term.row for term in searched]) > 0, axis=0)
         meaning = np.zeros(len(index.entries))
         semantic = self.semantic
         if semantic is not None:
