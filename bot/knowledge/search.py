@@ -1608,8 +1608,11 @@ class KnowledgeSearch:
             return Ranking((), ())
         question = _without_salutation(question)
         normalized = normalize(question)
-        tokens = [t if t in STOPWORDS else self._correct(t) for t in _TOKEN.findall(normalized)]
-        terms, has_topic = self._analyse(tokens, self._background_words(question))
+        words = _TOKEN.findall(normalized)
+        # Each word as search spells it, worked out once: a long message repeats its words, in its sentences too.
+        spelled = {word: word if word in STOPWORDS else self._correct(word) for word in dict.fromkeys(words)}
+        tokens = [spelled[word] for word in words]
+        terms, has_topic = self._analyse(tokens, self._background_words(question, spelled))
         texts = tuple(t.concept.text for t in terms)
         # The whole question is the title or an alias of an entry ("ecfmg", "tell me about yourself", "what is an
         # img"): the user named the topic, as with /topic, however common or filler-like its words are.
@@ -1707,15 +1710,20 @@ class KnowledgeSearch:
             rows.update(index.phrases.get(_phrase_tokens(words)) or index.names.get(meaningful) or ())
         return rows
 
-    def _background_words(self, question: str) -> frozenset[str]:
-        """The words of a long message that only its background uses (bot/knowledge/focus.py), as searched."""
+    def _background_words(self, question: str, spelled: dict[str, str]) -> frozenset[str]:
+        """The words of a long message that only its background uses (bot/knowledge/focus.py), as searched
+        (``spelled``: words already spelled so, as the whole message has them)."""
         parts = focus(question)
         if not parts.background:
             return frozenset()
 
         def words(sentences: tuple[str, ...]) -> set[str]:
             # Spelled as search() spells the question's words, so that the two can be compared.
-            return {t if t in STOPWORDS else self._correct(t) for s in sentences for t in tokenize(s)}
+            return {
+                spelled[t] if t in spelled else t if t in STOPWORDS else self._correct(t)
+                for s in sentences
+                for t in tokenize(s)
+            }
 
         return frozenset(words(parts.background) - words(parts.asked))
 
