@@ -1531,10 +1531,9 @@ class KnowledgeSearch:
             return found_cover
         # Per member question (arrays over all of them: a common word is in hundreds, and numpy adds faster than
         # dictionaries): the weight of the question it has, the penalty it avoids, how many of its words it has,
-        # and whether one of them names something.
-        # Each term's member questions hold each of them once, so adding them up as one bincount (which adds in the
-        # order given, from zero) gives the sums adding term by term would, in a few numpy calls instead of four
-        # per term.
+        # and whether one of them names something. Each term's member questions hold each of them once, so one
+        # bincount (which adds in the order given, from zero) gives the very sums that adding term by term would, in
+        # a few numpy calls instead of four per term.
         founds: list[NDArray[np.intp]] = []
         kept_terms: list[_Term] = []
         naming: list[NDArray[np.intp]] = []
