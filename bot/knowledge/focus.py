@@ -57,6 +57,7 @@ _THANK_YOU_THING = re.compile(
 _IN_ADVANCE = re.compile(r"\b(?:thanks?|thx|ty)\s+(?:you\s+|u\s+)?in\s+adv(?:ance)?\b|\btia\b")
 # Asking members to get in touch: the message is for people, not for the knowledge base.
 _CONTACT_ME = re.compile(r"\b(?:dm|pm|inbox|message|msg|text|ping)\s+me\b|\bhmu\b")
+_CONTACT_WORDS = ("dm", "pm", "inbox", "message", "msg", "text", "ping", "hmu")
 # A member introducing themselves ("first message here, hi!", "new here", "just joined"): unless a sentence asks
 # something, the message is for the server.
 _INTRODUCTION = re.compile(
@@ -93,6 +94,11 @@ def _thanks_sentence(words: list[str]) -> bool:
     return opening in _THANKS or (opening == "good" and "luck" in words)
 
 
+def _contact_me(lowered: str) -> bool:
+    # The pattern needs one of these words (inside a longer one is enough to try it).
+    return any(word in lowered for word in _CONTACT_WORDS) and bool(_CONTACT_ME.search(lowered))
+
+
 def _translation_task(lowered: str) -> bool:
     # Both patterns need the word "translate" (or "translating", "translation").
     return (
@@ -111,7 +117,7 @@ def is_chat(text: str) -> bool:
         lowered = _THANK_YOU_THING.sub(" ", lowered)
     if "adv" in lowered or "tia" in lowered:
         lowered = _IN_ADVANCE.sub(" ", lowered)
-    if _CONTACT_ME.search(lowered) or _COMPANY.search(lowered) or _translation_task(lowered):
+    if _contact_me(lowered) or _COMPANY.search(lowered) or _translation_task(lowered):
         return True
     words = _WORD.findall(lowered)
     if not words:

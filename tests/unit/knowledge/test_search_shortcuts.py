@@ -108,7 +108,11 @@ def test_the_steps_before_the_rules_are_skipped_only_where_they_cannot_match(tex
     assert _spelled_out(lowered) == _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], lowered)
 
 
-@given(pieced | texts | st.sampled_from(["thank you mail", "thanks in adv", "tia", "translate this into french"]))
+@given(
+    pieced
+    | texts
+    | st.sampled_from(["thank you mail", "thanks in adv", "tia", "translate this into french", "pm me", "hmu"])
+)
 def test_the_chat_patterns_are_skipped_only_where_they_cannot_match(text: str) -> None:
     lowered = text.lower()
     if focus._THANK_YOU_THING.search(lowered):
@@ -117,6 +121,8 @@ def test_the_chat_patterns_are_skipped_only_where_they_cannot_match(text: str) -
         assert "adv" in lowered or "tia" in lowered
     if focus._TRANSLATE_OPENING.search(lowered) or focus._TRANSLATE_INTO.search(lowered):
         assert "translat" in lowered
+    if focus._CONTACT_ME.search(lowered):
+        assert any(word in lowered for word in focus._CONTACT_WORDS)
 
 
 def test_bm25_added_up_at_once_is_added_up_name_by_name(content: Content) -> None:
