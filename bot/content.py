@@ -38,7 +38,8 @@ def load_content(data_dir: Path) -> Content:
     knowledge: KnowledgeService | None = None
     calendar: CycleCalendar | None = None
     try:
-        knowledge = KnowledgeService.load(data_dir)
+        # The search index is built once everything is validated (below), beside whatever start-up does next.
+        knowledge = KnowledgeService.load(data_dir, build_index_now=False)
     except DataFileError as exc:
         problems.extend(exc.problems)
     try:
@@ -87,6 +88,7 @@ def load_content(data_dir: Path) -> Content:
         or interview_bank is None
     ):
         raise DataFileError(problems)
+    knowledge.search_index.start_building()
     elapsed = time.perf_counter() - started
     log.info("content loaded in %.0f ms", elapsed * 1000)
     return Content(

@@ -25,13 +25,16 @@ _WWW_TYPO = re.compile(r"w{1,2}|w{4,}")
 """A first label that is almost ``www``: ``w``, ``ww``, ``wwww`` (``www2`` and the like are real and allowed)."""
 _SCHEMES_IN_HOST = frozenset({"http", "https"})
 _ADDRESS = re.compile(r"https?://[^\s\"'<>)\]`]+")
+# Any whitespace (what str.isspace calls whitespace), found in one scan rather than a call per character: start-up
+# checks every source address of the data.
+_SPACE = re.compile(r"\s")
 
 
 def check_source_url(value: str) -> str:
     """``value`` when it is a plausible https source address; ValueError saying what is wrong otherwise."""
     if not value:
         raise ValueError("is missing: give the https:// address of the page")
-    if any(ch.isspace() for ch in value):
+    if _SPACE.search(value):
         raise ValueError("must not contain spaces")
     parts = urlsplit(value)
     if parts.scheme != "https":

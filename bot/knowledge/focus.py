@@ -57,6 +57,7 @@ _THANK_YOU_THING = re.compile(
 _IN_ADVANCE = re.compile(r"\b(?:thanks?|thx|ty)\s+(?:you\s+|u\s+)?in\s+adv(?:ance)?\b|\btia\b")
 # Asking members to get in touch: the message is for people, not for the knowledge base.
 _CONTACT_ME = re.compile(r"\b(?:dm|pm|inbox|message|msg|text|ping)\s+me\b|\bhmu\b")
+_CONTACT_WORDS = ("dm", "pm", "inbox", "message", "msg", "text", "ping", "hmu")
 # A member introducing themselves ("first message here, hi!", "new here", "just joined"): unless a sentence asks
 # something, the message is for the server.
 _INTRODUCTION = re.compile(
@@ -93,16 +94,30 @@ def _thanks_sentence(words: list[str]) -> bool:
     return opening in _THANKS or (opening == "good" and "luck" in words)
 
 
+def _contact_me(lowered: str) -> bool:
+    # The pattern needs one of these words (inside a longer one is enough to try it).
+    return any(word in lowered for word in _CONTACT_WORDS) and bool(_CONTACT_ME.search(lowered))
+
+
 def _translation_task(lowered: str) -> bool:
-    return "english" not in lowered and bool(_TRANSLATE_OPENING.search(lowered) or _TRANSLATE_INTO.search(lowered))
+    # Both patterns need the word "translate" (or "translating", "translation").
+    return (
+        "translat" in lowered
+        and "english" not in lowered
+        and bool(_TRANSLATE_OPENING.search(lowered) or _TRANSLATE_INTO.search(lowered))
+    )
 
 
 def is_chat(text: str) -> bool:
     """Whether a message is chat for the server (thanks, congratulations, greetings, "dm me") that asks the
     knowledge base nothing. A sentence that asks ("thanks! when is SOAP?") keeps the message a question."""
     lowered = text.lower().replace("’", "'").replace("'", "")
-    lowered = _IN_ADVANCE.sub(" ", _THANK_YOU_THING.sub(" ", lowered))
-    if _CONTACT_ME.search(lowered) or _COMPANY.search(lowered) or _translation_task(lowered):
+    # Each pattern is tried only on a message that has a word it needs (scanning for it costs far less).
+    if "thank" in lowered:
+        lowered = _THANK_YOU_THING.sub(" ", lowered)
+    if "adv" in lowered or "tia" in lowered:
+        lowered = _IN_ADVANCE.sub(" ", lowered)
+    if _contact_me(lowered) or _COMPANY.search(lowered) or _translation_task(lowered):
         return True
     words = _WORD.findall(lowered)
     if not words:

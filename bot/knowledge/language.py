@@ -52,15 +52,19 @@ def looks_non_english(text: str, known: Collection[str] = frozenset()) -> bool:
     member who names a school or a city ("Universidade de São Paulo grad, step 1 240, chances for IM?") is writing
     English.
     """
-    words = _WORD.findall(text)
-    if not words:
-        return False
     if text.isascii():
         # Most questions: every letter is Latin and unaccented, and no "¿" or "¡", so only the word lists decide.
-        lowered = [w.lower() for w in words]
+        # Lowercasing ASCII changes no letter into a non-letter, so the words of the lowercased text are its words.
+        lowered = _WORD.findall(text.lower())
+        if _FOREIGN_WORDS.isdisjoint(lowered):
+            return False  # most English questions (and a text of no words): no foreign word at all, and it takes two
+        words = _WORD.findall(text)
         foreign = sum(1 for i, w in enumerate(lowered) if w in _FOREIGN_WORDS and (i == 0 or not words[i][0].isupper()))
         english = sum(1 for w in lowered if w in _ENGLISH_WORDS or (w in known and w not in _FOREIGN_WORDS))
         return foreign >= 2 and foreign > english
+    words = _WORD.findall(text)
+    if not words:
+        return False
     # By words, not letters: "मैं USMLE कैसे दूं" is Hindi with one English acronym, though the acronym has more
     # letters than the Hindi words once their vowel signs (marks, not letters) are left out.
     other_script = sum(1 for w in words if not _latin(w[0]))

@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -177,7 +177,8 @@ _CACHE_LIMIT = 50_000
 
 _ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _TOKEN = re.compile(r"[a-z0-9]+")
-_DIGIT = re.compile(r"\d")
+# A number and the word right after it, if any ("5k", "3 yrs", "12-year"): what the rules about units need.
+_NUMBER_UNIT = re.compile(r"\d+\s*-?\s*([a-z]*)")
 # Discord markup that is not words: mentions <@123>, channels <#123>, custom emoji <:name:123>, :shortcodes:, links.
 # Mentions typed as text ("@everyone", "@MatchBot") say who is addressed, not what is asked.
 _DISCORD_MARKUP = re.compile(
@@ -219,6 +220,8 @@ _QUOTED_PERSON = re.compile(
     r"asks?|asked|mentioned|suggest(?:s|ed)?|believes?|recommend(?:s|ed)?|writes?|wrote|is|was|has|had|got|did|does)\b)"
 )
 _MARKDOWN = re.compile(r"[*_`~|]+|^\s*(?:>+|-#)\s?", re.MULTILINE)
+# What any markdown has: a text without it is left as it is.
+_MARKDOWN_SIGN = re.compile(r"[*_`~|>]|-#")
 # A greeting that opens a message and says whom it is for ("Good day house,", "Please my people,", "Hi po!", "Dear
 # seniors,"): its words ("house", "people") are no part of the question, and weigh against every answer.
 _SALUTATION = re.compile(
@@ -375,6 +378,10 @@ _SHORTHAND = {
     "dec": "december",
 }
 _SHORTHAND_WORD = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in _SHORTHAND) + r")(?![\w/])")
+# A chat spelling is a whole run of word characters and slashes ("w/o", "b4"), since _SHORTHAND_WORD needs neither
+# before nor after it: a text with no such run that is a key of _SHORTHAND has none.
+_WORD_OR_SLASHES = re.compile(r"[\w/]+")
+_SHORTHAND_KEYS = frozenset(_SHORTHAND)
 # Letters typed again and again for emphasis ("plsss", "hiii", "sooo"); no English word has three in a row.
 _REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
 
@@ -391,12 +398,40 @@ _NUMBER_WORDS = {
         ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=2
     )
 }
-# Spellings that mean one thing. Applied to entries and questions alike, so both sides agree. Each rule has a piece
-# of text it cannot match without ("" for none), checked first: most texts skip most rules, and start-up is faster.
-# A trigger that starts with "#" also needs a digit (``\d``) in the text: the rules about numbers, about a dozen, are
-# most of the time spent on a question that has none.
-_CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = tuple(
-    (trigger.removeprefix("#"), trigger.startswith("#"), re.compile(pattern), replacement)
+
+
+class _Rule(NamedTuple):
+    """One spelling rule of ``_CANONICAL``, with what a text needs for the rule to have anything to replace (a
+    tuple, unpacked in ``normalize``'s loop: the fastest way to read its fields)."""
+
+    # A piece of text it needs ("" for none), or one of the others...
+    trigger: str
+    others: tuple[str, ...]
+    # ...whether it needs a digit...
+    needs_digit: bool
+    # ...and the words of which one must follow a number ("5k", "3 yrs"), if any.
+    units: frozenset[str] | None
+    pattern: re.Pattern[str]
+    replacement: str | Callable[[re.Match[str]], str]
+
+
+def _rule(trigger: str, pattern: str, replacement: str | Callable[[re.Match[str]], str]) -> _Rule:
+    needs_digit = trigger.startswith("#")
+    trigger = trigger.removeprefix("#")
+    if trigger.startswith("="):
+        return _Rule("", (), True, frozenset(trigger[1:].split()), re.compile(pattern), replacement)
+    first, *others = trigger.split("|")
+    return _Rule(first, tuple(others), needs_digit, None, re.compile(pattern), replacement)
+
+
+# Spellings that mean one thing. Applied to entries and questions alike, so both sides agree. Each rule has pieces of
+# text it cannot match without, "|" between them ("" for none), checked first: most texts skip most rules, and a
+# question is read and start-up is done faster. A trigger that starts with "#" also needs a digit (``\d``) in the
+# text: the rules about numbers, about a dozen, are most of the time spent on a question that has none; "#=" and
+# words: a number followed by one of the words (after spaces or a hyphen), as in "5k" or "3 yrs", since most
+# questions that have numbers have none of the units.
+_CANONICAL: tuple[_Rule, ...] = tuple(
+    _rule(trigger, pattern, replacement)
     for trigger, pattern, replacement in (
         ("u.", r"\bu\.\s?s\.(\s?a\.?)?", " us "),
         ("1", r"\bh\s*-?\s*1\s*-?\s*b\b", " h1b "),
@@ -407,7 +442,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         ("2019", r"\bds\s*-?\s*2019\b", " ds2019 "),
         ("212", r"\b212\s*\(?\s*e\s*\)?", " 212e "),
         # Immigration forms are one token each ("I-765", "I-485", "I-90"), as the entries' aliases spell them ("i765").
-        ("#i", r"\bi-(\d{2,3})\b", r" i\1 "),
+        ("#i-", r"\bi-(\d{2,3})\b", r" i\1 "),
         # A visa refusal under section 214(b), however typed: "214b", "214 (b)".
         ("214", r"\b214\s*\(?\s*b\b\s*\)?", " 214b "),
         # The visitor visa's two classes typed as one word ("b1b2 ok for observership?") are the two classes.
@@ -418,7 +453,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         ("step", r"\bstep\s*-?\s*(?:3|iii|three)\b", " step3 "),
         ("step", r"\bstep\s*-?\s*(?:2|ii|two)\s*-?\s*(ck|cs)\b", r" step2 \1 "),
         ("step", r"\bstep\s*-?\s*(?:2|ii|two)\b", " step2 "),
-        ("2", r"\b2\s*-?\s*(ck|cs)\b", r" step2 \1 "),
+        ("#=ck cs", r"\b2\s*-?\s*(ck|cs)\b", r" step2 \1 "),
         ("step", r"\bstep\s*-?\s*(?:1|i|one)\b", " step1 "),
         ("/", r"\bpass\s*/\s*fail\b", " pass fail "),
         ("/", r"\bp\s*/\s*f\b", " pass fail "),
@@ -443,7 +478,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         ),
         ("match", r"\b(?:not\s+matched|not\s+matching|no\s+match|without\s+matching)\b", " unmatched "),
         # "everyone matched except me", "all my friends matched but me": the asker is the one who did not.
-        ("match", r"\bmatched\s+(?:except|but|other\s+than|apart\s+from)\s+(?:me|myself|us)\b", " unmatched "),
+        ("matched", r"\bmatched\s+(?:except|but|other\s+than|apart\s+from)\s+(?:me|myself|us)\b", " unmatched "),
         # "thank you mail", "thank-you note": the note sent after an interview, one word (not "thank" and "you",
         # stopwords, next to "mail").
         (
@@ -454,7 +489,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
         # "five years out", "two interviews": a number spelled out is the number ("Step two" is read above). As a
         # word it is one the entries seldom use, which would weigh against every answer like a word of another topic.
         (
-            "",
+            "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve",
             r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b",
             lambda m: f" {_NUMBER_WORDS[m.group(0)]} ",
         ),
@@ -474,20 +509,20 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
             r" \1 vs \2 ",
         ),
         ("%", r"%", " percent "),
-        ("#", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
+        ("#=st nd rd th", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.
-        ("#k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
+        ("#=k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
         # A number glued to its unit ("4mo", "36hr", "9pm", "2x", "225ish") is the number and the unit's word; the
         # glued token is a word no entry has, which would weigh against every answer.
-        ("#m", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
-        ("#hr", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
+        ("#=mo mos mnth mnths", r"\b(\d+)\s?(?:mo|mos|mnths?)\b", r" \1 months "),
+        ("#=hr hrs", r"\b(\d+)\s?hrs?\b", r" \1 hours "),
         # "15 min" is minutes; "min passing score", with no number before it, a minimum.
-        ("#min", r"\b(\d+)\s?mins?\b", r" \1 minutes "),
+        ("#=min mins", r"\b(\d+)\s?mins?\b", r" \1 minutes "),
         ("min", r"\bmin\b", " minimum "),
-        ("#wk", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
-        ("#m", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
-        ("#x", r"\b(\d+)x\b", r" \1 times "),
-        ("#ish", r"\b(\d+)ish\b", r" \1 "),
+        ("#=wk wks", r"\b(\d+)\s?(?:wks?)\b", r" \1 weeks "),
+        ("#=am pm", r"\b(\d+)\s?(?:am|pm)\b", r" \1 "),
+        ("#=x", r"\b(\d+)x\b", r" \1 times "),
+        ("#=ish", r"\b(\d+)ish\b", r" \1 "),
         # "I'm 38", "38 years old", "42yo": the asker's age, which the entries call age ("i am 38 with two kids,
         # too late?"); not "I'm 25 days out" or "I have 38 programs".
         (
@@ -498,7 +533,7 @@ _CANONICAL: tuple[tuple[str, bool, re.Pattern[str], str | Callable[[re.Match[str
             r" age \1\2\3 ",
         ),
         # "7yr", "2 yrs", "3-year": one spelling, so "7 year rule" is found however it is typed.
-        ("#y", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
+        ("#=yr yrs year years", r"\b(\d+)\s*-?\s*(?:yrs?|years?)\b", r" \1 year "),
         ("gyn", r"\bob\s*/?\s*-?\s*gyn\b", " obgyn "),
         # Questions someone else asks the member ("what questions do programs ask", "what questions do IMGs get
         # asked") are interview questions; the questions the member asks are "questions to ask".
@@ -632,6 +667,10 @@ class _Kind(Enum):
     PLAIN = "plain"
     NUMBER = "number"
 
+    # Kinds are hashed a few hundred times per question (as keys of the concept cache, in _NAMING_KINDS); Enum's
+    # own __hash__ is Python code. Members are singletons compared by identity, so identity's hash agrees.
+    __hash__ = object.__hash__
+
 
 # Kinds of words that name something: a topic, or who is asking and with what ("CK 212", "as an IMG").
 _NAMING_KINDS = frozenset({_Kind.TOPIC, _Kind.CONTEXT})
@@ -650,26 +689,57 @@ def normalize(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", _ZERO_WIDTH.sub("", text))
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    # Each pattern below is tried only on a text that has what it needs (a scan for a letter or two costs much
+    # less than trying a pattern at every position of the text).
+    text = _without_markup(text)
+    # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
+    if "IM" in text:
+        text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
+    if "SON" in text or "NExT" in text:
+        text = _capitals_abbreviations(text)
+    if "my" in text or "My" in text or "our" in text or "Our" in text:
+        text = _QUOTED_PERSON.sub(r"\1", text)
+    if "II" in text:
+        text = _INTERVIEW_INVITE.sub(_interview_invite, text)
+    text = _REPEATED_LETTER.sub(r"\1", text.lower())
+    if "'" in text or "’" in text:
+        # "dean's letter" -> "dean letter", "don't" -> "dont" (a stopword) rather than "don" and "t".
+        text = _POSSESSIVE.sub("", text.replace("’", "'")).replace("'", "")
+    text = _spelled_out(text)
+    # The words right after the text's numbers, worked out when a rule about numbers first needs them, and again
+    # after a rule changes the text.
+    units: frozenset[str] | None = None
+    for trigger, others, needs_digit, needs_unit, pattern, replacement in _CANONICAL:
+        if trigger not in text and not (others and any(other in text for other in others)):
+            continue
+        if needs_digit:
+            if units is None:
+                units = frozenset(_NUMBER_UNIT.findall(text))
+            # No number at all, or none followed by a word the rule needs.
+            if not units or (needs_unit is not None and needs_unit.isdisjoint(units)):
+                continue
+        replaced = pattern.sub(replacement, text)
+        if replaced is not text:  # re returns the very text when nothing matched
+            text, units = replaced, None
+    # The rules pad what they write with spaces; one space between words keeps normalising idempotent.
+    return " ".join(text.split())
+
+
+def _without_markup(text: str) -> str:
+    """The text without Discord markup and markdown (``_DISCORD_MARKUP``, ``_MARKDOWN``)."""
     if "<" in text or ":" in text or "@" in text:
         text = _DISCORD_MARKUP.sub(" ", text)
     # Discord markdown (**bold**, `code`, ~~strike~~, ||spoiler||) is emphasis, not words; "_" joins no words either.
-    text = _MARKDOWN.sub(" ", text)
-    # "IM" in capitals is the specialty; "im" and "Im" are "I'm" typed without the apostrophe.
-    text = _INTERNAL_MEDICINE.sub(" internal medicine ", text)
-    if "SON" in text or "NExT" in text:
-        text = _capitals_abbreviations(text)
-    text = _QUOTED_PERSON.sub(r"\1", text)
-    if "II" in text:
-        text = _INTERVIEW_INVITE.sub(_interview_invite, text)
-    text = _REPEATED_LETTER.sub(r"\1", text.lower()).replace("’", "'")
-    # "dean's letter" -> "dean letter", "don't" -> "dont" (a stopword) rather than "don" and "t".
-    text = _POSSESSIVE.sub("", text).replace("'", "")
-    text = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text)
-    for trigger, needs_digit, pattern, replacement in _CANONICAL:
-        if trigger in text and (not needs_digit or _DIGIT.search(text)):
-            text = pattern.sub(replacement, text)
-    # The rules pad what they write with spaces; one space between words keeps normalising idempotent.
-    return " ".join(text.split())
+    if _MARKDOWN_SIGN.search(text):
+        text = _MARKDOWN.sub(" ", text)
+    return text
+
+
+def _spelled_out(text: str) -> str:
+    """Chat spellings (``_SHORTHAND``) spelled out, in a lowercased text."""
+    if _SHORTHAND_KEYS.isdisjoint(_WORD_OR_SLASHES.findall(text)):
+        return text
+    return _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text)
 
 
 # "what is SOAP?", "what is this MSPE thing,", "what is the meaning of ROL", "what does YOG mean": the name asked
@@ -710,11 +780,10 @@ def _answer_easing(concepts: int) -> float:
 def _plain_text(text: str) -> str:
     """The question as words for the meaning signal: no Discord markup or markdown, chat spellings spelled out, but
     otherwise as typed (the embeddings know "H-1B" and "didn't" better than this module's tokens)."""
-    text = _MARKDOWN.sub(" ", _DISCORD_MARKUP.sub(" ", text))
+    text = _without_markup(text)
     if "II" in text:
         text = _INTERVIEW_INVITE.sub(_interview_invite, text)
-    text = text.lower()
-    return " ".join(_SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(0)], text).split())
+    return " ".join(_spelled_out(text.lower()).split())
 
 
 def _sizes_by_first_word(keys: Iterable[tuple[str, ...]], longest: int) -> dict[str, tuple[int, ...]]:
@@ -743,6 +812,8 @@ def _stated_scores(tokens: list[str]) -> set[int]:
     like their country, unless the question is about nothing else.
     """
     stated: set[int] = set()
+    if _SCORED_EXAMS.isdisjoint(tokens):  # most questions name no scored exam: nothing below can match
+        return stated
     content = [i for i, t in enumerate(tokens) if t not in STOPWORDS]
     for before, after in itertools.pairwise(content):
         pair = (tokens[before], tokens[after])
@@ -868,9 +939,9 @@ class _Found:
     row: NDArray[np.float64]
 
 
-@dataclass(frozen=True)
-class _Term:
-    """A concept of the question, with the entries that contain it and what it weighs for and against them."""
+class _Term(NamedTuple):
+    """A concept of the question, with the entries that contain it and what it weighs for and against them (a
+    tuple: a long question makes a few dozen, and a tuple is made several times faster than a frozen dataclass)."""
 
     concept: _Concept
     credits: dict[int, float]
@@ -923,10 +994,14 @@ class _Index:
     spellings_near: dict[tuple[int, int], list[str]] = field(default_factory=dict)
     # The credits of a word found nowhere: zero for every entry (shared, so it is read only).
     nowhere: NDArray[np.float64] = field(init=False)
+    # The IDF of a word by the number of entries that have it (0 to all of them), worked out once.
+    idf: list[float] = field(init=False)
 
     def __post_init__(self) -> None:
         self.nowhere = np.zeros(len(self.entries))
         self.nowhere.flags.writeable = False
+        n = len(self.entries)
+        self.idf = [math.log((n - frequency + 0.5) / (frequency + 0.5) + 1.0) for frequency in range(n + 1)]
 
 
 def _found(index: _Index, credits: dict[int, float], named: bool) -> _Found:
@@ -1103,6 +1178,7 @@ class KnowledgeSearch:
         context: Iterable[str] = (),
         semantic: bool = True,
         elsewhere: Iterable[str] = (),
+        build_now: bool = True,
     ) -> None:
         self.knowledge = knowledge
         # Single-word keys, and multi-word keys as token tuples (matched over adjacent words of the question).
@@ -1110,7 +1186,7 @@ class KnowledgeSearch:
         self._multi_word: dict[tuple[str, ...], tuple[str, ...]] = {}
         for key, alternatives in (synonyms or {}).items():
             key_tokens = tuple(tokenize(key))
-            names = tuple(dict.fromkeys(" ".join(tokenize(a)) for a in alternatives if tokenize(a)))
+            names = tuple(dict.fromkeys(" ".join(tokens) for tokens in map(tokenize, alternatives) if tokens))
             if len(key_tokens) == 1:
                 self.synonyms[key_tokens[0]] = names
             elif key_tokens:
@@ -1136,19 +1212,29 @@ class KnowledgeSearch:
         self._concepts_made: dict[tuple[str, _Kind], _Concept] = {}
         # The indexes take a few hundred milliseconds (the embedding model most of it), so they are built on a
         # thread of their own while start-up goes on (connecting to Discord takes longer); the first search waits
-        # for them. Content is validated before this point, so a data error still stops start-up at once.
+        # for them. Content is validated before this point, so a data error still stops start-up at once. With
+        # ``build_now`` false the thread starts at ``start_building`` (or the first search): start-up validates the
+        # rest of the content first, which the builder would otherwise slow down by holding the GIL half the time.
         self._built: tuple[_Index, SemanticIndex | None] | None = None
         self._failure: BaseException | None = None
         self._builder = threading.Thread(target=self._build_all, args=(semantic,), name="knowledge-index", daemon=True)
-        self._builder.start()
+        self._start_lock = threading.Lock()
+        if build_now:
+            self.start_building()
 
     @classmethod
-    def from_data_dir(cls, knowledge: KnowledgeBase, data_dir: Path) -> KnowledgeSearch:
+    def from_data_dir(cls, knowledge: KnowledgeBase, data_dir: Path, build_now: bool = True) -> KnowledgeSearch:
         path = data_dir / "search" / "synonyms.yaml"
         if not path.exists():
-            return cls(knowledge)
+            return cls(knowledge, build_now=build_now)
         loaded = load_yaml_model(path, _SynonymFile)
-        return cls(knowledge, loaded.synonyms, loaded.context, elsewhere=loaded.elsewhere)
+        return cls(knowledge, loaded.synonyms, loaded.context, elsewhere=loaded.elsewhere, build_now=build_now)
+
+    def start_building(self) -> None:
+        """Start building the indexes on their thread, unless that has started already."""
+        with self._start_lock:
+            if self._builder.ident is None:
+                self._builder.start()
 
     def _build_all(self, semantic: bool) -> None:
         started = time.perf_counter()
@@ -1173,6 +1259,7 @@ class KnowledgeSearch:
     def wait_until_ready(self) -> None:
         """Block until the indexes are built (at once after the first time); re-raise a failure to build them."""
         if self._built is None:
+            self.start_building()
             self._builder.join()
             if self._failure is not None:
                 raise RuntimeError("the knowledge search index could not be built") from self._failure
@@ -1429,8 +1516,7 @@ class KnowledgeSearch:
         return result
 
     def _idf(self, document_frequency: int) -> float:
-        n = len(self._index.entries)
-        return math.log((n - document_frequency + 0.5) / (document_frequency + 0.5) + 1.0)
+        return self._index.idf[document_frequency]
 
     def _weight(self, concept: _Concept, found: _Found, has_topic: bool) -> float:
         if concept.kind is _Kind.NUMBER:
@@ -1447,15 +1533,16 @@ class KnowledgeSearch:
             return idf * CONTEXT_SHARE if has_topic else idf
         return idf
 
-    def _phrase_matches(self, tokens: list[str], skip_context: bool) -> dict[int, int]:
-        """For each entry, the length of its longest title or alias that the question contains word for word.
+    def _phrase_matches(self, folded: tuple[str, ...], skip_context: bool) -> dict[int, int]:
+        """For each entry, the length of its longest title or alias that the question (its words as
+        ``_phrase_tokens`` makes them) contains word for word.
 
         With ``skip_context``, titles and aliases made only of context words ("non us img") do not count: in a
         question that also names a topic they are the asker describing themselves, not naming the topic.
         """
         index = self._index
         found: dict[int, int] = {}
-        words = list(_phrase_tokens(tokens))
+        words = list(folded)
         # In a question that names a topic, who asks may sit inside the name of the topic: "how many IM programs" is
         # the alias "how many programs", "img friendly FM programs" is "img friendly programs".
         variants = [words]
@@ -1463,15 +1550,19 @@ class KnowledgeSearch:
             reduced = self._without_context(words)
             if len(reduced) < len(words):
                 variants.append(reduced)
+        sizes_of, phrases, context_phrases = index.phrase_sizes, index.phrases, index.context_phrases
         for tokens in variants:
+            length = len(tokens)
             for start, token in enumerate(tokens):
-                for size in index.phrase_sizes.get(token, ()):
-                    if start + size > len(tokens):
+                if token not in sizes_of:  # most words start no title or alias
+                    continue
+                for size in sizes_of[token]:
+                    if start + size > length:
                         continue
                     phrase = tuple(tokens[start : start + size])
-                    if skip_context and phrase in index.context_phrases:
+                    if skip_context and phrase in context_phrases:
                         continue
-                    for rowid in index.phrases.get(phrase, ()):
+                    for rowid in phrases.get(phrase, ()):
                         if found.get(rowid, 0) < size:
                             found[rowid] = size
         return found
@@ -1555,20 +1646,30 @@ class KnowledgeSearch:
             return found_cover
         # Per member question (arrays over all of them: a common word is in hundreds, and numpy adds faster than
         # dictionaries): the weight of the question it has, the penalty it avoids, how many of its words it has,
-        # and whether one of them names something.
-        matched = np.zeros(count)
-        penalty_in = np.zeros(count)
-        words_in = np.zeros(count)
-        topical = np.zeros(count, dtype=bool)
+        # and whether one of them names something. Each term's member questions hold each of them once, so one
+        # bincount (which adds in the order given, from zero) gives the very sums that adding term by term would, in
+        # a few numpy calls instead of four per term.
+        founds: list[NDArray[np.intp]] = []
+        kept_terms: list[_Term] = []
+        naming: list[NDArray[np.intp]] = []
         for term in terms:
             found = self._examples_with(term.concept)
-            if not found.size:
-                continue
-            matched[found] += term.weight
-            penalty_in[found] += term.penalty
-            words_in[found] += term.concept.text.count(" ") + 1
-            if term.concept.kind in _NAMING_KINDS:
-                topical[found] = True
+            if found.size:
+                founds.append(found)
+                kept_terms.append(term)
+                if term.concept.kind in _NAMING_KINDS:
+                    naming.append(found)
+        if not naming:
+            return found_cover  # nothing usable: see below
+        where = np.concatenate(founds)
+        sizes = [found.size for found in founds]
+        matched = np.bincount(where, np.array([t.weight for t in kept_terms]).repeat(sizes), count)
+        penalty_in = np.bincount(where, np.array([t.penalty for t in kept_terms]).repeat(sizes), count)
+        words_in = np.bincount(
+            where, np.array([t.concept.text.count(" ") + 1.0 for t in kept_terms]).repeat(sizes), count
+        )
+        topical = np.zeros(count, dtype=bool)
+        topical[np.concatenate(naming)] = True
         # Sharing only everyday words with a member's question ("good evening") is no resemblance.
         usable = np.flatnonzero(topical & (matched >= MIN_MATCHED_WEIGHT))
         if not usable.size:
@@ -1621,8 +1722,11 @@ class KnowledgeSearch:
             return Ranking((), ())
         question = _without_salutation(question)
         normalized = normalize(question)
-        tokens = [t if t in STOPWORDS else self._correct(t) for t in _TOKEN.findall(normalized)]
-        terms, has_topic = self._analyse(tokens, self._background_words(question))
+        words = _TOKEN.findall(normalized)
+        # Each word as search spells it, worked out once: a long message repeats its words, in its sentences too.
+        spelled = {word: word if word in STOPWORDS else self._correct(word) for word in dict.fromkeys(words)}
+        tokens = [spelled[word] for word in words]
+        terms, has_topic = self._analyse(tokens, self._background_words(question, spelled))
         texts = tuple(t.concept.text for t in terms)
         # The whole question is the title or an alias of an entry ("ecfmg", "tell me about yourself", "what is an
         # img"): the user named the topic, as with /topic, however common or filler-like its words are.
@@ -1640,8 +1744,8 @@ class KnowledgeSearch:
         # questions resemble this one, or that is among the closest in meaning.
         candidate = resemblance >= EXAMPLE_CANDIDATE
         candidate[named] = True
-        for term in searched:
-            candidate |= term.row > 0
+        if searched:
+            candidate |= np.logical_or.reduce(np.array([term.row for term in searched]) > 0, axis=0)
         meaning = np.zeros(len(index.entries))
         semantic = self.semantic
         if semantic is not None:
@@ -1653,7 +1757,7 @@ class KnowledgeSearch:
             meaning = sims.astype(np.float64)
         if not candidate.any():
             return Ranking(texts, ())
-        lengths = self._phrase_matches(tokens, skip_context=has_topic)
+        lengths = self._phrase_matches(folded, skip_context=has_topic)
         defined_rows = self._defined(normalized)
         defined = np.fromiter(sorted(defined_rows), dtype=np.intp, count=len(defined_rows))
         score, cover, substantial = _ranking_scores(
@@ -1720,15 +1824,20 @@ class KnowledgeSearch:
             rows.update(index.phrases.get(_phrase_tokens(words)) or index.names.get(meaningful) or ())
         return rows
 
-    def _background_words(self, question: str) -> frozenset[str]:
-        """The words of a long message that only its background uses (bot/knowledge/focus.py), as searched."""
+    def _background_words(self, question: str, spelled: dict[str, str]) -> frozenset[str]:
+        """The words of a long message that only its background uses (bot/knowledge/focus.py), as searched
+        (``spelled``: words already spelled so, as the whole message has them)."""
         parts = focus(question)
         if not parts.background:
             return frozenset()
 
         def words(sentences: tuple[str, ...]) -> set[str]:
             # Spelled as search() spells the question's words, so that the two can be compared.
-            return {t if t in STOPWORDS else self._correct(t) for s in sentences for t in tokenize(s)}
+            return {
+                spelled[t] if t in spelled else t if t in STOPWORDS else self._correct(t)
+                for s in sentences
+                for t in tokenize(s)
+            }
 
         return frozenset(words(parts.background) - words(parts.asked))
 
@@ -1739,14 +1848,18 @@ class KnowledgeSearch:
         BM25 sums over the words it is given: an entry that uses "fee", "cost" and "price" must not count three
         times for one "fee" in the question.
         """
-        total = np.zeros(len(self._index.entries))
+        size = len(self._index.entries)
         names = (
             t.concept.variants if not self._lookup(t.concept.text).credits else (t.concept.text,) for t in searched
         )
-        for name in dict.fromkeys(n for group in names for n in group):
-            rows, scores = self._name_bm25(name)
-            total[rows] += scores
-        return total
+        found = [self._name_bm25(name) for name in dict.fromkeys(n for group in names for n in group)]
+        if not found:
+            return np.zeros(size)
+        # Each name has an entry once, so one bincount (adding in the order given, from zero) adds up the very sums
+        # that adding name by name would.
+        rows = np.concatenate([rows for rows, _ in found])
+        # (Weighted, bincount counts in float64 already: the conversion copies nothing; it tells the type checker.)
+        return np.bincount(rows, np.concatenate([scores for _, scores in found]), size).astype(np.float64, copy=False)
 
     def _name_bm25(self, name: str) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """The entries that have the word or phrase, and its BM25 in each (FIELD_WEIGHTS by field).

@@ -99,7 +99,8 @@ class TokenEmbeddings:
         encodings = self._tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
         for row, encoding in enumerate(encodings):
             if encoding.ids:  # ids come from this tokenizer, so they index the table
-                vectors[row] = self._table[encoding.ids].mean(axis=0, dtype=np.float32)
+                # The plain array of the mapped rows: a memmap would wrap each text's rows in a memmap of their own.
+                vectors[row] = self._rows[encoding.ids].mean(axis=0, dtype=np.float32)
         lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
         np.divide(vectors, lengths, out=vectors, where=lengths > 0)
         return vectors
@@ -135,6 +136,10 @@ class TokenEmbeddings:
         if not self._words_apart or _WORD_MARK in text or "" in words:
             return list(self._tokenizer.encode(text, add_special_tokens=False).ids)
         known = self._word_ids
+        try:  # most questions: every word seen before
+            return [token for word in words for token in known[word]]
+        except KeyError:
+            pass
         new = [word for word in dict.fromkeys(words) if word not in known]
         if new and len(known) < _WORDS_KEPT:
             # The new words in one pass, split where each word's first token (the one with the word mark) starts.

@@ -93,11 +93,15 @@ class KnowledgeService:
         runs, and every /ask answer needs its entry's related ones (one lookup instead of comparing entries)."""
 
     @classmethod
-    def load(cls, data_dir: Path, feedback: KnowledgeFeedbackRepository | None = None) -> KnowledgeService:
-        """Load and index everything; raises DataFileError naming the file, line and field on bad data."""
+    def load(
+        cls, data_dir: Path, feedback: KnowledgeFeedbackRepository | None = None, build_index_now: bool = True
+    ) -> KnowledgeService:
+        """Load and index everything; raises DataFileError naming the file, line and field on bad data. Without
+        ``build_index_now`` the search index is built once ``search_index.start_building()`` is called."""
         knowledge = load_knowledge_base(data_dir / "knowledge")
         pathway = load_pathway(data_dir / "pathway.yaml", knowledge)
-        return cls(knowledge, KnowledgeSearch.from_data_dir(knowledge, data_dir), pathway, feedback)
+        search = KnowledgeSearch.from_data_dir(knowledge, data_dir, build_now=build_index_now)
+        return cls(knowledge, search, pathway, feedback)
 
     def with_feedback(self, feedback: KnowledgeFeedbackRepository) -> KnowledgeService:
         return KnowledgeService(self.knowledge, self.search_index, self.pathway_stages, feedback)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.content import Content
 from bot.datafiles import DataFileError
 from bot.knowledge.loader import load_entry, load_knowledge_base
 from bot.knowledge.search import KnowledgeSearch
@@ -160,3 +161,22 @@ def test_a_word_index_that_cannot_be_built_is_logged_and_fails_every_search(
     with pytest.raises(RuntimeError, match="could not be built"):
         search.search("step 1")
     assert "could not be built" in caplog.text
+
+
+def test_a_deferred_index_is_built_when_started_or_at_the_first_search(tmp_path: Path) -> None:
+    """Start-up validates all content before the index starts building (bot/content.py); nothing waits forever for
+    an index nobody started: the first search starts it."""
+    write(tmp_path, "step-1")
+    knowledge = load_knowledge_base(tmp_path)
+    deferred = KnowledgeSearch(knowledge, semantic=False, build_now=False)
+    assert deferred._builder.ident is None  # not started
+    assert deferred.search("is step one pass fail").hits[0].entry.id == "step-1"
+    started = KnowledgeSearch(knowledge, semantic=False, build_now=False)
+    started.start_building()
+    started.start_building()  # a second call changes nothing
+    started.wait_until_ready()
+    assert started.search("is step one pass fail").hits[0].entry.id == "step-1"
+
+
+def test_loading_all_content_starts_building_the_index(content: Content) -> None:
+    assert content.knowledge.search_index._builder.ident is not None
