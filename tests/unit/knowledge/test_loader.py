@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content
+from bot.content import load_content
 from bot.datafiles import DataFileError
 from bot.knowledge.loader import load_entry, load_knowledge_base
 from bot.knowledge.search import KnowledgeSearch
 from bot.knowledge.service import KnowledgeService
+from tests.conftest import DATA_DIR
 
 VALID = """\
 ---
@@ -178,5 +179,10 @@ def test_a_deferred_index_is_built_when_started_or_at_the_first_search(tmp_path:
     assert started.search("is step one pass fail").hits[0].entry.id == "step-1"
 
 
-def test_loading_all_content_starts_building_the_index(content: Content) -> None:
-    assert content.knowledge.search_index._builder.ident is not None
+def test_loading_all_content_starts_building_the_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up builds the index once content is validated. A fresh load with the build recorded, not the shared
+    fixture: any search before this test would have started the build of the fixture's index by itself."""
+    started: list[KnowledgeSearch] = []
+    monkeypatch.setattr(KnowledgeSearch, "start_building", lambda self: started.append(self))
+    loaded = load_content(DATA_DIR)
+    assert started == [loaded.knowledge.search_index]
