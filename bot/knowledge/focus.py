@@ -87,11 +87,30 @@ _CHAT_ONLY_TEXT = """
     hola k kk cool nice same too
 """
 _CHAT_ONLY = _THANKS | _OPENING | _PRAISE | frozenset(_CHAT_ONLY_TEXT.split())
+# The words a wish opens with (_WISH): "happy new year", "eid mubarak", "seasons greetings".
+_WISH_OPENERS_TEXT = "happy merry blessed joyous eid ramadan ramzan jumma juma jummah jumuah season seasons"
+_WISH_OPENERS = frozenset(_WISH_OPENERS_TEXT.split())
+
+
+# Good wishes for a day or a season ("happy new year in advance guys", "eid mubarak everyone", "merry christmas
+# all"): chat like thanks. "advance" and "year" would otherwise find the advanced (PGY-2) positions. "happy match
+# day" is a wish too; "happy to share my match list" is not (the wish needs the name of a day or season).
+_WISH = re.compile(
+    r"\b(?:(?:happy|merry|blessed|joyous)\s+(?:new\s+years?|ny|christmas|xmas|x\s*mas|holidays?|eid|diwali|deepavali|"
+    r"ramadan|ramzan|easter|thanksgiving|hanukkah|chanukah|lunar\s+new\s+year|chinese\s+new\s+year|nowruz|navroz|"
+    r"norooz|navratri|holi|pongal|onam|vaisakhi|baisakhi|lohri|durga\s+puja|dashain|tihar|independence\s+day|"
+    r"new\s+week|weekend|friday|monday|match\s+day|doctors?\s+day|birthday|bday)|"
+    r"(?:eid|ramadan|ramzan|jumm?a|juma|jummah|jumuah)\s+(?:mubarak|kareem)|seasons?\s+greetings)\b"
+)
 
 
 def _thanks_sentence(words: list[str]) -> bool:
     opening = next((w for w in words if w not in _OPENING), "")
-    return opening in _THANKS or (opening == "good" and "luck" in words)
+    return (
+        opening in _THANKS
+        or (opening == "good" and "luck" in words)
+        or (opening in _WISH_OPENERS and bool(_WISH.search(" ".join(words))))
+    )
 
 
 def _contact_me(lowered: str) -> bool:

@@ -62,6 +62,10 @@ def test_decimals_do_not_split_sentences() -> None:
         "anyone awake? grinding uworld",  # a call for company, question mark or not
         "translate into Arabic: see you tomorrow",  # a task for a general assistant
         "could you translate this for me, it's for my aunt",
+        "happy new year in advance guys 🎉",  # good wishes: "advance" is no advanced position
+        "Eid Mubarak everyone!!",
+        "Merry X-mas and happy holidays to all of you",
+        "season's greetings from Lahore",
     ],
 )
 def test_chat_for_the_server_is_told_apart(message: str) -> None:
@@ -81,6 +85,9 @@ def test_chat_for_the_server_is_told_apart(message: str) -> None:
         "anyone online who passed CK recently?",  # asks the members something
         "do i need to translate my diploma into english",  # whether a document must be translated
         "translate my med school transcript?",
+        "Happy holidays, is ERAS closed over christmas?",  # a wish, then a question
+        "happy to share that I matched. what do I do about the contract",  # "happy" names no day or season
+        "happy new year! when does soap start",
         "",
     ],
 )
