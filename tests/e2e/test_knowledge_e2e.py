@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.content import Content
 from bot.knowledge.loader import load_knowledge_base
 from discord_emulator import Emulator, World
 from tests.conftest import DATA_DIR
@@ -76,6 +77,24 @@ async def test_ask_answers_with_sources_related_and_votes(live: Live) -> None:
     opened = await (await emu.click(reply, label=related_titles[0], user=bob)).response()
     assert opened.ephemeral and opened.embeds[0]["title"] == related_titles[0]
     assert_never_pinged(emu)
+
+
+async def test_the_buttons_under_an_answer_offer_the_questions_runner_ups_first(live: Live, content: Content) -> None:
+    # Where search hesitates between neighbours, the ones it ranked next are offered first: the member is one click
+    # from the entry they wanted (bot/knowledge/service.py, RUNNER_UP_SHARE).
+    emu = live.emu
+    question = "does my clinical work back home count as experience on my residency application"
+    expected = content.knowledge.answer(question)
+    assert expected.entry is not None
+    runner_ups = [h.entry.title for h in expected.result.hits[1:3]]
+    reply = await (
+        await emu.slash(
+            "ask", {"question": question}, user=emu.world.users["bob"], channel=emu.world.channel("general")
+        )
+    ).response()
+    assert reply.embeds[0]["title"] == expected.entry.title
+    offered = button_labels(reply.components)[2:]
+    assert offered == [e.title for e in expected.related] and offered[0] == runner_ups[0]
 
 
 async def test_private_answer_is_ephemeral(live: Live) -> None:
