@@ -7,7 +7,8 @@ ranked next for the question when they come close to the answer (RUNNER_UP_SHARE
 entries. When search puts a sibling first, the entry the member wanted is often second: a button makes it one click
 away. For each labelled set (the format of bench/retrieval_score.py; in-scope questions with an `expect` only) this
 prints, over all of them: the share answered right (top-1), the share whose answer or one of its buttons is right,
-and the same with the answer's related entries alone as buttons (the rule before runner-ups were offered).
+the same with the answer's related entries alone as buttons (the rule before runner-ups were offered), and the share
+the bot did not answer but whose reply offers the wanted entry among the topics close to the question.
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ def main() -> None:
     for path in args.files:
         data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
         questions = [item for item in data.get("in_scope", []) if item["expect"]]
-        right = one_click = related_only = 0
+        right = one_click = related_only = suggested = 0
         for item in questions:
             answer = service.answer(item["q"])
-            if answer.entry is None:
-                continue
             wanted = set(item["expect"])
+            if answer.entry is None:
+                # Not confident: the reply offers the closest topics as buttons instead ("Did you mean").
+                suggested += bool(wanted & {entry.id for entry in answer.suggestions})
+                continue
             offered = {entry.id for entry in answer.related}
             related = {entry.id for entry in service.related_to(answer.entry)}
             right += answer.entry.id in wanted
@@ -50,7 +53,8 @@ def main() -> None:
         print(
             f"{path.name}: {len(questions)} questions with a labelled entry | top-1 {100 * right / n:.1f}%  "
             f"answer or a button {100 * one_click / n:.1f}%  (related entries alone as buttons: "
-            f"{100 * related_only / n:.1f}%)"
+            f"{100 * related_only / n:.1f}%); not answered but offered as a topic close to the question "
+            f"{100 * suggested / n:.1f}%"
         )
 
 
