@@ -36,7 +36,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bot.db.connection import open_database  # noqa: E402
-from bot.scheduling.delivery import to_db  # noqa: E402
+from bot.db.timestamps import to_db  # noqa: E402
 from bot.scheduling.pacing import SCHEDULED_PER_SECOND  # noqa: E402
 from bot.text import escape_markdown  # noqa: E402
 from discord_emulator import Emulator, World  # noqa: E402

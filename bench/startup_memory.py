@@ -175,8 +175,10 @@ async def measure(guilds: int, members: int, settle: float, *, configured: bool)
                     return ShardReady(shard, int(match.group(1)), int(match.group(2)), time.monotonic() - started)
 
                 recommended = recommended_shards(guilds)
-                waits = asyncio.gather(gateway_ready(), on_ready(), *(shard_ready(n) for n in range(recommended)))
-                gateway_at, ready_at, *shards = await waits
+                # Awaited together (each watches the bot's output for its own line); gathered apart by type.
+                both_ready = asyncio.gather(gateway_ready(), on_ready())
+                shards_ready = asyncio.gather(*(shard_ready(n) for n in range(recommended)))
+                (gateway_at, ready_at), shards = await asyncio.gather(both_ready, shards_ready)
                 sent_at = await last_guild_create
                 assert bot.pid is not None
                 rss_ready = proc_status_kib(bot.pid, "VmRSS") / 1024
