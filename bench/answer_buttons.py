@@ -33,6 +33,7 @@ def main() -> None:
     from bot.content import load_content  # the checkout's own code, imported after its path is set
 
     service = load_content(repo / "data").knowledge
+    totals = [0, 0, 0, 0, 0]
     for path in args.files:
         data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
         questions = [item for item in data.get("in_scope", []) if item["expect"]]
@@ -44,18 +45,26 @@ def main() -> None:
                 # Not confident: the reply offers the closest topics as buttons instead ("Did you mean").
                 suggested += bool(wanted & {entry.id for entry in answer.suggestions})
                 continue
-            offered = {entry.id for entry in answer.related}
+            offered = {entry.id for entry in answer.offered}
             related = {entry.id for entry in service.related_to(answer.entry)}
             right += answer.entry.id in wanted
             one_click += answer.entry.id in wanted or bool(wanted & offered)
             related_only += answer.entry.id in wanted or bool(wanted & related)
-        n = len(questions) or 1
-        print(
-            f"{path.name}: {len(questions)} questions with a labelled entry | top-1 {100 * right / n:.1f}%  "
-            f"answer or a button {100 * one_click / n:.1f}%  (related entries alone as buttons: "
-            f"{100 * related_only / n:.1f}%); not answered but offered as a topic close to the question "
-            f"{100 * suggested / n:.1f}%"
-        )
+        counts = (len(questions), right, one_click, related_only, suggested)
+        print(line(path.name, *counts))
+        totals = [total + count for total, count in zip(totals, counts, strict=True)]
+    if len(args.files) > 1:
+        print(line("all together", *totals))
+
+
+def line(name: str, questions: int, right: int, one_click: int, related_only: int, suggested: int) -> str:
+    n = questions or 1
+    return (
+        f"{name}: {questions} questions with a labelled entry | top-1 {100 * right / n:.1f}%  "
+        f"answer or a button {100 * one_click / n:.1f}%  (related entries alone as buttons: "
+        f"{100 * related_only / n:.1f}%); not answered but offered as a topic close to the question "
+        f"{100 * suggested / n:.1f}%"
+    )
 
 
 if __name__ == "__main__":

@@ -50,9 +50,10 @@ from bot.knowledge.search import RANKING_FEATURES, KnowledgeSearch  # noqa: E402
 
 RETRIEVAL = REPO / "tests" / "retrieval"
 CURATED = ("questions.yaml", "dev_questions.yaml")
-# The first round whose entries' member questions were not written while it was tuned on (rounds 1-11 were;
-# tests/retrieval/README.md): the second pool fits only on it and later rounds.
-FIRST_UNTUNED_ROUND = 12
+# The entries' member questions were written while rounds 1-11 were tuned on (tests/retrieval/README.md), so search
+# resembles those rounds' questions better than new ones: the second pool of training sets leaves them out and
+# starts at this round.
+LATE_POOL_FIRST_ROUND = 12
 # Only these sets are read: the rounds written later are the judge of whatever this adopts, and must stay unseen.
 LAST_ROUND = 14
 
@@ -424,14 +425,17 @@ def row(label: str, values: tuple[float, ...]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", default="8-14", help="the rounds to leave out one at a time (e.g. 8-14)")
+    parser.add_argument("--rounds", default="8-14", help="rounds to leave out one at a time (8-14, or one: 8)")
     parser.add_argument(
         "--oos-target", type=float, default=0.95, help="out-of-scope refusal the decision must keep on training sets"
     )
     parser.add_argument("--temperature", type=float, default=10.0, help="the softmax's scale on the scores")
     parser.add_argument("--l2", type=float, default=1e-3, help="pull of the fitted shares towards the hand-set ones")
     args = parser.parse_args()
-    first, last = (int(x) for x in args.rounds.split("-"))
+    bounds = args.rounds.split("-")
+    if len(bounds) not in (1, 2) or not all(b.isdigit() for b in bounds):
+        parser.error("--rounds is a round or a range of them: 8 or 8-14")
+    first, last = int(bounds[0]), int(bounds[-1])
     if not 1 <= first <= last <= LAST_ROUND:
         parser.error(f"--rounds must lie within 1-{LAST_ROUND}: the later rounds judge what this adopts (LAST_ROUND)")
     search = load_content(REPO / "data").knowledge.search_index
@@ -444,7 +448,7 @@ def main() -> None:
         print(row(name, figures(by_set[name], hand_shares, hand_rule.answered)))
         print(row("", figures(by_set[name], current_shares(), current_thresholds().answered)))
 
-    late = {*CURATED, *(f"fresh/round{n}.yaml" for n in range(FIRST_UNTUNED_ROUND, LAST_ROUND + 1))}
+    late = {*CURATED, *(f"fresh/round{n}.yaml" for n in range(LATE_POOL_FIRST_ROUND, LAST_ROUND + 1))}
     pools = {"all sets": set(names), "curated + rounds 12+": late}
     totals: dict[tuple[str, str], list[tuple[float, ...]]] = {}
     print(f"\nleave one round out (decision bar: out-of-scope refused >= {args.oos_target:.0%} on the training sets)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -370,27 +371,33 @@ class BrowseNavButton(
         await show_browse(interaction, self.stage, self.page)
 
 
-ANSWER_VIEWS_KEPT = 1_000
-"""Answer views kept built (one per curated entry and its related entries: about as many as there are entries)."""
+ANSWER_VIEWS_KEPT = 2_048
+"""Answer views kept built, the least recently used dropped first. An answer's buttons depend on the question too
+(its runner-ups: KnowledgeService.offered_with), so there are more than entries: the ~4,000 questions of the retrieval
+sets give about 1,900, a few KB each."""
 
-_answer_views: dict[tuple[str, tuple[tuple[str, str], ...]], discord.ui.View] = {}
-"""An answer's buttons without server entries, by what they show: the same for every /ask that entry answers."""
+_answer_views: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], discord.ui.View] = OrderedDict()
+"""An answer's buttons without server entries, by what they show: the same for every /ask with that entry and the
+same buttons."""
 
 
 def answer_view(
     service: KnowledgeService,
     entry: KnowledgeEntry,
-    related: tuple[KnowledgeEntry, ...] | None = None,
+    offered: tuple[KnowledgeEntry, ...] | None = None,
     server: tuple[ServerHit, ...] = (),
 ) -> discord.ui.View:
-    """Vote buttons and a button per related entry; ``related`` as the answer already found them, if it did;
-    ``server``: the server's own entries the question also matched, offered below as **From this server**.
+    """Vote buttons and a button per entry offered beside this one: ``offered`` as the answer found them (the
+    question's runner-ups, then related entries), else the entry's related ones (/topic); ``server``: the server's
+    own entries the question also matched, offered below as **From this server**.
 
-    Every item is a dynamic one, so the view is sent untracked; without server entries it is built once per entry
-    (it shows nothing else) and sent as it is: building it cost about a tenth of an answer's time outside the search."""
-    others = service.related_to(entry) if related is None else related
+    Every item is a dynamic one, so the view is sent untracked; without server entries it is built once per entry and
+    buttons (it shows nothing else) and sent as it is: building it cost about a tenth of an answer's time outside the
+    search."""
+    others = service.related_to(entry) if offered is None else offered
     key = (entry.id, tuple((other.id, other.title) for other in others))
     if not server and (kept := _answer_views.get(key)) is not None:
+        _answer_views.move_to_end(key)
         return kept
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton(entry.id, True))
@@ -401,8 +408,10 @@ def answer_view(
         view.add_item(item)
     server_knowledge.add_server_buttons(view, server, row=2)
     untracked(view)
-    if not server and len(_answer_views) < ANSWER_VIEWS_KEPT:
+    if not server:
         _answer_views[key] = view
+        if len(_answer_views) > ANSWER_VIEWS_KEPT:
+            _answer_views.popitem(last=False)
     return view
 
 
@@ -566,7 +575,7 @@ class KnowledgeCog(commands.Cog, name=KNOWLEDGE_COG):
             return
         await interaction.response.send_message(
             embed=entry_embed(answer.entry, question=options.question),
-            view=answer_view(self.service, answer.entry, answer.related, server),
+            view=answer_view(self.service, answer.entry, answer.offered, server),
             ephemeral=options.private,
         )
 

@@ -87,30 +87,62 @@ _CHAT_ONLY_TEXT = """
     hola k kk cool nice same too
 """
 _CHAT_ONLY = _THANKS | _OPENING | _PRAISE | frozenset(_CHAT_ONLY_TEXT.split())
-# The words a wish opens with (_WISH): "happy new year", "eid mubarak", "seasons greetings".
-_WISH_OPENERS_TEXT = "happy merry blessed joyous eid ramadan ramzan jumma juma jummah jumuah season seasons"
-_WISH_OPENERS = frozenset(_WISH_OPENERS_TEXT.split())
-
-
-# Good wishes for a day or a season ("happy new year in advance guys", "eid mubarak everyone", "merry christmas
-# all"): chat like thanks. "advance" and "year" would otherwise find the advanced (PGY-2) positions. "happy match
-# day" is a wish too; "happy to share my match list" is not (the wish needs the name of a day or season).
+# Good wishes for a day or a season ("happy new year in advance guys", "eid mubarak everyone", "a very merry
+# christmas to all"): chat like thanks. "advance" and "year" would otherwise find the advanced (PGY-2) positions.
+# "happy match day" is a wish too; "happy to share my match list" is not (a wish names a day or a season). Matched on
+# a sentence's words (lower case, no apostrophes), from its start.
 _WISH = re.compile(
-    r"\b(?:(?:happy|merry|blessed|joyous)\s+(?:new\s+years?|ny|christmas|xmas|x\s*mas|holidays?|eid|diwali|deepavali|"
+    r"(?:(?:a|very|wishing|wish|you|u|all|everyone|and)\s+)*"
+    r"(?:(?:happy|merry|blessed|joyous)\s+(?:new\s+years?|ny|christmas|x\s*mas|holidays?|eid|diwali|deepavali|"
     r"ramadan|ramzan|easter|thanksgiving|hanukkah|chanukah|lunar\s+new\s+year|chinese\s+new\s+year|nowruz|navroz|"
     r"norooz|navratri|holi|pongal|onam|vaisakhi|baisakhi|lohri|durga\s+puja|dashain|tihar|independence\s+day|"
     r"new\s+week|weekend|friday|monday|match\s+day|doctors?\s+day|birthday|bday)|"
-    r"(?:eid|ramadan|ramzan|jumm?a|juma|jummah|jumuah)\s+(?:mubarak|kareem)|seasons?\s+greetings)\b"
+    r"(?:eid|ramadan|ramzan|jumm?a|jummah|jumuah)\s+(?:mubarak|kareem)|seasons?\s+greetings)\b"
 )
+# What may follow a wish in a sentence that is nothing but the wish ("... in advance to you and your families",
+# "... to all who celebrate"); any other word ("happy new year everyone, when does eras open") makes it a question.
+_WISH_FILLER_TEXT = """
+    in advance of to and a very have wonderful blessed prosperous healthy peaceful joyful safe great year years eve
+    ahead wishing wish you your families family may with from me us our my greetings happy merry who those celebrate
+    celebrating inshallah insha allah
+"""
+_WISH_FILLER = _CHAT_ONLY | frozenset(_WISH_FILLER_TEXT.split())
+# A clause that opens a message and ends at a comma or a sentence's end: a wish there ("Merry Christmas! what is the
+# SOAP schedule") is dropped before search, or its words would weigh as background against every entry.
+_OPENING_CLAUSE = re.compile(r"^\W*([^,.!?:;\n]+)[,.!?:;\n]+")
 
 
-def _thanks_sentence(words: list[str]) -> bool:
+def _wish(words: list[str]) -> bool:
+    """Whether the words are good wishes and nothing else (_WISH, _WISH_FILLER): one wish or several ("merry xmas
+    and happy holidays"), signed from a place or a group in a word or two ("seasons greetings from lahore")."""
+    rest = " ".join(words)
+    wishes = 0
+    while (found := _WISH.match(rest)) is not None:
+        wishes += 1
+        rest = rest[found.end() :].strip()
+        if rest.startswith("and "):
+            rest = rest[4:]
+    after = rest.split()
+    if "from" in after and len(after) - after.index("from") <= 3:
+        after = after[: after.index("from")]
+    return wishes > 0 and all(w in _WISH_FILLER or w.isdigit() for w in after)
+
+
+def _courtesy_sentence(words: list[str]) -> bool:
+    """Thanks, congratulations, good luck or good wishes: said to the server, asking nothing."""
     opening = next((w for w in words if w not in _OPENING), "")
-    return (
-        opening in _THANKS
-        or (opening == "good" and "luck" in words)
-        or (opening in _WISH_OPENERS and bool(_WISH.search(" ".join(words))))
-    )
+    return opening in _THANKS or (opening == "good" and "luck" in words) or _wish(words)
+
+
+def without_wishes(text: str) -> str:
+    """The message without the good wishes it opens with ("Happy new year everyone, when does ERAS open?" asks
+    when ERAS opens); a message of wishes alone is left whole (``is_chat`` tells it apart)."""
+    while (found := _OPENING_CLAUSE.match(text)) is not None:
+        rest = text[found.end() :]
+        if not _WORD.search(rest.lower()) or not _wish(_WORD.findall(found.group(1).lower().replace("'", ""))):
+            break
+        text = rest
+    return text
 
 
 def _contact_me(lowered: str) -> bool:
@@ -150,8 +182,8 @@ def is_chat(text: str) -> bool:
         return True
     said = [_WORD.findall(s) for s in sentences]
     # Thanks or congratulations, and nothing else but praise or chat words.
-    return any(_thanks_sentence(w) for w in said) and all(
-        _thanks_sentence(w) or any(x in _PRAISE for x in w) or all(x in _CHAT_ONLY for x in w) for w in said
+    return any(_courtesy_sentence(w) for w in said) and all(
+        _courtesy_sentence(w) or any(x in _PRAISE for x in w) or all(x in _CHAT_ONLY for x in w) for w in said
     )
 
 

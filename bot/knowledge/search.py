@@ -60,7 +60,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.datafiles import load_yaml_model
-from bot.knowledge.focus import focus, is_chat
+from bot.knowledge.focus import focus, is_chat, without_wishes
 from bot.knowledge.language import looks_non_english
 from bot.knowledge.loader import KnowledgeBase
 from bot.knowledge.models import KnowledgeEntry
@@ -1719,7 +1719,8 @@ class KnowledgeSearch:
         if is_chat(question):
             # Thanks, congratulations, "dm me": for the server, not the knowledge base; no answer, no suggestion.
             return Ranking((), ())
-        question = _without_salutation(question)
+        # Greetings and good wishes before the question are said to the readers, not asked.
+        question = _without_salutation(without_wishes(question))
         normalized = normalize(question)
         words = _TOKEN.findall(normalized)
         # Each word as search spells it, worked out once: a long message repeats its words, in its sentences too.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge.focus import focus, is_chat
+from bot.knowledge.focus import focus, is_chat, without_wishes
 
 
 def test_the_story_is_background_and_the_question_is_asked() -> None:
@@ -66,6 +66,8 @@ def test_decimals_do_not_split_sentences() -> None:
         "Eid Mubarak everyone!!",
         "Merry X-mas and happy holidays to all of you",
         "season's greetings from Lahore",
+        "a very happy new year in advance to all",
+        "happy diwali to all who celebrate 🪔",
     ],
 )
 def test_chat_for_the_server_is_told_apart(message: str) -> None:
@@ -88,6 +90,13 @@ def test_chat_for_the_server_is_told_apart(message: str) -> None:
         "Happy holidays, is ERAS closed over christmas?",  # a wish, then a question
         "happy to share that I matched. what do I do about the contract",  # "happy" names no day or season
         "happy new year! when does soap start",
+        # a wish and a question in one sentence, joined by a comma or by nothing
+        "happy new year everyone, when does eras open for 2027",
+        "Happy match day all, i didnt match what should i do now",
+        "happy new week, need advice on the rank order list",
+        "happy new year guys any update on the eras opening date",
+        "Merry Christmas, my ERAS token expired and I can't log in",
+        "eid is on my interview date, happy eid",  # the wish comes last
         "",
     ],
 )
@@ -100,3 +109,19 @@ def test_a_line_leading_into_the_questions_is_asked() -> None:
     assert "Two questions about the J-1:" in parts.asked
     # An emoji typed as text ends with a colon too, but leads into nothing.
     assert focus("I passed CK in May :pray:\nwhen does eras open").background == ("I passed CK in May :pray:",)
+
+
+@pytest.mark.parametrize(
+    ("message", "asked"),
+    [
+        ("merry christmas! what is the soap schedule", "what is the soap schedule"),
+        ("Happy new year everyone, when does ERAS open?", "when does ERAS open?"),
+        ("🎄 Merry Xmas, eid mubarak. is ERAS closed over the holidays", "is ERAS closed over the holidays"),
+        ("happy to share that I matched. what now", "happy to share that I matched. what now"),  # no wish
+        ("happy new year in advance guys", "happy new year in advance guys"),  # nothing else: chat, left whole
+        ("eid is on my interview date, happy eid", "eid is on my interview date, happy eid"),  # not at the start
+    ],
+)
+def test_good_wishes_before_a_question_are_left_out(message: str, asked: str) -> None:
+    # Otherwise the wish weighs as background against every entry, and the question is refused.
+    assert without_wishes(message).strip() == asked

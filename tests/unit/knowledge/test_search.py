@@ -392,6 +392,7 @@ def test_an_opening_greeting_to_the_readers_is_no_part_of_the_question(content: 
         "congratulations everyone who matched today!!",
         "thanks, that helped a lot. you guys are the best",
         "anyone from karachi preparing for step 1? pm me",
+        "happy new year in advance guys 🎉",  # "advance" is no advanced position
     ],
 )
 def test_chat_gets_no_answer(content: Content, message: str) -> None:
@@ -407,6 +408,9 @@ def test_chat_words_around_a_question_keep_it_a_question(content: Content) -> No
         ("ty vs prelim for neurology", "ty-vs-prelim"),
         ("congrats on matching everyone! what happens with the contract now?", "match-contract"),
         ("thanks in advance, how much does eras cost for 60 programs", "eras-fees"),
+        # good wishes before the question are left out: they would weigh against every entry as background
+        ("merry christmas! what is the soap schedule", "soap"),
+        ("happy new year everyone, when does eras open for 2027", "eras-overview"),
     ):
         result = search.search(question)
         assert result.answered and result.hits[0].entry.id == expected, (question, [h.entry.id for h in result.hits])

@@ -242,7 +242,7 @@ def test_ask_in_a_server_with_its_own_entries(app: App, question: str, titles: l
     if answer.entry is not None:
         assert_fits_and_never_pings(
             embeds=[entry_embed(answer.entry, question=options.question)],
-            view=answer_view(knowledge, answer.entry, answer.related, hits),
+            view=answer_view(knowledge, answer.entry, answer.offered, hits),
         )
     elif hits:
         own = app.run(service.entry(guild, hits[0].entry_id))
