@@ -59,7 +59,7 @@ from pydantic import BaseModel, ConfigDict
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.datafiles import load_yaml_model
+from bot.datafiles import DataFileError, YamlDocument, parse_yaml, validate_document
 from bot.knowledge.focus import focus, is_chat, without_wishes
 from bot.knowledge.language import looks_non_english
 from bot.knowledge.loader import KnowledgeBase
@@ -680,6 +680,21 @@ class _SynonymFile(BaseModel):
     elsewhere: list[str] = []
 
 
+def _check_elsewhere(document: YamlDocument, loaded: _SynonymFile) -> None:
+    """An ``elsewhere`` phrase must not also name a pathway concept (a synonym) or be a context word: it would weigh
+    heavily against every question that uses it in its pathway sense ("wedding" is marriage, and a name changed after
+    it is a question for ECFMG)."""
+    named = {" ".join(tokenize(name)) for key, names in loaded.synonyms.items() for name in (key, *names)}
+    named |= {" ".join(tokenize(phrase)) for phrase in loaded.context}
+    problems = [
+        document.problem(("elsewhere", index), f"{phrase!r} is also a synonym or context word: keep it in one place")
+        for index, phrase in enumerate(loaded.elsewhere)
+        if " ".join(tokenize(phrase)) in named
+    ]
+    if problems:
+        raise DataFileError(problems)
+
+
 def normalize(text: str) -> str:
     """Lowercase, strip accents and invisible characters, and unify the spellings in ``_CANONICAL``."""
     if not text.isascii():
@@ -1226,7 +1241,9 @@ class KnowledgeSearch:
         path = data_dir / "search" / "synonyms.yaml"
         if not path.exists():
             return cls(knowledge, build_now=build_now)
-        loaded = load_yaml_model(path, _SynonymFile)
+        document = parse_yaml(path)
+        loaded = validate_document(document, _SynonymFile)
+        _check_elsewhere(document, loaded)
         return cls(knowledge, loaded.synonyms, loaded.context, elsewhere=loaded.elsewhere, build_now=build_now)
 
     def start_building(self) -> None:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.content import Content
+from bot.datafiles import DataFileError
 from bot.knowledge.focus import is_chat
-from bot.knowledge.search import content_terms, normalize, tokenize
+from bot.knowledge.search import KnowledgeSearch, content_terms, normalize, tokenize
 
 
 @pytest.mark.parametrize(
@@ -465,3 +468,16 @@ def test_topic_resolves_ids_titles_and_aliases(content: Content) -> None:
     assert (e := service.topic("soap")) is not None and e.id == "soap"
     assert (e := service.topic("YOG")) is not None and e.id == "year-of-graduation"
     assert service.topic("pizza") is None
+
+
+def test_an_elsewhere_phrase_that_also_names_a_pathway_word_stops_loading(content: Content, tmp_path: Path) -> None:
+    # "wedding" is a synonym of marriage (a name changed after it is a question for ECFMG): as another subject it
+    # would weigh against every such question, so the data file names the clash with its line.
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "synonyms.yaml").write_text(
+        "synonyms:\n  marriage: [wedding]\ncontext:\n  - img\nelsewhere:\n  - plab\n  - wedding\n  - IMG\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataFileError) as raised:
+        KnowledgeSearch.from_data_dir(content.knowledge.knowledge, tmp_path, build_now=False)
+    assert [(p.line, p.field) for p in raised.value.problems] == [(7, "elsewhere[1]"), (8, "elsewhere[2]")]
