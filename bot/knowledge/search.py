@@ -816,14 +816,23 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
 
+# Words that ask whether a score is good enough ("ck 228 enuf for fm?", "is 235 good or bad for IM"): then the score
+# the asker states is the subject, not context. On every labelled set: top-1 +5 questions, none lost (2026-12-07).
+_ADEQUACY_TEXT = "enough competitive decent okay ok good low high bad chance chances realistic"
+_ADEQUACY = frozenset(_ADEQUACY_TEXT.split())
+
+
 def _stated_scores(tokens: list[str]) -> set[int]:
     """Positions of a score the asker states about themselves ("with 240 ck", "step 1 pass, ck 238").
 
     IMGs often open with their profile before the question; the exam named next to their own score is context,
-    like their country, unless the question is about nothing else.
+    like their country, unless the question is about nothing else or asks whether the score is enough
+    (_ADEQUACY).
     """
     stated: set[int] = set()
     if _SCORED_EXAMS.isdisjoint(tokens):  # most questions name no scored exam: nothing below can match
+        return stated
+    if not _ADEQUACY.isdisjoint(tokens):  # "235 on CK, is that enough for IM?": the score is what is asked about
         return stated
     content = [i for i, t in enumerate(tokens) if t not in STOPWORDS]
     for before, after in itertools.pairwise(content):

@@ -481,3 +481,12 @@ def test_an_elsewhere_phrase_that_also_names_a_pathway_word_stops_loading(conten
     with pytest.raises(DataFileError) as raised:
         KnowledgeSearch.from_data_dir(content.knowledge.knowledge, tmp_path, build_now=False)
     assert [(p.line, p.field) for p in raised.value.problems] == [(7, "elsewhere[1]"), (8, "elsewhere[2]")]
+
+
+def test_a_stated_score_is_the_subject_when_the_question_asks_if_it_is_enough(content: Content) -> None:
+    # "with 240 ck" is context in most questions (the asker's profile); asked whether it is enough, good or
+    # competitive, the score is what the question is about.
+    search = content.knowledge.search_index
+    for question in ("my ck is 226, enuf for family medicine?", "got 233 in step 2, good or bad for peds?"):
+        result = search.search(question)
+        assert result.best is not None and result.best.id == "step-2-ck-scores", (question, result.hits)
