@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -255,6 +256,16 @@ class ImgBot(ShardedBot):
         await self.sync_commands()
         self._error_collector = ErrorCollector(self.monitor)
         logging.getLogger().addHandler(self._error_collector)
+        await self._knowledge_search_built()
+
+    async def _knowledge_search_built(self) -> None:
+        """Wait, off the event loop, for the knowledge search's indexes (built on a thread of their own since the
+        content loaded: bot/knowledge/search.py) before the gateway connects: otherwise the first /ask waits for
+        them on the event loop, holding up every other interaction and the heartbeat. They are usually built by
+        now (a few hundred milliseconds against the start-up's seconds). A failure to build them is logged where
+        it happens; the bot still starts (its other features work) and /ask and /topic fail with an error."""
+        with contextlib.suppress(RuntimeError):
+            await asyncio.to_thread(self.services.knowledge.search_index.wait_until_ready)
 
     async def _backup(self) -> None:
         """Back the database up, keeping BACKUP_KEEP copies (a worker every BACKUP_INTERVAL_HOURS): a pg_dump
