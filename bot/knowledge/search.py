@@ -252,6 +252,7 @@ _SHORTHAND = {
     "abt": "about",
     "wer": "where",
     "whr": "where",
+    "wher": "where",
     "wich": "which",
     "dnt": "dont",
     "dint": "didnt",
@@ -598,7 +599,7 @@ _STOPWORD_TEXT = """
     po opo lang naman sana kasi mga oi pessoal gente obrigado obrigada buenas gracias amigos yalla wallah habibi
     akhi ukhti de del regarding concerning needful
     sorry apologies apologise apologize ping pinging tagging
-    yo sup heya hiya dude
+    yo sup heya hiya dude bot bots
     oga una wan abeg dey wetin sha abi shey oya aaya aayi aaye
     ami amar amake apni apnar apnara tumi tomar tomra ki kore koren korbo korbe korte korle mone hoy hobe hocche
     achhe ache ase naki kintu ekta ekhon tahole jodi keno kothay kivabe bolun bolen bolo janaben dada apu vai

@@ -490,3 +490,14 @@ def test_a_stated_score_is_the_subject_when_the_question_asks_if_it_is_enough(co
     for question in ("my ck is 226, enuf for family medicine?", "got 233 in step 2, good or bad for peds?"):
         result = search.search(question)
         assert result.best is not None and result.best.id == "step-2-ck-scores", (question, result.hits)
+
+
+def test_the_bot_addressed_by_name_and_wher_for_where(content: Content) -> None:
+    # "hey bot" names whom the member asks, not a topic: as an unknown word it weighed against every entry.
+    search = content.knowledge.search_index
+    for question, expected in (("hey bot what is soap", "soap"), ("wher do i send my med school transcript", None)):
+        result = search.search(question)
+        assert result.answered, (question, result.hits)
+        assert expected is None or result.hits[0].entry.id == expected
+    assert "bot" not in search.search("hey bot what is soap").terms
+    assert normalize("wher is the list") == normalize("where is the list")
