@@ -9,6 +9,7 @@ fresh round says how search does for users (the README).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -96,3 +97,25 @@ def test_every_expected_id_exists(content: Content, name: str) -> None:
 def test_the_sets_cover_every_entry(content: Content) -> None:
     expected = {i for name in SETS for item in _load(name)["in_scope"] for i in item["expect"]}
     assert {e.id for e in content.knowledge.knowledge.entries} - expected == set()
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def test_no_entry_question_is_copied_from_a_labelled_set(content: Content) -> None:
+    # An entry's `questions:` are members' phrasings written for the entry, never a set's questions (tests/retrieval's
+    # README): a copied one would make the set measure memory instead of search. Compared without case or
+    # punctuation; new sets are caught as they are added.
+    asked: dict[str, str] = {}
+    for path in sorted(RETRIEVAL.glob("*.yaml")) + sorted(RETRIEVAL.glob("fresh/*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for item in [*data.get("in_scope", []), *data.get("out_of_scope", [])]:
+            asked.setdefault(_plain(item["q"] if isinstance(item, dict) else item), path.name)
+    copied = [
+        f"{entry.id}: {question!r} (in {asked[_plain(question)]})"
+        for entry in content.knowledge.knowledge.entries
+        for question in entry.questions
+        if _plain(question) in asked
+    ]
+    assert not copied, "\n".join(copied)
