@@ -37,17 +37,22 @@ with every group (measured on this project's 2-core machine), so it runs on a th
 ANSWERS_KEPT = 2_048
 """/ask answers kept by question, the least recently asked dropped first: about 1.3 KB each, 2.6 MB when full."""
 
-RUNNER_UP_SHARE = 0.5
+RUNNER_UP_SHARE = 0.7
 """An answer's buttons offer first the other entries search ranked next for the question (at most RUNNER_UPS of
 them) that score at least this share of the answer's score, then the answer's own related entries. Where search put a
-neighbouring entry first, the one the member wanted is then often a click away: on the fresh rounds 1-17 the answer or
-one of its three buttons is right for 95.0 % of in-scope questions against 90.3 % with related entries only
-(``bench/answer_buttons.py``). The share keeps out an entry far below the answer; shares from 0 to 0.5 give the same
-figure, so it is the highest of them."""
+neighbouring entry first, the one the member wanted is then often a click away (``bench/answer_buttons.py``: on the
+fresh rounds 1-17 the answer or one of its three buttons is right for 95.3 % of in-scope questions, against 91.2 %
+with related entries alone). A runner-up close to the answer means search hesitated; one far below it is usually a
+neighbour of a clear answer ("when is match day": early matches), and would only push out the answer's curated next
+steps. At 0.7, 147 of the questions a runner-up rescues at 0.5 are rescued (164), and 1,001 fewer right answers give up
+a related entry for one (2,199 at 0.5; 3,374 questions)."""
+SURE_ANSWER = 0.99
+"""An answer scoring this much covers the whole question ("when is match day" -> Match Day, 0.996): no runner-up is
+offered beside it. On rounds 1-17 no rescued question is lost by it, and 47 more right answers keep their related
+entries."""
 RUNNER_UPS = 2
-"""At most two runner-ups, so an answer keeps a button for one of its related entries (its curated next steps).
-Three runner-ups found the wanted entry a little more often (95.9 % on rounds 1-17) but left 610 of 3,410 answers
-with no related entry at all."""
+"""At most two runner-ups, so an answer keeps a button for one of its related entries (its curated next steps); three
+found the wanted entry a point more often but left hundreds of answers with no related entry at all."""
 
 NO_THUMBS_DOWN = (
     "You have no 👎 on this answer any more (you marked it helpful, or deleted your data), so there is nothing to "
@@ -147,10 +152,12 @@ class KnowledgeService:
         if result.best is None:
             return ()
         best = result.hits[0]
+        # An answer that covers the whole question ("when is match day": its title) leaves search no doubt to share.
+        hesitant = 0 < best.score < SURE_ANSWER
         offered = [
             hit.entry
             for hit in result.hits[1 : 1 + RUNNER_UPS]
-            if best.score > 0 and hit.score >= RUNNER_UP_SHARE * best.score
+            if hesitant and hit.score >= RUNNER_UP_SHARE * best.score
         ]
         for related in self.related_to(best.entry, limit):
             if all(related.id != other.id for other in offered):

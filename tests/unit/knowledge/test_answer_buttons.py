@@ -8,7 +8,7 @@ import pytest
 from bot.content import Content
 from bot.knowledge.models import KnowledgeEntry
 from bot.knowledge.search import SearchHit, SearchResult
-from bot.knowledge.service import RUNNER_UP_SHARE, RUNNER_UPS, KnowledgeService
+from bot.knowledge.service import RUNNER_UP_SHARE, RUNNER_UPS, SURE_ANSWER, KnowledgeService
 
 
 def entry(service: KnowledgeService, entry_id: str) -> KnowledgeEntry:
@@ -64,6 +64,15 @@ def test_an_answer_alone_offers_its_related_entries(service: KnowledgeService) -
     assert service.offered_with(ranked((soap, 0.9))) == service.related_to(soap)
     # A best score of 0 offers no runner-up, though every score is "at least half" of it.
     assert service.offered_with(ranked((soap, 0.0), (entry(service, "step-1"), 0.0))) == service.related_to(soap)
+
+
+def test_an_answer_that_covers_the_whole_question_offers_no_runner_up(service: KnowledgeService) -> None:
+    # "when is match day" is Match Day's title: an entry close behind it is a neighbour, not a doubt.
+    match_day = entry(service, "match-day")
+    near = entry(service, "step-1")
+    assert near.id not in ids(service.related_to(match_day))
+    assert service.offered_with(ranked((match_day, SURE_ANSWER), (near, 0.95))) == service.related_to(match_day)
+    assert ids(service.offered_with(ranked((match_day, SURE_ANSWER - 0.01), (near, 0.95))))[0] == near.id
 
 
 def test_nothing_is_offered_beside_a_question_search_did_not_answer(service: KnowledgeService) -> None:
