@@ -40,12 +40,12 @@ ANSWERS_KEPT = 2_048
 RUNNER_UP_SHARE = 0.7
 """An answer's buttons offer first the other entries search ranked next for the question (at most RUNNER_UPS of
 them) that score at least this share of the answer's score, then the answer's own related entries. Where search put a
-neighbouring entry first, the one the member wanted is then often a click away (``bench/answer_buttons.py``: on the
-fresh rounds 1-17 the answer or one of its three buttons is right for 95.3 % of in-scope questions, against 91.2 %
-with related entries alone). A runner-up close to the answer means search hesitated; one far below it is usually a
-neighbour of a clear answer ("when is match day": early matches), and would only push out the answer's curated next
-steps. At 0.7, 147 of the questions a runner-up rescues at 0.5 are rescued (164), and 1,001 fewer right answers give up
-a related entry for one (2,199 at 0.5; 3,374 questions)."""
+neighbouring entry first, the one the member wanted is then often a click away (``bench/answer_buttons.py``, measured
+2026-12-07: on the fresh rounds 1-17 the answer or one of its three buttons is right for 95.5 % of in-scope questions,
+against 91.8 % with related entries alone). A runner-up close to the answer means search hesitated; one far below it
+is usually a neighbour of a clear answer ("when is match day": early matches), and would only push out the answer's
+curated next steps. At 0.7, 147 of the 164 questions a runner-up rescues at 0.5 are still rescued, and 1,001 fewer
+right answers give up a related entry for one (2,199 at 0.5; 3,374 questions)."""
 SURE_ANSWER = 0.99
 """An answer scoring this much covers the whole question ("when is match day" -> Match Day, 0.996): no runner-up is
 offered beside it. On rounds 1-17 no rescued question is lost by it, and 47 more right answers keep their related
