@@ -506,6 +506,20 @@ _CANONICAL: tuple[_Rule, ...] = tuple(
             r" \1 vs \2 ",
         ),
         ("%", r"%", " percent "),
+        # "fm+im", "im or fm", "peds/im": "im" joined to another specialty is internal medicine, not "I'm"
+        # (in capitals "IM" is read as the specialty before this).
+        (
+            "im",
+            r"\b(" + _SPECIALTIES + r"|em)\s*(\+|/|&|\bor\b|\band\b|\bvs\b)\s*im\b",
+            r" \1 \2 internal medicine ",
+        ),
+        (
+            "im",
+            r"\bim\s*(\+|/|&|\bor\b|\bvs\b)\s*(" + _SPECIALTIES + r"|em)\b",
+            r" internal medicine \1 \2 ",
+        ),
+        # "2nd look" is the second look (a post-interview visit), not a look numbered 2.
+        ("2nd", r"\b2nd\s*-?\s*look", " second look "),
         ("#=st nd rd th", r"\b(\d+)(?:st|nd|rd|th)\b", r" \1 "),
         # "5k", "100k": the amount in full, as the entries write it.
         ("#=k", r"\b(\d+)\s?k\b", r" \g<1>000 "),
@@ -757,10 +771,11 @@ def _spelled_out(text: str) -> str:
 # "what is SOAP?", "what is this MSPE thing,", "what is the meaning of ROL", "what does YOG mean": the name asked
 # about, up to the end of its clause.
 _DEFINITION = re.compile(
-    r"\b(?:what\s+is\s+(?:the\s+)?meaning\s+of|meaning\s+of|what\s+is|whats|what\s+are|what\s+does)\s+"
+    r"\b(?:what\s+is\s+(?:the\s+)?meaning\s+of|meaning\s+of|what\s+is|whats|what\s+are|what\s+does|"
+    r"explain(?:\s+to\s+me|\s+me)?)\s+"
     r"(?:this\s+|that\s+|the\s+|an?\s+)?([a-z0-9][a-z0-9 -]{0,40}?)"
     r"\s*(?:\s(?:thing|stuff|exactly|actually|mean|means))?"
-    r"\s*(?:[?,.!;:]|$|\s+and\s|\s+or\s)"
+    r"\s*(?:[?,.!;:]|$|\s+and\s|\s+or\s|\s+like\s|\s+(?:pls|please|simply)\b)"
 )
 
 
@@ -1839,11 +1854,11 @@ class KnowledgeSearch:
 
     def _defined(self, normalized: str) -> set[int]:
         """The entries whose title or alias the question asks the meaning of: "what is this SOAP thing, ...",
-        "what is meaning of MSPE?". Inside a longer message a name of one word earns no phrase bonus (it is often
-        context), but asked about like this it is the topic."""
+        "what is meaning of MSPE?", "pls explain SOAP like im 5". Inside a longer message a name of one word earns
+        no phrase bonus (it is often context), but asked about like this it is the topic."""
         index = self._index
         rows: set[int] = set()
-        if "what" not in normalized and "meaning" not in normalized:
+        if "what" not in normalized and "meaning" not in normalized and "explain" not in normalized:
             return rows
         for found in _DEFINITION.finditer(normalized):
             words = [t if t in STOPWORDS else self._correct(t) for t in _TOKEN.findall(found.group(1))]
