@@ -15,6 +15,7 @@ import socket
 import sqlite3
 import sys
 import textwrap
+import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -382,13 +383,27 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 # -- kb -----------------------------------------------------------------------------------------------------------
 
 
-def cmd_kb_validate(args: argparse.Namespace, settings: Settings) -> int:
+def _content_or_problems(settings: Settings, after: str = "") -> Content | None:
+    """The content, or None after printing each problem of the data files (file, line, field) to stderr."""
     try:
-        content = load_content(settings.data_dir)
+        return load_content(settings.data_dir)
     except DataFileError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found{after}.", file=sys.stderr)
+        return None
+
+
+def cmd_kb_validate(args: argparse.Namespace, settings: Settings) -> int:
+    content = _content_or_problems(settings)
+    if content is None:
+        return 1
+    if content.knowledge.search_index.classifier_is_current() is False:
+        print(
+            f"{content.knowledge.search_index.classifier_path}: trained on other entries or search rules; "
+            "run `imgbot kb classifier` and commit the file (until then search runs without it).",
+            file=sys.stderr,
+        )
         return 1
     print(
         f"OK: {len(content.knowledge.knowledge)} knowledge entries, "
@@ -397,6 +412,26 @@ def cmd_kb_validate(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(content.specialties.specialties)} specialties, "
         f"cycle files for Match {', '.join(map(str, content.calendar.years_with_data)) or 'none'} "
         f"(loaded in {content.load_seconds * 1000:.0f} ms)."
+    )
+    return 0
+
+
+def cmd_kb_classifier(args: argparse.Namespace, settings: Settings) -> int:
+    """Train the entry classifier (bot/knowledge/classifier.py) and write it where search reads it."""
+    content = _content_or_problems(settings, after=": fix them before training")
+    if content is None:
+        return 1
+    search = content.knowledge.search_index
+    path = search.classifier_path
+    assert path is not None
+    started = time.perf_counter()
+    classifier = search.train_classifier()
+    path.write_bytes(b"")  # so a failed save leaves an unreadable file, never the old weights for new texts
+    classifier.save(path)
+    path.chmod(0o644)  # content, not members' data: readable by a container's bot user like the rest of data/
+    print(
+        f"Trained on {len(search.training_words())} texts of {len(classifier.ids)} entries "
+        f"({len(classifier.vocabulary)} word features) in {time.perf_counter() - started:.0f} s: {path}"
     )
     return 0
 
@@ -945,6 +980,8 @@ def build_parser() -> argparse.ArgumentParser:
     kb = sub.add_parser("kb", help="knowledge-base maintenance").add_subparsers(dest="kb_command", required=True)
     validate = kb.add_parser("validate", help="load every data file and report problems")
     validate.set_defaults(func=cmd_kb_validate)
+    classifier = kb.add_parser("classifier", help="train the entry classifier search uses, after changing entries")
+    classifier.set_defaults(func=cmd_kb_classifier)
     stale = kb.add_parser("stale", help="entries written for a cycle that has ended (or not reviewed in N days)")
     stale.add_argument(
         "--days", type=STALE_DAYS, help="also list entries whose reviewed date is older than this (0 to 36500)"

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 from tokenizers import Tokenizer
 
+from bot.knowledge.classifier import training_texts
 from bot.knowledge.models import KnowledgeEntry
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class SemanticIndex:
         starts: list[int] = []
         for entry in entries:
             starts.append(len(texts))
-            texts += [entry.title, entry.summary, *entry.aliases, *entry.questions]
+            texts += training_texts(entry)
         self._starts = np.asarray(starts, dtype=np.intp)
         self._vectors = self._model.embed(texts)
         # Questions use the entries' words: tokenized now, on the index's thread, they are not tokenized in /ask.
@@ -176,9 +177,21 @@ class SemanticIndex:
         """Whether the word is a common word as spelled (TokenEmbeddings.is_word)."""
         return self._model.is_word(word)
 
+    @property
+    def text_vectors(self) -> NDArray[np.float32]:
+        """Each entry's texts' vectors, entry by entry in the order of ``classifier.training_texts``."""
+        return self._vectors
+
+    def vector(self, question: str) -> NDArray[np.float32]:
+        """The question's unit vector (zeros when the tokenizer knows nothing of it: emoji only)."""
+        return self._model.embed_one(question)
+
     def similarities(self, question: str) -> NDArray[np.float32]:
         """Cosine similarity of the question to each entry (by position), the best over the entry's texts."""
-        vector = self._model.embed_one(question)
+        return self.similarities_to(self.vector(question))
+
+    def similarities_to(self, vector: NDArray[np.float32]) -> NDArray[np.float32]:
+        """``similarities`` of a question whose vector is already made."""
         if not vector.any():  # nothing the tokenizer knows (emoji only): close to nothing
             return np.zeros(len(self._starts), dtype=np.float32)
         return np.maximum.reduceat(self._vectors @ vector, self._starts)

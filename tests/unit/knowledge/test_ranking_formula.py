@@ -34,6 +34,7 @@ def _shares() -> np.ndarray[Any, np.dtype[np.float64]]:
         "named": s.NAMED_BONUS,
         "defined": s.DEFINED_BONUS,
         "title_recall": s.TITLE_RECALL_SHARE,
+        "likely": s.CLASSIFIER_SHARE,
     }
     assert set(by_feature) == set(search_module.RANKING_FEATURES)
     return np.array([by_feature[name] for name in search_module.RANKING_FEATURES])
