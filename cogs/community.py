@@ -266,6 +266,14 @@ class TurnOffButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"c
 # -- asking -----------------------------------------------------------------------------------------------------------
 
 
+async def has_help_channel(interaction: Interaction) -> bool:
+    """Whether the server has set a help channel (whether it still works is checked when the button is pressed)."""
+    return (
+        interaction.guild_id is not None
+        and await community_of(interaction).help_channel(interaction.guild_id) is not None
+    )
+
+
 def offer(embeds: list[discord.Embed], view: discord.ui.View, question: str) -> None:
     """Add **Ask the community** to /ask's refusal (in a server): its embed, with the question, and its button."""
     embeds.append(offer_embed(question))

@@ -433,7 +433,15 @@ async def send_entry(interaction: Interaction, entry_id: str) -> None:
     await interaction.response.send_message(embed=entry_embed(entry), view=answer_view(service, entry), ephemeral=True)
 
 
-def no_answer_embed(question: str, answer: Answer, *, noted: bool = True) -> discord.Embed:
+CHAT_REPLY = (
+    "Hi! 👋 I answer questions about the road to a US residency: ECFMG, USMLE, US clinical experience, letters, "
+    "ERAS, interviews, the rank list, Match Week, SOAP and visas. Ask one, for example `/ask question: when is "
+    "SOAP?`, or see `/help`."
+)
+"""The reply to a greeting or thanks sent to /ask ("hello", "thank you"): kept out of the unanswered questions."""
+
+
+def no_answer_embed(question: str, answer: Answer, *, noted: bool = True, in_server: bool = True) -> discord.Embed:
     if answer.result.not_english:
         return discord.Embed(
             title="I can only answer in English for now",
@@ -449,9 +457,12 @@ def no_answer_embed(question: str, answer: Answer, *, noted: bool = True) -> dis
         description=(
             f"I don't have a reviewed answer for “{quote_user_text(question, 200)}” yet, and I'd rather not guess.\n\n"
             + (
-                "Your question has been noted (without your name) so moderators can add it."
-                if noted
-                else "You asked privately, so your question was not kept."
+                "You asked privately, so your question was not kept."
+                if not noted
+                else "Your question has been noted (without your name) so moderators can add it."
+                if in_server
+                else "Your question has been noted (without your name) for the people who keep the knowledge base. "
+                "In your server, members can help with it too."
             )
         ),
         colour=NOTICE_COLOUR,
@@ -557,15 +568,22 @@ class KnowledgeCog(commands.Cog, name=KNOWLEDGE_COG):
             # Counted for the report's "entries asked for most" (never who asked), after the answer is on its way.
             await self.server_entries.count_answer(own.guild_id, own.id)
             return
+        if answer.result.chat:
+            # "hello", "thank you": said to the bot, not asked of it. Nothing is missing from the knowledge base.
+            await interaction.response.send_message(CHAT_REPLY, ephemeral=True)
+            return
         if answer.entry is None:
             # Never kept when asked privately; otherwise only this server's moderators see it (a DM's: no server).
             noted = not answer.result.not_english and not options.private
+            in_server = interaction.guild_id is not None
             embeds, view = (
-                [no_answer_embed(options.question, answer, noted=noted)],
+                [no_answer_embed(options.question, answer, noted=noted, in_server=in_server)],
                 suggestions_view(answer.suggestions),
             )
-            if interaction.guild_id is not None:
-                community.offer(embeds, view, options.question)  # Ask the community (cogs/community.py)
+            # Ask the community (cogs/community.py), where the server has a help channel to ask it in: a button
+            # that can only answer "no help channel yet" would be a dead end for the member.
+            if in_server and await community.has_help_channel(interaction):
+                community.offer(embeds, view, options.question)
             asked_at = dt.datetime.now(dt.UTC)
             await interaction.response.send_message(embeds=embeds, view=untracked(view), ephemeral=True)
             if noted:

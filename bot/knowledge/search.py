@@ -942,6 +942,8 @@ class SearchResult:
     answered: bool
     # Written in another language: the knowledge base is in English, and the bot says so instead of guessing.
     not_english: bool = False
+    # Said to the server, not asked ("thanks", "hello", "congrats"): no answer, no suggestion, nothing to record.
+    chat: bool = False
 
     @property
     def best(self) -> KnowledgeEntry | None:
@@ -973,6 +975,7 @@ class Ranking:
     terms: tuple[str, ...]
     ranked: tuple[RankedEntry, ...]
     not_english: bool = False
+    chat: bool = False
 
 
 @dataclass(frozen=True)
@@ -1847,7 +1850,7 @@ class KnowledgeSearch:
         if ranking.not_english:
             return SearchResult(question, (), (), 0.0, False, not_english=True)
         if not ranking.ranked:
-            return SearchResult(question, ranking.terms, (), 0.0, False)
+            return SearchResult(question, ranking.terms, (), 0.0, False, chat=ranking.chat)
         top = ranking.ranked[0]
         best_score = top.score or 1.0
         hits = tuple(
@@ -1872,7 +1875,7 @@ class KnowledgeSearch:
             return Ranking((), (), not_english=True)
         if is_chat(question):
             # Thanks, congratulations, "dm me": for the server, not the knowledge base; no answer, no suggestion.
-            return Ranking((), ())
+            return Ranking((), (), chat=True)
         # Greetings and good wishes before the question are said to the readers, not asked.
         question = _without_salutation(without_wishes(question))
         normalized = normalize(question)

@@ -183,12 +183,26 @@ def tag_names(forum: Channel, ids: list[int]) -> list[str]:
 # -- no help channel, and /knowledge settings --------------------------------------------------------------------------
 
 
-async def test_without_a_help_channel_the_offer_says_how_to_set_one(live: Community) -> None:
+async def test_without_a_help_channel_nothing_is_offered_that_leads_nowhere(live: Community) -> None:
     bob = live.user("bob")
-    refusal = await refused_ask(live, bob, PODCAST_QUESTION)
-    refused = await click(live.emu, refusal, "Ask the community", bob)
-    assert refused.ephemeral and "no help channel" in refused.content and "/knowledge settings" in refused.content
+    reply = await run(live.emu, "ask", {"question": PODCAST_QUESTION}, bob, live.channel("general"))
+    assert reply.ephemeral and reply.embeds[0]["title"] == "No curated answer yet", reply.text
+    assert "Ask the community" not in labels(reply)
+    assert all(embed.get("title") != "Ask the community" for embed in reply.embeds)
     assert query(live, "SELECT COUNT(*) FROM community_questions") == [(0,)]
+
+
+async def test_greetings_and_thanks_get_a_short_hello_and_are_not_kept(live: Community) -> None:
+    before = query(live, "SELECT COUNT(*) FROM unanswered_questions")
+    for said in ("hello", "thank you!"):
+        reply = await run(live.emu, "ask", {"question": said}, live.user("bob"), live.channel("general"))
+        assert (
+            reply.ephemeral
+            and not reply.embeds
+            and "I answer questions about the road to a US residency" in (reply.content)
+        ), reply.text
+        assert "Ask the community" not in labels(reply)
+    assert query(live, "SELECT COUNT(*) FROM unanswered_questions") == before
 
 
 async def test_only_moderators_open_knowledge_settings(live: Community) -> None:
