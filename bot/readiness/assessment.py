@@ -71,6 +71,7 @@ from bot.readiness.wording import (
     StepWords,
     load_questionnaire_words,
 )
+from bot.text import quote_user_text
 from bot.validation import UserInputError
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,8 @@ class Step:
     maximum: int | None = None
     placeholder: str = ""
     applies: Callable[[Answers], bool] = _always
+    suggest: Callable[[int], int | None] | None = None
+    """For a number step: what a refused number most likely meant ("21" for a year: 2021), offered when in range."""
 
     def __post_init__(self) -> None:
         if self.id not in Answers.model_fields:
@@ -157,14 +160,19 @@ class Step:
             return text
         assert self.minimum is not None and self.maximum is not None
         hint = f"Type a whole number from {self.minimum} to {self.maximum}."
+        # What was typed is repeated back (one line, no formatting or pings), so a slip is easy to see.
+        typed = f"You typed “{quote_user_text(str(raw), 20)}”"
         # "3,000" is read as 3000 and "1,5" as 1.5 (not a whole number): bot.numbers has the rules.
         number = raw if isinstance(raw, int) else parse_whole(str(raw))
         if number is None:
             # Placeholders already read "For example 245"; don't say it twice.
             example = self.placeholder or f"For example {self.minimum}"
-            raise UserInputError(f"{hint} {example}.")
+            raise UserInputError(f"{typed}, which is not a whole number. {hint} {example}.")
         if not self.minimum <= number <= self.maximum:
-            raise UserInputError(hint)
+            meant = self.suggest(number) if self.suggest is not None else None
+            if meant is not None and self.minimum <= meant <= self.maximum:
+                raise UserInputError(f"{typed}. Did you mean **{meant}**? {hint}")
+            raise UserInputError(f"{typed}. {hint}")
         return number
 
     def raw_value(self, answers: Answers) -> str | None:
@@ -385,6 +393,13 @@ def _conditions(passing: PassingScore) -> dict[str, Callable[[Answers], bool]]:
     }
 
 
+def _full_year(number: int, latest: int) -> int | None:
+    """A year typed with two digits as the full year: "21" is 2021, "95" is 1995 (2095 is after ``latest``)."""
+    if not 0 <= number <= 99:
+        return None
+    return 2000 + number if 2000 + number <= latest else 1900 + number
+
+
 def _options(words: StepWords) -> tuple[Choice, ...]:
     """The fixed options of a question, labelled from the file, in the order ``QUESTIONS`` gives."""
     return tuple(Choice(value, label.format()) for value, label in words.options.items())
@@ -460,6 +475,10 @@ def build_questionnaire(
         "graduation_year": (1950, today.year + 6),
         "usce_months": (0, 60),
     }
+    latest_year = ranges["graduation_year"][1]
+    suggestions: dict[str, Callable[[int], int | None]] = {
+        "graduation_year": lambda number: _full_year(number, latest_year),
+    }
     steps = []
     for spec in QUESTIONS:
         worded, values = words[spec.id], fields.get(spec.id, {})
@@ -475,6 +494,7 @@ def build_questionnaire(
                 maximum=maximum,
                 placeholder=worded.placeholder.format(**values),
                 applies=applies.get(spec.id, _always),
+                suggest=suggestions.get(spec.id),
             )
         )
     return Questionnaire(steps, passing.problem)

@@ -72,7 +72,7 @@ PRIVATE_FOOTER = (
 RESULT_FOOTER = (
     "Only you can see this. It is a self-check to plan your next steps, not a prediction of your Match. "
     "Pick an area in the menu for its details. “Track my progress” keeps only each area's level, never your "
-    "answers."
+    "answers, so the details close when you save."
 )
 
 TitleLookup = Callable[[str], str | None]
@@ -279,10 +279,11 @@ def area_options(result: AssessmentResult, shown: str | None = None) -> list[tup
 
 
 def saved_text(saved: SavedResult, history: ReadinessHistory) -> str:
-    """After **Track my progress**: a short confirmation instead of the whole result again."""
+    """After **Track my progress**: a short confirmation instead of the whole result again. It says what was kept
+    and why the details closed, without "deleted": members read that as losing their work."""
     return (
-        f"{save_note(saved, history)}\nKept: **{saved.overall.label}** and each area's level; your answers were "
-        "deleted. The topics below stay a click away."
+        f"{save_note(saved, history)}\nKept for /readiness history: **{saved.overall.label}** and each area's level "
+        "only, not your answers, so the area details on this screen are closed. The topics below stay a click away."
     )
 
 

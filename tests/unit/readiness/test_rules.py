@@ -389,6 +389,28 @@ def test_answers_are_checked(questionnaire: Questionnaire) -> None:
     assert questionnaire.with_answer(Answers(), "graduation_year", "2,018").graduation_year == 2018
 
 
+def test_a_refused_number_repeats_what_was_typed_and_suggests_the_obvious_fix(questionnaire: Questionnaire) -> None:
+    # NOW is 2026: graduation years run from 1950 to 2032.
+    def refusal(step_id: str, typed: str) -> str:
+        with pytest.raises(UserInputError) as refused:
+            questionnaire.with_answer(Answers(step2ck=ExamStatus.PASSED), step_id, typed)
+        return str(refused.value)
+
+    assert refusal("graduation_year", "21") == (
+        "You typed “21”. Did you mean **2021**? Type a whole number from 1950 to 2032."
+    )
+    assert "Did you mean **1995**?" in refusal("graduation_year", "95")
+    # No obvious fix: only what was typed and the range.
+    assert refusal("usce_months", "61") == "You typed “61”. Type a whole number from 0 to 60."
+    assert refusal("graduation_year", "1900") == "You typed “1900”. Type a whole number from 1950 to 2032."
+    assert refusal("step2ck_score", "2,45") == (
+        "You typed “2,45”, which is not a whole number. Type a whole number from 1 to 300. For example 245."
+    )
+    # What is repeated back cannot format or ping.
+    assert "@everyone" not in refusal("usce_months", "@everyone")
+    assert "“\\*\\*x\\*\\*”" in refusal("usce_months", "**x**")
+
+
 def test_navigation_skips_steps_that_do_not_apply(questionnaire: Questionnaire) -> None:
     answers = Answers(step2ck=ExamStatus.NOT_STARTED)
     step = questionnaire.next_after("step2ck", answers)
@@ -402,7 +424,7 @@ def test_navigation_skips_steps_that_do_not_apply(questionnaire: Questionnaire) 
 
 
 def test_the_question_count_stays_the_same_while_answering(questionnaire: Questionnaire) -> None:
-    # Before: "question 3 of 12", then "4 of 12" once CK was passed, growing to 16 as answers opened follow-ups.
+    # Before: "question 3 of 12", then "4 of 13" once CK was passed, growing to 16 as answers opened follow-ups.
     empty = questionnaire.progress(Answers(), questionnaire.get("step2ck"))
     assert empty.counter == "question 3 of 12" and not empty.follow_up
     passed = Answers(step1=ExamStatus.PASSED, step2ck=ExamStatus.PASSED)

@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from bot.readiness.models import Area, AreaResult, AreaStatus, AssessmentResult, OverallLevel
+from bot.readiness.models import (
+    Area,
+    AreaResult,
+    AreaStatus,
+    AssessmentResult,
+    OverallLevel,
+    ReadinessHistory,
+    SavedResult,
+)
 from bot.ui import readiness as screens
 
 NOW = dt.datetime(2026, 12, 6, 15, tzinfo=dt.UTC)
@@ -68,3 +76,12 @@ def test_fixing_within_one_season_is_promised_only_for_red_flags_that_can_be_fix
     assert "explain them honestly" in lasting
     mixed = screens.result_embed(flags(True, False), title_of).description or ""
     assert "cannot change" in mixed and "The others can often be fixed within one season." in mixed
+
+
+def test_saving_says_only_the_levels_are_kept_and_the_details_close_without_alarming() -> None:
+    saved = SavedResult(1, NOW, OverallLevel.AT_RISK, {Area.USCE: AreaStatus.NEEDS_WORK})
+    text = screens.saved_text(saved, ReadinessHistory((saved,), ()))
+    assert "**At risk** and each area's level only, not your answers" in text
+    assert "the area details on this screen are closed" in text
+    assert "deleted" not in text, "members read it as losing their work"
+    assert "the details close when you save" in screens.RESULT_FOOTER
