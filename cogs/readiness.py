@@ -46,6 +46,9 @@ BUTTON_VALUE = re.compile(r"[A-Za-z0-9_-]{1,50}")
 """An answer a button can carry in its custom_id (AnswerButton's template); other answers go through a select."""
 NUMBER_INPUT_LIMIT = 12
 """The number form's input takes this many characters: a refusal carries them in its Fix it button's custom_id."""
+MODAL_TITLE = "Your readiness check"
+MODAL_LABEL_LIMIT = 45
+"""Discord's limit for a modal field's label (the question's title fits: the questionnaire keeps titles to 45)."""
 NUMBER_MODAL_TIMEOUT = 30 * 60
 """How long an opened number modal waits for its answer (a modal does not survive a restart; the button does)."""
 
@@ -203,11 +206,13 @@ class NumberModal(BaseModal):
     (with the next question, or the refusal again)."""
 
     def __init__(self, step: Step, current: str | None, *, user_id: int, fixing: bool = False) -> None:
-        super().__init__(title=step.title, form=f"rd:modal:{step.id}", user_id=user_id, timeout=NUMBER_MODAL_TIMEOUT)
+        super().__init__(title=MODAL_TITLE, form=f"rd:modal:{step.id}", user_id=user_id, timeout=NUMBER_MODAL_TIMEOUT)
         self.step_id = step.id
         self.fixing = fixing
+        # The field is labelled with the question ("Year you graduated"), not the rule: the range is in the refusal,
+        # which repeats what was typed, and the placeholder shows an example.
         self.answer: discord.ui.TextInput[NumberModal] = discord.ui.TextInput(
-            label=shorten(f"A whole number from {step.minimum} to {step.maximum}", 45),
+            label=shorten(step.title, MODAL_LABEL_LIMIT),
             custom_id="answer",
             placeholder=step.placeholder or None,
             default=current,

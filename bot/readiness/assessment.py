@@ -71,6 +71,7 @@ from bot.readiness.wording import (
     StepWords,
     load_questionnaire_words,
 )
+from bot.text import quote_user_text
 from bot.validation import UserInputError
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,9 @@ RECENT_GRADUATE_YEARS = 3
 OLD_GRADUATE_YEARS = 5
 """More than this many years is a red flag; in between is "needs work". A red flag is a fact that blocks or seriously
 harms an application (pathway-facts.md, section 10): here, a year of graduation beyond the limit a program states.
-Programs set their own limits (often 3 or 5 years, see the year-of-graduation entry), so beyond the longer common
-limit many programs are closed to the member, and the finding says it in those terms."""
+Programs set their own limits (often 3 or 5 years, see the year-of-graduation entry) and many set none, so beyond the
+longer common limit the programs that state one are closed, not the Match: the finding says it is a challenge, not a
+ban (the entry's words), and points to programs without a limit."""
 ON_TRACK_MAX_NEEDS_WORK = 2
 """"On track" tolerates this many areas needing work: letters or the statement are naturally unfinished for most
 members months before the season, and calling everyone "needs work" would hide who is really on track."""
@@ -125,6 +127,8 @@ class Step:
     maximum: int | None = None
     placeholder: str = ""
     applies: Callable[[Answers], bool] = _always
+    suggest: Callable[[int], int | None] | None = None
+    """For a number step: what a refused number most likely meant ("21" for a year: 2021), offered when in range."""
 
     def __post_init__(self) -> None:
         if self.id not in Answers.model_fields:
@@ -156,14 +160,19 @@ class Step:
             return text
         assert self.minimum is not None and self.maximum is not None
         hint = f"Type a whole number from {self.minimum} to {self.maximum}."
+        # What was typed is repeated back (one line, no formatting or pings), so a slip is easy to see.
+        typed = f"You typed “{quote_user_text(str(raw), 20)}”"
         # "3,000" is read as 3000 and "1,5" as 1.5 (not a whole number): bot.numbers has the rules.
         number = raw if isinstance(raw, int) else parse_whole(str(raw))
         if number is None:
             # Placeholders already read "For example 245"; don't say it twice.
             example = self.placeholder or f"For example {self.minimum}"
-            raise UserInputError(f"{hint} {example}.")
+            raise UserInputError(f"{typed}, which is not a whole number. {hint} {example}.")
         if not self.minimum <= number <= self.maximum:
-            raise UserInputError(hint)
+            meant = self.suggest(number) if self.suggest is not None else None
+            if meant is not None and self.minimum <= meant <= self.maximum:
+                raise UserInputError(f"{typed}. Did you mean **{meant}**? {hint}")
+            raise UserInputError(f"{typed}. {hint}")
         return number
 
     def raw_value(self, answers: Answers) -> str | None:
@@ -188,12 +197,22 @@ class Progress:
     step: Step | None
     """The question to show; None when every question that applies is answered (offer "See my result")."""
     number: int
-    """1-based position of ``step`` among the questions that apply now (total + 1 when complete)."""
+    """1-based number of ``step`` among the main questions, those everyone answers; a follow-up shares the number
+    of the main question it follows (total + 1 when complete)."""
     total: int
-    """How many questions apply with the answers so far (it changes as answers open or close follow-ups)."""
+    """How many main questions there are. It never changes while answering: a count that grew with every follow-up
+    an answer opened (12, 13, 14...) discouraged members and contradicted "about three minutes"."""
     answers: Answers
     can_go_back: bool
     resumed: bool = False
+    follow_up: bool = False
+    """``step`` is a follow-up (asked only after certain answers), numbered with the question it follows."""
+
+    @property
+    def counter(self) -> str:
+        """Where the member is, as the screens say it: "question 4 of 11", "question 3 of 11, a follow-up"."""
+        follow_up = ", a follow-up" if self.follow_up else ""
+        return f"question {min(self.number, self.total)} of {self.total}{follow_up}"
 
     @property
     def complete(self) -> bool:
@@ -293,10 +312,15 @@ class Questionnaire:
         return self.prune(updated)
 
     def progress(self, answers: Answers, step: Step | None, *, resumed: bool = False) -> Progress:
-        applicable = self.applicable(answers)
-        number = len(applicable) + 1 if step is None else [s.id for s in applicable].index(step.id) + 1
+        # Counted over the main questions only, so the total stays the same whatever the answers open or close.
+        main = [s for s in self.steps if s.applies is _always]
+        if step is None:
+            number = len(main) + 1
+        else:
+            number = max(1, sum(1 for s in main if self._index[s.id] <= self._index[step.id]))
         back = self.previous_before(None if step is None else step.id, answers) is not None
-        return Progress(step, number, len(applicable), answers, can_go_back=back, resumed=resumed)
+        follow_up = step is not None and step.applies is not _always
+        return Progress(step, number, len(main), answers, can_go_back=back, resumed=resumed, follow_up=follow_up)
 
 
 # -- the questions --------------------------------------------------------------------------------------------
@@ -367,6 +391,13 @@ def _conditions(passing: PassingScore) -> dict[str, Callable[[Answers], bool]]:
         "usce_kind": lambda a: a.usce_months is not None and a.usce_months > 0,
         "step3": lambda a: a.visa in (VisaPlan.H1B, VisaPlan.UNSURE),
     }
+
+
+def _full_year(number: int, latest: int) -> int | None:
+    """A year typed with two digits as the full year: "21" is 2021, "95" is 1995 (2095 is after ``latest``)."""
+    if not 0 <= number <= 99:
+        return None
+    return 2000 + number if 2000 + number <= latest else 1900 + number
 
 
 def _options(words: StepWords) -> tuple[Choice, ...]:
@@ -444,6 +475,10 @@ def build_questionnaire(
         "graduation_year": (1950, today.year + 6),
         "usce_months": (0, 60),
     }
+    latest_year = ranges["graduation_year"][1]
+    suggestions: dict[str, Callable[[int], int | None]] = {
+        "graduation_year": lambda number: _full_year(number, latest_year),
+    }
     steps = []
     for spec in QUESTIONS:
         worded, values = words[spec.id], fields.get(spec.id, {})
@@ -459,6 +494,7 @@ def build_questionnaire(
                 maximum=maximum,
                 placeholder=worded.placeholder.format(**values),
                 applies=applies.get(spec.id, _always),
+                suggest=suggestions.get(spec.id),
             )
         )
     return Questionnaire(steps, passing.problem)
@@ -568,17 +604,22 @@ def _usmle(answers: Answers) -> AreaResult | None:
             Area.USMLE,
             AreaStatus.RED_FLAG,
             f"You have a failed attempt on {exam} and have not passed it yet.",
-            "Retake it only when your practice exams show you are ready: programs see every attempt.",
-            "step-1" if failed[0] == "Step 1" else "step-2-ck",
+            "Retake it only when your practice exams show you are ready: programs see every attempt, and USMLE "
+            "allows 4 per Step.",
+            "usmle-attempts",
         )
     retaken = [name for name, s in (("Step 1", step1), ("Step 2 CK", step2ck)) if s is ExamStatus.PASSED_AFTER_FAIL]
     if retaken and step1.is_passed and step2ck.is_passed:
+        # A failure is a red flag (pathway-facts.md, section 10) even once passed: every transcript, the one ERAS
+        # sends included, shows it next to the pass. It cannot be undone, only explained (``lasting``).
         return AreaResult(
             Area.USMLE,
-            AreaStatus.NEEDS_WORK,
-            f"Both exams are passed, but programs will see the failed attempt on {' and '.join(retaken)}.",
-            "Check programs' attempt policies before you apply, and prepare a short, honest answer on what changed.",
-            "usmle-overview",
+            AreaStatus.RED_FLAG,
+            f"Both exams are passed, but your USMLE transcript shows the failed attempt on {' and '.join(retaken)}.",
+            "Check each program's rule on attempts before you apply, and prepare two honest sentences: what happened "
+            "and what changed.",
+            "usmle-attempts",
+            lasting=True,
         )
     if step1.is_passed and step2ck.is_passed:
         return AreaResult(
@@ -723,14 +764,16 @@ def _usce(answers: Answers) -> AreaResult | None:
     if months is None:
         return None
     if months == 0 or answers.usce_kind is UsceKind.RESEARCH:
+        # Not a red flag: USCE is not a formal requirement of ECFMG or the NRMP (usce-overview), though many
+        # programs expect it, so it needs work.
         finding = (
-            "You have no US clinical experience yet."
+            "You have no US clinical experience yet. It is not a formal requirement, but many programs expect it."
             if months == 0
-            else "You have US research, but no US clinical experience; most programs do not count research as it."
+            else "You have US research, but no US clinical experience; many programs do not count research as it."
         )
         return AreaResult(
             Area.USCE,
-            AreaStatus.RED_FLAG,
+            AreaStatus.NEEDS_WORK,
             finding,
             "Plan a hands-on US rotation (an externship, or a sub-internship while a student): it also brings US "
             "letters.",
@@ -829,10 +872,12 @@ def _graduation(answers: Answers, now: datetime, calendar: CycleCalendar) -> Are
     return AreaResult(
         Area.GRADUATION,
         AreaStatus.RED_FLAG,
-        f"You graduated in {year}: {gap} years before you apply in {applying}, more than {OLD_GRADUATE_YEARS}. That is "
-        "beyond the graduation-year limit many programs state, and those programs will not consider you.",
-        "Target programs without a graduation-year limit, and show recent clinical work and US experience.",
+        f"You graduated in {year}: {gap} years before you apply in {applying}. That is past the limit some programs "
+        f"state (often 3 or {OLD_GRADUATE_YEARS} years). It is a challenge, not a ban: many programs have no limit.",
+        "Target programs without a graduation-year limit (check FREIDA and each website), and show recent clinical "
+        "work.",
         "year-of-graduation",
+        lasting=True,
     )
 
 
@@ -1054,8 +1099,7 @@ ENTRY_IDS: frozenset[str] = frozenset(
         "ecfmg-verification-for-match",
         "step-2-ck-timing",
         "step-1",
-        "step-2-ck",
-        "usmle-overview",
+        "usmle-attempts",
         "usmle-transcript",
         "step-2-ck-scores",
         "program-list-strategy",

@@ -221,6 +221,9 @@ class AreaResult:
     finding: str
     next_step: str
     entry_id: str
+    lasting: bool = False
+    """A red flag no step can undo (a failed attempt stays on the transcript, the graduation year stays): the result
+    does not promise it can be fixed, only planned around."""
 
 
 @dataclass(frozen=True)

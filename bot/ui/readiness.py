@@ -72,7 +72,7 @@ PRIVATE_FOOTER = (
 RESULT_FOOTER = (
     "Only you can see this. It is a self-check to plan your next steps, not a prediction of your Match. "
     "Pick an area in the menu for its details. “Track my progress” keeps only each area's level, never your "
-    "answers."
+    "answers, so the details close when you save."
 )
 
 TitleLookup = Callable[[str], str | None]
@@ -120,7 +120,7 @@ def question_embed(progress: Progress) -> discord.Embed:
     if shown is not None:
         lines.append(f"\nYour answer so far: **{shorten(shown, 200)}**.")
     embed = discord.Embed(title=step.title, description="\n".join(lines), colour=BRAND_COLOUR)
-    embed.set_author(name=f"Readiness check · question {progress.number} of {progress.total}")
+    embed.set_author(name=f"Readiness check · {progress.counter}")
     embed.set_footer(text=PRIVATE_FOOTER)
     return embed
 
@@ -135,7 +135,7 @@ def intro_text() -> str:
 def resume_embed(progress: Progress) -> discord.Embed:
     step = progress.step
     where = (
-        f"You stopped at question {progress.number} of {progress.total}: **{step.title}**"
+        f"You stopped at {progress.counter}: **{step.title}**"
         if step is not None
         else "You answered every question but have not seen your result yet"
     )
@@ -183,11 +183,27 @@ def _count_line(result: AssessmentResult) -> str:
 _LEVEL_TEXT = {
     OverallLevel.AT_RISK: (
         "Some areas could cost you interviews or your place in the Match. They are listed first, each with one "
-        "step you can take now. Many applicants fix red flags within one season."
+        "step you can take now."
     ),
     OverallLevel.NEEDS_WORK: "You are on your way; several areas still need work. Start with the first one below.",
     OverallLevel.ON_TRACK: "You are on track. Keep going, and check the areas that still need work.",
 }
+
+
+def _level_text(result: AssessmentResult) -> str:
+    """The level's explanation. "Fixed within one season" is said only of red flags that can be: a failed attempt or
+    the graduation year stays (``lasting``), so for those the text says how to plan around them instead."""
+    text = _LEVEL_TEXT[result.overall]
+    lasting = [area for area in result.red_flags if area.lasting]
+    if result.overall is not OverallLevel.AT_RISK:
+        return text
+    if not lasting:
+        return f"{text} Many applicants fix red flags like these within one season."
+    others = " The others can often be fixed within one season." if len(lasting) < len(result.red_flags) else ""
+    return (
+        f"{text} Some facts cannot change, such as a failed attempt or the year you graduated: choose programs whose "
+        f"rules accept them, and explain them honestly.{others}"
+    )
 
 
 def area_field(area: AreaResult, title_of: TitleLookup, limit: int) -> tuple[str, str]:
@@ -231,7 +247,7 @@ def result_embed(result: AssessmentResult, title_of: TitleLookup, *, shown: str 
     target = f" for Match {result.target_match}" if result.target_match else ""
     embed = discord.Embed(
         title=f"Your readiness{target}: {result.overall.label}",
-        description=f"{_count_line(result)}\n\n{_LEVEL_TEXT[result.overall]}",
+        description=f"{_count_line(result)}\n\n{_level_text(result)}",
         colour=LEVEL_COLOURS[result.overall],
     )
     embed.add_field(name="Your next steps", value=_next_steps_text(result), inline=False)
@@ -263,10 +279,11 @@ def area_options(result: AssessmentResult, shown: str | None = None) -> list[tup
 
 
 def saved_text(saved: SavedResult, history: ReadinessHistory) -> str:
-    """After **Track my progress**: a short confirmation instead of the whole result again."""
+    """After **Track my progress**: a short confirmation instead of the whole result again. It says what was kept
+    and why the details closed, without "deleted": members read that as losing their work."""
     return (
-        f"{save_note(saved, history)}\nKept: **{saved.overall.label}** and each area's level; your answers were "
-        "deleted. The topics below stay a click away."
+        f"{save_note(saved, history)}\nKept for /readiness history: **{saved.overall.label}** and each area's level "
+        "only, not your answers, so the area details on this screen are closed. The topics below stay a click away."
     )
 
 

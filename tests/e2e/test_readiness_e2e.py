@@ -40,16 +40,18 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
         assert bot.returncode is None, f"the bot died during the tests:\n{bot.tail()}"
 
 
-# Graduated long ago, no US clinical experience, H-1B without Step 3: red flags the result must put first.
+# The tester's case: graduated in 2021 (six years before applying), Step 2 CK passed after a failed attempt, no US
+# clinical experience; and an H-1B without Step 3. Red flags the result must put first: the failed attempt, the
+# graduation year (both lasting) and the visa; no USCE only needs work (it is not a formal requirement).
 AT_RISK = {
     "target_match": "2028",
     "step1": "passed",
-    "step2ck": "passed",
+    "step2ck": "passed-after-fail",
     "step2ck_score": "236",
     "specialty": "internal-medicine",
     "pathway": "not-applied",
     "oet": "booked",
-    "graduation_year": "2018",
+    "graduation_year": "2021",
     "usce_months": "0",
     "us_letters": "0",
     "personal_statement": "draft",
@@ -162,7 +164,7 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     assert "one at a time" in reply.content
     embed = reply.embeds[0]
     assert embed["title"] == "Which Match are you aiming for?"
-    assert embed["author"]["name"].startswith("Readiness check · question 1 of")
+    assert embed["author"]["name"] == "Readiness check · question 1 of 12"
     assert "Only you can see this" in embed["footer"]["text"]
     assert "rd:go:back" in custom_ids(reply)
     assert next(b for b in reply.message.buttons if b["label"] == "Back").get("disabled")  # type: ignore[union-attr]
@@ -177,13 +179,18 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     assert preselected == ["passed"]
     reply = await (await emu.click(reply, label="Keep my answer")).response()
     assert current_step(reply) == "step2ck"
-    reply = await answer(emu, reply, "step2ck", "passed")
+    reply = await answer(emu, reply, "step2ck", "passed-after-fail")
     assert current_step(reply) == "step2ck_score"
+    # The count does not grow when an answer opens a follow-up: the score shares the number of its question.
+    assert reply.embeds[0]["author"]["name"] == "Readiness check · question 3 of 12, a follow-up"
 
     # A number that is not one: a private hint, and the question stays where it was.
     opened = await (await emu.click(reply, custom_id="rd:num:step2ck_score")).response()
+    # The form's field is labelled with the question, not with the rule.
+    assert opened.modal is not None and opened.modal.field("answer").label == "Your Step 2 CK score"
     refused = await (await emu.submit_modal(opened, {"answer": "two hundred"})).response()
     assert refused.ephemeral and "whole number from 1 to 300" in refused.content
+    assert refused.content.startswith("You typed “two hundred”, which is not a whole number.")
     assert "For example: For" not in refused.content
     # "Passed" with 150: below every Step 2 CK passing score, so it is questioned privately and not kept.
     opened = await (await emu.click(reply, custom_id="rd:num:step2ck_score")).response()
@@ -212,6 +219,7 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     reply = await answer(emu, reply, "step2ck_score", "236")
     reply = await answer(emu, reply, "specialty", "internal-medicine")
     assert current_step(reply) == "pathway"
+    assert reply.embeds[0]["author"]["name"] == "Readiness check · question 5 of 12"
 
     # Dismissed: /readiness start again offers Resume / Start over, and Resume continues at the same question.
     again = await start(emu, alice)
@@ -233,22 +241,35 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     assert field_names(result) == ["Your next steps"] and embed_chars(embed) <= 1500, embed_chars(embed)
     steps = embed["fields"][0]["value"].split("\n")
     assert len(steps) == 3 and all(line.startswith(f"{n}. 🚩 **") for n, line in enumerate(steps, start=1)), steps
-    assert any("**US clinical experience**" in line for line in steps)
+    assert any("**USMLE" in line for line in steps) and not any("US clinical experience" in line for line in steps)
+    # A failed attempt and the graduation year cannot change: no promise to fix them within a season.
+    assert "Some facts cannot change, such as a failed attempt or the year you graduated" in embed["description"]
+    assert "The others can often be fixed within one season." in embed["description"]
     # Every area is in the menu, red flags first, then "About these numbers".
     assert result.message is not None and [s["custom_id"] for s in result.message.selects] == ["rd:area"]
     options = result.message.selects[0]["options"]
     marks = [o["label"].split(" ")[0] for o in options[:-1]]
     assert marks == sorted(marks, key=["🚩", "🟡", "✅"].index) and marks[0] == "🚩", marks
     assert options[-1]["label"] == "About these numbers" and len(options) >= 8
-    assert "🚩 US clinical experience" in [o["label"] for o in options]
+    assert "🟡 US clinical experience" in [o["label"] for o in options]
 
     # Picking an area shows its finding, next step and /topic entry on the same message.
     usce = await (await emu.select(result, ["usce"], custom_id="rd:area")).response()
-    assert usce.kind == "update" and field_names(usce) == ["Your next steps", "🚩 Red flag: US clinical experience"]
-    detail = usce.embeds[0]["fields"][1]["value"]
-    assert "**Next step:**" in detail and "`/topic name:finding-usce`" in detail
+    assert usce.kind == "update" and field_names(usce) == ["Your next steps", "🟡 Needs work: US clinical experience"]
+    assert "not a formal requirement" in usce.embeds[0]["fields"][1]["value"]
     picked = [o["value"] for o in usce.message.selects[0]["options"] if o.get("default")]  # type: ignore[union-attr]
     assert picked == ["usce"]
+    # The failed attempt is a red flag, and its area links the entry about attempts.
+    usmle = await (await emu.select(usce, ["usmle"], custom_id="rd:area")).response()
+    assert field_names(usmle)[1].startswith("🚩 Red flag: ")
+    detail = usmle.embeds[0]["fields"][1]["value"]
+    assert "**Next step:**" in detail and "`/topic name:usmle-attempts`" in detail
+    # The graduation year: a challenge, not a ban, and programs without a limit as the step.
+    graduation = await (await emu.select(usmle, ["graduation"], custom_id="rd:area")).response()
+    assert field_names(graduation)[1].startswith("🚩 Red flag: ")
+    year = graduation.embeds[0]["fields"][1]["value"]
+    assert "You graduated in 2021" in year and "a challenge, not a ban" in year and "will not consider" not in year
+    assert "Target programs without a graduation-year limit" in year
     # 236 against Internal Medicine's averages: context, "below the usual range", never a red flag.
     score = await (await emu.select(usce, ["score"], custom_id="rd:area")).response()
     name, value = score.embeds[0]["fields"][1]["name"], score.embeds[0]["fields"][1]["value"]
@@ -263,7 +284,7 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
             shown = await (await emu.select(about, [area], custom_id="rd:area")).response()
             assert "`/topic name:" in shown.embeds[0]["fields"][1]["value"] and embed_chars(shown.embeds[0]) <= 2600
     result = about
-    opened = await (await emu.click(result, custom_id="kb:open:finding-usce")).response()
+    opened = await (await emu.click(result, custom_id="kb:open:usmle-attempts")).response()
     assert opened.ephemeral and opened.embeds[0]["title"] in detail, "a red flag's entry opens in one click"
     assert query(live, "SELECT count(*) FROM readiness_results WHERE user_id = ?", alice.id) == [(0,)]
 
@@ -278,12 +299,13 @@ async def test_full_run_with_back_resume_and_a_red_flag_result(live: Live) -> No
     result = await start(emu, alice)
     assert "result of your last check" in result.content and result.embeds[0]["title"].endswith("At risk")
     saved = await (await emu.click(result, label="Track my progress")).response()
-    # Saved: a short confirmation, not the whole result again; the details went with the answers.
+    # Saved: a short confirmation, not the whole result again; it says the levels are kept and the details close.
     assert saved.kind == "update" and saved.content.startswith("✅ Saved") and not saved.embeds
-    assert "Kept: **At risk** and each area's level; your answers were deleted." in saved.content
+    assert "Kept for /readiness history: **At risk** and each area's level only, not your answers" in saved.content
+    assert "the area details on this screen are closed" in saved.content and "deleted" not in saved.content
     assert saved.message is not None and not saved.message.selects
     assert "See my progress" in [b["label"] for b in saved.message.buttons]
-    assert "kb:open:finding-usce" in custom_ids(saved)
+    assert "kb:open:usmle-attempts" in custom_ids(saved)
     assert query(live, "SELECT overall FROM readiness_results WHERE user_id = ?", alice.id) == [("at_risk",)]
     # The menu of an older copy of the result says why there is nothing to show, and what to run.
     stale = await (await emu.select(earlier, ["usce"], custom_id="rd:area")).response()
@@ -303,7 +325,8 @@ async def test_a_refused_number_opens_again_with_what_was_typed(live: Live) -> N
     opened = await (await emu.click(reply, custom_id="rd:num:step2ck_score")).response()
     refused = await (await emu.submit_modal(opened, {"answer": "2,45"})).response()
     assert refused.kind == "message" and refused.ephemeral and not refused.embeds
-    assert refused.content.startswith("Type a whole number from 1 to 300.") and "**Fix it**" in refused.content
+    assert refused.content.startswith("You typed “2,45”, which is not a whole number. Type a whole number from 1")
+    assert "**Fix it**" in refused.content
     assert custom_ids(refused) == ["rd:fix:step2ck_score:2,45"]
     reopened = await (await emu.click(refused, label="Fix it")).response()
     assert reopened.kind == "modal" and reopened.modal is not None
@@ -312,7 +335,7 @@ async def test_a_refused_number_opens_again_with_what_was_typed(live: Live) -> N
     # "3,000" is read as three thousand: out of range, said in the same message, and the form keeps it again.
     still = await (await emu.submit_modal(reopened, {"answer": "3,000"})).response()
     assert still.kind == "update" and still.message is not None and still.message.id == refused.message.id  # type: ignore[union-attr]
-    assert still.content.startswith("Type a whole number from 1 to 300.")
+    assert still.content.startswith("You typed “3,000”. Type a whole number from 1 to 300.")
     assert custom_ids(still) == ["rd:fix:step2ck_score:3,000"]
     reopened = await (await emu.click(still, label="Fix it")).response()
     assert reopened.modal is not None and reopened.modal.field("answer").value == "3,000"
@@ -341,7 +364,7 @@ async def test_history_shows_what_changed_between_saves(live: Live) -> None:
     embed = history.embeds[0]
     assert embed["title"] == "Your readiness over time" and "2 saved results" in embed["description"]
     changed = next(f for f in embed["fields"] if f["name"] == "What changed last time")["value"]
-    assert "⬆️ **US clinical experience**: Red flag → Ready" in changed
+    assert "⬆️ **US clinical experience**: Needs work → Ready" in changed
     assert "⬆️ **Visa plan**: Red flag → Ready" in changed
     assert "**At risk** → " in changed
     now = next(f for f in embed["fields"] if f["name"] == "Now, area by area")["value"]

@@ -389,6 +389,28 @@ def test_answers_are_checked(questionnaire: Questionnaire) -> None:
     assert questionnaire.with_answer(Answers(), "graduation_year", "2,018").graduation_year == 2018
 
 
+def test_a_refused_number_repeats_what_was_typed_and_suggests_the_obvious_fix(questionnaire: Questionnaire) -> None:
+    # NOW is 2026: graduation years run from 1950 to 2032.
+    def refusal(step_id: str, typed: str) -> str:
+        with pytest.raises(UserInputError) as refused:
+            questionnaire.with_answer(Answers(step2ck=ExamStatus.PASSED), step_id, typed)
+        return str(refused.value)
+
+    assert refusal("graduation_year", "21") == (
+        "You typed “21”. Did you mean **2021**? Type a whole number from 1950 to 2032."
+    )
+    assert "Did you mean **1995**?" in refusal("graduation_year", "95")
+    # No obvious fix: only what was typed and the range.
+    assert refusal("usce_months", "61") == "You typed “61”. Type a whole number from 0 to 60."
+    assert refusal("graduation_year", "1900") == "You typed “1900”. Type a whole number from 1950 to 2032."
+    assert refusal("step2ck_score", "2,45") == (
+        "You typed “2,45”, which is not a whole number. Type a whole number from 1 to 300. For example 245."
+    )
+    # What is repeated back cannot format or ping.
+    assert "@everyone" not in refusal("usce_months", "@everyone")
+    assert "“\\*\\*x\\*\\*”" in refusal("usce_months", "**x**")
+
+
 def test_navigation_skips_steps_that_do_not_apply(questionnaire: Questionnaire) -> None:
     answers = Answers(step2ck=ExamStatus.NOT_STARTED)
     step = questionnaire.next_after("step2ck", answers)
@@ -399,6 +421,21 @@ def test_navigation_skips_steps_that_do_not_apply(questionnaire: Questionnaire) 
     step = questionnaire.next_after("step2ck", passed)
     assert step is not None and step.id == "step2ck_score"
     assert questionnaire.previous_before("target_match", passed) is None
+
+
+def test_the_question_count_stays_the_same_while_answering(questionnaire: Questionnaire) -> None:
+    # Before: "question 3 of 12", then "4 of 13" once CK was passed, growing to 16 as answers opened follow-ups.
+    empty = questionnaire.progress(Answers(), questionnaire.get("step2ck"))
+    assert empty.counter == "question 3 of 12" and not empty.follow_up
+    passed = Answers(step1=ExamStatus.PASSED, step2ck=ExamStatus.PASSED)
+    score = questionnaire.progress(passed, questionnaire.get("step2ck_score"))
+    assert score.counter == "question 3 of 12, a follow-up" and score.follow_up
+    specialty = questionnaire.progress(passed.model_copy(update={"step2ck_score": 245}), questionnaire.get("specialty"))
+    assert specialty.counter == "question 4 of 12"
+    mentor = questionnaire.progress(STRONG.model_copy(update={"visa": VisaPlan.H1B}), questionnaire.get("mentor"))
+    assert mentor.counter == "question 12 of 12"
+    done = questionnaire.progress(STRONG, None)
+    assert done.complete and (done.number, done.total) == (13, 12)
 
 
 # -- the rules ------------------------------------------------------------------------------------------------
@@ -427,18 +464,26 @@ def test_red_flag_graduation_more_than_five_years_before_applying(
     for year, status in cases.items():
         found = area(STRONG.model_copy(update={"graduation_year": year}), specialties, calendar, Area.GRADUATION)
         assert found.status is status, year
-    # A red flag only as a program's stated limit: the finding says so.
-    old = area(STRONG.model_copy(update={"graduation_year": 2015}), specialties, calendar, Area.GRADUATION)
-    assert "beyond the graduation-year limit many programs state" in old.finding
+    # A red flag only as a program's stated limit: the finding says so, in the words of the year-of-graduation entry
+    # ("a challenge, not a ban"), never that programs in general will not consider the member.
+    old = area(STRONG.model_copy(update={"graduation_year": 2021}), specialties, calendar, Area.GRADUATION)
+    assert "past the limit some programs state" in old.finding and "a challenge, not a ban" in old.finding
+    assert "will not consider" not in old.finding
+    assert old.next_step.startswith("Target programs without a graduation-year limit")
+    assert old.lasting, "the graduation year cannot be fixed within a season"
     student = area(STRONG.model_copy(update={"graduation_year": 2028}), specialties, calendar, Area.GRADUATION)
     assert student.status is AreaStatus.READY and "not graduated" in student.finding
 
 
-def test_red_flag_no_us_clinical_experience(specialties: SpecialtyTable, calendar: CycleCalendar) -> None:
+def test_no_us_clinical_experience_needs_work_but_is_no_red_flag(
+    specialties: SpecialtyTable, calendar: CycleCalendar
+) -> None:
+    # USCE is not a formal requirement of ECFMG or the NRMP (usce-overview): missing it needs work, it blocks nothing.
     none = area(STRONG.model_copy(update={"usce_months": 0, "usce_kind": None}), specialties, calendar, Area.USCE)
-    assert none.status is AreaStatus.RED_FLAG and none.entry_id == "finding-usce"
+    assert none.status is AreaStatus.NEEDS_WORK and none.entry_id == "finding-usce"
+    assert "not a formal requirement" in none.finding
     research = STRONG.model_copy(update={"usce_months": 6, "usce_kind": UsceKind.RESEARCH})
-    assert area(research, specialties, calendar, Area.USCE).status is AreaStatus.RED_FLAG
+    assert area(research, specialties, calendar, Area.USCE).status is AreaStatus.NEEDS_WORK
     observer = STRONG.model_copy(update={"usce_months": 6, "usce_kind": UsceKind.OBSERVERSHIP})
     assert area(observer, specialties, calendar, Area.USCE).status is AreaStatus.NEEDS_WORK
     short = STRONG.model_copy(update={"usce_months": 2})
@@ -523,11 +568,15 @@ def test_timing_mid_cycle_and_past_years(specialties: SpecialtyTable, calendar: 
 
 def test_exam_attempts(specialties: SpecialtyTable, calendar: CycleCalendar) -> None:
     failed = area(STRONG.model_copy(update={"step1": ExamStatus.FAILED}), specialties, calendar, Area.USMLE)
-    assert failed.status is AreaStatus.RED_FLAG and failed.entry_id == "step-1"
+    assert failed.status is AreaStatus.RED_FLAG and failed.entry_id == "usmle-attempts"
+    assert not failed.lasting, "passing the retake is the step that helps"
+    # A failure stays a red flag once passed (pathway-facts.md section 10; every transcript shows it), and the area
+    # links the entry about attempts, not the USMLE overview.
     retaken = area(
         STRONG.model_copy(update={"step2ck": ExamStatus.PASSED_AFTER_FAIL}), specialties, calendar, Area.USMLE
     )
-    assert retaken.status is AreaStatus.NEEDS_WORK and "Step 2 CK" in retaken.finding
+    assert retaken.status is AreaStatus.RED_FLAG and "Step 2 CK" in retaken.finding
+    assert retaken.entry_id == "usmle-attempts" and retaken.lasting
 
 
 def test_ecfmg_requirement(specialties: SpecialtyTable, calendar: CycleCalendar) -> None:
@@ -547,10 +596,13 @@ def test_overall_level(specialties: SpecialtyTable, calendar: CycleCalendar) -> 
     assert evaluate(two, specialties, NOW, calendar).overall is OverallLevel.ON_TRACK
     three = two.model_copy(update={"personal_statement": StatementStatus.DRAFT})
     assert evaluate(three, specialties, NOW, calendar).overall is OverallLevel.NEEDS_WORK
-    flagged = STRONG.model_copy(update={"usce_months": 0, "usce_kind": None})
+    flagged = STRONG.model_copy(update={"visa": VisaPlan.H1B, "step3": Step3Status.NOT_TAKEN})
     result = evaluate(flagged, specialties, NOW, calendar)
     assert result.overall is OverallLevel.AT_RISK
-    assert result.areas[0].area is Area.USCE and result.red_flags == (result.areas[0],)
+    assert result.areas[0].area is Area.VISA and result.red_flags == (result.areas[0],)
+    # No US clinical experience alone is not a red flag, so the member is not "at risk" for it.
+    no_usce = STRONG.model_copy(update={"usce_months": 0, "usce_kind": None})
+    assert evaluate(no_usce, specialties, NOW, calendar).overall is OverallLevel.ON_TRACK
 
 
 def test_entry_ids_exist(content: Content) -> None:

@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from bot.readiness.models import Area, AreaResult, AreaStatus, AssessmentResult, OverallLevel
+from bot.readiness.models import (
+    Area,
+    AreaResult,
+    AreaStatus,
+    AssessmentResult,
+    OverallLevel,
+    ReadinessHistory,
+    SavedResult,
+)
 from bot.ui import readiness as screens
 
 NOW = dt.datetime(2026, 12, 6, 15, tzinfo=dt.UTC)
@@ -48,3 +56,32 @@ def test_next_steps_are_the_three_most_pressing_and_ready_areas_are_not_steps() 
     ready = a_result([AreaStatus.READY] * 3, words=40)
     assert screens.next_steps(ready) == ()
     assert screens.result_embed(ready, title_of).fields[0].value.startswith("Every area is ready")  # type: ignore[union-attr]
+
+
+def flags(*lasting: bool) -> AssessmentResult:
+    areas = tuple(
+        AreaResult(area, AreaStatus.RED_FLAG, "finding", "step", f"entry-{area.value}", lasting=keeps)
+        for area, keeps in zip(Area, lasting, strict=False)
+    )
+    return AssessmentResult(OverallLevel.AT_RISK, areas, NOW, 2028)
+
+
+def test_fixing_within_one_season_is_promised_only_for_red_flags_that_can_be_fixed() -> None:
+    fixable = screens.result_embed(flags(False, False), title_of).description or ""
+    assert "Many applicants fix red flags like these within one season." in fixable
+    # A failed attempt or the graduation year stays: no promise, a way to plan around it instead.
+    lasting = screens.result_embed(flags(True), title_of).description or ""
+    assert "within one season" not in lasting
+    assert "cannot change, such as a failed attempt or the year you graduated" in lasting
+    assert "explain them honestly" in lasting
+    mixed = screens.result_embed(flags(True, False), title_of).description or ""
+    assert "cannot change" in mixed and "The others can often be fixed within one season." in mixed
+
+
+def test_saving_says_only_the_levels_are_kept_and_the_details_close_without_alarming() -> None:
+    saved = SavedResult(1, NOW, OverallLevel.AT_RISK, {Area.USCE: AreaStatus.NEEDS_WORK})
+    text = screens.saved_text(saved, ReadinessHistory((saved,), ()))
+    assert "**At risk** and each area's level only, not your answers" in text
+    assert "the area details on this screen are closed" in text
+    assert "deleted" not in text, "members read it as losing their work"
+    assert "the details close when you save" in screens.RESULT_FOOTER
