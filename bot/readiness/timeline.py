@@ -10,8 +10,9 @@ The plan mixes two kinds of items:
   or ``done`` for what the member has already finished.
 
 Nothing is scheduled before today except done items (which carry no date): a target that should already have
-happened is moved to today and the plan says it is compressed. Cycle milestones that have already passed are left
-out. Times are UTC inside; the cog shows timed items as Discord timestamps and all-day items as dates.
+happened is moved to today. Whether the exams fit the Match is one verdict (``planning.reach``: on time, tight or
+too late), said in one warning, the same rule that refuses a Match out of reach. Cycle milestones that have already
+passed are left out. Times are UTC inside; the cog shows timed items as Discord timestamps and all-day items as dates.
 """
 
 from __future__ import annotations
