@@ -134,9 +134,7 @@ def unreachable_message(
     if tight is not None and (earliest is None or tight < earliest):
         # The same rule as the plan of that year says: reachable, but tight, and why.
         text += " " + tight_text(reach(calendar, now, tight, step1, step2ck), result_said=True)
-    if earliest is not None:
-        text += " " + on_time_offer(calendar, earliest)
-    return text
+    return f"{text} {on_time_offer(calendar, earliest)}"
 
 
 @dataclass(frozen=True, slots=True)

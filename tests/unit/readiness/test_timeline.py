@@ -133,6 +133,14 @@ def test_a_match_the_exams_cannot_reach_is_refused_with_the_earliest_realistic_o
     # The suggestion never goes beyond the horizon: none within six years says so instead.
     far = unreachable(calendar, match_year=2032, step1="2032-12", step2ck="2032-12")
     assert far.earliest is None and far.tight is None and "no Match up to 2032 leaves time" in str(far)
+    # Only a tight year within the horizon: it is offered, and the message still says how to get more room.
+    late = unreachable(calendar, match_year=2031, step1="done", step2ck="2031-10")
+    assert (late.earliest, late.tight) == (None, 2032)
+    assert str(late).endswith(
+        "Match 2032 is possible but tight: that result would come after its ERAS submission day (September 3, 2031) "
+        "but before its rank order list deadline (March 3, 2032), so programs would first see your application "
+        "without it. No later Match within six years gives more room: move your exams earlier if you can."
+    )
     # A message a member reads, not a validation dump, and no plan with exam dates after the Match.
     assert "Value error" not in str(error) and "[type=" not in str(error)
 
