@@ -8,6 +8,7 @@ button keeps working after a restart. Screens are drawn by ``bot.ui.readiness``;
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import re
@@ -21,6 +22,7 @@ from bot.cycle import CycleCalendar
 from bot.readiness.assessment import Progress, Step, StepKind
 from bot.readiness.models import AssessmentResult
 from bot.readiness.options import TimelineOptions, UnreachableMatchError
+from bot.readiness.planning import Reach
 from bot.readiness.service import ReadinessService
 from bot.readiness.timeline import TimelinePlan
 from bot.text import defuse_pings, shorten
@@ -41,7 +43,9 @@ log = logging.getLogger(__name__)
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 
 TIMELINE_LABELS = {"ics": "📅 Add to my calendar (.ics)", "share": SHARE_LABEL}
-"""Labels of the plan's buttons; the "plan" button (offered when a Match cannot be reached) names its year."""
+"""Labels of the plan's buttons; the "plan" and "tight" buttons (offers of another Match) name their year."""
+OWNER_PATTERN = r"(?::(?P<owner>\d{1,20}))?"
+"""A shared plan's controls end with its owner's id, so they can tell the owner from everyone else who clicks."""
 BUTTON_VALUE = re.compile(r"[A-Za-z0-9_-]{1,50}")
 """An answer a button can carry in its custom_id (AnswerButton's template); other answers go through a select."""
 NUMBER_INPUT_LIMIT = 12
@@ -441,24 +445,32 @@ async def show_history(interaction: Interaction, *, new: bool) -> None:
 
 class TimelineButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"tl:(?P<action>ics|share|plan):{screens.TimelineRequest.PATTERN}",
+    template=rf"tl:(?P<action>ics|share|plan|tight):{screens.TimelineRequest.PATTERN}{OWNER_PATTERN}",
 ):
-    """ "Add to my calendar" (.ics, privately), "Share in this channel", and "Plan Match Y instead" (offered when the
-    Match asked for cannot be reached); the options ride in the custom_id."""
+    """ "Add to my calendar" (.ics, privately), "Share in this channel", "Plan Match Y instead" (the earliest Match
+    with both exam results on time, offered when the Match asked for is out of reach or tight) and "Plan Match Y
+    (tight)" (an earlier reachable one); the options, and on a shared plan its owner, ride in the custom_id."""
 
-    def __init__(self, action: str, request: screens.TimelineRequest) -> None:
-        style = discord.ButtonStyle.secondary if action == "share" else discord.ButtonStyle.primary
-        label = f"Plan Match {request.match_year} instead" if action == "plan" else TIMELINE_LABELS[action]
-        super().__init__(button(f"tl:{action}:{request.encode()}", label, style))
+    def __init__(self, action: str, request: screens.TimelineRequest, owner: int | None = None) -> None:
+        style = discord.ButtonStyle.secondary if action in ("share", "tight") else discord.ButtonStyle.primary
+        if action == "plan":
+            label = f"Plan Match {request.match_year} instead"
+        elif action == "tight":
+            label = f"Plan Match {request.match_year} (tight)"
+        else:
+            label = TIMELINE_LABELS[action]
+        suffix = "" if owner is None else f":{owner}"
+        super().__init__(button(f"tl:{action}:{request.encode()}{suffix}", label, style))
         self.action = action
         self.request = request
+        self.owner = owner
 
     @classmethod
     async def from_custom_id(
         cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> TimelineButton:
         request = screens.TimelineRequest.decode(match["year"], match["step1"], match["step2ck"], match["usce"])
-        return cls(match["action"], request)
+        return cls(match["action"], request, int(match["owner"]) if match["owner"] else None)
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:
@@ -468,7 +480,10 @@ class TimelineButton(
         if self.action == "ics":
             data = service.timeline_ics(plan)
             file = discord.File(io.BytesIO(data), filename=f"match-{plan.match_year}-plan.ics")
-            await interaction.response.send_message(screens.ics_message(plan.match_year), file=file, ephemeral=True)
+            owner_name = someone_elses(interaction, self.owner)
+            await interaction.response.send_message(
+                screens.ics_message(plan.match_year, owner_name=owner_name), file=file, ephemeral=True
+            )
         elif self.action == "share":
             await share_timeline(interaction, service, plan, self.request)
         else:
@@ -476,12 +491,16 @@ class TimelineButton(
 
 
 class TimelinePhaseSelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]], template=rf"tl:all:{screens.TimelineRequest.PATTERN}"
+    discord.ui.DynamicItem[discord.ui.Select[Any]], template=rf"tl:all:{screens.TimelineRequest.PATTERN}{OWNER_PATTERN}"
 ):
     """**Show all**: every date of the picked phase, privately, for whoever picks (also under a shared plan)."""
 
     def __init__(
-        self, request: screens.TimelineRequest, plan: TimelinePlan | None = None, calendar: CycleCalendar | None = None
+        self,
+        request: screens.TimelineRequest,
+        plan: TimelinePlan | None = None,
+        calendar: CycleCalendar | None = None,
+        owner: int | None = None,
     ) -> None:
         options = [
             discord.SelectOption(label=label, value=value, description=description)
@@ -491,19 +510,21 @@ class TimelinePhaseSelect(
         ]
         super().__init__(
             discord.ui.Select(
-                custom_id=f"tl:all:{request.encode()}",
+                custom_id=f"tl:all:{request.encode()}" + ("" if owner is None else f":{owner}"),
                 placeholder="Show all: pick a phase…",
                 options=options or [discord.SelectOption(label="…", value="none")],
                 row=1,
             )
         )
         self.request = request
+        self.owner = owner
 
     @classmethod
     async def from_custom_id(
         cls, interaction: HookInteraction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> TimelinePhaseSelect:
-        return cls(screens.TimelineRequest.decode(match["year"], match["step1"], match["step2ck"], match["usce"]))
+        request = screens.TimelineRequest.decode(match["year"], match["step1"], match["step2ck"], match["usce"])
+        return cls(request, owner=int(match["owner"]) if match["owner"] else None)
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:
@@ -517,8 +538,24 @@ class TimelinePhaseSelect(
             # Planned again from today: a phase can empty out as its dates pass.
             raise UserInputError("Nothing is left in that phase of the plan today. Run /timeline for a fresh plan.")
         await interaction.response.send_message(
-            embed=screens.phase_embed(plan, service.calendar, phase), ephemeral=True
+            embed=screens.phase_embed(plan, service.calendar, phase, owner_name=someone_elses(interaction, self.owner)),
+            ephemeral=True,
         )
+
+
+def someone_elses(interaction: Interaction, owner: int | None) -> str | None:
+    """None when the member who clicked owns the plan; otherwise the owner's name as the shared post shows it ("" when
+    unknown), so a shared plan never greets someone else with "Your plan"."""
+    message = interaction.message
+    if owner is None:
+        # No owner in the custom_id: a private plan (only its owner can click it), or a plan shared before owners
+        # were recorded, whose owner we cannot know.
+        if message is None or message.flags.ephemeral:
+            return None
+    elif owner == interaction.user.id:
+        return None
+    author = message.embeds[0].author.name if message is not None and message.embeds else None
+    return screens.sharer_name(author)
 
 
 def plan_for(service: ReadinessService, request: screens.TimelineRequest) -> TimelinePlan:
@@ -532,29 +569,38 @@ def timeline_view(
     *,
     shared: bool,
     can_share: bool = True,
+    owner: int | None = None,
 ) -> discord.ui.View:
-    """Add to my calendar, Share (only on a private plan where there is a channel to share in: not in a DM), and
-    the Show all menu."""
+    """Add to my calendar, Share (only on a private plan where there is a channel to share in: not in a DM), the
+    earliest on-time Match when this one is tight (private only: it plans the same exams for whoever clicks), and
+    the Show all menu. A shared plan's controls carry ``owner``, the member who shared it."""
     view = discord.ui.View(timeout=None)
-    view.add_item(TimelineButton("ics", request))
+    view.add_item(TimelineButton("ics", request, owner))
     if not shared and can_share:
         view.add_item(TimelineButton("share", request))
+    earliest = plan.earliest_realistic_year
+    if not shared and plan.reach is Reach.TIGHT and earliest is not None and earliest > plan.match_year:
+        view.add_item(TimelineButton("plan", dataclasses.replace(request, match_year=earliest)))
     if screens.phase_options(plan, calendar):
-        view.add_item(TimelinePhaseSelect(request, plan, calendar))
+        view.add_item(TimelinePhaseSelect(request, plan, calendar, owner))
     return view
 
 
 async def send_unreachable(interaction: Interaction, error: UnreachableMatchError) -> None:
-    """Why the Match asked for cannot be reached, privately, with a button that plans the earliest realistic one."""
+    """Why the Match asked for cannot be reached, privately, with buttons that plan the earliest Match with both
+    results on time and, when there is one before it, the earliest tight one."""
     content = shorten(str(error), 2000)
-    if error.earliest is None:
+    view = discord.ui.View(timeout=None)
+    for action, year in (("plan", error.earliest), ("tight", error.tight)):
+        if year is None:
+            continue
+        options = TimelineOptions.model_construct(
+            match_year=year, step1=error.step1, step2ck=error.step2ck, usce_months=error.usce_months
+        )
+        view.add_item(TimelineButton(action, screens.TimelineRequest.from_options(options)))
+    if not view.children:
         await interaction.response.send_message(content, ephemeral=True)
         return
-    options = TimelineOptions.model_construct(
-        match_year=error.earliest, step1=error.step1, step2ck=error.step2ck, usce_months=error.usce_months
-    )
-    view = discord.ui.View(timeout=None)
-    view.add_item(TimelineButton("plan", screens.TimelineRequest.from_options(options)))
     await interaction.response.send_message(content, view=view, ephemeral=True)
 
 
@@ -576,7 +622,14 @@ async def send_timeline(
     shared_by = interaction.user.display_name if public else None
     await interaction.response.send_message(
         embed=screens.timeline_embed(plan, service.calendar, shared_by=shared_by),
-        view=timeline_view(request, plan, service.calendar, shared=public, can_share=can_share),
+        view=timeline_view(
+            request,
+            plan,
+            service.calendar,
+            shared=public,
+            can_share=can_share,
+            owner=interaction.user.id if public else None,
+        ),
         ephemeral=not public,
     )
 
@@ -592,7 +645,7 @@ async def share_timeline(
     await share_in_channel(
         interaction,
         embed,
-        view=timeline_view(request, plan, service.calendar, shared=True),
+        view=timeline_view(request, plan, service.calendar, shared=True, owner=interaction.user.id),
         keep=timeline_view(request, plan, service.calendar, shared=True),
     )
 

@@ -7,7 +7,8 @@ Every message says what to type instead.
 A Match the exam plan cannot reach is refused too (``UnreachableMatchError``): when both exam results, estimated
 with the planner's own durations, would come after that Match's rank order list deadline (by which ECFMG must
 report both exams to the NRMP), a plan would only list exam dates after the Match. The member is told so and offered
-the earliest realistic Match instead (``planning.earliest_realistic_year``).
+the earliest Match with both results on time, and an earlier tight one if there is one (``planning.Reach``, the
+rule the plans use too).
 """
 
 from __future__ import annotations
@@ -28,14 +29,12 @@ from pydantic import (
     model_validator,
 )
 
-from bot.cycle import CycleCalendar, MilestoneKind, MilestoneStatus
+from bot.cycle import CycleCalendar, MilestoneKind
 from bot.readiness.planning import (
-    CK_PREP_MONTHS,
-    STEP1_PREP_MONTHS,
     ExamOutlook,
     ExamPlan,
-    earliest_realistic_year,
-    exam_outlook,
+    Reach,
+    earliest_year,
     first_open_year,
     format_day,
     format_month,
@@ -43,6 +42,10 @@ from bot.readiness.planning import (
     max_plan_year,
     milestone,
     no_exam_taken,
+    on_time_offer,
+    reach,
+    result_text,
+    tight_text,
 )
 from bot.validation import UserInputError
 
@@ -54,8 +57,9 @@ MAX_USCE_MONTHS = 60
 
 
 class UnreachableMatchError(UserInputError):
-    """The target Match cannot be reached with the exam plan; ``earliest`` is the first realistic Match (None when
-    none is within the planning horizon). Carries the parsed exam plans so the offer can plan that year."""
+    """The target Match cannot be reached with the exam plan; ``earliest`` is the first Match with both results on
+    time, ``tight`` an earlier one that is reachable but tight (None when there is none: see ``planning.Reach``).
+    Carries the parsed exam plans so the offer can plan that year."""
 
     def __init__(
         self,
@@ -66,10 +70,12 @@ class UnreachableMatchError(UserInputError):
         step1: ExamPlan,
         step2ck: ExamPlan,
         usce_months: int | None,
+        tight: int | None = None,
     ) -> None:
         super().__init__(message)
         self.match_year = match_year
         self.earliest = earliest
+        self.tight = tight
         self.step1 = step1
         self.step2ck = step2ck
         self.usce_months = usce_months
@@ -78,9 +84,12 @@ class UnreachableMatchError(UserInputError):
 class _Unreachable(ValueError):
     """Raised inside validation; ``TimelineOptions.parse`` turns it into ``UnreachableMatchError``."""
 
-    def __init__(self, message: str, earliest: int | None, step1: ExamPlan, step2ck: ExamPlan) -> None:
+    def __init__(
+        self, message: str, earliest: int | None, tight: int | None, step1: ExamPlan, step2ck: ExamPlan
+    ) -> None:
         super().__init__(message)
         self.earliest = earliest
+        self.tight = tight
         self.step1 = step1
         self.step2ck = step2ck
 
@@ -93,22 +102,14 @@ def unreachable_message(
     step2ck: ExamPlan,
     outlook: ExamOutlook,
     earliest: int | None,
+    tight: int | None = None,
 ) -> str:
-    """Why Match ``match_year`` cannot be reached, and which Match can (the earliest realistic one)."""
+    """Why Match ``match_year`` cannot be reached, and which Match can: ``tight`` (reachable, but the results come
+    after its ERAS submission day) when it comes before ``earliest`` (the first with both results on time)."""
     submission = milestone(calendar, match_year, MilestoneKind.ERAS_SUBMISSION_OPENS)
     rol = milestone(calendar, match_year, MilestoneKind.ROL_DEADLINE)
     match_day = milestone(calendar, match_year, MilestoneKind.MATCH_DAY)
-    last = "Step 2 CK" if outlook.ck_result >= outlook.step1_result else "Step 1"
-    result = f"your {last} result would come around {format_month(outlook.results_by)}"
-    # Say which of the planner's durations the estimate used (none when the member gave both months).
-    if outlook.step1_estimated and outlook.ck_estimated:
-        result += (
-            f" (about {STEP1_PREP_MONTHS} months of study for Step 1 and {CK_PREP_MONTHS} for Step 2 CK, plus about "
-            "four weeks for each result)"
-        )
-    elif outlook.step1_estimated or outlook.ck_estimated:
-        exam, months = ("Step 1", STEP1_PREP_MONTHS) if outlook.step1_estimated else ("Step 2 CK", CK_PREP_MONTHS)
-        result += f" (about {months} months of study for {exam}, plus about four weeks for its result)"
+    result = result_text(outlook)
     if submission.at <= now:
         nothing_given = no_exam_taken(step1, step2ck) and step1.month is None and step2ck.month is None
         plan = "with no exam passed yet" if nothing_given else "with this exam plan"
@@ -124,17 +125,16 @@ def unreachable_message(
     )
     if outlook.results_by >= match_day.local_date:
         text += f", and after Match Day ({format_day(match_day.local_date)})"
-    if earliest is None:
+    if earliest is None and tight is None:
         return (
             f"{text}. With this exam plan no Match up to {max_plan_year(now)} leaves time for both results: move "
             "your exams earlier if you can."
         )
-    opening = milestone(calendar, earliest, MilestoneKind.ERAS_SUBMISSION_OPENS)
-    projected = ", projected" if opening.status is MilestoneStatus.PROJECTED else ""
-    return (
-        f"{text}. The earliest realistic Match for you is **Match {earliest}** (ERAS submission day "
-        f"{format_day(opening.local_date)}{projected})."
-    )
+    text += "."
+    if tight is not None and (earliest is None or tight < earliest):
+        # The same rule as the plan of that year says: reachable, but tight, and why.
+        text += " " + tight_text(reach(calendar, now, tight, step1, step2ck), result_said=True)
+    return f"{text} {on_time_offer(calendar, earliest)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,14 +235,16 @@ class TimelineOptions(BaseModel):
                     "Plan it earlier, or choose a later Match year."
                 )
         ctx = _context(info)
-        outlook = exam_outlook(local_today(ctx.now), self.step1, self.step2ck)
-        rol = milestone(ctx.calendar, self.match_year, MilestoneKind.ROL_DEADLINE)
-        if outlook.results_by > rol.local_date:
-            earliest = earliest_realistic_year(ctx.calendar, ctx.now, self.step1, self.step2ck)
+        found = reach(ctx.calendar, ctx.now, self.match_year, self.step1, self.step2ck)
+        if found.reach is Reach.TOO_LATE:
+            earliest = earliest_year(ctx.calendar, ctx.now, self.step1, self.step2ck, Reach.ON_TIME)
+            tight = earliest_year(ctx.calendar, ctx.now, self.step1, self.step2ck, Reach.TIGHT)
+            if tight == earliest:
+                tight = None
             message = unreachable_message(
-                ctx.calendar, ctx.now, self.match_year, self.step1, self.step2ck, outlook, earliest
+                ctx.calendar, ctx.now, self.match_year, self.step1, self.step2ck, found.outlook, earliest, tight
             )
-            raise _Unreachable(message, earliest, self.step1, self.step2ck)
+            raise _Unreachable(message, earliest, tight, self.step1, self.step2ck)
         return self
 
     @classmethod
@@ -269,6 +271,7 @@ class TimelineOptions(BaseModel):
                     str(cause),
                     match_year=match_year,
                     earliest=cause.earliest,
+                    tight=cause.tight,
                     step1=cause.step1,
                     step2ck=cause.step2ck,
                     usce_months=usce_months,

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.cycle import NRMP_ZONE, CycleCalendar, Milestone, MilestoneKind
+from bot.cycle import NRMP_ZONE, CycleCalendar, Milestone, MilestoneKind, MilestoneStatus
 
 log = logging.getLogger(__name__)
 
@@ -168,24 +168,124 @@ def no_exam_taken(step1: ExamPlan, step2ck: ExamPlan) -> bool:
     return not step1.is_done and not step2ck.is_done
 
 
+class Reach(StrEnum):
+    """How a Match fits the exam plan. The one rule every /timeline path uses (``reach``):
+
+    both exam results by the Match's ERAS submission day, so programs see the Step 2 CK score from the first day
+    (and, with no exam passed yet, that day at least ``COMPRESSED_MONTHS`` away) is on time; results later than
+    that but by its rank order list deadline, by which ECFMG must report both exams to the NRMP, is tight; a
+    result after that deadline cannot reach it.
+    """
+
+    ON_TIME = "on time"
+    TIGHT = "tight"
+    TOO_LATE = "too late"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchReach:
+    """The verdict of ``reach`` for one Match, with the facts its explanation needs."""
+
+    match_year: int
+    reach: Reach
+    outlook: ExamOutlook
+    submission: Milestone
+    rol: Milestone
+    applications_closed: bool
+    """ERAS submission day has passed: only members who already applied are still in this Match."""
+    late_results: bool
+    """A result comes after ERAS submission day."""
+    short_runway: bool
+    """No exam passed yet and ERAS submission day less than ``COMPRESSED_MONTHS`` away."""
+
+
+def reach(calendar: CycleCalendar, now: datetime, match_year: int, step1: ExamPlan, step2ck: ExamPlan) -> MatchReach:
+    """Where Match ``match_year`` stands with this exam plan (see ``Reach`` for the rule)."""
+    submission = milestone(calendar, match_year, MilestoneKind.ERAS_SUBMISSION_OPENS)
+    rol = milestone(calendar, match_year, MilestoneKind.ROL_DEADLINE)
+    today = local_today(now)
+    outlook = exam_outlook(today, step1, step2ck)
+    closed = submission.at <= now
+    late = outlook.results_by > submission.local_date
+    short = no_exam_taken(step1, step2ck) and add_months(today, COMPRESSED_MONTHS) > submission.local_date
+    if outlook.results_by > rol.local_date:
+        verdict = Reach.TOO_LATE
+    elif closed or late or short:
+        verdict = Reach.TIGHT
+    else:
+        verdict = Reach.ON_TIME
+    return MatchReach(match_year, verdict, outlook, submission, rol, closed, late, short)
+
+
 def is_realistic(calendar: CycleCalendar, now: datetime, match_year: int, step1: ExamPlan, step2ck: ExamPlan) -> bool:
     """Can both exam results be in before ERAS submission day of ``match_year``, without a compressed plan?"""
-    submission = milestone(calendar, match_year, MilestoneKind.ERAS_SUBMISSION_OPENS)
-    if submission.at <= now:
-        return False
-    today = local_today(now)
-    if exam_outlook(today, step1, step2ck).results_by > submission.local_date:
-        return False
-    return not (no_exam_taken(step1, step2ck) and add_months(today, COMPRESSED_MONTHS) > submission.local_date)
+    return reach(calendar, now, match_year, step1, step2ck).reach is Reach.ON_TIME
+
+
+def earliest_year(
+    calendar: CycleCalendar, now: datetime, step1: ExamPlan, step2ck: ExamPlan, at_least: Reach
+) -> int | None:
+    """The first Match year, from the first one still open, whose reach is ``at_least`` or better (a year whose
+    applications have closed never counts as tight here: it is only for those who already applied); None when none
+    is within the planning horizon (today's year + ``MAX_YEARS_AHEAD``)."""
+    wanted = (Reach.ON_TIME,) if at_least is Reach.ON_TIME else (Reach.ON_TIME, Reach.TIGHT)
+    for year in range(first_open_year(calendar, now), max_plan_year(now) + 1):
+        found = reach(calendar, now, year, step1, step2ck)
+        if found.reach in wanted and not found.applications_closed:
+            return year
+    return None
 
 
 def earliest_realistic_year(calendar: CycleCalendar, now: datetime, step1: ExamPlan, step2ck: ExamPlan) -> int | None:
     """The first Match year, from the first one still open, for which ``is_realistic`` holds; None when none is
     within the planning horizon (today's year + ``MAX_YEARS_AHEAD``)."""
-    for year in range(first_open_year(calendar, now), max_plan_year(now) + 1):
-        if is_realistic(calendar, now, year, step1, step2ck):
-            return year
-    return None
+    return earliest_year(calendar, now, step1, step2ck, Reach.ON_TIME)
+
+
+def result_text(outlook: ExamOutlook) -> str:
+    """``your Step 2 CK result would come around December 2027 (about ... )``: which result comes last, and which of
+    the planner's durations the estimate used (none when the member gave both months)."""
+    last = "Step 2 CK" if outlook.ck_result >= outlook.step1_result else "Step 1"
+    text = f"your {last} result would come around {format_month(outlook.results_by)}"
+    if outlook.step1_estimated and outlook.ck_estimated:
+        text += (
+            f" (about {STEP1_PREP_MONTHS} months of study for Step 1 and {CK_PREP_MONTHS} for Step 2 CK, plus about "
+            "four weeks for each result)"
+        )
+    elif outlook.step1_estimated or outlook.ck_estimated:
+        exam, months = ("Step 1", STEP1_PREP_MONTHS) if outlook.step1_estimated else ("Step 2 CK", CK_PREP_MONTHS)
+        text += f" (about {months} months of study for {exam}, plus about four weeks for its result)"
+    return text
+
+
+def tight_text(found: MatchReach, *, result_said: bool = False) -> str:
+    """Why a tight Match is tight, in one sentence (no year suggestion: the caller adds the one it offers).
+    ``result_said``: the text before it already said when the last result comes, so say "that result"."""
+    year, submission = found.match_year, format_day(found.submission.local_date)
+    rol = format_day(found.rol.local_date)
+    if found.late_results:
+        result = "that result would come" if result_said else result_text(found.outlook) + ","
+        return (
+            f"Match {year} is possible but tight: {result} after its ERAS submission day ({submission}) but before "
+            f"its rank order list deadline ({rol}), so programs would first see your application without it."
+        )
+    return (
+        f"Match {year} is possible but tight: both exams are still ahead and ERAS submission day ({submission}) is "
+        f"less than {COMPRESSED_MONTHS} months away, so your plan works only if each exam goes as planned, with no "
+        "time for a delay or a retake."
+    )
+
+
+def on_time_offer(calendar: CycleCalendar, year: int | None) -> str:
+    """The sentence that offers the earliest on-time Match (or says there is none within the horizon)."""
+    if year is None:
+        return "No later Match within six years gives more room: move your exams earlier if you can."
+    opening = milestone(calendar, year, MilestoneKind.ERAS_SUBMISSION_OPENS)
+    projected = ", projected" if opening.status is MilestoneStatus.PROJECTED else ""
+    return (
+        f"The earliest Match with both results on your application is **Match {year}** (ERAS submission day "
+        f"{format_day(opening.local_date)}{projected})."
+    )
 
 
 _MONTHS = tuple(calendar.month_name)[1:]  # English: the bot never calls setlocale()

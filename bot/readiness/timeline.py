@@ -10,8 +10,9 @@ The plan mixes two kinds of items:
   or ``done`` for what the member has already finished.
 
 Nothing is scheduled before today except done items (which carry no date): a target that should already have
-happened is moved to today and the plan says it is compressed. Cycle milestones that have already passed are left
-out. Times are UTC inside; the cog shows timed items as Discord timestamps and all-day items as dates.
+happened is moved to today. Whether the exams fit the Match is one verdict (``planning.reach``: on time, tight or
+too late), said in one warning, the same rule that refuses a Match out of reach. Cycle milestones that have already
+passed are left out. Times are UTC inside; the cog shows timed items as Discord timestamps and all-day items as dates.
 """
 
 from __future__ import annotations
@@ -26,13 +27,12 @@ from bot.cycle.models import NRMP_ZONE, local_to_utc
 from bot.readiness.options import TimelineOptions
 from bot.readiness.planning import (
     CK_PREP_MONTHS,
-    COMPRESSED_MONTHS,
     ET,
-    RESULT_WAIT,
     STEP1_PREP_MONTHS,
     USCE_TARGET_MONTHS,
     ExamPlan,
     ExamPlanKind,
+    Reach,
     add_months,
     count,
     earliest_realistic_year,
@@ -43,7 +43,10 @@ from bot.readiness.planning import (
     local_today,
     max_plan_year,
     milestone,
-    no_exam_taken,
+    on_time_offer,
+    reach,
+    result_text,
+    tight_text,
 )
 
 log = logging.getLogger(__name__)
@@ -136,8 +139,10 @@ class TimelinePlan:
     """Done items first, then everything else in date order."""
     warnings: tuple[str, ...]
     earliest_realistic_year: int | None
-    """The first Match the exam plan reaches without a compressed schedule (None: none within six years). It can be
-    earlier than, equal to or later than ``match_year``; the cog suggests it when it is later."""
+    """The first Match the exam plan reaches on time (``Reach.ON_TIME``; None: none within six years). It can be
+    earlier than, equal to or later than ``match_year``; the cog offers it when this plan is tight."""
+    reach: Reach = Reach.ON_TIME
+    """How ``match_year`` fits the exam plan; the plan's one verdict (see ``planning.Reach``)."""
 
     @property
     def compressed(self) -> bool:
@@ -234,6 +239,7 @@ def plan_timeline(
     submission = cycle(K.ERAS_SUBMISSION_OPENS)
     submission_day = submission.local_date
     rol_day = cycle(K.ROL_DEADLINE).local_date
+    verdict = reach(calendar, now, match_year, step1, step2ck)
     earliest = earliest_realistic_year(calendar, now, step1, step2ck)
     later = f"Match {earliest}" if earliest is not None else "a later Match"
     # Mid-cycle (applications already in): what is left is ranking, Match Week and, for anyone without them yet,
@@ -246,7 +252,19 @@ def plan_timeline(
             f"plan for {later} instead."
         )
 
-    _exams(plan, step1, step2ck, submission_day, rol_day, mid_cycle=mid_cycle)
+    # One verdict for the whole plan, from the same rule that refuses a Match out of reach (``planning.Reach``),
+    # so a plan never says both "here is your plan" and "you cannot reach it".
+    if verdict.reach is Reach.TOO_LATE:
+        # Only for direct callers: TimelineOptions refuses such a Match before it is planned.
+        plan.warn(
+            f"Match {match_year} cannot be reached with this exam plan: {result_text(verdict.outlook)}, after its "
+            f"rank order list deadline ({format_day(rol_day)}), by which ECFMG must report both exams to the NRMP. "
+            + on_time_offer(calendar, earliest)
+        )
+    elif verdict.reach is Reach.TIGHT and not mid_cycle:
+        plan.warn(f"{tight_text(verdict)} {on_time_offer(calendar, earliest)}")
+
+    _exams(plan, step1, step2ck, submission_day)
     _ecfmg(plan, calendar, match_year, submission_day)
     if not mid_cycle:
         _usce_and_letters(plan, usce_months, submission_day)
@@ -278,19 +296,6 @@ def plan_timeline(
         "your hospital. Confirm the details with your program and, for an H-1B, an immigration attorney.",
     )
 
-    if earliest is None:
-        plan.warn(
-            f"With this exam plan, no Match up to {last} leaves time for both exam results before ERAS submission "
-            "day. Move your exams earlier if you can."
-        )
-    elif earliest > match_year and not mid_cycle:
-        opening = milestone(calendar, earliest, K.ERAS_SUBMISSION_OPENS)
-        projected = " (projected)" if opening.status is MilestoneStatus.PROJECTED else ""
-        plan.warn(
-            f"Match {match_year} is too close to reach with this plan. The earliest realistic Match is "
-            f"Match {earliest}: ERAS submission day {format_day(opening.local_date)}{projected}."
-        )
-
     items = sorted(
         plan.items,
         key=lambda item: (
@@ -306,6 +311,7 @@ def plan_timeline(
         items=tuple(items),
         warnings=tuple(plan.warnings),
         earliest_realistic_year=earliest,
+        reach=verdict.reach,
     )
 
 
@@ -313,18 +319,10 @@ def plan_from_options(options: TimelineOptions, now: datetime, calendar: CycleCa
     return plan_timeline(options.match_year, now, calendar, options.step1, options.step2ck, options.usce_months)
 
 
-def _exams(
-    plan: _Builder,
-    step1: ExamPlan,
-    step2ck: ExamPlan,
-    submission_day: date,
-    rol_day: date,
-    *,
-    mid_cycle: bool,
-) -> None:
+def _exams(plan: _Builder, step1: ExamPlan, step2ck: ExamPlan, submission_day: date) -> None:
+    """The exam targets. Whether their dates fit the Match is the plan's one verdict (``reach``), not said here."""
     today = plan.today
     outlook = exam_outlook(today, step1, step2ck)
-    submission_text = format_day(submission_day)
     # Backward targets: the latest dates that still get the CK score onto the application by submission day.
     ck_target = submission_day - CK_EXAM_LEAD
     step1_target = add_months(ck_target, -CK_PREP_MONTHS)
@@ -332,15 +330,6 @@ def _exams(
         # The member's own CK month wins: Step 1 (if not planned) is then due before it.
         step1_target = min(step1_target, step2ck.month - timedelta(days=1))
     step1_study = add_months(step1_target, -STEP1_PREP_MONTHS)
-
-    # Mid-cycle the submission-day targets are all behind us; only the ROL deadline check below still speaks.
-    no_time = not mid_cycle and no_exam_taken(step1, step2ck) and add_months(today, COMPRESSED_MONTHS) > submission_day
-    if no_time:
-        plan.warn(
-            f"Compressed plan: less than {COMPRESSED_MONTHS} months from no exam passed to ERAS submission day "
-            f"({submission_text}). Most IMGs need about {STEP1_PREP_MONTHS} months for Step 1 and "
-            f"{CK_PREP_MONTHS} for Step 2 CK."
-        )
 
     step1_exam_day: date | None = None
     if step1.kind is ExamPlanKind.DONE:
@@ -355,11 +344,6 @@ def _exams(
             "Pass/fail. Results usually come within about four weeks.",
         )
     else:
-        if step1_study < today and not no_time and not mid_cycle:
-            plan.warn(
-                f"Compressed plan: to reach ERAS submission day ({submission_text}) comfortably, Step 1 study "
-                f"should have started by {format_month(step1_study)}. Start now."
-            )
         plan.target(
             "step-1-study",
             "Start studying for USMLE Step 1",
@@ -376,11 +360,6 @@ def _exams(
             "Pass/fail. Results usually come within about four weeks.",
         )
 
-    if step1_exam_day is not None and step1_exam_day > rol_day:
-        plan.warn(
-            f"Step 1 on {format_day(step1_exam_day)} is after the rank order list deadline ({format_day(rol_day)}). "
-            "ECFMG must report both exams to the NRMP by then, or you are withdrawn from this Match."
-        )
     if step2ck.kind is ExamPlanKind.DONE:
         plan.done("step-2-ck", "USMLE Step 2 CK passed", "step-2-ck")
         return
@@ -398,41 +377,24 @@ def _exams(
                 "This plan has Step 2 CK before Step 1. USMLE allows it, but most IMGs take Step 1 first; check that "
                 "the order is what you want."
             )
-    else:
-        if step1.is_done:
-            study = add_months(ck_target, -CK_PREP_MONTHS)
-            if study < today and not mid_cycle:
-                plan.warn(
-                    f"Compressed plan: Step 2 CK study should have started by {format_month(study)} to have the "
-                    f"score before ERAS submission day ({submission_text})."
-                )
-            plan.target(
-                "step-2-ck-study",
-                "Start studying for USMLE Step 2 CK",
-                study,
-                "step-2-ck-timing",
-                f"About {CK_PREP_MONTHS} months of study is a common plan; take it when practice exams say ready.",
-            )
-        assert outlook.ck_exam is not None
-        earliest_ck = outlook.ck_exam if step1_exam_day is None else max(outlook.ck_exam, step1_exam_day)
-        ck_day = plan.target(
-            "step-2-ck",
-            "Take USMLE Step 2 CK",
-            max(ck_target, earliest_ck),
+        return
+    if step1.is_done:
+        plan.target(
+            "step-2-ck-study",
+            "Start studying for USMLE Step 2 CK",
+            add_months(ck_target, -CK_PREP_MONTHS),
             "step-2-ck-timing",
-            "Aim to have the score on your application on submission day; scores usually take about four weeks.",
+            f"About {CK_PREP_MONTHS} months of study is a common plan; take it when practice exams say ready.",
         )
-    if ck_day > rol_day:
-        plan.warn(
-            f"Step 2 CK on {format_day(ck_day)} is after the rank order list deadline ({format_day(rol_day)}). "
-            "ECFMG must report both exams to the NRMP by then, or you are withdrawn from this Match."
-        )
-    elif ck_day + RESULT_WAIT > submission_day and not mid_cycle:
-        plan.warn(
-            f"Step 2 CK on {format_day(ck_day)} means the score arrives after ERAS submission day "
-            f"({submission_text}). Many programs screen by the CK score, so an application without it gets fewer "
-            "interviews."
-        )
+    assert outlook.ck_exam is not None
+    earliest_ck = outlook.ck_exam if step1_exam_day is None else max(outlook.ck_exam, step1_exam_day)
+    plan.target(
+        "step-2-ck",
+        "Take USMLE Step 2 CK",
+        max(ck_target, earliest_ck),
+        "step-2-ck-timing",
+        "Aim to have the score on your application on submission day; scores usually take about four weeks.",
+    )
 
 
 def _ecfmg(plan: _Builder, calendar: CycleCalendar, match_year: int, submission_day: date) -> None:

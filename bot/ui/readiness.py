@@ -453,14 +453,44 @@ def phases(plan: TimelinePlan, calendar: CycleCalendar) -> list[Phase]:
     return [Phase(key, PHASE_NAMES[key], tuple(items)) for key, items in grouped.items() if items]
 
 
-def _timeline_base(plan: TimelinePlan, calendar: CycleCalendar, shared_by: str | None, intro: str) -> discord.Embed:
-    owner = "Plan" if shared_by else "Your plan"
+SHARED_BY = "Shared by "
+MAKE_YOUR_OWN = "Make your own with /timeline."
+
+
+def sharer_name(author: str | None) -> str:
+    """The sharer's name from a shared plan's author line (``Shared by Ana``); "" when it is not there."""
+    if author is None or not author.startswith(SHARED_BY):
+        return ""
+    return author.removeprefix(SHARED_BY).strip()
+
+
+def _whose(owner_name: str | None, own: str) -> str:
+    """``own`` for the plan's owner (``owner_name`` None), else ``Ana's``, or ``This shared`` when unknown."""
+    if owner_name is None:
+        return own
+    return f"{neutralize_mentions(owner_name)}'s" if owner_name else "This shared"
+
+
+def _timeline_base(
+    plan: TimelinePlan,
+    calendar: CycleCalendar,
+    shared_by: str | None,
+    intro: str,
+    owner_name: str | None = None,
+) -> discord.Embed:
+    """``owner_name`` is set when someone other than the plan's owner looks at it ("" when the owner is unknown)."""
+    owner = "Plan" if shared_by and owner_name is None else f"{_whose(owner_name, 'Your')} plan"
+    if owner_name is not None:
+        # Someone else's plan: never "Your plan", and a pointer to make one of their own.
+        intro = f"{MAKE_YOUR_OWN}\n{intro}"
+    if shared_by:
+        intro = f"{intro}\n{MAKE_YOUR_OWN}"
     lines = [intro]
     if plan.warnings:
         lines.append("\n**Please check:**")
         lines.extend(f"⚠️ {warning}" for warning in plan.warnings)
     embed = discord.Embed(
-        title=f"{owner} for Match {plan.match_year}",
+        title=shorten(f"{owner} for Match {plan.match_year}", 256),
         description=shorten("\n".join(lines), DESCRIPTION_LIMIT),
         colour=NOTICE_COLOUR if plan.warnings else BRAND_COLOUR,
     )
@@ -502,11 +532,16 @@ def timeline_embed(plan: TimelinePlan, calendar: CycleCalendar, *, shared_by: st
 
 
 def phase_embed(
-    plan: TimelinePlan, calendar: CycleCalendar, phase: Phase, *, shared_by: str | None = None
+    plan: TimelinePlan,
+    calendar: CycleCalendar,
+    phase: Phase,
+    *,
+    shared_by: str | None = None,
+    owner_name: str | None = None,
 ) -> discord.Embed:
-    """Every date of one phase (what **Show all** opens)."""
+    """Every date of one phase (what **Show all** opens); ``owner_name`` as in ``_timeline_base``."""
     intro = f"**{phase.name}**: {plural(len(phase.items), 'item')}."
-    embed = _timeline_base(plan, calendar, shared_by, intro)
+    embed = _timeline_base(plan, calendar, shared_by, intro, owner_name)
     today = local_today(plan.generated_at)
     for number, block in enumerate(chunk_lines([item_line(item, today) for item in phase.items])):
         if len(embed.fields) >= MAX_FIELDS:
@@ -536,14 +571,16 @@ def _short_day(item: PlanItem) -> str:
     return f"{day:%b} {day.day}, {day.year}"
 
 
-def ics_message(match_year: int) -> str:
-    return (
-        f"Your Match {match_year} plan as a calendar file. Import it once:\n"
+def ics_message(match_year: int, *, owner_name: str | None = None) -> str:
+    """``owner_name`` is set when someone other than the plan's owner asked ("" when the owner is unknown)."""
+    text = (
+        f"{_whose(owner_name, 'Your')} Match {match_year} plan as a calendar file. Import it once:\n"
         "• **Google Calendar** (computer): Settings → Import & export → Import\n"
         "• **Apple Calendar**: open the file, or File → Import\n"
         "• **Outlook**: Add calendar → Upload from file\n"
         "Importing a newer plan later updates the same events instead of adding copies."
     )
+    return text if owner_name is None else f"{text}\n{MAKE_YOUR_OWN}"
 
 
 def year_choices(calendar: CycleCalendar, now: dt.datetime, typed: str, limit: int = 6) -> list[tuple[str, int]]:
@@ -558,7 +595,10 @@ def year_choices(calendar: CycleCalendar, now: dt.datetime, typed: str, limit: i
         submission = milestone(calendar, year, MilestoneKind.ERAS_SUBMISSION_OPENS)
         match_day = milestone(calendar, year, MilestoneKind.MATCH_DAY)
         applying = (
-            "applications already in" if submission.at <= now else f"apply from {format_month(submission.local_date)}"
+            # Not "applications already in": members read that as "I have already applied".
+            "too late for new applicants"
+            if submission.at <= now
+            else f"apply from {format_month(submission.local_date)}"
         )
         projected = "" if submission.status is MilestoneStatus.OFFICIAL else " (dates projected)"
         label = f"Match {year}: {applying}, Match Day {format_month(match_day.local_date)}{projected}"

@@ -413,6 +413,8 @@ async def test_timeline_plan_ics_and_share(live: Live) -> None:
     years = [c["value"] for c in choices]
     assert len(years) == 6 and years == list(range(years[0], years[0] + 6))
     assert all(c["name"].startswith(f"Match {c['value']}") for c in choices)
+    # The running cycle reads as closed to newcomers, not as "I have already applied".
+    assert choices[0]["name"].startswith("Match 2027: too late for new applicants, Match Day March 2027")
     months = await emu.autocomplete(
         "timeline", {"match_year": 2028, "step1": "do"}, focused="step1", user=alice, channel=general
     )
@@ -484,15 +486,32 @@ async def test_timeline_plan_ics_and_share(live: Live) -> None:
     assert emu.stats.other["nonce_deduplicated"] == deduplicated + 1, "the second click's post was the first one"
     assert not posted.ephemeral and posted.embeds[0]["title"] == "Plan for Match 2028" and posted.pings == []
     assert posted.embeds[0]["author"]["name"] == f"Shared by {alice.display_name}"
+    assert "Make your own with /timeline." in posted.embeds[0]["description"]
     shared_ids = [str(c["custom_id"]) for c in posted.all_components() if c.get("custom_id")]
-    assert shared_ids == [ics_id, "tl:all:2028:d:202705:2"]
-    # Anyone in the channel can open a phase of the shared plan, privately.
-    bob_sees = await (await emu.select(posted, ["apply"], user=emu.world.users["bob"])).response()
+    # The shared plan's controls know whose plan it is.
+    assert shared_ids == [f"{ics_id}:{alice.id}", f"tl:all:2028:d:202705:2:{alice.id}"]
+    # Anyone in the channel can open a phase of the shared plan, privately: as Alice's plan, not "Your plan".
+    bob = emu.world.users["bob"]
+    bob_sees = await (await emu.select(posted, ["apply"], user=bob)).response()
     assert bob_sees.ephemeral and bob_sees.embeds[0]["fields"][0]["name"] == "Apply, interview and rank"
+    assert bob_sees.embeds[0]["title"] == f"{alice.display_name}'s plan for Match 2028"
+    assert bob_sees.embeds[0]["description"].startswith("Make your own with /timeline.")
+    bob_done = await (await emu.select(posted, ["done"], user=bob)).response()
+    assert bob_done.embeds[0]["title"] == f"{alice.display_name}'s plan for Match 2028"
+    assert bob_done.embeds[0]["fields"][0]["value"] == "✅ USMLE Step 1 passed"
+    bob_file = await (await emu.click(posted, custom_id=f"{ics_id}:{alice.id}", user=bob)).response()
+    assert bob_file.ephemeral and bob_file.content.startswith(f"{alice.display_name}'s Match 2028 plan as a calendar")
+    assert bob_file.content.endswith("Make your own with /timeline.") and "Your" not in bob_file.content
+    # Its owner still sees her own plan.
+    alice_sees = await (await emu.select(posted, ["apply"], user=alice)).response()
+    assert alice_sees.embeds[0]["title"] == "Your plan for Match 2028"
+    assert "Make your own" not in alice_sees.embeds[0]["description"]
 
     public = await (await emu.slash("timeline", {"match_year": 2029, "share": True}, user=alice)).response()
     assert not public.ephemeral and public.embeds[0]["title"] == "Plan for Match 2029"
     assert SHARE not in str(public.components)
+    others = await (await emu.select(public, ["prepare"], user=bob)).response()
+    assert others.embeds[0]["title"] == f"{alice.display_name}'s plan for Match 2029"
 
 
 async def test_timeline_in_a_dm_offers_no_share(live: Live) -> None:
@@ -522,9 +541,22 @@ async def test_timeline_for_a_match_out_of_reach_offers_the_earliest_realistic_o
     assert reply.ephemeral and not reply.embeds
     assert reply.content.startswith("Match 2027 is not reachable any more.")
     assert "rank order list deadline (March 3, 2027)" in reply.content and "Match Day (March 19, 2027)" in reply.content
-    assert "The earliest realistic Match for you is **Match 2029**" in reply.content
-    assert custom_ids(reply) == ["tl:plan:2029:-:-:-"]
-    assert [b["label"] for b in reply.message.buttons] == ["Plan Match 2029 instead"]  # type: ignore[union-attr]
+    # One rule: Match 2028 (a December 2027 result, before its rank list deadline) is tight, not out of reach.
+    assert "Match 2028 is possible but tight" in reply.content
+    assert "The earliest Match with both results on your application is **Match 2029**" in reply.content
+    assert custom_ids(reply) == ["tl:plan:2029:-:-:-", "tl:tight:2028:-:-:-"]
+    labels = [b["label"] for b in reply.message.buttons]  # type: ignore[union-attr]
+    assert labels == ["Plan Match 2029 instead", "Plan Match 2028 (tight)"]
+
+    # The tight year's plan says the same, once, and offers the on-time year; never "too close to reach".
+    tight = await (await emu.click(reply, custom_id="tl:tight:2028:-:-:-")).response()
+    assert tight.ephemeral and tight.embeds[0]["title"] == "Your plan for Match 2028"
+    description = tight.embeds[0]["description"]
+    assert description.count("possible but tight") == 1 and "too close" not in description
+    assert "**Match 2029**" in description and "tl:plan:2029:-:-:-" in custom_ids(tight)
+    assert custom_ids(tight) == custom_ids(
+        await (await emu.slash("timeline", {"match_year": 2028}, user=bob, channel=general)).response()
+    )
 
     plan = await (await emu.click(reply, custom_id="tl:plan:2029:-:-:-")).response()
     assert plan.ephemeral and plan.embeds[0]["title"] == "Your plan for Match 2029"

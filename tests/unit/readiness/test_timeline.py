@@ -15,12 +15,14 @@ from bot.cycle import CycleCalendar, MilestoneKind, MilestoneStatus
 from bot.readiness.options import TimelineOptions, UnreachableMatchError
 from bot.readiness.planning import (
     ExamPlan,
+    Reach,
     add_months,
     earliest_realistic_year,
     first_open_year,
     is_realistic,
     local_today,
     max_plan_year,
+    reach,
 )
 from bot.readiness.timeline import PlanStatus, TimelinePlan, plan_from_options, plan_timeline, plan_to_ics
 from bot.validation import UserInputError
@@ -105,16 +107,21 @@ def test_a_match_the_exams_cannot_reach_is_refused_with_the_earliest_realistic_o
         "2026), and with no exam passed yet your Step 2 CK result would come around December 2027 (about 6 months "
         "of study for Step 1 and 5 for Step 2 CK, plus about four weeks for each result). That is after its rank "
         "order list deadline (March 3, 2027), by which ECFMG must report both exams to the NRMP, and after Match "
-        "Day (March 19, 2027). The earliest realistic Match for you is **Match 2029** (ERAS submission day "
-        "September 6, 2028, projected)."
+        "Day (March 19, 2027). Match 2028 is possible but tight: that result would come after its ERAS submission "
+        "day (September 1, 2027) but before its rank order list deadline (March 1, 2028), so programs would first "
+        "see your application without it. The earliest Match with both results on your application is **Match "
+        "2029** (ERAS submission day September 6, 2028, projected)."
     )
-    # The offer is the planner's own earliest realistic year, with the plans to carry over to it.
+    # The offers are the planner's own years: the first on time, and the tight one before it (a December 2027
+    # result is in time for the Match 2028 rank order list deadline, so 2028 is never called out of reach).
     assert error.earliest == 2029 == earliest_realistic_year(calendar, DEC_6, ExamPlan.none(), ExamPlan.none())
+    assert error.tight == 2028
+    assert reach(calendar, DEC_6, 2028, ExamPlan.none(), ExamPlan.none()).reach is Reach.TIGHT
     assert (error.match_year, error.step1, error.step2ck) == (2027, ExamPlan.none(), ExamPlan.none())
     assert parse(calendar, DEC_6, match_year=2029).match_year == 2029
     # Step 1 passed: CK (five months from now, four weeks for the score) still misses the ROL deadline.
     passed_step1 = unreachable(calendar, match_year=2027, step1="done", usce_months=2)
-    assert passed_step1.earliest == 2028 and passed_step1.usce_months == 2
+    assert passed_step1.earliest == 2028 and passed_step1.tight is None and passed_step1.usce_months == 2
     assert "around June 2027 (about 5 months of study for Step 2 CK, plus about four weeks for its result)" in str(
         passed_step1
     )
@@ -125,9 +132,55 @@ def test_a_match_the_exams_cannot_reach_is_refused_with_the_earliest_realistic_o
     assert parse(calendar, DEC_6, match_year=2027, step1="done", step2ck="done").match_year == 2027
     # The suggestion never goes beyond the horizon: none within six years says so instead.
     far = unreachable(calendar, match_year=2032, step1="2032-12", step2ck="2032-12")
-    assert far.earliest is None and "no Match up to 2032 leaves time" in str(far)
+    assert far.earliest is None and far.tight is None and "no Match up to 2032 leaves time" in str(far)
+    # Only a tight year within the horizon: it is offered, and the message still says how to get more room.
+    late = unreachable(calendar, match_year=2031, step1="done", step2ck="2031-10")
+    assert (late.earliest, late.tight) == (None, 2032)
+    assert str(late).endswith(
+        "Match 2032 is possible but tight: that result would come after its ERAS submission day (September 3, 2031) "
+        "but before its rank order list deadline (March 3, 2032), so programs would first see your application "
+        "without it. No later Match within six years gives more room: move your exams earlier if you can."
+    )
     # A message a member reads, not a validation dump, and no plan with exam dates after the Match.
     assert "Value error" not in str(error) and "[type=" not in str(error)
+
+
+DEC_7 = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+"""The usability test's "today"."""
+
+
+def verdict_of(calendar: CycleCalendar, **options: object) -> tuple[str, tuple[str, ...]]:
+    """What /timeline answers: ("refused", (message,)) or (the plan's reach, its warnings)."""
+    try:
+        parsed = parse(calendar, DEC_7, **options)
+    except UnreachableMatchError as error:
+        return "refused", (str(error),)
+    plan = plan_from_options(parsed, DEC_7, calendar)
+    return plan.reach.value, plan.warnings
+
+
+def test_one_rule_for_the_usability_tests_four_cases(calendar: CycleCalendar) -> None:
+    # Step 1 passed, CK June 2027: both results before ERAS submission day (Sept 1, 2027): on time, no warning.
+    assert verdict_of(calendar, match_year=2028, step1="done", step2ck="2027-06") == ("on time", ())
+    # Same CK month, Step 1 this month: reachable, tight for one reason (no exam passed, submission day under 12
+    # months away), said once; no "compressed" and "too close" side by side.
+    reach_, warnings = verdict_of(calendar, match_year=2028, step1="2026-12", step2ck="2027-06")
+    assert reach_ == "tight" and len(warnings) == 1
+    assert warnings[0].startswith("Match 2028 is possible but tight: both exams are still ahead")
+    assert "**Match 2029**" in warnings[0]
+    # No exams: the full 2028 plan is tight (CK result in December 2027, after submission day, before the ROL
+    # deadline), never "too close to reach".
+    reach_, warnings = verdict_of(calendar, match_year=2028)
+    assert reach_ == "tight" and len(warnings) == 1
+    assert "December 2027" in warnings[0] and "before its rank order list deadline (March 1, 2028)" in warnings[0]
+    # Match 2027 is refused, and by the same rule its message calls 2028 tight, not out of reach.
+    reach_, (refusal,) = verdict_of(calendar, match_year=2027)
+    assert reach_ == "refused" and "Match 2028 is possible but tight" in refusal and "**Match 2029**" in refusal
+    # The plan of the year the refusal calls tight says the same.
+    assert verdict_of(calendar, match_year=2028)[0] == "tight"
+    # Nothing anywhere says a year the plan shows cannot be reached.
+    for options in ({"match_year": 2028}, {"match_year": 2028, "step1": "2026-12", "step2ck": "2027-06"}):
+        assert not any("too close" in w or "not reachable" in w for w in verdict_of(calendar, **options)[1])
 
 
 def test_plan_timeline_refuses_years_it_cannot_plan(calendar: CycleCalendar) -> None:
@@ -237,31 +290,47 @@ def test_done_items_have_no_date_and_come_first(calendar: CycleCalendar) -> None
     assert plan.warnings == ()
 
 
-def test_less_than_twelve_months_from_no_exams_is_compressed(calendar: CycleCalendar) -> None:
+def test_less_than_twelve_months_from_no_exams_is_tight_not_out_of_reach(calendar: CycleCalendar) -> None:
     plan = plan_timeline(2028, NOW, calendar)
-    assert any(w.startswith("Compressed plan: less than 12 months") for w in plan.warnings)
-    assert plan.earliest_realistic_year == 2029
-    assert any("Match 2028 is too close" in w and "Match 2029" in w for w in plan.warnings)
+    # One verdict, said once: tight (the CK score comes after submission day, before the ROL deadline), with the
+    # earliest on-time Match offered. Never "too close to reach" beside a full plan.
+    assert plan.reach is Reach.TIGHT and plan.earliest_realistic_year == 2029
+    assert plan.warnings == (
+        "Match 2028 is possible but tight: your Step 2 CK result would come around November 2027 (about 6 months of "
+        "study for Step 1 and 5 for Step 2 CK, plus about four weeks for each result), after its ERAS submission day "
+        "(September 1, 2027) but before its rank order list deadline (March 1, 2028), so programs would first see "
+        "your application without it. The earliest Match with both results on your application is **Match 2029** "
+        "(ERAS submission day September 6, 2028, projected).",
+    )
+    assert not any("too close" in w or "not reachable" in w or "cannot be reached" in w for w in plan.warnings)
     # Nothing is scheduled before today even though Step 1 study "should" have started in August 2026.
     assert day_of(plan, "step-1-study") == date(2026, 11, 22)
 
 
 def test_ck_after_submission_and_after_the_rol_deadline(calendar: CycleCalendar) -> None:
     late = plan_from_options(parse(calendar, match_year=2028, step1="done", step2ck="2027-10"), NOW, calendar)
-    assert any("score arrives after ERAS submission day (September 1, 2027)" in w for w in late.warnings)
-    assert late.earliest_realistic_year == 2029
+    assert late.reach is Reach.TIGHT and late.earliest_realistic_year == 2029
+    [tight] = late.warnings
+    assert tight.startswith("Match 2028 is possible but tight: your Step 2 CK result would come around November 2027,")
+    assert "after its ERAS submission day (September 1, 2027)" in tight and "**Match 2029**" in tight
     # CK in March 2028: its score would come after the ROL deadline, so Match 2028 is refused, not planned.
     assert message(calendar, match_year=2028, step1="done", step2ck="2028-03") == (
         "Match 2028 is not reachable with this exam plan: your Step 2 CK result would come around April 2028. That "
         "is after its rank order list deadline (March 1, 2028), by which ECFMG must report both exams to the NRMP, "
-        "and after Match Day (March 17, 2028). The earliest realistic Match for you is **Match 2029** (ERAS "
-        "submission day September 6, 2028, projected)."
+        "and after Match Day (March 17, 2028). The earliest Match with both results on your application is **Match "
+        "2029** (ERAS submission day September 6, 2028, projected)."
     )
-    # The planner itself still warns when called directly with such a plan.
+    # The planner itself still warns when called directly with such a plan, by the same rule, once.
     later = plan_timeline(2028, NOW, calendar, ExamPlan.done(), ExamPlan.planned(date(2028, 3, 1)))
-    assert any("after the rank order list deadline (March 1, 2028)" in w for w in later.warnings)
+    assert later.reach is Reach.TOO_LATE
+    assert [w for w in later.warnings if "rank order list deadline (March 1, 2028)" in w] == [
+        "Match 2028 cannot be reached with this exam plan: your Step 2 CK result would come around April 2028, after "
+        "its rank order list deadline (March 1, 2028), by which ECFMG must report both exams to the NRMP. The earliest "
+        "Match with both results on your application is **Match 2029** (ERAS submission day September 6, 2028, "
+        "projected)."
+    ]
     fine = plan_from_options(parse(calendar, match_year=2028, step1="done", step2ck="2027-06"), NOW, calendar)
-    assert fine.warnings == () and fine.earliest_realistic_year == 2028
+    assert fine.warnings == () and fine.earliest_realistic_year == 2028 and fine.reach is Reach.ON_TIME
     assert day_of(fine, "step-2-ck") == date(2027, 6, 30)
 
 
@@ -398,6 +467,14 @@ def test_plan_properties(calendar: CycleCalendar, data: st.DataObject, now: date
         )
     if earliest is None or earliest > match_year:
         assert plan.warnings, "an unreachable target must say so"
+    # One rule: the plan's verdict is the rule's verdict, and a Match the options would refuse is never tight.
+    found = reach(calendar, now, match_year, step1, step2ck)
+    assert plan.reach is found.reach
+    assert (plan.reach is Reach.ON_TIME) == is_realistic(calendar, now, match_year, step1, step2ck)
+    assert not any("too close" in w for w in plan.warnings)
+    if plan.reach is Reach.TIGHT:
+        assert sum("possible but tight" in w for w in plan.warnings) <= 1
+        assert not any("cannot be reached" in w for w in plan.warnings)
     # A realistic target is planned in the natural order.
     if earliest is not None and earliest <= match_year and not any("before Step 1" in w for w in plan.warnings):
         keys = [k for k in ("step-1", "step-2-ck", "eras-submission-opens") if (i := plan.get(k)) and i.at]

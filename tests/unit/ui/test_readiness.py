@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from bot.cycle import CycleCalendar
 from bot.readiness.models import (
     Area,
     AreaResult,
@@ -15,6 +16,8 @@ from bot.readiness.models import (
     ReadinessHistory,
     SavedResult,
 )
+from bot.readiness.planning import ExamPlan
+from bot.readiness.timeline import plan_timeline
 from bot.ui import readiness as screens
 
 NOW = dt.datetime(2026, 12, 6, 15, tzinfo=dt.UTC)
@@ -85,3 +88,36 @@ def test_saving_says_only_the_levels_are_kept_and_the_details_close_without_alar
     assert "the area details on this screen are closed" in text
     assert "deleted" not in text, "members read it as losing their work"
     assert "the details close when you save" in screens.RESULT_FOOTER
+
+
+# -- /timeline ------------------------------------------------------------------------------------------------
+
+
+def test_the_current_match_is_not_labelled_as_if_the_member_had_applied(calendar: CycleCalendar) -> None:
+    labels = dict((year, label) for label, year in screens.year_choices(calendar, NOW, ""))
+    assert labels[2027] == "Match 2027: too late for new applicants, Match Day March 2027 (dates projected)"
+    assert "already" not in labels[2027]
+    assert labels[2028].startswith("Match 2028: apply from September 2027")
+
+
+def test_someone_elses_plan_is_never_called_yours(calendar: CycleCalendar) -> None:
+    plan = plan_timeline(2028, NOW, calendar, ExamPlan.done(), ExamPlan.planned(dt.date(2027, 6, 1)), 2)
+    phase = screens.phases(plan, calendar)[0]
+    mine = screens.phase_embed(plan, calendar, phase)
+    assert mine.title == "Your plan for Match 2028" and screens.MAKE_YOUR_OWN not in (mine.description or "")
+    theirs = screens.phase_embed(plan, calendar, phase, owner_name="Ana")
+    assert theirs.title == "Ana's plan for Match 2028"
+    assert (theirs.description or "").startswith("Make your own with /timeline.")
+    unknown = screens.phase_embed(plan, calendar, phase, owner_name="")
+    assert unknown.title == "This shared plan for Match 2028"
+    # The shared post itself, seen by everyone: no "Your", and the same pointer.
+    shared = screens.timeline_embed(plan, calendar, shared_by="Ana")
+    assert shared.title == "Plan for Match 2028" and "Make your own with /timeline." in (shared.description or "")
+    assert screens.sharer_name(shared.author.name) == "Ana" and screens.sharer_name(None) == ""
+    # The calendar file: "Your" only for the owner.
+    assert screens.ics_message(2028).startswith("Your Match 2028 plan as a calendar file.")
+    other = screens.ics_message(2028, owner_name="Ana")
+    assert other.startswith("Ana's Match 2028 plan as a calendar file.") and other.endswith(screens.MAKE_YOUR_OWN)
+    assert screens.ics_message(2028, owner_name="").startswith("This shared Match 2028 plan")
+    # A name that pings never pings from a title.
+    assert "@everyone" not in (screens.phase_embed(plan, calendar, phase, owner_name="@everyone").title or "")
