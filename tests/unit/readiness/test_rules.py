@@ -278,7 +278,7 @@ def test_target_years_come_from_the_calendar(questionnaire: Questionnaire) -> No
     assert step is not None
     assert [c.value for c in step.choices] == ["2027", "2028", "2029", "2030", "2031", "undecided"]
     labels = {c.value: (c.label, c.description) for c in step.choices}
-    assert labels["2027"][0] == "Match 2027 (applications already in)"
+    assert labels["2027"][0] == "Match 2027 (too late for new applicants)"  # not read as "I have applied"
     assert labels["2028"] == (
         "Match 2028 (apply September 2027)",
         "ERAS submission opens September 1, 2027 (projected)",
