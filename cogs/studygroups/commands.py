@@ -213,12 +213,18 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             timezone=timezone,
             days=days,
         )
-        updated = await self.service.edit_group(guild_id_of(interaction), current.id, options)
+        edited = await self.service.edit_group(guild_id_of(interaction), current.id, options)
         await self.bot.services.runner.reschedule(self.dispatch)
-        await interaction.response.send_message(
-            f"{shown_name(updated.name)} now posts in <#{updated.channel_id}>, {updated.schedule.describe()}.",
-            ephemeral=True,
-        )
+        updated = edited.group
+        text = f"{shown_name(updated.name)} now posts in <#{updated.channel_id}>, {updated.schedule.describe()}."
+        if edited.today_done:
+            # Said, because the new time later today would otherwise look like a prompt that never comes.
+            text += (
+                f" Today's prompt already went out (one a day), so the next one is {timestamp(edited.next_prompt_at)}."
+            )
+        else:
+            text += f" The next prompt is {timestamp(edited.next_prompt_at)}."
+        await interaction.response.send_message(text, ephemeral=True)
 
     @admin.command(name="archive", description="Close a study group; its history is kept")
     @app_commands.describe(group="The group to archive")

@@ -181,17 +181,21 @@ async def test_names_and_channels_are_unique_among_active_groups(service: StudyG
 
 async def test_edit_changes_only_what_is_given(service: StudyGroupService, clock: Clock) -> None:
     created = await service.create_group(GUILD, create(clock, timezone="Europe/London"), creator_id=ALICE)
-    edited = await service.edit_group(
-        GUILD,
-        created.group.name,
-        parse_with_clock(GroupEditOptions, clock(), checkin_time="21:15", days="weekdays"),
-    )
+    edited = (
+        await service.edit_group(
+            GUILD,
+            created.group.name,
+            parse_with_clock(GroupEditOptions, clock(), checkin_time="21:15", days="weekdays"),
+        )
+    ).group
     assert edited.schedule.local_time == dt.time(21, 15)
     assert edited.schedule.zone == "Europe/London" and edited.schedule.weekdays == WEEKDAYS
     assert edited.name == created.group.name and edited.channel_id == CHANNEL
-    renamed = await service.edit_group(
-        GUILD, str(created.group.id), parse_with_clock(GroupEditOptions, clock(), name="Night owls")
-    )
+    renamed = (
+        await service.edit_group(
+            GUILD, str(created.group.id), parse_with_clock(GroupEditOptions, clock(), name="Night owls")
+        )
+    ).group
     assert renamed.name == "Night owls"
     with pytest.raises(UserInputError, match="Tell me what to change"):
         parse_with_clock(GroupEditOptions, clock())
