@@ -252,8 +252,25 @@ class StudyGroupService:
                 "There is no study group called {name} here. See `/studygroup list` for the groups.", name=text
             )
         if not group.active and not include_archived:
-            raise Refusal("{name} is archived: its history is kept, but it is closed.", name=group.name)
+            raise await self._closed(group)
         return group
+
+    async def _closed(self, group: StudyGroup) -> Refusal:
+        """An archived group asked for (a check-in, a join, an old prompt's button): what to do instead, since
+        autocomplete no longer offers it and a member has no other way to find out."""
+        open_names = tuple(g.name for g in (await self._repo.groups(group.guild_id))[:5])
+        closed = "{name} is archived, so it takes no check-ins or new members (its history is kept). "
+        if open_names:
+            return Refusal(
+                closed + "Open groups here: {names}; join one with `/studygroup join`. Or ask a moderator to bring "
+                "{name} back.",
+                name=group.name,
+                names=open_names,
+            )
+        return Refusal(
+            closed + "This server has no open group now: ask a moderator to bring {name} back or to start one.",
+            name=group.name,
+        )
 
     async def group_choices(self, guild_id: int, typed: str, limit: int = 25) -> tuple[StudyGroup, ...]:
         """Autocomplete: active groups whose name contains what is typed (value: the id, label: the name)."""
@@ -338,7 +355,13 @@ class StudyGroupService:
 
     async def archive_group(self, guild_id: int, ref: str | int) -> StudyGroup:
         """Stop prompts, recaps and check-ins; keep the group and its history (its name becomes free)."""
-        group = await self.resolve_group(guild_id, ref)
+        group = await self.resolve_group(guild_id, ref, include_archived=True)
+        if not group.active:
+            since = f" since {group.archived_at:%Y-%m-%d}" if group.archived_at is not None else ""
+            raise Refusal(
+                "{name} is already archived" + since + ". `/studygroup-admin unarchive` brings it back.",
+                name=group.name,
+            )
         archived = await self._repo.archive_group(group.id, self.now())
         log.info("study group %d archived", group.id)
         return archived

@@ -231,7 +231,8 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
     @app_commands.autocomplete(group=group_autocomplete)
     @server_permissions_check(manage_channels=True)
     async def archive(self, interaction: Interaction, group: app_commands.Range[str, 1, 100]) -> None:
-        current = await self.service.resolve_group(guild_id_of(interaction), group)
+        # Archived groups too, so that archiving one twice says "already archived" rather than "closed".
+        current = await self.service.resolve_group(guild_id_of(interaction), group, include_archived=True)
         require_manages_channel(interaction, current.channel_id)
         archived = await self.service.archive_group(guild_id_of(interaction), current.id)
         await self.bot.services.runner.reschedule(self.dispatch)

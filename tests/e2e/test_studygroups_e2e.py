@@ -290,6 +290,14 @@ async def test_an_archived_group_is_brought_back_by_a_moderator(live: Live) -> N
     await run(emu, "studygroup join", {"group": ref}, user=alice, channel=general)
     await run(emu, "studygroup-admin archive", {"group": ref}, user=admin, channel=general)
     assert await emu.autocomplete("studygroup join", {"group": "comeback"}, user=alice, channel=general) == []
+    twice = await run(emu, "studygroup-admin archive", {"group": ref}, user=admin, channel=general)
+    assert twice.ephemeral and "**Comeback crew** is already archived since " in twice.content, twice.content
+    assert "`/studygroup-admin unarchive` brings it back" in twice.content
+    # A member checking in to it is told what to do instead: the open groups, or a moderator.
+    closed = await run(emu, "checkin", {"group": ref}, user=alice, channel=general)
+    assert closed.ephemeral and closed.modal is None, closed
+    assert "**Comeback crew** is archived, so it takes no check-ins" in closed.content, closed.content
+    assert "ask a moderator to bring **Comeback crew** back" in closed.content
 
     choices = await emu.autocomplete("studygroup-admin unarchive", {"group": "comeb"}, user=admin, channel=general)
     assert [c["value"] for c in choices] == [ref] and choices[0]["name"].startswith("Comeback crew (archived ")

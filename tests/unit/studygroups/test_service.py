@@ -302,8 +302,19 @@ async def test_archived_groups_take_no_check_ins(service: StudyGroupService, clo
     created = await service.create_group(GUILD, create(clock), creator_id=ALICE)
     await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
     await service.archive_group(GUILD, created.group.name)
-    with pytest.raises(UserInputError, match="archived"):
+    # The member is told what to do instead: there is no open group here, so ask a moderator.
+    with pytest.raises(Refusal) as closed:
         await service.check_in(GUILD, BOB, entry(), group=str(created.group.id))
+    assert "no open group now: ask a moderator" in str(closed.value), closed.value
+    # With open groups, they are named, with how to join one.
+    await service.create_group(GUILD, create(clock, name="Morning crew", channel_id=OTHER_CHANNEL), creator_id=ALICE)
+    with pytest.raises(Refusal) as named:
+        await service.check_in(GUILD, BOB, entry(), group=str(created.group.id))
+    assert 'Open groups here: "Morning crew"; join one with `/studygroup join`' in str(named.value), named.value
+    assert "ask a moderator" in str(named.value)
+    # Archiving it again says so, rather than a puzzling "closed".
+    with pytest.raises(Refusal, match=r'"Step 2 CK evening crew" is already archived since 2026-11-22\.'):
+        await service.archive_group(GUILD, str(created.group.id))
     # History stays: progress still counts the day.
     assert (await service.progress(GUILD, BOB)).days == 1
 
