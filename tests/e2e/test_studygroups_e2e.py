@@ -134,6 +134,12 @@ async def test_create_join_check_in_and_progress(live: Live) -> None:
     assert "Please fix this:" in again.content and "Percent correct" in again.content
     reopened = await (await emu.click(again, label="Fix it")).response()
     assert reopened.modal is not None and reopened.modal.field("questions").value == "40"
+    # A fraction as a calculator shows it is asked about, not stored as 1 %.
+    fraction = await (await emu.submit_modal(reopened, {"percent": "0,5"})).response()
+    assert "Percent correct: `0,5` is less than 1 %. For 50 %, type `50`" in fraction.content, fraction.content
+    assert query(live, "SELECT COUNT(*) FROM study_checkins WHERE user_id = ?", alice.id) == [(0,)]
+    reopened = await (await emu.click(fraction, label="Fix it")).response()
+    assert reopened.modal is not None and reopened.modal.field("percent").value == "0,5"
     receipt = await (await emu.submit_modal(reopened, {"percent": "72%"})).response()
     assert receipt.kind == "update" and receipt.ephemeral and receipt.embeds[0]["title"] == "Check-in recorded ✅"
     assert receipt.content == "" and receipt.message is not None and receipt.message.buttons == []

@@ -114,6 +114,9 @@ def test_create_options_accept_friendly_input(clock: Clock) -> None:
         ({"questions": "lots"}, "Questions done: a whole number from 0 to 10,000"),
         ({"questions": "10001"}, "from 0 to 10,000"),
         ({"percent_correct": "120"}, "Percent correct: a number from 0 to 100"),
+        # A fraction as a calculator shows it: asked, not stored as 1 %.
+        ({"percent_correct": "0.5"}, "Percent correct: `0.5` is less than 1 %. For 50 %, type `50`"),
+        ({"percent_correct": "0,75"}, "`0,75` is less than 1 %. For 75 %, type `75`"),
         ({"hours": "25"}, "Hours: a number from 0 to 24"),
         ({"hours": "1:75"}, "Hours: a number from 0 to 24"),
         ({"hours": "-1"}, "Hours: a number from 0 to 24"),
