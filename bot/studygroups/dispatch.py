@@ -44,7 +44,7 @@ FEED = "studygroups"
 JOB_PREFIX = "sg:at:"
 RETRY_JOB = f"{FEED}:retry"
 WATERMARK = FEED
-KEY_PREFIX = "sg:"
+KEY_PREFIX = timing.DELIVERY_KEY_PREFIX
 KINDS = {timing.OccurrenceKind.PROMPT: "studygroup-prompt", timing.OccurrenceKind.RECAP: "studygroup-recap"}
 MAX_LOOKBACK = dt.timedelta(days=2)
 """Older than the longest grace (a recap's day): after a long outage only recent occurrences are even recorded."""
@@ -76,8 +76,7 @@ class GroupPost:
     occurrence: timing.Occurrence
 
 
-def delivery_key(occurrence: timing.Occurrence) -> str:
-    return f"{KEY_PREFIX}{occurrence.key}"
+delivery_key = timing.delivery_key
 
 
 def job_id(instant: dt.datetime) -> str:

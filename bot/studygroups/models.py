@@ -513,6 +513,13 @@ class CheckInEntry(BaseModel):
         number = parse_decimal(text.removesuffix("%"))
         if number is None or not 0 <= number <= 100:
             raise ValueError("Percent correct: a number from 0 to 100, like `72` or `72%`.")
+        if 0 < number < 1:
+            # 0.5 is almost always a fraction (50 %) typed the way a calculator shows it, not half a percent: asked,
+            # rather than stored as 1 % (or silently as 50 %).
+            meant = f"{number * 100:f}".rstrip("0").rstrip(".")
+            raise ValueError(
+                f"Percent correct: `{text[:10]}` is less than 1 %. For {meant} %, type `{meant}` (0 to 100, like `72`)."
+            )
         # Whole percents: question banks show them that way, and 72.5 vs 73 changes nothing for anyone.
         return int(number.quantize(Decimal(1), rounding="ROUND_HALF_UP"))
 

@@ -656,6 +656,12 @@ class StudyGroupRepository:
             row = await cur.fetchone()
         return bool(row and row[0])
 
+    async def delivery_recorded(self, key: str) -> bool:
+        """Whether the delivery journal (bot/scheduling's ``deliveries``) has a row for ``key``: claimed, posted or
+        skipped, it will not be posted again."""
+        async with self._conn.execute("SELECT 1 FROM deliveries WHERE key = ?", (key,)) as cur:
+            return await cur.fetchone() is not None
+
     # -- nudge delivery records (rows of bot/scheduling's deliveries table that name a member) ------------------
 
     async def nudge_records(self, user_id: int) -> list[dict[str, Any]]:

@@ -112,6 +112,14 @@ class Occurrence:
 
 # -- keys ----------------------------------------------------------------------------------------------------
 
+DELIVERY_KEY_PREFIX = "sg:"
+"""Before an occurrence's key in the delivery journal (``bot/scheduling``): ``sg:prompt:{group_id}:{date}``."""
+
+
+def delivery_key(occurrence: Occurrence) -> str:
+    """The occurrence's row in the delivery journal: once it has one, it is posted (or skipped) and never again."""
+    return f"{DELIVERY_KEY_PREFIX}{occurrence.key}"
+
 
 def prompt_key(group_id: int, local_date: dt.date) -> str:
     return f"prompt:{group_id}:{local_date.isoformat()}"

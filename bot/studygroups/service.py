@@ -14,6 +14,7 @@ suggest ``/settings timezone:``).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,6 +65,23 @@ class GroupCreated:
     zone_defaulted: bool
     """No zone was given: the group uses the creator's own zone (or UTC when they have none)."""
     next_prompt_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class GroupEdited:
+    group: StudyGroup
+    next_prompt_at: dt.datetime | None
+    """The prompt that will really be posted next (see ``StudyGroupService.upcoming_prompt``)."""
+    today_done: bool
+    """Today's prompt already went out (at the old time): a new time later today waits until the next day."""
+
+
+@dataclass(frozen=True)
+class UpcomingPrompt:
+    at: dt.datetime | None
+    """None: no prompt ahead (an archived group)."""
+    passed_over: bool
+    """A prompt of the schedule came first but its day's prompt was already posted (or skipped): one a day."""
 
 
 @dataclass(frozen=True)
@@ -234,8 +252,25 @@ class StudyGroupService:
                 "There is no study group called {name} here. See `/studygroup list` for the groups.", name=text
             )
         if not group.active and not include_archived:
-            raise Refusal("{name} is archived: its history is kept, but it is closed.", name=group.name)
+            raise await self._closed(group)
         return group
+
+    async def _closed(self, group: StudyGroup) -> Refusal:
+        """An archived group asked for (a check-in, a join, an old prompt's button): what to do instead, since
+        autocomplete no longer offers it and a member has no other way to find out."""
+        open_names = tuple(g.name for g in (await self._repo.groups(group.guild_id))[:5])
+        closed = "{name} is archived, so it takes no check-ins or new members (its history is kept). "
+        if open_names:
+            return Refusal(
+                closed + "Open groups here: {names}; join one with `/studygroup join`. Or ask a moderator to bring "
+                "{name} back.",
+                name=group.name,
+                names=open_names,
+            )
+        return Refusal(
+            closed + "This server has no open group now: ask a moderator to bring {name} back or to start one.",
+            name=group.name,
+        )
 
     async def group_choices(self, guild_id: int, typed: str, limit: int = 25) -> tuple[StudyGroup, ...]:
         """Autocomplete: active groups whose name contains what is typed (value: the id, label: the name)."""
@@ -275,7 +310,7 @@ class StudyGroupService:
         except GroupConflictError as exc:
             raise UserInputError("A group with that name or in that channel was just created. Try again.") from exc
         log.info("study group %d created in server %d", group.id, guild_id)
-        return GroupCreated(group, defaulted, self._next_prompt(group, now))
+        return GroupCreated(group, defaulted, (await self.upcoming_prompt(group, now)).at)
 
     async def _check_free(
         self, guild_id: int, name: str | None, channel_id: int | None, *, except_id: int | None = None
@@ -294,9 +329,9 @@ class StudyGroupService:
                     name=in_channel.name,
                 )
 
-    async def edit_group(self, guild_id: int, ref: str | int, options: GroupEditOptions) -> StudyGroup:
+    async def edit_group(self, guild_id: int, ref: str | int, options: GroupEditOptions) -> GroupEdited:
         """Change what was given; the next prompt follows the new schedule (today's, if already posted, is not
-        posted again: prompts are keyed by date)."""
+        posted again: prompts are keyed by date), and the result says when it really comes."""
         group = await self.resolve_group(guild_id, ref)
         await self._check_free(guild_id, options.name, options.channel_id, except_id=group.id)
         old = group.schedule
@@ -307,18 +342,26 @@ class StudyGroupService:
                 old.zone if options.timezone is None else options.timezone,
                 old.weekdays if options.days is None else options.days,
             )
+        now = self.now()
         try:
             updated = await self._repo.update_group(
-                group.id, now=self.now(), name=options.name, channel_id=options.channel_id, schedule=schedule
+                group.id, now=now, name=options.name, channel_id=options.channel_id, schedule=schedule
             )
         except GroupConflictError as exc:
             raise UserInputError("Another group took that name or channel a moment ago. Try again.") from exc
         log.info("study group %d edited", group.id)
-        return updated
+        upcoming = await self.upcoming_prompt(updated, now)
+        return GroupEdited(updated, upcoming.at, upcoming.passed_over)
 
     async def archive_group(self, guild_id: int, ref: str | int) -> StudyGroup:
         """Stop prompts, recaps and check-ins; keep the group and its history (its name becomes free)."""
-        group = await self.resolve_group(guild_id, ref)
+        group = await self.resolve_group(guild_id, ref, include_archived=True)
+        if not group.active:
+            since = f" since {group.archived_at:%Y-%m-%d}" if group.archived_at is not None else ""
+            raise Refusal(
+                "{name} is already archived" + since + ". `/studygroup-admin unarchive` brings it back.",
+                name=group.name,
+            )
         archived = await self._repo.archive_group(group.id, self.now())
         log.info("study group %d archived", group.id)
         return archived
@@ -375,7 +418,7 @@ class StudyGroupService:
         assert restored is not None
         members = len(await self._repo.members(group.id))
         log.info("study group %d unarchived", group.id)
-        return GroupUnarchived(restored, members, self._next_prompt(restored, now))
+        return GroupUnarchived(restored, members, (await self.upcoming_prompt(restored, now)).at)
 
     async def set_retention(self, guild_id: int, options: RetentionOptions) -> int:
         await self._repo.set_retention_days(guild_id, options.days, self.now())
@@ -417,7 +460,8 @@ class StudyGroupService:
         members = await self._repo.members(group.id)
         week = timing.IsoWeek.of(timing.local_date(now, group.schedule.zone))
         recap = await self._recap(group, week, now, len(members))
-        return GroupInfo(group, tuple(m.user_id for m in members), self._next_prompt(group, now), recap)
+        upcoming = await self.upcoming_prompt(group, now)
+        return GroupInfo(group, tuple(m.user_id for m in members), upcoming.at, recap)
 
     # -- check-ins -------------------------------------------------------------------------------------------
 
@@ -589,10 +633,18 @@ class StudyGroupService:
 
     # -- what the scheduler needs ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _next_prompt(group: StudyGroup, now: dt.datetime) -> dt.datetime | None:
-        occurrence = timing.next_prompt(group, now)
-        return None if occurrence is None else occurrence.due_at
+    async def upcoming_prompt(self, group: StudyGroup, now: dt.datetime) -> UpcomingPrompt:
+        """The prompt that will really be posted next. Prompts are one per local day (their delivery key holds the
+        date), so after the time was moved later on a day whose prompt already went out, the schedule's next instant
+        today is never posted: the next day's is the one to show."""
+        passed_over = False
+        # Only today's prompt can have a row before its time (posted at the old time), so two looks are enough;
+        # the bound keeps a journal that says otherwise from looping.
+        for occurrence in itertools.islice(timing.prompts_after(group, now), 3):
+            if not await self._repo.delivery_recorded(timing.delivery_key(occurrence)):
+                return UpcomingPrompt(occurrence.due_at, passed_over)
+            passed_over = True
+        return UpcomingPrompt(None, passed_over)
 
     async def active_groups(self) -> tuple[StudyGroup, ...]:
         """Every active group, to (re)build prompt and recap timers with ``bot.studygroups.schedule``."""

@@ -8,14 +8,15 @@ the feature's own checks (imported from its cog), so /setup never does more, or 
 screen has Back and Cancel and shows the server's current settings, so running it again changes them.
 
 A choice not saved yet rides in the custom_ids of the screen's buttons and menus (DynamicItems registered by the
-package), so a screen keeps working after a restart; only the study group's form (a modal) does not survive one.
+package), so a screen keeps working after a restart; only the study group's form (a modal) does not survive one. A
+refused study-group form shows every mistake at once with what was typed (``bot.ui.forms``), and its **Fix it** reads
+what was typed back from that screen, so it works after a restart too.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,17 +30,18 @@ from bot.milestones.models import Subscription
 from bot.milestones.reminders import describe_reminders
 from bot.onboarding.setup import OWN, ReminderChoice, choice_for, reminder_choices
 from bot.services import Services
-from bot.studygroups.models import MAX_GROUP_NAME, GroupCreateOptions, parse_with_clock
+from bot.studygroups.models import MAX_GROUP_NAME, GroupCreateOptions, parse_form_with_clock
 from bot.studygroups.service import GroupSummary
 from bot.text import shorten
 from bot.ui import onboarding as screens
 from bot.ui.community import channel_status_lines, help_channel_line
 from bot.ui.errors import BaseModal, guarded, user_message
+from bot.ui.forms import FIX_LABEL, FormField, problems_text, typed_embed, typed_from_embeds
 from bot.ui.help import catalog
 from bot.ui.interaction import HookInteraction, Interaction
 from bot.ui.onboarding import Notice
 from bot.ui.permissions import has_server_permissions, server_permissions_check
-from bot.validation import UserInputError
+from bot.validation import FormErrors, UserInputError
 from cogs import community
 from cogs.milestones.commands import check_role, events_reply, explain
 from cogs.studygroups.commands import require_manages_channel, require_postable
@@ -49,8 +51,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORM_MEMORY = 200
-"""Study-group forms whose typed values are kept (in memory) to fill the form again after a refusal."""
+GROUP_FIELDS = (
+    FormField("name", "Name"),
+    FormField("time", "Check-in time"),
+    FormField("zone", "Time zone"),
+    FormField("days", "Days"),
+)
+"""The study-group form's inputs as a refusal lists them (and **Fix it** reads them back)."""
+GROUP_FORM_KEYS = {"checkin_time": "time", "timezone": "zone"}
+"""``GroupCreateOptions`` field -> the form's input, where they differ."""
+TYPED_TITLE = typed_embed((), {}, frozenset()).title
 ANNOUNCEMENT_CHANNELS = [discord.ChannelType.text, discord.ChannelType.news]
 """What /announcements setup's ``channel:`` accepts (a text channel; announcement channels are text channels)."""
 GROUP_CHANNELS = [
@@ -171,14 +181,18 @@ def may_create_groups(interaction: Interaction) -> bool:
     return has_server_permissions(interaction, manage_channels=True)
 
 
-async def group_screen(interaction: Interaction, channel_id: int | None = None, notice: Notice | None = None) -> Screen:
-    """Step 3: an optional first study group: its channel here, its name, time, zone and days in a form."""
+async def group_screen(
+    interaction: Interaction, channel_id: int | None = None, notice: Notice | None = None, *, fixing: bool = False
+) -> Screen:
+    """Step 3: an optional first study group: its channel here, its name, time, zone and days in a form.
+
+    ``fixing``: a refused form's screen, whose form button is **Fix it** (the form filled with what was typed)."""
     settings = await current_settings(interaction)
     may_create = may_create_groups(interaction)
     view = discord.ui.View(timeout=None)
     if may_create:
         view.add_item(GroupChannelSelect(channel_id))
-        view.add_item(GroupFormButton(channel_id))
+        view.add_item(GroupFormButton(channel_id, label=FIX_LABEL if fixing else None))
     view.add_item(SetupButton("go:4", "Next", discord.ButtonStyle.primary, row=1))
     nav_row(view, "2")
     embed = screens.group_step_embed(settings.groups, channel_id, may_create=may_create, notice=notice)
@@ -525,13 +539,14 @@ class GroupChannelSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]], 
 
 
 class GroupFormButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"su:g:form:(?P<channel>[0-9]{1,20})"):
-    """Opens the form for the new group's name, time, zone and days."""
+    """Opens the form for the new group's name, time, zone and days; on a refused form's screen it is **Fix it**, and
+    the form opens filled with what was typed (read from that screen, so nothing is kept in memory)."""
 
-    def __init__(self, channel_id: int | None) -> None:
+    def __init__(self, channel_id: int | None, *, label: str | None = None) -> None:
         super().__init__(
             button(
                 f"su:g:form:{channel_id or 0}",
-                "Name, time and days…",
+                label or "Name, time and days…",
                 discord.ButtonStyle.success,
                 row=1,
                 disabled=channel_id is None,
@@ -547,13 +562,19 @@ class GroupFormButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r
 
     @guarded
     async def callback(self, interaction: Interaction) -> None:
-        guild = require_manager(interaction)
+        require_manager(interaction)
         if not may_create_groups(interaction):
             raise UserInputError("Creating a study group needs the **Manage Channels** permission.")
         if self.channel_id is None:
             raise UserInputError("Pick the group's channel first.")
-        typed = setup_cog(interaction).forms.get((guild.id, interaction.user.id), {})
+        typed = typed_on_screen(interaction.message)
         await interaction.response.send_modal(GroupModal(self.channel_id, typed, user_id=interaction.user.id))
+
+
+def typed_on_screen(message: discord.Message | None) -> dict[str, str]:
+    """What a refused study-group form showed as typed on the step's screen (nothing on a fresh screen)."""
+    shown = [embed for embed in (message.embeds if message is not None else []) if embed.title == TYPED_TITLE]
+    return typed_from_embeds(shown, GROUP_FIELDS)
 
 
 class GroupModal(BaseModal):
@@ -603,26 +624,37 @@ class GroupModal(BaseModal):
         guild = require_manager(interaction)
         if not may_create_groups(interaction):
             raise UserInputError("Creating a study group needs the **Manage Channels** permission.")
-        forms = setup_cog(interaction).forms
-        key = (guild.id, interaction.user.id)
         try:
             notice = await self.create(interaction, guild)
         except UserInputError as refused:
-            # The form closes on submit; what was typed is kept to fill it again, and the screen says what to fix.
-            forms.keep(key, self.typed())
-            await redraw(
-                interaction, await group_screen(interaction, self.channel_id, Notice(user_message(refused), True))
-            )
+            await self.refuse(interaction, refused)
             return
-        forms.forget(key)
         await redraw(interaction, await help_screen(interaction, notice))
+
+    async def refuse(self, interaction: Interaction, refused: UserInputError) -> None:
+        """The step again, with every problem at once, what was typed and **Fix it** (as /checkin does it): the form
+        closes on submit, and Discord cannot answer a form with another form."""
+        if isinstance(refused, FormErrors):
+            problems = [text for _, text in refused.problems]
+            wrong = frozenset(GROUP_FORM_KEYS.get(name, name) for name in refused.fields)
+        else:
+            # A refusal of the whole form (the name or channel already taken, a permission): one problem.
+            problems, wrong = [user_message(refused)], frozenset()
+        notice = Notice(problems_text(problems, what="The group was not created"), problem=True)
+        embed, view = await group_screen(interaction, self.channel_id, notice, fixing=True)
+        await interaction.response.edit_message(
+            content=None,
+            embeds=[embed, typed_embed(GROUP_FIELDS, self.typed(), wrong)],
+            view=view,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     async def create(self, interaction: Interaction, guild: discord.Guild) -> Notice:
         """/studygroup-admin create's checks and service call."""
         require_manages_channel(interaction, self.channel_id)
         require_postable(interaction, self.channel_id)
         services = services_of(interaction)
-        options = parse_with_clock(
+        options = parse_form_with_clock(
             GroupCreateOptions,
             services.studygroups.now(),
             name=self.name.value,
@@ -674,27 +706,6 @@ class HelpChannelStepSelect(discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]
         await redraw(interaction, await help_screen(interaction, notice))
 
 
-class FormMemory:
-    """What a moderator typed in a study-group form that was refused, to fill the form again (in memory: the form
-    itself does not survive a restart either). The oldest go first past ``FORM_MEMORY``."""
-
-    def __init__(self, size: int = FORM_MEMORY) -> None:
-        self._size = size
-        self._typed: OrderedDict[tuple[int, int], dict[str, str]] = OrderedDict()
-
-    def get(self, key: tuple[int, int], default: dict[str, str]) -> dict[str, str]:
-        return self._typed.get(key, default)
-
-    def keep(self, key: tuple[int, int], typed: dict[str, str]) -> None:
-        self._typed[key] = typed
-        self._typed.move_to_end(key)
-        while len(self._typed) > self._size:
-            self._typed.popitem(last=False)
-
-    def forget(self, key: tuple[int, int]) -> None:
-        self._typed.pop(key, None)
-
-
 class SetupCog(commands.Cog, name="Setup"):
     """/setup: the server's settings, step by step."""
 
@@ -702,7 +713,6 @@ class SetupCog(commands.Cog, name="Setup"):
 
     def __init__(self, bot: ImgBot) -> None:
         self.bot = bot
-        self.forms = FormMemory()
 
     @app_commands.command(name="setup", description="Set me up for this server, step by step (moderators)")
     @app_commands.default_permissions(manage_guild=True)
@@ -711,13 +721,6 @@ class SetupCog(commands.Cog, name="Setup"):
     async def setup_command(self, interaction: Interaction) -> None:
         embed, view = await announcements_screen(interaction, from_saved=True)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
-
-
-def setup_cog(interaction: Interaction) -> SetupCog:
-    cog = bot_of(interaction).get_cog(SetupCog.NAME)
-    if not isinstance(cog, SetupCog):
-        raise RuntimeError("the setup cog is not loaded")
-    return cog
 
 
 SETUP_ITEMS = (

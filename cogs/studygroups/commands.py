@@ -213,19 +213,26 @@ class StudyGroupsCog(commands.Cog, name="Study groups"):
             timezone=timezone,
             days=days,
         )
-        updated = await self.service.edit_group(guild_id_of(interaction), current.id, options)
+        edited = await self.service.edit_group(guild_id_of(interaction), current.id, options)
         await self.bot.services.runner.reschedule(self.dispatch)
-        await interaction.response.send_message(
-            f"{shown_name(updated.name)} now posts in <#{updated.channel_id}>, {updated.schedule.describe()}.",
-            ephemeral=True,
-        )
+        updated = edited.group
+        text = f"{shown_name(updated.name)} now posts in <#{updated.channel_id}>, {updated.schedule.describe()}."
+        if edited.today_done:
+            # Said, because the new time later today would otherwise look like a prompt that never comes.
+            text += (
+                f" Today's prompt already went out (one a day), so the next one is {timestamp(edited.next_prompt_at)}."
+            )
+        else:
+            text += f" The next prompt is {timestamp(edited.next_prompt_at)}."
+        await interaction.response.send_message(text, ephemeral=True)
 
     @admin.command(name="archive", description="Close a study group; its history is kept")
     @app_commands.describe(group="The group to archive")
     @app_commands.autocomplete(group=group_autocomplete)
     @server_permissions_check(manage_channels=True)
     async def archive(self, interaction: Interaction, group: app_commands.Range[str, 1, 100]) -> None:
-        current = await self.service.resolve_group(guild_id_of(interaction), group)
+        # Archived groups too, so that archiving one twice says "already archived" rather than "closed".
+        current = await self.service.resolve_group(guild_id_of(interaction), group, include_archived=True)
         require_manages_channel(interaction, current.channel_id)
         archived = await self.service.archive_group(guild_id_of(interaction), current.id)
         await self.bot.services.runner.reschedule(self.dispatch)

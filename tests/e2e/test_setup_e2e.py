@@ -155,18 +155,34 @@ async def test_every_step_through_to_the_summary(live: Live) -> None:
     opened = await (await emu.click(reply, label="Name, time and days…")).response()
     assert opened.kind == "modal" and opened.modal is not None
     assert opened.modal.field("time").value == "20:00"
-    typed = {"name": "Step 2 CK evening crew", "time": "07:30", "zone": "Mars/Base", "days": "mon-fri"}
+    typed = {"name": "Step 2 CK evening crew", "time": "7pm", "zone": "Mars/Base", "days": "someday"}
     refused = await (await emu.submit_modal(opened, typed)).response()
     assert refused.embeds[0]["title"] == STEP_3
-    assert "I don't know the time zone `Mars/Base`" in field(refused, "⚠️ Not saved")
+    # Every mistake at once, as /checkin shows them, with what was typed: one try to fix three mistakes.
+    problems = field(refused, "⚠️ Not saved")
+    assert "Please fix these 3 things" in problems
+    assert "`7pm` is `19:00`" in problems
+    assert "I don't know the time zone `Mars/Base`" in problems
+    assert "I don't understand the day `someday`" in problems
+    shown = {item["name"]: item["value"] for item in refused.embeds[1]["fields"]}
+    assert shown == {
+        "Name": "Step 2 CK evening crew",
+        "⚠️ Check-in time": "7pm",
+        "⚠️ Time zone": "Mars/Base",
+        "⚠️ Days": "someday",
+    }
     assert query(live, "SELECT COUNT(*) FROM study_groups") == [(0,)]
 
-    # The form opens again with what was typed, so only the mistake needs fixing.
-    again = await (await emu.click(refused, label="Name, time and days…")).response()
+    # **Fix it** opens the form again with what was typed, so only the mistakes need fixing.
+    again = await (await emu.click(refused, label="Fix it")).response()
     assert again.modal is not None
     assert again.modal.field("name").value == "Step 2 CK evening crew"
+    assert again.modal.field("time").value == "7pm"
     assert again.modal.field("zone").value == "Mars/Base"
-    reply = await (await emu.submit_modal(again, {"zone": "Asia/Kolkata"})).response()
+    assert again.modal.field("days").value == "someday"
+    reply = await (
+        await emu.submit_modal(again, {"time": "07:30", "zone": "Asia/Kolkata", "days": "mon-fri"})
+    ).response()
     assert reply.embeds[0]["title"] == STEP_4
     groups = query(live, "SELECT name, channel_id, timezone FROM study_groups")
     assert groups == [("Step 2 CK evening crew", study_room.id, "Asia/Kolkata")]

@@ -134,6 +134,12 @@ async def test_create_join_check_in_and_progress(live: Live) -> None:
     assert "Please fix this:" in again.content and "Percent correct" in again.content
     reopened = await (await emu.click(again, label="Fix it")).response()
     assert reopened.modal is not None and reopened.modal.field("questions").value == "40"
+    # A fraction as a calculator shows it is asked about, not stored as 1 %.
+    fraction = await (await emu.submit_modal(reopened, {"percent": "0,5"})).response()
+    assert "Percent correct: `0,5` is less than 1 %. For 50 %, type `50`" in fraction.content, fraction.content
+    assert query(live, "SELECT COUNT(*) FROM study_checkins WHERE user_id = ?", alice.id) == [(0,)]
+    reopened = await (await emu.click(fraction, label="Fix it")).response()
+    assert reopened.modal is not None and reopened.modal.field("percent").value == "0,5"
     receipt = await (await emu.submit_modal(reopened, {"percent": "72%"})).response()
     assert receipt.kind == "update" and receipt.ephemeral and receipt.embeds[0]["title"] == "Check-in recorded ✅"
     assert receipt.content == "" and receipt.message is not None and receipt.message.buttons == []
@@ -290,6 +296,14 @@ async def test_an_archived_group_is_brought_back_by_a_moderator(live: Live) -> N
     await run(emu, "studygroup join", {"group": ref}, user=alice, channel=general)
     await run(emu, "studygroup-admin archive", {"group": ref}, user=admin, channel=general)
     assert await emu.autocomplete("studygroup join", {"group": "comeback"}, user=alice, channel=general) == []
+    twice = await run(emu, "studygroup-admin archive", {"group": ref}, user=admin, channel=general)
+    assert twice.ephemeral and "**Comeback crew** is already archived since " in twice.content, twice.content
+    assert "`/studygroup-admin unarchive` brings it back" in twice.content
+    # A member checking in to it is told what to do instead: the open groups, or a moderator.
+    closed = await run(emu, "checkin", {"group": ref}, user=alice, channel=general)
+    assert closed.ephemeral and closed.modal is None, closed
+    assert "**Comeback crew** is archived, so it takes no check-ins" in closed.content, closed.content
+    assert "ask a moderator to bring **Comeback crew** back" in closed.content
 
     choices = await emu.autocomplete("studygroup-admin unarchive", {"group": "comeb"}, user=admin, channel=general)
     assert [c["value"] for c in choices] == [ref] and choices[0]["name"].startswith("Comeback crew (archived ")

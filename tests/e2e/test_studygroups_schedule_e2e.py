@@ -122,6 +122,23 @@ async def test_a_prompt_a_few_seconds_ahead_is_posted_once_with_a_working_check_
     assert "You joined **Night shift crew** by checking in." in receipt["fields"][-1]["value"]
     assert count(emu, study_room, prompt_of("Night shift crew")) == 1
 
+    # Moved later today after today's prompt went out: one prompt a day, so the one that really comes next is
+    # tomorrow's, and both the edit's reply and /studygroup info say so (not a time today that never comes).
+    later, later_at = ahead(120)
+    general = world.channel("general")
+    edited = await run(
+        emu,
+        "studygroup-admin edit",
+        {"group": "Night shift crew", "checkin_time": later},
+        user=world.users["dr_admin"],
+        channel=general,
+    )
+    tomorrow = f"<t:{int((later_at + timedelta(days=1)).timestamp())}:F>"  # Kolkata has no daylight-saving time
+    assert "Today's prompt already went out" in edited.content and tomorrow in edited.content, edited.content
+    info = await run(emu, "studygroup info", {"group": "Night shift crew"}, user=alice, channel=general)
+    shown_next = {f["name"]: f["value"] for f in info.embeds[0]["fields"]}["Next prompt"]
+    assert shown_next == tomorrow, shown_next
+
 
 async def test_a_group_bound_to_a_thread_gets_its_prompt_in_the_thread(live: Live) -> None:
     emu, world = live.emu, live.emu.world

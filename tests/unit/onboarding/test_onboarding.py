@@ -16,22 +16,26 @@ from bot.milestones.models import PauseReason, Status, Subscription
 from bot.milestones.reminders import MAX_REMINDERS, parse_reminders
 from bot.onboarding.setup import KEEP, OWN, PRESETS, choice_for, current_choice, reminder_choices
 from bot.onboarding.welcome import WelcomeLedger, WelcomeStatus
-from bot.studygroups.models import MAX_GROUP_NAME, Schedule, StudyGroup
+from bot.studygroups.models import MAX_GROUP_NAME, GroupCreateOptions, Schedule, StudyGroup, parse_form_with_clock
 from bot.studygroups.service import GroupSummary
 from bot.ui import onboarding as screens
 from bot.ui.embeds import DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, FIELD_VALUE_LIMIT
+from bot.ui.forms import FIX_LABEL, typed_embed
 from bot.ui.onboarding import Notice
+from bot.validation import FormErrors
 from cogs.onboarding.flow import (
+    GROUP_FIELDS,
+    GROUP_FORM_KEYS,
     SETUP_ITEMS,
     AnnouncementChannelSelect,
     AnnouncementRemindersSelect,
     AnnouncementRoleSelect,
     AnnouncementSaveButton,
-    FormMemory,
     GroupChannelSelect,
     GroupFormButton,
     HelpChannelStepSelect,
     SetupButton,
+    typed_on_screen,
 )
 
 NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
@@ -142,16 +146,28 @@ def test_reminder_options_fit_a_menu() -> None:
     assert [o.value for o in select.options if o.default] == [KEEP]
 
 
-def test_form_memory_keeps_the_latest_forms() -> None:
-    memory = FormMemory(size=2)
-    memory.keep((1, 1), {"name": "a"})
-    memory.keep((1, 2), {"name": "b"})
-    memory.keep((1, 1), {"name": "a2"})
-    memory.keep((1, 3), {"name": "c"})
-    assert memory.get((1, 2), {}) == {}, "the oldest form goes first"
-    assert memory.get((1, 1), {}) == {"name": "a2"} and memory.get((1, 3), {}) == {"name": "c"}
-    memory.forget((1, 3))
-    assert memory.get((1, 3), {}) == {}
+def test_the_group_form_lists_every_mistake_and_fix_it_reads_what_was_typed() -> None:
+    """A study-group form with four mistakes is refused once, naming all four (not one per try), and **Fix it**
+    fills the form again from the refusal's own screen (no memory to lose in a restart)."""
+    typed = {"name": "@everyone", "time": "25:00", "zone": "Mars/Base", "days": "someday"}
+    with pytest.raises(FormErrors) as refused:
+        parse_form_with_clock(
+            GroupCreateOptions,
+            NOW,
+            name=typed["name"],
+            channel_id=1,
+            checkin_time=typed["time"],
+            timezone=typed["zone"],
+            days=typed["days"],
+        )
+    assert [GROUP_FORM_KEYS.get(name, name) for name, _ in refused.value.problems] == ["name", "time", "zone", "days"]
+    screen = discord.Message.__new__(discord.Message)
+    screen.embeds = [discord.Embed(title="step 3"), typed_embed(GROUP_FIELDS, typed, frozenset(typed))]
+    assert typed_on_screen(screen) == typed, "pings shown defused are typed back as they were"
+    screen.embeds = [discord.Embed(title="step 3")]
+    assert typed_on_screen(screen) == {}, "a fresh screen opens an empty form"
+    assert typed_on_screen(None) == {}
+    assert GroupFormButton(5, label=FIX_LABEL).item.label == FIX_LABEL
 
 
 # -- the screens within Discord's limits -----------------------------------------------------------------------------
@@ -216,6 +232,12 @@ def test_every_screen_fits_with_the_longest_values() -> None:
         screens.help_step_embed(["s" * 1000] * 6, notice),
     ):
         assert_fits(embed)
+    # A refused study-group form's screen has two embeds, and Discord counts 6,000 characters over both.
+    longest = {"name": "N" * MAX_GROUP_NAME, "time": "t" * 20, "zone": "z" * 64, "days": "d" * 60}
+    typed = typed_embed(GROUP_FIELDS, longest, frozenset(longest))
+    step = screens.group_step_embed(groups(50), BIG_ID, may_create=True, notice=notice)
+    assert_fits(typed)
+    assert len(step) + len(typed) <= EMBED_TOTAL_LIMIT
     listed = screens.groups_text(groups(50))
     assert listed.count("\n") == screens.GROUPS_SHOWN and listed.endswith("…and 45 more (`/studygroup list`)")
 

@@ -728,7 +728,8 @@ def study_group_commands(
         lambda: parse_with_clock(GroupEditOptions, now, name=typed_group, checkin_time=checkin_time, days=days)
     )
     if edit is not None:
-        edited = outcome(app, lambda: service.edit_group(guild, group_ref, edit))
+        change = outcome(app, lambda: service.edit_group(guild, group_ref, edit))
+        edited = None if change is None else change.group
         # The group is found by its id or its name; with no group here there is nothing to edit.
         assert (edited is None) == (group is None)
         if edited is not None and group is not None:

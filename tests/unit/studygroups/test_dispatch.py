@@ -27,7 +27,7 @@ from bot.scheduling import (
 )
 from bot.studygroups import schedule as timing
 from bot.studygroups.dispatch import RETRY_JOB, StudyGroupDispatcher
-from bot.studygroups.models import CheckInEntry, GroupCreateOptions, StudyGroup, parse_with_clock
+from bot.studygroups.models import CheckInEntry, GroupCreateOptions, GroupEditOptions, StudyGroup, parse_with_clock
 from bot.studygroups.recap import WeeklyRecap
 from bot.studygroups.repository import StudyGroupRepository
 from bot.studygroups.service import StudyGroupService
@@ -150,6 +150,30 @@ async def test_a_prompt_is_posted_on_time_exactly_once(setup: Setup) -> None:
     assert (await setup.run()).sent == []
     assert len(setup.sender.prompts) == 1
     assert await statuses(setup.conn) == {key: ("sent", "studygroup-prompt", 0)}
+
+
+async def test_a_time_moved_later_after_today_s_prompt_shows_tomorrow_s_as_the_next(setup: Setup) -> None:
+    """One prompt a day: after today's went out at 20:00, moving the time to 22:00 posts nothing more today, so
+    /studygroup info and the edit's reply name tomorrow's 22:00, the prompt that really comes."""
+    setup.clock.now = MONDAY.replace(hour=20, second=5)
+    assert len((await setup.run()).sent) == 1
+    setup.clock.now = MONDAY.replace(hour=21)
+    edit = parse_with_clock(GroupEditOptions, setup.clock(), checkin_time="22:00")
+    edited = await setup.service.edit_group(GUILD, setup.group.id, edit)
+    tomorrow = MONDAY.replace(day=17, hour=22)
+    assert (edited.next_prompt_at, edited.today_done) == (tomorrow, True)
+    assert (await setup.service.info(GUILD, setup.group.id)).next_prompt_at == tomorrow
+    # What the scheduler really does at 22:00 today: nothing (the display now agrees with it).
+    setup.clock.now = MONDAY.replace(hour=22, second=5)
+    assert (await setup.run()).sent == [] and len(setup.sender.prompts) == 1
+    setup.clock.now = tomorrow.replace(second=5)
+    assert (await setup.run()).sent == [f"sg:prompt:{setup.group.id}:2026-11-17"]
+    # Before today's prompt went out, a later time today is the next one, and the reply says nothing more.
+    setup.clock.now = MONDAY.replace(day=18, hour=19)
+    moved = await setup.service.edit_group(
+        GUILD, setup.group.id, parse_with_clock(GroupEditOptions, setup.clock(), checkin_time="23:00")
+    )
+    assert (moved.next_prompt_at, moved.today_done) == (MONDAY.replace(day=18, hour=23), False)
 
 
 async def test_a_prompt_within_the_hour_is_posted_late_and_one_beyond_it_is_skipped(setup: Setup) -> None:

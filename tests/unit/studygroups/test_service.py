@@ -114,6 +114,9 @@ def test_create_options_accept_friendly_input(clock: Clock) -> None:
         ({"questions": "lots"}, "Questions done: a whole number from 0 to 10,000"),
         ({"questions": "10001"}, "from 0 to 10,000"),
         ({"percent_correct": "120"}, "Percent correct: a number from 0 to 100"),
+        # A fraction as a calculator shows it: asked, not stored as 1 %.
+        ({"percent_correct": "0.5"}, "Percent correct: `0.5` is less than 1 %. For 50 %, type `50`"),
+        ({"percent_correct": "0,75"}, "`0,75` is less than 1 %. For 75 %, type `75`"),
         ({"hours": "25"}, "Hours: a number from 0 to 24"),
         ({"hours": "1:75"}, "Hours: a number from 0 to 24"),
         ({"hours": "-1"}, "Hours: a number from 0 to 24"),
@@ -181,17 +184,21 @@ async def test_names_and_channels_are_unique_among_active_groups(service: StudyG
 
 async def test_edit_changes_only_what_is_given(service: StudyGroupService, clock: Clock) -> None:
     created = await service.create_group(GUILD, create(clock, timezone="Europe/London"), creator_id=ALICE)
-    edited = await service.edit_group(
-        GUILD,
-        created.group.name,
-        parse_with_clock(GroupEditOptions, clock(), checkin_time="21:15", days="weekdays"),
-    )
+    edited = (
+        await service.edit_group(
+            GUILD,
+            created.group.name,
+            parse_with_clock(GroupEditOptions, clock(), checkin_time="21:15", days="weekdays"),
+        )
+    ).group
     assert edited.schedule.local_time == dt.time(21, 15)
     assert edited.schedule.zone == "Europe/London" and edited.schedule.weekdays == WEEKDAYS
     assert edited.name == created.group.name and edited.channel_id == CHANNEL
-    renamed = await service.edit_group(
-        GUILD, str(created.group.id), parse_with_clock(GroupEditOptions, clock(), name="Night owls")
-    )
+    renamed = (
+        await service.edit_group(
+            GUILD, str(created.group.id), parse_with_clock(GroupEditOptions, clock(), name="Night owls")
+        )
+    ).group
     assert renamed.name == "Night owls"
     with pytest.raises(UserInputError, match="Tell me what to change"):
         parse_with_clock(GroupEditOptions, clock())
@@ -298,8 +305,19 @@ async def test_archived_groups_take_no_check_ins(service: StudyGroupService, clo
     created = await service.create_group(GUILD, create(clock), creator_id=ALICE)
     await service.check_in(GUILD, BOB, entry(), channel_id=CHANNEL)
     await service.archive_group(GUILD, created.group.name)
-    with pytest.raises(UserInputError, match="archived"):
+    # The member is told what to do instead: there is no open group here, so ask a moderator.
+    with pytest.raises(Refusal) as closed:
         await service.check_in(GUILD, BOB, entry(), group=str(created.group.id))
+    assert "no open group now: ask a moderator" in str(closed.value), closed.value
+    # With open groups, they are named, with how to join one.
+    await service.create_group(GUILD, create(clock, name="Morning crew", channel_id=OTHER_CHANNEL), creator_id=ALICE)
+    with pytest.raises(Refusal) as named:
+        await service.check_in(GUILD, BOB, entry(), group=str(created.group.id))
+    assert 'Open groups here: "Morning crew"; join one with `/studygroup join`' in str(named.value), named.value
+    assert "ask a moderator" in str(named.value)
+    # Archiving it again says so, rather than a puzzling "closed".
+    with pytest.raises(Refusal, match=r'"Step 2 CK evening crew" is already archived since 2026-11-22\.'):
+        await service.archive_group(GUILD, str(created.group.id))
     # History stays: progress still counts the day.
     assert (await service.progress(GUILD, BOB)).days == 1
 
