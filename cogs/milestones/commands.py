@@ -221,16 +221,24 @@ class MilestonesCog(commands.Cog, name="Milestones"):
             embed=screens.setup_embed(subscription, report.upcoming, None), ephemeral=True
         )
 
-    @announcements.command(name="preview", description="Show now how a milestone's announcement looks (no ping)")
-    @app_commands.describe(milestone="Start typing: ROL deadline, Match Day, SOAP…")
+    @announcements.command(
+        name="preview", description="Show you privately how a milestone's announcement looks (no ping)"
+    )
+    @app_commands.describe(
+        milestone="Start typing: ROL deadline, Match Day, SOAP…",
+        public="Post it in this channel for everyone, marked as a preview (default: only you see it)",
+    )
     @server_permissions_check(manage_guild=True)
-    async def preview(self, interaction: Interaction, milestone: app_commands.Range[str, 1, 100]) -> None:
+    async def preview(
+        self, interaction: Interaction, milestone: app_commands.Range[str, 1, 100], public: bool = False
+    ) -> None:
         announcement = self.service.preview(milestone)
         kwargs: dict[str, Any] = {"embed": screens.announcement_embed(announcement)}
         view = read_more_view(announcement)
         if view is not None:
             kwargs["view"] = view
-        await interaction.response.send_message(**kwargs)
+        # Private unless asked: a moderator checking a post should not post it to the whole channel.
+        await interaction.response.send_message(**kwargs, ephemeral=not public)
 
     @announcements.command(
         name="scheduled-events", description="Also add Match Week, SOAP and Match Day to this server's Events tab"

@@ -129,6 +129,7 @@ async def test_preview_is_marked_and_pings_nobody(live: Live) -> None:
     assert uid.startswith("rol-deadline-")
 
     preview = await reply_of(emu, "announcements preview", {"milestone": uid}, user=admin, channel=general)
+    assert preview.ephemeral  # a look for the moderator only; it used to be posted in the channel
     embed = preview.embeds[0]
     assert embed["title"].startswith("🔍 Preview: Rank order list (ROL) certification deadline")
     assert "Preview: not posted to subscribers" in embed["footer"]["text"]
@@ -147,6 +148,10 @@ async def test_preview_is_marked_and_pings_nobody(live: Live) -> None:
         "(approximate)" in shown.embeds[0]["title"] and "〰️ **Approximate**: there is no official date" in description
     )
     assert "Projected" not in description
+    shared = await reply_of(
+        emu, "announcements preview", {"milestone": uid, "public": True}, user=admin, channel=general
+    )
+    assert not shared.ephemeral and shared.message is not None and shared.message.pings == []
 
 
 async def test_event_dates_are_checked_and_zones_suggested(live: Live) -> None:
@@ -404,6 +409,7 @@ async def test_the_nrmp_registration_deadline_is_a_milestone_in_next_calendar_an
     preview = await reply_of(emu, "announcements preview", {"milestone": uid}, user=admin, channel=general)
     embed = preview.embeds[0]
     assert embed["title"].startswith("🔍 Preview: NRMP standard registration deadline (Match ")
+    assert preview.ephemeral  # a look for the moderator only; it used to be posted in the channel
     todo = next(f for f in embed["fields"] if f["name"] == "What to do now")["value"]
     assert "late fee" in todo and "rank order list deadline" in todo
     buttons = [c for row in preview.components for c in row.get("components", [])]
