@@ -195,17 +195,19 @@ class MilestonesCog(commands.Cog, name="Milestones"):
         report = await self.service.status(guild_of(interaction).id, count=5)
         await interaction.response.send_message(embed=screens.status_embed(report), ephemeral=True)
 
-    @announcements.command(name="pause", description="Stop posting milestone announcements until resumed")
+    @announcements.command(
+        name="pause", description="Stop posting milestones and this server's events (/event) until resumed"
+    )
     @server_permissions_check(manage_guild=True)
     async def pause(self, interaction: Interaction) -> None:
         await self.service.pause(guild_of(interaction).id)
         await interaction.response.send_message(
-            "Milestone announcements are paused. `/announcements resume` starts them again "
-            "(what falls due in between is not posted).",
+            "Paused: I post no milestones and none of this server's events (`/event`) until "
+            "`/announcements resume`. What falls due in between is skipped, not posted late.",
             ephemeral=True,
         )
 
-    @announcements.command(name="resume", description="Start posting milestone announcements again")
+    @announcements.command(name="resume", description="Start posting milestones and this server's events again")
     @server_permissions_check(manage_guild=True)
     async def resume(self, interaction: Interaction) -> None:
         guild = guild_of(interaction)

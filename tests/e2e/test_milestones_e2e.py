@@ -206,23 +206,25 @@ async def test_an_event_a_few_seconds_ahead_is_posted_once_pinging_only_the_role
     announcements = emu.world.channel("announcements")
     role = emu.world.guild("IMG Study Hall").role("Match 2027")
     sent_before, mark = live.bot.settled_sent(), live.bot.lines_so_far
-    date, time, at = ahead(3)
-    added = await reply_of(
-        emu,
-        "event add",
-        {
-            "title": "Mock OET speaking exam",
-            "date": date,
-            "time": time,
-            "timezone": "America/New_York",
-            "description": "Bring headphones @everyone",
-            "reminders": "0",
-        },
-        user=admin,
-        channel=general,
-    )
+    date, time, at = ahead(4)
+    options = {
+        "title": "Mock OET speaking exam",
+        "date": date,
+        "time": time,
+        "timezone": "America/New_York",
+        "description": "Bring headphones @everyone",
+        "reminders": "0",
+    }
+    # Asked for: an event pings the announcement role only with ping: True, and the reply says so.
+    added = await reply_of(emu, "event add", options | {"ping": True}, user=admin, channel=general)
     assert added.embeds[0]["title"] == "Event added: Mock OET speaking exam"
     assert f"<#{announcements.id}>" in added.embeds[0]["description"]  # the subscription's channel by default
+    assert f"**Pings:** <@&{role.id}> with its reminder" in added.embeds[0]["description"]
+    # The same event again (any case) is refused, naming the first: it would be announced twice.
+    again = await reply_of(emu, "event add", options | {"title": "mock OET speaking exam"}, user=admin, channel=general)
+    assert (
+        again.ephemeral and "already has “Mock OET speaking exam”" in again.content and "/event edit" in again.content
+    )
 
     posted = await emu.wait_for_message(announcements, titled("Mock OET speaking exam"), timeout=15)
     await live.bot.wait_for_output(r"announcements due .*: 1 posted", timeout=10)
@@ -407,9 +409,9 @@ async def test_the_nrmp_registration_deadline_is_a_milestone_in_next_calendar_an
     uid = choices[0]["value"]
     assert uid.startswith("nrmp-registration-deadline-")
     preview = await reply_of(emu, "announcements preview", {"milestone": uid}, user=admin, channel=general)
+    assert preview.ephemeral  # a look for the moderator only; it used to be posted in the channel
     embed = preview.embeds[0]
     assert embed["title"].startswith("🔍 Preview: NRMP standard registration deadline (Match ")
-    assert preview.ephemeral  # a look for the moderator only; it used to be posted in the channel
     todo = next(f for f in embed["fields"] if f["name"] == "What to do now")["value"]
     assert "late fee" in todo and "rank order list deadline" in todo
     buttons = [c for row in preview.components for c in row.get("components", [])]
