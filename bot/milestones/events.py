@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.milestones.reminders import describe_duration
+from bot.milestones.reminders import describe_duration, parse_reminders
 from bot.text import strip_invisible
 from bot.validation import UserInputError
 from bot.zones import ZoneError, resolve_zone, zone_choices
@@ -131,3 +131,20 @@ def clean_description(text: str | None) -> str:
     if len(description) > MAX_DESCRIPTION:
         raise UserInputError(f"The description is too long: at most {MAX_DESCRIPTION} characters.")
     return description
+
+
+_NO_REMINDERS = frozenset({"none", "no", "off", "nothing", "-"})
+"""What a moderator types for "no reminders" (``/mydates`` accepts ``none``): an event is posted only through its
+reminders, so for an event it gets an explanation instead of "not a reminder I understand"."""
+
+
+def parse_event_reminders(text: str | None) -> tuple[timedelta, ...]:
+    """An event's reminders as typed; nothing typed: the default ``1d,0``."""
+    if text is None or not text.strip():
+        return parse_reminders(DEFAULT_EVENT_REMINDERS)
+    if text.strip().casefold() in _NO_REMINDERS:
+        raise UserInputError(
+            "An event is posted only through its reminders, so with none it would never be posted. "
+            "Give `0` to post it once when it starts, or e.g. `1d,0` (the default: a day before and when it starts)."
+        )
+    return parse_reminders(text)

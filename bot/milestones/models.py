@@ -78,6 +78,9 @@ class ServerEvent:
     announce_from: datetime | None = None
     """Reminders due before this are not posted: when it was added, or last moved or given other reminders by
     /event edit (None: when it was added)."""
+    ping: bool = True
+    """Its reminders ping the server's announcement role (``/event add ping:``). Events added before the choice
+    existed always did, so True stays their default."""
 
     @property
     def active(self) -> bool:

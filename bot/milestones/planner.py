@@ -2,14 +2,15 @@
 
 Nothing is stored as a schedule: subscriptions and server events are the truth, and the deliveries due in any
 window are computed from them on demand (at start-up, at each due instant, on each sweep). A subscription only
-gets reminders due at or after its ``active_since``; an event only those due at or after it was added.
+gets reminders due at or after its ``active_since``; an event only those due at or after it was added (and after its
+server's announcements were last resumed: ``/announcements pause`` holds the server's events too).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from bot.cycle import CycleCalendar, Milestone, MilestoneKind, Reminder
 from bot.cycle.rules import MAX_MATCH_YEAR, MIN_MATCH_YEAR
 from bot.milestones.models import (
     MAX_POST_DELAY,
+    PauseReason,
     PlannedDelivery,
     ServerEvent,
     Subscription,
@@ -65,26 +67,43 @@ def plan_milestones(
 
 def plan_events(
     events: Iterable[ServerEvent],
-    roles: dict[int, int | None],
+    roles: Mapping[int, int | None],
     start: datetime,
     end: datetime,
     posted: Mapping[int, Collection[timedelta]] | None = None,
+    *,
+    held: Collection[int] = (),
+    since: Mapping[int, datetime] | None = None,
 ) -> list[PlannedDelivery]:
-    """Reminders of active server events with ``start <= fire_at < end``; ``roles``: server -> role to ping.
+    """Reminders of active server events with ``start <= fire_at < end``; ``roles``: server -> role to ping (used
+    only for the events added with ``ping``).
 
     A reminder is due only from when the event was added or last moved (``reminders_from``: one whose time had
     passed by then was never due), and once per event: ``posted`` (event id -> offsets) holds those already posted
-    for an earlier time of an event that /event edit moved."""
+    for an earlier time of an event that /event edit moved. ``held``: servers whose admin paused their announcements
+    (``/announcements pause`` stops their events too); ``since``: server -> when its announcements were (re)started,
+    so what fell due while they were paused is not posted after ``/announcements resume``, as for milestones."""
     planned = []
     for event in events:
-        if not event.active:
+        if not event.active or event.guild_id in held:
             continue
         done = posted.get(event.id, ()) if posted is not None else ()
+        resumed_at = since.get(event.guild_id) if since is not None else None
+        role = roles.get(event.guild_id) if event.ping else None
         for offset in event.reminders:
             fire_at = event.fire_at(offset)
-            if start <= fire_at < end and fire_at >= event.reminders_from and offset not in done:
-                planned.append(event_delivery(event, offset, roles.get(event.guild_id)))
+            if not (start <= fire_at < end and fire_at >= event.reminders_from and offset not in done):
+                continue
+            if resumed_at is not None and fire_at < resumed_at:
+                continue
+            planned.append(event_delivery(event, offset, role))
     return planned
+
+
+def held_by_admin(subscriptions: Iterable[Subscription]) -> set[int]:
+    """Servers whose announcements an admin paused: none of their posts go out, server events included. (A pause for
+    a broken channel or role stops only what uses it: events elsewhere keep being posted.)"""
+    return {s.guild_id for s in subscriptions if not s.active and s.paused_reason is PauseReason.BY_ADMIN}
 
 
 def milestone_by_uid(calendar: CycleCalendar, uid: str) -> Milestone | None:
@@ -104,16 +123,21 @@ class DeliveryPlanner:
         self.calendar = calendar
         self.repository = repository
 
-    async def _roles(self, subscriptions: Sequence[Subscription]) -> dict[int, int | None]:
-        return {s.guild_id: s.role_id for s in subscriptions if s.active}
-
     async def between(self, start: datetime, end: datetime) -> list[PlannedDelivery]:
         """Every delivery due in ``start <= fire_at < end``, in time order."""
-        subscriptions = await self.repository.subscriptions()
+        subscriptions = await self.repository.subscriptions(active_only=False)
         events = await self.repository.active_events_starting(start, end + MAX_OFFSET)
         posted = await self.repository.posted_event_reminders(events)
         planned = plan_milestones(subscriptions, self.calendar, start, end)
-        planned += plan_events(events, await self._roles(subscriptions), start, end, posted)
+        planned += plan_events(
+            events,
+            {s.guild_id: s.role_id for s in subscriptions if s.active},
+            start,
+            end,
+            posted,
+            held=held_by_admin(subscriptions),
+            since={s.guild_id: s.active_since for s in subscriptions},
+        )
         planned.sort(key=lambda p: (p.fire_at, p.guild_id, p.key))
         return planned
 
@@ -127,7 +151,14 @@ class DeliveryPlanner:
         role = subscription.role_id if subscription is not None and active else None
         events = [e for e in await self.repository.events_of(guild_id, since=now) if e.active]
         posted = await self.repository.posted_event_reminders(events)
-        found = plan_events(events, {guild_id: role}, now, now + timedelta(days=3 * 366), posted)
+        found = plan_events(
+            events,
+            {guild_id: role},
+            now,
+            now + timedelta(days=3 * 366),
+            posted,
+            held=held_by_admin([subscription] if subscription is not None else []),
+        )
         if subscription is not None and active:
             milestones: list[PlannedDelivery] = []
             start = now

@@ -25,7 +25,7 @@ _LINK_COLUMNS = (
 )
 _EVENT_COLUMNS = (
     "id, guild_id, channel_id, title, description, starts_at, zone, reminders, status, paused_reason, created_by, "
-    "created_at, announce_from"
+    "created_at, announce_from, ping"
 )
 _NAMED_BY = (("milestone_subscriptions", "configured_by"), ("server_events", "created_by"))
 """The moderator who set up a server's announcements, and who created an event: told about problems with them."""
@@ -73,6 +73,7 @@ def _event(row: Row) -> ServerEvent:
         created_by=row["created_by"],
         created_at=from_db(row["created_at"]),
         announce_from=from_db(row["announce_from"]) if row["announce_from"] is not None else None,
+        ping=bool(row["ping"]),
     )
 
 
@@ -185,12 +186,16 @@ class MilestoneRepository:
         reminders: tuple[timedelta, ...],
         created_by: int,
         now: datetime,
+        *,
+        ping: bool = True,
     ) -> ServerEvent:
+        """``ping``: its reminders ping the announcement role (the column's default, as for events added before the
+        choice existed; ``/event add`` always says)."""
         async with write_transaction(self._conn):
             cursor = await self._conn.execute(
                 "INSERT INTO server_events (guild_id, channel_id, title, description, starts_at, zone, reminders, "
-                "status, created_by, created_at, announce_from) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?) "
-                "RETURNING id",
+                "status, created_by, created_at, announce_from, ping) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?) RETURNING id",
                 (
                     guild_id,
                     channel_id,
@@ -202,6 +207,7 @@ class MilestoneRepository:
                     created_by,
                     to_db(now),
                     to_db(now),
+                    int(ping),
                 ),
             )
             row = await cursor.fetchone()
@@ -223,6 +229,7 @@ class MilestoneRepository:
         reminders: tuple[timedelta, ...],
         announce_from: datetime,
         resume: bool,
+        ping: bool,
     ) -> ServerEvent | None:
         """Replace what /event edit may change; ``resume``: active again (its channel was changed). None when the event
         is gone."""
@@ -230,7 +237,7 @@ class MilestoneRepository:
         async with write_transaction(self._conn):
             cursor = await self._conn.execute(
                 "UPDATE server_events SET channel_id = ?, title = ?, description = ?, starts_at = ?, zone = ?, "
-                f"reminders = ?, announce_from = ?{status} WHERE id = ? AND guild_id = ?",
+                f"reminders = ?, announce_from = ?, ping = ?{status} WHERE id = ? AND guild_id = ?",
                 (
                     channel_id,
                     title,
@@ -239,6 +246,7 @@ class MilestoneRepository:
                     zone,
                     format_reminders(reminders),
                     to_db(announce_from),
+                    int(ping),
                     event_id,
                     guild_id,
                 ),

@@ -19,10 +19,10 @@ from bot.milestones.announcer import Messenger, MilestoneAnnouncer
 from bot.milestones.discord_event_plan import EventPlan, EventsSetting
 from bot.milestones.discord_events import DiscordEventSync, EventGateway
 from bot.milestones.events import (
-    DEFAULT_EVENT_REMINDERS,
     MAX_EVENTS_PER_SERVER,
     clean_description,
     clean_title,
+    parse_event_reminders,
     parse_event_when,
     suggest_zones,
 )
@@ -33,7 +33,7 @@ from bot.milestones.reminders import parse_reminders
 from bot.milestones.repository import MilestoneRepository
 from bot.scheduling.delivery import DeliveryRecord, DeliveryRepository
 from bot.scheduling.runner import Runner
-from bot.text import shorten
+from bot.text import quote_user_text, shorten
 from bot.validation import UserInputError
 
 log = logging.getLogger(__name__)
@@ -249,22 +249,42 @@ class MilestoneService:
         description: str | None,
         reminders: str | None,
         by: int,
+        *,
+        ping: bool = False,
     ) -> ServerEvent:
+        """Add a server event. ``ping``: its reminders ping the announcement role (off unless asked for: a cohort
+        role pinged by every reminder of every event is easy to regret). The same title at the same time is refused:
+        it would be announced twice."""
         now = self.clock()
         clean = clean_title(title)
         details = clean_description(description)
         when = parse_event_when(date_text, time_text, zone_text, now)
-        offsets = parse_reminders(reminders if reminders and reminders.strip() else DEFAULT_EVENT_REMINDERS)
+        offsets = parse_event_reminders(reminders)
         if await self.repository.count_upcoming_events(guild_id, now) >= MAX_EVENTS_PER_SERVER:
             raise UserInputError(
                 f"This server already has {MAX_EVENTS_PER_SERVER} upcoming events. Remove one with `/event remove`."
             )
+        await self._refuse_duplicate(guild_id, clean, when.starts_at, now)
         event = await self.repository.add_event(
-            guild_id, channel_id, clean, details, when.starts_at, when.zone, offsets, by, now
+            guild_id, channel_id, clean, details, when.starts_at, when.zone, offsets, by, now, ping=ping
         )
         log.info("server %s added event %s at %s", guild_id, event.id, event.starts_at.isoformat())
         await self.runner.reschedule(self.announcer)
         return event
+
+    async def _refuse_duplicate(
+        self, guild_id: int, title: str, starts_at: datetime, now: datetime, *, other_than: int | None = None
+    ) -> None:
+        """UserInputError naming the server's event with this title (whatever its case) at this moment, if any."""
+        wanted = title.casefold()
+        for event in await self.repository.events_of(guild_id, since=now):
+            if event.id != other_than and event.starts_at == starts_at and event.title.casefold() == wanted:
+                raise UserInputError(
+                    f"This server already has “{quote_user_text(event.title, 100)}” at that time "
+                    f"({event.local_start:%Y-%m-%d %H:%M} {event.zone}, event #{event.id}), so it would be "
+                    "announced twice. To change it, use `/event edit` and pick it from the list; "
+                    "to cancel it, `/event remove`."
+                )
 
     async def edit_event(
         self,
@@ -278,6 +298,7 @@ class MilestoneService:
         description: str | None = None,
         channel_id: int | None = None,
         reminders: str | None = None,
+        ping: bool | None = None,
     ) -> EventEdit:
         """Change an upcoming event with the same checks as /event add. A date, time or zone given alone keeps the
         rest of the old local time (a zone alone: the same wall-clock time in the new zone). Reminders then follow
@@ -288,10 +309,11 @@ class MilestoneService:
             raise UserInputError("There is no such event in this server. Pick one from the list as you type.")
         if event.starts_at <= now:
             raise UserInputError("That event has already started. Add a new one with `/event add`.")
-        given = (title, date_text, time_text, zone_text, description, channel_id, reminders)
+        given = (title, date_text, time_text, zone_text, description, channel_id, reminders, ping)
         if all(value is None for value in given):
             raise UserInputError(
-                "Say what to change: `title`, `date`, `time`, `timezone`, `description`, `channel` or `reminders`."
+                "Say what to change: `title`, `date`, `time`, `timezone`, `description`, `channel`, `reminders` "
+                "or `ping`."
             )
         new_title = clean_title(title) if title is not None else event.title
         if description is None:
@@ -309,7 +331,9 @@ class MilestoneService:
                 now,
             )
             starts_at, zone = when.starts_at, when.zone
-        offsets = parse_reminders(reminders) if reminders is not None else event.reminders
+        offsets = parse_event_reminders(reminders) if reminders is not None else event.reminders
+        if new_title.casefold() != event.title.casefold() or starts_at != event.starts_at:
+            await self._refuse_duplicate(guild_id, new_title, starts_at, now, other_than=event_id)
         moved = starts_at != event.starts_at or offsets != event.reminders
         updated = await self.repository.update_event(
             guild_id,
@@ -322,6 +346,7 @@ class MilestoneService:
             reminders=offsets,
             announce_from=now if moved else event.reminders_from,
             resume=channel_id is not None,
+            ping=ping if ping is not None else event.ping,
         )
         if updated is None:
             raise UserInputError("That event was removed a moment ago.")
@@ -334,6 +359,7 @@ class MilestoneService:
                 ("the description", updated.description != event.description),
                 ("the channel", updated.channel_id != event.channel_id),
                 ("the reminders", updated.reminders != event.reminders),
+                ("the ping", updated.ping != event.ping),
                 ("its pause", updated.active != event.active),
             )
             if differs

@@ -146,7 +146,10 @@ def _subscription_lines(subscription: Subscription) -> list[str]:
 
 
 PAUSE_HELP = {
-    PauseReason.BY_ADMIN: "Paused by an admin. `/announcements resume` starts them again.",
+    PauseReason.BY_ADMIN: (
+        "Paused by an admin: no milestones and none of this server's events are posted. `/announcements resume` "
+        "starts them again."
+    ),
     PauseReason.CHANNEL_GONE: "Paused: the channel was deleted. Pick another with `/announcements setup channel:`.",
     PauseReason.NO_PERMISSION: (
         f"Paused: I can't post in the channel. Give me {bold_list(POSTING_PERMISSIONS)} there, then run "
@@ -177,7 +180,9 @@ def _planned_lines(planned: list[PlannedDelivery]) -> str:
     lines = []
     for item in planned:
         what = quote_user_text(item.title, 80) if item.kind is TargetKind.EVENT else item.title
-        lines.append(f"{format_dt(item.fire_at, 'f')}: {what} ({describe_offset(item.offset)})")
+        # Said per post: a server event pings only when it was added with ping: True.
+        ping = f" · pings <@&{item.role_id}>" if item.role_id else ""
+        lines.append(f"{format_dt(item.fire_at, 'f')}: {what} ({describe_offset(item.offset)}){ping}")
     return shorten("\n".join(lines), FIELD_VALUE_LIMIT)
 
 
@@ -215,8 +220,18 @@ def status_embed(report: StatusReport) -> discord.Embed:
         )
     if subscription is not None:
         embed.add_field(name="Discord scheduled events", value=_discord_events_line(report), inline=False)
-    if report.upcoming:
-        embed.add_field(name="Next posts", value=_planned_lines(report.upcoming), inline=False)
+    held = subscription is not None and not subscription.active and subscription.paused_reason is PauseReason.BY_ADMIN
+    if held:
+        embed.add_field(
+            name="Next posts",
+            value="None while paused: no milestones and none of this server's events. What falls due before "
+            "`/announcements resume` is skipped, not posted late.",
+            inline=False,
+        )
+    elif report.upcoming:
+        # Paused for a broken channel or role, the server's events elsewhere still go out: say which posts these are.
+        name = "Next posts" if subscription is None or subscription.active else "Still posted (server events only)"
+        embed.add_field(name=name, value=_planned_lines(report.upcoming), inline=False)
     if report.recent:
         embed.add_field(
             name="Latest", value=shorten("\n".join(_record_line(r) for r in report.recent), 1024), inline=False
@@ -244,6 +259,7 @@ def events_embed(events: list[ServerEvent]) -> discord.Embed:
     embed = discord.Embed(title="This server's events", colour=EVENT_COLOUR)
     for event in events[:25]:
         state = "" if event.active else f" · ⏸️ paused: {PAUSED_EVENT}"
+        state = (" · pings the announcement role" if event.ping else " · no ping") + state
         embed.add_field(
             name=shorten(quote_user_text(event.title, 100), 256),
             value=shorten(
@@ -259,35 +275,65 @@ def events_embed(events: list[ServerEvent]) -> discord.Embed:
     return embed
 
 
-def event_added_embed(event: ServerEvent) -> discord.Embed:
+def event_ping_line(event: ServerEvent, role_id: int | None) -> str:
+    """Whom the event's reminders ping, said plainly, with how to change it (``role_id``: the announcement role)."""
+    count = len(event.reminders)
+    posts = "its reminder" if count == 1 else f"each of its {count} reminders"
+    if not event.reminders:
+        return "**Pings:** nobody (it has no reminders)"
+    if event.ping and role_id:
+        return f"**Pings:** <@&{role_id}> with {posts}. `/event edit ping: False` stops that."
+    if event.ping:
+        return "**Pings:** nobody: this server has no announcement role (`/announcements setup role:` sets one)."
+    if role_id:
+        return f"**Pings:** nobody. `/event edit ping: True` pings <@&{role_id}> with {posts}."
+    return "**Pings:** nobody"
+
+
+HELD_EVENT = (
+    "⏸️ Announcements are paused here: its reminders are not posted until `/announcements resume` "
+    "(those due before then are skipped)."
+)
+
+
+def _event_lines(event: ServerEvent, role_id: int | None, *, held: bool) -> list[str]:
+    """When, where, reminders and pings of an event, for the replies of /event add and /event edit."""
+    lines = [
+        f"**When:** {format_dt(event.starts_at, 'F')} ({format_dt(event.starts_at, 'R')})",
+        f"*{event.local_start:%Y-%m-%d %H:%M:%S} {event.zone}*",
+        f"**Where:** <#{event.channel_id}>",
+        f"**Reminders:** {describe_reminders(event.reminders)}",
+        event_ping_line(event, role_id),
+    ]
+    return [*lines, HELD_EVENT] if held else lines
+
+
+def event_added_embed(event: ServerEvent, role_id: int | None = None, *, held: bool = False) -> discord.Embed:
+    """The reply to /event add; ``role_id``: the server's announcement role, ``held``: an admin paused announcements."""
+    lines = _event_lines(event, role_id, held=held)
     embed = discord.Embed(
         title=shorten(f"Event added: {quote_user_text(event.title, 100)}", TITLE_LIMIT),
-        description=(
-            f"**When:** {format_dt(event.starts_at, 'F')} ({format_dt(event.starts_at, 'R')})\n"
-            f"*{event.local_start:%Y-%m-%d %H:%M:%S} {event.zone}*\n"
-            f"**Where:** <#{event.channel_id}>\n**Reminders:** {describe_reminders(event.reminders)}"
-        ),
+        description="\n".join(lines),
         colour=EVENT_COLOUR,
     )
     embed.set_footer(text=f"Event #{event.id} · /event edit to change it · /event remove to cancel it")
     return embed
 
 
-def event_edited_embed(edit: EventEdit) -> discord.Embed:
+def event_edited_embed(edit: EventEdit, role_id: int | None = None, *, held: bool = False) -> discord.Embed:
     """The reply to /event edit: the event as it is now, and which reminders are still to come."""
     event = edit.event
     changed = (
         ", ".join(edit.changed[:-1]) + f" and {edit.changed[-1]}" if len(edit.changed) > 1 else "".join(edit.changed)
-    ) or "nothing: it already was like this"
+    )
     lines = [
-        f"Changed: {changed}.",
-        f"**When:** {format_dt(event.starts_at, 'F')} ({format_dt(event.starts_at, 'R')})",
-        f"*{event.local_start:%Y-%m-%d %H:%M:%S} {event.zone}*",
-        f"**Where:** <#{event.channel_id}>",
-        f"**Reminders:** {describe_reminders(event.reminders)}",
+        f"Changed: {changed}." if changed else "Nothing changed: the event already was like this.",
+        *_event_lines(event, role_id, held=held),
     ]
+    # "At the new time" only when there is one: an edit that left the time alone must not suggest it moved.
+    at_time = ", at the new time" if "the time" in edit.changed or "the time zone" in edit.changed else ""
     if edit.upcoming:
-        lines.append(f"**Still to come:** {describe_reminders(edit.upcoming)}, at the new time.")
+        lines.append(f"**Still to come:** {describe_reminders(edit.upcoming)}{at_time}.")
     else:
         lines.append("**Still to come:** none (their time has passed, or they were posted already).")
     if edit.posted:

@@ -195,17 +195,19 @@ class MilestonesCog(commands.Cog, name="Milestones"):
         report = await self.service.status(guild_of(interaction).id, count=5)
         await interaction.response.send_message(embed=screens.status_embed(report), ephemeral=True)
 
-    @announcements.command(name="pause", description="Stop posting milestone announcements until resumed")
+    @announcements.command(
+        name="pause", description="Stop posting milestones and this server's events (/event) until resumed"
+    )
     @server_permissions_check(manage_guild=True)
     async def pause(self, interaction: Interaction) -> None:
         await self.service.pause(guild_of(interaction).id)
         await interaction.response.send_message(
-            "Milestone announcements are paused. `/announcements resume` starts them again "
-            "(what falls due in between is not posted).",
+            "Paused: I post no milestones and none of this server's events (`/event`) until "
+            "`/announcements resume`. What falls due in between is skipped, not posted late.",
             ephemeral=True,
         )
 
-    @announcements.command(name="resume", description="Start posting milestone announcements again")
+    @announcements.command(name="resume", description="Start posting milestones and this server's events again")
     @server_permissions_check(manage_guild=True)
     async def resume(self, interaction: Interaction) -> None:
         guild = guild_of(interaction)
@@ -221,16 +223,24 @@ class MilestonesCog(commands.Cog, name="Milestones"):
             embed=screens.setup_embed(subscription, report.upcoming, None), ephemeral=True
         )
 
-    @announcements.command(name="preview", description="Show now how a milestone's announcement looks (no ping)")
-    @app_commands.describe(milestone="Start typing: ROL deadline, Match Day, SOAP…")
+    @announcements.command(
+        name="preview", description="Show you privately how a milestone's announcement looks (no ping)"
+    )
+    @app_commands.describe(
+        milestone="Start typing: ROL deadline, Match Day, SOAP…",
+        public="Post it in this channel for everyone, marked as a preview (default: only you see it)",
+    )
     @server_permissions_check(manage_guild=True)
-    async def preview(self, interaction: Interaction, milestone: app_commands.Range[str, 1, 100]) -> None:
+    async def preview(
+        self, interaction: Interaction, milestone: app_commands.Range[str, 1, 100], public: bool = False
+    ) -> None:
         announcement = self.service.preview(milestone)
         kwargs: dict[str, Any] = {"embed": screens.announcement_embed(announcement)}
         view = read_more_view(announcement)
         if view is not None:
             kwargs["view"] = view
-        await interaction.response.send_message(**kwargs)
+        # Private unless asked: a moderator checking a post should not post it to the whole channel.
+        await interaction.response.send_message(**kwargs, ephemeral=not public)
 
     @announcements.command(
         name="scheduled-events", description="Also add Match Week, SOAP and Match Day to this server's Events tab"

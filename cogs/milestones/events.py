@@ -15,6 +15,7 @@ from discord.ext import commands
 
 from bot.adapters.announcements import DiscordMessenger
 from bot.milestones.events import MAX_DESCRIPTION, MAX_TITLE
+from bot.milestones.models import PauseReason, Subscription
 from bot.milestones.service import MilestoneService
 from bot.text import quote_user_text
 from bot.ui import milestones as screens
@@ -37,6 +38,14 @@ def event_id_of(value: str) -> int:
         raise UserInputError("Pick the event from the list as you type.") from None
 
 
+def role_and_hold(subscription: Subscription | None) -> tuple[int | None, bool]:
+    """The announcement role an event may ping, and whether an admin paused the server's announcements (which holds
+    its events too), for the replies of /event add and edit."""
+    if subscription is None:
+        return None, False
+    return subscription.role_id, subscription.paused_reason is PauseReason.BY_ADMIN and not subscription.active
+
+
 class EventsCog(commands.Cog, name="Events"):
     """A server's own dates, announced in its channel with reminders."""
 
@@ -55,7 +64,9 @@ class EventsCog(commands.Cog, name="Events"):
     def service(self) -> MilestoneService:
         return self.bot.services.milestones
 
-    @event.command(name="add", description="Add a date to announce in this server, with reminders before it")
+    @event.command(
+        name="add", description="Add a date to announce here, with reminders before it (no ping unless ping: True)"
+    )
     @app_commands.describe(
         title="What it is, e.g. “Mock OET speaking exam”",
         date="The date, YYYY-MM-DD, e.g. 2027-03-04",
@@ -64,6 +75,7 @@ class EventsCog(commands.Cog, name="Events"):
         description="More details for the announcement (optional)",
         channel="Where to announce it (default: the milestone channel, else this channel)",
         reminders="When to post before it, e.g. 1d,1h,0 (0 = when it starts). Default: 1d,0",
+        ping="True: ping the announcement role (e.g. @Match 2027) with each reminder. Default: no ping",
     )
     @server_permissions_check(manage_guild=True)
     async def add(
@@ -76,20 +88,24 @@ class EventsCog(commands.Cog, name="Events"):
         description: app_commands.Range[str, 1, MAX_DESCRIPTION] | None = None,
         channel: discord.TextChannel | None = None,
         reminders: app_commands.Range[str, 1, 100] | None = None,
+        ping: bool = False,
     ) -> None:
         guild = guild_of(interaction)
+        subscription = await self.service.subscription(guild.id)
         if channel is not None:
             channel_id = channel.id
         else:
-            subscription = await self.service.subscription(guild.id)
             channel_id = subscription.channel_id if subscription is not None else (interaction.channel_id or 0)
         problem = self.messenger.target_problem(guild.id, channel_id, None)
         if problem is not None:
             raise UserInputError(explain(problem, f"<#{channel_id}>"))
         created = await self.service.add_event(
-            guild.id, channel_id, title, date, time, timezone, description, reminders, interaction.user.id
+            guild.id, channel_id, title, date, time, timezone, description, reminders, interaction.user.id, ping=ping
         )
-        await interaction.response.send_message(embed=screens.event_added_embed(created), ephemeral=True)
+        role_id, held = role_and_hold(subscription)
+        await interaction.response.send_message(
+            embed=screens.event_added_embed(created, role_id, held=held), ephemeral=True
+        )
 
     async def timezone_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in self.service.timezone_choices(current[:64])]
@@ -112,6 +128,7 @@ class EventsCog(commands.Cog, name="Events"):
         description="A new description; - removes it",
         channel="Where to announce it from now on",
         reminders="New reminders, e.g. 1d,1h,0 (0 = when it starts)",
+        ping="True: ping the announcement role with each reminder; False: no ping",
     )
     @app_commands.autocomplete(event=event_autocomplete, timezone=timezone_autocomplete)
     @server_permissions_check(manage_guild=True)
@@ -126,6 +143,7 @@ class EventsCog(commands.Cog, name="Events"):
         description: app_commands.Range[str, 1, MAX_DESCRIPTION] | None = None,
         channel: discord.TextChannel | None = None,
         reminders: app_commands.Range[str, 1, 100] | None = None,
+        ping: bool | None = None,
     ) -> None:
         guild = guild_of(interaction)
         if channel is not None:
@@ -142,8 +160,12 @@ class EventsCog(commands.Cog, name="Events"):
             description=description,
             channel_id=channel.id if channel is not None else None,
             reminders=reminders,
+            ping=ping,
         )
-        await interaction.response.send_message(embed=screens.event_edited_embed(edited), ephemeral=True)
+        role_id, held = role_and_hold(await self.service.subscription(guild.id))
+        await interaction.response.send_message(
+            embed=screens.event_edited_embed(edited, role_id, held=held), ephemeral=True
+        )
 
     @event.command(name="list", description="This server's upcoming events")
     @server_permissions_check(manage_guild=True)

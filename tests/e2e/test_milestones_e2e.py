@@ -129,6 +129,7 @@ async def test_preview_is_marked_and_pings_nobody(live: Live) -> None:
     assert uid.startswith("rol-deadline-")
 
     preview = await reply_of(emu, "announcements preview", {"milestone": uid}, user=admin, channel=general)
+    assert preview.ephemeral  # a look for the moderator only; it used to be posted in the channel
     embed = preview.embeds[0]
     assert embed["title"].startswith("🔍 Preview: Rank order list (ROL) certification deadline")
     assert "Preview: not posted to subscribers" in embed["footer"]["text"]
@@ -147,6 +148,10 @@ async def test_preview_is_marked_and_pings_nobody(live: Live) -> None:
         "(approximate)" in shown.embeds[0]["title"] and "〰️ **Approximate**: there is no official date" in description
     )
     assert "Projected" not in description
+    shared = await reply_of(
+        emu, "announcements preview", {"milestone": uid, "public": True}, user=admin, channel=general
+    )
+    assert not shared.ephemeral and shared.message is not None and shared.message.pings == []
 
 
 async def test_event_dates_are_checked_and_zones_suggested(live: Live) -> None:
@@ -201,23 +206,25 @@ async def test_an_event_a_few_seconds_ahead_is_posted_once_pinging_only_the_role
     announcements = emu.world.channel("announcements")
     role = emu.world.guild("IMG Study Hall").role("Match 2027")
     sent_before, mark = live.bot.settled_sent(), live.bot.lines_so_far
-    date, time, at = ahead(3)
-    added = await reply_of(
-        emu,
-        "event add",
-        {
-            "title": "Mock OET speaking exam",
-            "date": date,
-            "time": time,
-            "timezone": "America/New_York",
-            "description": "Bring headphones @everyone",
-            "reminders": "0",
-        },
-        user=admin,
-        channel=general,
-    )
+    date, time, at = ahead(4)
+    options = {
+        "title": "Mock OET speaking exam",
+        "date": date,
+        "time": time,
+        "timezone": "America/New_York",
+        "description": "Bring headphones @everyone",
+        "reminders": "0",
+    }
+    # Asked for: an event pings the announcement role only with ping: True, and the reply says so.
+    added = await reply_of(emu, "event add", options | {"ping": True}, user=admin, channel=general)
     assert added.embeds[0]["title"] == "Event added: Mock OET speaking exam"
     assert f"<#{announcements.id}>" in added.embeds[0]["description"]  # the subscription's channel by default
+    assert f"**Pings:** <@&{role.id}> with its reminder" in added.embeds[0]["description"]
+    # The same event again (any case) is refused, naming the first: it would be announced twice.
+    again = await reply_of(emu, "event add", options | {"title": "mock OET speaking exam"}, user=admin, channel=general)
+    assert (
+        again.ephemeral and "already has “Mock OET speaking exam”" in again.content and "/event edit" in again.content
+    )
 
     posted = await emu.wait_for_message(announcements, titled("Mock OET speaking exam"), timeout=15)
     await live.bot.wait_for_output(r"announcements due .*: 1 posted", timeout=10)
@@ -231,6 +238,35 @@ async def test_an_event_a_few_seconds_ahead_is_posted_once_pinging_only_the_role
     assert count_titled(emu, announcements, "Mock OET speaking exam") == 1
     rows = query(live, "SELECT status, late, message_id FROM deliveries WHERE target_kind = 'event'")
     assert rows == [("sent", 0, posted.id)]
+
+
+async def test_pause_holds_the_servers_events_too_and_the_status_says_so(live: Live) -> None:
+    emu = live.emu
+    admin, general = emu.world.users["dr_admin"], emu.world.channel("general")
+    announcements = emu.world.channel("announcements")
+    owls = emu.world.guild("Night Owls Study Group")
+    night_admin, lobby = emu.world.users["night_admin"], emu.world.channel("lobby", owls)
+    paused = await reply_of(emu, "announcements pause", user=admin, channel=general)
+    assert paused.ephemeral and "none of this server's events" in paused.content
+    sent_before, mark = live.bot.settled_sent(), live.bot.lines_so_far
+    date, time, _ = ahead(6, "UTC")
+    base = {"date": date, "time": time, "timezone": "UTC", "reminders": "0"}
+    held = await reply_of(
+        emu, "event add", base | {"title": "Held hall quiz", "ping": True}, user=admin, channel=general
+    )
+    assert "Announcements are paused here" in held.embeds[0]["description"]
+    status = await reply_of(emu, "announcements status", user=admin, channel=general)
+    next_posts = next(f for f in status.embeds[0]["fields"] if f["name"] == "Next posts")
+    assert next_posts["value"].startswith("None while paused")  # it used to list the event, which then went out
+    # Another server's event at the same second: the runner's count for that instant shows the held one is not posted.
+    await reply_of(emu, "event add", base | {"title": "Owls quiz"}, user=night_admin, channel=lobby)
+    await emu.wait_for_message(lobby, titled("Owls quiz"), timeout=15)
+    await live.bot.wait_for_output(r"announcements due .*: 1 posted", timeout=10, after=mark)
+    await live.bot.wait_settled(sent_at_least=sent_before + 1, after=mark)
+    assert count_titled(emu, announcements, "Held hall quiz") == 0
+    resumed = await reply_of(emu, "announcements resume", user=admin, channel=general)
+    assert resumed.embeds[0]["title"] == "Milestone announcements are on"
+    assert count_titled(emu, announcements, "Held hall quiz") == 0  # what fell due while paused is skipped
 
 
 async def test_broken_channel_permission_and_role_pause_one_server_and_tell_its_admin(live: Live) -> None:
@@ -402,6 +438,7 @@ async def test_the_nrmp_registration_deadline_is_a_milestone_in_next_calendar_an
     uid = choices[0]["value"]
     assert uid.startswith("nrmp-registration-deadline-")
     preview = await reply_of(emu, "announcements preview", {"milestone": uid}, user=admin, channel=general)
+    assert preview.ephemeral  # a look for the moderator only; it used to be posted in the channel
     embed = preview.embeds[0]
     assert embed["title"].startswith("🔍 Preview: NRMP standard registration deadline (Match ")
     todo = next(f for f in embed["fields"] if f["name"] == "What to do now")["value"]
