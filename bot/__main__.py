@@ -426,7 +426,6 @@ def cmd_kb_classifier(args: argparse.Namespace, settings: Settings) -> int:
     assert path is not None
     started = time.perf_counter()
     classifier = search.train_classifier()
-    path.write_bytes(b"")  # so a failed save leaves an unreadable file, never the old weights for new texts
     classifier.save(path)
     path.chmod(0o644)  # content, not members' data: readable by a container's bot user like the rest of data/
     print(

@@ -4,11 +4,11 @@ Search's ranking adds up hand-weighed evidence (words covered, BM25, closeness i
 like one of an entry's member questions). It chooses well between entries far apart and less well between close
 siblings ("step-2-ck" or "step-2-ck-timing"), where what decides is which words *tell the entries apart*. A
 multinomial logistic regression learns exactly that from every entry's title, summary, aliases and member questions
-(about 4,000 texts, 139 entries), on two kinds of features: the question's words and pairs of adjacent words as search
+(about 4,100 texts, 139 entries), on two kinds of features: the question's words and pairs of adjacent words as search
 spells them (TF-IDF, unit length), and its meaning vector (bot/knowledge/semantic.py). Nothing from the labelled
 question sets of tests/retrieval/ is trained on; they measure it (README, "Search quality").
 
-Training takes about half a minute, too long for start-up, so the weights are made once by ``imgbot kb classifier``
+Training takes about a minute, too long for start-up, so the weights are made once by ``imgbot kb classifier``
 and shipped in ``data/search/entry-classifier.npz`` with a fingerprint of the exact features they were trained on
 (each text's words as ``normalize`` reads them, and the entry ids). An entry or a search rule changed since then
 changes the fingerprint: ``imgbot kb validate`` and the tests say so, and the bot runs without the classifier (a
@@ -89,7 +89,7 @@ class EntryClassifier:
         """Log-probability of each entry (in ``ids`` order) for a question read into ``words`` with meaning vector
         ``meaning`` (None or zeros: no meaning features)."""
         z = self.bias.copy()
-        columns, values = self._word_vector(features_of(words))
+        columns, values = word_vector(self.vocabulary, self.idf, features_of(words))
         if len(columns):
             z += values @ self.word_weights[columns].astype(np.float32)
         if meaning is not None:
@@ -99,21 +99,27 @@ class EntryClassifier:
 
     def known_share(self, words: Sequence[str]) -> float:
         """How many of the words the classifier was trained on (0 to 1; 0 for no words): its say over a question
-        mostly in words it never saw ("yaar mujhe batao observership kaise milti hai") rests on the few it knows."""
+        mostly in words it never saw (a misspelt or mixed-language message search reads only a few words of) rests
+        on the few it knows."""
         return sum(word in self.vocabulary for word in words) / len(words) if words else 0.0
 
-    def _word_vector(self, feature_list: Sequence[str]) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
-        counts: dict[int, int] = {}
-        for feature in feature_list:
-            column = self.vocabulary.get(feature)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
-        values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts)) * self.idf[columns]
-        length = float(np.sqrt(values @ values))
-        return columns, values / length if length else values
+    def check_shapes(self, meaning_dimensions: int) -> None:
+        """Raise ValueError unless every array fits the ids, the vocabulary and the meaning vectors' size: a file
+        for another model or cut short must not fail every search later."""
+        entries, words = len(self.ids), len(self.vocabulary)
+        if (
+            self.word_weights.shape != (words, entries)
+            or self.idf.shape != (words,)
+            or self.bias.shape != (entries,)
+            or self.meaning_weights.shape != (meaning_dimensions, entries)
+        ):
+            raise ValueError(
+                f"arrays of other shapes than {entries} entries, {words} words and {meaning_dimensions} meaning "
+                "dimensions"
+            )
 
     def save(self, path: Path) -> None:
+        """Write the file whole or not at all: a crash while writing leaves the old file (or none), never half."""
         buffer = io.BytesIO()
         words = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         np.savez_compressed(
@@ -127,7 +133,9 @@ class EntryClassifier:
             fingerprint=np.array(self.fingerprint),
             texts_fingerprint=np.array(self.texts_fingerprint),
         )
-        path.write_bytes(buffer.getvalue())
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(buffer.getvalue())
+        partial.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> EntryClassifier:
@@ -145,6 +153,21 @@ class EntryClassifier:
             )
 
 
+def word_vector(
+    vocabulary: dict[str, int], idf: NDArray[np.float32], feature_list: Sequence[str]
+) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
+    """A text's word features as a sparse TF-IDF vector of unit length: its columns and their values."""
+    counts: dict[int, int] = {}
+    for feature in feature_list:
+        column = vocabulary.get(feature)
+        if column is not None:
+            counts[column] = counts.get(column, 0) + 1
+    columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
+    values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts)) * idf[columns]
+    length = float(np.sqrt(values @ values))
+    return columns, values / length if length else values
+
+
 def train(
     entries: Sequence[KnowledgeEntry],
     texts_words: Sequence[tuple[int, Sequence[str]]],
@@ -152,8 +175,8 @@ def train(
     progress: Callable[[int], None] | None = None,
 ) -> EntryClassifier:
     """Fit the weights on ``texts_words`` (each training text's entry position and its words, entry by entry) and
-    their meaning vectors (one row per text, in the same order). Deterministic: the same texts give the same
-    weights."""
+    their meaning vectors (one row per text, in the same order). Deterministic on one machine: the same texts give
+    the same weights (another processor's BLAS may differ in the last bits)."""
     ids = [entry.id for entry in entries]
     labels = np.array([label for label, _ in texts_words], dtype=np.intp)
     feature_lists = [features_of(words) for _, words in texts_words]
@@ -165,11 +188,10 @@ def train(
     idf = np.zeros(len(vocabulary), dtype=np.float32)
     for feature, column in vocabulary.items():
         idf[column] = np.log((1 + len(feature_lists)) / (1 + document_frequency[feature])) + 1
-    shell = EntryClassifier(tuple(ids), vocabulary, idf, np.zeros((0, 0), np.float16), meanings, meanings, "", "")
     # The texts' word vectors as one sparse matrix, by rows (forward) and by columns (gradient).
     rows, columns, values = [], [], []
     for row, features in enumerate(feature_lists):
-        cols, vals = shell._word_vector(features)
+        cols, vals = word_vector(vocabulary, idf, features)
         rows.append(np.full(len(cols), row, dtype=np.intp))
         columns.append(cols)
         values.append(vals)

@@ -178,6 +178,10 @@ class SemanticIndex:
         return self._model.is_word(word)
 
     @property
+    def dimensions(self) -> int:
+        return int(self._vectors.shape[1])
+
+    @property
     def text_vectors(self) -> NDArray[np.float32]:
         """Each entry's texts' vectors, entry by entry in the order of ``classifier.training_texts``."""
         return self._vectors

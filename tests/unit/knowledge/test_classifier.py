@@ -7,6 +7,7 @@ import logging
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ def test_the_shipped_classifier_was_trained_on_the_entries_and_search_rules_of_n
     assert search.classifier is not None
 
 
-def test_training_is_deterministic_and_learns_its_texts(content: Content) -> None:
+def test_training_is_deterministic_and_fits_its_own_texts(content: Content) -> None:
     first, second = _small(content), _small(content)
     assert first.fingerprint == second.fingerprint
     assert np.array_equal(first.word_weights, second.word_weights)
@@ -65,7 +66,8 @@ def test_saved_and_loaded_it_gives_the_same_probabilities(content: Content, tmp_
     classifier.save(path)
     loaded = EntryClassifier.load(path)
     assert loaded.ids == classifier.ids and loaded.fingerprint == classifier.fingerprint
-    words, vector = classifier_words("when is soap"), np.ones(256, dtype=np.float32) / 16
+    dimensions = classifier.meaning_weights.shape[0]
+    words, vector = classifier_words("when is soap"), np.ones(dimensions, dtype=np.float32) / np.sqrt(dimensions)
     assert np.array_equal(loaded.log_probabilities(words, vector), classifier.log_probabilities(words, vector))
     assert np.array_equal(loaded.log_probabilities(words, None), classifier.log_probabilities(words, None))
 
@@ -82,21 +84,64 @@ def test_a_classifier_trained_on_other_texts_is_not_used(
         assert search.search("when is soap").answered  # search still answers, on its other signals
     assert "was trained on other entries" in caplog.text
 
-    path.write_bytes(b"not a classifier")
-    caplog.clear()
+
+@pytest.mark.parametrize("damage", ["empty", "cut short", "not a zip", "another model"])
+def test_a_damaged_classifier_file_never_stops_search(
+    content: Content, tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    """Whatever is wrong with the file (a save interrupted before saves were atomic, a copy cut short, weights for
+    another embedding model), search answers without it and says so in the log."""
+    shipped = DATA_DIR / "search" / "entry-classifier.npz"
+    path = tmp_path / "classifier.npz"
+    if damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "cut short":
+        path.write_bytes(shipped.read_bytes()[:100_000])
+    elif damage == "not a zip":
+        path.write_bytes(b"not a classifier")
+    else:
+        good = EntryClassifier.load(shipped)
+        replace(good, meaning_weights=good.meaning_weights[:128]).save(path)
     with caplog.at_level(logging.WARNING, logger="bot.knowledge.search"):
-        assert KnowledgeSearch(content.knowledge.knowledge, classifier_path=path).classifier is None
+        search = KnowledgeSearch(content.knowledge.knowledge, classifier_path=path)
+        assert search.classifier is None
+        assert search.search("when is soap").answered
+        assert search.classifier_is_current() is False or damage == "another model"
     assert "could not be read" in caplog.text
 
 
-def test_kb_validate_fails_while_the_classifier_is_stale(tmp_path: Path) -> None:
+def test_a_missing_classifier_is_said_in_the_log(
+    content: Content, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.knowledge.search"):
+        search = KnowledgeSearch(content.knowledge.knowledge, classifier_path=tmp_path / "none.npz")
+        assert search.classifier is None and search.classifier_is_current() is None
+        assert search.search("when is soap").answered
+    assert "there is no entry classifier" in caplog.text
+
+
+def test_saving_replaces_the_file_whole(content: Content, tmp_path: Path) -> None:
+    path = tmp_path / "classifier.npz"
+    path.write_bytes(b"old")
+    _small(content).save(path)
+    assert EntryClassifier.load(path).ids == tuple(e.id for e in content.knowledge.knowledge.entries[:FEW])
+    assert [p.name for p in tmp_path.iterdir()] == ["classifier.npz"]
+
+
+@pytest.mark.parametrize("edit", ["a new word", "only letter case"])
+def test_kb_validate_fails_while_the_classifier_is_stale(tmp_path: Path, edit: str) -> None:
+    """Any change to a training text, even one search reads the same way (the bot checks the texts as written at
+    start-up and would run without the classifier), fails validation."""
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
     entry = data / "knowledge" / "soap.md"
-    entry.write_text(
-        entry.read_text(encoding="utf-8").replace('questions:\n  - "', 'questions:\n  - "by the way, ', 1),
-        encoding="utf-8",
-    )
+    text = entry.read_text(encoding="utf-8")
+    if edit == "a new word":
+        text = text.replace('questions:\n  - "', 'questions:\n  - "by the way, ', 1)
+    else:
+        start = text.index('questions:\n  - "') + len('questions:\n  - "')
+        text = text[:start] + text[start].upper() + text[start + 1 :]
+    entry.write_text(text, encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "bot", "kb", "validate"],
         capture_output=True,

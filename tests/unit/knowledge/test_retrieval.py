@@ -50,6 +50,8 @@ SETS = {
     "fresh/round17.yaml": (0.81, 0.88, 0.85),
     "fresh/round18.yaml": (0.73, 0.86, 0.88),
     "fresh/round19.yaml": (0.73, 0.86, 0.85),
+    "fresh/round20.yaml": (0.76, 0.84, 0.90),
+    "fresh/round21.yaml": (0.78, 0.83, 0.90),
 }
 
 
