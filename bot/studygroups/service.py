@@ -332,7 +332,12 @@ class StudyGroupService:
     async def edit_group(self, guild_id: int, ref: str | int, options: GroupEditOptions) -> GroupEdited:
         """Change what was given; the next prompt follows the new schedule (today's, if already posted, is not
         posted again: prompts are keyed by date), and the result says when it really comes."""
-        group = await self.resolve_group(guild_id, ref)
+        group = await self.resolve_group(guild_id, ref, include_archived=True)
+        if not group.active:
+            # A moderator editing an archived group is told how to bring it back, not the members' way out.
+            raise Refusal(
+                "{name} is archived. `/studygroup-admin unarchive` brings it back; then edit it.", name=group.name
+            )
         await self._check_free(guild_id, options.name, options.channel_id, except_id=group.id)
         old = group.schedule
         schedule = None
@@ -357,7 +362,9 @@ class StudyGroupService:
         """Stop prompts, recaps and check-ins; keep the group and its history (its name becomes free)."""
         group = await self.resolve_group(guild_id, ref, include_archived=True)
         if not group.active:
-            since = f" since {group.archived_at:%Y-%m-%d}" if group.archived_at is not None else ""
+            # The day in the group's own time zone, the one its members and moderators read every time in.
+            archived_on = group.archived_at.astimezone(group.schedule.tz) if group.archived_at is not None else None
+            since = f" since {archived_on:%Y-%m-%d}" if archived_on is not None else ""
             raise Refusal(
                 "{name} is already archived" + since + ". `/studygroup-admin unarchive` brings it back.",
                 name=group.name,

@@ -318,6 +318,11 @@ async def test_archived_groups_take_no_check_ins(service: StudyGroupService, clo
     # Archiving it again says so, rather than a puzzling "closed".
     with pytest.raises(Refusal, match=r'"Step 2 CK evening crew" is already archived since 2026-11-22\.'):
         await service.archive_group(GUILD, str(created.group.id))
+    # A moderator editing it is told how to bring it back, not a member's way out.
+    with pytest.raises(Refusal, match=r"is archived\. `/studygroup-admin unarchive` brings it back; then edit it\."):
+        await service.edit_group(
+            GUILD, str(created.group.id), parse_with_clock(GroupEditOptions, clock(), name="Renamed crew")
+        )
     # History stays: progress still counts the day.
     assert (await service.progress(GUILD, BOB)).days == 1
 
