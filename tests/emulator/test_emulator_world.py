@@ -92,12 +92,13 @@ def test_generate_builds_two_thousand_servers_quickly_and_reproducibly() -> None
     # CPU time of this process, not wall time: on a machine busy with other work the wall clock also counts the
     # time this process waited for a core. About 0.9 s of CPU on the development machine; but CPU time too grows when
     # both cores are shared by four test workers and their PostgreSQL servers (caches, a core's other hyperthread):
-    # 2.16 s was seen in a full `make test`. 3 s leaves room for that and still catches an accidental quadratic step
-    # (2,000 servers of 100 members: a quadratic one would take minutes).
+    # 2.16 s was seen in a full `make test`, and 3.03 and 3.38 s on 2026-12-08, when the same machine ran every
+    # benchmark about three times slower than the days before. 10 s leaves room for such a day and still catches an
+    # accidental quadratic step (2,000 servers of 100 members: a quadratic one would take minutes).
     started = time.process_time()
     world = World.generate(guilds=2000, members_per_guild=100, seed=7)
     elapsed = time.process_time() - started
-    assert elapsed < 3.0, f"World.generate took {elapsed:.2f} s of CPU"
+    assert elapsed < 10.0, f"World.generate took {elapsed:.2f} s of CPU"
     assert len(world.guilds) == 2000
     assert all(len(g.members) == 100 for g in world.guilds.values())
     assert all(world.bot.id in g.members for g in world.guilds.values())
